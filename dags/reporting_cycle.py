@@ -1,0 +1,76 @@
+"""
+### Chu kỳ báo cáo (reporting cycle)
+
+Pulls every unit's report sheet for one period, validates it with Great Expectations, builds
+the warehouse with dbt and publishes the province summary.
+
+| task | what it does | where the logic lives |
+| --- | --- | --- |
+| `pull` | one Drive listing call, one read per registered spreadsheet, new versions landed in `raw` (append-only) | `ingest/pull.py` |
+| `validate` | parses new versions, runs the `unit_report_*` suites, stores rows in `parsed` and every problem in `quality.validation_issues`; a unit's bad data never fails the task | `expectations/landed.py` |
+| `build_warehouse` | `dbt build` (seeds, models, tests) as the transformer role | `tonghop/dbt.py`, `dbt_project/` |
+| `publish` | the "Tổng hợp" spreadsheet (through gspread) and an .xlsx in the output folder | `publish/summary.py` |
+
+**Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv`
+(e.g. `CB-2026-6T`).
+
+**Connections**: `tonghop_loader`, `tonghop_transformer`, `tonghop_bi_reader` (PostgreSQL),
+`tonghop_sheets` (extra `{"backend": "google", "key_path": ...}` or `{"backend": "emulator"}`
+with the emulator's URL as host).
+
+Rerunning is safe: unchanged spreadsheets add nothing, versions already validated are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+
+@dag(
+    dag_id="tonghop_reporting_cycle",
+    schedule=None,
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    params={"period_code": Param("CB-2026-6T", type="string",
+                                 description="Kỳ báo cáo (period code), e.g. CB-2026-6T")},
+    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30)},
+    tags=["tonghop", "reporting"],
+    doc_md=__doc__,
+)
+def tonghop_reporting_cycle():
+    @task
+    def pull() -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_pull
+
+        context = get_current_context()
+        return stage_pull(settings_from_airflow(), context["params"]["period_code"],
+                          f"pull-{context['run_id']}")
+
+    @task
+    def validate(pulled: dict) -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_validate
+
+        return stage_validate(settings_from_airflow(), pulled["period_code"],
+                              pulled["pull_run_id"])
+
+    @task
+    def build_warehouse(validated: dict) -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_build
+
+        return stage_build(settings_from_airflow())
+
+    @task
+    def publish(built: dict) -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_publish
+
+        context = get_current_context()
+        return stage_publish(settings_from_airflow(), context["params"]["period_code"],
+                             context["run_id"].replace(":", "").replace("+", ""))
+
+    publish(build_warehouse(validate(pull())))
+
+
+tonghop_reporting_cycle()

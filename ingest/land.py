@@ -1,0 +1,59 @@
+"""Landing what was read into raw, append-only: a new version only when the content changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from psycopg2.extras import Json
+
+
+def content_sha256(resource: dict) -> str:
+    """Hash of the spreadsheet's content (canonical JSON), independent of key order."""
+    canonical = json.dumps(resource, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def land_version(conn, *, pull_run_id: str, spreadsheet_id: str, drive_modified_time: str | None,
+                 fetched_at: dt.datetime, resource: dict) -> tuple[str, int]:
+    """Store the spreadsheet's content unless it equals its latest stored version.
+
+    Returns (outcome, sheet_version_id) with outcome 'new_version' or 'unchanged'. Safe when
+    two pulls land the same spreadsheet at once (a lock per spreadsheet).
+    """
+    digest = content_sha256(resource)
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (spreadsheet_id,))
+        cur.execute("""
+            select sheet_version_id, content_sha256 from raw.sheet_versions
+            where spreadsheet_id = %s order by sheet_version_id desc limit 1""",
+                    (spreadsheet_id,))
+        latest = cur.fetchone()
+        if latest and latest[1] == digest:
+            outcome, version_id = "unchanged", latest[0]
+        else:
+            cur.execute("""
+                insert into raw.sheet_versions (spreadsheet_id, spreadsheet_title,
+                    drive_modified_time, fetched_at, content_sha256, payload, pull_run_id)
+                values (%s, %s, %s, %s, %s, %s, %s) returning sheet_version_id""",
+                        (spreadsheet_id, resource.get("properties", {}).get("title"),
+                         drive_modified_time or None, fetched_at, digest, Json(resource),
+                         pull_run_id))
+            outcome, version_id = "new_version", cur.fetchone()[0]
+        record_fetch(cur, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
+                     drive_modified_time=drive_modified_time, attempted_at=fetched_at,
+                     outcome=outcome, sheet_version_id=version_id)
+    conn.commit()
+    return outcome, version_id
+
+
+def record_fetch(cur, *, pull_run_id: str, spreadsheet_id: str, drive_modified_time: str | None,
+                 attempted_at: dt.datetime, outcome: str, sheet_version_id: int | None = None,
+                 error_message: str | None = None) -> None:
+    cur.execute("""
+        insert into raw.sheet_fetches (pull_run_id, spreadsheet_id, drive_modified_time,
+            attempted_at, outcome, sheet_version_id, error_message)
+        values (%s, %s, %s, %s, %s, %s, %s)""",
+                (pull_run_id, spreadsheet_id, drive_modified_time or None, attempted_at,
+                 outcome, sheet_version_id, error_message))

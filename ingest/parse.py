@@ -1,0 +1,243 @@
+"""Reading a unit's report out of a spreadsheet resource.
+
+Input: the JSON of a Sheets API ``spreadsheets.get`` call with grid data (what ingest lands in
+``raw.sheet_versions.payload``; ``sheets_emulator.workbook_to_spreadsheet_resource`` gives the
+same for an .xlsx file). Output: a :class:`ParsedReport` — the info block, the task, indicator
+and feedback rows, each value with how it was read and the cell it came from.
+
+Parts are found by their labels, not by position: a unit that inserts rows, adds blank lines,
+moves a table or renames a tab is still read. Nothing is judged here; the rules live in the
+Great Expectations suites (``expectations/``), which look at the columns this module produces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from tonghop import layout
+from tonghop.vn import (TASK_STATUS_ALIASES, TASK_STATUSES, Reading, cell_text, clean_text,
+                        fold, read_choice, read_date, read_number, read_submitted)
+
+Grid = list[list[dict]]
+
+_INFO_LABELS = {fold(label): key for key, label, _ in layout.INFO_FIELDS}
+_TASK_HEADERS = {fold(label): key for key, label, _, _ in layout.TASK_COLUMNS}
+_INDICATOR_HEADERS = {fold(label): key for key, label, _, _ in layout.INDICATOR_COLUMNS}
+_FEEDBACK_HEADERS = {fold(label): key for key, label, _, _ in layout.FEEDBACK_COLUMNS}
+_HAS_TABLE = {"tasks": "has_task_table", "indicators": "has_indicator_table",
+              "feedback": "has_feedback_table"}
+_MARKERS = {fold(layout.TABLE_MARKERS["tasks"]): "tasks",
+            fold(layout.TABLE_MARKERS["indicators"]): "indicators"}
+
+
+@dataclass
+class ParsedReport:
+    spreadsheet_id: str
+    header: dict[str, Any]
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sheet_grid(sheet: dict) -> Grid:
+    """The cells of one tab as rows of CellData dicts (empty cells are {})."""
+    grid: Grid = []
+    for block in sheet.get("data", []):
+        start_row, start_col = block.get("startRow", 0), block.get("startColumn", 0)
+        for i, row in enumerate(block.get("rowData", [])):
+            r = start_row + i
+            while len(grid) <= r:
+                grid.append([])
+            values = row.get("values", [])
+            line = grid[r]
+            while len(line) < start_col + len(values):
+                line.append({})
+            for j, cell in enumerate(values):
+                line[start_col + j] = cell or {}
+    return grid
+
+
+def _cell(grid: Grid, r: int, c: int) -> dict:
+    if r < len(grid) and c < len(grid[r]):
+        return grid[r][c]
+    return {}
+
+
+def text_fields(name: str, cell: dict, ref: str) -> dict[str, Any]:
+    return {name: cell_text(cell), f"{name}_cell": ref}
+
+
+def reading_fields(name: str, reading: Reading, ref: str) -> dict[str, Any]:
+    return {name: reading.value, f"{name}_text": reading.text, f"{name}_reading": reading.kind,
+            f"{name}_note": reading.note, f"{name}_cell": ref}
+
+
+def _header_map(row: list[dict], labels: dict[str, str]) -> dict[str, int]:
+    found = {}
+    for c, cell in enumerate(row):
+        text = cell_text(cell)
+        if text and fold(text) in labels:
+            found.setdefault(labels[fold(text)], c)
+    return found
+
+
+def _is_feedback_header(row: list[dict]) -> bool:
+    keys = _header_map(row, _FEEDBACK_HEADERS)
+    return "kind" in keys and "content" in keys
+
+
+def _table_kind(row: list[dict]) -> str | None:
+    for cell in row:
+        text = cell_text(cell)
+        if text and fold(text) in _MARKERS:
+            return _MARKERS[fold(text)]
+    return "feedback" if _is_feedback_header(row) else None
+
+
+def parse_report(resource: dict, *, tab_title: str | None = None,
+                 value_kind_of: Callable[[str], str | None] | None = None) -> ParsedReport:
+    """Parse one unit's report.
+
+    ``tab_title`` restricts parsing to one tab (the per-period layout, one tab per unit).
+    ``value_kind_of(indicator_code)`` gives 'count' or 'money' so counts are read as whole
+    numbers; unknown codes are read as plain numbers.
+    """
+    value_kind_of = value_kind_of or (lambda code: None)
+    sheets = resource.get("sheets", [])
+    if tab_title:
+        sheets = [s for s in sheets if s.get("properties", {}).get("title") == tab_title]
+    header: dict[str, Any] = {
+        "has_info_block": False, "has_task_table": False, "has_indicator_table": False,
+        "tab_found": bool(sheets), "tab_titles": [s["properties"]["title"] for s in
+                                                  resource.get("sheets", [])],
+    }
+    report = ParsedReport(spreadsheet_id=resource.get("spreadsheetId", ""), header=header)
+    for sheet in sheets:
+        title = sheet["properties"]["title"]
+        grid = sheet_grid(sheet)
+        _parse_info(grid, title, header)
+        r = 0
+        while r < len(grid):
+            kind = _table_kind(grid[r])
+            if kind is None:
+                r += 1
+                continue
+            r = _parse_table(grid, r, title, kind, report, value_kind_of)
+    _fill_missing_info(header)
+    return report
+
+
+def _parse_info(grid: Grid, title: str, header: dict) -> None:
+    for r, row in enumerate(grid):
+        label = cell_text(_cell(grid, r, 0))
+        if not label or fold(label) not in _INFO_LABELS:
+            continue
+        key = _INFO_LABELS[fold(label)]
+        if key in header:           # the first occurrence wins
+            continue
+        header["has_info_block"] = True
+        header["info_tab"] = title
+        value_cell = _cell(grid, r, 1)
+        ref = f"{title}!{layout.a1(r, 1)}"
+        if key == "submitted":
+            header.update(reading_fields("submitted", read_submitted(value_cell), ref))
+        elif key in ("unit_code", "period_code"):
+            code = cell_text(value_cell)
+            header.update({f"claimed_{key}": code.upper() if code else None,
+                           f"claimed_{key}_cell": ref})
+        else:
+            header.update(text_fields(key, value_cell, ref))
+
+
+def _fill_missing_info(header: dict) -> None:
+    for key, _, _ in layout.INFO_FIELDS:
+        if key == "submitted":
+            if "submitted" not in header:
+                header.update(reading_fields("submitted", Reading(False, "empty"), None))
+        elif key in ("unit_code", "period_code"):
+            header.setdefault(f"claimed_{key}", None)
+            header.setdefault(f"claimed_{key}_cell", None)
+        else:
+            header.setdefault(key, None)
+            header.setdefault(f"{key}_cell", None)
+
+
+def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: ParsedReport,
+                 value_kind_of) -> int:
+    labels = {"tasks": _TASK_HEADERS, "indicators": _INDICATOR_HEADERS,
+              "feedback": _FEEDBACK_HEADERS}[kind]
+    columns = _header_map(grid[header_row], labels)
+    report.header[_HAS_TABLE[kind]] = True
+    report.header[f"{kind}_columns_missing"] = ", ".join(
+        label for key, label, is_input, _ in _columns_of(kind)
+        if key not in columns and (is_input or key.endswith("_code")))
+    r = header_row + 1
+    while r < len(grid) and _table_kind(grid[r]) is None:
+        row = grid[r]
+        cells = {key: (_cell(grid, r, c), f"{title}!{layout.a1(r, c)}")
+                 for key, c in columns.items()}
+        if any(cell_text(cell) for cell, _ in cells.values() if cell) and not _is_blank_row(
+                kind, cells):
+            base = {"row_key": f"{title}!{r + 1}", "tab_title": title, "row_number": r + 1}
+            if kind == "tasks":
+                report.tasks.append(base | _task_row(cells))
+            elif kind == "indicators":
+                report.indicators.append(base | _indicator_row(cells, value_kind_of))
+            else:
+                report.feedback.append(base | _feedback_row(cells))
+        r += 1
+    return r
+
+
+def _columns_of(kind: str):
+    return {"tasks": layout.TASK_COLUMNS, "indicators": layout.INDICATOR_COLUMNS,
+            "feedback": layout.FEEDBACK_COLUMNS}[kind]
+
+
+def _is_blank_row(kind: str, cells: dict) -> bool:
+    """A row with nothing but the prefilled numbering (STT) is not a row of data."""
+    meaningful = [k for k in cells if k != "stt"]
+    return not any(cell_text(cells[k][0]) for k in meaningful)
+
+
+def _get(cells: dict, key: str) -> tuple[dict, str | None]:
+    return cells.get(key, ({}, None))
+
+
+def _code(cells: dict, key: str) -> dict[str, Any]:
+    cell, ref = _get(cells, key)
+    text = cell_text(cell)
+    return {key: text.upper().replace(" ", "") if text else None, f"{key}_cell": ref}
+
+
+def _task_row(cells: dict) -> dict[str, Any]:
+    row = _code(cells, "task_code")
+    status_cell, status_ref = _get(cells, "status")
+    row |= reading_fields("status", read_choice(status_cell, TASK_STATUSES, TASK_STATUS_ALIASES),
+                          status_ref)
+    row["status_code"] = row.pop("status")
+    row["status_cell"] = status_ref
+    row |= text_fields("result", *_get(cells, "result"))
+    row |= reading_fields("completed_on", read_date(_get(cells, "completed_on")[0]),
+                          _get(cells, "completed_on")[1])
+    row |= text_fields("evidence", *_get(cells, "evidence"))
+    row |= text_fields("note", *_get(cells, "note"))
+    return row
+
+
+def _indicator_row(cells: dict, value_kind_of) -> dict[str, Any]:
+    row = _code(cells, "indicator_code")
+    whole = value_kind_of(row["indicator_code"] or "") == "count"
+    value_cell, value_ref = _get(cells, "value")
+    row |= reading_fields("value", read_number(value_cell, whole=whole), value_ref)
+    row |= text_fields("note", *_get(cells, "note"))
+    return row
+
+
+def _feedback_row(cells: dict) -> dict[str, Any]:
+    kind_cell, kind_ref = _get(cells, "kind")
+    row = reading_fields("kind", read_choice(kind_cell, layout.FEEDBACK_KINDS), kind_ref)
+    content_cell, content_ref = _get(cells, "content")
+    row |= {"content": clean_text(cell_text(content_cell)), "content_cell": content_ref}
+    return row

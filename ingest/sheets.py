@@ -1,0 +1,79 @@
+"""Reaching Google Sheets and Drive through gspread — Google itself or the local emulator.
+
+The same calls go to either: production authenticates with a service account; the demo, the
+tests and the benchmarks give gspread a session that sends its requests to the emulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import gspread
+from gspread.urls import DRIVE_FILES_API_V3_URL
+
+from tonghop.settings import Settings
+
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+#: everything a report needs, in one spreadsheets.get call (all tabs, values as typed and shown)
+REPORT_FIELDS = (
+    "spreadsheetId,properties(title,locale,timeZone),"
+    "sheets(properties(sheetId,title,index,hidden),merges,"
+    "data(startRow,startColumn,rowData(values(userEnteredValue,effectiveValue,formattedValue))))"
+)
+LIST_PAGE_SIZE = 1000
+REQUEST_TIMEOUT_SECONDS = 60
+
+
+def make_client(settings: Settings) -> gspread.Client:
+    """A gspread client for the configured backend ("emulator" or "google")."""
+    if settings.sheets_backend == "emulator":
+        from sheets_emulator import emulator_client
+        client = emulator_client(settings.emulator_url)
+    elif settings.sheets_backend == "google":
+        if not settings.google_credentials_file:
+            raise RuntimeError("TONGHOP_SHEETS_BACKEND=google needs GOOGLE_APPLICATION_CREDENTIALS "
+                               "(the service-account key file) or the Airflow connection "
+                               "tonghop_sheets.")
+        client = gspread.service_account(filename=settings.google_credentials_file)
+    else:
+        raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
+    client.set_timeout(REQUEST_TIMEOUT_SECONDS)
+    return client
+
+
+@dataclass(frozen=True)
+class DriveFile:
+    spreadsheet_id: str
+    name: str
+    modified_time: str   # RFC 3339, as Drive gives it
+
+
+def list_spreadsheets(client: gspread.Client, modified_after: str | None = None
+                      ) -> Iterator[tuple[DriveFile, int]]:
+    """Every spreadsheet the account can see (optionally only those modified after a time).
+
+    Yields (file, page number); one Drive call per 1,000 files.
+    """
+    query = f"mimeType='{SPREADSHEET_MIME}' and trashed=false"
+    if modified_after:
+        query += f" and modifiedTime > '{modified_after}'"
+    params = {"q": query, "pageSize": LIST_PAGE_SIZE,
+              "fields": "nextPageToken,files(id,name,modifiedTime)",
+              "supportsAllDrives": True, "includeItemsFromAllDrives": True}
+    page = 0
+    while True:
+        page += 1
+        body = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params=params).json()
+        for item in body.get("files", []):
+            yield DriveFile(item["id"], item.get("name", ""), item.get("modifiedTime", "")), page
+        token = body.get("nextPageToken")
+        if not token:
+            return
+        params = {**params, "pageToken": token}
+
+
+def read_spreadsheet(client: gspread.Client, spreadsheet_id: str) -> dict:
+    """The whole spreadsheet — every tab's values — in one spreadsheets.get call."""
+    return client.http_client.fetch_sheet_metadata(
+        spreadsheet_id, params={"includeGridData": "true", "fields": REPORT_FIELDS})

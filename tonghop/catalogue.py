@@ -1,0 +1,212 @@
+"""The programme catalogue, read from the dbt seeds (the one source of truth).
+
+``dbt_project/seeds/catalogue/*.csv`` describe each programme (plan): its units, task groups,
+tasks, who is assigned what, the indicators units report, and the reporting periods. dbt loads
+them as tables; Python reads the same files through this module.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+from tonghop.settings import PROJECT_ROOT
+
+CATALOGUE_DIR = PROJECT_ROOT / "dbt_project" / "seeds" / "catalogue"
+
+TIMING_LABELS = {"thuong_xuyen": "Thường xuyên", "hang_nam": "Hằng năm",
+                 "co_thoi_han": "Có thời hạn"}
+ROLE_LABELS = {"chu_tri": "Chủ trì", "phoi_hop": "Phối hợp"}
+PERIOD_KIND_LABELS = {"6_thang": "6 tháng", "nam": "Năm", "dot_xuat": "Đột xuất"}
+
+
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _read(name: str, folder: Path) -> list[dict[str, str]]:
+    with (folder / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+@dataclass(frozen=True)
+class Unit:
+    unit_code: str
+    unit_name: str
+    short_name: str
+    unit_type: str
+    locality: str
+    programme_scope: str
+    contact_email: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+@dataclass(frozen=True)
+class Task:
+    programme_code: str
+    task_code: str
+    task_group_code: str
+    task_no: str
+    task_text: str
+    timing: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    programme_code: str
+    indicator_code: str
+    indicator_name: str
+    unit_of_measure: str
+    value_kind: str            # count | money
+    task_code: str
+    target_value: Decimal | None
+    target_operator: str
+    target_period_kind: str
+    target_scope: str
+
+    @property
+    def is_count(self) -> bool:
+        return self.value_kind == "count"
+
+    @property
+    def target_label(self) -> str:
+        """'≥ 5/năm' for the sheet; '' when the plan sets no target."""
+        if self.target_value is None:
+            return ""
+        op = {">=": "≥", "<=": "≤", "=": "="}.get(self.target_operator, self.target_operator)
+        per = {"nam": "/năm", "6_thang": "/6 tháng"}.get(self.target_period_kind, "")
+        value = int(self.target_value) if self.target_value == int(self.target_value) \
+            else self.target_value
+        return f"{op} {value}{per}"
+
+
+@dataclass(frozen=True)
+class Period:
+    programme_code: str
+    period_code: str
+    period_kind: str
+    year: int
+    period_name: str
+    data_from: dt.date
+    data_to: dt.date
+    due_date: dt.date
+    opens_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    programme_code: str
+    task_code: str
+    unit_code: str
+    role: str
+
+
+class Catalogue:
+    """All programmes, read once from the seed CSVs."""
+
+    def __init__(self, folder: Path = CATALOGUE_DIR):
+        self.folder = folder
+        self.programmes = {r["programme_code"]: r for r in _read("programmes", folder)}
+        self.task_groups = {r["task_group_code"]: r for r in _read("task_groups", folder)}
+        self.units = {r["unit_code"]: Unit(
+            unit_code=r["unit_code"], unit_name=r["unit_name"], short_name=r["short_name"],
+            unit_type=r["unit_type"], locality=r["locality"],
+            programme_scope=r["programme_scope"], contact_email=r["contact_email"],
+            valid_from=_date(r["valid_from"]), valid_to=_date(r["valid_to"]),
+        ) for r in _read("units", folder)}
+        self.tasks = {r["task_code"]: Task(
+            programme_code=r["programme_code"], task_code=r["task_code"],
+            task_group_code=r["task_group_code"], task_no=r["task_no"],
+            task_text=r["task_text"], timing=r["timing"],
+        ) for r in _read("tasks", folder)}
+        self.assignments = [Assignment(r["programme_code"], r["task_code"], r["unit_code"],
+                                       r["role"]) for r in _read("assignments", folder)]
+        self.indicators = {r["indicator_code"]: Indicator(
+            programme_code=r["programme_code"], indicator_code=r["indicator_code"],
+            indicator_name=r["indicator_name"], unit_of_measure=r["unit_of_measure"],
+            value_kind=r["value_kind"], task_code=r["task_code"],
+            target_value=Decimal(r["target_value"]) if r["target_value"] else None,
+            target_operator=r["target_operator"], target_period_kind=r["target_period_kind"],
+            target_scope=r["target_scope"],
+        ) for r in _read("indicators", folder)}
+        self.indicator_assignments = [(r["programme_code"], r["indicator_code"], r["unit_code"])
+                                      for r in _read("indicator_assignments", folder)]
+        self.periods = {r["period_code"]: Period(
+            programme_code=r["programme_code"], period_code=r["period_code"],
+            period_kind=r["period_kind"], year=int(r["year"]), period_name=r["period_name"],
+            data_from=_date(r["data_from"]), data_to=_date(r["data_to"]),
+            due_date=_date(r["due_date"]), opens_on=_date(r["opens_on"]),
+        ) for r in _read("periods", folder)}
+
+    # -------------------------------------------------------------- lookups
+    def period(self, period_code: str) -> Period:
+        try:
+            return self.periods[period_code]
+        except KeyError:
+            raise KeyError(f"Unknown period {period_code!r}; known: "
+                           f"{', '.join(sorted(self.periods))}") from None
+
+    def unit(self, unit_code: str) -> Unit:
+        try:
+            return self.units[unit_code]
+        except KeyError:
+            raise KeyError(f"Unknown unit {unit_code!r}") from None
+
+    @cached_property
+    def _assignments_by_unit(self) -> dict[tuple[str, str], list[Assignment]]:
+        result: dict[tuple[str, str], list[Assignment]] = {}
+        for a in self.assignments:
+            result.setdefault((a.programme_code, a.unit_code), []).append(a)
+        return result
+
+    def tasks_for(self, programme_code: str, unit_code: str) -> list[tuple[Task, str]]:
+        """(task, role) pairs assigned to the unit, in plan order."""
+        pairs = [(self.tasks[a.task_code], a.role)
+                 for a in self._assignments_by_unit.get((programme_code, unit_code), [])]
+        return sorted(pairs, key=lambda p: _plan_order(p[0]))
+
+    def indicators_for(self, programme_code: str, unit_code: str) -> list[Indicator]:
+        codes = [c for p, c, u in self.indicator_assignments
+                 if p == programme_code and u == unit_code]
+        return sorted((self.indicators[c] for c in codes), key=lambda i: i.indicator_code)
+
+    def expected_units(self, period_code: str) -> list[Unit]:
+        """Units that must report for the period: assigned at least one task of its programme
+        and in existence on the due date."""
+        period = self.period(period_code)
+        assigned = {u for p, u in self._assignments_by_unit if p == period.programme_code}
+        units = [self.units[code] for code in assigned]
+        return sorted((u for u in units if _active_on(u, period.due_date)),
+                      key=lambda u: u.unit_code)
+
+
+def _active_on(unit: Unit, day: dt.date) -> bool:
+    return (unit.valid_from is None or unit.valid_from <= day) and \
+        (unit.valid_to is None or day <= unit.valid_to)
+
+
+def _plan_order(task: Task) -> tuple:
+    """Tasks sort by group then number as the plan prints them (2.10 after 2.9; II before IV)."""
+    roman = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9}
+    parts = []
+    for part in task.task_code.split(".")[1:]:
+        parts.append(int(part) if part.isdigit() else roman.get(part, 99))
+    return (task.programme_code, *parts)
+
+
+_default: Catalogue | None = None
+
+
+def load_catalogue(folder: Path | None = None) -> Catalogue:
+    """The catalogue from the seeds folder (cached for the default folder)."""
+    global _default
+    if folder is not None:
+        return Catalogue(folder)
+    if _default is None:
+        _default = Catalogue()
+    return _default

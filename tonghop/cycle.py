@@ -1,0 +1,81 @@
+"""The stages of a reporting cycle, as plain functions the DAG and the CLI both call.
+
+Each stage takes :class:`Settings` and returns a small JSON-able dict (what Airflow keeps in
+XCom and shows in the log). The order is: pull → validate → build (dbt) → publish.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tonghop.catalogue import load_catalogue
+from tonghop.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+#: Airflow connection ids the DAG reads (see README: "Connections")
+CONN_LOADER = "tonghop_loader"
+CONN_TRANSFORMER = "tonghop_transformer"
+CONN_BI_READER = "tonghop_bi_reader"
+CONN_SHEETS = "tonghop_sheets"
+
+
+def settings_from_airflow() -> Settings:
+    """Settings whose secrets come from Airflow connections (inside a running task)."""
+    from airflow.sdk import Connection
+
+    dsns = {}
+    for role, conn_id in (("loader", CONN_LOADER), ("transformer", CONN_TRANSFORMER),
+                          ("bi_reader", CONN_BI_READER)):
+        conn = Connection.get(conn_id)
+        dsns[role] = _postgres_uri(conn)
+    sheets = Connection.get(CONN_SHEETS)
+    extra = sheets.extra_dejson or {}
+    backend = extra.get("backend", "emulator")
+    changes = {"dsns": dsns, "sheets_backend": backend}
+    if backend == "emulator":
+        changes["emulator_url"] = sheets.host if "://" in (sheets.host or "") else \
+            f"http://{sheets.host}:{sheets.port}"
+    else:
+        changes["google_credentials_file"] = extra.get("key_path")
+    return load_settings().with_overrides(**changes)
+
+
+def _postgres_uri(conn) -> str:
+    from tonghop.settings import make_dsn
+    return make_dsn(conn.login or "", conn.password or "", conn.host or "127.0.0.1",
+                    conn.port or 5432, conn.schema or "tonghop")
+
+
+def stage_pull(settings: Settings, period_code: str, run_id: str | None = None) -> dict:
+    from ingest.pull import new_run_id, pull_period
+    summary = pull_period(settings, load_catalogue(), period_code,
+                          pull_run_id=run_id or new_run_id())
+    return summary.as_dict()
+
+
+def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None) -> dict:
+    from expectations.landed import validate_landed
+    return validate_landed(settings, load_catalogue(), period_code, pull_run_id).as_dict()
+
+
+def stage_build(settings: Settings) -> dict:
+    from tonghop.dbt import run_dbt
+    return run_dbt(settings, ["build"])
+
+
+def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
+    from publish.summary import publish_period
+    return publish_period(settings, period_code, run_id).as_dict()
+
+
+def run_cycle(settings: Settings | None, period_code: str) -> dict:
+    """All stages in this process, without Airflow (``tonghop run``)."""
+    from ingest.pull import new_run_id
+    settings = settings or load_settings()
+    run_id = new_run_id("cycle")
+    pulled = stage_pull(settings, period_code, run_id)
+    validated = stage_validate(settings, period_code, pulled["pull_run_id"])
+    built = stage_build(settings)
+    published = stage_publish(settings, period_code, run_id)
+    return {"pull": pulled, "validate": validated, "build": built, "publish": published}

@@ -1,0 +1,223 @@
+"""The unit's report sheet: what it contains and where, as data.
+
+One layout serves three sides: the xlsx template writer (``tonghop.template``), the Sheets
+provisioner, and the parser (``ingest.parse``), which finds each part by its header labels rather
+than by fixed positions — so a unit that inserts rows, moves a table or renames a tab is still
+read correctly.
+
+Everything a unit reads is Vietnamese; keys are English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from tonghop.catalogue import (PERIOD_KIND_LABELS, ROLE_LABELS, TIMING_LABELS, Catalogue)
+from tonghop.vn import TASK_STATUSES
+
+TAB_GUIDE = "Hướng dẫn"
+TAB_INFO = "Thông tin"
+TAB_TASKS = "Nhiệm vụ"
+TAB_INDICATORS = "Chỉ tiêu"
+TAB_FEEDBACK = "Khó khăn, kiến nghị"
+TAB_CHECK_RESULT = "Kết quả kiểm tra"
+
+SUBMITTED_CHOICES = ["Chưa nộp", "Đã nộp"]
+FEEDBACK_KINDS = {"Khó khăn": "kho_khan", "Kiến nghị": "kien_nghi"}
+FEEDBACK_BLANK_ROWS = 8
+
+#: (key, label, filled by the unit?)
+INFO_FIELDS: list[tuple[str, str, bool]] = [
+    ("unit_code", "Mã đơn vị", False),
+    ("unit_name", "Tên đơn vị", False),
+    ("period_code", "Mã kỳ báo cáo", False),
+    ("period_name", "Kỳ báo cáo", False),
+    ("data_window", "Thời gian chốt số liệu", False),
+    ("due_date", "Hạn nộp", False),
+    ("reporter_name", "Người báo cáo", True),
+    ("reporter_position", "Chức vụ", True),
+    ("reporter_phone", "Số điện thoại", True),
+    ("reporter_email", "Thư điện tử", True),
+    ("submitted", "Đã nộp", True),
+]
+
+#: (key, header label, filled by the unit?, width in characters)
+TASK_COLUMNS: list[tuple[str, str, bool, int]] = [
+    ("stt", "STT", False, 5),
+    ("task_code", "Mã nhiệm vụ", False, 12),
+    ("task_group", "Nhóm nhiệm vụ", False, 24),
+    ("task_text", "Nội dung nhiệm vụ", False, 60),
+    ("role", "Vai trò", False, 10),
+    ("timing", "Thời gian thực hiện", False, 14),
+    ("status", "Tình trạng", True, 18),
+    ("result", "Kết quả thực hiện", True, 50),
+    ("completed_on", "Ngày hoàn thành", True, 14),
+    ("evidence", "Minh chứng (số văn bản, đường dẫn)", True, 30),
+    ("note", "Ghi chú", True, 20),
+]
+
+INDICATOR_COLUMNS: list[tuple[str, str, bool, int]] = [
+    ("stt", "STT", False, 5),
+    ("indicator_code", "Mã chỉ tiêu", False, 12),
+    ("indicator_name", "Tên chỉ tiêu", False, 55),
+    ("unit_of_measure", "Đơn vị tính", False, 14),
+    ("target", "Chỉ tiêu kế hoạch", False, 16),
+    ("value", "Giá trị kỳ này", True, 16),
+    ("note", "Ghi chú", True, 30),
+]
+
+FEEDBACK_COLUMNS: list[tuple[str, str, bool, int]] = [
+    ("stt", "STT", False, 5),
+    ("kind", "Loại", True, 14),
+    ("content", "Nội dung", True, 90),
+]
+
+#: the header label that marks the start of each table
+TABLE_MARKERS = {"tasks": "Mã nhiệm vụ", "indicators": "Mã chỉ tiêu", "feedback": "Nội dung"}
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row_index: int, col_index: int) -> str:
+    """0-based row/column → "B7"."""
+    return f"{column_letter(col_index)}{row_index + 1}"
+
+
+def vi_date(day: dt.date) -> str:
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+@dataclass
+class TabSpec:
+    """One tab of a sheet, independent of how it is written (xlsx or Sheets API)."""
+
+    title: str
+    rows: list[list[Any]]
+    column_widths: list[int]
+    frozen_rows: int = 0
+    #: 0-based row indexes rendered as headers (bold, shaded)
+    header_rows: list[int] = field(default_factory=list)
+    #: 0-based row indexes rendered as titles (bold, larger)
+    title_rows: list[int] = field(default_factory=list)
+    #: A1 ranges the unit fills in; everything else is protected
+    input_ranges: list[str] = field(default_factory=list)
+    #: (A1 range, allowed values) drop-downs
+    choices: list[tuple[str, list[str]]] = field(default_factory=list)
+    wrap: bool = True
+
+
+def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[TabSpec]:
+    """The tabs of one unit's blank report for one period."""
+    unit = catalogue.unit(unit_code)
+    period = catalogue.period(period_code)
+    programme = catalogue.programmes[period.programme_code]
+    tasks = catalogue.tasks_for(period.programme_code, unit_code)
+    indicators = catalogue.indicators_for(period.programme_code, unit_code)
+    if not tasks:
+        raise ValueError(f"Unit {unit_code} has no task in programme {period.programme_code}")
+
+    guide = TabSpec(
+        title=TAB_GUIDE,
+        rows=[[line] for line in guide_lines(programme, period)],
+        column_widths=[110], title_rows=[0])
+
+    info_values = {
+        "unit_code": unit.unit_code, "unit_name": unit.unit_name,
+        "period_code": period.period_code,
+        "period_name": f"{period.period_name} ({PERIOD_KIND_LABELS[period.period_kind]})",
+        "data_window": f"{vi_date(period.data_from)} – {vi_date(period.data_to)}",
+        "due_date": vi_date(period.due_date),
+        "submitted": "Chưa nộp",
+    }
+    info_rows: list[list[Any]] = [
+        ["BÁO CÁO KẾT QUẢ THỰC HIỆN KẾ HOẠCH", None],
+        [programme["title"], None],
+        [None, None],
+    ]
+    info_inputs, info_choices = [], []
+    for key, label, is_input in INFO_FIELDS:
+        info_rows.append([label, info_values.get(key)])
+        if is_input:
+            info_inputs.append(a1(len(info_rows) - 1, 1))
+        if key == "submitted":
+            info_choices.append((a1(len(info_rows) - 1, 1), SUBMITTED_CHOICES))
+    info = TabSpec(title=TAB_INFO, rows=info_rows, column_widths=[26, 70],
+                   title_rows=[0], input_ranges=info_inputs, choices=info_choices)
+
+    task_rows: list[list[Any]] = [[h for _, h, _, _ in TASK_COLUMNS]]
+    for n, (task, role) in enumerate(tasks, start=1):
+        group = catalogue.task_groups[task.task_group_code]["group_name"]
+        values = {"stt": n, "task_code": task.task_code, "task_group": group,
+                  "task_text": task.task_text, "role": ROLE_LABELS[role],
+                  "timing": TIMING_LABELS[task.timing]}
+        task_rows.append([values.get(key) for key, _, _, _ in TASK_COLUMNS])
+    tasks_tab = TabSpec(
+        title=TAB_TASKS, rows=task_rows, column_widths=[w for *_, w in TASK_COLUMNS],
+        frozen_rows=1, header_rows=[0],
+        input_ranges=_input_columns(TASK_COLUMNS, 1, len(task_rows) - 1),
+        choices=[(_column_range(TASK_COLUMNS, "status", 1, len(task_rows) - 1),
+                  list(TASK_STATUSES))])
+
+    indicator_rows: list[list[Any]] = [[h for _, h, _, _ in INDICATOR_COLUMNS]]
+    for n, ind in enumerate(indicators, start=1):
+        values = {"stt": n, "indicator_code": ind.indicator_code,
+                  "indicator_name": ind.indicator_name, "unit_of_measure": ind.unit_of_measure,
+                  "target": ind.target_label}
+        indicator_rows.append([values.get(key) for key, _, _, _ in INDICATOR_COLUMNS])
+    indicators_tab = TabSpec(
+        title=TAB_INDICATORS, rows=indicator_rows,
+        column_widths=[w for *_, w in INDICATOR_COLUMNS], frozen_rows=1, header_rows=[0],
+        input_ranges=_input_columns(INDICATOR_COLUMNS, 1, max(len(indicator_rows) - 1, 1)))
+
+    feedback_rows: list[list[Any]] = [[h for _, h, _, _ in FEEDBACK_COLUMNS]]
+    feedback_rows += [[n, None, None] for n in range(1, FEEDBACK_BLANK_ROWS + 1)]
+    feedback_tab = TabSpec(
+        title=TAB_FEEDBACK, rows=feedback_rows,
+        column_widths=[w for *_, w in FEEDBACK_COLUMNS], frozen_rows=1, header_rows=[0],
+        input_ranges=_input_columns(FEEDBACK_COLUMNS, 1, FEEDBACK_BLANK_ROWS),
+        choices=[(_column_range(FEEDBACK_COLUMNS, "kind", 1, FEEDBACK_BLANK_ROWS),
+                  list(FEEDBACK_KINDS))])
+    return [guide, info, tasks_tab, indicators_tab, feedback_tab]
+
+
+def _column_range(columns, key: str, first_row: int, count: int) -> str:
+    col = [k for k, *_ in columns].index(key)
+    return f"{a1(first_row, col)}:{a1(first_row + count - 1, col)}"
+
+
+def _input_columns(columns, first_row: int, count: int) -> list[str]:
+    return [_column_range(columns, key, first_row, count)
+            for key, _, is_input, _ in columns if is_input]
+
+
+def guide_lines(programme: dict, period) -> list[str]:
+    return [
+        "HƯỚNG DẪN ĐIỀN BÁO CÁO",
+        f"Kế hoạch: {programme['title']}",
+        f"Kỳ báo cáo: {period.period_name}. Thời gian chốt số liệu: "
+        f"{vi_date(period.data_from)} – {vi_date(period.data_to)}. "
+        f"Hạn nộp: trước ngày {vi_date(period.due_date)}.",
+        "",
+        "1. Trang “Thông tin”: ghi họ tên, chức vụ, số điện thoại, thư điện tử của người báo cáo.",
+        "2. Trang “Nhiệm vụ”: với mỗi nhiệm vụ, chọn Tình trạng trong danh sách (Chưa triển khai, "
+        "Đang triển khai, Hoàn thành), ghi Kết quả thực hiện, Ngày hoàn thành (ngày/tháng/năm) "
+        "và Minh chứng. Không thêm, xóa dòng hoặc sửa các cột có sẵn.",
+        "3. Trang “Chỉ tiêu”: ghi số liệu của kỳ báo cáo vào cột “Giá trị kỳ này” bằng chữ số, "
+        "không kèm chữ (ghi 5, không ghi “5 buổi”); không dùng dấu phân cách hàng nghìn; "
+        "kinh phí ghi theo triệu đồng, phần thập phân dùng dấu phẩy (ví dụ 12,5). "
+        "Nếu không có, ghi 0.",
+        "4. Trang “Khó khăn, kiến nghị”: mỗi ý một dòng, chọn Loại rồi ghi Nội dung.",
+        "5. Khi đã điền xong, tại trang “Thông tin” chọn “Đã nộp”. Báo cáo được tính là đã nộp "
+        "khi chọn “Đã nộp” và không còn lỗi.",
+        "6. Sau mỗi lần tổng hợp, trang “Kết quả kiểm tra” cho biết ô nào cần sửa và sửa thế nào.",
+    ]

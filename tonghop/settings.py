@@ -1,0 +1,108 @@
+"""Runtime settings: where things are and how to reach them.
+
+Everything has an embedded default for the local set-up (a PostgreSQL cluster under
+``.local/pg`` and the Sheets emulator on 127.0.0.1), and every value can be overridden from the
+environment, which is how production and Airflow connections feed it. Passwords are never in the
+repository: the local cluster's passwords are generated at its first start and kept in
+``.local/secrets.json`` (ignored by git); production passes DSNs through the environment or
+Airflow connections.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import quote
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Roles of the warehouse and what each may do (see tonghop/sql/roles.sql).
+ROLES = ("loader", "transformer", "bi_reader")
+DEFAULT_PG_PORT = 55432
+DEFAULT_EMULATOR_PORT = 8931
+WAREHOUSE_DB = "tonghop"
+AIRFLOW_DB = "airflow"
+ADMIN_ROLE = "tonghop_admin"
+
+
+def state_dir() -> Path:
+    """Folder for local, generated state (cluster, emulator data, Airflow home, secrets)."""
+    return Path(os.environ.get("TONGHOP_STATE_DIR", PROJECT_ROOT / ".local")).resolve()
+
+
+def secrets_path() -> Path:
+    return state_dir() / "secrets.json"
+
+
+def load_local_secrets() -> dict[str, str]:
+    """Passwords generated for the local cluster, or {} if it was never started here."""
+    path = secrets_path()
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def make_dsn(user: str, password: str, host: str, port: int, dbname: str) -> str:
+    """A libpq URI; the password is percent-encoded."""
+    return f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{dbname}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the pipeline needs to run one cycle. Build it with :func:`load_settings`."""
+
+    pg_host: str = "127.0.0.1"
+    pg_port: int = DEFAULT_PG_PORT
+    warehouse_db: str = WAREHOUSE_DB
+    #: role name -> DSN; keys: admin, loader, transformer, bi_reader
+    dsns: dict[str, str] = field(default_factory=dict)
+    #: "emulator" (local HTTP emulator) or "google" (real Google APIs, service account)
+    sheets_backend: str = "emulator"
+    emulator_url: str = f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"
+    google_credentials_file: str | None = None
+    output_dir: Path = PROJECT_ROOT / "output"
+    dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
+    gx_project_dir: Path = PROJECT_ROOT / "expectations"
+
+    def dsn(self, role: str) -> str:
+        try:
+            return self.dsns[role]
+        except KeyError:
+            raise RuntimeError(
+                f"No connection configured for role {role!r}. Start the local warehouse with "
+                f"`tonghop db start` or set TONGHOP_{role.upper()}_DSN."
+            ) from None
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from the environment, falling back to the local cluster's generated secrets.
+
+    Environment variables: TONGHOP_PG_HOST, TONGHOP_PG_PORT, TONGHOP_<ROLE>_DSN for roles
+    admin/loader/transformer/bi_reader, TONGHOP_SHEETS_BACKEND, TONGHOP_EMULATOR_URL,
+    GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_OUTPUT_DIR.
+    """
+    env = dict(os.environ if env is None else env)
+    host = env.get("TONGHOP_PG_HOST", "127.0.0.1")
+    port = int(env.get("TONGHOP_PG_PORT", DEFAULT_PG_PORT))
+    secrets = load_local_secrets()
+    dsns: dict[str, str] = {}
+    for role, user in (("admin", ADMIN_ROLE), *((r, r) for r in ROLES)):
+        explicit = env.get(f"TONGHOP_{role.upper()}_DSN")
+        if explicit:
+            dsns[role] = explicit
+        elif role in secrets:
+            dsns[role] = make_dsn(user, secrets[role], host, port, WAREHOUSE_DB)
+    return Settings(
+        pg_host=host,
+        pg_port=port,
+        dsns=dsns,
+        sheets_backend=env.get("TONGHOP_SHEETS_BACKEND", "emulator"),
+        emulator_url=env.get("TONGHOP_EMULATOR_URL", f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"),
+        google_credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS"),
+        output_dir=Path(env.get("TONGHOP_OUTPUT_DIR", PROJECT_ROOT / "output")),
+    )

@@ -1,0 +1,225 @@
+-- Warehouse structure outside dbt: what the pipeline lands, and who may touch it.
+-- Applied by the admin role, idempotently, on every `tonghop db start` (and by the production
+-- init container). The roles loader, transformer and bi_reader exist before this runs.
+--
+--   raw      what was read from each spreadsheet, every version, append-only   (loader writes)
+--   parsed   the rows of each version, as read by the parser                   (loader writes)
+--   quality  validation runs and every problem found, per row and rule         (loader writes)
+--   ops      pipeline state: which spreadsheet belongs to which unit, pulls    (loader writes)
+--   catalogue, staging, intermediate, marts, snapshots                         (dbt, transformer)
+--   bi_reader reads marts only, through grants that dbt applies on each build.
+
+revoke all on database tonghop from public;
+revoke create on schema public from public;
+grant connect on database tonghop to loader, transformer, bi_reader;
+
+create schema if not exists raw;
+create schema if not exists parsed;
+create schema if not exists quality;
+create schema if not exists ops;
+
+-- ---------------------------------------------------------------- raw (append-only)
+create table if not exists raw.sheet_versions (
+    sheet_version_id    bigint generated always as identity primary key,
+    spreadsheet_id      text        not null,
+    spreadsheet_title   text,
+    drive_modified_time timestamptz,
+    fetched_at          timestamptz not null,
+    content_sha256      text        not null,
+    -- the Sheets API spreadsheets.get response (grid data), exactly as returned
+    payload             jsonb       not null,
+    pull_run_id         text        not null
+);
+create index if not exists sheet_versions_by_spreadsheet
+    on raw.sheet_versions (spreadsheet_id, sheet_version_id desc);
+
+create table if not exists raw.sheet_fetches (
+    fetch_id            bigint generated always as identity primary key,
+    pull_run_id         text        not null,
+    spreadsheet_id      text        not null,
+    drive_modified_time timestamptz,
+    attempted_at        timestamptz not null,
+    outcome             text        not null
+        check (outcome in ('new_version', 'unchanged', 'failed')),
+    sheet_version_id    bigint references raw.sheet_versions,
+    error_message       text
+);
+create index if not exists sheet_fetches_by_run on raw.sheet_fetches (pull_run_id);
+
+create or replace function raw.forbid_change() returns trigger language plpgsql as $$
+begin
+    raise exception 'raw.% is append-only: % is not allowed', tg_table_name, tg_op;
+end $$;
+
+do $$
+declare t text;
+begin
+    foreach t in array array['sheet_versions', 'sheet_fetches'] loop
+        if not exists (select 1 from pg_trigger where tgname = t || '_append_only') then
+            execute format(
+                'create trigger %I before update or delete on raw.%I '
+                'for each row execute function raw.forbid_change()', t || '_append_only', t);
+            execute format(
+                'create trigger %I before truncate on raw.%I '
+                'for each statement execute function raw.forbid_change()', t || '_no_truncate', t);
+        end if;
+    end loop;
+end $$;
+
+-- ---------------------------------------------------------------- ops
+create table if not exists ops.sheet_registry (
+    spreadsheet_id  text        not null,
+    -- '' when the whole spreadsheet belongs to the unit (layout per_unit);
+    -- the unit's tab title when one spreadsheet per period holds a tab per unit (per_period)
+    tab_title       text        not null default '',
+    layout          text        not null check (layout in ('per_unit', 'per_period')),
+    programme_code  text        not null,
+    period_code     text        not null,
+    unit_code       text        not null,
+    registered_at   timestamptz not null default now(),
+    primary key (spreadsheet_id, tab_title),
+    unique (period_code, unit_code)
+);
+
+create table if not exists ops.pull_runs (
+    pull_run_id     text        primary key,
+    programme_code  text        not null,
+    period_code     text        not null,
+    mode            text        not null check (mode in ('full', 'changed')),
+    started_at      timestamptz not null,
+    finished_at     timestamptz,
+    files_listed    integer,
+    fetched         integer,
+    new_versions    integer,
+    unchanged       integer,
+    failed          integer,
+    api_calls       jsonb
+);
+
+-- ---------------------------------------------------------------- parsed
+create table if not exists parsed.report_headers (
+    -- one report = one unit's part of one spreadsheet version (a tab, or the whole file)
+    sheet_version_id     bigint      not null references raw.sheet_versions,
+    unit_code            text        not null,   -- owner, from ops.sheet_registry
+    period_code          text        not null,   -- from ops.sheet_registry
+    validation_run_id    bigint      not null,
+    spreadsheet_id       text        not null,
+    registry_tab_title   text        not null default '',
+    claimed_unit_code    text,                   -- what the sheet itself says
+    claimed_period_code  text,
+    -- personal contact data of the reporter: never exposed to bi_reader
+    reporter_name        text,
+    reporter_position    text,
+    reporter_phone       text,
+    reporter_email       text,
+    submitted_text       text,
+    is_submitted         boolean     not null,
+    parsed_at            timestamptz not null,
+    primary key (sheet_version_id, unit_code)
+);
+
+create table if not exists parsed.task_rows (
+    sheet_version_id bigint  not null references raw.sheet_versions,
+    unit_code        text    not null,
+    period_code      text    not null,
+    row_key          text    not null,
+    tab_title        text    not null,
+    row_number       integer not null,
+    task_code        text,
+    status_text      text,
+    -- chua_trien_khai | dang_trien_khai | hoan_thanh, null when unreadable or empty
+    status_code      text,
+    result_text      text,
+    completed_on     date,
+    completed_on_text text,
+    evidence_text    text,
+    note_text        text,
+    primary key (sheet_version_id, row_key)
+);
+
+create table if not exists parsed.indicator_rows (
+    sheet_version_id bigint  not null references raw.sheet_versions,
+    unit_code        text    not null,
+    period_code      text    not null,
+    row_key          text    not null,
+    tab_title        text    not null,
+    row_number       integer not null,
+    indicator_code   text,
+    value_text       text,
+    value_number     numeric,
+    -- how the value was read: empty | number | interpreted | ambiguous | invalid
+    value_reading    text    not null,
+    reading_note     text,
+    note_text        text,
+    primary key (sheet_version_id, row_key)
+);
+
+create table if not exists parsed.feedback_rows (
+    sheet_version_id bigint  not null references raw.sheet_versions,
+    unit_code        text    not null,
+    period_code      text    not null,
+    row_key          text    not null,
+    tab_title        text    not null,
+    row_number       integer not null,
+    kind             text    check (kind in ('kho_khan', 'kien_nghi')),
+    kind_text        text,
+    content_text     text,
+    primary key (sheet_version_id, row_key)
+);
+
+-- ---------------------------------------------------------------- quality
+create table if not exists quality.validation_runs (
+    validation_run_id bigint generated always as identity primary key,
+    pull_run_id       text,
+    started_at        timestamptz not null,
+    finished_at       timestamptz,
+    ruleset_version   text        not null,
+    sheet_versions    integer,
+    rows_checked      integer,
+    errors            integer,
+    warnings          integer,
+    gx_success        boolean,
+    data_docs_path    text
+);
+
+create table if not exists quality.validation_issues (
+    issue_id          bigint generated always as identity primary key,
+    validation_run_id bigint  not null references quality.validation_runs,
+    sheet_version_id  bigint  not null references raw.sheet_versions,
+    unit_code         text    not null,
+    period_code       text    not null,
+    -- header | tasks | indicators | feedback
+    part              text    not null,
+    row_key           text,
+    tab_title         text,
+    cell_ref          text,
+    rule_code         text    not null,
+    severity          text    not null check (severity in ('error', 'warning')),
+    -- an error that rejects the whole version (wrong unit or period), not just its row
+    blocks_version    boolean not null default false,
+    -- the Great Expectations expectation that found it
+    expectation_type  text,
+    value_found       text,
+    message_vi        text    not null,
+    expected_vi       text,
+    fix_vi            text
+);
+create index if not exists validation_issues_by_version
+    on quality.validation_issues (sheet_version_id);
+
+-- ---------------------------------------------------------------- privileges
+-- The admin owns the landed tables so that the loader cannot alter or empty them.
+grant usage on schema raw, parsed, quality, ops to loader, transformer;
+grant select, insert on all tables in schema raw, parsed, quality to loader;
+grant select, insert, update, delete on all tables in schema ops to loader;
+grant select on all tables in schema raw, parsed, quality, ops to transformer;
+grant usage on all sequences in schema raw, parsed, quality, ops to loader;
+
+-- dbt builds its schemas as the transformer; bi_reader may enter marts only.
+grant create on database tonghop to transformer;
+create schema if not exists catalogue authorization transformer;
+create schema if not exists staging authorization transformer;
+create schema if not exists intermediate authorization transformer;
+create schema if not exists marts authorization transformer;
+create schema if not exists snapshots authorization transformer;
+grant usage on schema marts to bi_reader;

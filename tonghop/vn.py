@@ -1,0 +1,303 @@
+"""Reading what Vietnamese officials type into cells.
+
+Pure functions, no I/O. Each reader takes a Sheets API ``CellData`` dict (or ``{}`` for an empty
+cell) and returns a :class:`Reading`: the value, how certain the reading is, and — when the text
+had to be interpreted or could not be read — a note in Vietnamese saying what was read.
+
+How certain (``kind``):
+
+- ``empty``       nothing in the cell
+- ``number`` / ``date`` / ``text`` / ``choice``   read exactly as typed
+- ``interpreted`` the meaning is certain but the writing was not plain ("1.200" → 1200,
+  "5 buổi" → 5, "20/6/2026" as text); the unit gets a warning saying what was read
+- ``ambiguous``   two readings are possible ("1,200": 1.2 or 1200?); an error
+- ``invalid``     cannot be read at all ("nhiều", "5-7"); an error
+
+Conventions of Vietnamese writing: "." groups thousands, "," marks decimals, dates are
+day/month/year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+CellData = dict[str, Any]
+
+SHEETS_EPOCH = dt.date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: Any
+    kind: str
+    #: what was typed, as the unit sees it
+    text: str | None = None
+    #: Vietnamese note for interpreted / ambiguous / invalid readings
+    note: str | None = None
+
+    @property
+    def is_certain(self) -> bool:
+        return self.kind not in ("ambiguous", "invalid")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_text(text: str | None) -> str | None:
+    """NFC, trimmed, inner runs of whitespace collapsed; None for blank."""
+    if text is None:
+        return None
+    text = re.sub(r"\s+", " ", nfc(str(text))).strip()
+    return text or None
+
+
+def fold(text: str) -> str:
+    """Lower-case, without diacritics, for matching labels and choices ("Hoàn Thành" == "hoan thanh")."""
+    text = nfc(text).replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def cell_text(cell: CellData | None) -> str | None:
+    """What the cell shows, cleaned (formattedValue, else the typed value as text)."""
+    if not cell:
+        return None
+    if "formattedValue" in cell:
+        return clean_text(cell["formattedValue"])
+    typed = cell.get("effectiveValue") or cell.get("userEnteredValue") or {}
+    for key in ("stringValue", "numberValue", "boolValue", "formulaValue"):
+        if key in typed:
+            return clean_text(str(typed[key]))
+    return None
+
+
+def _typed(cell: CellData | None) -> tuple[str | None, Any]:
+    """(kind, value) of the cell's effective value: ('number', 5.0), ('string', 'x'), …"""
+    if not cell:
+        return None, None
+    typed = cell.get("effectiveValue")
+    if typed is None:
+        typed = cell.get("userEnteredValue") or {}
+    for key, kind in (("numberValue", "number"), ("stringValue", "string"),
+                      ("boolValue", "bool"), ("errorValue", "error")):
+        if key in typed:
+            return kind, typed[key]
+    return None, None
+
+
+# ------------------------------------------------------------------ numbers
+_VI_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")              # 1.200 / 1.200.000
+_VI_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})*,\d+$")   # 1.200,5 / 12,5
+_EN_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")   # 1,200.5
+_AMBIGUOUS_COMMA = re.compile(r"^\d{1,3}(,\d{3})+$")             # 1,200 (1.2 or 1200?)
+_PLAIN = re.compile(r"^\d+$")
+_PLAIN_DOT_DECIMAL = re.compile(r"^\d+\.\d+$")                   # 1.5 (English decimal)
+_SPACED_THOUSANDS = re.compile(r"^\d{1,3}( \d{3})+$")            # 1 200
+_UNIT_SUFFIX = re.compile(r"^(?P<num>[-+]?[\d.,  ]*\d)\s*(?P<unit>[^\d\s.,+-][^\d]*)$")
+_ZERO_WORDS = {"khong", "khong co", "0 (khong)"}
+
+
+def _to_number(value: Decimal, whole: bool) -> int | Decimal:
+    if whole and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+def read_number(cell: CellData | None, *, whole: bool = False) -> Reading:
+    """A number from a cell. ``whole=True`` for counts: a fraction is then invalid.
+
+    Negative numbers are read as numbers; whether they are allowed is a rule, not a reading.
+    """
+    kind, value = _typed(cell)
+    shown = cell_text(cell)
+    if kind is None or (kind == "string" and clean_text(value) is None):
+        return Reading(None, "empty", shown)
+    if kind == "number":
+        number = Decimal(str(value))
+        if whole and number != number.to_integral_value():
+            return Reading(None, "invalid", shown,
+                           f"Giá trị {shown} không phải số nguyên; chỉ tiêu này đếm số lượng.")
+        return Reading(_to_number(number, whole), "number", shown)
+    if kind == "bool":
+        return Reading(None, "invalid", shown, "Ô chứa giá trị đúng/sai, không phải số.")
+    if kind == "error":
+        return Reading(None, "invalid", shown, "Ô chứa lỗi công thức, không phải số.")
+    return _read_number_text(clean_text(value), whole)
+
+
+def _read_number_text(text: str, whole: bool) -> Reading:
+    notes: list[str] = []
+    body = text
+    sign = ""
+    suffix = _UNIT_SUFFIX.match(body)
+    if suffix and not _PLAIN.match(body):
+        unit = suffix.group("unit").strip()
+        if re.search(r"\d", unit):
+            return Reading(None, "invalid", text, f"Không đọc được số từ “{text}”.")
+        body = suffix.group("num").strip()
+        notes.append(f"đã bỏ chữ “{unit}”")
+    if body[:1] in "+-":
+        sign, body = ("-" if body[0] == "-" else ""), body[1:].strip()
+    if fold(text) in _ZERO_WORDS:
+        return Reading(None, "ambiguous", text,
+                       f"“{text}” chưa phải là số; nếu không có thì ghi 0.")
+
+    def done(number: Decimal, how: str | None) -> Reading:
+        if sign:
+            number = -number
+        if how:
+            notes.append(how)
+        if whole and number != number.to_integral_value():
+            return Reading(None, "invalid", text,
+                           f"“{text}” được hiểu là {plain_vi(number)}, không phải số nguyên; "
+                           "chỉ tiêu này đếm số lượng.")
+        value = _to_number(number, whole)
+        if not notes:
+            return Reading(value, "number", text)
+        return Reading(value, "interpreted", text,
+                       f"Đã hiểu “{text}” là {plain_vi(value)} ({'; '.join(notes)}).")
+
+    if _PLAIN.match(body):
+        return done(Decimal(body), None)
+    if _VI_THOUSANDS.match(body):
+        return done(Decimal(body.replace(".", "")), "dấu chấm phân cách hàng nghìn")
+    if _SPACED_THOUSANDS.match(body):
+        return done(Decimal(body.replace(" ", "")), "dấu cách phân cách hàng nghìn")
+    if _AMBIGUOUS_COMMA.match(body):
+        as_vi = plain_vi(Decimal(body.replace(",", ".")))
+        as_en = plain_vi(Decimal(body.replace(",", "")))
+        return Reading(None, "ambiguous", text,
+                       f"“{text}” có thể là {as_vi} hoặc {as_en}.")
+    if _VI_THOUSANDS_DECIMAL.match(body):
+        return done(Decimal(body.replace(".", "").replace(",", ".")), "dấu phẩy là phần thập phân")
+    if _EN_THOUSANDS_DECIMAL.match(body):
+        return done(Decimal(body.replace(",", "")), "viết theo kiểu tiếng Anh")
+    if _PLAIN_DOT_DECIMAL.match(body):
+        return Reading(None, "ambiguous", text,
+                       f"“{text}” có thể là {body.replace('.', ',')} (thập phân) hoặc "
+                       f"{plain_vi(Decimal(body.replace('.', '')))} (hàng nghìn).")
+    return Reading(None, "invalid", text, f"Không đọc được số từ “{text}”.")
+
+
+def plain_vi(value: int | float | Decimal) -> str:
+    """A number as digits only, without grouping, decimal comma: 1200 → "1200", 1.5 → "1,5".
+    Used in messages, where "1.200" could be misread."""
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        return str(int(number))
+    return f"{number.normalize():f}".replace(".", ",")
+
+
+def format_vi(value: int | float | Decimal | None) -> str:
+    """1200 → "1.200", 1.5 → "1,5" (Vietnamese writing)."""
+    if value is None:
+        return ""
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        return f"{int(number):,}".replace(",", ".")
+    integral, _, fraction = f"{number.normalize():f}".partition(".")
+    return f"{int(integral):,}".replace(",", ".") + "," + fraction
+
+
+# ------------------------------------------------------------------ dates
+_DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_VI_WORDS = re.compile(r"^ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})$", re.I)
+
+
+def serial_to_date(serial: float) -> dt.date:
+    return SHEETS_EPOCH + dt.timedelta(days=int(serial))
+
+
+def read_date(cell: CellData | None) -> Reading:
+    """A calendar date. Sheets date cells are serial numbers; text is read as day/month/year."""
+    kind, value = _typed(cell)
+    shown = cell_text(cell)
+    if kind is None or (kind == "string" and clean_text(value) is None):
+        return Reading(None, "empty", shown)
+    if kind == "number":
+        if 1 <= value < 2958466:   # up to 31/12/9999
+            return Reading(serial_to_date(value), "date", shown)
+        return Reading(None, "invalid", shown, f"“{shown}” không phải là ngày.")
+    if kind != "string":
+        return Reading(None, "invalid", shown, f"“{shown}” không phải là ngày.")
+    text = clean_text(value)
+    iso = _ISO.match(text)
+    if iso:
+        return _make_date(text, int(iso[3]), int(iso[2]), int(iso[1]))
+    words = _VI_WORDS.match(text)
+    if words:
+        return _make_date(text, int(words[1]), int(words[2]), int(words[3]))
+    dmy = _DMY.match(text)
+    if dmy:
+        day, month, year = int(dmy[1]), int(dmy[2]), int(dmy[3])
+        if month > 12 and day <= 12:
+            return Reading(None, "ambiguous", text,
+                           f"“{text}” có vẻ ghi tháng trước ngày; hãy ghi theo ngày/tháng/năm.")
+        return _make_date(text, day, month, year)
+    return Reading(None, "invalid", text, f"Không đọc được ngày từ “{text}”.")
+
+
+def _make_date(text: str, day: int, month: int, year: int) -> Reading:
+    try:
+        value = dt.date(year, month, day)
+    except ValueError:
+        return Reading(None, "invalid", text, f"“{text}” không phải là một ngày có thật.")
+    return Reading(value, "interpreted", text,
+                   f"Đã hiểu “{text}” là ngày {value.day}/{value.month}/{value.year}.")
+
+
+# ------------------------------------------------------------------ choices
+def read_choice(cell: CellData | None, choices: dict[str, str],
+                aliases: dict[str, str] | None = None) -> Reading:
+    """One of a fixed set. ``choices`` maps the exact label → code; ``aliases`` maps folded
+    variants → code. An exact label is certain; a variant is interpreted; anything else invalid."""
+    text = cell_text(cell)
+    if text is None:
+        return Reading(None, "empty", text)
+    if text in choices:
+        return Reading(choices[text], "choice", text)
+    folded = fold(text)
+    by_fold = {fold(label): code for label, code in choices.items()}
+    by_fold.update(aliases or {})
+    if folded in by_fold:
+        code = by_fold[folded]
+        label = next(label for label, c in choices.items() if c == code)
+        return Reading(code, "interpreted", text, f"Đã hiểu “{text}” là “{label}”.")
+    return Reading(None, "invalid", text,
+                   "Chỉ được chọn một trong: " + ", ".join(f"“{c}”" for c in choices) + ".")
+
+
+TASK_STATUSES = {
+    "Chưa triển khai": "chua_trien_khai",
+    "Đang triển khai": "dang_trien_khai",
+    "Hoàn thành": "hoan_thanh",
+}
+TASK_STATUS_ALIASES = {
+    "da hoan thanh": "hoan_thanh", "xong": "hoan_thanh", "hoan thanh 100%": "hoan_thanh",
+    "dang thuc hien": "dang_trien_khai", "dang lam": "dang_trien_khai",
+    "chua thuc hien": "chua_trien_khai", "chua lam": "chua_trien_khai",
+}
+
+
+def read_submitted(cell: CellData | None) -> Reading:
+    """The "Đã nộp" switch: a checkbox (TRUE/FALSE) or the drop-down "Đã nộp" / "Chưa nộp"."""
+    kind, value = _typed(cell)
+    text = cell_text(cell)
+    if kind == "bool":
+        return Reading(bool(value), "choice", text)
+    if text is None:
+        return Reading(False, "empty", text)
+    folded = fold(text)
+    if folded in {"da nop", "co", "x", "true", "roi", "nop"}:
+        return Reading(True, "choice" if text == "Đã nộp" else "interpreted", text)
+    if folded in {"chua nop", "chua", "khong", "false"}:
+        return Reading(False, "choice" if text == "Chưa nộp" else "interpreted", text)
+    return Reading(False, "invalid", text, "Chỉ chọn “Đã nộp” hoặc “Chưa nộp”.")
