@@ -1,0 +1,73 @@
+{#- Vietnamese labels that BI users read, one mapping per code list. -#}
+
+{% macro label_case(expression, mapping) -%}
+    case {{ expression }}
+        {%- for code, label in mapping.items() %}
+        when '{{ code }}' then '{{ label }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro status_label_vi(code) -%}
+    {{ label_case(code, {
+        'chua_trien_khai': 'Chưa triển khai',
+        'dang_trien_khai': 'Đang triển khai',
+        'hoan_thanh': 'Hoàn thành',
+    }) }}
+{%- endmacro %}
+
+{% macro reporting_status_label_vi(code) -%}
+    {{ label_case(code, {
+        'on_time': 'Đúng hạn',
+        'late': 'Trễ hạn',
+        'missing': 'Chưa nộp',
+    }) }}
+{%- endmacro %}
+
+{% macro validation_status_label_vi(code) -%}
+    {{ label_case(code, {
+        'hop_le': 'Hợp lệ',
+        'co_loi': 'Có lỗi',
+        'chua_co_bang': 'Chưa có bảng',
+    }) }}
+{%- endmacro %}
+
+{% macro period_kind_label_vi(code) -%}
+    {{ label_case(code, {
+        '6_thang': '6 tháng',
+        'nam': 'Năm',
+        'dot_xuat': 'Đột xuất',
+    }) }}
+{%- endmacro %}
+
+{% macro timing_label_vi(code) -%}
+    {{ label_case(code, {
+        'thuong_xuyen': 'Thường xuyên',
+        'hang_nam': 'Hằng năm',
+        'co_thoi_han': 'Có thời hạn',
+    }) }}
+{%- endmacro %}
+
+{% macro role_label_vi(code) -%}
+    {{ label_case(code, {
+        'chu_tri': 'Chủ trì',
+        'phoi_hop': 'Phối hợp',
+    }) }}
+{%- endmacro %}
+
+{% macro feedback_kind_label_vi(code) -%}
+    {{ label_case(code, {
+        'kho_khan': 'Khó khăn, vướng mắc',
+        'kien_nghi': 'Kiến nghị, đề xuất',
+    }) }}
+{%- endmacro %}
+
+{% macro achievement_label_vi(code) -%}
+    {{ label_case(code, {
+        'dat': 'Đạt',
+        'chua_dat': 'Chưa đạt',
+        'chua_co_so_lieu': 'Chưa có số liệu',
+        'khong_ap_dung': 'Không áp dụng cho kỳ này',
+        'khong_co_muc_tieu': 'Không đặt mục tiêu',
+    }) }}
+{%- endmacro %}

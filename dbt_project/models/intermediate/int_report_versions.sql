@@ -1,0 +1,145 @@
+{{ config(materialized='table') }}
+
+{%- set requires_no_errors = var('completion_requires_no_errors', true) | string | lower in ['true', '1', 'yes'] %}
+
+-- One row per report = one unit's part of one spreadsheet version (sheet_version_id, unit_code),
+-- received by the as_of_date, with its validation outcome and its place among the unit's versions
+-- for the period.
+
+with
+
+headers as (
+
+    select * from {{ ref('stg_parsed__report_headers') }}
+
+),
+
+sheet_versions as (
+
+    select * from {{ ref('stg_raw__sheet_versions') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('stg_catalogue__periods') }}
+
+),
+
+current_issues as (
+
+    select * from {{ ref('int_current_validation_issues') }}
+
+),
+
+issue_counts as (
+
+    select
+        sheet_version_id,
+        unit_code,
+        max(validation_run_id) as validation_run_id,
+        count(*) filter (where is_error) as error_count,
+        count(*) filter (where is_warning) as warning_count,
+        bool_or(blocks_version) as is_blocked
+
+    from current_issues
+    group by sheet_version_id, unit_code
+
+),
+
+reports as (
+
+    select
+        headers.sheet_version_id,
+        headers.unit_code,
+        headers.period_code,
+        periods.programme_code,
+        headers.spreadsheet_id,
+        greatest(headers.validation_run_id, issue_counts.validation_run_id) as validation_run_id,
+        sheet_versions.fetched_at,
+        sheet_versions.drive_modified_time,
+        coalesce(sheet_versions.drive_modified_time, sheet_versions.fetched_at) as received_at,
+        headers.is_submitted,
+        coalesce(issue_counts.error_count, 0) as error_count,
+        coalesce(issue_counts.warning_count, 0) as warning_count,
+        coalesce(issue_counts.is_blocked, false) as is_blocked
+
+    from headers
+    inner join sheet_versions
+        on sheet_versions.sheet_version_id = headers.sheet_version_id
+    left join periods
+        on periods.period_code = headers.period_code
+    left join issue_counts
+        on issue_counts.sheet_version_id = headers.sheet_version_id
+        and issue_counts.unit_code = headers.unit_code
+
+),
+
+received_by_as_of_date as (
+
+    select
+        *,
+        {{ local_date('received_at') }} as received_on
+
+    from reports
+    where {{ local_date('received_at') }} <= {{ as_of_date() }}
+
+),
+
+flagged as (
+
+    select
+        *,
+        is_submitted and not is_blocked as is_usable,
+        is_submitted
+            and not is_blocked
+            {%- if requires_no_errors %}
+            and error_count = 0
+            {%- endif %}
+            as is_complete
+
+    from received_by_as_of_date
+
+),
+
+numbered as (
+
+    select
+        sheet_version_id,
+        unit_code,
+        period_code,
+        programme_code,
+        spreadsheet_id,
+        validation_run_id,
+        fetched_at,
+        drive_modified_time,
+        received_at,
+        received_on,
+        is_submitted,
+        error_count,
+        warning_count,
+        is_blocked,
+        is_usable,
+        is_complete,
+        row_number() over unit_period as version_number,
+        count(*) over unit_period_all as version_count,
+        row_number() over unit_period = count(*) over unit_period_all as is_latest,
+        coalesce(
+            sheet_version_id = max(case when is_usable then sheet_version_id end)
+                over unit_period_all,
+            false
+        ) as is_latest_usable,
+        coalesce(
+            sheet_version_id = min(case when is_complete then sheet_version_id end)
+                over unit_period_all,
+            false
+        ) as is_first_complete
+
+    from flagged
+    window
+        unit_period as (partition by unit_code, period_code order by sheet_version_id),
+        unit_period_all as (partition by unit_code, period_code)
+
+)
+
+select * from numbered

@@ -1,0 +1,74 @@
+-- The task rows that count: rows of the latest usable version (submitted, not blocked) of each
+-- unit's report for a period, without the rows that the current validation marks as an error.
+
+with
+
+task_rows as (
+
+    select * from {{ ref('stg_parsed__task_rows') }}
+
+),
+
+report_versions as (
+
+    select * from {{ ref('int_report_versions') }}
+
+),
+
+current_issues as (
+
+    select * from {{ ref('int_current_validation_issues') }}
+    where part = 'tasks'
+        and row_key is not null
+
+),
+
+row_issues as (
+
+    select
+        sheet_version_id,
+        unit_code,
+        row_key,
+        bool_or(is_error) as has_error,
+        bool_or(is_warning) as has_warning
+
+    from current_issues
+    group by sheet_version_id, unit_code, row_key
+
+),
+
+valid_rows as (
+
+    select
+        report_versions.programme_code,
+        parsed_rows.period_code,
+        parsed_rows.unit_code,
+        parsed_rows.sheet_version_id,
+        parsed_rows.row_key,
+        parsed_rows.tab_title,
+        parsed_rows.row_number,
+        parsed_rows.task_code,
+        parsed_rows.status_text,
+        parsed_rows.status_code,
+        parsed_rows.result_text,
+        parsed_rows.completed_on,
+        parsed_rows.completed_on_text,
+        parsed_rows.evidence_text,
+        parsed_rows.note_text,
+        coalesce(row_issues.has_warning, false) as has_warning
+
+    from task_rows as parsed_rows
+    inner join report_versions
+        on report_versions.sheet_version_id = parsed_rows.sheet_version_id
+        and report_versions.unit_code = parsed_rows.unit_code
+        and report_versions.period_code = parsed_rows.period_code
+    left join row_issues
+        on row_issues.sheet_version_id = parsed_rows.sheet_version_id
+        and row_issues.unit_code = parsed_rows.unit_code
+        and row_issues.row_key = parsed_rows.row_key
+    where report_versions.is_latest_usable
+        and not coalesce(row_issues.has_error, false)
+
+)
+
+select * from valid_rows

@@ -1,0 +1,28 @@
+with
+
+programmes as (
+
+    select * from {{ ref('stg_catalogue__programmes') }}
+
+),
+
+final as (
+
+    select
+        programme_code,
+        programme_short_name,
+        document_number,
+        programme_title,
+        issuer,
+        issued_on,
+        issued_month,
+        locality,
+        parent_documents,
+        consolidating_body,
+        report_recipient
+
+    from programmes
+
+)
+
+select * from final

@@ -1,0 +1,40 @@
+-- Difficulties and recommendations (khó khăn, kiến nghị) written by each unit for a period, from
+-- the valid rows of the unit's latest usable version that have content. Only expected reports.
+
+with
+
+valid_rows as (
+
+    select * from {{ ref('int_valid_feedback_rows') }}
+    where nullif(trim(content_text), '') is not null
+
+),
+
+expected as (
+
+    select * from {{ ref('int_expected_reports') }}
+
+),
+
+final as (
+
+    select
+        valid_rows.programme_code,
+        valid_rows.period_code,
+        valid_rows.unit_code,
+        valid_rows.row_key,
+        valid_rows.row_number,
+        valid_rows.feedback_kind,
+        {{ feedback_kind_label_vi('valid_rows.feedback_kind') }} as feedback_kind_vi,
+        valid_rows.content_text,
+        valid_rows.sheet_version_id,
+        valid_rows.has_warning
+
+    from valid_rows
+    inner join expected
+        on expected.period_code = valid_rows.period_code
+        and expected.unit_code = valid_rows.unit_code
+
+)
+
+select * from final

@@ -1,0 +1,114 @@
+-- One row per expected report (period x unit): was it received, on time, and is it clean.
+-- Only versions received by the as_of_date count (see int_report_versions).
+
+with
+
+expected as (
+
+    select * from {{ ref('int_expected_reports') }}
+
+),
+
+report_versions as (
+
+    select * from {{ ref('int_report_versions') }}
+
+),
+
+latest_versions as (
+
+    select * from report_versions
+    where is_latest
+
+),
+
+first_complete_versions as (
+
+    select * from report_versions
+    where is_first_complete
+
+),
+
+joined as (
+
+    select
+        expected.programme_code,
+        expected.period_code,
+        expected.unit_code,
+        expected.unit_type,
+        expected.due_date,
+        {{ as_of_date() }} as as_of_date,
+        first_complete_versions.received_at,
+        first_complete_versions.received_on,
+        first_complete_versions.sheet_version_id as first_complete_sheet_version_id,
+        coalesce(latest_versions.version_count, 0) as version_count,
+        latest_versions.sheet_version_id as latest_sheet_version_id,
+        latest_versions.received_at as latest_received_at,
+        latest_versions.is_submitted as latest_is_submitted,
+        latest_versions.is_blocked as latest_is_blocked,
+        latest_versions.error_count as latest_error_count,
+        latest_versions.warning_count as latest_warning_count
+
+    from expected
+    left join latest_versions
+        on latest_versions.period_code = expected.period_code
+        and latest_versions.unit_code = expected.unit_code
+    left join first_complete_versions
+        on first_complete_versions.period_code = expected.period_code
+        and first_complete_versions.unit_code = expected.unit_code
+
+),
+
+statuses as (
+
+    select
+        *,
+        case
+            when received_on is null then 'missing'
+            when received_on <= due_date then 'on_time'
+            else 'late'
+        end as reporting_status,
+        case
+            when latest_sheet_version_id is null then 'chua_co_bang'
+            when latest_error_count > 0 or latest_is_blocked then 'co_loi'
+            else 'hop_le'
+        end as validation_status
+
+    from joined
+
+),
+
+final as (
+
+    select
+        programme_code,
+        period_code,
+        unit_code,
+        unit_type,
+        due_date,
+        as_of_date,
+        received_at,
+        reporting_status,
+        {{ reporting_status_label_vi('reporting_status') }} as reporting_status_vi,
+        case reporting_status
+            when 'on_time' then 0
+            when 'late' then received_on - due_date
+            else greatest(as_of_date - due_date, 0)
+        end as days_late,
+        reporting_status = 'missing' and as_of_date > due_date as is_overdue,
+        first_complete_sheet_version_id,
+        version_count,
+        latest_sheet_version_id,
+        latest_received_at,
+        latest_is_submitted,
+        latest_is_blocked,
+        latest_error_count,
+        latest_warning_count,
+        validation_status,
+        {{ validation_status_label_vi('validation_status') }} as validation_status_vi
+
+    from statuses
+
+)
+
+select * from final

@@ -1,0 +1,79 @@
+-- Progress of each task as reported by each unit for a period (unit x task x period), from the
+-- valid rows of the unit's latest usable version. Only expected reports and tasks of the
+-- programme's catalogue; when a task appears on several rows, the first row counts.
+
+with
+
+valid_rows as (
+
+    select * from {{ ref('int_valid_task_rows') }}
+
+),
+
+expected as (
+
+    select * from {{ ref('int_expected_reports') }}
+
+),
+
+tasks as (
+
+    select * from {{ ref('stg_catalogue__tasks') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('stg_catalogue__assignments') }}
+
+),
+
+ranked as (
+
+    select
+        valid_rows.*,
+        tasks.task_group_code,
+        row_number() over (
+            partition by valid_rows.period_code, valid_rows.unit_code, valid_rows.task_code
+            order by valid_rows.row_number, valid_rows.row_key
+        ) as row_rank
+
+    from valid_rows
+    inner join expected
+        on expected.period_code = valid_rows.period_code
+        and expected.unit_code = valid_rows.unit_code
+    inner join tasks
+        on tasks.task_code = valid_rows.task_code
+        and tasks.programme_code = valid_rows.programme_code
+
+),
+
+final as (
+
+    select
+        ranked.programme_code,
+        ranked.period_code,
+        ranked.unit_code,
+        ranked.task_code,
+        ranked.task_group_code,
+        assignments.role,
+        {{ role_label_vi('assignments.role') }} as role_vi,
+        ranked.status_code,
+        {{ status_label_vi('ranked.status_code') }} as status_vi,
+        ranked.result_text,
+        ranked.completed_on,
+        ranked.evidence_text,
+        ranked.note_text,
+        ranked.sheet_version_id,
+        ranked.row_key,
+        ranked.has_warning
+
+    from ranked
+    left join assignments
+        on assignments.task_code = ranked.task_code
+        and assignments.unit_code = ranked.unit_code
+    where ranked.row_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,109 @@
+-- The province summary (bảng tổng hợp): one row per period, reporting rates and task progress.
+
+with
+
+periods as (
+
+    select * from {{ ref('dim_period') }}
+
+),
+
+submissions as (
+
+    select * from {{ ref('fct_submission') }}
+
+),
+
+task_progress as (
+
+    select * from {{ ref('fct_task_progress') }}
+
+),
+
+expected as (
+
+    select * from {{ ref('int_expected_reports') }}
+
+),
+
+submission_counts as (
+
+    select
+        period_code,
+        count(*) as expected_reports,
+        count(*) filter (where reporting_status in ('on_time', 'late')) as actual_reports,
+        count(*) filter (where reporting_status = 'on_time') as on_time_reports,
+        count(*) filter (where reporting_status = 'late') as late_reports,
+        count(*) filter (where reporting_status = 'missing') as missing_reports,
+        count(*) filter (where is_overdue) as overdue_reports,
+        count(*) filter (where validation_status = 'co_loi') as units_with_errors
+
+    from submissions
+    group by period_code
+
+),
+
+task_assignment_counts as (
+
+    select
+        period_code,
+        sum(assigned_task_count) as tasks_assigned
+
+    from expected
+    group by period_code
+
+),
+
+task_counts as (
+
+    select
+        period_code,
+        count(*) filter (where status_code is not null) as tasks_reported,
+        count(*) filter (where status_code = 'hoan_thanh') as tasks_done,
+        count(*) filter (where status_code = 'dang_trien_khai') as tasks_in_progress,
+        count(*) filter (where status_code = 'chua_trien_khai') as tasks_not_started
+
+    from task_progress
+    group by period_code
+
+),
+
+final as (
+
+    select
+        periods.programme_code,
+        periods.period_code,
+        periods.period_name,
+        periods.period_kind,
+        periods.due_date,
+        {{ as_of_date() }} as as_of_date,
+        coalesce(submission_counts.expected_reports, 0) as expected_reports,
+        coalesce(submission_counts.actual_reports, 0) as actual_reports,
+        {{ safe_rate('submission_counts.actual_reports', 'submission_counts.expected_reports') }}
+            as reporting_rate,
+        coalesce(submission_counts.on_time_reports, 0) as on_time_reports,
+        {{ safe_rate('submission_counts.on_time_reports', 'submission_counts.expected_reports') }}
+            as on_time_rate,
+        coalesce(submission_counts.late_reports, 0) as late_reports,
+        coalesce(submission_counts.missing_reports, 0) as missing_reports,
+        coalesce(submission_counts.overdue_reports, 0) as overdue_reports,
+        coalesce(task_assignment_counts.tasks_assigned, 0) as tasks_assigned,
+        coalesce(task_counts.tasks_reported, 0) as tasks_reported,
+        coalesce(task_counts.tasks_done, 0) as tasks_done,
+        coalesce(task_counts.tasks_in_progress, 0) as tasks_in_progress,
+        coalesce(task_counts.tasks_not_started, 0) as tasks_not_started,
+        {{ safe_rate('task_counts.tasks_done', 'task_assignment_counts.tasks_assigned') }}
+            as task_done_rate,
+        coalesce(submission_counts.units_with_errors, 0) as units_with_errors
+
+    from periods
+    left join submission_counts
+        on submission_counts.period_code = periods.period_code
+    left join task_assignment_counts
+        on task_assignment_counts.period_code = periods.period_code
+    left join task_counts
+        on task_counts.period_code = periods.period_code
+
+)
+
+select * from final

@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ ref('periods') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        programme_code,
+        period_code,
+
+        ---------- text
+        period_kind,
+        period_name,
+
+        ---------- dates
+        year as period_year,
+        data_from,
+        data_to,
+        due_date,
+        opens_on
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'sheet_versions') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        sheet_version_id,
+        spreadsheet_id,
+        pull_run_id,
+
+        ---------- text
+        spreadsheet_title,
+        content_sha256,
+
+        ---------- timestamps
+        drive_modified_time,
+        fetched_at
+
+        -- payload (the whole Sheets API response) is left in raw on purpose
+
+    from source
+
+)
+
+select * from renamed
