@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 GX_DIR = Path(__file__).resolve().parent
 PARTS = ("headers", "tasks", "indicators", "feedback")
+#: the part an issue is recorded under (one header per report)
+ISSUE_PART = {"headers": "header"}
 #: bump when the rules change in a way that should be visible in stored results
 RULESET_VERSION = "2026.11-1"
 
@@ -206,7 +208,8 @@ def _issue(part: str, row: dict, config) -> Issue:
     return Issue(
         sheet_version_id=None if _is_missing(row.get("sheet_version_id"))
         else int(row["sheet_version_id"]),
-        unit_code=row["unit_code"], period_code=row["period_code"], part=part,
+        unit_code=row["unit_code"], period_code=row["period_code"],
+        part=ISSUE_PART.get(part, part),
         row_key=row.get("row_key"), tab_title=row.get("tab_title"),
         cell_ref=None if _is_missing(cell_ref) else cell_ref,
         rule_code=meta["rule"], severity=meta["severity"],

@@ -142,19 +142,19 @@ def build_summary(conn, period_code: str) -> list[SummaryTable]:
                _num(r["target_value"]), r["achievement_vi"]] for r in indicators]))
 
     tasks = _query(conn, """
-        select d.task_group_code, d.group_name, count(*) as reported,
+        select d.task_group_code, d.task_group_name, count(*) as reported,
                count(*) filter (where f.status_code = 'hoan_thanh') as done,
                count(*) filter (where f.status_code = 'dang_trien_khai') as ongoing,
                count(*) filter (where f.status_code = 'chua_trien_khai') as not_started
         from marts.fct_task_progress f join marts.dim_task d using (task_code)
         where f.period_code = %s
-        group by d.task_group_code, d.group_name order by d.task_group_code""", (period_code,))
+        group by d.task_group_code, d.task_group_name order by d.task_group_code""", (period_code,))
     tables.append(SummaryTable(
         title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM",
         headers=["Nhóm nhiệm vụ", "Số lượt báo cáo", "Hoàn thành", "Đang triển khai",
                  "Chưa triển khai"],
         widths=[70, 14, 12, 14, 14],
-        rows=[[r["group_name"], r["reported"], r["done"], r["ongoing"], r["not_started"]]
+        rows=[[r["task_group_name"], r["reported"], r["done"], r["ongoing"], r["not_started"]]
               for r in tasks]))
     return tables
 

@@ -1,0 +1,169 @@
+"""Routing, call accounting and the single dispatch seam.
+
+:class:`EmulatorApp` turns ``(method, path, query, headers, body)`` into an
+:class:`ApiResponse` without any socket code, so tests and benchmarks can
+call it in-process too.  Every API request goes through
+:meth:`EmulatorApp.handle`: route -> count -> interceptors -> handler.
+Interceptors (``app.add_interceptor(fn)``) are the hook for quotas and
+fault injection: ``fn(request)`` may return an ApiResponse (or raise
+ApiError) to answer instead of the handler, or None to let it through.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import Counter
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, unquote
+
+from . import drive_api, sheets_api
+from .errors import ApiError, drive_file_not_found, spreadsheet_not_found, unsupported
+from .protocol import ApiRequest, ApiResponse
+from .store import SpreadsheetStore, UnknownFile
+
+log = logging.getLogger("sheets_emulator")
+Interceptor = Callable[[ApiRequest], Optional[ApiResponse]]
+_ID = r"([^/:?]+)"
+ROUTES: list[tuple[str, re.Pattern, str, Callable]] = [
+    (m, re.compile(p), key, fn)
+    for m, p, key, fn in [
+        ("POST", r"^/v4/spreadsheets$", "sheets.spreadsheets.create", sheets_api.spreadsheets_create),
+        ("GET", rf"^/v4/spreadsheets/{_ID}$", "sheets.spreadsheets.get", sheets_api.spreadsheets_get),
+        ("POST", rf"^/v4/spreadsheets/{_ID}:batchUpdate$", "sheets.spreadsheets.batchUpdate",
+         sheets_api.spreadsheets_batch_update),
+        ("POST", rf"^/v4/spreadsheets/{_ID}/sheets/(\d+):copyTo$", "sheets.spreadsheets.sheets.copyTo",
+         sheets_api.sheets_copy_to),
+        ("GET", rf"^/v4/spreadsheets/{_ID}/values:batchGet$", "sheets.values.batchGet",
+         sheets_api.values_batch_get),
+        ("POST", rf"^/v4/spreadsheets/{_ID}/values:batchUpdate$", "sheets.values.batchUpdate",
+         sheets_api.values_batch_update),
+        ("POST", rf"^/v4/spreadsheets/{_ID}/values:batchClear$", "sheets.values.batchClear",
+         sheets_api.values_batch_clear),
+        ("POST", rf"^/v4/spreadsheets/{_ID}/values/(.+):append$", "sheets.values.append",
+         sheets_api.values_append),
+        ("POST", rf"^/v4/spreadsheets/{_ID}/values/(.+):clear$", "sheets.values.clear",
+         sheets_api.values_clear),
+        ("GET", rf"^/v4/spreadsheets/{_ID}/values/(.+)$", "sheets.values.get", sheets_api.values_get),
+        ("PUT", rf"^/v4/spreadsheets/{_ID}/values/(.+)$", "sheets.values.update", sheets_api.values_update),
+        ("GET", r"^/drive/v3/files$", "drive.files.list", drive_api.files_list),
+        ("POST", r"^/drive/v3/files$", "drive.files.create", drive_api.files_create),
+        ("GET", rf"^/drive/v3/files/{_ID}$", "drive.files.get", drive_api.files_get),
+        ("PATCH", rf"^/drive/v3/files/{_ID}$", "drive.files.update", drive_api.files_update),
+        ("DELETE", rf"^/drive/v3/files/{_ID}$", "drive.files.delete", drive_api.files_delete),
+        ("POST", rf"^/drive/v3/files/{_ID}/copy$", "drive.files.copy", drive_api.files_copy),
+        ("GET", rf"^/drive/v3/files/{_ID}/export$", "drive.files.export", drive_api.files_export),
+        ("POST", rf"^/drive/v3/files/{_ID}/permissions$", "drive.permissions.create",
+         drive_api.permissions_create),
+        ("GET", rf"^/drive/v3/files/{_ID}/permissions$", "drive.permissions.list",
+         drive_api.permissions_list),
+        ("GET", rf"^/drive/v3/files/{_ID}/permissions/{_ID}$", "drive.permissions.get",
+         drive_api.permissions_get),
+        ("PATCH", rf"^/drive/v3/files/{_ID}/permissions/{_ID}$", "drive.permissions.update",
+         drive_api.permissions_update),
+        ("DELETE", rf"^/drive/v3/files/{_ID}/permissions/{_ID}$", "drive.permissions.delete",
+         drive_api.permissions_delete),
+    ]
+]
+
+
+class CallStats:
+    """Thread-safe per-endpoint call counter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+
+    def count(self, endpoint: str) -> None:
+        """Add one call to ``endpoint``."""
+        with self._lock:
+            self._calls[endpoint] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """Out: ``{"calls": {endpoint: n}, "total": n}``."""
+        with self._lock:
+            calls = dict(sorted(self._calls.items()))
+        return {"calls": calls, "total": sum(calls.values())}
+
+    def reset(self) -> None:
+        """Forget all counts."""
+        with self._lock:
+            self._calls.clear()
+
+
+def _unknown(endpoint: str, path_params: tuple) -> ApiError:
+    file_id = path_params[0] if path_params else ""
+    return spreadsheet_not_found() if endpoint.startswith("sheets.") else drive_file_not_found(file_id)
+
+
+class EmulatorApp:
+    """The emulator minus the socket: routing, stats, interceptors, handlers."""
+
+    def __init__(self, store: SpreadsheetStore) -> None:
+        self.store = store
+        self.stats = CallStats()
+        self.interceptors: list[Interceptor] = []
+
+    def add_interceptor(self, fn: Interceptor) -> None:
+        """Register ``fn(request) -> ApiResponse | None`` run before every API handler."""
+        self.interceptors.append(fn)
+
+    def route(self, req: ApiRequest) -> Optional[Callable]:
+        """Fill ``req.endpoint``/``req.path_params``. Out: the handler or None."""
+        for method, pattern, key, fn in ROUTES:
+            match = pattern.match(req.path)
+            if match and method == req.method:
+                req.endpoint = key
+                req.path_params = tuple(unquote(g) for g in match.groups())
+                return fn
+        if req.path.startswith("/upload/"):
+            req.endpoint = "drive.upload"
+        return None
+
+    def handle(
+        self, method: str, path: str, query: str = "", headers: Optional[dict] = None, body: bytes = b""
+    ) -> ApiResponse:
+        """In: the raw HTTP pieces. Out: the response (admin routes included)."""
+        admin = self._admin(method, path)
+        if admin is not None:
+            return admin
+        req = ApiRequest(
+            method=method.upper(),
+            path=path,
+            query=parse_qs(query, keep_blank_values=True),
+            headers=dict(headers or {}),
+            body=body,
+        )
+        handler = self.route(req)
+        self.stats.count(req.endpoint)
+        try:
+            for interceptor in self.interceptors:
+                early = interceptor(req)
+                if early is not None:
+                    return early
+            if handler is None:
+                if req.endpoint == "drive.upload":
+                    raise unsupported("Drive media uploads")
+                raise ApiError(404, f"Method not found: {method} {path}")
+            result = handler(self.store, req)
+        except ApiError as exc:
+            return ApiResponse(exc.code, exc.to_json())
+        except UnknownFile:
+            return ApiResponse(404, _unknown(req.endpoint, req.path_params).to_json())
+        except Exception:  # a bug in the emulator: answer like Google's 500
+            log.exception("sheets_emulator failed on %s %s", method, path)
+            return ApiResponse(500, ApiError(500, "Internal error encountered.").to_json())
+        return result if isinstance(result, ApiResponse) else ApiResponse(200, result)
+
+    def _admin(self, method: str, path: str) -> Optional[ApiResponse]:
+        if not path.startswith("/_emulator/"):
+            return None
+        if path == "/_emulator/health" and method == "GET":
+            return ApiResponse(200, {"status": "ok"})
+        if path == "/_emulator/stats" and method == "GET":
+            return ApiResponse(200, self.stats.snapshot())
+        if path == "/_emulator/reset-stats" and method == "POST":
+            self.stats.reset()
+            return ApiResponse(200, {"status": "ok"})
+        return ApiResponse(404, ApiError(404, f"Unknown admin route {method} {path}").to_json())

@@ -1,0 +1,116 @@
+"""Shared pieces of the batchUpdate handlers: registry, errors and helpers."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from .a1 import Rect, rect_from_grid_range
+from .fieldmask import top_level_paths
+from .model import SheetModel, WorkbookModel
+from .ranges import grid_error
+from .validation import normalize_rule
+from .values import from_extended_value
+
+Handler = Callable[[WorkbookModel, dict], Optional[dict]]
+HANDLERS: dict[str, Handler] = {}
+EXTRA_SHEET_PROPS = {"tabColor", "tabColorStyle", "rightToLeft"}
+EXTRA_GRID_PROPS = {"hideGridlines", "rowGroupControlAfter", "columnGroupControlAfter"}
+EXTRA_SPREADSHEET_PROPS = {"autoRecalc", "defaultFormat", "iterativeCalculationSettings", "spreadsheetTheme"}
+CELL_FIELDS = {"userEnteredValue", "note", "dataValidation"}
+IGNORED_CELL_FIELDS = {"userEnteredFormat", "textFormatRuns"}
+
+
+class RequestError(ValueError):
+    """A problem with one request; reported as 'Invalid requests[i].kind: ...'."""
+
+
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    """Decorator registering a handler for request ``kind``."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+# ------------------------------------------------------------------ helpers
+def sheet_for(model: WorkbookModel, sheet_id: Any) -> SheetModel:
+    """Out: the sheet with ``sheet_id`` (default 0) or RequestError."""
+    sheet = model.sheet_by_id(int(sheet_id or 0))
+    if sheet is None:
+        raise RequestError(f"No grid with id: {sheet_id}")
+    return sheet
+
+
+def grid_target(model: WorkbookModel, grid_range: Optional[dict]) -> tuple[SheetModel, Rect]:
+    """In: GridRange JSON. Out: (sheet, rect bounded to the grid); 400 if outside it."""
+    if grid_range is None:
+        raise RequestError("range is required")
+    sheet = sheet_for(model, grid_range.get("sheetId", 0))
+    rect = rect_from_grid_range(grid_range)
+    if (rect.r1 is not None and rect.r1 > sheet.row_count) or (
+        rect.c1 is not None and rect.c1 > sheet.col_count
+    ):
+        raise grid_error(sheet, rect)
+    return sheet, rect.clamp(sheet.row_count, sheet.col_count)
+
+
+def get_path(data: dict, path: list[str]) -> tuple[bool, Any]:
+    node: Any = data
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return False, None
+        node = node[key]
+    return True, node
+
+
+def cell_field_names(fields: Optional[str]) -> set[str]:
+    if not fields:
+        raise RequestError("At least one field must be specified in 'fields'.")
+    names = {path[0] for path in top_level_paths(fields)}
+    if "*" in names:
+        return CELL_FIELDS | IGNORED_CELL_FIELDS
+    unknown = names - CELL_FIELDS - IGNORED_CELL_FIELDS
+    if unknown:
+        raise RequestError(f"field(s) {sorted(unknown)} not supported by sheets_emulator")
+    return names
+
+
+def apply_cell(sheet: SheetModel, r: int, c: int, cell: dict, fields: set[str]) -> None:
+    if r >= sheet.row_count or c >= sheet.col_count:
+        raise grid_error(sheet, Rect(r, r + 1, c, c + 1))
+    if "userEnteredValue" in fields:
+        sheet.set(r, c, from_extended_value(cell.get("userEnteredValue")))
+    if "note" in fields:
+        if cell.get("note"):
+            sheet.notes[(r, c)] = str(cell["note"])
+        else:
+            sheet.notes.pop((r, c), None)
+    if "dataValidation" in fields:
+        rule = cell.get("dataValidation")
+        sheet.set_validation(Rect(r, r + 1, c, c + 1), normalize_rule(rule) if rule else None)
+
+
+def is_rows(body: dict) -> bool:
+    dimension = body.get("dimension")
+    if dimension not in ("ROWS", "COLUMNS"):
+        raise RequestError(f"dimension must be ROWS or COLUMNS, got {dimension!r}")
+    return dimension == "ROWS"
+
+
+def dimension_range(model: WorkbookModel, body: dict) -> tuple[SheetModel, bool, int, int]:
+    if body is None:
+        raise RequestError("range is required")
+    sheet = sheet_for(model, body.get("sheetId", 0))
+    rows = is_rows(body)
+    limit = sheet.row_count if rows else sheet.col_count
+    start = int(body.get("startIndex") or 0)
+    end = int(body["endIndex"]) if body.get("endIndex") is not None else limit
+    if start < 0 or end < start:
+        raise RequestError(f"Invalid dimension range {start}:{end}")
+    return sheet, rows, start, end
+
+
+def drop_none(data: dict) -> dict:
+    return {k: (drop_none(v) if isinstance(v, dict) else v) for k, v in data.items() if v is not None}

@@ -1,0 +1,147 @@
+"""Build the Sheets v4 ``Spreadsheet`` JSON resource from a model.
+
+``spreadsheet_resource`` gives what ``GET /v4/spreadsheets/{id}`` returns
+before any field mask is applied; ``workbook_to_spreadsheet_resource``
+(public) does the same straight from an .xlsx path or openpyxl Workbook.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from .a1 import Rect, intersect
+from .model import SheetModel, WorkbookModel
+from .values import cell_data
+from .xlsx_grid import WorkbookSource, load_model
+
+SPREADSHEET_URL = "https://docs.google.com/spreadsheets/d/{}/edit"
+
+
+def sheet_properties(sheet: SheetModel, index: int) -> dict[str, Any]:
+    """Out: the ``SheetProperties`` JSON of ``sheet`` at position ``index``."""
+    grid: dict[str, Any] = {"rowCount": sheet.row_count, "columnCount": sheet.col_count}
+    if sheet.frozen_rows:
+        grid["frozenRowCount"] = sheet.frozen_rows
+    if sheet.frozen_cols:
+        grid["frozenColumnCount"] = sheet.frozen_cols
+    grid.update(sheet.extra_grid_props)
+    props: dict[str, Any] = {
+        "sheetId": sheet.sheet_id,
+        "title": sheet.title,
+        "index": index,
+        "sheetType": "GRID",
+        "gridProperties": grid,
+    }
+    if sheet.hidden:
+        props["hidden"] = True
+    props.update(sheet.extra_props)
+    return props
+
+
+def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
+    """Out: the ``GridData`` JSON of ``rect`` (trailing empty cells/rows omitted)."""
+    box = rect.clamp(sheet.row_count, sheet.col_count)
+    rules = [
+        (inter, rule) for r, rule in sheet.validations if (inter := intersect(r, box)) is not None
+    ]
+    notes = {k: v for k, v in sheet.notes.items() if box.contains(*k)}
+    last_row = box.r0
+    for r in range(box.r0, min(box.r1, len(sheet.rows))):
+        if any(v is not None for v in sheet.rows[r][box.c0 : box.c1]):
+            last_row = r + 1
+    for r, _ in notes:
+        last_row = max(last_row, r + 1)
+    for inter, _ in rules:
+        last_row = max(last_row, inter.r1)
+    row_data: list[dict[str, Any]] = []
+    for r in range(box.r0, last_row):
+        line = sheet.rows[r] if r < len(sheet.rows) else []
+        row_rules = [(i, rule) for i, rule in rules if i.r0 <= r < i.r1]
+        values: list[dict[str, Any]] = []
+        for c in range(box.c0, box.c1):
+            cell = cell_data(line[c]) if c < len(line) else {}
+            note = notes.get((r, c))
+            if note is not None:
+                cell["note"] = note
+            for inter, rule in reversed(row_rules):
+                if inter.c0 <= c < inter.c1:
+                    cell["dataValidation"] = rule
+                    break
+            values.append(cell)
+        while values and not values[-1]:
+            values.pop()
+        row_data.append({"values": values} if values else {})
+    out: dict[str, Any] = {"startRow": box.r0, "startColumn": box.c0}
+    if row_data:
+        out["rowData"] = row_data
+    return out
+
+
+def sheet_resource(
+    sheet: SheetModel, index: int, data_rects: Optional[Iterable[Rect]] = None
+) -> dict[str, Any]:
+    """Out: the ``Sheet`` JSON; ``data`` holds one GridData per rect when given."""
+    out: dict[str, Any] = {"properties": sheet_properties(sheet, index)}
+    if data_rects is not None:
+        out["data"] = [grid_data(sheet, rect) for rect in data_rects]
+    if sheet.merges:
+        out["merges"] = [m.to_grid_range(sheet.sheet_id) for m in sheet.merges]
+    if sheet.protected_ranges:
+        out["protectedRanges"] = [dict(pr) for pr in sheet.protected_ranges]
+    if sheet.basic_filter:
+        out["basicFilter"] = dict(sheet.basic_filter)
+    return out
+
+
+def spreadsheet_resource(
+    model: WorkbookModel,
+    spreadsheet_id: str,
+    include_grid_data: bool = False,
+    ranges: Optional[list[tuple[SheetModel, Rect]]] = None,
+) -> dict[str, Any]:
+    """Build the Spreadsheet JSON.
+
+    In: the model, its id, whether to include grid data and optional
+    resolved ranges (only the sheets they touch are returned, in sheet order).
+    Out: the resource dict, no field mask applied.
+    """
+    props: dict[str, Any] = {
+        "title": model.title,
+        "locale": model.locale,
+        "timeZone": model.time_zone,
+    }
+    props.update(model.extra_props)
+    sheets = []
+    for index, sheet in enumerate(model.sheets):
+        if ranges is None:
+            rects = [Rect()] if include_grid_data else None
+        else:
+            mine = [rect for s, rect in ranges if s is sheet]
+            if not mine:
+                continue
+            rects = mine if include_grid_data else None
+        sheets.append(sheet_resource(sheet, index, rects))
+    return {
+        "spreadsheetId": spreadsheet_id,
+        "properties": props,
+        "sheets": sheets,
+        "spreadsheetUrl": SPREADSHEET_URL.format(spreadsheet_id),
+    }
+
+
+def workbook_to_spreadsheet_resource(
+    path_or_workbook: WorkbookSource,
+    spreadsheet_id: str = "local",
+    title: Optional[str] = None,
+    include_grid_data: bool = True,
+) -> dict[str, Any]:
+    """Read an .xlsx the way Sheets would serve it.
+
+    In: an .xlsx path or openpyxl ``Workbook``, the id to report, an
+    optional title (default: the workbook's title property or file stem)
+    and whether to include grid data.
+    Out: exactly the JSON of ``GET /v4/spreadsheets/{id}?includeGridData=...``
+    (no field mask).
+    """
+    model = load_model(path_or_workbook, title=title)
+    return spreadsheet_resource(model, spreadsheet_id, include_grid_data=include_grid_data)

@@ -1,0 +1,475 @@
+"""The store: a folder of ``<id>.xlsx`` workbooks plus ``_drive.json``.
+
+:class:`SpreadsheetStore` owns Drive metadata (id -> name, mimeType,
+createdTime, modifiedTime, parents, appProperties, permissions, trashed)
+and an LRU cache of parsed workbooks.  Reads hand out immutable model
+snapshots; :meth:`SpreadsheetStore.edit` clones, lets the caller change
+the clone, then writes the xlsx, bumps ``modifiedTime`` and swaps the
+clone in (copy-on-write, so readers never see half an edit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import string
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional, Union
+
+from openpyxl.workbook.workbook import Workbook
+
+try:  # POSIX: serialize _drive.json updates across processes sharing a root
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+from .model import WorkbookModel, clone_workbook, new_workbook
+from .timeutil import TimeLike, format_time, now_utc, parse_time
+from .xlsx_grid import load_model, model_to_bytes, save_model
+
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+FOLDER_MIME = "application/vnd.google-apps.folder"
+DRIVE_FILE = "_drive.json"
+LOCK_FILE = "_drive.lock"
+ROOT_FOLDER_ID = "0AEmulatorRootFolderUk9PVA"
+DEFAULT_OWNER = "tonghop-emulator@tonghop-local.iam.gserviceaccount.com"
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
+
+
+class UnknownFile(KeyError):
+    """Raised when a file id is not in the store."""
+
+
+def new_file_id() -> str:
+    """Out: a random Google-looking id: 44 url-safe characters starting with '1'."""
+    return "1" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(43))
+
+
+def permission_id(kind: str, who: Optional[str], with_link: bool = False) -> str:
+    """Out: a stable Drive-looking permission id for a grantee."""
+    if kind == "anyone":
+        return "anyoneWithLink" if with_link else "anyone"
+    digest = hashlib.sha256(f"{kind}:{(who or '').lower()}".encode()).hexdigest()
+    return str(int(digest[:16], 16)).rjust(20, "0")[:20]
+
+
+def owner_permission(email: str) -> dict[str, Any]:
+    """Out: the owner permission every new file gets."""
+    return {
+        "kind": "drive#permission",
+        "id": permission_id("user", email),
+        "type": "user",
+        "role": "owner",
+        "emailAddress": email,
+        "displayName": email.split("@")[0],
+        "deleted": False,
+        "pendingOwner": False,
+    }
+
+
+class SpreadsheetStore:
+    """Spreadsheets in ``root`` with Drive metadata; thread-safe (one RLock).
+
+    In: ``root`` folder (created if missing), ``cache_size`` (parsed
+    workbooks kept in memory), ``owner_email`` (owner permission of new
+    files) and ``id_factory`` (returns new file ids; random by default).
+    """
+
+    def __init__(
+        self,
+        root: Union[str, Path],
+        *,
+        cache_size: int = 4096,
+        owner_email: str = DEFAULT_OWNER,
+        id_factory: Optional[Callable[[], str]] = None,
+    ) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.cache_size = cache_size
+        self.owner_email = owner_email
+        self.id_factory = id_factory or new_file_id
+        self.lock = threading.RLock()
+        self._files: dict[str, dict[str, Any]] = {}
+        self._encoded: dict[str, str] = {}  # id -> JSON text of its record, for fast saves
+        self._pending: set[str] = set()  # ids whose record changed since the last save
+        self._cache: "OrderedDict[str, tuple[WorkbookModel, tuple]]" = OrderedDict()
+        self._defer = 0
+        self._folder_lock_depth = 0
+        self._lock_handle = open(self.root / LOCK_FILE, "a+b")
+        self._drive_stat: Optional[tuple] = None
+        with self._writing():
+            self._adopt_orphans()
+
+    # ------------------------------------------------------------ persistence
+    @property
+    def drive_path(self) -> Path:
+        """Out: path of ``_drive.json``."""
+        return self.root / DRIVE_FILE
+
+    def _stat(self, path: Path) -> Optional[tuple]:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _sync_drive(self) -> None:
+        """Reload ``_drive.json`` if another process (or store object) changed it."""
+        stat = self._stat(self.drive_path)
+        if stat == self._drive_stat:
+            return
+        if stat is None:
+            self._files = {}
+        else:
+            with open(self.drive_path, encoding="utf-8") as handle:
+                self._files = json.load(handle)
+        self._encoded = {}
+        self._pending = set(self._files)
+        self._drive_stat = stat
+
+    def _flush_drive(self) -> None:
+        """Write ``_drive.json`` atomically; only changed records are re-encoded."""
+        for file_id in self._pending:
+            record = self._files.get(file_id)
+            if record is None:
+                self._encoded.pop(file_id, None)
+            else:
+                self._encoded[file_id] = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        self._pending.clear()
+        body = ",\n".join(
+            f"{json.dumps(file_id, ensure_ascii=False)}:{self._encoded[file_id]}" for file_id in self._files
+        )
+        tmp = self.drive_path.with_name(f".{DRIVE_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write("{\n" + body + "\n}\n")  # one file per line, valid JSON
+        os.replace(tmp, self.drive_path)
+        self._drive_stat = self._stat(self.drive_path)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the thread lock and the folder lock; reload metadata first, save it after."""
+        with self.lock:
+            if self._folder_lock_depth == 0 and fcntl is not None:
+                fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_EX)
+            self._folder_lock_depth += 1
+            try:
+                self._sync_drive()
+                yield
+            finally:
+                try:
+                    if self._pending and not self._defer:
+                        self._flush_drive()
+                finally:
+                    self._folder_lock_depth -= 1
+                    if self._folder_lock_depth == 0 and fcntl is not None:
+                        fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_UN)
+
+    def _adopt_orphans(self) -> None:
+        """Register ``<id>.xlsx`` files found in ``root`` that ``_drive.json`` lacks."""
+        for path in sorted(self.root.glob("*.xlsx")):
+            file_id = path.stem
+            if file_id in self._files or not _ID_RE.match(file_id):
+                continue
+            when = format_time(dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc))
+            self._files[file_id] = self._new_record(file_id, file_id, SPREADSHEET_MIME, when, None, None)
+            self._pending.add(file_id)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator["SpreadsheetStore"]:
+        """Context manager: save ``_drive.json`` once at the end (bulk loads).
+
+        Other threads and processes sharing the folder wait until it ends.
+        """
+        with self._writing():
+            self._defer += 1
+            try:
+                yield self
+            finally:
+                self._defer -= 1
+
+    def close(self) -> None:
+        """Release the folder lock file handle."""
+        with self.lock:
+            self._lock_handle.close()
+
+    # ------------------------------------------------------------ records
+    def _new_record(
+        self,
+        file_id: str,
+        name: str,
+        mime_type: str,
+        when: str,
+        parents: Optional[list],
+        app_properties: Optional[dict],
+    ) -> dict[str, Any]:
+        return {
+            "id": file_id,
+            "name": name,
+            "mimeType": mime_type,
+            "createdTime": when,
+            "modifiedTime": when,
+            "parents": list(parents) if parents else [ROOT_FOLDER_ID],
+            "appProperties": dict(app_properties or {}),
+            "permissions": [owner_permission(self.owner_email)],
+            "trashed": False,
+        }
+
+    def _record(self, file_id: str) -> dict[str, Any]:
+        self._sync_drive()
+        record = self._files.get(file_id)
+        if record is None:
+            raise UnknownFile(file_id)
+        return record
+
+    def _touch(self, record: dict[str, Any], when: Optional[TimeLike] = None) -> None:
+        """Set modifiedTime to ``when`` or now (strictly later than before)."""
+        if when is not None:
+            record["modifiedTime"] = format_time(when)
+            return
+        moment = now_utc()
+        previous = parse_time(record["modifiedTime"])
+        if moment <= previous:
+            moment = previous + dt.timedelta(milliseconds=1)
+        record["modifiedTime"] = format_time(moment)
+
+    def _new_id(self, requested: Optional[str]) -> str:
+        file_id = requested or self.id_factory()
+        if not _ID_RE.match(file_id):
+            raise ValueError(f"invalid file id: {file_id!r}")
+        return file_id
+
+    def workbook_path(self, spreadsheet_id: str) -> Path:
+        """In: an id. Out: ``<root>/<id>.xlsx`` (the file may not exist yet)."""
+        if not _ID_RE.match(spreadsheet_id):
+            raise ValueError(f"invalid file id: {spreadsheet_id!r}")
+        return self.root / f"{spreadsheet_id}.xlsx"
+
+    def get_drive_file(self, file_id: str) -> dict[str, Any]:
+        """In: an id. Out: a copy of its Drive record. Raises :class:`UnknownFile`."""
+        with self.lock:
+            return copy.deepcopy(self._record(file_id))
+
+    def get_record(self, file_id: str) -> dict[str, Any]:
+        """Like :meth:`get_drive_file` but returns the live record (hold ``lock``)."""
+        return self._record(file_id)
+
+    def exists(self, file_id: str) -> bool:
+        """Out: whether ``file_id`` is a known file (any type)."""
+        with self.lock:
+            self._sync_drive()
+            return file_id in self._files
+
+    def is_spreadsheet(self, file_id: str) -> bool:
+        """Out: whether ``file_id`` is a known spreadsheet."""
+        with self.lock:
+            self._sync_drive()
+            record = self._files.get(file_id)
+            return record is not None and record["mimeType"] == SPREADSHEET_MIME
+
+    def records(self) -> list[dict[str, Any]]:
+        """Out: the live Drive records (hold ``lock`` while using them)."""
+        with self.lock:
+            self._sync_drive()
+            return list(self._files.values())
+
+    def list_files(self) -> list[dict[str, Any]]:
+        """Out: copies of all Drive records, ordered by (createdTime, id)."""
+        with self.lock:
+            self._sync_drive()
+            ordered = sorted(self._files.values(), key=lambda r: (r["createdTime"], r["id"]))
+            return copy.deepcopy(ordered)
+
+    # ------------------------------------------------------------ python API
+    def put_workbook(
+        self,
+        spreadsheet_id: Optional[str],
+        workbook: Union[str, os.PathLike, Workbook, WorkbookModel],
+        name: str,
+        modified_time: Optional[TimeLike] = None,
+        app_properties: Optional[dict] = None,
+        parents: Optional[list] = None,
+    ) -> str:
+        """Add or replace a spreadsheet.
+
+        In: id (None = generate), an .xlsx path / openpyxl Workbook /
+        WorkbookModel, the Drive name, optional modifiedTime (datetime,
+        naive = UTC, or RFC 3339 string), appProperties and parents.
+        Out: the spreadsheet id.
+        """
+        with self._writing():
+            file_id = self._new_id(spreadsheet_id)
+            path = self.workbook_path(file_id)
+            tmp = path.with_name(f".{path.name}.put.tmp")
+            if isinstance(workbook, WorkbookModel):
+                model = clone_workbook(workbook)
+                model.title = name
+                save_model(model, path)
+            elif isinstance(workbook, Workbook):
+                workbook.save(tmp)
+                os.replace(tmp, path)
+            else:
+                shutil.copyfile(workbook, tmp)
+                os.replace(tmp, path)
+            self._cache.pop(file_id, None)
+            when = format_time(modified_time) if modified_time is not None else format_time(now_utc())
+            record = self._files.get(file_id)
+            if record is None:
+                record = self._new_record(file_id, name, SPREADSHEET_MIME, when, parents, app_properties)
+                self._files[file_id] = record
+            else:
+                record["name"] = name
+                record["modifiedTime"] = when
+                if app_properties is not None:
+                    record["appProperties"] = dict(app_properties)
+                if parents is not None:
+                    record["parents"] = list(parents)
+            self._pending.add(file_id)
+            return file_id
+
+    def set_modified_time(self, file_id: str, when: TimeLike) -> None:
+        """Set a file's modifiedTime (datetime or RFC 3339 string)."""
+        with self._writing():
+            self._touch(self._record(file_id), when)
+            self._pending.add(file_id)
+
+    # ------------------------------------------------------------ workbooks
+    def snapshot(self, spreadsheet_id: str) -> WorkbookModel:
+        """In: a spreadsheet id. Out: the current model; treat it as read-only.
+
+        Raises :class:`UnknownFile` for unknown ids and non-spreadsheets.
+        """
+        with self.lock:
+            record = self._record(spreadsheet_id)
+            if record["mimeType"] != SPREADSHEET_MIME:
+                raise UnknownFile(spreadsheet_id)
+            path = self.workbook_path(spreadsheet_id)
+            stat = self._stat(path)
+            cached = self._cache.get(spreadsheet_id)
+            if cached is not None and cached[1] == stat:
+                self._cache.move_to_end(spreadsheet_id)
+                model = cached[0]
+            elif stat is None:
+                model = new_workbook(record["name"])
+                save_model(model, path)
+                self._remember(spreadsheet_id, model)
+            else:
+                model = load_model(path, title=record["name"])
+                self._remember(spreadsheet_id, model, stat)
+            model.title = record["name"]
+            return model
+
+    def _remember(self, spreadsheet_id: str, model: WorkbookModel, stat: Optional[tuple] = None) -> None:
+        if stat is None:
+            stat = self._stat(self.workbook_path(spreadsheet_id))
+        self._cache[spreadsheet_id] = (model, stat)
+        self._cache.move_to_end(spreadsheet_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    @contextlib.contextmanager
+    def edit(self, spreadsheet_id: str) -> Iterator[WorkbookModel]:
+        """Context manager yielding a private copy of the model to change.
+
+        On normal exit the copy is saved to the xlsx, becomes the cached
+        model, the Drive name follows its title and modifiedTime is bumped.
+        On an exception nothing changes (all-or-nothing, like batchUpdate).
+        """
+        with self._writing():
+            working = clone_workbook(self.snapshot(spreadsheet_id))
+            yield working
+            self.commit(spreadsheet_id, working)
+
+    def commit(self, spreadsheet_id: str, model: WorkbookModel) -> None:
+        """Persist ``model`` as the new content of ``spreadsheet_id`` (hold ``lock``)."""
+        with self._writing():
+            record = self._record(spreadsheet_id)
+            save_model(model, self.workbook_path(spreadsheet_id))
+            self._remember(spreadsheet_id, model)
+            record["name"] = model.title
+            self._touch(record)
+            self._pending.add(spreadsheet_id)
+
+    def export_xlsx(self, spreadsheet_id: str) -> bytes:
+        """Out: the spreadsheet as .xlsx bytes."""
+        return model_to_bytes(self.snapshot(spreadsheet_id))
+
+    # ------------------------------------------------------------ drive ops
+    def create_file(
+        self,
+        name: str,
+        mime_type: str,
+        parents: Optional[list] = None,
+        app_properties: Optional[dict] = None,
+        model: Optional[WorkbookModel] = None,
+        extra: Optional[dict] = None,
+    ) -> dict[str, Any]:
+        """Create a spreadsheet (empty or from ``model``) or a folder. Out: the live record."""
+        with self._writing():
+            file_id = self._new_id(None)
+            while file_id in self._files:
+                file_id = self._new_id(None)
+            record = self._new_record(
+                file_id, name, mime_type, format_time(now_utc()), parents, app_properties
+            )
+            record.update(extra or {})
+            if mime_type == SPREADSHEET_MIME:
+                model = model or new_workbook(name)
+                model.title = name
+                save_model(model, self.workbook_path(file_id))
+                self._remember(file_id, model)
+            self._files[file_id] = record
+            self._pending.add(file_id)
+            return record
+
+    def update_file(self, file_id: str, changes: dict[str, Any], touch: bool = True) -> dict[str, Any]:
+        """Apply Drive metadata ``changes`` (already validated). Out: the live record."""
+        with self._writing():
+            record = self._record(file_id)
+            explicit_time = changes.pop("modifiedTime", None)
+            record.update(changes)
+            cached = self._cache.get(file_id)
+            if cached is not None and "name" in changes:
+                cached[0].title = record["name"]
+            if explicit_time is not None:
+                self._touch(record, explicit_time)
+            elif touch:
+                self._touch(record)
+            self._pending.add(file_id)
+            return record
+
+    def delete_file(self, file_id: str) -> None:
+        """Delete a file and its xlsx for good."""
+        with self._writing():
+            record = self._record(file_id)
+            del self._files[file_id]
+            self._cache.pop(file_id, None)
+            if record["mimeType"] == SPREADSHEET_MIME:
+                with contextlib.suppress(FileNotFoundError):
+                    self.workbook_path(file_id).unlink()
+            self._pending.add(file_id)
+
+    def copy_file(self, file_id: str, name: Optional[str], parents: Optional[list], app_properties: Optional[dict]) -> dict[str, Any]:
+        """Copy a spreadsheet (content, same sheet ids). Out: the new live record."""
+        with self._writing():
+            source = self._record(file_id)
+            if source["mimeType"] != SPREADSHEET_MIME:
+                raise UnknownFile(file_id)
+            model = clone_workbook(self.snapshot(file_id))
+            new_name = name or f"Copy of {source['name']}"
+            return self.create_file(
+                new_name,
+                SPREADSHEET_MIME,
+                parents or source.get("parents"),
+                app_properties if app_properties is not None else source.get("appProperties"),
+                model=model,
+            )

@@ -1,0 +1,369 @@
+"""xlsx <-> :class:`WorkbookModel` conversion (openpyxl).
+
+``load_model(source)`` reads an .xlsx path (or an openpyxl ``Workbook``)
+into a model; ``save_model(model, path)`` writes the model back as a
+normal .xlsx a person can open.  Things Excel cannot hold (sheet ids,
+Google titles Excel rejects, protected ranges, grid size, rules Excel
+cannot express, ...) travel in a custom document property named
+``sheets_emulator`` (JSON), so a round trip through the store is lossless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import threading
+import warnings
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.workbook.workbook import Workbook
+
+from .a1 import Rect, format_a1, rect_from_grid_range
+from .model import DEFAULT_COLS, DEFAULT_ROWS, SheetModel, WorkbookModel
+from .validation import excel_to_rule, rule_to_excel
+from .values import CellError, Formula
+
+META_PROPERTY = "sheets_emulator"
+_BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
+WorkbookSource = Union[str, os.PathLike, Workbook]
+
+
+# --------------------------------------------------------------------- load
+def _cell_value(cell: Any) -> Any:
+    value = cell.value
+    if value is None:
+        return None
+    kind = cell.data_type
+    if kind == "f":
+        text = value if isinstance(value, str) else getattr(value, "text", None) or str(value)
+        return Formula(text if text.startswith("=") else "=" + text)
+    if kind == "e":
+        return CellError(str(value))
+    if isinstance(value, dt.datetime):
+        fmt = (cell.number_format or "").lower()
+        if value.time() == dt.time(0) and "h" not in fmt and "s" not in fmt:
+            return value.date()
+        return value
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds() / 86400
+    if isinstance(value, (bool, int, float, dt.date, dt.time)):
+        return value
+    text = str(value)
+    return text if text != "" else None
+
+
+def _sheet_rows(ws: Any) -> tuple[list[list[Any]], list[tuple[int, int]], dict]:
+    """Out: (rows, formula positions, notes) read from an openpyxl worksheet."""
+    rows: list[list[Any]] = []
+    formulas: list[tuple[int, int]] = []
+    notes: dict[tuple[int, int], str] = {}
+    for (r, c), cell in sorted(ws._cells.items()):
+        comment = getattr(cell, "comment", None)
+        if comment is not None and comment.text:
+            notes[(r - 1, c - 1)] = comment.text
+        value = _cell_value(cell)
+        if value is None:
+            continue
+        while len(rows) < r:
+            rows.append([])
+        line = rows[r - 1]
+        if len(line) < c:
+            line.extend([None] * (c - len(line)))
+        line[c - 1] = value
+        if isinstance(value, Formula):
+            formulas.append((r - 1, c - 1))
+    return rows, formulas, notes
+
+
+def _dimensions(ws: Any, sheet: SheetModel) -> None:
+    for letter, cd in ws.column_dimensions.items():
+        lo = cd.min or column_index_from_string(letter)
+        hi = cd.max or lo
+        for col in range(lo - 1, min(hi, sheet.col_count)):
+            if cd.customWidth and cd.width:
+                sheet.col_widths[col] = round(cd.width * 7 + 5)
+            if cd.hidden:
+                sheet.hidden_cols.add(col)
+    for index, rd in ws.row_dimensions.items():
+        if rd.customHeight and rd.ht:
+            sheet.row_heights[index - 1] = round(rd.ht * 4 / 3)
+        if rd.hidden:
+            sheet.hidden_rows.add(index - 1)
+
+
+def _freeze(ws: Any, sheet: SheetModel) -> None:
+    pane = ws.freeze_panes
+    if pane:
+        letters, row = coordinate_from_string(pane)
+        sheet.frozen_rows = row - 1
+        sheet.frozen_cols = column_index_from_string(letters) - 1
+
+
+def _read_meta(wb: Workbook) -> dict[str, Any]:
+    try:
+        prop = wb.custom_doc_props[META_PROPERTY]
+    except (KeyError, AttributeError, TypeError):
+        return {}
+    try:
+        meta = json.loads(prop.value)
+    except (TypeError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _apply_sheet_meta(sheet: SheetModel, meta: dict[str, Any]) -> None:
+    sheet.sheet_id = int(meta.get("sheetId", sheet.sheet_id))
+    sheet.title = meta.get("title", sheet.title)
+    if "rowCount" in meta:
+        used_r, used_c = sheet.used_extent()
+        sheet.row_count = max(int(meta["rowCount"]), used_r, 1)
+        sheet.col_count = max(int(meta["columnCount"]), used_c, 1)
+    sheet.protected_ranges = list(meta.get("protectedRanges", []))
+    sheet.basic_filter = meta.get("basicFilter")
+    sheet.extra_props = dict(meta.get("extraProps", {}))
+    sheet.extra_grid_props = dict(meta.get("extraGridProps", {}))
+    for grid_range, rule in meta.get("validations", []):
+        sheet.validations.append((rect_from_grid_range(grid_range), rule))
+
+
+def load_model(source: WorkbookSource, title: Optional[str] = None) -> WorkbookModel:
+    """Read an .xlsx into a model.
+
+    In: a path (str/PathLike) or an openpyxl ``Workbook``; optional title.
+    Out: :class:`WorkbookModel`.  When given a path and the file has
+    formulas, their cached results are read too (second, ``data_only`` pass).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = source if isinstance(source, Workbook) else openpyxl.load_workbook(source)
+    meta = _read_meta(wb)
+    sheet_meta = {m.get("xlsxTitle"): m for m in meta.get("sheets", []) if isinstance(m, dict)}
+    model = WorkbookModel(
+        title=title or (wb.properties.title if wb.properties and wb.properties.title else "")
+        or (Path(source).stem if not isinstance(source, Workbook) else "Untitled spreadsheet"),
+        locale=meta.get("locale", "vi_VN"),
+        time_zone=meta.get("timeZone", "Asia/Ho_Chi_Minh"),
+        extra_props=dict(meta.get("extraProps", {})),
+        next_protected_range_id=int(meta.get("nextProtectedRangeId", 0)),
+    )
+    formula_cells: dict[str, list[tuple[int, int]]] = {}
+    for index, ws in enumerate(wb.worksheets):
+        rows, formulas, notes = _sheet_rows(ws)
+        sheet = SheetModel(
+            sheet_id=index,
+            title=ws.title,
+            row_count=max(len(rows), DEFAULT_ROWS),
+            col_count=max(max((len(line) for line in rows), default=0), DEFAULT_COLS),
+            rows=rows,
+            notes=notes,
+            hidden=ws.sheet_state != "visible",
+        )
+        _freeze(ws, sheet)
+        _dimensions(ws, sheet)
+        for merged in ws.merged_cells.ranges:
+            sheet.merges.append(
+                Rect(merged.min_row - 1, merged.max_row, merged.min_col - 1, merged.max_col)
+            )
+        for r, c in [(m.r1 - 1, m.c1 - 1) for m in sheet.merges] + list(notes):
+            sheet.row_count = max(sheet.row_count, r + 1)
+            sheet.col_count = max(sheet.col_count, c + 1)
+        for dv in ws.data_validations.dataValidation:
+            rule = excel_to_rule(dv)
+            if rule is None:
+                continue
+            for rng in dv.sqref.ranges:
+                sheet.validations.append(
+                    (Rect(rng.min_row - 1, rng.max_row, rng.min_col - 1, rng.max_col), rule)
+                )
+        if ws.title in sheet_meta:
+            _apply_sheet_meta(sheet, sheet_meta[ws.title])
+        elif meta:
+            sheet.sheet_id = model.new_sheet_id(f"{ws.title}|{index}")
+        if formulas:
+            formula_cells[ws.title] = formulas
+        model.sheets.append(sheet)
+    _dedupe_sheet_ids(model)
+    if formula_cells and not isinstance(source, Workbook):
+        _read_cached_values(source, model, formula_cells)
+    return model
+
+
+def _dedupe_sheet_ids(model: WorkbookModel) -> None:
+    seen: set[int] = set()
+    for sheet in model.sheets:
+        if sheet.sheet_id in seen:
+            sheet.sheet_id = model.new_sheet_id(f"{sheet.title}|dup")
+        seen.add(sheet.sheet_id)
+
+
+def _read_cached_values(
+    source: WorkbookSource, model: WorkbookModel, formula_cells: dict[str, list[tuple[int, int]]]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cached_wb = openpyxl.load_workbook(source, data_only=True)
+    by_xlsx_title = dict(zip([ws.title for ws in cached_wb.worksheets], model.sheets))
+    for xlsx_title, cells in formula_cells.items():
+        sheet = by_xlsx_title.get(xlsx_title)
+        if sheet is None:
+            continue
+        ws_cells = cached_wb[xlsx_title]._cells
+        for r, c in cells:
+            cell = ws_cells.get((r + 1, c + 1))
+            if cell is not None and cell.value is not None:
+                formula = sheet.get(r, c)
+                if isinstance(formula, Formula):
+                    formula.cached = _cell_value(cell)
+
+
+# --------------------------------------------------------------------- save
+def _excel_titles(model: WorkbookModel) -> list[str]:
+    """Out: one Excel-valid, unique tab title per sheet."""
+    titles: list[str] = []
+    used: set[str] = set()
+    for sheet in model.sheets:
+        base = _BAD_TITLE_CHARS.sub("_", sheet.title).strip("'")[:31] or "Sheet"
+        candidate, n = base, 2
+        while candidate.casefold() in used:
+            suffix = f" ({n})"
+            candidate = base[: 31 - len(suffix)] + suffix
+            n += 1
+        used.add(candidate.casefold())
+        titles.append(candidate)
+    return titles
+
+
+def _write_cell(ws: Any, r: int, c: int, value: Any) -> None:
+    cell = ws.cell(row=r + 1, column=c + 1)
+    if isinstance(value, Formula):
+        cell.value = value.text
+    elif isinstance(value, CellError):
+        cell.value = value.text
+    elif isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    elif isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        cell.value = "#NUM!"
+    else:
+        cell.value = value
+        if isinstance(value, dt.datetime):
+            cell.number_format = "d/m/yyyy h:mm:ss"
+        elif isinstance(value, dt.date):
+            cell.number_format = "d/m/yyyy"
+        elif isinstance(value, dt.time):
+            cell.number_format = "h:mm:ss"
+
+
+def _write_sheet(ws: Any, sheet: SheetModel) -> list:
+    """Write one sheet; out: the validations Excel cannot hold (for the metadata)."""
+    for r, c, value in sheet.iter_cells():
+        _write_cell(ws, r, c, value)
+    for (r, c), text in sheet.notes.items():
+        ws.cell(row=r + 1, column=c + 1).comment = Comment(text, "sheets_emulator")
+    leftovers: list = []
+    grouped: dict[str, tuple[dict, list[Rect]]] = {}
+    for rect, rule in sheet.validations:
+        key = json.dumps(rule, sort_keys=True, ensure_ascii=False)
+        grouped.setdefault(key, (rule, []))[1].append(rect)
+    for rule, rects in grouped.values():
+        kwargs = rule_to_excel(rule)
+        bounded = [r.clamp(sheet.row_count, sheet.col_count) for r in rects]
+        if kwargs is None:
+            leftovers.extend([r.to_grid_range(sheet.sheet_id), rule] for r in bounded)
+            continue
+        dv = DataValidation(**kwargs)
+        dv.sqref = " ".join(format_a1(r) for r in bounded if not r.is_empty())
+        ws.add_data_validation(dv)
+    for merge in sheet.merges:
+        box = merge.clamp(sheet.row_count, sheet.col_count)
+        ws.merge_cells(
+            start_row=box.r0 + 1, end_row=box.r1, start_column=box.c0 + 1, end_column=box.c1
+        )
+    if sheet.frozen_rows or sheet.frozen_cols:
+        ws.freeze_panes = f"{get_column_letter(sheet.frozen_cols + 1)}{sheet.frozen_rows + 1}"
+    for col, px in sheet.col_widths.items():
+        ws.column_dimensions[get_column_letter(col + 1)].width = max(px - 5, 0) / 7
+    for col in sheet.hidden_cols:
+        ws.column_dimensions[get_column_letter(col + 1)].hidden = True
+    for row, px in sheet.row_heights.items():
+        ws.row_dimensions[row + 1].height = px * 0.75
+    for row in sheet.hidden_rows:
+        ws.row_dimensions[row + 1].hidden = True
+    if sheet.basic_filter and "range" in sheet.basic_filter:
+        box = rect_from_grid_range(sheet.basic_filter["range"]).clamp(
+            sheet.row_count, sheet.col_count
+        )
+        if not box.is_empty():
+            ws.auto_filter.ref = format_a1(box)
+    if sheet.hidden:
+        ws.sheet_state = "hidden"
+    return leftovers
+
+
+def model_to_workbook(model: WorkbookModel) -> Workbook:
+    """In: a model. Out: an openpyxl ``Workbook`` carrying the emulator metadata."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    sheets_meta = []
+    for sheet, xlsx_title in zip(model.sheets, _excel_titles(model)):
+        ws = wb.create_sheet(title=xlsx_title)
+        leftovers = _write_sheet(ws, sheet)
+        sheets_meta.append(
+            {
+                "xlsxTitle": xlsx_title,
+                "title": sheet.title,
+                "sheetId": sheet.sheet_id,
+                "rowCount": sheet.row_count,
+                "columnCount": sheet.col_count,
+                "protectedRanges": sheet.protected_ranges,
+                "basicFilter": sheet.basic_filter,
+                "extraProps": sheet.extra_props,
+                "extraGridProps": sheet.extra_grid_props,
+                "validations": leftovers,
+            }
+        )
+    if model.sheets and all(s.hidden for s in model.sheets):
+        wb.worksheets[0].sheet_state = "visible"
+    meta = {
+        "version": 1,
+        "locale": model.locale,
+        "timeZone": model.time_zone,
+        "extraProps": model.extra_props,
+        "nextProtectedRangeId": model.next_protected_range_id,
+        "sheets": sheets_meta,
+    }
+    wb.custom_doc_props.append(
+        StringProperty(name=META_PROPERTY, value=json.dumps(meta, ensure_ascii=False))
+    )
+    wb.properties.title = model.title
+    return wb
+
+
+def save_model(model: WorkbookModel, path: Path) -> None:
+    """Write ``model`` to ``path`` atomically (temp file + ``os.replace``)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        model_to_workbook(model).save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def model_to_bytes(model: WorkbookModel) -> bytes:
+    """Out: the .xlsx bytes of ``model`` (used by Drive export)."""
+    buffer = io.BytesIO()
+    model_to_workbook(model).save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,82 @@
+"""`tonghop template` and `tonghop check`, as a unit's official would use them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tonghop import layout
+
+UNIT, PERIOD = "CB-XA-001", "CB-2026-6T"
+
+
+def tonghop(*args: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("tonghop")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True)
+
+
+def fill_valid(path: Path) -> None:
+    wb = load_workbook(path)
+    info = wb[layout.TAB_INFO]
+    for row in info.iter_rows(min_row=1):
+        if row[0].value == "Người báo cáo":
+            row[1].value = "Nông Thị Lan"
+        if row[0].value == "Đã nộp":
+            row[1].value = "Đã nộp"
+    tasks = wb[layout.TAB_TASKS]
+    for r in range(2, tasks.max_row + 1):
+        tasks.cell(row=r, column=7).value = "Đang triển khai"
+        tasks.cell(row=r, column=8).value = "Đã triển khai tới các thôn, bản."
+    indicators = wb[layout.TAB_INDICATORS]
+    for r in range(2, indicators.max_row + 1):
+        indicators.cell(row=r, column=6).value = 4
+    wb.save(path)
+
+
+def test_template_writes_a_vietnamese_report_for_the_unit(tmp_path, catalogue):
+    out = tmp_path / "mau.xlsx"
+    result = tonghop("template", "--unit", UNIT, "--period", PERIOD, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    wb = load_workbook(out)
+    assert wb.sheetnames == [layout.TAB_GUIDE, layout.TAB_INFO, layout.TAB_TASKS,
+                             layout.TAB_INDICATORS, layout.TAB_FEEDBACK]
+    tasks = wb[layout.TAB_TASKS]
+    assert [c.value for c in tasks[1]][:2] == ["STT", "Mã nhiệm vụ"]
+    assigned = [t.task_code for t, _ in catalogue.tasks_for("CB-KH84", UNIT)]
+    assert [tasks.cell(row=r, column=2).value for r in range(2, tasks.max_row + 1)] == assigned
+    # label columns are protected, the status column has the drop-down
+    assert tasks.protection.sheet is True
+    assert tasks["B2"].protection.locked is True and tasks["G2"].protection.locked is False
+    formulas = [dv.formula1 for dv in tasks.data_validations.dataValidation]
+    assert '"Chưa triển khai,Đang triển khai,Hoàn thành"' in formulas
+
+
+def test_check_accepts_a_well_filled_report(tmp_path):
+    out = tmp_path / "bao_cao.xlsx"
+    tonghop("template", "--unit", UNIT, "--period", PERIOD, "-o", str(out))
+    fill_valid(out)
+    result = tonghop("check", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Hợp lệ" in result.stdout
+
+
+def test_check_names_the_cell_and_the_fix_and_fails_on_errors(tmp_path):
+    out = tmp_path / "bao_cao.xlsx"
+    tonghop("template", "--unit", UNIT, "--period", PERIOD, "-o", str(out))
+    fill_valid(out)
+    wb = load_workbook(out)
+    wb[layout.TAB_TASKS]["G3"] = "Đang làm dở"
+    wb[layout.TAB_INDICATORS]["F2"] = "nhiều"
+    wb[layout.TAB_INDICATORS]["F3"] = "1.200"
+    wb.save(out)
+    result = tonghop("check", str(out))
+    assert result.returncode == 1
+    out_text = result.stdout
+    assert "Có lỗi: 2 lỗi" in out_text
+    assert "[LỖI] Nhiệm vụ!G3: Tình trạng “Đang làm dở” không hợp lệ." in out_text
+    assert "[LỖI] Chỉ tiêu!F2: Không đọc được số từ “nhiều”." in out_text
+    assert "[CẢNH BÁO] Chỉ tiêu!F3: Đã hiểu “1.200” là 1200" in out_text
+    assert "Cách sửa: Chọn Tình trạng trong danh sách thả xuống." in out_text

@@ -1,0 +1,75 @@
+"""The parser finds each part of a report by its labels, wherever the unit moved it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ingest.parse import parse_report
+from tonghop import layout
+from tonghop.template import write_workbook
+
+UNIT, PERIOD = "CB-SO-VHTTDL", "CB-2026-6T"
+
+
+@pytest.fixture
+def workbook(catalogue):
+    return write_workbook(layout.report_tabs(catalogue, UNIT, PERIOD))
+
+
+def parse(workbook, catalogue, **kwargs):
+    from sheets_emulator import workbook_to_spreadsheet_resource
+    resource = workbook_to_spreadsheet_resource(workbook, spreadsheet_id="x")
+    return parse_report(resource, value_kind_of=lambda c: getattr(
+        catalogue.indicators.get(c), "value_kind", None), **kwargs)
+
+
+def test_blank_template_reads_back_its_prefilled_parts(workbook, catalogue):
+    report = parse(workbook, catalogue)
+    tasks = catalogue.tasks_for("CB-KH84", UNIT)
+    assert report.header["claimed_unit_code"] == UNIT
+    assert report.header["claimed_period_code"] == PERIOD
+    assert report.header["submitted"] is False
+    assert [t["task_code"] for t in report.tasks] == [t.task_code for t, _ in tasks]
+    assert all(t["status_reading"] == "empty" for t in report.tasks)
+    assert {i["indicator_code"] for i in report.indicators} == {
+        i.indicator_code for i in catalogue.indicators_for("CB-KH84", UNIT)}
+    assert report.feedback == []
+
+
+def test_values_cells_and_readings(workbook, catalogue):
+    ws = workbook[layout.TAB_TASKS]
+    ws["G2"], ws["H2"], ws["I2"] = "Hoàn thành", "Đã tổ chức 3 hội nghị", "20/6/2026"
+    ws = workbook[layout.TAB_INDICATORS]
+    ws["F2"] = "1.200"
+    report = parse(workbook, catalogue)
+    task = report.tasks[0]
+    assert task["status_code"] == "hoan_thanh" and task["status_cell"] == "Nhiệm vụ!G2"
+    assert task["result"] == "Đã tổ chức 3 hội nghị"
+    assert task["completed_on"] == dt.date(2026, 6, 20)
+    assert task["completed_on_reading"] == "interpreted"
+    indicator = report.indicators[0]
+    assert (indicator["value"], indicator["value_reading"], indicator["value_cell"]) == (
+        1200, "interpreted", "Chỉ tiêu!F2")
+
+
+def test_inserted_rows_renamed_tab_and_moved_table_are_still_read(workbook, catalogue):
+    ws = workbook[layout.TAB_TASKS]
+    ws.insert_rows(1, amount=3)                 # a unit adds a title above the table
+    ws["A1"] = "BÁO CÁO CỦA SỞ"
+    ws.title = "NV (đã sửa)"                    # and renames the tab
+    info = workbook[layout.TAB_INFO]
+    info.insert_rows(5, amount=2)               # and inserts blank lines in the info block
+    report = parse(workbook, catalogue)
+    assert report.header["claimed_unit_code"] == UNIT
+    assert report.tasks and report.tasks[0]["row_key"] == "NV (đã sửa)!5"
+    assert report.tasks[0]["status_cell"] == "NV (đã sửa)!G5"
+
+
+def test_tab_scope_reads_only_the_units_tab(workbook, catalogue):
+    report = parse(workbook, catalogue, tab_title=layout.TAB_TASKS)
+    assert report.tasks and not report.indicators
+    assert report.header["has_info_block"] is False
+    missing = parse(workbook, catalogue, tab_title="Không có")
+    assert missing.header["tab_found"] is False
