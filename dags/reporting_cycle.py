@@ -68,7 +68,7 @@ def tonghop_reporting_cycle():
 
         context = get_current_context()
         return stage_publish(settings_from_airflow(), context["params"]["period_code"],
-                             context["run_id"].replace(":", "").replace("+", ""))
+                             context["run_id"])
 
     publish(build_warehouse(validate(pull())))
 

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -243,7 +244,7 @@ def publish_period(settings: Settings, period_code: str, run_id: str, *, client=
         tables = build_summary(conn, period_code)
     finally:
         conn.close()
-    folder = Path(settings.output_dir) / period_code / run_id
+    folder = Path(settings.output_dir) / period_code / re.sub(r"[^0-9A-Za-z_-]+", "-", run_id)
     xlsx_path = write_xlsx(tables, folder / f"tong_hop_{period_code}.xlsx")
     period_name = tables[0].rows[0][1]
     client = client or make_client(settings)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 _CELL_RE = re.compile(r"^\$?([A-Za-z]{0,3})\$?([0-9]{0,7})$")
-_SIMPLE_TITLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SIMPLE_TITLE_RE = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, _
 _LOOKS_LIKE_CELL_RE = re.compile(r"^([A-Za-z]{1,3}[0-9]+|[Rr][0-9]+[Cc][0-9]+)$")
 
 

@@ -1,4 +1,7 @@
-"""batchUpdate requests about ranges: cells, validation, protection, merges, dimensions, filters."""
+"""batchUpdate requests about ranges: cells, validation, protection, merges, dimensions, filters.
+
+Each handler takes (model being edited, request body) and returns its reply dict or None.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,11 @@ from .batch_common import (
     IGNORED_CELL_FIELDS,
     RequestError,
     apply_cell,
-    is_rows,
+    cell_field_names,
     dimension_range,
     drop_none,
-    cell_field_names,
     grid_target,
+    is_rows,
     handles,
     sheet_for,
 )
@@ -21,9 +24,11 @@ from .fieldmask import top_level_paths
 from .model import SheetModel, WorkbookModel
 from .validation import normalize_rule
 
+
 # ------------------------------------------------------------------ cells
 @handles("updateCells")
 def update_cells(model: WorkbookModel, body: dict) -> None:
+    """updateCells: write ``rows`` at ``start`` (or fill ``range``, clearing the rest) per ``fields``."""
     fields = cell_field_names(body.get("fields"))
     rows = body.get("rows") or []
     if body.get("start") is not None:
@@ -53,6 +58,7 @@ def update_cells(model: WorkbookModel, body: dict) -> None:
 
 @handles("repeatCell")
 def repeat_cell(model: WorkbookModel, body: dict) -> None:
+    """repeatCell: give every cell of ``range`` the ``cell`` fields (formats are not stored)."""
     fields = cell_field_names(body.get("fields"))
     sheet, rect = grid_target(model, body.get("range"))
     cell = body.get("cell") or {}
@@ -68,6 +74,7 @@ def repeat_cell(model: WorkbookModel, body: dict) -> None:
 
 @handles("setDataValidation")
 def set_data_validation(model: WorkbookModel, body: dict) -> None:
+    """setDataValidation: set (or, without ``rule``, clear) the rule of ``range``."""
     sheet, rect = grid_target(model, body.get("range"))
     rule = body.get("rule")
     if rule is not None and not (rule.get("condition") or {}).get("type"):
@@ -86,6 +93,7 @@ def _find_protected(model: WorkbookModel, pr_id: Any) -> tuple[SheetModel, dict]
 
 @handles("addProtectedRange")
 def add_protected_range(model: WorkbookModel, body: dict) -> dict:
+    """addProtectedRange: store it with a new id. Out: the addProtectedRange reply."""
     pr = drop_none(dict(body.get("protectedRange") or {}))
     if "namedRangeId" in pr or "range" not in pr:
         raise RequestError("a 'range' is required (named ranges are not supported by sheets_emulator)")
@@ -110,6 +118,7 @@ def add_protected_range(model: WorkbookModel, body: dict) -> dict:
 
 @handles("updateProtectedRange")
 def update_protected_range(model: WorkbookModel, body: dict) -> None:
+    """updateProtectedRange: change the listed ``fields`` of a stored protected range."""
     new = body.get("protectedRange") or {}
     sheet, pr = _find_protected(model, new.get("protectedRangeId"))
     fields = body.get("fields")
@@ -132,6 +141,7 @@ def update_protected_range(model: WorkbookModel, body: dict) -> None:
 
 @handles("deleteProtectedRange")
 def delete_protected_range(model: WorkbookModel, body: dict) -> None:
+    """deleteProtectedRange: remove it (400 for an unknown id)."""
     sheet, pr = _find_protected(model, body.get("protectedRangeId"))
     sheet.protected_ranges.remove(pr)
 
@@ -150,6 +160,7 @@ def _check_merge_overlap(sheet: SheetModel, area: Rect) -> None:
 
 @handles("mergeCells")
 def merge_cells(model: WorkbookModel, body: dict) -> None:
+    """mergeCells (MERGE_ALL / MERGE_COLUMNS / MERGE_ROWS); keeps only each top-left value."""
     sheet, rect = grid_target(model, body.get("range"))
     kind = body.get("mergeType") or "MERGE_ALL"
     r0, r1, c0, c1 = rect.r0 or 0, rect.r1 or 0, rect.c0 or 0, rect.c1 or 0
@@ -174,6 +185,7 @@ def merge_cells(model: WorkbookModel, body: dict) -> None:
 
 @handles("unmergeCells")
 def unmerge_cells(model: WorkbookModel, body: dict) -> None:
+    """unmergeCells: drop merges inside ``range`` (400 if one sticks out)."""
     sheet, rect = grid_target(model, body.get("range"))
     _check_merge_overlap(sheet, rect)
 
@@ -181,6 +193,7 @@ def unmerge_cells(model: WorkbookModel, body: dict) -> None:
 # ------------------------------------------------------------------ dimensions
 @handles("updateDimensionProperties")
 def update_dimension_properties(model: WorkbookModel, body: dict) -> None:
+    """updateDimensionProperties: pixelSize and hiddenByUser of rows/columns."""
     if "dataSourceSheetRange" in body:
         raise RequestError("data source sheets are not supported by sheets_emulator")
     sheet, rows, start, end = dimension_range(model, body.get("range"))
@@ -211,6 +224,7 @@ def update_dimension_properties(model: WorkbookModel, body: dict) -> None:
 
 @handles("autoResizeDimensions")
 def auto_resize_dimensions(model: WorkbookModel, body: dict) -> None:
+    """autoResizeDimensions: validated, otherwise a no-op (no fonts to measure)."""
     if "dataSourceSheetDimensions" in body:
         raise RequestError("data source sheets are not supported by sheets_emulator")
     dimension_range(model, body.get("dimensions"))  # validated; sizing is a no-op
@@ -218,6 +232,7 @@ def auto_resize_dimensions(model: WorkbookModel, body: dict) -> None:
 
 @handles("insertDimension")
 def insert_dimension(model: WorkbookModel, body: dict) -> None:
+    """insertDimension: insert empty rows/columns; cells and features shift."""
     sheet, rows, start, end = dimension_range(model, body.get("range"))
     limit = sheet.row_count if rows else sheet.col_count
     if start > limit:
@@ -228,6 +243,7 @@ def insert_dimension(model: WorkbookModel, body: dict) -> None:
 
 @handles("deleteDimension")
 def delete_dimension(model: WorkbookModel, body: dict) -> None:
+    """deleteDimension: delete rows/columns; cells and features shift."""
     sheet, rows, start, end = dimension_range(model, body.get("range"))
     limit = sheet.row_count if rows else sheet.col_count
     end = min(end, limit)
@@ -240,6 +256,7 @@ def delete_dimension(model: WorkbookModel, body: dict) -> None:
 
 @handles("appendDimension")
 def append_dimension(model: WorkbookModel, body: dict) -> None:
+    """appendDimension: grow the grid by ``length`` rows/columns."""
     sheet = sheet_for(model, body.get("sheetId", 0))
     length = int(body.get("length") or 0)
     if length < 1:
@@ -253,6 +270,7 @@ def append_dimension(model: WorkbookModel, body: dict) -> None:
 # ------------------------------------------------------------------ filters
 @handles("setBasicFilter")
 def set_basic_filter(model: WorkbookModel, body: dict) -> None:
+    """setBasicFilter: store the filter (sorting is refused: it would move data)."""
     spec = dict(body.get("filter") or {})
     if spec.get("sortSpecs"):
         raise RequestError("sortSpecs (sorting data) is not supported by sheets_emulator")
@@ -263,4 +281,5 @@ def set_basic_filter(model: WorkbookModel, body: dict) -> None:
 
 @handles("clearBasicFilter")
 def clear_basic_filter(model: WorkbookModel, body: dict) -> None:
+    """clearBasicFilter: forget the sheet's basic filter."""
     sheet_for(model, body.get("sheetId", 0)).basic_filter = None

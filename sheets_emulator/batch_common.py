@@ -57,6 +57,7 @@ def grid_target(model: WorkbookModel, grid_range: Optional[dict]) -> tuple[Sheet
 
 
 def get_path(data: dict, path: list[str]) -> tuple[bool, Any]:
+    """In: a dict and a key path. Out: (present, value)."""
     node: Any = data
     for key in path:
         if not isinstance(node, dict) or key not in node:
@@ -66,6 +67,7 @@ def get_path(data: dict, path: list[str]) -> tuple[bool, Any]:
 
 
 def cell_field_names(fields: Optional[str]) -> set[str]:
+    """In: a CellData ``fields`` mask. Out: the top-level names (400 for unsupported ones)."""
     if not fields:
         raise RequestError("At least one field must be specified in 'fields'.")
     names = {path[0] for path in top_level_paths(fields)}
@@ -78,6 +80,7 @@ def cell_field_names(fields: Optional[str]) -> set[str]:
 
 
 def apply_cell(sheet: SheetModel, r: int, c: int, cell: dict, fields: set[str]) -> None:
+    """Apply the ``fields`` of CellData ``cell`` to (r, c) of ``sheet``."""
     if r >= sheet.row_count or c >= sheet.col_count:
         raise grid_error(sheet, Rect(r, r + 1, c, c + 1))
     if "userEnteredValue" in fields:
@@ -93,6 +96,7 @@ def apply_cell(sheet: SheetModel, r: int, c: int, cell: dict, fields: set[str]) 
 
 
 def is_rows(body: dict) -> bool:
+    """In: a DimensionRange-like body. Out: True for ROWS, False for COLUMNS."""
     dimension = body.get("dimension")
     if dimension not in ("ROWS", "COLUMNS"):
         raise RequestError(f"dimension must be ROWS or COLUMNS, got {dimension!r}")
@@ -100,6 +104,7 @@ def is_rows(body: dict) -> bool:
 
 
 def dimension_range(model: WorkbookModel, body: dict) -> tuple[SheetModel, bool, int, int]:
+    """In: DimensionRange JSON. Out: (sheet, is_rows, start, end) with defaults filled."""
     if body is None:
         raise RequestError("range is required")
     sheet = sheet_for(model, body.get("sheetId", 0))
@@ -113,4 +118,5 @@ def dimension_range(model: WorkbookModel, body: dict) -> tuple[SheetModel, bool,
 
 
 def drop_none(data: dict) -> dict:
+    """Out: ``data`` without keys whose value is None (recursively)."""
     return {k: (drop_none(v) if isinstance(v, dict) else v) for k, v in data.items() if v is not None}

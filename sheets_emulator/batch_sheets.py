@@ -2,6 +2,7 @@
 
 addSheet, deleteSheet, duplicateSheet, updateSheetProperties (title,
 index, hidden, gridProperties.*, tab colour) and updateSpreadsheetProperties.
+Each handler takes (model being edited, request body) and returns its reply dict or None.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .batch_common import (
 from .fieldmask import top_level_paths
 from .model import SheetModel, WorkbookModel, clone_sheet
 from .resource import sheet_properties
+
 
 # ------------------------------------------------------------------ sheets
 def _new_title(model: WorkbookModel) -> str:
@@ -79,6 +81,7 @@ def _check_visible(model: WorkbookModel) -> None:
 
 @handles("addSheet")
 def add_sheet(model: WorkbookModel, body: dict) -> dict:
+    """addSheet. In: model, request body. Out: ``{"addSheet": {"properties": ...}}``."""
     props = body.get("properties") or {}
     if props.get("sheetType", "GRID") != "GRID":
         raise RequestError("only GRID sheets are supported by sheets_emulator")
@@ -103,6 +106,7 @@ def add_sheet(model: WorkbookModel, body: dict) -> dict:
 
 @handles("deleteSheet")
 def delete_sheet(model: WorkbookModel, body: dict) -> None:
+    """deleteSheet (400 when it is the last sheet)."""
     sheet = sheet_for(model, body.get("sheetId"))
     if len(model.sheets) == 1:
         raise RequestError("You can't remove all the sheets in a document.")
@@ -112,6 +116,7 @@ def delete_sheet(model: WorkbookModel, body: dict) -> None:
 
 @handles("duplicateSheet")
 def duplicate_sheet(model: WorkbookModel, body: dict) -> dict:
+    """duplicateSheet. Out: ``{"duplicateSheet": {"properties": ...}}``."""
     source = sheet_for(model, body.get("sourceSheetId"))
     copy = clone_sheet(source)
     copy.protected_ranges = []
@@ -128,6 +133,7 @@ def duplicate_sheet(model: WorkbookModel, body: dict) -> dict:
 
 @handles("updateSheetProperties")
 def update_sheet_properties(model: WorkbookModel, body: dict) -> None:
+    """updateSheetProperties: apply the paths in ``fields`` (title, index, hidden, gridProperties.*, tab colour)."""
     props = body.get("properties") or {}
     sheet = sheet_for(model, props.get("sheetId", 0))
     fields = body.get("fields")
@@ -162,6 +168,7 @@ def update_sheet_properties(model: WorkbookModel, body: dict) -> None:
 
 @handles("updateSpreadsheetProperties")
 def update_spreadsheet_properties(model: WorkbookModel, body: dict) -> None:
+    """updateSpreadsheetProperties: title (also the Drive name), locale, timeZone."""
     props = body.get("properties") or {}
     fields = body.get("fields")
     if not fields:

@@ -254,6 +254,13 @@ def files_export(store: SpreadsheetStore, req: ApiRequest) -> ApiResponse:
     raise unsupported(f"Export to {mime!r}")
 
 
+def comments_list(store: SpreadsheetStore, req: ApiRequest) -> Any:
+    """comments.list: the emulator keeps no comments, so always an empty list."""
+    (file_id,) = req.path_params
+    store.get_drive_file(file_id)
+    return apply_mask({"kind": "drive#commentList", "comments": []}, _mask(req.param("fields"), "*"))
+
+
 # ------------------------------------------------------------------ permissions
 def _permission(body: dict) -> dict[str, Any]:
     kind, role = body.get("type"), body.get("role")

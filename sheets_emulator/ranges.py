@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .a1 import A1ParseError, Rect, column_letters, format_a1, parse_a1, split_range
+from .a1 import A1ParseError, Rect, column_letters, format_range, parse_a1, split_range
 from .errors import ApiError, bad_request
 from .model import SheetModel, WorkbookModel
 
@@ -39,7 +39,7 @@ def grid_error(sheet: SheetModel, rect: Rect) -> ApiError:
     r0, c0 = rect.r0 or 0, rect.c0 or 0
     r1 = rect.r1 if rect.r1 is not None else max(sheet.row_count, r0 + 1)
     c1 = rect.c1 if rect.c1 is not None else max(sheet.col_count, c0 + 1)
-    label = "'" + sheet.title.replace("'", "''") + "'!" + format_a1(Rect(r0, r1, c0, c1))
+    label = format_range(sheet.title, Rect(r0, r1, c0, c1))
     return bad_request(
         f"Range ({label}) exceeds grid limits. Max rows: {sheet.row_count}, "
         f"max columns: {sheet.col_count}"
@@ -78,3 +78,15 @@ def write_target(text: str, rect: Rect) -> Rect:
     if part is not None and ":" not in part:
         return Rect(rect.r0, None, rect.c0, None)
     return rect
+
+
+CELL_LIMIT = 10_000_000
+
+
+def check_cell_limit(model: WorkbookModel) -> None:
+    """Raise Google's 400 when the workbook's grids hold more than 10 million cells."""
+    if sum(s.row_count * s.col_count for s in model.sheets) > CELL_LIMIT:
+        raise bad_request(
+            "This action would increase the number of cells in the workbook above the "
+            f"limit of {CELL_LIMIT} cells."
+        )

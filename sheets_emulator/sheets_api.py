@@ -13,7 +13,7 @@ from .errors import bad_request
 from .fieldmask import FieldMaskError, apply_mask, mask_selects, parse_mask
 from .inverse import spreadsheet_resource_to_model
 from .protocol import ApiRequest
-from .ranges import check_in_grid, resolve_range
+from .ranges import check_cell_limit, check_in_grid, resolve_range
 from . import sheets_values
 from .model import clone_sheet
 from .resource import sheet_properties, spreadsheet_resource
@@ -67,6 +67,7 @@ def spreadsheets_batch_update(store: SpreadsheetStore, req: ApiRequest) -> Any:
     body = req.json()
     with store.edit(spreadsheet_id) as model:
         replies = apply_requests(model, body.get("requests"))
+        check_cell_limit(model)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
         out["updatedSpreadsheet"] = spreadsheet_resource(
@@ -90,6 +91,7 @@ def sheets_copy_to(store: SpreadsheetStore, req: ApiRequest) -> Any:
         copy.title = model.unique_title(f"Copy of {source.title}")
         copy.sheet_id = model.new_sheet_id(f"{spreadsheet_id}|{sheet_id}|{len(model.sheets)}")
         model.sheets.append(copy)
+        check_cell_limit(model)
         return sheet_properties(copy, len(model.sheets) - 1)
 
 
@@ -132,7 +134,9 @@ def values_append(store: SpreadsheetStore, req: ApiRequest) -> Any:
     """values.append."""
     spreadsheet_id, text = req.path_params
     with store.edit(spreadsheet_id) as model:
-        return sheets_values.append(model, spreadsheet_id, text, req.json(), req.simple_params())
+        out = sheets_values.append(model, spreadsheet_id, text, req.json(), req.simple_params())
+        check_cell_limit(model)
+        return out
 
 
 def values_clear(store: SpreadsheetStore, req: ApiRequest) -> Any:

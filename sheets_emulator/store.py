@@ -100,7 +100,7 @@ class SpreadsheetStore:
         self.id_factory = id_factory or new_file_id
         self.lock = threading.RLock()
         self._files: dict[str, dict[str, Any]] = {}
-        self._encoded: dict[str, str] = {}  # id -> JSON text of its record, for fast saves
+        self._encoded: dict[str, bytes] = {}  # id -> its '"id":{...}' JSON, for fast saves
         self._pending: set[str] = set()  # ids whose record changed since the last save
         self._cache: "OrderedDict[str, tuple[WorkbookModel, tuple]]" = OrderedDict()
         self._defer = 0
@@ -144,14 +144,14 @@ class SpreadsheetStore:
             if record is None:
                 self._encoded.pop(file_id, None)
             else:
-                self._encoded[file_id] = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+                entry = {file_id: record}
+                text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))[1:-1]
+                self._encoded[file_id] = text.encode("utf-8")
         self._pending.clear()
-        body = ",\n".join(
-            f"{json.dumps(file_id, ensure_ascii=False)}:{self._encoded[file_id]}" for file_id in self._files
-        )
+        body = b",\n".join(self._encoded[file_id] for file_id in self._files)
         tmp = self.drive_path.with_name(f".{DRIVE_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write("{\n" + body + "\n}\n")  # one file per line, valid JSON
+        with open(tmp, "wb") as handle:
+            handle.write(b"{\n" + body + b"\n}\n")  # one file per line, valid JSON
         os.replace(tmp, self.drive_path)
         self._drive_stat = self._stat(self.drive_path)
 

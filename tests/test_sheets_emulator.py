@@ -298,6 +298,33 @@ def test_values_append_clear_and_batch_clear(client):
     assert ws.get_all_values() == [[]]
 
 
+def test_ranges_rows_and_folders(client):
+    folder = client.http_client.request(
+        "post", DRIVE_FILES, json={"name": "Tỉnh", "mimeType": "application/vnd.google-apps.folder"}
+    ).json()["id"]
+    sh = client.create("Trong thư mục", folder_id=folder)
+    assert [f["name"] for f in client.list_spreadsheet_files(folder_id=folder)] == ["Trong thư mục"]
+    ws = sh.sheet1
+    ws.update([["a", 1], ["b", 2], ["c", 3]], "A1", value_input_option="RAW")
+    ws.insert_rows([["chèn"]], row=2)
+    assert ws.col_values(1) == ["a", "chèn", "b", "c"]
+    ws.delete_rows(2)
+    assert ws.col_values(1) == ["a", "b", "c"]
+
+    got = client.http_client.spreadsheets_get(sh.id, params={"ranges": "Sheet1!B2:C3", "includeGridData": "true"})
+    assert [s["properties"]["title"] for s in got["sheets"]] == ["Sheet1"]
+    assert got["sheets"][0]["data"] == [
+        {"startRow": 1, "startColumn": 1, "rowData": [{"values": [number_cell(2, "2")]},
+                                                      {"values": [number_cell(3, "3")]}]}
+    ]
+    small = sh.add_worksheet("Nhỏ", rows=2, cols=2)
+    with pytest.raises(gspread.exceptions.APIError) as beyond:
+        small.update([["x"], ["y"], ["z"]], "A1", value_input_option="RAW")
+    assert beyond.value.error["message"] == "Range (Nhỏ!A1:A3) exceeds grid limits. Max rows: 2, max columns: 2"
+    small.append_rows([["x"], ["y"], ["z"]])  # append grows the grid, like Google
+    assert small.get_all_values() == [["x"], ["y"], ["z"]]
+
+
 def test_structure_changes_persist_in_the_xlsx(client, server):
     sh = client.create("Mẫu")
     ws = sh.sheet1
@@ -501,7 +528,7 @@ def test_drive_query_subset_and_metadata(client, server, tmp_path):
     assert store.get_drive_file(b)["appProperties"] == {"ky": "6"}
     assert client.open_by_key(b).title == "Tổng hợp 2026"
 
-    copy = client.copy(a, title="Bản sao", copy_comments=False)
+    copy = client.copy(a, title="Bản sao")  # gspread also lists comments: none here
     assert copy.title == "Bản sao" and copy.sheet1.id == 0
     client.del_spreadsheet(copy.id)
     assert not store.workbook_path(copy.id).exists()
@@ -531,6 +558,17 @@ def test_store_caches_parsed_workbooks(tmp_path, monkeypatch):
     assert len(calls) == 2
     drive = json.loads((tmp_path / "s" / "_drive.json").read_text(encoding="utf-8"))
     assert drive[sid]["name"] == "Cache" and drive[sid]["mimeType"] == store_module.SPREADSHEET_MIME
+
+
+def test_two_stores_on_one_folder_see_each_other(client, server, tmp_path):
+    generator = SpreadsheetStore(server.store.root)  # e.g. the demo generator, same folder
+    sid = generator.put_workbook("gen1", vietnamese_workbook(), "Từ bộ sinh", app_properties={"k": "v"})
+    sh = client.open_by_key(sid)  # the server's store picks the new file up
+    sh.sheet1.update([["sửa"]], "A30", value_input_option="RAW")
+    generator.put_workbook("gen2", vietnamese_workbook(), "Thứ hai")  # must not lose the server's bump
+    names = {f["name"]: f for f in SpreadsheetStore(server.store.root).list_files()}
+    assert set(names) == {"Từ bộ sinh", "Thứ hai"}
+    assert names["Từ bộ sinh"]["modifiedTime"] == server.store.get_drive_file(sid)["modifiedTime"]
 
 
 def test_store_adopts_loose_xlsx_files(tmp_path):

@@ -43,14 +43,15 @@ def generate_into_emulator(period_code: str, *, seed: int = 2026, root: Path | N
     store = SpreadsheetStore(root)
     reports, manifest = generate_province(catalogue, period_code, seed=seed)
     entries = []
-    for report in reports:
-        spreadsheet_id = store.put_workbook(
-            demo_spreadsheet_id(period_code, report.unit_code), report.workbook,
-            name=spreadsheet_title(catalogue, report.unit_code, period_code),
-            modified_time=report.modified_time,
-            app_properties=app_properties(report.unit_code, period_code))
-        entries.append(RegistryEntry(spreadsheet_id, manifest.programme_code, period_code,
-                                     report.unit_code))
+    with store.batch():     # one write of Drive's metadata for the whole province
+        for report in reports:
+            spreadsheet_id = store.put_workbook(
+                demo_spreadsheet_id(period_code, report.unit_code), report.workbook,
+                name=spreadsheet_title(catalogue, report.unit_code, period_code),
+                modified_time=report.modified_time,
+                app_properties=app_properties(report.unit_code, period_code))
+            entries.append(RegistryEntry(spreadsheet_id, manifest.programme_code,
+                                         period_code, report.unit_code))
     manifest_path(root, period_code).write_text(json.dumps({
         "programme_code": manifest.programme_code, "period_code": period_code, "seed": seed,
         "scenarios": manifest.scenarios,
