@@ -120,7 +120,7 @@ def build_summary(conn, period_code: str) -> list[SummaryTable]:
                  u.unit_type_name, u.unit_name""", (period_code,))
     tables.append(SummaryTable(
         title="Tình hình nộp", heading="TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ",
-        headers=["STT", "Đơn vị", "Loại đơn vị", "Tình trạng", "Ngày nộp", "Số ngày trễ",
+        headers=["STT", "Đơn vị", "Loại đơn vị", "Tình trạng", "Ngày nộp", "Số ngày quá hạn",
                  "Số phiên bản", "Kiểm tra dữ liệu"],
         widths=[6, 45, 28, 14, 12, 10, 10, 18],
         rows=[[n, r["unit_name"], r["unit_type_name"], r["reporting_status_vi"],
