@@ -6,13 +6,13 @@ the warehouse with dbt and publishes the province summary.
 
 | task | what it does | where the logic lives |
 | --- | --- | --- |
-| `pull` | one Drive listing call, one read per registered spreadsheet, new versions landed in `raw` (append-only) | `ingest/pull.py` |
+| `pull` | one Drive listing call per 1,000 files (only files modified since the last pull), one read per changed registered spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff | `ingest/pull.py`, `ingest/http.py` |
 | `validate` | parses new versions, runs the `unit_report_*` suites, stores rows in `parsed` and every problem in `quality.validation_issues`; a unit's bad data never fails the task | `expectations/landed.py` |
 | `build_warehouse` | `dbt build` (seeds, models, tests) as the transformer role | `tonghop/dbt.py`, `dbt_project/` |
 | `publish` | the "Tổng hợp" spreadsheet (through gspread) and an .xlsx in the output folder | `publish/summary.py` |
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv`
-(e.g. `CB-2026-6T`).
+(e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not change.
 
 **Connections**: `tonghop_loader`, `tonghop_transformer`, `tonghop_bi_reader` (PostgreSQL),
 `tonghop_sheets` (extra `{"backend": "google", "key_path": ...}` or `{"backend": "emulator"}`
@@ -34,8 +34,14 @@ from airflow.sdk import Param, dag, get_current_context, task
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,
-    params={"period_code": Param("CB-2026-6T", type="string",
-                                 description="Kỳ báo cáo (period code), e.g. CB-2026-6T")},
+    params={
+        "period_code": Param("CB-2026-6T", type="string",
+                             description="Kỳ báo cáo (period code), e.g. CB-2026-6T"),
+        "full_pull": Param(False, type="boolean",
+                           description="Read every spreadsheet, changed or not (otherwise only "
+                                       "those modified since the last pull, and in full on the "
+                                       "first pull at or after the due date)"),
+    },
     default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30)},
     tags=["tonghop", "reporting"],
     doc_md=__doc__,
@@ -46,8 +52,10 @@ def tonghop_reporting_cycle():
         from tonghop.cycle import settings_from_airflow, stage_pull
 
         context = get_current_context()
-        return stage_pull(settings_from_airflow(), context["params"]["period_code"],
-                          f"pull-{context['run_id']}")
+        params = context["params"]
+        return stage_pull(settings_from_airflow(), params["period_code"],
+                          f"pull-{context['run_id']}",
+                          mode="full" if params.get("full_pull") else "auto")
 
     @task
     def validate(pulled: dict) -> dict:

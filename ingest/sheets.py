@@ -12,6 +12,7 @@ from typing import Iterator
 import gspread
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
+from ingest.http import RetryPolicy, with_policy
 from tonghop.settings import Settings
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
@@ -22,24 +23,26 @@ REPORT_FIELDS = (
     "data(startRow,startColumn,rowData(values(userEnteredValue,effectiveValue,formattedValue))))"
 )
 LIST_PAGE_SIZE = 1000
-REQUEST_TIMEOUT_SECONDS = 60
 
 
-def make_client(settings: Settings) -> gspread.Client:
-    """A gspread client for the configured backend ("emulator" or "google")."""
+def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gspread.Client:
+    """A gspread client for the configured backend ("emulator" or "google").
+
+    Requests time out and are retried with backoff (``ingest.http``) on both backends.
+    """
+    http_client = with_policy(policy or RetryPolicy())
     if settings.sheets_backend == "emulator":
-        from sheets_emulator import emulator_client
-        client = emulator_client(settings.emulator_url)
-    elif settings.sheets_backend == "google":
+        from sheets_emulator import EmulatorSession
+        return gspread.Client(auth=None, session=EmulatorSession(settings.emulator_url),
+                              http_client=http_client)
+    if settings.sheets_backend == "google":
         if not settings.google_credentials_file:
             raise RuntimeError("TONGHOP_SHEETS_BACKEND=google needs GOOGLE_APPLICATION_CREDENTIALS "
                                "(the service-account key file) or the Airflow connection "
                                "tonghop_sheets.")
-        client = gspread.service_account(filename=settings.google_credentials_file)
-    else:
-        raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
-    client.set_timeout(REQUEST_TIMEOUT_SECONDS)
-    return client
+        return gspread.service_account(filename=settings.google_credentials_file,
+                                       http_client=http_client)
+    raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,9 @@ def test_raw_keeps_every_version_and_a_second_pull_adds_nothing(cycle, catalogue
              "using (spreadsheet_id) where r.period_code = %s")
     [(before,)] = query(settings.dsn("admin"), count, (PERIOD,))
     assert before == len(manifest.scenarios)
-    summary = pull_period(settings, catalogue, PERIOD)
+    changed_only = pull_period(settings, catalogue, PERIOD)       # nothing changed in Drive
+    assert (changed_only.mode, changed_only.fetched) == ("changed", 0)
+    full = pull_period(settings, catalogue, PERIOD, mode="full")  # read all again
     [(after,)] = query(settings.dsn("admin"), count, (PERIOD,))
     assert after == before
-    assert summary.unchanged == len(manifest.scenarios) and summary.new_versions == 0
+    assert full.unchanged == len(manifest.scenarios) and full.new_versions == 0

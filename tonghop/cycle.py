@@ -47,10 +47,11 @@ def _postgres_uri(conn) -> str:
                     conn.port or 5432, conn.schema or "tonghop")
 
 
-def stage_pull(settings: Settings, period_code: str, run_id: str | None = None) -> dict:
+def stage_pull(settings: Settings, period_code: str, run_id: str | None = None,
+               mode: str = "auto") -> dict:
     from ingest.pull import new_run_id, pull_period
     summary = pull_period(settings, load_catalogue(), period_code,
-                          pull_run_id=run_id or new_run_id())
+                          pull_run_id=run_id or new_run_id(), mode=mode)
     return summary.as_dict()
 
 

@@ -96,6 +96,10 @@ create table if not exists ops.pull_runs (
     api_calls       jsonb
 );
 
+-- the newest Drive modifiedTime a pull of the period has seen: the next pull lists only files
+-- modified after it ("changed" mode)
+alter table ops.pull_runs add column if not exists drive_watermark timestamptz;
+
 -- ---------------------------------------------------------------- parsed
 create table if not exists parsed.report_headers (
     -- one report = one unit's part of one spreadsheet version (a tab, or the whole file)

@@ -1,0 +1,129 @@
+"""Change detection: a pull costs one Drive listing call per 1,000 files plus one read per
+changed spreadsheet; unchanged spreadsheets cost nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ingest.pull import choose_mode, pull_period
+from tests.conftest import query
+
+PERIOD = "CB-2026-DX01"      # used by no other test
+UTC = dt.timezone.utc
+
+
+@pytest.fixture(scope="module")
+def province(settings, emulator, catalogue):
+    from tonghop.demo_setup import generate_into_emulator
+
+    settings = settings.with_overrides(emulator_url=emulator.url, sheets_backend="emulator")
+    _, entries = generate_into_emulator(PERIOD, seed=11, root=emulator.store.root,
+                                        settings=settings)
+    return settings, [e.spreadsheet_id for e in entries]
+
+
+def calls(emulator) -> dict:
+    return {k: v for k, v in emulator.stats()["calls"].items() if v}
+
+
+def pull(settings, catalogue, **kwargs):
+    return pull_period(settings, catalogue, PERIOD, **kwargs)
+
+
+def test_exact_api_calls_full_then_nothing_then_some_changed(province, emulator, catalogue):
+    from sheets_emulator import emulator_client
+
+    settings, ids = province
+    emulator.reset_stats()
+    first = pull(settings, catalogue)
+    assert first.mode == "full"
+    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    assert first.new_versions == len(ids)
+
+    emulator.reset_stats()
+    second = pull(settings, catalogue)
+    assert second.mode == "changed"
+    assert calls(emulator) == {"drive.files.list": 1}       # nothing changed: only the listing
+    assert (second.fetched, second.new_versions) == (0, 0)
+
+    client = emulator_client(emulator.url)
+    changed = ids[:3]
+    for spreadsheet_id in changed:
+        client.http_client.values_update(
+            spreadsheet_id, "'Chỉ tiêu'!G2", params={"valueInputOption": "RAW"},
+            body={"values": [["Số liệu đã rà soát lại"]]})
+    emulator.reset_stats()
+    third = pull(settings, catalogue)
+    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 3}
+    assert third.new_versions == 3
+    [(versions,)] = query(settings.dsn("admin"), """
+        select count(*) from raw.sheet_versions where spreadsheet_id = any(%s)""", (changed,))
+    assert versions == 6          # every version kept: the first and the changed one
+
+
+def test_forced_full_pull_reads_everything_and_adds_nothing(province, emulator, catalogue):
+    settings, ids = province
+    emulator.reset_stats()
+    summary = pull(settings, catalogue, mode="full")
+    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    assert (summary.unchanged, summary.new_versions) == (len(ids), 0)
+
+
+def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
+        province, emulator, catalogue):
+    """503 on every try: retried with backoff, then recorded as not fetched with the reason;
+    the other units go on, and the watermark does not move past it, so the next pull reads it."""
+    from ingest.http import RetryPolicy
+    from ingest.sheets import make_client
+    from sheets_emulator import ApiError, emulator_client
+
+    settings, ids = province
+    victim, other = ids[5], ids[6]
+    writer = emulator_client(emulator.url).http_client
+    for spreadsheet_id in (victim, other):
+        writer.values_update(spreadsheet_id, "'Chỉ tiêu'!G3", params={"valueInputOption": "RAW"},
+                             body={"values": [["Bổ sung"]]})
+
+    def unavailable(request):
+        if request.endpoint == "sheets.spreadsheets.get" and victim in request.path:
+            raise ApiError(503, "The service is currently unavailable.")
+
+    fast = make_client(settings, RetryPolicy(max_tries=3, base_seconds=0.01, cap_seconds=0.05,
+                                             jitter_seconds=0.01))
+    emulator.app.add_interceptor(unavailable)
+    emulator.reset_stats()
+    try:
+        failed = pull(settings, catalogue, client=fast)
+    finally:
+        emulator.app.interceptors.remove(unavailable)
+    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1 + 3}
+    assert fast.http_client.retries == 2
+    assert failed.failed == 1 and "503" in failed.failures[victim]
+    assert failed.new_versions == 1                       # the other unit went on
+    [(outcome, reason)] = query(settings.dsn("admin"), """
+        select outcome, error_message from raw.sheet_fetches
+        where pull_run_id = %s and spreadsheet_id = %s""", (failed.pull_run_id, victim))
+    assert outcome == "failed" and "503" in reason
+
+    # The watermark stayed just before the victim's modifiedTime, so the listing returns the
+    # victim and `other` (modified after it) again: `other` is read but adds no version.
+    emulator.reset_stats()
+    retried = pull(settings, catalogue)
+    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 2}
+    assert (retried.failed, retried.new_versions, retried.unchanged) == (0, 1, 1)
+
+
+@pytest.mark.parametrize("watermark, last_full, now, expected", [
+    (None, None, dt.datetime(2026, 6, 1, tzinfo=UTC), "full"),              # first pull
+    (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),
+     dt.datetime(2026, 6, 10, tzinfo=UTC), "changed"),                        # before the due date
+    (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),
+     dt.datetime(2026, 6, 20, 1, tzinfo=UTC), "full"),                        # the due date
+    (dt.datetime(2026, 6, 20, tzinfo=UTC), dt.datetime(2026, 6, 20, 2, tzinfo=UTC),
+     dt.datetime(2026, 6, 21, tzinfo=UTC), "changed"),                        # full done since
+])
+def test_auto_mode_pulls_in_full_at_the_due_date(watermark, last_full, now, expected):
+    assert choose_mode("auto", watermark, last_full, dt.date(2026, 6, 20), now) == expected
+    assert choose_mode("full", watermark, last_full, dt.date(2026, 6, 20), now) == "full"

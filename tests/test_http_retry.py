@@ -1,0 +1,33 @@
+"""The retry policy: exponential, jittered, capped, bounded; only transient errors retried."""
+
+import random
+
+import requests
+
+from ingest.http import RetryPolicy, is_retryable
+
+
+def test_backoff_grows_exponentially_with_bounded_jitter_and_a_cap():
+    policy = RetryPolicy(base_seconds=1, cap_seconds=32, jitter_seconds=1)
+    rng = random.Random(1)
+    for retry in range(1, 9):
+        waits = [policy.wait(retry, rng) for _ in range(50)]
+        low = min(2 ** (retry - 1), 32)
+        assert all(low <= w <= min(low + 1, 32) for w in waits), retry
+    assert len({round(policy.wait(1, rng), 6) for _ in range(20)}) > 1    # jitter varies
+
+
+def test_only_transient_errors_are_retried():
+    from gspread.exceptions import APIError
+
+    def api_error(code):
+        response = requests.Response()
+        response.status_code = code
+        response._content = b'{"error": {"code": %d, "message": "x", "status": "X"}}' % code
+        return APIError(response)
+
+    assert all(is_retryable(api_error(c)) for c in (408, 429, 500, 502, 503, 504))
+    assert not any(is_retryable(api_error(c)) for c in (400, 403, 404))
+    assert is_retryable(requests.exceptions.ReadTimeout())
+    assert is_retryable(requests.exceptions.ConnectionError())
+    assert not is_retryable(ValueError())
