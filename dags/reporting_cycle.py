@@ -14,6 +14,8 @@ the warehouse with dbt and publishes the province summary.
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv`
 (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not change.
 
+**Pool**: `tonghop_sheets_api` (tasks calling the Sheets API).
+
 **Connections**: `tonghop_loader`, `tonghop_transformer`, `tonghop_bi_reader` (PostgreSQL),
 `tonghop_sheets` (extra `{"backend": "google", "key_path": ...}` or `{"backend": "emulator"}`
 with the emulator's URL as host).
@@ -26,6 +28,8 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
+
+SHEETS_POOL = "tonghop_sheets_api"
 
 
 @dag(
@@ -47,7 +51,9 @@ from airflow.sdk import Param, dag, get_current_context, task
     doc_md=__doc__,
 )
 def tonghop_reporting_cycle():
-    @task
+    # The pool bounds how many tasks call the Sheets API at once (Google's quota is per user);
+    # the client's own rate limiter (ingest/http.py) bounds the calls of each.
+    @task(pool=SHEETS_POOL)
     def pull() -> dict:
         from tonghop.cycle import settings_from_airflow, stage_pull
 

@@ -1,4 +1,4 @@
-"""Retries for Google's bad minutes, in the HTTP client layer (not in callers).
+"""Rate limiting and retries for Google's quotas and bad minutes, in the HTTP client layer.
 
 ``RetryingHTTPClient`` is a gspread ``HTTPClient`` that retries a request answered 429 (quota),
 408 or 5xx, or lost to a timeout or a dropped connection, with truncated exponential backoff and
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,6 +26,51 @@ log = logging.getLogger(__name__)
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 
 
+class RateLimiter:
+    """A token bucket: at most ``per_minute`` requests a minute, in bursts of ``burst``.
+
+    One limiter is shared by every client of the process that uses the same account, so that
+    several threads together stay under Google's per-user quota (60 reads a minute).
+    """
+
+    def __init__(self, per_minute: float, burst: int | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.rate = per_minute / 60.0
+        self.capacity = float(burst if burst is not None else max(1, int(per_minute // 6)))
+        self.tokens = self.capacity
+        self.clock, self.sleep = clock, sleep
+        self.updated = clock()
+        self.lock = threading.Lock()
+        self.waited = 0.0           # seconds spent waiting, for logs and benchmarks
+
+    def acquire(self) -> None:
+        while True:
+            with self.lock:
+                now = self.clock()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            self.waited += wait
+            self.sleep(wait)
+
+
+_limiters: dict[tuple[str, float], RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def shared_limiter(account: str, per_minute: float) -> RateLimiter:
+    """The process-wide limiter of one account."""
+    with _limiters_lock:
+        key = (account, per_minute)
+        if key not in _limiters:
+            _limiters[key] = RateLimiter(per_minute)
+        return _limiters[key]
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_tries: int = 6          # first try included
@@ -32,6 +78,10 @@ class RetryPolicy:
     cap_seconds: float = 32.0
     jitter_seconds: float = 1.0
     timeout_seconds: float = 60.0
+    #: client-side limit on requests a minute (None: no limit); Google allows 60 per user
+    requests_per_minute: float | None = None
+    #: who the limit is counted for (the service account's e-mail, or the emulator URL)
+    account: str = "default"
 
     def wait(self, retry_number: int, rng: random.Random) -> float:
         """Seconds to wait before retry ``retry_number`` (1, 2, …)."""
@@ -56,9 +106,13 @@ class RetryingHTTPClient(HTTPClient):
         self._rng = random.Random()
         self.retries = 0            # retries made by this client, for logs and benchmarks
         self.set_timeout(self.policy.timeout_seconds)
+        self.limiter = shared_limiter(self.policy.account, self.policy.requests_per_minute) \
+            if self.policy.requests_per_minute else None
 
     def request(self, *args: Any, **kwargs: Any) -> Response:
         for attempt in range(1, self.policy.max_tries + 1):
+            if self.limiter:
+                self.limiter.acquire()
             try:
                 return super().request(*args, **kwargs)
             except (APIError, Timeout, RequestsConnectionError) as exc:

@@ -30,7 +30,11 @@ def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gsprea
 
     Requests time out and are retried with backoff (``ingest.http``) on both backends.
     """
-    http_client = with_policy(policy or RetryPolicy())
+    policy = policy or RetryPolicy(
+        requests_per_minute=settings.sheets_requests_per_minute,
+        account=settings.emulator_url if settings.sheets_backend == "emulator"
+        else settings.google_credentials_file or "google")
+    http_client = with_policy(policy)
     if settings.sheets_backend == "emulator":
         from sheets_emulator import EmulatorSession
         return gspread.Client(auth=None, session=EmulatorSession(settings.emulator_url),

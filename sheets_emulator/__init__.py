@@ -12,6 +12,7 @@ Spreadsheets live as ``<root>/<id>.xlsx`` with Drive metadata in
 
 from .app import CallStats, EmulatorApp
 from .errors import ApiError
+from .faults import EmulatorConfig, FaultInjector, FaultRule
 from .inverse import spreadsheet_resource_to_model, spreadsheet_resource_to_workbook
 from .model import SheetModel, WorkbookModel
 from .protocol import ApiRequest, ApiResponse
@@ -34,8 +35,11 @@ __all__ = [
     "ApiResponse",
     "CallStats",
     "EmulatorApp",
+    "EmulatorConfig",
     "EmulatorServer",
     "EmulatorSession",
+    "FaultInjector",
+    "FaultRule",
     "FOLDER_MIME",
     "ROOT_FOLDER_ID",
     "SPREADSHEET_MIME",

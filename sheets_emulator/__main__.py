@@ -1,4 +1,7 @@
-"""Command line: ``python -m sheets_emulator serve --root DIR --host H --port P``.
+"""Command line: ``python -m sheets_emulator serve --root DIR --host H --port P [--config FILE.json]``.
+
+``--config`` loads an :class:`~sheets_emulator.faults.EmulatorConfig`
+(quotas, latency, fault rules) from JSON.
 
 Serves in the foreground until SIGTERM / SIGINT, then shuts down cleanly.
 """
@@ -12,6 +15,7 @@ import sys
 import threading
 from typing import Optional
 
+from .faults import EmulatorConfig
 from .server import EmulatorServer
 
 
@@ -24,10 +28,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8931)
     serve.add_argument("--log-level", default="WARNING")
+    serve.add_argument("--config", help="JSON file with quotas, latency and fault rules")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    server = EmulatorServer(args.root, host=args.host, port=args.port)
+    config = EmulatorConfig.from_json_file(args.config) if args.config else None
+    server = EmulatorServer(args.root, host=args.host, port=args.port, config=config)
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

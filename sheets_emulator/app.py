@@ -7,19 +7,25 @@ call it in-process too.  Every API request goes through
 Interceptors (``app.add_interceptor(fn)``) are the hook for quotas and
 fault injection: ``fn(request)`` may return an ApiResponse (or raise
 ApiError) to answer instead of the handler, or None to let it through.
+The first interceptor is always the app's :class:`FaultInjector`
+(``app.faults``), which applies the :class:`EmulatorConfig` (quotas,
+latency, fault rules); ``GET``/``POST /_emulator/config`` read/replace it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
+import time
 from collections import Counter
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, unquote
 
 from . import drive_api, sheets_api
 from .errors import ApiError, drive_file_not_found, spreadsheet_not_found, unsupported
+from .faults import Clock, EmulatorConfig, FaultInjector
 from .protocol import ApiRequest, ApiResponse
 from .store import SpreadsheetStore, UnknownFile
 
@@ -70,27 +76,39 @@ ROUTES: list[tuple[str, re.Pattern, str, Callable]] = [
 
 
 class CallStats:
-    """Thread-safe per-endpoint call counter."""
+    """Thread-safe per-endpoint call counter, plus injected faults by kind."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
+        self._faults: Counter[str] = Counter()
 
     def count(self, endpoint: str) -> None:
         """Add one call to ``endpoint``."""
         with self._lock:
             self._calls[endpoint] += 1
 
+    def count_fault(self, kind: str) -> None:
+        """Add one throttled/faulted call of ``kind`` ("429", "503", "timeout", "slow", ...)."""
+        with self._lock:
+            self._faults[kind] += 1
+
     def snapshot(self) -> dict[str, Any]:
-        """Out: ``{"calls": {endpoint: n}, "total": n}``."""
+        """Out: ``{"calls": {endpoint: n}, "total": n}``, plus
+        ``"faults": {kind: n}`` once any call was throttled or faulted."""
         with self._lock:
             calls = dict(sorted(self._calls.items()))
-        return {"calls": calls, "total": sum(calls.values())}
+            faults = dict(sorted(self._faults.items()))
+        snap: dict[str, Any] = {"calls": calls, "total": sum(calls.values())}
+        if faults:
+            snap["faults"] = faults
+        return snap
 
     def reset(self) -> None:
         """Forget all counts."""
         with self._lock:
             self._calls.clear()
+            self._faults.clear()
 
 
 def _unknown(endpoint: str, path_params: tuple) -> ApiError:
@@ -101,10 +119,22 @@ def _unknown(endpoint: str, path_params: tuple) -> ApiError:
 class EmulatorApp:
     """The emulator minus the socket: routing, stats, interceptors, handlers."""
 
-    def __init__(self, store: SpreadsheetStore) -> None:
+    def __init__(
+        self, store: SpreadsheetStore, config: Optional[EmulatorConfig] = None, clock: Clock = time.monotonic
+    ) -> None:
         self.store = store
         self.stats = CallStats()
-        self.interceptors: list[Interceptor] = []
+        self.faults = FaultInjector(self.stats, config, clock)
+        self.interceptors: list[Interceptor] = [self.faults]
+
+    @property
+    def config(self) -> EmulatorConfig:
+        """Out: the quotas/latency/faults config in force."""
+        return self.faults.config
+
+    def configure(self, config: EmulatorConfig) -> None:
+        """Replace the config at runtime (rule counters and quota windows restart)."""
+        self.faults.configure(config)
 
     def add_interceptor(self, fn: Interceptor) -> None:
         """Register ``fn(request) -> ApiResponse | None`` run before every API handler."""
@@ -126,7 +156,7 @@ class EmulatorApp:
         self, method: str, path: str, query: str = "", headers: Optional[dict] = None, body: bytes = b""
     ) -> ApiResponse:
         """In: the raw HTTP pieces. Out: the response (admin routes included)."""
-        admin = self._admin(method, path)
+        admin = self._admin(method.upper(), path, body)
         if admin is not None:
             return admin
         req = ApiRequest(
@@ -157,7 +187,7 @@ class EmulatorApp:
             return ApiResponse(500, ApiError(500, "Internal error encountered.").to_json())
         return result if isinstance(result, ApiResponse) else ApiResponse(200, result)
 
-    def _admin(self, method: str, path: str) -> Optional[ApiResponse]:
+    def _admin(self, method: str, path: str, body: bytes = b"") -> Optional[ApiResponse]:
         if not path.startswith("/_emulator/"):
             return None
         if path == "/_emulator/health" and method == "GET":
@@ -167,4 +197,13 @@ class EmulatorApp:
         if path == "/_emulator/reset-stats" and method == "POST":
             self.stats.reset()
             return ApiResponse(200, {"status": "ok"})
+        if path == "/_emulator/config" and method == "GET":
+            return ApiResponse(200, self.config.to_dict())
+        if path == "/_emulator/config" and method == "POST":
+            try:
+                config = EmulatorConfig.from_dict(json.loads(body.decode("utf-8") or "{}"))
+            except (ValueError, TypeError, UnicodeDecodeError) as exc:
+                return ApiResponse(400, ApiError(400, f"Invalid emulator config: {exc}").to_json())
+            self.configure(config)
+            return ApiResponse(200, config.to_dict())
         return ApiResponse(404, ApiError(404, f"Unknown admin route {method} {path}").to_json())

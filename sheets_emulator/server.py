@@ -3,17 +3,21 @@
 ``EmulatorServer(root, host, port)`` owns a store and an app; ``start()``
 serves in a background thread, ``stop()`` shuts down; ``url`` is the base
 URL to hand to :class:`sheets_emulator.session.EmulatorSession`.
+``config=EmulatorConfig(...)`` turns on quotas, latency and fault rules
+(see :mod:`sheets_emulator.faults`); ``configure()`` swaps it at runtime.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from .app import EmulatorApp
+from .faults import Clock, EmulatorConfig
 from .store import SpreadsheetStore
 
 log = logging.getLogger("sheets_emulator.http")
@@ -31,6 +35,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
         response = self.app.handle(self.command, path, query, dict(self.headers.items()), body)
+        try:
+            self._write(response)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. timed out)
+            self.close_connection = True
+
+    def _write(self, response: Any) -> None:
         payload = response.body_bytes()
         self.send_response(response.status)
         if response.status != 204:
@@ -58,7 +68,8 @@ class EmulatorServer:
     """The emulator over HTTP.
 
     In: ``root`` folder of the store (or a ready :class:`SpreadsheetStore`),
-    ``host`` and ``port`` (0 = pick a free one).  Use ``start()``/``stop()``
+    ``host`` and ``port`` (0 = pick a free one), optional ``config``
+    (:class:`EmulatorConfig`) and ``clock`` for the quota window.  Use ``start()``/``stop()``
     or ``with EmulatorServer(root) as server: ...``.
     """
 
@@ -67,10 +78,13 @@ class EmulatorServer:
         root: Union[str, Path, SpreadsheetStore],
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        config: Optional[EmulatorConfig] = None,
+        clock: Clock = time.monotonic,
         **store_options: Any,
     ) -> None:
         self.store = root if isinstance(root, SpreadsheetStore) else SpreadsheetStore(root, **store_options)
-        self.app = EmulatorApp(self.store)
+        self.app = EmulatorApp(self.store, config=config, clock=clock)
         self.host = host
         self.port = port
         self._httpd: Optional[_Server] = None
@@ -92,6 +106,7 @@ class EmulatorServer:
         """Serve in a daemon thread. Out: self."""
         self.bind()
         assert self._httpd is not None
+        self.app.faults.rearm()
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.1,), name="sheets-emulator", daemon=True
         )
@@ -103,12 +118,14 @@ class EmulatorServer:
         """Serve in the calling thread until ``stop()`` is called from elsewhere."""
         self.bind()
         assert self._httpd is not None
+        self.app.faults.rearm()
         self._httpd.serve_forever(0.1)
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
         if self._httpd is None:
             return
+        self.app.faults.wake()  # cut injected delays short so handler threads finish
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -116,8 +133,17 @@ class EmulatorServer:
         self._httpd = None
         self._thread = None
 
+    @property
+    def config(self) -> EmulatorConfig:
+        """Out: the quotas/latency/faults config in force."""
+        return self.app.config
+
+    def configure(self, config: EmulatorConfig) -> None:
+        """Replace the config at runtime (same as ``POST /_emulator/config``)."""
+        self.app.configure(config)
+
     def stats(self) -> dict[str, Any]:
-        """Out: ``{"calls": {endpoint: n}, "total": n}``."""
+        """Out: ``{"calls": {endpoint: n}, "total": n}`` plus ``"faults": {kind: n}`` once any."""
         return self.app.stats.snapshot()
 
     def reset_stats(self) -> None:

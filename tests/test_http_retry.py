@@ -31,3 +31,22 @@ def test_only_transient_errors_are_retried():
     assert is_retryable(requests.exceptions.ReadTimeout())
     assert is_retryable(requests.exceptions.ConnectionError())
     assert not is_retryable(ValueError())
+
+
+def test_rate_limiter_holds_the_rate_after_the_burst():
+    from ingest.http import RateLimiter
+
+    now = [0.0]
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(per_minute=60, burst=5, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        limiter.acquire()
+    assert waits == []                       # the burst goes at once
+    for _ in range(10):
+        limiter.acquire()
+    assert abs(now[0] - 10.0) < 1e-6         # then one request a second: 60 a minute

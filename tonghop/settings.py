@@ -62,6 +62,8 @@ class Settings:
     sheets_backend: str = "emulator"
     emulator_url: str = f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"
     google_credentials_file: str | None = None
+    #: client-side cap on Sheets/Drive requests a minute (None: no cap); see ingest.http
+    sheets_requests_per_minute: float | None = None
     output_dir: Path = PROJECT_ROOT / "output"
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     gx_project_dir: Path = PROJECT_ROOT / "expectations"
@@ -79,12 +81,20 @@ class Settings:
         return replace(self, **changes)
 
 
+def _per_minute(env: dict[str, str]) -> float | None:
+    value = env.get("TONGHOP_SHEETS_REQUESTS_PER_MINUTE")
+    if value:
+        return float(value) if float(value) > 0 else None
+    return 60.0 if env.get("TONGHOP_SHEETS_BACKEND", "emulator") == "google" else None
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from the environment, falling back to the local cluster's generated secrets.
 
     Environment variables: TONGHOP_PG_HOST, TONGHOP_PG_PORT, TONGHOP_<ROLE>_DSN for roles
     admin/loader/transformer/bi_reader, TONGHOP_SHEETS_BACKEND, TONGHOP_EMULATOR_URL,
-    GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_OUTPUT_DIR.
+    GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_SHEETS_REQUESTS_PER_MINUTE (default 60 for Google,
+    no cap for the emulator), TONGHOP_OUTPUT_DIR.
     """
     env = dict(os.environ if env is None else env)
     host = env.get("TONGHOP_PG_HOST", "127.0.0.1")
@@ -104,5 +114,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sheets_backend=env.get("TONGHOP_SHEETS_BACKEND", "emulator"),
         emulator_url=env.get("TONGHOP_EMULATOR_URL", f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"),
         google_credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS"),
+        sheets_requests_per_minute=_per_minute(env),
         output_dir=Path(env.get("TONGHOP_OUTPUT_DIR", PROJECT_ROOT / "output")),
     )
