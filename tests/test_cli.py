@@ -80,3 +80,16 @@ def test_check_names_the_cell_and_the_fix_and_fails_on_errors(tmp_path):
     assert "[LỖI] Chỉ tiêu!F2: Không đọc được số từ “nhiều”." in out_text
     assert "[CẢNH BÁO] Chỉ tiêu!F3: Đã hiểu “1.200” là 1200" in out_text
     assert "Cách sửa: Chọn Tình trạng trong danh sách thả xuống." in out_text
+
+
+def test_a_report_claiming_another_unit_or_period_is_rejected_with_the_reason(tmp_path):
+    out = tmp_path / "bao_cao.xlsx"
+    tonghop("template", "--unit", UNIT, "--period", PERIOD, "-o", str(out))
+    fill_valid(out)
+    wrong_period = tonghop("check", str(out), "--period", "CB-2026-NAM")
+    assert wrong_period.returncode == 1
+    assert ("Bảng tính ghi kỳ báo cáo “CB-2026-6T”, nhưng bảng này dùng cho kỳ “CB-2026-NAM”."
+            in wrong_period.stdout)
+    wrong_unit = tonghop("check", str(out), "--unit", "CB-XA-002")
+    assert wrong_unit.returncode == 1
+    assert "Thông tin!B4: Bảng tính ghi mã đơn vị “CB-XA-001”" in wrong_unit.stdout
