@@ -2,8 +2,9 @@
 
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+import pytest
 
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 
@@ -20,14 +21,23 @@ def test_dag_folder_has_no_import_errors():
     assert dag.doc_md and "period_code" in dag.params
 
 
-def test_dag_file_does_no_heavy_work_at_import():
+def test_provisioning_dag_is_there():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_provision_period"]
+    assert [t.task_id for t in dag.tasks] == ["provision"]
+    assert set(dag.params) == {"period_code", "layout", "share"}
+
+
+@pytest.mark.parametrize("dag_file", ["reporting_cycle.py", "provision_period.py"])
+def test_dag_file_does_no_heavy_work_at_import(dag_file):
     """Importing the DAG file must not import dbt, Great Expectations, pandas or gspread."""
     code = (
         "import sys, runpy; runpy.run_path(sys.argv[1]); "
         "heavy = [m for m in ('dbt', 'great_expectations', 'pandas', 'gspread', 'psycopg2') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(DAGS / "reporting_cycle.py")],
+    out = subprocess.run([sys.executable, "-c", code, str(DAGS / dag_file)],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

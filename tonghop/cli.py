@@ -4,6 +4,7 @@
     tonghop db start|stop|status      the local PostgreSQL cluster
     tonghop emulator                  run the local Sheets emulator
     tonghop template --unit U --period P -o FILE.xlsx
+    tonghop provision --period P      create each expected unit's report sheet (idempotent)
     tonghop generate --period P       fill the emulator with a demo province
     tonghop check FILE.xlsx           check one filled report offline
     tonghop run --period P            all stages in this process (no Airflow)
@@ -82,6 +83,15 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def cmd_provision(args) -> int:
+    from tonghop.cycle import stage_provision
+    result = stage_provision(_settings(), args.period, layout=args.layout,
+                             share=not args.no_share)
+    print(f"Kỳ {args.period}: tạo mới {len(result['created'])} bảng tính, "
+          f"giữ nguyên {len(result['existing'])}; {result['api_calls_total']} lệnh gọi API.")
+    return 0
+
+
 def cmd_run(args) -> int:
     from tonghop.cycle import run_cycle
     result = run_cycle(_settings(), args.period)
@@ -130,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-register", action="store_true",
                    help="do not record the sheets in ops.sheet_registry")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("provision", help="create (or reuse) each expected unit's report sheet")
+    p.add_argument("--period", required=True)
+    p.add_argument("--layout", choices=["per_unit", "per_period"], default="per_unit")
+    p.add_argument("--no-share", action="store_true",
+                   help="do not share the sheets with the units' e-mail addresses")
+    p.set_defaults(func=cmd_provision)
 
     p = sub.add_parser("run", help="run all stages in this process, without Airflow")
     p.add_argument("--period", required=True)

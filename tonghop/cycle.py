@@ -47,6 +47,13 @@ def _postgres_uri(conn) -> str:
                     conn.port or 5432, conn.schema or "tonghop")
 
 
+def stage_provision(settings: Settings, period_code: str, layout: str = "per_unit",
+                    share: bool = True) -> dict:
+    from ingest.provision import provision_period
+    return provision_period(settings, load_catalogue(), period_code, layout=layout,
+                            share=share).as_dict()
+
+
 def stage_pull(settings: Settings, period_code: str, run_id: str | None = None,
                mode: str = "auto") -> dict:
     from ingest.pull import new_run_id, pull_period

@@ -22,7 +22,6 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from openpyxl import Workbook
 
@@ -291,12 +290,3 @@ def generate_province(catalogue: Catalogue, period_code: str, seed: int = 2026
     manifest = DemoManifest(period.programme_code, period_code, seed, scenarios,
                             {r.unit_code: r.valid_values for r in reports})
     return reports, manifest
-
-
-def spreadsheet_title(catalogue: Catalogue, unit_code: str, period_code: str) -> str:
-    period = catalogue.period(period_code)
-    return f"{period.period_name} – {catalogue.unit(unit_code).unit_name}"
-
-
-def app_properties(unit_code: str, period_code: str) -> dict[str, Any]:
-    return {"tonghop_unit": unit_code, "tonghop_period": period_code}

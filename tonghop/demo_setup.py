@@ -16,7 +16,8 @@ import requests
 
 from ingest.registry import RegistryEntry, register
 from tonghop.catalogue import load_catalogue
-from tonghop.demo import DemoManifest, app_properties, generate_province, spreadsheet_title
+from tonghop.demo import DemoManifest, generate_province
+from tonghop.layout import app_properties, spreadsheet_title
 from tonghop.settings import Settings, load_settings, state_dir
 
 log = logging.getLogger(__name__)

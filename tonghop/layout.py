@@ -116,6 +116,16 @@ class TabSpec:
     wrap: bool = True
 
 
+def spreadsheet_title(catalogue: Catalogue, unit_code: str, period_code: str) -> str:
+    """The Drive name of a unit's report: '<period name> – <unit name>'."""
+    return f"{catalogue.period(period_code).period_name} – {catalogue.unit(unit_code).unit_name}"
+
+
+def app_properties(unit_code: str, period_code: str) -> dict[str, str]:
+    """Drive appProperties that mark a unit's report (set by us; units cannot edit them)."""
+    return {"tonghop_unit": unit_code, "tonghop_period": period_code}
+
+
 def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[TabSpec]:
     """The tabs of one unit's blank report for one period."""
     unit = catalogue.unit(unit_code)

@@ -1,0 +1,53 @@
+"""
+### Mở kỳ báo cáo (open a reporting period)
+
+Creates, or reuses, each expected unit's report sheet for a period, prefilled with its tasks
+and indicators, drop-downs, protected labels and instructions, shared with the unit's e-mail,
+and records it in `ops.sheet_registry`. Rerunning changes nothing that exists (no API call for
+a unit already provisioned).
+
+**Params**: `period_code`; `layout` — `per_unit` (one spreadsheet per unit) or `per_period`
+(one spreadsheet, one protected tab per unit); `share`.
+
+Logic: `ingest/provision.py`. The reporting calendar (issue 7) will trigger this when a period
+opens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+SHEETS_POOL = "tonghop_sheets_api"
+
+
+@dag(
+    dag_id="tonghop_provision_period",
+    schedule=None,
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    params={
+        "period_code": Param("CB-2026-NAM", type="string", description="Kỳ báo cáo (period code)"),
+        "layout": Param("per_unit", enum=["per_unit", "per_period"],
+                        description="One spreadsheet per unit, or one per period"),
+        "share": Param(True, type="boolean", description="Share with the units' e-mails"),
+    },
+    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30)},
+    tags=["tonghop", "provisioning"],
+    doc_md=__doc__,
+)
+def tonghop_provision_period():
+    @task(pool=SHEETS_POOL)
+    def provision() -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_provision
+
+        params = get_current_context()["params"]
+        return stage_provision(settings_from_airflow(), params["period_code"],
+                               layout=params["layout"], share=params["share"])
+
+    provision()
+
+
+tonghop_provision_period()

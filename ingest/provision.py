@@ -1,0 +1,407 @@
+"""Provisioning: the blank report sheets of a period, created in Google Sheets (or the emulator).
+
+``provision_period(settings, catalogue, period_code)`` creates — or reuses — the report of every
+unit expected for the period and records it in ``ops.sheet_registry``. Two layouts:
+
+- ``per_unit``   one spreadsheet per unit, with the tabs of :func:`tonghop.layout.report_tabs`
+                 (the twin of the xlsx template, ``tonghop.template``); shared with the unit.
+- ``per_period`` one spreadsheet for the period: the guide tab, then one tab per unit holding
+                 that unit's parts stacked (info block, tasks, indicators, feedback); every unit
+                 may edit the input cells of its own tab only.
+
+A spreadsheet costs a small, fixed number of API calls: ``drive.files.create`` (with the
+appProperties that say whose report it is), one ``spreadsheets.batchUpdate`` carrying every tab
+(titles, grid sizes, values, formats, column widths, drop-downs, protection) and, when sharing,
+one ``drive.permissions.create`` per unit. Re-running is idempotent: a unit already in the
+registry for the period is not touched (no API call at all); only missing units are created.
+
+A unit is registered only once its spreadsheet is complete (rendered and shared), so a crash
+leaves at worst one unregistered spreadsheet (findable by its appProperties), never a registered
+half-made one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg2
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_BATCH_UPDATE_URL
+from openpyxl.utils.cell import range_boundaries
+
+from ingest.registry import RegistryEntry, entries_for_period, register
+from ingest.sheets import SPREADSHEET_MIME
+from tonghop import layout
+from tonghop.catalogue import Catalogue, Unit
+from tonghop.layout import TabSpec, app_properties, report_tabs, spreadsheet_title
+
+LAYOUTS = ("per_unit", "per_period")
+#: the tab a new spreadsheet starts with (Google gives the first sheet of a new file gid 0)
+FIRST_SHEET_ID = 0
+PIXELS_PER_CHAR = 7
+MAX_TAB_TITLE = 100
+HEADER_BACKGROUND = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}   # DDEBF7
+INPUT_BACKGROUND = {"red": 1.0, "green": 0xF9 / 255, "blue": 0xE5 / 255}           # FFF9E5
+TITLE_FONT_SIZE = 13
+PER_PERIOD_TITLE_SUFFIX = "Tổng hợp các đơn vị"
+PER_PERIOD_GUIDE_NOTE = (
+    "Mỗi đơn vị điền vào trang mang tên đơn vị mình (chỉ đơn vị đó được sửa các ô cần điền). "
+    "Trong trang của đơn vị, các phần Thông tin, Nhiệm vụ, Chỉ tiêu và Khó khăn, kiến nghị "
+    "nằm lần lượt từ trên xuống, cách nhau một dòng trống.")
+
+# endpoint names as the emulator counts them
+CREATE = "drive.files.create"
+BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
+SHARE = "drive.permissions.create"
+GET = "sheets.spreadsheets.get"
+
+
+@dataclass
+class ProvisionSummary:
+    period_code: str
+    layout: str
+    #: unit codes whose report was made by this run / was already registered
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    #: calls this run made, by endpoint (drive.files.create, sheets.spreadsheets.batchUpdate, …)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    #: unit code → spreadsheet id (created and existing)
+    spreadsheet_ids: dict[str, str] = field(default_factory=dict)
+    #: unit code → tab title ('' in the per_unit layout)
+    tab_titles: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"period_code": self.period_code, "layout": self.layout,
+                "created": list(self.created), "existing": list(self.existing),
+                "api_calls": dict(self.api_calls),
+                "api_calls_total": sum(self.api_calls.values()),
+                "spreadsheet_ids": dict(self.spreadsheet_ids),
+                "tab_titles": dict(self.tab_titles)}
+
+
+# ---------------------------------------------------------------------------- entry point
+def provision_period(settings, catalogue: Catalogue, period_code: str, *,
+                     layout: str = "per_unit", client=None, conn=None, share: bool = True,
+                     service_account_email: str | None = None) -> ProvisionSummary:
+    """Create the missing reports of the period; keep the registered ones untouched.
+
+    ``client`` is a gspread client (default ``ingest.sheets.make_client(settings)``), ``conn`` a
+    psycopg2 connection as the loader (default: opened on ``settings.dsn("loader")``).
+    ``service_account_email`` is listed as editor of the protected ranges (default: the
+    client's service-account credentials, when it has some; the owner can edit them anyway).
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"Unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    period = catalogue.period(period_code)
+    own_conn = conn is None
+    if own_conn:
+        conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        registered = {e.unit_code: e for e in entries_for_period(conn, period_code)}
+        units = catalogue.expected_units(period_code)
+        summary = ProvisionSummary(period_code, layout)
+        missing = []
+        for unit in units:
+            entry = registered.get(unit.unit_code)
+            if entry is None:
+                missing.append(unit)
+            else:
+                summary.existing.append(unit.unit_code)
+                summary.spreadsheet_ids[unit.unit_code] = entry.spreadsheet_id
+                summary.tab_titles[unit.unit_code] = entry.tab_title
+        if not missing:
+            return summary
+        if client is None:
+            from ingest.sheets import make_client
+            client = make_client(settings)
+        api = _Api(client, service_account_email or _service_account_email(client))
+        try:
+            if layout == "per_unit":
+                for unit in missing:
+                    _provision_unit(api, conn, catalogue, period, unit, share, summary)
+            else:
+                existing_id = next((e.spreadsheet_id for e in registered.values()
+                                    if e.layout == "per_period"), None)
+                _provision_period_tabs(api, conn, catalogue, period, missing, existing_id,
+                                       share, summary)
+        finally:
+            summary.api_calls = dict(sorted(api.calls.items()))
+        return summary
+    finally:
+        if own_conn:
+            conn.close()
+
+
+# ---------------------------------------------------------------------------- layouts
+def _provision_unit(api: "_Api", conn, catalogue: Catalogue, period, unit: Unit, share: bool,
+                    summary: ProvisionSummary) -> None:
+    tabs = report_tabs(catalogue, unit.unit_code, period.period_code)
+    spreadsheet_id = api.create(
+        spreadsheet_title(catalogue, unit.unit_code, period.period_code),
+        app_properties(unit.unit_code, period.period_code))
+    requests = []
+    for index, tab in enumerate(tabs):
+        requests += tab_requests(tab, index, first=index == 0,
+                                 service_account=api.service_account)
+    api.batch_update(spreadsheet_id, requests)
+    if share and unit.contact_email:
+        api.share(spreadsheet_id, unit.contact_email)
+    register(conn, [RegistryEntry(spreadsheet_id, period.programme_code, period.period_code,
+                                  unit.unit_code, "per_unit", "")])
+    summary.created.append(unit.unit_code)
+    summary.spreadsheet_ids[unit.unit_code] = spreadsheet_id
+    summary.tab_titles[unit.unit_code] = ""
+
+
+def _provision_period_tabs(api: "_Api", conn, catalogue: Catalogue, period, units: list[Unit],
+                           spreadsheet_id: str | None, share: bool,
+                           summary: ProvisionSummary) -> None:
+    programme = catalogue.programmes[period.programme_code]
+    requests: list[dict] = []
+    if spreadsheet_id is None:
+        spreadsheet_id = api.create(period_spreadsheet_title(catalogue, period.period_code),
+                                    {"tonghop_period": period.period_code,
+                                     "tonghop_layout": "per_period"})
+        requests += tab_requests(period_guide_tab(programme, period), FIRST_SHEET_ID, first=True,
+                                 service_account=api.service_account)
+        used_titles = {layout.TAB_GUIDE.casefold()}
+        next_id = FIRST_SHEET_ID + 1
+    else:   # the period's spreadsheet exists: add the missing units' tabs to it
+        sheets = api.sheet_properties(spreadsheet_id)
+        used_titles = {p["title"].casefold() for p in sheets}
+        next_id = max((p["sheetId"] for p in sheets), default=0) + 1
+    entries, titles = [], {}
+    for unit in units:
+        title = unit_tab_title(unit, used_titles)
+        used_titles.add(title.casefold())
+        tab = stacked_unit_tab(catalogue, unit.unit_code, period.period_code, title)
+        requests += tab_requests(tab, next_id, service_account=api.service_account,
+                                 unit_editor=unit.contact_email or None)
+        next_id += 1
+        titles[unit.unit_code] = title
+        entries.append(RegistryEntry(spreadsheet_id, period.programme_code, period.period_code,
+                                     unit.unit_code, "per_period", title))
+    # share first: the protected ranges name the units as editors, which Sheets accepts for
+    # people who can already edit the file
+    if share:
+        for unit in units:
+            if unit.contact_email:
+                api.share(spreadsheet_id, unit.contact_email)
+    api.batch_update(spreadsheet_id, requests)
+    register(conn, entries)
+    for unit in units:
+        summary.created.append(unit.unit_code)
+        summary.spreadsheet_ids[unit.unit_code] = spreadsheet_id
+        summary.tab_titles[unit.unit_code] = titles[unit.unit_code]
+
+
+# ---------------------------------------------------------------------------- titles and tabs
+def period_spreadsheet_title(catalogue: Catalogue, period_code: str) -> str:
+    return f"{catalogue.period(period_code).period_name} – {PER_PERIOD_TITLE_SUFFIX}"
+
+
+def unit_tab_title(unit: Unit, used: set[str]) -> str:
+    """The unit's short name (its code when that is taken), at most 100 characters."""
+    for candidate in (unit.short_name, f"{unit.short_name} ({unit.unit_code})", unit.unit_code):
+        candidate = " ".join((candidate or "").split())[:MAX_TAB_TITLE]
+        if candidate and candidate.casefold() not in used:
+            return candidate
+    n = 2
+    while f"{unit.unit_code} ({n})".casefold() in used:
+        n += 1
+    return f"{unit.unit_code} ({n})"
+
+
+def period_guide_tab(programme: dict, period) -> TabSpec:
+    lines = layout.guide_lines(programme, period)
+    lines = lines[:3] + ["", PER_PERIOD_GUIDE_NOTE] + lines[3:]
+    return TabSpec(title=layout.TAB_GUIDE, rows=[[line] for line in lines],
+                   column_widths=[110], title_rows=[0])
+
+
+def stacked_unit_tab(catalogue: Catalogue, unit_code: str, period_code: str,
+                     title: str) -> TabSpec:
+    """The unit's info block, task, indicator and feedback tables stacked in one tab, a blank
+    row between parts (the per_period layout); the parser reads it like the per_unit tabs."""
+    parts = [t for t in report_tabs(catalogue, unit_code, period_code)
+             if t.title != layout.TAB_GUIDE]
+    width = max(len(row) for part in parts for row in part.rows)
+    stacked = TabSpec(title=title, rows=[], column_widths=[0] * width)
+    for part in parts:
+        if stacked.rows:
+            stacked.rows.append([None] * width)
+        offset = len(stacked.rows)
+        stacked.rows += [list(row) + [None] * (width - len(row)) for row in part.rows]
+        for c, w in enumerate(part.column_widths):
+            stacked.column_widths[c] = max(stacked.column_widths[c], w)
+        stacked.header_rows += [offset + r for r in part.header_rows]
+        stacked.title_rows += [offset + r for r in part.title_rows]
+        stacked.input_ranges += [shift_range(ref, offset) for ref in part.input_ranges]
+        stacked.choices += [(shift_range(ref, offset), values) for ref, values in part.choices]
+    return stacked
+
+
+def shift_range(ref: str, rows: int) -> str:
+    """'B2:B9' moved down ``rows`` rows."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    start = layout.a1(min_row - 1 + rows, min_col - 1)
+    end = layout.a1(max_row - 1 + rows, max_col - 1)
+    return start if start == end else f"{start}:{end}"
+
+
+# ---------------------------------------------------------------------------- requests
+def grid_range(sheet_id: int, ref: str) -> dict[str, int]:
+    """A1 ('B7', 'G2:G9') → GridRange (0-based, end exclusive)."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    return {"sheetId": sheet_id, "startRowIndex": min_row - 1, "endRowIndex": max_row,
+            "startColumnIndex": min_col - 1, "endColumnIndex": max_col}
+
+
+def cell_value(value: Any) -> dict[str, Any]:
+    """A Python value → CellData; text is always a stringValue (never a formula)."""
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        extended = {"boolValue": value}
+    elif isinstance(value, (int, float, Decimal)):
+        extended = {"numberValue": float(value) if isinstance(value, Decimal) else value}
+    elif isinstance(value, dt.date):
+        extended = {"stringValue": layout.vi_date(value)}
+    else:
+        extended = {"stringValue": str(value)}
+    return {"userEnteredValue": extended}
+
+
+def tab_requests(tab: TabSpec, sheet_id: int, *, first: bool = False,
+                 service_account: str | None = None,
+                 unit_editor: str | None = None) -> list[dict]:
+    """The batchUpdate requests that render ``tab`` as sheet ``sheet_id``.
+
+    ``first``: the tab is the spreadsheet's existing first sheet (updated, not added).
+    ``unit_editor``: besides protecting every cell but the input ranges, protect the input
+    ranges too so only this email (and the service account) may edit them — for a tab in a
+    spreadsheet shared with many units.
+    """
+    n_rows = max(len(tab.rows), tab.frozen_rows + 1, 1)
+    n_cols = max(max((len(r) for r in tab.rows), default=1), len(tab.column_widths), 1)
+    properties = {"sheetId": sheet_id, "title": tab.title,
+                  "gridProperties": {"rowCount": n_rows, "columnCount": n_cols,
+                                     "frozenRowCount": tab.frozen_rows}}
+    whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": n_rows,
+             "startColumnIndex": 0, "endColumnIndex": n_cols}
+    requests: list[dict] = []
+    if first:
+        requests.append({"updateSheetProperties": {
+            "properties": properties,
+            "fields": "title,gridProperties(rowCount,columnCount,frozenRowCount)"}})
+    else:
+        requests.append({"addSheet": {"properties": properties}})
+    requests.append({"updateCells": {
+        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+        "rows": [{"values": [cell_value(v) for v in row]} for row in tab.rows],
+        "fields": "userEnteredValue"}})
+    if tab.wrap:
+        requests.append({"repeatCell": {
+            "range": whole,
+            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}},
+            "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)"}})
+    for r in tab.header_rows:
+        requests.append({"repeatCell": {
+            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1},
+            "cell": {"userEnteredFormat": {
+                "backgroundColor": HEADER_BACKGROUND, "textFormat": {"bold": True},
+                "horizontalAlignment": "CENTER", "verticalAlignment": "MIDDLE",
+                "wrapStrategy": "WRAP"}},
+            "fields": "userEnteredFormat(backgroundColor,textFormat.bold,horizontalAlignment,"
+                      "verticalAlignment,wrapStrategy)"}})
+    for r in tab.title_rows:
+        requests.append({"repeatCell": {
+            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1,
+                      "endColumnIndex": 1},
+            "cell": {"userEnteredFormat": {"textFormat": {"bold": True,
+                                                          "fontSize": TITLE_FONT_SIZE}}},
+            "fields": "userEnteredFormat(textFormat.bold,textFormat.fontSize)"}})
+    for ref in tab.input_ranges:
+        requests.append({"repeatCell": {
+            "range": grid_range(sheet_id, ref),
+            "cell": {"userEnteredFormat": {"backgroundColor": INPUT_BACKGROUND}},
+            "fields": "userEnteredFormat.backgroundColor"}})
+    for c, width in enumerate(tab.column_widths):
+        if width:
+            requests.append({"updateDimensionProperties": {
+                "range": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                          "startIndex": c, "endIndex": c + 1},
+                "properties": {"pixelSize": int(round(width * PIXELS_PER_CHAR))},
+                "fields": "pixelSize"}})
+    for ref, options in tab.choices:
+        requests.append({"setDataValidation": {
+            "range": grid_range(sheet_id, ref),
+            "rule": {"condition": {"type": "ONE_OF_LIST",
+                                   "values": [{"userEnteredValue": o} for o in options]},
+                     "inputMessage": "Chọn một giá trị trong danh sách.",
+                     "strict": True, "showCustomUi": True}}})
+    requests.append({"addProtectedRange": {"protectedRange": _protected(
+        {"sheetId": sheet_id}, f"{tab.title}: chỉ sửa các ô cần điền",
+        [service_account] if service_account else [],
+        unprotected=[grid_range(sheet_id, ref) for ref in tab.input_ranges])}})
+    if unit_editor:
+        editors = [unit_editor] + ([service_account] if service_account else [])
+        for ref in tab.input_ranges:
+            requests.append({"addProtectedRange": {"protectedRange": _protected(
+                grid_range(sheet_id, ref), f"{tab.title}: ô do đơn vị điền", editors)}})
+    return requests
+
+
+def _protected(range_: dict, description: str, editors: list[str],
+               unprotected: list[dict] | None = None) -> dict:
+    out: dict[str, Any] = {"range": range_, "description": description, "warningOnly": False}
+    if unprotected:
+        out["unprotectedRanges"] = unprotected
+    if editors:
+        out["editors"] = {"users": editors}
+    return out
+
+
+# ---------------------------------------------------------------------------- API calls
+def _service_account_email(client) -> str | None:
+    auth = getattr(getattr(client, "http_client", None), "auth", None)
+    return getattr(auth, "service_account_email", None) or None
+
+
+class _Api:
+    """The few calls provisioning makes, counted by endpoint."""
+
+    def __init__(self, client, service_account: str | None):
+        self.client = client
+        self.http = client.http_client
+        self.service_account = service_account
+        self.calls: Counter[str] = Counter()
+
+    def create(self, title: str, app_properties: dict[str, str]) -> str:
+        """A new spreadsheet with its appProperties, in one Drive call (its first sheet has
+        sheetId 0)."""
+        self.calls[CREATE] += 1
+        body = {"name": title, "mimeType": SPREADSHEET_MIME, "appProperties": app_properties}
+        response = self.http.request("post", DRIVE_FILES_API_V3_URL, json=body,
+                                     params={"supportsAllDrives": True, "fields": "id"})
+        return response.json()["id"]
+
+    def batch_update(self, spreadsheet_id: str, requests: list[dict]) -> dict:
+        self.calls[BATCH_UPDATE] += 1
+        response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id,
+                                     json={"requests": requests})
+        return response.json()
+
+    def share(self, spreadsheet_id: str, email: str) -> None:
+        self.calls[SHARE] += 1
+        self.client.insert_permission(spreadsheet_id, email, perm_type="user", role="writer",
+                                      notify=False)
+
+    def sheet_properties(self, spreadsheet_id: str) -> list[dict]:
+        self.calls[GET] += 1
+        meta = self.http.fetch_sheet_metadata(spreadsheet_id,
+                                              params={"fields": "sheets(properties)"})
+        return [s["properties"] for s in meta.get("sheets", [])]

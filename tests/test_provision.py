@@ -1,0 +1,332 @@
+"""Provisioning a period's report sheets through gspread: real emulator, real PostgreSQL.
+
+Each layout uses a period no other test touches (the registry is shared by the session). The
+tests talk to an emulator of their own so the spreadsheets made here never show up in the Drive
+listings other tests make.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import query
+
+PER_UNIT_PERIOD = "TD-2025-6T"
+PER_PERIOD_PERIOD = "TD-2024-NAM"
+META_FIELDS = ("sheets(properties,protectedRanges,"
+               "data(rowData(values(userEnteredValue,dataValidation))))")
+SERVICE_ACCOUNT = "tonghop-emulator@tonghop-local.iam.gserviceaccount.com"
+CALLS_PER_UNIT_SPREADSHEET = {"drive.files.create": 1, "sheets.spreadsheets.batchUpdate": 1,
+                              "drive.permissions.create": 1}
+
+
+@pytest.fixture(scope="module")
+def sheets(tmp_path_factory):
+    """(emulator server, gspread client) private to this module."""
+    from sheets_emulator import EmulatorServer, emulator_client
+
+    server = EmulatorServer(tmp_path_factory.mktemp("provision-emulator"), host="127.0.0.1",
+                            port=0)
+    server.start()
+    yield server, emulator_client(server.url)
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def per_unit(settings, catalogue, sheets):
+    """The per_unit period provisioned once; (summary, emulator stats of that run)."""
+    from ingest.provision import provision_period
+
+    server, client = sheets
+    server.reset_stats()
+    summary = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
+    return summary, server.stats()
+
+
+@pytest.fixture(scope="module")
+def per_period(settings, catalogue, sheets):
+    from ingest.provision import provision_period
+
+    server, client = sheets
+    server.reset_stats()
+    summary = provision_period(settings, catalogue, PER_PERIOD_PERIOD, layout="per_period",
+                               client=client, service_account_email=SERVICE_ACCOUNT)
+    return summary, server.stats()
+
+
+def _meta(client, spreadsheet_id: str) -> dict:
+    return client.http_client.fetch_sheet_metadata(
+        spreadsheet_id, params={"fields": META_FIELDS, "includeGridData": "true"})
+
+
+def _drive_file(client, spreadsheet_id: str) -> dict:
+    from gspread.urls import DRIVE_FILES_API_V3_URL
+    return client.http_client.request(
+        "get", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
+        params={"fields": "id,name,appProperties,permissions(type,role,emailAddress)"}).json()
+
+
+def _expected(catalogue, period_code: str, unit_code: str) -> tuple[list[str], list[str]]:
+    programme = catalogue.period(period_code).programme_code
+    return ([t.task_code for t, _ in catalogue.tasks_for(programme, unit_code)],
+            [i.indicator_code for i in catalogue.indicators_for(programme, unit_code)])
+
+
+# ------------------------------------------------------------------------------ per_unit
+def test_per_unit_creates_and_registers_one_spreadsheet_per_unit(per_unit, settings, catalogue):
+    summary, _ = per_unit
+    units = [u.unit_code for u in catalogue.expected_units(PER_UNIT_PERIOD)]
+    assert len(units) == 20
+    assert summary.created == units and summary.existing == []
+    assert len(set(summary.spreadsheet_ids.values())) == len(units)
+    rows = query(settings.dsn("loader"), """
+        select unit_code, spreadsheet_id, layout, tab_title, programme_code
+        from ops.sheet_registry where period_code = %s order by unit_code""",
+                 (PER_UNIT_PERIOD,))
+    assert [(u, s) for u, s, *_ in rows] == sorted(summary.spreadsheet_ids.items())
+    assert {(layout, tab, prog) for *_, layout, tab, prog in rows} == {
+        ("per_unit", "", catalogue.period(PER_UNIT_PERIOD).programme_code)}
+    as_dict = summary.as_dict()
+    assert as_dict["layout"] == "per_unit" and as_dict["created"] == units
+
+
+def test_per_unit_call_count_is_small_and_fixed(per_unit):
+    summary, stats = per_unit
+    n = len(summary.created)
+    expected = {k: v * n for k, v in CALLS_PER_UNIT_SPREADSHEET.items()}
+    assert summary.api_calls == expected
+    assert stats["calls"] == expected           # what the emulator saw: nothing else
+    assert summary.as_dict()["api_calls_total"] == 3 * n
+
+
+def test_per_unit_drive_metadata_and_sharing(per_unit, sheets, catalogue):
+    summary, _ = per_unit
+    _, client = sheets
+    for unit_code, spreadsheet_id in summary.spreadsheet_ids.items():
+        unit = catalogue.unit(unit_code)
+        drive = _drive_file(client, spreadsheet_id)
+        assert drive["name"] == (f"{catalogue.period(PER_UNIT_PERIOD).period_name} – "
+                                 f"{unit.unit_name}")
+        assert drive["appProperties"] == {"tonghop_unit": unit_code,
+                                          "tonghop_period": PER_UNIT_PERIOD}
+        writers = [p for p in drive["permissions"] if p["role"] == "writer"]
+        assert writers == [{"type": "user", "role": "writer",
+                            "emailAddress": unit.contact_email}]
+
+
+def test_per_unit_tabs_dropdowns_and_protection(per_unit, sheets, catalogue):
+    from tonghop import layout
+    from tonghop.layout import report_tabs
+    from tonghop.vn import TASK_STATUSES
+
+    summary, _ = per_unit
+    _, client = sheets
+    unit_code = "TD-UBND"
+    meta = _meta(client, summary.spreadsheet_ids[unit_code])
+    tabs = report_tabs(catalogue, unit_code, PER_UNIT_PERIOD)
+    by_title = {s["properties"]["title"]: s for s in meta["sheets"]}
+    assert [s["properties"]["title"] for s in meta["sheets"]] == [t.title for t in tabs]
+    for tab in tabs:
+        sheet = by_title[tab.title]
+        grid = sheet["properties"]["gridProperties"]
+        assert grid["rowCount"] == len(tab.rows)
+        assert grid.get("frozenRowCount", 0) == tab.frozen_rows
+        # one protection per tab: the whole sheet but the input ranges, service account only
+        (protected,) = sheet["protectedRanges"]
+        assert protected["range"] == {"sheetId": sheet["properties"]["sheetId"]}
+        assert not protected.get("warningOnly")
+        unprotected = protected.get("unprotectedRanges", [])
+        assert len(unprotected) == len(tab.input_ranges)
+    # the status drop-down: strict list of the statuses on every task row, nowhere else
+    rows = by_title[layout.TAB_TASKS]["data"][0]["rowData"]
+    status_col = [k for k, *_ in layout.TASK_COLUMNS].index("status")
+    rules = [row["values"][status_col].get("dataValidation") for row in rows]
+    assert rules[0] is None
+    for rule in rules[1:]:
+        assert rule["condition"]["type"] == "ONE_OF_LIST"
+        assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == \
+            list(TASK_STATUSES)
+        assert rule["strict"] and rule["showCustomUi"]
+    info_rows = by_title[layout.TAB_INFO]["data"][0]["rowData"]
+    submitted = [r for r in info_rows if r.get("values") and
+                 r["values"][0].get("userEnteredValue", {}).get("stringValue") == "Đã nộp"]
+    (row,) = submitted
+    assert [v["userEnteredValue"] for v in row["values"][1]["dataValidation"]["condition"][
+        "values"]] == layout.SUBMITTED_CHOICES
+    feedback_rows = by_title[layout.TAB_FEEDBACK]["data"][0]["rowData"]
+    assert feedback_rows[1]["values"][1]["dataValidation"]["condition"]["type"] == "ONE_OF_LIST"
+
+
+def test_per_unit_every_spreadsheet_parses_to_its_unit(per_unit, sheets, catalogue):
+    from ingest.parse import parse_report
+    from ingest.sheets import read_spreadsheet
+
+    summary, _ = per_unit
+    _, client = sheets
+    for unit_code, spreadsheet_id in summary.spreadsheet_ids.items():
+        report = parse_report(read_spreadsheet(client, spreadsheet_id))
+        tasks, indicators = _expected(catalogue, PER_UNIT_PERIOD, unit_code)
+        assert report.header["claimed_unit_code"] == unit_code
+        assert report.header["claimed_period_code"] == PER_UNIT_PERIOD
+        assert report.header["has_task_table"] and report.header["has_indicator_table"]
+        assert [t["task_code"] for t in report.tasks] == tasks
+        assert [i["indicator_code"] for i in report.indicators] == indicators
+        assert report.feedback == []
+        assert report.header["submitted"] is False
+
+
+def test_per_unit_second_run_changes_nothing_and_calls_nothing(per_unit, settings, catalogue,
+                                                               sheets):
+    from ingest.provision import provision_period
+
+    first, _ = per_unit
+    server, client = sheets
+    files_before = len(server.store.list_files())
+    server.reset_stats()
+    again = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
+    assert again.created == [] and again.existing == first.created
+    assert again.spreadsheet_ids == first.spreadsheet_ids
+    assert again.api_calls == {}
+    assert server.stats()["total"] == 0
+    assert len(server.store.list_files()) == files_before
+
+
+# ------------------------------------------------------------------------------ per_period
+def test_per_period_one_spreadsheet_one_tab_per_unit(per_period, settings, catalogue, sheets):
+    from tonghop import layout
+
+    summary, stats = per_period
+    _, client = sheets
+    units = catalogue.expected_units(PER_PERIOD_PERIOD)
+    assert summary.created == [u.unit_code for u in units]
+    (spreadsheet_id,) = set(summary.spreadsheet_ids.values())
+    n = len(units)
+    expected_calls = {"drive.files.create": 1, "sheets.spreadsheets.batchUpdate": 1,
+                      "drive.permissions.create": n}
+    assert summary.api_calls == expected_calls and stats["calls"] == expected_calls
+
+    drive = _drive_file(client, spreadsheet_id)
+    assert drive["name"].startswith(catalogue.period(PER_PERIOD_PERIOD).period_name)
+    assert drive["appProperties"]["tonghop_period"] == PER_PERIOD_PERIOD
+    assert sorted(p["emailAddress"] for p in drive["permissions"] if p["role"] == "writer") == \
+        sorted(u.contact_email for u in units)
+
+    meta = _meta(client, spreadsheet_id)
+    titles = [s["properties"]["title"] for s in meta["sheets"]]
+    assert titles == [layout.TAB_GUIDE] + [summary.tab_titles[u.unit_code] for u in units]
+    assert len(set(t.casefold() for t in titles)) == len(titles)
+    assert all(len(t) <= 100 for t in titles)
+    rows = query(settings.dsn("loader"), """
+        select unit_code, spreadsheet_id, layout, tab_title from ops.sheet_registry
+        where period_code = %s order by unit_code""", (PER_PERIOD_PERIOD,))
+    assert rows == [(u.unit_code, spreadsheet_id, "per_period", summary.tab_titles[u.unit_code])
+                    for u in units]
+
+
+def test_per_period_each_tab_is_editable_by_its_unit_only(per_period, sheets, catalogue):
+    summary, _ = per_period
+    _, client = sheets
+    (spreadsheet_id,) = set(summary.spreadsheet_ids.values())
+    meta = _meta(client, spreadsheet_id)
+    by_title = {s["properties"]["title"]: s for s in meta["sheets"]}
+    for unit_code, title in summary.tab_titles.items():
+        email = catalogue.unit(unit_code).contact_email
+        sheet = by_title[title]
+        sheet_id = sheet["properties"]["sheetId"]
+        whole = [p for p in sheet["protectedRanges"] if p["range"] == {"sheetId": sheet_id}]
+        inputs = [p for p in sheet["protectedRanges"] if p["range"] != {"sheetId": sheet_id}]
+        (whole,) = whole
+        assert whole["editors"] == {"users": [SERVICE_ACCOUNT]}
+        # the input cells left open by the sheet protection are exactly the unit's ranges
+        assert sorted(map(_key, whole["unprotectedRanges"])) == \
+            sorted(_key(p["range"]) for p in inputs)
+        assert inputs and all(p["editors"]["users"] == [email, SERVICE_ACCOUNT] for p in inputs)
+        assert all(not p.get("warningOnly") for p in sheet["protectedRanges"])
+
+
+def _key(grid_range: dict) -> tuple:
+    return tuple(grid_range.get(k) for k in ("sheetId", "startRowIndex", "endRowIndex",
+                                             "startColumnIndex", "endColumnIndex"))
+
+
+def test_per_period_every_tab_parses_like_the_per_unit_layout(per_period, sheets, catalogue):
+    from ingest.parse import parse_report
+    from ingest.sheets import read_spreadsheet
+
+    summary, _ = per_period
+    _, client = sheets
+    (spreadsheet_id,) = set(summary.spreadsheet_ids.values())
+    resource = read_spreadsheet(client, spreadsheet_id)
+    for unit_code, title in summary.tab_titles.items():
+        report = parse_report(resource, tab_title=title)
+        tasks, indicators = _expected(catalogue, PER_PERIOD_PERIOD, unit_code)
+        assert report.header["tab_found"]
+        assert report.header["claimed_unit_code"] == unit_code
+        assert report.header["claimed_period_code"] == PER_PERIOD_PERIOD
+        assert [t["task_code"] for t in report.tasks] == tasks
+        assert [i["indicator_code"] for i in report.indicators] == indicators
+        assert report.header["has_feedback_table"] and report.feedback == []
+        assert report.header["tasks_columns_missing"] == ""
+        assert report.header["indicators_columns_missing"] == ""
+        assert {t["tab_title"] for t in report.tasks} == {title}
+
+
+def test_per_period_rerun_adds_only_a_missing_unit(per_period, settings, catalogue, sheets):
+    """A unit missing from the registry gets a new tab in the period's existing spreadsheet."""
+    from ingest.parse import parse_report
+    from ingest.provision import provision_period
+    from ingest.sheets import read_spreadsheet
+
+    first, _ = per_period
+    server, client = sheets
+    (spreadsheet_id,) = set(first.spreadsheet_ids.values())
+    server.reset_stats()
+    again = provision_period(settings, catalogue, PER_PERIOD_PERIOD, layout="per_period",
+                             client=client)
+    assert again.created == [] and again.api_calls == {} and server.stats()["total"] == 0
+
+    dropped = "TD-BTC"
+    import psycopg2
+    conn = psycopg2.connect(settings.dsn("admin"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("delete from ops.sheet_registry where period_code = %s and unit_code = %s",
+                        (PER_PERIOD_PERIOD, dropped))
+        conn.commit()
+    finally:
+        conn.close()
+    third = provision_period(settings, catalogue, PER_PERIOD_PERIOD, layout="per_period",
+                             client=client)
+    assert third.created == [dropped]
+    assert third.spreadsheet_ids[dropped] == spreadsheet_id
+    assert third.api_calls == {"sheets.spreadsheets.get": 1,
+                               "sheets.spreadsheets.batchUpdate": 1,
+                               "drive.permissions.create": 1}
+    # the old tab still holds the short name, so the new one falls back to name + code
+    new_title = third.tab_titles[dropped]
+    assert new_title != first.tab_titles[dropped] and dropped in new_title
+    report = parse_report(read_spreadsheet(client, spreadsheet_id), tab_title=new_title)
+    assert report.header["claimed_unit_code"] == dropped
+    assert [t["task_code"] for t in report.tasks] == _expected(catalogue, PER_PERIOD_PERIOD,
+                                                               dropped)[0]
+
+
+# ------------------------------------------------------------------------------ units
+def test_text_is_never_a_formula_and_ranges_convert():
+    from ingest.provision import cell_value, grid_range, shift_range
+
+    assert cell_value("=1+1") == {"userEnteredValue": {"stringValue": "=1+1"}}
+    assert cell_value(5) == {"userEnteredValue": {"numberValue": 5}}
+    assert cell_value(None) == {}
+    assert grid_range(3, "G2:G9") == {"sheetId": 3, "startRowIndex": 1, "endRowIndex": 9,
+                                      "startColumnIndex": 6, "endColumnIndex": 7}
+    assert grid_range(0, "B14") == {"sheetId": 0, "startRowIndex": 13, "endRowIndex": 14,
+                                    "startColumnIndex": 1, "endColumnIndex": 2}
+    assert shift_range("G2:G9", 20) == "G22:G29" and shift_range("B14", 1) == "B15"
+
+
+def test_unknown_layout_is_refused(settings, catalogue):
+    from ingest.provision import provision_period
+
+    with pytest.raises(ValueError):
+        provision_period(settings, catalogue, PER_UNIT_PERIOD, layout="per_tab")
