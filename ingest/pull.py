@@ -176,6 +176,9 @@ def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
                 summary.new_versions += 1
             else:
                 summary.unchanged += 1
+        retries = getattr(client.http_client, "retries", 0)
+        if retries:
+            summary.api_calls["retries"] = retries
         new_watermark = _next_watermark(watermark, listed, summary.failures)
         summary.watermark = format_drive_time(new_watermark) if new_watermark else None
         _record_run(conn, summary, period.programme_code, started, new_watermark)

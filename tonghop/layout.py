@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from openpyxl.utils import get_column_letter
+
 from tonghop.catalogue import (PERIOD_KIND_LABELS, ROLE_LABELS, TIMING_LABELS, Catalogue)
 from tonghop.vn import TASK_STATUSES
 
@@ -80,12 +82,7 @@ TABLE_MARKERS = {"tasks": "Mã nhiệm vụ", "indicators": "Mã chỉ tiêu", "
 
 def column_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    return get_column_letter(index + 1)
 
 
 def a1(row_index: int, col_index: int) -> str:
