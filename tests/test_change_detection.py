@@ -127,3 +127,40 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
 def test_auto_mode_pulls_in_full_at_the_due_date(watermark, last_full, now, expected):
     assert choose_mode("auto", watermark, last_full, dt.date(2026, 6, 20), now) == expected
     assert choose_mode("full", watermark, last_full, dt.date(2026, 6, 20), now) == "full"
+
+
+def test_listing_costs_one_call_per_thousand_files(settings, catalogue, tmp_path):
+    """1,271 spreadsheets in Drive, 71 of them the period's: a full pull costs 2 listing calls
+    + 71 reads; after 2 edits a pull costs 1 listing call (only changed files listed) + 2 reads."""
+    from openpyxl import Workbook
+
+    from sheets_emulator import EmulatorServer, emulator_client
+    from tonghop.demo_setup import generate_into_emulator
+
+    period = "CB-2027-NAM"                        # used by no other test
+    with EmulatorServer(tmp_path / "drive", port=0) as server:
+        filler = tmp_path / "other.xlsx"
+        Workbook().save(filler)
+        with server.store.batch():
+            for n in range(1200):
+                server.store.put_workbook(None, filler, name=f"Bảng tính khác {n}",
+                                          modified_time="2026-01-05T00:00:00.000Z")
+        local = settings.with_overrides(emulator_url=server.url, sheets_backend="emulator")
+        _, entries = generate_into_emulator(period, seed=5, root=server.store.root,
+                                            settings=local)
+        ids = [e.spreadsheet_id for e in entries]
+        server.reset_stats()
+        full = pull_period(local, catalogue, period, mode="full")
+        assert {k: v for k, v in server.stats()["calls"].items() if v} == {
+            "drive.files.list": 2, "sheets.spreadsheets.get": len(ids)}
+        assert full.files_listed == 1200 + len(ids)
+
+        writer = emulator_client(server.url).http_client
+        for spreadsheet_id in ids[:2]:
+            writer.values_update(spreadsheet_id, "'Chỉ tiêu'!G2",
+                                 params={"valueInputOption": "RAW"}, body={"values": [["sửa"]]})
+        server.reset_stats()
+        changed = pull_period(local, catalogue, period, mode="changed")
+        assert {k: v for k, v in server.stats()["calls"].items() if v} == {
+            "drive.files.list": 1, "sheets.spreadsheets.get": 2}
+        assert changed.new_versions == 2

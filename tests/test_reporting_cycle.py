@@ -125,3 +125,15 @@ def test_raw_keeps_every_version_and_a_second_pull_adds_nothing(cycle, catalogue
     [(after,)] = query(settings.dsn("admin"), count, (PERIOD,))
     assert after == before
     assert full.unchanged == len(manifest.scenarios) and full.new_versions == 0
+
+
+def test_the_demo_never_dates_an_edit_in_the_future(catalogue):
+    import datetime as dt
+
+    from tonghop.demo import generate_province
+
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)      # CB-2026-NAM is due 30/11
+    reports, manifest = generate_province(catalogue, "CB-2026-NAM", seed=1, now=now)
+    assert all(r.modified_time <= now for r in reports)
+    assert "late" not in manifest.scenarios.values()              # nobody can be late yet
+    assert {r.unit_code: r.scenario for r in reports} == manifest.scenarios

@@ -277,16 +277,30 @@ def _fill_feedback(workbook, rng) -> None:
         set_value(ws.cell(row=2 + offset, column=content_col), text)
 
 
-def generate_province(catalogue: Catalogue, period_code: str, seed: int = 2026
-                      ) -> tuple[list[UnitReport], DemoManifest]:
-    """Every expected unit's filled report for the period, and what was made."""
+def generate_province(catalogue: Catalogue, period_code: str, seed: int = 2026,
+                      now: dt.datetime | None = None) -> tuple[list[UnitReport], DemoManifest]:
+    """Every expected unit's filled report for the period, and what was made.
+
+    Nothing happens in the future: a unit whose scenario would be dated after ``now`` (default:
+    the real time) has not acted yet, so its sheet is ``untouched``, last modified no later than
+    ``now`` — as Drive would report it.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
     rng = random.Random(f"{period_code}:{seed}")
     period = catalogue.period(period_code)
     units = catalogue.expected_units(period_code)
     scenarios = pick_scenarios(units, rng)
-    reports = [build_unit_report(catalogue, unit, period_code, scenarios[unit.unit_code],
-                                 random.Random(f"{period_code}:{seed}:{unit.unit_code}"))
-               for unit in units]
+    reports = []
+    for unit in units:
+        unit_seed = f"{period_code}:{seed}:{unit.unit_code}"
+        scenario = scenarios[unit.unit_code]
+        # the same draw build_unit_report makes first: the time this report would carry
+        if _modified_time(period, scenario, random.Random(unit_seed)) > now:
+            scenario = scenarios[unit.unit_code] = "untouched"
+        report = build_unit_report(catalogue, unit, period_code, scenario,
+                                   random.Random(unit_seed))
+        report.modified_time = min(report.modified_time, now)
+        reports.append(report)
     manifest = DemoManifest(period.programme_code, period_code, seed, scenarios,
                             {r.unit_code: r.valid_values for r in reports})
     return reports, manifest
