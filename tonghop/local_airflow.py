@@ -67,6 +67,11 @@ def migrate(env: dict[str, str]) -> None:
              capture=True)
 
 
-def dags_test(env: dict[str, str], period_code: str) -> None:
-    """One run of the reporting DAG in this process tree (``airflow dags test``)."""
-    _airflow(["dags", "test", DAG_ID, "--conf", json.dumps({"period_code": period_code})], env)
+def dags_test(env: dict[str, str], period_code: str, *, full_pull: bool = True) -> None:
+    """One run of the reporting DAG in this process tree (``airflow dags test``).
+
+    A full pull by default: the demo rewrites sheets with past modification times, which a
+    pull of only the changed files would not see.
+    """
+    conf = {"period_code": period_code, "full_pull": full_pull}
+    _airflow(["dags", "test", DAG_ID, "--conf", json.dumps(conf)], env)
