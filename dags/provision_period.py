@@ -19,7 +19,7 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-SHEETS_POOL = "tonghop_sheets_api"
+from tonghop.cycle import SHEETS_POOL
 
 
 @dag(

@@ -36,16 +36,8 @@ class ValidationSummary:
         return self.__dict__.copy()
 
 
-def _value_kind_of(catalogue: Catalogue):
-    def kind(code: str) -> str | None:
-        indicator = catalogue.indicators.get(code)
-        return indicator.value_kind if indicator else None
-    return kind
-
-
 def unparsed_reports(conn, period_code: str, catalogue: Catalogue) -> list[ReportToCheck]:
     """Reports (version × owning unit) of the period that have not been parsed yet."""
-    kind_of = _value_kind_of(catalogue)
     with conn.cursor(name="unparsed_versions") as cur:
         cur.itersize = 200
         cur.execute("""
@@ -60,7 +52,7 @@ def unparsed_reports(conn, period_code: str, catalogue: Catalogue) -> list[Repor
         return [ReportToCheck(sheet_version_id=version_id, unit_code=unit, period_code=period,
                               registry_tab_title=tab,
                               parsed=parse_report(payload, tab_title=tab or None,
-                                                  value_kind_of=kind_of))
+                                                  value_kind_of=catalogue.value_kind_of))
                 for version_id, unit, period, tab, payload in cur]
 
 

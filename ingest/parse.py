@@ -22,11 +22,22 @@ from tonghop.vn import (TASK_STATUS_ALIASES, TASK_STATUSES, Reading, cell_text, 
 Grid = list[list[dict]]
 
 _INFO_LABELS = {fold(label): key for key, label, _ in layout.INFO_FIELDS}
-_TASK_HEADERS = {fold(label): key for key, label, _, _ in layout.TASK_COLUMNS}
-_INDICATOR_HEADERS = {fold(label): key for key, label, _, _ in layout.INDICATOR_COLUMNS}
-_FEEDBACK_HEADERS = {fold(label): key for key, label, _, _ in layout.FEEDBACK_COLUMNS}
-_HAS_TABLE = {"tasks": "has_task_table", "indicators": "has_indicator_table",
-              "feedback": "has_feedback_table"}
+
+
+@dataclass(frozen=True)
+class _Table:
+    columns: list                  # layout.*_COLUMNS
+    headers: dict[str, str]        # folded header label -> column key
+    flag: str                      # header field saying the table was found
+
+
+def _table(columns, flag: str) -> _Table:
+    return _Table(columns, {fold(label): key for key, label, _, _ in columns}, flag)
+
+
+_TABLES = {"tasks": _table(layout.TASK_COLUMNS, "has_task_table"),
+           "indicators": _table(layout.INDICATOR_COLUMNS, "has_indicator_table"),
+           "feedback": _table(layout.FEEDBACK_COLUMNS, "has_feedback_table")}
 _MARKERS = {fold(layout.TABLE_MARKERS["tasks"]): "tasks",
             fold(layout.TABLE_MARKERS["indicators"]): "indicators"}
 
@@ -83,7 +94,7 @@ def _header_map(row: list[dict], labels: dict[str, str]) -> dict[str, int]:
 
 
 def _is_feedback_header(row: list[dict]) -> bool:
-    keys = _header_map(row, _FEEDBACK_HEADERS)
+    keys = _header_map(row, _TABLES["feedback"].headers)
     return "kind" in keys and "content" in keys
 
 
@@ -165,12 +176,11 @@ def _fill_missing_info(header: dict) -> None:
 
 def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: ParsedReport,
                  value_kind_of) -> int:
-    labels = {"tasks": _TASK_HEADERS, "indicators": _INDICATOR_HEADERS,
-              "feedback": _FEEDBACK_HEADERS}[kind]
-    columns = _header_map(grid[header_row], labels)
-    report.header[_HAS_TABLE[kind]] = True
+    table = _TABLES[kind]
+    columns = _header_map(grid[header_row], table.headers)
+    report.header[table.flag] = True
     report.header[f"{kind}_columns_missing"] = ", ".join(
-        label for key, label, is_input, _ in _columns_of(kind)
+        label for key, label, is_input, _ in table.columns
         if key not in columns and (is_input or key.endswith("_code")))
     r = header_row + 1
     while r < len(grid) and _table_kind(grid[r]) is None:
@@ -188,11 +198,6 @@ def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: Par
                 report.feedback.append(base | _feedback_row(cells))
         r += 1
     return r
-
-
-def _columns_of(kind: str):
-    return {"tasks": layout.TASK_COLUMNS, "indicators": layout.INDICATOR_COLUMNS,
-            "feedback": layout.FEEDBACK_COLUMNS}[kind]
 
 
 def _is_blank_row(kind: str, cells: dict) -> bool:

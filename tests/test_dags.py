@@ -45,7 +45,7 @@ def test_dag_file_does_no_heavy_work_at_import(dag_file):
 def test_pull_runs_in_the_sheets_pool():
     from airflow.dag_processing.dagbag import DagBag
 
-    from tonghop.local_airflow import SHEETS_POOL
+    from tonghop.cycle import SHEETS_POOL
 
     dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_reporting_cycle"]
     assert dag.get_task("pull").pool == SHEETS_POOL

@@ -21,8 +21,7 @@ def workbook(catalogue):
 def parse(workbook, catalogue, **kwargs):
     from sheets_emulator import workbook_to_spreadsheet_resource
     resource = workbook_to_spreadsheet_resource(workbook, spreadsheet_id="x")
-    return parse_report(resource, value_kind_of=lambda c: getattr(
-        catalogue.indicators.get(c), "value_kind", None), **kwargs)
+    return parse_report(resource, value_kind_of=catalogue.value_kind_of, **kwargs)
 
 
 def test_blank_template_reads_back_its_prefilled_parts(workbook, catalogue):

@@ -170,6 +170,11 @@ class Catalogue:
                  for a in self._assignments_by_unit.get((programme_code, unit_code), [])]
         return sorted(pairs, key=lambda p: _plan_order(p[0]))
 
+    def value_kind_of(self, indicator_code: str) -> str | None:
+        """'count' or 'money' for a known indicator, None otherwise (for the parser)."""
+        indicator = self.indicators.get(indicator_code)
+        return indicator.value_kind if indicator else None
+
     def indicators_for(self, programme_code: str, unit_code: str) -> list[Indicator]:
         codes = [c for p, c, u in self.indicator_assignments
                  if p == programme_code and u == unit_code]

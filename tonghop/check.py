@@ -53,8 +53,7 @@ def check_workbook(path: Path, unit_code: str | None = None,
 
     catalogue = load_catalogue()
     resource = workbook_to_spreadsheet_resource(path, spreadsheet_id=path.stem, title=path.stem)
-    parsed = parse_report(resource, value_kind_of=lambda c: getattr(
-        catalogue.indicators.get(c), "value_kind", None))
+    parsed = parse_report(resource, value_kind_of=catalogue.value_kind_of)
     header = parsed.header
     unit = unit_code or header["claimed_unit_code"]
     period = period_code or header["claimed_period_code"]

@@ -18,6 +18,8 @@ CONN_LOADER = "tonghop_loader"
 CONN_TRANSFORMER = "tonghop_transformer"
 CONN_BI_READER = "tonghop_bi_reader"
 CONN_SHEETS = "tonghop_sheets"
+#: Airflow pool of the tasks that call the Sheets/Drive API (Google's quota is per account)
+SHEETS_POOL = "tonghop_sheets_api"
 
 
 def settings_from_airflow() -> Settings:

@@ -196,7 +196,8 @@ def _fill_info(workbook: Workbook, rng, *, submitted: bool, wrong_unit: bool, ca
 
 
 def _col(columns, key: str) -> int:
-    return [k for k, *_ in columns].index(key) + 1
+    """1-based column number for openpyxl."""
+    return layout.column_index(columns, key) + 1
 
 
 def _fill_tasks(workbook, catalogue, unit, period, rng, org, *, partial: bool,

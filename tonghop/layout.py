@@ -24,7 +24,6 @@ TAB_INFO = "Thông tin"
 TAB_TASKS = "Nhiệm vụ"
 TAB_INDICATORS = "Chỉ tiêu"
 TAB_FEEDBACK = "Khó khăn, kiến nghị"
-TAB_CHECK_RESULT = "Kết quả kiểm tra"
 
 SUBMITTED_CHOICES = ["Chưa nộp", "Đã nộp"]
 FEEDBACK_KINDS = {"Khó khăn": "kho_khan", "Kiến nghị": "kien_nghi"}
@@ -197,8 +196,13 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
     return [guide, info, tasks_tab, indicators_tab, feedback_tab]
 
 
+def column_index(columns, key: str) -> int:
+    """0-based position of ``key`` in TASK_COLUMNS, INDICATOR_COLUMNS or FEEDBACK_COLUMNS."""
+    return [k for k, *_ in columns].index(key)
+
+
 def _column_range(columns, key: str, first_row: int, count: int) -> str:
-    col = [k for k, *_ in columns].index(key)
+    col = column_index(columns, key)
     return f"{a1(first_row, col)}:{a1(first_row + count - 1, col)}"
 
 

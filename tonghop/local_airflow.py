@@ -55,14 +55,13 @@ def _airflow(args: list[str], env: dict[str, str], *, capture: bool = False
                           capture_output=capture)
 
 
-SHEETS_POOL = "tonghop_sheets_api"
 SHEETS_POOL_SLOTS = 2
 
 
 def migrate(env: dict[str, str]) -> None:
     """Create or upgrade Airflow's metadata database and the pool the DAG uses (idempotent)."""
     _airflow(["db", "migrate"], env, capture=True)
-    _airflow(["pools", "set", SHEETS_POOL, str(SHEETS_POOL_SLOTS),
+    _airflow(["pools", "set", cycle.SHEETS_POOL, str(SHEETS_POOL_SLOTS),
               "Tasks calling the Google Sheets/Drive API (quota per service account)"], env,
              capture=True)
 

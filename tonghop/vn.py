@@ -40,10 +40,6 @@ class Reading:
     #: Vietnamese note for interpreted / ambiguous / invalid readings
     note: str | None = None
 
-    @property
-    def is_certain(self) -> bool:
-        return self.kind not in ("ambiguous", "invalid")
-
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
