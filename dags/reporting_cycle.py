@@ -7,7 +7,8 @@ the warehouse with dbt and publishes the province summary.
 | task | what it does | where the logic lives |
 | --- | --- | --- |
 | `pull` | one Drive listing call per 1,000 files (only files modified since the last pull), one read per changed registered spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff | `ingest/pull.py`, `ingest/http.py` |
-| `validate` | parses new versions, runs the `unit_report_*` suites, stores rows in `parsed` and every problem in `quality.validation_issues`; a unit's bad data never fails the task | `expectations/landed.py` |
+| `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (Great Expectations reports it, the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
+| `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
 | `build_warehouse` | `dbt build` (seeds, models, tests) as the transformer role | `tonghop/dbt.py`, `dbt_project/` |
 | `publish` | the "Tổng hợp" spreadsheet (through gspread) and an .xlsx in the output folder | `publish/summary.py` |
 
@@ -70,6 +71,12 @@ def tonghop_reporting_cycle():
         return stage_validate(settings_from_airflow(), pulled["period_code"],
                               pulled["pull_run_id"])
 
+    @task(pool=SHEETS_POOL)
+    def tell_units(validated: dict) -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_feedback
+
+        return stage_feedback(settings_from_airflow(), validated["period_code"])
+
     @task
     def build_warehouse(validated: dict) -> dict:
         from tonghop.cycle import settings_from_airflow, stage_build
@@ -84,7 +91,9 @@ def tonghop_reporting_cycle():
         return stage_publish(settings_from_airflow(), context["params"]["period_code"],
                              context["run_id"])
 
-    publish(build_warehouse(validate(pull())))
+    validated = validate(pull())
+    tell_units(validated)
+    publish(build_warehouse(validated))
 
 
 tonghop_reporting_cycle()

@@ -1,19 +1,26 @@
 """Validating what a pull landed: parse new versions, run the suites, store rows and issues.
 
 In: the period; reads raw.sheet_versions of the period's registered spreadsheets that have not
-been parsed yet. Out: parsed.* rows, quality.validation_issues and one quality.validation_runs
-row, written in one transaction — a version is either fully processed or not at all, so a
-rerun after a crash picks it up again.
+been parsed yet, and the units' valid figures of the previous period of the same kind (for the
+out-of-line warning). Out, written in one transaction — a version is either fully processed or
+not at all, so a rerun after a crash picks it up again:
+
+- parsed.* rows (every row as read, valid or not);
+- quality.validation_runs: one row per run, also when there was nothing new to check;
+- quality.validation_issues: one row per problem, with its cell and Vietnamese message;
+- quality.rule_results: every rule on every report, rows checked and rows failed;
+- quality.quarantined_rows: the rows an error keeps out of the marts, as read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import psycopg2
-from psycopg2.extras import execute_values
+from psycopg2.extras import Json, execute_values
 
 from expectations.runner import RULESET_VERSION, ReportToCheck, validate
 from ingest.parse import parse_report
@@ -25,6 +32,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ValidationSummary:
+    period_code: str
     validation_run_id: int | None
     reports: int
     rows_checked: int
@@ -56,39 +64,90 @@ def unparsed_reports(conn, period_code: str, catalogue: Catalogue) -> list[Repor
                 for version_id, unit, period, tab, payload in cur]
 
 
+def previous_values(conn, period_code: str, catalogue: Catalogue
+                    ) -> tuple[str | None, dict[str, dict[str, Decimal]]]:
+    """(name of the previous period of the same kind, unit → indicator → valid value there).
+
+    A unit's value counts when it is in the unit's latest submitted version that was not
+    rejected as a whole, in a row without errors — what reached the marts.
+    """
+    previous = catalogue.previous_period(period_code)
+    if previous is None:
+        return None, {}
+    with conn.cursor() as cur:
+        cur.execute("""
+            with latest as (
+                select distinct on (h.unit_code) h.sheet_version_id, h.unit_code
+                from parsed.report_headers h
+                where h.period_code = %s and h.is_submitted
+                  and not exists (
+                      select 1 from quality.validation_issues i
+                      where i.sheet_version_id = h.sheet_version_id
+                        and i.unit_code = h.unit_code and i.blocks_version)
+                order by h.unit_code, h.sheet_version_id desc)
+            select r.unit_code, r.indicator_code, r.value_number
+            from parsed.indicator_rows r
+            join latest l on l.sheet_version_id = r.sheet_version_id
+                         and l.unit_code = r.unit_code
+            where r.value_number is not null and r.indicator_code is not null
+              and not exists (
+                  select 1 from quality.validation_issues i
+                  where i.sheet_version_id = r.sheet_version_id and i.unit_code = r.unit_code
+                    and i.row_key = r.row_key and i.severity = 'error')""",
+                    (previous.period_code,))
+        values: dict[str, dict[str, Decimal]] = {}
+        for unit, indicator, value in cur:
+            values.setdefault(unit, {})[indicator] = value
+    return previous.period_name, values
+
+
 def validate_landed(settings: Settings, catalogue: Catalogue, period_code: str,
                     pull_run_id: str | None = None) -> ValidationSummary:
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
+        started = dt.datetime.now(dt.timezone.utc)
         reports = unparsed_reports(conn, period_code, catalogue)
         if not reports:
             log.info("validation: no new version to check for %s", period_code)
-            return ValidationSummary(None, 0, 0, 0, 0, None)
-        started = dt.datetime.now(dt.timezone.utc)
+            run_id = _record_run(conn, period_code, pull_run_id, started, [], None)
+            conn.commit()
+            return ValidationSummary(period_code, run_id, 0, 0, 0, 0, None)
+        previous_name, previous = previous_values(conn, period_code, catalogue)
+        reports = [replace(r, previous_values=previous.get(r.unit_code, {}),
+                           previous_period_name=previous_name) for r in reports]
         outcome = validate(reports, catalogue, store_results=True)
-        run_id = _store(conn, reports, outcome, pull_run_id, started)
+        run_id = _store(conn, period_code, reports, outcome, pull_run_id, started)
     finally:
         conn.close()
-    summary = ValidationSummary(run_id, len(reports), outcome.rows_checked, outcome.errors,
-                                outcome.warnings, outcome.data_docs_path)
+    summary = ValidationSummary(period_code, run_id, len(reports), outcome.rows_checked,
+                                outcome.errors, outcome.warnings, outcome.data_docs_path)
     log.info("validation run %s: %d reports, %d errors, %d warnings; Data Docs: %s", run_id,
              len(reports), outcome.errors, outcome.warnings, outcome.data_docs_path)
     return summary
 
 
-def _store(conn, reports: list[ReportToCheck], outcome, pull_run_id, started) -> int:
-    now = dt.datetime.now(dt.timezone.utc)
+def _record_run(conn, period_code: str, pull_run_id: str | None, started: dt.datetime,
+                reports: list[ReportToCheck], outcome) -> int:
     with conn.cursor() as cur:
         cur.execute("""
-            insert into quality.validation_runs (pull_run_id, started_at, finished_at,
-                ruleset_version, sheet_versions, rows_checked, errors, warnings, gx_success,
-                data_docs_path)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning validation_run_id""",
-                    (pull_run_id, started, now, RULESET_VERSION,
-                     len({r.sheet_version_id for r in reports}), outcome.rows_checked,
-                     outcome.errors, outcome.warnings, outcome.gx_success,
-                     outcome.data_docs_path))
-        run_id = cur.fetchone()[0]
+            insert into quality.validation_runs (pull_run_id, period_code, started_at,
+                finished_at, ruleset_version, reports, sheet_versions, rows_checked, errors,
+                warnings, gx_success, data_docs_path)
+            values (%s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s)
+            returning validation_run_id""",
+                    (pull_run_id, period_code, started, RULESET_VERSION, len(reports),
+                     len({r.sheet_version_id for r in reports}),
+                     outcome.rows_checked if outcome else 0, outcome.errors if outcome else 0,
+                     outcome.warnings if outcome else 0, outcome.gx_success if outcome else True,
+                     outcome.data_docs_path if outcome else None))
+        return cur.fetchone()[0]
+
+
+def _store(conn, period_code: str, reports: list[ReportToCheck], outcome, pull_run_id,
+           started) -> int:
+    now = dt.datetime.now(dt.timezone.utc)
+    run_id = _record_run(conn, period_code, pull_run_id, started, reports, outcome)
+    with conn.cursor() as cur:
         headers, tasks, indicators, feedback = [], [], [], []
         for r in reports:
             h = r.parsed.header
@@ -135,5 +194,50 @@ def _store(conn, reports: list[ReportToCheck], outcome, pull_run_id, started) ->
              i.tab_title, i.cell_ref, i.rule_code, i.severity, i.blocks_version,
              i.expectation_type, i.value_found, i.message_vi, i.expected_vi, i.fix_vi)
             for i in outcome.issues])
+        execute_values(cur, """
+            insert into quality.rule_results (validation_run_id, sheet_version_id, unit_code,
+                period_code, part, rule_code, severity, rows_checked, rows_failed) values %s""",
+                       [(run_id, r.sheet_version_id, r.unit_code, r.period_code, r.part,
+                         r.rule_code, r.severity, r.rows_checked, r.rows_failed)
+                        for r in outcome.rule_results])
+        execute_values(cur, """
+            insert into quality.quarantined_rows (validation_run_id, sheet_version_id,
+                unit_code, period_code, part, row_key, tab_title, row_number, rule_codes,
+                row_data, quarantined_at) values %s""",
+                       [(run_id, *row, now) for row in quarantine(reports, outcome.issues)])
     conn.commit()
     return run_id
+
+
+def quarantine(reports: list[ReportToCheck], issues) -> list[tuple]:
+    """The rows kept out of the marts: each row with an error, and every row of a version
+    rejected as a whole (wrong unit or period) — as (version, unit, period, part, row_key, tab,
+    row number, rule codes, row as read)."""
+    row_errors: dict[tuple, list[str]] = {}
+    blocked: dict[tuple, list[str]] = {}
+    for i in issues:
+        if i.severity != "error":
+            continue
+        report = (i.sheet_version_id, i.unit_code)
+        if i.blocks_version:
+            blocked.setdefault(report, []).append(i.rule_code)
+        elif i.row_key:
+            row_errors.setdefault(report + (i.part, i.row_key), []).append(i.rule_code)
+    out = []
+    for r in reports:
+        report = (r.sheet_version_id, r.unit_code)
+        for part, rows in (("tasks", r.parsed.tasks), ("indicators", r.parsed.indicators),
+                           ("feedback", r.parsed.feedback)):
+            for row in rows:
+                rules = blocked.get(report, []) + row_errors.get(report + (part, row["row_key"]),
+                                                                 [])
+                if rules:
+                    out.append((r.sheet_version_id, r.unit_code, r.period_code, part,
+                                row["row_key"], row["tab_title"], row["row_number"],
+                                sorted(set(rules)), Json(_jsonable(row))))
+    return out
+
+
+def _jsonable(row: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime))
+                else str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}

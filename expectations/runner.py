@@ -18,14 +18,16 @@ import logging
 import math
 import os
 import string
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
 from ingest.parse import ParsedReport
 from tonghop.catalogue import Catalogue
+from tonghop import layout
 from tonghop.layout import vi_date
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -37,7 +39,10 @@ PARTS = ("headers", "tasks", "indicators", "feedback")
 #: the part an issue is recorded under (one header per report)
 ISSUE_PART = {"headers": "header"}
 #: bump when the rules change in a way that should be visible in stored results
-RULESET_VERSION = "2026.11-1"
+RULESET_VERSION = "2026.11-2"
+#: a value is compared with the unit's previous period only when one of the two reaches this:
+#: going from 2 to 7 "buổi" is ordinary, from 20 to 700 "lượt người" is worth a second look
+OUTLIER_MIN_MAGNITUDE = 10
 
 
 def suite_name(part: str) -> str:
@@ -53,6 +58,9 @@ class ReportToCheck:
     period_code: str
     parsed: ParsedReport
     registry_tab_title: str = ""
+    #: indicator code → the unit's valid value in the previous period of the same kind
+    previous_values: Mapping[str, Decimal] = field(default_factory=dict)
+    previous_period_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,12 +85,27 @@ class Issue:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule on one report: how many rows it looked at, how many failed."""
+
+    sheet_version_id: int | None
+    unit_code: str
+    period_code: str
+    part: str
+    rule_code: str
+    severity: str
+    rows_checked: int
+    rows_failed: int
+
+
 @dataclass
 class ValidationOutcome:
     issues: list[Issue]
     rows_checked: int
     gx_success: bool
     data_docs_path: str | None
+    rule_results: list[RuleResult] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -94,6 +117,24 @@ class ValidationOutcome:
 
 
 # ------------------------------------------------------------------ building the frames
+#: how to write an indicator's value, by kind: the fix of an unreadable value, and of a value
+#: read only after interpreting it ("5 buổi", "1.200")
+VALUE_FIX = {
+    "count": "Ghi số nguyên, chỉ bằng chữ số (ví dụ 1200).",
+    "money": "Ghi số, phần thập phân dùng dấu phẩy (ví dụ 12,5).",
+    None: "Ghi bằng chữ số, không kèm chữ (ví dụ 1200 hoặc 12,5).",
+}
+VALUE_INTERPRETED_FIX = {
+    "count": "Nếu hiểu như vậy là đúng, ghi lại là số nguyên, chỉ bằng chữ số (ví dụ 1200), "
+             "để lần sau không bị cảnh báo.",
+    "money": "Nếu hiểu như vậy là đúng, ghi lại chỉ bằng chữ số, không dùng dấu chấm, phần "
+             "thập phân dùng dấu phẩy (ví dụ 12,5), để lần sau không bị cảnh báo.",
+    None: "Nếu hiểu như vậy là đúng, ghi lại chỉ bằng chữ số để lần sau không bị cảnh báo.",
+}
+#: the tables whose header line is checked column by column, as named in messages
+_TABLE_NAMES = {"tasks": "bảng nhiệm vụ", "indicators": "bảng chỉ tiêu"}
+
+
 def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict[str, pd.DataFrame]:
     """The four DataFrames the suites validate, with the context columns the rules need."""
     rows: dict[str, list[dict]] = {part: [] for part in PARTS}
@@ -107,30 +148,43 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
         base = {"report_id": report_id, "sheet_version_id": report.sheet_version_id,
                 "unit_code": report.unit_code, "period_code": report.period_code}
         header = report.parsed.header
+        tab_found = header["tab_found"]
         task_codes = {t["task_code"] for t in report.parsed.tasks}
         indicator_codes = {i["indicator_code"] for i in report.parsed.indicators}
-        missing_columns = ", ".join(filter(None, (header.get("tasks_columns_missing"),
-                                                  header.get("indicators_columns_missing"))))
         rows["headers"].append(base | {
             "registry_tab_title": report.registry_tab_title,
-            "tab_found": header["tab_found"],
+            "tab_found": tab_found,
             "claimed_unit_code": header["claimed_unit_code"],
+            "claimed_unit_code_text": header.get("claimed_unit_code_text"),
             "claimed_unit_code_cell": header["claimed_unit_code_cell"],
+            "claimed_unit_code_says": _claimed(header, "unit_code", "Mã đơn vị",
+                                               "Bảng tính ghi mã đơn vị"),
             "claimed_period_code": header["claimed_period_code"],
+            "claimed_period_code_text": header.get("claimed_period_code_text"),
             "claimed_period_code_cell": header["claimed_period_code_cell"],
+            "claimed_period_code_says": _claimed(header, "period_code", "Mã kỳ báo cáo",
+                                                 "Bảng tính ghi kỳ báo cáo"),
             "unit_matches": header["claimed_unit_code"] == report.unit_code
             or not header["has_info_block"],
             "period_matches": header["claimed_period_code"] == report.period_code
             or not header["has_info_block"],
             "has_info_block": header["has_info_block"],
-            "has_task_table": header["has_task_table"] or not header["tab_found"],
-            "has_indicator_table": header["has_indicator_table"] or not header["tab_found"]
+            "info_block_found": header["has_info_block"] or not tab_found,
+            "info_block_tab": _expected_tab(report, layout.TAB_INFO),
+            "has_task_table": header["has_task_table"] or not tab_found,
+            "task_table_tab": _expected_tab(report, layout.TAB_TASKS),
+            "has_indicator_table": header["has_indicator_table"] or not tab_found
             or not assigned_indicators,
-            "columns_missing": missing_columns or None,
+            "indicator_table_tab": _expected_tab(report, layout.TAB_INDICATORS),
+            "has_feedback_table": header.get("has_feedback_table", False) or not tab_found,
+            "feedback_table_tab": _expected_tab(report, layout.TAB_FEEDBACK),
+            **_columns_missing(header),
             "missing_tasks": _missing(assigned_tasks, task_codes)
             if header["has_task_table"] else None,
+            "missing_tasks_cell": header.get("tasks_header_cell"),
             "missing_indicators": _missing(set(assigned_indicators), indicator_codes)
             if header["has_indicator_table"] else None,
+            "missing_indicators_cell": header.get("indicators_header_cell"),
             "submitted_reading": header["submitted_reading"],
             "submitted_text": header["submitted_text"],
             "submitted_cell": header["submitted_cell"],
@@ -153,15 +207,75 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
             known = code is None or code in catalogue.indicators
             meta = catalogue.indicators.get(code or "")
             value = ind["value"]
+            previous = report.previous_values.get(code or "")
+            kind = meta.value_kind if meta else None
             rows["indicators"].append(base | ind | {
                 "value": float(value) if value is not None else math.nan,
                 "indicator_known": known,
                 "indicator_assigned": not known or code is None or code in assigned_indicators,
                 "value_expected": _value_expected(meta),
+                "value_fix": VALUE_FIX[kind],
+                "value_interpreted_fix": VALUE_INTERPRETED_FIX[kind],
+                "row_content": "nội dung" if ind["value_reading"] == "empty" else "số liệu",
+                "previous_value": _plain(previous),
+                "previous_period": report.previous_period_name,
+                "ratio_to_previous": _ratio_to_previous(ind, previous),
             })
         for item in report.parsed.feedback:
             rows["feedback"].append(base | item)
     return {part: pd.DataFrame(rows[part]) for part in PARTS}
+
+
+def _expected_tab(report: ReportToCheck, template_tab: str) -> str:
+    """Where a part of the report should be: the unit's own tab when units share a
+    spreadsheet, else the template's tab."""
+    return report.registry_tab_title or template_tab
+
+
+def _claimed(header: dict, key: str, label: str, says: str) -> str:
+    """What the info block says about the unit or the period, for the identity messages:
+    'Bảng tính ghi mã đơn vị “X”', 'Ô Mã đơn vị đang trống' or 'Không tìm thấy ô Mã đơn vị'."""
+    if header.get(f"claimed_{key}_cell") is None:
+        return f"Không tìm thấy ô {label} trong phần Thông tin"
+    text = header.get(f"claimed_{key}_text") or header.get(f"claimed_{key}")
+    if not text:
+        return f"Ô {label} đang trống"
+    return f"{says} “{text}”"
+
+
+def _columns_missing(header: dict) -> dict[str, str | None]:
+    """The header-line problem of the task and indicator tables: one issue, shown at the first
+    cell of the (first) table's header line, naming the table, its tab and the columns."""
+    found = []
+    for part, name in _TABLE_NAMES.items():
+        missing = header.get(f"{part}_columns_missing_labels")
+        cell = header.get(f"{part}_columns_cell")
+        if missing and cell:
+            tab, _, a1 = cell.rpartition("!")
+            line = a1.lstrip(string.ascii_uppercase)
+            labels = ", ".join(f"“{label}”" for label in missing)
+            found.append((cell, f"{name} (trang “{tab}”, dòng {line}) thiếu cột {labels}"))
+    if not found:
+        return {"columns_missing": None, "columns_missing_cell": None}
+    return {"columns_missing": "; ".join(text for _, text in found),
+            "columns_missing_cell": found[0][0]}
+
+
+def _plain(value: Decimal | None) -> str | None:
+    from tonghop.vn import format_vi
+    return None if value is None else format_vi(value)
+
+
+def _ratio_to_previous(indicator_row: dict, previous: Decimal | None) -> float:
+    """This period's value over the previous period's, for the out-of-line warning; NaN (not
+    checked) when there is no previous value, when both are small, when the value itself is
+    not a valid number, or when the unit already explained it in the Ghi chú column."""
+    value = indicator_row["value"]
+    if (previous is None or value is None or value < 0 or indicator_row["note"]
+            or indicator_row["value_reading"] not in ("number", "interpreted")
+            or max(value, previous) < OUTLIER_MIN_MAGNITUDE):
+        return math.nan
+    return float(value) / float(max(previous, Decimal(1)))
 
 
 def _missing(expected: set[str], present: set[str]) -> str | None:
@@ -203,6 +317,13 @@ def _issue(part: str, row: dict, config) -> Issue:
         cell_ref = row.get(f"{cell}_cell")
     else:
         cell_ref = None
+    cell_ref = None if _is_missing(cell_ref) else cell_ref
+    # the tab: a column named by the rule (a missing table: the tab it should be in), else the
+    # row's tab, else the tab of the cell
+    tab_key = meta.get("tab")
+    tab = row.get(tab_key) if tab_key else row.get("tab_title")
+    if _is_missing(tab) and cell_ref and "!" in cell_ref:
+        tab = cell_ref.rsplit("!", 1)[0]
     value_key = meta.get("value")
     value = row.get(value_key) if value_key else None
     return Issue(
@@ -210,8 +331,8 @@ def _issue(part: str, row: dict, config) -> Issue:
         else int(row["sheet_version_id"]),
         unit_code=row["unit_code"], period_code=row["period_code"],
         part=ISSUE_PART.get(part, part),
-        row_key=row.get("row_key"), tab_title=row.get("tab_title"),
-        cell_ref=None if _is_missing(cell_ref) else cell_ref,
+        row_key=row.get("row_key"), tab_title=None if _is_missing(tab) or tab == "" else tab,
+        cell_ref=cell_ref,
         rule_code=meta["rule"], severity=meta["severity"],
         blocks_version=bool(meta.get("blocks_version", False)),
         value_found=None if _is_missing(value) else str(value),
@@ -283,11 +404,40 @@ def validate(reports: list[ReportToCheck], catalogue: Catalogue, *,
         sites = context.get_docs_sites_urls()
         docs = sites[0]["site_url"] if sites else None
     rows = sum(len(f) for f in frames.values())
+    rule_results = _rule_results(frames, issues)
     log.info("validated %d rows of %d reports: %d errors, %d warnings", rows,
              len(frames["headers"]), sum(i.severity == "error" for i in issues),
              sum(i.severity == "warning" for i in issues))
     return ValidationOutcome(issues=issues, rows_checked=rows, gx_success=success,
-                             data_docs_path=docs)
+                             data_docs_path=docs, rule_results=rule_results)
+
+
+def _rule_results(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[RuleResult]:
+    """Every rule of every part on every report that has rows in that part."""
+    failed: dict[tuple, set] = {}
+    for i in issues:
+        failed.setdefault((i.sheet_version_id, i.unit_code, i.rule_code), set()).add(
+            i.row_key or i.cell_ref)
+    suites = load_suites()
+    out = []
+    for part in PARTS:
+        frame = frames[part]
+        if frame.empty:
+            continue
+        rules = [(e["meta"]["rule"], e["meta"]["severity"]) for e in suites[part]["expectations"]]
+        counts = frame.groupby(["report_id"], sort=True).size()
+        firsts = frame.drop_duplicates("report_id").set_index("report_id")
+        for report_id, rows in counts.items():
+            head = firsts.loc[report_id]
+            version = None if _is_missing(head["sheet_version_id"]) \
+                else int(head["sheet_version_id"])
+            for rule, severity in rules:
+                out.append(RuleResult(
+                    sheet_version_id=version, unit_code=head["unit_code"],
+                    period_code=head["period_code"], part=ISSUE_PART.get(part, part),
+                    rule_code=rule, severity=severity, rows_checked=int(rows),
+                    rows_failed=len(failed.get((version, head["unit_code"], rule), ()))))
+    return out
 
 
 def _suite_kwargs(data: dict) -> dict:

@@ -112,7 +112,8 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
 
     ``tab_title`` restricts parsing to one tab (the per-period layout, one tab per unit).
     ``value_kind_of(indicator_code)`` gives 'count' or 'money' so counts are read as whole
-    numbers; unknown codes are read as plain numbers.
+    numbers and money with the decimal comma the guide asks for; unknown codes are read as
+    plain numbers.
     """
     value_kind_of = value_kind_of or (lambda code: None)
     sheets = resource.get("sheets", [])
@@ -120,8 +121,8 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
         sheets = [s for s in sheets if s.get("properties", {}).get("title") == tab_title]
     header: dict[str, Any] = {
         "has_info_block": False, "has_task_table": False, "has_indicator_table": False,
-        "tab_found": bool(sheets), "tab_titles": [s["properties"]["title"] for s in
-                                                  resource.get("sheets", [])],
+        "has_feedback_table": False, "tab_found": bool(sheets),
+        "tab_titles": [s["properties"]["title"] for s in resource.get("sheets", [])],
     }
     report = ParsedReport(spreadsheet_id=resource.get("spreadsheetId", ""), header=header)
     for sheet in sheets:
@@ -145,7 +146,8 @@ def _parse_info(grid: Grid, title: str, header: dict) -> None:
         if not label or fold(label) not in _INFO_LABELS:
             continue
         key = _INFO_LABELS[fold(label)]
-        if key in header:           # the first occurrence wins
+        stored = f"claimed_{key}" if key in ("unit_code", "period_code") else key
+        if stored in header:        # the first occurrence wins (codes are stored as claimed_*)
             continue
         header["has_info_block"] = True
         header["info_tab"] = title
@@ -156,7 +158,7 @@ def _parse_info(grid: Grid, title: str, header: dict) -> None:
         elif key in ("unit_code", "period_code"):
             code = cell_text(value_cell)
             header.update({f"claimed_{key}": code.upper() if code else None,
-                           f"claimed_{key}_cell": ref})
+                           f"claimed_{key}_text": code, f"claimed_{key}_cell": ref})
         else:
             header.update(text_fields(key, value_cell, ref))
 
@@ -168,6 +170,7 @@ def _fill_missing_info(header: dict) -> None:
                 header.update(reading_fields("submitted", Reading(False, "empty"), None))
         elif key in ("unit_code", "period_code"):
             header.setdefault(f"claimed_{key}", None)
+            header.setdefault(f"claimed_{key}_text", None)
             header.setdefault(f"claimed_{key}_cell", None)
         else:
             header.setdefault(key, None)
@@ -178,10 +181,22 @@ def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: Par
                  value_kind_of) -> int:
     table = _TABLES[kind]
     columns = _header_map(grid[header_row], table.headers)
-    report.header[table.flag] = True
-    report.header[f"{kind}_columns_missing"] = ", ".join(
-        label for key, label, is_input, _ in table.columns
-        if key not in columns and (is_input or key.endswith("_code")))
+    header = report.header
+    header[table.flag] = True
+    # the first cell of the table's header line: where a problem with the whole table is shown
+    header_cell = f"{title}!{layout.a1(header_row, 0)}"
+    header.setdefault(f"{kind}_header_cell", header_cell)
+    missing = [label for key, label, is_input, _ in table.columns
+               if key not in columns and (is_input or key.endswith("_code"))]
+    # the first table of the kind with a missing column is the one reported
+    if missing and not header.get(f"{kind}_columns_missing"):
+        header[f"{kind}_columns_missing"] = ", ".join(missing)
+        header[f"{kind}_columns_missing_labels"] = missing
+        header[f"{kind}_columns_cell"] = header_cell
+    else:
+        header.setdefault(f"{kind}_columns_missing", "")
+        header.setdefault(f"{kind}_columns_missing_labels", [])
+        header.setdefault(f"{kind}_columns_cell", None)
     r = header_row + 1
     while r < len(grid) and _table_kind(grid[r]) is None:
         row = grid[r]
@@ -213,7 +228,8 @@ def _get(cells: dict, key: str) -> tuple[dict, str | None]:
 def _code(cells: dict, key: str) -> dict[str, Any]:
     cell, ref = _get(cells, key)
     text = cell_text(cell)
-    return {key: text.upper().replace(" ", "") if text else None, f"{key}_cell": ref}
+    return {key: text.upper().replace(" ", "") if text else None, f"{key}_text": text,
+            f"{key}_cell": ref}
 
 
 def _task_row(cells: dict) -> dict[str, Any]:
@@ -233,9 +249,10 @@ def _task_row(cells: dict) -> dict[str, Any]:
 
 def _indicator_row(cells: dict, value_kind_of) -> dict[str, Any]:
     row = _code(cells, "indicator_code")
-    whole = value_kind_of(row["indicator_code"] or "") == "count"
+    kind = value_kind_of(row["indicator_code"] or "")
     value_cell, value_ref = _get(cells, "value")
-    row |= reading_fields("value", read_number(value_cell, whole=whole), value_ref)
+    row |= reading_fields("value", read_number(value_cell, whole=kind == "count",
+                                               comma_decimals=kind == "money"), value_ref)
     row |= text_fields("note", *_get(cells, "note"))
     return row
 

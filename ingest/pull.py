@@ -8,6 +8,8 @@ Two modes:
 
 - ``changed``: the listing asks only for files modified after the period's watermark (the
   newest modifiedTime an earlier pull saw), so unchanged spreadsheets cost nothing;
+  A file whose newest change is our own (the "Kết quả kiểm tra" tab; Drive's
+  ``modifiedByMeTime``) is not read again either;
 - ``full``: every registered spreadsheet is read. Some edits do not move modifiedTime, so
   ``auto`` (the default) pulls in full the first time, and on the first pull at or after the
   due date; a full pull can always be asked for.
@@ -50,6 +52,8 @@ class PullSummary:
     new_versions: int = 0
     unchanged: int = 0
     failed: int = 0
+    #: listed as changed, but only by our own "Kết quả kiểm tra" tab: not read
+    skipped_own_writes: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -143,7 +147,10 @@ def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
             listed[drive_file.spreadsheet_id] = drive_file
         summary.api_calls["drive.files.list"] += pages
         summary.files_listed = len(listed)
-        targets = registry if summary.mode == "full" else registry & set(listed)
+        # in "changed" mode, a file whose newest change is our own check tab is not read again
+        ours = {sid for sid, f in listed.items() if f.last_change_was_ours}
+        summary.skipped_own_writes = len(registry & ours) if summary.mode == "changed" else 0
+        targets = registry if summary.mode == "full" else registry & (set(listed) - ours)
         # what failed last time is read again, changed or not
         for spreadsheet_id, modified in _last_failures(conn, period_code).items():
             if spreadsheet_id in registry and spreadsheet_id not in listed and modified:
@@ -162,7 +169,8 @@ def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
                 continue
             try:
                 summary.api_calls["sheets.spreadsheets.get"] += 1
-                resource = sheets.read_spreadsheet(client, spreadsheet_id)
+                resource = sheets.without_check_tabs(
+                    sheets.read_spreadsheet(client, spreadsheet_id))
             except (APIError, RequestException) as exc:
                 _fail(conn, summary, spreadsheet_id, drive_file.modified_time, attempted,
                       _describe(exc))

@@ -6,6 +6,7 @@ tests and the benchmarks give gspread a session that sends its requests to the e
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -13,6 +14,7 @@ import gspread
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
 from ingest.http import RetryPolicy, with_policy
+from tonghop import layout
 from tonghop.settings import Settings
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
@@ -54,6 +56,32 @@ class DriveFile:
     spreadsheet_id: str
     name: str
     modified_time: str   # RFC 3339, as Drive gives it
+    #: when this account (the pipeline) last changed it — by writing the check tab; "" if never
+    modified_by_me_time: str = ""
+
+    @property
+    def last_change_was_ours(self) -> bool:
+        """Nobody else has changed the file since we last wrote to it."""
+        return bool(self.modified_by_me_time) and \
+            _time(self.modified_by_me_time) >= _time(self.modified_time)
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def without_check_tabs(resource: dict) -> dict:
+    """The spreadsheet as the unit made it: our own "Kết quả kiểm tra" tabs left out, and the
+    other tabs' positions counted without them (so adding ours changes nothing we store)."""
+    sheets = resource.get("sheets", [])
+    kept = [s for s in sheets
+            if not layout.is_check_sheet_id(s.get("properties", {}).get("sheetId"))]
+    if len(kept) == len(sheets):
+        return resource
+    ordered = sorted(kept, key=lambda s: s.get("properties", {}).get("index", 0))
+    renumbered = [{**s, "properties": {**s["properties"], "index": i}}
+                  for i, s in enumerate(ordered)]
+    return {**resource, "sheets": renumbered}
 
 
 def list_spreadsheets(client: gspread.Client, modified_after: str | None = None
@@ -66,14 +94,15 @@ def list_spreadsheets(client: gspread.Client, modified_after: str | None = None
     if modified_after:
         query += f" and modifiedTime > '{modified_after}'"
     params = {"q": query, "pageSize": LIST_PAGE_SIZE,
-              "fields": "nextPageToken,files(id,name,modifiedTime)",
+              "fields": "nextPageToken,files(id,name,modifiedTime,modifiedByMeTime)",
               "supportsAllDrives": True, "includeItemsFromAllDrives": True}
     page = 0
     while True:
         page += 1
         body = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params=params).json()
         for item in body.get("files", []):
-            yield DriveFile(item["id"], item.get("name", ""), item.get("modifiedTime", "")), page
+            yield DriveFile(item["id"], item.get("name", ""), item.get("modifiedTime", ""),
+                            item.get("modifiedByMeTime", "")), page
         token = body.get("nextPageToken")
         if not token:
             return

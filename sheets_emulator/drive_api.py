@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from .drive_query import QueryError, compile_query
 from .errors import ApiError, drive_invalid, unsupported
+from .faults import request_user
 from .fieldmask import FieldMaskError, apply_mask, parse_mask
 from .protocol import ApiRequest, ApiResponse
 from .store import (
@@ -43,8 +44,10 @@ ROLES = {"owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"}
 PERMISSION_TYPES = {"user", "group", "domain", "anyone"}
 
 
-def file_resource(record: dict[str, Any], owner_email: str) -> dict[str, Any]:
-    """Out: the full Drive ``File`` JSON of a record (what ``fields=*`` gives)."""
+def file_resource(record: dict[str, Any], owner_email: str, user: Optional[str] = None) -> dict[str, Any]:
+    """Out: the full Drive ``File`` JSON of a record (what ``fields=*`` gives), as ``user`` (the
+    caller) sees it: ``modifiedByMeTime`` is when that caller last modified it."""
+    mine = (record.get("modifiedBy") or {}).get(user) if user else None
     out: dict[str, Any] = {
         "kind": "drive#file",
         "id": record["id"],
@@ -55,9 +58,12 @@ def file_resource(record: dict[str, Any], owner_email: str) -> dict[str, Any]:
         "parents": list(record.get("parents") or []),
         "createdTime": record["createdTime"],
         "modifiedTime": record["modifiedTime"],
+        "modifiedByMe": mine is not None,
         "owners": [{"kind": "drive#user", "emailAddress": owner_email, "me": True}],
         "permissions": [dict(p) for p in record.get("permissions", [])],
     }
+    if mine:
+        out["modifiedByMeTime"] = mine
     for key in ("appProperties", "properties"):
         if record.get(key):
             out[key] = dict(record[key])
@@ -78,7 +84,8 @@ def _mask(text: Optional[str], default: str) -> Any:
 
 
 def _project(store: SpreadsheetStore, record: dict, req: ApiRequest) -> dict:
-    return apply_mask(file_resource(record, store.owner_email), _mask(req.param("fields"), FILE_DEFAULT_FIELDS))
+    return apply_mask(file_resource(record, store.owner_email, request_user(req)),
+                      _mask(req.param("fields"), FILE_DEFAULT_FIELDS))
 
 
 def _page_token(offset: int, key: str) -> str:
@@ -136,7 +143,8 @@ def files_list(store: SpreadsheetStore, req: ApiRequest) -> dict[str, Any]:
     offset = _read_token(req.param("pageToken"), token_key) if req.param("pageToken") else 0
     with store.lock:
         matches = _sort([r for r in store.records() if predicate(r)], order_by)
-        page = [file_resource(r, store.owner_email) for r in matches[offset : offset + page_size]]
+        user = request_user(req)
+        page = [file_resource(r, store.owner_email, user) for r in matches[offset : offset + page_size]]
     out: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "files": page}
     if offset + page_size < len(matches):
         out["nextPageToken"] = _page_token(offset + page_size, token_key)
@@ -185,7 +193,8 @@ def files_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
     extra.pop("modifiedTime", None)
     app_properties = extra.pop("appProperties", None)
     with store.lock:
-        record = store.create_file(name, mime, body.get("parents"), app_properties, extra=extra)
+        record = store.create_file(name, mime, body.get("parents"), app_properties, extra=extra,
+                                   user=request_user(req))
         return _project(store, record, req)
 
 
@@ -214,7 +223,7 @@ def files_update(store: SpreadsheetStore, req: ApiRequest) -> Any:
                 parents.append(folder.strip())
         if parents != record.get("parents"):
             changes["parents"] = parents
-        record = store.update_file(file_id, changes)
+        record = store.update_file(file_id, changes, user=request_user(req))
         return _project(store, record, req)
 
 

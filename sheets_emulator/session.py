@@ -43,8 +43,15 @@ class EmulatorSession(requests.Session):
         return super().request(method, rewrite_url(str(url), self.base_url), *args, **kwargs)
 
 
-def emulator_client(base_url: str) -> "Any":
-    """Out: ``gspread.Client(auth=None, session=EmulatorSession(base_url))``."""
+def emulator_client(base_url: str, user: str | None = None) -> "Any":
+    """Out: ``gspread.Client(auth=None, session=EmulatorSession(base_url))``.
+
+    ``user``: act as another account (sent as ``X-Emulator-User``) — e.g. a unit's official
+    editing their sheet, whose changes are not "by me" for the pipeline's account.
+    """
     import gspread
 
-    return gspread.Client(auth=None, session=EmulatorSession(base_url))
+    session = EmulatorSession(base_url)
+    if user:
+        session.headers["X-Emulator-User"] = user
+    return gspread.Client(auth=None, session=session)

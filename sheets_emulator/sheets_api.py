@@ -18,6 +18,7 @@ from . import sheets_values
 from .model import clone_sheet
 from .resource import sheet_properties, spreadsheet_resource
 from .sheets_batch import apply_requests
+from .faults import request_user
 from .store import SPREADSHEET_MIME, SpreadsheetStore
 
 
@@ -37,7 +38,7 @@ def spreadsheets_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
     except ValueError as exc:
         raise bad_request(f"Invalid spreadsheet: {exc}") from None
     with store.lock:
-        record = store.create_file(model.title, SPREADSHEET_MIME, model=model)
+        record = store.create_file(model.title, SPREADSHEET_MIME, model=model, user=request_user(req))
         resource = spreadsheet_resource(store.snapshot(record["id"]), record["id"])
     return apply_mask(resource, _mask(req))
 
@@ -65,7 +66,7 @@ def spreadsheets_batch_update(store: SpreadsheetStore, req: ApiRequest) -> Any:
     """spreadsheets.batchUpdate: all requests apply, or none."""
     (spreadsheet_id,) = req.path_params
     body = req.json()
-    with store.edit(spreadsheet_id) as model:
+    with store.edit(spreadsheet_id, user=request_user(req)) as model:
         replies = apply_requests(model, body.get("requests"))
         check_cell_limit(model)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id, "replies": replies}
@@ -85,7 +86,7 @@ def sheets_copy_to(store: SpreadsheetStore, req: ApiRequest) -> Any:
     source = store.snapshot(spreadsheet_id).sheet_by_id(int(sheet_id))
     if source is None:
         raise bad_request(f"No grid with id: {sheet_id}")
-    with store.edit(destination) as model:
+    with store.edit(destination, user=request_user(req)) as model:
         copy = clone_sheet(source)
         copy.protected_ranges = []
         copy.title = model.unique_title(f"Copy of {source.title}")
@@ -119,21 +120,21 @@ def values_update(store: SpreadsheetStore, req: ApiRequest) -> Any:
     spreadsheet_id, text = req.path_params
     params = req.simple_params()
     sheets_values.input_option(params.get("valueInputOption"))
-    with store.edit(spreadsheet_id) as model:
+    with store.edit(spreadsheet_id, user=request_user(req)) as model:
         return sheets_values.update_range(model, spreadsheet_id, text, req.json(), params)
 
 
 def values_batch_update(store: SpreadsheetStore, req: ApiRequest) -> Any:
     """values.batchUpdate."""
     (spreadsheet_id,) = req.path_params
-    with store.edit(spreadsheet_id) as model:
+    with store.edit(spreadsheet_id, user=request_user(req)) as model:
         return sheets_values.batch_update(model, spreadsheet_id, req.json())
 
 
 def values_append(store: SpreadsheetStore, req: ApiRequest) -> Any:
     """values.append."""
     spreadsheet_id, text = req.path_params
-    with store.edit(spreadsheet_id) as model:
+    with store.edit(spreadsheet_id, user=request_user(req)) as model:
         out = sheets_values.append(model, spreadsheet_id, text, req.json(), req.simple_params())
         check_cell_limit(model)
         return out
@@ -142,7 +143,7 @@ def values_append(store: SpreadsheetStore, req: ApiRequest) -> Any:
 def values_clear(store: SpreadsheetStore, req: ApiRequest) -> Any:
     """values.clear."""
     spreadsheet_id, text = req.path_params
-    with store.edit(spreadsheet_id) as model:
+    with store.edit(spreadsheet_id, user=request_user(req)) as model:
         return {"spreadsheetId": spreadsheet_id, "clearedRange": sheets_values.clear(model, text)}
 
 
@@ -150,7 +151,7 @@ def values_batch_clear(store: SpreadsheetStore, req: ApiRequest) -> Any:
     """values.batchClear (body ``ranges``)."""
     (spreadsheet_id,) = req.path_params
     ranges = req.json().get("ranges") or []
-    with store.edit(spreadsheet_id) as model:
+    with store.edit(spreadsheet_id, user=request_user(req)) as model:
         cleared = [sheets_values.clear(model, text) for text in ranges]
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
     if cleared:

@@ -377,19 +377,22 @@ class SpreadsheetStore:
             self._cache.popitem(last=False)
 
     @contextlib.contextmanager
-    def edit(self, spreadsheet_id: str) -> Iterator[WorkbookModel]:
+    def edit(self, spreadsheet_id: str, user: Optional[str] = None) -> Iterator[WorkbookModel]:
         """Context manager yielding a private copy of the model to change.
 
         On normal exit the copy is saved to the xlsx, becomes the cached
         model, the Drive name follows its title and modifiedTime is bumped.
         On an exception nothing changes (all-or-nothing, like batchUpdate).
+        ``user``: the API caller who made the change, so that Drive's
+        ``modifiedByMeTime`` answers them; changes made through this Python API
+        without a user stand for people editing in their browser.
         """
         with self._writing():
             working = clone_workbook(self.snapshot(spreadsheet_id))
             yield working
-            self.commit(spreadsheet_id, working)
+            self.commit(spreadsheet_id, working, user=user)
 
-    def commit(self, spreadsheet_id: str, model: WorkbookModel) -> None:
+    def commit(self, spreadsheet_id: str, model: WorkbookModel, user: Optional[str] = None) -> None:
         """Persist ``model`` as the new content of ``spreadsheet_id`` (hold ``lock``)."""
         with self._writing():
             record = self._record(spreadsheet_id)
@@ -397,6 +400,7 @@ class SpreadsheetStore:
             self._remember(spreadsheet_id, model)
             record["name"] = model.title
             self._touch(record)
+            _modified_by(record, user)
             self._pending.add(spreadsheet_id)
 
     def export_xlsx(self, spreadsheet_id: str) -> bytes:
@@ -412,6 +416,7 @@ class SpreadsheetStore:
         app_properties: Optional[dict] = None,
         model: Optional[WorkbookModel] = None,
         extra: Optional[dict] = None,
+        user: Optional[str] = None,
     ) -> dict[str, Any]:
         """Create a spreadsheet (empty or from ``model``) or a folder. Out: the live record."""
         with self._writing():
@@ -422,6 +427,7 @@ class SpreadsheetStore:
                 file_id, name, mime_type, format_time(now_utc()), parents, app_properties
             )
             record.update(extra or {})
+            _modified_by(record, user)
             if mime_type == SPREADSHEET_MIME:
                 model = model or new_workbook(name)
                 model.title = name
@@ -431,8 +437,11 @@ class SpreadsheetStore:
             self._pending.add(file_id)
             return record
 
-    def update_file(self, file_id: str, changes: dict[str, Any], touch: bool = True) -> dict[str, Any]:
-        """Apply Drive metadata ``changes`` (already validated). Out: the live record."""
+    def update_file(self, file_id: str, changes: dict[str, Any], touch: bool = True,
+                    user: Optional[str] = None) -> dict[str, Any]:
+        """Apply Drive metadata ``changes`` (already validated). Out: the live record.
+
+        ``user``: the API caller, whose ``modifiedByMeTime`` follows a touch."""
         with self._writing():
             record = self._record(file_id)
             explicit_time = changes.pop("modifiedTime", None)
@@ -444,6 +453,8 @@ class SpreadsheetStore:
                 self._touch(record, explicit_time)
             elif touch:
                 self._touch(record)
+            if touch or explicit_time is not None:
+                _modified_by(record, user)
             self._pending.add(file_id)
             return record
 
@@ -473,3 +484,9 @@ class SpreadsheetStore:
                 app_properties if app_properties is not None else source.get("appProperties"),
                 model=model,
             )
+
+
+def _modified_by(record: dict[str, Any], user: Optional[str]) -> None:
+    """Remember when ``user`` (an API caller) last modified the file: Drive's modifiedByMeTime."""
+    if user:
+        record.setdefault("modifiedBy", {})[user] = record["modifiedTime"]

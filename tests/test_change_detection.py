@@ -12,6 +12,8 @@ from tests.conftest import query
 
 PERIOD = "CB-2026-DX01"      # used by no other test
 UTC = dt.timezone.utc
+#: the account a unit's official edits with (not the pipeline's, so Drive does not say "by me")
+UNIT_OFFICIAL = "vanhoa.xa@caobang.gov.vn"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ def test_exact_api_calls_full_then_nothing_then_some_changed(province, emulator,
     assert calls(emulator) == {"drive.files.list": 1}       # nothing changed: only the listing
     assert (second.fetched, second.new_versions) == (0, 0)
 
-    client = emulator_client(emulator.url)
+    client = emulator_client(emulator.url, user=UNIT_OFFICIAL)   # units edit as themselves
     changed = ids[:3]
     for spreadsheet_id in changed:
         client.http_client.values_update(
@@ -81,7 +83,7 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
 
     settings, ids = province
     victim, other = ids[5], ids[6]
-    writer = emulator_client(emulator.url).http_client
+    writer = emulator_client(emulator.url, user=UNIT_OFFICIAL).http_client
     for spreadsheet_id in (victim, other):
         writer.values_update(spreadsheet_id, "'Chỉ tiêu'!G3", params={"valueInputOption": "RAW"},
                              body={"values": [["Bổ sung"]]})
@@ -155,7 +157,7 @@ def test_listing_costs_one_call_per_thousand_files(settings, catalogue, tmp_path
             "drive.files.list": 2, "sheets.spreadsheets.get": len(ids)}
         assert full.files_listed == 1200 + len(ids)
 
-        writer = emulator_client(server.url).http_client
+        writer = emulator_client(server.url, user=UNIT_OFFICIAL).http_client
         for spreadsheet_id in ids[:2]:
             writer.values_update(spreadsheet_id, "'Chỉ tiêu'!G2",
                                  params={"valueInputOption": "RAW"}, body={"values": [["sửa"]]})

@@ -76,9 +76,9 @@ def test_check_names_the_cell_and_the_fix_and_fails_on_errors(tmp_path):
     assert result.returncode == 1
     out_text = result.stdout
     assert "Có lỗi: 2 lỗi" in out_text
-    assert "[LỖI] Nhiệm vụ!G3: Tình trạng “Đang làm dở” không hợp lệ." in out_text
-    assert "[LỖI] Chỉ tiêu!F2: Không đọc được số từ “nhiều”." in out_text
-    assert "[CẢNH BÁO] Chỉ tiêu!F3: Đã hiểu “1.200” là 1200" in out_text
+    assert "[LỖI] trang “Nhiệm vụ”, ô G3: Tình trạng “Đang làm dở” không hợp lệ." in out_text
+    assert "[LỖI] trang “Chỉ tiêu”, ô F2: Không đọc được số từ “nhiều”." in out_text
+    assert "[CẢNH BÁO] trang “Chỉ tiêu”, ô F3: Đã hiểu “1.200” là 1200" in out_text
     assert "Cách sửa: Chọn Tình trạng trong danh sách thả xuống." in out_text
 
 
@@ -92,4 +92,4 @@ def test_a_report_claiming_another_unit_or_period_is_rejected_with_the_reason(tm
             in wrong_period.stdout)
     wrong_unit = tonghop("check", str(out), "--unit", "CB-XA-002")
     assert wrong_unit.returncode == 1
-    assert "Thông tin!B4: Bảng tính ghi mã đơn vị “CB-XA-001”" in wrong_unit.stdout
+    assert "trang “Thông tin”, ô B4: Bảng tính ghi mã đơn vị “CB-XA-001”" in wrong_unit.stdout

@@ -46,6 +46,13 @@ def test_submission_status_per_unit_matches_the_generator(cycle):
     assert dict(rows) == manifest.expected_status()
 
 
+def test_the_dag_told_every_unit_the_result_of_its_check(cycle):
+    settings, manifest = cycle
+    rows = query(settings.dsn("admin"), """
+        select unit_code, outcome from ops.feedback_writes where period_code = %s""", (PERIOD,))
+    assert sorted(rows) == sorted((unit, "written") for unit in manifest.scenarios)
+
+
 def test_province_summary_counts(cycle):
     settings, manifest = cycle
     expected = Counter(manifest.expected_status().values())

@@ -151,6 +151,17 @@ class Catalogue:
             raise KeyError(f"Unknown period {period_code!r}; known: "
                            f"{', '.join(sorted(self.periods))}") from None
 
+    def previous_period(self, period_code: str) -> Period | None:
+        """The latest earlier period of the same programme and kind (6 tháng → 6 tháng of the
+        year before); None for ad hoc reports and for a programme's first period."""
+        period = self.period(period_code)
+        if period.period_kind == "dot_xuat":
+            return None
+        earlier = [p for p in self.periods.values()
+                   if p.programme_code == period.programme_code
+                   and p.period_kind == period.period_kind and p.data_to < period.data_from]
+        return max(earlier, key=lambda p: p.data_to, default=None)
+
     def unit(self, unit_code: str) -> Unit:
         try:
             return self.units[unit_code]

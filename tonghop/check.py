@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from expectations.check_result import SEVERITY_VI, ordered, split_cell, status_line
 from expectations.runner import Issue, ReportToCheck, validate
 from ingest.parse import parse_report
+from tonghop import layout
 from tonghop.catalogue import load_catalogue
-
-SEVERITY_VI = {"error": "LỖI", "warning": "CẢNH BÁO"}
 
 
 @dataclass
@@ -33,11 +33,7 @@ class CheckResult:
 
     @property
     def status_line(self) -> str:
-        if self.errors:
-            return f"Có lỗi: {self.errors} lỗi, {self.warnings} cảnh báo"
-        if self.warnings:
-            return f"Hợp lệ ({self.warnings} cảnh báo)"
-        return "Hợp lệ"
+        return status_line(self.errors, self.warnings)
 
 
 def _identity_issue(message: str, fix: str, cell: str | None) -> Issue:
@@ -53,18 +49,29 @@ def check_workbook(path: Path, unit_code: str | None = None,
 
     catalogue = load_catalogue()
     resource = workbook_to_spreadsheet_resource(path, spreadsheet_id=path.stem, title=path.stem)
+    # a copy downloaded from Sheets carries our own "Kết quả kiểm tra" tab: not the unit's data
+    resource["sheets"] = [s for s in resource.get("sheets", [])
+                          if not s["properties"]["title"].startswith(layout.TAB_CHECK)]
     parsed = parse_report(resource, value_kind_of=catalogue.value_kind_of)
     header = parsed.header
     unit = unit_code or header["claimed_unit_code"]
     period = period_code or header["claimed_period_code"]
+    if not unit:
+        return CheckResult(unit, period, [_identity_issue(
+            "Không xác định được đơn vị: không tìm thấy Mã đơn vị trong bảng tính (trang "
+            "“Thông tin” bị xóa hoặc ô Mã đơn vị đang trống).",
+            "Dùng đúng mẫu báo cáo được cấp cho đơn vị, hoặc chạy lại với --unit MÃ_ĐƠN_VỊ.",
+            header.get("claimed_unit_code_cell"))])
     if unit not in catalogue.units:
         return CheckResult(unit, period, [_identity_issue(
-            f"Không xác định được đơn vị: mã “{unit or ''}” không có trong danh mục.",
+            f"Không xác định được đơn vị: mã “{unit}” không có trong danh mục.",
             "Dùng đúng mẫu báo cáo được cấp cho đơn vị; không sửa ô Mã đơn vị.",
             header.get("claimed_unit_code_cell"))])
     if period not in catalogue.periods:
+        found = f"mã “{period}” không có trong danh mục" if period else \
+            "không tìm thấy Mã kỳ báo cáo trong bảng tính"
         return CheckResult(unit, period, [_identity_issue(
-            f"Không xác định được kỳ báo cáo: mã “{period or ''}” không có trong danh mục.",
+            f"Không xác định được kỳ báo cáo: {found}.",
             "Dùng đúng mẫu báo cáo của kỳ này; không sửa ô Mã kỳ báo cáo.",
             header.get("claimed_period_code_cell"))])
     outcome = validate([ReportToCheck(None, unit, period, parsed)], catalogue,
@@ -73,8 +80,10 @@ def check_workbook(path: Path, unit_code: str | None = None,
 
 
 def format_issue(issue: Issue) -> str:
-    where = issue.cell_ref or issue.tab_title or "bảng tính"
-    lines = [f"[{SEVERITY_VI[issue.severity]}] {where}: {issue.message_vi}"]
+    tab, cell = split_cell(issue.cell_ref)
+    where = f"trang “{tab or issue.tab_title}”, ô {cell}" if cell and (tab or issue.tab_title) \
+        else cell or (f"trang “{issue.tab_title}”" if issue.tab_title else "bảng tính")
+    lines = [f"[{SEVERITY_VI[issue.severity].upper()}] {where}: {issue.message_vi}"]
     if issue.value_found:
         lines.append(f"    Giá trị hiện có: {issue.value_found}")
     if issue.expected_vi:
@@ -87,6 +96,31 @@ def format_issue(issue: Issue) -> str:
 def print_problems(result: CheckResult, filename: str) -> None:
     print(f"Kiểm tra “{filename}” — đơn vị {result.unit_code or '?'}, "
           f"kỳ {result.period_code or '?'}: {result.status_line}")
-    order = {"error": 0, "warning": 1}
-    for issue in sorted(result.issues, key=lambda i: (order[i.severity], i.cell_ref or "")):
+    for issue in ordered(result.issues):
         print(format_issue(issue))
+
+
+def write_checked_copy(source: Path, result: CheckResult, output: Path) -> Path:
+    """A copy of the workbook with the "Kết quả kiểm tra" tab first — the same tab the pipeline
+    writes into the unit's spreadsheet."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from expectations.check_result import check_tab
+    from tonghop.template import render_tab
+
+    catalogue = load_catalogue()
+    workbook = load_workbook(source)
+    for title in [t for t in workbook.sheetnames if t.startswith(layout.TAB_CHECK)]:
+        del workbook[title]
+    unit = catalogue.units.get(result.unit_code or "")
+    period = catalogue.periods.get(result.period_code or "")
+    render_tab(workbook, check_tab(
+        unit_name=unit.unit_name if unit else (result.unit_code or "?"),
+        period_name=period.period_name if period else (result.period_code or "?"),
+        issues=result.issues, checked_at=dt.datetime.now(dt.timezone.utc),
+        version_time=None), index=0)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(output)
+    return output

@@ -64,9 +64,12 @@ def cmd_template(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from tonghop.check import check_workbook, print_problems
+    from tonghop.check import check_workbook, print_problems, write_checked_copy
     result = check_workbook(Path(args.file), unit_code=args.unit, period_code=args.period)
     print_problems(result, Path(args.file).name)
+    if args.output:
+        path = write_checked_copy(Path(args.file), result, Path(args.output))
+        print(f"Đã ghi bản có trang “Kết quả kiểm tra”: {path}")
     return 1 if result.errors else 0
 
 
@@ -131,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--unit", help="the unit the file belongs to (default: as written in it)")
     p.add_argument("--period", help="the period (default: as written in it)")
+    p.add_argument("-o", "--output", help="also write a copy of the file with the "
+                   "“Kết quả kiểm tra” tab the unit would get in Sheets")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("generate", help="fill the emulator with a demo province")

@@ -1,7 +1,8 @@
 """The stages of a reporting cycle, as plain functions the DAG and the CLI both call.
 
 Each stage takes :class:`Settings` and returns a small JSON-able dict (what Airflow keeps in
-XCom and shows in the log). The order is: pull → validate → build (dbt) → publish.
+XCom and shows in the log). The order is: pull → validate → (feedback to units, build (dbt) →
+publish).
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None
     return validate_landed(settings, load_catalogue(), period_code, pull_run_id).as_dict()
 
 
+def stage_feedback(settings: Settings, period_code: str) -> dict:
+    """The "Kết quả kiểm tra" tab of every unit whose report was checked since its last one."""
+    from publish.unit_feedback import write_feedback
+    return write_feedback(settings, load_catalogue(), period_code).as_dict()
+
+
 def stage_build(settings: Settings) -> dict:
     from tonghop.dbt import run_dbt
     return run_dbt(settings, ["build"])
@@ -86,6 +93,8 @@ def run_cycle(settings: Settings | None, period_code: str) -> dict:
     run_id = new_run_id("cycle")
     pulled = stage_pull(settings, period_code, run_id)
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])
+    told = stage_feedback(settings, period_code)
     built = stage_build(settings)
     published = stage_publish(settings, period_code, run_id)
-    return {"pull": pulled, "validate": validated, "build": built, "publish": published}
+    return {"pull": pulled, "validate": validated, "feedback": told, "build": built,
+            "publish": published}

@@ -260,7 +260,7 @@ def _fill_indicators(workbook, catalogue, unit, period, rng, *, partial: bool,
         elif indicator.value_kind == "count" and value >= 1000 and style < 0.5:
             set_value(cell, f"{int(value):,}".replace(",", "."))       # "1.200": a warning
         elif indicator.value_kind == "money" and style < 0.3:
-            set_value(cell, str(value).replace(".", ","))              # "12,5": a warning
+            set_value(cell, str(value).replace(".", ","))              # "12,5": as the guide says
         else:
             cell.value = int(value) if value == int(value) else float(value)
         valid[code] = value

@@ -11,6 +11,7 @@ Everything a unit reads is Vietnamese; keys are English.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,13 @@ TAB_INFO = "Thông tin"
 TAB_TASKS = "Nhiệm vụ"
 TAB_INDICATORS = "Chỉ tiêu"
 TAB_FEEDBACK = "Khó khăn, kiến nghị"
+
+#: written by the pipeline after each check, never read back as the unit's data
+TAB_CHECK = "Kết quả kiểm tra"
+#: sheet ids of the check tabs we add: [CHECK_SHEET_ID_BASE, + CHECK_SHEET_ID_SPAN); a unit can
+#: rename a tab but not change its id, so the puller recognises our tabs by id
+CHECK_SHEET_ID_BASE = 900_000_000
+CHECK_SHEET_ID_SPAN = 100_000_000
 
 SUBMITTED_CHOICES = ["Chưa nộp", "Đã nộp"]
 FEEDBACK_KINDS = {"Khó khăn": "kho_khan", "Kiến nghị": "kien_nghi"}
@@ -115,6 +123,21 @@ class TabSpec:
 def spreadsheet_title(catalogue: Catalogue, unit_code: str, period_code: str) -> str:
     """The Drive name of a unit's report: '<period name> – <unit name>'."""
     return f"{catalogue.period(period_code).period_name} – {catalogue.unit(unit_code).unit_name}"
+
+
+def check_tab_title(registry_tab_title: str = "") -> str:
+    """'Kết quả kiểm tra', or 'Kết quả kiểm tra – <unit tab>' when units share a spreadsheet."""
+    return f"{TAB_CHECK} – {registry_tab_title}"[:100] if registry_tab_title else TAB_CHECK
+
+
+def check_sheet_id(unit_code: str) -> int:
+    """The sheet id of the unit's check tab (stable, inside the reserved range)."""
+    return CHECK_SHEET_ID_BASE + zlib.crc32(unit_code.encode("utf-8")) % CHECK_SHEET_ID_SPAN
+
+
+def is_check_sheet_id(sheet_id: int | None) -> bool:
+    return sheet_id is not None and \
+        CHECK_SHEET_ID_BASE <= sheet_id < CHECK_SHEET_ID_BASE + CHECK_SHEET_ID_SPAN
 
 
 def app_properties(unit_code: str, period_code: str) -> dict[str, str]:

@@ -197,6 +197,9 @@ def start(cluster: Cluster | None = None) -> dict[str, str]:
                 f"PostgreSQL did not start (is port {cluster.port} taken by another server? "
                 f"set TONGHOP_PG_PORT).\n{result.stderr}\n{tail}")
     apply_structure(cluster, passwords)
+    database = os.environ.get("TONGHOP_PG_DB", cfg.WAREHOUSE_DB)
+    if database != cfg.WAREHOUSE_DB:
+        return ensure_warehouse(database, cluster)
     return dsns(cluster, passwords)
 
 
@@ -217,11 +220,12 @@ def destroy(cluster: Cluster | None = None) -> None:
     shutil.rmtree(cluster.root, ignore_errors=True)
 
 
-def dsns(cluster: Cluster, passwords: dict[str, str]) -> dict[str, str]:
+def dsns(cluster: Cluster, passwords: dict[str, str],
+         warehouse_db: str = cfg.WAREHOUSE_DB) -> dict[str, str]:
     users = {"admin": cfg.ADMIN_ROLE, "loader": "loader", "transformer": "transformer",
              "bi_reader": "bi_reader"}
     result = {role: cfg.make_dsn(user, passwords[role], "127.0.0.1", cluster.port,
-                                 cfg.WAREHOUSE_DB) for role, user in users.items()}
+                                 warehouse_db) for role, user in users.items()}
     result["airflow"] = cfg.make_dsn("airflow", passwords["airflow"], "127.0.0.1",
                                      cluster.port, cfg.AIRFLOW_DB)
     return result
@@ -251,8 +255,32 @@ def apply_structure(cluster: Cluster, passwords: dict[str, str]) -> None:
                     sql.Identifier(db), sql.Identifier(owner)))
     finally:
         conn.close()
+    _apply_warehouse_ddl(cluster, passwords, cfg.WAREHOUSE_DB)
+
+
+def ensure_warehouse(dbname: str, cluster: Cluster | None = None) -> dict[str, str]:
+    """Another warehouse database in the running cluster (one per province), structure applied.
+
+    Returns the DSNs per role for it. Idempotent.
+    """
+    cluster = cluster or default_cluster()
+    passwords = ensure_secrets()
+    conn = _connect_admin(cluster, passwords["admin"], "postgres")
+    try:
+        cur = conn.cursor()
+        cur.execute("select 1 from pg_database where datname = %s", (dbname,))
+        if not cur.fetchone():
+            cur.execute(sql.SQL("create database {} owner {}").format(
+                sql.Identifier(dbname), sql.Identifier(cfg.ADMIN_ROLE)))
+    finally:
+        conn.close()
+    _apply_warehouse_ddl(cluster, passwords, dbname)
+    return dsns(cluster, passwords, dbname)
+
+
+def _apply_warehouse_ddl(cluster: Cluster, passwords: dict[str, str], dbname: str) -> None:
     ddl = resources.files("tonghop.sql").joinpath("warehouse.sql").read_text(encoding="utf-8")
-    conn = _connect_admin(cluster, passwords["admin"], cfg.WAREHOUSE_DB)
+    conn = _connect_admin(cluster, passwords["admin"], dbname)
     try:
         with conn.cursor() as cur:
             cur.execute("select pg_advisory_lock(hashtext('tonghop.apply_structure'))")

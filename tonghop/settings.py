@@ -14,7 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +80,14 @@ class Settings:
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
 
+    def for_database(self, dbname: str) -> "Settings":
+        """The same roles and server, another warehouse database (one per province)."""
+        moved = {}
+        for role, dsn in self.dsns.items():
+            parts = urlsplit(dsn)
+            moved[role] = urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
+        return replace(self, warehouse_db=dbname, dsns=moved)
+
 
 def _per_minute(env: dict[str, str]) -> float | None:
     value = env.get("TONGHOP_SHEETS_REQUESTS_PER_MINUTE")
@@ -91,7 +99,8 @@ def _per_minute(env: dict[str, str]) -> float | None:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from the environment, falling back to the local cluster's generated secrets.
 
-    Environment variables: TONGHOP_PG_HOST, TONGHOP_PG_PORT, TONGHOP_<ROLE>_DSN for roles
+    Environment variables: TONGHOP_PG_HOST, TONGHOP_PG_PORT, TONGHOP_PG_DB (the warehouse
+    database, default ``tonghop``), TONGHOP_<ROLE>_DSN for roles
     admin/loader/transformer/bi_reader, TONGHOP_SHEETS_BACKEND, TONGHOP_EMULATOR_URL,
     GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_SHEETS_REQUESTS_PER_MINUTE (default 60 for Google,
     no cap for the emulator), TONGHOP_OUTPUT_DIR.
@@ -99,6 +108,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     host = env.get("TONGHOP_PG_HOST", "127.0.0.1")
     port = int(env.get("TONGHOP_PG_PORT", DEFAULT_PG_PORT))
+    database = env.get("TONGHOP_PG_DB", WAREHOUSE_DB)
     secrets = load_local_secrets()
     dsns: dict[str, str] = {}
     for role, user in (("admin", ADMIN_ROLE), *((r, r) for r in ROLES)):
@@ -106,10 +116,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if explicit:
             dsns[role] = explicit
         elif role in secrets:
-            dsns[role] = make_dsn(user, secrets[role], host, port, WAREHOUSE_DB)
+            dsns[role] = make_dsn(user, secrets[role], host, port, database)
     return Settings(
         pg_host=host,
         pg_port=port,
+        warehouse_db=database,
         dsns=dsns,
         sheets_backend=env.get("TONGHOP_SHEETS_BACKEND", "emulator"),
         emulator_url=env.get("TONGHOP_EMULATOR_URL", f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"),

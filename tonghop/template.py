@@ -35,44 +35,49 @@ def write_workbook(tabs: list[TabSpec]) -> Workbook:
     workbook = Workbook()
     workbook.remove(workbook.active)
     for tab in tabs:
-        ws = workbook.create_sheet(tab.title)
-        for r, row in enumerate(tab.rows, start=1):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    set_value(ws.cell(row=r, column=c), value)
-        for c, width in enumerate(tab.column_widths, start=1):
-            ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = width
-        if tab.wrap:
-            for row in ws.iter_rows():
-                for cell in row:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for r in tab.header_rows:
-            for cell in ws[r + 1]:
-                cell.font = Font(bold=True)
-                cell.fill = HEADER_FILL
-                cell.alignment = Alignment(wrap_text=True, vertical="center",
-                                           horizontal="center")
-        for r in tab.title_rows:
-            ws.cell(row=r + 1, column=1).font = Font(bold=True, size=13)
-        if tab.frozen_rows:
-            ws.freeze_panes = ws.cell(row=tab.frozen_rows + 1, column=1)
-        for ref, options in tab.choices:
-            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"',
-                                allow_blank=True, showDropDown=False)
-            dv.error = "Chọn một giá trị trong danh sách."
-            dv.errorTitle = "Giá trị không hợp lệ"
-            dv.add(ref)
-            ws.add_data_validation(dv)
-        ws.protection.sheet = True
-        ws.protection.formatColumns = False
-        for ref in tab.input_ranges:
-            min_col, min_row, max_col, max_row = range_boundaries(ref)
-            for row in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col,
-                                    max_col=max_col):
-                for cell in row:
-                    cell.protection = Protection(locked=False)
-                    cell.fill = INPUT_FILL
+        render_tab(workbook, tab)
     return workbook
+
+
+def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> None:
+    """Add ``tab`` to the workbook as a protected sheet (only its input ranges editable)."""
+    ws = workbook.create_sheet(tab.title, index)
+    for r, row in enumerate(tab.rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                set_value(ws.cell(row=r, column=c), value)
+    for c, width in enumerate(tab.column_widths, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = width
+    if tab.wrap:
+        for row in ws.iter_rows():
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r in tab.header_rows:
+        for cell in ws[r + 1]:
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="center",
+                                       horizontal="center")
+    for r in tab.title_rows:
+        ws.cell(row=r + 1, column=1).font = Font(bold=True, size=13)
+    if tab.frozen_rows:
+        ws.freeze_panes = ws.cell(row=tab.frozen_rows + 1, column=1)
+    for ref, options in tab.choices:
+        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"',
+                            allow_blank=True, showDropDown=False)
+        dv.error = "Chọn một giá trị trong danh sách."
+        dv.errorTitle = "Giá trị không hợp lệ"
+        dv.add(ref)
+        ws.add_data_validation(dv)
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    for ref in tab.input_ranges:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        for row in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col,
+                                max_col=max_col):
+            for cell in row:
+                cell.protection = Protection(locked=False)
+                cell.fill = INPUT_FILL
 
 
 def write_template(catalogue: Catalogue, unit_code: str, period_code: str, path: Path) -> Path:

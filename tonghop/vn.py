@@ -45,11 +45,18 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+#: invisible characters that come with text pasted from Word, Zalo or web pages (zero-width
+#: spaces and joiners, word joiner, byte-order mark, soft hyphen, direction marks): the unit
+#: cannot see them, so they must not make "Hoàn thành" differ from "Hoàn thành"
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
 def clean_text(text: str | None) -> str | None:
-    """NFC, trimmed, inner runs of whitespace collapsed; None for blank."""
+    """NFC, invisible characters removed, trimmed, inner runs of whitespace collapsed;
+    None for blank."""
     if text is None:
         return None
-    text = re.sub(r"\s+", " ", nfc(str(text))).strip()
+    text = re.sub(r"\s+", " ", _INVISIBLE.sub("", nfc(str(text)))).strip()
     return text or None
 
 
@@ -90,14 +97,15 @@ def _typed(cell: CellData | None) -> tuple[str | None, Any]:
 
 # ------------------------------------------------------------------ numbers
 _VI_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")              # 1.200 / 1.200.000
-_VI_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})*,\d+$")   # 1.200,5 / 12,5
+_COMMA_DECIMAL = re.compile(r"^\d+,\d+$")                        # 12,5 (as the guide says)
+_VI_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})+,\d+$")   # 1.200,5
 _EN_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")   # 1,200.5
 _AMBIGUOUS_COMMA = re.compile(r"^\d{1,3}(,\d{3})+$")             # 1,200 (1.2 or 1200?)
 _PLAIN = re.compile(r"^\d+$")
 _PLAIN_DOT_DECIMAL = re.compile(r"^\d+\.\d+$")                   # 1.5 (English decimal)
 _SPACED_THOUSANDS = re.compile(r"^\d{1,3}( \d{3})+$")            # 1 200
 _UNIT_SUFFIX = re.compile(r"^(?P<num>[-+]?[\d.,  ]*\d)\s*(?P<unit>[^\d\s.,+-][^\d]*)$")
-_ZERO_WORDS = {"khong", "khong co", "0 (khong)"}
+_ZERO_WORDS = {"khong", "khong co"}
 
 
 def _to_number(value: Decimal, whole: bool) -> int | Decimal:
@@ -106,8 +114,13 @@ def _to_number(value: Decimal, whole: bool) -> int | Decimal:
     return value
 
 
-def read_number(cell: CellData | None, *, whole: bool = False) -> Reading:
+def read_number(cell: CellData | None, *, whole: bool = False,
+                comma_decimals: bool = False) -> Reading:
     """A number from a cell. ``whole=True`` for counts: a fraction is then invalid.
+
+    ``comma_decimals=True`` where the template tells the unit to write decimals with a comma
+    (money, in millions of đồng): "12,5" is then the documented writing, read as typed
+    (``number``, no note). Elsewhere it is read the same but as ``interpreted``.
 
     Negative numbers are read as numbers; whether they are allowed is a rule, not a reading.
     """
@@ -119,16 +132,17 @@ def read_number(cell: CellData | None, *, whole: bool = False) -> Reading:
         number = Decimal(str(value))
         if whole and number != number.to_integral_value():
             return Reading(None, "invalid", shown,
-                           f"Giá trị {shown} không phải số nguyên; chỉ tiêu này đếm số lượng.")
+                           f"Giá trị {plain_vi(number)} không phải số nguyên; "
+                           "chỉ tiêu này đếm số lượng.")
         return Reading(_to_number(number, whole), "number", shown)
     if kind == "bool":
         return Reading(None, "invalid", shown, "Ô chứa giá trị đúng/sai, không phải số.")
     if kind == "error":
         return Reading(None, "invalid", shown, "Ô chứa lỗi công thức, không phải số.")
-    return _read_number_text(clean_text(value), whole)
+    return _read_number_text(clean_text(value), whole, comma_decimals)
 
 
-def _read_number_text(text: str, whole: bool) -> Reading:
+def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> Reading:
     notes: list[str] = []
     body = text
     sign = ""
@@ -171,14 +185,25 @@ def _read_number_text(text: str, whole: bool) -> Reading:
         as_en = plain_vi(Decimal(body.replace(",", "")))
         return Reading(None, "ambiguous", text,
                        f"“{text}” có thể là {as_vi} hoặc {as_en}.")
+    if _COMMA_DECIMAL.match(body):
+        return done(Decimal(body.replace(",", ".")),
+                    None if comma_decimals else "dấu phẩy là phần thập phân")
     if _VI_THOUSANDS_DECIMAL.match(body):
-        return done(Decimal(body.replace(".", "").replace(",", ".")), "dấu phẩy là phần thập phân")
+        return done(Decimal(body.replace(".", "").replace(",", ".")),
+                    "dấu chấm phân cách hàng nghìn, dấu phẩy là phần thập phân")
     if _EN_THOUSANDS_DECIMAL.match(body):
         return done(Decimal(body.replace(",", "")), "viết theo kiểu tiếng Anh")
     if _PLAIN_DOT_DECIMAL.match(body):
+        decimal = body.replace(".", ",")
+        if len(body.partition(".")[2]) == 3:     # 1234.567: maybe a thousands group
+            return Reading(None, "ambiguous", text,
+                           f"“{text}” có thể là {decimal} (thập phân) hoặc "
+                           f"{plain_vi(Decimal(body.replace('.', '')))} (hàng nghìn).")
+        # 12.5 cannot be thousands (a group has three digits): a decimal point, or a typo
         return Reading(None, "ambiguous", text,
-                       f"“{text}” có thể là {body.replace('.', ',')} (thập phân) hoặc "
-                       f"{plain_vi(Decimal(body.replace('.', '')))} (hàng nghìn).")
+                       f"“{text}” chưa rõ: dấu chấm chỉ dùng để phân cách hàng nghìn (như "
+                       f"1.200), phần thập phân ghi sau dấu phẩy; nếu là số thập phân, "
+                       f"ghi {decimal}.")
     return Reading(None, "invalid", text, f"Không đọc được số từ “{text}”.")
 
 
@@ -206,6 +231,8 @@ def format_vi(value: int | float | Decimal | None) -> str:
 _DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _VI_WORDS = re.compile(r"^ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})$", re.I)
+_NGAY_PREFIX = re.compile(r"^ngày\s*(?=\d)", re.I)                # "ngày 20/6/2026"
+_SHOWN_AS_NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$")
 
 
 def serial_to_date(serial: float) -> dt.date:
@@ -219,19 +246,24 @@ def read_date(cell: CellData | None) -> Reading:
     if kind is None or (kind == "string" and clean_text(value) is None):
         return Reading(None, "empty", shown)
     if kind == "number":
+        if _typed_as_plain_number(value, (cell or {}).get("formattedValue")):
+            # "2027" typed into a cell not formatted as a date: a number, not 19/7/1905
+            return Reading(None, "invalid", shown,
+                           f"“{shown}” là một số, không phải ngày; hãy ghi đủ ngày/tháng/năm.")
         if 1 <= value < 2958466:   # up to 31/12/9999
             return Reading(serial_to_date(value), "date", shown)
         return Reading(None, "invalid", shown, f"“{shown}” không phải là ngày.")
     if kind != "string":
         return Reading(None, "invalid", shown, f"“{shown}” không phải là ngày.")
     text = clean_text(value)
-    iso = _ISO.match(text)
-    if iso:
-        return _make_date(text, int(iso[3]), int(iso[2]), int(iso[1]))
     words = _VI_WORDS.match(text)
     if words:
         return _make_date(text, int(words[1]), int(words[2]), int(words[3]))
-    dmy = _DMY.match(text)
+    body = _NGAY_PREFIX.sub("", text)
+    iso = _ISO.match(body)
+    if iso:
+        return _make_date(text, int(iso[3]), int(iso[2]), int(iso[1]))
+    dmy = _DMY.match(body)
     if dmy:
         day, month, year = int(dmy[1]), int(dmy[2]), int(dmy[3])
         if month > 12 and day <= 12:
@@ -239,6 +271,18 @@ def read_date(cell: CellData | None) -> Reading:
                            f"“{text}” có vẻ ghi tháng trước ngày; hãy ghi theo ngày/tháng/năm.")
         return _make_date(text, day, month, year)
     return Reading(None, "invalid", text, f"Không đọc được ngày từ “{text}”.")
+
+
+def _typed_as_plain_number(value: float, shown: str | None) -> bool:
+    """A number cell that Sheets shows as that same plain number (not formatted as a date).
+    Without a formattedValue nothing is known about the format: not judged."""
+    shown = clean_text(shown)
+    if not shown or not _SHOWN_AS_NUMBER.match(shown):
+        return False
+    try:
+        return Decimal(shown.replace(",", ".")) == Decimal(str(value))
+    except InvalidOperation:
+        return False
 
 
 def _make_date(text: str, day: int, month: int, year: int) -> Reading:

@@ -9,9 +9,15 @@
 --   catalogue, staging, intermediate, marts, snapshots                         (dbt, transformer)
 --   bi_reader reads marts only, through grants that dbt applies on each build.
 
-revoke all on database tonghop from public;
+-- The database is whichever this runs in: one cluster can hold several provinces' warehouses.
+do $$
+begin
+    execute format('revoke all on database %I from public', current_database());
+    execute format('grant connect on database %I to loader, transformer, bi_reader',
+                   current_database());
+    execute format('grant create on database %I to transformer', current_database());
+end $$;
 revoke create on schema public from public;
-grant connect on database tonghop to loader, transformer, bi_reader;
 
 create schema if not exists raw;
 create schema if not exists parsed;
@@ -211,6 +217,59 @@ create table if not exists quality.validation_issues (
 create index if not exists validation_issues_by_version
     on quality.validation_issues (sheet_version_id);
 
+-- the period a run checked, and how many reports (unit × version) it read; a run that found
+-- nothing new is recorded too (reports = 0), so "was it checked?" always has an answer
+alter table quality.validation_runs add column if not exists period_code text;
+alter table quality.validation_runs add column if not exists reports integer;
+
+-- every rule on every report of every run, passed or not: rows checked and rows failing
+create table if not exists quality.rule_results (
+    validation_run_id bigint  not null references quality.validation_runs,
+    sheet_version_id  bigint  not null references raw.sheet_versions,
+    unit_code         text    not null,
+    period_code       text    not null,
+    part              text    not null,
+    rule_code         text    not null,
+    severity          text    not null check (severity in ('error', 'warning')),
+    rows_checked      integer not null,
+    rows_failed       integer not null,
+    primary key (validation_run_id, sheet_version_id, unit_code, rule_code)
+);
+
+-- rows kept out of the marts because of an error (or because their whole version was rejected),
+-- exactly as they were read, with the rules they broke; raw keeps the sheet itself
+create table if not exists quality.quarantined_rows (
+    validation_run_id bigint  not null references quality.validation_runs,
+    sheet_version_id  bigint  not null references raw.sheet_versions,
+    unit_code         text    not null,
+    period_code       text    not null,
+    part              text    not null,
+    row_key           text    not null,
+    tab_title         text,
+    row_number        integer,
+    rule_codes        text[]  not null,
+    row_data          jsonb   not null,
+    quarantined_at    timestamptz not null,
+    primary key (sheet_version_id, unit_code, part, row_key)
+);
+
+-- what was written back to each unit: the "Kết quả kiểm tra" tab, per report checked
+create table if not exists ops.feedback_writes (
+    feedback_write_id bigint generated always as identity primary key,
+    spreadsheet_id    text        not null,
+    tab_title         text        not null,
+    sheet_id          bigint      not null,
+    unit_code         text        not null,
+    period_code       text        not null,
+    sheet_version_id  bigint      not null references raw.sheet_versions,
+    validation_run_id bigint      not null references quality.validation_runs,
+    written_at        timestamptz not null,
+    outcome           text        not null check (outcome in ('written', 'failed')),
+    error_message     text
+);
+create index if not exists feedback_writes_by_report
+    on ops.feedback_writes (sheet_version_id, unit_code);
+
 -- ---------------------------------------------------------------- privileges
 -- The admin owns the landed tables so that the loader cannot alter or empty them.
 grant usage on schema raw, parsed, quality, ops to loader, transformer;
@@ -220,7 +279,6 @@ grant select on all tables in schema raw, parsed, quality, ops to transformer;
 grant usage on all sequences in schema raw, parsed, quality, ops to loader;
 
 -- dbt builds its schemas as the transformer; bi_reader may enter marts only.
-grant create on database tonghop to transformer;
 create schema if not exists catalogue authorization transformer;
 create schema if not exists staging authorization transformer;
 create schema if not exists intermediate authorization transformer;

@@ -1,0 +1,95 @@
+"""What a unit reads about its report's check: the status line and one row per problem.
+
+One presentation for every way a unit learns the result — the "Kết quả kiểm tra" tab written
+into its spreadsheet after each pull (``publish.unit_feedback``) and ``tonghop check FILE.xlsx``
+offline — so both say the same thing in the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from expectations.runner import Issue
+from tonghop import layout
+from tonghop.layout import TabSpec
+
+SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
+COLUMNS: list[tuple[str, int]] = [
+    ("STT", 5), ("Mức độ", 10), ("Trang", 16), ("Ô", 8), ("Vấn đề", 50),
+    ("Giá trị hiện có", 20), ("Yêu cầu", 30), ("Cách sửa", 50),
+]
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))   # Asia/Ho_Chi_Minh
+
+
+def status_line(errors: int, warnings: int) -> str:
+    """'Hợp lệ', 'Hợp lệ (2 cảnh báo)' or 'Có lỗi: 3 lỗi, 2 cảnh báo'."""
+    if errors:
+        return f"Có lỗi: {errors} lỗi, {warnings} cảnh báo"
+    if warnings:
+        return f"Hợp lệ ({warnings} cảnh báo)"
+    return "Hợp lệ"
+
+
+def split_cell(cell_ref: str | None) -> tuple[str | None, str | None]:
+    """'Nhiệm vụ!G5' → ('Nhiệm vụ', 'G5'); a bare 'G5' → (None, 'G5')."""
+    if not cell_ref:
+        return None, None
+    if "!" in cell_ref:
+        tab, cell = cell_ref.rsplit("!", 1)
+        return tab, cell
+    return None, cell_ref
+
+
+def ordered(issues: Iterable[Issue]) -> list[Issue]:
+    """Errors first, then by tab and position in the sheet (row, then column)."""
+    def key(issue: Issue):
+        tab, cell = split_cell(issue.cell_ref)
+        letters = "".join(ch for ch in (cell or "") if ch.isalpha())
+        digits = "".join(ch for ch in (cell or "") if ch.isdigit())
+        return (issue.severity != "error", tab or issue.tab_title or "",
+                int(digits) if digits else 0, len(letters), letters, issue.rule_code)
+    return sorted(issues, key=key)
+
+
+def problem_rows(issues: Iterable[Issue]) -> list[list[str]]:
+    """One row per problem: STT, severity, tab, cell, problem, value found, expected, fix."""
+    rows = []
+    for n, issue in enumerate(ordered(issues), start=1):
+        tab, cell = split_cell(issue.cell_ref)
+        rows.append([str(n), SEVERITY_VI[issue.severity], tab or issue.tab_title or "",
+                     cell or "", issue.message_vi, issue.value_found or "",
+                     issue.expected_vi or "", issue.fix_vi or ""])
+    return rows
+
+
+def local_time(when: dt.datetime) -> str:
+    """'14:05 ngày 23/11/2026' in Vietnam's time."""
+    when = when.astimezone(LOCAL_TZ)
+    return f"{when:%H:%M} ngày {when.day}/{when.month}/{when.year}"
+
+
+def check_tab(*, unit_name: str, period_name: str, issues: list[Issue],
+              checked_at: dt.datetime, version_time: dt.datetime | None,
+              title: str = layout.TAB_CHECK) -> TabSpec:
+    """The "Kết quả kiểm tra" tab: title, status, times, then the table of problems."""
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = sum(i.severity == "warning" for i in issues)
+    rows: list[list[str | None]] = [
+        [f"KẾT QUẢ KIỂM TRA BÁO CÁO – {unit_name}"],
+        ["Kỳ báo cáo", period_name],
+        ["Kết quả", status_line(errors, warnings)],
+        ["Thời điểm kiểm tra", local_time(checked_at)],
+        ["Bản đã kiểm tra", "Bảng tính lúc " + local_time(version_time) if version_time
+         else "Bảng tính đọc lúc kiểm tra"],
+        ["Trang này do hệ thống tự ghi lại sau mỗi lần tổng hợp. Sửa các ô được nêu ở các "
+         "trang báo cáo (không sửa trang này); lần tổng hợp sau sẽ kiểm tra lại."],
+        [label for label, _ in COLUMNS],
+    ]
+    header_row = len(rows) - 1
+    problems = problem_rows(issues)
+    rows += problems or [["", "", "", "", "Không có lỗi hay cảnh báo nào."]]
+    width = len(COLUMNS)
+    rows = [[value or None for value in row] + [None] * (width - len(row)) for row in rows]
+    return TabSpec(title=title, rows=rows, column_widths=[w for _, w in COLUMNS],
+                   frozen_rows=header_row + 1, header_rows=[header_row], title_rows=[0])

@@ -1,0 +1,218 @@
+"""Writing each unit's check result back into its spreadsheet: the "Kết quả kiểm tra" tab.
+
+After each pull and check, every report whose newest version has been checked but not yet
+answered gets its tab rewritten: the status line (Hợp lệ / Có lỗi: n lỗi, m cảnh báo), the time
+of the check, which version of the sheet was checked, and one row per problem — tab, cell, the
+value found, what is expected, how to fix — in the words of ``expectations.check_result``, the
+same as ``tonghop check`` offline.
+
+Cost: one ``spreadsheets.batchUpdate`` per spreadsheet with something new to say (the tab is
+deleted and drawn again in the same call, so nothing of an older result survives), nothing for
+units whose sheet did not change. The tab has a sheet id in the range the puller ignores
+(``layout.is_check_sheet_id``), and is protected, so what we write is never read back as the
+unit's data; and since Drive records our write as ``modifiedByMeTime``, the next pull does not
+even read the spreadsheet again for it.
+
+A unit whose spreadsheet cannot be written is recorded as failed (``ops.feedback_writes``) and
+tried again after the next pull; the other units go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import psycopg2
+from gspread.exceptions import APIError
+from requests.exceptions import RequestException
+
+from expectations.check_result import check_tab
+from expectations.runner import Issue
+from ingest.provision import _service_account_email, tab_requests
+from tonghop import layout
+from tonghop.catalogue import Catalogue
+from tonghop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SPREADSHEET_BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
+
+
+@dataclass(frozen=True)
+class CheckedReport:
+    """The newest checked version of one unit's report, to be answered."""
+
+    spreadsheet_id: str
+    registry_tab_title: str
+    unit_code: str
+    sheet_version_id: int
+    validation_run_id: int
+    checked_at: dt.datetime
+    version_time: dt.datetime | None
+    tab_known: bool
+
+
+@dataclass
+class FeedbackSummary:
+    period_code: str
+    spreadsheets: int = 0
+    tabs_written: int = 0
+    failed: int = 0
+    api_calls: Counter = field(default_factory=Counter)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"period_code": self.period_code, "spreadsheets": self.spreadsheets,
+                "tabs_written": self.tabs_written, "failed": self.failed,
+                "api_calls": dict(self.api_calls), "failures": dict(self.failures)}
+
+
+def reports_to_answer(conn, period_code: str, *, rewrite_all: bool = False
+                      ) -> list[CheckedReport]:
+    """Each registered report's newest checked version that has no written answer yet (or all
+    of them with ``rewrite_all``, e.g. after the rules changed)."""
+    with conn.cursor() as cur:
+        cur.execute("""
+            with latest as (
+                select distinct on (r.spreadsheet_id, r.tab_title)
+                       r.spreadsheet_id, r.tab_title, r.unit_code, h.sheet_version_id,
+                       h.validation_run_id, v.drive_modified_time
+                from ops.sheet_registry r
+                join parsed.report_headers h
+                  on h.spreadsheet_id = r.spreadsheet_id and h.unit_code = r.unit_code
+                 and h.registry_tab_title = r.tab_title
+                join raw.sheet_versions v on v.sheet_version_id = h.sheet_version_id
+                where r.period_code = %(period)s
+                order by r.spreadsheet_id, r.tab_title, h.sheet_version_id desc)
+            select l.spreadsheet_id, l.tab_title, l.unit_code, l.sheet_version_id,
+                   l.validation_run_id, coalesce(run.finished_at, run.started_at),
+                   l.drive_modified_time,
+                   exists (select 1 from ops.feedback_writes f
+                           where f.spreadsheet_id = l.spreadsheet_id
+                             and f.unit_code = l.unit_code and f.outcome = 'written')
+            from latest l
+            join quality.validation_runs run on run.validation_run_id = l.validation_run_id
+            where %(all)s or not exists (
+                select 1 from ops.feedback_writes f
+                where f.sheet_version_id = l.sheet_version_id and f.unit_code = l.unit_code
+                  and f.outcome = 'written')
+            order by l.spreadsheet_id, l.tab_title""",
+                    {"period": period_code, "all": rewrite_all})
+        return [CheckedReport(*row) for row in cur.fetchall()]
+
+
+def issues_of(conn, reports: list[CheckedReport]) -> dict[tuple[int, str], list[Issue]]:
+    """The stored problems of each (version, unit)."""
+    out: dict[tuple[int, str], list[Issue]] = defaultdict(list)
+    if not reports:
+        return out
+    with conn.cursor() as cur:
+        cur.execute("""
+            select sheet_version_id, unit_code, period_code, part, row_key, tab_title, cell_ref,
+                   rule_code, severity, blocks_version, value_found, message_vi, expected_vi,
+                   fix_vi, expectation_type
+            from quality.validation_issues
+            where sheet_version_id = any(%s)""", ([r.sheet_version_id for r in reports],))
+        for row in cur:
+            issue = Issue(*row)
+            out[(issue.sheet_version_id, issue.unit_code)].append(issue)
+    return out
+
+
+def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *,
+                   client=None, rewrite_all: bool = False) -> FeedbackSummary:
+    """Rewrite the "Kết quả kiểm tra" tab of every report checked since its last answer."""
+    period = catalogue.period(period_code)
+    summary = FeedbackSummary(period_code=period_code)
+    conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        reports = reports_to_answer(conn, period_code, rewrite_all=rewrite_all)
+        if not reports:
+            log.info("feedback for %s: nothing new to tell any unit", period_code)
+            return summary
+        if client is None:
+            from ingest.sheets import make_client
+            client = make_client(settings)
+        service_account = _service_account_email(client)
+        problems = issues_of(conn, reports)
+        by_spreadsheet: dict[str, list[CheckedReport]] = defaultdict(list)
+        for report in reports:
+            by_spreadsheet[report.spreadsheet_id].append(report)
+        for spreadsheet_id, group in by_spreadsheet.items():
+            summary.spreadsheets += 1
+            tabs = {r.unit_code: check_tab(
+                unit_name=catalogue.unit(r.unit_code).unit_name,
+                period_name=period.period_name,
+                issues=problems.get((r.sheet_version_id, r.unit_code), []),
+                checked_at=r.checked_at, version_time=r.version_time,
+                title=layout.check_tab_title(r.registry_tab_title)) for r in group}
+            error = _write(client, spreadsheet_id, group, tabs, service_account, summary)
+            _record(conn, period_code, group, tabs, error)
+            if error:
+                summary.failed += len(group)
+                summary.failures[spreadsheet_id] = error
+                log.warning("feedback: spreadsheet %s not written: %s", spreadsheet_id, error)
+            else:
+                summary.tabs_written += len(group)
+    finally:
+        conn.close()
+    log.info("feedback for %s: %d tabs written in %d spreadsheets, %d failed", period_code,
+             summary.tabs_written, summary.spreadsheets, summary.failed)
+    return summary
+
+
+def _requests(group: list[CheckedReport], tabs, service_account, trust_record: bool
+              ) -> list[dict]:
+    """Delete our tab if it is there, then draw it again as the first tab."""
+    requests: list[dict] = []
+    for report in group:
+        sheet_id = layout.check_sheet_id(report.unit_code)
+        there = report.tab_known if trust_record else not report.tab_known
+        if there:
+            requests.append({"deleteSheet": {"sheetId": sheet_id}})
+        drawn = tab_requests(tabs[report.unit_code], sheet_id, service_account=service_account)
+        drawn[0]["addSheet"]["properties"]["index"] = 0
+        requests += drawn
+    return requests
+
+
+def _write(client, spreadsheet_id: str, group: list[CheckedReport], tabs, service_account,
+           summary: FeedbackSummary) -> str | None:
+    """One batchUpdate; if our record of which tabs exist was wrong (a tab deleted by hand, or
+    a record lost), a second one with the other assumption. Returns the error, if any."""
+    from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+
+    last_error = None
+    for trust_record in (True, False):
+        try:
+            summary.api_calls[SPREADSHEET_BATCH_UPDATE] += 1
+            client.http_client.request(
+                "post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id,
+                json={"requests": _requests(group, tabs, service_account, trust_record)})
+            return None
+        except APIError as exc:
+            last_error = f"Sheets API error {exc.code}: {exc.error.get('message', '')}"
+            if exc.code != 400:
+                return last_error
+        except RequestException as exc:
+            return f"{type(exc).__name__}: {exc}"
+    return last_error
+
+
+def _record(conn, period_code: str, group: list[CheckedReport], tabs, error: str | None
+            ) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    with conn.cursor() as cur:
+        for report in group:
+            cur.execute("""
+                insert into ops.feedback_writes (spreadsheet_id, tab_title, sheet_id, unit_code,
+                    period_code, sheet_version_id, validation_run_id, written_at, outcome,
+                    error_message)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                        (report.spreadsheet_id, tabs[report.unit_code].title,
+                         layout.check_sheet_id(report.unit_code), report.unit_code,
+                         period_code, report.sheet_version_id, report.validation_run_id, now,
+                         "failed" if error else "written", error))
+    conn.commit()
