@@ -13,13 +13,13 @@ from typing import Iterable
 from expectations.runner import Issue
 from tonghop import layout
 from tonghop.layout import TabSpec
+from tonghop.vn import VN_TZ
 
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 COLUMNS: list[tuple[str, int]] = [
     ("STT", 5), ("Mức độ", 10), ("Trang", 16), ("Ô", 8), ("Vấn đề", 50),
     ("Giá trị hiện có", 20), ("Yêu cầu", 30), ("Cách sửa", 50),
 ]
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))   # Asia/Ho_Chi_Minh
 
 
 def status_line(errors: int, warnings: int) -> str:
@@ -65,8 +65,8 @@ def problem_rows(issues: Iterable[Issue]) -> list[list[str]]:
 
 def local_time(when: dt.datetime) -> str:
     """'14:05 ngày 23/11/2026' in Vietnam's time."""
-    when = when.astimezone(LOCAL_TZ)
-    return f"{when:%H:%M} ngày {when.day}/{when.month}/{when.year}"
+    when = when.astimezone(VN_TZ)
+    return f"{when:%H:%M} ngày {layout.vi_date(when.date())}"
 
 
 def check_tab(*, unit_name: str, period_name: str, issues: list[Issue],

@@ -29,6 +29,7 @@ from ingest.parse import ParsedReport
 from tonghop.catalogue import Catalogue
 from tonghop import layout
 from tonghop.layout import vi_date
+from tonghop.vn import format_vi
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -262,7 +263,6 @@ def _columns_missing(header: dict) -> dict[str, str | None]:
 
 
 def _plain(value: Decimal | None) -> str | None:
-    from tonghop.vn import format_vi
     return None if value is None else format_vi(value)
 
 

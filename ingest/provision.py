@@ -117,7 +117,7 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
         if client is None:
             from ingest.sheets import make_client
             client = make_client(settings)
-        api = _Api(client, service_account_email or _service_account_email(client))
+        api = SheetsApi(client, service_account_email or client_account_email(client))
         try:
             if layout == "per_unit":
                 for unit in missing:
@@ -136,7 +136,7 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
 
 
 # ---------------------------------------------------------------------------- layouts
-def _provision_unit(api: "_Api", conn, catalogue: Catalogue, period, unit: Unit, share: bool,
+def _provision_unit(api: "SheetsApi", conn, catalogue: Catalogue, period, unit: Unit, share: bool,
                     summary: ProvisionSummary) -> None:
     tabs = report_tabs(catalogue, unit.unit_code, period.period_code)
     spreadsheet_id = api.create(
@@ -156,7 +156,7 @@ def _provision_unit(api: "_Api", conn, catalogue: Catalogue, period, unit: Unit,
     summary.tab_titles[unit.unit_code] = ""
 
 
-def _provision_period_tabs(api: "_Api", conn, catalogue: Catalogue, period, units: list[Unit],
+def _provision_period_tabs(api: "SheetsApi", conn, catalogue: Catalogue, period, units: list[Unit],
                            spreadsheet_id: str | None, share: bool,
                            summary: ProvisionSummary) -> None:
     programme = catalogue.programmes[period.programme_code]
@@ -366,13 +366,14 @@ def _protected(range_: dict, description: str, editors: list[str],
 
 
 # ---------------------------------------------------------------------------- API calls
-def _service_account_email(client) -> str | None:
+def client_account_email(client) -> str | None:
+    """The service account's e-mail the client authenticates as (None against the emulator)."""
     auth = getattr(getattr(client, "http_client", None), "auth", None)
     return getattr(auth, "service_account_email", None) or None
 
 
-class _Api:
-    """The few calls provisioning makes, counted by endpoint."""
+class SheetsApi:
+    """The few write calls we make (provisioning, the units' check tabs), counted by endpoint."""
 
     def __init__(self, client, service_account: str | None):
         self.client = client

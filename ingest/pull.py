@@ -29,15 +29,16 @@ from gspread.exceptions import APIError
 from requests.exceptions import RequestException
 
 from ingest import sheets
+from ingest.sheets import parse_drive_time
 from ingest.land import land_version, record_fetch
 from ingest.registry import entries_for_period
 from tonghop.catalogue import Catalogue
 from tonghop.settings import Settings
+from tonghop.vn import VN_TZ
 
 log = logging.getLogger(__name__)
 
 
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))   # Asia/Ho_Chi_Minh, no DST
 MODES = ("auto", "full", "changed")
 
 
@@ -67,16 +68,6 @@ def new_run_id(prefix: str = "pull") -> str:
     return f"{prefix}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, APIError):
-        return f"Sheets API error {exc.code}: {exc.error.get('message', '')}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def parse_drive_time(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
 def format_drive_time(when: dt.datetime) -> str:
     """RFC 3339 in UTC with milliseconds, as Drive writes and reads it."""
     when = when.astimezone(dt.timezone.utc)
@@ -93,9 +84,9 @@ def choose_mode(requested: str, watermark: dt.datetime | None,
         return "full"
     if requested == "changed":
         return "changed"
-    today = now.astimezone(LOCAL_TZ).date()
+    today = now.astimezone(VN_TZ).date()
     full_since_due = last_full_started is not None and \
-        last_full_started.astimezone(LOCAL_TZ).date() >= due_date
+        last_full_started.astimezone(VN_TZ).date() >= due_date
     return "full" if today >= due_date and not full_since_due else "changed"
 
 
@@ -173,7 +164,7 @@ def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
                     sheets.read_spreadsheet(client, spreadsheet_id))
             except (APIError, RequestException) as exc:
                 _fail(conn, summary, spreadsheet_id, drive_file.modified_time, attempted,
-                      _describe(exc))
+                      sheets.describe_error(exc))
                 continue
             summary.fetched += 1
             outcome, _ = land_version(

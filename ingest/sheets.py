@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import gspread
+from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
 from ingest.http import RetryPolicy, with_policy
@@ -63,11 +64,19 @@ class DriveFile:
     def last_change_was_ours(self) -> bool:
         """Nobody else has changed the file since we last wrote to it."""
         return bool(self.modified_by_me_time) and \
-            _time(self.modified_by_me_time) >= _time(self.modified_time)
+            parse_drive_time(self.modified_by_me_time) >= parse_drive_time(self.modified_time)
 
 
-def _time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+def parse_drive_time(text: str | None) -> dt.datetime | None:
+    """Drive's RFC 3339 time ("2026-06-18T09:15:00.000Z") as an aware datetime."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def describe_error(exc: Exception) -> str:
+    """A failed call in one line, for logs and for what is recorded as the reason."""
+    if isinstance(exc, APIError):
+        return f"Sheets API error {exc.code}: {exc.error.get('message', '')}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def without_check_tabs(resource: dict) -> dict:

@@ -27,6 +27,7 @@ from ingest.sheets import make_client
 from tonghop.layout import column_letter
 from tonghop.settings import Settings
 from tonghop.template import set_value
+from tonghop.vn import VN_TZ
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def _date(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = value.astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+        value = value.astimezone(VN_TZ).date()
     return f"{value.day}/{value.month}/{value.year}"
 
 

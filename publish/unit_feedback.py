@@ -30,14 +30,13 @@ from requests.exceptions import RequestException
 
 from expectations.check_result import check_tab
 from expectations.runner import Issue
-from ingest.provision import _service_account_email, tab_requests
+from ingest.provision import SheetsApi, client_account_email, tab_requests
+from ingest.sheets import describe_error, make_client
 from tonghop import layout
 from tonghop.catalogue import Catalogue
 from tonghop.settings import Settings
 
 log = logging.getLogger(__name__)
-
-SPREADSHEET_BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
 
 
 @dataclass(frozen=True)
@@ -132,10 +131,9 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
         if not reports:
             log.info("feedback for %s: nothing new to tell any unit", period_code)
             return summary
-        if client is None:
-            from ingest.sheets import make_client
-            client = make_client(settings)
-        service_account = _service_account_email(client)
+        client = client or make_client(settings)
+        api = SheetsApi(client, client_account_email(client))
+        summary.api_calls = api.calls
         problems = issues_of(conn, reports)
         by_spreadsheet: dict[str, list[CheckedReport]] = defaultdict(list)
         for report in reports:
@@ -148,7 +146,7 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
                 issues=problems.get((r.sheet_version_id, r.unit_code), []),
                 checked_at=r.checked_at, version_time=r.version_time,
                 title=layout.check_tab_title(r.registry_tab_title)) for r in group}
-            error = _write(client, spreadsheet_id, group, tabs, service_account, summary)
+            error = _write(api, spreadsheet_id, group, tabs)
             _record(conn, period_code, group, tabs, error)
             if error:
                 summary.failed += len(group)
@@ -178,26 +176,22 @@ def _requests(group: list[CheckedReport], tabs, service_account, trust_record: b
     return requests
 
 
-def _write(client, spreadsheet_id: str, group: list[CheckedReport], tabs, service_account,
-           summary: FeedbackSummary) -> str | None:
+def _write(api: SheetsApi, spreadsheet_id: str, group: list[CheckedReport], tabs
+           ) -> str | None:
     """One batchUpdate; if our record of which tabs exist was wrong (a tab deleted by hand, or
     a record lost), a second one with the other assumption. Returns the error, if any."""
-    from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
-
     last_error = None
     for trust_record in (True, False):
         try:
-            summary.api_calls[SPREADSHEET_BATCH_UPDATE] += 1
-            client.http_client.request(
-                "post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id,
-                json={"requests": _requests(group, tabs, service_account, trust_record)})
+            api.batch_update(spreadsheet_id,
+                             _requests(group, tabs, api.service_account, trust_record))
             return None
         except APIError as exc:
-            last_error = f"Sheets API error {exc.code}: {exc.error.get('message', '')}"
+            last_error = describe_error(exc)
             if exc.code != 400:
                 return last_error
         except RequestException as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return describe_error(exc)
     return last_error
 
 

@@ -55,6 +55,11 @@ def catalogue():
     return load_catalogue()
 
 
+def api_calls(server) -> dict:
+    """The emulator's calls per endpoint since its stats were reset (endpoints called)."""
+    return {k: v for k, v in server.stats()["calls"].items() if v}
+
+
 def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
     import psycopg2
     conn = psycopg2.connect(dsn)

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from ingest.pull import choose_mode, pull_period
-from tests.conftest import query
+from tests.conftest import api_calls, query
 
 PERIOD = "CB-2026-DX01"      # used by no other test
 UTC = dt.timezone.utc
@@ -26,10 +26,6 @@ def province(settings, emulator, catalogue):
     return settings, [e.spreadsheet_id for e in entries]
 
 
-def calls(emulator) -> dict:
-    return {k: v for k, v in emulator.stats()["calls"].items() if v}
-
-
 def pull(settings, catalogue, **kwargs):
     return pull_period(settings, catalogue, PERIOD, **kwargs)
 
@@ -41,13 +37,13 @@ def test_exact_api_calls_full_then_nothing_then_some_changed(province, emulator,
     emulator.reset_stats()
     first = pull(settings, catalogue)
     assert first.mode == "full"
-    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
     assert first.new_versions == len(ids)
 
     emulator.reset_stats()
     second = pull(settings, catalogue)
     assert second.mode == "changed"
-    assert calls(emulator) == {"drive.files.list": 1}       # nothing changed: only the listing
+    assert api_calls(emulator) == {"drive.files.list": 1}       # nothing changed: only the listing
     assert (second.fetched, second.new_versions) == (0, 0)
 
     client = emulator_client(emulator.url, user=UNIT_OFFICIAL)   # units edit as themselves
@@ -58,7 +54,7 @@ def test_exact_api_calls_full_then_nothing_then_some_changed(province, emulator,
             body={"values": [["Số liệu đã rà soát lại"]]})
     emulator.reset_stats()
     third = pull(settings, catalogue)
-    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 3}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 3}
     assert third.new_versions == 3
     [(versions,)] = query(settings.dsn("admin"), """
         select count(*) from raw.sheet_versions where spreadsheet_id = any(%s)""", (changed,))
@@ -69,7 +65,7 @@ def test_forced_full_pull_reads_everything_and_adds_nothing(province, emulator, 
     settings, ids = province
     emulator.reset_stats()
     summary = pull(settings, catalogue, mode="full")
-    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
     assert (summary.unchanged, summary.new_versions) == (len(ids), 0)
 
 
@@ -100,7 +96,7 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
         failed = pull(settings, catalogue, client=fast)
     finally:
         emulator.app.interceptors.remove(unavailable)
-    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1 + 3}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1 + 3}
     assert fast.http_client.retries == 2
     assert failed.failed == 1 and "503" in failed.failures[victim]
     assert failed.new_versions == 1                       # the other unit went on
@@ -113,7 +109,7 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
     # victim and `other` (modified after it) again: `other` is read but adds no version.
     emulator.reset_stats()
     retried = pull(settings, catalogue)
-    assert calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 2}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 2}
     assert (retried.failed, retried.new_versions, retried.unchanged) == (0, 1, 1)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import query
+from tests.conftest import api_calls, query
 from validation_corpus import (CASES, CLEAN_UNITS, CORPUS_PERIOD, CaseContext,
                                build_case_workbook, build_clean_workbook)
 
@@ -103,11 +103,7 @@ def cycle(world, catalogue):
     server.reset_stats()
     told = write_feedback(settings, catalogue, CORPUS_PERIOD)
     return {"pulled": pulled, "validated": validated, "told": told,
-            "feedback_calls": calls(server)}
-
-
-def calls(server) -> dict:
-    return {k: v for k, v in server.stats()["calls"].items() if v}
+            "feedback_calls": api_calls(server)}
 
 
 def issues_by_unit(settings, run_id: int) -> dict[str, set[tuple[str, str | None]]]:
@@ -296,7 +292,7 @@ def test_our_own_tab_is_not_read_back_and_a_fix_is_answered(world, cycle, catalo
     quiet = pull_period(settings, catalogue, CORPUS_PERIOD)
     assert quiet.mode == "changed"
     assert (quiet.fetched, quiet.skipped_own_writes) == (0, cycle["told"].tabs_written)
-    assert calls(server) == {"drive.files.list": 1}
+    assert api_calls(server) == {"drive.files.list": 1}
 
     case = next(c for c in CASES if c.name == "status_outside_list")
     [expected] = case.expected
@@ -312,7 +308,7 @@ def test_our_own_tab_is_not_read_back_and_a_fix_is_answered(world, cycle, catalo
     assert (checked.reports, checked.errors) == (1, 0)
     told = write_feedback(settings, catalogue, CORPUS_PERIOD)
     assert (told.spreadsheets, told.tabs_written) == (1, 1)
-    assert calls(server) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
+    assert api_calls(server) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
                              "sheets.spreadsheets.batchUpdate": 1}
     values = check_tab_values(server, sid)
     assert values[2][1] == "Hợp lệ"

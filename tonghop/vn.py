@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+#: Vietnam's time (Asia/Ho_Chi_Minh, UTC+7, no daylight saving): dates and times people read
+VN_TZ = dt.timezone(dt.timedelta(hours=7))
+
 CellData = dict[str, Any]
 
 SHEETS_EPOCH = dt.date(1899, 12, 30)
