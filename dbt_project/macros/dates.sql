@@ -13,3 +13,9 @@
 {% macro local_date(timestamp_expression) -%}
     ({{ timestamp_expression }} at time zone '{{ var("report_timezone", "Asia/Ho_Chi_Minh") }}')::date
 {%- endmacro %}
+
+{#- A unit version (int_unit_versions) is in force on a day. -#}
+{% macro in_force_on(versions, day) -%}
+    ({{ versions }}.effective_from is null or {{ versions }}.effective_from <= {{ day }})
+    and ({{ versions }}.effective_to is null or {{ day }} < {{ versions }}.effective_to)
+{%- endmacro %}

@@ -71,3 +71,28 @@
         'khong_co_muc_tieu': 'Không đặt mục tiêu',
     }) }}
 {%- endmacro %}
+
+{% macro change_kind_label_vi(code) -%}
+    {{ label_case(code, {
+        'sap_nhap': 'Sáp nhập',
+        'chia_tach': 'Chia tách',
+        'doi_ten': 'Đổi tên',
+        'giai_the': 'Giải thể',
+        'thanh_lap': 'Thành lập',
+    }) }}
+{%- endmacro %}
+
+{% macro unit_level_label_vi(code) -%}
+    {{ label_case(code, {
+        'tinh': 'Tỉnh',
+        'huyen': 'Huyện',
+        'xa': 'Xã',
+    }) }}
+{%- endmacro %}
+
+{% macro severity_label_vi(code) -%}
+    {{ label_case(code, {
+        'error': 'Lỗi',
+        'warning': 'Cảnh báo',
+    }) }}
+{%- endmacro %}

@@ -1,13 +1,19 @@
 {#
-    The rows of one part of the report that count: rows of the latest usable version (submitted,
-    not blocked) of each unit's report for a period, without the rows that the current
-    validation marks as an error. Shared by int_valid_task_rows, int_valid_indicator_rows and
-    int_valid_feedback_rows.
+    One part of the reports (tasks, indicators or feedback), in two steps.
+
+    checked_rows: every row of every version of every report, with the verdict of the report's
+    latest validation run on that row. Incremental: raw only grows, so a build reads only the
+    reports whose latest run is not in the table yet - a new version, or an old version checked
+    again by a later run (its rows are replaced: unique key, delete+insert).
+
+    valid_rows: the rows that count - rows of the latest usable version (submitted, not blocked)
+    of each unit's report for a period, without the rows that the current validation marks as
+    an error.
 
     rows_model: the staging model of the part; part: its name in quality.validation_issues;
-    columns: the part's own columns to carry.
+    columns: the part's own columns to carry; checked_model: the part's checked_rows model.
 #}
-{% macro valid_rows(rows_model, part, columns) %}
+{% macro checked_rows(rows_model, part, columns) %}
 
 with
 
@@ -17,9 +23,24 @@ parsed_rows as (
 
 ),
 
-report_versions as (
+periods as (
 
-    select * from {{ ref('int_report_versions') }}
+    select * from {{ ref('stg_catalogue__periods') }}
+
+),
+
+latest_runs as (
+
+    select * from {{ ref('int_report_latest_runs') }} as latest_runs
+    {%- if is_incremental() %}
+    where not exists (
+        select 1
+        from {{ this }} as checked
+        where checked.sheet_version_id = latest_runs.sheet_version_id
+            and checked.unit_code = latest_runs.unit_code
+            and checked.validation_run_id = latest_runs.validation_run_id
+    )
+    {%- endif %}
 
 ),
 
@@ -38,17 +59,18 @@ row_issues as (
         unit_code,
         row_key,
         bool_or(is_error) as has_error,
-        bool_or(is_warning) as has_warning
+        bool_or(is_warning) as has_warning,
+        array_agg(distinct rule_code order by rule_code) as rule_codes
 
     from current_issues
     group by sheet_version_id, unit_code, row_key
 
 ),
 
-valid_rows as (
+checked as (
 
     select
-        report_versions.programme_code,
+        periods.programme_code,
         parsed_rows.period_code,
         parsed_rows.unit_code,
         parsed_rows.sheet_version_id,
@@ -58,19 +80,56 @@ valid_rows as (
         {%- for column in columns %}
         parsed_rows.{{ column }},
         {%- endfor %}
-        coalesce(row_issues.has_warning, false) as has_warning
+        latest_runs.validation_run_id,
+        coalesce(row_issues.has_error, false) as has_error,
+        coalesce(row_issues.has_warning, false) as has_warning,
+        row_issues.rule_codes
 
     from parsed_rows
-    inner join report_versions
-        on report_versions.sheet_version_id = parsed_rows.sheet_version_id
-        and report_versions.unit_code = parsed_rows.unit_code
-        and report_versions.period_code = parsed_rows.period_code
+    inner join latest_runs
+        on latest_runs.sheet_version_id = parsed_rows.sheet_version_id
+        and latest_runs.unit_code = parsed_rows.unit_code
+    left join periods
+        on periods.period_code = parsed_rows.period_code
     left join row_issues
         on row_issues.sheet_version_id = parsed_rows.sheet_version_id
         and row_issues.unit_code = parsed_rows.unit_code
         and row_issues.row_key = parsed_rows.row_key
+
+)
+
+select * from checked
+
+{% endmacro %}
+
+
+{% macro valid_rows(checked_model) %}
+
+with
+
+checked_rows as (
+
+    select * from {{ ref(checked_model) }}
+
+),
+
+report_versions as (
+
+    select * from {{ ref('int_report_versions') }}
+
+),
+
+valid_rows as (
+
+    select checked_rows.*
+
+    from checked_rows
+    inner join report_versions
+        on report_versions.sheet_version_id = checked_rows.sheet_version_id
+        and report_versions.unit_code = checked_rows.unit_code
+        and report_versions.period_code = checked_rows.period_code
     where report_versions.is_latest_usable
-        and not coalesce(row_issues.has_error, false)
+        and not checked_rows.has_error
 
 )
 

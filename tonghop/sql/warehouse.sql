@@ -16,6 +16,8 @@ begin
     execute format('grant connect on database %I to loader, transformer, bi_reader',
                    current_database());
     execute format('grant create on database %I to transformer', current_database());
+    -- dbt's incremental models (delete+insert) stage the new rows in a temporary table
+    execute format('grant temporary on database %I to transformer', current_database());
 end $$;
 revoke create on schema public from public;
 

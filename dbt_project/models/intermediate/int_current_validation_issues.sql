@@ -1,17 +1,9 @@
 {{ config(materialized='table') }}
 
 -- The validation issues that currently hold for each report (sheet_version_id, unit_code): the
--- issues of the report's latest validation run. A report can be validated again (new ruleset);
--- the latest run is the highest of the run recorded on the report header and the runs that
--- raised issues on it.
+-- issues of the report's latest validation run (int_report_latest_runs).
 
 with
-
-headers as (
-
-    select * from {{ ref('stg_parsed__report_headers') }}
-
-),
 
 issues as (
 
@@ -19,23 +11,9 @@ issues as (
 
 ),
 
-report_runs as (
-
-    select sheet_version_id, unit_code, validation_run_id from headers
-    union all
-    select sheet_version_id, unit_code, validation_run_id from issues
-
-),
-
 latest_runs as (
 
-    select
-        sheet_version_id,
-        unit_code,
-        max(validation_run_id) as validation_run_id
-
-    from report_runs
-    group by sheet_version_id, unit_code
+    select * from {{ ref('int_report_latest_runs') }}
 
 ),
 

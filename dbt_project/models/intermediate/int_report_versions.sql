@@ -32,12 +32,17 @@ current_issues as (
 
 ),
 
+latest_runs as (
+
+    select * from {{ ref('int_report_latest_runs') }}
+
+),
+
 issue_counts as (
 
     select
         sheet_version_id,
         unit_code,
-        max(validation_run_id) as validation_run_id,
         count(*) filter (where is_error) as error_count,
         count(*) filter (where is_warning) as warning_count,
         bool_or(blocks_version) as is_blocked
@@ -55,7 +60,7 @@ reports as (
         headers.period_code,
         periods.programme_code,
         headers.spreadsheet_id,
-        greatest(headers.validation_run_id, issue_counts.validation_run_id) as validation_run_id,
+        latest_runs.validation_run_id,
         sheet_versions.fetched_at,
         sheet_versions.drive_modified_time,
         coalesce(sheet_versions.drive_modified_time, sheet_versions.fetched_at) as received_at,
@@ -69,6 +74,9 @@ reports as (
         on sheet_versions.sheet_version_id = headers.sheet_version_id
     left join periods
         on periods.period_code = headers.period_code
+    inner join latest_runs
+        on latest_runs.sheet_version_id = headers.sheet_version_id
+        and latest_runs.unit_code = headers.unit_code
     left join issue_counts
         on issue_counts.sheet_version_id = headers.sheet_version_id
         and issue_counts.unit_code = headers.unit_code

@@ -1,8 +1,32 @@
+-- Reporting periods, each with the previous period of the same programme and kind (6 tháng ->
+-- 6 tháng of the year before, năm -> năm before) that comparisons use; none for ad hoc
+-- (đột xuất) reports. Same rule as tonghop.catalogue.Catalogue.previous_period.
+
 with
 
 periods as (
 
     select * from {{ ref('stg_catalogue__periods') }}
+
+),
+
+with_previous as (
+
+    select
+        periods.*,
+        previous.period_code as previous_period_code
+
+    from periods
+    left join lateral (
+        select earlier.period_code
+        from periods as earlier
+        where periods.period_kind <> 'dot_xuat'
+            and earlier.programme_code = periods.programme_code
+            and earlier.period_kind = periods.period_kind
+            and earlier.data_to < periods.data_from
+        order by earlier.data_to desc
+        limit 1
+    ) as previous on true
 
 ),
 
@@ -19,9 +43,10 @@ final as (
         data_to,
         due_date,
         opens_on,
-        {{ as_of_date() }} > due_date as is_past_due
+        {{ as_of_date() }} > due_date as is_past_due,
+        previous_period_code
 
-    from periods
+    from with_previous
 
 )
 

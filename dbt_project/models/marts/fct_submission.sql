@@ -1,5 +1,6 @@
 -- One row per expected report (period x unit): was it received, on time, and is it clean.
--- Only versions received by the as_of_date count (see int_report_versions).
+-- Only versions received by the as_of_date count (see int_report_versions). The unit is named
+-- as it was on the due date (unit_version_key -> dim_unit_history).
 
 with
 
@@ -22,6 +23,12 @@ latest_versions as (
 
 ),
 
+unit_versions as (
+
+    select * from {{ ref('int_unit_versions') }}
+
+),
+
 first_complete_versions as (
 
     select * from report_versions
@@ -35,6 +42,8 @@ joined as (
         expected.programme_code,
         expected.period_code,
         expected.unit_code,
+        unit_versions.unit_version_key,
+        unit_versions.unit_name as unit_name_at_period,
         expected.unit_type,
         expected.due_date,
         {{ as_of_date() }} as as_of_date,
@@ -50,6 +59,9 @@ joined as (
         latest_versions.warning_count as latest_warning_count
 
     from expected
+    left join unit_versions
+        on unit_versions.unit_code = expected.unit_code
+        and {{ in_force_on('unit_versions', 'expected.due_date') }}
     left join latest_versions
         on latest_versions.period_code = expected.period_code
         and latest_versions.unit_code = expected.unit_code
@@ -84,6 +96,8 @@ final as (
         programme_code,
         period_code,
         unit_code,
+        unit_version_key,
+        unit_name_at_period,
         unit_type,
         due_date,
         as_of_date,

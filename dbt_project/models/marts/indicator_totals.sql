@@ -2,6 +2,8 @@
 -- A target applies only in periods of its own kind (a yearly target is judged on the annual
 -- report). target_scope 'province': the total over units is compared with the target;
 -- 'unit': every expected unit must meet the target on its own value.
+-- Each row also carries the total of the previous period of the same kind (dim_period) and
+-- the change against it.
 
 with
 
@@ -41,6 +43,7 @@ period_indicators as (
         periods.programme_code,
         periods.period_code,
         periods.period_kind,
+        periods.previous_period_code,
         indicators.indicator_code,
         indicators.indicator_name,
         indicators.unit_of_measure,
@@ -140,6 +143,26 @@ achievement as (
 
 ),
 
+with_previous as (
+
+    select
+        achievement.*,
+        case
+            when achievement.achievement_status not in ('dat', 'chua_dat') then null
+            when achievement.target_scope = 'province'
+                then {{ safe_rate('achievement.total_value', 'achievement.target_value') }}
+            when achievement.target_scope = 'unit'
+                then {{ safe_rate('achievement.units_meeting_target', 'achievement.expected_units') }}
+        end as achievement_rate,
+        previous_totals.total_value as previous_total_value
+
+    from achievement
+    left join value_totals as previous_totals
+        on previous_totals.period_code = achievement.previous_period_code
+        and previous_totals.indicator_code = achievement.indicator_code
+
+),
+
 final as (
 
     select
@@ -158,9 +181,14 @@ final as (
         target_scope,
         units_meeting_target,
         achievement_status,
-        {{ achievement_label_vi('achievement_status') }} as achievement_vi
+        {{ achievement_label_vi('achievement_status') }} as achievement_vi,
+        achievement_rate,
+        previous_period_code,
+        previous_total_value,
+        total_value - previous_total_value as change_value,
+        {{ safe_rate('total_value - previous_total_value', 'previous_total_value') }} as change_rate
 
-    from achievement
+    from with_previous
 
 )
 

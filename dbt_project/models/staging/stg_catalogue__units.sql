@@ -24,7 +24,8 @@ renamed as (
 
         ---------- dates
         valid_from,
-        valid_to
+        valid_to,
+        updated_on
 
     from source
 

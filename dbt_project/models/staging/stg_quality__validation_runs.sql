@@ -13,6 +13,7 @@ renamed as (
         ----------  ids
         validation_run_id,
         pull_run_id,
+        period_code,
 
         ---------- text
         ruleset_version,
@@ -20,6 +21,7 @@ renamed as (
 
         ---------- numerics
         sheet_versions as sheet_versions_checked,
+        reports as reports_checked,
         rows_checked,
         errors as error_count,
         warnings as warning_count,

@@ -1,0 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['sheet_version_id', 'unit_code', 'row_key'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['sheet_version_id', 'unit_code']}],
+    )
+}}
+
+-- Every feedback row of every version of every report, with the current verdict on the row.
+-- Incremental (see macros/valid_rows.sql): only reports whose latest validation run is new.
+
+{{ checked_rows('stg_parsed__feedback_rows', 'feedback', [
+    'feedback_kind', 'feedback_kind_text', 'content_text',
+]) }}

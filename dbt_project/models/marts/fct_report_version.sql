@@ -1,0 +1,48 @@
+-- Every version of every unit's report (phiên bản báo cáo): one row per unit's part of one
+-- spreadsheet version received by the as_of_date, numbered in order of arrival, with its
+-- validation outcome and which version counts. The marts count the latest usable version
+-- (is_counted_version); the earlier ones stay here, and their rows in the *_history marts.
+
+with
+
+report_versions as (
+
+    select * from {{ ref('int_report_versions') }}
+
+),
+
+final as (
+
+    select
+        programme_code,
+        period_code,
+        unit_code,
+        sheet_version_id,
+        spreadsheet_id,
+        version_number,
+        version_count,
+        received_at,
+        received_on,
+        fetched_at,
+        validation_run_id,
+        is_submitted,
+        is_blocked,
+        error_count,
+        warning_count,
+        case
+            when is_blocked or error_count > 0 then 'co_loi'
+            else 'hop_le'
+        end as validation_status,
+        {{ validation_status_label_vi("case when is_blocked or error_count > 0 then 'co_loi' else 'hop_le' end") }}
+            as validation_status_vi,
+        is_usable,
+        is_complete,
+        is_latest as is_latest_version,
+        is_latest_usable as is_counted_version,
+        is_first_complete
+
+    from report_versions
+
+)
+
+select * from final

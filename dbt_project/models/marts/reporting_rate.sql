@@ -1,0 +1,91 @@
+-- Reporting rate as DHIS2 defines it (tỷ lệ báo cáo): expected reports, actual reports
+-- (complete: submitted, not rejected, no error), reporting rate, reports on time, reporting rate
+-- on time - per period (hence per programme) and unit type, plus one row per period for all
+-- unit types together (unit_type = 'tat_ca'). Each row also carries the same figures of the
+-- previous period of the same kind.
+
+with
+
+periods as (
+
+    select * from {{ ref('dim_period') }}
+
+),
+
+submissions as (
+
+    select * from {{ ref('fct_submission') }}
+
+),
+
+unit_types as (
+
+    select * from {{ ref('stg_catalogue__unit_types') }}
+
+),
+
+counts as (
+
+    select
+        period_code,
+        coalesce(unit_type, 'tat_ca') as unit_type,
+        count(*) as expected_reports,
+        count(*) filter (where reporting_status in ('on_time', 'late')) as actual_reports,
+        count(*) filter (where reporting_status = 'on_time') as on_time_reports,
+        count(*) filter (where reporting_status = 'late') as late_reports,
+        count(*) filter (where reporting_status = 'missing') as missing_reports,
+        count(*) filter (where is_overdue) as overdue_reports
+
+    from submissions
+    group by grouping sets ((period_code, unit_type), (period_code))
+
+),
+
+rates as (
+
+    select
+        *,
+        {{ safe_rate('actual_reports', 'expected_reports') }} as reporting_rate,
+        {{ safe_rate('on_time_reports', 'expected_reports') }} as on_time_rate
+
+    from counts
+
+),
+
+final as (
+
+    select
+        periods.programme_code,
+        periods.period_code,
+        periods.period_name,
+        periods.period_kind,
+        periods.due_date,
+        {{ as_of_date() }} as as_of_date,
+        rates.unit_type,
+        coalesce(unit_types.unit_type_name, 'Tất cả loại đơn vị') as unit_type_name,
+        rates.expected_reports,
+        rates.actual_reports,
+        rates.reporting_rate,
+        rates.on_time_reports,
+        rates.on_time_rate,
+        rates.late_reports,
+        rates.missing_reports,
+        rates.overdue_reports,
+        periods.previous_period_code,
+        previous.reporting_rate as previous_reporting_rate,
+        rates.reporting_rate - previous.reporting_rate as reporting_rate_change,
+        previous.on_time_rate as previous_on_time_rate,
+        rates.on_time_rate - previous.on_time_rate as on_time_rate_change
+
+    from rates
+    inner join periods
+        on periods.period_code = rates.period_code
+    left join unit_types
+        on unit_types.unit_type = rates.unit_type
+    left join rates as previous
+        on previous.period_code = periods.previous_period_code
+        and previous.unit_type = rates.unit_type
+
+)
+
+select * from final
