@@ -9,7 +9,7 @@ the warehouse with dbt and publishes the province summary.
 | `pull` | one Drive listing call per 1,000 files (only files modified since the last pull), one read per changed registered spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff | `ingest/pull.py`, `ingest/http.py` |
 | `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (Great Expectations reports it, the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
 | `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
-| `build_warehouse` | `dbt build` (seeds, models, tests) as the transformer role | `tonghop/dbt.py`, `dbt_project/` |
+| `build_warehouse` | `dbt build` (seeds, snapshot, models, tests) as the transformer role, then `dbt docs generate` into the output folder | `tonghop/dbt.py`, `dbt_project/` |
 | `publish` | the "Tổng hợp" spreadsheet (through gspread) and an .xlsx in the output folder | `publish/summary.py` |
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv`

@@ -77,8 +77,14 @@ def stage_feedback(settings: Settings, period_code: str) -> dict:
 
 
 def stage_build(settings: Settings) -> dict:
-    from tonghop.dbt import run_dbt
-    return run_dbt(settings, ["build"])
+    """Source freshness (a warning when nothing landed for 36 hours), `dbt build` (seeds,
+    snapshot, models, tests), then the dbt docs site in the output folder."""
+    from tonghop.dbt import generate_docs, run_dbt
+    freshness = run_dbt(settings, ["source", "freshness"])
+    built = run_dbt(settings, ["build"])
+    built["freshness"] = freshness["counts"]
+    built["docs_path"] = str(generate_docs(settings) / "index.html")
+    return built
 
 
 def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:

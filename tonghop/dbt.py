@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections import Counter
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from tonghop.settings import Settings
@@ -43,10 +45,12 @@ def run_dbt(settings: Settings, args: list[str]) -> dict:
     result = dbtRunner().invoke(argv)
     counts: Counter = Counter()
     failures = []
-    for node in (result.result or []) if hasattr(result.result, "__iter__") else []:
+    # build/run/test return a list-like of node results; source freshness wraps it in .results
+    nodes = getattr(result.result, "results", result.result)
+    for node in nodes if hasattr(nodes, "__iter__") else []:
         status = str(getattr(node, "status", "unknown"))
         counts[status] += 1
-        if status in ("error", "fail"):
+        if status in ("error", "fail", "runtime error"):
             failures.append({"node": node.node.unique_id, "status": status,
                              "message": node.message})
     summary = {"command": " ".join(args), "success": bool(result.success),
@@ -59,3 +63,21 @@ def run_dbt(settings: Settings, args: list[str]) -> dict:
         raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
     log.info("dbt %s: %s", " ".join(args), dict(counts))
     return summary
+
+
+#: what `dbt docs generate --static` leaves in target/ and the name it gets in the output folder
+DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",
+              "catalog.json": "catalog.json"}
+
+
+def generate_docs(settings: Settings) -> Path:
+    """Generate dbt's documentation site (one self-contained page, plus the manifest and the
+    catalog it is built from) into ``<output>/dbt_docs/`` and return that folder."""
+    run_dbt(settings, ["docs", "generate", "--static"])
+    target = Path(settings.dbt_project_dir) / "target"
+    folder = Path(settings.output_dir) / "dbt_docs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for source, name in DOCS_FILES.items():
+        shutil.copyfile(target / source, folder / name)
+    log.info("dbt docs: %s", folder / "index.html")
+    return folder
