@@ -156,3 +156,8 @@ def print_outcome(settings: Settings, period_code: str) -> None:
                   key=lambda p: p.stat().st_mtime)
     if runs:
         print(f"   Bảng tổng hợp (xlsx): {runs[-1]}")
+    docs = Path(settings.output_dir) / "dbt_docs" / "index.html"
+    if docs.exists():
+        print(f"   Tài liệu kho dữ liệu (dbt docs): {docs}")
+    print("   Bảng cho BI (đăng nhập bi_reader): schema marts - reporting_rate, indicator_totals, "
+          "fct_submission, data_quality_by_rule …")

@@ -44,7 +44,9 @@ joined as (
         expected.unit_code,
         unit_versions.unit_version_key,
         unit_versions.unit_name as unit_name_at_period,
-        expected.unit_type,
+        -- the type the unit had on the due date (a xã that became a phường stays a xã in the
+        -- periods before), so rates by unit type do not move when the catalogue changes
+        coalesce(unit_versions.unit_type, expected.unit_type) as unit_type,
         expected.due_date,
         {{ as_of_date() }} as as_of_date,
         first_complete_versions.received_at,

@@ -28,7 +28,7 @@ counts as (
 
     select
         period_code,
-        coalesce(unit_type, 'tat_ca') as unit_type,
+        case when grouping(unit_type) = 1 then 'tat_ca' else unit_type end as unit_type,
         count(*) as expected_reports,
         count(*) filter (where reporting_status in ('on_time', 'late')) as actual_reports,
         count(*) filter (where reporting_status = 'on_time') as on_time_reports,

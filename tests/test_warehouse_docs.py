@@ -1,0 +1,161 @@
+"""The warehouse documents itself: the build step leaves dbt's documentation site in the output
+folder, every node and column of the dbt project is described, the marts' published interface is
+typed and enforced, the descriptions reach PostgreSQL, and the validation rules the marts name
+are the rules Great Expectations runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, query
+
+DOCUMENTED_NODES = ("model", "seed", "snapshot")
+
+
+@pytest.fixture(scope="module")
+def docs(settings, tmp_path_factory):
+    """`stage_build` (dbt build, then the docs) on the session warehouse, into an output folder
+    of this module's own; returns (folder, what stage_build said, manifest, catalog)."""
+    from tonghop.cycle import stage_build
+
+    own = settings.with_overrides(output_dir=tmp_path_factory.mktemp("docs_output"))
+    built = stage_build(own)
+    folder = Path(own.output_dir) / "dbt_docs"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    catalog = json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
+    return folder, built, manifest, catalog
+
+
+def project_nodes(manifest, *resource_types: str) -> dict[str, dict]:
+    return {uid: node for uid, node in manifest["nodes"].items()
+            if node["resource_type"] in resource_types and node["package_name"] == "tonghop"}
+
+
+def is_mart(node: dict) -> bool:
+    return node["resource_type"] == "model" and \
+        Path(node["original_file_path"]).parts[:2] == ("models", "marts")
+
+
+def test_the_docs_site_is_in_the_output_folder(docs):
+    folder, built, manifest, catalog = docs
+    index = folder / "index.html"
+    assert built["docs_path"] == str(index) and built["success"]
+    assert index.stat().st_size > 100 * 1024
+    html = index.read_text(encoding="utf-8")
+    assert "fct_submission" in html and "dim_unit_history" in html   # self-contained: data inlined
+    assert manifest["metadata"]["project_name"] == "tonghop"
+    assert "model.tonghop.fct_submission" in catalog["nodes"]
+
+
+def test_every_node_source_and_exposure_is_described(docs):
+    _, _, manifest, _ = docs
+    nodes = project_nodes(manifest, *DOCUMENTED_NODES)
+    assert {n["resource_type"] for n in nodes.values()} == set(DOCUMENTED_NODES)
+    undescribed = sorted(uid for uid, n in nodes.items() if not n["description"].strip())
+    undescribed += sorted(uid for uid, s in manifest["sources"].items()
+                          if not s["description"].strip() or not s["source_description"].strip())
+    undescribed += sorted(uid for uid, e in manifest["exposures"].items()
+                          if not e["description"].strip())
+    assert manifest["sources"] and manifest["exposures"]
+    assert not undescribed, "no description: " + ", ".join(undescribed)
+
+
+def test_every_column_in_the_database_is_documented(docs):
+    _, _, manifest, catalog = docs
+    nodes = project_nodes(manifest, *DOCUMENTED_NODES)
+    gaps, checked = [], 0
+    for uid, node in sorted(nodes.items()):
+        assert uid in catalog["nodes"], f"{uid} is not in the database"
+        documented = {name.lower(): column for name, column in node["columns"].items()}
+        for name in catalog["nodes"][uid]["columns"]:
+            checked += 1
+            column = documented.get(name.lower())
+            if column is None:
+                gaps.append(f"{uid}.{name}: not in any yml")
+            elif not (column.get("description") or "").strip():
+                gaps.append(f"{uid}.{name}: empty description")
+    assert checked > 300
+    assert not gaps, f"{len(gaps)} undocumented columns:\n" + "\n".join(gaps)
+
+
+def test_marts_are_a_typed_enforced_contract(docs):
+    _, _, manifest, catalog = docs
+    marts = {uid: n for uid, n in project_nodes(manifest, "model").items() if is_mart(n)}
+    files = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").glob("*.sql")}
+    assert {n["name"] for n in marts.values()} == files
+    problems = []
+    for uid, node in sorted(marts.items()):
+        if node["config"].get("contract", {}).get("enforced") is not True:
+            problems.append(f"{uid}: contract not enforced")
+        if node["schema"] != "marts":
+            problems.append(f"{uid}: built in schema {node['schema']}")
+        for name, column in node["columns"].items():
+            if not (column.get("data_type") or "").strip():
+                problems.append(f"{uid}.{name}: no data_type")
+        declared = {c.lower() for c in node["columns"]}
+        in_db = {c.lower() for c in catalog["nodes"][uid]["columns"]}
+        if declared != in_db:
+            problems.append(f"{uid}: declared {sorted(declared ^ in_db)} differ from the table")
+    assert not problems, "\n".join(problems)
+
+
+def test_exposures_read_marts_only(docs):
+    _, _, manifest, _ = docs
+    exposures = manifest["exposures"]
+    assert len(exposures) >= 2
+    for uid, exposure in exposures.items():
+        parents = exposure["depends_on"]["nodes"]
+        assert parents, f"{uid} depends on nothing"
+        for parent in parents:
+            node = manifest["nodes"].get(parent)
+            assert node is not None and is_mart(node), f"{uid} depends on {parent}, not a mart"
+
+
+def test_descriptions_are_persisted_in_postgres(docs, settings):
+    """persist_docs: what BI tools show next to each table and column of marts."""
+    admin = settings.dsn("admin")
+    relations = query(admin, """
+        select c.relname, coalesce(obj_description(c.oid, 'pg_class'), '')
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""")
+    columns = query(admin, """
+        select c.relname, a.attname, coalesce(col_description(c.oid, a.attnum), '')
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+        where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""")
+    files = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").glob("*.sql")}
+    assert {name for name, _ in relations} >= files
+    gaps = [f"marts.{name}" for name, comment in relations if not comment.strip()]
+    gaps += [f"marts.{rel}.{col}" for rel, col, comment in columns if not comment.strip()]
+    assert len(columns) > 200
+    assert not gaps, f"{len(gaps)} without a comment in PostgreSQL:\n" + "\n".join(sorted(gaps))
+
+
+def test_the_rule_seed_is_the_rules_great_expectations_runs():
+    suites = sorted((ROOT / "expectations" / "gx" / "expectations").glob("*.json"))
+    assert len(suites) == 4
+    parts = {"headers": "header", "tasks": "tasks", "indicators": "indicators",
+             "feedback": "feedback"}
+    in_suites: dict[str, tuple[str, str]] = {}
+    for path in suites:
+        part = parts[path.stem.removeprefix("unit_report_")]
+        for expectation in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            meta = expectation["meta"]
+            rule = meta["rule"]
+            assert rule not in in_suites or in_suites[rule] == (part, meta["severity"]), rule
+            in_suites[rule] = (part, meta["severity"])
+    with (ROOT / "dbt_project" / "seeds" / "catalogue" / "validation_rules.csv").open(
+            encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    seeded = {r["rule_code"]: (r["part"], r["severity"]) for r in rows}
+    assert len(seeded) == len(rows), "a rule code twice in validation_rules.csv"
+    assert sorted(set(seeded) - set(in_suites)) == [], "seeded rules no suite runs"
+    assert sorted(set(in_suites) - set(seeded)) == [], "rules missing from the seed"
+    assert {r: s for r, (_, s) in seeded.items()} == {r: s for r, (_, s) in in_suites.items()}
+    assert seeded == in_suites
+    assert all(r["rule_name_vi"].strip() and r["rule_name_en"].strip() for r in rows)

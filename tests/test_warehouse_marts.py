@@ -1,0 +1,354 @@
+"""Reconciliation: what the marts say equals what the landed rows say, computed here
+independently of the dbt models.
+
+A demo province's reports for CB-2026-6T are landed through the real pipeline (emulator,
+pull, Great Expectations) in a warehouse database of its own (``tonghop_marts``) — a sample
+of the province's units, every scenario of the demo among them, so that the test stays quick;
+the others are missing reports. Then some units edit their sheets, so that some reports have
+several versions, among them versions that must not count (switched back to "Chưa nộp", or
+with the unit code overwritten) and a version with a new error. After a real ``dbt build``,
+the marts are compared with figures computed in Python from the source tables only (raw,
+parsed, quality, ops — read as admin) and the Python catalogue, following the rules the
+warehouse documents:
+
+- a report = one unit's part of one sheet version; its verdict is that of its latest validation
+  run (the highest run id among its header, its rule results and its issues);
+- a version is usable when it is submitted ("Đã nộp") and no issue of its latest run rejects it
+  as a whole; only versions received (Drive modifiedTime, else fetch time, as a Vietnamese
+  date) by today count; the latest usable version of each expected unit counts;
+- in the counted version, rows with an error in that run are left out; when an indicator or a
+  task appears on several rows, the first row counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import query
+
+DATABASE = "tonghop_marts"
+PERIOD = "CB-2026-6T"           # in this test's own database
+SEED = 5
+REPORTING_PER_SCENARIO = 3      # units of each demo scenario whose sheets are registered
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+UNIT_OFFICIAL = "vanhoa.xa@caobang.gov.vn"     # units edit as themselves, not as the pipeline
+
+
+def info_cell(key: str) -> str:
+    """A1 reference of a field's value in the "Thông tin" tab (title rows, then one per field)."""
+    from tonghop import layout
+    return f"'{layout.TAB_INFO}'!B{4 + [k for k, _, _ in layout.INFO_FIELDS].index(key)}"
+
+
+def first_indicator_value_cell() -> str:
+    from tonghop import layout
+    column = layout.column_letter(layout.column_index(layout.INDICATOR_COLUMNS, "value"))
+    return f"'{layout.TAB_INDICATORS}'!{column}2"
+
+
+@pytest.fixture(scope="module")
+def landed(settings, catalogue, tmp_path_factory):
+    """The province landed and checked, then edits by five units pulled and checked, then
+    `dbt build`; returns (settings, manifest, edits: unit -> what was done)."""
+    import psycopg2
+
+    from expectations.landed import validate_landed
+    from ingest.pull import pull_period
+    from ingest.registry import register
+    from sheets_emulator import EmulatorServer, emulator_client
+    from tonghop import localdb
+    from tonghop.dbt import run_dbt
+    from tonghop.demo_setup import demo_spreadsheet_id, generate_into_emulator
+
+    tmp = tmp_path_factory.mktemp("marts")
+    localdb.ensure_warehouse(DATABASE)
+    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
+    own = settings.for_database(DATABASE).with_overrides(
+        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output")
+    try:
+        manifest, entries = generate_into_emulator(PERIOD, seed=SEED, root=server.store.root,
+                                                   register=False)
+        programme = manifest.programme_code
+        with_indicators = [u for u in manifest.units_with("on_time")
+                           if catalogue.indicators_for(programme, u)]
+        drafts = manifest.units_with("draft")
+        assert len(with_indicators) >= 4 and drafts, "the demo lacks units to edit: change SEED"
+        # a sample of the province (to keep the test quick): every scenario, the units to edit
+        sample = set(with_indicators[:REPORTING_PER_SCENARIO + 3])
+        for scenario in set(manifest.scenarios.values()):
+            sample |= set(manifest.units_with(scenario)[:REPORTING_PER_SCENARIO])
+        conn = psycopg2.connect(own.dsn("loader"))
+        try:
+            register(conn, [e for e in entries if e.unit_code in sample])
+        finally:
+            conn.close()
+        first = pull_period(own, catalogue, PERIOD)
+        assert (first.failed, first.new_versions) == (0, len(sample))
+        validate_landed(own, catalogue, PERIOD, first.pull_run_id)
+
+        other_unit = next(u for u in catalogue.units if u not in manifest.scenarios)
+        edits = {
+            with_indicators[0]: ("new figure", first_indicator_value_cell(), 4321),
+            with_indicators[1]: ("withdrawn", info_cell("submitted"), "Chưa nộp"),
+            with_indicators[2]: ("wrong unit", info_cell("unit_code"), other_unit),
+            with_indicators[3]: ("new error", first_indicator_value_cell(), "-3"),
+            drafts[0]: ("submitted late", info_cell("submitted"), "Đã nộp"),
+        }
+        writer = emulator_client(server.url, user=UNIT_OFFICIAL).http_client
+        for unit, (_, cell, value) in edits.items():
+            writer.values_update(demo_spreadsheet_id(PERIOD, unit), cell,
+                                 params={"valueInputOption": "RAW"}, body={"values": [[value]]})
+        second = pull_period(own, catalogue, PERIOD)
+        assert (second.failed, second.new_versions) == (0, len(edits))
+        validate_landed(own, catalogue, PERIOD, second.pull_run_id)
+    finally:
+        server.stop()
+    run_dbt(own, ["build"])
+    return own, manifest, {unit: what for unit, (what, _, _) in edits.items()}
+
+
+# ------------------------------------------------------------------ the independent computation
+class Landed:
+    """The period's landed rows, read from the source tables (as admin), and what counts."""
+
+    def __init__(self, settings, catalogue):
+        admin = settings.dsn("admin")
+        self.catalogue = catalogue
+        self.period = catalogue.period(PERIOD)
+        self.programme = self.period.programme_code
+        self.expected = {u.unit_code for u in catalogue.expected_units(PERIOD)}
+        self.today = dt.datetime.now(VN).date()
+        self.registry = {(sid, unit) for sid, unit in query(admin, """
+            select spreadsheet_id, unit_code from ops.sheet_registry where period_code = %s""",
+                                                           (PERIOD,))}
+        self.headers = {(sv, unit): {"spreadsheet_id": sid, "submitted": submitted,
+                                     "received_on": received.astimezone(VN).date()}
+                        for sv, unit, sid, submitted, received in query(admin, """
+            select h.sheet_version_id, h.unit_code, h.spreadsheet_id, h.is_submitted,
+                   coalesce(v.drive_modified_time, v.fetched_at)
+            from parsed.report_headers h
+            inner join raw.sheet_versions v on v.sheet_version_id = h.sheet_version_id
+            where h.period_code = %s""", (PERIOD,))}
+        runs: dict[tuple, set[int]] = defaultdict(set)
+        for table in ("parsed.report_headers", "quality.rule_results",
+                      "quality.validation_issues"):
+            for sv, unit, run in query(admin, f"""
+                    select sheet_version_id, unit_code, validation_run_id from {table}
+                    where period_code = %s""", (PERIOD,)):
+                runs[(sv, unit)].add(run)
+        self.latest_run = {report: max(ids) for report, ids in runs.items()}
+        self.issues = [dict(zip(("run", "sv", "unit", "part", "row_key", "severity", "blocks",
+                                 "rule"), row)) for row in query(admin, """
+            select validation_run_id, sheet_version_id, unit_code, part, row_key, severity,
+                   blocks_version, rule_code
+            from quality.validation_issues where period_code = %s""", (PERIOD,))]
+        self.current_issues = [i for i in self.issues
+                               if i["run"] == self.latest_run[(i["sv"], i["unit"])]]
+        self.blocked = {(i["sv"], i["unit"]) for i in self.current_issues if i["blocks"]}
+        self.with_errors = {(i["sv"], i["unit"]) for i in self.current_issues
+                            if i["severity"] == "error"}
+        self.error_rows = {(i["sv"], i["unit"], i["part"], i["row_key"])
+                           for i in self.current_issues
+                           if i["severity"] == "error" and i["row_key"] is not None}
+        self.indicator_rows = query(admin, """
+            select sheet_version_id, unit_code, row_key, row_number, indicator_code, value_number
+            from parsed.indicator_rows where period_code = %s""", (PERIOD,))
+        self.task_rows = query(admin, """
+            select sheet_version_id, unit_code, row_key, row_number, task_code, status_code
+            from parsed.task_rows where period_code = %s""", (PERIOD,))
+
+    # the versions that may count
+    def received(self) -> dict[tuple, dict]:
+        return {r: h for r, h in self.headers.items() if h["received_on"] <= self.today}
+
+    def counted_versions(self) -> dict[str, int]:
+        """Expected unit -> its latest usable version (submitted, not rejected as a whole)."""
+        counted: dict[str, int] = {}
+        for (sv, unit), header in self.received().items():
+            if unit in self.expected and header["submitted"] and (sv, unit) not in self.blocked:
+                counted[unit] = max(counted.get(unit, sv), sv)
+        return counted
+
+    def first_complete(self) -> dict[str, tuple[int, dt.date]]:
+        """Expected unit -> its first complete version (usable, and no error) and its date."""
+        first: dict[str, tuple[int, dt.date]] = {}
+        for (sv, unit), header in sorted(self.received().items()):
+            if unit in self.expected and header["submitted"] and (sv, unit) not in self.blocked \
+                    and (sv, unit) not in self.with_errors and unit not in first:
+                first[unit] = (sv, header["received_on"])
+        return first
+
+    def valid_rows(self, rows, part: str, known: set[str], *, need_value: bool = False):
+        """(unit, code) -> the first valid row of the unit's counted version."""
+        counted = self.counted_versions()
+        chosen: dict[tuple, tuple] = {}
+        for row in sorted(rows, key=lambda r: (r[3], r[2])):     # row_number, row_key
+            sv, unit, key, _, code, value = row
+            if counted.get(unit) != sv or code not in known:
+                continue
+            if (sv, unit, part, key) in self.error_rows or (need_value and value is None):
+                continue
+            chosen.setdefault((unit, code), row)
+        return chosen
+
+    def indicator_totals(self) -> dict[str, tuple[Decimal, int]]:
+        known = {c for c, i in self.catalogue.indicators.items()
+                 if i.programme_code == self.programme}
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        units: Counter = Counter()
+        for (unit, code), row in self.valid_rows(self.indicator_rows, "indicators", known,
+                                                 need_value=True).items():
+            totals[code] += row[5]
+            units[code] += 1
+        return {code: (totals[code], units[code]) for code in totals}
+
+    def task_group_counts(self) -> dict[str, tuple[int, int]]:
+        """Task group -> (tasks reported, tasks done)."""
+        known = {c for c, t in self.catalogue.tasks.items() if t.programme_code == self.programme}
+        reported: Counter = Counter()
+        done: Counter = Counter()
+        for (unit, code), row in self.valid_rows(self.task_rows, "tasks", known).items():
+            group = self.catalogue.tasks[code].task_group_code
+            reported[group] += row[5] is not None
+            done[group] += row[5] == "hoan_thanh"
+        return {g: (reported[g], done[g])
+                for g, r in self.catalogue.task_groups.items()
+                if r["programme_code"] == self.programme}
+
+
+@pytest.fixture(scope="module")
+def source(landed, catalogue):
+    return Landed(landed[0], catalogue)
+
+
+def marts(settings, sql: str, params: tuple = ()) -> list[tuple]:
+    return query(settings.dsn("bi_reader"), sql, params)
+
+
+# ------------------------------------------------------------------ preconditions
+def test_the_landed_period_is_a_hard_case(landed, source):
+    """Several versions, versions that must not count, rows with errors in counted versions,
+    units that did not report: otherwise the reconciliation below would prove little."""
+    settings, manifest, edits = landed
+    assert source.registry >= {(h["spreadsheet_id"], unit)
+                               for (_, unit), h in source.headers.items()}
+    versions = Counter(unit for _, unit in source.headers)
+    assert {u for u, n in versions.items() if n >= 2} == set(edits)
+    counted = source.counted_versions()
+    latest = {unit: max(sv for sv, u in source.headers if u == unit) for unit in versions}
+    not_latest = {u for u in counted if counted[u] != latest[u]}
+    assert {edits[u] for u in not_latest} == {"withdrawn", "wrong unit"}
+    dropped = {(sv, unit) for sv, unit, part, _ in source.error_rows
+               if part in ("indicators", "tasks") and counted.get(unit) == sv}
+    assert len(dropped) >= 2          # the demo's "errors" units and the new "-3"
+    [new_error] = [u for u, what in edits.items() if what == "new error"]
+    assert any(sv == counted[new_error] and unit == new_error and part == "indicators"
+               for sv, unit, part, _ in source.error_rows)
+    assert source.expected - set(counted), "every unit reported: no missing report to count"
+    # leaving the error rows in, or taking the latest version, would change the totals
+    totals = source.indicator_totals()
+    naive: dict[str, Decimal] = defaultdict(Decimal)
+    for sv, unit, _, _, code, value in source.indicator_rows:
+        if sv == latest[unit] and value is not None:
+            naive[code] += value
+    assert {c: t for c, (t, _) in totals.items()} != dict(naive)
+
+
+# ------------------------------------------------------------------ reconciliation
+def test_indicator_totals_equal_the_valid_rows(landed, source, catalogue):
+    settings = landed[0]
+    rows = marts(settings, """
+        select indicator_code, total_value, reporting_units from marts.indicator_totals
+        where period_code = %s""", (PERIOD,))
+    programme = {c for c, i in catalogue.indicators.items()
+                 if i.programme_code == source.programme}
+    assert {code for code, *_ in rows} == programme
+    actual = {code: (total, units) for code, total, units in rows if total is not None}
+    assert actual == source.indicator_totals()
+    assert all(units == 0 for code, total, units in rows if total is None)
+
+
+def test_the_counted_values_of_each_unit(landed, source):
+    settings = landed[0]
+    known = {c for c, i in source.catalogue.indicators.items()
+             if i.programme_code == source.programme}
+    expected = {key: (row[0], row[5]) for key, row in source.valid_rows(
+        source.indicator_rows, "indicators", known, need_value=True).items()}
+    actual = {(unit, code): (sv, value) for unit, code, sv, value in marts(settings, """
+        select unit_code, indicator_code, sheet_version_id, value_number
+        from marts.fct_indicator_value where period_code = %s""", (PERIOD,))}
+    assert actual == expected
+    [new_figure] = [u for u, what in landed[2].items() if what == "new figure"]
+    assert Decimal(4321) in {value for (unit, _), (_, value) in actual.items()
+                             if unit == new_figure}
+
+
+def test_task_group_summary_equals_the_valid_task_rows(landed, source):
+    settings = landed[0]
+    rows = marts(settings, """
+        select task_group_code, tasks_reported, tasks_done from marts.task_group_summary
+        where period_code = %s""", (PERIOD,))
+    expected = source.task_group_counts()
+    assert {g: (r, d) for g, r, d in rows} == expected
+    assert sum(done for _, done in expected.values()) > 0
+
+
+def test_reporting_rate_counts_expected_and_complete_reports(landed, source, catalogue):
+    settings = landed[0]
+    rows = marts(settings, """
+        select unit_type, expected_reports, actual_reports, on_time_reports, late_reports,
+               missing_reports
+        from marts.reporting_rate where period_code = %s""", (PERIOD,))
+    by_type = {t: counts for t, *counts in rows}
+    first = source.first_complete()
+    due = source.period.due_date
+
+    def counts(units):
+        on_time = sum(1 for u in units if u in first and first[u][1] <= due)
+        late = sum(1 for u in units if u in first and first[u][1] > due)
+        return [len(units), on_time + late, on_time, late, len(units) - on_time - late]
+
+    assert by_type.pop("tat_ca") == counts(source.expected)
+    assert len(source.expected) == len(catalogue.expected_units(PERIOD))
+    types = defaultdict(set)
+    for unit in source.expected:
+        types[catalogue.unit(unit).unit_type].add(unit)
+    assert by_type == {t: counts(units) for t, units in types.items()}
+    total = [sum(c[i] for c in by_type.values()) for i in range(5)]
+    assert total == counts(source.expected)
+    late_units = {u for u in first if first[u][1] > due}
+    assert late_units, "no late report in the landed period"
+
+
+def test_report_versions_one_row_per_landed_report(landed, source):
+    settings = landed[0]
+    rows = marts(settings, """
+        select sheet_version_id, unit_code, is_counted_version, version_number, version_count
+        from marts.fct_report_version where period_code = %s""", (PERIOD,))
+    assert len(rows) == len(source.headers)
+    assert {(sv, unit) for sv, unit, *_ in rows} == set(source.headers)
+    counted = {(sv, unit) for sv, unit, is_counted, *_ in rows if is_counted}
+    assert counted == {(sv, unit) for unit, sv in source.counted_versions().items()}
+    per_unit = Counter(unit for _, unit in source.headers)
+    for sv, unit, _, number, count in rows:
+        assert count == per_unit[unit]
+        assert number == sorted(v for v, u in source.headers if u == unit).index(sv) + 1
+
+
+def test_history_views_hold_every_landed_row(landed, source):
+    settings = landed[0]
+    [(indicators, indicator_errors)] = marts(settings, """
+        select count(*), count(*) filter (where has_error)
+        from marts.fct_indicator_value_history where period_code = %s""", (PERIOD,))
+    assert indicators == len(source.indicator_rows)
+    assert indicator_errors == len({(sv, u, k) for sv, u, part, k in source.error_rows
+                                    if part == "indicators"})
+    [(tasks,)] = marts(settings, """
+        select count(*) from marts.fct_task_progress_history where period_code = %s""",
+                       (PERIOD,))
+    assert tasks == len(source.task_rows)
