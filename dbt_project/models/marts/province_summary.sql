@@ -26,16 +26,18 @@ expected as (
 
 ),
 
+-- the all-unit-types row of reporting_rate: one definition of the DHIS2 counts
 submission_counts as (
+
+    select * from {{ ref('reporting_rate') }}
+    where unit_type = 'tat_ca'
+
+),
+
+error_counts as (
 
     select
         period_code,
-        count(*) as expected_reports,
-        count(*) filter (where reporting_status in ('on_time', 'late')) as actual_reports,
-        count(*) filter (where reporting_status = 'on_time') as on_time_reports,
-        count(*) filter (where reporting_status = 'late') as late_reports,
-        count(*) filter (where reporting_status = 'missing') as missing_reports,
-        count(*) filter (where is_overdue) as overdue_reports,
         count(*) filter (where validation_status = 'co_loi') as units_with_errors
 
     from submissions
@@ -79,11 +81,9 @@ final as (
         {{ as_of_date() }} as as_of_date,
         coalesce(submission_counts.expected_reports, 0) as expected_reports,
         coalesce(submission_counts.actual_reports, 0) as actual_reports,
-        {{ safe_rate('submission_counts.actual_reports', 'submission_counts.expected_reports') }}
-            as reporting_rate,
+        submission_counts.reporting_rate,
         coalesce(submission_counts.on_time_reports, 0) as on_time_reports,
-        {{ safe_rate('submission_counts.on_time_reports', 'submission_counts.expected_reports') }}
-            as on_time_rate,
+        submission_counts.on_time_rate,
         coalesce(submission_counts.late_reports, 0) as late_reports,
         coalesce(submission_counts.missing_reports, 0) as missing_reports,
         coalesce(submission_counts.overdue_reports, 0) as overdue_reports,
@@ -94,11 +94,13 @@ final as (
         coalesce(task_counts.tasks_not_started, 0) as tasks_not_started,
         {{ safe_rate('task_counts.tasks_done', 'task_assignment_counts.tasks_assigned') }}
             as task_done_rate,
-        coalesce(submission_counts.units_with_errors, 0) as units_with_errors
+        coalesce(error_counts.units_with_errors, 0) as units_with_errors
 
     from periods
     left join submission_counts
         on submission_counts.period_code = periods.period_code
+    left join error_counts
+        on error_counts.period_code = periods.period_code
     left join task_assignment_counts
         on task_assignment_counts.period_code = periods.period_code
     left join task_counts
