@@ -10,7 +10,7 @@ the warehouse with dbt and publishes the province summary.
 | `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (Great Expectations reports it, the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
 | `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
 | `build_warehouse` | `dbt build` (seeds, snapshot, models, tests) as the transformer role, then `dbt docs generate` into the output folder | `tonghop/dbt.py`, `dbt_project/` |
-| `publish` | the "Tổng hợp" spreadsheet (through gspread) and an .xlsx in the output folder | `publish/summary.py` |
+| `publish` | the "Tổng hợp" spreadsheet (through gspread), and in `output/<period>/<run>/` its .xlsx, the draft report (.docx, .pdf) and a manifest | `publish/` |
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv`
 (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not change.

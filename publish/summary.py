@@ -1,37 +1,44 @@
 """The province-wide summary ("Tổng hợp") of one period, from the marts.
 
-Reads the marts as ``bi_reader`` (the publisher needs nothing more), lays the summary out as
-tables in Vietnamese, and writes them twice: an .xlsx file in the output folder (with a
-manifest), and a summary spreadsheet through gspread (Google or the emulator). Anything a unit
-typed is written as text, never as a formula.
+Reads the marts as ``bi_reader`` (the publisher needs nothing more) and lays the summary out as
+tables in Vietnamese: an overview, reporting status by unit (on time / late / missing, with
+dates), reporting rates by unit type, indicator totals for the province against targets and
+indicator values by unit, task progress by group, and the units' difficulties and
+recommendations gathered. The tables are written twice: an .xlsx file and a spreadsheet
+through gspread (Google or the emulator), both formatted for reading (title, bold header row,
+frozen rows, column widths, number and percent formats).
+
+Anything a unit typed is written as text, never as a formula: the spreadsheet gets it as an
+explicit ``stringValue`` (so "=1+1", "+84…", "-", "@abc" stay as typed) and the .xlsx cell is
+typed as a string.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import logging
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 from gspread.urls import DRIVE_FILES_API_V3_URL
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from ingest.sheets import make_client
-from tonghop.layout import column_letter
-from tonghop.settings import Settings
+from publish.marts import date_vi, plain_number, query
 from tonghop.template import set_value
-from tonghop.vn import VN_TZ
 
 log = logging.getLogger(__name__)
 
 SUMMARY_APP_PROPERTY = "tonghop_summary"
+#: rows above the table: title, blank, then the header row
+HEADER_ROW = 3
+#: sheet ids of the summary's tabs (ours, stable, so one batchUpdate can add and fill a tab)
+FIRST_SHEET_ID = 7100
+#: number formats by column kind (Sheets patterns; the .xlsx uses the same)
+NUMBER_FORMATS = {"int": ("NUMBER", "#,##0"), "decimal": ("NUMBER", "#,##0.0##"),
+                  "pct": ("PERCENT", "0.0%")}
+HEADER_FILL = {"red": 0.867, "green": 0.922, "blue": 0.969}   # #DDEBF7
+PIXELS_PER_WIDTH = 7          # an .xlsx column width unit is about 7 pixels
 
 
 @dataclass
@@ -40,129 +47,193 @@ class SummaryTable:
     heading: str                    # first line of the tab
     headers: list[str]
     rows: list[list[Any]]
-    widths: list[int] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)      # in .xlsx width units
+    kinds: list[str] = field(default_factory=list)       # text | int | decimal | pct, per column
+
+    def kind(self, column: int) -> str:
+        return self.kinds[column] if column < len(self.kinds) else "text"
 
 
-@dataclass
-class PublishResult:
-    period_code: str
-    xlsx_path: str
-    manifest_path: str
-    spreadsheet_id: str | None
-    spreadsheet_url: str | None
-    row_counts: dict[str, int]
-
-    def as_dict(self) -> dict:
-        return self.__dict__.copy()
-
-
-def _query(conn, sql: str, params: tuple) -> list[dict]:
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        names = [d.name for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
-def _pct(value) -> str:
-    return "" if value is None else f"{float(value) * 100:.1f}%".replace(".", ",")
-
-
-def _date(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = value.astimezone(VN_TZ).date()
-    return f"{value.day}/{value.month}/{value.year}"
-
-
-def _num(value):
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
+# ------------------------------------------------------------------ the tables
 def build_summary(conn, period_code: str) -> list[SummaryTable]:
     """The summary tables of one period, read from the marts."""
-    overview = _query(conn, """
-        select s.*, p.period_name, p.period_kind_vi, p.data_from, p.data_to
-        from marts.province_summary s join marts.dim_period p using (period_code)
+    overview = query(conn, """
+        select s.*, p.period_name, p.data_from, p.data_to, p.previous_period_code,
+               r.previous_reporting_rate, r.reporting_rate_change
+        from marts.province_summary s
+        join marts.dim_period p using (period_code)
+        left join marts.reporting_rate r on r.period_code = s.period_code and r.unit_type = 'tat_ca'
         where s.period_code = %s""", (period_code,))
     if not overview:
         raise LookupError(f"marts.province_summary has no row for {period_code}; "
                           "run the dbt build first")
-    o = overview[0]
-    tables = [SummaryTable(
-        title="Tổng quan", heading=f"TỔNG HỢP TÌNH HÌNH BÁO CÁO – {o['period_name']}",
-        headers=["Nội dung", "Giá trị"], widths=[50, 20],
-        rows=[
-            ["Kỳ báo cáo", o["period_name"]],
-            ["Thời gian chốt số liệu", f"{_date(o['data_from'])} – {_date(o['data_to'])}"],
-            ["Hạn nộp", _date(o["due_date"])],
-            ["Số đơn vị phải báo cáo", _num(o["expected_reports"])],
-            ["Số báo cáo đã nộp (hợp lệ)", _num(o["actual_reports"])],
-            ["Tỷ lệ nộp báo cáo", _pct(o["reporting_rate"])],
-            ["Số báo cáo nộp đúng hạn", _num(o["on_time_reports"])],
-            ["Tỷ lệ nộp đúng hạn", _pct(o["on_time_rate"])],
-            ["Số báo cáo nộp trễ hạn", _num(o["late_reports"])],
-            ["Số đơn vị chưa nộp", _num(o["missing_reports"])],
-            ["Số đơn vị có lỗi cần sửa", _num(o["units_with_errors"])],
-            ["Số lượt nhiệm vụ được báo cáo", _num(o["tasks_reported"])],
-            ["Số lượt nhiệm vụ hoàn thành", _num(o["tasks_done"])],
-        ])]
+    return [_overview(overview[0]), _submissions(conn, period_code), _rates(conn, period_code),
+            _indicator_totals(conn, period_code), _indicators_by_unit(conn, period_code),
+            _task_groups(conn, period_code), _feedback(conn, period_code)]
 
-    submissions = _query(conn, """
-        select u.unit_name, u.unit_type_name, s.reporting_status_vi, s.received_at, s.due_date,
-               s.days_late, s.version_count, s.validation_status_vi
-        from marts.fct_submission s join marts.dim_unit u using (unit_code)
+
+def _overview(o: dict) -> SummaryTable:
+    rows = [
+        ["Kỳ báo cáo", o["period_name"]],
+        ["Thời gian chốt số liệu", f"{date_vi(o['data_from'])} – {date_vi(o['data_to'])}"],
+        ["Hạn nộp", date_vi(o["due_date"])],
+        ["Số liệu tính đến ngày", date_vi(o["as_of_date"])],
+        ["Số đơn vị phải báo cáo", o["expected_reports"]],
+        ["Số báo cáo đã nộp (hợp lệ)", o["actual_reports"]],
+        ["Tỷ lệ nộp báo cáo", o["reporting_rate"]],
+        ["Số báo cáo nộp đúng hạn", o["on_time_reports"]],
+        ["Tỷ lệ nộp đúng hạn", o["on_time_rate"]],
+        ["Số báo cáo nộp trễ hạn", o["late_reports"]],
+        ["Số đơn vị chưa nộp", o["missing_reports"]],
+        ["Số đơn vị có lỗi cần sửa", o["units_with_errors"]],
+        ["Số lượt nhiệm vụ được giao", o["tasks_assigned"]],
+        ["Số lượt nhiệm vụ hoàn thành", o["tasks_done"]],
+        ["Tỷ lệ hoàn thành nhiệm vụ", o["task_done_rate"]],
+    ]
+    if o["previous_period_code"]:
+        rows.append(["Tỷ lệ nộp báo cáo kỳ trước cùng loại", o["previous_reporting_rate"]])
+    return SummaryTable(
+        title="Tổng quan", heading=f"TỔNG HỢP TÌNH HÌNH BÁO CÁO – {o['period_name'].upper()}",
+        headers=["Nội dung", "Giá trị"], widths=[50, 24],
+        rows=[[label, _cell_value(value)] for label, value in rows],
+        # one column of mixed values: the percent rows are formatted one by one (see _formats)
+        kinds=["text", "auto"])
+
+
+def _submissions(conn, period_code: str) -> SummaryTable:
+    rows = query(conn, """
+        select s.unit_code, s.unit_name_at_period, h.unit_type_name, s.reporting_status,
+               s.reporting_status_vi, s.received_at, s.due_date, s.days_late, s.version_count,
+               s.validation_status_vi, s.latest_error_count
+        from marts.fct_submission s
+        join marts.dim_unit_history h using (unit_version_key)
         where s.period_code = %s
         order by case s.reporting_status when 'missing' then 0 when 'late' then 1 else 2 end,
-                 u.unit_type_name, u.unit_name""", (period_code,))
-    tables.append(SummaryTable(
+                 h.unit_type_name, s.unit_name_at_period""", (period_code,))
+    return SummaryTable(
         title="Tình hình nộp", heading="TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ",
-        headers=["STT", "Đơn vị", "Loại đơn vị", "Tình trạng", "Ngày nộp", "Số ngày quá hạn",
-                 "Số phiên bản", "Kiểm tra dữ liệu"],
-        widths=[6, 45, 28, 14, 12, 10, 10, 18],
-        rows=[[n, r["unit_name"], r["unit_type_name"], r["reporting_status_vi"],
-               _date(r["received_at"]), _num(r["days_late"]) or None, _num(r["version_count"]),
-               r["validation_status_vi"]] for n, r in enumerate(submissions, start=1)]))
+        headers=["STT", "Mã đơn vị", "Đơn vị", "Loại đơn vị", "Tình trạng", "Ngày nộp",
+                 "Hạn nộp", "Số ngày quá hạn", "Số phiên bản", "Kiểm tra dữ liệu", "Số lỗi"],
+        widths=[6, 14, 40, 26, 12, 12, 12, 10, 10, 14, 8],
+        kinds=["int", "text", "text", "text", "text", "text", "text", "int", "int", "text",
+               "int"],
+        rows=[[n, r["unit_code"], r["unit_name_at_period"], r["unit_type_name"],
+               r["reporting_status_vi"], date_vi(r["received_at"]), date_vi(r["due_date"]),
+               r["days_late"] or None, r["version_count"], r["validation_status_vi"],
+               r["latest_error_count"] or None]
+              for n, r in enumerate(rows, start=1)])
 
-    indicators = _query(conn, """
-        select i.indicator_code, i.indicator_name, i.unit_of_measure, t.total_value,
-               t.reporting_units, t.expected_units, t.target_value, t.target_scope,
-               t.units_meeting_target, t.achievement_vi
+
+def _rates(conn, period_code: str) -> SummaryTable:
+    rows = query(conn, """
+        select * from marts.reporting_rate where period_code = %s
+        order by unit_type = 'tat_ca', unit_type_name""", (period_code,))
+    return SummaryTable(
+        title="Tỷ lệ theo loại đơn vị", heading="TỶ LỆ NỘP BÁO CÁO THEO LOẠI ĐƠN VỊ",
+        headers=["Loại đơn vị", "Phải nộp", "Đã nộp", "Tỷ lệ nộp", "Đúng hạn",
+                 "Tỷ lệ đúng hạn", "Trễ hạn", "Chưa nộp", "Tỷ lệ nộp kỳ trước"],
+        widths=[34, 10, 10, 11, 10, 12, 10, 10, 14],
+        kinds=["text", "int", "int", "pct", "int", "pct", "int", "int", "pct"],
+        rows=[[r["unit_type_name"], r["expected_reports"], r["actual_reports"],
+               r["reporting_rate"], r["on_time_reports"], r["on_time_rate"], r["late_reports"],
+               r["missing_reports"], r["previous_reporting_rate"]] for r in rows])
+
+
+def _indicator_totals(conn, period_code: str) -> SummaryTable:
+    rows = query(conn, """
+        select t.*, i.target_text_vi
         from marts.indicator_totals t join marts.dim_indicator i using (indicator_code)
-        where t.period_code = %s order by i.indicator_code""", (period_code,))
-    tables.append(SummaryTable(
-        title="Chỉ tiêu", heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH",
+        where t.period_code = %s order by t.indicator_code""", (period_code,))
+    return SummaryTable(
+        title="Chỉ tiêu toàn tỉnh", heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU",
         headers=["Mã", "Chỉ tiêu", "Đơn vị tính", "Tổng số", "Số đơn vị báo cáo",
-                 "Số đơn vị được giao", "Chỉ tiêu kế hoạch", "Đánh giá"],
-        widths=[10, 55, 14, 12, 12, 12, 12, 30],
-        rows=[[r["indicator_code"], r["indicator_name"], r["unit_of_measure"],
-               _num(r["total_value"]), _num(r["reporting_units"]), _num(r["expected_units"]),
-               _num(r["target_value"]), r["achievement_vi"]] for r in indicators]))
+                 "Số đơn vị được giao", "Mục tiêu", "Đánh giá", "Mức đạt", "Kỳ trước",
+                 "Thay đổi"],
+        widths=[10, 48, 12, 12, 11, 11, 26, 18, 10, 12, 10],
+        kinds=["text", "text", "text", "decimal", "int", "int", "text", "text", "pct",
+               "decimal", "pct"],
+        rows=[[r["indicator_code"], r["indicator_name"], r["unit_of_measure"], r["total_value"],
+               r["reporting_units"], r["expected_units"], r["target_text_vi"] or "",
+               r["achievement_vi"], r["achievement_rate"], r["previous_total_value"],
+               r["change_rate"]] for r in rows])
 
-    tasks = _query(conn, """
-        select d.task_group_code, d.task_group_name, count(*) as reported,
-               count(*) filter (where f.status_code = 'hoan_thanh') as done,
-               count(*) filter (where f.status_code = 'dang_trien_khai') as ongoing,
-               count(*) filter (where f.status_code = 'chua_trien_khai') as not_started
-        from marts.fct_task_progress f join marts.dim_task d using (task_code)
-        where f.period_code = %s
-        group by d.task_group_code, d.task_group_name order by d.task_group_code""", (period_code,))
-    tables.append(SummaryTable(
+
+def _indicators_by_unit(conn, period_code: str) -> SummaryTable:
+    """Units down, indicators across; the last row is the province total."""
+    indicators = query(conn, """
+        select t.indicator_code, t.total_value
+        from marts.indicator_totals t where t.period_code = %s
+        order by t.indicator_code""", (period_code,))
+    codes = [i["indicator_code"] for i in indicators]
+    values = query(conn, """
+        select unit_code, indicator_code, value_number
+        from marts.fct_indicator_value where period_code = %s""", (period_code,))
+    units = query(conn, """
+        select unit_code, unit_name_at_period from marts.fct_submission
+        where period_code = %s order by unit_code""", (period_code,))
+    by_unit: dict[str, dict[str, Any]] = {}
+    for v in values:
+        by_unit.setdefault(v["unit_code"], {})[v["indicator_code"]] = v["value_number"]
+    rows = [[u["unit_code"], u["unit_name_at_period"],
+             *[by_unit.get(u["unit_code"], {}).get(code) for code in codes]] for u in units]
+    rows.append(["", "Tổng cộng toàn tỉnh", *[i["total_value"] for i in indicators]])
+    return SummaryTable(
+        title="Chỉ tiêu theo đơn vị", heading="SỐ LIỆU CHỈ TIÊU THEO ĐƠN VỊ",
+        headers=["Mã đơn vị", "Đơn vị", *codes], widths=[14, 40, *[11] * len(codes)],
+        kinds=["text", "text", *["decimal"] * len(codes)], rows=rows)
+
+
+def _task_groups(conn, period_code: str) -> SummaryTable:
+    rows = query(conn, """
+        select * from marts.task_group_summary where period_code = %s
+        order by task_group_code""", (period_code,))
+    return SummaryTable(
         title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM",
-        headers=["Nhóm nhiệm vụ", "Số lượt báo cáo", "Hoàn thành", "Đang triển khai",
-                 "Chưa triển khai"],
-        widths=[70, 14, 12, 14, 14],
-        rows=[[r["task_group_name"], r["reported"], r["done"], r["ongoing"], r["not_started"]]
-              for r in tasks]))
-    return tables
+        headers=["Nhóm", "Nhóm nhiệm vụ", "Số lượt được giao", "Đã báo cáo", "Hoàn thành",
+                 "Đang triển khai", "Chưa triển khai", "Tỷ lệ hoàn thành"],
+        widths=[7, 70, 11, 11, 11, 11, 11, 11],
+        kinds=["text", "text", "int", "int", "int", "int", "int", "pct"],
+        rows=[[r["task_group_no"], r["task_group_name"], r["tasks_assigned"],
+               r["tasks_reported"], r["tasks_done"], r["tasks_in_progress"],
+               r["tasks_not_started"], r["task_done_rate"]] for r in rows])
+
+
+def _feedback(conn, period_code: str) -> SummaryTable:
+    rows = query(conn, """
+        select f.unit_code, s.unit_name_at_period, f.feedback_kind_vi, f.content_text
+        from marts.fct_feedback f
+        join marts.fct_submission s using (period_code, unit_code)
+        where f.period_code = %s
+        order by f.feedback_kind, f.unit_code, f.row_number""", (period_code,))
+    return SummaryTable(
+        title="Khó khăn, kiến nghị", heading="KHÓ KHĂN, VƯỚNG MẮC VÀ KIẾN NGHỊ CỦA CÁC ĐƠN VỊ",
+        headers=["STT", "Mã đơn vị", "Đơn vị", "Loại", "Nội dung"],
+        widths=[6, 14, 36, 20, 90], kinds=["int", "text", "text", "text", "text"],
+        rows=[[n, r["unit_code"], r["unit_name_at_period"], r["feedback_kind_vi"],
+               r["content_text"]] for n, r in enumerate(rows, start=1)])
+
+
+def _cell_value(value: Any) -> Any:
+    return plain_number(value)
+
+
+def _value_kind(table: SummaryTable, row: list[Any], column: int) -> str:
+    """The format of one cell: its column's kind; in the overview's value column, a rate is a
+    percent (its label says "Tỷ lệ") and other numbers are counts."""
+    kind = table.kind(column)
+    if kind != "auto":
+        return kind
+    value = row[column]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "pct" if str(row[0]).startswith("Tỷ lệ") else "int"
+    return "text"
 
 
 # ------------------------------------------------------------------ xlsx
 def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
+    from publish.report import normalize_zip
+    import datetime as dt
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
@@ -170,46 +241,107 @@ def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
         set_value(ws.cell(row=1, column=1), table.heading)
         ws.cell(row=1, column=1).font = Font(bold=True, size=13)
         for c, header in enumerate(table.headers, start=1):
-            cell = ws.cell(row=3, column=c)
+            cell = ws.cell(row=HEADER_ROW, column=c)
             set_value(cell, header)
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        for r, row in enumerate(table.rows, start=4):
+        for r, row in enumerate(table.rows, start=HEADER_ROW + 1):
             for c, value in enumerate(row, start=1):
                 cell = ws.cell(row=r, column=c)
+                value = _cell_value(value)
+                if value is None:
+                    continue
                 set_value(cell, value)
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-                if isinstance(value, float):
-                    cell.number_format = "#,##0.0"
-                elif isinstance(value, int):
-                    cell.number_format = "#,##0"
+                kind = _value_kind(table, row, c - 1)
+                if kind in NUMBER_FORMATS and isinstance(value, (int, float)):
+                    cell.number_format = NUMBER_FORMATS[kind][1]
         for c, width in enumerate(table.widths, start=1):
-            ws.column_dimensions[ws.cell(row=3, column=c).column_letter].width = width
-        ws.freeze_panes = "A4"
+            ws.column_dimensions[ws.cell(row=HEADER_ROW, column=c).column_letter].width = width
+        ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    # fixed document dates and zip times: the same data gives the same bytes
+    workbook.properties.created = workbook.properties.modified = dt.datetime(2000, 1, 1)
+    workbook.properties.creator = "tonghop"
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
+    normalize_zip(path)
     return path
 
 
 # ------------------------------------------------------------------ Google Sheets
-def _grid(table: SummaryTable) -> list[list[Any]]:
-    blank = [""] * len(table.headers)
-    body = [["" if v is None else v for v in row] for row in table.rows]
-    return [[table.heading] + blank[1:], blank, table.headers, *body]
+def _sheet_cell(value: Any, kind: str, *, bold=False, header=False) -> dict:
+    """One CellData: the value typed explicitly (a string is never parsed as a formula) and
+    its format."""
+    value = _cell_value(value)
+    cell: dict[str, Any] = {}
+    if isinstance(value, bool):
+        cell["userEnteredValue"] = {"boolValue": value}
+    elif isinstance(value, (int, float)):
+        cell["userEnteredValue"] = {"numberValue": value}
+    elif value is not None and value != "":
+        cell["userEnteredValue"] = {"stringValue": str(value)}
+    fmt: dict[str, Any] = {"verticalAlignment": "TOP", "wrapStrategy": "WRAP"}
+    if header:
+        fmt.update(textFormat={"bold": True}, backgroundColor=HEADER_FILL,
+                   horizontalAlignment="CENTER", verticalAlignment="MIDDLE")
+    elif bold:
+        fmt.update(textFormat={"bold": True}, wrapStrategy="OVERFLOW_CELL")
+    if kind in NUMBER_FORMATS and isinstance(value, (int, float)):
+        kind_name, pattern = NUMBER_FORMATS[kind]
+        fmt["numberFormat"] = {"type": kind_name, "pattern": pattern}
+    cell["userEnteredFormat"] = fmt
+    return cell
+
+
+def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool) -> list[dict]:
+    n_rows = HEADER_ROW + len(table.rows)
+    n_cols = max(len(table.headers), 2)
+    grid = {"rowCount": max(n_rows + 5, 20), "columnCount": n_cols, "frozenRowCount": HEADER_ROW}
+    requests: list[dict] = []
+    if exists:
+        requests.append({"updateSheetProperties": {
+            "properties": {"sheetId": sheet_id, "index": index, "gridProperties": grid},
+            "fields": "index,gridProperties.rowCount,gridProperties.columnCount,"
+                      "gridProperties.frozenRowCount"}})
+        # clear what the last run wrote (values and formats) before writing again
+        requests.append({"updateCells": {"range": {"sheetId": sheet_id},
+                                         "fields": "userEnteredValue,userEnteredFormat"}})
+    else:
+        requests.append({"addSheet": {"properties": {
+            "sheetId": sheet_id, "title": table.title, "index": index, "gridProperties": grid}}})
+    rows = [{"values": [_sheet_cell(table.heading, "text", bold=True)]}, {"values": []},
+            {"values": [_sheet_cell(h, "text", header=True) for h in table.headers]}]
+    rows += [{"values": [_sheet_cell(v, _value_kind(table, row, c)) for c, v in enumerate(row)]}
+             for row in table.rows]
+    requests.append({"updateCells": {
+        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+        "rows": rows, "fields": "userEnteredValue,userEnteredFormat"}})
+    for c, width in enumerate(table.widths):
+        requests.append({"updateDimensionProperties": {
+            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c,
+                      "endIndex": c + 1},
+            "properties": {"pixelSize": int(width * PIXELS_PER_WIDTH)},
+            "fields": "pixelSize"}})
+    return requests
 
 
 def find_summary_spreadsheet(client, period_code: str) -> str | None:
-    query = (f"appProperties has {{ key='{SUMMARY_APP_PROPERTY}' and value='{period_code}' }}"
-             " and trashed=false")
+    query_ = (f"appProperties has {{ key='{SUMMARY_APP_PROPERTY}' and value='{period_code}' }}"
+              " and trashed=false")
     body = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params={
-        "q": query, "fields": "files(id,name)", "pageSize": 10}).json()
+        "q": query_, "fields": "files(id,name)", "pageSize": 10}).json()
     files = body.get("files", [])
     return files[0]["id"] if files else None
 
 
 def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, title: str) -> str:
-    """Create (first time) or rewrite the period's summary spreadsheet; returns its id."""
+    """Create (first time) or rewrite the period's summary spreadsheet; returns its id.
+
+    Besides finding (and the first time creating) the file, it is one metadata read and one
+    batchUpdate that adds or resets every tab, writes its cells with their formats, sets the
+    column widths and frozen rows, and removes tabs that are no longer ours.
+    """
     spreadsheet_id = find_summary_spreadsheet(client, period_code)
     if spreadsheet_id is None:
         spreadsheet = client.create(title)
@@ -217,51 +349,25 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
                                    json={"appProperties": {SUMMARY_APP_PROPERTY: period_code}})
     else:
         spreadsheet = client.open_by_key(spreadsheet_id)
-    existing = {ws.title: ws for ws in spreadsheet.worksheets()}
-    keep = {t.title for t in tables}
+    meta = spreadsheet.fetch_sheet_metadata({"fields": "sheets.properties(sheetId,title)"})
+    existing = {s["properties"]["sheetId"]: s["properties"]["title"] for s in meta["sheets"]}
+    wanted = {FIRST_SHEET_ID + i: t.title for i, t in enumerate(tables)}
+    requests: list[dict] = []
+    # a tab of ours whose title changed, or someone else's tab holding one of our titles,
+    # is removed first so that titles never clash
+    for sheet_id, sheet_title in existing.items():
+        if sheet_id in wanted and wanted[sheet_id] == sheet_title:
+            continue
+        if sheet_id in wanted or sheet_title in wanted.values():
+            requests.append({"deleteSheet": {"sheetId": sheet_id}})
+    kept = {sid for sid, t in existing.items() if wanted.get(sid) == t}
     for index, table in enumerate(tables):
-        grid = _grid(table)
-        ws = existing.get(table.title)
-        if ws is None:
-            ws = spreadsheet.add_worksheet(table.title, rows=max(len(grid) + 10, 50),
-                                           cols=max(len(table.headers), 8), index=index)
-        else:
-            ws.clear()
-        # RAW: what units typed stays text ("=1+1" is not evaluated)
-        ws.update(grid, "A1", value_input_option="RAW")
-        ws.format(f"A3:{column_letter(len(table.headers) - 1)}3", {"textFormat": {"bold": True}})
-        ws.freeze(rows=3)
-    for title_, ws in existing.items():
-        if title_ not in keep and len(spreadsheet.worksheets()) > 1:
-            spreadsheet.del_worksheet(ws)
+        sheet_id = FIRST_SHEET_ID + index
+        requests += _table_requests(table, sheet_id, index, exists=sheet_id in kept)
+    # anything else (the "Sheet1" a new spreadsheet comes with, old tabs) goes last, once
+    # our tabs exist, so the spreadsheet is never left without a sheet
+    for sheet_id, sheet_title in existing.items():
+        if sheet_id not in wanted and sheet_title not in wanted.values():
+            requests.append({"deleteSheet": {"sheetId": sheet_id}})
+    spreadsheet.batch_update({"requests": requests})
     return spreadsheet.id
-
-
-# ------------------------------------------------------------------ the stage
-def publish_period(settings: Settings, period_code: str, run_id: str, *, client=None
-                   ) -> PublishResult:
-    conn = psycopg2.connect(settings.dsn("bi_reader"))
-    try:
-        tables = build_summary(conn, period_code)
-    finally:
-        conn.close()
-    folder = Path(settings.output_dir) / period_code / re.sub(r"[^0-9A-Za-z_-]+", "-", run_id)
-    xlsx_path = write_xlsx(tables, folder / f"tong_hop_{period_code}.xlsx")
-    period_name = tables[0].rows[0][1]
-    client = client or make_client(settings)
-    spreadsheet_id = write_spreadsheet(client, tables, period_code, f"Tổng hợp – {period_name}")
-    url = f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}"
-    counts = {t.title: len(t.rows) for t in tables}
-    manifest = {
-        "period_code": period_code, "run_id": run_id,
-        "files": {xlsx_path.name: hashlib.sha256(xlsx_path.read_bytes()).hexdigest()},
-        "row_counts": counts, "summary_spreadsheet_id": spreadsheet_id,
-        "inputs": {"marts": ["province_summary", "fct_submission", "indicator_totals",
-                             "fct_task_progress", "dim_unit", "dim_indicator", "dim_task",
-                             "dim_period"]},
-    }
-    manifest_path = folder / "manifest.json"
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    log.info("published %s: %s (spreadsheet %s)", period_code, xlsx_path, spreadsheet_id)
-    return PublishResult(period_code, str(xlsx_path), str(manifest_path), spreadsheet_id, url,
-                         counts)

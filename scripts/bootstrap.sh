@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine with Python 3.11:
-# Debian's PostgreSQL server (only if missing; needs root), uv, and the virtual environment
-# .venv with exactly the packages pinned in requirements.lock (hashes checked).
+# Debian's PostgreSQL server and, for the draft report's PDF, LibreOffice Writer, poppler and
+# Liberation fonts (Times New Roman's metric twin) - each only if missing; needs root -, uv,
+# and the virtual environment .venv with exactly the packages pinned in requirements.lock
+# (hashes checked).
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
+missing=()     # the project cannot run without these
+optional=()    # the PDF of the draft report and its render test need these
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 python3.11 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
-if ((${#missing[@]})); then
+command -v soffice >/dev/null || optional+=(libreoffice-writer-nogui)
+command -v pdftoppm >/dev/null || optional+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation)
+if ((${#missing[@]} + ${#optional[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "bootstrap: please install as root: apt-get install -y ${missing[*]}" >&2
-    exit 1
+    if ((${#missing[@]})); then
+      echo "bootstrap: please install as root: apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+    echo "bootstrap: no PDF of the draft report until, as root: apt-get install -y" \
+      "--no-install-recommends ${optional[*]}" >&2
+  else
+    echo "bootstrap: installing ${missing[*]} ${optional[*]} (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" "${optional[@]}" >/dev/null
   fi
-  echo "bootstrap: installing ${missing[*]} (apt-get)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 export UV_PYTHON_DOWNLOADS=never

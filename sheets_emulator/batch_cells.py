@@ -15,6 +15,7 @@ from .batch_common import (
     cell_field_names,
     dimension_range,
     drop_none,
+    format_mask,
     grid_target,
     is_rows,
     handles,
@@ -30,6 +31,7 @@ from .validation import normalize_rule
 def update_cells(model: WorkbookModel, body: dict) -> None:
     """updateCells: write ``rows`` at ``start`` (or fill ``range``, clearing the rest) per ``fields``."""
     fields = cell_field_names(body.get("fields"))
+    fmt_mask = format_mask(body["fields"])
     rows = body.get("rows") or []
     if body.get("start") is not None:
         start = body["start"]
@@ -47,29 +49,30 @@ def update_cells(model: WorkbookModel, body: dict) -> None:
         for j, cell in enumerate((row or {}).get("values") or []):
             if rect is not None and not rect.contains(r0 + i, c0 + j):
                 raise RequestError("rows extend beyond the given range")
-            apply_cell(sheet, r0 + i, c0 + j, cell or {}, fields)
+            apply_cell(sheet, r0 + i, c0 + j, cell or {}, fields, fmt_mask)
             covered.add((r0 + i, c0 + j))
     if rect is not None:
         for r in range(rect.r0 or 0, rect.r1 or 0):
             for c in range(rect.c0 or 0, rect.c1 or 0):
                 if (r, c) not in covered:
-                    apply_cell(sheet, r, c, {}, fields)
+                    apply_cell(sheet, r, c, {}, fields, fmt_mask)
 
 
 @handles("repeatCell")
 def repeat_cell(model: WorkbookModel, body: dict) -> None:
-    """repeatCell: give every cell of ``range`` the ``cell`` fields (formats are not stored)."""
+    """repeatCell: give every cell of ``range`` the ``cell`` fields (values, formats, notes, validation)."""
     fields = cell_field_names(body.get("fields"))
+    fmt_mask = format_mask(body["fields"])
     sheet, rect = grid_target(model, body.get("range"))
     cell = body.get("cell") or {}
     if "dataValidation" in fields:
         rule = cell.get("dataValidation")
         sheet.set_validation(rect, normalize_rule(rule) if rule else None)
-    per_cell = fields & {"userEnteredValue", "note"}
+    per_cell = fields & {"userEnteredValue", "userEnteredFormat", "note"}
     if per_cell:
         for r in range(rect.r0 or 0, rect.r1 or 0):
             for c in range(rect.c0 or 0, rect.c1 or 0):
-                apply_cell(sheet, r, c, cell, per_cell)
+                apply_cell(sheet, r, c, cell, per_cell, fmt_mask)
 
 
 @handles("setDataValidation")

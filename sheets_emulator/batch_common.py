@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from .a1 import Rect, rect_from_grid_range
-from .fieldmask import top_level_paths
+from .fieldmask import Mask, parse_mask, top_level_paths
+from .formats import check_mask, update_format
 from .model import SheetModel, WorkbookModel
 from .ranges import grid_error
 from .validation import normalize_rule
@@ -16,8 +17,8 @@ HANDLERS: dict[str, Handler] = {}
 EXTRA_SHEET_PROPS = {"tabColor", "tabColorStyle", "rightToLeft"}
 EXTRA_GRID_PROPS = {"hideGridlines", "rowGroupControlAfter", "columnGroupControlAfter"}
 EXTRA_SPREADSHEET_PROPS = {"autoRecalc", "defaultFormat", "iterativeCalculationSettings", "spreadsheetTheme"}
-CELL_FIELDS = {"userEnteredValue", "note", "dataValidation"}
-IGNORED_CELL_FIELDS = {"userEnteredFormat", "textFormatRuns"}
+CELL_FIELDS = {"userEnteredValue", "userEnteredFormat", "note", "dataValidation"}
+IGNORED_CELL_FIELDS = {"textFormatRuns"}
 
 
 class RequestError(ValueError):
@@ -79,12 +80,31 @@ def cell_field_names(fields: Optional[str]) -> set[str]:
     return names
 
 
-def apply_cell(sheet: SheetModel, r: int, c: int, cell: dict, fields: set[str]) -> None:
-    """Apply the ``fields`` of CellData ``cell`` to (r, c) of ``sheet``."""
+def format_mask(fields: str) -> Mask:
+    """In: a CellData ``fields`` mask. Out: its part under ``userEnteredFormat`` (None = all of it)."""
+    mask = parse_mask(fields)
+    sub = None if mask is None or "*" in mask else mask.get("userEnteredFormat")
+    check_mask(sub)
+    return sub
+
+
+def apply_cell(
+    sheet: SheetModel, r: int, c: int, cell: dict, fields: set[str], fmt_mask: Mask = None
+) -> None:
+    """Apply the ``fields`` of CellData ``cell`` to (r, c) of ``sheet``.
+
+    ``fmt_mask``: the mask under ``userEnteredFormat`` (None = the whole format).
+    """
     if r >= sheet.row_count or c >= sheet.col_count:
         raise grid_error(sheet, Rect(r, r + 1, c, c + 1))
     if "userEnteredValue" in fields:
         sheet.set(r, c, from_extended_value(cell.get("userEnteredValue")))
+    if "userEnteredFormat" in fields:
+        fmt = update_format(sheet.formats.get((r, c)), cell.get("userEnteredFormat"), fmt_mask)
+        if fmt:
+            sheet.formats[(r, c)] = fmt
+        else:
+            sheet.formats.pop((r, c), None)
     if "note" in fields:
         if cell.get("note"):
             sheet.notes[(r, c)] = str(cell["note"])

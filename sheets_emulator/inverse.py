@@ -4,7 +4,8 @@ Used by ``POST /v4/spreadsheets`` and offered publicly: build an .xlsx from
 the JSON a client would send or from what ``spreadsheets.get`` returned.
 A number whose ``formattedValue`` looks like a vi_VN date ("20/6/2026",
 "20/6/2026 14:05:00") comes back as a date/datetime, so our own output
-round-trips.
+round-trips.  ``userEnteredFormat`` and the row/column metadata (pixelSize,
+hiddenByUser) are kept; a format the emulator cannot store raises ValueError.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 from openpyxl.workbook.workbook import Workbook
 
 from .a1 import Rect, rect_from_grid_range
-from .model import DEFAULT_COLS, DEFAULT_ROWS, SheetModel, WorkbookModel
+from .formats import normalize_format
+from .model import DEFAULT_COL_PX, DEFAULT_COLS, DEFAULT_ROW_PX, DEFAULT_ROWS, SheetModel, WorkbookModel
 from .validation import normalize_rule
 from .values import EPOCH, Formula, from_extended_value
 from .xlsx_grid import model_to_workbook
@@ -40,6 +42,17 @@ def cell_value(cell: dict[str, Any]) -> Any:
         if _DATE_TEXT.match(text):
             return (EPOCH + dt.timedelta(days=int(value))).date()
     return value
+
+
+def _dimension_metadata(sheet: SheetModel, rows: bool, start: int, items: list) -> None:
+    """Store non-default pixelSize / hiddenByUser of DimensionProperties ``items`` from ``start``."""
+    sizes, hidden = (sheet.row_heights, sheet.hidden_rows) if rows else (sheet.col_widths, sheet.hidden_cols)
+    default = DEFAULT_ROW_PX if rows else DEFAULT_COL_PX
+    for i, props in enumerate(items, start):
+        if (props or {}).get("pixelSize") and int(props["pixelSize"]) != default:
+            sizes[i] = int(props["pixelSize"])
+        if (props or {}).get("hiddenByUser"):
+            hidden.add(i)
 
 
 def _sheet_from_json(data: dict[str, Any], index: int, model: WorkbookModel) -> SheetModel:
@@ -68,6 +81,11 @@ def _sheet_from_json(data: dict[str, Any], index: int, model: WorkbookModel) -> 
                     sheet.notes[(r, c)] = cell["note"]
                 if cell and cell.get("dataValidation"):
                     sheet.set_validation(Rect(r, r + 1, c, c + 1), normalize_rule(cell["dataValidation"]))
+                fmt = normalize_format((cell or {}).get("userEnteredFormat"))
+                if fmt:
+                    sheet.formats[(r, c)] = fmt
+        for rows, key, start in ((True, "rowMetadata", r0), (False, "columnMetadata", c0)):
+            _dimension_metadata(sheet, rows, start, block.get(key) or [])
     sheet.merges = [rect_from_grid_range(m) for m in data.get("merges") or []]
     sheet.protected_ranges = [dict(p) for p in data.get("protectedRanges") or []]
     sheet.basic_filter = data.get("basicFilter")

@@ -4,7 +4,9 @@ A :class:`WorkbookModel` holds ordered :class:`SheetModel` objects.  Cells
 are stored row-major as ``rows[r][c]`` (ragged lists, ``None`` = empty)
 holding the Python values described in :mod:`sheets_emulator.values`.
 Rect-shaped features (data validations, merges, protected ranges, basic
-filter) use :class:`sheets_emulator.a1.Rect`.
+filter) use :class:`sheets_emulator.a1.Rect`; notes and formats (canonical
+``userEnteredFormat`` JSON, see :mod:`sheets_emulator.formats`) are keyed by
+``(row, col)`` and never mutated in place.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from .a1 import Rect, intersect, rect_from_grid_range, shift, subtract
 
 DEFAULT_ROWS = 1000
 DEFAULT_COLS = 26
+DEFAULT_ROW_PX = 21  # Google's default row height / column width, in pixels
+DEFAULT_COL_PX = 100
 DEFAULT_LOCALE = "vi_VN"
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 
@@ -38,6 +42,7 @@ class SheetModel:
     merges: list[Rect] = field(default_factory=list)
     protected_ranges: list[dict] = field(default_factory=list)
     notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    formats: dict[tuple[int, int], dict] = field(default_factory=dict)
     col_widths: dict[int, int] = field(default_factory=dict)
     row_heights: dict[int, int] = field(default_factory=dict)
     hidden_cols: set[int] = field(default_factory=set)
@@ -102,6 +107,7 @@ class SheetModel:
         for line in self.rows:
             del line[cols:]
         self.notes = {k: v for k, v in self.notes.items() if k[0] < rows and k[1] < cols}
+        self.formats = {k: v for k, v in self.formats.items() if k[0] < rows and k[1] < cols}
         grid = Rect(0, rows, 0, cols)
         self.validations = [
             (inter, rule)
@@ -172,12 +178,17 @@ class SheetModel:
                 moved = shift(rect_from_grid_range(rng), rows, at, delta)
                 if moved is not None:
                     pr["range"] = moved.to_grid_range(self.sheet_id)
-        notes = {}
-        for (r, c), text in self.notes.items():
-            nr, nc = (move_index(r), c) if rows else (r, move_index(c))
-            if nr is not None and nc is not None:
-                notes[(nr, nc)] = text
-        self.notes = notes
+
+        def move_cells(cells: dict[tuple[int, int], Any]) -> dict[tuple[int, int], Any]:
+            out = {}
+            for (r, c), item in cells.items():
+                nr, nc = (move_index(r), c) if rows else (r, move_index(c))
+                if nr is not None and nc is not None:
+                    out[(nr, nc)] = item
+            return out
+
+        self.notes = move_cells(self.notes)
+        self.formats = move_cells(self.formats)
         sizes, hidden = (self.row_heights, self.hidden_rows) if rows else (
             self.col_widths,
             self.hidden_cols,
@@ -278,6 +289,7 @@ def clone_sheet(sheet: SheetModel) -> SheetModel:
         merges=list(sheet.merges),
         protected_ranges=copy.deepcopy(sheet.protected_ranges),
         notes=dict(sheet.notes),
+        formats=dict(sheet.formats),
         col_widths=dict(sheet.col_widths),
         row_heights=dict(sheet.row_heights),
         hidden_cols=set(sheet.hidden_cols),

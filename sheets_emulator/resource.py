@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from .a1 import Rect, intersect
-from .model import SheetModel, WorkbookModel
+from .formats import effective_format, response_format
+from .model import DEFAULT_COL_PX, DEFAULT_ROW_PX, SheetModel, WorkbookModel
 from .values import cell_data
 from .xlsx_grid import WorkbookSource, load_model
 
@@ -38,18 +39,35 @@ def sheet_properties(sheet: SheetModel, index: int) -> dict[str, Any]:
     return props
 
 
+def dimension_metadata(sheet: SheetModel, rows: bool, start: int, end: int) -> list[dict[str, Any]]:
+    """Out: ``DimensionProperties`` JSON of rows (or columns) ``start``..``end``-1."""
+    sizes, hidden = (sheet.row_heights, sheet.hidden_rows) if rows else (sheet.col_widths, sheet.hidden_cols)
+    default = DEFAULT_ROW_PX if rows else DEFAULT_COL_PX
+    out = []
+    for i in range(start, end):
+        props: dict[str, Any] = {"hiddenByUser": True} if i in hidden else {}
+        props["pixelSize"] = sizes.get(i, default)
+        out.append(props)
+    return out
+
+
 def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
-    """Out: the ``GridData`` JSON of ``rect`` (trailing empty cells/rows omitted)."""
+    """Out: the ``GridData`` JSON of ``rect`` (trailing empty cells/rows omitted).
+
+    Formatted cells carry ``userEnteredFormat`` and ``effectiveFormat``; every
+    row and column of ``rect`` gets its ``rowMetadata`` / ``columnMetadata``.
+    """
     box = rect.clamp(sheet.row_count, sheet.col_count)
     rules = [
         (inter, rule) for r, rule in sheet.validations if (inter := intersect(r, box)) is not None
     ]
     notes = {k: v for k, v in sheet.notes.items() if box.contains(*k)}
+    formats = {k: v for k, v in sheet.formats.items() if box.contains(*k)}
     last_row = box.r0
     for r in range(box.r0, min(box.r1, len(sheet.rows))):
         if any(v is not None for v in sheet.rows[r][box.c0 : box.c1]):
             last_row = r + 1
-    for r, _ in notes:
+    for r, _ in list(notes) + list(formats):
         last_row = max(last_row, r + 1)
     for inter, _ in rules:
         last_row = max(last_row, inter.r1)
@@ -59,7 +77,12 @@ def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
         row_rules = [(i, rule) for i, rule in rules if i.r0 <= r < i.r1]
         values: list[dict[str, Any]] = []
         for c in range(box.c0, box.c1):
-            cell = cell_data(line[c]) if c < len(line) else {}
+            value = line[c] if c < len(line) else None
+            cell = cell_data(value)
+            fmt = formats.get((r, c))
+            if fmt:
+                cell["userEnteredFormat"] = response_format(fmt)
+                cell["effectiveFormat"] = effective_format(fmt, value)
             note = notes.get((r, c))
             if note is not None:
                 cell["note"] = note
@@ -74,6 +97,8 @@ def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
     out: dict[str, Any] = {"startRow": box.r0, "startColumn": box.c0}
     if row_data:
         out["rowData"] = row_data
+    out["rowMetadata"] = dimension_metadata(sheet, True, box.r0, box.r1)
+    out["columnMetadata"] = dimension_metadata(sheet, False, box.c0, box.c1)
     return out
 
 

@@ -4,8 +4,9 @@
 being edited and returns Google's ``replies`` list.  Handlers live in
 :mod:`batch_sheets` and :mod:`batch_cells`.  Unknown request kinds (and
 options with effects the emulator does not reproduce, such as sorting)
-raise 400 so nobody mistakes them for working no-ops.  Formatting
-(``userEnteredFormat``) is accepted and not stored.
+raise 400 so nobody mistakes them for working no-ops.  Cell formats
+(``userEnteredFormat``) are stored for the fields :mod:`formats` knows;
+other format fields raise 400 too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .a1 import A1ParseError
 from .batch_common import HANDLERS, RequestError
 from .errors import ApiError, bad_request
 from .fieldmask import FieldMaskError
+from .formats import FormatError
 from .model import WorkbookModel
 
 def apply_requests(model: WorkbookModel, requests: Any) -> list[dict]:
@@ -36,7 +38,7 @@ def apply_requests(model: WorkbookModel, requests: Any) -> list[dict]:
             )
         try:
             reply = handler(model, body or {})
-        except (RequestError, FieldMaskError, A1ParseError) as exc:
+        except (RequestError, FieldMaskError, FormatError, A1ParseError) as exc:
             raise bad_request(f"Invalid requests[{i}].{kind}: {exc}") from None
         except ApiError as exc:
             raise bad_request(f"Invalid requests[{i}].{kind}: {exc.message}") from None

@@ -6,10 +6,15 @@ normal .xlsx a person can open.  Things Excel cannot hold (sheet ids,
 Google titles Excel rejects, protected ranges, grid size, rules Excel
 cannot express, ...) travel in a custom document property named
 ``sheets_emulator`` (JSON), so a round trip through the store is lossless.
+Cell formats become openpyxl styles (number format, font, solid fill,
+alignment); what styles cannot say (CLIP wrapping, exact colours, a
+numberFormat type its pattern does not suggest, ...) goes in that property
+too, per cell, as ``formatExtras``.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import json
@@ -24,12 +29,15 @@ import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Font
+from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.workbook.workbook import Workbook
 
-from .a1 import Rect, format_a1, rect_from_grid_range
+from .a1 import Rect, format_a1, parse_a1, rect_from_grid_range
+from .formats import format_diff, patch_format, read_style, write_style
 from .model import DEFAULT_COLS, DEFAULT_ROWS, SheetModel, WorkbookModel
 from .validation import excel_to_rule, rule_to_excel
 from .values import CellError, Formula
@@ -63,16 +71,32 @@ def _cell_value(cell: Any) -> Any:
     return text if text != "" else None
 
 
-def _sheet_rows(ws: Any) -> tuple[list[list[Any]], list[tuple[int, int]], dict]:
-    """Out: (rows, formula positions, notes) read from an openpyxl worksheet."""
+def _base_font(ws: Any) -> Font:
+    """Out: the workbook's default font (what unformatted text uses)."""
+    fonts = ws.parent._fonts
+    return fonts[0] if len(fonts) else Font()
+
+
+def _dated(value: Any) -> bool:
+    """Out: whether a model value is a date/time (its date pattern is its type, not a format)."""
+    return isinstance(value, (dt.date, dt.time))
+
+
+def _sheet_rows(ws: Any) -> tuple[list[list[Any]], list[tuple[int, int]], dict, dict]:
+    """Out: (rows, formula positions, notes, formats) read from an openpyxl worksheet."""
     rows: list[list[Any]] = []
     formulas: list[tuple[int, int]] = []
     notes: dict[tuple[int, int], str] = {}
+    formats: dict[tuple[int, int], dict] = {}
+    base_font = _base_font(ws)
     for (r, c), cell in sorted(ws._cells.items()):
         comment = getattr(cell, "comment", None)
         if comment is not None and comment.text:
             notes[(r - 1, c - 1)] = comment.text
         value = _cell_value(cell)
+        fmt = read_style(cell, _dated(value), base_font)
+        if fmt:
+            formats[(r - 1, c - 1)] = fmt
         if value is None:
             continue
         while len(rows) < r:
@@ -83,7 +107,7 @@ def _sheet_rows(ws: Any) -> tuple[list[list[Any]], list[tuple[int, int]], dict]:
         line[c - 1] = value
         if isinstance(value, Formula):
             formulas.append((r - 1, c - 1))
-    return rows, formulas, notes
+    return rows, formulas, notes, formats
 
 
 def _dimensions(ws: Any, sheet: SheetModel) -> None:
@@ -135,6 +159,15 @@ def _apply_sheet_meta(sheet: SheetModel, meta: dict[str, Any]) -> None:
     sheet.extra_grid_props = dict(meta.get("extraGridProps", {}))
     for grid_range, rule in meta.get("validations", []):
         sheet.validations.append((rect_from_grid_range(grid_range), rule))
+    for refs, diff in meta.get("formatExtras", []):
+        for ref in refs.split():
+            rect = parse_a1(ref)
+            for key in ((r, c) for r in range(rect.r0, rect.r1) for c in range(rect.c0, rect.c1)):
+                fmt = patch_format(sheet.formats.get(key, {}), diff)
+                if fmt:
+                    sheet.formats[key] = fmt
+                else:
+                    sheet.formats.pop(key, None)
 
 
 def load_model(source: WorkbookSource, title: Optional[str] = None) -> WorkbookModel:
@@ -159,7 +192,7 @@ def load_model(source: WorkbookSource, title: Optional[str] = None) -> WorkbookM
     )
     formula_cells: dict[str, list[tuple[int, int]]] = {}
     for index, ws in enumerate(wb.worksheets):
-        rows, formulas, notes = _sheet_rows(ws)
+        rows, formulas, notes, formats = _sheet_rows(ws)
         sheet = SheetModel(
             sheet_id=index,
             title=ws.title,
@@ -167,6 +200,7 @@ def load_model(source: WorkbookSource, title: Optional[str] = None) -> WorkbookM
             col_count=max(max((len(line) for line in rows), default=0), DEFAULT_COLS),
             rows=rows,
             notes=notes,
+            formats=formats,
             hidden=ws.sheet_state != "visible",
         )
         _freeze(ws, sheet)
@@ -175,7 +209,7 @@ def load_model(source: WorkbookSource, title: Optional[str] = None) -> WorkbookM
             sheet.merges.append(
                 Rect(merged.min_row - 1, merged.max_row, merged.min_col - 1, merged.max_col)
             )
-        for r, c in [(m.r1 - 1, m.c1 - 1) for m in sheet.merges] + list(notes):
+        for r, c in [(m.r1 - 1, m.c1 - 1) for m in sheet.merges] + list(notes) + list(formats):
             sheet.row_count = max(sheet.row_count, r + 1)
             sheet.col_count = max(sheet.col_count, c + 1)
         for dv in ws.data_validations.dataValidation:
@@ -265,10 +299,53 @@ def _write_cell(ws: Any, r: int, c: int, value: Any) -> None:
             cell.number_format = "h:mm:ss"
 
 
-def _write_sheet(ws: Any, sheet: SheetModel) -> list:
-    """Write one sheet; out: the validations Excel cannot hold (for the metadata)."""
+def _cover(cells: list[tuple[int, int]]) -> str:
+    """In: (row, col) cells in row-major order. Out: A1 rects covering exactly them, space-separated."""
+    rects: list[Rect] = []
+    open_by_cols: dict[tuple[int, int], int] = {}  # (c0, c1) -> index in rects of the rect ending at this row
+    runs: list[tuple[int, int, int]] = []
+    for r, c in cells:
+        if runs and runs[-1][0] == r and runs[-1][2] == c:
+            runs[-1] = (r, runs[-1][1], c + 1)
+        else:
+            runs.append((r, c, c + 1))
+    for r, c0, c1 in runs:
+        i = open_by_cols.get((c0, c1))
+        if i is not None and rects[i].r1 == r:
+            rects[i] = Rect(rects[i].r0, r + 1, c0, c1)
+        else:
+            open_by_cols[(c0, c1)] = len(rects)
+            rects.append(Rect(r, r + 1, c0, c1))
+    return " ".join(format_a1(rect) for rect in rects)
+
+
+def _write_formats(ws: Any, sheet: SheetModel) -> list:
+    """Style the formatted cells; out: ``[[refs, diff], ...]`` for what the styles cannot hold."""
+    base_font = _base_font(ws)
+    styled: dict[tuple[str, str], tuple[Any, dict]] = {}  # (format, prior pattern) -> (style, diff)
+    extras: dict[str, tuple[dict, list[tuple[int, int]]]] = {}
+    for (r, c), fmt in sorted(sheet.formats.items()):
+        cell = ws.cell(row=r + 1, column=c + 1)
+        value = sheet.get(r, c)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        key = (json.dumps(fmt, sort_keys=True), cell.number_format, _dated(value), number)
+        if key not in styled:
+            write_style(cell, fmt, base_font)
+            dated = _dated(value) or (number and is_date_format(cell.number_format))
+            styled[key] = (copy.copy(cell._style), format_diff(fmt, read_style(cell, dated, base_font)))
+        style, diff = styled[key]
+        cell._style = copy.copy(style)
+        if diff:
+            text = json.dumps(diff, sort_keys=True, ensure_ascii=False)
+            extras.setdefault(text, (diff, []))[1].append((r, c))
+    return [[_cover(cells), diff] for diff, cells in extras.values()]
+
+
+def _write_sheet(ws: Any, sheet: SheetModel) -> tuple[list, list]:
+    """Write one sheet; out: the validations and format parts Excel cannot hold (for the metadata)."""
     for r, c, value in sheet.iter_cells():
         _write_cell(ws, r, c, value)
+    format_extras = _write_formats(ws, sheet)
     for (r, c), text in sheet.notes.items():
         ws.cell(row=r + 1, column=c + 1).comment = Comment(text, "sheets_emulator")
     leftovers: list = []
@@ -308,7 +385,7 @@ def _write_sheet(ws: Any, sheet: SheetModel) -> list:
             ws.auto_filter.ref = format_a1(box)
     if sheet.hidden:
         ws.sheet_state = "hidden"
-    return leftovers
+    return leftovers, format_extras
 
 
 def model_to_workbook(model: WorkbookModel) -> Workbook:
@@ -318,7 +395,7 @@ def model_to_workbook(model: WorkbookModel) -> Workbook:
     sheets_meta = []
     for sheet, xlsx_title in zip(model.sheets, _excel_titles(model)):
         ws = wb.create_sheet(title=xlsx_title)
-        leftovers = _write_sheet(ws, sheet)
+        leftovers, format_extras = _write_sheet(ws, sheet)
         sheets_meta.append(
             {
                 "xlsxTitle": xlsx_title,
@@ -331,6 +408,7 @@ def model_to_workbook(model: WorkbookModel) -> Workbook:
                 "extraProps": sheet.extra_props,
                 "extraGridProps": sheet.extra_grid_props,
                 "validations": leftovers,
+                **({"formatExtras": format_extras} if format_extras else {}),
             }
         )
     if model.sheets and all(s.hidden for s in model.sheets):

@@ -94,6 +94,11 @@ def number_cell(number, text: str) -> dict:
     return {"userEnteredValue": value, "effectiveValue": value, "formattedValue": text}
 
 
+def without_metadata(blocks: list[dict]) -> list[dict]:
+    """GridData blocks minus rowMetadata/columnMetadata (checked separately)."""
+    return [{k: v for k, v in b.items() if k not in ("rowMetadata", "columnMetadata")} for b in blocks]
+
+
 LIST_RULE = {
     "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": s} for s in STATUSES]},
     "showCustomUi": True,
@@ -125,7 +130,9 @@ def test_vietnamese_xlsx_round_trips_to_exact_cell_data(tmp_path):
     assert second["properties"]["sheetId"] == 1
     assert second["properties"]["hidden"] is True
     headers = ["Tên đơn vị", "Trạng thái", "Số lượng", "Tỷ lệ", "Ngày", "Thời điểm", "Đạt", "Gấp đôi"]
-    assert first["data"] == [
+    assert first["data"][0]["rowMetadata"] == [{"pixelSize": 21}] * 1000
+    assert first["data"][0]["columnMetadata"] == [{"pixelSize": 100}] * 26
+    assert without_metadata(first["data"]) == [
         {
             "startRow": 0,
             "startColumn": 0,
@@ -320,7 +327,8 @@ def test_ranges_rows_and_folders(client):
     assert [s["properties"]["title"] for s in got["sheets"]] == ["Sheet1"]
     assert got["sheets"][0]["data"] == [
         {"startRow": 1, "startColumn": 1, "rowData": [{"values": [number_cell(2, "2")]},
-                                                      {"values": [number_cell(3, "3")]}]}
+                                                      {"values": [number_cell(3, "3")]}],
+         "rowMetadata": [{"pixelSize": 21}] * 2, "columnMetadata": [{"pixelSize": 100}] * 2}
     ]
     small = sh.add_worksheet("Nhỏ", rows=2, cols=2)
     with pytest.raises(gspread.exceptions.APIError) as beyond:

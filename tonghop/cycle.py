@@ -88,7 +88,7 @@ def stage_build(settings: Settings) -> dict:
 
 
 def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
-    from publish.summary import publish_period
+    from publish.bundle import publish_period
     return publish_period(settings, period_code, run_id).as_dict()
 
 

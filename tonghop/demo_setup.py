@@ -156,6 +156,8 @@ def print_outcome(settings: Settings, period_code: str) -> None:
                   key=lambda p: p.stat().st_mtime)
     if runs:
         print(f"   Bảng tổng hợp (xlsx): {runs[-1]}")
+        for report in sorted(runs[-1].parent.glob("bao_cao_*")):
+            print(f"   Dự thảo báo cáo: {report}")
     docs = Path(settings.output_dir) / "dbt_docs" / "index.html"
     if docs.exists():
         print(f"   Tài liệu kho dữ liệu (dbt docs): {docs}")

@@ -19,7 +19,12 @@ final as (
         locality,
         parent_documents,
         consolidating_body,
-        report_recipient
+        report_recipient,
+        report_parent_body,
+        report_symbol,
+        report_place,
+        report_signer_title,
+        report_cc
 
     from programmes
 

@@ -22,6 +22,11 @@ renamed as (
         parent_documents,
         consolidating_body,
         report_recipient,
+        report_parent_body,
+        report_symbol,
+        report_place,
+        report_signer_title,
+        report_cc,
 
         ---------- dates
         issued_on,

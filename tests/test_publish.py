@@ -1,0 +1,389 @@
+"""Publishing a period: the summary spreadsheet and the draft report say what the marts say.
+
+A demo province (CB-2026-6T) is landed through the real pipeline into a warehouse database of
+its own (``tonghop_publish``); before the pull, one unit types formula-looking text into its
+difficulties ("=HYPERLINK(…)", "+84 …", "-", "@…"). After a real ``dbt build`` the period is
+published twice (two run ids): the summary spreadsheet is read back through gspread, the .xlsx
+with openpyxl, the .docx with python-docx, and the PDF is rendered to images with poppler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import api_calls, query
+
+DATABASE = "tonghop_publish"
+PERIOD = "CB-2026-6T"
+SEED = 11
+OFFICIAL = "vanhoa.xa@caobang.gov.vn"
+#: what a unit may type that a spreadsheet would take for a formula
+FORMULA_LIKE = ['=HYPERLINK("http://vi-du.example";"bấm vào đây")', "+84 912 345 678",
+                "-", "@Sở VHTTDL xem giúp", "=1+1"]
+MM_TO_PT = 72 / 25.4
+
+
+@pytest.fixture(scope="module")
+def published(settings, catalogue, tmp_path_factory):
+    """The period landed, built and published twice; returns a namespace of what was made."""
+    import psycopg2
+
+    from expectations.landed import validate_landed
+    from ingest.pull import pull_period
+    from ingest.registry import register
+    from publish.bundle import publish_period
+    from sheets_emulator import EmulatorServer, emulator_client
+    from tonghop import layout, localdb
+    from tonghop.dbt import run_dbt
+    from tonghop.demo_setup import demo_spreadsheet_id, generate_into_emulator
+
+    tmp = tmp_path_factory.mktemp("publish")
+    localdb.ensure_warehouse(DATABASE)
+    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
+    own = settings.for_database(DATABASE).with_overrides(
+        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output")
+    manifest, entries = generate_into_emulator(PERIOD, seed=SEED, root=server.store.root,
+                                               register=False)
+    conn = psycopg2.connect(own.dsn("loader"))
+    try:
+        register(conn, entries)
+    finally:
+        conn.close()
+    typist = next(u for u in manifest.units_with("on_time"))
+    kind = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "kind"))
+    content = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "content"))
+    unit_client = emulator_client(server.url, user=OFFICIAL).http_client
+    rows = [["Khó khăn", text] for text in FORMULA_LIKE]
+    unit_client.values_update(
+        demo_spreadsheet_id(PERIOD, typist),
+        f"'{layout.TAB_FEEDBACK}'!{kind}2:{content}{1 + len(rows)}",
+        params={"valueInputOption": "RAW"}, body={"values": rows})
+
+    pulled = pull_period(own, catalogue, PERIOD)
+    assert pulled.failed == 0
+    validate_landed(own, catalogue, PERIOD, pulled.pull_run_id)
+    run_dbt(own, ["build"])
+    client = emulator_client(server.url)
+    server.reset_stats()
+    first = publish_period(own, PERIOD, "run-1", client=client)
+    first_calls = api_calls(server)
+    server.reset_stats()
+    second = publish_period(own, PERIOD, "run-2", client=client)
+    second_calls = api_calls(server)
+
+    class Published:
+        pass
+    p = Published()
+    p.settings, p.server, p.client, p.typist = own, server, client, typist
+    p.first, p.second, p.calls = first, second, (first_calls, second_calls)
+    yield p
+    server.stop()
+
+
+def marts(p, sql: str, params: tuple = ()) -> list[tuple]:
+    return query(p.settings.dsn("bi_reader"), sql, params)
+
+
+def as_number(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+# ------------------------------------------------------------------ the summary spreadsheet
+def sheet_grid(p, title: str, render: str = "UNFORMATTED_VALUE") -> list[list]:
+    spreadsheet = p.client.open_by_key(p.first.spreadsheet_id)
+    return spreadsheet.worksheet(title).get(value_render_option=render)
+
+
+def test_the_summary_spreadsheet_has_every_table_and_is_rewritten_not_duplicated(published):
+    p = published
+    assert p.first.spreadsheet_id == p.second.spreadsheet_id
+    titles = [ws.title for ws in p.client.open_by_key(p.first.spreadsheet_id).worksheets()]
+    assert titles == ["Tổng quan", "Tình hình nộp", "Tỷ lệ theo loại đơn vị",
+                      "Chỉ tiêu toàn tỉnh", "Chỉ tiêu theo đơn vị", "Nhiệm vụ",
+                      "Khó khăn, kiến nghị"]
+    # finding it, its metadata and one batchUpdate: the rewrite does not grow with the rows
+    first, second = p.calls
+    assert second.get("sheets.spreadsheets.batchUpdate") == 1
+    assert sum(second.values()) <= 4, second
+    assert first.get("sheets.spreadsheets.batchUpdate") == 1
+
+
+def test_reporting_status_by_unit_equals_the_marts(published):
+    p = published
+    grid = sheet_grid(p, "Tình hình nộp")
+    assert grid[2][:5] == ["STT", "Mã đơn vị", "Đơn vị", "Loại đơn vị", "Tình trạng"]
+    sheet = {row[1]: (row[2], row[4], row[6] if len(row) > 6 else "") for row in grid[3:]}
+    expected = {code: (name, status, f"{due.day}/{due.month}/{due.year}")
+                for code, name, status, due in marts(p, """
+                    select unit_code, unit_name_at_period, reporting_status_vi, due_date
+                    from marts.fct_submission where period_code = %s""", (PERIOD,))}
+    assert sheet == expected
+    statuses = {s for _, s, _ in expected.values()}
+    assert {"Đúng hạn", "Trễ hạn", "Chưa nộp"} <= statuses, "the demo should have all three"
+
+
+def test_rates_and_indicator_totals_equal_the_marts(published):
+    p = published
+    grid = sheet_grid(p, "Tỷ lệ theo loại đơn vị")
+    sheet = {row[0]: (row[1], row[2], row[3]) for row in grid[3:]}
+    expected = {name: (e, a, float(rate)) for name, e, a, rate in marts(p, """
+        select unit_type_name, expected_reports, actual_reports, reporting_rate
+        from marts.reporting_rate where period_code = %s""", (PERIOD,))}
+    assert sheet == expected
+
+    grid = sheet_grid(p, "Chỉ tiêu toàn tỉnh")
+    sheet = {row[0]: row[3] if len(row) > 3 and row[3] != "" else None for row in grid[3:]}
+    expected = {code: as_number(total) for code, total in marts(p, """
+        select indicator_code, total_value from marts.indicator_totals
+        where period_code = %s""", (PERIOD,))}
+    assert sheet == expected and any(v for v in expected.values())
+
+    grid = sheet_grid(p, "Chỉ tiêu theo đơn vị")
+    codes = grid[2][2:]
+    by_unit = {(row[0], code): value for row in grid[3:-1]
+               for code, value in zip(codes, row[2:]) if value != ""}
+    expected = {(u, c): as_number(v) for u, c, v in marts(p, """
+        select unit_code, indicator_code, value_number from marts.fct_indicator_value
+        where period_code = %s""", (PERIOD,))}
+    assert by_unit == expected
+    assert grid[-1][1] == "Tổng cộng toàn tỉnh"
+
+
+def test_task_groups_and_difficulties_are_gathered(published):
+    p = published
+    grid = sheet_grid(p, "Nhiệm vụ")
+    sheet = [(row[0], row[2], row[4]) for row in grid[3:]]
+    assert sheet == [(no, a, d) for no, a, d in marts(p, """
+        select task_group_no, tasks_assigned, tasks_done from marts.task_group_summary
+        where period_code = %s order by task_group_code""", (PERIOD,))]
+    grid = sheet_grid(p, "Khó khăn, kiến nghị")
+    assert len(grid) - 3 == marts(p, "select count(*) from marts.fct_feedback where period_code = %s",
+                                  (PERIOD,))[0][0]
+
+
+def test_formula_looking_input_stays_text_everywhere(published):
+    p = published
+    from openpyxl import load_workbook
+
+    # in the spreadsheet: the exact text, as a string, even when asked for formulas
+    grid = sheet_grid(p, "Khó khăn, kiến nghị", render="FORMULA")
+    typed = [row[4] for row in grid[3:] if row[1] == p.typist]
+    for text in FORMULA_LIKE:
+        assert text in typed
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata({
+        "includeGridData": "true", "ranges": f"'Khó khăn, kiến nghị'!E4:E{len(grid)}",
+        "fields": "sheets.data.rowData.values.userEnteredValue"})
+    values = [c.get("userEnteredValue", {}) for r in meta["sheets"][0]["data"][0]["rowData"]
+              for c in r.get("values", [])]
+    assert values and all(set(v) <= {"stringValue"} for v in values)
+    assert {"stringValue": "=1+1"} in values
+    # in the .xlsx: string cells, not formulas
+    ws = load_workbook(p.first.xlsx_path)["Khó khăn, kiến nghị"]
+    cells = [c for c in ws["E"] if c.value in FORMULA_LIKE]
+    assert {c.value for c in cells} == set(FORMULA_LIKE)
+    assert all(c.data_type == "s" for c in cells)
+
+
+def test_the_spreadsheet_is_formatted_for_reading(published):
+    p = published
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata({
+        "fields": "sheets(properties(title,gridProperties),data(columnMetadata(pixelSize)))",
+        "includeGridData": "false"})
+    for sheet in meta["sheets"]:
+        assert sheet["properties"]["gridProperties"].get("frozenRowCount") == 3, \
+            sheet["properties"]["title"]
+    from publish.summary import PIXELS_PER_WIDTH
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata({
+        "includeGridData": "true", "ranges": "'Tình hình nộp'!A1:C4",
+        "fields": "sheets.data(columnMetadata.pixelSize,rowData.values.userEnteredFormat)"})
+    data = meta["sheets"][0]["data"][0]
+    widths = [c.get("pixelSize") for c in data["columnMetadata"][:3]]
+    assert widths == [6 * PIXELS_PER_WIDTH, 14 * PIXELS_PER_WIDTH, 40 * PIXELS_PER_WIDTH]
+    header = data["rowData"][2]["values"][0]["userEnteredFormat"]
+    assert header["textFormat"]["bold"] is True
+
+
+# ------------------------------------------------------------------ the draft report
+def docx_text(path) -> str:
+    from docx import Document
+    document = Document(path)
+    parts = [para.text for para in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def test_the_report_tables_carry_the_marts_figures(published):
+    from docx import Document
+
+    from publish.marts import number_vi, pct_vi
+    p = published
+    document = Document(p.first.docx_path)
+    tables = document.tables
+    # tables[0] = header blocks; then reporting rate, task groups, indicators; last = signature
+    rates = [[c.text for c in row.cells] for row in tables[1].rows][1:]
+    expected = [[name, number_vi(e), number_vi(a), pct_vi(r), number_vi(o), pct_vi(orate)]
+                for name, e, a, r, o, orate in marts(p, """
+                    select unit_type_name, expected_reports, actual_reports, reporting_rate,
+                           on_time_reports, on_time_rate
+                    from marts.reporting_rate where period_code = %s
+                    order by unit_type = 'tat_ca', unit_type_name""", (PERIOD,))]
+    assert rates == expected
+    groups = [[c.text for c in row.cells][:4] for row in tables[2].rows][1:]
+    assert groups == [[no, number_vi(a), number_vi(r), number_vi(d)] for no, a, r, d in marts(p, """
+        select task_group_no, tasks_assigned, tasks_reported, tasks_done
+        from marts.task_group_summary where period_code = %s order by task_group_code""",
+        (PERIOD,))]
+    indicators = {row.cells[0].text: row.cells[3].text for row in tables[3].rows[1:]}
+    assert indicators == {code: number_vi(total) for code, total in marts(p, """
+        select indicator_code, total_value from marts.indicator_totals
+        where period_code = %s""", (PERIOD,))}
+    text = docx_text(p.first.docx_path)
+    expected_reports, actual, rate = marts(p, """
+        select expected_reports, actual_reports, reporting_rate from marts.province_summary
+        where period_code = %s""", (PERIOD,))[0]
+    assert (f"Tổng số đơn vị phải báo cáo: {number_vi(expected_reports)}; đã nộp báo cáo hợp "
+            f"lệ: {number_vi(actual)} đơn vị (tỷ lệ {pct_vi(rate)})") in text
+    for text_typed in FORMULA_LIKE[:2]:       # difficulties are quoted as typed
+        assert text_typed.rstrip(".") in text
+    missing = [name for (name,) in marts(p, """
+        select unit_name_at_period from marts.fct_submission
+        where period_code = %s and reporting_status = 'missing'""", (PERIOD,))]
+    assert missing and all(name in text for name in missing)
+
+
+def test_the_report_follows_decree_30_layout(published):
+    from docx import Document
+
+    p = published
+    document = Document(p.first.docx_path)
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert [round(m.mm) for m in (section.top_margin, section.bottom_margin,
+                                  section.left_margin, section.right_margin)] == [20, 20, 30, 15]
+    fonts = {r.font.name for para in document.paragraphs for r in para.runs if r.text.strip()}
+    assert fonts == {"Times New Roman"}
+    header = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert header[0][0].split("\n")[:2] == ["UBND TỈNH CAO BẰNG",
+                                           "SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH"]
+    assert header[0][1].split("\n")[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                                           "Độc lập - Tự do - Hạnh phúc"]
+    assert header[1][0].startswith("Số:") and header[1][0].endswith("/BC-SVHTTDL")
+    assert re.fullmatch(r"Cao Bằng, ngày\s+tháng\s+năm 2026", header[1][1])
+    body = [para.text for para in document.paragraphs]
+    assert "BÁO CÁO" in body
+    for heading in ("I. KẾT QUẢ THỰC HIỆN", "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN",
+                    "III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", "IV. KIẾN NGHỊ, ĐỀ XUẤT"):
+        assert heading in body
+    signature = document.tables[-1].rows[0].cells
+    assert signature[0].text.startswith("Nơi nhận:") and "- Lưu: VT." in signature[0].text
+    assert signature[1].text.startswith("GIÁM ĐỐC")
+    assert len(document.inline_shapes) == 2      # the two charts
+
+
+@pytest.fixture(scope="module")
+def rendered(published, tmp_path_factory):
+    """The first run's PDF, its page count and page images (poppler)."""
+    import os
+    if not (published.first.pdf_path and shutil.which("pdftoppm")):
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice and poppler must be installed in CI (scripts/bootstrap.sh)")
+        pytest.skip("LibreOffice or poppler not installed: no PDF to render")
+    pdf = Path(published.first.pdf_path)
+    out = tmp_path_factory.mktemp("pages")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(out / "page")], check=True)
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True,
+                          text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    return pdf, pages, (float(size.group(1)), float(size.group(2))), sorted(out.glob("*.png"))
+
+
+def test_the_pdf_renders_to_a_few_a4_pages(rendered):
+    pdf, pages, size, images = rendered
+    assert 3 <= pages <= 12
+    assert len(images) == pages
+    assert size == pytest.approx((595.3, 841.9), abs=1)
+
+
+def test_the_pdf_first_page_has_the_header_blocks_in_place(rendered):
+    from PIL import Image
+
+    pdf, _, (width, height), images = rendered
+    words = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"],
+                           check=True, capture_output=True, text=True).stdout
+    boxes: list[list] = []      # [x0, y0, x1, text]; poppler cuts words at some diacritics
+    for x0, y0, x1, text in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+            words):
+        x0, y0, x1 = float(x0), float(y0), float(x1)
+        if boxes and boxes[-1][1] == y0 and abs(x0 - boxes[-1][2]) < 0.5:
+            boxes[-1][2], boxes[-1][3] = x1, boxes[-1][3] + text
+        else:
+            boxes.append([x0, y0, x1, text])
+    boxes = [(x0, y0, text) for x0, y0, _, text in boxes]
+
+    def where(word: str) -> tuple[float, float]:
+        return next((x, y) for x, y, t in boxes if t == word)
+    # Quốc hiệu top right, the issuing body top left, "BÁO CÁO" centred below both
+    x_motto, y_motto = where("CỘNG")
+    x_body, y_body = where("SỞ")
+    x_title, y_title = where("BÁO")
+    assert x_motto > width * 0.4 and x_body < width * 0.3
+    assert y_motto < height * 0.15 and y_body < height * 0.2
+    assert y_title > max(y_motto, y_body) and abs(x_title - width / 2) < width * 0.15
+    assert where("Hạnh")[1] < y_title and where("/BC-SVHTTDL")[0] < width / 2
+    # the left margin (30 mm) holds no ink on any page
+    margin_px = None
+    for image in images:
+        page = Image.open(image).convert("L")
+        margin_px = int(page.width * (28 * MM_TO_PT) / width)
+        strip = page.crop((0, 0, margin_px, page.height))
+        assert strip.getextrema()[0] > 200, f"ink in the left margin of {image.name}"
+    first = Image.open(images[0]).convert("L")
+    top_left = first.crop((margin_px, 0, first.width // 2, first.height // 6))
+    top_right = first.crop((first.width // 2, 0, first.width, first.height // 6))
+    assert top_left.getextrema()[0] < 100 and top_right.getextrema()[0] < 100
+
+
+# ------------------------------------------------------------------ reproducible
+def test_each_run_has_its_folder_and_a_manifest_with_inputs_and_checksums(published):
+    p = published
+    for run in (p.first, p.second):
+        folder = Path(run.folder)
+        manifest = json.loads(Path(run.manifest_path).read_text(encoding="utf-8"))
+        assert manifest["period_code"] == PERIOD and folder.name in ("run-1", "run-2")
+        assert folder.parent.name == PERIOD
+        for name, entry in manifest["files"].items():
+            data = (folder / name).read_bytes()
+            assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                             "reproducible": entry["reproducible"]}
+        assert {Path(run.xlsx_path).name, Path(run.docx_path).name} <= set(manifest["files"])
+        counts = manifest["inputs"]["marts_rows_read"]
+        assert counts["fct_submission"] == marts(p, """
+            select count(*) from marts.fct_submission where period_code = %s""", (PERIOD,))[0][0]
+        assert manifest["inputs"]["reflects"]["latest_sheet_version_id"] == marts(p, """
+            select max(sheet_version_id) from marts.fct_report_version where period_code = %s""",
+            (PERIOD,))[0][0]
+
+
+def test_publishing_the_same_data_twice_gives_the_same_content(published):
+    p = published
+    one = json.loads(Path(p.first.manifest_path).read_text(encoding="utf-8"))
+    two = json.loads(Path(p.second.manifest_path).read_text(encoding="utf-8"))
+    assert one["content_sha256"] == two["content_sha256"]
+    assert one["inputs"]["data_sha256"] == two["inputs"]["data_sha256"]
+    reproducible = {n: f["sha256"] for n, f in one["files"].items() if f["reproducible"]}
+    assert reproducible == {n: f["sha256"] for n, f in two["files"].items() if f["reproducible"]}
+    assert {".xlsx", ".docx", ".png"} <= {Path(n).suffix for n in reproducible}
