@@ -15,6 +15,7 @@ typed as a string.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from publish.marts import date_vi, plain_number, query
+from publish.report import normalize_zip
 from tonghop.template import set_value
 
 log = logging.getLogger(__name__)
@@ -231,9 +233,6 @@ def _value_kind(table: SummaryTable, row: list[Any], column: int) -> str:
 
 # ------------------------------------------------------------------ xlsx
 def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
-    from publish.report import normalize_zip
-    import datetime as dt
-
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
