@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_STATE = ROOT / ".local" / "test"
-TEST_PG_PORT = "55433"
+# overridable so that two test sessions (e.g. two developers' checkouts on one machine) do not
+# share a cluster
+TEST_STATE = Path(os.environ.get("TONGHOP_TEST_STATE_DIR", ROOT / ".local" / "test"))
+TEST_PG_PORT = os.environ.get("TONGHOP_TEST_PG_PORT", "55433")
 
 
 def pytest_configure(config):
