@@ -11,6 +11,15 @@ the warehouse with dbt and publishes the province summary.
 | `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
 | `build_warehouse` | `dbt build` (seeds, snapshot, models, tests) as the transformer role, then `dbt docs generate` into the output folder | `tonghop/dbt.py`, `dbt_project/` |
 | `publish` | the "Tổng hợp" spreadsheet (through gspread), and in `output/<period>/<run>/` its .xlsx, the draft report (.docx, .pdf) and a manifest | `publish/` |
+| `remind` | the units still missing, with why and their address: `nhac_nho_<period>.txt` and XCom | `publish/reminder.py` |
+
+**Assets**: `validate` updates `tonghop://warehouse/landed`, `build_warehouse`
+`tonghop://warehouse/marts`, `publish` `tonghop://publish/summary` — DAGs that read the marts
+can be scheduled on them.
+
+**Alerts**: a task that fails after its retries, and a run still going 2 hours after it was
+queued (a deadline alert), are sent to `TONGHOP_ALERT_WEBHOOK` / `TONGHOP_ALERT_EMAIL`
+(`tonghop/alerts.py`).
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv`
 (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not change.
@@ -28,9 +37,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import (Asset, AsyncCallback, DeadlineAlert, DeadlineReference, Param, dag,
+                         get_current_context, task)
 
+from tonghop.alerts import on_task_failure
 from tonghop.cycle import SHEETS_POOL
+
+LANDED = Asset("tonghop://warehouse/landed")
+MARTS = Asset("tonghop://warehouse/marts")
+SUMMARY = Asset("tonghop://publish/summary")
 
 
 @dag(
@@ -47,7 +62,11 @@ from tonghop.cycle import SHEETS_POOL
                                        "those modified since the last pull, and in full on the "
                                        "first pull at or after the due date)"),
     },
-    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30)},
+    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30),
+                  "on_failure_callback": on_task_failure},
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=dt.timedelta(hours=2),
+        callback=AsyncCallback("tonghop.alerts.deadline_missed", kwargs={"stage": "cycle"})),
     tags=["tonghop", "reporting"],
     doc_md=__doc__,
 )
@@ -64,7 +83,7 @@ def tonghop_reporting_cycle():
                           f"pull-{context['run_id']}",
                           mode="full" if params.get("full_pull") else "auto")
 
-    @task
+    @task(outlets=[LANDED])
     def validate(pulled: dict) -> dict:
         from tonghop.cycle import settings_from_airflow, stage_validate
 
@@ -77,13 +96,13 @@ def tonghop_reporting_cycle():
 
         return stage_feedback(settings_from_airflow(), validated["period_code"])
 
-    @task
+    @task(outlets=[MARTS])
     def build_warehouse(validated: dict) -> dict:
         from tonghop.cycle import settings_from_airflow, stage_build
 
         return stage_build(settings_from_airflow())
 
-    @task
+    @task(outlets=[SUMMARY])
     def publish(built: dict) -> dict:
         from tonghop.cycle import settings_from_airflow, stage_publish
 
@@ -91,9 +110,20 @@ def tonghop_reporting_cycle():
         return stage_publish(settings_from_airflow(), context["params"]["period_code"],
                              context["run_id"])
 
+    @task
+    def remind(built: dict) -> dict:
+        from publish.reminder import missing_units
+        from tonghop.cycle import settings_from_airflow
+
+        context = get_current_context()
+        return missing_units(settings_from_airflow(), context["params"]["period_code"],
+                             context["run_id"])
+
     validated = validate(pull())
     tell_units(validated)
-    publish(build_warehouse(validated))
+    built = build_warehouse(validated)
+    publish(built)
+    remind(built)
 
 
 tonghop_reporting_cycle()

@@ -18,8 +18,36 @@ def test_dag_folder_has_no_import_errors():
     dag = bag.dags["tonghop_reporting_cycle"]
     edges = {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
     assert edges == {("pull", "validate"), ("validate", "tell_units"),
-                     ("validate", "build_warehouse"), ("build_warehouse", "publish")}
+                     ("validate", "build_warehouse"), ("build_warehouse", "publish"),
+                     ("build_warehouse", "remind")}
     assert dag.doc_md and "period_code" in dag.params
+    assert all(dag.doc_md for dag in bag.dags.values())
+
+
+def test_the_cycle_announces_its_assets_and_alerts():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_reporting_cycle"]
+    outlets = {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks if t.outlets}
+    assert outlets == {"validate": ["tonghop://warehouse/landed"],
+                       "build_warehouse": ["tonghop://warehouse/marts"],
+                       "publish": ["tonghop://publish/summary"]}
+    from tonghop.alerts import on_task_failure
+    assert all(t.on_failure_callback in (on_task_failure, [on_task_failure]) for t in dag.tasks)
+    deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert deadlines and deadlines[0].interval.total_seconds() == 2 * 3600
+
+
+def test_the_calendar_dag_triggers_mapped_runs_without_catching_up():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_calendar"]
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert {t.task_id for t in dag.tasks} == {"plan_today", "provisions", "cycles",
+                                              "open_periods", "run_cycles"}
+    assert dag.get_task("run_cycles").partial_kwargs["trigger_dag_id"] == "tonghop_reporting_cycle"
+    assert dag.get_task("open_periods").partial_kwargs["trigger_dag_id"] == \
+        "tonghop_provision_period"
 
 
 def test_provisioning_dag_is_there():
@@ -30,7 +58,7 @@ def test_provisioning_dag_is_there():
     assert set(dag.params) == {"period_code", "layout", "share"}
 
 
-@pytest.mark.parametrize("dag_file", ["reporting_cycle.py", "provision_period.py"])
+@pytest.mark.parametrize("dag_file", sorted(p.name for p in DAGS.glob("*.py")))
 def test_dag_file_does_no_heavy_work_at_import(dag_file):
     """Importing the DAG file must not import dbt, Great Expectations, pandas or gspread."""
     code = (

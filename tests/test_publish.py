@@ -387,3 +387,25 @@ def test_publishing_the_same_data_twice_gives_the_same_content(published):
     reproducible = {n: f["sha256"] for n, f in one["files"].items() if f["reproducible"]}
     assert reproducible == {n: f["sha256"] for n, f in two["files"].items() if f["reproducible"]}
     assert {".xlsx", ".docx", ".png"} <= {Path(n).suffix for n in reproducible}
+
+
+# ------------------------------------------------------------------ the reminder
+def test_each_run_ends_with_the_units_still_missing(published, catalogue):
+    from publish.reminder import missing_units
+
+    p = published
+    reminder = missing_units(p.settings, PERIOD, "run-1")
+    missing = {code: name for code, name in marts(p, """
+        select unit_code, unit_name_at_period from marts.fct_submission
+        where period_code = %s and reporting_status = 'missing'""", (PERIOD,))}
+    assert {u["unit_code"] for u in reminder["units"]} == set(missing) and missing
+    assert reminder["missing"] == len(missing)
+    text = Path(reminder["reminder_path"]).read_text(encoding="utf-8")
+    assert Path(reminder["reminder_path"]).parent == Path(p.first.folder)
+    assert f"Đơn vị chưa nộp báo cáo hợp lệ: {len(missing)}" in text
+    for unit in reminder["units"]:
+        assert unit["unit_name"] in text and unit["reason"] in text
+        assert unit["email"] == catalogue.unit(unit["unit_code"]).contact_email
+    reasons = {u["reason"] for u in reminder["units"]}
+    assert "chưa chọn “Đã nộp”" in reasons      # drafts
+    assert any(r.startswith("còn ") and "lỗi cần sửa" in r for r in reasons)

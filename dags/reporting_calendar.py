@@ -1,0 +1,77 @@
+"""
+### Lịch báo cáo (the reporting calendar)
+Runs every morning (06:00, Vietnam time) and starts, for every period of the catalogue, what
+its calendar asks for that day (`tonghop/calendar.py`):
+
+| when | what is triggered |
+| --- | --- |
+| from the opening day (`opens_on`) to the due date | `tonghop_provision_period` (idempotent: only units without a sheet cost calls) |
+| each day of the submission window | `tonghop_reporting_cycle`, changed sheets only |
+| the due date | `tonghop_reporting_cycle` with `full_pull` (the final pull) |
+| each day of the late window (14 days) | `tonghop_reporting_cycle`, changed sheets only |
+| the last day of the late window | `tonghop_reporting_cycle` with `full_pull` (closing) |
+
+Every cycle ends with the list of units still missing (`remind`).
+
+**No catch-up storm**: `catchup=False` — after a scheduler outage only today's run is made
+(a day missed is caught up by the next: provisioning and "changed" pulls are idempotent).
+**Backfill on purpose**: `airflow backfill create --dag-id tonghop_calendar --from-date
+2026-06-01 --to-date 2026-06-20` replays those days; each triggered run has a run id made of
+period, action and day, so a day is never triggered twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import dag, get_current_context, task
+
+from tonghop.alerts import on_task_failure
+
+VN = pendulum.timezone("Asia/Ho_Chi_Minh")
+
+
+@dag(
+    dag_id="tonghop_calendar",
+    schedule="0 6 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz=VN),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5),
+                  "on_failure_callback": on_task_failure},
+    tags=["tonghop", "calendar"],
+    doc_md=__doc__,
+)
+def tonghop_calendar():
+    @task
+    def plan_today() -> dict:
+        """The day is the run's logical day in Vietnam (a backfilled run plans its own day)."""
+        from tonghop.calendar import plan
+        from tonghop.catalogue import load_catalogue
+
+        context = get_current_context()
+        when = context.get("logical_date") or context["dag_run"].run_after
+        return plan(load_catalogue(), pendulum.instance(when).in_timezone(VN).date())
+
+    @task
+    def provisions(today: dict) -> list[dict]:
+        return today["provision"]
+
+    @task
+    def cycles(today: dict) -> list[dict]:
+        return today["cycles"]
+
+    today = plan_today()
+    TriggerDagRunOperator.partial(
+        task_id="open_periods", trigger_dag_id="tonghop_provision_period",
+        wait_for_completion=False, skip_when_already_exists=True,
+    ).expand_kwargs(provisions(today))
+    TriggerDagRunOperator.partial(
+        task_id="run_cycles", trigger_dag_id="tonghop_reporting_cycle",
+        wait_for_completion=False, skip_when_already_exists=True,
+    ).expand_kwargs(cycles(today))
+
+
+tonghop_calendar()

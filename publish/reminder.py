@@ -1,0 +1,54 @@
+"""The list of units still missing at the end of a pull: a reminder a person can send.
+
+Read from the marts (``fct_submission``: missing = no complete report yet, which includes a
+report sent with errors or not switched to "Đã nộp"), with each unit's contact address from
+the catalogue (the marts carry none), written next to the run's other files as
+``nhac_nho_<period>.txt`` in Vietnamese, and returned for the task's XCom.
+"""
+
+from __future__ import annotations
+
+import psycopg2
+
+from publish.bundle import run_folder
+from publish.marts import date_vi, query
+from tonghop.catalogue import load_catalogue
+from tonghop.settings import Settings
+
+
+def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
+    catalogue = load_catalogue()
+    period = catalogue.period(period_code)
+    conn = psycopg2.connect(settings.dsn("bi_reader"))
+    try:
+        rows = query(conn, """
+            select unit_code, unit_name_at_period, validation_status, latest_error_count,
+                   latest_is_submitted
+            from marts.fct_submission
+            where period_code = %s and reporting_status = 'missing'
+            order by unit_code""", (period_code,))
+    finally:
+        conn.close()
+    units = []
+    for r in rows:
+        if r["validation_status"] == "chua_co_bang":
+            why = "chưa có số liệu"
+        elif r["latest_error_count"]:
+            why = f"còn {r['latest_error_count']} lỗi cần sửa (xem trang “Kết quả kiểm tra”)"
+        elif not r["latest_is_submitted"]:
+            why = "chưa chọn “Đã nộp”"
+        else:
+            why = "báo cáo chưa hợp lệ (xem trang “Kết quả kiểm tra”)"
+        unit = catalogue.units.get(r["unit_code"])
+        units.append({"unit_code": r["unit_code"], "unit_name": r["unit_name_at_period"],
+                      "email": unit.contact_email if unit else "", "reason": why})
+    lines = [f"{period.period_name} — hạn nộp {date_vi(period.due_date)}",
+             f"Đơn vị chưa nộp báo cáo hợp lệ: {len(units)}", ""]
+    lines += [f"{n}. {u['unit_name']} ({u['unit_code']}) — {u['reason']}"
+              + (f" — {u['email']}" if u["email"] else "") for n, u in enumerate(units, 1)]
+    folder = run_folder(settings, period_code, run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"nhac_nho_{period_code}.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"period_code": period_code, "missing": len(units), "units": units,
+            "reminder_path": str(path)}

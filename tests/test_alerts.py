@@ -1,0 +1,70 @@
+"""Alerts reach the configured webhook, and a broken webhook does not raise."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from types import SimpleNamespace
+
+import pytest
+
+from tonghop import alerts
+
+
+@pytest.fixture
+def webhook(monkeypatch):
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
+    yield received
+    server.shutdown()
+
+
+def context(**overrides):
+    ti = SimpleNamespace(dag_id="tonghop_reporting_cycle", task_id="pull", try_number=2,
+                         log_url="http://airflow/log")
+    dag_run = SimpleNamespace(dag_id="tonghop_reporting_cycle", run_id="manual__1")
+    return {"task_instance": ti, "dag_run": dag_run, "params": {"period_code": "CB-2026-6T"},
+            "exception": RuntimeError("Sheets API 503"), **overrides}
+
+
+def test_a_task_failure_posts_what_failed_and_why(webhook):
+    alerts.on_task_failure(context())
+    [body] = webhook
+    assert body["task_id"] == "pull" and body["period_code"] == "CB-2026-6T"
+    assert body["error"] == "Sheets API 503" and body["try_number"] == 2
+    assert "Lỗi chạy" in body["text"] and "tonghop_reporting_cycle.pull" in body["text"]
+
+
+def test_a_missed_deadline_posts_from_the_triggerer_coroutine(webhook):
+    asyncio.run(alerts.deadline_missed(context(exception=None), stage="cycle"))
+    [body] = webhook
+    assert "quá thời hạn" in body["text"] and body["stage"] == "cycle"
+
+
+def test_a_broken_webhook_is_reported_not_raised(monkeypatch):
+    monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", "http://127.0.0.1:9/unreachable")
+    outcome = alerts.send("x", {"a": 1})
+    assert outcome["webhook"].startswith("failed")
+
+
+def test_without_targets_the_alert_is_only_logged(monkeypatch, caplog):
+    monkeypatch.delenv("TONGHOP_ALERT_WEBHOOK", raising=False)
+    monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
+    assert alerts.send("subject", {"a": 1}) == {}
+    assert "ALERT subject" in caplog.text

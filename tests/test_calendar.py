@@ -1,0 +1,63 @@
+"""The reporting calendar: which runs each day starts, from the catalogue's dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tonghop.calendar import LATE_WINDOW_DAYS, actions_on, plan
+
+PERIOD = "CB-2026-6T"           # opens 2026-06-01, due 2026-06-20
+
+
+def kinds(catalogue, day: dt.date, period: str = PERIOD) -> list[tuple[str, bool]]:
+    return [(a.kind, a.full_pull) for a in actions_on(catalogue, day) if a.period_code == period]
+
+
+def test_nothing_before_a_period_opens(catalogue):
+    assert kinds(catalogue, dt.date(2026, 5, 31)) == []
+
+
+def test_the_opening_day_provisions_and_pulls(catalogue):
+    assert kinds(catalogue, dt.date(2026, 6, 1)) == [("provision", False), ("daily_pull", False)]
+
+
+def test_every_day_of_the_window_pulls_what_changed(catalogue):
+    for day in range(1, 20):
+        assert ("daily_pull", False) in kinds(catalogue, dt.date(2026, 6, day))
+
+
+def test_the_due_date_is_the_final_full_pull(catalogue):
+    assert kinds(catalogue, dt.date(2026, 6, 20)) == [("provision", False), ("final_pull", True)]
+
+
+def test_the_late_window_pulls_then_closes_with_a_full_pull(catalogue):
+    due = dt.date(2026, 6, 20)
+    assert kinds(catalogue, due + dt.timedelta(days=1)) == [("late_pull", False)]
+    assert kinds(catalogue, due + dt.timedelta(days=LATE_WINDOW_DAYS)) == [("closing_pull", True)]
+    assert kinds(catalogue, due + dt.timedelta(days=LATE_WINDOW_DAYS + 1)) == []
+
+
+def test_every_period_of_the_catalogue_gets_exactly_one_final_pull(catalogue):
+    finals = []
+    for period in catalogue.periods.values():
+        day = period.opens_on
+        while day <= period.due_date + dt.timedelta(days=LATE_WINDOW_DAYS + 1):
+            finals += [(a.period_code, day) for a in actions_on(catalogue, day)
+                       if a.period_code == period.period_code and a.kind == "final_pull"]
+            day += dt.timedelta(days=1)
+    assert sorted(finals) == sorted((p.period_code, p.due_date)
+                                    for p in catalogue.periods.values())
+
+
+@pytest.mark.parametrize("day", [dt.date(2026, 6, 5), dt.date(2026, 6, 20), dt.date(2026, 6, 25)])
+def test_the_plan_has_stable_run_ids_and_the_conf_the_cycle_expects(catalogue, day):
+    today = plan(catalogue, day)
+    again = plan(catalogue, day)
+    assert today == again
+    ids = [t["trigger_run_id"] for t in today["provision"] + today["cycles"]]
+    assert len(ids) == len(set(ids)) and all(day.isoformat() in i for i in ids)
+    for item in today["cycles"]:
+        assert set(item["conf"]) == {"period_code", "full_pull"}
+        assert item["conf"]["period_code"] in catalogue.periods

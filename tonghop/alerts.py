@@ -1,0 +1,79 @@
+"""Telling data engineers when a run fails or runs late.
+
+Targets come from the environment (set them in the Airflow containers, never in the repo):
+``TONGHOP_ALERT_WEBHOOK`` — a URL that receives a JSON POST (Google Chat, Slack, Teams, Zalo
+OA bridges all accept one) — and ``TONGHOP_ALERT_EMAIL`` — comma-separated addresses, sent
+through Airflow's configured SMTP. With neither, the alert is only logged. An alert never
+raises: a broken webhook must not hide the failure it reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _targets() -> tuple[str | None, list[str]]:
+    webhook = os.environ.get("TONGHOP_ALERT_WEBHOOK") or None
+    emails = [e.strip() for e in os.environ.get("TONGHOP_ALERT_EMAIL", "").split(",")
+              if e.strip()]
+    return webhook, emails
+
+
+def send(subject: str, body: dict[str, Any]) -> dict[str, str]:
+    """Send one alert to every configured target; returns {target: outcome}."""
+    webhook, emails = _targets()
+    outcomes: dict[str, str] = {}
+    log.warning("ALERT %s: %s", subject, body)
+    if webhook:
+        try:
+            import requests
+            response = requests.post(webhook, json={"text": subject, **body}, timeout=10)
+            outcomes["webhook"] = f"HTTP {response.status_code}"
+        except Exception as exc:  # noqa: BLE001 - an alert must not raise
+            outcomes["webhook"] = f"failed: {exc}"
+            log.error("alert webhook failed: %s", exc)
+    if emails:
+        try:
+            from airflow.utils.email import send_email
+            lines = "".join(f"<li><b>{k}</b>: {v}</li>" for k, v in body.items())
+            send_email(emails, subject, f"<ul>{lines}</ul>")
+            outcomes["email"] = "sent"
+        except Exception as exc:  # noqa: BLE001
+            outcomes["email"] = f"failed: {exc}"
+            log.error("alert e-mail failed: %s", exc)
+    return outcomes
+
+
+def _describe(context: dict) -> dict[str, Any]:
+    ti = context.get("task_instance") or context.get("ti")
+    dag_run = context.get("dag_run")
+    params = context.get("params") or {}
+    return {
+        "dag_id": getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None),
+        "run_id": getattr(dag_run, "run_id", None) or context.get("run_id"),
+        "task_id": getattr(ti, "task_id", None),
+        "try_number": getattr(ti, "try_number", None),
+        "period_code": params.get("period_code"),
+        "error": str(context.get("exception") or "")[:2000] or None,
+        "log_url": getattr(ti, "log_url", None),
+    }
+
+
+def on_task_failure(context: dict) -> None:
+    """Task failure callback (after its last retry)."""
+    body = _describe(context)
+    send(f"[tonghop] Lỗi chạy / task failed: {body['dag_id']}.{body['task_id']} "
+         f"({body.get('period_code') or body['run_id']})", body)
+
+
+async def deadline_missed(context: dict | None = None, **kwargs: Any) -> None:
+    """Deadline alert callback (run by the triggerer): a run still going past its deadline."""
+    import asyncio
+    body = {**_describe(context or {}), **kwargs}
+    await asyncio.to_thread(
+        send, f"[tonghop] Chạy quá thời hạn / run late: {body.get('dag_id')} "
+              f"{body.get('run_id')} ({kwargs.get('stage', 'cycle')})", body)
