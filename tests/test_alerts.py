@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 
@@ -51,10 +51,16 @@ def test_a_task_failure_posts_what_failed_and_why(webhook):
     assert "Lỗi chạy" in body["text"] and "tonghop_reporting_cycle.pull" in body["text"]
 
 
-def test_a_missed_deadline_posts_from_the_triggerer_coroutine(webhook):
-    asyncio.run(alerts.deadline_missed(context(exception=None), stage="cycle"))
+def test_a_stage_over_its_budget_is_reported_and_one_within_is_not(webhook, monkeypatch):
+    monkeypatch.setenv("TONGHOP_STAGE_BUDGETS", '{"pull": 0.05, "validate": 60}')
+    with alerts.watch("validate", context(exception=None)):
+        pass
+    assert webhook == []
+    with alerts.watch("pull", context(exception=None)):
+        time.sleep(0.1)
     [body] = webhook
-    assert "quá thời hạn" in body["text"] and body["stage"] == "cycle"
+    assert "Chạy chậm" in body["text"] and body["stage"] == "pull"
+    assert body["budget_seconds"] == 0.05 and body["seconds"] >= 0.1
 
 
 def test_a_broken_webhook_is_reported_not_raised(monkeypatch):

@@ -70,10 +70,39 @@ def on_task_failure(context: dict) -> None:
          f"({body.get('period_code') or body['run_id']})", body)
 
 
-async def deadline_missed(context: dict | None = None, **kwargs: Any) -> None:
-    """Deadline alert callback (run by the triggerer): a run still going past its deadline."""
-    import asyncio
-    body = {**_describe(context or {}), **kwargs}
-    await asyncio.to_thread(
-        send, f"[tonghop] Chạy quá thời hạn / run late: {body.get('dag_id')} "
-              f"{body.get('run_id')} ({kwargs.get('stage', 'cycle')})", body)
+
+
+#: how long each stage of the cycle may take before data engineers are told it runs late
+#: (seconds); override with TONGHOP_STAGE_BUDGETS='{"pull": 600, ...}'
+STAGE_BUDGETS = {"pull": 900, "validate": 600, "tell_units": 900, "build_warehouse": 900,
+                 "publish": 300, "remind": 120}
+
+
+def stage_budget(stage: str) -> float:
+    import json
+    overrides = json.loads(os.environ.get("TONGHOP_STAGE_BUDGETS") or "{}")
+    return float(overrides.get(stage, STAGE_BUDGETS.get(stage, 900)))
+
+
+class watch:  # noqa: N801 - used as a context manager, like a function
+    """``with watch("pull", context): ...`` — when the stage took longer than its budget, an
+    alert says so (the run goes on). A stage that hangs is stopped by the task's
+    ``execution_timeout`` and reported by :func:`on_task_failure`."""
+
+    def __init__(self, stage: str, context: dict | None = None):
+        self.stage, self.context = stage, context or {}
+
+    def __enter__(self):
+        import time
+        self.started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import time
+        elapsed = time.monotonic() - self.started
+        budget = stage_budget(self.stage)
+        if elapsed > budget:
+            body = {**_describe(self.context), "stage": self.stage,
+                    "seconds": round(elapsed, 1), "budget_seconds": budget}
+            send(f"[tonghop] Chạy chậm / stage late: {self.stage} took {elapsed:.0f}s "
+                 f"(budget {budget:.0f}s)", body)

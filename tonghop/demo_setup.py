@@ -158,6 +158,8 @@ def print_outcome(settings: Settings, period_code: str) -> None:
         print(f"   Bảng tổng hợp (xlsx): {runs[-1]}")
         for report in sorted(runs[-1].parent.glob("bao_cao_*")):
             print(f"   Dự thảo báo cáo: {report}")
+        for reminder in runs[-1].parent.glob("nhac_nho_*.txt"):
+            print(f"   Danh sách đơn vị chưa nộp (để nhắc): {reminder}")
     docs = Path(settings.output_dir) / "dbt_docs" / "index.html"
     if docs.exists():
         print(f"   Tài liệu kho dữ liệu (dbt docs): {docs}")
