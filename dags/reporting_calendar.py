@@ -50,10 +50,12 @@ def tonghop_calendar():
         """The day is the run's logical day in Vietnam (a backfilled run plans its own day)."""
         from tonghop.calendar import plan
         from tonghop.catalogue import load_catalogue
+        from tonghop.cycle import settings_from_airflow
 
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after
-        return plan(load_catalogue(), pendulum.instance(when).in_timezone(VN).date())
+        catalogue = load_catalogue(settings=settings_from_airflow())    # with ad hoc periods
+        return plan(catalogue, pendulum.instance(when).in_timezone(VN).date())
 
     @task
     def provisions(today: dict) -> list[dict]:

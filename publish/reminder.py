@@ -17,7 +17,7 @@ from tonghop.settings import Settings
 
 
 def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(settings=settings)
     period = catalogue.period(period_code)
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:

@@ -77,3 +77,14 @@ def test_pull_runs_in_the_sheets_pool():
 
     dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_reporting_cycle"]
     assert dag.get_task("pull").pool == SHEETS_POOL
+
+
+def test_an_ad_hoc_report_is_started_with_its_parameters():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_adhoc_report"]
+    assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
+    assert set(dag.params) == {"programme_code", "period_code", "period_name", "data_from",
+                               "data_to", "due_date", "unit_codes"}
+    edges = {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
+    assert edges == {("register_period", "open_period")}

@@ -142,6 +142,8 @@ class Catalogue:
             data_from=_date(r["data_from"]), data_to=_date(r["data_to"]),
             due_date=_date(r["due_date"]), opens_on=_date(r["opens_on"]),
         ) for r in _read("periods", folder)}
+        #: ad hoc periods limited to some units: period_code -> unit codes
+        self.period_units: dict[str, set[str]] = {}
 
     # -------------------------------------------------------------- lookups
     def period(self, period_code: str) -> Period:
@@ -191,11 +193,23 @@ class Catalogue:
                  if p == programme_code and u == unit_code]
         return sorted((self.indicators[c] for c in codes), key=lambda i: i.indicator_code)
 
+    def add_adhoc_period(self, period: Period, unit_codes: list[str] | None = None) -> None:
+        """An ad hoc (đột xuất) period requested at run time (ops.adhoc_periods); with
+        ``unit_codes``, only those units must report."""
+        if period.programme_code not in self.programmes:
+            raise KeyError(f"Unknown programme {period.programme_code!r}")
+        self.periods[period.period_code] = period
+        if unit_codes:
+            self.period_units[period.period_code] = set(unit_codes)
+
     def expected_units(self, period_code: str) -> list[Unit]:
         """Units that must report for the period: assigned at least one task of its programme
-        and in existence on the due date."""
+        (and, for an ad hoc period with a list of units, on that list) and in existence on the
+        due date."""
         period = self.period(period_code)
         assigned = {u for p, u in self._assignments_by_unit if p == period.programme_code}
+        if period_code in self.period_units:
+            assigned &= self.period_units[period_code]
         units = [self.units[code] for code in assigned]
         return sorted((u for u in units if _active_on(u, period.due_date)),
                       key=lambda u: u.unit_code)
@@ -218,11 +232,43 @@ def _plan_order(task: Task) -> tuple:
 _default: Catalogue | None = None
 
 
-def load_catalogue(folder: Path | None = None) -> Catalogue:
-    """The catalogue from the seeds folder (cached for the default folder)."""
+def load_catalogue(folder: Path | None = None, settings=None) -> Catalogue:
+    """The catalogue from the seeds folder (cached for the default folder); with ``settings``,
+    a fresh copy that also holds the ad hoc periods requested in the warehouse."""
     global _default
     if folder is not None:
-        return Catalogue(folder)
-    if _default is None:
-        _default = Catalogue()
-    return _default
+        catalogue = Catalogue(folder)
+    elif settings is not None:
+        catalogue = Catalogue()
+    else:
+        if _default is None:
+            _default = Catalogue()
+        return _default
+    if settings is not None:
+        add_adhoc_periods(catalogue, settings)
+    return catalogue
+
+
+def add_adhoc_periods(catalogue: Catalogue, settings) -> None:
+    """Add the rows of ops.adhoc_periods (read as the loader) to ``catalogue``."""
+    import psycopg2
+
+    conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""select p.programme_code, p.period_code, p.period_name, p.data_from,
+                                  p.data_to, p.due_date, p.opens_on,
+                                  array_remove(array_agg(u.unit_code), null)
+                           from ops.adhoc_periods p
+                           left join ops.adhoc_period_units u using (period_code)
+                           group by p.period_code order by p.period_code""")
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    for programme, code, name, data_from, data_to, due, opens, units in rows:
+        if code in catalogue.periods and catalogue.periods[code].period_kind != "dot_xuat":
+            continue        # a seeded period keeps its definition
+        catalogue.add_adhoc_period(Period(
+            programme_code=programme, period_code=code, period_kind="dot_xuat",
+            year=due.year, period_name=name, data_from=data_from, data_to=data_to,
+            due_date=due, opens_on=opens), units)

@@ -53,27 +53,28 @@ def _postgres_uri(conn) -> str:
 def stage_provision(settings: Settings, period_code: str, layout: str = "per_unit",
                     share: bool = True) -> dict:
     from ingest.provision import provision_period
-    return provision_period(settings, load_catalogue(), period_code, layout=layout,
-                            share=share).as_dict()
+    return provision_period(settings, load_catalogue(settings=settings), period_code,
+                            layout=layout, share=share).as_dict()
 
 
 def stage_pull(settings: Settings, period_code: str, run_id: str | None = None,
                mode: str = "auto") -> dict:
     from ingest.pull import new_run_id, pull_period
-    summary = pull_period(settings, load_catalogue(), period_code,
+    summary = pull_period(settings, load_catalogue(settings=settings), period_code,
                           pull_run_id=run_id or new_run_id(), mode=mode)
     return summary.as_dict()
 
 
 def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None) -> dict:
     from expectations.landed import validate_landed
-    return validate_landed(settings, load_catalogue(), period_code, pull_run_id).as_dict()
+    return validate_landed(settings, load_catalogue(settings=settings), period_code,
+                           pull_run_id).as_dict()
 
 
 def stage_feedback(settings: Settings, period_code: str) -> dict:
     """The "Kết quả kiểm tra" tab of every unit whose report was checked since its last one."""
     from publish.unit_feedback import write_feedback
-    return write_feedback(settings, load_catalogue(), period_code).as_dict()
+    return write_feedback(settings, load_catalogue(settings=settings), period_code).as_dict()
 
 
 def stage_build(settings: Settings) -> dict:

@@ -25,7 +25,7 @@ parsed_rows as (
 
 periods as (
 
-    select * from {{ ref('stg_catalogue__periods') }}
+    select * from {{ ref('int_periods') }}
 
 ),
 

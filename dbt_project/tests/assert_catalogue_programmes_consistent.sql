@@ -7,7 +7,7 @@ tasks as (select * from {{ ref('stg_catalogue__tasks') }}),
 units as (select * from {{ ref('stg_catalogue__units') }}),
 indicators as (select * from {{ ref('stg_catalogue__indicators') }}),
 task_groups as (select * from {{ ref('stg_catalogue__task_groups') }}),
-periods as (select * from {{ ref('stg_catalogue__periods') }}),
+periods as (select * from {{ ref('int_periods') }}),
 
 problems as (
 

@@ -272,6 +272,26 @@ create table if not exists ops.feedback_writes (
 create index if not exists feedback_writes_by_report
     on ops.feedback_writes (sheet_version_id, unit_code);
 
+-- ad hoc (đột xuất) periods requested from Airflow (DAG tonghop_adhoc_report): they join the
+-- catalogue's periods; when units are listed, only those must report
+create table if not exists ops.adhoc_periods (
+    period_code     text primary key,
+    programme_code  text        not null,
+    period_name     text        not null,
+    data_from       date        not null,
+    data_to         date        not null,
+    due_date        date        not null,
+    opens_on        date        not null,
+    requested_by    text,
+    requested_at    timestamptz not null default now(),
+    check (data_from <= data_to and opens_on <= due_date)
+);
+create table if not exists ops.adhoc_period_units (
+    period_code text not null references ops.adhoc_periods,
+    unit_code   text not null,
+    primary key (period_code, unit_code)
+);
+
 -- ---------------------------------------------------------------- privileges
 -- The admin owns the landed tables so that the loader cannot alter or empty them.
 grant usage on schema raw, parsed, quality, ops to loader, transformer;

@@ -1,13 +1,14 @@
 {{ config(materialized='table') }}
 
 -- The reports that must come in: period x unit, for every unit with at least one task of the
--- period's programme assigned and in existence (valid) on the period's due date.
+-- period's programme assigned and in existence (valid) on the period's due date; for an ad hoc
+-- period requested with a list of units, only those units.
 
 with
 
 periods as (
 
-    select * from {{ ref('stg_catalogue__periods') }}
+    select * from {{ ref('int_periods') }}
 
 ),
 
@@ -26,6 +27,12 @@ assignments as (
 indicator_assignments as (
 
     select * from {{ ref('stg_catalogue__indicator_assignments') }}
+
+),
+
+adhoc_units as (
+
+    select * from {{ ref('stg_ops__adhoc_period_units') }}
 
 ),
 
@@ -76,6 +83,12 @@ expected as (
     left join unit_indicators
         on unit_indicators.programme_code = periods.programme_code
         and unit_indicators.unit_code = units.unit_code
+    where periods.period_code not in (select period_code from adhoc_units)
+        or exists (
+            select 1 from adhoc_units
+            where adhoc_units.period_code = periods.period_code
+                and adhoc_units.unit_code = units.unit_code
+        )
 
 )
 

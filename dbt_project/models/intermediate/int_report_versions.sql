@@ -22,7 +22,7 @@ sheet_versions as (
 
 periods as (
 
-    select * from {{ ref('stg_catalogue__periods') }}
+    select * from {{ ref('int_periods') }}
 
 ),
 

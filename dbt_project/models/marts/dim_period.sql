@@ -6,7 +6,7 @@ with
 
 periods as (
 
-    select * from {{ ref('stg_catalogue__periods') }}
+    select * from {{ ref('int_periods') }}
 
 ),
 

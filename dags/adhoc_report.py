@@ -1,0 +1,68 @@
+"""
+### Báo cáo đột xuất (an ad hoc report)
+Started by hand from the Airflow UI ("Trigger DAG" with its form) or the REST API
+(`POST /api/v2/dags/tonghop_adhoc_report/dagRuns` with `conf`). It records the new period
+(`tonghop/adhoc.py` → `ops.adhoc_periods`), then opens it at once (`tonghop_provision_period`).
+From the next morning the reporting calendar pulls it every day until its due date, like any
+period.
+
+**Params**: `programme_code`; `period_code` (e.g. `CB-2026-DX02`); `period_name`; `data_from`,
+`data_to` (data window); `due_date`; `unit_codes` (empty = every unit assigned to the
+programme). A request that cannot be accepted fails with the reason in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import Param, dag, get_current_context, task
+
+from tonghop.alerts import on_task_failure
+
+
+@dag(
+    dag_id="tonghop_adhoc_report",
+    schedule=None,
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    params={
+        "programme_code": Param("CB-KH84", type="string", description="Mã chương trình"),
+        "period_code": Param("CB-2026-DX02", type="string", pattern=r"^[A-Z0-9][A-Z0-9-]{2,40}$",
+                             description="Mã kỳ đột xuất (chữ in hoa, số, dấu gạch ngang)"),
+        "period_name": Param("Báo cáo đột xuất", type="string", minLength=5,
+                             description="Tên kỳ báo cáo"),
+        "data_from": Param(type="string", format="date", description="Số liệu từ ngày"),
+        "data_to": Param(type="string", format="date", description="Số liệu đến ngày"),
+        "due_date": Param(type="string", format="date", description="Hạn nộp"),
+        "unit_codes": Param([], type="array", items={"type": "string"},
+                            description="Mã các đơn vị phải báo cáo; để trống = mọi đơn vị"),
+    },
+    default_args={"retries": 0, "on_failure_callback": on_task_failure},
+    tags=["tonghop", "reporting", "adhoc"],
+    doc_md=__doc__,
+)
+def tonghop_adhoc_report():
+    @task
+    def register_period() -> dict:
+        from tonghop.adhoc import request_adhoc_period
+        from tonghop.cycle import settings_from_airflow
+
+        context = get_current_context()
+        params = context["params"]
+        return request_adhoc_period(
+            settings_from_airflow(), programme_code=params["programme_code"],
+            period_code=params["period_code"], period_name=params["period_name"],
+            data_from=params["data_from"], data_to=params["data_to"],
+            due_date=params["due_date"], unit_codes=params.get("unit_codes") or [],
+            requested_by=f"airflow:{context['run_id']}")
+
+    registered = register_period()
+    opened = TriggerDagRunOperator(
+        task_id="open_period", trigger_dag_id="tonghop_provision_period",
+        trigger_run_id="adhoc__{{ params.period_code }}__{{ run_id }}",
+        conf={"period_code": "{{ params.period_code }}"}, wait_for_completion=False)
+    registered >> opened
+
+
+tonghop_adhoc_report()

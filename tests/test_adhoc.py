@@ -1,0 +1,101 @@
+"""Ad hoc (đột xuất) reports requested at run time become periods of the pipeline and of dbt."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.conftest import query
+
+DATABASE = "tonghop_adhoc"
+CODE = "CB-2026-DX09"
+UNITS = ["CB-SO-VHTTDL", "CB-XA-001", "CB-XA-002"]
+
+
+@pytest.fixture(scope="module")
+def adhoc(settings, tmp_path_factory):
+    from tonghop import localdb
+    from tonghop.adhoc import request_adhoc_period
+    from tonghop.dbt import run_dbt
+
+    localdb.ensure_warehouse(DATABASE)
+    own = settings.for_database(DATABASE).with_overrides(
+        output_dir=tmp_path_factory.mktemp("adhoc"))
+    first = request_adhoc_period(
+        own, programme_code="CB-KH84", period_code=CODE.lower(),
+        period_name="Báo cáo đột xuất  về lễ hội mùa xuân", data_from="2026-01-01",
+        data_to="2026-03-31", due_date="2026-04-10", opens_on="2026-04-01",
+        unit_codes=UNITS, requested_by="test")
+    # asked again with a later due date: the same period, updated
+    second = request_adhoc_period(
+        own, programme_code="CB-KH84", period_code=CODE, period_name="Báo cáo đột xuất về lễ hội",
+        data_from="2026-01-01", data_to="2026-03-31", due_date="2026-04-15",
+        opens_on="2026-04-01", unit_codes=UNITS)
+    run_dbt(own, ["build"])
+    return own, first, second
+
+
+def test_the_request_is_stored_once_and_updated(adhoc):
+    own, first, second = adhoc
+    assert first["period_code"] == CODE and first["expected_units"] == len(UNITS)
+    assert first["period_name"] == "Báo cáo đột xuất về lễ hội mùa xuân"   # spaces tidied
+    rows = query(own.dsn("admin"), """
+        select period_code, period_name, due_date from ops.adhoc_periods""")
+    assert rows == [(CODE, "Báo cáo đột xuất về lễ hội", dt.date(2026, 4, 15))]
+    units = query(own.dsn("admin"), "select unit_code from ops.adhoc_period_units order by 1")
+    assert [u for (u,) in units] == UNITS
+
+
+def test_the_pipeline_catalogue_holds_it_with_only_the_requested_units(adhoc):
+    from tonghop.catalogue import load_catalogue
+
+    own, *_ = adhoc
+    catalogue = load_catalogue(settings=own)
+    period = catalogue.period(CODE)
+    assert (period.period_kind, period.due_date) == ("dot_xuat", dt.date(2026, 4, 15))
+    assert [u.unit_code for u in catalogue.expected_units(CODE)] == UNITS
+    assert CODE not in load_catalogue().periods      # the seeds' catalogue is untouched
+
+
+def test_the_calendar_pulls_it_like_any_period(adhoc):
+    from tonghop.calendar import actions_on
+    from tonghop.catalogue import load_catalogue
+
+    own, *_ = adhoc
+    catalogue = load_catalogue(settings=own)
+    kinds = {a.kind for a in actions_on(catalogue, dt.date(2026, 4, 15)) if a.period_code == CODE}
+    assert kinds == {"provision", "final_pull"}
+
+
+def test_dbt_expects_reports_from_the_requested_units_only(adhoc):
+    own, *_ = adhoc
+    marts = own.dsn("bi_reader")
+    assert query(marts, "select period_kind, due_date from marts.dim_period where period_code = %s",
+                 (CODE,)) == [("dot_xuat", dt.date(2026, 4, 15))]
+    rows = query(marts, """select unit_code, reporting_status from marts.fct_submission
+                           where period_code = %s order by unit_code""", (CODE,))
+    assert rows == [(u, "missing") for u in UNITS]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"programme_code": "XX-KH1"}, "không có trong danh mục"),
+    ({"period_code": "CB-2026-6T"}, "đã là kỳ"),
+    ({"period_code": "kỳ mới"}, "chỉ gồm chữ in hoa"),
+    ({"data_from": "2026-05-01"}, "phải trước ngày kết thúc"),
+    ({"due_date": "20/4/2026"}, "không phải ngày dạng YYYY-MM-DD"),
+    ({"unit_codes": ["TD-UBND"]}, "không được giao nhiệm vụ"),
+    ({"period_name": "  "}, "Cần ghi tên kỳ"),
+])
+def test_a_request_that_cannot_be_accepted_says_why_in_vietnamese(adhoc, change, message):
+    from tonghop.adhoc import AdhocRequestError, request_adhoc_period
+
+    own, *_ = adhoc
+    request = dict(programme_code="CB-KH84", period_code="CB-2026-DX10",
+                   period_name="Báo cáo đột xuất", data_from="2026-01-01",
+                   data_to="2026-03-31", due_date="2026-04-10", opens_on="2026-04-01",
+                   unit_codes=[])
+    with pytest.raises(AdhocRequestError, match=message):
+        request_adhoc_period(own, **{**request, **change})
+    assert query(own.dsn("admin"), "select count(*) from ops.adhoc_periods "
+                                   "where period_code = 'CB-2026-DX10'") == [(0,)]
