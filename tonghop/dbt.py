@@ -45,23 +45,28 @@ def run_dbt(settings: Settings, args: list[str]) -> dict:
     result = dbtRunner().invoke(argv)
     counts: Counter = Counter()
     failures = []
+    timings = []
     # build/run/test return a list-like of node results; source freshness wraps it in .results
     nodes = getattr(result.result, "results", result.result)
     for node in nodes if hasattr(nodes, "__iter__") else []:
         status = str(getattr(node, "status", "unknown"))
         counts[status] += 1
+        if getattr(node, "execution_time", None) is not None and hasattr(node, "node"):
+            timings.append((round(float(node.execution_time), 2), node.node.unique_id))
         if status in ("error", "fail", "runtime error"):
             failures.append({"node": node.node.unique_id, "status": status,
                              "message": node.message})
+    slowest = [{"node": n, "seconds": t} for t, n in sorted(timings, reverse=True)[:5]]
     summary = {"command": " ".join(args), "success": bool(result.success),
-               "counts": dict(counts), "failures": failures}
+               "counts": dict(counts), "failures": failures, "slowest": slowest}
     for failure in failures:
         log.error("dbt %s: %s — %s", failure["status"], failure["node"], failure["message"])
     if not result.success:
         detail = "; ".join(f"{f['node']}: {f['message']}" for f in failures) or \
             str(result.exception)
         raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
-    log.info("dbt %s: %s", " ".join(args), dict(counts))
+    log.info("dbt %s: %s; slowest: %s", " ".join(args), dict(counts),
+             ", ".join(f"{s['node']} {s['seconds']}s" for s in slowest))
     return summary
 
 
