@@ -35,7 +35,11 @@ def settings_from_airflow() -> Settings:
     sheets = Connection.get(CONN_SHEETS)
     extra = sheets.extra_dejson or {}
     backend = extra.get("backend", "emulator")
+    # the warehouse database is the one the connections name (one per province)
+    database = Connection.get(CONN_LOADER).schema or None
     changes = {"dsns": dsns, "sheets_backend": backend}
+    if database:
+        changes["warehouse_db"] = database
     if backend == "emulator":
         changes["emulator_url"] = sheets.host if "://" in (sheets.host or "") else \
             f"http://{sheets.host}:{sheets.port}"

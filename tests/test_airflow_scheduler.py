@@ -1,0 +1,190 @@
+"""The reporting cycle run by a real Airflow: API server, scheduler and DAG processor.
+
+As a data engineer would: Airflow's services run on 127.0.0.1 (LocalExecutor, metadata in a
+database of its own), the cycle is triggered through the REST API (``/api/v2``, a JWT from the
+simple auth manager), polled until it succeeds, then the marts and the published files are
+checked. The warehouse is a database of its own (``tonghop_scheduler``) in the test cluster,
+fed by an emulator of its own, so nothing here mixes with ``test_reporting_cycle``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from tests.conftest import TEST_STATE, query
+
+PERIOD = "CB-2026-6T"
+WAREHOUSE_DB = "tonghop_scheduler"
+METADATA_DB = "airflow_sched"
+DAG_ID = "tonghop_reporting_cycle"
+RUN_TIMEOUT = 300          # seconds
+FAILED_STATES = {"failed", "upstream_failed", "up_for_retry", "removed"}
+
+pytestmark = pytest.mark.slow
+
+
+class Api:
+    """Airflow's REST API with a bearer token, failing with the answer's body."""
+
+    def __init__(self, base_url: str, token: str):
+        self.base = f"{base_url}/api/v2"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs):
+        response = self.session.request(method, self.base + path, timeout=30, **kwargs)
+        assert response.status_code in ok, \
+            f"{method} {path}: {response.status_code} {response.text[:2000]}"
+        return response.json()
+
+
+def _wait_for_dag(api: Api, services, timeout: float = 120) -> dict:
+    """The DAG as the API shows it, once the DAG processor has parsed and serialised it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        services.check_alive()
+        response = api.session.get(f"{api.base}/dags/{DAG_ID}", timeout=30)
+        if response.ok:
+            return response.json()
+        time.sleep(1)
+    errors = api.call("GET", "/importErrors")
+    pytest.fail(f"{DAG_ID} not parsed within {timeout:.0f} s; import errors: {errors}\n"
+                f"{services.process_log_tail('dag-processor')}")
+
+
+def _task_states(api: Api, run_id: str) -> dict[str, str | None]:
+    body = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
+    return {ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]"): ti["state"]
+            for ti in body["task_instances"]}
+
+
+def _why(services, run_id: str, states: dict, run: dict) -> str:
+    unfinished = {f"task_id={task.split('[')[0]}" for task, state in states.items()
+                  if state != "success"}
+    logs = "\n".join(f"--- {name}\n{tail}" for name, tail in
+                     services.task_log_tails(DAG_ID, run_id).items()
+                     if name.split("/")[0] in unfinished)
+    return (f"run {run_id}: {run.get('state')}; tasks: {states}\n{logs}\n"
+            f"--- scheduler\n{services.process_log_tail('scheduler', 2000)}")
+
+
+@pytest.fixture(scope="module")
+def scheduled_run(settings, tmp_path_factory):
+    """Demo province in an emulator of its own, Airflow's services, one run triggered through
+    the REST API and polled until it succeeded; what the API said about it."""
+    from sheets_emulator import EmulatorServer
+    from tonghop import local_airflow, localdb
+    from tonghop.demo_setup import generate_into_emulator
+
+    pg_port = localdb.default_cluster().port
+    localdb.ensure_warehouse(WAREHOUSE_DB)
+    emulator = EmulatorServer(tmp_path_factory.mktemp("sched-emulator"), host="127.0.0.1",
+                              port=0)
+    emulator.start()
+    try:
+        settings = settings.for_database(WAREHOUSE_DB).with_overrides(
+            emulator_url=emulator.url, sheets_backend="emulator",
+            output_dir=tmp_path_factory.mktemp("sched-output"))
+        manifest, _ = generate_into_emulator(PERIOD, seed=11, root=emulator.store.root,
+                                             settings=settings)
+        env = local_airflow.airflow_env(settings, pg_port)
+        env = local_airflow.with_metadata_database(env, METADATA_DB, pg_port)
+        env["AIRFLOW_HOME"] = str(TEST_STATE / "airflow-scheduler")
+        env["TONGHOP_PG_DB"] = WAREHOUSE_DB     # the tasks' load_settings(): warehouse_db
+        local_airflow.migrate(env)
+
+        with local_airflow.running_airflow(env) as services:
+            api = Api(services.base_url, services.token())
+            dag = _wait_for_dag(api, services)
+            assert dag["is_paused"], "new DAGs are paused until someone unpauses them"
+            assert api.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False}
+                            )["is_paused"] is False
+            run = api.call("POST", f"/dags/{DAG_ID}/dagRuns", ok=(200,), json={
+                "logical_date": None,           # a manual run of a DAG without schedule
+                "conf": {"period_code": PERIOD, "full_pull": True},
+                "note": "test_airflow_scheduler"})
+            run_id = run["dag_run_id"]
+            deadline = time.monotonic() + RUN_TIMEOUT
+            states: dict = {}
+            while True:
+                run = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
+                states = _task_states(api, run_id)
+                if run["state"] == "success":
+                    break
+                if run["state"] == "failed" or FAILED_STATES & set(states.values()):
+                    pytest.fail(_why(services, run_id, states, run))
+                if time.monotonic() > deadline:
+                    pytest.fail(f"not finished within {RUN_TIMEOUT} s; "
+                                + _why(services, run_id, states, run))
+                services.check_alive()
+                time.sleep(2)
+            ti = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/publish"
+            publish_xcom = api.call("GET", f"{ti}/xcomEntries/return_value",
+                                    params={"deserialize": "true"})
+            publish_log = api.call("GET", f"{ti}/logs/1")
+        yield SimpleNamespace(settings=settings, manifest=manifest, run=run, states=states,
+                              publish_xcom=publish_xcom, publish_log=publish_log)
+    finally:
+        emulator.stop()
+
+
+def test_the_run_was_triggered_with_its_params_and_every_task_succeeded(scheduled_run):
+    run, states = scheduled_run.run, scheduled_run.states
+    assert run["run_type"] == "manual" and run["logical_date"] is None
+    assert run["conf"] == {"period_code": PERIOD, "full_pull": True}
+    assert {"pull", "validate", "tell_units", "build_warehouse", "publish"} <= set(states)
+    assert set(states.values()) == {"success"}, states
+
+
+def test_one_submission_row_per_expected_unit(scheduled_run, catalogue):
+    settings, manifest = scheduled_run.settings, scheduled_run.manifest
+    rows = query(settings.dsn("bi_reader"), """
+        select unit_code, reporting_status from marts.fct_submission where period_code = %s""",
+                 (PERIOD,))
+    expected_units = [u.unit_code for u in catalogue.expected_units(PERIOD)]
+    assert sorted(u for u, _ in rows) == expected_units
+    assert dict(rows) == manifest.expected_status()
+
+
+def test_province_summary_counts_the_valid_submissions(scheduled_run):
+    settings, manifest = scheduled_run.settings, scheduled_run.manifest
+    status = Counter(manifest.expected_status().values())
+    [(expected, actual, on_time, late, missing)] = query(settings.dsn("bi_reader"), """
+        select expected_reports, actual_reports, on_time_reports, late_reports,
+               missing_reports
+        from marts.province_summary where period_code = %s""", (PERIOD,))
+    assert expected == len(manifest.scenarios)
+    assert actual == status["on_time"] + status["late"] > 0
+    assert (on_time, late, missing) == (status["on_time"], status["late"], status["missing"])
+
+
+def test_the_summary_was_published_in_the_runs_folder(scheduled_run):
+    from openpyxl import load_workbook
+
+    from publish.bundle import run_folder
+
+    settings, manifest, run = scheduled_run.settings, scheduled_run.manifest, scheduled_run.run
+    folder = run_folder(settings, PERIOD, run["dag_run_id"])
+    xlsx = folder / f"tong_hop_{PERIOD}.xlsx"
+    assert xlsx.exists(), sorted(p.name for p in folder.parent.glob("*/*"))
+    overview = load_workbook(xlsx)["Tổng quan"]
+    values = {row[0]: row[1] for row in overview.iter_rows(min_row=4, values_only=True)}
+    assert values["Số đơn vị phải báo cáo"] == len(manifest.scenarios)
+    bundle = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert (bundle["run_id"], bundle["inputs"]["database"]) == (run["dag_run_id"], WAREHOUSE_DB)
+    # what the publish task returned, read back through the API (XCom)
+    value = scheduled_run.publish_xcom["value"]
+    value = json.loads(value) if isinstance(value, str) else value
+    assert value["xlsx_path"] == str(xlsx)
+
+
+def test_the_task_log_is_readable_through_the_api(scheduled_run):
+    events = [line.get("event", "") for line in scheduled_run.publish_log["content"]
+              if isinstance(line, dict)]
+    assert any(f"published {PERIOD}" in event for event in events), events[-20:]
