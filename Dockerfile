@@ -1,11 +1,31 @@
-# The project's image: Airflow, dbt, Great Expectations and our code, from requirements.lock.
+# The project's image, for every Airflow service of docker-compose.yml (and metabase-init):
+# Airflow with the CeleryExecutor, dbt, Great Expectations, LibreOffice for the report's PDF, and
+# the pipeline's code. Python packages come only from requirements.lock plus
+# deploy/requirements-celery.lock (the CeleryExecutor), every file's hash checked, no dependency
+# resolved at build time. No secret enters the image: they are mounted at run time (/run/secrets).
 FROM python:3.11-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LANG=C.UTF-8 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+    PATH=/opt/venv/bin:$PATH \
     AIRFLOW_HOME=/opt/airflow GX_ANALYTICS_ENABLED=false TONGHOP_STATE_DIR=/opt/airflow/state
-RUN pip install --no-cache-dir uv && useradd --create-home --uid 50000 airflow
+
+# LibreOffice Writer renders the draft report's PDF; Liberation fonts are Times New Roman's metric
+# twin (publish/report.py); curl serves the health checks.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libreoffice-writer-nogui fonts-liberation curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 50000 --gid 0 airflow \
+ && python -m venv /opt/venv
+
 WORKDIR /opt/tonghop
-COPY requirements.lock pyproject.toml README.md ./
-RUN uv pip sync --system --require-hashes requirements.lock
+COPY requirements.lock ./
+COPY deploy/requirements-celery.lock deploy/
+RUN pip install --no-deps --require-hashes -r requirements.lock -r deploy/requirements-celery.lock \
+ && pip check
+
+COPY pyproject.toml README.md ./
 COPY dags dags
 COPY dbt_project dbt_project
 COPY expectations expectations
@@ -13,7 +33,29 @@ COPY ingest ingest
 COPY publish publish
 COPY sheets_emulator sheets_emulator
 COPY tonghop tonghop
-RUN uv pip install --system --no-deps . \
- && mkdir -p /opt/airflow/state /opt/tonghop/output \
- && chown -R airflow /opt/airflow /opt/tonghop/output /opt/tonghop/expectations /opt/tonghop/dbt_project
+COPY deploy deploy
+
+# The code runs where it is, from /opt/tonghop, as `pip install -e .` would have it (and without
+# fetching a build backend): tonghop.settings.PROJECT_ROOT is /opt/tonghop, so dbt_project/, the
+# catalogue seeds and expectations/gx/ are found next to the packages. Local build leftovers are
+# dropped; Data Docs (expectations/gx/uncommitted), the output and the logs are volumes, owned by
+# the airflow user so that the named volumes start with that owner.
+RUN echo /opt/tonghop > /opt/venv/lib/python3.11/site-packages/tonghop.pth \
+ && printf '#!/opt/venv/bin/python\nimport sys\nfrom tonghop.cli import main\nsys.exit(main())\n' \
+      > /opt/venv/bin/tonghop \
+ && chmod 0755 /opt/venv/bin/tonghop \
+ && rm -rf dbt_project/target dbt_project/logs dbt_project/dbt_packages expectations/gx/uncommitted \
+ && find . -name __pycache__ -prune -exec rm -rf {} + \
+ && mkdir -p /opt/airflow/logs /opt/airflow/state /opt/tonghop/output \
+      /opt/tonghop/expectations/gx/uncommitted \
+ && chown -R airflow:0 /opt/airflow /opt/tonghop/output /opt/tonghop/expectations \
+      /opt/tonghop/dbt_project \
+ && python -c "import tonghop.settings as s; assert str(s.PROJECT_ROOT) == '/opt/tonghop', s.PROJECT_ROOT" \
+ && AIRFLOW_HOME=/tmp/build-check python -c \
+      "from airflow.providers.celery.executors.celery_executor import CeleryExecutor, app" \
+ && rm -rf /tmp/build-check
+
 USER airflow
+# builds the pipeline's Airflow connections from the mounted secrets, then runs the command
+ENTRYPOINT ["python", "/opt/tonghop/deploy/entrypoint.py"]
+CMD ["airflow", "version"]

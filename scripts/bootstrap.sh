@@ -9,19 +9,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()     # the project cannot run without these
-optional=()    # the PDF of the draft report and its render test need these
+optional=()    # the draft report's PDF, its render test and the compose check need these
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 python3.11 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 command -v soffice >/dev/null || optional+=(libreoffice-writer-nogui)
 command -v pdftoppm >/dev/null || optional+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation)
+command -v docker-compose >/dev/null || optional+=(docker-compose)   # tests/test_compose.py: `docker-compose config`
 if ((${#missing[@]} + ${#optional[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     if ((${#missing[@]})); then
       echo "bootstrap: please install as root: apt-get install -y ${missing[*]}" >&2
       exit 1
     fi
-    echo "bootstrap: no PDF of the draft report until, as root: apt-get install -y" \
+    echo "bootstrap: no PDF of the draft report, no check of docker-compose.yml until, as root: apt-get install -y" \
       "--no-install-recommends ${optional[*]}" >&2
   else
     echo "bootstrap: installing ${missing[*]} ${optional[*]} (apt-get)"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The one-shot service `airflow-init`, run on every `docker compose up` before the other Airflow
+# services start (through deploy/entrypoint.py, so the pipeline's connections are set):
+#   1. Airflow's metadata database, created or upgraded;
+#   2. the pool of the tasks that call the Google Sheets/Drive API (tonghop.cycle.SHEETS_POOL);
+#   3. a check that the connections the DAGs read (tonghop.cycle.settings_from_airflow) reach the
+#      warehouse as loader, transformer and bi_reader, and that the Google key is readable; it
+#      prints the service account's e-mail, which the units' report sheets are shared with.
+set -euo pipefail
+
+airflow db migrate
+
+# Two tasks at a time, each limited to TONGHOP_SHEETS_REQUESTS_PER_MINUTE (30 in
+# docker-compose.yml): the service account stays under Google's 60 read requests a minute a user.
+airflow pools set tonghop_sheets_api "${TONGHOP_SHEETS_POOL_SLOTS:-2}" \
+  "Tasks calling the Google Sheets/Drive API (quota per service account)"
+
+python - <<'PY'
+import json
+
+import psycopg2
+
+from tonghop.cycle import settings_from_airflow
+
+settings = settings_from_airflow()
+for role in ("loader", "transformer", "bi_reader"):
+    psycopg2.connect(settings.dsn(role), connect_timeout=10).close()
+    print(f"airflow-init: {role} reaches the warehouse")
+if settings.sheets_backend == "google":
+    with open(settings.google_credentials_file, encoding="utf-8") as fh:
+        email = json.load(fh)["client_email"]
+    print(f"airflow-init: Google service account {email} (the pipeline reads and writes the "
+          f"sheets as this account)")
+else:
+    print(f"airflow-init: Sheets backend {settings.sheets_backend} at {settings.emulator_url}")
+PY

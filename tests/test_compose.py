@@ -1,0 +1,801 @@
+"""The production stack (docker-compose.yml, Dockerfile, deploy/) checked without a Docker engine.
+
+``docker-compose config`` (Debian's package) validates the file and prints it resolved: anchors
+merged, paths absolute, variables substituted. The checks below read that, and compare it with
+what the code expects: the executor, each service's command, the environment variables and
+Airflow connections the code reads, the pool the DAGs use, the volumes where the code writes,
+the warehouse's roles, Metabase's connection as ``bi_reader``, and that no secret is in the file
+or the image. The deploy scripts are run for real where they can be (the entrypoint's
+connections through ``tonghop.cycle.settings_from_airflow``, Airflow's ``_CMD`` settings, the
+secrets generator, the Metabase set-up against a fake Metabase, and the Airflow CLI with the
+image's Celery packages). Nothing here needs PostgreSQL.
+
+Without ``docker-compose`` the tests that need it skip, except on CI (``CI=true``) where they fail:
+``apt-get install -y docker-compose`` (scripts/bootstrap.sh).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import json
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DEPLOY = ROOT / "deploy"
+SECRETS_MOUNT = "/run/secrets"
+#: where the code lives in the image (tonghop.settings.PROJECT_ROOT there)
+IMAGE_ROOT = "/opt/tonghop"
+
+AIRFLOW_COMMANDS = {
+    "airflow-init": ["bash", f"{IMAGE_ROOT}/deploy/airflow-init.sh"],
+    "airflow-api-server": ["airflow", "api-server"],
+    "airflow-scheduler": ["airflow", "scheduler"],
+    "airflow-dag-processor": ["airflow", "dag-processor"],
+    "airflow-triggerer": ["airflow", "triggerer"],
+    "airflow-worker": ["airflow", "celery", "worker"],
+    "flower": ["airflow", "celery", "flower"],
+}
+REQUIRED_SERVICES = set(AIRFLOW_COMMANDS) | {
+    "redis", "airflow-db", "warehouse", "warehouse-init", "metabase", "metabase-db",
+    "metabase-init"}
+#: the celery provider's settings Airflow accepts from _CMD (its provider.yaml marks them
+#: sensitive; the provider is not in the development venv, only in the image)
+CELERY_SENSITIVE = {("celery", "broker_url"), ("celery", "result_backend"),
+                    ("celery", "flower_basic_auth")}
+#: TONGHOP_* variables the production code reads that the stack deliberately leaves unset
+NOT_IN_PRODUCTION = {
+    "TONGHOP_EMULATOR_URL": "only read with TONGHOP_SHEETS_BACKEND=emulator; production uses Google",
+}
+#: modules for the local set-up only (their variables are not production settings)
+LOCAL_ONLY_MODULES = {"tonghop/localdb.py", "tonghop/local_airflow.py", "tonghop/demo.py",
+                      "tonghop/demo_setup.py"}
+PRODUCTION_CODE = ("dags", "tonghop", "ingest", "publish", "expectations")
+
+
+# ---------------------------------------------------------------------------- helpers
+def _missing(message: str):
+    """A tool these tests need is absent: a failure on CI (CI=true), a skip elsewhere."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _docker_compose() -> str:
+    return shutil.which("docker-compose") or _missing(
+        "docker-compose is not installed: `apt-get install -y docker-compose` (Debian's "
+        "package; scripts/bootstrap.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory) -> dict:
+    """docker-compose.yml as `docker-compose config` resolves it, in a clean environment (no
+    .env, no variable of the developer's shell)."""
+    exe = _docker_compose()
+    tmp = tmp_path_factory.mktemp("compose")
+    env_file = tmp / "empty.env"
+    env_file.write_text("", encoding="utf-8")
+    result = subprocess.run(
+        [exe, "--project-directory", str(ROOT), "-f", str(COMPOSE), "--env-file", str(env_file),
+         "--profile", "flower", "config"],
+        cwd=ROOT, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp)},
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"docker-compose config failed:\n{result.stderr}"
+    assert "WARN" not in result.stderr.upper(), result.stderr
+    resolved = yaml.safe_load(result.stdout)
+    assert resolved and resolved.get("services"), result.stdout
+    return resolved
+
+
+def unescape(value) -> str:
+    """A value as the container sees it (`config` prints a literal $ as $$)."""
+    return str(value).replace("$$", "$")
+
+
+def services(config: dict) -> dict[str, dict]:
+    return config["services"]
+
+
+def airflow_services(config: dict) -> dict[str, dict]:
+    return {name: svc for name, svc in services(config).items() if name in AIRFLOW_COMMANDS}
+
+
+def env_of(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: unescape(value) for key, value in env.items() if value is not None}
+
+
+def secrets_of(service: dict) -> set[str]:
+    return {s["source"] if isinstance(s, dict) else s for s in service.get("secrets") or []}
+
+
+def volumes_of(service: dict) -> dict[str, str]:
+    """{container path: source} of a service's mounts (short or long syntax)."""
+    mounts = {}
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            mounts[volume["target"]] = volume.get("source", "")
+        else:
+            parts = volume.split(":")
+            mounts[parts[1]] = parts[0]
+    return mounts
+
+
+def command_of(service: dict) -> list[str]:
+    command = service.get("command") or []
+    return command.split() if isinstance(command, str) else [str(c) for c in command]
+
+
+def strings_in(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    return [unescape(value)] if isinstance(value, str) else []
+
+
+def load_deploy_module(name: str):
+    spec = importlib.util.spec_from_file_location(f"deploy_{name}", DEPLOY / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def secret_files(tmp_path: Path, names) -> Path:
+    """A stand-in for /run/secrets: one file per name, with characters URLs must escape."""
+    folder = tmp_path / "secrets"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        (folder / name).write_text(f"s3cr:et/{name}@x\n", encoding="utf-8")
+    return folder
+
+
+def section(markdown: str, title: str) -> str:
+    start = markdown.index(title)
+    following = markdown.find("\n## ", start + len(title))
+    return markdown[start:following if following != -1 else None]
+
+
+# ---------------------------------------------------------------------------- the file is valid
+def test_every_service_of_the_stack_is_defined(config):
+    missing = REQUIRED_SERVICES - set(services(config))
+    assert not missing, f"services missing from docker-compose.yml: {sorted(missing)}"
+
+
+def test_images_are_pinned(config):
+    for name, svc in services(config).items():
+        image = svc.get("image", "")
+        if "build" in svc:
+            continue                         # built here, from the Dockerfile
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest" and re.search(r"\d", tag), \
+            f"{name}: image {image!r} has no pinned version tag"
+
+
+def test_published_ports_listen_on_localhost_by_default(config):
+    for name, svc in services(config).items():
+        for port in svc.get("ports") or []:
+            host_ip = port.get("host_ip") if isinstance(port, dict) else port.split(":")[0]
+            assert host_ip == "127.0.0.1", f"{name} publishes {port} beyond this host"
+
+
+# ---------------------------------------------------------------------------- Airflow
+def secret_command(value: str) -> tuple[str, str | None]:
+    """(secret name, URL template or None) of an AIRFLOW__…_CMD running deploy/secret.py."""
+    words = shlex.split(value)
+    assert words[:4] == ["python", "-I", "-S", f"{IMAGE_ROOT}/deploy/secret.py"], value
+    assert words[4].startswith(f"{SECRETS_MOUNT}/") and len(words) in (5, 6), value
+    return words[4][len(SECRETS_MOUNT) + 1:], (words[5] if len(words) == 6 else None)
+
+
+def test_airflow_runs_the_celery_executor_with_redis_and_the_metadata_database(config):
+    for name, svc in airflow_services(config).items():
+        env = env_of(svc)
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert secret_command(env["AIRFLOW__CELERY__BROKER_URL_CMD"]) == \
+            ("redis_password", "redis://:{}@redis:6379/0"), name
+        metadata = ("airflow_db_password", "postgresql+psycopg2://airflow:{}@airflow-db:5432/airflow")
+        assert secret_command(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"]) == metadata, name
+        name_, template = secret_command(env["AIRFLOW__CELERY__RESULT_BACKEND_CMD"])
+        assert (name_, template) == (metadata[0], "db+" + metadata[1]), name
+    assert "redis" in services(config)["redis"]["image"]
+    assert "requirepass" in " ".join(command_of(services(config)["redis"]))
+    airflow_db = env_of(services(config)["airflow-db"])
+    assert (airflow_db["POSTGRES_USER"], airflow_db["POSTGRES_DB"]) == ("airflow", "airflow")
+
+
+def test_each_airflow_service_runs_its_command(config):
+    for name, expected in AIRFLOW_COMMANDS.items():
+        assert command_of(services(config)[name]) == expected, name
+
+
+def test_airflow_services_share_one_definition(config):
+    """Same image, environment, secrets and volumes: what one task sees, every component sees."""
+    definitions = {
+        name: {"image": svc.get("image"), "build": svc.get("build"), "init": svc.get("init"),
+               "entrypoint": svc.get("entrypoint"), "environment": env_of(svc),
+               "secrets": secrets_of(svc), "volumes": volumes_of(svc)}
+        for name, svc in airflow_services(config).items()}
+    reference = definitions["airflow-worker"]
+    assert reference["build"] and reference["init"] is True and reference["entrypoint"] is None
+    for name, definition in definitions.items():
+        assert definition == reference, f"{name} differs from airflow-worker"
+    env = reference["environment"]
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == f"{IMAGE_ROOT}/dags"
+    api = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
+    assert api.hostname == "airflow-api-server" and api.port == 8080 and \
+        api.path == "/execution/"
+    assert "8080" in str(services(config)["airflow-api-server"]["ports"])
+
+
+def test_the_workers_can_be_scaled(config):
+    worker = services(config)["airflow-worker"]
+    assert "container_name" not in worker and not worker.get("ports")
+    assert worker.get("stop_grace_period"), "a warm shutdown needs time for running tasks"
+
+
+def test_airflow_starts_after_its_database_broker_and_the_warehouse_roles(config):
+    for name, svc in airflow_services(config).items():
+        depends = svc.get("depends_on") or {}
+        assert depends.get("airflow-db", {}).get("condition") == "service_healthy", name
+        assert depends.get("warehouse-init", {}).get("condition") == \
+            "service_completed_successfully", name
+        if name != "airflow-init":
+            assert depends["airflow-init"]["condition"] == "service_completed_successfully"
+            assert depends["redis"]["condition"] == "service_healthy", name
+
+
+def test_airflow_takes_its_secret_settings_from_commands_it_honours(config, tmp_path):
+    """Every AIRFLOW__…_CMD names a setting Airflow reads from a command (it silently ignores the
+    others), and the command, run as Airflow runs it, prints the value from the secret: no
+    trailing newline, percent-encoded inside a URL (a password may hold any character)."""
+    from airflow.configuration import conf, run_command
+
+    worker = services(config)["airflow-worker"]
+    env = env_of(worker)
+    commands = {k: v for k, v in env.items() if k.startswith("AIRFLOW__") and k.endswith("_CMD")}
+    assert {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD", "AIRFLOW__CELERY__BROKER_URL_CMD",
+            "AIRFLOW__CELERY__RESULT_BACKEND_CMD", "AIRFLOW__CORE__FERNET_KEY_CMD",
+            "AIRFLOW__API_AUTH__JWT_SECRET_CMD", "AIRFLOW__API__SECRET_KEY_CMD"} <= set(commands)
+    sensitive = set(conf.sensitive_config_values) | CELERY_SENSITIVE
+    folder = secret_files(tmp_path, secrets_of(worker))
+    for variable, command in commands.items():
+        section_name, key = variable[len("AIRFLOW__"):-len("_CMD")].lower().split("__")
+        assert (section_name, key) in sensitive, f"Airflow ignores {variable}"
+        name, template = secret_command(command)
+        assert name in secrets_of(worker)
+        local = command.replace(f"{IMAGE_ROOT}/deploy/", f"{DEPLOY}/").replace(
+            SECRETS_MOUNT, str(folder)).replace("python ", f"{sys.executable} ", 1)
+        output = run_command(local)
+        secret = (folder / name).read_text(encoding="utf-8").rstrip("\n")
+        if template is None:
+            assert output == secret, variable
+        else:
+            url = urlsplit(output.removeprefix("db+"))
+            assert unquote(url.password) == secret, variable
+            assert output == template.replace("{}", quote(secret, safe="")), variable
+
+
+def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
+    """deploy/entrypoint.py turns the role passwords into the Airflow connections; read back
+    through tonghop.cycle.settings_from_airflow (what every task calls), they reach the
+    warehouse service as each role, and the Sheets connection uses the mounted Google key."""
+    from tonghop import cycle, settings as cfg
+
+    entrypoint = load_deploy_module("entrypoint")
+    worker = services(config)["airflow-worker"]
+    env = env_of(worker)
+    folder = secret_files(tmp_path, secrets_of(worker))
+    (folder / "google_service_account.json").write_text(
+        json.dumps({"type": "service_account", "client_email": "tonghop@example.iam"}))
+    assert env["GOOGLE_APPLICATION_CREDENTIALS"] == f"{SECRETS_MOUNT}/google_service_account.json"
+    env["GOOGLE_APPLICATION_CREDENTIALS"] = str(folder / "google_service_account.json")
+
+    conn_ids = {value for name, value in vars(cycle).items() if name.startswith("CONN_")}
+    used_in_code = set()
+    for path in [*ROOT.glob("dags/*.py"), *ROOT.glob("tonghop/*.py")]:
+        used_in_code |= set(re.findall(
+            r"""(?:conn_id\s*=\s*|Connection\.get\(\s*)["']([\w-]+)["']""",
+            path.read_text(encoding="utf-8")))
+    added = entrypoint.pipeline_environment(env, folder)
+    for conn_id in conn_ids | used_in_code:
+        assert f"AIRFLOW_CONN_{conn_id.upper()}" in added, f"connection {conn_id} not provided"
+
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import json; from tonghop.cycle import settings_from_airflow as s; x = s(); "
+         "print(json.dumps({'dsns': x.dsns, 'backend': x.sheets_backend, "
+         "'key': x.google_credentials_file}))"],
+        # Airflow's own settings (AIRFLOW__…_CMD) need the image's paths: left out here
+        env={**os.environ, **{k: v for k, v in env.items() if not k.startswith("AIRFLOW__")},
+             **added, "AIRFLOW_HOME": str(tmp_path / "airflow")},
+        capture_output=True, text=True, timeout=300)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    seen = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert set(seen["dsns"]) == set(cfg.ROLES)
+    for role in cfg.ROLES:
+        url = urlsplit(seen["dsns"][role])
+        assert (url.username, url.hostname, url.port, url.path) == \
+            (role, env["TONGHOP_PG_HOST"], int(env["TONGHOP_PG_PORT"]), f"/{cfg.WAREHOUSE_DB}")
+        assert url.hostname in services(config)
+        assert unquote(url.password) == (folder / f"{role}_password").read_text().strip()
+        assert added[f"TONGHOP_{role.upper()}_DSN"] == seen["dsns"][role]
+    assert seen["backend"] == "google" and seen["key"] == env["GOOGLE_APPLICATION_CREDENTIALS"]
+    # an operator's own connection is left alone
+    assert "AIRFLOW_CONN_TONGHOP_LOADER" not in entrypoint.pipeline_environment(
+        {**env, "AIRFLOW_CONN_TONGHOP_LOADER": "postgres://elsewhere"}, folder)
+
+
+def test_the_api_server_login_password_comes_from_its_secret(config, tmp_path):
+    entrypoint = load_deploy_module("entrypoint")
+    env = env_of(services(config)["airflow-api-server"])
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("SimpleAuthManager")
+    folder = secret_files(tmp_path, ["airflow_admin_password"])
+    env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(tmp_path / "auth" / "pw.json")
+    written = entrypoint.write_auth_passwords(env, folder)
+    users = [u.split(":")[0] for u in env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
+    assert json.loads(written.read_text()) == {
+        user: (folder / "airflow_admin_password").read_text().strip() for user in users}
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+
+
+def test_the_environment_variables_the_code_reads_are_set(config):
+    """Every TONGHOP_* variable the production code reads is set for Airflow (in
+    docker-compose.yml or the image), or deliberately left out (NOT_IN_PRODUCTION)."""
+    reads = re.compile(r"""(?:environ\.get|environ\.setdefault|getenv|env\.get|environ\[)\(?\s*"""
+                       r"""["'](TONGHOP_[A-Z0-9_]+)["']""")
+    read: dict[str, str] = {}
+    for folder in PRODUCTION_CODE:
+        for path in (ROOT / folder).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative in LOCAL_ONLY_MODULES:
+                continue
+            for name in reads.findall(path.read_text(encoding="utf-8")):
+                read.setdefault(name, relative)
+    assert "TONGHOP_OUTPUT_DIR" in read, "the scan of the code found nothing"
+    image_env = set(re.findall(r"\b(TONGHOP_[A-Z0-9_]+)=", DOCKERFILE.read_text()))
+    env = env_of(services(config)["airflow-worker"])
+    unset = {name: where for name, where in read.items()
+             if name not in env and name not in image_env and name not in NOT_IN_PRODUCTION}
+    assert not unset, f"read by the code but not set for Airflow in docker-compose.yml: {unset}"
+    # the DSN variables (built with an f-string in tonghop.settings) come from the entrypoint:
+    # see test_the_connections_the_code_reads_come_from_the_secrets
+    assert env["TONGHOP_OUTPUT_DIR"] in volumes_of(services(config)["airflow-worker"])
+    assert env["TONGHOP_PG_HOST"] == "warehouse"
+
+
+def test_dbt_reads_only_what_tonghop_dbt_sets():
+    from tonghop.dbt import dbt_env
+    from tonghop.settings import Settings
+
+    profile = (ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    wanted = set(re.findall(r"env_var\('([A-Z0-9_]+)'", profile))
+    given = dbt_env(Settings(dsns={"transformer": "postgresql://t:p@warehouse:5432/tonghop"}))
+    assert wanted and wanted <= set(given)
+
+
+def _pools_used_by_the_dags() -> set[str]:
+    pools = set()
+    for path in ROOT.glob("dags/*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) for alias in node.names}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "pool":
+                if isinstance(node.value, ast.Constant):
+                    pools.add(node.value.value)
+                elif isinstance(node.value, ast.Name):
+                    module = importlib.import_module(imported[node.value.id])
+                    pools.add(getattr(module, node.value.id))
+    return pools
+
+
+def test_the_init_service_creates_the_pools_the_dags_use(config):
+    used = _pools_used_by_the_dags()
+    assert used, "no pool found in dags/"
+    script = (DEPLOY / "airflow-init.sh").read_text(encoding="utf-8")
+    created = set(re.findall(r"^\s*airflow pools set\s+\"?([\w-]+)", script, re.M))
+    assert used <= created, f"pools the DAGs use but airflow-init does not create: {used - created}"
+    assert re.search(r"^\s*airflow db migrate", script, re.M)
+    assert "settings_from_airflow" in script        # the connections are tried at start
+    assert subprocess.run(["bash", "-n", str(DEPLOY / "airflow-init.sh")]).returncode == 0
+
+
+# ---------------------------------------------------------------------------- health, volumes
+def test_every_long_running_service_has_a_health_check(config):
+    for name, svc in services(config).items():
+        if svc.get("restart") == "no":
+            assert name.endswith("-init"), f"{name} runs once but is not an init service"
+            continue
+        check = svc.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no health check"
+    scheduler = env_of(services(config)["airflow-scheduler"])
+    assert scheduler["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "True"   # port 8974
+
+
+def test_data_lives_in_declared_volumes(config):
+    declared = set(config.get("volumes") or {})
+    for name, svc in services(config).items():
+        for target, source in volumes_of(svc).items():
+            if not source.startswith("/"):
+                assert source in declared, f"{name}: volume {source} is not declared"
+    data = "/var/lib/postgresql/data"
+    for database in ("warehouse", "airflow-db", "metabase-db"):
+        assert volumes_of(services(config)[database]).get(data) in declared, database
+    worker = volumes_of(services(config)["airflow-worker"])
+    env = env_of(services(config)["airflow-worker"])
+    airflow_home = re.search(r"AIRFLOW_HOME=(\S+)", DOCKERFILE.read_text()).group(1)
+    from expectations.runner import GX_DIR
+    data_docs = f"{IMAGE_ROOT}/{GX_DIR.relative_to(ROOT).as_posix()}/gx/uncommitted"
+    gx_config = yaml.safe_load((GX_DIR / "gx" / "great_expectations.yml").read_text())
+    for site in gx_config["data_docs_sites"].values():
+        assert site["store_backend"]["base_directory"].startswith("uncommitted/")
+    for path in (f"{airflow_home}/logs", env["TONGHOP_OUTPUT_DIR"], data_docs):
+        assert worker.get(path) in declared, f"{path} is not on a named volume"
+
+
+# ---------------------------------------------------------------------------- secrets
+def test_secrets_are_files_outside_the_repository_history(config):
+    top = config.get("secrets") or {}
+    assert top
+    for name, definition in top.items():
+        path = Path(definition["file"])
+        assert path.parent == ROOT / "secrets", f"secret {name} is not under ./secrets/"
+    gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert {"/secrets/", "secrets/", "/secrets"} & set(gitignore)
+
+
+def test_every_secret_a_service_reads_is_mounted_in_it(config):
+    for name, svc in services(config).items():
+        referenced = set()
+        for text in strings_in({k: svc.get(k) for k in ("environment", "command", "healthcheck",
+                                                        "entrypoint")}):
+            referenced |= set(re.findall(r"/run/secrets/([\w.]+)", text))
+        assert referenced <= secrets_of(svc), f"{name} reads {referenced - secrets_of(svc)}"
+        assert secrets_of(svc) <= set(config["secrets"]), name
+
+
+def test_no_password_is_written_in_the_compose_file(config):
+    secretish = re.compile(r"(PASSWORD|PASS|SECRET|TOKEN|_KEY|CREDENTIALS)$")
+    for name, svc in services(config).items():
+        for key, value in env_of(svc).items():
+            if secretish.search(key) and value:
+                assert value.startswith(SECRETS_MOUNT), f"{name}: {key} holds a value"
+            for url in re.findall(r"\w+://[^\s\"']+", value):
+                password = urlsplit(url).password
+                assert password in (None, "{}"), f"{name}: {key} has a password in a URL"
+    text = COMPOSE.read_text(encoding="utf-8")
+    assert "PRIVATE KEY" not in text and "private_key" not in text
+
+
+def test_the_google_key_is_a_mounted_secret_not_an_env_value_or_in_the_image(config):
+    key = "google_service_account.json"
+    assert key in config["secrets"]
+    worker = services(config)["airflow-worker"]
+    assert key in secrets_of(worker)
+    assert env_of(worker)["GOOGLE_APPLICATION_CREDENTIALS"] == f"{SECRETS_MOUNT}/{key}"
+    dockerfile = dockerfile_instructions()
+    assert "secrets" not in dockerfile
+    assert not re.search(r"^\s*(COPY|ADD)\s+(\.|\./)?\s", dockerfile, re.M), \
+        "the Dockerfile copies the whole folder (and so ./secrets/)"
+    assert not re.search(r"^\s*ADD\s", dockerfile, re.M)
+
+
+def test_make_secrets_creates_every_secret_but_the_google_key(config, tmp_path):
+    folder = tmp_path / "secrets"
+    run = subprocess.run(["bash", str(DEPLOY / "make-secrets.sh"), str(folder)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "google_service_account.json" in run.stderr          # says what is left to do
+    made = {p.name for p in folder.iterdir()}
+    assert made == set(config["secrets"]) - {"google_service_account.json"}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    first = {p.name: p.read_text() for p in folder.iterdir()}
+    for name, value in first.items():
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o444, name
+        assert not value.endswith("\n")
+        if name != "airflow_fernet_key":
+            assert re.fullmatch(r"[0-9a-f]{64}", value), name   # safe inside URLs
+    from cryptography.fernet import Fernet
+    Fernet(first["airflow_fernet_key"])
+    assert subprocess.run(["bash", str(DEPLOY / "make-secrets.sh"), str(folder)],
+                          capture_output=True, timeout=60).returncode == 0
+    assert {p.name: p.read_text() for p in folder.iterdir()} == first     # kept as they were
+
+
+# ---------------------------------------------------------------------------- the warehouse
+def test_the_warehouse_server_is_set_up_like_the_local_cluster(config):
+    from tonghop import settings as cfg
+
+    warehouse = services(config)["warehouse"]
+    env = env_of(warehouse)
+    assert warehouse["image"].startswith("postgres:")
+    assert env["POSTGRES_USER"] == cfg.ADMIN_ROLE and env["POSTGRES_DB"] == cfg.WAREHOUSE_DB
+    assert env["POSTGRES_PASSWORD_FILE"] == f"{SECRETS_MOUNT}/warehouse_admin_password"
+    local = (ROOT / "tonghop" / "localdb.py").read_text(encoding="utf-8")
+    command = " ".join(command_of(warehouse))
+    for setting in ("timezone", "log_timezone", "max_connections", "password_encryption"):
+        value = re.search(rf"\b{setting} = '?([^'\\]+)'?\\n", local).group(1)
+        assert f"{setting}={value}" in command, setting
+    for option in ("--encoding", "--locale"):
+        value = re.search(rf'"{option}=([^"]+)"', local).group(1)
+        assert f"{option}={value}" in env["POSTGRES_INITDB_ARGS"], option
+
+
+def test_the_warehouse_init_creates_the_three_roles_and_applies_the_structure(config):
+    from tonghop import settings as cfg
+
+    script_path = DEPLOY / "warehouse-init.sh"
+    script = script_path.read_text(encoding="utf-8")
+    assert subprocess.run(["bash", "-n", str(script_path)]).returncode == 0
+    assert set(cfg.ROLES) == {"loader", "transformer", "bi_reader"}
+    for role in cfg.ROLES:
+        assert role in script
+    assert "_password" in script and "warehouse_admin_password" in script
+    assert r"\i ${warehouse_sql}" in script.replace("\\\\", "\\")
+    init = services(config)["warehouse-init"]
+    mounts = volumes_of(init)
+    assert mounts[command_of(init)[-1]] == str(script_path)
+    assert mounts[env_of(init)["WAREHOUSE_SQL"]] == str(ROOT / "tonghop" / "sql" / "warehouse.sql")
+    assert secrets_of(init) == {"warehouse_admin_password"} | {f"{r}_password" for r in cfg.ROLES}
+    assert env_of(init)["PGHOST"] == "warehouse" and \
+        env_of(init)["PGUSER"] == env_of(services(config)["warehouse"])["POSTGRES_USER"]
+    assert init["depends_on"]["warehouse"]["condition"] == "service_healthy"
+    warehouse_sql = (ROOT / "tonghop" / "sql" / "warehouse.sql").read_text(encoding="utf-8")
+    assert all(role in warehouse_sql for role in cfg.ROLES)
+
+
+# ---------------------------------------------------------------------------- Metabase
+def test_metabase_keeps_its_own_database_and_reads_the_warehouse_as_bi_reader(config):
+    from tonghop import settings as cfg
+
+    metabase = services(config)["metabase"]
+    env = env_of(metabase)
+    assert metabase["image"].startswith("metabase/metabase:")
+    assert env["MB_DB_TYPE"] == "postgres" and env["MB_DB_HOST"] == "metabase-db"
+    assert env["MB_DB_PASS_FILE"] == f"{SECRETS_MOUNT}/metabase_db_password"
+    assert env_of(services(config)["metabase-db"])["POSTGRES_USER"] == env["MB_DB_USER"]
+    assert "3000" in str(metabase["ports"])
+    init = services(config)["metabase-init"]
+    init_env = env_of(init)
+    assert urlsplit(init_env["METABASE_URL"]).hostname == "metabase"
+    assert init_env["TONGHOP_PG_HOST"] == "warehouse" and \
+        init_env["TONGHOP_PG_DB"] == cfg.WAREHOUSE_DB
+    assert secrets_of(init) == {"metabase_admin_password", "bi_reader_password"}
+    assert init["depends_on"]["metabase"]["condition"] == "service_healthy"
+    assert init["depends_on"]["warehouse-init"]["condition"] == "service_completed_successfully"
+    assert command_of(init) == ["python", f"{IMAGE_ROOT}/deploy/metabase_setup.py"]
+
+
+class FakeMetabase(BaseHTTPRequestHandler):
+    """Just the Metabase API calls metabase_setup makes, with a memory."""
+    state: dict = {}
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, status: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> dict:
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+
+    def _signed_in(self) -> bool:
+        return self.headers.get("X-Metabase-Session") == "session-1"
+
+    def do_GET(self):
+        state = self.state
+        state["calls"].append(("GET", self.path))
+        if self.path == "/api/health":
+            return self._reply(200, {"status": "ok"})
+        if self.path == "/api/session/properties":
+            return self._reply(200, {"has-user-setup": state["admin"] is not None,
+                                     "setup-token": None if state["admin"] else "token-1"})
+        if self.path == "/api/database" and self._signed_in():
+            return self._reply(200, {"data": list(state["databases"].values()),
+                                     "total": len(state["databases"])})
+        return self._reply(401, {"message": "Unauthenticated"})
+
+    def do_POST(self):
+        state, body = self.state, self._body()
+        state["calls"].append(("POST", self.path))
+        if self.path == "/api/setup":
+            assert body["token"] == "token-1" and state["admin"] is None
+            state["admin"] = body["user"]
+            return self._reply(200, {"id": "session-1"})
+        if self.path == "/api/session":
+            ok = state["admin"] and body == {"username": state["admin"]["email"],
+                                              "password": state["admin"]["password"]}
+            return self._reply(200 if ok else 401, {"id": "session-1"} if ok else {})
+        if self.path == "/api/database" and self._signed_in():
+            database = {**body, "id": len(state["databases"]) + 1}
+            state["databases"][database["id"]] = database
+            return self._reply(200, database)
+        return self._reply(401, {})
+
+    def do_PUT(self):
+        state, body = self.state, self._body()
+        state["calls"].append(("PUT", self.path))
+        database_id = int(self.path.rsplit("/", 1)[-1])
+        if not self._signed_in() or database_id not in state["databases"]:
+            return self._reply(404, {})
+        state["databases"][database_id].update(body)
+        return self._reply(200, state["databases"][database_id])
+
+
+def test_metabase_setup_connects_the_warehouse_as_bi_reader_once(config, tmp_path):
+    setup = load_deploy_module("metabase_setup")
+    folder = secret_files(tmp_path, ["metabase_admin_password", "bi_reader_password"])
+    FakeMetabase.state = {"admin": None, "databases": {}, "calls": []}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeMetabase)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {**env_of(services(config)["metabase-init"]), "SECRETS_DIR": str(folder),
+               "METABASE_URL": f"http://127.0.0.1:{server.server_port}"}
+        assert setup.main(env, deadline_s=10) == 0
+        assert ("POST", "/api/setup") in FakeMetabase.state["calls"]
+        (database,) = FakeMetabase.state["databases"].values()
+        details = database["details"]
+        assert database["engine"] == "postgres"
+        assert (details["host"], details["dbname"], details["user"]) == \
+            ("warehouse", "tonghop", "bi_reader")
+        assert details["password"] == (folder / "bi_reader_password").read_text().strip()
+        assert details["schema-filters-patterns"] == "marts"
+        assert FakeMetabase.state["admin"]["password"] == \
+            (folder / "metabase_admin_password").read_text().strip()
+
+        # again, after the bi_reader password changed: signs in, updates, adds nothing
+        (folder / "bi_reader_password").write_text("rotated")
+        FakeMetabase.state["calls"].clear()
+        assert setup.main(env, deadline_s=10) == 0
+        calls = FakeMetabase.state["calls"]
+        assert ("POST", "/api/session") in calls and ("PUT", "/api/database/1") in calls
+        assert ("POST", "/api/database") not in calls and ("POST", "/api/setup") not in calls
+        assert len(FakeMetabase.state["databases"]) == 1
+        assert FakeMetabase.state["databases"][1]["details"]["password"] == "rotated"
+    finally:
+        server.shutdown()
+
+
+# ---------------------------------------------------------------------------- the image
+def dockerfile_instructions() -> str:
+    """The Dockerfile without its comments."""
+    return "\n".join(line for line in DOCKERFILE.read_text(encoding="utf-8").splitlines()
+                     if not line.lstrip().startswith("#"))
+
+
+def test_the_dockerfile_installs_the_locked_packages_and_copies_the_code():
+    dockerfile = dockerfile_instructions()
+    base = re.search(r"^FROM\s+(\S+)", dockerfile, re.M).group(1)
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    python = re.search(r'requires-python\s*=\s*"==(\d+\.\d+)', pyproject).group(1)
+    assert base.startswith(f"python:{python}-"), base
+    install = re.search(r"pip install ([^&\n]+)", dockerfile).group(1)
+    for option in ("--require-hashes", "--no-deps", "-r requirements.lock",
+                   "-r deploy/requirements-celery.lock"):
+        assert option in install, option
+    assert "pip check" in dockerfile
+    assert not re.search(r"pip install (?!--no-deps --require-hashes)", dockerfile), \
+        "a package installed without hashes"
+    packages = re.search(r"packages\s*=\s*\[([^\]]+)\]", pyproject).group(1)
+    needed = set(re.findall(r'"([\w-]+)"', packages)) | {"dags", "dbt_project", "deploy"}
+    copied = set(re.findall(r"^COPY\s+(\S+)\s+\1\s*$", dockerfile, re.M))
+    assert needed <= copied, f"not copied into the image: {needed - copied}"
+    assert f"echo {IMAGE_ROOT} > " in dockerfile and ".pth" in dockerfile   # PROJECT_ROOT
+    for package in ("libreoffice-writer-nogui", "fonts-liberation", "curl"):
+        assert package in dockerfile, package
+    assert re.search(r"^USER\s+(?!root)\w+", dockerfile, re.M)
+    assert f'"{IMAGE_ROOT}/deploy/entrypoint.py"' in dockerfile
+
+
+def _pins(path: Path) -> dict[str, tuple[str, int]]:
+    """{package: (version, number of hashes)} of a uv lock file."""
+    pins, current = {}, None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", line)
+        if match:
+            current = match.group(1).lower()
+            pins[current] = (match.group(2), 0)
+        elif current and line.strip().startswith("--hash=sha256:"):
+            pins[current] = (pins[current][0], pins[current][1] + 1)
+    return pins
+
+
+def test_the_celery_lock_only_adds_hashed_packages_to_requirements_lock():
+    base = _pins(ROOT / "requirements.lock")
+    extra = _pins(DEPLOY / "requirements-celery.lock")
+    assert {"apache-airflow-providers-celery", "celery", "kombu", "redis"} <= set(extra)
+    assert not set(base) & set(extra), "pinned twice: regenerate with deploy/compile-celery-lock.sh"
+    assert all(hashes for _, hashes in extra.values())
+
+
+def _uv() -> str:
+    local = ROOT / ".local" / "tools" / "bin" / "uv"          # where bootstrap puts it
+    return shutil.which("uv") or (str(local) if local.exists() else None) or _missing(
+        "uv is not installed (scripts/bootstrap.sh installs it)")
+
+
+def test_the_airflow_commands_and_health_checks_exist_with_the_images_packages(config, tmp_path):
+    """With requirements.lock (this venv) plus deploy/requirements-celery.lock, every
+    dependency of the Celery packages is satisfied, the executor and the Celery app load, and
+    each service's Airflow command line (and health check) parses."""
+    uv = _uv()
+    target = tmp_path / "celery"
+    run = subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", sys.executable, "--target", str(target),
+         "--no-deps", "--require-hashes", "-r", str(DEPLOY / "requirements-celery.lock")],
+        capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, f"installing deploy/requirements-celery.lock failed: {run.stderr}"
+    command_lines = [command_of(svc)[1:] for svc in airflow_services(config).values()
+                     if command_of(svc)[0] == "airflow"]
+    for svc in airflow_services(config).values():
+        test = unescape(" ".join(svc["healthcheck"]["test"][1:])) if "healthcheck" in svc else ""
+        if test.startswith("airflow "):
+            command_lines.append(test.split()[1:])
+    command_lines.append(["pools", "set", "tonghop_sheets_api", "2", "description"])
+    probe = f"""
+import importlib.metadata as md, json, sys
+from packaging.requirements import Requirement
+problems = []
+for dist in md.distributions(path=[{str(target)!r}]):
+    for text in dist.requires or []:
+        req = Requirement(text)
+        if req.marker and not req.marker.evaluate({{"extra": ""}}):
+            continue
+        try:
+            have = md.version(req.name)
+        except md.PackageNotFoundError:
+            problems.append(f"{{dist.metadata['Name']}} needs {{req}}: missing"); continue
+        if not req.specifier.contains(have, prereleases=True):
+            problems.append(f"{{dist.metadata['Name']}} needs {{req}}, has {{have}}")
+assert not problems, problems
+from airflow.providers.celery.executors.celery_executor import CeleryExecutor, app
+from airflow.cli.cli_parser import get_parser
+parser = get_parser()
+for line in {json.dumps(command_lines)}:
+    args = parser.parse_args(line)
+    assert callable(args.func), line
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(target), "AIRFLOW_HOME": str(tmp_path / "home"),
+             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"},
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), \
+        result.stderr[-4000:]
+    worker_check = " ".join(services(config)["airflow-worker"]["healthcheck"]["test"][1:])
+    assert "airflow.providers.celery.executors.celery_executor.app" in worker_check
+
+
+# ---------------------------------------------------------------------------- documentation
+def test_the_readme_says_how_to_deploy(config):
+    text = section((ROOT / "README.md").read_text(encoding="utf-8"), "## Deploying (one province)")
+    for name in config["secrets"]:
+        assert f"`{name}`" in text, f"README does not mention the secret {name}"
+    for phrase in ("deploy/make-secrets.sh", "docker compose up -d", "--scale airflow-worker=",
+                   "bi_reader", "127.0.0.1:3000", "127.0.0.1:8080", "marts"):
+        assert phrase in text, phrase
