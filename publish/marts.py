@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from tonghop.layout import vi_date
 from tonghop.vn import VN_TZ
 
 
@@ -52,4 +53,4 @@ def date_vi(value: Any) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(VN_TZ).date()
-    return f"{value.day}/{value.month}/{value.year}"
+    return vi_date(value)

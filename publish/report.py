@@ -359,10 +359,6 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _upper_vi(text: str) -> str:
-    return text.upper()
-
-
 def _header_blocks(doc: _Doc, data: ReportData) -> None:
     """Quốc hiệu – Tiêu ngữ on the right, the issuing body on the left, in a borderless table;
     number below the body, place and date below the motto (Decree 30/2020, Phụ lục I, mục II)."""
@@ -385,9 +381,9 @@ def _header_blocks(doc: _Doc, data: ReportData) -> None:
     body.text, parent.text = "", ""
     p = body.paragraphs[0]
     p.alignment = 1
-    doc.run(p, _upper_vi(programme["report_parent_body"]), size=12.5)
+    doc.run(p, programme["report_parent_body"].upper(), size=12.5)
     p2 = doc.paragraph(align="center", indent=False, container=body, space_after=0)
-    doc.run(p2, _upper_vi(programme["consolidating_body"]), size=12.5, bold=True)
+    doc.run(p2, programme["consolidating_body"].upper(), size=12.5, bold=True)
     doc.rule(body, left_w, 25)
     p = parent.paragraphs[0]
     p.alignment = 1

@@ -97,7 +97,7 @@ def _overview(o: dict) -> SummaryTable:
     return SummaryTable(
         title="Tổng quan", heading=f"TỔNG HỢP TÌNH HÌNH BÁO CÁO – {o['period_name'].upper()}",
         headers=["Nội dung", "Giá trị"], widths=[50, 24],
-        rows=[[label, _cell_value(value)] for label, value in rows],
+        rows=[[label, plain_number(value)] for label, value in rows],
         # one column of mixed values: the percent rows are formatted one by one (see _formats)
         kinds=["text", "auto"])
 
@@ -215,10 +215,6 @@ def _feedback(conn, period_code: str) -> SummaryTable:
                r["content_text"]] for n, r in enumerate(rows, start=1)])
 
 
-def _cell_value(value: Any) -> Any:
-    return plain_number(value)
-
-
 def _value_kind(table: SummaryTable, row: list[Any], column: int) -> str:
     """The format of one cell: its column's kind; in the overview's value column, a rate is a
     percent (its label says "Tỷ lệ") and other numbers are counts."""
@@ -248,7 +244,7 @@ def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
         for r, row in enumerate(table.rows, start=HEADER_ROW + 1):
             for c, value in enumerate(row, start=1):
                 cell = ws.cell(row=r, column=c)
-                value = _cell_value(value)
+                value = plain_number(value)
                 if value is None:
                     continue
                 set_value(cell, value)
@@ -272,7 +268,7 @@ def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
 def _sheet_cell(value: Any, kind: str, *, bold=False, header=False) -> dict:
     """One CellData: the value typed explicitly (a string is never parsed as a formula) and
     its format."""
-    value = _cell_value(value)
+    value = plain_number(value)
     cell: dict[str, Any] = {}
     if isinstance(value, bool):
         cell["userEnteredValue"] = {"boolValue": value}

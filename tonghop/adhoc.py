@@ -61,7 +61,7 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
     if opens > due:
         raise AdhocRequestError("Hạn nộp phải sau ngày mở kỳ.")
     units = sorted({u.strip() for u in unit_codes or [] if u and u.strip()})
-    assigned = {u for p, u in catalogue._assignments_by_unit if p == programme_code}
+    assigned = catalogue.assigned_units(programme_code)
     unknown = [u for u in units if u not in assigned]
     if unknown:
         raise AdhocRequestError("Các đơn vị không được giao nhiệm vụ của chương trình: "

@@ -202,12 +202,16 @@ class Catalogue:
         if unit_codes:
             self.period_units[period.period_code] = set(unit_codes)
 
+    def assigned_units(self, programme_code: str) -> set[str]:
+        """Codes of the units assigned at least one task of the programme."""
+        return {u for p, u in self._assignments_by_unit if p == programme_code}
+
     def expected_units(self, period_code: str) -> list[Unit]:
         """Units that must report for the period: assigned at least one task of its programme
         (and, for an ad hoc period with a list of units, on that list) and in existence on the
         due date."""
         period = self.period(period_code)
-        assigned = {u for p, u in self._assignments_by_unit if p == period.programme_code}
+        assigned = self.assigned_units(period.programme_code)
         if period_code in self.period_units:
             assigned &= self.period_units[period_code]
         units = [self.units[code] for code in assigned]

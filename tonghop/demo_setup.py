@@ -148,10 +148,11 @@ def print_outcome(settings: Settings, period_code: str) -> None:
     finally:
         conn.close()
     if row:
+        from publish.marts import pct_vi
         expected, actual, on_time, late, missing, rate = row
         print(f"   Phải báo cáo: {expected} đơn vị; đã nộp hợp lệ: {actual} "
               f"(đúng hạn {on_time}, trễ hạn {late}); chưa nộp: {missing}; "
-              f"tỷ lệ nộp {float(rate) * 100:.1f}%".replace(".", ",", 1))
+              f"tỷ lệ nộp {pct_vi(rate)}")
     runs = sorted((Path(settings.output_dir) / period_code).glob("*/tong_hop_*.xlsx"),
                   key=lambda p: p.stat().st_mtime)
     if runs:
