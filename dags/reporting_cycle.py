@@ -1,32 +1,32 @@
 """
-### Chu kỳ báo cáo (reporting cycle)
+### Chu kỳ báo cáo (reporting cycle): pull and validate one period
 
-Pulls every unit's report sheet for one period, validates it with Great Expectations, builds
-the warehouse with dbt and publishes the province summary.
+Reads every unit's report sheet for one period into `raw` and validates it with Great
+Expectations, then tells each unit the result in its own sheet. Landing updates the Asset
+`tonghop://warehouse/landed`, on which `tonghop_build_warehouse` (dbt) is scheduled, and on its
+marts `tonghop_publish` — see those DAGs.
 
 | task | what it does | where the logic lives |
 | --- | --- | --- |
-| `pull` | one Drive listing call per 1,000 files (only files modified since the last pull), one read per changed registered spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff | `ingest/pull.py`, `ingest/http.py` |
-| `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (Great Expectations reports it, the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
+| `plan_pull` | one Drive listing call per 1,000 files (only files modified since the last pull), decides which registered spreadsheets to read | `ingest/pull.py` (`plan_pull`) |
+| `shards` | splits them into shards of 200 (`PULL_SHARD_SIZE`) | `tonghop/cycle.py` |
+| `pull_shard` (mapped, one per shard) | one read per spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff; a failed shard is retried alone | `ingest/pull.py` (`read_spreadsheets`), `ingest/http.py` |
+| `finish_pull` | adds the shards up, records the pull and its Drive watermark in `ops.pull_runs` | `ingest/pull.py` (`finish_pull`) |
+| `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does. Updates `tonghop://warehouse/landed` with the period | `expectations/landed.py` |
 | `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
-| `build_warehouse` | `dbt build` (seeds, snapshot, models, tests) as the transformer role, then `dbt docs generate` into the output folder | `tonghop/dbt.py`, `dbt_project/` |
-| `publish` | the "Tổng hợp" spreadsheet (through gspread), and in `output/<period>/<run>/` its .xlsx, the draft report (.docx, .pdf) and a manifest | `publish/` |
-| `remind` | the units still missing, with why and their address: `nhac_nho_<period>.txt` and XCom | `publish/reminder.py` |
 
-**Assets**: `validate` updates `tonghop://warehouse/landed`, `build_warehouse`
-`tonghop://warehouse/marts`, `publish` `tonghop://publish/summary` — DAGs that read the marts
-can be scheduled on them.
+**Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv` or an ad hoc
+one (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not
+change; `unit_codes` — read only these units' spreadsheets again, changed or not (e.g.
+`["XA-HOA-AN"]` when a unit says its fix was not picked up); the period's watermark stays.
+
+**Pool**: `tonghop_sheets_api` (tasks calling the Sheets API; one slot per service account,
+so the client's rate limiter holds Google's per-user quota).
 
 **Alerts** (`tonghop/alerts.py`, to `TONGHOP_ALERT_WEBHOOK` / `TONGHOP_ALERT_EMAIL`): a task
-that fails after its retries; a stage that takes longer than its budget (`STAGE_BUDGETS`,
-override with `TONGHOP_STAGE_BUDGETS`); a stage that hangs is stopped after an hour
-(`execution_timeout`) and reported as a failure. (Airflow's experimental DeadlineAlert was
-tried and left out: with 3.3 it fails the end of a `dags test` run on PostgreSQL.)
-
-**Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv`
-(e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not change.
-
-**Pool**: `tonghop_sheets_api` (tasks calling the Sheets API).
+that fails after its retries; a stage still running past its budget (`STAGE_BUDGETS`, override
+with `TONGHOP_STAGE_BUDGETS`) — sent while it runs; a stage that hangs is stopped after an
+hour (`execution_timeout`) and reported as a failure.
 
 **Connections**: `tonghop_loader`, `tonghop_transformer`, `tonghop_bi_reader` (PostgreSQL),
 `tonghop_sheets` (extra `{"backend": "google", "key_path": ...}` or `{"backend": "emulator"}`
@@ -39,14 +39,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 from tonghop.alerts import on_task_failure, watch
+from tonghop.assets import LANDED
 from tonghop.cycle import SHEETS_POOL
-
-LANDED = Asset("tonghop://warehouse/landed")
-MARTS = Asset("tonghop://warehouse/marts")
-SUMMARY = Asset("tonghop://publish/summary")
 
 
 @dag(
@@ -62,6 +59,9 @@ SUMMARY = Asset("tonghop://publish/summary")
                            description="Read every spreadsheet, changed or not (otherwise only "
                                        "those modified since the last pull, and in full on the "
                                        "first pull at or after the due date)"),
+        "unit_codes": Param([], type="array", items={"type": "string"},
+                            description="Only these units' spreadsheets, read again whether "
+                                        "changed or not (mã đơn vị, e.g. XA-HOA-AN)"),
     },
     default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30),
                   "execution_timeout": dt.timedelta(hours=1),
@@ -73,23 +73,50 @@ def tonghop_reporting_cycle():
     # The pool bounds how many tasks call the Sheets API at once (Google's quota is per user);
     # the client's own rate limiter (ingest/http.py) bounds the calls of each.
     @task(pool=SHEETS_POOL)
-    def pull() -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_pull
+    def plan_pull() -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_plan_pull
 
         context = get_current_context()
         params = context["params"]
         with watch("pull", context):
-            return stage_pull(settings_from_airflow(), params["period_code"],
-                              f"pull-{context['run_id']}",
-                              mode="full" if params.get("full_pull") else "auto")
+            return stage_plan_pull(settings_from_airflow(), params["period_code"],
+                                   f"pull-{context['run_id']}",
+                                   mode="full" if params.get("full_pull") else "auto",
+                                   unit_codes=params.get("unit_codes") or None)
+
+    @task
+    def shards(plan: dict) -> list[dict]:
+        from tonghop.cycle import shard_kwargs
+
+        return shard_kwargs(plan)
+
+    @task(pool=SHEETS_POOL, map_index_template="{{ shard_label }}")
+    def pull_shard(pull_run_id: str, targets: list) -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_pull_shard
+
+        context = get_current_context()
+        context["shard_label"] = f"{len(targets)} bảng tính"     # shown in the grid view
+        with watch("pull", context):
+            return stage_pull_shard(settings_from_airflow(), pull_run_id, targets)
+
+    @task
+    def finish_pull(plan: dict, shard_results: list) -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_finish_pull
+
+        return stage_finish_pull(settings_from_airflow(), plan, list(shard_results))
 
     @task(outlets=[LANDED])
     def validate(pulled: dict) -> dict:
         from tonghop.cycle import settings_from_airflow, stage_validate
 
-        with watch("validate", get_current_context()):
-            return stage_validate(settings_from_airflow(), pulled["period_code"],
-                                  pulled["pull_run_id"])
+        context = get_current_context()
+        with watch("validate", context):
+            validated = stage_validate(settings_from_airflow(), pulled["period_code"],
+                                       pulled["pull_run_id"])
+        context["outlet_events"][LANDED].extra = {
+            "period_code": pulled["period_code"], "pull_run_id": pulled["pull_run_id"],
+            "new_versions": pulled["new_versions"]}
+        return validated
 
     @task(pool=SHEETS_POOL)
     def tell_units(validated: dict) -> dict:
@@ -98,36 +125,9 @@ def tonghop_reporting_cycle():
         with watch("tell_units", get_current_context()):
             return stage_feedback(settings_from_airflow(), validated["period_code"])
 
-    @task(outlets=[MARTS])
-    def build_warehouse(validated: dict) -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_build
-
-        with watch("build_warehouse", get_current_context()):
-            return stage_build(settings_from_airflow())
-
-    @task(outlets=[SUMMARY])
-    def publish(built: dict) -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_publish
-
-        context = get_current_context()
-        with watch("publish", context):
-            return stage_publish(settings_from_airflow(), context["params"]["period_code"],
-                                 context["run_id"])
-
-    @task
-    def remind(built: dict) -> dict:
-        from publish.reminder import missing_units
-        from tonghop.cycle import settings_from_airflow
-
-        context = get_current_context()
-        return missing_units(settings_from_airflow(), context["params"]["period_code"],
-                             context["run_id"])
-
-    validated = validate(pull())
-    tell_units(validated)
-    built = build_warehouse(validated)
-    publish(built)
-    remind(built)
+    plan = plan_pull()
+    read = pull_shard.expand_kwargs(shards(plan))
+    tell_units(validate(finish_pull(plan, read)))
 
 
 tonghop_reporting_cycle()

@@ -4,7 +4,7 @@ One Drive listing call per 1,000 files finds the spreadsheets; each registered s
 read costs one call and is landed if its content changed. A spreadsheet that cannot be read is
 recorded as failed with the reason, and every other unit goes on.
 
-Two modes:
+Three modes:
 
 - ``changed``: the listing asks only for files modified after the period's watermark (the
   newest modifiedTime an earlier pull saw), so unchanged spreadsheets cost nothing;
@@ -13,6 +13,13 @@ Two modes:
 - ``full``: every registered spreadsheet is read. Some edits do not move modifiedTime, so
   ``auto`` (the default) pulls in full the first time, and on the first pull at or after the
   due date; a full pull can always be asked for.
+- ``units``: only the spreadsheets of the units named, changed or not (a unit asked to be read
+  again). It does not move the period's watermark, and the next pull's "changed"/"full"
+  decision ignores it.
+
+The work is in three steps — :func:`plan_pull` (the listing), :func:`read_spreadsheets` (the
+reads, for any group of the targets) and :func:`finish_pull` (the record) — so that Airflow can
+map the reads over shards; :func:`pull_period` runs all three in one process.
 """
 
 from __future__ import annotations
@@ -96,6 +103,7 @@ def _previous_pulls(conn, period_code: str) -> tuple[dt.datetime | None, dt.date
         cur.execute("""
             select (select drive_watermark from ops.pull_runs
                     where period_code = %(p)s and finished_at is not null
+                      and mode <> 'units'
                     order by started_at desc limit 1),
                    (select max(started_at) from ops.pull_runs
                     where period_code = %(p)s and finished_at is not null and mode = 'full')""",
@@ -111,76 +119,218 @@ def _last_failures(conn, period_code: str) -> dict[str, str | None]:
             from raw.sheet_fetches f
             where f.outcome = 'failed' and f.pull_run_id = (
                 select pull_run_id from ops.pull_runs where period_code = %s
-                  and finished_at is not null order by started_at desc limit 1)""",
+                  and finished_at is not null and mode <> 'units'
+                order by started_at desc limit 1)""",
                     (period_code,))
         return {sid: format_drive_time(t) if t else None for sid, t in cur.fetchall()}
 
 
-def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
-                pull_run_id: str | None = None, client=None, mode: str = "auto",
-                now: dt.datetime | None = None) -> PullSummary:
-    """Read the period's registered spreadsheets (all, or those changed) and land new versions."""
+@dataclass
+class PullPlan:
+    """What one pull will read, decided from the registry and one Drive listing.
+
+    JSON-able (``as_dict``/``from_dict``): Airflow passes it from the ``plan_pull`` task to the
+    mapped ``pull_shard`` tasks and to ``finish_pull``.
+    """
+
+    pull_run_id: str
+    period_code: str
+    programme_code: str
+    mode: str
+    started_at: str
+    since: str | None = None
+    previous_watermark: str | None = None
+    #: the newest modifiedTime the listing showed (the next watermark, unless a read fails)
+    newest_listed: str | None = None
+    listing_calls: int = 0
+    files_listed: int = 0
+    registered: int = 0
+    skipped_own_writes: int = 0
+    #: [spreadsheet_id, modifiedTime] of every spreadsheet to read, in order
+    targets: list[list[str]] = field(default_factory=list)
+    #: registered spreadsheets to read that Drive did not list (deleted, unshared)
+    not_listed: list[str] = field(default_factory=list)
+    unit_codes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PullPlan":
+        return cls(**data)
+
+    def shards(self, size: int) -> list[list[list[str]]]:
+        """The targets in consecutive groups of at most ``size`` (at least one group, so that
+        a mapped task always has something to report)."""
+        if size < 1:
+            raise ValueError("shard size must be at least 1")
+        groups = [self.targets[i:i + size] for i in range(0, len(self.targets), size)]
+        return groups or [[]]
+
+
+@dataclass
+class ShardResult:
+    """What reading one group of spreadsheets did."""
+
+    fetched: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    #: spreadsheet_id → [reason, modifiedTime]
+    failures: dict[str, list] = field(default_factory=dict)
+    api_calls: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["api_calls"] = dict(self.api_calls)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ShardResult":
+        return cls(**{**data, "api_calls": Counter(data.get("api_calls", {}))})
+
+
+def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
+              pull_run_id: str | None = None, client=None, mode: str = "auto",
+              now: dt.datetime | None = None, unit_codes: list[str] | None = None) -> PullPlan:
+    """List Drive (one call per 1,000 files) and decide which registered spreadsheets to read.
+
+    ``unit_codes`` re-reads just those units' spreadsheets, changed or not (mode ``units``);
+    such a pull leaves the period's watermark where it was, so the next pull still sees every
+    other unit's changes.
+    """
     period = catalogue.period(period_code)
     now = now or dt.datetime.now(dt.timezone.utc)
-    summary = PullSummary(pull_run_id=pull_run_id or new_run_id(), period_code=period_code)
     client = client or sheets.make_client(settings)
-    started = dt.datetime.now(dt.timezone.utc)
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
-        registry = {e.spreadsheet_id for e in entries_for_period(conn, period_code)}
+        entries = entries_for_period(conn, period_code)
+        registry = {e.spreadsheet_id for e in entries}
         watermark, last_full = _previous_pulls(conn, period_code)
-        summary.mode = choose_mode(mode, watermark, last_full, period.due_date, now)
-        since = format_drive_time(watermark) if summary.mode == "changed" else None
-        listed: dict[str, sheets.DriveFile] = {}
-        pages = 0
-        for drive_file, page in sheets.list_spreadsheets(client, modified_after=since):
-            pages = page
-            listed[drive_file.spreadsheet_id] = drive_file
-        summary.api_calls["drive.files.list"] += pages
-        summary.files_listed = len(listed)
-        # in "changed" mode, a file whose newest change is our own check tab is not read again
+        last_failures = _last_failures(conn, period_code)
+    finally:
+        conn.close()
+    plan = PullPlan(pull_run_id=pull_run_id or new_run_id(), period_code=period_code,
+                    programme_code=period.programme_code, mode="units",
+                    started_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                    previous_watermark=format_drive_time(watermark) if watermark else None,
+                    registered=len(registry))
+    if unit_codes:
+        unknown = sorted(set(unit_codes) - {e.unit_code for e in entries})
+        if unknown:
+            raise ValueError(f"no spreadsheet registered for {period_code} of unit(s) "
+                             f"{', '.join(unknown)}")
+        plan.unit_codes = sorted(set(unit_codes))
+        wanted = {e.spreadsheet_id for e in entries if e.unit_code in set(unit_codes)}
+    else:
+        plan.mode = choose_mode(mode, watermark, last_full, period.due_date, now)
+        plan.since = format_drive_time(watermark) if plan.mode == "changed" else None
+    listed: dict[str, sheets.DriveFile] = {}
+    for drive_file, page in sheets.list_spreadsheets(client, modified_after=plan.since):
+        plan.listing_calls = page
+        listed[drive_file.spreadsheet_id] = drive_file
+    plan.files_listed = len(listed)
+    times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
+    newest = max([t for t in times if t], default=None)
+    plan.newest_listed = format_drive_time(newest) if newest else None
+    if unit_codes:
+        targets = wanted
+    elif plan.mode == "full":
+        targets = set(registry)
+    else:
+        # a file whose newest change is our own check tab is not read again
         ours = {sid for sid, f in listed.items() if f.last_change_was_ours}
-        summary.skipped_own_writes = len(registry & ours) if summary.mode == "changed" else 0
-        targets = registry if summary.mode == "full" else registry & (set(listed) - ours)
+        plan.skipped_own_writes = len(registry & ours)
+        targets = registry & (set(listed) - ours)
         # what failed last time is read again, changed or not
-        for spreadsheet_id, modified in _last_failures(conn, period_code).items():
+        for spreadsheet_id, modified in last_failures.items():
             if spreadsheet_id in registry and spreadsheet_id not in listed and modified:
                 listed[spreadsheet_id] = sheets.DriveFile(spreadsheet_id, "", modified)
-                targets = targets | {spreadsheet_id}
-        log.info("pull %s (%s%s): %d spreadsheets listed in %d call(s); %d of %d registered "
-                 "for %s to read", summary.pull_run_id, summary.mode,
-                 f" since {since}" if since else "", len(listed), pages, len(targets),
-                 len(registry), period_code)
-        for spreadsheet_id in sorted(targets):
+                targets.add(spreadsheet_id)
+    plan.targets = [[sid, listed[sid].modified_time] for sid in sorted(targets) if sid in listed]
+    plan.not_listed = sorted(targets - set(listed))
+    log.info("pull %s (%s%s%s): %d spreadsheets listed in %d call(s); %d of %d registered "
+             "for %s to read", plan.pull_run_id, plan.mode,
+             f" since {plan.since}" if plan.since else "",
+             f" of {', '.join(plan.unit_codes)}" if plan.unit_codes else "", plan.files_listed,
+             plan.listing_calls, len(plan.targets) + len(plan.not_listed), plan.registered,
+             period_code)
+    return plan
+
+
+def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[str]], *,
+                      client=None) -> ShardResult:
+    """Read each [spreadsheet_id, modifiedTime] (one call each) and land what changed.
+
+    A spreadsheet that cannot be read is recorded as failed with the reason; the others go on.
+    Safe to repeat (an Airflow retry): content already landed is recorded as unchanged.
+    """
+    result = ShardResult()
+    if not targets:
+        return result
+    client = client or sheets.make_client(settings)
+    conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        for spreadsheet_id, modified in targets:
             attempted = dt.datetime.now(dt.timezone.utc)
-            drive_file = listed.get(spreadsheet_id)
-            if drive_file is None:
-                _fail(conn, summary, spreadsheet_id, None, attempted,
-                      "not listed in Drive: deleted, trashed or no longer shared")
-                continue
             try:
-                summary.api_calls["sheets.spreadsheets.get"] += 1
+                result.api_calls["sheets.spreadsheets.get"] += 1
                 resource = sheets.without_check_tabs(
                     sheets.read_spreadsheet(client, spreadsheet_id))
             except (APIError, RequestException) as exc:
-                _fail(conn, summary, spreadsheet_id, drive_file.modified_time, attempted,
+                _fail(conn, pull_run_id, result, spreadsheet_id, modified, attempted,
                       sheets.describe_error(exc))
                 continue
-            summary.fetched += 1
+            result.fetched += 1
             outcome, _ = land_version(
-                conn, pull_run_id=summary.pull_run_id, spreadsheet_id=spreadsheet_id,
-                drive_modified_time=drive_file.modified_time,
-                fetched_at=dt.datetime.now(dt.timezone.utc), resource=resource)
+                conn, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
+                drive_modified_time=modified, fetched_at=dt.datetime.now(dt.timezone.utc),
+                resource=resource)
             if outcome == "new_version":
-                summary.new_versions += 1
+                result.new_versions += 1
             else:
-                summary.unchanged += 1
-        retries = getattr(client.http_client, "retries", 0)
-        if retries:
-            summary.api_calls["retries"] = retries
-        new_watermark = _next_watermark(watermark, listed, summary.failures)
+                result.unchanged += 1
+    finally:
+        conn.close()
+    retries = getattr(client.http_client, "retries", 0)
+    if retries:
+        result.api_calls["retries"] = retries
+    return result
+
+
+def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) -> PullSummary:
+    """Add up the shards, record the spreadsheets Drive did not list, move the watermark and
+    record the pull in ops.pull_runs (what the next pull starts from)."""
+    summary = PullSummary(pull_run_id=plan.pull_run_id, period_code=plan.period_code,
+                          mode=plan.mode, files_listed=plan.files_listed,
+                          skipped_own_writes=plan.skipped_own_writes)
+    summary.api_calls["drive.files.list"] += plan.listing_calls
+    failed_times: list[dt.datetime] = []
+    for result in results:
+        summary.fetched += result.fetched
+        summary.new_versions += result.new_versions
+        summary.unchanged += result.unchanged
+        summary.api_calls.update(result.api_calls)
+        for spreadsheet_id, (reason, modified) in result.failures.items():
+            summary.failures[spreadsheet_id] = reason
+            if parse_drive_time(modified):
+                failed_times.append(parse_drive_time(modified))
+    conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        attempted = dt.datetime.now(dt.timezone.utc)
+        for spreadsheet_id in plan.not_listed:
+            _fail(conn, plan.pull_run_id, None, spreadsheet_id, None, attempted,
+                  "not listed in Drive: deleted, trashed or no longer shared")
+            summary.failures[spreadsheet_id] = \
+                "not listed in Drive: deleted, trashed or no longer shared"
+        summary.failed = len(summary.failures)
+        previous = parse_drive_time(plan.previous_watermark)
+        if plan.mode == "units":
+            new_watermark = previous
+        else:
+            new_watermark = _next_watermark(previous, parse_drive_time(plan.newest_listed),
+                                            failed_times)
         summary.watermark = format_drive_time(new_watermark) if new_watermark else None
-        _record_run(conn, summary, period.programme_code, started, new_watermark)
+        _record_run(conn, summary, plan, new_watermark)
     finally:
         conn.close()
     log.info("pull %s done: %d fetched, %d new, %d unchanged, %d failed", summary.pull_run_id,
@@ -188,14 +338,25 @@ def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
     return summary
 
 
-def _next_watermark(previous: dt.datetime | None, listed: dict[str, sheets.DriveFile],
-                    failures: dict[str, str]) -> dt.datetime | None:
+def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
+                pull_run_id: str | None = None, client=None, mode: str = "auto",
+                now: dt.datetime | None = None, unit_codes: list[str] | None = None
+                ) -> PullSummary:
+    """Read the period's registered spreadsheets (all, changed or of some units) and land new
+    versions: :func:`plan_pull`, :func:`read_spreadsheets` on every target, :func:`finish_pull`
+    in one process (the DAG maps the reads over shards instead)."""
+    client = client or sheets.make_client(settings)
+    plan = plan_pull(settings, catalogue, period_code, pull_run_id=pull_run_id, client=client,
+                     mode=mode, now=now, unit_codes=unit_codes)
+    result = read_spreadsheets(settings, plan.pull_run_id, plan.targets, client=client)
+    return finish_pull(settings, plan, [result])
+
+
+def _next_watermark(previous: dt.datetime | None, newest_listed: dt.datetime | None,
+                    failed: list[dt.datetime]) -> dt.datetime | None:
     """The newest modifiedTime listed — but never past a spreadsheet that failed, so that the
     next pull asks for it again."""
-    times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
-    newest = max([t for t in times if t] + ([previous] if previous else []), default=None)
-    failed = [parse_drive_time(listed[s].modified_time) for s in failures
-              if s in listed and listed[s].modified_time]
+    newest = max([t for t in (previous, newest_listed) if t], default=None)
     if failed and newest:
         newest = min(newest, min(failed) - dt.timedelta(milliseconds=1))
         if previous:
@@ -203,29 +364,28 @@ def _next_watermark(previous: dt.datetime | None, listed: dict[str, sheets.Drive
     return newest
 
 
-def _fail(conn, summary: PullSummary, spreadsheet_id: str, modified: str | None,
-          attempted: dt.datetime, reason: str) -> None:
-    log.warning("pull %s: spreadsheet %s not fetched: %s", summary.pull_run_id, spreadsheet_id,
-                reason)
-    summary.failed += 1
-    summary.failures[spreadsheet_id] = reason
+def _fail(conn, pull_run_id: str, result: ShardResult | None, spreadsheet_id: str,
+          modified: str | None, attempted: dt.datetime, reason: str) -> None:
+    log.warning("pull %s: spreadsheet %s not fetched: %s", pull_run_id, spreadsheet_id, reason)
+    if result is not None:
+        result.failures[spreadsheet_id] = [reason, modified]
     with conn.cursor() as cur:
-        record_fetch(cur, pull_run_id=summary.pull_run_id, spreadsheet_id=spreadsheet_id,
+        record_fetch(cur, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
                      drive_modified_time=modified, attempted_at=attempted, outcome="failed",
                      error_message=reason)
     conn.commit()
 
 
-def _record_run(conn, summary: PullSummary, programme_code: str, started: dt.datetime,
+def _record_run(conn, summary: PullSummary, plan: PullPlan,
                 watermark: dt.datetime | None) -> None:
     with conn.cursor() as cur:
         cur.execute("""
             insert into ops.pull_runs (pull_run_id, programme_code, period_code, mode, started_at,
                 finished_at, files_listed, fetched, new_versions, unchanged, failed, api_calls,
-                drive_watermark)
-            values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s)""",
-                    (summary.pull_run_id, programme_code, summary.period_code, summary.mode,
-                     started, summary.files_listed, summary.fetched, summary.new_versions,
-                     summary.unchanged, summary.failed, json.dumps(dict(summary.api_calls)),
-                     watermark))
+                drive_watermark, unit_codes)
+            values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s)""",
+                    (summary.pull_run_id, plan.programme_code, summary.period_code, summary.mode,
+                     plan.started_at, summary.files_listed, summary.fetched,
+                     summary.new_versions, summary.unchanged, summary.failed,
+                     json.dumps(dict(summary.api_calls)), watermark, plan.unit_codes or None))
     conn.commit()

@@ -2,8 +2,9 @@
 
 As a data engineer would: Airflow's services run on 127.0.0.1 (LocalExecutor, metadata in a
 database of its own), the cycle is triggered through the REST API (``/api/v2``, a JWT from the
-simple auth manager), polled until it succeeds, then the marts and the published files are
-checked. The warehouse is a database of its own (``tonghop_scheduler``) in the test cluster,
+simple auth manager) and polled until it succeeds; the scheduler then starts the dbt build on
+the "landed" Asset and the publication on the "marts" Asset, which are polled in turn; then the
+marts and the published files are checked. The warehouse is a database of its own (``tonghop_scheduler``) in the test cluster,
 fed by an emulator of its own, so nothing here mixes with ``test_reporting_cycle``.
 """
 
@@ -23,7 +24,9 @@ PERIOD = "CB-2026-6T"
 WAREHOUSE_DB = "tonghop_scheduler"
 METADATA_DB = "airflow_sched"
 DAG_ID = "tonghop_reporting_cycle"
-RUN_TIMEOUT = 300          # seconds
+BUILD_DAG_ID = "tonghop_build_warehouse"
+PUBLISH_DAG_ID = "tonghop_publish"
+RUN_TIMEOUT = 300          # seconds, each run
 FAILED_STATES = {"failed", "upstream_failed", "up_for_retry", "removed"}
 
 pytestmark = pytest.mark.slow
@@ -44,34 +47,65 @@ class Api:
         return response.json()
 
 
-def _wait_for_dag(api: Api, services, timeout: float = 120) -> dict:
+def _wait_for_dag(api: Api, services, dag_id: str, timeout: float = 120) -> dict:
     """The DAG as the API shows it, once the DAG processor has parsed and serialised it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         services.check_alive()
-        response = api.session.get(f"{api.base}/dags/{DAG_ID}", timeout=30)
+        response = api.session.get(f"{api.base}/dags/{dag_id}", timeout=30)
         if response.ok:
             return response.json()
         time.sleep(1)
     errors = api.call("GET", "/importErrors")
-    pytest.fail(f"{DAG_ID} not parsed within {timeout:.0f} s; import errors: {errors}\n"
+    pytest.fail(f"{dag_id} not parsed within {timeout:.0f} s; import errors: {errors}\n"
                 f"{services.process_log_tail('dag-processor')}")
 
 
-def _task_states(api: Api, run_id: str) -> dict[str, str | None]:
-    body = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")
+def _task_states(api: Api, dag_id: str, run_id: str) -> dict[str, str | None]:
+    body = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
     return {ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]"): ti["state"]
             for ti in body["task_instances"]}
 
 
-def _why(services, run_id: str, states: dict, run: dict) -> str:
+def _why(services, dag_id: str, run_id: str, states: dict, run: dict) -> str:
     unfinished = {f"task_id={task.split('[')[0]}" for task, state in states.items()
                   if state != "success"}
     logs = "\n".join(f"--- {name}\n{tail}" for name, tail in
-                     services.task_log_tails(DAG_ID, run_id).items()
+                     services.task_log_tails(dag_id, run_id).items()
                      if name.split("/")[0] in unfinished)
-    return (f"run {run_id}: {run.get('state')}; tasks: {states}\n{logs}\n"
+    return (f"{dag_id} run {run_id}: {run.get('state')}; tasks: {states}\n{logs}\n"
             f"--- scheduler\n{services.process_log_tail('scheduler', 2000)}")
+
+
+def _wait_until_done(api: Api, services, dag_id: str, run_id: str) -> tuple[dict, dict]:
+    """Poll a run until it succeeded (the test fails on a failed task or the timeout)."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        run = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+        states = _task_states(api, dag_id, run_id)
+        if run["state"] == "success":
+            return run, states
+        if run["state"] == "failed" or FAILED_STATES & set(states.values()):
+            pytest.fail(_why(services, dag_id, run_id, states, run))
+        if time.monotonic() > deadline:
+            pytest.fail(f"not finished within {RUN_TIMEOUT} s; "
+                        + _why(services, dag_id, run_id, states, run))
+        services.check_alive()
+        time.sleep(2)
+
+
+def _wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 120) -> str:
+    """The id of the run the scheduler made of a DAG because an Asset it waits on changed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+        triggered = [r for r in runs if r["run_type"] == "asset_triggered"]
+        if triggered:
+            return triggered[0]["dag_run_id"]
+        services.check_alive()
+        time.sleep(2)
+    pytest.fail(f"the scheduler made no asset-triggered run of {dag_id} within {timeout:.0f} s"
+                f"\n{services.process_log_tail('scheduler', 3000)}")
 
 
 @pytest.fixture(scope="module")
@@ -101,35 +135,32 @@ def scheduled_run(settings, tmp_path_factory):
 
         with local_airflow.running_airflow(env) as services:
             api = Api(services.base_url, services.token())
-            dag = _wait_for_dag(api, services)
-            assert dag["is_paused"], "new DAGs are paused until someone unpauses them"
-            assert api.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False}
-                            )["is_paused"] is False
+            for dag_id in (DAG_ID, BUILD_DAG_ID, PUBLISH_DAG_ID):
+                dag = _wait_for_dag(api, services, dag_id)
+                assert dag["is_paused"], "new DAGs are paused until someone unpauses them"
+                assert api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False}
+                                )["is_paused"] is False
             run = api.call("POST", f"/dags/{DAG_ID}/dagRuns", ok=(200,), json={
                 "logical_date": None,           # a manual run of a DAG without schedule
                 "conf": {"period_code": PERIOD, "full_pull": True},
                 "note": "test_airflow_scheduler"})
-            run_id = run["dag_run_id"]
-            deadline = time.monotonic() + RUN_TIMEOUT
-            states: dict = {}
-            while True:
-                run = api.call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
-                states = _task_states(api, run_id)
-                if run["state"] == "success":
-                    break
-                if run["state"] == "failed" or FAILED_STATES & set(states.values()):
-                    pytest.fail(_why(services, run_id, states, run))
-                if time.monotonic() > deadline:
-                    pytest.fail(f"not finished within {RUN_TIMEOUT} s; "
-                                + _why(services, run_id, states, run))
-                services.check_alive()
-                time.sleep(2)
-            ti = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/publish"
+            run, states = _wait_until_done(api, services, DAG_ID, run["dag_run_id"])
+            build_id = _wait_for_asset_run(api, services, BUILD_DAG_ID)
+            build_run, build_states = _wait_until_done(api, services, BUILD_DAG_ID, build_id)
+            publish_id = _wait_for_asset_run(api, services, PUBLISH_DAG_ID)
+            publish_run, publish_states = _wait_until_done(api, services, PUBLISH_DAG_ID,
+                                                           publish_id)
+            ti = f"/dags/{PUBLISH_DAG_ID}/dagRuns/{publish_id}/taskInstances/publish"
             publish_xcom = api.call("GET", f"{ti}/xcomEntries/return_value",
-                                    params={"deserialize": "true"})
-            publish_log = api.call("GET", f"{ti}/logs/1")
+                                    params={"deserialize": "true", "map_index": 0})
+            publish_log = api.call("GET", f"{ti}/logs/1", params={"map_index": 0})
+            events = api.call("GET", "/assets/events", params={"order_by": "timestamp"}
+                              )["asset_events"]
         yield SimpleNamespace(settings=settings, manifest=manifest, run=run, states=states,
-                              publish_xcom=publish_xcom, publish_log=publish_log)
+                              build_run=build_run, build_states=build_states,
+                              publish_run=publish_run, publish_states=publish_states,
+                              publish_xcom=publish_xcom, publish_log=publish_log,
+                              events=events)
     finally:
         emulator.stop()
 
@@ -138,8 +169,26 @@ def test_the_run_was_triggered_with_its_params_and_every_task_succeeded(schedule
     run, states = scheduled_run.run, scheduled_run.states
     assert run["run_type"] == "manual" and run["logical_date"] is None
     assert run["conf"] == {"period_code": PERIOD, "full_pull": True}
-    assert {"pull", "validate", "tell_units", "build_warehouse", "publish"} <= set(states)
+    assert {"plan_pull", "shards", "pull_shard[0]", "finish_pull", "validate",
+            "tell_units"} == set(states)
     assert set(states.values()) == {"success"}, states
+
+
+def test_the_assets_chained_the_build_and_the_publication(scheduled_run):
+    """The scheduler itself started the build on "landed" and the publication on "marts";
+    the period travelled in the events' extras."""
+    assert scheduled_run.build_run["run_type"] == "asset_triggered"
+    assert set(scheduled_run.build_states) == {"build_warehouse"}
+    assert scheduled_run.publish_run["run_type"] == "asset_triggered"
+    assert set(scheduled_run.publish_states) == {"periods", "publish[0]", "remind[0]"}
+    assert set(scheduled_run.build_states.values()) | \
+        set(scheduled_run.publish_states.values()) == {"success"}
+    by_uri = {}
+    for event in scheduled_run.events:
+        by_uri.setdefault(event["uri"], []).append(event["extra"])
+    assert [e.get("period_code") for e in by_uri["tonghop://warehouse/landed"]] == [PERIOD]
+    assert [e.get("period_codes") for e in by_uri["tonghop://warehouse/marts"]] == [[PERIOD]]
+    assert [e.get("period_code") for e in by_uri["tonghop://publish/summary"]] == [PERIOD]
 
 
 def test_one_submission_row_per_expected_unit(scheduled_run, catalogue):
@@ -169,7 +218,8 @@ def test_the_summary_was_published_in_the_runs_folder(scheduled_run):
 
     from publish.bundle import run_folder
 
-    settings, manifest, run = scheduled_run.settings, scheduled_run.manifest, scheduled_run.run
+    settings, manifest = scheduled_run.settings, scheduled_run.manifest
+    run = scheduled_run.publish_run
     folder = run_folder(settings, PERIOD, run["dag_run_id"])
     xlsx = folder / f"tong_hop_{PERIOD}.xlsx"
     assert xlsx.exists(), sorted(p.name for p in folder.parent.glob("*/*"))

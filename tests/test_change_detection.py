@@ -113,6 +113,59 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
     assert (retried.failed, retried.new_versions, retried.unchanged) == (0, 1, 1)
 
 
+def test_one_unit_read_again_on_request_leaves_the_watermark(province, emulator, catalogue):
+    """`unit_codes`: those units' spreadsheets are read whether changed or not, other units'
+    changes wait for the next pull (the watermark does not move)."""
+    from sheets_emulator import emulator_client
+
+    settings, ids = province
+    pull(settings, catalogue)                                # settle: nothing pending
+    [(unit, asked)] = query(settings.dsn("admin"), """
+        select unit_code, spreadsheet_id from ops.sheet_registry
+        where period_code = %s and spreadsheet_id = %s""", (PERIOD, ids[9]))
+    edited = ids[10]
+    emulator_client(emulator.url, user=UNIT_OFFICIAL).http_client.values_update(
+        edited, "'Chỉ tiêu'!G4", params={"valueInputOption": "RAW"},
+        body={"values": [["Sửa sau"]]})
+    emulator.reset_stats()
+    again = pull(settings, catalogue, unit_codes=[unit])
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert (again.mode, again.fetched, again.unchanged) == ("units", 1, 1)
+    [(mode, units)] = query(settings.dsn("admin"), """
+        select mode, unit_codes from ops.pull_runs where pull_run_id = %s""",
+                            (again.pull_run_id,))
+    assert (mode, units) == ("units", [unit])
+    emulator.reset_stats()
+    after = pull(settings, catalogue)                        # the other unit's edit is still seen
+    assert after.mode == "changed"
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert after.new_versions == 1
+    with pytest.raises(ValueError, match="KHONG-CO"):
+        pull(settings, catalogue, unit_codes=["KHONG-CO"])
+
+
+def test_reads_in_shards_add_up_to_one_pull(province, emulator, catalogue):
+    """What the DAG does: plan once, read the targets in shards (each its own client, as
+    separate task processes would), finish once — the same calls and record as one pull."""
+    from ingest.pull import finish_pull, plan_pull, read_spreadsheets
+
+    settings, ids = province
+    emulator.reset_stats()
+    plan = plan_pull(settings, catalogue, PERIOD, mode="full")
+    shards = plan.shards(size=7)
+    assert [len(s) for s in shards] == [7] * (len(ids) // 7) + ([len(ids) % 7] if len(ids) % 7
+                                                                else [])
+    results = [read_spreadsheets(settings, plan.pull_run_id, shard) for shard in shards]
+    summary = finish_pull(settings, plan, results)
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    assert (summary.fetched, summary.unchanged, summary.failed) == (len(ids), len(ids), 0)
+    [(fetched, calls)] = query(settings.dsn("admin"), """
+        select fetched, api_calls from ops.pull_runs where pull_run_id = %s""",
+                               (plan.pull_run_id,))
+    assert (fetched, calls["sheets.spreadsheets.get"]) == (len(ids), len(ids))
+    assert plan.shards(size=len(ids) + 5) == [plan.targets]
+
+
 @pytest.mark.parametrize("watermark, last_full, now, expected", [
     (None, None, dt.datetime(2026, 6, 1, tzinfo=UTC), "full"),              # first pull
     (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),

@@ -9,32 +9,73 @@ import pytest
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 
 
-def test_dag_folder_has_no_import_errors():
+def _bag():
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAGS))
+    return DagBag(dag_folder=str(DAGS))
+
+
+def _edges(dag) -> set:
+    return {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
+
+
+def test_dag_folder_has_no_import_errors():
+    bag = _bag()
     assert bag.import_errors == {}
-    assert "tonghop_reporting_cycle" in bag.dags
+    assert {"tonghop_reporting_cycle", "tonghop_build_warehouse", "tonghop_publish",
+            "tonghop_calendar", "tonghop_provision_period", "tonghop_adhoc_report"} <= set(bag.dags)
     dag = bag.dags["tonghop_reporting_cycle"]
-    edges = {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
-    assert edges == {("pull", "validate"), ("validate", "tell_units"),
-                     ("validate", "build_warehouse"), ("build_warehouse", "publish"),
-                     ("build_warehouse", "remind")}
-    assert dag.doc_md and "period_code" in dag.params
+    assert _edges(dag) == {("plan_pull", "shards"), ("plan_pull", "finish_pull"),
+                           ("shards", "pull_shard"), ("pull_shard", "finish_pull"),
+                           ("finish_pull", "validate"), ("validate", "tell_units")}
+    assert dag.get_task("pull_shard").is_mapped
+    assert {"period_code", "full_pull", "unit_codes"} <= set(dag.params)
     assert all(dag.doc_md for dag in bag.dags.values())
 
 
-def test_the_cycle_announces_its_assets_and_alerts():
-    from airflow.dag_processing.dagbag import DagBag
+def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
+    """The cycle updates "landed"; the build DAG is scheduled on it and updates "marts"; the
+    publish DAG is scheduled on that and maps publish/remind over the periods."""
+    bag = _bag()
+    cycle, build, publish = (bag.dags[d] for d in ("tonghop_reporting_cycle",
+                                                   "tonghop_build_warehouse", "tonghop_publish"))
 
-    dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_reporting_cycle"]
-    outlets = {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks if t.outlets}
-    assert outlets == {"validate": ["tonghop://warehouse/landed"],
-                       "build_warehouse": ["tonghop://warehouse/marts"],
-                       "publish": ["tonghop://publish/summary"]}
+    def outlets(dag):
+        return {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks if t.outlets}
+
+    def scheduled_on(dag):
+        condition = getattr(dag.timetable, "asset_condition", None)
+        return sorted(a.uri for a in getattr(condition, "objects", ()))
+
+    assert outlets(cycle) == {"validate": ["tonghop://warehouse/landed"]}
+    assert scheduled_on(build) == ["tonghop://warehouse/landed"]
+    assert outlets(build) == {"build_warehouse": ["tonghop://warehouse/marts"]}
+    assert scheduled_on(publish) == ["tonghop://warehouse/marts"]
+    assert outlets(publish) == {"publish": ["tonghop://publish/summary"]}
+    assert _edges(publish) == {("periods", "publish"), ("periods", "remind")}
+    assert publish.get_task("publish").is_mapped and publish.get_task("remind").is_mapped
+    assert build.max_active_runs == 1 and build.catchup is False
     from tonghop.alerts import on_task_failure
-    assert all(t.on_failure_callback in (on_task_failure, [on_task_failure]) for t in dag.tasks)
-    assert all(t.execution_timeout is not None for t in dag.tasks)
+    for dag in (cycle, build, publish):
+        assert all(t.on_failure_callback in (on_task_failure, [on_task_failure])
+                   for t in dag.tasks)
+        assert all(t.execution_timeout is not None for t in dag.tasks)
+
+
+def test_periods_are_taken_from_the_triggering_events_else_from_params():
+    from types import SimpleNamespace
+
+    from tonghop.assets import LANDED, MARTS, periods_of, triggered_periods
+
+    events = [SimpleNamespace(extra={"period_code": "CB-2026-NAM"}),
+              SimpleNamespace(extra={"period_codes": ["CB-2026-6T", "CB-2026-NAM"]}),
+              SimpleNamespace(extra=None), {"extra": {"period_code": "KH-2026-DX01"}}]
+    assert periods_of(events) == ["CB-2026-6T", "CB-2026-NAM", "KH-2026-DX01"]
+    context = {"triggering_asset_events": {LANDED: events[:1]},
+               "params": {"period_codes": ["CB-2026-6T"]}}
+    assert triggered_periods(context, LANDED) == ["CB-2026-NAM"]
+    assert triggered_periods(context, MARTS) == ["CB-2026-6T"]         # no such event: params
+    assert triggered_periods({"params": {}}, MARTS) == []
 
 
 def test_the_calendar_dag_triggers_mapped_runs_without_catching_up():
@@ -70,13 +111,14 @@ def test_dag_file_does_no_heavy_work_at_import(dag_file):
     assert out.stdout.strip() == ""
 
 
-def test_pull_runs_in_the_sheets_pool():
-    from airflow.dag_processing.dagbag import DagBag
-
+def test_every_task_calling_the_sheets_api_runs_in_the_sheets_pool():
     from tonghop.cycle import SHEETS_POOL
 
-    dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_reporting_cycle"]
-    assert dag.get_task("pull").pool == SHEETS_POOL
+    bag = _bag()
+    cycle = bag.dags["tonghop_reporting_cycle"]
+    for task_id in ("plan_pull", "pull_shard", "tell_units"):
+        assert cycle.get_task(task_id).pool == SHEETS_POOL, task_id
+    assert bag.dags["tonghop_publish"].get_task("publish").pool == SHEETS_POOL
 
 
 def test_an_ad_hoc_report_is_started_with_its_parameters():

@@ -118,6 +118,23 @@ def test_publish_wrote_the_summary_spreadsheet_and_xlsx(cycle, emulator):
     assert int(row[1]) == expected_reports
 
 
+def test_the_publish_dag_left_the_reminder_beside_the_summary(cycle):
+    settings, manifest = cycle
+    [folder] = {p.parent for p in (settings.output_dir / PERIOD).glob("*/tong_hop_*.xlsx")}
+    reminder = (folder / f"nhac_nho_{PERIOD}.txt").read_text(encoding="utf-8")
+    missing = [u for u, status in manifest.expected_status().items() if status == "missing"]
+    assert missing and all(unit in reminder for unit in missing)
+
+
+def test_the_mapped_pull_was_recorded_once_with_every_read(cycle):
+    settings, manifest = cycle
+    [(mode, fetched, calls)] = query(settings.dsn("admin"), """
+        select mode, fetched, api_calls from ops.pull_runs
+        where period_code = %s and pull_run_id like 'pull-manual__%%'""", (PERIOD,))
+    assert (mode, fetched) == ("full", len(manifest.scenarios))
+    assert calls == {"drive.files.list": 1, "sheets.spreadsheets.get": len(manifest.scenarios)}
+
+
 def test_raw_keeps_every_version_and_a_second_pull_adds_nothing(cycle, catalogue):
     from ingest.pull import pull_period
 

@@ -21,6 +21,10 @@ CONN_BI_READER = "tonghop_bi_reader"
 CONN_SHEETS = "tonghop_sheets"
 #: Airflow pool of the tasks that call the Sheets/Drive API (Google's quota is per account)
 SHEETS_POOL = "tonghop_sheets_api"
+#: spreadsheets read by one mapped ``pull_shard`` task. At Google's 60 reads a minute a shard
+#: of 200 is ~200 s of reads against ~2-3 s of task start-up (measured, README "Granularity");
+#: one task per spreadsheet would spend more time starting tasks than reading.
+PULL_SHARD_SIZE = 200
 
 
 def settings_from_airflow() -> Settings:
@@ -62,11 +66,38 @@ def stage_provision(settings: Settings, period_code: str, layout: str = "per_uni
 
 
 def stage_pull(settings: Settings, period_code: str, run_id: str | None = None,
-               mode: str = "auto") -> dict:
+               mode: str = "auto", unit_codes: list[str] | None = None) -> dict:
+    """The whole pull in this process (plan, every read, finish)."""
     from ingest.pull import new_run_id, pull_period
     summary = pull_period(settings, load_catalogue(settings=settings), period_code,
-                          pull_run_id=run_id or new_run_id(), mode=mode)
+                          pull_run_id=run_id or new_run_id(), mode=mode, unit_codes=unit_codes)
     return summary.as_dict()
+
+
+def stage_plan_pull(settings: Settings, period_code: str, run_id: str, mode: str = "auto",
+                    unit_codes: list[str] | None = None) -> dict:
+    """The listing and what to read (a :class:`ingest.pull.PullPlan` as a dict)."""
+    from ingest.pull import plan_pull
+    return plan_pull(settings, load_catalogue(settings=settings), period_code,
+                     pull_run_id=run_id, mode=mode, unit_codes=unit_codes).as_dict()
+
+
+def shard_kwargs(plan: dict, size: int = PULL_SHARD_SIZE) -> list[dict]:
+    """The keyword arguments of each mapped ``pull_shard`` task."""
+    from ingest.pull import PullPlan
+    return [{"pull_run_id": plan["pull_run_id"], "targets": shard}
+            for shard in PullPlan.from_dict(plan).shards(size)]
+
+
+def stage_pull_shard(settings: Settings, pull_run_id: str, targets: list[list[str]]) -> dict:
+    from ingest.pull import read_spreadsheets
+    return read_spreadsheets(settings, pull_run_id, targets).as_dict()
+
+
+def stage_finish_pull(settings: Settings, plan: dict, shard_results: list[dict]) -> dict:
+    from ingest.pull import PullPlan, ShardResult, finish_pull
+    return finish_pull(settings, PullPlan.from_dict(plan),
+                       [ShardResult.from_dict(r) for r in shard_results]).as_dict()
 
 
 def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None) -> dict:

@@ -129,7 +129,8 @@ def run_demo(period_code: str, *, seed: int = 2026, port: int = 8931) -> int:
     print("3/5 Chuẩn bị cơ sở dữ liệu của Airflow …", flush=True)
     local_airflow.migrate(env)
     with EmulatorProcess(root, port):
-        print(f"4/5 Chạy DAG {local_airflow.DAG_ID} (airflow dags test) …", flush=True)
+        print(f"4/5 Chạy các DAG {', '.join(local_airflow.CYCLE_DAG_IDS)} (airflow dags test) …",
+              flush=True)
         local_airflow.dags_test(env, period_code)
     print("5/5 Kết quả:", flush=True)
     print_outcome(settings, period_code)

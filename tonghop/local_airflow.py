@@ -26,6 +26,10 @@ from tonghop import cycle
 from tonghop.settings import ADMIN_ROLE, PROJECT_ROOT, Settings, load_local_secrets, state_dir
 
 DAG_ID = "tonghop_reporting_cycle"
+#: a reporting cycle: pull and validate, then the DAGs its Assets trigger, in that order
+BUILD_DAG_ID = "tonghop_build_warehouse"
+PUBLISH_DAG_ID = "tonghop_publish"
+CYCLE_DAG_IDS = (DAG_ID, BUILD_DAG_ID, PUBLISH_DAG_ID)
 
 
 def airflow_env(settings: Settings, pg_port: int) -> dict[str, str]:
@@ -76,13 +80,19 @@ def migrate(env: dict[str, str]) -> None:
 
 
 def dags_test(env: dict[str, str], period_code: str, *, full_pull: bool = True) -> None:
-    """One run of the reporting DAG in this process tree (``airflow dags test``).
+    """One reporting cycle in this process tree (``airflow dags test``): the cycle DAG, then
+    the build and publish DAGs its Assets would trigger under a scheduler (``dags test`` makes
+    manual runs and schedules nothing, so they are run here one after the other, with the
+    period as their param).
 
     A full pull by default: the demo rewrites sheets with past modification times, which a
     pull of only the changed files would not see.
     """
     conf = {"period_code": period_code, "full_pull": full_pull}
     _airflow(["dags", "test", DAG_ID, "--conf", json.dumps(conf)], env)
+    for dag_id in (BUILD_DAG_ID, PUBLISH_DAG_ID):
+        _airflow(["dags", "test", dag_id, "--conf", json.dumps({"period_codes": [period_code]})],
+                 env)
 
 
 # ------------------------------------------------------------------ a real Airflow, as services

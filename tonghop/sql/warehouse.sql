@@ -93,7 +93,7 @@ create table if not exists ops.pull_runs (
     pull_run_id     text        primary key,
     programme_code  text        not null,
     period_code     text        not null,
-    mode            text        not null check (mode in ('full', 'changed')),
+    mode            text        not null,
     started_at      timestamptz not null,
     finished_at     timestamptz,
     files_listed    integer,
@@ -107,6 +107,11 @@ create table if not exists ops.pull_runs (
 -- the newest Drive modifiedTime a pull of the period has seen: the next pull lists only files
 -- modified after it ("changed" mode)
 alter table ops.pull_runs add column if not exists drive_watermark timestamptz;
+-- a pull of some units only ("units" mode: a unit asked to be read again)
+alter table ops.pull_runs add column if not exists unit_codes text[];
+alter table ops.pull_runs drop constraint if exists pull_runs_mode_check;
+alter table ops.pull_runs add constraint pull_runs_mode_check
+    check (mode in ('full', 'changed', 'units'));
 
 -- ---------------------------------------------------------------- parsed
 create table if not exists parsed.report_headers (

@@ -1,0 +1,73 @@
+"""
+### Công bố tổng hợp (publish the province summary)
+
+Scheduled on the Asset `tonghop://warehouse/marts`: after each build, for every period the
+build covered (one mapped task each):
+
+| task | what it does | where the logic lives |
+| --- | --- | --- |
+| `periods` | the periods named by the triggering events (or the `period_codes` param) | `tonghop/assets.py` |
+| `publish` (mapped per period) | the "Tổng hợp" spreadsheet (through gspread, one batchUpdate), and in `output/<period>/<run>/` its .xlsx, the draft report (.docx, .pdf) and a manifest. Updates `tonghop://publish/summary` | `publish/` |
+| `remind` (mapped per period) | the units still missing, with why and their address: `nhac_nho_<period>.txt` and XCom — a reminder a person can send | `publish/reminder.py` |
+
+**Pool**: `tonghop_sheets_api` for `publish` (it writes through the Sheets API).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from tonghop.alerts import on_task_failure, watch
+from tonghop.assets import MARTS, SUMMARY
+from tonghop.cycle import SHEETS_POOL
+
+
+@dag(
+    dag_id="tonghop_publish",
+    schedule=[MARTS],
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    params={"period_codes": Param([], type="array", items={"type": "string"},
+                                  description="Kỳ báo cáo cần tổng hợp (periods to publish), "
+                                              "e.g. [\"CB-2026-6T\"]")},
+    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30),
+                  "execution_timeout": dt.timedelta(minutes=30),
+                  "on_failure_callback": on_task_failure},
+    tags=["tonghop", "reporting", "publish"],
+    doc_md=__doc__,
+)
+def tonghop_publish():
+    @task
+    def periods() -> list[str]:
+        from tonghop.assets import triggered_periods
+
+        return triggered_periods(get_current_context(), MARTS)
+
+    @task(pool=SHEETS_POOL, outlets=[SUMMARY], map_index_template="{{ period_code }}")
+    def publish(period_code: str) -> dict:
+        from tonghop.cycle import settings_from_airflow, stage_publish
+
+        context = get_current_context()
+        with watch("publish", context):
+            published = stage_publish(settings_from_airflow(), period_code, context["run_id"])
+        context["outlet_events"][SUMMARY].extra = {"period_code": period_code}
+        return published
+
+    @task(map_index_template="{{ period_code }}")
+    def remind(period_code: str) -> dict:
+        from publish.reminder import missing_units
+        from tonghop.cycle import settings_from_airflow
+
+        context = get_current_context()
+        with watch("remind", context):
+            return missing_units(settings_from_airflow(), period_code, context["run_id"])
+
+    chosen = periods()
+    publish.expand(period_code=chosen)
+    remind.expand(period_code=chosen)
+
+
+tonghop_publish()

@@ -1,0 +1,43 @@
+"""The Assets that chain the reporting DAGs, and what their events carry.
+
+``tonghop_reporting_cycle`` (pull, validate) updates :data:`LANDED` with the period it landed;
+``tonghop_build_warehouse`` is scheduled on it and updates :data:`MARTS` with every period its
+build covered; ``tonghop_publish`` is scheduled on that and publishes those periods, updating
+:data:`SUMMARY`. Any other DAG (a BI refresh, an export) can be scheduled on the same Assets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from airflow.sdk import Asset
+
+LANDED = Asset(name="tonghop_landed", uri="tonghop://warehouse/landed")
+MARTS = Asset(name="tonghop_marts", uri="tonghop://warehouse/marts")
+SUMMARY = Asset(name="tonghop_summary", uri="tonghop://publish/summary")
+
+
+def periods_of(events: Iterable[Any]) -> list[str]:
+    """The period codes named by asset events' extras (``period_code`` or ``period_codes``),
+    once each, sorted."""
+    periods: set[str] = set()
+    for event in events:
+        extra = getattr(event, "extra", None) or (event.get("extra") if isinstance(event, Mapping)
+                                                  else None) or {}
+        if extra.get("period_code"):
+            periods.add(extra["period_code"])
+        periods.update(p for p in extra.get("period_codes") or [] if p)
+    return sorted(periods)
+
+
+def triggered_periods(context: Mapping[str, Any], asset: Asset) -> list[str]:
+    """Periods of the events that triggered this run (an asset-triggered run), else the run's
+    ``period_codes`` param (a run started by hand or by ``airflow dags test``)."""
+    events = context.get("triggering_asset_events") or {}
+    try:
+        from_events = periods_of(events[asset])
+    except KeyError:
+        from_events = []
+    params = context.get("params") or {}
+    return from_events or sorted(set(params.get("period_codes") or []))
