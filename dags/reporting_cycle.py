@@ -18,7 +18,7 @@ marts `tonghop_publish` — see those DAGs.
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv` or an ad hoc
 one (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not
 change; `unit_codes` — read only these units' spreadsheets again, changed or not (e.g.
-`["XA-HOA-AN"]` when a unit says its fix was not picked up); the period's watermark stays.
+`["CB-XA-002"]` when a unit says its fix was not picked up); the period's watermark stays.
 
 **Pool**: `tonghop_sheets_api` (tasks calling the Sheets API; one slot per service account,
 so the client's rate limiter holds Google's per-user quota).
@@ -61,7 +61,7 @@ from tonghop.cycle import SHEETS_POOL
                                        "first pull at or after the due date)"),
         "unit_codes": Param([], type="array", items={"type": "string"},
                             description="Only these units' spreadsheets, read again whether "
-                                        "changed or not (mã đơn vị, e.g. XA-HOA-AN)"),
+                                        "changed or not (mã đơn vị, e.g. CB-XA-002)"),
     },
     default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30),
                   "execution_timeout": dt.timedelta(hours=1),

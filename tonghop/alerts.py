@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -85,24 +87,29 @@ def stage_budget(stage: str) -> float:
 
 
 class watch:  # noqa: N801 - used as a context manager, like a function
-    """``with watch("pull", context): ...`` — when the stage took longer than its budget, an
-    alert says so (the run goes on). A stage that hangs is stopped by the task's
-    ``execution_timeout`` and reported by :func:`on_task_failure`."""
+    """``with watch("pull", context): ...`` — a deadline alert: when the stage is still running
+    after its budget, an alert says so at that moment (the run goes on). A stage that hangs is
+    stopped by the task's ``execution_timeout`` and reported by :func:`on_task_failure`."""
 
     def __init__(self, stage: str, context: dict | None = None):
         self.stage, self.context = stage, context or {}
+        self.budget = stage_budget(stage)
+        self.alerted = threading.Event()
 
     def __enter__(self):
-        import time
         self.started = time.monotonic()
+        self.timer = threading.Timer(self.budget, self._late)
+        self.timer.daemon = True
+        self.timer.start()
         return self
 
-    def __exit__(self, *exc) -> None:
-        import time
+    def _late(self) -> None:
         elapsed = time.monotonic() - self.started
-        budget = stage_budget(self.stage)
-        if elapsed > budget:
-            body = {**_describe(self.context), "stage": self.stage,
-                    "seconds": round(elapsed, 1), "budget_seconds": budget}
-            send(f"[tonghop] Chạy chậm / stage late: {self.stage} took {elapsed:.0f}s "
-                 f"(budget {budget:.0f}s)", body)
+        body = {**_describe(self.context), "stage": self.stage, "seconds": round(elapsed, 1),
+                "budget_seconds": self.budget}
+        self.alerted.set()
+        send(f"[tonghop] Chạy chậm / stage late: {self.stage} still running after "
+             f"{elapsed:.0f}s (budget {self.budget:.0f}s)", body)
+
+    def __exit__(self, *exc) -> None:
+        self.timer.cancel()

@@ -97,7 +97,8 @@ def cmd_provision(args) -> int:
 
 def cmd_run(args) -> int:
     from tonghop.cycle import run_cycle
-    result = run_cycle(_settings(), args.period)
+    result = run_cycle(_settings(), args.period, mode="full" if args.full else "auto",
+                       unit_codes=args.unit or None)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     return 0
 
@@ -155,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run all stages in this process, without Airflow")
     p.add_argument("--period", required=True)
+    p.add_argument("--full", action="store_true",
+                   help="read every spreadsheet, changed or not")
+    p.add_argument("--unit", action="append", metavar="UNIT_CODE",
+                   help="read only this unit's spreadsheet again, changed or not (repeatable)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="a whole reporting cycle on a demo province, via Airflow")

@@ -1,13 +1,15 @@
 """The stages of a reporting cycle, as plain functions the DAG and the CLI both call.
 
 Each stage takes :class:`Settings` and returns a small JSON-able dict (what Airflow keeps in
-XCom and shows in the log). The order is: pull → validate → (feedback to units, build (dbt) →
-publish).
+XCom and shows in the log). The order is: pull (plan → read shards → finish) → validate →
+(feedback to units, build (dbt) → publish). In Airflow, build and publish are DAGs of their own
+chained by Assets (``tonghop/assets.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 from tonghop.catalogue import load_catalogue
 from tonghop.settings import Settings, load_settings
@@ -82,11 +84,16 @@ def stage_plan_pull(settings: Settings, period_code: str, run_id: str, mode: str
                      pull_run_id=run_id, mode=mode, unit_codes=unit_codes).as_dict()
 
 
-def shard_kwargs(plan: dict, size: int = PULL_SHARD_SIZE) -> list[dict]:
+def pull_shard_size() -> int:
+    """Spreadsheets per ``pull_shard`` task: ``TONGHOP_PULL_SHARD_SIZE`` or the default."""
+    return int(os.environ.get("TONGHOP_PULL_SHARD_SIZE") or PULL_SHARD_SIZE)
+
+
+def shard_kwargs(plan: dict, size: int | None = None) -> list[dict]:
     """The keyword arguments of each mapped ``pull_shard`` task."""
     from ingest.pull import PullPlan
     return [{"pull_run_id": plan["pull_run_id"], "targets": shard}
-            for shard in PullPlan.from_dict(plan).shards(size)]
+            for shard in PullPlan.from_dict(plan).shards(size or pull_shard_size())]
 
 
 def stage_pull_shard(settings: Settings, pull_run_id: str, targets: list[list[str]]) -> dict:
@@ -128,12 +135,13 @@ def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
     return publish_period(settings, period_code, run_id).as_dict()
 
 
-def run_cycle(settings: Settings | None, period_code: str) -> dict:
+def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto",
+              unit_codes: list[str] | None = None) -> dict:
     """All stages in this process, without Airflow (``tonghop run``)."""
     from ingest.pull import new_run_id
     settings = settings or load_settings()
     run_id = new_run_id("cycle")
-    pulled = stage_pull(settings, period_code, run_id)
+    pulled = stage_pull(settings, period_code, run_id, mode=mode, unit_codes=unit_codes)
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])
     told = stage_feedback(settings, period_code)
     built = stage_build(settings)
