@@ -13,9 +13,12 @@ from typing import Any
 
 from airflow.sdk import Asset
 
-LANDED = Asset(name="tonghop_landed", uri="tonghop://warehouse/landed")
-MARTS = Asset(name="tonghop_marts", uri="tonghop://warehouse/marts")
-SUMMARY = Asset(name="tonghop_summary", uri="tonghop://publish/summary")
+# The name is the URI (Airflow's default): an Asset renamed with the same URI would leave the
+# old one active in an existing metadata database, and tasks naming the new one would fail
+# ("inactive assets in its inlets or outlets").
+LANDED = Asset("tonghop://warehouse/landed")
+MARTS = Asset("tonghop://warehouse/marts")
+SUMMARY = Asset("tonghop://publish/summary")
 
 
 def periods_of(events: Iterable[Any]) -> list[str]:
