@@ -263,16 +263,28 @@ def test_a_year_alone_is_not_a_date(year):
 @example(text="Ho\u0300a\u0300n tha\u0300nh 🎉")
 @example(text="\ufeff  Đang\u200b triển khai \u00ad")
 @example(text="Hoa\u200b\u0300n thanh")     # NFD pasted with a zero-width space in the accent
+@example(text="Hoàn thành\x00\x07")          # control characters from another system
 def test_clean_text_is_nfc_trimmed_visible_and_idempotent(text):
     cleaned = vn.clean_text(text)
     if cleaned is None:
         return
     assert nfc(cleaned) and cleaned == cleaned.strip()
-    assert not any(ch in cleaned for ch in "\u200b\u200c\u200d\u2060\ufeff\u00ad")
+    assert not any(ch in cleaned for ch in "\u200b\u200c\u200d\u2060\ufeff\u00ad\x00\x07\x7f")
     assert "  " not in cleaned
     assert vn.clean_text(cleaned) == cleaned
     assert vn.clean_text(unicodedata.normalize("NFD", text)) == cleaned
     assert vn.fold(vn.fold(cleaned)) == vn.fold(cleaned)
+
+
+@FAST
+@given(words=st.lists(st.sampled_from(["Hoàn", "thành", "xuất", "sắc", "🎉", "👏🏽", "👨‍👩‍👧",
+                                       "🇻🇳", "❤️", "🧑‍🎤"]), min_size=1, max_size=6))
+def test_emoji_are_kept_whole(words):
+    """Emoji are the unit's text like any other: kept, whole — a ZWJ family or a flag is not
+    split into its parts — while zero-width junk between letters goes."""
+    text = " ".join(words)
+    assert vn.clean_text(text) == text
+    assert vn.clean_text(text.replace("Hoàn", "Ho\u200dàn")) == text
 
 
 @FAST

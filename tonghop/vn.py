@@ -57,9 +57,11 @@ def shorten(text: str | None, limit: int = 100) -> str | None:
 
 
 #: invisible characters that come with text pasted from Word, Zalo or web pages (zero-width
-#: spaces and joiners, word joiner, byte-order mark, soft hyphen, direction marks): the unit
-#: cannot see them, so they must not make "Hoàn thành" differ from "Hoàn thành"
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+#: spaces and joiners, word joiner, byte-order mark, soft hyphen, direction marks) or from
+#: other systems (control characters that are not whitespace): the unit cannot see them, so
+#: they must not make "Hoàn thành" differ from "Hoàn thành"
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff"
+                        "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
 def clean_text(text: str | None) -> str | None:
@@ -69,8 +71,18 @@ def clean_text(text: str | None) -> str | None:
         return None
     # invisible characters out first: one between a letter and its accent (NFD text pasted
     # with a zero-width space) would otherwise keep the two from composing
-    text = nfc(re.sub(r"\s+", " ", _INVISIBLE.sub("", str(text))).strip())
+    text = nfc(re.sub(r"\s+", " ", _INVISIBLE.sub(_drop_invisible, str(text))).strip())
     return text or None
+
+
+def _drop_invisible(match: re.Match) -> str:
+    """Drop an invisible character — except the zero-width joiner inside an emoji sequence
+    ("👨‍👩‍👧" is one picture, not three)."""
+    if match.group() == "\u200d" and match.start() > 0:
+        before = match.string[match.start() - 1]
+        if unicodedata.category(before) in ("So", "Sk") or before == "\ufe0f":
+            return match.group()
+    return ""
 
 
 def fold(text: str) -> str:
