@@ -19,7 +19,7 @@ from requests.exceptions import RequestException
 
 from ingest.http import RetryPolicy, with_policy
 from tonghop import layout
-from tonghop.settings import Settings
+from tonghop.settings import Settings, register_secret
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 #: everything a report needs, in one spreadsheets.get call (all tabs, values as typed and shown)
@@ -63,9 +63,21 @@ def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gsprea
             raise RuntimeError("TONGHOP_SHEETS_BACKEND=google needs GOOGLE_APPLICATION_CREDENTIALS "
                                "(the service-account key file) or the Airflow connection "
                                "tonghop_sheets.")
+        _register_key(settings.google_credentials_file)
         return gspread.service_account(filename=settings.google_credentials_file,
                                        http_client=http_client)
     raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
+
+
+def _register_key(path: str) -> None:
+    """The service account's private key never reaches a log, even inside an error message."""
+    try:
+        key = json.loads(open(path, encoding="utf-8").read())
+    except (OSError, ValueError):
+        return                   # gspread says what is wrong with the file, not its content
+    if isinstance(key, dict):
+        for name in ("private_key", "private_key_id"):
+            register_secret(key.get(name))
 
 
 @dataclass(frozen=True)
