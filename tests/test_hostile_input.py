@@ -677,3 +677,26 @@ def test_a_spreadsheet_over_the_read_limit_is_refused_recorded_and_read_later(wo
     assert recorded == reason
     again = pull_period(settings, catalogue, BIG_PERIOD)
     assert (again.failed, again.new_versions) == (0, 1)
+
+
+def test_reporters_contact_data_reaches_no_mart(cycle, world):
+    """The reporter's name, phone and e-mail of the info block (and the hostile values typed
+    there) are in parsed, for the pipeline, and in no value of any mart bi_reader can read —
+    not only no column named so."""
+    settings = world[0]
+    contacts = query(settings.dsn("admin"), """
+        select unit_code, reporter_name, reporter_phone, reporter_email
+        from parsed.report_headers where unit_code = any(%s)""",
+                     ([*CLEAN_UNITS, "CB-XA-003"],))
+    assert len(contacts) == len(CLEAN_UNITS) + 1
+    needles = {value for _, *values in contacts for value in values if value}
+    needles |= {phone.replace(" ", "") for _, _, phone, _ in contacts if phone}
+    assert "Nông Thị Lan 🌸" in needles and "0912345678" in needles
+    marts = [name for (name,) in bi(settings, """
+        select table_name from information_schema.tables where table_schema = 'marts'""")]
+    found = []
+    for name in marts:
+        rows = bi(settings, f'select t::text from marts."{name}" t')
+        for (text,) in rows:
+            found += [(name, needle) for needle in needles if needle in text]
+    assert not found, sorted(set(found))[:10]
