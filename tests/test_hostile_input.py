@@ -64,6 +64,7 @@ FORMULAS = [
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
 ]
+BAD_KIND = "Khó khăn'); DELETE FROM quality.validation_issues; --"
 INJECTED_TAB = "Nhiệm vụ; DROP TABLE raw.sheet_versions; --"
 INJECTED_NAME = "Báo cáo'; DROP TABLE ops.pull_runs; --"
 EMOJI_RESULT = "Tổ chức 3 đêm diễn 🎭🎉, khán giả 👨‍👩‍👧 kín hội trường 👏🏽"
@@ -113,7 +114,7 @@ def sql_injection(wb: Workbook, ctx: CaseContext) -> None:
     set_value(ctx.indicator_cell(wb, "CB.CT02"), "860; DROP TABLE marts.fct_indicator_value; --")
     for n, code in enumerate(("CB.CT01", "CB.CT02", "CB.CT06", "CB.CT07", "CB.CT09")):
         set_value(ctx.indicator_cell(wb, code, "note"), INJECTIONS[-1 - n])
-    set_value(ctx.feedback_cell(wb, 1, "kind"), "Khó khăn'); DELETE FROM quality.validation_issues; --")
+    set_value(ctx.feedback_cell(wb, 1, "kind"), BAD_KIND)
     set_value(ctx.feedback_cell(wb, 1, "content"), INJECTIONS[0])
     set_value(ctx.feedback_cell(wb, 2, "content"), INJECTIONS[5])
     ws.title = INJECTED_TAB
@@ -193,7 +194,7 @@ CASES = [
              Expected("indicator.value_interpreted", W, IND + "F3",
                       "Đã hiểu “860; DROP TABLE marts.fct_indicator_value; --” là 860"),
              Expected("feedback.kind_allowed", E, F + "B2",
-                      "Loại “Khó khăn'); DELETE FROM quality.validation_issues; --” không hợp lệ"))),
+                      f"Loại “{BAD_KIND}” không hợp lệ"))),
     Hostile("formulas_and_dde", "CB-XA-002",
             "spreadsheet formulas and DDE payloads typed as text; a formula error in a figure",
             formulas,
@@ -310,7 +311,6 @@ def cycle(world, catalogue):
     started = time.monotonic()
     built = run_dbt(settings, ["build"])
     seconds["dbt build"] = time.monotonic() - started
-    print("hostile run, seconds:", {k: round(v, 1) for k, v in seconds.items()})
     return {"pulled": pulled, "validated": validated, "told": told,
             "built": built, "seconds": seconds}
 
