@@ -13,9 +13,12 @@ from typing import Iterable
 from expectations.runner import Issue
 from tonghop import layout
 from tonghop.layout import TabSpec
-from tonghop.vn import VN_TZ
+from tonghop.vn import VN_TZ, format_vi
 
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
+#: problems listed in the tab; a report with more (a pasted register of thousands of rows)
+#: gets the first ones and a line saying how many more — fixing those is the next step anyway
+MAX_PROBLEMS_SHOWN = 200
 COLUMNS: list[tuple[str, int]] = [
     ("STT", 5), ("Mức độ", 10), ("Trang", 16), ("Ô", 8), ("Vấn đề", 50),
     ("Giá trị hiện có", 20), ("Yêu cầu", 30), ("Cách sửa", 50),
@@ -42,24 +45,35 @@ def split_cell(cell_ref: str | None) -> tuple[str | None, str | None]:
 
 
 def ordered(issues: Iterable[Issue]) -> list[Issue]:
-    """Errors first, then by tab and position in the sheet (row, then column)."""
+    """Errors first — those that keep the whole report out first of all —, then by tab and
+    position in the sheet (row, then column)."""
     def key(issue: Issue):
         tab, cell = split_cell(issue.cell_ref)
         letters = "".join(ch for ch in (cell or "") if ch.isalpha())
         digits = "".join(ch for ch in (cell or "") if ch.isdigit())
-        return (issue.severity != "error", tab or issue.tab_title or "",
+        return (issue.severity != "error", not issue.blocks_version, tab or issue.tab_title or "",
                 int(digits) if digits else 0, len(letters), letters, issue.rule_code)
     return sorted(issues, key=key)
 
 
-def problem_rows(issues: Iterable[Issue]) -> list[list[str]]:
-    """One row per problem: STT, severity, tab, cell, problem, value found, expected, fix."""
+def problem_rows(issues: Iterable[Issue], limit: int = MAX_PROBLEMS_SHOWN) -> list[list[str]]:
+    """One row per problem: STT, severity, tab, cell, problem, value found, expected, fix; past
+    ``limit`` problems, one line saying how many more there are."""
     rows = []
-    for n, issue in enumerate(ordered(issues), start=1):
+    issues = ordered(issues)
+    if len(issues) > limit:
+        more = len(issues) - limit
+        issues = issues[:limit]
+    else:
+        more = 0
+    for n, issue in enumerate(issues, start=1):
         tab, cell = split_cell(issue.cell_ref)
         rows.append([str(n), SEVERITY_VI[issue.severity], tab or issue.tab_title or "",
                      cell or "", issue.message_vi, issue.value_found or "",
                      issue.expected_vi or "", issue.fix_vi or ""])
+    if more:
+        rows.append(["", "", "", "", f"… và {format_vi(more)} vấn đề khác, chưa liệt kê ở đây.",
+                     "", "", "Sửa các vấn đề trên; lần kiểm tra sau sẽ liệt kê tiếp."])
     return rows
 
 

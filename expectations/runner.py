@@ -29,7 +29,7 @@ from ingest.parse import ParsedReport
 from tonghop.catalogue import Catalogue
 from tonghop import layout
 from tonghop.layout import vi_date
-from tonghop.vn import format_vi
+from tonghop.vn import format_vi, shorten
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -40,7 +40,7 @@ PARTS = ("headers", "tasks", "indicators", "feedback")
 #: the part an issue is recorded under (one header per report)
 ISSUE_PART = {"headers": "header"}
 #: bump when the rules change in a way that should be visible in stored results
-RULESET_VERSION = "2026.11-2"
+RULESET_VERSION = "2026.11-3"
 #: a value is compared with the unit's previous period only when one of the two reaches this:
 #: going from 2 to 7 "buổi" is ordinary, from 20 to 700 "lượt người" is worth a second look
 OUTLIER_MIN_MAGNITUDE = 10
@@ -134,6 +134,21 @@ VALUE_INTERPRETED_FIX = {
 }
 #: the tables whose header line is checked column by column, as named in messages
 _TABLE_NAMES = {"tasks": "bảng nhiệm vụ", "indicators": "bảng chỉ tiêu"}
+_SIZE_AND_MERGE_FIELDS = ("rows_over_limit", "rows_over_limit_cell", "rows_limit",
+                          "rows_over_from", "cells_too_long", "cells_too_long_cell",
+                          "cell_chars_limit", "merged_ranges", "merged_ranges_cell")
+#: what a message may quote of one value the unit typed, and what "Giá trị hiện có" shows
+QUOTE_CHARS, VALUE_FOUND_CHARS = 100, 300
+#: values that are what the unit typed (quoted at most QUOTE_CHARS long); everything else in a
+#: message is made by the pipeline (notes are already shortened where they quote a cell)
+_TYPED = {"task_code", "indicator_code", "claimed_unit_code", "claimed_period_code", "result",
+          "evidence", "note", "content", "reporter_name"}
+
+
+def _quoted(key: str, value: Any) -> Any:
+    if isinstance(value, str) and (key in _TYPED or key.endswith("_text")):
+        return shorten(value, QUOTE_CHARS)
+    return value
 
 
 def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict[str, pd.DataFrame]:
@@ -191,6 +206,8 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
             "submitted_cell": header["submitted_cell"],
             "reporter_name": header["reporter_name"],
             "reporter_name_cell": header["reporter_name_cell"],
+            # the size of the report and merged cells (ingest.parse bounds and records them)
+            **{key: header.get(key) for key in _SIZE_AND_MERGE_FIELDS},
         })
         for task in report.parsed.tasks:
             code = task["task_code"]
@@ -241,7 +258,7 @@ def _claimed(header: dict, key: str, label: str, says: str) -> str:
     text = header.get(f"claimed_{key}_text") or header.get(f"claimed_{key}")
     if not text:
         return f"Ô {label} đang trống"
-    return f"{says} “{text}”"
+    return f"{says} “{shorten(text, QUOTE_CHARS)}”"
 
 
 def _columns_missing(header: dict) -> dict[str, str | None]:
@@ -300,7 +317,7 @@ class _Blank(dict):
 def _fmt(template: str | None, row: dict) -> str | None:
     if template is None:
         return None
-    values = _Blank({k: ("" if _is_missing(v) else v) for k, v in row.items()})
+    values = _Blank({k: ("" if _is_missing(v) else _quoted(k, v)) for k, v in row.items()})
     return string.Formatter().vformat(template, (), values)
 
 
@@ -335,7 +352,7 @@ def _issue(part: str, row: dict, config) -> Issue:
         cell_ref=cell_ref,
         rule_code=meta["rule"], severity=meta["severity"],
         blocks_version=bool(meta.get("blocks_version", False)),
-        value_found=None if _is_missing(value) else str(value),
+        value_found=None if _is_missing(value) else shorten(str(value), VALUE_FOUND_CHARS),
         message_vi=_fmt(meta["message_vi"], row), expected_vi=_fmt(meta.get("expected_vi"), row),
         fix_vi=_fmt(meta.get("fix_vi"), row), expectation_type=config.type,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 
 from psycopg2.extras import Json
 
@@ -12,7 +13,36 @@ from psycopg2.extras import Json
 def content_sha256(resource: dict) -> str:
     """Hash of the spreadsheet's content (canonical JSON), independent of key order."""
     canonical = json.dumps(resource, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # "surrogatepass": a lone surrogate (a cell cut inside an emoji) is hashed, not an error
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+#: what jsonb and UTF-8 cannot hold: NUL, and UTF-16 surrogates not in a pair
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(resource: dict) -> dict:
+    """The resource as jsonb can hold it: NUL and lone surrogates, which PostgreSQL refuses
+    (and which would stop the whole pull), become U+FFFD (the replacement character, shown to
+    the unit as “\ufffd” where its text is quoted). Everything else is kept exactly as sent; the
+    content hash is of what was sent."""
+    text = json.dumps(resource, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+        if "\\u0000" not in text:
+            return resource
+    except UnicodeEncodeError:
+        pass
+
+    def clean(value):
+        if isinstance(value, str):
+            return _UNSTORABLE.sub("\ufffd", value)
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+    return clean(resource)
 
 
 def land_version(conn, *, pull_run_id: str, spreadsheet_id: str, drive_modified_time: str | None,
@@ -23,6 +53,7 @@ def land_version(conn, *, pull_run_id: str, spreadsheet_id: str, drive_modified_
     two pulls land the same spreadsheet at once (a lock per spreadsheet).
     """
     digest = content_sha256(resource)
+    resource = storable(resource)
     with conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (spreadsheet_id,))
         cur.execute("""

@@ -8,6 +8,15 @@ and feedback rows, each value with how it was read and the cell it came from.
 Parts are found by their labels, not by position: a unit that inserts rows, adds blank lines,
 moves a table or renames a tab is still read. Nothing is judged here; the rules live in the
 Great Expectations suites (``expectations/``), which look at the columns this module produces.
+
+What a unit can paste is bounded here, so that time and memory stay bounded too: only the first
+:data:`MAX_ROWS_PER_TAB` rows of a tab are read and a longer cell is cut to
+:data:`MAX_CELL_CHARS` (Google's own limit); both are recorded in the header for the rules
+(``sheet.too_many_rows``, ``sheet.cell_too_long``), and raw keeps what was sent. Merged cells
+(``merges`` of the resource) hold their value in their top-left cell only; in a table, a cell
+merged with the one above it reads as that cell, as the unit sees it — except a figure, which
+cannot be shared by two indicators and is read as invalid — and the merges are recorded
+(``structure.merged_cells``).
 """
 
 from __future__ import annotations
@@ -17,9 +26,18 @@ from typing import Any, Callable
 
 from tonghop import layout
 from tonghop.vn import (TASK_STATUS_ALIASES, TASK_STATUSES, Reading, cell_text, clean_text,
-                        fold, read_choice, read_date, read_number, read_submitted)
+                        fold, format_vi, read_choice, read_date, read_number, read_submitted,
+                        shorten)
 
 Grid = list[list[dict]]
+
+#: rows of one tab that are read; a report needs at most a few hundred, and a pasted register
+#: of 100,000 households must not cost minutes and gigabytes
+MAX_ROWS_PER_TAB = 2_000
+#: characters of one cell; Google Sheets refuses more, an .xlsx file does not
+MAX_CELL_CHARS = 50_000
+#: cells named in a message (the others are counted)
+_NAMED = 3
 
 _INFO_LABELS = {fold(label): key for key, label, _ in layout.INFO_FIELDS}
 
@@ -67,6 +85,117 @@ def sheet_grid(sheet: dict) -> Grid:
             for j, cell in enumerate(values):
                 line[start_col + j] = cell or {}
     return grid
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """A merged range of a tab (0-based, ends exclusive) and where it is written."""
+
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+    title: str
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.title}!{layout.a1(self.r0, self.c0)}"
+
+    @property
+    def a1(self) -> str:
+        return f"{self.title}!{layout.a1(self.r0, self.c0)}:{layout.a1(self.r1 - 1, self.c1 - 1)}"
+
+
+def _merges(sheet: dict, title: str, rows: int) -> list[_Merge]:
+    """The merged ranges of a tab over more than one cell, within the rows that are read. A
+    GridRange leaves out indexes that are 0 (start) or unbounded (end)."""
+    found = []
+    for rng in sheet.get("merges") or []:
+        merge = _Merge(int(rng.get("startRowIndex", 0)), int(rng.get("endRowIndex", rows)),
+                       int(rng.get("startColumnIndex", 0)),
+                       int(rng.get("endColumnIndex", 1 << 30)), title)
+        if merge.r0 < rows and (merge.r1 - merge.r0) * (merge.c1 - merge.c0) > 1:
+            found.append(merge)
+    return found
+
+
+def _merged_cells(merges: list[_Merge], first_row: int, rows: int,
+                  columns: dict[str, int]) -> dict[tuple[int, int], _Merge]:
+    """(row, column) → its merge, for a table's columns from ``first_row`` on (bounded by the
+    rows read and the table's columns, whatever the size of the merges)."""
+    cells: dict[tuple[int, int], _Merge] = {}
+    for merge in merges:
+        if merge.r1 <= first_row:
+            continue
+        for c in columns.values():
+            if merge.c0 <= c < merge.c1:
+                for r in range(max(merge.r0, first_row), min(merge.r1, rows)):
+                    cells[(r, c)] = merge
+    return cells
+
+
+def _has_content(row: list[dict]) -> bool:
+    return any(cell and cell_text(cell) for cell in row)
+
+
+def _bounded(grid: Grid, title: str, header: dict) -> Grid:
+    """The rows of a tab that are read, long cells cut; what was left out goes in the header."""
+    if len(grid) > MAX_ROWS_PER_TAB:
+        last = next((r for r in range(len(grid) - 1, MAX_ROWS_PER_TAB - 1, -1)
+                     if _has_content(grid[r])), None)
+        if last is not None:
+            header.setdefault("_rows_over", []).append((title, last + 1))
+        grid = grid[:MAX_ROWS_PER_TAB]
+    for r, row in enumerate(grid):
+        for c, cell in enumerate(row):
+            if cell and _longest(cell) > MAX_CELL_CHARS:
+                header.setdefault("_too_long", []).append(
+                    (f"{title}!{layout.a1(r, c)}", len(cell_text(cell) or "")))
+                row[c] = _cut(cell)
+    return grid
+
+
+def _longest(cell: dict) -> int:
+    longest = len(cell.get("formattedValue") or "")
+    for key in ("userEnteredValue", "effectiveValue"):
+        for value in (cell.get(key) or {}).values():
+            if isinstance(value, str):
+                longest = max(longest, len(value))
+    return longest
+
+
+def _cut(cell: dict) -> dict:
+    def cut(value):
+        return value[:MAX_CELL_CHARS] if isinstance(value, str) else value
+    out = {k: v for k, v in cell.items() if k not in ("userEnteredValue", "effectiveValue",
+                                                       "formattedValue")}
+    for key in ("userEnteredValue", "effectiveValue"):
+        if key in cell:
+            out[key] = {k: cut(v) for k, v in (cell[key] or {}).items()}
+    if "formattedValue" in cell:
+        out["formattedValue"] = cut(cell["formattedValue"])
+    return out
+
+
+def _limits(header: dict) -> None:
+    """What the rules about the size of a report read: None when within the limits."""
+    over = header.pop("_rows_over", [])
+    header["rows_over_limit"] = "; ".join(
+        f"trang “{title}” có nội dung đến dòng {format_vi(last)}" for title, last in over) or None
+    header["rows_over_limit_cell"] = \
+        f"{over[0][0]}!{layout.a1(MAX_ROWS_PER_TAB, 0)}" if over else None
+    header["rows_limit"] = format_vi(MAX_ROWS_PER_TAB)
+    header["rows_over_from"] = format_vi(MAX_ROWS_PER_TAB + 1)
+    long = header.pop("_too_long", [])
+    named = ", ".join(f"{ref} ({format_vi(n)} ký tự)" for ref, n in long[:_NAMED])
+    if len(long) > _NAMED:
+        named += f" và {len(long) - _NAMED} ô khác"
+    header["cells_too_long"] = named or None
+    header["cells_too_long_cell"] = long[0][0] if long else None
+    header["cell_chars_limit"] = format_vi(MAX_CELL_CHARS)
+    merged = list(header.pop("_merged", {}))
+    header["merged_ranges"] = ", ".join(m.a1 for m in merged) or None
+    header["merged_ranges_cell"] = merged[0].anchor if merged else None
 
 
 def _cell(grid: Grid, r: int, c: int) -> dict:
@@ -127,7 +256,8 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
     report = ParsedReport(spreadsheet_id=resource.get("spreadsheetId", ""), header=header)
     for sheet in sheets:
         title = sheet["properties"]["title"]
-        grid = sheet_grid(sheet)
+        grid = _bounded(sheet_grid(sheet), title, header)
+        merges = _merges(sheet, title, len(grid))
         _parse_info(grid, title, header)
         r = 0
         while r < len(grid):
@@ -135,8 +265,9 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
             if kind is None:
                 r += 1
                 continue
-            r = _parse_table(grid, r, title, kind, report, value_kind_of)
+            r = _parse_table(grid, r, title, kind, report, value_kind_of, merges)
     _fill_missing_info(header)
+    _limits(header)
     return report
 
 
@@ -178,7 +309,7 @@ def _fill_missing_info(header: dict) -> None:
 
 
 def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: ParsedReport,
-                 value_kind_of) -> int:
+                 value_kind_of, merges: list[_Merge] | None = None) -> int:
     table = _TABLES[kind]
     columns = _header_map(grid[header_row], table.headers)
     header = report.header
@@ -197,18 +328,30 @@ def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: Par
         header.setdefault(f"{kind}_columns_missing", "")
         header.setdefault(f"{kind}_columns_missing_labels", [])
         header.setdefault(f"{kind}_columns_cell", None)
+    merged_cells = _merged_cells(merges or [], header_row + 1, len(grid), columns)
+    merged_here = header.setdefault("_merged", {})     # an ordered set
     r = header_row + 1
     while r < len(grid) and _table_kind(grid[r]) is None:
-        row = grid[r]
-        cells = {key: (_cell(grid, r, c), f"{title}!{layout.a1(r, c)}")
-                 for key, c in columns.items()}
+        cells, merged = {}, {}
+        for key, c in columns.items():
+            cells[key] = (_cell(grid, r, c), f"{title}!{layout.a1(r, c)}")
+            merge = merged_cells.get((r, c))
+            if merge is None or merge.r0 <= header_row:
+                continue
+            merged_here[merge] = None
+            if merge.r1 - merge.r0 > 1 and c == merge.c0:
+                # a cell merged with the ones above reads as the merge's first cell, as the
+                # unit sees it; a cell merged sideways is empty (the unit sees nothing there)
+                merged[key] = merge
+                if r > merge.r0:
+                    cells[key] = (_cell(grid, merge.r0, c), cells[key][1])
         if any(cell_text(cell) for cell, _ in cells.values() if cell) and not _is_blank_row(
                 kind, cells):
             base = {"row_key": f"{title}!{r + 1}", "tab_title": title, "row_number": r + 1}
             if kind == "tasks":
-                report.tasks.append(base | _task_row(cells))
+                report.tasks.append(base | _task_row(cells, merged))
             elif kind == "indicators":
-                report.indicators.append(base | _indicator_row(cells, value_kind_of))
+                report.indicators.append(base | _indicator_row(cells, value_kind_of, merged))
             else:
                 report.feedback.append(base | _feedback_row(cells))
         r += 1
@@ -232,27 +375,54 @@ def _code(cells: dict, key: str) -> dict[str, Any]:
             f"{key}_cell": ref}
 
 
-def _task_row(cells: dict) -> dict[str, Any]:
+def _as_merged(reading: Reading, merge: _Merge | None, ref: str | None, shown: str) -> Reading:
+    """A reading taken from the first cell of a merge the cell belongs to: interpreted, and the
+    unit told where the value came from."""
+    if merge is None or ref == merge.anchor or reading.kind not in ("choice", "date",
+                                                                    "interpreted"):
+        return reading
+    cell = ref.rsplit("!", 1)[-1] if ref else ""
+    return Reading(reading.value, "interpreted", reading.text,
+                   f"Ô {cell} nằm trong vùng ô gộp {merge.a1.rsplit('!', 1)[-1]}; đã hiểu là "
+                   f"{shown} như ô {merge.anchor.rsplit('!', 1)[-1]}.")
+
+
+def _task_row(cells: dict, merged: dict | None = None) -> dict[str, Any]:
+    merged = merged or {}
     row = _code(cells, "task_code")
     status_cell, status_ref = _get(cells, "status")
-    row |= reading_fields("status", read_choice(status_cell, TASK_STATUSES, TASK_STATUS_ALIASES),
-                          status_ref)
+    status = read_choice(status_cell, TASK_STATUSES, TASK_STATUS_ALIASES)
+    label = next((k for k, v in TASK_STATUSES.items() if v == status.value), None)
+    status = _as_merged(status, merged.get("status"), status_ref, f"“{label}”")
+    row |= reading_fields("status", status, status_ref)
     row["status_code"] = row.pop("status")
     row["status_cell"] = status_ref
     row |= text_fields("result", *_get(cells, "result"))
-    row |= reading_fields("completed_on", read_date(_get(cells, "completed_on")[0]),
-                          _get(cells, "completed_on")[1])
+    date_cell, date_ref = _get(cells, "completed_on")
+    date = read_date(date_cell)
+    if date.value is not None:
+        date = _as_merged(date, merged.get("completed_on"), date_ref,
+                          f"ngày {layout.vi_date(date.value)}")
+    row |= reading_fields("completed_on", date, date_ref)
     row |= text_fields("evidence", *_get(cells, "evidence"))
     row |= text_fields("note", *_get(cells, "note"))
     return row
 
 
-def _indicator_row(cells: dict, value_kind_of) -> dict[str, Any]:
+def _indicator_row(cells: dict, value_kind_of, merged: dict | None = None) -> dict[str, Any]:
     row = _code(cells, "indicator_code")
     kind = value_kind_of(row["indicator_code"] or "")
     value_cell, value_ref = _get(cells, "value")
-    row |= reading_fields("value", read_number(value_cell, whole=kind == "count",
-                                               comma_decimals=kind == "money"), value_ref)
+    value = read_number(value_cell, whole=kind == "count", comma_decimals=kind == "money")
+    merge = (merged or {}).get("value")
+    if merge is not None and value.kind != "empty":
+        # one figure shown across several indicators' rows: whose is it, or is it a total?
+        here = (value_ref or "").rsplit("!", 1)[-1]
+        value = Reading(None, "invalid", value.text,
+                        f"Ô {here} nằm trong vùng ô gộp {merge.a1.rsplit('!', 1)[-1]}: không rõ "
+                        f"số liệu “{shorten(value.text)}” là của chỉ tiêu nào; hãy hủy gộp ô và "
+                        f"ghi số liệu của từng chỉ tiêu vào ô riêng.")
+    row |= reading_fields("value", value, value_ref)
     row |= text_fields("note", *_get(cells, "note"))
     return row
 

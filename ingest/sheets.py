@@ -7,16 +7,19 @@ tests and the benchmarks give gspread a session that sends its requests to the e
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 from dataclasses import dataclass
 from typing import Iterator
 
 import gspread
 from gspread.exceptions import APIError
-from gspread.urls import DRIVE_FILES_API_V3_URL
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_URL
+from requests.exceptions import RequestException
 
 from ingest.http import RetryPolicy, with_policy
 from tonghop import layout
-from tonghop.settings import Settings
+from tonghop.settings import Settings, register_secret
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 #: everything a report needs, in one spreadsheets.get call (all tabs, values as typed and shown)
@@ -26,6 +29,19 @@ REPORT_FIELDS = (
     "data(startRow,startColumn,rowData(values(userEnteredValue,effectiveValue,formattedValue))))"
 )
 LIST_PAGE_SIZE = 1000
+#: the largest spreadsheets.get answer decoded (bytes of JSON; a report is a few hundred KB, a
+#: tab per unit of a whole province a few MB). Decoded JSON takes 10-20 times its size in
+#: memory, so a spreadsheet a unit filled with a pasted register is refused before that, and
+#: recorded as a failed read with the reason. Override with TONGHOP_MAX_SPREADSHEET_BYTES.
+MAX_SPREADSHEET_BYTES = 48 * 1024 * 1024
+
+
+class SpreadsheetTooLarge(RequestException):
+    """The spreadsheet's content is over :data:`MAX_SPREADSHEET_BYTES`: not read."""
+
+
+def max_spreadsheet_bytes() -> int:
+    return int(os.environ.get("TONGHOP_MAX_SPREADSHEET_BYTES") or MAX_SPREADSHEET_BYTES)
 
 
 def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gspread.Client:
@@ -47,9 +63,21 @@ def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gsprea
             raise RuntimeError("TONGHOP_SHEETS_BACKEND=google needs GOOGLE_APPLICATION_CREDENTIALS "
                                "(the service-account key file) or the Airflow connection "
                                "tonghop_sheets.")
+        _register_key(settings.google_credentials_file)
         return gspread.service_account(filename=settings.google_credentials_file,
                                        http_client=http_client)
     raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
+
+
+def _register_key(path: str) -> None:
+    """The service account's private key never reaches a log, even inside an error message."""
+    try:
+        key = json.loads(open(path, encoding="utf-8").read())
+    except (OSError, ValueError):
+        return                   # gspread says what is wrong with the file, not its content
+    if isinstance(key, dict):
+        for name in ("private_key", "private_key_id"):
+            register_secret(key.get(name))
 
 
 @dataclass(frozen=True)
@@ -119,6 +147,17 @@ def list_spreadsheets(client: gspread.Client, modified_after: str | None = None
 
 
 def read_spreadsheet(client: gspread.Client, spreadsheet_id: str) -> dict:
-    """The whole spreadsheet — every tab's values — in one spreadsheets.get call."""
-    return client.http_client.fetch_sheet_metadata(
-        spreadsheet_id, params={"includeGridData": "true", "fields": REPORT_FIELDS})
+    """The whole spreadsheet — every tab's values — in one spreadsheets.get call.
+
+    Raises :class:`SpreadsheetTooLarge` (a ``RequestException``: the pull records it as a
+    failed read and goes on) when the answer is over :func:`max_spreadsheet_bytes`.
+    """
+    response = client.http_client.request(
+        "get", SPREADSHEET_URL % spreadsheet_id,
+        params={"includeGridData": "true", "fields": REPORT_FIELDS})
+    size, limit = len(response.content), max_spreadsheet_bytes()
+    if size > limit:
+        raise SpreadsheetTooLarge(
+            f"spreadsheet too large to read: {size / 2**20:.1f} MB of content, over the "
+            f"{limit / 2**20:.1f} MB limit (a tab filled with pasted data?)")
+    return json.loads(response.content)

@@ -18,8 +18,10 @@ import hashlib
 import json
 import logging
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import psycopg2
 
@@ -61,13 +63,42 @@ def run_folder(settings: Settings, period_code: str, run_id: str) -> Path:
     return Path(settings.output_dir) / period_code / re.sub(r"[^0-9A-Za-z_-]+", "-", run_id)
 
 
+@contextmanager
+def reading_marts(settings: Settings) -> Iterator:
+    """A bi_reader connection in one read-only, repeatable-read transaction over the marts.
+
+    Every mart is locked (ACCESS SHARE, what any read takes) before the first read, so the
+    transaction's snapshot is taken after the locks: a ``dbt build`` running meanwhile swaps a
+    mart in only after this transaction ends, or before it starts. Without the locks, a mart
+    swapped in after the snapshot reads as an EMPTY table (its rows were written after the
+    snapshot) — tests/test_bi_consistency.py.
+    """
+    conn = psycopg2.connect(settings.dsn("bi_reader"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("""
+                select format('%I.%I', n.nspname, c.relname)
+                from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')
+                  and c.relname not like '%\\_\\_dbt\\_%'
+                  and has_table_privilege(c.oid, 'select')""")
+            names = [name for (name,) in cur.fetchall()]
+        conn.autocommit = False
+        conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
+        if names:
+            with conn.cursor() as cur:
+                cur.execute(f"lock table {', '.join(names)} in access share mode")
+        yield conn
+    finally:
+        conn.close()
+
+
 def publish_period(settings: Settings, period_code: str, run_id: str, *, client=None,
                    pdf: bool = True) -> PublishResult:
     folder = run_folder(settings, period_code, run_id)
     folder.mkdir(parents=True, exist_ok=True)
-    conn = psycopg2.connect(settings.dsn("bi_reader"))
-    try:
-        conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
+    with reading_marts(settings) as conn:
         tables = build_summary(conn, period_code)
         report = write_report(conn, period_code, folder, pdf=pdf)
         reflects = query(conn, """
@@ -75,8 +106,6 @@ def publish_period(settings: Settings, period_code: str, run_id: str, *, client=
                    max(validation_run_id) as latest_validation_run_id,
                    count(*) as report_versions
             from marts.fct_report_version where period_code = %s""", (period_code,))[0]
-    finally:
-        conn.close()
     xlsx_path = write_xlsx(tables, folder / f"tong_hop_{period_code}.xlsx")
     period_name = tables[0].rows[0][1]
     client = client or make_client(settings)

@@ -10,7 +10,7 @@ from .formats import check_mask, update_format
 from .model import SheetModel, WorkbookModel
 from .ranges import grid_error
 from .validation import normalize_rule
-from .values import from_extended_value
+from .values import CELL_TOO_LONG, from_extended_value, too_long
 
 Handler = Callable[[WorkbookModel, dict], Optional[dict]]
 HANDLERS: dict[str, Handler] = {}
@@ -98,7 +98,10 @@ def apply_cell(
     if r >= sheet.row_count or c >= sheet.col_count:
         raise grid_error(sheet, Rect(r, r + 1, c, c + 1))
     if "userEnteredValue" in fields:
-        sheet.set(r, c, from_extended_value(cell.get("userEnteredValue")))
+        value = from_extended_value(cell.get("userEnteredValue"))
+        if too_long(value):
+            raise RequestError(CELL_TOO_LONG)
+        sheet.set(r, c, value)
     if "userEnteredFormat" in fields:
         fmt = update_format(sheet.formats.get((r, c)), cell.get("userEnteredFormat"), fmt_mask)
         if fmt:

@@ -13,7 +13,7 @@ from .a1 import Rect, format_range, parse_a1, split_range
 from .errors import bad_request
 from .model import SheetModel, WorkbookModel
 from .ranges import check_in_grid, check_write_fits, resolve_range, write_target
-from .values import parse_input, render
+from .values import CELL_TOO_LONG, parse_input, render, too_long
 
 RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
 DATE_OPTIONS = ("SERIAL_NUMBER", "FORMATTED_STRING")
@@ -130,6 +130,8 @@ def write_values(
             skip, value = parse_input(raw, option)
             if skip:
                 continue
+            if too_long(value):
+                raise bad_request(CELL_TOO_LONG)
             sheet.set(r0 + i, c0 + j, value)
             cells += 1
             touched_rows.add(i)

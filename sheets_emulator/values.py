@@ -35,6 +35,18 @@ ERROR_TYPES = {
 }
 
 
+#: what one cell may hold; Google refuses a longer write with this message
+MAX_CELL_CHARS = 50_000
+CELL_TOO_LONG = (f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a "
+                 "single cell.")
+
+
+def too_long(value: Any) -> bool:
+    """In: a model value being written. Out: whether Google would refuse it as too long."""
+    text = value.text if isinstance(value, Formula) else value
+    return isinstance(text, str) and len(text) > MAX_CELL_CHARS
+
+
 @dataclass
 class Formula:
     """A formula cell: ``text`` starts with '='; ``cached`` is its last value or None."""

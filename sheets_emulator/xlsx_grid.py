@@ -285,8 +285,13 @@ def _write_cell(ws: Any, r: int, c: int, value: Any) -> None:
     elif isinstance(value, CellError):
         cell.value = value.text
     elif isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = text
         cell.data_type = "s"
+        if len(text) > 32767:
+            # openpyxl cuts text at Excel's 32,767 characters; Sheets keeps up to 50,000 (the
+            # API refuses more), and an .xlsx file can hold them
+            cell._value = text
     elif isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         cell.value = "#NUM!"
     else:

@@ -147,3 +147,152 @@ def test_no_personal_data_reaches_the_marts(warehouse):
         {name for name in landed if PERSONAL_COLUMN.search(name)}
     personal = sorted(f"{rel}.{col}" for rel, col in columns if PERSONAL_COLUMN.search(col))
     assert not personal, f"personal data in marts: {personal}"
+
+
+# ------------------------------------------------------------------ least privilege, per role
+ROLES = ("loader", "transformer", "bi_reader")
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+EVERYTHING = frozenset(PRIVILEGES)
+#: schema -> role -> the privileges it has on every relation of the schema
+EXPECTED = {
+    **{schema: {"loader": {"SELECT", "INSERT"}, "transformer": {"SELECT"}, "bi_reader": set()}
+       for schema in ("raw", "parsed", "quality")},
+    "ops": {"loader": {"SELECT", "INSERT", "UPDATE", "DELETE"}, "transformer": {"SELECT"},
+            "bi_reader": set()},
+    **{schema: {"loader": set(), "transformer": EVERYTHING, "bi_reader": set()}
+       for schema in ("catalogue", "staging", "intermediate", "snapshots")},
+    "marts": {"loader": set(), "transformer": EVERYTHING, "bi_reader": {"SELECT"}},
+}
+
+
+def test_each_role_holds_exactly_its_privileges_on_every_relation(warehouse):
+    """The whole grant matrix, relation by relation: a future `grant all`, a dbt grant to the
+    wrong role or a table created outside warehouse.sql shows up here."""
+    rows = query(warehouse.dsn("admin"), f"""
+        select n.nspname, c.relname, r.rolname,
+               array_remove(array[{", ".join(
+                   f"case when has_table_privilege(r.oid, c.oid, '{p}') then '{p}' end"
+                   for p in PRIVILEGES)}], null)
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        cross join pg_roles r
+        where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p')
+          and c.relname not like '%%\\_\\_dbt\\_%%' and r.rolname = any(%s)""",
+                 (list(EXPECTED), list(ROLES)))
+    assert {schema for schema, *_ in rows} == set(EXPECTED)
+    wrong = [f"{role} on {schema}.{name}: {sorted(set(granted))} "
+             f"(expected {sorted(EXPECTED[schema][role])})"
+             for schema, name, role, granted in rows
+             if set(granted) != set(EXPECTED[schema][role])]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_each_role_enters_and_creates_only_where_its_job_is(warehouse):
+    schemas = [*EXPECTED, "public"]
+    rows = query(warehouse.dsn("admin"), """
+        select r.rolname, s.name, has_schema_privilege(r.oid, s.name, 'USAGE'),
+               has_schema_privilege(r.oid, s.name, 'CREATE')
+        from pg_roles r cross join unnest(%s::text[]) s(name)
+        where r.rolname = any(%s)""", (schemas, list(ROLES)))
+    landed, built = {"raw", "parsed", "quality", "ops"}, \
+        {"catalogue", "staging", "intermediate", "snapshots", "marts"}
+    usage = {"loader": landed, "transformer": landed | built, "bi_reader": {"marts"}}
+    create = {"loader": set(), "transformer": built, "bi_reader": set()}
+    for role, schema, can_use, can_create in rows:
+        if schema == "public":           # PostgreSQL 15: everyone may look, nobody creates
+            assert not can_create, (role, schema)
+            continue
+        assert can_use == (schema in usage[role]), (role, schema, "usage")
+        assert can_create == (schema in create[role]), (role, schema, "create")
+
+
+def test_each_role_reaches_the_warehouse_database_only(warehouse):
+    rows = query(warehouse.dsn("admin"), """
+        select r.rolname, d.datname,
+               has_database_privilege(r.oid, d.oid, 'CONNECT'),
+               has_database_privilege(r.oid, d.oid, 'CREATE'),
+               has_database_privilege(r.oid, d.oid, 'TEMPORARY')
+        from pg_roles r cross join pg_database d
+        where r.rolname = any(%s) and d.datname in (current_database(), 'airflow', 'postgres')
+        """, (list(ROLES),))
+    here = warehouse.warehouse_db
+    for role, database, connect, create, temporary in rows:
+        if database != here:
+            assert not (connect or temporary), (role, database)
+            continue
+        assert connect, role
+        # only dbt creates schemas and (incremental models) temporary tables
+        assert (create, temporary) == ((True, True) if role == "transformer" else
+                                       (False, False)), role
+    for role in ROLES:
+        other = warehouse.for_database("airflow").dsn(role)
+        with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+            psycopg2.connect(other).close()
+
+
+@pytest.mark.parametrize("role, statement", [
+    # the loader adds what it reads and what it finds; it never rewrites or reads the marts
+    ("loader", "update raw.sheet_fetches set outcome = 'failed'"),
+    ("loader", "truncate raw.sheet_versions"),
+    ("loader", "delete from parsed.task_rows"),
+    ("loader", "update parsed.indicator_rows set value_number = 0"),
+    ("loader", "delete from quality.validation_issues"),
+    ("loader", "update quality.quarantined_rows set rule_codes = '{}'"),
+    ("loader", "alter table raw.sheet_versions disable trigger all"),
+    ("loader", "drop table parsed.task_rows"),
+    ("loader", "select * from marts.fct_submission limit 1"),
+    ("loader", "select * from staging.stg_parsed__report_headers limit 1"),
+    ("loader", "select * from catalogue.units limit 1"),
+    ("loader", "create table raw.loader_scratch (n integer)"),
+    ("loader", "create table marts.loader_scratch (n integer)"),
+    ("loader", "create schema loader_scratch"),
+    ("loader", "create temporary table loader_scratch (n integer)"),
+    # the transformer reads what was landed and builds its schemas; it never writes the landed
+    ("transformer", "insert into raw.sheet_fetches (pull_run_id, spreadsheet_id, attempted_at, "
+                    "outcome) values ('x', 'x', now(), 'failed')"),
+    ("transformer", "update ops.sheet_registry set unit_code = unit_code"),
+    ("transformer", "delete from quality.validation_runs"),
+    ("transformer", "truncate parsed.indicator_rows"),
+    ("transformer", "alter table raw.sheet_versions add column x integer"),
+    ("transformer", "create table raw.transformer_scratch (n integer)"),
+    ("transformer", "create table public.transformer_scratch (n integer)"),
+    # bi_reader reads the marts and nothing else
+    ("bi_reader", "create temporary table bi_scratch (n integer)"),
+    ("bi_reader", "select reporter_phone, reporter_email from parsed.report_headers limit 1"),
+    ("bi_reader", "select row_data from quality.quarantined_rows limit 1"),
+])
+def test_a_role_is_refused_what_is_not_its_job(warehouse, role, statement):
+    conn = psycopg2.connect(warehouse.dsn(role))
+    try:
+        with conn.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute(statement)
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_raw_cannot_be_emptied_even_by_its_owner(warehouse):
+    loader = psycopg2.connect(warehouse.dsn("loader"))
+    try:
+        with loader.cursor() as cur:      # a row in each, so that the row triggers fire
+            cur.execute("""insert into raw.sheet_fetches (pull_run_id, spreadsheet_id,
+                attempted_at, outcome, error_message)
+                values ('roles-test', 'x', now(), 'failed', 'test')""")
+            cur.execute("""insert into raw.sheet_versions (spreadsheet_id, fetched_at,
+                content_sha256, payload, pull_run_id)
+                values ('roles-test', now(), 'h', '{}', 'roles-test')""")
+        loader.commit()
+    finally:
+        loader.close()
+    admin = psycopg2.connect(warehouse.dsn("admin"))
+    try:
+        with admin.cursor() as cur:
+            for table in ("raw.sheet_versions", "raw.sheet_fetches"):
+                with pytest.raises(psycopg2.errors.RaiseException, match="append-only"):
+                    cur.execute(f"truncate {table} cascade")
+                admin.rollback()
+                with pytest.raises(psycopg2.errors.RaiseException, match="append-only"):
+                    cur.execute(f"update {table} set pull_run_id = pull_run_id")
+                admin.rollback()
+    finally:
+        admin.close()

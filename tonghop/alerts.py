@@ -15,11 +15,16 @@ import threading
 import time
 from typing import Any
 
+from tonghop.settings import install_log_masking, mask_secrets, register_secret
+
 log = logging.getLogger(__name__)
 
 
 def _targets() -> tuple[str | None, list[str]]:
     webhook = os.environ.get("TONGHOP_ALERT_WEBHOOK") or None
+    # a webhook URL is a credential (Google Chat's key and token, Slack's path): never logged
+    install_log_masking()
+    register_secret(webhook)
     emails = [e.strip() for e in os.environ.get("TONGHOP_ALERT_EMAIL", "").split(",")
               if e.strip()]
     return webhook, emails
@@ -36,7 +41,7 @@ def send(subject: str, body: dict[str, Any]) -> dict[str, str]:
             response = requests.post(webhook, json={"text": subject, **body}, timeout=10)
             outcomes["webhook"] = f"HTTP {response.status_code}"
         except Exception as exc:  # noqa: BLE001 - an alert must not raise
-            outcomes["webhook"] = f"failed: {exc}"
+            outcomes["webhook"] = mask_secrets(f"failed: {exc}")
             log.error("alert webhook failed: %s", exc)
     if emails:
         try:
@@ -45,7 +50,7 @@ def send(subject: str, body: dict[str, Any]) -> dict[str, str]:
             send_email(emails, subject, f"<ul>{lines}</ul>")
             outcomes["email"] = "sent"
         except Exception as exc:  # noqa: BLE001
-            outcomes["email"] = f"failed: {exc}"
+            outcomes["email"] = mask_secrets(f"failed: {exc}")
             log.error("alert e-mail failed: %s", exc)
     return outcomes
 

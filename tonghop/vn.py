@@ -48,10 +48,20 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def shorten(text: str | None, limit: int = 100) -> str | None:
+    """``text`` cut to ``limit`` characters with "…" — what a message quotes of a unit's cell
+    (a pasted page must not become a page-long message)."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit - 1].rstrip() + "…"
+
+
 #: invisible characters that come with text pasted from Word, Zalo or web pages (zero-width
-#: spaces and joiners, word joiner, byte-order mark, soft hyphen, direction marks): the unit
-#: cannot see them, so they must not make "Hoàn thành" differ from "Hoàn thành"
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
+#: spaces and joiners, word joiner, byte-order mark, soft hyphen, direction marks) or from
+#: other systems (control characters that are not whitespace): the unit cannot see them, so
+#: they must not make "Hoàn thành" differ from "Hoàn thành"
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff"
+                        "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
 def clean_text(text: str | None) -> str | None:
@@ -59,8 +69,20 @@ def clean_text(text: str | None) -> str | None:
     None for blank."""
     if text is None:
         return None
-    text = re.sub(r"\s+", " ", _INVISIBLE.sub("", nfc(str(text)))).strip()
+    # invisible characters out first: one between a letter and its accent (NFD text pasted
+    # with a zero-width space) would otherwise keep the two from composing
+    text = nfc(re.sub(r"\s+", " ", _INVISIBLE.sub(_drop_invisible, str(text))).strip())
     return text or None
+
+
+def _drop_invisible(match: re.Match) -> str:
+    """Drop an invisible character — except the zero-width joiner inside an emoji sequence
+    ("👨‍👩‍👧" is one picture, not three)."""
+    if match.group() == "\u200d" and match.start() > 0:
+        before = match.string[match.start() - 1]
+        if unicodedata.category(before) in ("So", "Sk") or before == "\ufe0f":
+            return match.group()
+    return ""
 
 
 def fold(text: str) -> str:
@@ -109,6 +131,13 @@ _PLAIN_DOT_DECIMAL = re.compile(r"^\d+\.\d+$")                   # 1.5 (English 
 _SPACED_THOUSANDS = re.compile(r"^\d{1,3}( \d{3})+$")            # 1 200
 _UNIT_SUFFIX = re.compile(r"^(?P<num>[-+]?[\d.,  ]*\d)\s*(?P<unit>[^\d\s.,+-][^\d]*)$")
 _ZERO_WORDS = {"khong", "khong co"}
+#: the largest magnitude read as a figure: far above any count or amount of a report, and
+#: still exact as a float (validation computes ratios with floats; Sheets stores doubles)
+MAX_ABS_NUMBER = Decimal(10) ** 15
+#: more digits than this in one cell cannot be a figure (and is not worth converting)
+_MAX_DIGITS = 40
+_TOO_LARGE = ("“{text}” quá lớn để là số liệu của báo cáo (từ 16 chữ số trở lên); kiểm tra lại "
+              "số liệu và đơn vị tính.")
 
 
 def _to_number(value: Decimal, whole: bool) -> int | Decimal:
@@ -132,7 +161,15 @@ def read_number(cell: CellData | None, *, whole: bool = False,
     if kind is None or (kind == "string" and clean_text(value) is None):
         return Reading(None, "empty", shown)
     if kind == "number":
-        number = Decimal(str(value))
+        try:
+            number = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            number = Decimal("NaN")
+        if not number.is_finite():
+            return Reading(None, "invalid", shown, "Ô không chứa một số hữu hạn.")
+        if abs(number) >= MAX_ABS_NUMBER:
+            return Reading(None, "invalid", shown,
+                           _TOO_LARGE.format(text=shorten(shown or plain_vi(number))))
         if whole and number != number.to_integral_value():
             return Reading(None, "invalid", shown,
                            f"Giá trị {plain_vi(number)} không phải số nguyên; "
@@ -146,6 +183,9 @@ def read_number(cell: CellData | None, *, whole: bool = False,
 
 
 def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> Reading:
+    quoted = shorten(text)
+    if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
+        return Reading(None, "invalid", text, _TOO_LARGE.format(text=quoted))
     notes: list[str] = []
     body = text
     sign = ""
@@ -153,29 +193,31 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
     if suffix and not _PLAIN.match(body):
         unit = suffix.group("unit").strip()
         if re.search(r"\d", unit):
-            return Reading(None, "invalid", text, f"Không đọc được số từ “{text}”.")
+            return Reading(None, "invalid", text, f"Không đọc được số từ “{quoted}”.")
         body = suffix.group("num").strip()
-        notes.append(f"đã bỏ chữ “{unit}”")
+        notes.append(f"đã bỏ chữ “{shorten(unit, 40)}”")
     if body[:1] in "+-":
         sign, body = ("-" if body[0] == "-" else ""), body[1:].strip()
     if fold(text) in _ZERO_WORDS:
         return Reading(None, "ambiguous", text,
-                       f"“{text}” chưa phải là số; nếu không có thì ghi 0.")
+                       f"“{quoted}” chưa phải là số; nếu không có thì ghi 0.")
 
     def done(number: Decimal, how: str | None) -> Reading:
         if sign:
             number = -number
+        if abs(number) >= MAX_ABS_NUMBER:
+            return Reading(None, "invalid", text, _TOO_LARGE.format(text=quoted))
         if how:
             notes.append(how)
         if whole and number != number.to_integral_value():
             return Reading(None, "invalid", text,
-                           f"“{text}” được hiểu là {plain_vi(number)}, không phải số nguyên; "
+                           f"“{quoted}” được hiểu là {plain_vi(number)}, không phải số nguyên; "
                            "chỉ tiêu này đếm số lượng.")
         value = _to_number(number, whole)
         if not notes:
             return Reading(value, "number", text)
         return Reading(value, "interpreted", text,
-                       f"Đã hiểu “{text}” là {plain_vi(value)} ({'; '.join(notes)}).")
+                       f"Đã hiểu “{quoted}” là {plain_vi(value)} ({'; '.join(notes)}).")
 
     if _PLAIN.match(body):
         return done(Decimal(body), None)
@@ -187,7 +229,7 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
         as_vi = plain_vi(Decimal(body.replace(",", ".")))
         as_en = plain_vi(Decimal(body.replace(",", "")))
         return Reading(None, "ambiguous", text,
-                       f"“{text}” có thể là {as_vi} hoặc {as_en}.")
+                       f"“{quoted}” có thể là {as_vi} hoặc {as_en}.")
     if _COMMA_DECIMAL.match(body):
         return done(Decimal(body.replace(",", ".")),
                     None if comma_decimals else "dấu phẩy là phần thập phân")
@@ -200,14 +242,14 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
         decimal = body.replace(".", ",")
         if len(body.partition(".")[2]) == 3:     # 1234.567: maybe a thousands group
             return Reading(None, "ambiguous", text,
-                           f"“{text}” có thể là {decimal} (thập phân) hoặc "
+                           f"“{quoted}” có thể là {decimal} (thập phân) hoặc "
                            f"{plain_vi(Decimal(body.replace('.', '')))} (hàng nghìn).")
         # 12.5 cannot be thousands (a group has three digits): a decimal point, or a typo
         return Reading(None, "ambiguous", text,
-                       f"“{text}” chưa rõ: dấu chấm chỉ dùng để phân cách hàng nghìn (như "
+                       f"“{quoted}” chưa rõ: dấu chấm chỉ dùng để phân cách hàng nghìn (như "
                        f"1.200), phần thập phân ghi sau dấu phẩy; nếu là số thập phân, "
                        f"ghi {decimal}.")
-    return Reading(None, "invalid", text, f"Không đọc được số từ “{text}”.")
+    return Reading(None, "invalid", text, f"Không đọc được số từ “{quoted}”.")
 
 
 def plain_vi(value: int | float | Decimal) -> str:
@@ -249,15 +291,16 @@ def read_date(cell: CellData | None) -> Reading:
     if kind is None or (kind == "string" and clean_text(value) is None):
         return Reading(None, "empty", shown)
     if kind == "number":
+        quoted = shorten(shown)
         if _typed_as_plain_number(value, (cell or {}).get("formattedValue")):
             # "2027" typed into a cell not formatted as a date: a number, not 19/7/1905
             return Reading(None, "invalid", shown,
-                           f"“{shown}” là một số, không phải ngày; hãy ghi đủ ngày/tháng/năm.")
+                           f"“{quoted}” là một số, không phải ngày; hãy ghi đủ ngày/tháng/năm.")
         if 1 <= value < 2958466:   # up to 31/12/9999
             return Reading(serial_to_date(value), "date", shown)
-        return Reading(None, "invalid", shown, f"“{shown}” không phải là ngày.")
+        return Reading(None, "invalid", shown, f"“{quoted}” không phải là ngày.")
     if kind != "string":
-        return Reading(None, "invalid", shown, f"“{shown}” không phải là ngày.")
+        return Reading(None, "invalid", shown, f"“{shorten(shown)}” không phải là ngày.")
     text = clean_text(value)
     words = _VI_WORDS.match(text)
     if words:
@@ -273,7 +316,7 @@ def read_date(cell: CellData | None) -> Reading:
             return Reading(None, "ambiguous", text,
                            f"“{text}” có vẻ ghi tháng trước ngày; hãy ghi theo ngày/tháng/năm.")
         return _make_date(text, day, month, year)
-    return Reading(None, "invalid", text, f"Không đọc được ngày từ “{text}”.")
+    return Reading(None, "invalid", text, f"Không đọc được ngày từ “{shorten(text)}”.")
 
 
 def _typed_as_plain_number(value: float, shown: str | None) -> bool:
@@ -313,7 +356,7 @@ def read_choice(cell: CellData | None, choices: dict[str, str],
     if folded in by_fold:
         code = by_fold[folded]
         label = next(label for label, c in choices.items() if c == code)
-        return Reading(code, "interpreted", text, f"Đã hiểu “{text}” là “{label}”.")
+        return Reading(code, "interpreted", text, f"Đã hiểu “{shorten(text)}” là “{label}”.")
     return Reading(None, "invalid", text,
                    "Chỉ được chọn một trong: " + ", ".join(f"“{c}”" for c in choices) + ".")
 

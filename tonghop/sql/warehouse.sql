@@ -21,6 +21,17 @@ begin
 end $$;
 revoke create on schema public from public;
 
+-- The warehouse roles reach the warehouse databases only. A new database lets PUBLIC connect
+-- (and create temporary tables); on the cluster that also holds Airflow's metadata (locally)
+-- and in the maintenance database, the roles have nothing to do.
+do $$
+declare d text;
+begin
+    for d in select datname from pg_database where datname in ('airflow', 'postgres') loop
+        execute format('revoke connect, temporary on database %I from public', d);
+    end loop;
+end $$;
+
 create schema if not exists raw;
 create schema if not exists parsed;
 create schema if not exists quality;

@@ -1,8 +1,6 @@
-{{ config(materialized='view') }}
-
 -- Every indicator row of every version of every report (lịch sử số liệu chỉ tiêu), with the
--- verdict of validation on the row and whether its version is the one the marts count. A view
--- over the incremental int_indicator_rows_checked, so the version flags are always current.
+-- verdict of validation on the row and whether its version is the one the marts count, as of the
+-- build. A table like every mart, not a view: see fct_task_progress_history.
 
 with
 

@@ -1,8 +1,8 @@
-{{ config(materialized='view') }}
-
 -- Every task row of every version of every report (lịch sử tiến độ nhiệm vụ), with the verdict
--- of validation on the row and whether its version is the one the marts count. A view over the
--- incremental int_task_rows_checked, so the version flags are always current.
+-- of validation on the row and whether its version is the one the marts count, as of the
+-- build. A table like every mart, not a view: a view depends on the intermediate views it reads,
+-- and dbt replaces those with a drop ... cascade on every build, which would take this mart
+-- away from BI until the build recreates it (tests/test_bi_consistency.py).
 
 with
 
