@@ -115,12 +115,14 @@ class Fingerprint:
                 f" landed rows, {len(self.marts)} marts with {self.mart_rows} rows")
 
 
-def fingerprint(admin_dsn: str, *, marts: bool = True) -> Fingerprint:
-    """Read one warehouse database (as its admin)."""
+def fingerprint(source, *, marts: bool = True) -> Fingerprint:
+    """Read one warehouse database: ``source`` is its admin's DSN, or an open connection (read
+    in its current transaction)."""
     fp = Fingerprint()
-    conn = psycopg2.connect(admin_dsn)
+    conn = psycopg2.connect(source) if isinstance(source, str) else source
     try:
-        conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
+        if isinstance(source, str):
+            conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
         with conn.cursor() as cur:
             cur.execute("""
                 select sheet_version_id, spreadsheet_id, content_sha256, spreadsheet_title,
@@ -151,7 +153,8 @@ def fingerprint(admin_dsn: str, *, marts: bool = True) -> Fingerprint:
                     fp.duplicates[name] = sum(_duplicates(cur, name, key)
                                               for key in grains.get(name, []))
     finally:
-        conn.close()
+        if isinstance(source, str):
+            conn.close()
     return fp
 
 

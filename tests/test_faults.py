@@ -230,9 +230,14 @@ def describe(faults: Counter) -> str:
 
 
 def summary_spreadsheets(server) -> list[str]:
+    """The summary spreadsheets in the emulator's Drive (not in the bin), marked or not."""
+    from gspread.urls import DRIVE_FILES_API_V3_URL
     from sheets_emulator import emulator_client
-    return [f["id"] for f in emulator_client(server.url).list_spreadsheet_files()
-            if f["name"].startswith("Tổng hợp")]
+
+    files = emulator_client(server.url).http_client.request(
+        "get", DRIVE_FILES_API_V3_URL, params={"q": "trashed=false", "pageSize": 1000,
+                                               "fields": "files(id,name)"}).json()["files"]
+    return [f["id"] for f in files if f["name"].startswith("Tổng hợp")]
 
 
 def summary_values(server) -> dict[str, list[list[str]]]:
@@ -292,6 +297,60 @@ def reference(settings, world, emulators, report) -> Reference:
         f"demo province for {PERIOD} (seed {SEED}; every demo scenario among them) in a "
         f"database of its own: {fp.summary()}; raw checksum `{fp.digests()['raw'][:12]}`")
     return Reference(own, server, fp, published)
+
+
+# ------------------------------------------------------------------ the comparison itself
+#: what a fault could do to the warehouse, each of which the comparison must see
+DAMAGE = {
+    "a version lost": "delete from raw.sheet_versions where sheet_version_id = "
+                      "(select max(sheet_version_id) from raw.sheet_versions)",
+    "a version landed twice": """
+        insert into raw.sheet_versions (spreadsheet_id, spreadsheet_title, drive_modified_time,
+            fetched_at, content_sha256, payload, pull_run_id)
+        select spreadsheet_id, spreadsheet_title, drive_modified_time, now(), content_sha256,
+               payload, 'again' from raw.sheet_versions limit 1""",
+    "a payload damaged": """
+        update raw.sheet_versions set payload = jsonb_set(payload, '{properties,title}', '"x"')
+        where sheet_version_id = (select min(sheet_version_id) from raw.sheet_versions)""",
+    "a receipt time moved": """
+        update raw.sheet_versions set drive_modified_time = drive_modified_time + interval '1 s'
+        where sheet_version_id = (select min(sheet_version_id) from raw.sheet_versions)""",
+    "a parsed row lost": "delete from parsed.indicator_rows "
+                         "where ctid = (select min(ctid) from parsed.indicator_rows)",
+    "an issue lost": "delete from quality.validation_issues "
+                     "where issue_id = (select min(issue_id) from quality.validation_issues)",
+    "a mart row doubled": "insert into marts.fct_submission "
+                          "select * from marts.fct_submission limit 1",
+    "a mart figure changed": """
+        update marts.indicator_totals set total_value = total_value + 1
+        where ctid = (select min(ctid) from marts.indicator_totals
+                      where total_value is not null)""",
+    "a mart row lost": "delete from marts.fct_indicator_value "
+                       "where ctid = (select min(ctid) from marts.fct_indicator_value)",
+}
+
+
+def test_the_comparison_sees_what_a_fault_could_do(reference):
+    """Each kind of damage, done to the reference's own warehouse (in a transaction rolled
+    back), makes the comparison report a loss: the scenarios' "nothing lost" can fail."""
+    conn = psycopg2.connect(reference.settings.dsn("admin"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("set session_replication_role = replica")   # past raw's triggers
+        conn.commit()
+        assert fs.differences(reference.fp, fs.fingerprint(conn)) == []
+        conn.rollback()
+        missed = []
+        for damage, statement in DAMAGE.items():
+            with conn.cursor() as cur:
+                cur.execute(statement)
+                assert cur.rowcount == 1, damage
+            if not fs.differences(reference.fp, fs.fingerprint(conn)):
+                missed.append(damage)
+            conn.rollback()
+    finally:
+        conn.close()
+    assert not missed, missed
 
 
 # ------------------------------------------------------------------ the scenarios
@@ -491,6 +550,8 @@ FEEDBACK_STORM = {"faults": [
 PUBLISH_STORM = {"faults": [
     {"endpoint": "drive.files.list", "status": 429, "times": 1},
     {"endpoint": "drive.files.create", "status": 500, "times": 1},
+    # done, but answered after the client's timeout: the client creates it again
+    {"endpoint": "drive.files.create", "kind": "slow", "delay": 1.5, "times": 1},
     {"endpoint": "sheets.spreadsheets.get", "kind": "timeout", "delay": 1.5, "times": 1},
     {"endpoint": "sheets.spreadsheets.batchUpdate", "status": 503, "times": 2},
 ]}
@@ -548,9 +609,14 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
         client = fast_client(own)
         publisher = reference.settings.with_overrides(emulator_url=server.url,
                                                       output_dir=own.output_dir)
-        published = publish_period(publisher, PERIOD, "storm", client=client)
+        published = publish_period(publisher, PERIOD, "storm", client=client, pdf=False)
+        time.sleep(1.0)                     # the late create is done by now
+        after_storm = summary_spreadsheets(server)
         seen["publish"] = faults_seen(server)
         retries["publish"] = client.http_client.retries
+        configure(server, {})
+        # the next cycle's publish
+        republished = publish_period(publisher, PERIOD, "storm-next", pdf=False)
     finally:
         configure(server, {})
     fp = fs.fingerprint(own.dsn("admin"), marts=False)
@@ -559,36 +625,45 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
     if answers != Counter({1: len(ids)}):
         lost.append(f"check tabs: answers per report {dict(answers)}")
     summaries = summary_spreadsheets(server)
-    if len(summaries) != 1:
-        lost.append(f"{len(summaries)} summary spreadsheets")
+    if summaries != [published.spreadsheet_id] or \
+            republished.spreadsheet_id != published.spreadsheet_id:
+        lost.append(f"summary spreadsheets after the next publish: {len(summaries)}, "
+                    f"{'the same' if republished.spreadsheet_id == published.spreadsheet_id else 'another'} one kept")
     elif summary_values(server) != summary_values(reference.server):
         lost.append("the summary spreadsheet differs from the reference's")
-    if published.content_sha256 != reference.published["content_sha256"]:
+    if {published.content_sha256, republished.content_sha256} != \
+            {reference.published["content_sha256"]}:
         lost.append("the published files differ from the reference's")
     total = sum(seen.values(), Counter())
     outcomes, _ = report
     outcomes["storm"] = fs.Outcome(
         scenario="Sheets/Drive API storm",
-        injected="429 (quota), 500/502/503, timeouts (the answer comes after the client's "
-                 "1 s) and slow answers (0.1 s) on the pull's listing and reads, the check "
-                 "tabs' batchUpdates, and the summary's list/create/get/batchUpdate; one "
-                 "spreadsheet answers 503 to all 6 tries of the first pull",
+        injected="429 (quota), 500/502/503, timeouts (an error after the client's 1 s) and "
+                 "slow answers (0.1 s) on the pull's listing and reads, the check tabs' "
+                 "batchUpdates, and the summary's list/create/get/batchUpdate; one "
+                 "spreadsheet answers 503 to all 6 tries of the first pull; the summary's "
+                 "create is done but answered after the client's timeout (1.5 s)",
         how_often="; ".join(f"{phase}: {describe(c)}; {retries[phase]} retries"
                             for phase, c in seen.items()),
         recovery="the client's retries (6 tries, exponential backoff); what still failed is "
-                 "read again by the next cycle's pull and answered by its feedback",
+                 "read again by the next cycle's pull and answered by its feedback; the "
+                 "duplicate summary left by the retried create is trashed by the next publish",
         survived=f"first pull: {first.new_versions} of {len(ids)} landed, {first.failed} "
-                 f"failed after 6 tries; the next {len(later)} pull(s) landed "
+                 f"failed after 6 tries; the next "
+                 f"{'pull' if len(later) == 1 else f'{len(later)} pulls'} landed "
                  f"{sum(p.new_versions for p in later)} more; "
                  f"{told.tabs_written} + {again.tabs_written} check tabs written, each report "
-                 f"answered once; the summary spreadsheet created once, its {len(published.row_counts)}"
-                 f" tabs equal to the reference's, the files byte-identical",
+                 f"answered once; {len(after_storm)} summary spreadsheets after the storm's "
+                 f"publish, {len(summaries)} after the next (the one written kept), its "
+                 f"{len(published.row_counts)} tabs equal to the reference's, the files "
+                 f"byte-identical",
         compared="raw and landed rows",
         lost=lost, seconds=time.monotonic() - started)
     assert total["429"] and total["timeout"] and total["slow"] and \
         total["500"] + total["502"] + total["503"], total
     assert retries["pull"] >= sum(seen["pull"][k] for k in ("429", "500", "502", "503"))
     assert victim in first.failures and later[-1].failed == 0
+    assert len(after_storm) == 2, "the create answered late left no duplicate to clean"
     assert not lost, lost
 
 
