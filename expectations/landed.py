@@ -101,11 +101,25 @@ def previous_values(conn, period_code: str, catalogue: Catalogue
     return previous.period_name, values
 
 
+def lock_period(conn, stage: str, period_code: str) -> None:
+    """Wait for, then hold until the transaction ends, the lock of one stage of one period.
+
+    Two-key advisory locks: a key space apart from the one-key locks ``ingest.land`` takes per
+    spreadsheet."""
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext(%s), hashtext(%s))",
+                    (f"tonghop.{stage}", period_code))
+
+
 def validate_landed(settings: Settings, catalogue: Catalogue, period_code: str,
                     pull_run_id: str | None = None) -> ValidationSummary:
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         started = dt.datetime.now(dt.timezone.utc)
+        # one validation of a period at a time: a second one (two cycles of the period at
+        # once) waits here, then finds the first one's versions parsed and checks only what is
+        # left, instead of checking them again and failing on their primary keys
+        lock_period(conn, "validate", period_code)
         reports = unparsed_reports(conn, period_code, catalogue)
         if not reports:
             log.info("validation: no new version to check for %s", period_code)

@@ -94,6 +94,26 @@ def reading_marts(settings: Settings) -> Iterator:
         conn.close()
 
 
+@contextmanager
+def summary_lock(settings: Settings, period_code: str) -> Iterator[None]:
+    """One writer of a period's "Tổng hợp" spreadsheet at a time.
+
+    Finding the spreadsheet (by its appProperties) and creating it when missing are two calls:
+    two publishes of a period at once (two cycles started together) would each find nothing
+    and each create one. The second waits on this PostgreSQL advisory lock (taken as
+    bi_reader, who may), then finds the first one's spreadsheet and rewrites it.
+    """
+    conn = psycopg2.connect(settings.dsn("bi_reader"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_lock(hashtext('tonghop.publish'), hashtext(%s))",
+                        (period_code,))
+        yield
+    finally:
+        conn.close()          # ends the session, and the lock with it
+
+
 def publish_period(settings: Settings, period_code: str, run_id: str, *, client=None,
                    pdf: bool = True) -> PublishResult:
     folder = run_folder(settings, period_code, run_id)
@@ -109,7 +129,9 @@ def publish_period(settings: Settings, period_code: str, run_id: str, *, client=
     xlsx_path = write_xlsx(tables, folder / f"tong_hop_{period_code}.xlsx")
     period_name = tables[0].rows[0][1]
     client = client or make_client(settings)
-    spreadsheet_id = write_spreadsheet(client, tables, period_code, f"Tổng hợp – {period_name}")
+    with summary_lock(settings, period_code):
+        spreadsheet_id = write_spreadsheet(client, tables, period_code,
+                                           f"Tổng hợp – {period_name}")
     url = f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}"
 
     row_counts = {t.title: len(t.rows) for t in tables}

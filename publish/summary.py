@@ -321,13 +321,31 @@ def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool
     return requests
 
 
-def find_summary_spreadsheet(client, period_code: str) -> str | None:
+def find_summary_spreadsheets(client, period_code: str) -> list[dict]:
+    """The period's summary spreadsheets (normally one), the most recently modified first."""
     query_ = (f"appProperties has {{ key='{SUMMARY_APP_PROPERTY}' and value='{period_code}' }}"
               " and trashed=false")
     body = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params={
-        "q": query_, "fields": "files(id,name)", "pageSize": 10}).json()
-    files = body.get("files", [])
-    return files[0]["id"] if files else None
+        "q": query_, "fields": "files(id,name,modifiedTime)", "pageSize": 100}).json()
+    return sorted(body.get("files", []), key=lambda f: (f.get("modifiedTime", ""), f["id"]),
+                  reverse=True)
+
+
+def _create_summary(client, period_code: str, title: str) -> str:
+    """A new spreadsheet, marked as the period's summary in the same call: a create that
+    Google carried out but whose answer was lost (a timeout; the client tries again) leaves a
+    marked duplicate, which the next publish finds and trashes, never an unmarked orphan."""
+    body = client.http_client.request(
+        "post", DRIVE_FILES_API_V3_URL, params={"supportsAllDrives": True},
+        json={"name": title, "mimeType": "application/vnd.google-apps.spreadsheet",
+              "appProperties": {SUMMARY_APP_PROPERTY: period_code}}).json()
+    return body["id"]
+
+
+def _has_our_tabs(client, spreadsheet_id: str) -> bool:
+    meta = client.http_client.fetch_sheet_metadata(
+        spreadsheet_id, params={"fields": "sheets.properties.sheetId"})
+    return any(s["properties"]["sheetId"] == FIRST_SHEET_ID for s in meta.get("sheets", []))
 
 
 def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, title: str) -> str:
@@ -335,15 +353,21 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
 
     Besides finding (and the first time creating) the file, it is one metadata read and one
     batchUpdate that adds or resets every tab, writes its cells with their formats, sets the
-    column widths and frozen rows, and removes tabs that are no longer ours.
+    column widths and frozen rows, and removes tabs that are no longer ours. Should the period
+    have several (a create carried out by Google but retried after its answer was lost), the
+    one already written is kept (else the most recently modified) and the others are trashed.
     """
-    spreadsheet_id = find_summary_spreadsheet(client, period_code)
-    if spreadsheet_id is None:
-        spreadsheet = client.create(title)
-        client.http_client.request("patch", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet.id}",
-                                   json={"appProperties": {SUMMARY_APP_PROPERTY: period_code}})
-    else:
-        spreadsheet = client.open_by_key(spreadsheet_id)
+    found = find_summary_spreadsheets(client, period_code)
+    if len(found) > 1:
+        # the one already written (it has our first tab) is kept, so its address stays
+        found.sort(key=lambda f: not _has_our_tabs(client, f["id"]))
+    for duplicate in found[1:]:
+        log.warning("summary of %s: trashing duplicate spreadsheet %s (keeping %s)",
+                    period_code, duplicate["id"], found[0]["id"])
+        client.http_client.request("patch", f"{DRIVE_FILES_API_V3_URL}/{duplicate['id']}",
+                                   params={"supportsAllDrives": True}, json={"trashed": True})
+    spreadsheet_id = found[0]["id"] if found else _create_summary(client, period_code, title)
+    spreadsheet = client.open_by_key(spreadsheet_id)
     meta = spreadsheet.fetch_sheet_metadata({"fields": "sheets.properties(sheetId,title)"})
     existing = {s["properties"]["sheetId"]: s["properties"]["title"] for s in meta["sheets"]}
     wanted = {FIRST_SHEET_ID + i: t.title for i, t in enumerate(tables)}

@@ -14,7 +14,8 @@ unit's data; and since Drive records our write as ``modifiedByMeTime``, the next
 even read the spreadsheet again for it.
 
 A unit whose spreadsheet cannot be written is recorded as failed (``ops.feedback_writes``) and
-tried again after the next pull; the other units go on.
+tried again after the next pull; the other units go on. One writer per period at a time (a
+PostgreSQL advisory lock held until the writer's session ends).
 """
 
 from __future__ import annotations
@@ -127,6 +128,12 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
     summary = FeedbackSummary(period_code=period_code)
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
+        # one writer per period at a time (two cycles of the period at once): the second waits,
+        # then finds the reports answered instead of writing every tab a second time
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_lock(hashtext('tonghop.feedback'), hashtext(%s))",
+                        (period_code,))
+        conn.commit()
         reports = reports_to_answer(conn, period_code, rewrite_all=rewrite_all)
         if not reports:
             log.info("feedback for %s: nothing new to tell any unit", period_code)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 from tonghop.settings import Settings
@@ -30,12 +32,49 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+#: the advisory lock (two keys, in the warehouse database) held while dbt runs
+DBT_LOCK = "tonghop.dbt"
+
+
+@contextlib.contextmanager
+def one_dbt_at_a_time(settings: Settings) -> Iterator[None]:
+    """Hold the warehouse database's dbt lock: one dbt command at a time per database.
+
+    Two builds of one database at once (two cycles of a period started together, a rerun
+    while the scheduled run builds) fail on each other's relations ("relation … already
+    exists") and could interleave an incremental model's delete and insert; the second one
+    waits here instead, then builds on what the first one left. The lock is PostgreSQL's, so
+    it holds across processes and machines (Celery workers) and ends with the session if the
+    process dies.
+    """
+    import psycopg2
+
+    conn = psycopg2.connect(settings.dsn("transformer"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(hashtext(%s), 0)", (DBT_LOCK,))
+            if not cur.fetchone()[0]:
+                log.info("dbt: another dbt command runs on database %s; waiting for it",
+                         settings.warehouse_db)
+                cur.execute("select pg_advisory_lock(hashtext(%s), 0)", (DBT_LOCK,))
+        yield
+    finally:
+        conn.close()          # ends the session, and the lock with it
+
+
 def run_dbt(settings: Settings, args: list[str]) -> dict:
     """Run one dbt command (e.g. ["build"]) and summarise its results.
 
     Returns {"command", "success", "counts": {status: n}, "failures": [...]}; raises
-    :class:`DbtFailed` when a model, seed, snapshot or test fails.
+    :class:`DbtFailed` when a model, seed, snapshot or test fails. One dbt command at a time
+    per warehouse database (:func:`one_dbt_at_a_time`).
     """
+    with one_dbt_at_a_time(settings):
+        return _run_dbt_locked(settings, args)
+
+
+def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings))
@@ -78,11 +117,13 @@ DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json
 def generate_docs(settings: Settings) -> Path:
     """Generate dbt's documentation site (one self-contained page, plus the manifest and the
     catalog it is built from) into ``<output>/dbt_docs/`` and return that folder."""
-    run_dbt(settings, ["docs", "generate", "--static"])
     target = Path(settings.dbt_project_dir) / "target"
     folder = Path(settings.output_dir) / "dbt_docs"
     folder.mkdir(parents=True, exist_ok=True)
-    for source, name in DOCS_FILES.items():
-        shutil.copyfile(target / source, folder / name)
+    # copied under the lock too: another build of this database rewrites target/
+    with one_dbt_at_a_time(settings):
+        _run_dbt_locked(settings, ["docs", "generate", "--static"])
+        for source, name in DOCS_FILES.items():
+            shutil.copyfile(target / source, folder / name)
     log.info("dbt docs: %s", folder / "index.html")
     return folder

@@ -213,6 +213,17 @@ def stop(cluster: Cluster | None = None) -> bool:
     return True
 
 
+def restart(cluster: Cluster | None = None, mode: str = "fast") -> None:
+    """Restart the running cluster (``pg_ctl restart``): with ``fast``, open sessions are cut
+    and their transactions rolled back, as when the server is restarted under a running job;
+    ``immediate`` is a crash (recovery from the WAL at start)."""
+    cluster = cluster or default_cluster()
+    result = _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", mode,
+                   "-l", str(cluster.log_file), "-w", "-t", "60", "restart"], check=False)
+    if result.returncode != 0:
+        raise LocalDbError(f"PostgreSQL did not restart:\n{result.stdout}\n{result.stderr}")
+
+
 def destroy(cluster: Cluster | None = None) -> None:
     """Stop the cluster and delete its files (the secrets stay)."""
     cluster = cluster or default_cluster()
