@@ -195,7 +195,7 @@ class Run:
         self.args, self.settings, self.n, self.mode = args, settings, n_units, mode
         self.folder, self.pristine, self.project = folder, pristine, project
         self.ids, self.scenarios = ids, scenarios
-        self.db = f"bench_{n_units}_{mode}"
+        self.db = f"{args.db_prefix}_{n_units}_{mode}"
         quota = mode == "quota"
         self.config = {"latency": args.latency if quota else 0.0,
                        "read_quota_per_user": args.quota if quota else None}
@@ -324,6 +324,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="folder of latest.json, latest.md and latest.png")
     parser.add_argument("--name", default="latest", help="file name of the results")
+    parser.add_argument("--db-prefix", default="bench",
+                        help="warehouse databases are <prefix>_<units>_<mode>, recreated")
     return parser.parse_args(argv)
 
 

@@ -333,18 +333,19 @@ def find_summary_spreadsheet(client, period_code: str) -> str | None:
 def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, title: str) -> str:
     """Create (first time) or rewrite the period's summary spreadsheet; returns its id.
 
-    Besides finding (and the first time creating) the file, it is one metadata read and one
-    batchUpdate that adds or resets every tab, writes its cells with their formats, sets the
+    Besides finding (and the first time creating) the file, it is one read of the tab list
+    and one batchUpdate that adds or resets every tab, writes its cells with their formats, sets the
     column widths and frozen rows, and removes tabs that are no longer ours.
     """
     spreadsheet_id = find_summary_spreadsheet(client, period_code)
     if spreadsheet_id is None:
-        spreadsheet = client.create(title)
-        client.http_client.request("patch", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet.id}",
+        spreadsheet_id = client.create(title).id
+        client.http_client.request("patch", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
                                    json={"appProperties": {SUMMARY_APP_PROPERTY: period_code}})
-    else:
-        spreadsheet = client.open_by_key(spreadsheet_id)
-    meta = spreadsheet.fetch_sheet_metadata({"fields": "sheets.properties(sheetId,title)"})
+    # straight through the HTTP client: gspread's open_by_key would read the metadata once
+    # more before this read of the tab list
+    meta = client.http_client.fetch_sheet_metadata(
+        spreadsheet_id, params={"fields": "sheets.properties(sheetId,title)"})
     existing = {s["properties"]["sheetId"]: s["properties"]["title"] for s in meta["sheets"]}
     wanted = {FIRST_SHEET_ID + i: t.title for i, t in enumerate(tables)}
     requests: list[dict] = []
@@ -364,5 +365,5 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
     for sheet_id, sheet_title in existing.items():
         if sheet_id not in wanted and sheet_title not in wanted.values():
             requests.append({"deleteSheet": {"sheetId": sheet_id}})
-    spreadsheet.batch_update({"requests": requests})
-    return spreadsheet.id
+    client.http_client.batch_update(spreadsheet_id, {"requests": requests})
+    return spreadsheet_id
