@@ -118,7 +118,9 @@ def markdown(results: dict) -> str:
     lines = [
         f"Bench run {results['started_at']} — `{results['command']}`; "
         f"machine: {m['cpus']} CPUs ({m['cpu_model']}), {m['ram_gib']} GiB RAM, "
-        f"Python {m['python']}, {m['postgresql']}. Quota figures use "
+        f"Python {m['python']}, {m['postgresql']}; load average (1/5/15 min) "
+        f"{m.get('load_average_start')} at the start, {m.get('load_average_end', '–')} at the "
+        f"end (other work on the machine). Quota figures use "
         f"{opts['quota']} reads a minute per user.",
         "",
         "**API calls and time** (scale mode: emulator with no latency and no quota; "
