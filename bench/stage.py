@@ -69,8 +69,12 @@ def run(stage: str, args: argparse.Namespace) -> dict:
     else:
         raise SystemExit(f"unknown stage {stage!r}")
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"stage": stage, "seconds": seconds, **extra,
-            "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "max_rss_kib": usage.ru_maxrss,
+            # CPU time of this process (imports included), which other work on the machine
+            # does not inflate as it does wall time
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "result": result}
 
 
