@@ -58,6 +58,8 @@ def cycle_figures(run: dict, cycle: dict, quota: int) -> dict:
         "read_land_vs_a": pull["seconds"] / baseline["seconds"] if baseline["seconds"] else None,
         "peak_mib": peak, "baseline_a_peak_mib": baseline["max_rss_kib"] / MIB,
         "throttled": throttled,
+        "dbt_build": stages["build"].get("dbt_build", {}),
+        "cpu_seconds": {k: v.get("cpu_seconds") for k, v in stages.items()},
         "baseline_a_throttled": int(baseline["api"]["faults"].get("429", 0)),
     }
 
@@ -103,6 +105,20 @@ def goals(rows: list[dict]) -> list[dict]:
                     f"(pull {r['stage_calls']['pull']}, publish {r['stage_calls']['publish']})"
                     for r in unchanged),
                 "met": bool(unchanged) and all(r["cycle_calls"] == 1 for r in unchanged)})
+    builds = [r for r in rows if r["mode"] == "scale" and r["dbt_build"]]
+    if builds:
+        lines += ["", "**Where the build's time goes** (`dbt build` alone: elapsed seconds, and "
+                  "the sum of its nodes' seconds by kind — nodes run 4 at a time; the build "
+                  "stage also runs `source freshness` and `docs generate`):", "",
+                  "| units | cycle | build stage s | dbt build elapsed s | seeds | models | "
+                  "tests | snapshot |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+        for r in builds:
+            b = r["dbt_build"]
+            n = b.get("node_seconds", {})
+            lines.append(f"| {r['units']:,} | {r['cycle']} | {_s(r['seconds']['build'])} | "
+                         f"{_s(b.get('elapsed_seconds', 0))} | {_s(n.get('seed', 0))} | "
+                         f"{_s(n.get('model', 0))} | {_s(n.get('test', 0))} | "
+                         f"{_s(n.get('snapshot', 0))} |")
     slopes = memory_slopes(rows)
     if slopes:
         first, last = slopes[0], slopes[-1]
@@ -203,6 +219,20 @@ def markdown(results: dict) -> str:
         lines.append(f"| {r['units']:,} | {r['cycle']} | {p['pull+land']:.0f} | "
                      f"{p['validate']:.0f} | {p['build']:.0f} | {p['publish']:.0f} | "
                      f"{r['baseline_a_peak_mib']:.0f} |")
+    builds = [r for r in rows if r["mode"] == "scale" and r["dbt_build"]]
+    if builds:
+        lines += ["", "**Where the build's time goes** (`dbt build` alone: elapsed seconds, and "
+                  "the sum of its nodes' seconds by kind — nodes run 4 at a time; the build "
+                  "stage also runs `source freshness` and `docs generate`):", "",
+                  "| units | cycle | build stage s | dbt build elapsed s | seeds | models | "
+                  "tests | snapshot |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
+        for r in builds:
+            b = r["dbt_build"]
+            n = b.get("node_seconds", {})
+            lines.append(f"| {r['units']:,} | {r['cycle']} | {_s(r['seconds']['build'])} | "
+                         f"{_s(b.get('elapsed_seconds', 0))} | {_s(n.get('seed', 0))} | "
+                         f"{_s(n.get('model', 0))} | {_s(n.get('test', 0))} | "
+                         f"{_s(n.get('snapshot', 0))} |")
     slopes = memory_slopes(rows)
     if slopes:
         lines += ["", "Peak memory per added unit (KiB per unit, full cycle):", "",

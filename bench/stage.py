@@ -40,6 +40,34 @@ def _timed_land(counter: dict):
     ingest.pull.land_version = land_version
 
 
+def _capture_dbt_build(extra: dict) -> dict:
+    """Where `dbt build`'s time goes: its elapsed time and, per kind of node (seed, model,
+    test, snapshot), the sum of the nodes' execution times (dbt runs several at once, so the
+    sums can exceed the elapsed time), read from dbt's run_results.json right after it."""
+    from pathlib import Path
+
+    import tonghop.dbt
+
+    original = tonghop.dbt.run_dbt
+    captured: dict = {}
+
+    def run_dbt(settings, args):
+        outcome = original(settings, args)
+        if args[:1] == ["build"]:
+            path = Path(settings.dbt_project_dir) / "target" / "run_results.json"
+            results = json.loads(path.read_text(encoding="utf-8"))
+            by_kind: dict[str, float] = {}
+            for node in results["results"]:
+                kind = node["unique_id"].split(".", 1)[0]
+                by_kind[kind] = by_kind.get(kind, 0.0) + float(node["execution_time"])
+            captured.update({"elapsed_seconds": results["elapsed_time"],
+                             "node_seconds": by_kind})
+        return outcome
+
+    tonghop.dbt.run_dbt = run_dbt
+    return captured
+
+
 def run(stage: str, args: argparse.Namespace) -> dict:
     from bench.province import PERIOD
     from tonghop import cycle
@@ -57,8 +85,10 @@ def run(stage: str, args: argparse.Namespace) -> dict:
         started = time.perf_counter()
         result = cycle.stage_validate(settings, PERIOD, args.pull_run_id)
     elif stage == "build":
+        dbt_build = _capture_dbt_build(extra)
         started = time.perf_counter()
         result = cycle.stage_build(settings)
+        extra["dbt_build"] = dbt_build
     elif stage == "publish":
         started = time.perf_counter()
         result = cycle.stage_publish(settings, PERIOD, args.run_id)
