@@ -105,20 +105,6 @@ def goals(rows: list[dict]) -> list[dict]:
                     f"(pull {r['stage_calls']['pull']}, publish {r['stage_calls']['publish']})"
                     for r in unchanged),
                 "met": bool(unchanged) and all(r["cycle_calls"] == 1 for r in unchanged)})
-    builds = [r for r in rows if r["mode"] == "scale" and r["dbt_build"]]
-    if builds:
-        lines += ["", "**Where the build's time goes** (`dbt build` alone: elapsed seconds, and "
-                  "the sum of its nodes' seconds by kind — nodes run 4 at a time; the build "
-                  "stage also runs `source freshness` and `docs generate`):", "",
-                  "| units | cycle | build stage s | dbt build elapsed s | seeds | models | "
-                  "tests | snapshot |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
-        for r in builds:
-            b = r["dbt_build"]
-            n = b.get("node_seconds", {})
-            lines.append(f"| {r['units']:,} | {r['cycle']} | {_s(r['seconds']['build'])} | "
-                         f"{_s(b.get('elapsed_seconds', 0))} | {_s(n.get('seed', 0))} | "
-                         f"{_s(n.get('model', 0))} | {_s(n.get('test', 0))} | "
-                         f"{_s(n.get('snapshot', 0))} |")
     slopes = memory_slopes(rows)
     if slopes:
         first, last = slopes[0], slopes[-1]
@@ -291,9 +277,12 @@ def plot(results: dict, path: Path) -> Path:
 
 def write_results(results: dict, folder: Path, name: str = "latest") -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
+    json_path = folder / f"{name}.json"
+    # the measurements first, so that nothing measured is lost to a mistake below
+    json_path.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str),
+                         encoding="utf-8")
     rows = figures(results)
     payload = {**results, "figures": rows, "goals": goals(rows)}
-    json_path = folder / f"{name}.json"
     json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str),
                          encoding="utf-8")
     md_path = folder / f"{name}.md"

@@ -406,7 +406,10 @@ def main(argv: list[str] | None = None) -> int:
                       made["units"], made["scenarios"])
             results["runs"].append(run.execute())
             results["seconds"] = time.perf_counter() - started
-            write_results(results, args.out, args.name)      # after each run: partial results
+            try:                                # after each run: partial results
+                write_results(results, args.out, args.name)
+            except Exception:                   # noqa: BLE001 - the final write will raise
+                log.exception("could not write the partial results")
     results["seconds"] = time.perf_counter() - started
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     paths = write_results(results, args.out, args.name)
