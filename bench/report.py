@@ -178,7 +178,8 @@ def markdown(results: dict) -> str:
             "",
             f"**Under the quota** ({opts['quota']} reads a minute per user, "
             f"{opts['latency'] * 1000:.0f} ms a call; our client limits itself, (a) retries its "
-            "429s with gspread's BackOffHTTPClient):",
+            "429s with gspread's BackOffHTTPClient; calls as the emulator received them, "
+            "429s included):",
             "",
             "| units | cycle | reads: ours | (b) | (a) | read+land s: ours | (a) | ours/(a) | "
             "429s: ours | (a) | cycle s |",
