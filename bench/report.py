@@ -263,7 +263,10 @@ def plot(results: dict, path: Path) -> Path:
               label="(a) script: read + to_sql")
     left.plot(units, [r["quota_s"]["bound"] for r in by["full"]], ":", color="grey",
               label="(b) quota time of the bound (full)")
-    left.axhline(FULL_CYCLE_LIMIT_S, color="red", lw=0.8, ls="--")
+    left.axhline(FULL_CYCLE_LIMIT_S, color="tab:blue", lw=0.8, ls="--",
+                 label=f"goal: full cycle ≤ {FULL_CYCLE_LIMIT_S:.0f} s at {GOAL_UNITS:,}")
+    left.axhline(INCREMENTAL_LIMIT_S, color="tab:orange", lw=0.8, ls="--",
+                 label=f"goal: incremental ≤ {INCREMENTAL_LIMIT_S:.0f} s at {GOAL_UNITS:,}")
     left.set(xscale="log", yscale="log", xlabel="units", ylabel="seconds",
              title="Wall time (zero-latency emulator)")
     left.legend(fontsize=8)
@@ -279,6 +282,9 @@ def plot(results: dict, path: Path) -> Path:
     right.set(xscale="log", yscale="log", xlabel="units", ylabel="API calls",
               title="API calls per cycle")
     right.legend(fontsize=8)
+    for axis in (left, right):
+        axis.set_xticks(units, [f"{u:,}" for u in units])
+        axis.minorticks_off()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
