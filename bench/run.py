@@ -395,21 +395,22 @@ def main(argv: list[str] | None = None) -> int:
                            "latency": args.latency, "quota": args.quota, "seed": args.seed},
                "runs": []}
     started = time.perf_counter()
-    for n_units in sizes:
+    # every size at scale first, then the quota runs (long, and bound by the quota)
+    plan = [(n, "scale") for n in sizes] + [(n, "quota") for n in sizes if n in quota_sizes]
+    for n_units, mode in plan:
         project, pristine, made = prepare_province(args, n_units, workdir)
-        for mode in ["scale"] + (["quota"] if n_units in quota_sizes else []):
-            folder = workdir / f"u{n_units}" / mode
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            run = Run(args, settings, n_units, mode, folder, pristine, project,
-                      made["units"], made["scenarios"])
-            results["runs"].append(run.execute())
-            results["seconds"] = time.perf_counter() - started
-            try:                                # after each run: partial results
-                write_results(results, args.out, args.name)
-            except Exception:                   # noqa: BLE001 - the final write will raise
-                log.exception("could not write the partial results")
+        folder = workdir / f"u{n_units}" / mode
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        run = Run(args, settings, n_units, mode, folder, pristine, project,
+                  made["units"], made["scenarios"])
+        results["runs"].append(run.execute())
+        results["seconds"] = time.perf_counter() - started
+        try:                                # after each run: partial results
+            write_results(results, args.out, args.name)
+        except Exception:                   # noqa: BLE001 - the final write will raise
+            log.exception("could not write the partial results")
     results["seconds"] = time.perf_counter() - started
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     paths = write_results(results, args.out, args.name)
