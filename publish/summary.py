@@ -351,11 +351,12 @@ def _has_our_tabs(client, spreadsheet_id: str) -> bool:
 def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, title: str) -> str:
     """Create (first time) or rewrite the period's summary spreadsheet; returns its id.
 
-    Besides finding (and the first time creating) the file, it is one metadata read and one
-    batchUpdate that adds or resets every tab, writes its cells with their formats, sets the
-    column widths and frozen rows, and removes tabs that are no longer ours. Should the period
-    have several (a create carried out by Google but retried after its answer was lost), the
-    one already written is kept (else the most recently modified) and the others are trashed.
+    Besides finding (and the first time creating) the file, it is one read of the tab list
+    and one batchUpdate that adds or resets every tab, writes its cells with their formats,
+    sets the column widths and frozen rows, and removes tabs that are no longer ours. Should the
+    period have several (a create carried out by Google but retried after its answer was lost),
+    the one already written is kept (else the most recently modified) and the others are
+    trashed.
     """
     found = find_summary_spreadsheets(client, period_code)
     if len(found) > 1:
@@ -367,8 +368,10 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
         client.http_client.request("patch", f"{DRIVE_FILES_API_V3_URL}/{duplicate['id']}",
                                    params={"supportsAllDrives": True}, json={"trashed": True})
     spreadsheet_id = found[0]["id"] if found else _create_summary(client, period_code, title)
-    spreadsheet = client.open_by_key(spreadsheet_id)
-    meta = spreadsheet.fetch_sheet_metadata({"fields": "sheets.properties(sheetId,title)"})
+    # straight through the HTTP client: gspread's open_by_key would read the metadata once
+    # more before this read of the tab list
+    meta = client.http_client.fetch_sheet_metadata(
+        spreadsheet_id, params={"fields": "sheets.properties(sheetId,title)"})
     existing = {s["properties"]["sheetId"]: s["properties"]["title"] for s in meta["sheets"]}
     wanted = {FIRST_SHEET_ID + i: t.title for i, t in enumerate(tables)}
     requests: list[dict] = []
@@ -388,5 +391,5 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
     for sheet_id, sheet_title in existing.items():
         if sheet_id not in wanted and sheet_title not in wanted.values():
             requests.append({"deleteSheet": {"sheetId": sheet_id}})
-    spreadsheet.batch_update({"requests": requests})
-    return spreadsheet.id
+    client.http_client.batch_update(spreadsheet_id, {"requests": requests})
+    return spreadsheet_id

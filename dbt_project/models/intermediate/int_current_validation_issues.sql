@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
 
 -- The validation issues that currently hold for each report (sheet_version_id, unit_code): the
 -- issues of the report's latest validation run (int_report_latest_runs).

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
 
 -- The reports that must come in: period x unit, for every unit with at least one task of the
 -- period's programme assigned and in existence (valid) on the period's due date; for an ad hoc

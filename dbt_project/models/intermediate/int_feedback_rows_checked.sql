@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        post_hook='analyze {{ this }}',
         unique_key=['sheet_version_id', 'unit_code', 'row_key'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
 
 -- The latest validation run of each report (sheet_version_id, unit_code). A report is first
 -- checked by the run that parsed it (report header); a later run (new ruleset) leaves its rule

@@ -1,0 +1,96 @@
+"""The bench at a tiny size: 10 units, zero latency, no quota — real PostgreSQL, dbt, Great
+Expectations and gspread against the emulator over HTTP, each stage in its own process.
+
+Only deterministic things are asserted (API call counts against the physical bound, what an
+unchanged cycle costs, the files and the table's columns); times and memory are measured by the
+bench, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench.run import bound_calls, client_rate_limit, quota_seconds
+
+UNITS = 10
+
+
+def test_the_physical_bound_is_one_listing_call_per_thousand_files_plus_one_read_each():
+    assert bound_calls(0, 0) == 1                 # nothing changed: one listing call
+    assert bound_calls(2, 1) == 2
+    assert bound_calls(3400, 3400) == 4 + 3400
+    assert bound_calls(1000, 1000) == 1 + 1000 and bound_calls(1001, 1001) == 2 + 1001
+    assert quota_seconds(3400, 60) == pytest.approx(3400.0)       # ≥ 56.7 minutes
+
+
+def test_our_client_limit_never_lets_a_minute_exceed_the_quota():
+    from ingest.http import RateLimiter
+
+    for quota in (60, 100, 300):
+        rate = client_rate_limit(quota)
+        limiter = RateLimiter(rate)
+        # a token bucket lets its burst through at once, then its rate: in any 60 s window
+        assert limiter.capacity + rate <= quota
+        assert rate >= math.floor(quota * 0.8)
+    assert client_rate_limit(None) is None
+
+
+@pytest.fixture(scope="module")
+def bench_results(settings, tmp_path_factory):
+    from bench.run import main
+
+    tmp = tmp_path_factory.mktemp("bench")
+    assert main(["--sizes", str(UNITS), "--quota-sizes", "none", "--workdir", str(tmp / "work"),
+                 "--out", str(tmp / "results"), "--name", "smoke"]) == 0
+    return tmp / "results"
+
+
+def test_the_bench_writes_json_markdown_and_a_plot(bench_results):
+    for suffix in (".json", ".md", ".png"):
+        path = bench_results / f"smoke{suffix}"
+        assert path.exists() and path.stat().st_size > 0
+    assert (bench_results / "smoke.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (bench_results / "smoke.md").read_text(encoding="utf-8")
+    for column in ("reads: ours", "(b)", "(a)", "ours/(b)", "ours/(a)", "quota min: ours",
+                   "pull s", "land s", "validate s", "build s", "publish s", "cycle s",
+                   "pull+land", "**Goals**"):
+        assert column in table, column
+
+
+def test_api_calls_equal_the_physical_bound_in_every_cycle(bench_results):
+    results = json.loads((bench_results / "smoke.json").read_text(encoding="utf-8"))
+    rows = {r["cycle"]: r for r in results["figures"]}
+    assert set(rows) == {"full", "unchanged", "incremental"}
+    for row in rows.values():
+        assert row["units"] == UNITS and row["mode"] == "scale"
+        assert row["read_calls"] == row["bound_calls"], row
+    assert rows["full"]["read_calls"] == 1 + UNITS
+    assert rows["incremental"]["read_calls"] == 2 and rows["incremental"]["spreadsheets_read"] == 1
+    [run] = results["runs"]
+    assert run["cycles"]["incremental"]["new_versions"] == 1
+    assert run["cycles"]["full"]["new_versions"] == UNITS
+
+
+def test_an_unchanged_cycle_reads_with_exactly_one_listing_call(bench_results):
+    results = json.loads((bench_results / "smoke.json").read_text(encoding="utf-8"))
+    [run] = results["runs"]
+    stages = run["cycles"]["unchanged"]["stages"]
+    assert stages["pull"]["api"]["calls"] == {"drive.files.list": 1}
+    assert stages["validate"]["api"]["total"] == 0 and stages["build"]["api"]["total"] == 0
+    assert stages["validate"]["result"]["reports"] == 0
+    # what dbt build ran is recorded per kind of node (seeds are reloaded on every build)
+    assert {"seed", "model", "test", "snapshot"} <= set(
+        stages["build"]["dbt_build"]["node_seconds"])
+
+
+def test_the_usual_script_reads_every_tab_of_every_sheet_every_time(bench_results):
+    results = json.loads((bench_results / "smoke.json").read_text(encoding="utf-8"))
+    [run] = results["runs"]
+    script = run["baseline_a"]
+    assert script["result"]["spreadsheets"] == UNITS
+    # one listing, then per spreadsheet: open_by_key, worksheets() and one read per tab
+    assert script["api"]["total"] == 1 + 2 * UNITS + script["result"]["worksheets"]
+    assert script["result"]["rows"] > 0
