@@ -19,6 +19,14 @@ import pytest
 from tests.conftest import ROOT
 
 NOT_SCANNED_SUFFIXES = (".lock",)
+#: (folder of generated results, detect-secrets type) -> why those findings are not secrets.
+#: Only that type is let through there: a password or key in a result file still fails.
+GENERATED_CHECKSUMS = {
+    ("bench/results/", "Hex High Entropy String"):
+        "SHA-256 of published files and data, written by every bench run",
+    ("tests/results/", "Hex High Entropy String"):
+        "checksums of raw and marts, written by the fault suite",
+}
 #: (path, detect-secrets type, hashed secret) -> why it is not a secret
 ALLOWED = {
     ("deploy/entrypoint.py", "Secret Keyword",
@@ -64,7 +72,9 @@ def scan(root: Path, paths: list[str]) -> list[tuple[str, str, str, int]]:
 def test_no_secret_is_tracked():
     findings = scan(ROOT, tracked_files(ROOT))
     unexpected = [f"{path}:{line}: {kind} ({digest})" for path, kind, digest, line in findings
-                  if (path, kind, digest) not in ALLOWED]
+                  if (path, kind, digest) not in ALLOWED
+                  and not any(path.startswith(folder) and kind == allowed_kind
+                              for folder, allowed_kind in GENERATED_CHECKSUMS)]
     assert not unexpected, "secrets in the repository (remove them, or if one is not a " \
         "secret add it to ALLOWED with the reason):\n" + "\n".join(unexpected)
 
