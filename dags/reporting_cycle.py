@@ -2,9 +2,9 @@
 ### Chu kỳ báo cáo (reporting cycle): pull and validate one period
 
 Reads every unit's report sheet for one period into `raw` and validates it with Great
-Expectations, then tells each unit the result in its own sheet. Landing updates the Asset
-`tonghop://warehouse/landed`, on which `tonghop_build_warehouse` (dbt) is scheduled, and on its
-marts `tonghop_publish` — see those DAGs.
+Expectations, then tells each unit the result in its own sheet. When something changed it
+updates the Asset `tonghop://warehouse/landed`, on which `tonghop_build_warehouse` (dbt) is
+scheduled, and on its marts `tonghop_publish` — see those DAGs.
 
 | task | what it does | where the logic lives |
 | --- | --- | --- |
@@ -12,7 +12,8 @@ marts `tonghop_publish` — see those DAGs.
 | `shards` | splits them into shards of 200 (`PULL_SHARD_SIZE`) | `tonghop/cycle.py` |
 | `pull_shard` (mapped, one per shard) | one read per spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff; a failed shard is retried alone | `ingest/pull.py` (`read_spreadsheets`), `ingest/http.py` |
 | `finish_pull` | adds the shards up, records the pull and its Drive watermark in `ops.pull_runs` | `ingest/pull.py` (`finish_pull`) |
-| `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does. Updates `tonghop://warehouse/landed` with the period | `expectations/landed.py` |
+| `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
+| `anything_new` → `announce_landed` or `remind_unchanged` | when the pull landed a new version or validation checked a report, `announce_landed` updates `tonghop://warehouse/landed` (the build and the publication follow); otherwise the marts are already current, nothing is rebuilt or republished, and `remind_unchanged` writes the list of units still missing at once — so a day with no change costs one Drive listing call | `tonghop/cycle.py` (`anything_new`), `publish/reminder.py` |
 | `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv` or an ad hoc
@@ -105,18 +106,35 @@ def tonghop_reporting_cycle():
 
         return stage_finish_pull(settings_from_airflow(), plan, list(shard_results))
 
-    @task(outlets=[LANDED])
+    @task
     def validate(pulled: dict) -> dict:
         from tonghop.cycle import settings_from_airflow, stage_validate
 
+        with watch("validate", get_current_context()):
+            return stage_validate(settings_from_airflow(), pulled["period_code"],
+                                  pulled["pull_run_id"])
+
+    @task.branch
+    def anything_new(pulled: dict, validated: dict) -> str:
+        from tonghop.cycle import anything_new as changed
+
+        return "announce_landed" if changed(pulled, validated) else "remind_unchanged"
+
+    @task(outlets=[LANDED])
+    def announce_landed(pulled: dict, validated: dict) -> dict:
+        event = {"period_code": pulled["period_code"], "pull_run_id": pulled["pull_run_id"],
+                 "new_versions": pulled["new_versions"], "reports_checked": validated["reports"]}
+        get_current_context()["outlet_events"][LANDED].extra = event
+        return event
+
+    @task
+    def remind_unchanged() -> dict:
+        from publish.reminder import missing_units
+        from tonghop.cycle import settings_from_airflow
+
         context = get_current_context()
-        with watch("validate", context):
-            validated = stage_validate(settings_from_airflow(), pulled["period_code"],
-                                       pulled["pull_run_id"])
-        context["outlet_events"][LANDED].extra = {
-            "period_code": pulled["period_code"], "pull_run_id": pulled["pull_run_id"],
-            "new_versions": pulled["new_versions"]}
-        return validated
+        return missing_units(settings_from_airflow(), context["params"]["period_code"],
+                             context["run_id"])
 
     @task(pool=SHEETS_POOL)
     def tell_units(validated: dict) -> dict:
@@ -126,8 +144,10 @@ def tonghop_reporting_cycle():
             return stage_feedback(settings_from_airflow(), validated["period_code"])
 
     plan = plan_pull()
-    read = pull_shard.expand_kwargs(shards(plan))
-    tell_units(validate(finish_pull(plan, read)))
+    pulled = finish_pull(plan, pull_shard.expand_kwargs(shards(plan)))
+    validated = validate(pulled)
+    tell_units(validated)
+    anything_new(pulled, validated) >> [announce_landed(pulled, validated), remind_unchanged()]
 
 
 tonghop_reporting_cycle()

@@ -228,6 +228,7 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     for drive_file, page in sheets.list_spreadsheets(client, modified_after=plan.since):
         plan.listing_calls = page
         listed[drive_file.spreadsheet_id] = drive_file
+    plan.listing_calls = max(plan.listing_calls, 1)       # an empty answer is a call too
     plan.files_listed = len(listed)
     times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
     newest = max([t for t in times if t], default=None)

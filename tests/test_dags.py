@@ -27,7 +27,11 @@ def test_dag_folder_has_no_import_errors():
     dag = bag.dags["tonghop_reporting_cycle"]
     assert _edges(dag) == {("plan_pull", "shards"), ("plan_pull", "finish_pull"),
                            ("shards", "pull_shard"), ("pull_shard", "finish_pull"),
-                           ("finish_pull", "validate"), ("validate", "tell_units")}
+                           ("finish_pull", "validate"), ("validate", "tell_units"),
+                           ("finish_pull", "anything_new"), ("validate", "anything_new"),
+                           ("finish_pull", "announce_landed"), ("validate", "announce_landed"),
+                           ("anything_new", "announce_landed"),
+                           ("anything_new", "remind_unchanged")}
     assert dag.get_task("pull_shard").is_mapped
     assert {"period_code", "full_pull", "unit_codes"} <= set(dag.params)
     assert all(dag.doc_md for dag in bag.dags.values())
@@ -47,7 +51,7 @@ def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
         condition = getattr(dag.timetable, "asset_condition", None)
         return sorted(a.uri for a in getattr(condition, "objects", ()))
 
-    assert outlets(cycle) == {"validate": ["tonghop://warehouse/landed"]}
+    assert outlets(cycle) == {"announce_landed": ["tonghop://warehouse/landed"]}
     assert scheduled_on(build) == ["tonghop://warehouse/landed"]
     assert outlets(build) == {"build_warehouse": ["tonghop://warehouse/marts"]}
     assert scheduled_on(publish) == ["tonghop://warehouse/marts"]
@@ -60,6 +64,14 @@ def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
         assert all(t.on_failure_callback in (on_task_failure, [on_task_failure])
                    for t in dag.tasks)
         assert all(t.execution_timeout is not None for t in dag.tasks)
+
+
+def test_only_a_pull_that_changed_something_triggers_the_build():
+    from tonghop.cycle import anything_new
+
+    assert anything_new({"new_versions": 2}, {"reports": 2})
+    assert anything_new({"new_versions": 0}, {"reports": 1})      # landed before, checked now
+    assert not anything_new({"new_versions": 0}, {"reports": 0})
 
 
 def test_periods_are_taken_from_the_triggering_events_else_from_params():

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import query
+from tests.conftest import api_calls, query
 
 PERIOD = "CB-2026-6T"
 
@@ -133,6 +133,31 @@ def test_the_mapped_pull_was_recorded_once_with_every_read(cycle):
         where period_code = %s and pull_run_id like 'pull-manual__%%'""", (PERIOD,))
     assert (mode, fetched) == ("full", len(manifest.scenarios))
     assert calls == {"drive.files.list": 1, "sheets.spreadsheets.get": len(manifest.scenarios)}
+
+
+def test_a_cycle_with_nothing_changed_costs_one_listing_call(cycle, emulator):
+    """The cycle DAG again with nothing edited: one Drive listing call, no build or
+    publication (no "landed" event), and the reminder written from the current marts."""
+    import json as json_
+
+    from tonghop import local_airflow, localdb
+
+    settings, manifest = cycle
+    env = local_airflow.airflow_env(settings, localdb.default_cluster().port)
+    emulator.reset_stats()
+    local_airflow._airflow(["dags", "test", local_airflow.DAG_ID, "--conf",
+                            json_.dumps({"period_code": PERIOD})], env)
+    assert api_calls(emulator) == {"drive.files.list": 1}
+    [(mode, fetched)] = query(settings.dsn("admin"), """
+        select mode, fetched from ops.pull_runs where period_code = %s
+        order by started_at desc limit 1""", (PERIOD,))
+    assert (mode, fetched) == ("changed", 0)
+    reminders = sorted((settings.output_dir / PERIOD).glob("*/nhac_nho_*.txt"),
+                       key=lambda p: p.stat().st_mtime)
+    newest = reminders[-1].parent
+    assert not list(newest.glob("tong_hop_*.xlsx")), "published although nothing changed"
+    missing = [u for u, status in manifest.expected_status().items() if status == "missing"]
+    assert all(unit in reminders[-1].read_text(encoding="utf-8") for unit in missing)
 
 
 def test_raw_keeps_every_version_and_a_second_pull_adds_nothing(cycle, catalogue):

@@ -107,6 +107,13 @@ def stage_finish_pull(settings: Settings, plan: dict, shard_results: list[dict])
                        [ShardResult.from_dict(r) for r in shard_results]).as_dict()
 
 
+def anything_new(pulled: dict, validated: dict) -> bool:
+    """Whether the marts may change: the pull landed a new version, or validation checked a
+    report (a version landed earlier but not checked yet). Otherwise nothing needs rebuilding
+    or republishing."""
+    return bool(pulled.get("new_versions")) or bool(validated.get("reports"))
+
+
 def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None) -> dict:
     from expectations.landed import validate_landed
     return validate_landed(settings, load_catalogue(settings=settings), period_code,
