@@ -260,8 +260,8 @@ def render(outcomes: list[Outcome], reference: str, reference_seconds: float = 0
     return "\n".join(lines)
 
 
-def write_report(outcomes: list[Outcome], reference: str, *, reference_seconds: float = 0.0,
-                 update_readme: bool) -> Path:
+def write_report(outcomes: list[Outcome], reference: str, *, reference_seconds: float = 0.0
+                 ) -> Path:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "faults.json").write_text(json.dumps(
         {"reference": reference, "reference_seconds": reference_seconds,
@@ -270,8 +270,7 @@ def write_report(outcomes: list[Outcome], reference: str, *, reference_seconds: 
     table = render(outcomes, reference, reference_seconds)
     path = RESULTS / "faults.md"
     path.write_text(table + "\n", encoding="utf-8")
-    if update_readme:
-        text = README.read_text(encoding="utf-8")
-        start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-        README.write_text(text[:start] + "\n" + table + "\n" + text[end:], encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    README.write_text(text[:start] + "\n" + table + "\n" + text[end:], encoding="utf-8")
     return path
