@@ -38,6 +38,7 @@ import requests
 from psycopg2 import sql
 
 from bench import province
+from tonghop.cycle import anything_new
 from tonghop.settings import PROJECT_ROOT, load_settings, state_dir
 
 log = logging.getLogger("bench")
@@ -267,8 +268,14 @@ class Run:
         pulled = stages["pull"]["result"]
         stages["validate"] = self.stage(emulator, "validate", label,
                                         pull_run_id=pulled["pull_run_id"])
-        stages["build"] = self.stage(emulator, "build", label)
-        stages["publish"] = self.stage(emulator, "publish", label, run_id=run_id)
+        if anything_new(pulled, stages["validate"]["result"]):
+            stages["build"] = self.stage(emulator, "build", label)
+            stages["publish"] = self.stage(emulator, "publish", label, run_id=run_id)
+        else:
+            # what the DAG does (tonghop_reporting_cycle's anything_new branch): nothing
+            # landed or checked, so the marts are current and neither runs
+            stages["build"] = skipped_stage()
+            stages["publish"] = skipped_stage()
         changed = pulled["fetched"] + pulled["failed"]
         bound = bound_calls(pulled["files_listed"], changed)
         return {"cycle": label, "pull_mode": pulled["mode"], "files_listed":
@@ -304,6 +311,13 @@ class Run:
         on_time = sorted(u for u, s in self.scenarios.items() if s == "on_time")
         return next((u for u in on_time if "-XA-" in u), on_time[0] if on_time else
                     sorted(self.scenarios)[0])
+
+
+def skipped_stage() -> dict:
+    """A stage the cycle does not run: no time, no memory, no call."""
+    return {"skipped": True, "seconds": 0.0, "max_rss_kib": 0, "cpu_seconds": 0.0,
+            "process_seconds": 0.0, "result": {},
+            "api": {"total": 0, "calls": {}, "faults": {}}}
 
 
 def prepare_province(args, n_units: int, workdir: Path) -> tuple[Path, Path, dict]:

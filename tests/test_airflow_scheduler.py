@@ -166,11 +166,12 @@ def scheduled_run(settings, tmp_path_factory):
 
 
 def test_the_run_was_triggered_with_its_params_and_every_task_succeeded(scheduled_run):
-    run, states = scheduled_run.run, scheduled_run.states
+    run, states = scheduled_run.run, dict(scheduled_run.states)
     assert run["run_type"] == "manual" and run["logical_date"] is None
     assert run["conf"] == {"period_code": PERIOD, "full_pull": True}
-    assert {"plan_pull", "shards", "pull_shard[0]", "finish_pull", "validate",
-            "tell_units"} == set(states)
+    assert states.pop("remind_unchanged") == "skipped", states    # new reports landed
+    assert {"plan_pull", "shards", "pull_shard[0]", "finish_pull", "validate", "tell_units",
+            "anything_new", "announce_landed"} == set(states)
     assert set(states.values()) == {"success"}, states
 
 
