@@ -35,7 +35,6 @@ from pathlib import Path
 
 import psycopg2
 import requests
-from psycopg2 import sql
 
 from bench import province
 from tonghop.cycle import anything_new
@@ -155,15 +154,7 @@ class Emulator:
 def recreate_database(settings, name: str) -> None:
     from tonghop import localdb
 
-    conn = psycopg2.connect(settings.for_database("postgres").dsn("admin"))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(name)))
-    finally:
-        conn.close()
-    localdb.ensure_warehouse(name)
+    localdb.recreate_warehouse(name)
     conn = psycopg2.connect(settings.for_database(name).dsn("admin"))
     try:
         with conn.cursor() as cur:

@@ -209,21 +209,20 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
         last_failures = _last_failures(conn, period_code)
     finally:
         conn.close()
-    plan = PullPlan(pull_run_id=pull_run_id or new_run_id(), period_code=period_code,
-                    programme_code=period.programme_code, mode="units",
-                    started_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-                    previous_watermark=format_drive_time(watermark) if watermark else None,
-                    registered=len(registry))
     if unit_codes:
         unknown = sorted(set(unit_codes) - {e.unit_code for e in entries})
         if unknown:
             raise ValueError(f"no spreadsheet registered for {period_code} of unit(s) "
                              f"{', '.join(unknown)}")
-        plan.unit_codes = sorted(set(unit_codes))
-        wanted = {e.spreadsheet_id for e in entries if e.unit_code in set(unit_codes)}
+        mode = "units"
     else:
-        plan.mode = choose_mode(mode, watermark, last_full, period.due_date, now)
-        plan.since = format_drive_time(watermark) if plan.mode == "changed" else None
+        mode = choose_mode(mode, watermark, last_full, period.due_date, now)
+    plan = PullPlan(pull_run_id=pull_run_id or new_run_id(), period_code=period_code,
+                    programme_code=period.programme_code, mode=mode,
+                    started_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+                    since=format_drive_time(watermark) if mode == "changed" else None,
+                    previous_watermark=format_drive_time(watermark) if watermark else None,
+                    registered=len(registry), unit_codes=sorted(set(unit_codes or [])))
     listed: dict[str, sheets.DriveFile] = {}
     for drive_file, page in sheets.list_spreadsheets(client, modified_after=plan.since):
         plan.listing_calls = page
@@ -233,8 +232,8 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
     newest = max([t for t in times if t], default=None)
     plan.newest_listed = format_drive_time(newest) if newest else None
-    if unit_codes:
-        targets = wanted
+    if plan.unit_codes:
+        targets = {e.spreadsheet_id for e in entries if e.unit_code in set(plan.unit_codes)}
     elif plan.mode == "full":
         targets = set(registry)
     else:

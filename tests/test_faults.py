@@ -38,7 +38,6 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
-from psycopg2 import sql
 
 from tests import faults_support as fs
 
@@ -128,20 +127,7 @@ def fresh_database(settings, name: str, template: str | None = None) -> None:
     grants applied as `tonghop db start` applies them."""
     from tonghop import localdb
 
-    conn = psycopg2.connect(settings.for_database("postgres").dsn("admin"))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(name)))
-            if template:
-                cur.execute("select pg_terminate_backend(pid) from pg_stat_activity "
-                            "where datname = %s", (template,))
-                cur.execute(sql.SQL("create database {} template {}").format(
-                    sql.Identifier(name), sql.Identifier(template)))
-    finally:
-        conn.close()
-    localdb.ensure_warehouse(name)
+    localdb.recreate_warehouse(name, template)
 
 
 def own_settings(settings, name: str, world: World, server=None):

@@ -138,15 +138,12 @@ def test_the_mapped_pull_was_recorded_once_with_every_read(cycle):
 def test_a_cycle_with_nothing_changed_costs_one_listing_call(cycle, emulator):
     """The cycle DAG again with nothing edited: one Drive listing call, no build or
     publication (no "landed" event), and the reminder written from the current marts."""
-    import json as json_
-
     from tonghop import local_airflow, localdb
 
     settings, manifest = cycle
     env = local_airflow.airflow_env(settings, localdb.default_cluster().port)
     emulator.reset_stats()
-    local_airflow._airflow(["dags", "test", local_airflow.DAG_ID, "--conf",
-                            json_.dumps({"period_code": PERIOD})], env)
+    local_airflow.dags_test(env, PERIOD, full_pull=False, downstream=False)
     assert api_calls(emulator) == {"drive.files.list": 1}
     [(mode, fetched)] = query(settings.dsn("admin"), """
         select mode, fetched from ops.pull_runs where period_code = %s

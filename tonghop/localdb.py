@@ -289,6 +289,30 @@ def ensure_warehouse(dbname: str, cluster: Cluster | None = None) -> dict[str, s
     return dsns(cluster, passwords, dbname)
 
 
+def recreate_warehouse(dbname: str, template: str | None = None,
+                       cluster: Cluster | None = None) -> dict[str, str]:
+    """Drop a warehouse database and make it again, empty or as a copy of ``template`` (whose
+    sessions are ended first), structure and grants applied (tests and benchmarks).
+
+    Returns the DSNs per role for it.
+    """
+    cluster = cluster or default_cluster()
+    passwords = ensure_secrets()
+    conn = _connect_admin(cluster, passwords["admin"], "postgres")
+    try:
+        cur = conn.cursor()
+        cur.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(dbname)))
+        if template:
+            cur.execute("select pg_terminate_backend(pid) from pg_stat_activity "
+                        "where datname = %s", (template,))
+            cur.execute(sql.SQL("create database {} template {}").format(
+                sql.Identifier(dbname), sql.Identifier(template)))
+    finally:
+        conn.close()
+    return ensure_warehouse(dbname, cluster)
+
+
 def _apply_warehouse_ddl(cluster: Cluster, passwords: dict[str, str], dbname: str) -> None:
     ddl = resources.files("tonghop.sql").joinpath("warehouse.sql").read_text(encoding="utf-8")
     conn = _connect_admin(cluster, passwords["admin"], dbname)
