@@ -58,17 +58,9 @@ def free_port() -> int:
 
 
 def client_rate_limit(quota_per_minute: int | None) -> int | None:
-    """Our client's requests a minute under a per-user quota of ``quota_per_minute``.
-
-    ``ingest.http.RateLimiter`` is a token bucket of ``rate/6`` tokens: in any 60-second window
-    it can let through ``rate + rate // 6`` calls, so it is set to the largest rate for which
-    that stays within the quota (51 for Google's 60)."""
-    if not quota_per_minute:
-        return None
-    rate = quota_per_minute
-    while rate + rate // 6 > quota_per_minute:
-        rate -= 1
-    return rate
+    """Our client's requests a minute under a per-user quota of ``quota_per_minute``: the quota
+    itself (``ingest.http.RateLimiter`` never lets more through in any minute)."""
+    return quota_per_minute or None
 
 
 def quota_seconds(calls: int, quota_per_minute: int) -> float:

@@ -48,7 +48,7 @@ def _capture_dbt_build(extra: dict) -> dict:
 
     import tonghop.dbt
 
-    original = tonghop.dbt.run_dbt
+    original = tonghop.dbt._run_dbt_locked       # what build_warehouse runs each command with
     captured: dict = {}
 
     def run_dbt(settings, args):
@@ -64,7 +64,7 @@ def _capture_dbt_build(extra: dict) -> dict:
                              "node_seconds": by_kind})
         return outcome
 
-    tonghop.dbt.run_dbt = run_dbt
+    tonghop.dbt._run_dbt_locked = run_dbt
     return captured
 
 

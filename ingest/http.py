@@ -12,6 +12,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -27,20 +28,30 @@ RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 
 
 class RateLimiter:
-    """A token bucket: at most ``per_minute`` requests a minute, in bursts of ``burst``.
+    """At most ``per_minute`` requests in any minute, spread out by a token bucket.
+
+    The token bucket (bursts of ``burst``, then ``per_minute / 60`` a second) keeps the calls
+    evenly spread; on its own it would let ``burst + per_minute`` through in the minute after
+    an idle spell. A log of the last calls' times caps that: no request goes out while
+    ``per_minute`` went out in the last ``window`` seconds (61, a second more than Google's
+    minute, for the requests' travel time). So a limiter set to Google's 60 reads a minute per
+    user is never answered 429 by a quota it alone uses.
 
     One limiter is shared by every client of the process that uses the same account, so that
-    several threads together stay under Google's per-user quota (60 reads a minute).
+    several threads together stay under Google's per-user quota.
     """
 
     def __init__(self, per_minute: float, burst: int | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, window: float = 61.0):
         self.rate = per_minute / 60.0
+        self.limit = max(1, int(per_minute))
+        self.window = window
         self.capacity = float(burst if burst is not None else max(1, int(per_minute // 6)))
         self.tokens = self.capacity
         self.clock, self.sleep = clock, sleep
         self.updated = clock()
+        self.sent: deque[float] = deque()     # times of the requests of the last window
         self.lock = threading.Lock()
         self.waited = 0.0           # seconds spent waiting, for logs and benchmarks
 
@@ -48,12 +59,20 @@ class RateLimiter:
         while True:
             with self.lock:
                 now = self.clock()
+                while self.sent and self.sent[0] + self.window <= now:
+                    self.sent.popleft()
                 self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
                 self.updated = now
-                if self.tokens >= 1:
+                if len(self.sent) >= self.limit:
+                    wait = self.sent[0] + self.window - now
+                elif self.tokens >= 1:
                     self.tokens -= 1
+                    self.sent.append(now)
                     return
-                wait = (1 - self.tokens) / self.rate
+                else:
+                    wait = (1 - self.tokens) / self.rate
+                # at least a millisecond: a wait too small to move the clock would spin
+                wait = max(wait, 0.001)
             self.waited += wait
             self.sleep(wait)
 

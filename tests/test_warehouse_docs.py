@@ -21,13 +21,72 @@ def docs(settings, tmp_path_factory):
     """`stage_build` (dbt build, then the docs) on the session warehouse, into an output folder
     of this module's own; returns (folder, what stage_build said, manifest, catalog)."""
     from tonghop.cycle import stage_build
+    from tonghop.dbt import run_dbt
 
     own = settings.with_overrides(output_dir=tmp_path_factory.mktemp("docs_output"))
+    run_dbt(own, ["seed", "--select", "unit_types"])   # a load by hand: the next build reloads
     built = stage_build(own)
+    assert built["catalogue_reloaded"] and built["docs_generated"]
     folder = Path(own.output_dir) / "dbt_docs"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
     return folder, built, manifest, catalog
+
+
+def test_a_second_build_neither_reloads_the_catalogue_nor_regenerates_the_docs(settings, docs):
+    """Nothing in the project changed since the fixture's build: the seeds stay (no seed node
+    runs), the docs site stays as it is, and the marts are built all the same."""
+    from tonghop.cycle import stage_build
+
+    folder, first, _, _ = docs
+    own = settings.with_overrides(output_dir=folder.parent)
+    index_written = (folder / "index.html").stat().st_mtime_ns
+    again = stage_build(own)
+    assert again["success"] and not again["catalogue_reloaded"] and not again["docs_generated"]
+    assert (folder / "index.html").stat().st_mtime_ns == index_written
+    # every node but the seeds (and their tests) ran again
+    assert 0 < sum(again["counts"].values()) < sum(first["counts"].values())
+    assert not again["failures"]
+    assert query(settings.dsn("bi_reader"), "select count(*) from marts.fct_submission")[0][0] > 0
+
+
+def test_the_catalogue_counts_as_loaded_only_with_its_own_fingerprint(settings, docs):
+    from tonghop.dbt import catalogue_fingerprint, catalogue_loaded
+
+    current = catalogue_fingerprint(settings.dbt_project_dir)
+    assert catalogue_loaded(settings, current)
+    assert not catalogue_loaded(settings, "0" * 64)
+
+
+def test_fingerprints_follow_what_the_seeds_and_the_docs_are_made_of(settings, tmp_path):
+    """A changed CSV changes the catalogue's fingerprint; a changed model only the docs'; dbt's
+    own output (target/) neither."""
+    import shutil
+
+    from tonghop.dbt import catalogue_fingerprint, docs_fingerprint
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(settings.dbt_project_dir, project,
+                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    own = settings.with_overrides(dbt_project_dir=project)
+
+    def both():
+        return catalogue_fingerprint(project), docs_fingerprint(own)
+
+    start = both()
+    assert start == both()
+    (project / "target").mkdir()
+    (project / "target" / "manifest.json").write_text("{}")
+    assert both() == start
+    model = project / "models" / "marts" / "dim_unit.sql"
+    model.write_text(model.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    after_model = both()
+    assert after_model[0] == start[0] and after_model[1] != start[1]
+    seed = project / "seeds" / "catalogue" / "unit_types.csv"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    after_seed = both()
+    assert after_seed[0] != start[0] and after_seed[1] != after_model[1]
+    assert docs_fingerprint(own.with_overrides(warehouse_db="another")) != after_seed[1]
 
 
 def project_nodes(manifest, *resource_types: str) -> dict[str, dict]:

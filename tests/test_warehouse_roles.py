@@ -163,6 +163,15 @@ EXPECTED = {
        for schema in ("catalogue", "staging", "intermediate", "snapshots")},
     "marts": {"loader": set(), "transformer": EVERYTHING, "bi_reader": {"SELECT"}},
 }
+#: (schema, relation) -> role -> privileges, where a relation differs from its schema
+EXCEPTIONS = {
+    # the transformer records which catalogue it loaded (and any seed load clears the record)
+    ("ops", "catalogue_loads"): {"transformer": {"SELECT", "INSERT", "DELETE"}},
+}
+
+
+def expected(schema: str, name: str, role: str) -> set[str]:
+    return set(EXCEPTIONS.get((schema, name), {}).get(role, EXPECTED[schema][role]))
 
 
 def test_each_role_holds_exactly_its_privileges_on_every_relation(warehouse):
@@ -181,9 +190,10 @@ def test_each_role_holds_exactly_its_privileges_on_every_relation(warehouse):
                  (list(EXPECTED), list(ROLES)))
     assert {schema for schema, *_ in rows} == set(EXPECTED)
     wrong = [f"{role} on {schema}.{name}: {sorted(set(granted))} "
-             f"(expected {sorted(EXPECTED[schema][role])})"
+             f"(expected {sorted(expected(schema, name, role))})"
              for schema, name, role, granted in rows
-             if set(granted) != set(EXPECTED[schema][role])]
+             if set(granted) != expected(schema, name, role)]
+    assert {(schema, name) for schema, name, *_ in rows} >= set(EXCEPTIONS)
     assert not wrong, "\n".join(wrong)
 
 

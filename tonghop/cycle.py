@@ -127,14 +127,11 @@ def stage_feedback(settings: Settings, period_code: str) -> dict:
 
 
 def stage_build(settings: Settings) -> dict:
-    """Source freshness (a warning when nothing landed for 36 hours), `dbt build` (seeds,
-    snapshot, models, tests), then the dbt docs site in the output folder."""
-    from tonghop.dbt import generate_docs, run_dbt
-    freshness = run_dbt(settings, ["source", "freshness"])
-    built = run_dbt(settings, ["build"])
-    built["freshness"] = freshness["counts"]
-    built["docs_path"] = str(generate_docs(settings) / "index.html")
-    return built
+    """Source freshness (a warning when nothing landed for 36 hours), `dbt build` (seeds only
+    when the catalogue's files changed, snapshot, models, tests), then the dbt docs site in the
+    output folder (only when the project changed): :func:`tonghop.dbt.build_warehouse`."""
+    from tonghop.dbt import build_warehouse
+    return build_warehouse(settings)
 
 
 def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:

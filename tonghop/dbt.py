@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -114,16 +115,132 @@ DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json
               "catalog.json": "catalog.json"}
 
 
-def generate_docs(settings: Settings) -> Path:
-    """Generate dbt's documentation site (one self-contained page, plus the manifest and the
-    catalog it is built from) into ``<output>/dbt_docs/`` and return that folder."""
+#: the file in the docs folder that says which project and database the docs describe
+DOCS_FINGERPRINT = "fingerprint.txt"
+#: folders of the dbt project that are dbt's output, not its source
+NOT_SOURCE = {"target", "logs", "dbt_packages"}
+
+
+def fingerprint(files: list[Path], root: Path, *extra: str) -> str:
+    """A SHA-256 over the files' paths (relative to ``root``) and contents, and ``extra``."""
+    digest = hashlib.sha256()
+    for item in extra:
+        digest.update(item.encode() + b"\0")
+    for path in sorted(files):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+
+
+def catalogue_fingerprint(project_dir: Path) -> str:
+    """What the seed tables are made from: the seed files (CSV and their column types) and
+    dbt_project.yml (their configuration)."""
+    project_dir = Path(project_dir)
+    return fingerprint([*_files_under(project_dir / "seeds"), project_dir / "dbt_project.yml"],
+                       project_dir)
+
+
+def docs_fingerprint(settings: Settings) -> str:
+    """What dbt's documentation site is made from: every source file of the dbt project, the
+    warehouse's own DDL (the sources' columns), the database and dbt's version. Row counts are
+    not in it (dbt's PostgreSQL catalog has no table statistics), so new data alone does not
+    change the site."""
+    from importlib import resources
+
+    from dbt.version import __version__ as dbt_version
+
+    project_dir = Path(settings.dbt_project_dir)
+    files = [p for p in _files_under(project_dir)
+             if not NOT_SOURCE & set(p.relative_to(project_dir).parts)]
+    ddl = resources.files("tonghop.sql").joinpath("warehouse.sql").read_text(encoding="utf-8")
+    return fingerprint(files, project_dir, settings.warehouse_db, dbt_version, ddl)
+
+
+def catalogue_loaded(settings: Settings, wanted: str) -> bool:
+    """Whether the warehouse holds the catalogue of these seed files: the fingerprint recorded
+    at the last load is ``wanted`` (no load has happened since, see dbt_project.yml) and every
+    seed table exists."""
+    import psycopg2
+
+    seeds = sorted(p.stem for p in (Path(settings.dbt_project_dir) / "seeds").rglob("*.csv"))
+    conn = psycopg2.connect(settings.dsn("transformer"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select fingerprint from ops.catalogue_loads")
+            recorded = {row[0] for row in cur.fetchall()}
+            cur.execute("select count(to_regclass('catalogue.' || quote_ident(s))) "
+                        "from unnest(%s::text[]) s", (seeds,))
+            present = cur.fetchone()[0]
+    finally:
+        conn.close()
+    return recorded == {wanted} and present == len(seeds)
+
+
+def record_catalogue_load(settings: Settings, loaded: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(settings.dsn("transformer"))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("delete from ops.catalogue_loads")
+            cur.execute("insert into ops.catalogue_loads (fingerprint) values (%s)", (loaded,))
+    finally:
+        conn.close()
+
+
+def build_warehouse(settings: Settings) -> dict:
+    """`dbt source freshness`, `dbt build` and the docs site, as one job under the dbt lock.
+
+    The seeds (the catalogue: thousands of assignment rows in a big province) are reloaded only
+    when their files changed since the load recorded in ``ops.catalogue_loads``; otherwise
+    ``dbt build --exclude resource_type:seed`` builds on the tables already there. The docs
+    site is generated again only when the project changed (:func:`docs_fingerprint`).
+    """
+    with one_dbt_at_a_time(settings):
+        freshness = _run_dbt_locked(settings, ["source", "freshness"])
+        wanted = catalogue_fingerprint(Path(settings.dbt_project_dir))
+        reload = not catalogue_loaded(settings, wanted)
+        if reload:
+            built = _run_dbt_locked(settings, ["build"])
+            record_catalogue_load(settings, wanted)
+        else:
+            log.info("dbt: the catalogue (seed files) is unchanged since it was loaded; "
+                     "building without reloading it")
+            built = _run_dbt_locked(settings, ["build", "--exclude", "resource_type:seed"])
+        built["freshness"] = freshness["counts"]
+        built["catalogue_reloaded"] = reload
+        folder, built["docs_generated"] = _docs_locked(settings)
+        built["docs_path"] = str(folder / "index.html")
+    return built
+
+
+def generate_docs(settings: Settings, *, force: bool = False) -> Path:
+    """dbt's documentation site (one self-contained page, plus the manifest and the catalog it
+    is built from) in ``<output>/dbt_docs/``; generated again only when the project changed
+    since the site there was made (or ``force``). Returns the folder."""
+    with one_dbt_at_a_time(settings):
+        return _docs_locked(settings, force=force)[0]
+
+
+def _docs_locked(settings: Settings, *, force: bool = False) -> tuple[Path, bool]:
     target = Path(settings.dbt_project_dir) / "target"
     folder = Path(settings.output_dir) / "dbt_docs"
+    stamp = folder / DOCS_FINGERPRINT
+    wanted = docs_fingerprint(settings)
+    complete = all((folder / name).is_file() for name in DOCS_FILES.values())
+    if not force and complete and stamp.is_file() and stamp.read_text().strip() == wanted:
+        log.info("dbt docs: the project is unchanged since %s was generated", folder)
+        return folder, False
     folder.mkdir(parents=True, exist_ok=True)
-    # copied under the lock too: another build of this database rewrites target/
-    with one_dbt_at_a_time(settings):
-        _run_dbt_locked(settings, ["docs", "generate", "--static"])
-        for source, name in DOCS_FILES.items():
-            shutil.copyfile(target / source, folder / name)
+    stamp.unlink(missing_ok=True)
+    # copied under the lock: another build of this database rewrites target/
+    _run_dbt_locked(settings, ["docs", "generate", "--static"])
+    for source, name in DOCS_FILES.items():
+        shutil.copyfile(target / source, folder / name)
+    stamp.write_text(wanted + "\n")
     log.info("dbt docs: %s", folder / "index.html")
-    return folder
+    return folder, True

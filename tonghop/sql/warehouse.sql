@@ -308,6 +308,14 @@ create table if not exists ops.adhoc_period_units (
     primary key (period_code, unit_code)
 );
 
+-- which catalogue (the dbt seed files, by fingerprint) the warehouse holds: the build reloads
+-- the seeds only when their files changed. Any seed load empties it (a seed post-hook), so a
+-- load by hand (`dbt seed`) is never mistaken for the files recorded here.
+create table if not exists ops.catalogue_loads (
+    fingerprint text        primary key,
+    loaded_at   timestamptz not null default now()
+);
+
 -- ---------------------------------------------------------------- privileges
 -- The admin owns the landed tables so that the loader cannot alter or empty them.
 grant usage on schema raw, parsed, quality, ops to loader, transformer;
@@ -315,6 +323,7 @@ grant select, insert on all tables in schema raw, parsed, quality to loader;
 grant select, insert, update, delete on all tables in schema ops to loader;
 grant select on all tables in schema raw, parsed, quality, ops to transformer;
 grant usage on all sequences in schema raw, parsed, quality, ops to loader;
+grant insert, delete on ops.catalogue_loads to transformer;
 
 -- dbt builds its schemas as the transformer; bi_reader may enter marts only.
 create schema if not exists catalogue authorization transformer;
