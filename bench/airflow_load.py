@@ -299,6 +299,7 @@ class ShardKiller:
             log.warning("no process found for %s (pid %s); trying the next poll",
                         _label(ti), ti.get("pid"))
             return
+        title = " ".join(proc_title(proc))
         os.kill(proc.pid, signal.SIGKILL)
         killed_at = dt.datetime.now(dt.timezone.utc)
         try:
@@ -309,7 +310,7 @@ class ShardKiller:
         committed = self.landed(targets)
         self.killed = {"task": _label(ti), "map_index": ti["map_index"], "ti_id": ti["id"],
                        "try_number": ti["try_number"], "pid": proc.pid,
-                       "hostname": ti.get("hostname"), "process_title": " ".join(proc_title(proc)),
+                       "hostname": ti.get("hostname"), "process_title": title,
                        "killed_at": killed_at.isoformat(timespec="milliseconds"),
                        "shard_spreadsheets": len(targets), "landed_seen_before_kill": landed,
                        "landed_committed_after_kill": committed}
@@ -499,6 +500,8 @@ def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path,
         if runs[CYCLE_DAG]["state"] == "success":
             for task_id in ("plan_pull", "finish_pull", "validate", "tell_units"):
                 xcoms[task_id] = api.xcom(CYCLE_DAG, run_id, task_id)
+            # the plan's list of every spreadsheet to read: its length is enough here
+            xcoms["plan_pull"]["targets"] = len(xcoms["plan_pull"]["targets"])
             if killer.killed:
                 xcoms["killed_shard"] = api.xcom(CYCLE_DAG, run_id, SHARD_TASK,
                                                  killer.killed["map_index"])
