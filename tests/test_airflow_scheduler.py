@@ -6,6 +6,11 @@ simple auth manager) and polled until it succeeds; the scheduler then starts the
 the "landed" Asset and the publication on the "marts" Asset, which are polled in turn; then the
 marts and the published files are checked. The warehouse is a database of its own (``tonghop_scheduler``) in the test cluster,
 fed by an emulator of its own, so nothing here mixes with ``test_reporting_cycle``.
+
+The pull is mapped over shards of 20 spreadsheets (4 tasks for the demo's 71 units), and the
+first shard's task is killed with SIGKILL in the middle of its reads (while the emulator holds
+its 11th read, 10 spreadsheets landed): the DAG's retry must finish it, and nothing may be lost
+or landed twice (``bench/airflow_load.py`` does the same at 3,400 units).
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ BUILD_DAG_ID = "tonghop_build_warehouse"
 PUBLISH_DAG_ID = "tonghop_publish"
 RUN_TIMEOUT = 300          # seconds, each run
 FAILED_STATES = {"failed", "upstream_failed", "up_for_retry", "removed"}
+SHARD_SIZE = 20
+#: the first shard's task is killed once this many of its spreadsheets landed: the emulator
+#: holds the next read (SLOW_READ seconds), so the task is certainly in the middle of its reads
+KILL_AFTER = 10
+SLOW_READ = 20
 
 pytestmark = pytest.mark.slow
 
@@ -61,10 +71,17 @@ def _wait_for_dag(api: Api, services, dag_id: str, timeout: float = 120) -> dict
                 f"{services.process_log_tail('dag-processor')}")
 
 
-def _task_states(api: Api, dag_id: str, run_id: str) -> dict[str, str | None]:
-    body = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+def _task_instances(api: Api, dag_id: str, run_id: str) -> list[dict]:
+    return api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+
+
+def _states(tis: list[dict]) -> dict[str, str | None]:
     return {ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]"): ti["state"]
-            for ti in body["task_instances"]}
+            for ti in tis}
+
+
+def _task_states(api: Api, dag_id: str, run_id: str) -> dict[str, str | None]:
+    return _states(_task_instances(api, dag_id, run_id))
 
 
 def _why(services, dag_id: str, run_id: str, states: dict, run: dict) -> str:
@@ -77,21 +94,28 @@ def _why(services, dag_id: str, run_id: str, states: dict, run: dict) -> str:
             f"--- scheduler\n{services.process_log_tail('scheduler', 2000)}")
 
 
-def _wait_until_done(api: Api, services, dag_id: str, run_id: str) -> tuple[dict, dict]:
-    """Poll a run until it succeeded (the test fails on a failed task or the timeout)."""
+def _wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None
+                     ) -> tuple[dict, dict]:
+    """Poll a run until it succeeded (the test fails on a failed task or the timeout; only the
+    task ``killer`` killed may wait for its retry)."""
     deadline = time.monotonic() + RUN_TIMEOUT
     while True:
         run = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
-        states = _task_states(api, dag_id, run_id)
+        tis = _task_instances(api, dag_id, run_id)
+        states = _states(tis)
+        if killer is not None:
+            killer.poll(tis)
         if run["state"] == "success":
             return run, states
-        if run["state"] == "failed" or FAILED_STATES & set(states.values()):
+        victim = killer.killed["task"] if killer is not None and killer.killed else None
+        if run["state"] == "failed" or FAILED_STATES & {s for t, s in states.items()
+                                                        if t != victim}:
             pytest.fail(_why(services, dag_id, run_id, states, run))
         if time.monotonic() > deadline:
             pytest.fail(f"not finished within {RUN_TIMEOUT} s; "
                         + _why(services, dag_id, run_id, states, run))
         services.check_alive()
-        time.sleep(2)
+        time.sleep(0.3 if killer is not None and killer.armed else 2)
 
 
 def _wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 120) -> str:
@@ -112,7 +136,9 @@ def _wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 120) -
 def scheduled_run(settings, tmp_path_factory):
     """Demo province in an emulator of its own, Airflow's services, one run triggered through
     the REST API and polled until it succeeded; what the API said about it."""
+    from bench.airflow_load import Api as BenchApi, ShardKiller
     from sheets_emulator import EmulatorServer
+    from sheets_emulator.faults import EmulatorConfig, FaultRule
     from tonghop import local_airflow, localdb
     from tonghop.demo_setup import generate_into_emulator
 
@@ -125,12 +151,19 @@ def scheduled_run(settings, tmp_path_factory):
         settings = settings.for_database(WAREHOUSE_DB).with_overrides(
             emulator_url=emulator.url, sheets_backend="emulator",
             output_dir=tmp_path_factory.mktemp("sched-output"))
-        manifest, _ = generate_into_emulator(PERIOD, seed=11, root=emulator.store.root,
-                                             settings=settings)
+        manifest, entries = generate_into_emulator(PERIOD, seed=11, root=emulator.store.root,
+                                                   settings=settings)
+        # a full pull reads the spreadsheets in the order of their ids, SHARD_SIZE a task: the
+        # first shard's read after KILL_AFTER landed ones is held, once
+        held = sorted(e.spreadsheet_id for e in entries)[KILL_AFTER]
+        emulator.configure(EmulatorConfig(faults=[FaultRule(
+            endpoint="sheets.spreadsheets.get", kind="slow", delay=SLOW_READ, times=1,
+            spreadsheet_id=held)]))
         env = local_airflow.airflow_env(settings, pg_port)
         env = local_airflow.with_metadata_database(env, METADATA_DB, pg_port)
         env["AIRFLOW_HOME"] = str(TEST_STATE / "airflow-scheduler")
         env["TONGHOP_PG_DB"] = WAREHOUSE_DB     # the tasks' load_settings(): warehouse_db
+        env["TONGHOP_PULL_SHARD_SIZE"] = str(SHARD_SIZE)
         local_airflow.migrate(env)
 
         with local_airflow.running_airflow(env) as services:
@@ -144,7 +177,18 @@ def scheduled_run(settings, tmp_path_factory):
                 "logical_date": None,           # a manual run of a DAG without schedule
                 "conf": {"period_code": PERIOD, "full_pull": True},
                 "note": "test_airflow_scheduler"})
-            run, states = _wait_until_done(api, services, DAG_ID, run["dag_run_id"])
+            killer = ShardKiller(BenchApi(services.base_url, services.token()),
+                                 run["dag_run_id"], settings.dsn("loader"), KILL_AFTER,
+                                 map_index=0)
+            try:
+                run, states = _wait_until_done(api, services, DAG_ID, run["dag_run_id"],
+                                               killer)
+            finally:
+                killer.close()
+            shard = f"/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances/pull_shard"
+            killed_tries = api.call("GET", f"{shard}/0/tries")["task_instances"]
+            killed_xcom = api.call("GET", f"{shard}/xcomEntries/return_value",
+                                   params={"deserialize": "true", "map_index": 0})["value"]
             build_id = _wait_for_asset_run(api, services, BUILD_DAG_ID)
             build_run, build_states = _wait_until_done(api, services, BUILD_DAG_ID, build_id)
             publish_id = _wait_for_asset_run(api, services, PUBLISH_DAG_ID)
@@ -160,7 +204,9 @@ def scheduled_run(settings, tmp_path_factory):
                               build_run=build_run, build_states=build_states,
                               publish_run=publish_run, publish_states=publish_states,
                               publish_xcom=publish_xcom, publish_log=publish_log,
-                              events=events)
+                              events=events, entries=entries, killed=killer.killed,
+                              victim_states=killer.victim_states, killed_tries=killed_tries,
+                              killed_xcom=killed_xcom)
     finally:
         emulator.stop()
 
@@ -170,8 +216,9 @@ def test_the_run_was_triggered_with_its_params_and_every_task_succeeded(schedule
     assert run["run_type"] == "manual" and run["logical_date"] is None
     assert run["conf"] == {"period_code": PERIOD, "full_pull": True}
     assert states.pop("remind_unchanged") == "skipped", states    # new reports landed
-    assert {"plan_pull", "shards", "pull_shard[0]", "finish_pull", "validate", "tell_units",
-            "anything_new", "announce_landed"} == set(states)
+    assert {"plan_pull", "shards", "pull_shard[0]", "pull_shard[1]", "pull_shard[2]",
+            "pull_shard[3]", "finish_pull", "validate", "tell_units", "anything_new",
+            "announce_landed"} == set(states)       # 71 spreadsheets, 20 a shard
     assert set(states.values()) == {"success"}, states
 
 
@@ -239,3 +286,31 @@ def test_the_task_log_is_readable_through_the_api(scheduled_run):
     events = [line.get("event", "") for line in scheduled_run.publish_log["content"]
               if isinstance(line, dict)]
     assert any(f"published {PERIOD}" in event for event in events), events[-20:]
+
+
+def test_a_shard_task_killed_mid_read_is_finished_by_its_retry_and_nothing_is_lost(
+        scheduled_run):
+    """SIGKILL of the first shard's task while it waited for its 11th read: Airflow retried it
+    (``retries=1``), the retry found the 10 versions already landed and landed the other 10;
+    every spreadsheet has one version and the pull is recorded once."""
+    killed = scheduled_run.killed
+    assert killed is not None, "no pull_shard task was killed"
+    assert (killed["task"], killed["try_number"]) == ("pull_shard[0]", 1)
+    assert killed["landed_committed_after_kill"] == KILL_AFTER
+    assert [(t["try_number"], t["state"]) for t in scheduled_run.killed_tries] == \
+        [(1, "failed"), (2, "success")], scheduled_run.victim_states
+    assert scheduled_run.victim_states[:2] == ["killed", "up_for_retry"]
+    value = scheduled_run.killed_xcom
+    value = json.loads(value) if isinstance(value, str) else value
+    assert (value["fetched"], value["unchanged"], value["new_versions"], value["failures"]) \
+        == (SHARD_SIZE, KILL_AFTER, SHARD_SIZE - KILL_AFTER, {})
+    dsn = scheduled_run.settings.dsn("loader")
+    registered = sorted(e.spreadsheet_id for e in scheduled_run.entries)
+    versions = query(dsn, """select spreadsheet_id, count(*) from raw.sheet_versions
+                             group by spreadsheet_id order by 1""")
+    assert versions == [(sid, 1) for sid in registered]
+    [(pulls, fetched, new, unchanged, failed)] = query(dsn, """
+        select count(*), sum(fetched), sum(new_versions), sum(unchanged), sum(failed)
+        from ops.pull_runs where period_code = %s and finished_at is not null""", (PERIOD,))
+    assert (pulls, fetched, new, unchanged, failed) == \
+        (1, len(registered), len(registered) - KILL_AFTER, KILL_AFTER, 0)

@@ -71,10 +71,11 @@ def _airflow(args: list[str], env: dict[str, str], *, capture: bool = False
 SHEETS_POOL_SLOTS = 2
 
 
-def migrate(env: dict[str, str]) -> None:
-    """Create or upgrade Airflow's metadata database and the pool the DAG uses (idempotent)."""
+def migrate(env: dict[str, str], *, pool_slots: int = SHEETS_POOL_SLOTS) -> None:
+    """Create or upgrade Airflow's metadata database and the pool the DAG uses, with
+    ``pool_slots`` slots (idempotent)."""
     _airflow(["db", "migrate"], env, capture=True)
-    _airflow(["pools", "set", cycle.SHEETS_POOL, str(SHEETS_POOL_SLOTS),
+    _airflow(["pools", "set", cycle.SHEETS_POOL, str(pool_slots),
               "Tasks calling the Google Sheets/Drive API (quota per service account)"], env,
              capture=True)
 
@@ -136,17 +137,17 @@ def with_metadata_database(env: dict[str, str], dbname: str, pg_port: int) -> di
 
 
 def services_env(env: dict[str, str], port: int, *, user: str = SERVICE_USER,
-                 role: str = SERVICE_USER_ROLE) -> dict[str, str]:
+                 role: str = SERVICE_USER_ROLE, parallelism: int = 4) -> dict[str, str]:
     """``env`` plus what the API server, scheduler and DAG processor need to run together on
-    127.0.0.1: a LocalExecutor, the API (and its execution API, which the tasks call) on
-    ``port``, one JWT secret shared by all of them, the simple auth manager with one user, and
-    DAG parsing every few seconds instead of minutes."""
+    127.0.0.1: a LocalExecutor running up to ``parallelism`` tasks at once, the API (and its
+    execution API, which the tasks call) on ``port``, one JWT secret shared by all of them, the
+    simple auth manager with one user, and DAG parsing every few seconds instead of minutes."""
     home = Path(env["AIRFLOW_HOME"])
     base_url = f"http://127.0.0.1:{port}"
     env = dict(env)
     env.update({
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__PARALLELISM": str(parallelism),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": base_url,
@@ -302,19 +303,20 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
 
 @contextmanager
 def running_airflow(env: dict[str, str], port: int | None = None, *,
-                    triggerer: bool = False, timeout: float = 180):
+                    triggerer: bool = False, timeout: float = 180, parallelism: int = 4):
     """Airflow as services on 127.0.0.1, for as long as the ``with`` block lasts.
 
     Starts ``airflow api-server`` (on ``port``, a free one by default), ``airflow scheduler``
     (LocalExecutor) and ``airflow dag-processor`` — and ``airflow triggerer`` if asked: the
     reporting DAG defers nothing — each in a process group of its own, with ``env`` (from
     :func:`airflow_env`; the metadata database must be migrated) completed by
-    :func:`services_env`; their output goes to ``<AIRFLOW_HOME>/process-logs/<name>.log``.
+    :func:`services_env` (``parallelism``: tasks the LocalExecutor runs at once); their output
+    goes to ``<AIRFLOW_HOME>/process-logs/<name>.log``.
     Yields :class:`AirflowServices` once ``/api/v2/monitor/health`` reports the scheduler and
     the DAG processor healthy. On leaving, even on an error, every process group is stopped.
     """
     chosen = port or free_port()
-    services = AirflowServices(services_env(env, chosen), chosen)
+    services = AirflowServices(services_env(env, chosen, parallelism=parallelism), chosen)
     names = ("api-server", "scheduler", "dag-processor", *(("triggerer",) if triggerer else ()))
     try:
         services.start(names)

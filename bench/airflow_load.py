@@ -1,0 +1,913 @@
+"""A whole reporting cycle of a large province under a real Airflow scheduler, in parallel, with
+one task killed: ``python -m bench.airflow_load [--units 3400] [--shard-size 200]
+[--parallelism 4]`` (options: ``--help``).
+
+What it does, on this checkout's PostgreSQL cluster (``tonghop db start``):
+
+1. a synthetic province of ``--units`` units (:mod:`bench.province`, in a private copy of the
+   project, as ``python -m bench`` makes it; the real seeds are never touched), served by the
+   Sheets emulator in a process of its own (no latency by default, ``--latency``), its
+   spreadsheets registered in a fresh warehouse database (``tonghop_airflow_load``);
+2. Airflow's API server, scheduler (LocalExecutor, ``--parallelism`` tasks at once) and DAG
+   processor on 127.0.0.1 with a fresh metadata database (``airflow_load``), the pool
+   ``tonghop_sheets_api`` with ``--pool-slots`` slots (default: the parallelism); the three
+   DAGs unpaused, the cycle triggered through the REST API (a full pull of the period), the
+   build and the publication started by the scheduler on their Assets and waited for;
+3. while the mapped ``pull_shard`` tasks read (``--shard-size`` spreadsheets each), one of them
+   is killed with SIGKILL once about half of its spreadsheets have landed (its process found
+   from the task instance's pid and its process title, ``airflow worker -- <ti id>``); the DAG's
+   ``retries`` must finish it;
+4. afterwards, what must hold (else the exit status is 1): every DAG run succeeded, only the
+   killed task was retried, every registered spreadsheet has exactly one raw version, one
+   finished pull in ``ops.pull_runs`` that read every spreadsheet, one submission row per
+   expected unit in the marts with the status its report deserves, the reporting rate and the
+   summary counting every unit, no mart repeating a key of its grain.
+
+Measured from Airflow's own task-instance records (every try): each task's duration, how many
+``pull_shard`` tasks ran at once, the wall time of each DAG run and of the whole cycle; and,
+sampled every half second, the resident memory of Airflow's processes (the services, the
+executor's workers and the task processes; PostgreSQL and the emulator not counted).
+Writes ``bench/results/airflow_load.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import psycopg2
+import requests
+import yaml
+
+from bench import province
+from tonghop.settings import PROJECT_ROOT, state_dir
+
+log = logging.getLogger("bench.airflow_load")
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+PERIOD = province.PERIOD
+WAREHOUSE_DB = "tonghop_airflow_load"
+METADATA_DB = "airflow_load"
+CYCLE_DAG = "tonghop_reporting_cycle"
+BUILD_DAG = "tonghop_build_warehouse"
+PUBLISH_DAG = "tonghop_publish"
+DAGS = (CYCLE_DAG, BUILD_DAG, PUBLISH_DAG)
+SHARD_TASK = "pull_shard"
+MARTS_YML = PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+#: the process title Airflow's task runner gives the process running a task instance
+TASK_TITLE = re.compile(r"^airflow worker -- ([0-9a-f]{8}-[0-9a-f-]{27})\b")
+#: task states after which a task instance runs no more in this run
+DONE_STATES = {"success", "failed", "skipped", "upstream_failed", "removed"}
+
+
+# ----------------------------------------------------------------------------- pure helpers
+def parse_time(text: str | None) -> dt.datetime | None:
+    """An ISO time of Airflow's API (``Z`` or an offset) as an aware datetime."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def concurrency(intervals: list[tuple[dt.datetime, dt.datetime]]) -> dict[int, float]:
+    """Seconds during which exactly k of the intervals were open, for each k > 0 that occurred.
+
+    Intervals are half-open [start, end): one ending when another starts never counts as two
+    at once."""
+    events = sorted([(end, -1) for _, end in intervals] + [(start, 1) for start, _ in intervals])
+    seconds: Counter = Counter()
+    level, since = 0, None
+    for when, change in events:              # at equal times, ends (-1) sort before starts
+        if level and since is not None:
+            seconds[level] += (when - since).total_seconds()
+        level += change
+        since = when
+    return {k: round(v, 3) for k, v in sorted(seconds.items()) if v > 0}
+
+
+def max_overlap(intervals: list[tuple[dt.datetime, dt.datetime]]) -> int:
+    """How many of the intervals were open at once, at most ([start, end), as above)."""
+    events = sorted([(end, -1) for _, end in intervals] + [(start, 1) for start, _ in intervals])
+    level = peak = 0
+    for _, change in events:
+        level += change
+        peak = max(peak, level)
+    return peak
+
+
+def duration_stats(seconds: list[float]) -> dict:
+    """count, min, median, max and sum of some durations (seconds, rounded to 0.1)."""
+    if not seconds:
+        return {"count": 0}
+    return {"count": len(seconds), "min": round(min(seconds), 1),
+            "median": round(statistics.median(seconds), 1), "max": round(max(seconds), 1),
+            "sum": round(sum(seconds), 1)}
+
+
+def expected_statuses(scenarios: dict[str, str]) -> dict[str, str]:
+    """unit → on_time / late / missing, as the warehouse must report each demo scenario (a
+    report counts when "Đã nộp" is chosen and it has no error)."""
+    from tonghop.demo import COMPLETE_SCENARIOS
+    return {unit: (("late" if s == "late" else "on_time") if s in COMPLETE_SCENARIOS
+                   else "missing") for unit, s in scenarios.items()}
+
+
+def mart_grains(path: Path = MARTS_YML) -> dict[str, list[tuple[str, ...]]]:
+    """mart → its keys, one per ``unique`` / ``unique_combination_of_columns`` test."""
+    grains: dict[str, list[tuple[str, ...]]] = {}
+    for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
+        keys = []
+        for test in model.get("data_tests") or []:
+            if isinstance(test, dict) and "unique_combination_of_columns" in test:
+                spec = test["unique_combination_of_columns"]
+                keys.append(tuple((spec.get("arguments") or spec)["combination_of_columns"]))
+        for column in model.get("columns") or []:
+            for test in column.get("data_tests") or []:
+                if test == "unique" or (isinstance(test, dict) and "unique" in test):
+                    keys.append((column["name"],))
+        grains[model["name"]] = keys
+    return grains
+
+
+def kill_threshold(shard_targets: int, kill_after: int | None) -> int:
+    """After how many landed spreadsheets a shard's task is killed: ``kill_after`` or half the
+    shard, at least one and always fewer than the shard (so that the kill is mid-read)."""
+    wanted = kill_after if kill_after is not None else shard_targets // 2
+    return max(1, min(wanted, shard_targets - 1))
+
+
+# ----------------------------------------------------------------------------- Airflow's API
+class Api:
+    """Airflow's REST API (``/api/v2``) with a bearer token; errors carry the answer's body."""
+
+    def __init__(self, base_url: str, token: str):
+        self.base = f"{base_url}/api/v2"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, **kwargs):
+        response = self.session.request(method, self.base + path, timeout=60, **kwargs)
+        if not response.ok:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:2000]}")
+        return response.json()
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        """Every task instance of a run (its latest try), page after page."""
+        found: list[dict] = []
+        while True:
+            page = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                             params={"limit": 100, "offset": len(found)})
+            found += page["task_instances"]
+            if not page["task_instances"] or len(found) >= page["total_entries"]:
+                return found
+
+    def tries(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> list[dict]:
+        """Every try of one task instance (Airflow's task-instance history and the latest)."""
+        return self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/"
+                                f"{map_index}/tries")["task_instances"]
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1):
+        """What a task returned (its ``return_value`` XCom), deserialised."""
+        body = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/"
+                                f"xcomEntries/return_value",
+                         params={"deserialize": "true", "map_index": map_index})
+        value = body["value"]
+        return json.loads(value) if isinstance(value, str) else value
+
+
+def _label(ti: dict) -> str:
+    return ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]")
+
+
+# ----------------------------------------------------------------------------- memory
+class MemorySampler(threading.Thread):
+    """Every ``interval`` seconds, the memory of Airflow's process groups (services, executor
+    workers, task processes and what they start): the peak of their summed proportional set
+    size (PSS: a page shared by n processes counts 1/n in each, so the sum is the memory they
+    really hold; their RSS summed counts shared pages again in every forked worker) and the
+    peak RSS of each task process (found by the task instance id in its title)."""
+
+    def __init__(self, leaders: list[int], interval: float = 0.5):
+        super().__init__(daemon=True, name="memory-sampler")
+        self.leaders, self.interval = leaders, interval
+        self.stop_event = threading.Event()
+        self.peak_total = 0            # PSS, bytes
+        self.peak_total_rss = 0
+        self.peak_by_ti: dict[str, int] = {}
+        self.samples = 0
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.stop_event.is_set():
+            total = total_rss = 0
+            for leader in self.leaders:
+                try:
+                    root = psutil.Process(leader)
+                    processes = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    continue
+                for proc in processes:
+                    try:
+                        memory = proc.memory_full_info()
+                        title = " ".join(proc.cmdline())
+                    except psutil.Error:
+                        continue
+                    rss = memory.rss
+                    total += getattr(memory, "pss", rss)
+                    total_rss += rss
+                    found = TASK_TITLE.match(title)
+                    if found:
+                        ti_id = found.group(1)
+                        self.peak_by_ti[ti_id] = max(self.peak_by_ti.get(ti_id, 0), rss)
+            self.peak_total = max(self.peak_total, total)
+            self.peak_total_rss = max(self.peak_total_rss, total_rss)
+            self.samples += 1
+            self.stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.join(timeout=10)
+
+
+# ----------------------------------------------------------------------------- the fault
+class ShardKiller:
+    """Kills one running ``pull_shard`` task with SIGKILL in the middle of its reads: once at
+    least :func:`kill_threshold` of its spreadsheets have landed in ``raw.sheet_versions`` and
+    not all of them (the first shard to get there, or shard ``map_index``). :meth:`poll` is
+    given the run's task instances as the API lists them, as often as possible while
+    :attr:`armed`."""
+
+    def __init__(self, api: Api, run_id: str, loader_dsn: str, kill_after: int | None,
+                 enabled: bool = True, map_index: int | None = None):
+        self.api, self.run_id, self.kill_after = api, run_id, kill_after
+        self.enabled, self.map_index = enabled, map_index
+        self.conn = psycopg2.connect(loader_dsn)
+        self.conn.autocommit = True
+        self.shards: list[list[str]] | None = None
+        self.killed: dict | None = None
+        self.victim_states: list[str] = []
+
+    @property
+    def armed(self) -> bool:
+        return self.enabled and self.killed is None
+
+    def landed(self, spreadsheet_ids: list[str]) -> int:
+        with self.conn.cursor() as cur:
+            cur.execute("select count(*) from raw.sheet_versions where spreadsheet_id = any(%s)",
+                        (spreadsheet_ids,))
+            return cur.fetchone()[0]
+
+    def poll(self, tis: list[dict]) -> None:
+        if self.killed is not None:
+            state = next((t["state"] for t in tis if t["task_id"] == SHARD_TASK
+                          and t["map_index"] == self.killed["map_index"]), None)
+            if state and (not self.victim_states or self.victim_states[-1] != state):
+                self.victim_states.append(state)
+            return
+        if not self.enabled:
+            return
+        if self.shards is None:
+            if not any(t["task_id"] == "shards" and t["state"] == "success" for t in tis):
+                return
+            self.shards = [[sid for sid, _ in shard["targets"]]
+                           for shard in self.api.xcom(CYCLE_DAG, self.run_id, "shards")]
+        for ti in tis:
+            if ti["task_id"] != SHARD_TASK or ti["state"] != "running" or ti["try_number"] != 1 \
+                    or self.map_index not in (None, ti["map_index"]):
+                continue
+            targets = self.shards[ti["map_index"]]
+            threshold = kill_threshold(len(targets), self.kill_after)
+            landed = self.landed(targets)
+            if threshold <= landed < len(targets):
+                self.kill(ti, targets, landed)
+                return
+
+    def kill(self, ti: dict, targets: list[str], landed: int) -> None:
+        proc = find_task_process(ti["id"], ti.get("pid"))
+        if proc is None:
+            log.warning("no process found for %s (pid %s); trying the next poll",
+                        _label(ti), ti.get("pid"))
+            return
+        title = " ".join(proc_title(proc))
+        os.kill(proc.pid, signal.SIGKILL)
+        killed_at = dt.datetime.now(dt.timezone.utc)
+        try:
+            proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001 - not our child: reaped by its supervisor
+            pass
+        time.sleep(1)           # an open landing transaction is rolled back by now
+        committed = self.landed(targets)
+        self.killed = {"task": _label(ti), "map_index": ti["map_index"], "ti_id": ti["id"],
+                       "try_number": ti["try_number"], "pid": proc.pid,
+                       "hostname": ti.get("hostname"), "process_title": title,
+                       "killed_at": killed_at.isoformat(timespec="milliseconds"),
+                       "shard_spreadsheets": len(targets), "landed_seen_before_kill": landed,
+                       "landed_committed_after_kill": committed}
+        self.victim_states.append("killed")
+        log.info("SIGKILL sent to %s (pid %d) after %d of its %d spreadsheets landed; %d "
+                 "committed", _label(ti), proc.pid, landed, len(targets), committed)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def proc_title(proc) -> list[str]:
+    try:
+        return proc.cmdline()
+    except Exception:  # noqa: BLE001 - gone
+        return []
+
+
+def find_task_process(ti_id: str, pid: int | None):
+    """The process running task instance ``ti_id``: the pid Airflow recorded for it if that
+    process's title names the task instance, else any process so titled."""
+    import psutil
+
+    def runs_it(proc) -> bool:
+        found = TASK_TITLE.match(" ".join(proc_title(proc)))
+        return bool(found) and found.group(1) == ti_id
+
+    if pid:
+        try:
+            proc = psutil.Process(pid)
+            if runs_it(proc):
+                return proc
+        except psutil.Error:
+            pass
+    for proc in psutil.process_iter():
+        if runs_it(proc):
+            return proc
+    return None
+
+
+# ----------------------------------------------------------------------------- the run
+def wait_for_dag(api: Api, services, dag_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        services.check_alive()
+        response = api.session.get(f"{api.base}/dags/{dag_id}", timeout=30)
+        if response.ok:
+            return response.json()
+        time.sleep(1)
+    raise RuntimeError(f"{dag_id} not parsed within {timeout:.0f} s; import errors: "
+                       f"{api.call('GET', '/importErrors')}\n"
+                       f"{services.process_log_tail('dag-processor')}")
+
+
+def wait_for_run(api: Api, services, dag_id: str, run_id: str, timeout: float,
+                 watch=None, seen: dict | None = None) -> dict:
+    """Poll a DAG run until it is finished (success or failed); ``watch(tis)`` is called on
+    every poll (often while it is armed), ``seen`` collects every task instance id observed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+        tis = api.task_instances(dag_id, run_id)
+        for ti in tis:
+            if seen is not None:
+                seen[ti["id"]] = {"dag_id": dag_id, "task": _label(ti),
+                                  "try_number": ti["try_number"]}
+        if watch is not None:
+            watch.poll(tis)
+        if run["state"] in ("success", "failed"):
+            return run
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{dag_id} run {run_id} not finished within {timeout:.0f} s: "
+                               f"{ {_label(t): t['state'] for t in tis} }")
+        services.check_alive()
+        time.sleep(0.3 if watch is not None and watch.armed else 2)
+
+
+def wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 300) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+        triggered = [r for r in runs if r["run_type"] == "asset_triggered"]
+        if triggered:
+            return triggered[0]["dag_run_id"]
+        services.check_alive()
+        time.sleep(2)
+    raise RuntimeError(f"the scheduler made no asset-triggered run of {dag_id} within "
+                       f"{timeout:.0f} s\n{services.process_log_tail('scheduler', 3000)}")
+
+
+def every_try(api: Api, dag_id: str, run_id: str) -> list[dict]:
+    """Every try of every task instance of a run, with what the analysis needs."""
+    out = []
+    for ti in api.task_instances(dag_id, run_id):
+        tries = [ti] if ti["try_number"] <= 1 else \
+            api.tries(dag_id, run_id, ti["task_id"], ti["map_index"])
+        for attempt in tries:
+            out.append({"dag_id": dag_id, "task_id": attempt["task_id"],
+                        "map_index": attempt["map_index"], "try_number": attempt["try_number"],
+                        "state": attempt["state"], "start_date": attempt["start_date"],
+                        "end_date": attempt["end_date"], "duration": attempt["duration"],
+                        "pool": attempt["pool"], "hostname": attempt.get("hostname"),
+                        "pid": attempt.get("pid"),
+                        "id": attempt.get("id") if attempt is ti else None})
+    return out
+
+
+def drop_database(name: str, pg_port: int) -> None:
+    from psycopg2 import sql
+
+    from tonghop.settings import ADMIN_ROLE, load_local_secrets
+
+    conn = psycopg2.connect(host="127.0.0.1", port=pg_port, user=ADMIN_ROLE,
+                            password=load_local_secrets()["admin"], dbname="postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def airflow_environment(settings, pg_port: int, project: Path, folder: Path,
+                        shard_size: int) -> dict[str, str]:
+    from tonghop import local_airflow
+
+    env = local_airflow.airflow_env(settings, pg_port)
+    env = local_airflow.with_metadata_database(env, METADATA_DB, pg_port)
+    env.update({
+        "AIRFLOW_HOME": str(folder / "airflow"),
+        # the tasks import the project copy, so they read the synthetic catalogue, and dbt
+        # and Great Expectations run the copy's projects
+        "PYTHONPATH": str(project),
+        "TONGHOP_PG_DB": settings.warehouse_db,
+        "TONGHOP_PULL_SHARD_SIZE": str(shard_size),
+        "TONGHOP_SHEETS_REQUESTS_PER_MINUTE": "0",      # the emulator has no quota here
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
+    })
+    # tasks import their libraries from cached bytecode, as on any deployed worker
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path,
+              emulator) -> dict:
+    """The services, the trigger, the fault, the waits; what Airflow recorded."""
+    from tonghop import local_airflow
+
+    env = airflow_environment(settings, cluster_port, project, folder, args.shard_size)
+    local_airflow.migrate(env, pool_slots=args.pool_slots)
+    seen: dict[str, dict] = {}
+    out: dict = {}
+    with local_airflow.running_airflow(env, parallelism=args.parallelism) as services:
+        sampler = MemorySampler([p.pid for p in services.processes.values()])
+        sampler.start()
+        api = Api(services.base_url, services.token())
+        for dag_id in DAGS:
+            wait_for_dag(api, services, dag_id)
+            api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        triggered_at = dt.datetime.now(dt.timezone.utc)
+        run = api.call("POST", f"/dags/{CYCLE_DAG}/dagRuns", json={
+            "logical_date": None, "conf": {"period_code": PERIOD, "full_pull": True},
+            "note": "bench.airflow_load"})
+        run_id = run["dag_run_id"]
+        killer = ShardKiller(api, run_id, settings.dsn("loader"), args.kill_after,
+                             enabled=not args.no_kill)
+        try:
+            runs = {CYCLE_DAG: wait_for_run(api, services, CYCLE_DAG, run_id, args.timeout,
+                                            watch=killer, seen=seen)}
+            if runs[CYCLE_DAG]["state"] == "success":
+                for dag_id in (BUILD_DAG, PUBLISH_DAG):
+                    asset_run = wait_for_asset_run(api, services, dag_id)
+                    runs[dag_id] = wait_for_run(api, services, dag_id, asset_run,
+                                                args.timeout, seen=seen)
+                    if runs[dag_id]["state"] != "success":
+                        break
+        finally:
+            killer.close()
+            sampler.stop()
+        finished_at = dt.datetime.now(dt.timezone.utc)
+        tries = [t for dag_id, r in runs.items() for t in every_try(api, dag_id, r["dag_run_id"])]
+        all_runs = {dag_id: [{k: r[k] for k in ("dag_run_id", "run_type", "state")}
+                             for r in api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]]
+                    for dag_id in DAGS}
+        xcoms: dict = {}
+        if runs[CYCLE_DAG]["state"] == "success":
+            for task_id in ("plan_pull", "finish_pull", "validate", "tell_units"):
+                xcoms[task_id] = api.xcom(CYCLE_DAG, run_id, task_id)
+            # the plan's list of every spreadsheet to read: its length is enough here
+            xcoms["plan_pull"]["targets"] = len(xcoms["plan_pull"]["targets"])
+            if killer.killed:
+                xcoms["killed_shard"] = api.xcom(CYCLE_DAG, run_id, SHARD_TASK,
+                                                 killer.killed["map_index"])
+        if runs.get(BUILD_DAG, {}).get("state") == "success":
+            xcoms["build_warehouse"] = api.xcom(BUILD_DAG, runs[BUILD_DAG]["dag_run_id"],
+                                                "build_warehouse")
+        if runs.get(PUBLISH_DAG, {}).get("state") == "success":
+            xcoms["publish"] = api.xcom(PUBLISH_DAG, runs[PUBLISH_DAG]["dag_run_id"],
+                                        "publish", 0)
+        failures = {}
+        for dag_id, r in runs.items():
+            if r["state"] != "success":
+                failures[dag_id] = services.task_log_tails(dag_id, r["dag_run_id"], 20)
+    for attempt in tries:
+        if attempt["id"] is None:
+            attempt["id"] = next((i for i, s in seen.items() if s["dag_id"] == attempt["dag_id"]
+                                  and s["task"] == _label(attempt)
+                                  and s["try_number"] == attempt["try_number"]), None)
+        peak = sampler.peak_by_ti.get(attempt["id"] or "")
+        attempt["peak_rss_mib"] = round(peak / 2**20, 1) if peak else None
+    out.update({"triggered_at": triggered_at.isoformat(timespec="seconds"),
+                "finished_at": finished_at.isoformat(timespec="seconds"),
+                "runs": runs, "all_runs": all_runs, "tries": tries, "xcoms": xcoms,
+                "fault": killer.killed, "victim_states": killer.victim_states,
+                "failed_task_logs": failures,
+                "peak_pss_mib_airflow": round(sampler.peak_total / 2**20, 1),
+                "peak_rss_sum_mib_airflow": round(sampler.peak_total_rss / 2**20, 1),
+                "memory_samples": sampler.samples,
+                "emulator_calls": emulator.stats()})
+    return out
+
+
+# ----------------------------------------------------------------------------- analysis
+def analyse(recorded: dict) -> dict:
+    """Wall times, durations by task and the concurrency of the pull's shards."""
+    tries = recorded["tries"]
+    runs = recorded["runs"]
+
+    def span(rows) -> tuple[dt.datetime, dt.datetime]:
+        return parse_time(rows["start_date"]), parse_time(rows["end_date"])
+
+    dag_wall = {dag_id: round((parse_time(r["end_date"]) - parse_time(r["start_date"])
+                               ).total_seconds(), 1)
+                for dag_id, r in runs.items() if r.get("start_date") and r.get("end_date")}
+    shard_spans = [span(t) for t in tries if t["task_id"] == SHARD_TASK
+                   and t["start_date"] and t["end_date"]]
+    all_spans = [span(t) for t in tries if t["start_date"] and t["end_date"]]
+    by_task: dict[tuple[str, str], list[float]] = {}
+    peak_by_task: dict[tuple[str, str], float] = {}
+    latest = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    for t in sorted(tries, key=lambda t: parse_time(t["start_date"]) or latest):
+        key = (t["dag_id"], t["task_id"])
+        if t["duration"] is not None:
+            by_task.setdefault(key, []).append(float(t["duration"]))
+        if t.get("peak_rss_mib"):
+            peak_by_task[key] = max(peak_by_task.get(key, 0), t["peak_rss_mib"])
+    cycle = [t for t in tries if t["dag_id"] == CYCLE_DAG]
+    first = {t["task_id"]: t for t in cycle if t["try_number"] == 1}
+    pull_wall = None
+    if "plan_pull" in first and "finish_pull" in first and first["finish_pull"]["end_date"]:
+        pull_wall = round((parse_time(first["finish_pull"]["end_date"])
+                           - parse_time(first["plan_pull"]["start_date"])).total_seconds(), 1)
+    triggered = parse_time(recorded["triggered_at"])
+    published = None
+    if (runs.get(PUBLISH_DAG) or {}).get("end_date"):
+        published = round((parse_time(runs[PUBLISH_DAG]["end_date"]) - triggered
+                           ).total_seconds(), 1)
+    ends = [parse_time(r["end_date"]) for r in runs.values() if r.get("end_date")]
+    done = round((max(ends) - triggered).total_seconds(), 1) if ends else None
+    return {
+        "dag_wall_seconds": dag_wall,
+        "pull_wall_seconds": pull_wall,
+        "trigger_to_published_seconds": published,
+        "trigger_to_done_seconds": done,
+        "pull_shard_tasks": len({t["map_index"] for t in tries if t["task_id"] == SHARD_TASK}),
+        "pull_shard_tries": len(shard_spans),
+        "max_concurrent_pull_shards": max_overlap(shard_spans),
+        "pull_shard_concurrency_seconds": concurrency(shard_spans),
+        "max_concurrent_tasks": max_overlap(all_spans),
+        "tasks": [{"dag_id": d, "task_id": t, **duration_stats(v),
+                   "peak_rss_mib": peak_by_task.get((d, t))}
+                  for (d, t), v in by_task.items()],
+    }
+
+
+def verify(settings, ids: dict[str, str], scenarios: dict[str, str], recorded: dict,
+           analysis: dict, args) -> tuple[list[dict], dict]:
+    """Every check of what must hold, and the counts it read."""
+    checks: list[dict] = []
+
+    def check(name: str, passed: bool, detail: str) -> None:
+        checks.append({"check": name, "passed": bool(passed), "detail": detail})
+        (log.info if passed else log.error)("%s: %s — %s", "ok" if passed else "FAILED",
+                                            name, detail)
+
+    n = len(ids)
+    runs, tries, fault = recorded["runs"], recorded["tries"], recorded["fault"]
+    states = {dag_id: runs[dag_id]["state"] if dag_id in runs else "not run" for dag_id in DAGS}
+    check("every DAG run succeeded", set(states.values()) == {"success"},
+          ", ".join(f"{d}: {s}" for d, s in states.items()))
+    counts = {d: Counter(r["run_type"] for r in rs) for d, rs in recorded["all_runs"].items()}
+    check("one run of each DAG: the cycle triggered, the build and publication by their Assets",
+          counts == {CYCLE_DAG: {"manual": 1}, BUILD_DAG: {"asset_triggered": 1},
+                     PUBLISH_DAG: {"asset_triggered": 1}},
+          "; ".join(f"{d}: {dict(c)}" for d, c in counts.items()))
+    retried = sorted({_label(t) for t in tries if t["try_number"] > 1})
+    final = {(t["dag_id"], _label(t)): t["state"]
+             for t in sorted(tries, key=lambda t: t["try_number"])}     # each one's last try
+    if not args.no_kill:
+        victim = fault["task"] if fault else None
+        victim_tries = sorted((t["try_number"], t["state"]) for t in tries
+                              if t["dag_id"] == CYCLE_DAG and victim and _label(t) == victim)
+        check("one pull_shard task killed with SIGKILL mid-read",
+              bool(fault) and 0 < fault["landed_seen_before_kill"] < fault["shard_spreadsheets"],
+              f"{victim} after {fault['landed_seen_before_kill']} of "
+              f"{fault['shard_spreadsheets']} spreadsheets landed" if fault else "no kill")
+        check("Airflow's retry completed the killed task",
+              bool(fault) and victim_tries[-1:] == [(2, "success")]
+              and victim_tries[0][1] != "success",
+              f"tries (number, state): {victim_tries}; states seen: "
+              f"{' → '.join(recorded['victim_states'])}")
+        check("only the killed task was retried", retried == ([victim] if victim else []),
+              f"retried: {retried}")
+    else:
+        check("no task was retried", not retried, f"retried: {retried}")
+    unfinished = {k: s for k, s in final.items() if s not in ("success", "skipped")}
+    check("every task ended in success (or its branch was skipped)",
+          not unfinished and [k for k, s in final.items() if s == "skipped"]
+          == [(CYCLE_DAG, "remind_unchanged")], f"not successful: {unfinished}")
+    figures: dict = {}
+    conn = psycopg2.connect(settings.dsn("admin"))
+    try:
+        cur = conn.cursor()
+        cur.execute("""
+            select r.spreadsheet_id, count(v.sheet_version_id)
+            from ops.sheet_registry r
+            left join raw.sheet_versions v using (spreadsheet_id)
+            where r.period_code = %s group by r.spreadsheet_id""", (PERIOD,))
+        per_sheet = dict(cur.fetchall())
+        cur.execute("select count(*), count(distinct spreadsheet_id) from raw.sheet_versions")
+        versions, sheets = cur.fetchone()
+        figures.update(registered=len(per_sheet), raw_versions=versions)
+        landed = Counter(per_sheet.values())
+        check("every registered spreadsheet landed exactly one raw version",
+              len(per_sheet) == n and landed == {1: n} and versions == sheets == n,
+              f"{n} registered; raw versions per spreadsheet: {dict(landed)}; "
+              f"{versions} versions of {sheets} spreadsheets")
+        cur.execute("""select count(*), count(distinct sheet_version_id)
+                       from parsed.report_headers""")
+        headers, distinct_headers = cur.fetchone()
+        figures["parsed_reports"] = headers
+        check("each version parsed once", headers == distinct_headers == versions,
+              f"{headers} report headers of {distinct_headers} versions")
+        cur.execute("""select count(*), count(*) filter (where finished_at is not null),
+                              min(fetched), min(new_versions), min(unchanged), max(failed)
+                       from ops.pull_runs where period_code = %s""", (PERIOD,))
+        pulls, finished, fetched, new, unchanged, failed = cur.fetchone()
+        figures["pull_run"] = {"runs": pulls, "fetched": fetched, "new_versions": new,
+                               "unchanged": unchanged, "failed": failed}
+        kept = fault["landed_committed_after_kill"] if fault else 0
+        check("one finished pull that read every spreadsheet once",
+              pulls == finished == 1 and fetched == n and failed == 0
+              and new + unchanged == n and unchanged == kept,
+              f"{pulls} pull run(s), {finished} finished: fetched {fetched}, new {new}, "
+              f"unchanged {unchanged} (the killed try's {kept} landed versions, found again by "
+              f"its retry), failed {failed}")
+        cur.execute("select outcome, count(*) from raw.sheet_fetches group by outcome")
+        figures["sheet_fetches"] = dict(cur.fetchall())
+        cur.execute("""select unit_code, reporting_status from marts.fct_submission
+                       where period_code = %s""", (PERIOD,))
+        rows = cur.fetchall()
+        statuses = dict(rows)
+        expected = expected_statuses(scenarios)
+        wrong = {u: (statuses.get(u), s) for u, s in expected.items() if statuses.get(u) != s}
+        figures["submissions"] = dict(Counter(statuses.values()))
+        check("one submission per expected unit, with the status its report deserves",
+              len(rows) == len(statuses) == n and set(statuses) == set(ids) and not wrong,
+              f"{len(rows)} rows, {len(statuses)} units of {n}; statuses "
+              f"{figures['submissions']}; differing from the generated reports: "
+              f"{len(wrong)}{' e.g. ' + str(list(wrong.items())[:3]) if wrong else ''}")
+        status = Counter(expected.values())
+        cur.execute("""select expected_reports, actual_reports, on_time_reports, late_reports,
+                              missing_reports
+                       from marts.reporting_rate where period_code = %s and unit_type = 'tat_ca'
+                    """, (PERIOD,))
+        rate = cur.fetchall()
+        cur.execute("""select expected_reports, actual_reports, on_time_reports, late_reports,
+                              missing_reports
+                       from marts.province_summary where period_code = %s""", (PERIOD,))
+        summary = cur.fetchall()
+        want = (n, status["on_time"] + status["late"], status["on_time"], status["late"],
+                status["missing"])
+        figures["reporting_rate"] = rate
+        check("the reporting rate and the province summary count every unit",
+              rate == [want] and summary == [want],
+              f"(expected, actual, on time, late, missing): reporting_rate {rate}, "
+              f"province_summary {summary}, generated {list(want)}")
+        duplicates = {}
+        marts = 0
+        for mart, keys in mart_grains().items():
+            marts += 1
+            for key in keys:
+                cur.execute(f"""select coalesce(sum(c - 1), 0) from (
+                                    select count(*) as c from marts.{mart}
+                                    group by {', '.join(key)} having count(*) > 1) d""")
+                extra = int(cur.fetchone()[0])
+                if extra:
+                    duplicates[f"{mart}({', '.join(key)})"] = extra
+        check("no mart repeats a key of its grain", not duplicates,
+              f"{marts} marts checked against their unique tests; duplicates: "
+              f"{duplicates or 'none'}")
+        cur.execute("select count(*) from ops.feedback_writes")
+        figures["feedback_writes"] = cur.fetchone()[0]
+    finally:
+        conn.close()
+    return checks, figures
+
+
+# ----------------------------------------------------------------------------- report
+def _s(value) -> str:
+    return "-" if value is None else (f"{value:,}" if isinstance(value, int) else f"{value}")
+
+
+def render(result: dict, compact: bool = False) -> str:
+    """The results as Markdown: the run and the machine, the figures, the fault; then (not
+    ``compact``, which the README quotes) every check and every task's durations."""
+    m, o, a = result["machine"], result["options"], result["analysis"]
+    fault, figures = result.get("fault"), result["figures"]
+    wall = a["dag_wall_seconds"]
+    lines = [
+        f"Run {result['started_at']} — `{result['command']}`; machine: {m['cpus']} CPUs "
+        f"({m['cpu_model']}), {m['ram_gib']} GiB RAM, Python {m['python']}, {m['postgresql']};"
+        f" load average (1/5/15 min) {m['load_average_start']} at the start, "
+        f"{m['load_average_end']} at the end (other work on the machine). Airflow "
+        f"{result['airflow_version']}, LocalExecutor, emulator latency {o['latency']} s a call.",
+        "",
+        "| units | shards × spreadsheets | parallelism / pool slots | pull_shard at once (max) "
+        "| pull s | cycle DAG s | build DAG s | publish DAG s | trigger → published s "
+        "| trigger → all done s | peak memory, Airflow MiB |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {o['units']:,} | {a['pull_shard_tasks']} × {o['shard_size']} | "
+        f"{o['parallelism']} / {o['pool_slots']} | **{a['max_concurrent_pull_shards']}** | "
+        f"{_s(a['pull_wall_seconds'])} | {_s(wall.get(CYCLE_DAG))} | {_s(wall.get(BUILD_DAG))} "
+        f"| {_s(wall.get(PUBLISH_DAG))} | **{_s(a['trigger_to_published_seconds'])}** | "
+        f"{_s(a.get('trigger_to_done_seconds'))} | {_s(result['peak_pss_mib_airflow'])} |",
+        "",
+    ]
+    if fault:
+        shard = result["xcoms"].get("killed_shard") or {}
+        reads = (result.get("emulator_calls") or {}).get("calls", {}).get(
+            "sheets.spreadsheets.get")
+        lines += [
+            "| fault | injected | recovery | survived | lost |",
+            "|---|---|---|---|---|",
+            f"| a mapped pull task killed | SIGKILL of `{fault['task']}` (pid {fault['pid']}, "
+            f"try {fault['try_number']}) after {fault['landed_seen_before_kill']} of its "
+            f"{fault['shard_spreadsheets']} spreadsheets landed | Airflow's retry (`retries=1`):"
+            f" {' → '.join(result['victim_states'])}; the retry read its "
+            f"{shard.get('fetched', '?')} spreadsheets again: {shard.get('unchanged', '?')} "
+            f"unchanged, {shard.get('new_versions', '?')} new | every DAG run succeeded; "
+            f"{_s(figures.get('raw_versions'))} raw versions for "
+            f"{_s(figures.get('registered'))} registered spreadsheets (one each); one "
+            f"finished pull; {_s(reads)} reads served for them; "
+            f"{_s(sum(figures.get('submissions', {}).values()))} submission rows, "
+            f"statuses as generated | "
+            f"{'**nothing**' if result['passed'] else '**see the failed checks**'} |",
+            "",
+        ]
+    if compact:
+        passed = sum(c["passed"] for c in result["checks"])
+        lines.append(f"Checks: {passed} of {len(result['checks'])} passed; each check, every "
+                     "task's durations and what the columns mean: "
+                     "`bench/results/airflow_load.md`.")
+        return "\n".join(lines) + "\n"
+    lines += ["| check | result | detail |", "|---|---|---|"]
+    lines += [f"| {c['check']} | {'ok' if c['passed'] else '**FAILED**'} | {c['detail']} |"
+              for c in result["checks"]]
+    lines += ["", "Task durations (s, every try; peak RSS of the task's process, sampled every "
+                  "0.5 s):", "",
+              "| DAG | task | tries | min | median | max | sum | peak RSS MiB |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for t in result["analysis"]["tasks"]:
+        lines.append(f"| {t['dag_id'].removeprefix('tonghop_')} | {t['task_id']} | "
+                     f"{t['count']} | {t.get('min')} | {t.get('median')} | {t.get('max')} | "
+                     f"{t.get('sum')} | {_s(t.get('peak_rss_mib'))} |")
+    profile = ", ".join(f"{k}: {v:.1f} s" for k, v in a["pull_shard_concurrency_seconds"].items())
+    lines += ["", f"Seconds with k `pull_shard` tasks running at once (k: s): {profile or '-'};"
+                  f" at most {a['max_concurrent_tasks']} tasks of any kind at once. *pull s*: "
+                  "`plan_pull` start → `finish_pull` end (the killed shard's retry included); "
+                  "*DAG s*: each run's start → end; *trigger → published*: the REST call → the "
+                  "end of the publish run; *all done*: → the end of the last run (the cycle's "
+                  "`tell_units`, one batchUpdate per unit, runs alongside the build and the "
+                  "publication, so the cycle DAG may end last); *reads served*: the emulator's "
+                  "`spreadsheets.get` count (the pull's, the killed try's and the "
+                  "publication's); *peak memory*: the summed PSS of every "
+                  "Airflow process (API server, scheduler, DAG processor, executor workers, "
+                  "tasks), sampled every 0.5 s; PostgreSQL and the emulator not counted."]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(result: dict, out: Path, name: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / f"{name}.json", out / f"{name}.md"
+    json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n",
+                         encoding="utf-8")
+    md_path.write_text(render(result), encoding="utf-8")
+    return [json_path, md_path]
+
+
+# ----------------------------------------------------------------------------- command
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.airflow_load",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", type=int, default=3400)
+    parser.add_argument("--shard-size", type=int, default=200,
+                        help="spreadsheets per pull_shard task (TONGHOP_PULL_SHARD_SIZE)")
+    parser.add_argument("--parallelism", type=int, default=4,
+                        help="tasks the LocalExecutor runs at once ([core] parallelism)")
+    parser.add_argument("--pool-slots", type=int, default=None,
+                        help="slots of the tonghop_sheets_api pool (default: --parallelism)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds the emulator takes per call (default 0)")
+    parser.add_argument("--kill-after", type=int, default=None,
+                        help="kill a shard's task once this many of its spreadsheets landed "
+                             "(default: half the shard)")
+    parser.add_argument("--no-kill", action="store_true", help="inject no fault")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--timeout", type=float, default=3600,
+                        help="seconds each DAG run may take")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="where the province and the run go (default $TONGHOP_STATE_DIR/"
+                             "bench, shared with python -m bench: the province is reused)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--name", default="airflow_load")
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="only write the .md of an earlier run's .json again, next to it")
+    args = parser.parse_args(argv)
+    if args.pool_slots is None:
+        args.pool_slots = args.parallelism
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    from importlib.metadata import version
+
+    from bench.run import Emulator, machine, prepare_province, register, warm_up
+    from tonghop import localdb
+    from tonghop.settings import load_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = parse_args(argv)
+    if args.render:
+        result = json.loads(args.render.read_text(encoding="utf-8"))
+        result["analysis"] = analyse(result)
+        args.render.with_suffix(".md").write_text(render(result), encoding="utf-8")
+        return 0
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    result: dict = {
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench.airflow_load", *(sys.argv[1:] if argv is None
+                                                                 else argv)]),
+        "machine": machine(), "airflow_version": version("apache-airflow"),
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                    if k not in ("out", "name")}}
+    workdir = (args.workdir or state_dir() / "bench").resolve()
+    cluster = localdb.default_cluster()
+    localdb.start(cluster)
+    warm_up()
+    project, pristine, made = prepare_province(SimpleNamespace(seed=args.seed), args.units,
+                                               workdir)
+    ids, scenarios = made["units"], made["scenarios"]
+    folder = workdir / f"u{args.units}" / "airflow"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    settings = load_settings()
+    localdb.recreate_warehouse(WAREHOUSE_DB)
+    register(settings, WAREHOUSE_DB, ids)
+    drop_database(METADATA_DB, cluster.port)
+    emulator_root = folder / "emulator"
+    shutil.copytree(pristine, emulator_root)
+    config = {"latency": args.latency, "read_quota_per_user": None}
+    with Emulator(emulator_root, config, folder / "emulator.log") as emulator:
+        result["emulator_warm_up_seconds"] = round(emulator.warm_up(sorted(ids.values())), 1)
+        settings = settings.for_database(WAREHOUSE_DB).with_overrides(
+            emulator_url=emulator.url, sheets_backend="emulator", output_dir=folder / "output")
+        recorded = run_cycle(args, settings, cluster.port, project, folder, emulator)
+    result.update({k: recorded[k] for k in ("triggered_at", "finished_at", "runs", "fault",
+                                             "victim_states", "xcoms", "emulator_calls",
+                                             "peak_pss_mib_airflow",
+                                             "peak_rss_sum_mib_airflow", "memory_samples",
+                                             "failed_task_logs")})
+    analysis = analyse(recorded)
+    checks, figures = verify(settings, ids, scenarios, recorded, analysis, args)
+    result["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    result.update({"analysis": analysis, "checks": checks, "figures": figures,
+                   "passed": all(c["passed"] for c in checks), "tries": recorded["tries"]})
+    paths = write_results(result, args.out, args.name)
+    print(render(result))
+    print("\n".join(str(p) for p in paths))
+    if not result["passed"]:
+        print("FAILED: " + "; ".join(c["check"] for c in checks if not c["passed"]),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
