@@ -44,7 +44,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from tonghop.alerts import on_task_failure, watch
 from tonghop.assets import LANDED
-from tonghop.cycle import SHEETS_POOL
+from tonghop.cycle import SHEETS_POOL, retry_delay
 
 
 @dag(
@@ -64,7 +64,8 @@ from tonghop.cycle import SHEETS_POOL
                             description="Only these units' spreadsheets, read again whether "
                                         "changed or not (mã đơn vị, e.g. CB-XA-002)"),
     },
-    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30),
+    # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
+    default_args={"retries": 1, "retry_delay": retry_delay(),
                   "execution_timeout": dt.timedelta(hours=1),
                   "on_failure_callback": on_task_failure},
     tags=["tonghop", "reporting"],

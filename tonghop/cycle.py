@@ -8,6 +8,7 @@ chained by Assets (``tonghop/assets.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 
@@ -27,6 +28,14 @@ SHEETS_POOL = "tonghop_sheets_api"
 #: of 200 is ~200 s of reads against ~2-3 s of task start-up (measured, README "Granularity");
 #: one task per spreadsheet would spend more time starting tasks than reading.
 PULL_SHARD_SIZE = 200
+#: seconds before Airflow retries a failed task of the cycle (a Sheets bad minute, a worker lost)
+RETRY_DELAY_SECONDS = 30
+
+
+def retry_delay() -> dt.timedelta:
+    """The cycle's retry delay: ``TONGHOP_RETRY_DELAY_SECONDS`` or the default."""
+    return dt.timedelta(seconds=float(os.environ.get("TONGHOP_RETRY_DELAY_SECONDS")
+                                      or RETRY_DELAY_SECONDS))
 
 
 def settings_from_airflow() -> Settings:
