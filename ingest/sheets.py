@@ -19,7 +19,8 @@ from requests.exceptions import RequestException
 
 from ingest.http import RetryPolicy, with_policy
 from tonghop import layout
-from tonghop.settings import Settings, register_secret
+from tonghop.masking import register_secret
+from tonghop.settings import Settings
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 #: everything a report needs, in one spreadsheets.get call (all tabs, values as typed and shown)

@@ -48,7 +48,7 @@ def secret_forms(password: str) -> set[str]:
      "46BKJoQYlPPOexq0OhDZnIlNepKFf87WFwLbfzqDDho=", "46BKJoQY"),  # pragma: allowlist secret
 ])
 def test_every_kind_of_secret_is_masked(text, secret):
-    from tonghop.settings import MASK, mask_secrets
+    from tonghop.masking import MASK, mask_secrets
     masked = mask_secrets(text)
     assert secret not in masked and MASK in masked, masked
 
@@ -61,7 +61,7 @@ def test_every_kind_of_secret_is_masked(text, secret):
     "dbt build: {'success': 541}; slowest: model.tonghop.fct_submission 1.2s",
 ])
 def test_ordinary_log_lines_are_left_alone(line):
-    from tonghop.settings import mask_secrets
+    from tonghop.masking import mask_secrets
     assert mask_secrets(line) == line
 
 
@@ -159,7 +159,7 @@ def test_airflow_tasks_mask_what_we_register():
     import airflow.sdk  # noqa: F401 - what a running task has imported
     from airflow.sdk._shared.secrets_masker import redact
 
-    from tonghop.settings import register_dsn
+    from tonghop.masking import register_dsn
     password = "Af-" + "only*pass/42"  # pragma: allowlist secret (fake)
     register_dsn(f"postgresql://loader:{quote(password, safe='')}@db:5432/tonghop")
     redacted = str(redact(f"dsn postgresql://loader:{quote(password, safe='')}@db/x and "
@@ -168,8 +168,10 @@ def test_airflow_tasks_mask_what_we_register():
 
 
 def test_the_masking_is_installed_by_any_settings():
-    from tonghop import settings as cfg
-    assert cfg._masking_installed
+    from tonghop import masking
+    from tonghop.settings import load_settings
+    load_settings()
+    assert masking._masking_installed
     fake_dsn = "postgresql://u:Xyz12345Q@h/db"  # pragma: allowlist secret
     record = logging.getLogRecordFactory()("x", logging.INFO, __file__, 1,
                                           "dsn %s", (fake_dsn,), None)

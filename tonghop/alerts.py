@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from tonghop.settings import install_log_masking, mask_secrets, register_secret
+from tonghop.masking import install_log_masking, mask_secrets, register_secret
 
 log = logging.getLogger(__name__)
 
