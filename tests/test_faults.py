@@ -1,27 +1,32 @@
-"""Faults survived, nothing lost: the pipeline under Google's bad days, a restarted database, a
-killed process, a rerun and two cycles at once, compared with a clean run.
+"""Faults survived, nothing lost: the pipeline under Google's bad days, a database restarted or
+crashed under a stage, a killed process, a rerun and two cycles at once, compared with a clean
+run.
 
 One demo province (CB-2026-6T, seed 7; a sample of its units with every demo scenario among
 them, so that the suite stays quick) is generated once. A **reference** cycle runs on it
 cleanly in a database of its own (pull → validate → feedback → dbt build → publish, the
-functions Airflow's tasks call). Each scenario then runs on a fresh database and a fresh copy
-of the province in its own emulator, injects its fault, does what Airflow or an operator would
-do next (the task's retry, the next cycle, nothing), and is compared with the reference
-through ``tests/faults_support.py``: every raw version kept, intact and once; the landed rows
-equal; the marts equal where the scenario builds them; no duplicate key in any mart. A fault of
-the Sheets API or of the pull is compared up to the landed rows (dbt builds the marts from them
-alone); a scenario whose fault concerns dbt or the whole cycle (restart, rerun, two cycles)
-builds and compares the marts. ``test_the_comparison_sees_what_a_fault_could_do`` damages the
-reference's warehouse nine ways (in a transaction rolled back) and checks that each is reported:
-"nothing lost" can fail.
+functions Airflow's tasks call). Each
+scenario then runs on a fresh database (or a copy of the reference's) and a fresh copy of the
+province in its own emulator, injects its fault, does what Airflow or an operator would do next
+(the task's retry, the next cycle, nothing), and is compared with the reference through
+``tests/faults_support.py``: every raw version kept, intact and once; the landed rows equal; the
+marts equal where the scenario builds them; no duplicate key in any mart. A fault of the Sheets
+API, of the pull or of validation is compared up to the landed rows (dbt builds the marts from
+them alone: no build needed); a scenario whose fault concerns dbt or the whole cycle (restart,
+rerun, two cycles) builds and compares the marts. ``test_the_comparison_sees_what_a_fault_could_do``
+damages the reference's warehouse nine ways (in a transaction rolled back) and checks that each
+is reported: "nothing lost" can fail.
+
+Where a fault must hit inside a stage, the test holds the stage there with a lock of its own
+(on a spreadsheet's key, on the table the stage writes next) and waits until PostgreSQL shows it
+waiting (``pg_stat_activity``), so the kill or crash lands at the same point on every run.
 
 Each scenario records what was injected, how often, and what was survived or lost; at the end
 the table is written to ``tests/results/faults.{md,json}`` and into README.md ("Reliability"),
-when every scenario ran. Nothing is faked: real PostgreSQL (restarted for real), dbt, Great
-Expectations, and gspread over HTTP to the emulator, whose faults are set through
+when every scenario ran. Nothing is faked: real PostgreSQL (restarted and crashed for real), dbt,
+Great Expectations, and gspread over HTTP to the emulator, whose faults are set through
 ``POST /_emulator/config``.
 """
-
 from __future__ import annotations
 
 import json
@@ -30,6 +35,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -48,7 +54,8 @@ REF_DB = "tonghop_faults_ref"
 LANDED_DB = "tonghop_faults_landed"   # the reference after pull and validation, before dbt
 DB = "tonghop_faults"          # each scenario's database, made afresh (one name: dbt's partial
                                # parse stays valid from one scenario to the next)
-SCENARIOS = ("storm", "restart", "sigkill", "rerun", "concurrent")
+SCENARIOS = ("storm", "restart", "crash-pull", "crash-validate", "sigkill", "rerun",
+             "concurrent")
 #: production's number of tries (RetryPolicy), with waits shortened to keep the suite quick
 FAST_RETRIES = dict(max_tries=6, base_seconds=0.01, cap_seconds=0.05, jitter_seconds=0.01,
                     timeout_seconds=1.0)
@@ -172,6 +179,69 @@ def wait_for(condition, what: str, timeout: float = 120.0, every: float = 0.1):
             return value
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class InThread:
+    """A stage function running in a thread of this process, as in a task's process: a crash
+    of the database concerns the stage's connection, not its process."""
+
+    def __init__(self, function):
+        self.result = self.error = None
+        self._thread = threading.Thread(target=self._run, args=(function,), daemon=True)
+        self._thread.start()
+
+    def _run(self, function) -> None:
+        try:
+            self.result = function()
+        except BaseException as exc:        # noqa: BLE001 - what the task would fail with
+            self.error = exc
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float) -> bool:
+        """Whether the stage ended within ``timeout`` seconds."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+@dataclass
+class Crash:
+    failed_after: float | None   # seconds from the crash to the stage's end (None: it hung)
+    recovered: bool              # the server's log shows the crash recovery at the next start
+
+
+def crash_under(stage: InThread, hang_after: float = 60.0) -> Crash:
+    """`pg_ctl stop -m immediate` of the cluster (a crash: every server process quits at once,
+    no checkpoint), wait for the stage to end while the server is down, then start it again
+    (PostgreSQL recovers from its WAL)."""
+    from tonghop import localdb
+
+    cluster = localdb.default_cluster()
+    log_start = cluster.log_file.stat().st_size if cluster.log_file.exists() else 0
+    crashed = time.monotonic()
+    localdb.stop(cluster, mode="immediate")
+    ended = stage.join(hang_after)
+    failed_after = time.monotonic() - crashed if ended else None
+    localdb.start(cluster)
+    with cluster.log_file.open("rb") as log:
+        log.seek(log_start)
+        recovery = log.read().decode("utf-8", "replace")
+    return Crash(failed_after, "automatic recovery in progress" in recovery)
+
+
+def loader_waiting(own, on: str) -> str | None:
+    """The statement of the loader's session of this database that waits for a lock of kind
+    ``on``: 'advisory', or 'relation' in a transaction that has written already (its
+    transaction id is assigned)."""
+    query = one(own.dsn("admin"), """
+        select string_agg(query, '; ')
+        from pg_stat_activity where datname = %s and usename = 'loader'
+          and wait_event_type = 'Lock' and wait_event = %s
+          and (%s = 'advisory' or backend_xid is not null)""",
+               (own.warehouse_db, on, on))
+    return " ".join(query.split()) if query else None
 
 
 def served(own, ids: list[str]) -> set[tuple[str, str]]:
@@ -427,6 +497,167 @@ def test_postgres_restarted_during_dbt_build(settings, world, reference, report)
         compared="raw, landed rows and marts",
         lost=lost, seconds=time.monotonic() - started)
     assert first_attempt != 0, "the restart did not hit the build"
+    assert not lost, lost
+
+
+def test_postgres_crash_while_the_pull_lands(settings, world, emulators, reference, report):
+    """PostgreSQL crashes (`pg_ctl stop -m immediate`) while a `pull_shard` task is inside the
+    transaction landing a spreadsheet, its version written and not committed (held there by a
+    lock the test takes on raw.sheet_fetches, the transaction's next write). The task fails at
+    once with a clear error; at the next start the versions committed before are there and the
+    cut one is not; Airflow's retry of the task, then `finish_pull` and `validate`, give the
+    reference's raw and landed rows."""
+    from tonghop.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
+                               stage_validate)
+    from tonghop.errors import WarehouseConnectionLost
+
+    started = time.monotonic()
+    server = emulators("crash-pull")
+    own = own_settings(settings, DB, world, server)
+    fresh_database(settings, DB)
+    register_sample(own, world)
+    ids = world.ids
+    plan = stage_plan_pull(own, PERIOD, f"pull-crash-{time.monotonic_ns()}")  # plan_pull task
+    targets = plan["targets"]            # read in this order
+    cut = len(targets) // 2
+    held = targets[cut][0]
+    count = "select count(*) from raw.sheet_versions"
+    holder = psycopg2.connect(own.dsn("admin"))
+    try:
+        with holder.cursor() as cur:
+            # the pull stops before landing spreadsheet `cut` (the key ingest.land locks it
+            # with); then, its next write blocked, it is let in: it writes the version and
+            # waits, inside its transaction, to record the fetch
+            cur.execute("select pg_advisory_lock(hashtext(%s))", (held,))
+            shard = InThread(lambda: stage_pull_shard(own, plan["pull_run_id"], targets))
+            wait_for(lambda: not shard.running or loader_waiting(own, "advisory"),
+                     "the pull to reach the held spreadsheet")
+            cur.execute("lock table raw.sheet_fetches in exclusive mode")
+            cur.execute("select pg_advisory_unlock(hashtext(%s))", (held,))
+            statement = wait_for(lambda: not shard.running or loader_waiting(own, "relation"),
+                                 "the pull to write the version and wait inside its "
+                                 "transaction")
+            assert shard.running, f"the pull ended before the crash: {shard.error}"
+            cur.execute(count)
+            committed = cur.fetchone()[0]
+            crash = crash_under(shard)
+    finally:
+        holder.close()
+    after_crash = one(own.dsn("admin"), count)
+    cut_kept = one(own.dsn("admin"), "select count(*) from raw.sheet_versions "
+                                     "where spreadsheet_id = %s", (held,))
+    retried = stage_pull_shard(own, plan["pull_run_id"], targets)   # Airflow's retry
+    pulled = stage_finish_pull(own, plan, [retried])
+    stage_validate(own, PERIOD, pulled["pull_run_id"])
+    fp = fs.fingerprint(own.dsn("admin"), marts=False)
+    lost = lost_against(reference, fp, own, ids, marts=False)
+    if after_crash != committed:
+        lost.append(f"raw after the crash: {after_crash} versions, {committed} committed "
+                    "before it")
+    if crash.failed_after is None:
+        lost.append("the pull hung after the crash")
+    error = shard.error
+    outcomes, _ = report
+    outcomes["crash-pull"] = fs.Outcome(
+        scenario="PostgreSQL crashed while the pull lands",
+        injected="`pg_ctl stop -m immediate` (a crash: every server process quits at once, no "
+                 "checkpoint) while a `pull_shard` task is inside the transaction landing "
+                 f"spreadsheet {cut + 1} of {len(targets)}, its version written and not "
+                 "committed; then started again",
+        how_often="1 crash; the task failed "
+                  + (f"{crash.failed_after:.1f} s after it, the server still down, with "
+                     f"`{type(error).__name__}` (where it was, what is kept, that the retry "
+                     "is safe)" if crash.failed_after is not None else "NOT: it hung"),
+        recovery="PostgreSQL's crash recovery at start (from the WAL); Airflow's retry of the "
+                 "`pull_shard` task (the same spreadsheets, the same pull run), then "
+                 "`finish_pull` and `validate`",
+        survived=f"the {committed} versions committed before the crash survived it and the "
+                 f"one cut was rolled back ({after_crash} after recovery); the retry landed "
+                 f"{retried['new_versions']} and found {retried['unchanged']} unchanged",
+        compared="raw and landed rows",
+        lost=lost, seconds=time.monotonic() - started)
+    assert "insert into raw.sheet_fetches" in statement, statement
+    assert crash.recovered, "the server did not recover from a crash at start"
+    assert isinstance(error, WarehouseConnectionLost), repr(error)
+    assert f"at spreadsheet {held} ({cut + 1} of {len(targets)}" in str(error), str(error)
+    assert f"the {cut} landed before it are kept" in str(error), str(error)
+    assert committed == cut and cut_kept == 0
+    assert (retried["new_versions"], retried["unchanged"]) == (len(ids) - cut, cut)
+    assert not lost, lost
+
+
+def test_postgres_crash_during_validation(settings, world, emulators, reference, report):
+    """PostgreSQL crashes (`pg_ctl stop -m immediate`) while `validate_landed` stores a run's
+    results: the parsed rows and issues written in its transaction, not committed (held there
+    by a lock the test takes on quality.rule_results, its next table). The task fails at once
+    with a clear error; nothing of the cut run is kept; Airflow's retry of the task checks every
+    report and gives the reference's landed rows."""
+    from tonghop.cycle import stage_pull, stage_validate
+    from tonghop.errors import WarehouseConnectionLost
+
+    started = time.monotonic()
+    server = emulators("crash-validate")
+    own = own_settings(settings, DB, world, server)
+    fresh_database(settings, DB)
+    register_sample(own, world)
+    ids = world.ids
+    pulled = stage_pull(own, PERIOD)
+    stored = """select (select count(*) from parsed.report_headers)
+                     + (select count(*) from quality.validation_runs)
+                     + (select count(*) from quality.validation_issues)"""
+    holder = psycopg2.connect(own.dsn("admin"))
+    try:
+        with holder.cursor() as cur:
+            cur.execute("lock table quality.rule_results in exclusive mode")
+            validation = InThread(lambda: stage_validate(own, PERIOD, pulled["pull_run_id"]))
+            statement = wait_for(
+                lambda: not validation.running or loader_waiting(own, "relation"),
+                "validation to write its results and wait inside its transaction")
+            assert validation.running, f"validation ended before the crash: {validation.error}"
+            # the tables its transaction has written to (a row lock on each)
+            cur.execute("""
+                select coalesce(array_agg(distinct l.relation::regclass::text), '{}')
+                from pg_locks l join pg_stat_activity a using (pid)
+                join pg_class c on c.oid = l.relation
+                where a.datname = current_database() and a.usename = 'loader'
+                  and l.mode = 'RowExclusiveLock' and l.granted and c.relkind = 'r'""")
+            tables = sorted(cur.fetchone()[0])
+            crash = crash_under(validation)
+    finally:
+        holder.close()
+    after_crash = one(own.dsn("admin"), stored)
+    retried = stage_validate(own, PERIOD, pulled["pull_run_id"])     # Airflow's retry
+    fp = fs.fingerprint(own.dsn("admin"), marts=False)
+    lost = lost_against(reference, fp, own, ids, marts=False)
+    if after_crash:
+        lost.append(f"{after_crash} row(s) of the cut validation run kept after the crash")
+    if crash.failed_after is None:
+        lost.append("validation hung after the crash")
+    error = validation.error
+    outcomes, _ = report
+    outcomes["crash-validate"] = fs.Outcome(
+        scenario="PostgreSQL crashed during validation",
+        injected="`pg_ctl stop -m immediate` while the `validate` task stores the results of "
+                 f"{len(ids)} reports, {len(tables)} tables written in its transaction "
+                 f"({', '.join(tables)}) and not committed; then started again",
+        how_often="1 crash; the task failed "
+                  + (f"{crash.failed_after:.1f} s after it, the server still down, with "
+                     f"`{type(error).__name__}` (what it was doing, that nothing of the run "
+                     "is kept, that the retry is safe)" if crash.failed_after is not None
+                     else "NOT: it hung"),
+        recovery="PostgreSQL's crash recovery at start; Airflow's retry of the `validate` task "
+                 "(the same pull run)",
+        survived=f"nothing of the cut run kept ({after_crash} parsed reports, validation runs "
+                 f"or issues after recovery); the retry checked {retried['reports']} reports "
+                 f"({retried['errors']} errors, {retried['warnings']} warnings)",
+        compared="raw and landed rows",
+        lost=lost, seconds=time.monotonic() - started)
+    assert "insert into quality.rule_results" in statement, statement
+    assert crash.recovered, "the server did not recover from a crash at start"
+    assert isinstance(error, WarehouseConnectionLost), repr(error)
+    assert f"while storing the results of {len(ids)} report(s)" in str(error), str(error)
+    assert "parsed.report_headers" in tables and "quality.validation_issues" in tables, tables
+    assert retried["reports"] == len(ids)
     assert not lost, lost
 
 
