@@ -53,8 +53,9 @@ SEED = 7
 PER_SCENARIO = 4               # units of each demo scenario in the sample
 REF_DB = "tonghop_faults_ref"
 LANDED_DB = "tonghop_faults_landed"   # the reference after pull and validation, before dbt
-DB = "tonghop_faults"          # each scenario's database, made afresh (one name: dbt's partial
-                               # parse stays valid from one scenario to the next)
+DB = "tonghop_faults"          # each scenario's database, made afresh; the reference is built
+                               # in it too, then copied to REF_DB (one name for every build:
+                               # dbt's partial parse stays valid from one to the next)
 SCENARIOS = ("storm", "restart", "crash-pull", "crash-validate", "sigkill", "rerun",
              "concurrent")
 #: production's number of tries (RetryPolicy), with waits shortened to keep the suite quick
@@ -232,6 +233,18 @@ def crash_under(stage: InThread, hang_after: float = 60.0) -> Crash:
     return Crash(failed_after, "automatic recovery in progress" in recovery)
 
 
+def how_it_failed(crash: Crash, error: BaseException | None, says: str) -> str:
+    """The "how often" of a crash scenario: when and with what the stage failed."""
+    if crash.failed_after is None:
+        return "1 crash; the task did NOT fail: it hung"
+    from tonghop.errors import WarehouseConnectionLost
+
+    clear = f" ({says})" if isinstance(error, WarehouseConnectionLost) else \
+        f": {' '.join(str(error).split())[:120]}"
+    return (f"1 crash; the task failed {crash.failed_after:.1f} s after it, the server still "
+            f"down, with `{type(error).__name__}`{clear}")
+
+
 def loader_waiting(own, on: str) -> str | None:
     """The statement of the loader's session of this database that waits for a lock of kind
     ``on``: 'advisory', or 'relation' in a transaction that has written already (its
@@ -334,16 +347,18 @@ def reference(settings, world, emulators, report) -> Reference:
     from tonghop.dbt import run_dbt
 
     server = emulators("reference")
-    own = own_settings(settings, REF_DB, world, server)
-    fresh_database(settings, REF_DB)
+    own = own_settings(settings, DB, world, server)
+    fresh_database(settings, DB)
     register_sample(own, world)
     pulled = stage_pull(own, PERIOD)
     stage_validate(own, PERIOD, pulled["pull_run_id"])
-    fresh_database(settings, LANDED_DB, template=REF_DB)    # for the restart scenario
+    fresh_database(settings, LANDED_DB, template=DB)    # for the restart scenario
     told = stage_feedback(own, PERIOD)
     run_dbt(own, ["build"])     # the build stage without its freshness check and docs site
     # the publish stage without the PDF (LibreOffice's, not reproducible, so never compared)
     published = publish_period(own, PERIOD, "reference", pdf=False).as_dict()
+    fresh_database(settings, REF_DB, template=DB)       # kept while DB serves the scenarios
+    own = own_settings(settings, REF_DB, world, server)
     fp = fs.fingerprint(own.dsn("admin"))
 
     # the reference itself: all served content kept once and intact, every report answered,
@@ -419,21 +434,14 @@ def test_the_comparison_sees_what_a_fault_could_do(reference):
 
 
 # ------------------------------------------------------------------ the scenarios
-def test_rerun_of_a_finished_cycle(reference, report):
-    """Every stage again on the reference's warehouse (the DAG runs cleared: pull, validate,
-    feedback, `dbt build`, publish, as the reference ran them): nothing new landed, checked or
-    answered; the same marts and the same published files."""
-    from publish.bundle import publish_period
-    from tonghop.cycle import stage_feedback, stage_pull, stage_validate
-    from tonghop.dbt import run_dbt
-
+def test_rerun_of_a_finished_cycle(settings, reference, report):
+    """Every stage again on (a copy of) the reference's warehouse and on its Drive (the DAG
+    runs cleared: pull, validate, feedback, `dbt build`, publish, as the reference ran them):
+    nothing new landed, checked or answered; the same marts and the same published files."""
     started = time.monotonic()
-    own = reference.settings
-    result = {"pull": stage_pull(own, PERIOD)}
-    result["validate"] = stage_validate(own, PERIOD, result["pull"]["pull_run_id"])
-    result["feedback"] = stage_feedback(own, PERIOD)
-    result["build"] = run_dbt(own, ["build"])
-    result["publish"] = publish_period(own, PERIOD, "rerun", pdf=False).as_dict()
+    fresh_database(settings, DB, template=REF_DB)
+    own = reference.settings.for_database(DB)
+    result = fs.run_stages(own, PERIOD, "rerun")
     fp = fs.fingerprint(own.dsn("admin"))
     ids = sorted({s for s, *_ in reference.fp.raw})
     lost = lost_against(reference, fp, own, ids, marts=True)
@@ -444,9 +452,9 @@ def test_rerun_of_a_finished_cycle(reference, report):
     pulled, checked = result["pull"], result["validate"]
     outcomes["rerun"] = fs.Outcome(
         scenario="rerun of a finished cycle",
-        injected="every stage of the reference's finished cycle run again on its warehouse, "
-                 "as clearing its DAG runs does (pull, validate, feedback, `dbt build`, "
-                 "publish)",
+        injected="every stage of the reference's finished cycle run again on (a copy of) its "
+                 "warehouse and on its Drive, as clearing its DAG runs does (pull, validate, "
+                 "feedback, `dbt build`, publish)",
         how_often="1 rerun",
         recovery="none needed",
         survived=f"pull ({pulled['mode']}) read {pulled['fetched']} spreadsheets, landed "
@@ -575,15 +583,14 @@ def test_postgres_crash_while_the_pull_lands(settings, world, emulators, referen
                  "checkpoint) while a `pull_shard` task is inside the transaction landing "
                  f"spreadsheet {cut + 1} of {len(targets)}, its version written and not "
                  "committed; then started again",
-        how_often="1 crash; the task failed "
-                  + (f"{crash.failed_after:.1f} s after it, the server still down, with "
-                     f"`{type(error).__name__}` (where it was, what is kept, that the retry "
-                     "is safe)" if crash.failed_after is not None else "NOT: it hung"),
+        how_often=how_it_failed(crash, error, "where it was, what is kept, that the retry "
+                                              "is safe"),
         recovery="PostgreSQL's crash recovery at start (from the WAL); Airflow's retry of the "
                  "`pull_shard` task (the same spreadsheets, the same pull run), then "
                  "`finish_pull` and `validate`",
         survived=f"the {committed} versions committed before the crash survived it and the "
-                 f"one cut was rolled back ({after_crash} after recovery); the retry landed "
+                 f"one cut was {'rolled back' if not cut_kept else 'KEPT'} ({after_crash} "
+                 f"after recovery); the retry landed "
                  f"{retried['new_versions']} and found {retried['unchanged']} unchanged",
         compared="raw and landed rows",
         lost=lost, seconds=time.monotonic() - started)
@@ -651,15 +658,13 @@ def test_postgres_crash_during_validation(settings, world, emulators, reference,
         injected="`pg_ctl stop -m immediate` while the `validate` task stores the results of "
                  f"{len(ids)} reports, {len(tables)} tables written in its transaction "
                  f"({', '.join(tables)}) and not committed; then started again",
-        how_often="1 crash; the task failed "
-                  + (f"{crash.failed_after:.1f} s after it, the server still down, with "
-                     f"`{type(error).__name__}` (what it was doing, that nothing of the run "
-                     "is kept, that the retry is safe)" if crash.failed_after is not None
-                     else "NOT: it hung"),
+        how_often=how_it_failed(crash, error, "what it was doing, that nothing of the run "
+                                              "is kept, that the retry is safe"),
         recovery="PostgreSQL's crash recovery at start; Airflow's retry of the `validate` task "
                  "(the same pull run)",
-        survived=f"nothing of the cut run kept ({after_crash} parsed reports, validation runs "
-                 f"or issues after recovery); the retry checked {retried['reports']} reports "
+        survived=f"{'nothing' if not after_crash else 'SOME'} of the cut run kept "
+                 f"({after_crash} parsed reports, validation runs or issues after recovery); "
+                 f"the retry checked {retried['reports']} reports "
                  f"({retried['errors']} errors, {retried['warnings']} warnings)",
         compared="raw and landed rows",
         lost=lost, seconds=time.monotonic() - started)
@@ -677,29 +682,50 @@ PUBLISH = ("import sys; from publish.bundle import publish_period; "
            f"publish_period(load_settings(), {PERIOD!r}, sys.argv[1], pdf=False)")
 
 
+#: a whole cycle in a process of its own (as `tonghop run`, with the reference's stages), its
+#: result on its last line of output (after dbt's own)
+CYCLE = ("import json, logging, sys; from tests.faults_support import run_stages; "
+         "from tonghop.settings import load_settings; logging.basicConfig(level=logging.INFO); "
+         f"print(json.dumps(run_stages(load_settings(), {PERIOD!r}, sys.argv[1]), "
+         "default=str))")
+
+
 def test_two_cycles_at_once(settings, world, emulators, reference, report):
-    """Two cycles of the same period started together (`tonghop run` twice, as a scheduled run
-    and a manual trigger): both succeed, each version is landed, checked and answered once,
-    one summary spreadsheet, and the marts equal the reference's."""
+    """Two cycles of the same period started together in two processes (as a scheduled run and
+    `tonghop run`): both succeed, each version is landed, checked and answered once, one
+    summary spreadsheet, and the marts equal the reference's."""
     started = time.monotonic()
     server = emulators("concurrent")
     own = own_settings(settings, DB, world, server)
     fresh_database(settings, DB)
     register_sample(own, world)
     ids = world.ids
-    tonghop = str(Path(sys.executable).with_name("tonghop"))
     logs = [world.tmp / f"concurrent-{i}.log" for i in (1, 2)]
     outputs = [world.tmp / f"concurrent-{i}.json" for i in (1, 2)]
     procs = []
-    for path, output in zip(logs, outputs):
+    for i, (path, output) in enumerate(zip(logs, outputs), 1):
         with path.open("w") as err, output.open("w") as out:
-            procs.append(subprocess.Popen([tonghop, "run", "--period", PERIOD, "--no-pdf"],
-                                          env=env_for(own), stdout=out, stderr=err))
-    for p in procs:
+            procs.append(subprocess.Popen([sys.executable, "-c", CYCLE, f"cycle-{i}"],
+                                          cwd=fs.ROOT, env=env_for(own), stdout=out,
+                                          stderr=err))
+    # meanwhile, once a cycle builds (the CPU of both validations spent), the publish tasks
+    # of two runs at once (a cleared publish while the cycle publishes), from the reference's
+    # marts into a Drive without the summary yet, Drive answering in 0.5 s: one spreadsheet,
+    # not two
+    drive = emulators("concurrent-publish", province=False)
+    configure(drive, {"latency": 0.5})
+    wait_for(lambda: any(p.poll() is not None for p in procs) or one(own.dsn("admin"), """
+        select count(*) from pg_stat_activity where datname = %s and usename = 'transformer'
+        """, (DB,)), "a cycle to start its build", timeout=600, every=0.2)
+    publisher = reference.settings.with_overrides(emulator_url=drive.url)
+    publishes = [subprocess.Popen([sys.executable, "-c", PUBLISH, f"publish-{i}"],
+                                  env=env_for(publisher), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for i in (1, 2)]
+    for p in procs + publishes:
         p.wait(timeout=900)
+    configure(drive, {})
     texts = [o.read_text(errors="replace") for o in outputs]
-    # `tonghop run` prints the cycle's result as JSON last (after dbt's own output)
-    results = [json.loads(t[t.rindex("\n{\n") + 1:]) if p.returncode == 0 else None
+    results = [json.loads(t.strip().splitlines()[-1]) if p.returncode == 0 else None
                for p, t in zip(procs, texts)]
     fp = fs.fingerprint(own.dsn("admin"))
     lost = lost_against(reference, fp, own, ids, marts=True)
@@ -713,17 +739,6 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
     if failed:
         lost.append(f"cycle(s) {failed} failed (see {', '.join(str(logs[i - 1]) for i in failed)})")
     ok = [r for r in results if r]
-    # the publish tasks of two runs at once (a cleared publish while the cycle publishes), into
-    # a Drive without the summary yet, Drive answering in 0.5 s: one spreadsheet, not two
-    drive = emulators("concurrent-publish", province=False)
-    configure(drive, {"latency": 0.5})
-    publisher = own.with_overrides(emulator_url=drive.url)
-    publishes = [subprocess.Popen([sys.executable, "-c", PUBLISH, f"publish-{i}"],
-                                  env=env_for(publisher), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL) for i in (1, 2)]
-    for p in publishes:
-        p.wait(timeout=300)
-    configure(drive, {})
     created = summary_spreadsheets(drive)
     if [p.returncode for p in publishes] != [0, 0]:
         lost.append("a publish task failed")
@@ -736,9 +751,10 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
     outcomes, _ = report
     outcomes["concurrent"] = fs.Outcome(
         scenario="two cycles at once for the same period",
-        injected="`tonghop run --no-pdf` started twice at the same moment on one warehouse "
-                 "and one province; then two publish tasks at once into a Drive without the "
-                 "summary",
+        injected="a whole cycle (pull, validate, feedback, `dbt build`, publish) started "
+                 "twice at the same moment, in two processes, on one warehouse and one "
+                 "province; while they build, two publish tasks at once (from the "
+                 "reference's marts) into a Drive without the summary",
         how_often=f"2 cycles, 2 publishes; {waited} dbt command(s) waited for the other's",
         recovery="none needed: validation, check tabs, dbt and the summary spreadsheet take a "
                  "per-period (dbt: per-database) PostgreSQL advisory lock; landing, one per "

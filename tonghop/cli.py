@@ -98,7 +98,7 @@ def cmd_provision(args) -> int:
 def cmd_run(args) -> int:
     from tonghop.cycle import run_cycle
     result = run_cycle(_settings(), args.period, mode="full" if args.full else "auto",
-                       unit_codes=args.unit or None, pdf=not args.no_pdf)
+                       unit_codes=args.unit or None)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     return 0
 
@@ -160,8 +160,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read every spreadsheet, changed or not")
     p.add_argument("--unit", action="append", metavar="UNIT_CODE",
                    help="read only this unit's spreadsheet again, changed or not (repeatable)")
-    p.add_argument("--no-pdf", action="store_true",
-                   help="publish without the draft report's PDF (the .docx is written)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="a whole reporting cycle on a demo province, via Airflow")

@@ -137,15 +137,13 @@ def stage_build(settings: Settings) -> dict:
     return built
 
 
-def stage_publish(settings: Settings, period_code: str, run_id: str, pdf: bool = True) -> dict:
-    """The summary, the draft report and the manifest; ``pdf=False`` skips LibreOffice's PDF
-    (seconds of CPU; the .docx is written either way)."""
+def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
     from publish.bundle import publish_period
-    return publish_period(settings, period_code, run_id, pdf=pdf).as_dict()
+    return publish_period(settings, period_code, run_id).as_dict()
 
 
 def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto",
-              unit_codes: list[str] | None = None, pdf: bool = True) -> dict:
+              unit_codes: list[str] | None = None) -> dict:
     """All stages in this process, without Airflow (``tonghop run``)."""
     from ingest.pull import new_run_id
     settings = settings or load_settings()
@@ -154,6 +152,6 @@ def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto"
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])
     told = stage_feedback(settings, period_code)
     built = stage_build(settings)
-    published = stage_publish(settings, period_code, run_id, pdf=pdf)
+    published = stage_publish(settings, period_code, run_id)
     return {"pull": pulled, "validate": validated, "feedback": told, "build": built,
             "publish": published}
