@@ -25,6 +25,7 @@ from psycopg2.extras import Json, execute_values
 from expectations.runner import RULESET_VERSION, ReportToCheck, validate
 from ingest.parse import parse_report
 from tonghop.catalogue import Catalogue
+from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line
 from tonghop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,15 +115,18 @@ def lock_period(conn, stage: str, period_code: str) -> None:
 def validate_landed(settings: Settings, catalogue: Catalogue, period_code: str,
                     pull_run_id: str | None = None) -> ValidationSummary:
     conn = psycopg2.connect(settings.dsn("loader"))
+    doing = "waiting for the period's validation lock"
     try:
         started = dt.datetime.now(dt.timezone.utc)
         # one validation of a period at a time: a second one (two cycles of the period at
         # once) waits here, then finds the first one's versions parsed and checks only what is
         # left, instead of checking them again and failing on their primary keys
         lock_period(conn, "validate", period_code)
+        doing = "reading the versions to check"
         reports = unparsed_reports(conn, period_code, catalogue)
         if not reports:
             log.info("validation: no new version to check for %s", period_code)
+            doing = "recording a run with nothing to check"
             run_id = _record_run(conn, period_code, pull_run_id, started, [], None)
             conn.commit()
             return ValidationSummary(period_code, run_id, 0, 0, 0, 0, None)
@@ -130,7 +134,19 @@ def validate_landed(settings: Settings, catalogue: Catalogue, period_code: str,
         reports = [replace(r, previous_values=previous.get(r.unit_code, {}),
                            previous_period_name=previous_name) for r in reports]
         outcome = validate(reports, catalogue, store_results=True)
+        doing = f"storing the results of {len(reports)} report(s)"
         run_id = _store(conn, period_code, reports, outcome, pull_run_id, started)
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        if not connection_lost(conn, exc):
+            raise
+        raise WarehouseConnectionLost(
+            f"validation of {period_code}"
+            f"{f' (pull {pull_run_id})' if pull_run_id else ''}: the connection to the "
+            f"warehouse database was lost while {doing}: {one_line(exc)}. A run's parsed "
+            f"rows, issues and results are stored in one transaction, so nothing of this run "
+            f"was kept (unless the break came at its very commit, when all of it was). When "
+            f"the database is back, the task's retry checks every version still unchecked: "
+            f"none is lost or checked twice.") from exc
     finally:
         conn.close()
     summary = ValidationSummary(period_code, run_id, len(reports), outcome.rows_checked,

@@ -40,6 +40,7 @@ from ingest.sheets import parse_drive_time
 from ingest.land import land_version, record_fetch
 from ingest.registry import entries_for_period
 from tonghop.catalogue import Catalogue
+from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line
 from tonghop.settings import Settings
 from tonghop.vn import VN_TZ
 
@@ -269,8 +270,9 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
         return result
     client = client or sheets.make_client(settings)
     conn = psycopg2.connect(settings.dsn("loader"))
+    position, spreadsheet_id = 0, None
     try:
-        for spreadsheet_id, modified in targets:
+        for position, (spreadsheet_id, modified) in enumerate(targets, 1):
             attempted = dt.datetime.now(dt.timezone.utc)
             try:
                 result.api_calls["sheets.spreadsheets.get"] += 1
@@ -289,6 +291,18 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
                 result.new_versions += 1
             else:
                 result.unchanged += 1
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        if not connection_lost(conn, exc):
+            raise
+        raise WarehouseConnectionLost(
+            f"pull {pull_run_id}: the connection to the warehouse database was lost at "
+            f"spreadsheet {spreadsheet_id} ({position} of {len(targets)} to read): "
+            f"{one_line(exc)}. Each spreadsheet is landed in a transaction of its own: the "
+            f"{result.new_versions + result.unchanged} landed before it are kept "
+            f"({result.new_versions} new, {result.unchanged} unchanged) and its own was rolled "
+            f"back, unless the break came at its very commit. When the database is back, the "
+            f"task's retry reads the same spreadsheets again and lands only what is missing "
+            f"(content already stored is recorded as unchanged).") from exc
     finally:
         conn.close()
     retries = getattr(client.http_client, "retries", 0)

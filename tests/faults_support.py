@@ -23,6 +23,9 @@ share, whatever happened on the way:
 Not compared: ``raw.sheet_fetches``, ``quality.validation_runs``, ``ops.pull_runs`` and
 ``ops.feedback_writes`` record attempts, and a fault rightly adds attempts (the suite checks
 what matters in them itself: every report answered once).
+
+:func:`run_stages` is the whole cycle as the scenarios run it, in the suite's process or in one
+of their own.
 """
 
 from __future__ import annotations
@@ -219,6 +222,25 @@ def _table_difference(name: str, expected: Counter, actual: Counter) -> list[str
     if extra:
         parts.append(f"{sum(extra.values())} row(s) extra or changed")
     return [f"{name}: " + ", ".join(parts)]
+
+
+# ------------------------------------------------------------------ a whole cycle
+def run_stages(settings, period_code: str, run_id: str) -> dict:
+    """Every stage of a cycle, as Airflow's tasks call them: pull, validate, feedback, `dbt
+    build` (the build stage without its source freshness check and docs site, which write no
+    data) and publish (without LibreOffice's PDF, which is not reproducible and never
+    compared)."""
+    from publish.bundle import publish_period
+    from tonghop.cycle import stage_feedback, stage_pull, stage_validate
+    from tonghop.dbt import run_dbt
+
+    pulled = stage_pull(settings, period_code)
+    validated = stage_validate(settings, period_code, pulled["pull_run_id"])
+    told = stage_feedback(settings, period_code)
+    built = run_dbt(settings, ["build"])
+    published = publish_period(settings, period_code, run_id, pdf=False).as_dict()
+    return {"pull": pulled, "validate": validated, "feedback": told, "build": built,
+            "publish": published}
 
 
 # ------------------------------------------------------------------ the report

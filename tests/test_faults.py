@@ -1,27 +1,33 @@
-"""Faults survived, nothing lost: the pipeline under Google's bad days, a restarted database, a
-killed process, a rerun and two cycles at once, compared with a clean run.
+"""Faults survived, nothing lost: the pipeline under Google's bad days, a database restarted or
+crashed under a stage, a killed process, a rerun and two cycles at once, compared with a clean
+run.
 
 One demo province (CB-2026-6T, seed 7; a sample of its units with every demo scenario among
 them, so that the suite stays quick) is generated once. A **reference** cycle runs on it
 cleanly in a database of its own (pull → validate → feedback → dbt build → publish, the
-functions Airflow's tasks call). Each scenario then runs on a fresh database and a fresh copy
-of the province in its own emulator, injects its fault, does what Airflow or an operator would
-do next (the task's retry, the next cycle, nothing), and is compared with the reference
-through ``tests/faults_support.py``: every raw version kept, intact and once; the landed rows
-equal; the marts equal where the scenario builds them; no duplicate key in any mart. A fault of
-the Sheets API or of the pull is compared up to the landed rows (dbt builds the marts from them
-alone); a scenario whose fault concerns dbt or the whole cycle (restart, rerun, two cycles)
-builds and compares the marts. ``test_the_comparison_sees_what_a_fault_could_do`` damages the
-reference's warehouse nine ways (in a transaction rolled back) and checks that each is reported:
-"nothing lost" can fail.
+functions Airflow's tasks call; the build without its freshness check and docs site, the
+publication without LibreOffice's PDF, which is not reproducible and never compared). Each
+scenario then runs on a fresh database (or a copy of the reference's) and a fresh copy of the
+province in its own emulator, injects its fault, does what Airflow or an operator would do next
+(the task's retry, the next cycle, nothing), and is compared with the reference through
+``tests/faults_support.py``: every raw version kept, intact and once; the landed rows equal; the
+marts equal where the scenario builds them; no duplicate key in any mart. A fault of the Sheets
+API, of the pull or of validation is compared up to the landed rows (dbt builds the marts from
+them alone: no build needed); a scenario whose fault concerns dbt or the whole cycle (restart,
+rerun, two cycles) builds and compares the marts. ``test_the_comparison_sees_what_a_fault_could_do``
+damages the reference's warehouse nine ways (in a transaction rolled back) and checks that each
+is reported: "nothing lost" can fail.
+
+Where a fault must hit inside a stage, the test holds the stage there with a lock of its own
+(on a spreadsheet's key, on the table the stage writes next) and waits until PostgreSQL shows it
+waiting (``pg_stat_activity``), so the kill or crash lands at the same point on every run.
 
 Each scenario records what was injected, how often, and what was survived or lost; at the end
 the table is written to ``tests/results/faults.{md,json}`` and into README.md ("Reliability"),
-when every scenario ran. Nothing is faked: real PostgreSQL (restarted for real), dbt, Great
-Expectations, and gspread over HTTP to the emulator, whose faults are set through
+when every scenario ran. Nothing is faked: real PostgreSQL (restarted and crashed for real), dbt,
+Great Expectations, and gspread over HTTP to the emulator, whose faults are set through
 ``POST /_emulator/config``.
 """
-
 from __future__ import annotations
 
 import json
@@ -30,6 +36,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -46,9 +53,11 @@ SEED = 7
 PER_SCENARIO = 4               # units of each demo scenario in the sample
 REF_DB = "tonghop_faults_ref"
 LANDED_DB = "tonghop_faults_landed"   # the reference after pull and validation, before dbt
-DB = "tonghop_faults"          # each scenario's database, made afresh (one name: dbt's partial
-                               # parse stays valid from one scenario to the next)
-SCENARIOS = ("storm", "restart", "sigkill", "rerun", "concurrent")
+DB = "tonghop_faults"          # each scenario's database, made afresh; the reference is built
+                               # in it too, then copied to REF_DB (one name for every build:
+                               # dbt's partial parse stays valid from one to the next)
+SCENARIOS = ("storm", "restart", "crash-pull", "crash-validate", "sigkill", "rerun",
+             "concurrent")
 #: production's number of tries (RetryPolicy), with waits shortened to keep the suite quick
 FAST_RETRIES = dict(max_tries=6, base_seconds=0.01, cap_seconds=0.05, jitter_seconds=0.01,
                     timeout_seconds=1.0)
@@ -174,6 +183,81 @@ def wait_for(condition, what: str, timeout: float = 120.0, every: float = 0.1):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+class InThread:
+    """A stage function running in a thread of this process, as in a task's process: a crash
+    of the database concerns the stage's connection, not its process."""
+
+    def __init__(self, function):
+        self.result = self.error = None
+        self._thread = threading.Thread(target=self._run, args=(function,), daemon=True)
+        self._thread.start()
+
+    def _run(self, function) -> None:
+        try:
+            self.result = function()
+        except BaseException as exc:        # noqa: BLE001 - what the task would fail with
+            self.error = exc
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float) -> bool:
+        """Whether the stage ended within ``timeout`` seconds."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+@dataclass
+class Crash:
+    failed_after: float | None   # seconds from the crash to the stage's end (None: it hung)
+    recovered: bool              # the server's log shows the crash recovery at the next start
+
+
+def crash_under(stage: InThread, hang_after: float = 60.0) -> Crash:
+    """`pg_ctl stop -m immediate` of the cluster (a crash: every server process quits at once,
+    no checkpoint), wait for the stage to end while the server is down, then start it again
+    (PostgreSQL recovers from its WAL)."""
+    from tonghop import localdb
+
+    cluster = localdb.default_cluster()
+    log_start = cluster.log_file.stat().st_size if cluster.log_file.exists() else 0
+    crashed = time.monotonic()
+    localdb.stop(cluster, mode="immediate")
+    ended = stage.join(hang_after)
+    failed_after = time.monotonic() - crashed if ended else None
+    localdb.start(cluster)
+    with cluster.log_file.open("rb") as log:
+        log.seek(log_start)
+        recovery = log.read().decode("utf-8", "replace")
+    return Crash(failed_after, "automatic recovery in progress" in recovery)
+
+
+def how_it_failed(crash: Crash, error: BaseException | None, says: str) -> str:
+    """The "how often" of a crash scenario: when and with what the stage failed."""
+    if crash.failed_after is None:
+        return "1 crash; the task did NOT fail: it hung"
+    from tonghop.errors import WarehouseConnectionLost
+
+    clear = f" ({says})" if isinstance(error, WarehouseConnectionLost) else \
+        f": {' '.join(str(error).split())[:120]}"
+    return (f"1 crash; the task failed {crash.failed_after:.1f} s after it, the server still "
+            f"down, with `{type(error).__name__}`{clear}")
+
+
+def loader_waiting(own, on: str) -> str | None:
+    """The statement of the loader's session of this database that waits for a lock of kind
+    ``on``: 'advisory', or 'relation' in a transaction that has written already (its
+    transaction id is assigned)."""
+    query = one(own.dsn("admin"), """
+        select string_agg(query, '; ')
+        from pg_stat_activity where datname = %s and usename = 'loader'
+          and wait_event_type = 'Lock' and wait_event = %s
+          and (%s = 'advisory' or backend_xid is not null)""",
+               (own.warehouse_db, on, on))
+    return " ".join(query.split()) if query else None
+
+
 def served(own, ids: list[str]) -> set[tuple[str, str]]:
     """(spreadsheet, content SHA-256) of what the emulator serves for each spreadsheet now,
     read with a clean client and hashed as the puller hashes it."""
@@ -258,19 +342,23 @@ def answers_per_report(own) -> Counter:
 @pytest.fixture(scope="module")
 def reference(settings, world, emulators, report) -> Reference:
     started = time.monotonic()
-    from tonghop.cycle import stage_feedback, stage_publish, stage_pull, stage_validate
+    from publish.bundle import publish_period
+    from tonghop.cycle import stage_feedback, stage_pull, stage_validate
     from tonghop.dbt import run_dbt
 
     server = emulators("reference")
-    own = own_settings(settings, REF_DB, world, server)
-    fresh_database(settings, REF_DB)
+    own = own_settings(settings, DB, world, server)
+    fresh_database(settings, DB)
     register_sample(own, world)
     pulled = stage_pull(own, PERIOD)
     stage_validate(own, PERIOD, pulled["pull_run_id"])
-    fresh_database(settings, LANDED_DB, template=REF_DB)    # for the restart scenario
+    fresh_database(settings, LANDED_DB, template=DB)    # for the restart scenario
     told = stage_feedback(own, PERIOD)
     run_dbt(own, ["build"])     # the build stage without its freshness check and docs site
-    published = stage_publish(own, PERIOD, "reference")
+    # the publish stage without the PDF (LibreOffice's, not reproducible, so never compared)
+    published = publish_period(own, PERIOD, "reference", pdf=False).as_dict()
+    fresh_database(settings, REF_DB, template=DB)       # kept while DB serves the scenarios
+    own = own_settings(settings, REF_DB, world, server)
     fp = fs.fingerprint(own.dsn("admin"))
 
     # the reference itself: all served content kept once and intact, every report answered,
@@ -346,14 +434,14 @@ def test_the_comparison_sees_what_a_fault_could_do(reference):
 
 
 # ------------------------------------------------------------------ the scenarios
-def test_rerun_of_a_finished_cycle(reference, report):
-    """The whole cycle again on the reference's warehouse (a cleared DAG run, `tonghop run`):
+def test_rerun_of_a_finished_cycle(settings, reference, report):
+    """Every stage again on (a copy of) the reference's warehouse and on its Drive (the DAG
+    runs cleared: pull, validate, feedback, `dbt build`, publish, as the reference ran them):
     nothing new landed, checked or answered; the same marts and the same published files."""
-    from tonghop.cycle import run_cycle
-
     started = time.monotonic()
-    own = reference.settings
-    result = run_cycle(own, PERIOD)
+    fresh_database(settings, DB, template=REF_DB)
+    own = reference.settings.for_database(DB)
+    result = fs.run_stages(own, PERIOD, "rerun")
     fp = fs.fingerprint(own.dsn("admin"))
     ids = sorted({s for s, *_ in reference.fp.raw})
     lost = lost_against(reference, fp, own, ids, marts=True)
@@ -364,8 +452,9 @@ def test_rerun_of_a_finished_cycle(reference, report):
     pulled, checked = result["pull"], result["validate"]
     outcomes["rerun"] = fs.Outcome(
         scenario="rerun of a finished cycle",
-        injected="every stage of the reference's finished cycle run again on its warehouse "
-                 "(`tonghop run`, as clearing the DAG run)",
+        injected="every stage of the reference's finished cycle run again on (a copy of) its "
+                 "warehouse and on its Drive, as clearing its DAG runs does (pull, validate, "
+                 "feedback, `dbt build`, publish)",
         how_often="1 rerun",
         recovery="none needed",
         survived=f"pull ({pulled['mode']}) read {pulled['fetched']} spreadsheets, landed "
@@ -430,34 +519,213 @@ def test_postgres_restarted_during_dbt_build(settings, world, reference, report)
     assert not lost, lost
 
 
+def test_postgres_crash_while_the_pull_lands(settings, world, emulators, reference, report):
+    """PostgreSQL crashes (`pg_ctl stop -m immediate`) while a `pull_shard` task is inside the
+    transaction landing a spreadsheet, its version written and not committed (held there by a
+    lock the test takes on raw.sheet_fetches, the transaction's next write). The task fails at
+    once with a clear error; at the next start the versions committed before are there and the
+    cut one is not; Airflow's retry of the task, then `finish_pull` and `validate`, give the
+    reference's raw and landed rows."""
+    from tonghop.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
+                               stage_validate)
+    from tonghop.errors import WarehouseConnectionLost
+
+    started = time.monotonic()
+    server = emulators("crash-pull")
+    own = own_settings(settings, DB, world, server)
+    fresh_database(settings, DB)
+    register_sample(own, world)
+    ids = world.ids
+    plan = stage_plan_pull(own, PERIOD, f"pull-crash-{time.monotonic_ns()}")  # plan_pull task
+    targets = plan["targets"]            # read in this order
+    cut = len(targets) // 2
+    held = targets[cut][0]
+    count = "select count(*) from raw.sheet_versions"
+    holder = psycopg2.connect(own.dsn("admin"))
+    try:
+        with holder.cursor() as cur:
+            # the pull stops before landing spreadsheet `cut` (the key ingest.land locks it
+            # with); then, its next write blocked, it is let in: it writes the version and
+            # waits, inside its transaction, to record the fetch
+            cur.execute("select pg_advisory_lock(hashtext(%s))", (held,))
+            shard = InThread(lambda: stage_pull_shard(own, plan["pull_run_id"], targets))
+            wait_for(lambda: not shard.running or loader_waiting(own, "advisory"),
+                     "the pull to reach the held spreadsheet")
+            cur.execute("lock table raw.sheet_fetches in exclusive mode")
+            cur.execute("select pg_advisory_unlock(hashtext(%s))", (held,))
+            statement = wait_for(lambda: not shard.running or loader_waiting(own, "relation"),
+                                 "the pull to write the version and wait inside its "
+                                 "transaction")
+            assert shard.running, f"the pull ended before the crash: {shard.error}"
+            cur.execute(count)
+            committed = cur.fetchone()[0]
+            crash = crash_under(shard)
+    finally:
+        holder.close()
+    after_crash = one(own.dsn("admin"), count)
+    cut_kept = one(own.dsn("admin"), "select count(*) from raw.sheet_versions "
+                                     "where spreadsheet_id = %s", (held,))
+    retried = stage_pull_shard(own, plan["pull_run_id"], targets)   # Airflow's retry
+    pulled = stage_finish_pull(own, plan, [retried])
+    stage_validate(own, PERIOD, pulled["pull_run_id"])
+    fp = fs.fingerprint(own.dsn("admin"), marts=False)
+    lost = lost_against(reference, fp, own, ids, marts=False)
+    if after_crash != committed:
+        lost.append(f"raw after the crash: {after_crash} versions, {committed} committed "
+                    "before it")
+    if crash.failed_after is None:
+        lost.append("the pull hung after the crash")
+    error = shard.error
+    outcomes, _ = report
+    outcomes["crash-pull"] = fs.Outcome(
+        scenario="PostgreSQL crashed while the pull lands",
+        injected="`pg_ctl stop -m immediate` (a crash: every server process quits at once, no "
+                 "checkpoint) while a `pull_shard` task is inside the transaction landing "
+                 f"spreadsheet {cut + 1} of {len(targets)}, its version written and not "
+                 "committed; then started again",
+        how_often=how_it_failed(crash, error, "where it was, what is kept, that the retry "
+                                              "is safe"),
+        recovery="PostgreSQL's crash recovery at start (from the WAL); Airflow's retry of the "
+                 "`pull_shard` task (the same spreadsheets, the same pull run), then "
+                 "`finish_pull` and `validate`",
+        survived=f"the {committed} versions committed before the crash survived it and the "
+                 f"one cut was {'rolled back' if not cut_kept else 'KEPT'} ({after_crash} "
+                 f"after recovery); the retry landed "
+                 f"{retried['new_versions']} and found {retried['unchanged']} unchanged",
+        compared="raw and landed rows",
+        lost=lost, seconds=time.monotonic() - started)
+    assert "insert into raw.sheet_fetches" in statement, statement
+    assert crash.recovered, "the server did not recover from a crash at start"
+    assert isinstance(error, WarehouseConnectionLost), repr(error)
+    assert f"at spreadsheet {held} ({cut + 1} of {len(targets)}" in str(error), str(error)
+    assert f"the {cut} landed before it are kept" in str(error), str(error)
+    assert committed == cut and cut_kept == 0
+    assert (retried["new_versions"], retried["unchanged"]) == (len(ids) - cut, cut)
+    assert not lost, lost
+
+
+def test_postgres_crash_during_validation(settings, world, emulators, reference, report):
+    """PostgreSQL crashes (`pg_ctl stop -m immediate`) while `validate_landed` stores a run's
+    results: the parsed rows and issues written in its transaction, not committed (held there
+    by a lock the test takes on quality.rule_results, its next table). The task fails at once
+    with a clear error; nothing of the cut run is kept; Airflow's retry of the task checks every
+    report and gives the reference's landed rows."""
+    from tonghop.cycle import stage_pull, stage_validate
+    from tonghop.errors import WarehouseConnectionLost
+
+    started = time.monotonic()
+    server = emulators("crash-validate")
+    own = own_settings(settings, DB, world, server)
+    fresh_database(settings, DB)
+    register_sample(own, world)
+    ids = world.ids
+    pulled = stage_pull(own, PERIOD)
+    stored = """select (select count(*) from parsed.report_headers)
+                     + (select count(*) from quality.validation_runs)
+                     + (select count(*) from quality.validation_issues)"""
+    holder = psycopg2.connect(own.dsn("admin"))
+    try:
+        with holder.cursor() as cur:
+            cur.execute("lock table quality.rule_results in exclusive mode")
+            validation = InThread(lambda: stage_validate(own, PERIOD, pulled["pull_run_id"]))
+            statement = wait_for(
+                lambda: not validation.running or loader_waiting(own, "relation"),
+                "validation to write its results and wait inside its transaction")
+            assert validation.running, f"validation ended before the crash: {validation.error}"
+            # the tables its transaction has written to (a row lock on each)
+            cur.execute("""
+                select coalesce(array_agg(distinct l.relation::regclass::text), '{}')
+                from pg_locks l join pg_stat_activity a using (pid)
+                join pg_class c on c.oid = l.relation
+                where a.datname = current_database() and a.usename = 'loader'
+                  and l.mode = 'RowExclusiveLock' and l.granted and c.relkind = 'r'""")
+            tables = sorted(cur.fetchone()[0])
+            crash = crash_under(validation)
+    finally:
+        holder.close()
+    after_crash = one(own.dsn("admin"), stored)
+    retried = stage_validate(own, PERIOD, pulled["pull_run_id"])     # Airflow's retry
+    fp = fs.fingerprint(own.dsn("admin"), marts=False)
+    lost = lost_against(reference, fp, own, ids, marts=False)
+    if after_crash:
+        lost.append(f"{after_crash} row(s) of the cut validation run kept after the crash")
+    if crash.failed_after is None:
+        lost.append("validation hung after the crash")
+    error = validation.error
+    outcomes, _ = report
+    outcomes["crash-validate"] = fs.Outcome(
+        scenario="PostgreSQL crashed during validation",
+        injected="`pg_ctl stop -m immediate` while the `validate` task stores the results of "
+                 f"{len(ids)} reports, {len(tables)} tables written in its transaction "
+                 f"({', '.join(tables)}) and not committed; then started again",
+        how_often=how_it_failed(crash, error, "what it was doing, that nothing of the run "
+                                              "is kept, that the retry is safe"),
+        recovery="PostgreSQL's crash recovery at start; Airflow's retry of the `validate` task "
+                 "(the same pull run)",
+        survived=f"{'nothing' if not after_crash else 'SOME'} of the cut run kept "
+                 f"({after_crash} parsed reports, validation runs or issues after recovery); "
+                 f"the retry checked {retried['reports']} reports "
+                 f"({retried['errors']} errors, {retried['warnings']} warnings)",
+        compared="raw and landed rows",
+        lost=lost, seconds=time.monotonic() - started)
+    assert "insert into quality.rule_results" in statement, statement
+    assert crash.recovered, "the server did not recover from a crash at start"
+    assert isinstance(error, WarehouseConnectionLost), repr(error)
+    assert f"while storing the results of {len(ids)} report(s)" in str(error), str(error)
+    assert "parsed.report_headers" in tables and "quality.validation_issues" in tables, tables
+    assert retried["reports"] == len(ids)
+    assert not lost, lost
+
+
 PUBLISH = ("import sys; from publish.bundle import publish_period; "
            "from tonghop.settings import load_settings; "
            f"publish_period(load_settings(), {PERIOD!r}, sys.argv[1], pdf=False)")
 
 
+#: a whole cycle in a process of its own (as `tonghop run`, with the reference's stages), its
+#: result on its last line of output (after dbt's own)
+CYCLE = ("import json, logging, sys; from tests.faults_support import run_stages; "
+         "from tonghop.settings import load_settings; logging.basicConfig(level=logging.INFO); "
+         f"print(json.dumps(run_stages(load_settings(), {PERIOD!r}, sys.argv[1]), "
+         "default=str))")
+
+
 def test_two_cycles_at_once(settings, world, emulators, reference, report):
-    """Two cycles of the same period started together (`tonghop run` twice, as a scheduled run
-    and a manual trigger): both succeed, each version is landed, checked and answered once,
-    one summary spreadsheet, and the marts equal the reference's."""
+    """Two cycles of the same period started together in two processes (as a scheduled run and
+    `tonghop run`): both succeed, each version is landed, checked and answered once, one
+    summary spreadsheet, and the marts equal the reference's."""
     started = time.monotonic()
     server = emulators("concurrent")
     own = own_settings(settings, DB, world, server)
     fresh_database(settings, DB)
     register_sample(own, world)
     ids = world.ids
-    tonghop = str(Path(sys.executable).with_name("tonghop"))
     logs = [world.tmp / f"concurrent-{i}.log" for i in (1, 2)]
     outputs = [world.tmp / f"concurrent-{i}.json" for i in (1, 2)]
     procs = []
-    for path, output in zip(logs, outputs):
+    for i, (path, output) in enumerate(zip(logs, outputs), 1):
         with path.open("w") as err, output.open("w") as out:
-            procs.append(subprocess.Popen([tonghop, "run", "--period", PERIOD],
-                                          env=env_for(own), stdout=out, stderr=err))
-    for p in procs:
+            procs.append(subprocess.Popen([sys.executable, "-c", CYCLE, f"cycle-{i}"],
+                                          cwd=fs.ROOT, env=env_for(own), stdout=out,
+                                          stderr=err))
+    # meanwhile, once a cycle builds (the CPU of both validations spent), the publish tasks
+    # of two runs at once (a cleared publish while the cycle publishes), from the reference's
+    # marts into a Drive without the summary yet, Drive answering in 0.5 s: one spreadsheet,
+    # not two
+    drive = emulators("concurrent-publish", province=False)
+    configure(drive, {"latency": 0.5})
+    wait_for(lambda: any(p.poll() is not None for p in procs) or one(own.dsn("admin"), """
+        select count(*) from pg_stat_activity where datname = %s and usename = 'transformer'
+        """, (DB,)), "a cycle to start its build", timeout=600, every=0.2)
+    publisher = reference.settings.with_overrides(emulator_url=drive.url)
+    publishes = [subprocess.Popen([sys.executable, "-c", PUBLISH, f"publish-{i}"],
+                                  env=env_for(publisher), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for i in (1, 2)]
+    for p in procs + publishes:
         p.wait(timeout=900)
+    configure(drive, {})
     texts = [o.read_text(errors="replace") for o in outputs]
-    # `tonghop run` prints the cycle's result as JSON last (after dbt's own output)
-    results = [json.loads(t[t.rindex("\n{\n") + 1:]) if p.returncode == 0 else None
+    results = [json.loads(t.strip().splitlines()[-1]) if p.returncode == 0 else None
                for p, t in zip(procs, texts)]
     fp = fs.fingerprint(own.dsn("admin"))
     lost = lost_against(reference, fp, own, ids, marts=True)
@@ -471,17 +739,6 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
     if failed:
         lost.append(f"cycle(s) {failed} failed (see {', '.join(str(logs[i - 1]) for i in failed)})")
     ok = [r for r in results if r]
-    # the publish tasks of two runs at once (a cleared publish while the cycle publishes), into
-    # a Drive without the summary yet, Drive answering in 0.5 s: one spreadsheet, not two
-    drive = emulators("concurrent-publish", province=False)
-    configure(drive, {"latency": 0.5})
-    publisher = own.with_overrides(emulator_url=drive.url)
-    publishes = [subprocess.Popen([sys.executable, "-c", PUBLISH, f"publish-{i}"],
-                                  env=env_for(publisher), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL) for i in (1, 2)]
-    for p in publishes:
-        p.wait(timeout=300)
-    configure(drive, {})
     created = summary_spreadsheets(drive)
     if [p.returncode for p in publishes] != [0, 0]:
         lost.append("a publish task failed")
@@ -494,8 +751,10 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
     outcomes, _ = report
     outcomes["concurrent"] = fs.Outcome(
         scenario="two cycles at once for the same period",
-        injected="`tonghop run` started twice at the same moment on one warehouse and one "
-                 "province; then two publish tasks at once into a Drive without the summary",
+        injected="a whole cycle (pull, validate, feedback, `dbt build`, publish) started "
+                 "twice at the same moment, in two processes, on one warehouse and one "
+                 "province; while they build, two publish tasks at once (from the "
+                 "reference's marts) into a Drive without the summary",
         how_often=f"2 cycles, 2 publishes; {waited} dbt command(s) waited for the other's",
         recovery="none needed: validation, check tabs, dbt and the summary spreadsheet take a "
                  "per-period (dbt: per-database) PostgreSQL advisory lock; landing, one per "

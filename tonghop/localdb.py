@@ -203,12 +203,16 @@ def start(cluster: Cluster | None = None) -> dict[str, str]:
     return dsns(cluster, passwords)
 
 
-def stop(cluster: Cluster | None = None) -> bool:
-    """Stop the cluster if it runs. Returns True if it was running."""
+def stop(cluster: Cluster | None = None, mode: str = "fast") -> bool:
+    """Stop the cluster if it runs. Returns True if it was running.
+
+    ``fast`` rolls back open transactions and ends sessions cleanly (a checkpoint is written);
+    ``immediate`` is a crash: every server process quits at once, without a checkpoint, and
+    the next start recovers from the WAL (the fault suite's crash)."""
     cluster = cluster or default_cluster()
     if not is_running(cluster):
         return False
-    _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", "fast", "-w",
+    _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", mode, "-w",
           "stop"])
     return True
 
