@@ -50,9 +50,9 @@ from types import SimpleNamespace
 
 import psycopg2
 import requests
-import yaml
 
 from bench import province
+from tonghop.dbt import grain_duplicates, mart_grains
 from tonghop.settings import PROJECT_ROOT, state_dir
 
 log = logging.getLogger("bench.airflow_load")
@@ -66,7 +66,6 @@ BUILD_DAG = "tonghop_build_warehouse"
 PUBLISH_DAG = "tonghop_publish"
 DAGS = (CYCLE_DAG, BUILD_DAG, PUBLISH_DAG)
 SHARD_TASK = "pull_shard"
-MARTS_YML = PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_marts__models.yml"
 #: the process title Airflow's task runner gives the process running a task instance
 TASK_TITLE = re.compile(r"^airflow worker -- ([0-9a-f]{8}-[0-9a-f-]{27})\b")
 #: task states after which a task instance runs no more in this run
@@ -120,23 +119,6 @@ def expected_statuses(scenarios: dict[str, str]) -> dict[str, str]:
     from tonghop.demo import COMPLETE_SCENARIOS
     return {unit: (("late" if s == "late" else "on_time") if s in COMPLETE_SCENARIOS
                    else "missing") for unit, s in scenarios.items()}
-
-
-def mart_grains(path: Path = MARTS_YML) -> dict[str, list[tuple[str, ...]]]:
-    """mart → its keys, one per ``unique`` / ``unique_combination_of_columns`` test."""
-    grains: dict[str, list[tuple[str, ...]]] = {}
-    for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
-        keys = []
-        for test in model.get("data_tests") or []:
-            if isinstance(test, dict) and "unique_combination_of_columns" in test:
-                spec = test["unique_combination_of_columns"]
-                keys.append(tuple((spec.get("arguments") or spec)["combination_of_columns"]))
-        for column in model.get("columns") or []:
-            for test in column.get("data_tests") or []:
-                if test == "unique" or (isinstance(test, dict) and "unique" in test):
-                    keys.append((column["name"],))
-        grains[model["name"]] = keys
-    return grains
 
 
 def kill_threshold(shard_targets: int, kill_after: int | None) -> int:
@@ -701,13 +683,10 @@ def verify(settings, ids: dict[str, str], scenarios: dict[str, str], recorded: d
               f"province_summary {summary}, generated {list(want)}")
         duplicates = {}
         marts = 0
-        for mart, keys in mart_grains().items():
+        for mart, keys in mart_grains(PROJECT_ROOT / "dbt_project").items():
             marts += 1
             for key in keys:
-                cur.execute(f"""select coalesce(sum(c - 1), 0) from (
-                                    select count(*) as c from marts.{mart}
-                                    group by {', '.join(key)} having count(*) > 1) d""")
-                extra = int(cur.fetchone()[0])
+                extra = grain_duplicates(cur, mart, key)
                 if extra:
                     duplicates[f"{mart}({', '.join(key)})"] = extra
         check("no mart repeats a key of its grain", not duplicates,

@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-import yaml
+
+from tonghop.dbt import grain_duplicates, mart_grains
 
 ROOT = Path(__file__).resolve().parent.parent
-MARTS_YML = ROOT / "dbt_project" / "models" / "marts" / "_marts__models.yml"
 RESULTS = Path(__file__).resolve().parent / "results"
 README = ROOT / "README.md"
 BEGIN = "<!-- faults-report:begin (written by tests/test_faults.py) -->"
@@ -68,23 +68,6 @@ def content_sha256(payload: dict) -> str:
 
 def digest(rows: Counter) -> str:
     return hashlib.sha256("\n".join(sorted(rows.elements())).encode("utf-8")).hexdigest()
-
-
-def mart_grains() -> dict[str, list[tuple[str, ...]]]:
-    """mart -> its keys (one per unique test), from the models' yml."""
-    grains: dict[str, list[tuple[str, ...]]] = {}
-    for model in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]:
-        keys = []
-        for test in model.get("data_tests") or []:
-            if isinstance(test, dict) and "unique_combination_of_columns" in test:
-                spec = test["unique_combination_of_columns"]
-                keys.append(tuple((spec.get("arguments") or spec)["combination_of_columns"]))
-        for column in model["columns"]:
-            for test in column.get("data_tests") or []:
-                if test == "unique" or (isinstance(test, dict) and "unique" in test):
-                    keys.append((column["name"],))
-        grains[model["name"]] = keys
-    return grains
 
 
 @dataclass
@@ -150,11 +133,11 @@ def fingerprint(source, *, marts: bool = True) -> Fingerprint:
                     select table_name from information_schema.tables
                     where table_schema = 'marts' order by table_name""")
                 names = [n for (n,) in cur.fetchall()]
-                grains = mart_grains()
+                grains = mart_grains(ROOT / "dbt_project")
                 for name in names:
                     if name not in RUN_MARTS:
                         fp.marts[name] = _rows(cur, f"marts.{name}", version_sha)
-                    fp.duplicates[name] = sum(_duplicates(cur, name, key)
+                    fp.duplicates[name] = sum(grain_duplicates(cur, name, key)
                                               for key in grains.get(name, []))
     finally:
         if isinstance(source, str):
@@ -175,14 +158,6 @@ def _rows(cur, relation: str, version_sha: dict[int, str]) -> Counter:
             clean[key] = value
         rows[canonical(clean)] += 1
     return rows
-
-
-def _duplicates(cur, mart: str, key: tuple[str, ...]) -> int:
-    columns = ", ".join(key)
-    cur.execute(f"""select coalesce(sum(n - 1), 0) from (
-                        select count(*) as n from marts.{mart} group by {columns}
-                        having count(*) > 1) d""")
-    return int(cur.fetchone()[0])
 
 
 def differences(reference: Fingerprint, candidate: Fingerprint, *, marts: bool = True

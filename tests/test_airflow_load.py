@@ -10,7 +10,7 @@ import datetime as dt
 
 from bench.airflow_load import (BUILD_DAG, CYCLE_DAG, PUBLISH_DAG, SHARD_TASK, analyse,
                                 concurrency, duration_stats, expected_statuses, kill_threshold,
-                                mart_grains, max_overlap, render)
+                                max_overlap, render)
 
 T0 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -54,13 +54,6 @@ def test_the_status_each_generated_report_deserves():
                  "F": "wrong_unit"}
     assert expected_statuses(scenarios) == {"A": "on_time", "B": "late", "C": "missing",
                                             "D": "missing", "E": "missing", "F": "missing"}
-
-
-def test_every_mart_has_the_keys_of_its_unique_tests():
-    grains = mart_grains()
-    assert ("period_code", "unit_code") in grains["fct_submission"]
-    assert ("period_code", "unit_type") in grains["reporting_rate"]
-    assert all(grains.values()), [m for m, keys in grains.items() if not keys]
 
 
 def _try(dag_id, task_id, start, end, *, map_index=-1, try_number=1, state="success",

@@ -352,3 +352,31 @@ def test_history_views_hold_every_landed_row(landed, source):
         select count(*) from marts.fct_task_progress_history where period_code = %s""",
                        (PERIOD,))
     assert tasks == len(source.task_rows)
+
+
+def test_no_mart_repeats_a_key_of_its_grain(landed):
+    """The grains the fault suite and the load bench check, read from the marts' unique tests,
+    hold in a real build, and a key that is not a grain is caught repeating."""
+    import psycopg2
+
+    from tonghop.dbt import grain_duplicates, mart_grains
+
+    settings = landed[0]
+    grains = mart_grains(settings.dbt_project_dir)
+    assert ("period_code", "unit_code") in grains["fct_submission"]
+    assert ("period_code", "unit_type") in grains["reporting_rate"]
+    assert all(grains.values()), [m for m, keys in grains.items() if not keys]
+    built = {name for (name,) in query(settings.dsn("admin"), """
+        select table_name from information_schema.tables where table_schema = 'marts'""")}
+    assert set(grains) <= built
+    conn = psycopg2.connect(settings.dsn("bi_reader"))
+    try:
+        with conn.cursor() as cur:
+            repeated = {f"{mart}{key}": n for mart, keys in grains.items() for key in keys
+                        if (n := grain_duplicates(cur, mart, key))}
+            assert repeated == {}
+            [(units,)] = marts(settings, """select count(*) from marts.fct_submission
+                                            where period_code = %s""", (PERIOD,))
+            assert grain_duplicates(cur, "fct_submission", ("period_code",)) >= units - 1 > 0
+    finally:
+        conn.close()
