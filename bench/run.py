@@ -212,6 +212,8 @@ class Run:
         env = dict(os.environ)
         env.update({
             "PYTHONPATH": str(self.project), "TONGHOP_PG_DB": self.db,
+            # the cluster and its secrets are this checkout's, not the copy's (its .local)
+            "TONGHOP_STATE_DIR": str(state_dir()),
             "TONGHOP_SHEETS_BACKEND": "emulator", "TONGHOP_EMULATOR_URL": emulator.url,
             "TONGHOP_SHEETS_REQUESTS_PER_MINUTE": str(self.rate or 0),
             "TONGHOP_OUTPUT_DIR": str(self.folder / "output"),

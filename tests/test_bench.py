@@ -50,6 +50,22 @@ def test_our_client_limit_never_lets_a_minute_exceed_the_quota():
     assert client_rate_limit(None) is None
 
 
+def test_stages_reach_this_checkouts_cluster_not_the_copys(tmp_path, monkeypatch):
+    """Each stage imports the private copy of the project, whose default state folder (its own
+    .local) holds no cluster secrets: the stage must be pointed at this checkout's."""
+    from types import SimpleNamespace
+
+    from bench.run import Run
+    from tonghop.settings import state_dir
+
+    monkeypatch.delenv("TONGHOP_STATE_DIR", raising=False)     # as on a fresh shell
+    run = SimpleNamespace(project=tmp_path / "copy", db="bench_10_scale", rate=None,
+                          folder=tmp_path)
+    env = Run.env(run, SimpleNamespace(url="http://127.0.0.1:1"))
+    assert env["TONGHOP_STATE_DIR"] == str(state_dir())
+    assert env["PYTHONPATH"] == str(tmp_path / "copy")
+
+
 @pytest.fixture(scope="module")
 def bench_results(settings, tmp_path_factory):
     from bench.run import main
