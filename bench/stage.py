@@ -44,8 +44,6 @@ def _capture_dbt_build(extra: dict) -> dict:
     """Where `dbt build`'s time goes: its elapsed time and, per kind of node (seed, model,
     test, snapshot), the sum of the nodes' execution times (dbt runs several at once, so the
     sums can exceed the elapsed time), read from dbt's run_results.json right after it."""
-    from pathlib import Path
-
     import tonghop.dbt
 
     original = tonghop.dbt._run_dbt_locked       # what build_warehouse runs each command with
@@ -54,7 +52,7 @@ def _capture_dbt_build(extra: dict) -> dict:
     def run_dbt(settings, args):
         outcome = original(settings, args)
         if args[:1] == ["build"]:
-            path = Path(settings.dbt_project_dir) / "target" / "run_results.json"
+            path = tonghop.dbt.target_dir(settings) / "run_results.json"
             results = json.loads(path.read_text(encoding="utf-8"))
             by_kind: dict[str, float] = {}
             for node in results["results"]:

@@ -97,7 +97,7 @@ def test_real_stages_log_no_secret(settings, emulator, catalogue, caplog, capfd,
     from ingest.sheets import make_client
     from tonghop import alerts
     from tonghop.cycle import stage_feedback, stage_pull, stage_validate
-    from tonghop.dbt import run_dbt
+    from tonghop.dbt import run_dbt, target_dir
     from tonghop.settings import load_local_secrets
 
     period = "CB-2026-NAM"
@@ -139,7 +139,7 @@ def test_real_stages_log_no_secret(settings, emulator, catalogue, caplog, capfd,
     assert "Connection test" in printed.out            # dbt did print its connection
     assert "cannot reach the warehouse" in caplog.text and "a key file" in caplog.text
     for path in [ROOT / "dbt_project" / "logs" / "dbt.log",
-                 *(ROOT / "dbt_project" / "target").glob("*.json")]:
+                 *target_dir(own).glob("*.json")]:
         if path.exists():
             texts[str(path.relative_to(ROOT))] = path.read_text(encoding="utf-8",
                                                                 errors="replace")

@@ -218,3 +218,18 @@ def test_the_rule_seed_is_the_rules_great_expectations_runs():
     assert {r: s for r, (_, s) in seeded.items()} == {r: s for r, (_, s) in in_suites.items()}
     assert seeded == in_suites
     assert all(r["rule_name_vi"].strip() and r["rule_name_en"].strip() for r in rows)
+
+
+def test_dbt_writes_its_output_in_a_folder_of_the_database(settings, docs):
+    """dbt's target folder is the warehouse database's own: the build's results are there,
+    and another database gets another folder (whose saved parse this build did not replace)."""
+    from tonghop.dbt import target_dir
+
+    folder, built, _, _ = docs
+    own = target_dir(settings)
+    assert own.name == settings.warehouse_db and own.parent.name == "target"
+    results = json.loads((own / "run_results.json").read_text(encoding="utf-8"))
+    assert results["args"]["which"] in {"build", "generate"} and results["results"]
+    assert (own / "partial_parse.msgpack").is_file()
+    other = settings.for_database("tonghop_elsewhere")
+    assert target_dir(other) == own.parent / "tonghop_elsewhere"

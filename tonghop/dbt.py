@@ -33,6 +33,19 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def target_dir(settings: Settings) -> Path:
+    """dbt's output folder (manifest, run results, partial parse, compiled SQL, docs) for the
+    warehouse database: ``target/<database>/``.
+
+    One per database, so that builds of two databases from one checkout (the bench's sizes, the
+    tests' own warehouses) neither overwrite each other's manifest and run results nor throw
+    away each other's partial parse: dbt parses the whole project again whenever the profile's
+    database differs from the one its saved parse was made for.
+    """
+    database = dbt_env(settings)["TONGHOP_PG_DB"]        # the one dbt connects to
+    return Path(settings.dbt_project_dir) / "target" / database
+
+
 #: the advisory lock (two keys, in the warehouse database) held while dbt runs
 DBT_LOCK = "tonghop.dbt"
 
@@ -79,6 +92,8 @@ def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings))
+    # read by every dbt command that writes to its target folder (dbt debug has none)
+    os.environ["DBT_TARGET_PATH"] = str(target_dir(settings))
     project = str(settings.dbt_project_dir)
     argv = [*args, "--project-dir", project, "--profiles-dir", project]
     log.info("dbt %s", " ".join(args))
@@ -110,7 +125,7 @@ def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
     return summary
 
 
-#: what `dbt docs generate --static` leaves in target/ and the name it gets in the output folder
+#: what `dbt docs generate --static` leaves in its target folder and the name it gets in the output folder
 DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",
               "catalog.json": "catalog.json"}
 
@@ -227,7 +242,7 @@ def generate_docs(settings: Settings, *, force: bool = False) -> Path:
 
 
 def _docs_locked(settings: Settings, *, force: bool = False) -> tuple[Path, bool]:
-    target = Path(settings.dbt_project_dir) / "target"
+    target = target_dir(settings)
     folder = Path(settings.output_dir) / "dbt_docs"
     stamp = folder / DOCS_FINGERPRINT
     wanted = docs_fingerprint(settings)
@@ -237,7 +252,7 @@ def _docs_locked(settings: Settings, *, force: bool = False) -> tuple[Path, bool
         return folder, False
     folder.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
-    # copied under the lock: another build of this database rewrites target/
+    # copied under the lock: another build of this database rewrites its target folder
     _run_dbt_locked(settings, ["docs", "generate", "--static"])
     for source, name in DOCS_FILES.items():
         shutil.copyfile(target / source, folder / name)
