@@ -52,7 +52,7 @@ import psycopg2
 import requests
 
 from bench import province
-from tonghop.dbt import grain_duplicates, mart_grains
+from tonghop.dbt import mart_grains, repeated_grain_keys
 from tonghop.settings import PROJECT_ROOT, state_dir
 
 log = logging.getLogger("bench.airflow_load")
@@ -681,16 +681,11 @@ def verify(settings, ids: dict[str, str], scenarios: dict[str, str], recorded: d
               rate == [want] and summary == [want],
               f"(expected, actual, on time, late, missing): reporting_rate {rate}, "
               f"province_summary {summary}, generated {list(want)}")
-        duplicates = {}
-        marts = 0
-        for mart, keys in mart_grains(PROJECT_ROOT / "dbt_project").items():
-            marts += 1
-            for key in keys:
-                extra = grain_duplicates(cur, mart, key)
-                if extra:
-                    duplicates[f"{mart}({', '.join(key)})"] = extra
+        grains = mart_grains(PROJECT_ROOT / "dbt_project")
+        duplicates = {f"{mart}({', '.join(key)})": extra
+                      for (mart, key), extra in repeated_grain_keys(cur, grains).items()}
         check("no mart repeats a key of its grain", not duplicates,
-              f"{marts} marts checked against their unique tests; duplicates: "
+              f"{len(grains)} marts checked against their unique tests; duplicates: "
               f"{duplicates or 'none'}")
         cur.execute("select count(*) from ops.feedback_writes")
         figures["feedback_writes"] = cur.fetchone()[0]

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import psycopg2
 
-from tonghop.dbt import grain_duplicates, mart_grains
+from tonghop.dbt import mart_grains, repeated_grain_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -134,11 +134,12 @@ def fingerprint(source, *, marts: bool = True) -> Fingerprint:
                     where table_schema = 'marts' order by table_name""")
                 names = [n for (n,) in cur.fetchall()]
                 grains = mart_grains(ROOT / "dbt_project")
+                repeated = repeated_grain_keys(cur, {n: grains.get(n, []) for n in names})
                 for name in names:
                     if name not in RUN_MARTS:
                         fp.marts[name] = _rows(cur, f"marts.{name}", version_sha)
-                    fp.duplicates[name] = sum(grain_duplicates(cur, name, key)
-                                              for key in grains.get(name, []))
+                    fp.duplicates[name] = sum(n for (mart, _), n in repeated.items()
+                                              if mart == name)
     finally:
         if isinstance(source, str):
             conn.close()

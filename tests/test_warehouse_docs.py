@@ -225,8 +225,7 @@ def test_dbt_writes_its_output_in_a_folder_of_the_database(settings, docs):
     and another database gets another folder (whose saved parse this build did not replace)."""
     from tonghop.dbt import target_dir
 
-    folder, built, _, _ = docs
-    own = target_dir(settings)
+    own = target_dir(settings)                  # the fixture built the session warehouse
     assert own.name == settings.warehouse_db and own.parent.name == "target"
     results = json.loads((own / "run_results.json").read_text(encoding="utf-8"))
     assert results["args"]["which"] in {"build", "generate"} and results["results"]

@@ -359,7 +359,7 @@ def test_no_mart_repeats_a_key_of_its_grain(landed):
     hold in a real build, and a key that is not a grain is caught repeating."""
     import psycopg2
 
-    from tonghop.dbt import grain_duplicates, mart_grains
+    from tonghop.dbt import grain_duplicates, mart_grains, repeated_grain_keys
 
     settings = landed[0]
     grains = mart_grains(settings.dbt_project_dir)
@@ -372,11 +372,12 @@ def test_no_mart_repeats_a_key_of_its_grain(landed):
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:
         with conn.cursor() as cur:
-            repeated = {f"{mart}{key}": n for mart, keys in grains.items() for key in keys
-                        if (n := grain_duplicates(cur, mart, key))}
-            assert repeated == {}
+            assert repeated_grain_keys(cur, grains) == {}
             [(units,)] = marts(settings, """select count(*) from marts.fct_submission
                                             where period_code = %s""", (PERIOD,))
             assert grain_duplicates(cur, "fct_submission", ("period_code",)) >= units - 1 > 0
+            not_a_grain = {"fct_submission": [("period_code",), ("period_code", "unit_code")]}
+            assert set(repeated_grain_keys(cur, not_a_grain)) == {
+                ("fct_submission", ("period_code",))}
     finally:
         conn.close()

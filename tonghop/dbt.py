@@ -292,3 +292,15 @@ def grain_duplicates(cur, mart: str, key: tuple[str, ...]) -> int:
                         select count(*) as n from marts.{mart} group by {', '.join(key)}
                         having count(*) > 1) d""")
     return int(cur.fetchone()[0])
+
+
+def repeated_grain_keys(cur, grains: dict[str, list[tuple[str, ...]]]
+                        ) -> dict[tuple[str, tuple[str, ...]], int]:
+    """(mart, key) → its rows beyond the first, for each key of ``grains`` (as
+    :func:`mart_grains` gives them) that some rows of the mart repeat; empty when none does."""
+    repeated = {}
+    for mart, keys in grains.items():
+        for key in keys:
+            if extra := grain_duplicates(cur, mart, key):
+                repeated[(mart, key)] = extra
+    return repeated
