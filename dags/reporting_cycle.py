@@ -105,7 +105,9 @@ def tonghop_reporting_cycle():
     def finish_pull(plan: dict, shard_results: list) -> dict:
         from tonghop.cycle import settings_from_airflow, stage_finish_pull
 
-        return stage_finish_pull(settings_from_airflow(), plan, list(shard_results))
+        # one slice request for every shard's result: iterating asks for one index after the
+        # other until Airflow answers "XCom not found", logged as an error on a run that is fine
+        return stage_finish_pull(settings_from_airflow(), plan, list(shard_results[:]))
 
     @task
     def validate(pulled: dict) -> dict:

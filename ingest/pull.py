@@ -39,6 +39,7 @@ from ingest import sheets
 from ingest.sheets import parse_drive_time
 from ingest.land import land_version, record_fetch
 from ingest.registry import entries_for_period
+from tonghop import progress
 from tonghop.catalogue import Catalogue
 from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line
 from tonghop.settings import Settings
@@ -281,6 +282,7 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
             except (APIError, RequestException) as exc:
                 _fail(conn, pull_run_id, result, spreadsheet_id, modified, attempted,
                       sheets.describe_error(exc))
+                progress.advanced("pull")
                 continue
             result.fetched += 1
             outcome, _ = land_version(
@@ -291,6 +293,7 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
                 result.new_versions += 1
             else:
                 result.unchanged += 1
+            progress.advanced("pull")
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         if not connection_lost(conn, exc):
             raise
@@ -305,6 +308,7 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
             f"(content already stored is recorded as unchanged).") from exc
     finally:
         conn.close()
+        progress.flush("pull")
     retries = getattr(client.http_client, "retries", 0)
     if retries:
         result.api_calls["retries"] = retries
@@ -362,6 +366,7 @@ def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
     client = client or sheets.make_client(settings)
     plan = plan_pull(settings, catalogue, period_code, pull_run_id=pull_run_id, client=client,
                      mode=mode, now=now, unit_codes=unit_codes)
+    progress.started("pull", total=len(plan.targets))
     result = read_spreadsheets(settings, plan.pull_run_id, plan.targets, client=client)
     return finish_pull(settings, plan, [result])
 

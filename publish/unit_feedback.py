@@ -34,6 +34,7 @@ from expectations.runner import Issue
 from ingest.provision import SheetsApi, client_account_email, tab_requests
 from ingest.sheets import describe_error, make_client
 from tonghop import layout
+from tonghop import progress
 from tonghop.catalogue import Catalogue
 from tonghop.settings import Settings
 
@@ -145,6 +146,7 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
         by_spreadsheet: dict[str, list[CheckedReport]] = defaultdict(list)
         for report in reports:
             by_spreadsheet[report.spreadsheet_id].append(report)
+        progress.started("feedback", total=len(reports))
         for spreadsheet_id, group in by_spreadsheet.items():
             summary.spreadsheets += 1
             tabs = {r.unit_code: check_tab(
@@ -161,6 +163,7 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
                 log.warning("feedback: spreadsheet %s not written: %s", spreadsheet_id, error)
             else:
                 summary.tabs_written += len(group)
+            progress.advanced("feedback", len(group))
     finally:
         conn.close()
     log.info("feedback for %s: %d tabs written in %d spreadsheets, %d failed", period_code,

@@ -1,7 +1,32 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, then pytest. The tests start their own
 # PostgreSQL cluster (.local/test, port 55433) and Sheets emulator; nothing is faked.
+# Running the tests never changes a file of the checkout: when this is a git checkout, the
+# state of its files (tracked and new, not ignored) is compared before and after, and a
+# change fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-exec .venv/bin/pytest "$@"
+
+checkout_state() {
+  git status --porcelain --untracked-files=all
+  git diff HEAD 2>/dev/null | sha256sum
+  git ls-files -z --others --exclude-standard | xargs -0 -r sha256sum
+}
+in_git=false
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 && in_git=true
+$in_git && before=$(checkout_state)
+
+status=0
+.venv/bin/pytest "$@" || status=$?
+
+if $in_git; then
+  after=$(checkout_state)
+  if [ "$before" != "$after" ]; then
+    echo "test.sh: the tests changed files of the checkout (they must write only to ignored" \
+      "folders such as .local/ or a temporary folder):" >&2
+    diff <(echo "$before") <(echo "$after") >&2 || true
+    [ "$status" -ne 0 ] || status=1
+  fi
+fi
+exit "$status"

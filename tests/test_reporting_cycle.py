@@ -17,19 +17,63 @@ PERIOD = "CB-2026-6T"
 
 
 @pytest.fixture(scope="module")
-def cycle(settings, emulator):
-    """Generate the demo province, run the DAG once; return (settings, manifest)."""
-    from tonghop import local_airflow, localdb
-    from tonghop.demo_setup import generate_into_emulator
+def demo_run(settings, emulator, tmp_path_factory):
+    """The demo's own cycle (`tonghop demo` after its database is up): the province generated
+    into the emulator, the three DAGs run by `airflow dags test`, the console's lines kept and
+    every tool's output in a log file. Returns (settings, manifest, console text, log path)."""
+    import io
+
+    from tonghop import console, localdb
+    from tonghop.demo_setup import demo_cycle
 
     settings = settings.with_overrides(emulator_url=emulator.url, sheets_backend="emulator")
-    manifest, _ = generate_into_emulator(PERIOD, seed=7, root=emulator.store.root,
-                                         settings=settings)
-    emulator.reset_stats()
-    env = local_airflow.airflow_env(settings, localdb.default_cluster().port)
-    local_airflow.migrate(env)
-    local_airflow.dags_test(env, PERIOD)
+    out = io.StringIO()
+    lines = console.StageLines(out)
+    log_path = tmp_path_factory.mktemp("demo-log") / "demo.log"
+    emulator.reset_stats()     # the generator writes files; only the DAGs call the API
+    with console.log_to_file(log_path) as log_file:
+        code, manifest = demo_cycle(settings, PERIOD, seed=7, root=emulator.store.root,
+                                    pg_port=localdb.default_cluster().port, lines=lines,
+                                    log_file=log_file, log_path=log_path)
+    assert code == 0, out.getvalue()
+    return settings, manifest, out.getvalue(), log_path
+
+
+@pytest.fixture(scope="module")
+def cycle(demo_run):
+    """(settings, manifest) of the cycle above."""
+    settings, manifest, _, _ = demo_run
     return settings, manifest
+
+
+def test_the_console_shows_one_line_per_stage_with_counts_and_time(demo_run):
+    import re
+
+    from tonghop.progress import STAGES
+
+    _, manifest, text, _ = demo_run
+    lines = text.splitlines()
+    assert len(lines) <= 20, text                          # one screen
+    for n, name in enumerate(STAGES.values(), 1):
+        [line] = [x for x in lines if x.startswith(f"{n}/5 {name}: ")]
+        assert re.search(r"\(\d+ s\)$|\(\d+ phút \d\d s\)$", line), line
+    units = len(manifest.scenarios)
+    assert f"1/5 Đọc bảng tính: {units} bảng tính đã đọc, {units} phiên bản mới" in text
+    assert re.search(rf"2/5 Kiểm tra: {units} báo cáo, \d+ lỗi, \d+ cảnh báo", text)
+    assert f"3/5 Phản hồi đơn vị: {units} trang “Kết quả kiểm tra” đã ghi" in text
+    assert "Kết quả: phải báo cáo" in text
+    for noise in ("Traceback", "[error]", "ERROR", "Skipping registering", "\x1b", "dbt ",
+                  "WARNING"):
+        assert noise not in text, noise
+
+
+def test_the_log_file_keeps_every_tool_output_without_colour_codes_or_noise(demo_run):
+    *_, log_path = demo_run
+    log = log_path.read_text(encoding="utf-8")
+    assert "airflow dags test tonghop_reporting_cycle" in log.replace("$ ", "")
+    assert "Completed successfully" in log or "PASS=" in log       # dbt's own lines are there
+    assert "\x1b" not in log
+    assert "Skipping registering function" not in log
 
 
 def test_every_scenario_was_generated(cycle):

@@ -96,10 +96,30 @@ def cmd_provision(args) -> int:
 
 
 def cmd_run(args) -> int:
+    """One line per stage on the console, everything else in ``<state>/logs/run-<time>.log``;
+    ``--json`` prints what each stage returned instead (for scripts)."""
+    from tonghop import console, progress
     from tonghop.cycle import run_cycle
-    result = run_cycle(_settings(), args.period, mode="full" if args.full else "auto",
-                       unit_codes=args.unit or None)
-    print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    from tonghop.settings import state_dir
+
+    log_path = console.log_file_path(state_dir(), "run")
+    lines = console.StageLines(sys.stderr if args.json else sys.stdout)
+    stop_listening = progress.listen(lines)
+    try:
+        with console.log_to_file(log_path, logging.DEBUG if args.verbose else logging.INFO):
+            try:
+                result = run_cycle(_settings(), args.period,
+                                   mode="full" if args.full else "auto",
+                                   unit_codes=args.unit or None)
+            except Exception:
+                logging.getLogger("tonghop.run").exception("the cycle stopped")
+                lines.print(f"Chu kỳ báo cáo dừng vì lỗi. Xem nhật ký đầy đủ: {log_path}")
+                return 4
+    finally:
+        stop_listening()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    lines.print(f"Nhật ký đầy đủ (dbt, Great Expectations): {log_path}")
     return 0
 
 
@@ -160,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read every spreadsheet, changed or not")
     p.add_argument("--unit", action="append", metavar="UNIT_CODE",
                    help="read only this unit's spreadsheet again, changed or not (repeatable)")
+    p.add_argument("--json", action="store_true",
+                   help="print what every stage returned, as JSON, on standard output (the "
+                        "stage lines then go to standard error)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="a whole reporting cycle on a demo province, via Airflow")
@@ -170,9 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands that write their own log file and show stage lines on the console
+LOGGING_COMMANDS = {"demo", "run", "emulator"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    # the console shows a command's answer; libraries' INFO lines are not part of it (demo and
+    # run send them to a log file of their own, the emulator is a server that logs)
+    quiet = args.command not in LOGGING_COMMANDS and not args.verbose
+    logging.basicConfig(level=logging.DEBUG if args.verbose else
+                        logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     try:

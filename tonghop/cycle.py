@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 
+from tonghop import progress
 from tonghop.catalogue import load_catalogue
 from tonghop.settings import Settings, load_settings
 
@@ -80,17 +81,23 @@ def stage_pull(settings: Settings, period_code: str, run_id: str | None = None,
                mode: str = "auto", unit_codes: list[str] | None = None) -> dict:
     """The whole pull in this process (plan, every read, finish)."""
     from ingest.pull import new_run_id, pull_period
-    summary = pull_period(settings, load_catalogue(settings=settings), period_code,
-                          pull_run_id=run_id or new_run_id(), mode=mode, unit_codes=unit_codes)
-    return summary.as_dict()
+    with progress.stage("pull"):
+        summary = pull_period(settings, load_catalogue(settings=settings), period_code,
+                              pull_run_id=run_id or new_run_id(), mode=mode,
+                              unit_codes=unit_codes).as_dict()
+    progress.finished("pull", progress.words("pull", summary))
+    return summary
 
 
 def stage_plan_pull(settings: Settings, period_code: str, run_id: str, mode: str = "auto",
                     unit_codes: list[str] | None = None) -> dict:
     """The listing and what to read (a :class:`ingest.pull.PullPlan` as a dict)."""
     from ingest.pull import plan_pull
-    return plan_pull(settings, load_catalogue(settings=settings), period_code,
-                     pull_run_id=run_id, mode=mode, unit_codes=unit_codes).as_dict()
+    with progress.stage("pull"):
+        plan = plan_pull(settings, load_catalogue(settings=settings), period_code,
+                         pull_run_id=run_id, mode=mode, unit_codes=unit_codes)
+    progress.started("pull", total=len(plan.targets))
+    return plan.as_dict()
 
 
 def pull_shard_size() -> int:
@@ -107,13 +114,17 @@ def shard_kwargs(plan: dict, size: int | None = None) -> list[dict]:
 
 def stage_pull_shard(settings: Settings, pull_run_id: str, targets: list[list[str]]) -> dict:
     from ingest.pull import read_spreadsheets
-    return read_spreadsheets(settings, pull_run_id, targets).as_dict()
+    with progress.stage("pull"):
+        return read_spreadsheets(settings, pull_run_id, targets).as_dict()
 
 
 def stage_finish_pull(settings: Settings, plan: dict, shard_results: list[dict]) -> dict:
     from ingest.pull import PullPlan, ShardResult, finish_pull
-    return finish_pull(settings, PullPlan.from_dict(plan),
-                       [ShardResult.from_dict(r) for r in shard_results]).as_dict()
+    with progress.stage("pull"):
+        summary = finish_pull(settings, PullPlan.from_dict(plan),
+                              [ShardResult.from_dict(r) for r in shard_results]).as_dict()
+    progress.finished("pull", progress.words("pull", summary))
+    return summary
 
 
 def anything_new(pulled: dict, validated: dict) -> bool:
@@ -125,14 +136,21 @@ def anything_new(pulled: dict, validated: dict) -> bool:
 
 def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None) -> dict:
     from expectations.landed import validate_landed
-    return validate_landed(settings, load_catalogue(settings=settings), period_code,
-                           pull_run_id).as_dict()
+    with progress.stage("validate"):
+        summary = validate_landed(settings, load_catalogue(settings=settings), period_code,
+                                  pull_run_id).as_dict()
+    progress.finished("validate", progress.words("validate", summary))
+    return summary
 
 
 def stage_feedback(settings: Settings, period_code: str) -> dict:
     """The "Kết quả kiểm tra" tab of every unit whose report was checked since its last one."""
     from publish.unit_feedback import write_feedback
-    return write_feedback(settings, load_catalogue(settings=settings), period_code).as_dict()
+    with progress.stage("feedback"):
+        summary = write_feedback(settings, load_catalogue(settings=settings),
+                                 period_code).as_dict()
+    progress.finished("feedback", progress.words("feedback", summary))
+    return summary
 
 
 def stage_build(settings: Settings) -> dict:
@@ -140,12 +158,18 @@ def stage_build(settings: Settings) -> dict:
     when the catalogue's files changed, snapshot, models, tests), then the dbt docs site in the
     output folder (only when the project changed): :func:`tonghop.dbt.build_warehouse`."""
     from tonghop.dbt import build_warehouse
-    return build_warehouse(settings)
+    with progress.stage("build"):
+        built = build_warehouse(settings)
+    progress.finished("build", progress.words("build", built))
+    return built
 
 
 def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
     from publish.bundle import publish_period
-    return publish_period(settings, period_code, run_id).as_dict()
+    with progress.stage("publish"):
+        published = publish_period(settings, period_code, run_id).as_dict()
+    progress.finished("publish", progress.words("publish", published))
+    return published
 
 
 def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto",

@@ -88,6 +88,17 @@ def run_dbt(settings: Settings, args: list[str]) -> dict:
         return _run_dbt_locked(settings, args)
 
 
+#: dbt's event levels as logging's; its debug events (thousands a build) are left out
+DBT_LEVELS = {"info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+dbt_log = logging.getLogger("dbt")
+
+
+def _forward_dbt_event(event) -> None:
+    level = DBT_LEVELS.get(getattr(event.info, "level", ""))
+    if level is not None and event.info.msg:
+        dbt_log.log(level, "%s", event.info.msg)
+
+
 def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
     from dbt.cli.main import dbtRunner
 
@@ -97,7 +108,10 @@ def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
     project = str(settings.dbt_project_dir)
     argv = [*args, "--project-dir", project, "--profiles-dir", project]
     log.info("dbt %s", " ".join(args))
-    result = dbtRunner().invoke(argv)
+    # dbt's own lines reach whoever reads this process's log (an Airflow task log, the log
+    # file of `tonghop run`) through logging, not straight to the console, without colours
+    os.environ.update({"DBT_LOG_LEVEL": "none", "DBT_USE_COLORS": "false"})
+    result = dbtRunner(callbacks=[_forward_dbt_event]).invoke(argv)
     counts: Counter = Counter()
     failures = []
     timings = []

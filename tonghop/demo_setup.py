@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -112,32 +113,66 @@ class EmulatorProcess:
 
 
 def run_demo(period_code: str, *, seed: int = 2026, port: int = 8931) -> int:
-    """`tonghop demo`: database, demo province, emulator, Airflow run, and what came out."""
-    from tonghop import local_airflow, localdb
+    """`tonghop demo`: database, demo province, emulator, Airflow run, and what came out.
 
-    cluster = localdb.default_cluster()
-    print(f"1/5 PostgreSQL cục bộ (127.0.0.1:{cluster.port}) …", flush=True)
-    localdb.start(cluster)
-    settings = load_settings().with_overrides(emulator_url=f"http://127.0.0.1:{port}",
-                                              sheets_backend="emulator")
-    root = state_dir() / "emulator"
-    print(f"2/5 Tạo tỉnh mẫu cho kỳ {period_code} trong trình giả lập Google Sheets ({root}) …",
-          flush=True)
+    The console gets one line per step and stage (:mod:`tonghop.console`); Airflow's, dbt's and
+    Great Expectations' logs go to ``<state>/logs/demo-<time>.log``, named at the end."""
+    from tonghop import console, localdb
+
+    log_path = console.log_file_path(state_dir(), "demo")
+    lines = console.StageLines()
+    started = time.monotonic()
+    with console.log_to_file(log_path) as log_file:
+        cluster = localdb.default_cluster()
+        localdb.start(cluster)
+        lines.print(f"PostgreSQL cục bộ: {cluster.where()}")
+        settings = load_settings().with_overrides(emulator_url=f"http://127.0.0.1:{port}",
+                                                  sheets_backend="emulator")
+        root = state_dir() / "emulator"
+        code, _ = demo_cycle(settings, period_code, seed=seed, root=root, pg_port=cluster.port,
+                             lines=lines, log_file=log_file, log_path=log_path,
+                             serving=lambda: EmulatorProcess(root, port))
+    if code == 0:
+        lines.print(f"Xong sau {console.seconds_vi(time.monotonic() - started)}. Nhật ký đầy "
+                    f"đủ (Airflow, dbt, Great Expectations): {log_path}")
+    return code
+
+
+def demo_cycle(settings: Settings, period_code: str, *, seed: int, root: Path, pg_port: int,
+               lines, log_file, log_path: Path, serving=contextlib.nullcontext
+               ) -> tuple[int, DemoManifest]:
+    """The demo's cycle after its database is up: the province written into the emulator's
+    folder ``root``, Airflow's database migrated, the three DAGs run by ``airflow dags test``
+    while ``serving()`` (the emulator) runs, and the outcome — each step a line of ``lines``
+    (:class:`tonghop.console.StageLines`), every tool's output in ``log_file``.
+
+    Returns (exit code, what was generated); 4 when a DAG run failed."""
+    from tonghop import console, local_airflow
+    from tonghop.progress import PROGRESS_FILE_ENV
+
     manifest, entries = generate_into_emulator(period_code, seed=seed, root=root,
                                                settings=settings)
-    env = local_airflow.airflow_env(settings, cluster.port)
-    print("3/5 Chuẩn bị cơ sở dữ liệu của Airflow …", flush=True)
-    local_airflow.migrate(env)
-    with EmulatorProcess(root, port):
-        print(f"4/5 Chạy các DAG {', '.join(local_airflow.CYCLE_DAG_IDS)} (airflow dags test) …",
-              flush=True)
-        local_airflow.dags_test(env, period_code)
-    print("5/5 Kết quả:", flush=True)
-    print_outcome(settings, period_code)
-    return 0
+    lines.print(f"Tỉnh mẫu: {len(entries)} đơn vị báo cáo kỳ {period_code}, trong trình giả "
+                f"lập Google Sheets ({root})")
+    env = local_airflow.airflow_env(settings, pg_port)
+    events = Path(log_path).with_suffix(".progress.jsonl")
+    events.unlink(missing_ok=True)
+    env[PROGRESS_FILE_ENV] = str(events)
+    local_airflow.migrate(env, log=log_file)
+    lines.print(f"Airflow: {' → '.join(local_airflow.CYCLE_DAG_IDS)} (airflow dags test)")
+    try:
+        with serving(), console.FollowFile(events, lines):
+            local_airflow.dags_test(env, period_code, log=log_file)
+    except subprocess.CalledProcessError:
+        lines.print(f"Chu kỳ báo cáo dừng vì lỗi. Xem nhật ký đầy đủ: {log_path}")
+        return 4, manifest
+    finally:
+        events.unlink(missing_ok=True)
+    print_outcome(settings, period_code, out=lines.print)
+    return 0, manifest
 
 
-def print_outcome(settings: Settings, period_code: str) -> None:
+def print_outcome(settings: Settings, period_code: str, out=print) -> None:
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:
         with conn.cursor() as cur:
@@ -151,19 +186,19 @@ def print_outcome(settings: Settings, period_code: str) -> None:
     if row:
         from publish.marts import pct_vi
         expected, actual, on_time, late, missing, rate = row
-        print(f"   Phải báo cáo: {expected} đơn vị; đã nộp hợp lệ: {actual} "
-              f"(đúng hạn {on_time}, trễ hạn {late}); chưa nộp: {missing}; "
-              f"tỷ lệ nộp {pct_vi(rate)}")
+        out(f"Kết quả: phải báo cáo {expected} đơn vị; đã nộp hợp lệ {actual} "
+            f"(đúng hạn {on_time}, trễ hạn {late}); chưa nộp {missing}; "
+            f"tỷ lệ nộp {pct_vi(rate)}")
     runs = sorted((Path(settings.output_dir) / period_code).glob("*/tong_hop_*.xlsx"),
                   key=lambda p: p.stat().st_mtime)
     if runs:
-        print(f"   Bảng tổng hợp (xlsx): {runs[-1]}")
+        out(f"   Bảng tổng hợp (xlsx): {runs[-1]}")
         for report in sorted(runs[-1].parent.glob("bao_cao_*")):
-            print(f"   Dự thảo báo cáo: {report}")
+            out(f"   Dự thảo báo cáo: {report}")
         for reminder in runs[-1].parent.glob("nhac_nho_*.txt"):
-            print(f"   Danh sách đơn vị chưa nộp (để nhắc): {reminder}")
+            out(f"   Danh sách đơn vị chưa nộp (để nhắc): {reminder}")
     docs = Path(settings.output_dir) / "dbt_docs" / "index.html"
     if docs.exists():
-        print(f"   Tài liệu kho dữ liệu (dbt docs): {docs}")
-    print("   Bảng cho BI (đăng nhập bi_reader): schema marts - reporting_rate, indicator_totals, "
-          "fct_submission, data_quality_by_rule …")
+        out(f"   Tài liệu kho dữ liệu (dbt docs): {docs}")
+    out("   Bảng cho BI (đăng nhập bi_reader): schema marts - reporting_rate, indicator_totals, "
+        "fct_submission, data_quality_by_rule …")

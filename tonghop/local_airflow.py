@@ -17,12 +17,14 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from secrets import token_urlsafe
+from typing import IO
 
 import psycopg2
 import requests
 from psycopg2 import sql
 
 from tonghop import cycle
+from tonghop.console import copy_stripped
 from tonghop.settings import ADMIN_ROLE, PROJECT_ROOT, Settings, load_local_secrets, state_dir
 
 DAG_ID = "tonghop_reporting_cycle"
@@ -47,6 +49,12 @@ def airflow_env(settings: Settings, pg_port: int) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES_REGEXP": "",
         "GX_ANALYTICS_ENABLED": "false",
+        # logs are files people read: no colour codes from dbt or anything that honours these
+        "DBT_USE_COLORS": "false",
+        "NO_COLOR": "1",
+        # warnings about optional extras the CLI does not use here (graph rendering, the test
+        # client of the API server), printed by every `airflow` command
+        "PYTHONWARNINGS": "ignore:Could not import graphviz,ignore:Using `httpx` with",
         "TONGHOP_STATE_DIR": str(state_dir()),
         "TONGHOP_OUTPUT_DIR": str(settings.output_dir),
     })
@@ -61,27 +69,40 @@ def airflow_env(settings: Settings, pg_port: int) -> dict[str, str]:
     return env
 
 
-def _airflow(args: list[str], env: dict[str, str], *, capture: bool = False
-             ) -> subprocess.CompletedProcess:
+def _airflow(args: list[str], env: dict[str, str], *, capture: bool = False,
+             log: IO[str] | None = None) -> subprocess.CompletedProcess:
+    """``airflow <args>``; raises CalledProcessError when it fails. With ``log``, its output
+    goes there (without colour codes) instead of the console."""
     airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run([str(airflow), *args], env=env, check=True, text=True,
-                          capture_output=capture)
+    if log is None:
+        return subprocess.run([str(airflow), *args], env=env, check=True, text=True,
+                              capture_output=capture)
+    log.write(f"\n$ airflow {' '.join(args)}\n")
+    log.flush()
+    proc = subprocess.Popen([str(airflow), *args], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    copy_stripped(proc.stdout, log)
+    code = proc.wait()
+    if code:
+        raise subprocess.CalledProcessError(code, ["airflow", *args])
+    return subprocess.CompletedProcess(["airflow", *args], code)
 
 
 SHEETS_POOL_SLOTS = 2
 
 
-def migrate(env: dict[str, str], *, pool_slots: int = SHEETS_POOL_SLOTS) -> None:
+def migrate(env: dict[str, str], *, pool_slots: int = SHEETS_POOL_SLOTS,
+            log: IO[str] | None = None) -> None:
     """Create or upgrade Airflow's metadata database and the pool the DAG uses, with
-    ``pool_slots`` slots (idempotent)."""
-    _airflow(["db", "migrate"], env, capture=True)
+    ``pool_slots`` slots (idempotent). Output to ``log`` if given, else kept quiet."""
+    _airflow(["db", "migrate"], env, capture=log is None, log=log)
     _airflow(["pools", "set", cycle.SHEETS_POOL, str(pool_slots),
               "Tasks calling the Google Sheets/Drive API (quota per service account)"], env,
-             capture=True)
+             capture=log is None, log=log)
 
 
 def dags_test(env: dict[str, str], period_code: str, *, full_pull: bool = True,
-              downstream: bool = True) -> None:
+              downstream: bool = True, log: IO[str] | None = None) -> None:
     """One reporting cycle in this process tree (``airflow dags test``): the cycle DAG, then
     the build and publish DAGs its Assets would trigger under a scheduler (``dags test`` makes
     manual runs and schedules nothing, so they are run here one after the other, with the
@@ -89,13 +110,13 @@ def dags_test(env: dict[str, str], period_code: str, *, full_pull: bool = True,
 
     A full pull by default: the demo rewrites sheets with past modification times, which a
     pull of only the changed files would not see. ``downstream=False`` runs the cycle DAG
-    alone.
+    alone. With ``log``, Airflow's output goes there instead of the console.
     """
     conf = {"period_code": period_code, "full_pull": full_pull}
-    _airflow(["dags", "test", DAG_ID, "--conf", json.dumps(conf)], env)
+    _airflow(["dags", "test", DAG_ID, "--conf", json.dumps(conf)], env, log=log)
     for dag_id in (BUILD_DAG_ID, PUBLISH_DAG_ID) if downstream else ():
         _airflow(["dags", "test", dag_id, "--conf", json.dumps({"period_codes": [period_code]})],
-                 env)
+                 env, log=log)
 
 
 # ------------------------------------------------------------------ a real Airflow, as services

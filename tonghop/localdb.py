@@ -6,13 +6,19 @@ use, starts it if it is not running, and (re)applies roles, databases and the wa
 structure. Passwords are generated once and kept in ``.local/secrets.json``.
 
 PostgreSQL refuses to run as root; when we are root the server runs as the ``postgres`` system
-user that Debian's package creates.
+user that Debian's package creates. That user must reach the cluster's folder through every
+parent folder, which it cannot when the checkout sits in a private folder (root's home is mode
+0700 on Debian): the cluster then lives in ``/var/lib/tonghop/<name>-<hash>`` instead, one per
+checkout (:func:`cluster_root`), and ``tonghop db start`` says where. ``TONGHOP_PG_DIR`` chooses
+the folder explicitly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import os
 import pwd
 import secrets
@@ -46,13 +52,14 @@ def find_pg_bindir() -> Path:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
     raise LocalDbError(
-        "PostgreSQL server not found under /usr/lib/postgresql. Install it with "
-        "`apt-get install -y postgresql` (scripts/bootstrap.sh does this).")
+        "Không tìm thấy máy chủ PostgreSQL trong /usr/lib/postgresql. Cài bằng "
+        "`apt-get install -y postgresql` (scripts/bootstrap.sh làm việc này khi chạy với "
+        "quyền root), hoặc đặt TONGHOP_PG_BINDIR.")
 
 
 @dataclass(frozen=True)
 class Cluster:
-    root: Path           # .local/pg
+    root: Path           # .local/pg, or a folder under SHARED_CLUSTERS_DIR
     port: int
     bindir: Path
 
@@ -68,10 +75,72 @@ class Cluster:
     def log_file(self) -> Path:
         return self.root / "postgres.log"
 
+    @property
+    def in_checkout(self) -> bool:
+        """Whether the cluster lives in this checkout's state folder (else in
+        :data:`SHARED_CLUSTERS_DIR`, because the server user cannot reach the checkout)."""
+        return self.root == cfg.state_dir() / "pg"
+
+    def where(self) -> str:
+        """One line for the person who started it: address, folder and, when the folder is not
+        the checkout's, why."""
+        line = f"127.0.0.1:{self.port}, dữ liệu ở {self.root}"
+        if not self.in_checkout:
+            line += (" (người dùng hệ thống `postgres` không vào được thư mục dự án, "
+                     "nên cụm được đặt ở đây)")
+        return line
+
+
+#: where clusters live when the server user cannot reach the checkout (one folder each)
+SHARED_CLUSTERS_DIR = Path("/var/lib/tonghop")
+
 
 def default_cluster() -> Cluster:
     port = int(os.environ.get("TONGHOP_PG_PORT", cfg.DEFAULT_PG_PORT))
-    return Cluster(root=cfg.state_dir() / "pg", port=port, bindir=find_pg_bindir())
+    return Cluster(root=cluster_root(), port=port, bindir=find_pg_bindir())
+
+
+def cluster_root() -> Path:
+    """The cluster's folder: ``TONGHOP_PG_DIR`` if set; else ``<state>/pg`` when the server's
+    user can reach it (we are not root, or every parent folder lets ``postgres`` through);
+    else a folder of this checkout's own under :data:`SHARED_CLUSTERS_DIR`, named after the
+    state folder and a hash of its path, so two checkouts never share a cluster."""
+    explicit = os.environ.get("TONGHOP_PG_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    state = cfg.state_dir()
+    preferred = state / "pg"
+    user = _server_user()
+    if user is None or reachable_by(user, preferred):
+        return preferred
+    digest = hashlib.sha256(str(state).encode()).hexdigest()[:10]
+    name = re.sub(r"[^0-9A-Za-z_-]+", "-", "-".join(p.lstrip(".") for p in state.parts[-3:]))
+    name = name.strip("-") or "tonghop"
+    return SHARED_CLUSTERS_DIR / f"{name}-{digest}"
+
+
+def reachable_by(user: str, path: Path) -> bool:
+    """Whether ``user`` may pass through every existing folder on the way to ``path`` (the
+    execute bit that applies to it: owner, group or others; ACLs are not read)."""
+    pw = pwd.getpwnam(user)
+    groups = set(os.getgrouplist(user, pw.pw_gid))
+    path = Path(path).resolve()
+    for folder in [*reversed(path.parents), path]:
+        try:
+            st = folder.stat()
+        except FileNotFoundError:
+            break                     # created later by root, 0755: passable
+        if pw.pw_uid == 0:
+            continue
+        if st.st_uid == pw.pw_uid:
+            allowed = st.st_mode & 0o100
+        elif st.st_gid in groups:
+            allowed = st.st_mode & 0o010
+        else:
+            allowed = st.st_mode & 0o001
+        if not allowed:
+            return False
+    return True
 
 
 # ------------------------------------------------------------------ running as the right user
@@ -82,8 +151,9 @@ def _server_user() -> str | None:
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        raise LocalDbError("Running as root but there is no `postgres` system user; install "
-                           "Debian's postgresql package, which creates it.") from None
+        raise LocalDbError("Đang chạy với quyền root nhưng không có người dùng hệ thống "
+                           "`postgres`: cài gói postgresql của Debian (gói này tạo người dùng "
+                           "đó).") from None
     return "postgres"
 
 
@@ -96,6 +166,8 @@ def _run(cmd: list[str], *, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def _prepare_dirs(cluster: Cluster) -> None:
+    if cluster.root.parent == SHARED_CLUSTERS_DIR:
+        SHARED_CLUSTERS_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
     cluster.root.mkdir(parents=True, exist_ok=True)
     cluster.socket_dir.mkdir(parents=True, exist_ok=True)
     user = _server_user()
@@ -107,9 +179,9 @@ def _prepare_dirs(cluster: Cluster) -> None:
         probe = _run(["test", "-x", str(cluster.root)], check=False)
         if probe.returncode != 0:
             raise LocalDbError(
-                f"The `postgres` user cannot reach {cluster.root}: a parent folder is not "
-                f"searchable. Put the project under a world-searchable path or set "
-                f"TONGHOP_STATE_DIR to one (e.g. /var/lib/tonghop).")
+                f"Người dùng hệ thống `postgres` không vào được {cluster.root}: một thư mục "
+                f"cha không cho phép đi qua. Đặt TONGHOP_PG_DIR là một thư mục mà `postgres` "
+                f"vào được (ví dụ /var/lib/tonghop/pg), rồi chạy lại.")
 
 
 # ------------------------------------------------------------------ secrets
@@ -159,7 +231,8 @@ def _initdb(cluster: Cluster, admin_password: str) -> None:
     finally:
         pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
-        raise LocalDbError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+        raise LocalDbError(f"Không tạo được cụm PostgreSQL (initdb) ở {cluster.data_dir}:\n"
+                           f"{result.stdout}\n{result.stderr}")
     conf = cluster.data_dir / "postgresql.conf"
     with conf.open("a", encoding="utf-8") as fh:
         fh.write(
@@ -194,8 +267,9 @@ def start(cluster: Cluster | None = None) -> dict[str, str]:
             tail = cluster.log_file.read_text(errors="replace")[-2000:] \
                 if cluster.log_file.exists() else ""
             raise LocalDbError(
-                f"PostgreSQL did not start (is port {cluster.port} taken by another server? "
-                f"set TONGHOP_PG_PORT).\n{result.stderr}\n{tail}")
+                f"PostgreSQL không khởi động được. Cổng {cluster.port} có thể đang bị một máy "
+                f"chủ khác dùng: dừng máy chủ đó hoặc đặt TONGHOP_PG_PORT. Nhật ký: "
+                f"{cluster.log_file}\n{result.stderr}\n{tail}")
     apply_structure(cluster, passwords)
     database = os.environ.get("TONGHOP_PG_DB", cfg.WAREHOUSE_DB)
     if database != cfg.WAREHOUSE_DB:
@@ -225,7 +299,8 @@ def restart(cluster: Cluster | None = None, mode: str = "fast") -> None:
     result = _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", mode,
                    "-l", str(cluster.log_file), "-w", "-t", "60", "restart"], check=False)
     if result.returncode != 0:
-        raise LocalDbError(f"PostgreSQL did not restart:\n{result.stdout}\n{result.stderr}")
+        raise LocalDbError(f"PostgreSQL không khởi động lại được (nhật ký: {cluster.log_file}):"
+                           f"\n{result.stdout}\n{result.stderr}")
 
 
 def destroy(cluster: Cluster | None = None) -> None:
