@@ -33,7 +33,7 @@ def cmd_db(args) -> int:
     cluster = localdb.default_cluster()
     if args.action == "start":
         localdb.start(cluster)
-        print(f"PostgreSQL đang chạy tại 127.0.0.1:{cluster.port} (thư mục {cluster.data_dir})")
+        print(f"PostgreSQL đang chạy: {cluster.where()}")
     elif args.action == "stop":
         print("Đã dừng PostgreSQL." if localdb.stop(cluster) else "PostgreSQL không chạy.")
     elif args.action == "destroy":
@@ -41,8 +41,7 @@ def cmd_db(args) -> int:
         print(f"Đã xóa cụm PostgreSQL cục bộ {cluster.root}.")
     else:
         running = localdb.is_running(cluster)
-        print(f"PostgreSQL {'đang chạy' if running else 'không chạy'} "
-              f"(127.0.0.1:{cluster.port}, {cluster.data_dir})")
+        print(f"PostgreSQL {'đang chạy' if running else 'không chạy'}: {cluster.where()}")
         return 0 if running else 3
     return 0
 
@@ -206,11 +205,17 @@ def main(argv: list[str] | None = None) -> int:
                         logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    from tonghop.localdb import LocalDbError
     try:
         return args.func(args)
     except KeyError as exc:
         print(f"Lỗi: {exc.args[0]}", file=sys.stderr)
         return 2
+    except LocalDbError as exc:          # the local cluster: the message says what to do
+        if args.verbose:
+            raise
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":
