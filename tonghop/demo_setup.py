@@ -158,13 +158,15 @@ def demo_cycle(settings: Settings, period_code: str, *, seed: int, root: Path, p
     events = Path(log_path).with_suffix(".progress.jsonl")
     events.unlink(missing_ok=True)
     env[PROGRESS_FILE_ENV] = str(events)
-    local_airflow.migrate(env, log=log_file)
-    lines.print(f"Airflow: {' → '.join(local_airflow.CYCLE_DAG_IDS)} (airflow dags test)")
     try:
+        local_airflow.migrate(env, log=log_file)
+        lines.print(f"Airflow: {' → '.join(local_airflow.CYCLE_DAG_IDS)} (airflow dags test)")
         with serving(), console.FollowFile(events, lines):
             local_airflow.dags_test(env, period_code, log=log_file)
-    except subprocess.CalledProcessError:
-        lines.print(f"Chu kỳ báo cáo dừng vì lỗi. Xem nhật ký đầy đủ: {log_path}")
+    except subprocess.CalledProcessError as exc:
+        log.error("%s failed with exit code %s", " ".join(exc.cmd), exc.returncode)
+        lines.print(f"Chu kỳ báo cáo dừng vì lỗi ở lệnh `{' '.join(exc.cmd[:3])}`. Xem nhật ký "
+                    f"đầy đủ: {log_path}")
         return 4, manifest
     finally:
         events.unlink(missing_ok=True)
