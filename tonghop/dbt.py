@@ -43,7 +43,8 @@ def target_dir(settings: Settings) -> Path:
     database differs from the one its saved parse was made for.
     """
     database = dbt_env(settings)["TONGHOP_PG_DB"]        # the one dbt connects to
-    return Path(settings.dbt_project_dir) / "target" / database
+    root = os.environ.get("TONGHOP_DBT_TARGET_DIR")
+    return (Path(root) if root else Path(settings.dbt_project_dir) / "target") / database
 
 
 #: the advisory lock (two keys, in the warehouse database) held while dbt runs
