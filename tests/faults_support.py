@@ -27,7 +27,7 @@ what matters in them itself: every report answered once).
 The report (:func:`write_report`) goes to the test state folder
 (``$TONGHOP_STATE_DIR/results/faults.{md,json}``, git-ignored), so that running the tests never
 changes a tracked file. Only with ``TONGHOP_UPDATE_DOCS=1`` does it also rewrite the tracked
-copies: ``tests/results/faults.{md,json}`` and the table in ``README.md``.
+copies: ``tests/results/faults.{md,json}`` and the table in ``docs/reliability.md``.
 
 :func:`run_stages` is the whole cycle as the scenarios run it, in the suite's process or in one
 of their own.
@@ -50,7 +50,7 @@ from tonghop.settings import state_dir
 ROOT = Path(__file__).resolve().parent.parent
 #: the tracked copies, rewritten only with TONGHOP_UPDATE_DOCS=1
 RESULTS = Path(__file__).resolve().parent / "results"
-DOCS_PAGE = ROOT / "README.md"
+DOCS_PAGE = ROOT / "docs" / "reliability.md"
 UPDATE_DOCS = "TONGHOP_UPDATE_DOCS"
 BEGIN = ("<!-- faults-report:begin (written by tests/test_faults.py with TONGHOP_UPDATE_DOCS=1) "
          "-->")
@@ -246,7 +246,7 @@ class Outcome:
 
 
 def render(outcomes: list[Outcome], reference: str, reference_seconds: float = 0.0) -> str:
-    """The Markdown table (and the lines around it) that goes into README.md."""
+    """The Markdown table (and the lines around it) that goes into docs/reliability.md."""
     lines = [
         f"Reference: {reference}.",
         "",
@@ -297,7 +297,7 @@ def write_report(outcomes: list[Outcome], reference: str, *, reference_seconds: 
                  ) -> Path:
     """Write ``faults.{md,json}`` into the test state folder (:func:`state_results`); with
     ``TONGHOP_UPDATE_DOCS=1``, also into the tracked ``tests/results/`` and the table of
-    ``README.md``. Returns the state folder's ``faults.md``."""
+    ``docs/reliability.md``. Returns the state folder's ``faults.md``."""
     payload = {"reference": reference, "reference_seconds": reference_seconds,
                "outcomes": [o.as_dict() for o in outcomes]}
     table = render(outcomes, reference, reference_seconds)

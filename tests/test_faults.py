@@ -26,7 +26,7 @@ Each scenario records what was injected, how often, and what was survived or los
 when every scenario ran, the table is written to the test state folder
 (``$TONGHOP_STATE_DIR/results/faults.{md,json}``, git-ignored: a test run changes no tracked
 file). With ``TONGHOP_UPDATE_DOCS=1`` it also goes to the tracked
-``tests/results/faults.{md,json}`` and into README.md (``tests/faults_support.py``).
+``tests/results/faults.{md,json}`` and into docs/reliability.md (``tests/faults_support.py``).
 Nothing is faked: real PostgreSQL (restarted and crashed for real), dbt, Great Expectations,
 and gspread over HTTP to the emulator, whose faults are set through
 ``POST /_emulator/config``.
@@ -124,7 +124,7 @@ def emulators(world):
 def report():
     """Outcomes by scenario; when every scenario ran (passed or not), the table is written
     as the module ends: into the test state folder, and with TONGHOP_UPDATE_DOCS=1 also into
-    tests/results and README.md (a run of some of them writes nothing, so that the
+    tests/results and docs/reliability.md (a run of some of them writes nothing, so that the
     table is always the whole suite's)."""
     outcomes: dict[str, fs.Outcome] = {}
     state: dict[str, str] = {}

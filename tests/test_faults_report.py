@@ -1,7 +1,7 @@
 """Where the fault suite's report goes (``tests/faults_support.write_report``): an ordinary test
 run writes it to the test state folder and changes no tracked file; only with
 ``TONGHOP_UPDATE_DOCS=1`` does it rewrite the tracked copies (``tests/results/faults.{md,json}``
-and the table of ``README.md``). Runs in a second: a fake outcome list, no cluster."""
+and the table of ``docs/reliability.md``). Runs in a second: a fake outcome list, no cluster."""
 
 from __future__ import annotations
 
