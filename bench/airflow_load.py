@@ -701,7 +701,7 @@ def _s(value) -> str:
 
 def render(result: dict, compact: bool = False) -> str:
     """The results as Markdown: the run and the machine, the figures, the fault; then (not
-    ``compact``, which the README quotes) every check and every task's durations."""
+    ``compact``, which docs/benchmarks.md quotes) every check and every task's durations."""
     m, o, a = result["machine"], result["options"], result["analysis"]
     fault, figures = result.get("fault"), result["figures"]
     wall = a["dag_wall_seconds"]

@@ -1,5 +1,5 @@
-"""The bench's results: ``<name>.json`` (everything measured), ``<name>.md`` (the tables the
-README quotes) and ``<name>.png`` (time and API calls against the number of units)."""
+"""The bench's results: ``<name>.json`` (everything measured), ``<name>.md`` (the tables
+docs/benchmarks.md quotes) and ``<name>.png`` (time and API calls against the number of units)."""
 
 from __future__ import annotations
 

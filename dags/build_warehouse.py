@@ -9,8 +9,8 @@ several periods pulled the same morning cost one or two builds, not one each.
 | --- | --- | --- |
 | `build_warehouse` | `dbt source freshness` (a warning after 36 hours without a pull), `dbt build` (seeds, snapshot, models, tests) as the transformer role, then `dbt docs generate` into the output folder. Results — counts, failures, the five slowest nodes — go to the log and XCom. Updates `tonghop://warehouse/marts` with the periods it covered | `tonghop/dbt.py`, `dbt_project/` |
 
-Why one `dbt build` task and not one task per model: measured, see README ("dbt inside
-Airflow").
+Why one `dbt build` task and not one task per model: measured, see docs/benchmarks.md ("Task
+granularity under Airflow").
 
 **Params** (a run started by hand): `period_codes` — the periods to hand on to
 `tonghop_publish` (an asset-triggered run takes them from the events).

@@ -24,6 +24,11 @@ Not compared: ``raw.sheet_fetches``, ``quality.validation_runs``, ``ops.pull_run
 ``ops.feedback_writes`` record attempts, and a fault rightly adds attempts (the suite checks
 what matters in them itself: every report answered once).
 
+The report (:func:`write_report`) goes to the test state folder
+(``$TONGHOP_STATE_DIR/results/faults.{md,json}``, git-ignored), so that running the tests never
+changes a tracked file. Only with ``TONGHOP_UPDATE_DOCS=1`` does it also rewrite the tracked
+copies: ``tests/results/faults.{md,json}`` and the table in ``docs/reliability.md``.
+
 :func:`run_stages` is the whole cycle as the scenarios run it, in the suite's process or in one
 of their own.
 """
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +45,15 @@ from pathlib import Path
 import psycopg2
 
 from tonghop.dbt import mart_grains, repeated_grain_keys
+from tonghop.settings import state_dir
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the tracked copies, rewritten only with TONGHOP_UPDATE_DOCS=1
 RESULTS = Path(__file__).resolve().parent / "results"
-README = ROOT / "README.md"
-BEGIN = "<!-- faults-report:begin (written by tests/test_faults.py) -->"
+DOCS_PAGE = ROOT / "docs" / "reliability.md"
+UPDATE_DOCS = "TONGHOP_UPDATE_DOCS"
+BEGIN = ("<!-- faults-report:begin (written by tests/test_faults.py with TONGHOP_UPDATE_DOCS=1) "
+         "-->")
 END = "<!-- faults-report:end -->"
 
 #: columns left out everywhere: ids and times of runs, which a retry or rerun rightly changes
@@ -236,7 +246,7 @@ class Outcome:
 
 
 def render(outcomes: list[Outcome], reference: str, reference_seconds: float = 0.0) -> str:
-    """The Markdown table (and the lines around it) that goes into README.md."""
+    """The Markdown table (and the lines around it) that goes into docs/reliability.md."""
     lines = [
         f"Reference: {reference}.",
         "",
@@ -258,17 +268,42 @@ def render(outcomes: list[Outcome], reference: str, reference_seconds: float = 0
     return "\n".join(lines)
 
 
+def state_results() -> Path:
+    """Where a test run writes the report: the test state folder (``TONGHOP_STATE_DIR``, which
+    tests/conftest.py sets to ``.local/test``), never a tracked file."""
+    return state_dir() / "results"
+
+
+def update_docs_requested() -> bool:
+    return os.environ.get(UPDATE_DOCS, "").strip() == "1"
+
+
+def _write(folder: Path, payload: dict, table: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "faults.json").write_text(
+        json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path = folder / "faults.md"
+    path.write_text(table + "\n", encoding="utf-8")
+    return path
+
+
+def replace_block(text: str, table: str) -> str:
+    """``text`` with what lies between the BEGIN and END markers replaced by ``table``."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:start] + "\n" + table + "\n" + text[end:]
+
+
 def write_report(outcomes: list[Outcome], reference: str, *, reference_seconds: float = 0.0
                  ) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "faults.json").write_text(json.dumps(
-        {"reference": reference, "reference_seconds": reference_seconds,
-         "outcomes": [o.as_dict() for o in outcomes]},
-        ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    """Write ``faults.{md,json}`` into the test state folder (:func:`state_results`); with
+    ``TONGHOP_UPDATE_DOCS=1``, also into the tracked ``tests/results/`` and the table of
+    ``docs/reliability.md``. Returns the state folder's ``faults.md``."""
+    payload = {"reference": reference, "reference_seconds": reference_seconds,
+               "outcomes": [o.as_dict() for o in outcomes]}
     table = render(outcomes, reference, reference_seconds)
-    path = RESULTS / "faults.md"
-    path.write_text(table + "\n", encoding="utf-8")
-    text = README.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    README.write_text(text[:start] + "\n" + table + "\n" + text[end:], encoding="utf-8")
+    path = _write(state_results(), payload, table)
+    if update_docs_requested():
+        _write(RESULTS, payload, table)
+        text = DOCS_PAGE.read_text(encoding="utf-8")
+        DOCS_PAGE.write_text(replace_block(text, table), encoding="utf-8")
     return path

@@ -120,6 +120,6 @@ def test_the_report_shows_the_figures_the_fault_and_every_check():
     assert "**see the failed checks**" in text and "**nothing**" not in text
     result["passed"] = True
     assert "**nothing**" in render(result)
-    short = render(result, compact=True)       # what the README quotes
+    short = render(result, compact=True)       # what docs/benchmarks.md quotes
     assert "| 3,400 | 3 × 200 |" in short and "SIGKILL of `pull_shard[1]`" in short
     assert "Checks: 1 of 2 passed" in short and "| check |" not in short

@@ -792,10 +792,11 @@ print("ok")
 
 
 # ---------------------------------------------------------------------------- documentation
-def test_the_readme_says_how_to_deploy(config):
-    text = section((ROOT / "README.md").read_text(encoding="utf-8"), "## Deploying (one province)")
+def test_the_docs_say_how_to_deploy(config):
+    text = section((ROOT / "docs" / "deployment.md").read_text(encoding="utf-8"),
+                   "## Deploying (one province)")
     for name in config["secrets"]:
-        assert f"`{name}`" in text, f"README does not mention the secret {name}"
+        assert f"`{name}`" in text, f"docs/deployment.md does not mention the secret {name}"
     for phrase in ("deploy/make-secrets.sh", "docker compose up -d", "--scale airflow-worker=",
                    "bi_reader", "127.0.0.1:3000", "127.0.0.1:8080", "marts"):
         assert phrase in text, phrase

@@ -22,10 +22,13 @@ Where a fault must hit inside a stage, the test holds the stage there with a loc
 (on a spreadsheet's key, on the table the stage writes next) and waits until PostgreSQL shows it
 waiting (``pg_stat_activity``), so the kill or crash lands at the same point on every run.
 
-Each scenario records what was injected, how often, and what was survived or lost; at the end
-the table is written to ``tests/results/faults.{md,json}`` and into README.md ("Reliability"),
-when every scenario ran. Nothing is faked: real PostgreSQL (restarted and crashed for real), dbt,
-Great Expectations, and gspread over HTTP to the emulator, whose faults are set through
+Each scenario records what was injected, how often, and what was survived or lost; at the end,
+when every scenario ran, the table is written to the test state folder
+(``$TONGHOP_STATE_DIR/results/faults.{md,json}``, git-ignored: a test run changes no tracked
+file). With ``TONGHOP_UPDATE_DOCS=1`` it also goes to the tracked
+``tests/results/faults.{md,json}`` and into docs/reliability.md (``tests/faults_support.py``).
+Nothing is faked: real PostgreSQL (restarted and crashed for real), dbt, Great Expectations,
+and gspread over HTTP to the emulator, whose faults are set through
 ``POST /_emulator/config``.
 """
 from __future__ import annotations
@@ -120,8 +123,9 @@ def emulators(world):
 @pytest.fixture(scope="module")
 def report():
     """Outcomes by scenario; when every scenario ran (passed or not), the table is written
-    into tests/results and README.md as the module ends (a run of some of them writes
-    nothing, so that the table is always the whole suite's)."""
+    as the module ends: into the test state folder, and with TONGHOP_UPDATE_DOCS=1 also into
+    tests/results and docs/reliability.md (a run of some of them writes nothing, so that the
+    table is always the whole suite's)."""
     outcomes: dict[str, fs.Outcome] = {}
     state: dict[str, str] = {}
     yield outcomes, state

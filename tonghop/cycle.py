@@ -18,7 +18,7 @@ from tonghop.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-#: Airflow connection ids the DAG reads (see README: "Connections")
+#: Airflow connection ids the DAG reads (see docs/deployment.md: "Configuration and secrets")
 CONN_LOADER = "tonghop_loader"
 CONN_TRANSFORMER = "tonghop_transformer"
 CONN_BI_READER = "tonghop_bi_reader"
@@ -26,7 +26,7 @@ CONN_SHEETS = "tonghop_sheets"
 #: Airflow pool of the tasks that call the Sheets/Drive API (Google's quota is per account)
 SHEETS_POOL = "tonghop_sheets_api"
 #: spreadsheets read by one mapped ``pull_shard`` task. At Google's 60 reads a minute a shard
-#: of 200 is ~200 s of reads against ~2-3 s of task start-up (measured, README "Granularity");
+#: of 200 is ~200 s of reads against ~2-3 s of task start-up (measured, docs/benchmarks.md);
 #: one task per spreadsheet would spend more time starting tasks than reading.
 PULL_SHARD_SIZE = 200
 #: seconds before Airflow retries a failed task of the cycle (a Sheets bad minute, a worker lost)

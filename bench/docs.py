@@ -1,0 +1,59 @@
+"""``python -m bench.docs``: copy ``bench/results/latest.md`` into ``docs/benchmarks.md``, between
+its ``<!-- bench:latest -->`` markers, the short form of ``bench/results/airflow_load.json``
+(``bench/airflow_load.py``) between its ``<!-- bench:airflow-load -->`` markers, and
+``bench/results/granularity.md`` (``bench/granularity.py``) between its
+``<!-- bench:granularity -->`` markers.
+
+The bench itself writes only ``bench/results/``; this copies its tables into the documentation
+when someone decides a run should be the published one (the README links to that page and
+quotes no figure)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from tonghop.settings import PROJECT_ROOT
+
+START, END = "<!-- bench:latest -->", "<!-- /bench:latest -->"
+LOAD_START, LOAD_END = "<!-- bench:airflow-load -->", "<!-- /bench:airflow-load -->"
+GRAIN_START, GRAIN_END = "<!-- bench:granularity -->", "<!-- /bench:granularity -->"
+#: the page the tables are copied into
+PAGE = PROJECT_ROOT / "docs" / "benchmarks.md"
+
+
+def _replace(text: str, start: str, end: str, table: str, page: Path = PAGE) -> str | None:
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        print(f"{page.name} has no {start} … {end} block", file=sys.stderr)
+        return None
+    return pattern.sub(lambda _: f"{start}\n{table.strip()}\n{end}", text)
+
+
+def main(page: Path = PAGE, results: Path = PROJECT_ROOT / "bench" / "results") -> int:
+    from bench.airflow_load import render
+
+    text = _replace(page.read_text(encoding="utf-8"), START, END,
+                    (results / "latest.md").read_text(encoding="utf-8"), page)
+    if text is None:
+        return 1
+    load = results / "airflow_load.json"
+    if load.exists():
+        text = _replace(text, LOAD_START, LOAD_END, render(
+            json.loads(load.read_text(encoding="utf-8")), compact=True), page)
+        if text is None:
+            return 1
+    granularity = results / "granularity.md"
+    if granularity.exists():
+        text = _replace(text, GRAIN_START, GRAIN_END,
+                        granularity.read_text(encoding="utf-8"), page)
+        if text is None:
+            return 1
+    page.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
