@@ -13,6 +13,8 @@ GE failure) raises.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import math
@@ -372,6 +374,21 @@ def _issues_from(part: str, frame: pd.DataFrame, suite_result) -> list[Issue]:
     return issues
 
 
+@contextlib.contextmanager
+def gx_project_lock():
+    """One writer at a time of the file-based project (``gx/uncommitted``: results and Data
+    Docs), across processes: two validations at once (two periods on two workers, two test
+    workers) would otherwise build the Data Docs index while the other writes a result file."""
+    folder = GX_DIR / "gx" / "uncommitted"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".tonghop.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def load_suites() -> dict[str, dict]:
     """The suites as stored on disk (part → suite JSON)."""
     folder = GX_DIR / "gx" / "expectations"
@@ -387,9 +404,14 @@ def validate(reports: list[ReportToCheck], catalogue: Catalogue, *,
     stored, Data Docs rebuilt) — the pipeline. ``False`` runs the same suites in an ephemeral
     context and writes nothing — ``tonghop check`` on a single workbook.
     """
+    frames = build_frames(reports, catalogue)
+    with gx_project_lock() if store_results else contextlib.nullcontext():
+        return _run_suites(frames, store_results)
+
+
+def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> ValidationOutcome:
     import great_expectations as gx
 
-    frames = build_frames(reports, catalogue)
     issues: list[Issue] = []
     success = True
     if store_results:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, then pytest. The tests start their own
-# PostgreSQL cluster (.local/test, port 55433) and Sheets emulator; nothing is faked.
+# The whole test suite: installs what is missing, then pytest in two workers (pytest-xdist,
+# one module per worker at a time; TONGHOP_TEST_WORKERS changes the number, 0 runs in this
+# process). The tests start their own PostgreSQL clusters (.local/test/gw<n>, port 55433 + 10·n)
+# and Sheets emulators; nothing is faked.
 # Running the tests never changes a file of the checkout: when this is a git checkout, the
 # state of its files (tracked and new, not ignored) is compared before and after, and a
 # change fails the run.
@@ -18,7 +20,10 @@ git rev-parse --is-inside-work-tree >/dev/null 2>&1 && in_git=true
 $in_git && before=$(checkout_state)
 
 status=0
-.venv/bin/pytest "$@" || status=$?
+workers=${TONGHOP_TEST_WORKERS:-2}
+xdist=()
+[ "$workers" = 0 ] || xdist=(-n "$workers" --dist loadfile)
+.venv/bin/pytest "${xdist[@]}" "$@" || status=$?
 
 if $in_git; then
   after=$(checkout_state)

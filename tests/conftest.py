@@ -2,6 +2,13 @@
 
 The tests use their own cluster (``.local/test``, port 55433), recreated empty at the start of
 the session, so they never touch the demo's data.
+
+``scripts/test.sh`` runs the modules in two pytest-xdist workers (``-n 2 --dist loadfile``: a
+module's tests, and so its module fixtures, stay in one worker). Each worker is a session of its
+own with everything a session owns kept apart: its cluster (``.local/test/gw<n>``, port 55433 +
+10·n, with Airflow's metadata inside), Airflow's home and dbt's target folder under that state
+folder. Great Expectations' project folder is shared; its runner takes a file lock around the
+checkpoints that write to it.
 """
 
 from __future__ import annotations
@@ -12,19 +19,36 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: "gw0", "gw1", … in a pytest-xdist worker (set before this file is imported), else ""
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_WORKER_INDEX = int(WORKER[2:]) if WORKER[2:].isdigit() else 0
 # overridable so that two test sessions (e.g. two developers' checkouts on one machine) do not
 # share a cluster
-TEST_STATE = Path(os.environ.get("TONGHOP_TEST_STATE_DIR", ROOT / ".local" / "test"))
-TEST_PG_PORT = os.environ.get("TONGHOP_TEST_PG_PORT", "55433")
+TEST_STATE = Path(os.environ.get("TONGHOP_TEST_STATE_DIR", ROOT / ".local" / "test")) / WORKER
+TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _WORKER_INDEX)
+#: the slowest modules first, so that the two workers do not end on one of them each after
+#: the rest is done (pytest-xdist hands out modules in collection order); from the suite's
+#: own --durations report
+SLOW_MODULES = ("test_faults.py", "test_airflow_scheduler.py", "test_bench.py",
+                "test_reporting_cycle.py", "test_hostile_input.py", "test_bi_consistency.py",
+                "test_publish.py")
 
 
 def pytest_configure(config):
     os.environ["TONGHOP_STATE_DIR"] = str(TEST_STATE)
     os.environ["TONGHOP_PG_PORT"] = TEST_PG_PORT
+    os.environ["TONGHOP_DBT_TARGET_DIR"] = str(TEST_STATE / "dbt-target")
+    os.environ["DBT_LOG_PATH"] = str(TEST_STATE / "dbt-logs")
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("AIRFLOW_HOME", str(TEST_STATE / "airflow-parse"))
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The slow modules first (stable otherwise), for the workers' balance."""
+    rank = {name: i for i, name in enumerate(SLOW_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +62,10 @@ def settings(tmp_path_factory):
     localdb.destroy(cluster)
     localdb.start(cluster)
     output = tmp_path_factory.mktemp("output")
-    return load_settings().with_overrides(output_dir=output)
+    yield load_settings().with_overrides(output_dir=output)
+    # nothing left running: a cluster kept after the session would hold its port against the
+    # next session's (another checkout, another worker layout)
+    localdb.stop(cluster)
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,10 @@ from tonghop.local_airflow import free_port
 ROOT = Path(__file__).resolve().parent.parent
 #: variables of this test session that would point the copy at this checkout's state
 SESSION_VARIABLES = ("TONGHOP_STATE_DIR", "TONGHOP_PG_PORT", "TONGHOP_TEST_STATE_DIR",
-                     "TONGHOP_TEST_PG_PORT", "TONGHOP_PG_DIR", "AIRFLOW_HOME",
-                     "AIRFLOW__CORE__DAGS_FOLDER", "VIRTUAL_ENV", "PYTHONPATH")
+                     "TONGHOP_TEST_PG_PORT", "TONGHOP_PG_DIR", "TONGHOP_DBT_TARGET_DIR",
+                     "DBT_LOG_PATH", "AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "VIRTUAL_ENV",
+                     "PYTHONPATH", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
+                     "PYTEST_XDIST_TESTRUNUID")
 
 PROBE = '''
 from tests.conftest import query

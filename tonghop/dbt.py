@@ -111,7 +111,9 @@ def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
     log.info("dbt %s", " ".join(args))
     # dbt's own lines reach whoever reads this process's log (an Airflow task log, the log
     # file of `tonghop run`) through logging, not straight to the console, without colours
-    os.environ.update({"DBT_LOG_LEVEL": "none", "DBT_USE_COLORS": "false"})
+    # (its own log file, logs/dbt.log, keeps every event, debug ones included)
+    os.environ.update({"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug",
+                       "DBT_USE_COLORS": "false"})
     result = dbtRunner(callbacks=[_forward_dbt_event]).invoke(argv)
     counts: Counter = Counter()
     failures = []
