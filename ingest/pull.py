@@ -41,7 +41,8 @@ from ingest.land import land_version, record_fetch
 from ingest.registry import entries_for_period
 from tonghop import progress
 from tonghop.catalogue import Catalogue
-from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line
+from tonghop.errors import (EnvironmentNotReady, WarehouseConnectionLost, connection_lost,
+                            one_line)
 from tonghop.settings import Settings
 from tonghop.vn import VN_TZ
 
@@ -49,6 +50,11 @@ log = logging.getLogger(__name__)
 
 
 MODES = ("auto", "full", "changed")
+
+
+class UnitsNotRegistered(EnvironmentNotReady, ValueError):
+    """A pull of named units (``tonghop run --unit``) when some have no registered spreadsheet
+    for the period: provisioning comes first. The message names the units and the command."""
 
 
 @dataclass
@@ -214,8 +220,11 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     if unit_codes:
         unknown = sorted(set(unit_codes) - {e.unit_code for e in entries})
         if unknown:
-            raise ValueError(f"no spreadsheet registered for {period_code} of unit(s) "
-                             f"{', '.join(unknown)}")
+            raise UnitsNotRegistered(
+                f"Chưa có bảng tính nào được đăng ký cho kỳ {period_code} của đơn vị "
+                f"{', '.join(unknown)}: hãy tạo bảng tính của kỳ trước (`tonghop provision "
+                f"--period {period_code}`, hoặc `tonghop generate --period {period_code}` cho "
+                "tỉnh mẫu) rồi đọc lại.")
         mode = "units"
     else:
         mode = choose_mode(mode, watermark, last_full, period.due_date, now)

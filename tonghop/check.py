@@ -7,14 +7,25 @@ same Great Expectations suites (in memory; nothing is stored).
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from openpyxl.utils.exceptions import InvalidFileException
 
 from expectations.check_result import SEVERITY_VI, ordered, split_cell, status_line
 from expectations.runner import Issue, ReportToCheck, validate
 from ingest.parse import parse_report
 from tonghop import layout
 from tonghop.catalogue import load_catalogue
+from tonghop.errors import UserError, one_line
+from tonghop.xlsx_guard import guard_xlsx
+
+#: what openpyxl and zipfile raise on a workbook that passed :func:`guard_xlsx` but whose
+#: content is still not what a workbook holds (a part missing, an attribute of the wrong type)
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
+               TypeError, IndexError, SyntaxError, InvalidFileException)
 
 
 @dataclass
@@ -48,7 +59,15 @@ def check_workbook(path: Path, unit_code: str | None = None,
     from sheets_emulator import workbook_to_spreadsheet_resource
 
     catalogue = load_catalogue()
-    resource = workbook_to_spreadsheet_resource(path, spreadsheet_id=path.stem, title=path.stem)
+    guard_xlsx(path)
+    try:
+        resource = workbook_to_spreadsheet_resource(path, spreadsheet_id=path.stem,
+                                                    title=path.stem)
+    except _UNREADABLE as exc:
+        raise UserError(
+            f"Không đọc được bảng tính “{path}”: tệp bị hỏng hoặc không đúng định dạng Excel "
+            f"(.xlsx) ({type(exc).__name__}: {one_line(exc)}). Hãy mở tệp bằng Excel (hoặc "
+            "LibreOffice), lưu lại dưới dạng Excel (.xlsx) rồi kiểm tra lại.") from exc
     # a copy downloaded from Sheets carries our own "Kết quả kiểm tra" tab: not the unit's data
     resource["sheets"] = [s for s in resource.get("sheets", [])
                           if not s["properties"]["title"].startswith(layout.TAB_CHECK)]
@@ -108,7 +127,7 @@ def write_checked_copy(source: Path, result: CheckResult, output: Path) -> Path:
     from openpyxl import load_workbook
 
     from expectations.check_result import check_tab
-    from tonghop.template import render_tab
+    from tonghop.template import render_tab, save_workbook
 
     catalogue = load_catalogue()
     workbook = load_workbook(source)
@@ -121,6 +140,6 @@ def write_checked_copy(source: Path, result: CheckResult, output: Path) -> Path:
         period_name=period.period_name if period else (result.period_code or "?"),
         issues=result.issues, checked_at=dt.datetime.now(dt.timezone.utc),
         version_time=None), index=0)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(output)
+    save_workbook(workbook, output)
     return output
+

@@ -17,6 +17,7 @@ import requests
 
 from ingest.registry import RegistryEntry, register
 from tonghop.catalogue import load_catalogue
+from tonghop.errors import EnvironmentNotReady
 from tonghop.demo import DemoManifest, generate_province
 from tonghop.layout import app_properties, spreadsheet_title
 from tonghop.settings import Settings, load_settings, state_dir
@@ -84,8 +85,10 @@ class EmulatorProcess:
     def __enter__(self) -> "EmulatorProcess":
         try:
             requests.get(f"{self.url}/_emulator/health", timeout=1)
-            raise RuntimeError(f"Port {self.port} is already in use; stop what runs there or "
-                               "pass --port.")
+            raise EnvironmentNotReady(
+                f"Cổng {self.port} của trình giả lập Google Sheets đang có chương trình khác "
+                f"dùng: dừng chương trình đó (có thể là một `tonghop emulator` đang chạy) hoặc "
+                f"chọn cổng khác với --port.")
         except requests.ConnectionError:
             pass
         self.proc = subprocess.Popen(
@@ -95,13 +98,15 @@ class EmulatorProcess:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"Sheets emulator exited: {self.proc.stderr.read()}")
+                raise EnvironmentNotReady(
+                    f"Trình giả lập Google Sheets dừng ngay khi khởi động: "
+                    f"{self.proc.stderr.read().strip()[-500:]}")
             try:
                 if requests.get(f"{self.url}/_emulator/health", timeout=1).ok:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.2)
-        raise RuntimeError("Sheets emulator did not start within 30 s")
+        raise EnvironmentNotReady("Trình giả lập Google Sheets không trả lời sau 30 giây.")
 
     def __exit__(self, *exc) -> None:
         if self.proc and self.proc.poll() is None:

@@ -17,6 +17,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tonghop.catalogue import Catalogue
+from tonghop.errors import UserError
 from tonghop.layout import TabSpec, report_tabs
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -82,7 +83,31 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
 
 def write_template(catalogue: Catalogue, unit_code: str, period_code: str, path: Path) -> Path:
     """The blank report of one unit for one period, as an .xlsx file."""
+    require_output_path(path)
     workbook = write_workbook(report_tabs(catalogue, unit_code, period_code))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    save_workbook(workbook, path)
     return path
+
+
+def require_output_path(output: Path) -> None:
+    """A path an .xlsx can be written to, or a Vietnamese :class:`UserError` (checked before
+    any work, and again by :func:`save_workbook`)."""
+    output = Path(output)
+    if output.is_dir():
+        raise UserError(f"“{output}” là một thư mục: hãy ghi tên tệp .xlsx cần tạo, ví dụ "
+                        f"“{output / 'bao_cao.xlsx'}”.")
+    if output.suffix.lower() != ".xlsx":
+        raise UserError(f"Tên tệp “{output}” phải có đuôi .xlsx (Excel chỉ mở được như vậy), "
+                        f"ví dụ “{output.with_suffix('.xlsx')}”.")
+
+
+def save_workbook(workbook: Workbook, output: Path) -> None:
+    """``workbook.save(output)``, the folder created if needed; a Vietnamese
+    :class:`UserError` when the file cannot be written there (no permission, a full disk, a
+    folder in the way)."""
+    require_output_path(output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        workbook.save(output)
+    except OSError as exc:
+        raise UserError(f"Không ghi được tệp “{output}”: {exc.strerror or exc}.") from exc
