@@ -412,6 +412,9 @@ def validate(reports: list[ReportToCheck], catalogue: Catalogue, *,
 def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> ValidationOutcome:
     import great_expectations as gx
 
+    from expectations import quiet_great_expectations
+    quiet_great_expectations()
+
     issues: list[Issue] = []
     success = True
     if store_results:

@@ -61,6 +61,10 @@ def test_check_accepts_a_well_filled_report(tmp_path):
     result = tonghop("check", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Hợp lệ" in result.stdout
+    # only its answer: no library's log lines on either stream
+    assert result.stderr == ""
+    assert result.stdout.startswith("Kiểm tra “bao_cao.xlsx”"), result.stdout
+    assert " INFO " not in result.stdout and "great_expectations" not in result.stdout
 
 
 def test_check_names_the_cell_and_the_fix_and_fails_on_errors(tmp_path):
