@@ -17,8 +17,8 @@ import requests
 
 from ingest.registry import RegistryEntry, register
 from tonghop.catalogue import load_catalogue
-from tonghop.errors import EnvironmentNotReady
 from tonghop.demo import DemoManifest, generate_province
+from tonghop.errors import EnvironmentNotReady
 from tonghop.layout import app_properties, spreadsheet_title
 from tonghop.settings import Settings, load_settings, state_dir
 
