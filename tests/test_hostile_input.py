@@ -657,9 +657,16 @@ def test_no_hidden_control_reaches_any_output(published, world, catalogue):
     from openpyxl import load_workbook
     from sheets_emulator import emulator_client
 
-    settings, server, _ = world
+    settings, server, ids = world
     unit = catalogue.units["CB-XA-010"].unit_name
     assert unit == "UBND xã Cô Ba"
+    # what the unit is told: its issues and its check tab
+    told = query(settings.dsn("admin"), """
+        select concat_ws(' ', cell_ref, tab_title, row_key, message_vi, value_found, fix_vi)
+        from quality.validation_issues where unit_code = 'CB-XA-010'""")
+    values, _ = check_tab(server, ids["CB-XA-010"])
+    assert told and not [code for (text,) in told for code in _hidden_in(text)]
+    assert not [code for row in values for text in row for code in _hidden_in(text)]
     # the marts: every value bi_reader can read
     found = []
     for (name,) in bi(settings, "select table_name from information_schema.tables "

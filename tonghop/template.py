@@ -52,7 +52,7 @@ def fit_xlsx_cell(text: str, full_text_at: str | None = None,
     ``full_text_at`` says where the whole text is ("trong kho dữ liệu, bảng marts.fct_feedback,
     …"); without it the mark names the limit. The length is counted in characters as the
     reader counts them (NFC code points) and written the Vietnamese way (40.000)."""
-    if len(text) <= limit and _utf16_length(text) <= limit:
+    if len(text) <= limit // 2 or (len(text) <= limit and _utf16_length(text) <= limit):
         return text
     where = f"toàn văn {full_text_at}" if full_text_at else \
         f"một ô của tệp Excel chỉ chứa được {format_vi(limit)} ký tự"
