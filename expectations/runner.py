@@ -42,7 +42,7 @@ PARTS = ("headers", "tasks", "indicators", "feedback")
 #: the part an issue is recorded under (one header per report)
 ISSUE_PART = {"headers": "header"}
 #: bump when the rules change in a way that should be visible in stored results
-RULESET_VERSION = "2026.11-3"
+RULESET_VERSION = "2026.12-1"
 #: a value is compared with the unit's previous period only when one of the two reaches this:
 #: going from 2 to 7 "buổi" is ordinary, from 20 to 700 "lượt người" is worth a second look
 OUTLIER_MIN_MAGNITUDE = 10
@@ -138,7 +138,8 @@ VALUE_INTERPRETED_FIX = {
 _TABLE_NAMES = {"tasks": "bảng nhiệm vụ", "indicators": "bảng chỉ tiêu"}
 _SIZE_AND_MERGE_FIELDS = ("rows_over_limit", "rows_over_limit_cell", "rows_limit",
                           "rows_over_from", "cells_too_long", "cells_too_long_cell",
-                          "cell_chars_limit", "merged_ranges", "merged_ranges_cell")
+                          "cell_chars_limit", "merged_ranges", "merged_ranges_cell",
+                          "hidden_controls", "hidden_controls_cell")
 #: what a message may quote of one value the unit typed, and what "Giá trị hiện có" shows
 QUOTE_CHARS, VALUE_FOUND_CHARS = 100, 300
 #: values that are what the unit typed (quoted at most QUOTE_CHARS long); everything else in a

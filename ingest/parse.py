@@ -16,7 +16,10 @@ What a unit can paste is bounded here, so that time and memory stay bounded too:
 (``merges`` of the resource) hold their value in their top-left cell only; in a table, a cell
 merged with the one above it reads as that cell, as the unit sees it — except a figure, which
 cannot be shared by two indicators and is read as invalid — and the merges are recorded
-(``structure.merged_cells``).
+(``structure.merged_cells``). Every text is cleaned by one rule (``tonghop.vn.clean_text``);
+the cells read and the tabs' titles that held a character changing the order of the text or
+hiding part of it (``tonghop.vn.HIDDEN_CONTROLS``) are recorded (``sheet.hidden_controls``),
+and the titles are used without those characters in every cell reference.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from tonghop import layout
-from tonghop.vn import (TASK_STATUS_ALIASES, TASK_STATUSES, Reading, cell_text, clean_text,
-                        fold, format_vi, read_choice, read_date, read_number, read_submitted,
-                        shorten)
+from tonghop.vn import (TASK_STATUS_ALIASES, TASK_STATUSES, Reading, cell_has_hidden_controls,
+                        cell_text, clean_text, fold, format_vi, read_choice, read_date,
+                        read_number, read_submitted, shorten, without_hidden_controls)
 
 Grid = list[list[dict]]
 
@@ -197,6 +200,28 @@ def _limits(header: dict) -> None:
     merged = list(header.pop("_merged", {}))
     header["merged_ranges"] = ", ".join(m.a1 for m in merged) or None
     header["merged_ranges_cell"] = merged[0].anchor if merged else None
+    hidden = list(header.pop("_hidden", {}))          # (what is named, its cell)
+    named = ", ".join(name for name, _ in hidden[:_NAMED])
+    if len(hidden) > _NAMED:
+        named += f" và {len(hidden) - _NAMED} chỗ khác"
+    header["hidden_controls"] = named or None
+    header["hidden_controls_cell"] = hidden[0][1] if hidden else None
+
+
+def _hidden_in(header: dict, cell: dict, ref: str) -> None:
+    """Record a cell read whose text holds a hidden control (removed when read)."""
+    if cell and cell_has_hidden_controls(cell):
+        header.setdefault("_hidden", {})[(ref, ref)] = None
+
+
+def _tab_title(raw: str, header: dict) -> str:
+    """A tab's title as used in cell references and row keys: without hidden controls (an RLO
+    in a title would reverse every message naming a cell of the tab); recorded if it had any."""
+    title = without_hidden_controls(raw)
+    if title != raw:
+        title = title or "(không tên)"
+        header.setdefault("_hidden", {})[(f"tên trang “{title}”", f"{title}!A1")] = None
+    return title
 
 
 def _cell(grid: Grid, r: int, c: int) -> dict:
@@ -264,7 +289,7 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
     }
     report = ParsedReport(spreadsheet_id=resource.get("spreadsheetId", ""), header=header)
     for sheet in sheets:
-        title = sheet["properties"]["title"]
+        title = _tab_title(sheet["properties"]["title"], header)
         grid = _bounded(sheet_grid(sheet), title, header)
         merges = _merges(sheet, title, len(grid))
         _parse_info(grid, title, header)
@@ -293,6 +318,7 @@ def _parse_info(grid: Grid, title: str, header: dict) -> None:
         header["info_tab"] = title
         value_cell = _cell(grid, r, 1)
         ref = f"{title}!{layout.a1(r, 1)}"
+        _hidden_in(header, value_cell, ref)
         if key == "submitted":
             header.update(reading_fields("submitted", read_submitted(value_cell), ref))
         elif key in ("unit_code", "period_code"):
@@ -357,6 +383,8 @@ def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: Par
         if any(cell_text(cell) for cell, _ in cells.values() if cell) and not _is_blank_row(
                 kind, cells):
             base = {"row_key": f"{title}!{r + 1}", "tab_title": title, "row_number": r + 1}
+            for key, c in columns.items():      # each cell as it is, not through its merge
+                _hidden_in(header, _cell(grid, r, c), cells[key][1])
             if kind == "tasks":
                 report.tasks.append(base | _task_row(cells, merged))
             elif kind == "indicators":

@@ -10,7 +10,10 @@ frozen rows, column widths, number and percent formats).
 
 Anything a unit typed is written as text, never as a formula: the spreadsheet gets it as an
 explicit ``stringValue`` (so "=1+1", "+84…", "-", "@abc" stay as typed) and the .xlsx cell is
-typed as a string.
+typed as a string. A cell of the .xlsx holds 32,767 characters, a cell of the spreadsheet
+50,000 (what a unit's cell may hold): longer text is cut in the .xlsx only, with a mark saying
+so and where the whole text is — the spreadsheet's tab and the mart it was read from
+(``tonghop.template.fit_xlsx_cell``).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class SummaryTable:
     rows: list[list[Any]]
     widths: list[int] = field(default_factory=list)      # in .xlsx width units
     kinds: list[str] = field(default_factory=list)       # text | int | decimal | pct, per column
+    source: str = ""                # the marts read (where a cut cell's whole text is)
 
     def kind(self, column: int) -> str:
         return self.kinds[column] if column < len(self.kinds) else "text"
@@ -99,7 +103,7 @@ def _overview(o: dict) -> SummaryTable:
         headers=["Nội dung", "Giá trị"], widths=[50, 24],
         rows=[[label, plain_number(value)] for label, value in rows],
         # one column of mixed values: the percent rows are formatted one by one (see _formats)
-        kinds=["text", "auto"])
+        kinds=["text", "auto"], source="marts.province_summary")
 
 
 def _submissions(conn, period_code: str) -> SummaryTable:
@@ -118,7 +122,7 @@ def _submissions(conn, period_code: str) -> SummaryTable:
                  "Hạn nộp", "Số ngày quá hạn", "Số phiên bản", "Kiểm tra dữ liệu", "Số lỗi"],
         widths=[6, 14, 40, 26, 12, 12, 12, 10, 10, 14, 8],
         kinds=["int", "text", "text", "text", "text", "text", "text", "int", "int", "text",
-               "int"],
+               "int"], source="marts.fct_submission",
         rows=[[n, r["unit_code"], r["unit_name_at_period"], r["unit_type_name"],
                r["reporting_status_vi"], date_vi(r["received_at"]), date_vi(r["due_date"]),
                r["days_late"] or None, r["version_count"], r["validation_status_vi"],
@@ -136,6 +140,7 @@ def _rates(conn, period_code: str) -> SummaryTable:
                  "Tỷ lệ đúng hạn", "Trễ hạn", "Chưa nộp", "Tỷ lệ nộp kỳ trước"],
         widths=[34, 10, 10, 11, 10, 12, 10, 10, 14],
         kinds=["text", "int", "int", "pct", "int", "pct", "int", "int", "pct"],
+        source="marts.reporting_rate",
         rows=[[r["unit_type_name"], r["expected_reports"], r["actual_reports"],
                r["reporting_rate"], r["on_time_reports"], r["on_time_rate"], r["late_reports"],
                r["missing_reports"], r["previous_reporting_rate"]] for r in rows])
@@ -153,7 +158,7 @@ def _indicator_totals(conn, period_code: str) -> SummaryTable:
                  "Thay đổi"],
         widths=[10, 48, 12, 12, 11, 11, 26, 18, 10, 12, 10],
         kinds=["text", "text", "text", "decimal", "int", "int", "text", "text", "pct",
-               "decimal", "pct"],
+               "decimal", "pct"], source="marts.indicator_totals",
         rows=[[r["indicator_code"], r["indicator_name"], r["unit_of_measure"], r["total_value"],
                r["reporting_units"], r["expected_units"], r["target_text_vi"] or "",
                r["achievement_vi"], r["achievement_rate"], r["previous_total_value"],
@@ -182,7 +187,8 @@ def _indicators_by_unit(conn, period_code: str) -> SummaryTable:
     return SummaryTable(
         title="Chỉ tiêu theo đơn vị", heading="SỐ LIỆU CHỈ TIÊU THEO ĐƠN VỊ",
         headers=["Mã đơn vị", "Đơn vị", *codes], widths=[14, 40, *[11] * len(codes)],
-        kinds=["text", "text", *["decimal"] * len(codes)], rows=rows)
+        kinds=["text", "text", *["decimal"] * len(codes)], rows=rows,
+        source="marts.fct_indicator_value")
 
 
 def _task_groups(conn, period_code: str) -> SummaryTable:
@@ -195,6 +201,7 @@ def _task_groups(conn, period_code: str) -> SummaryTable:
                  "Đang triển khai", "Chưa triển khai", "Tỷ lệ hoàn thành"],
         widths=[7, 70, 11, 11, 11, 11, 11, 11],
         kinds=["text", "text", "int", "int", "int", "int", "int", "pct"],
+        source="marts.task_group_summary",
         rows=[[r["task_group_no"], r["task_group_name"], r["tasks_assigned"],
                r["tasks_reported"], r["tasks_done"], r["tasks_in_progress"],
                r["tasks_not_started"], r["task_done_rate"]] for r in rows])
@@ -211,6 +218,7 @@ def _feedback(conn, period_code: str) -> SummaryTable:
         title="Khó khăn, kiến nghị", heading="KHÓ KHĂN, VƯỚNG MẮC VÀ KIẾN NGHỊ CỦA CÁC ĐƠN VỊ",
         headers=["STT", "Mã đơn vị", "Đơn vị", "Loại", "Nội dung"],
         widths=[6, 14, 36, 20, 90], kinds=["int", "text", "text", "text", "text"],
+        source="marts.fct_feedback",
         rows=[[n, r["unit_code"], r["unit_name_at_period"], r["feedback_kind_vi"],
                r["content_text"]] for n, r in enumerate(rows, start=1)])
 
@@ -228,11 +236,18 @@ def _value_kind(table: SummaryTable, row: list[Any], column: int) -> str:
 
 
 # ------------------------------------------------------------------ xlsx
+def full_text_at(table: SummaryTable) -> str:
+    """Where the whole text of a cut cell of ``table`` is, as its mark says."""
+    sheet = f"trên trang “{table.title}” của bảng tính Tổng hợp"
+    return f"{sheet} và trong kho dữ liệu, bảng {table.source}" if table.source else sheet
+
+
 def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
         ws = workbook.create_sheet(table.title)
+        whole = full_text_at(table)
         set_value(ws.cell(row=1, column=1), table.heading)
         ws.cell(row=1, column=1).font = Font(bold=True, size=13)
         for c, header in enumerate(table.headers, start=1):
@@ -247,7 +262,7 @@ def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
                 value = plain_number(value)
                 if value is None:
                     continue
-                set_value(cell, value)
+                set_value(cell, value, full_text_at=whole)
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 kind = _value_kind(table, row, c - 1)
                 if kind in NUMBER_FORMATS and isinstance(value, (int, float)):

@@ -5,17 +5,20 @@ broken export or a careless paste spoils it: SQL injection in every field (and i
 the file's name), spreadsheet formulas and DDE payloads typed as text, emoji and decomposed
 Unicode, a sheet claiming another unit of the run, 100,000 pasted rows, a 5 MB cell (an .xlsx
 made by another program; Google itself refuses more than 50,000 characters in a cell, and so
-does the emulator), merged cells, NUL and control characters. The clean units of the
+does the emulator), merged cells, NUL and control characters, bidirectional controls and tag
+characters (an RLO left open would print our own words backwards). The clean units of the
 malformed-report corpus (``validation_corpus.CLEAN_UNITS``) are in the same run.
 
-One pull, one validation run, the "Kết quả kiểm tra" tabs, one ``dbt build`` — in a warehouse
-database of its own (``tonghop_hostile``). A spreadsheet over the byte limit of a read is
+One pull, one validation run, the "Kết quả kiểm tra" tabs, one ``dbt build``, one publish (the
+summary workbook and spreadsheet, the .docx and the PDF) — in a warehouse database of its own
+(``tonghop_hostile``). A spreadsheet over the byte limit of a read is
 refused before it is decoded, recorded with the reason, and read at the next pull (its own
 small period, so as not to read the huge sheets twice).
 Then, per case: the Vietnamese message with its cell and fix, nothing crashed, raw kept what
 was sent, the clean units' rows and marts are untouched, what was valid of the hostile text
 reached the marts byte for byte (read back as ``bi_reader``), and nothing we write back to a
-unit is a formula.
+unit is a formula; no hidden control reaches any output, and the 50,000-character difficulty,
+whole in the marts and the spreadsheet, is cut with a mark in the .xlsx.
 
 Cases the corpus already runs through the pipeline (``test_unit_feedback.py``) are not repeated:
 renamed and deleted tabs, NFD text, formula-looking text in the marts, another unit's code.
@@ -72,6 +75,20 @@ EMOJI_TAB = "Chỉ tiêu 📊"
 LONGEST_ALLOWED = ("Kiến nghị hỗ trợ kinh phí 🎶 " * 2000)[:50_000]
 FIVE_MB = ("Kết quả thực hiện chi tiết. " * 200_000)
 FIVE_MB = FIVE_MB[:len(FIVE_MB) * 5_000_000 // len(FIVE_MB.encode())]
+#: an override left open at the end of a difficulty: it would reverse "(UBND xã Cô Ba)." after
+#: it in the report; isolates, an ALM and hidden ASCII (tags) around a recommendation, which
+#: ends with a subdivision flag (tags too); a tab's title with an isolate
+OPEN_OVERRIDE = "Thiếu nhạc cụ dân tộc cho đội văn nghệ\u202e"
+HIDDEN_ASCII = "".join(chr(0xE0000 + ord(ch)) for ch in "ignore previous instructions")
+SCOTLAND = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+ISOLATED = f"\u2067Đề nghị\u2069 hỗ trợ kinh phí\u061c{HIDDEN_ASCII} {SCOTLAND}"
+ISOLATED_TAB = f"{layout.TAB_TASKS}\u2066"
+#: what the Sở reads of them
+DIFFICULTY_READ, RECOMMENDATION_READ = ("Thiếu nhạc cụ dân tộc cho đội văn nghệ",
+                                        "Đề nghị hỗ trợ kinh phí 🏴")
+#: the Bidi_Control characters and the tags, by code point (from the standard, not tonghop.vn)
+HIDDEN = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+          *range(0xE0000, 0xE0080)}
 PASTED_ROWS = 100_000
 FIRST_PASTED_ROW = 20
 BIG_PERIOD = "CB-2027-NAM"          # the byte-limit test's own period
@@ -173,6 +190,14 @@ def merged(wb: Workbook, ctx: CaseContext) -> None:
     wb[layout.TAB_INDICATORS].merge_cells("F2:F3")    # one figure for two indicators
 
 
+def direction_and_tags(wb: Workbook, ctx: CaseContext) -> None:
+    set_value(ctx.task_cell(wb, "CB.2.3", "status"), "Hoàn thành\u202e")
+    set_value(ctx.task_cell(wb, "CB.2.3", "result"), "Tổ chức \u202eliên hoan\u202c văn nghệ\u200f")
+    set_value(ctx.feedback_cell(wb, 1, "content"), OPEN_OVERRIDE)
+    set_value(ctx.feedback_cell(wb, 2, "content"), ISOLATED)
+    wb[layout.TAB_TASKS].title = ISOLATED_TAB
+
+
 def control_characters(sheet) -> None:
     sheet.values_update(f"'{layout.TAB_TASKS}'!H3:H4", params={"valueInputOption": "RAW"},
                         body={"values": [["Đã tổ chức\x00 3 buổi"], ["Hoàn thành"]]})
@@ -250,6 +275,13 @@ CASES = [
     Hostile("nul_and_control_characters", "CB-XA-008",
             "a NUL and a BEL typed through the API (what jsonb refuses, what nobody sees)",
             lambda wb, ctx: None, (), edit=control_characters),
+    Hostile("direction_and_tag_characters", "CB-XA-010",
+            "an RLO left open, isolates, direction marks and tag characters (hidden ASCII, a "
+            "subdivision flag) in a status, a result, a difficulty, a recommendation and a "
+            "tab's name", direction_and_tags,
+            (Expected("sheet.hidden_controls", W, T + "A1",
+                      f"Đã bỏ ký tự điều khiển ẩn ở: tên trang “{layout.TAB_TASKS}”, {T}G3, "
+                      f"{T}H3 và 2 chỗ khác", fix_contains="gõ lại bằng bàn phím"),)),
 ]
 BY_NAME = {c.name: c for c in CASES}
 
@@ -471,6 +503,9 @@ def test_raw_keeps_what_was_sent(cycle, world):
     # NUL cannot be stored in jsonb: it is kept as U+FFFD, everything else as sent
     _, strings = raw_strings(settings, ids["CB-XA-008"])
     assert "Đã tổ chức\ufffd 3 buổi" in strings and "Hoàn thành\x07" in strings
+    # the hidden controls, removed from what is read, are all in raw
+    _, strings = raw_strings(settings, ids["CB-XA-010"])
+    assert {OPEN_OVERRIDE, ISOLATED, ISOLATED_TAB, "Hoàn thành\u202e"} <= set(strings)
 
 
 # ------------------------------------------------------------------ the marts
@@ -593,6 +628,110 @@ def test_the_warehouse_is_intact(cycle, world, settings):
     [(marts,)] = bi(own, "select count(*) from information_schema.tables "
                          "where table_schema = 'marts'")
     assert marts >= 20
+
+
+# ------------------------------------------------------------------ what is published
+@pytest.fixture(scope="module")
+def published(cycle, world, tmp_path_factory):
+    """The period published from this run's marts: the summary workbook and spreadsheet, the
+    .docx and (LibreOffice installed) the PDF."""
+    from publish.bundle import publish_period
+    from sheets_emulator import emulator_client
+
+    settings, server, _ = world
+    own = settings.with_overrides(output_dir=tmp_path_factory.mktemp("hostile_output"))
+    return publish_period(own, CORPUS_PERIOD, "hostile", client=emulator_client(server.url))
+
+
+def _hidden_in(text: str) -> list[str]:
+    return [f"U+{ord(ch):04X}" for ch in text if ord(ch) in HIDDEN]
+
+
+def test_no_hidden_control_reaches_any_output(published, world, catalogue):
+    """A unit's RLO, isolates, marks and tags reach no mart, no cell of the summary (workbook
+    and spreadsheet), no word of the .docx or the PDF; what the Sở reads is the visible text,
+    and the pipeline's own words after it read in order: "… văn nghệ (UBND xã Cô Ba)."."""
+    import subprocess
+
+    from docx import Document
+    from openpyxl import load_workbook
+    from sheets_emulator import emulator_client
+
+    settings, server, ids = world
+    unit = catalogue.units["CB-XA-010"].unit_name
+    assert unit == "UBND xã Cô Ba"
+    # what the unit is told: its issues and its check tab
+    told = query(settings.dsn("admin"), """
+        select concat_ws(' ', cell_ref, tab_title, row_key, message_vi, value_found, fix_vi)
+        from quality.validation_issues where unit_code = 'CB-XA-010'""")
+    values, _ = check_tab(server, ids["CB-XA-010"])
+    assert told and not [code for (text,) in told for code in _hidden_in(text)]
+    assert not [code for row in values for text in row for code in _hidden_in(text)]
+    # the marts: every value bi_reader can read
+    found = []
+    for (name,) in bi(settings, "select table_name from information_schema.tables "
+                                "where table_schema = 'marts'"):
+        for (text,) in bi(settings, f'select t::text from marts."{name}" t'):
+            found += [(name, code) for code in _hidden_in(text)]
+    assert not found, sorted(set(found))[:10]
+    feedback = {text for (text,) in bi(settings, """
+        select content_text from marts.fct_feedback where unit_code = 'CB-XA-010'
+          and period_code = %s""", (CORPUS_PERIOD,))}
+    assert feedback == {DIFFICULTY_READ, RECOMMENDATION_READ}
+    [(status, result, row_key)] = bi(settings, """
+        select status_code, result_text, row_key from marts.fct_task_progress
+        where unit_code = 'CB-XA-010' and task_code = 'CB.2.3' and period_code = %s""",
+                                     (CORPUS_PERIOD,))
+    assert (status, result, row_key) == ("hoan_thanh", "Tổ chức liên hoan văn nghệ",
+                                         f"{layout.TAB_TASKS}!3")
+    # the summary workbook: every cell
+    workbook = load_workbook(published.xlsx_path)
+    cells = [c.value for ws in workbook for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert not [code for text in cells for code in _hidden_in(text)]
+    assert {DIFFICULTY_READ, RECOMMENDATION_READ} <= set(cells)
+    # the summary spreadsheet
+    spreadsheet = emulator_client(server.url).open_by_key(published.spreadsheet_id)
+    sheet_cells = [text for ws in spreadsheet.worksheets() for row in ws.get_all_values()
+                   for text in row]
+    assert not [code for text in sheet_cells for code in _hidden_in(text)]
+    assert {DIFFICULTY_READ, RECOMMENDATION_READ} <= set(sheet_cells)
+    # the report: every paragraph and table cell of the .docx, then the PDF's text
+    document = Document(published.docx_path)
+    texts = [p.text for p in document.paragraphs] + [
+        cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert not [code for text in texts for code in _hidden_in(text)]
+    in_order = re.compile(re.escape(DIFFICULTY_READ) + r"\.? \(" + re.escape(unit) + r"\)\.")
+    assert [text for text in texts if in_order.search(text)], "the difficulty's line"
+    if published.pdf_path:
+        shown = subprocess.run(["pdftotext", "-enc", "UTF-8", published.pdf_path, "-"],
+                               check=True, capture_output=True, text=True).stdout
+        assert not _hidden_in(shown)
+        shown = " ".join(unicodedata.normalize("NFC", shown).split())
+        assert in_order.search(shown), "the difficulty's line, in order, in the PDF"
+
+
+def test_a_cell_longer_than_an_xlsx_cell_is_cut_with_a_mark_and_whole_elsewhere(published,
+                                                                                  world):
+    """The 50,000-character difficulty (the most Google allows) is whole in the marts (see
+    above) and in the summary spreadsheet; in the .xlsx (32,767 at most) it is cut, and the
+    cell says so, how long it was and where the whole text is."""
+    from openpyxl import load_workbook
+    from sheets_emulator import emulator_client
+
+    settings, server, _ = world
+    tab = "Khó khăn, kiến nghị"
+    [cut] = [c.value for row in load_workbook(published.xlsx_path)[tab].iter_rows()
+             for c in row if isinstance(c.value, str)
+             and c.value.startswith(LONGEST_ALLOWED[:200])]
+    assert len(cut.encode("utf-16-le")) // 2 <= 32_767         # as Excel counts (🎶 is two)
+    body, _, mark = cut.partition(" … [")
+    assert LONGEST_ALLOWED.startswith(body) and len(body.encode("utf-16-le")) // 2 > 32_500
+    assert mark == (f"đã cắt: ô gốc dài 50.000 ký tự; toàn văn trên trang “{tab}” của bảng tính "
+                    "Tổng hợp và trong kho dữ liệu, bảng marts.fct_feedback]")
+    values = emulator_client(server.url).open_by_key(published.spreadsheet_id) \
+        .worksheet(tab).get_all_values()
+    assert LONGEST_ALLOWED in [text for row in values for text in row]
 
 
 # ------------------------------------------------------------------ the emulator, as Google

@@ -72,3 +72,27 @@ def test_tab_scope_reads_only_the_units_tab(workbook, catalogue):
     assert report.header["has_info_block"] is False
     missing = parse(workbook, catalogue, tab_title="Không có")
     assert missing.header["tab_found"] is False
+
+
+def test_hidden_controls_are_removed_from_text_and_titles_and_recorded(workbook, catalogue):
+    """An RLO, isolates and tag characters in cells and in a tab's title: the text is read
+    without them, every reference names the tab without them, and the header names where they
+    were (sheet.hidden_controls); a clean report records nothing."""
+    assert parse(workbook, catalogue).header["hidden_controls"] is None
+    ws = workbook[layout.TAB_TASKS]
+    ws["G2"], ws["H2"] = "Hoàn thành\u202e", "\u2067Đã tổ chức\u2069 3 buổi"
+    ws["H3"] = "Bình thường\u200b"                  # zero-width only: cleaned, not named
+    ws.title = "Nhiệm vụ\u202e"
+    feedback = workbook[layout.TAB_FEEDBACK]
+    feedback["B2"], feedback["C2"] = "Kiến nghị", "Cấp kinh phí\U000e0041\U000e0042 🏴"
+    report = parse(workbook, catalogue)
+    task = report.tasks[0]
+    assert (task["status_code"], task["status_reading"]) == ("hoan_thanh", "choice")
+    assert task["result"] == "Đã tổ chức 3 buổi"
+    assert task["row_key"] == "Nhiệm vụ!2" and task["result_cell"] == "Nhiệm vụ!H2"
+    assert report.tasks[1]["result"] == "Bình thường"
+    assert report.feedback[0]["content"] == "Cấp kinh phí 🏴"
+    header = report.header
+    assert header["hidden_controls"] == (
+        "tên trang “Nhiệm vụ”, Nhiệm vụ!G2, Nhiệm vụ!H2 và 1 chỗ khác")
+    assert header["hidden_controls_cell"] == "Nhiệm vụ!A1"

@@ -9,6 +9,10 @@ booleans, formula errors, cells with only a formula:
   when the kind says it was read, and whose note is there exactly when the unit must be told;
 - everything the unit will read (the text as typed, the note) is NFC, and a number read is
   finite and below the project's cap (it goes into a float column, PostgreSQL and Sheets);
+- cleaned text, over the whole Unicode range, holds no character that reorders or hides text
+  (bidirectional controls, direction marks, tags) nor an invisible one (a joiner only inside
+  an emoji), is NFC and is the same cleaned again; the unit is warned exactly when such a
+  character was there;
 - round trips: what the template asks for, written the Vietnamese way (1.200, 1,5, 20/6/2027,
   12,5 %, "ngày 20 tháng 6 năm 2027"), reads back as the same value; Unicode normalisation,
   case and stray whitespace never change a choice.
@@ -309,3 +313,68 @@ def test_a_status_with_anything_more_is_not_guessed(label, noise):
     assert reading.value is None and reading.kind == "invalid"
     assert "Chỉ được chọn một trong" in reading.note
 
+
+
+# ------------------------------------------------------------------ hidden controls
+#: what no cleaned text may hold, listed here from the Unicode standard (not from tonghop.vn):
+#: the Bidi_Control characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI) and the tag characters
+HIDDEN = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+          *range(0xE0000, 0xE0080)}
+#: and the invisible characters dropped without a word (the joiner is kept inside an emoji)
+INVISIBLE = {0x00AD, 0x200B, 0x200C, 0x2060, 0xFEFF, *range(0x00, 0x09), 0x7F}
+CONTROL_CHARACTERS = st.one_of(
+    st.sampled_from(sorted(chr(c) for c in HIDDEN if c < 0xE0000)),
+    st.characters(min_codepoint=0x202A, max_codepoint=0x202E),
+    st.characters(min_codepoint=0x2066, max_codepoint=0x2069),
+    st.characters(min_codepoint=0xE0000, max_codepoint=0xE007F),
+)
+#: anything at all (every plane, surrogates, unassigned code points) with hidden controls and
+#: the pieces of emoji sequences (base, joiner, variation selector, skin tone, black flag)
+#: mixed in, and Vietnamese words with combining accents
+HOSTILE_TEXT = st.lists(st.one_of(
+    st.characters(codec=None, categories=None),
+    CONTROL_CHARACTERS,
+    st.sampled_from(["🏴", "👨", "🎉", "\u200d", "\ufe0f", "🏽", "\u200b", "Hoàn", "thành",
+                     "\u0300", " ", "(UBND xã Cô Ba).", "\U000e007f"]),
+), max_size=40).map("".join)
+SCOTLAND = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+
+@FAST
+@given(text=st.one_of(HOSTILE_TEXT, ANY_TEXT))
+@example(text="Thiếu nhạc cụ dân tộc\u202e")                   # an RLO left open
+@example(text="\u2067Kinh phí\u2069 \u202aHội diễn\u202c \u200f\u061c")
+@example(text=f"Cờ {SCOTLAND} và ẩn\U000e0041\U000e0042")      # a flag, hidden "AB"
+@example(text="🎉\u202e\u200d👩")                               # a joiner after a control
+def test_no_hidden_or_invisible_character_survives_cleaning(text):
+    cleaned = vn.clean_text(text)
+    assert vn.has_hidden_controls(text) == any(ord(ch) in HIDDEN for ch in text)
+    if cleaned is None:
+        return
+    assert not [hex(ord(ch)) for ch in cleaned if ord(ch) in HIDDEN | INVISIBLE]
+    assert not vn.has_hidden_controls(cleaned)
+    assert nfc(cleaned) and cleaned == cleaned.strip()
+    assert vn.clean_text(cleaned) == cleaned
+    # a joiner is left only inside an emoji sequence
+    for i, ch in enumerate(cleaned):
+        if ch == "\u200d":
+            before = cleaned[i - 1] if i else ""
+            assert before == "\ufe0f" or unicodedata.category(before) in ("So", "Sk"), text
+
+
+@FAST
+@given(text=HOSTILE_TEXT, cell=st.sampled_from(["text", "shown_only", "typed_only"]))
+def test_no_reading_quotes_a_hidden_control(text, cell):
+    """What the unit and the Sở read of a cell — the text as typed, the note — never holds a
+    hidden control, whichever reader read it."""
+    data = {"text": text_cell(text), "shown_only": {"formattedValue": text},
+            "typed_only": {"userEnteredValue": {"stringValue": text}}}[cell]
+    assert vn.cell_has_hidden_controls(data) == any(ord(ch) in HIDDEN for ch in text)
+    readings = [vn.read_number(data), vn.read_number(data, whole=True), vn.read_date(data),
+                vn.read_choice(data, vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES),
+                vn.read_submitted(data)]
+    for reading in readings:
+        for said in (reading.text, reading.note):
+            assert said is None or not any(ord(ch) in HIDDEN for ch in said), reading
+    shown = vn.cell_text(data)
+    assert shown is None or not any(ord(ch) in HIDDEN | INVISIBLE for ch in shown)

@@ -101,3 +101,31 @@ def test_submitted_switch():
     assert vn.read_submitted(s("Chưa nộp")).value is False
     assert vn.read_submitted({}).value is False
     assert vn.read_submitted(s("có lẽ")).kind == "invalid"
+
+
+@pytest.mark.parametrize("typed, cleaned, warned", [
+    # an RLO left open would reverse what follows it in the report, our own words included
+    ("Thiếu nhạc cụ dân tộc\u202e", "Thiếu nhạc cụ dân tộc", True),
+    ("\u202eThiếu kinh phí\u202c", "Thiếu kinh phí", True),
+    ("\u2066Hội diễn\u2069 \u2067văn nghệ\u2069 \u2068x\u2069", "Hội diễn văn nghệ x", True),
+    ("\u202aA\u202c \u202bB\u202c \u202dC\u202c", "A B C", True),
+    ("Kinh phí\u200f 12\u200e triệu\u061c", "Kinh phí 12 triệu", True),
+    # tags: hidden ASCII; a subdivision flag shows as the black flag without them
+    ("Kiến nghị\U000e0041\U000e0042\U000e0043", "Kiến nghị", True),
+    ("Cờ 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "Cờ 🏴", True),
+    # zero-width characters go without a word: nothing anyone sees changes
+    ("\ufeffHoàn\u200b thành\u00ad", "Hoàn thành", False),
+    ("a\u2062b\u206a", "ab", False),
+    # emoji sequences stay whole
+    ("👨\u200d👩\u200d👧 🧑\u200d🎤 ❤️ 🇻🇳", "👨\u200d👩\u200d👧 🧑\u200d🎤 ❤️ 🇻🇳", False),
+])
+def test_hidden_controls_are_removed_and_told(typed, cleaned, warned):
+    assert vn.clean_text(typed) == cleaned
+    assert vn.has_hidden_controls(typed) is warned
+    assert vn.cell_has_hidden_controls(s(typed)) is warned
+    assert vn.cell_text(s(typed)) == cleaned
+
+
+def test_only_hidden_controls_leave_a_title():
+    assert vn.without_hidden_controls("Nhiệm vụ\u202e  (2)\u200b") == "Nhiệm vụ  (2)\u200b"
+    assert vn.without_hidden_controls("\u2067\u2069") == ""

@@ -3,10 +3,15 @@
 Takes :class:`tonghop.layout.TabSpec` tabs and renders them with openpyxl: header styles,
 column widths, frozen header rows, drop-downs, and sheet protection with only the input cells
 unlocked.
+
+Every value goes through :func:`set_value`, also in the other .xlsx writers (the summary
+workbook, the checked copy of ``tonghop check``): text is never a formula, and text longer
+than a cell of the file can hold is cut with a mark saying so (:func:`fit_xlsx_cell`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +24,67 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tonghop.catalogue import Catalogue
 from tonghop.errors import UserError
 from tonghop.layout import TabSpec, report_tabs
+from tonghop.vn import format_vi
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
-def set_value(cell: Cell, value: Any) -> None:
-    """Write a value; text is always stored as text, never as a formula ("=1+1" stays text)."""
+#: what one cell of an .xlsx file holds: 32,767 characters, counted as Excel counts them (in
+#: UTF-16 code units: an emoji outside the Basic Multilingual Plane counts two). Google Sheets
+#: allows 50,000, and so a unit's cell, whole in the marts and in the summary spreadsheet, may
+#: not fit; openpyxl would cut it without a word.
+XLSX_CELL_CHARS = 32_767
+#: how many characters a cut may move back so as not to split a letter from its accent or an
+#: emoji sequence
+_MAX_BACK_OFF = 16
+
+
+def _utf16_length(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def fit_xlsx_cell(text: str, full_text_at: str | None = None,
+                  limit: int = XLSX_CELL_CHARS) -> str:
+    """``text`` as an .xlsx cell can hold it: unchanged when it fits, else cut at the end and
+    marked, within ``limit``: "… [đã cắt: ô gốc dài 40.000 ký tự; toàn văn <full_text_at>]".
+
+    ``full_text_at`` says where the whole text is ("trong kho dữ liệu, bảng marts.fct_feedback,
+    …"); without it the mark names the limit. The length is counted in characters as the
+    reader counts them (NFC code points) and written the Vietnamese way (40.000)."""
+    if len(text) <= limit // 2 or (len(text) <= limit and _utf16_length(text) <= limit):
+        return text
+    where = f"toàn văn {full_text_at}" if full_text_at else \
+        f"một ô của tệp Excel chỉ chứa được {format_vi(limit)} ký tự"
+    mark = f" … [đã cắt: ô gốc dài {format_vi(len(text))} ký tự; {where}]"
+    budget = max(limit - _utf16_length(mark), 0)
+    end, used = 0, 0
+    for end, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > budget:
+            break
+    # not between a letter and its accent, inside an emoji sequence, or before a modifier
+    for _ in range(_MAX_BACK_OFF):
+        if end == 0 or not (_continues(text[end]) or text[end - 1] == "\u200d"):
+            break
+        end -= 1
+    return text[:end].rstrip() + mark
+
+
+def _continues(ch: str) -> bool:
+    """A character that belongs with the one before it (an accent, a joiner, a variation
+    selector, a skin tone, a tag)."""
+    return (unicodedata.category(ch).startswith("M") or ch in "\u200d\ufe0e\ufe0f"
+            or 0x1F3FB <= ord(ch) <= 0x1F3FF or 0xE0000 <= ord(ch) <= 0xE007F)
+
+
+def set_value(cell: Cell, value: Any, *, full_text_at: str | None = None) -> None:
+    """Write a value; text is always stored as text, never as a formula ("=1+1" stays text),
+    and text too long for a cell is cut with a mark saying where the whole text is
+    (:func:`fit_xlsx_cell`)."""
+    if isinstance(value, str):
+        value = fit_xlsx_cell(value, full_text_at)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"

@@ -57,22 +57,59 @@ def shorten(text: str | None, limit: int = 100) -> str | None:
 
 
 #: invisible characters that come with text pasted from Word, Zalo or web pages (zero-width
-#: spaces and joiners, word joiner, byte-order mark, soft hyphen, direction marks) or from
-#: other systems (control characters that are not whitespace): the unit cannot see them, so
-#: they must not make "Hoàn thành" differ from "Hoàn thành"
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff"
-                        "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+#: spaces and joiners, word joiner, invisible operators, byte-order mark, soft hyphen) or from
+#: other systems (control characters that are not whitespace, the deprecated format controls
+#: U+206A–206F): the unit cannot see them, so they must not make "Hoàn thành" differ from
+#: "Hoàn thành". Removing them changes nothing anyone sees: no warning.
+_INVISIBLE = ("\u00ad\u200b-\u200d\u2060-\u2064\u206a-\u206f\ufeff"
+              "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f")
+#: characters that change the ORDER or hide part of the text around them, themselves unseen:
+#:
+#: - the Unicode Bidi_Control characters — the embeddings, overrides and their pop
+#:   (U+202A–202E: LRE, RLE, PDF, LRO, RLO), the isolates (U+2066–2069: LRI, RLI, FSI, PDI),
+#:   and the marks (U+200E LRM, U+200F RLM, U+061C ALM, the Arabic letter mark). An RLO a unit
+#:   pasted reverses everything after it in the same paragraph — in the report, our own words
+#:   too ("(UBND xã Cô Ba)." printed backwards). The marks embed nothing, but a strong
+#:   right-to-left mark still moves the punctuation and numbers next to it, and makes a cell
+#:   that starts with it a right-to-left paragraph where the direction is found from the text
+#:   (a browser's dir=auto); Vietnamese text needs none of them, so they go with the others.
+#: - the tag characters (U+E0000–E007F): an invisible copy of ASCII, i.e. text hidden in plain
+#:   sight (what the Sở reads would not be all that was sent). Emoji tag sequences (🏴 + tags
+#:   + CANCEL TAG: the flags of England, Scotland and Wales) are NOT kept, unlike emoji ZWJ
+#:   sequences: their tags can spell any ASCII after the flag, so keeping "well-formed"
+#:   sequences would keep the hidden channel, and without its tags the flag shows as 🏴, which
+#:   is what Unicode (UTS #51) has a system show for a flag it does not know. A ZWJ carries no
+#:   text of its own, which is why ZWJ sequences are kept whole.
+#:
+#: Removed, and the unit warned (``sheet.hidden_controls``): what the Sở reads differs from
+#: what the unit's screen shows. Raw keeps the text as sent.
+HIDDEN_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\U000e0000-\U000e007f"
+_HIDDEN_CONTROLS = re.compile(f"[{HIDDEN_CONTROLS}]")
+_REMOVED = re.compile(f"[{_INVISIBLE}{HIDDEN_CONTROLS}]")
 
 
 def clean_text(text: str | None) -> str | None:
-    """NFC, invisible characters removed, trimmed, inner runs of whitespace collapsed;
-    None for blank."""
+    """NFC, invisible characters and hidden controls (:data:`HIDDEN_CONTROLS`) removed,
+    trimmed, inner runs of whitespace collapsed; None for blank. The one cleaning rule for
+    every text a unit typed that is parsed and published."""
     if text is None:
         return None
     # invisible characters out first: one between a letter and its accent (NFD text pasted
     # with a zero-width space) would otherwise keep the two from composing
-    text = nfc(re.sub(r"\s+", " ", _INVISIBLE.sub(_drop_invisible, str(text))).strip())
+    text = nfc(re.sub(r"\s+", " ", _REMOVED.sub(_drop_invisible, str(text))).strip())
     return text or None
+
+
+def has_hidden_controls(text: str | None) -> bool:
+    """Whether cleaning ``text`` removes a character that changes the order or hides part of
+    the text (:data:`HIDDEN_CONTROLS`) — what the unit is warned about."""
+    return bool(text) and _HIDDEN_CONTROLS.search(text) is not None
+
+
+def without_hidden_controls(text: str) -> str:
+    """``text`` with only the hidden controls removed, nothing else changed: a name the unit
+    gave that identifies something as typed (a tab's title)."""
+    return _HIDDEN_CONTROLS.sub("", text)
 
 
 def _drop_invisible(match: re.Match) -> str:
@@ -95,15 +132,30 @@ def fold(text: str) -> str:
 
 def cell_text(cell: CellData | None) -> str | None:
     """What the cell shows, cleaned (formattedValue, else the typed value as text)."""
+    return clean_text(shown_text(cell))
+
+
+def shown_text(cell: CellData | None) -> str | None:
+    """What the cell shows, as sent (formattedValue, else the typed value as text)."""
     if not cell:
         return None
     if "formattedValue" in cell:
-        return clean_text(cell["formattedValue"])
+        return cell["formattedValue"]
     typed = cell.get("effectiveValue") or cell.get("userEnteredValue") or {}
     for key in ("stringValue", "numberValue", "boolValue", "formulaValue"):
         if key in typed:
-            return clean_text(str(typed[key]))
+            return str(typed[key])
     return None
+
+
+def cell_has_hidden_controls(cell: CellData | None) -> bool:
+    """Whether any text of the cell (shown, typed, computed) holds a hidden control."""
+    if not cell:
+        return False
+    texts = [cell.get("formattedValue")]
+    for key in ("userEnteredValue", "effectiveValue"):
+        texts += [v for v in (cell.get(key) or {}).values() if isinstance(v, str)]
+    return any(isinstance(t, str) and has_hidden_controls(t) for t in texts)
 
 
 def _typed(cell: CellData | None) -> tuple[str | None, Any]:
