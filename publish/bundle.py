@@ -19,6 +19,7 @@ read equal data.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import glob
 import hashlib
 import json
@@ -169,15 +170,28 @@ def _clear_leftovers(folder: Path) -> None:
 
 
 def _move_into_place(work: Path, folder: Path) -> None:
-    """``work`` becomes ``folder`` in one rename; a folder already there (the same run published
-    before, the task retried after) is replaced."""
-    if folder.exists():
-        old = folder.with_name(f"{folder.name}.replaced-{os.getpid()}")
-        os.replace(folder, old)
-        os.replace(work, folder)
+    """``work`` becomes ``folder`` in one rename. A folder already there is moved aside first:
+    the same run published before (the task retried after), or the ``remind`` task, which runs
+    beside ``publish`` and writes its reminder into the run folder. What it holds that the new
+    folder has not (the reminder) is carried over; the rest of it is removed."""
+    aside: list[Path] = []
+    for attempt in range(5):
+        if folder.exists():
+            old = folder.with_name(f"{folder.name}.replaced-{os.getpid()}-{attempt}")
+            os.replace(folder, old)
+            aside.append(old)
+        try:
+            os.replace(work, folder)
+            break
+        except OSError as exc:
+            # made again between the two renames (the reminder written just then)
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or attempt == 4:
+                raise
+    for old in aside:
+        for entry in old.iterdir():
+            if not (folder / entry.name).exists():
+                os.replace(entry, folder / entry.name)
         shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(work, folder)
 
 
 def _render_pdf(docx: Path, period_code: str, run_id: str) -> tuple[Path | None, dict]:

@@ -90,10 +90,12 @@ def test_a_run_folder_is_moved_into_place_whole_and_leftovers_go(tmp_path):
     (work / "manifest.json").write_text("{}")
     _move_into_place(work, folder)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-10.partial-1"]
+    (folder / "nhac_nho.txt").write_text("remind")    # the remind task, beside publish
     work.mkdir()                                   # the same run published again
     (work / "manifest.json").write_text('{"again": 1}')
     _move_into_place(work, folder)
     assert (folder / "manifest.json").read_text() == '{"again": 1}'
+    assert (folder / "nhac_nho.txt").read_text() == "remind"          # carried over
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-10.partial-1"]
 
 
