@@ -11,7 +11,9 @@ charts (reporting rate by unit type; indicators against targets).
 
 Staff finish and sign it: the number, the day and month, and the signer's name are left blank.
 The same data gives the same file, byte for byte (fixed document dates, fixed zip entry times),
-so a rerun can be checked by checksum. A PDF is rendered with LibreOffice where it is installed.
+so a rerun can be checked by checksum. A PDF is rendered with LibreOffice within a budget
+(:data:`PDF_BUDGET_SECONDS`). What units typed is quoted bounded (:data:`QUOTE_MAX_CHARS`,
+:data:`QUOTED_ITEMS_MAX`); the full text is in the marts and the summary workbook.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -486,15 +491,56 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
         doc.paragraph(caption, size=13, italic=True, align="center", indent=False)
 
 
+#: characters of one unit's difficulty or recommendation quoted in the report. A unit may type
+#: 50,000 characters in a cell and 200 rows of them: quoted whole, a report of that size takes
+#: LibreOffice longer than the PDF budget and is unreadable anyway. The full text is in the
+#: marts and in the summary workbook's "Khó khăn, kiến nghị" tab.
+QUOTE_MAX_CHARS = 400
+#: items quoted per section (difficulties, recommendations); the rest are counted and pointed
+#: to in the summary workbook
+QUOTED_ITEMS_MAX = 30
+#: where the full text is, as the report says it
+FULL_TEXT_WHERE = "xem bảng tổng hợp, trang \u201cKhó khăn, kiến nghị\u201d"
+
+
+def bounded(text: str, limit: int = QUOTE_MAX_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word boundary where there is one near
+    the end, with "…" marking the cut; unchanged when it fits."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 3 // 4:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def quoted_feedback(items: list[dict], *, limit: int = QUOTED_ITEMS_MAX,
+                    chars: int = QUOTE_MAX_CHARS) -> tuple[list[str], int, int]:
+    """The lines the report quotes of grouped feedback (at most ``limit``, each text bounded to
+    ``chars``), how many items are left unquoted and how many quoted ones were cut."""
+    lines, cut = [], 0
+    for item in items[:limit]:
+        cut += len(item["content"]) > chars
+        units = item["units"]
+        who = ", ".join(units) if len(units) <= 3 else \
+            f"{', '.join(units[:3])} và {len(units) - 3} đơn vị khác"
+        lines.append(f"- {bounded(item['content'], chars).rstrip('.')} ({who}).")
+    return lines, max(len(items) - limit, 0), cut
+
+
 def _feedback_lines(doc: _Doc, items: list[dict], empty: str) -> None:
     if not items:
         doc.paragraph(empty)
         return
-    for item in items:
-        units = item["units"]
-        who = ", ".join(units) if len(units) <= 3 else \
-            f"{', '.join(units[:3])} và {len(units) - 3} đơn vị khác"
-        doc.paragraph(f"- {item['content'].rstrip('.')} ({who}).")
+    lines, rest, cut = quoted_feedback(items)
+    for line in lines:
+        doc.paragraph(line)
+    if rest:
+        doc.paragraph(f"- Và {number_vi(rest)} ý kiến khác ({FULL_TEXT_WHERE}).")
+    if cut:
+        doc.paragraph(f"(Ý kiến dài được trích tối đa {number_vi(QUOTE_MAX_CHARS)} ký tự; toàn "
+                      f"văn: {FULL_TEXT_WHERE}.)", size=13, italic=True)
 
 
 def build_docx(data: ReportData, path: Path, charts: dict[str, Path]) -> Path:
@@ -576,26 +622,106 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def render_pdf(docx_path: Path, timeout: int = 180) -> Path | None:
-    """The PDF next to the .docx, through LibreOffice; None when LibreOffice is not installed."""
+#: seconds LibreOffice may take to turn the draft report into a PDF. The report of a province
+#: renders in 5-15 s on one core (a fresh profile included); its quoted text is bounded
+#: (:data:`QUOTE_MAX_CHARS`), so a render past two minutes is stuck, not busy, and waiting longer
+#: would eat the publish stage's budget (tonghop/alerts.py STAGE_BUDGETS["publish"]).
+#: Override with TONGHOP_PDF_BUDGET_SECONDS.
+PDF_BUDGET_SECONDS = 120.0
+#: after SIGTERM, seconds LibreOffice gets to exit before its process group is killed
+PDF_KILL_GRACE_SECONDS = 5.0
+
+
+def pdf_budget() -> float:
+    """The PDF render's budget in seconds: ``TONGHOP_PDF_BUDGET_SECONDS`` or the default."""
+    return float(os.environ.get("TONGHOP_PDF_BUDGET_SECONDS") or PDF_BUDGET_SECONDS)
+
+
+class PdfNotRendered(RuntimeError):
+    """No PDF: ``reason_code`` (English, for logs and the manifest) says why —
+    ``soffice_missing``, ``over_budget``, ``soffice_failed``, ``no_output``."""
+
+    def __init__(self, reason_code: str, message: str):
+        super().__init__(message)
+        self.reason_code = reason_code
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _end_group(process: subprocess.Popen, grace: float = PDF_KILL_GRACE_SECONDS) -> None:
+    """SIGTERM to the process's whole group (soffice and the soffice.bin it starts), SIGKILL to
+    what is left of it after ``grace`` seconds; the child is reaped."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        process.poll()              # a leader that exited is reaped, not counted as alive
+        if not _group_alive(process.pid):
+            break
+        time.sleep(0.05)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def render_pdf(docx_path: Path, budget: float | None = None) -> Path:
+    """The PDF next to the .docx, through LibreOffice, within ``budget`` seconds
+    (:func:`pdf_budget`). Raises :class:`PdfNotRendered` when there is none: LibreOffice is not
+    installed, failed, or ran over its budget — then its whole process group is ended, so no
+    ``soffice.bin`` is left behind."""
     soffice = soffice_path()
     if soffice is None:
-        log.warning("LibreOffice (soffice) not installed: no PDF for %s", docx_path.name)
-        return None
+        raise PdfNotRendered("soffice_missing", "LibreOffice (soffice) is not installed")
+    budget = pdf_budget() if budget is None else budget
+    pdf = docx_path.with_suffix(".pdf")
     with tempfile.TemporaryDirectory(prefix="tonghop-lo-") as profile:
-        subprocess.run(
+        # a profile of its own (two renders at once do not share one), and a session of its
+        # own: on overrun the whole group is ended, soffice.bin with it
+        process = subprocess.Popen(
             [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
              "--convert-to", "pdf", "--outdir", str(docx_path.parent), str(docx_path)],
-            check=True, capture_output=True, timeout=timeout)
-    pdf = docx_path.with_suffix(".pdf")
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            output, _ = process.communicate(timeout=budget)
+        except subprocess.TimeoutExpired:
+            _end_group(process)
+            pdf.unlink(missing_ok=True)
+            raise PdfNotRendered(
+                "over_budget", f"LibreOffice ran past its budget of {budget:g} s on "
+                f"{docx_path.name} and was stopped") from None
+        except BaseException:
+            _end_group(process)
+            raise
+        try:        # soffice has exited; a child it left in the group has no reason to stay
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if process.returncode != 0:
+        pdf.unlink(missing_ok=True)
+        tail = " ".join(output.decode(errors="replace").split())[-300:]
+        raise PdfNotRendered("soffice_failed", f"LibreOffice exited with {process.returncode} "
+                             f"on {docx_path.name}: {tail}")
     if not pdf.exists():
-        raise RuntimeError(f"LibreOffice did not write {pdf}")
+        raise PdfNotRendered("no_output", f"LibreOffice did not write {pdf.name}")
     return pdf
 
 
 def write_report(conn, period_code: str, folder: Path, *, pdf: bool = True) -> dict:
-    """Charts, the .docx and (where LibreOffice is installed) the PDF of one period into
-    ``folder``. Returns {"docx", "pdf", "charts": {...}, "input_row_counts": {...}, "data"}."""
+    """Charts, the .docx and (with ``pdf``) the PDF of one period into ``folder``. Returns
+    {"docx", "pdf", "charts": {...}, "input_row_counts": {...}, "data"}. A PDF that cannot be
+    made raises :class:`PdfNotRendered`; :func:`publish.bundle.publish_period` renders it
+    itself, after the marts' transaction, and publishes without it."""
     data = load_report_data(conn, period_code)
     charts = {"reporting_rate": _chart_reporting_rate(data, folder / "bieu_do_ty_le_nop.png")}
     indicator_chart = _chart_indicators(data, folder / "bieu_do_chi_tieu.png")

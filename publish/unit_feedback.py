@@ -36,6 +36,7 @@ from ingest.sheets import describe_error, make_client
 from tonghop import layout
 from tonghop import progress
 from tonghop.catalogue import Catalogue
+from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line
 from tonghop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
     period = catalogue.period(period_code)
     summary = FeedbackSummary(period_code=period_code)
     conn = psycopg2.connect(settings.dsn("loader"))
+    doing, spreadsheet_id = "waiting for the period's feedback lock", None
     try:
         # one writer per period at a time (two cycles of the period at once): the second waits,
         # then finds the reports answered instead of writing every tab a second time
@@ -135,6 +137,7 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
             cur.execute("select pg_advisory_lock(hashtext('tonghop.feedback'), hashtext(%s))",
                         (period_code,))
         conn.commit()
+        doing = "reading the reports to answer"
         reports = reports_to_answer(conn, period_code, rewrite_all=rewrite_all)
         if not reports:
             log.info("feedback for %s: nothing new to tell any unit", period_code)
@@ -156,6 +159,7 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
                 checked_at=r.checked_at, version_time=r.version_time,
                 title=layout.check_tab_title(r.registry_tab_title)) for r in group}
             error = _write(api, spreadsheet_id, group, tabs)
+            doing = f"recording what was written to spreadsheet {spreadsheet_id}"
             _record(conn, period_code, group, tabs, error)
             if error:
                 summary.failed += len(group)
@@ -164,6 +168,20 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
             else:
                 summary.tabs_written += len(group)
             progress.advanced("feedback", len(group))
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        if not connection_lost(conn, exc):
+            raise
+        recorded = summary.tabs_written + summary.failed
+        raise WarehouseConnectionLost(
+            f"feedback to the units of {period_code}: the connection to the warehouse "
+            f"database was lost while {doing}: {one_line(exc)}. The answers of "
+            f"{summary.spreadsheets - (1 if spreadsheet_id else 0)} spreadsheet(s) "
+            f"({recorded} tab(s)) were written and recorded before it"
+            + (f"; spreadsheet {spreadsheet_id} was answered, but the record of it was lost"
+               if spreadsheet_id else "")
+            + ". Each record is its own transaction. When the database is back, the task's "
+            "retry writes every tab not recorded as written (a tab written twice is "
+            "redrawn, not duplicated).") from exc
     finally:
         conn.close()
     log.info("feedback for %s: %d tabs written in %d spreadsheets, %d failed", period_code,
