@@ -239,7 +239,9 @@ def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(world, monke
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(profiles))
-    monkeypatch.setenv("TONGHOP_PDF_BUDGET_SECONDS", "1.5")
+    # far below what LibreOffice needs for any report with a fresh profile (the demo's draft:
+    # 1.25 s on an idle machine here): the render is always stopped, whatever the load
+    monkeypatch.setenv("TONGHOP_PDF_BUDGET_SECONDS", "0.2")
     webhook = Webhook()
     monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", webhook.url)
     monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
@@ -255,7 +257,7 @@ def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(world, monke
     assert manifest["pdf"]["status"] == "missing"
     assert manifest["pdf"]["reason_code"] == "over_budget"
     assert manifest["pdf"]["reason_vi"].startswith("Tạo bản PDF quá thời gian cho phép")
-    assert "budget of 1.5 s" in manifest["pdf"]["detail"]
+    assert "budget of 0.2 s" in manifest["pdf"]["detail"]
     assert {f"tong_hop_{PERIOD}.xlsx", f"bao_cao_{PERIOD}.docx"} <= set(manifest["files"])
     assert {p.name for p in folder.iterdir()} == {*manifest["files"], "manifest.json"}
     assert api_calls(w.server).get("sheets.spreadsheets.batchUpdate") == 1   # the summary
