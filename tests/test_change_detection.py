@@ -166,6 +166,59 @@ def test_reads_in_shards_add_up_to_one_pull(province, emulator, catalogue):
     assert plan.shards(size=len(ids) + 5) == [plan.targets]
 
 
+def test_a_failed_read_is_read_again_though_our_own_write_came_last(province, emulator,
+                                                                     catalogue):
+    """A unit's edit, then its read fails, then we write its "Kết quả kiểm tra" tab (the
+    warehouse rebuilt against the same Drive): Drive now says our own write came last. The
+    next pull still reads it — a failed read is read again until it succeeds — and the pull
+    after that has nothing left to read."""
+    from ingest.http import RetryPolicy
+    from ingest.provision import SheetsApi
+    from ingest.pull import finish_pull, plan_pull, read_spreadsheets
+    from ingest.sheets import make_client
+    from sheets_emulator import ApiError, emulator_client
+    from tonghop.layout import TAB_CHECK, check_sheet_id
+
+    settings, ids = province
+    victim = ids[12]
+    pull(settings, catalogue)                                # settle: nothing pending
+    emulator_client(emulator.url, user=UNIT_OFFICIAL).http_client.values_update(
+        victim, "'Chỉ tiêu'!G5", params={"valueInputOption": "RAW"},
+        body={"values": [["Số liệu bổ sung"]]})
+
+    def unavailable(request):
+        if request.endpoint == "sheets.spreadsheets.get" and victim in request.path:
+            raise ApiError(503, "The service is currently unavailable.")
+
+    once = make_client(settings, RetryPolicy(max_tries=1))
+    emulator.app.add_interceptor(unavailable)
+    try:
+        failed = pull(settings, catalogue, client=once)
+    finally:
+        emulator.app.interceptors.remove(unavailable)
+    assert list(failed.failures) == [victim]
+
+    # our own write comes last: the pipeline's account adds the unit's check tab
+    ours = SheetsApi(make_client(settings), None)
+    ours.batch_update(victim, [{"addSheet": {"properties": {
+        "sheetId": check_sheet_id("x"), "title": TAB_CHECK}}}])
+
+    emulator.reset_stats()
+    plan = plan_pull(settings, catalogue, PERIOD)            # the stages, as the DAG runs them
+    assert plan.mode == "changed"
+    assert [sid for sid, _ in plan.targets] == [victim]      # listed as ours, read anyway
+    assert plan.skipped_own_writes == 0
+    summary = finish_pull(settings, plan,
+                          [read_spreadsheets(settings, plan.pull_run_id, plan.targets)])
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert (summary.failed, summary.new_versions) == (0, 1)
+
+    emulator.reset_stats()
+    after = pull(settings, catalogue)                         # read: nothing left to read
+    assert api_calls(emulator) == {"drive.files.list": 1}
+    assert (after.fetched, after.failed) == (0, 0)
+
+
 @pytest.mark.parametrize("watermark, last_full, now, expected", [
     (None, None, dt.datetime(2026, 6, 1, tzinfo=UTC), "full"),              # first pull
     (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),

@@ -64,6 +64,9 @@ create table if not exists raw.sheet_fetches (
     error_message       text
 );
 create index if not exists sheet_fetches_by_run on raw.sheet_fetches (pull_run_id);
+-- each spreadsheet's latest read (a failed one is read again at the next pull)
+create index if not exists sheet_fetches_by_spreadsheet
+    on raw.sheet_fetches (spreadsheet_id, fetch_id);
 
 create or replace function raw.forbid_change() returns trigger language plpgsql as $$
 begin
