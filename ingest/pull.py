@@ -37,7 +37,8 @@ import psycopg2
 from gspread.exceptions import APIError
 from requests.exceptions import RequestException
 
-from ingest import sheets
+from ingest import sharing, sheets
+from ingest.provision import client_account_email
 from ingest.sheets import parse_drive_time
 from ingest.land import land_version, record_fetch
 from ingest.registry import entries_for_period
@@ -66,6 +67,10 @@ class PullSummary:
     failed: int = 0
     #: listed as changed, but only by our own "Kết quả kiểm tra" tab: not read
     skipped_own_writes: int = 0
+    #: registered spreadsheets whose sharing the listing showed / shares beyond the unit and
+    #: the Sở among them (ingest.sharing)
+    sharing_checked: int = 0
+    wide_shares: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -157,6 +162,10 @@ class PullPlan:
     #: registered spreadsheets to read that Drive did not list (deleted, unshared)
     not_listed: list[str] = field(default_factory=list)
     unit_codes: list[str] = field(default_factory=list)
+    #: registered spreadsheets whose permissions the listing gave, and the shares among them
+    #: beyond the unit and the Sở (ingest.sharing.WideShare as dicts); acted on by finish_pull
+    sharing_checked: list[str] = field(default_factory=list)
+    wide_shares: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -238,6 +247,14 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
     newest = max([t for t in times if t], default=None)
     plan.newest_listed = format_drive_time(newest) if newest else None
+    # who each listed unit sheet is shared with: the listing said it, no call of its own
+    owners: dict[str, list[str]] = {}
+    for e in entries:
+        owners.setdefault(e.spreadsheet_id, []).append(e.unit_code)
+    checked, found = sharing.judge(
+        catalogue, period.programme_code, {sid: u for sid, u in owners.items() if sid in listed},
+        {sid: f.permissions for sid, f in listed.items()}, client_account_email(client))
+    plan.sharing_checked, plan.wide_shares = checked, [s.as_dict() for s in found]
     if plan.unit_codes:
         targets = {e.spreadsheet_id for e in entries if e.unit_code in set(plan.unit_codes)}
     elif plan.mode == "full":
@@ -354,6 +371,10 @@ def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) 
             new_watermark = _next_watermark(previous, parse_drive_time(plan.newest_listed),
                                             failed_times)
         summary.watermark = format_drive_time(new_watermark) if new_watermark else None
+        shares = [sharing.WideShare(**d) for d in plan.wide_shares]
+        sharing.act(settings, plan.period_code, "pull", plan.pull_run_id,
+                    plan.sharing_checked, shares, calls=summary.api_calls)
+        summary.sharing_checked, summary.wide_shares = len(plan.sharing_checked), len(shares)
         _record_run(conn, summary, plan, new_watermark)
     finally:
         conn.close()
