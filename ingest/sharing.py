@@ -18,6 +18,8 @@ seen before or just taken back, by an alert. With ``TONGHOP_REVOKE_WIDE_SHARES=1
 (``permissions.delete``, one call each); the unit's own share is never touched.
 
 Drive leaves ``permissions`` out for files in a shared drive; such files are not judged.
+Provisioning's listing finds the period's files by their appProperties (``tonghop_period``),
+so a sheet registered by hand without them is checked by the pulls only.
 """
 
 from __future__ import annotations
@@ -143,7 +145,13 @@ def revoke(client, shares: list[WideShare], calls=None) -> None:
             log.warning("sharing: took back %s %s (%s) of spreadsheet %s", share.type,
                         share.role, share.email_address or share.domain or share.permission_id,
                         share.spreadsheet_id)
-        except (APIError, RequestException) as exc:
+        except APIError as exc:
+            if exc.code == 404:          # already gone (a retried task took it back before)
+                share.action = "revoked"
+                continue
+            from ingest.sheets import describe_error
+            share.action, share.error_message = "revoke_failed", describe_error(exc)
+        except RequestException as exc:
             from ingest.sheets import describe_error
             share.action, share.error_message = "revoke_failed", describe_error(exc)
 
