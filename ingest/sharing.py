@@ -14,8 +14,8 @@ the pull's own listing asks for each file's ``permissions`` (files.list,
 ``fields=files(…,permissions(…))``: no extra call), provisioning lists the period's files
 once. Each check is recorded (``ops.sharing_checks``, one row per spreadsheet checked; its wide
 shares in ``ops.sharing_findings``), the Sở is told in the reminder list and, for a share not
-seen before or just taken back, by an alert. With ``TONGHOP_REVOKE_WIDE_SHARES=1`` the share is taken back
-(``permissions.delete``, one call each); the unit's own share is never touched.
+seen before or just taken back, by an alert. With ``TONGHOP_REVOKE_WIDE_SHARES=1`` the share
+is taken back (``permissions.delete``, one call each); the unit's own share is never touched.
 
 Drive leaves ``permissions`` out for files in a shared drive; such files are not judged.
 Provisioning's listing finds the period's files by their appProperties (``tonghop_period``),
@@ -38,8 +38,6 @@ from tonghop.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 
-#: the permission fields read, in a files.list or permissions.list answer
-PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery"
 ROLE_VI = {"writer": "sửa", "fileOrganizer": "sửa", "organizer": "sửa",
            "commenter": "nhận xét", "reader": "xem", "owner": "sở hữu"}
 

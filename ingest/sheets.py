@@ -125,9 +125,11 @@ def without_check_tabs(resource: dict) -> dict:
     return {**resource, "sheets": renumbered}
 
 
+#: what ingest.sharing reads of each permission
+PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery"
 #: each listed file's sharing comes in the same answer (ingest.sharing): no extra call
 LIST_FIELDS = ("nextPageToken,files(id,name,modifiedTime,modifiedByMeTime,"
-               "permissions(id,type,role,emailAddress,domain,allowFileDiscovery))")
+               f"permissions({PERMISSION_FIELDS}))")
 
 
 def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
