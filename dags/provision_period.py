@@ -4,7 +4,9 @@
 Creates, or reuses, each expected unit's report sheet for a period, prefilled with its tasks
 and indicators, drop-downs, protected labels and instructions, shared with the unit's e-mail,
 and records it in `ops.sheet_registry`. Rerunning changes nothing that exists (no API call for
-a unit already provisioned).
+a unit already provisioned). Each run then checks, with one Drive listing of the period's
+sheets, that none is shared beyond the unit and the Sở (`ingest/sharing.py`: noted, alerted,
+taken back with `TONGHOP_REVOKE_WIDE_SHARES=1`).
 
 **Params**: `period_code`; `layout` — `per_unit` (one spreadsheet per unit) or `per_period`
 (one spreadsheet, one protected tab per unit); `share`.

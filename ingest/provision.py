@@ -13,7 +13,10 @@ A spreadsheet costs a small, fixed number of API calls: ``drive.files.create`` (
 appProperties that say whose report it is), one ``spreadsheets.batchUpdate`` carrying every tab
 (titles, grid sizes, values, formats, column widths, drop-downs, protection) and, when sharing,
 one ``drive.permissions.create`` per unit. Re-running is idempotent: a unit already in the
-registry for the period is not touched (no API call at all); only missing units are created.
+registry for the period is not touched; only missing units are created. Each run then lists
+the period's spreadsheets once (``drive.files.list``, one call per 1,000 files) to see whom
+they are shared with (:mod:`ingest.sharing`): a re-run with nothing to create costs that one
+call.
 
 A unit is registered only once its spreadsheet is complete (rendered and shared), so a crash
 leaves at worst one unregistered spreadsheet (findable by its appProperties), never a registered
@@ -57,6 +60,7 @@ CREATE = "drive.files.create"
 BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
 SHARE = "drive.permissions.create"
 GET = "sheets.spreadsheets.get"
+LIST = "drive.files.list"
 
 
 @dataclass
@@ -72,6 +76,8 @@ class ProvisionSummary:
     spreadsheet_ids: dict[str, str] = field(default_factory=dict)
     #: unit code → tab title ('' in the per_unit layout)
     tab_titles: dict[str, str] = field(default_factory=dict)
+    #: shares of the period's sheets beyond the unit and the Sở (ingest.sharing), as dicts
+    wide_shares: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"period_code": self.period_code, "layout": self.layout,
@@ -79,19 +85,23 @@ class ProvisionSummary:
                 "api_calls": dict(self.api_calls),
                 "api_calls_total": sum(self.api_calls.values()),
                 "spreadsheet_ids": dict(self.spreadsheet_ids),
-                "tab_titles": dict(self.tab_titles)}
+                "tab_titles": dict(self.tab_titles),
+                "wide_shares": list(self.wide_shares)}
 
 
 # ---------------------------------------------------------------------------- entry point
 def provision_period(settings, catalogue: Catalogue, period_code: str, *,
                      layout: str = "per_unit", client=None, conn=None, share: bool = True,
-                     service_account_email: str | None = None) -> ProvisionSummary:
+                     service_account_email: str | None = None,
+                     check_sharing: bool = True) -> ProvisionSummary:
     """Create the missing reports of the period; keep the registered ones untouched.
 
     ``client`` is a gspread client (default ``ingest.sheets.make_client(settings)``), ``conn`` a
     psycopg2 connection as the loader (default: opened on ``settings.dsn("loader")``).
     ``service_account_email`` is listed as editor of the protected ranges (default: the
     client's service-account credentials, when it has some; the owner can edit them anyway).
+    ``check_sharing``: list the period's spreadsheets once (one ``drive.files.list`` call per
+    1,000) and note any shared beyond the unit and the Sở (:mod:`ingest.sharing`).
     """
     if layout not in LAYOUTS:
         raise ValueError(f"Unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
@@ -112,8 +122,6 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
                 summary.existing.append(unit.unit_code)
                 summary.spreadsheet_ids[unit.unit_code] = entry.spreadsheet_id
                 summary.tab_titles[unit.unit_code] = entry.tab_title
-        if not missing:
-            return summary
         if client is None:
             from ingest.sheets import make_client
             client = make_client(settings)
@@ -122,11 +130,14 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
             if layout == "per_unit":
                 for unit in missing:
                     _provision_unit(api, conn, catalogue, period, unit, share, summary)
-            else:
+            elif missing:
                 existing_id = next((e.spreadsheet_id for e in registered.values()
                                     if e.layout == "per_period"), None)
                 _provision_period_tabs(api, conn, catalogue, period, missing, existing_id,
                                        share, summary)
+            if check_sharing:
+                summary.wide_shares = _check_sharing(settings, catalogue, conn, api,
+                                                     period_code)
         finally:
             summary.api_calls = dict(sorted(api.calls.items()))
         return summary
@@ -196,6 +207,26 @@ def _provision_period_tabs(api: "SheetsApi", conn, catalogue: Catalogue, period,
         summary.created.append(unit.unit_code)
         summary.spreadsheet_ids[unit.unit_code] = spreadsheet_id
         summary.tab_titles[unit.unit_code] = titles[unit.unit_code]
+
+
+def _check_sharing(settings, catalogue: Catalogue, conn, api: "SheetsApi",
+                   period_code: str) -> list[dict]:
+    """One listing of the period's spreadsheets, their permissions judged and recorded."""
+    from ingest import sharing
+    from ingest.sheets import list_spreadsheets
+
+    owners: dict[str, list[str]] = {}
+    for e in entries_for_period(conn, period_code):
+        owners.setdefault(e.spreadsheet_id, []).append(e.unit_code)
+    permissions, pages = {}, 0
+    for drive_file, page in list_spreadsheets(api.client, period_code=period_code):
+        permissions[drive_file.spreadsheet_id], pages = drive_file.permissions, page
+    api.calls[LIST] += max(pages, 1)
+    found = sharing.check(settings, catalogue, period_code, "provision", None,
+                          {sid: u for sid, u in owners.items() if sid in permissions},
+                          permissions, client=api.client, service_account=api.service_account,
+                          calls=api.calls)
+    return [s.as_dict() for s in found]
 
 
 # ---------------------------------------------------------------------------- titles and tabs

@@ -9,7 +9,9 @@ Three modes:
 - ``changed``: the listing asks only for files modified after the period's watermark (the
   newest modifiedTime an earlier pull saw), so unchanged spreadsheets cost nothing;
   A file whose newest change is our own (the "Kết quả kiểm tra" tab; Drive's
-  ``modifiedByMeTime``) is not read again either;
+  ``modifiedByMeTime``) is not read again either — except a spreadsheet whose last read
+  failed: it is read again at every pull until a read succeeds, listed or not, whoever wrote
+  last;
 - ``full``: every registered spreadsheet is read. Some edits do not move modifiedTime, so
   ``auto`` (the default) pulls in full the first time, and on the first pull at or after the
   due date; a full pull can always be asked for.
@@ -35,7 +37,8 @@ import psycopg2
 from gspread.exceptions import APIError
 from requests.exceptions import RequestException
 
-from ingest import sheets
+from ingest import sharing, sheets
+from ingest.provision import client_account_email
 from ingest.sheets import parse_drive_time
 from ingest.land import land_version, record_fetch
 from ingest.registry import entries_for_period
@@ -70,6 +73,10 @@ class PullSummary:
     failed: int = 0
     #: listed as changed, but only by our own "Kết quả kiểm tra" tab: not read
     skipped_own_writes: int = 0
+    #: registered spreadsheets whose sharing the listing showed / shares beyond the unit and
+    #: the Sở among them (ingest.sharing)
+    sharing_checked: int = 0
+    wide_shares: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -119,18 +126,20 @@ def _previous_pulls(conn, period_code: str) -> tuple[dt.datetime | None, dt.date
         return cur.fetchone()
 
 
-def _last_failures(conn, period_code: str) -> dict[str, str | None]:
-    """Spreadsheets the latest pull of the period failed to read → their last modifiedTime."""
+def _unresolved_failures(conn, period_code: str) -> dict[str, str | None]:
+    """Registered spreadsheets of the period whose latest read failed, in whatever pull (no
+    read has succeeded since) → the modifiedTime that read was for (None if not known)."""
     with conn.cursor() as cur:
         cur.execute("""
-            select f.spreadsheet_id, f.drive_modified_time
-            from raw.sheet_fetches f
-            where f.outcome = 'failed' and f.pull_run_id = (
-                select pull_run_id from ops.pull_runs where period_code = %s
-                  and finished_at is not null and mode <> 'units'
-                order by started_at desc limit 1)""",
-                    (period_code,))
-        return {sid: format_drive_time(t) if t else None for sid, t in cur.fetchall()}
+            select spreadsheet_id, outcome, drive_modified_time from (
+                select distinct on (f.spreadsheet_id) f.spreadsheet_id, f.outcome,
+                       f.drive_modified_time
+                from raw.sheet_fetches f
+                where f.spreadsheet_id in (select spreadsheet_id from ops.sheet_registry
+                                           where period_code = %s)
+                order by f.spreadsheet_id, f.fetch_id desc) latest
+            where outcome = 'failed'""", (period_code,))
+        return {sid: format_drive_time(t) if t else None for sid, _, t in cur.fetchall()}
 
 
 @dataclass
@@ -159,6 +168,10 @@ class PullPlan:
     #: registered spreadsheets to read that Drive did not list (deleted, unshared)
     not_listed: list[str] = field(default_factory=list)
     unit_codes: list[str] = field(default_factory=list)
+    #: registered spreadsheets whose permissions the listing gave, and the shares among them
+    #: beyond the unit and the Sở (ingest.sharing.WideShare as dicts); acted on by finish_pull
+    sharing_checked: list[str] = field(default_factory=list)
+    wide_shares: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -214,7 +227,7 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
         entries = entries_for_period(conn, period_code)
         registry = {e.spreadsheet_id for e in entries}
         watermark, last_full = _previous_pulls(conn, period_code)
-        last_failures = _last_failures(conn, period_code)
+        failed_before = _unresolved_failures(conn, period_code)
     finally:
         conn.close()
     if unit_codes:
@@ -243,20 +256,30 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
     newest = max([t for t in times if t], default=None)
     plan.newest_listed = format_drive_time(newest) if newest else None
+    # who each listed unit sheet is shared with: the listing said it, no call of its own
+    owners: dict[str, list[str]] = {}
+    for e in entries:
+        owners.setdefault(e.spreadsheet_id, []).append(e.unit_code)
+    checked, found = sharing.judge(
+        catalogue, period.programme_code, {sid: u for sid, u in owners.items() if sid in listed},
+        {sid: f.permissions for sid, f in listed.items()}, client_account_email(client))
+    plan.sharing_checked, plan.wide_shares = checked, [s.as_dict() for s in found]
     if plan.unit_codes:
         targets = {e.spreadsheet_id for e in entries if e.unit_code in set(plan.unit_codes)}
     elif plan.mode == "full":
         targets = set(registry)
     else:
+        # a read that failed is read again until it succeeds: listed or not, and whoever
+        # changed the file last (our own check tab written since must not hide it)
+        retry = registry & set(failed_before)
         # a file whose newest change is our own check tab is not read again
-        ours = {sid for sid, f in listed.items() if f.last_change_was_ours}
+        ours = {sid for sid, f in listed.items() if f.last_change_was_ours} - retry
         plan.skipped_own_writes = len(registry & ours)
-        targets = registry & (set(listed) - ours)
-        # what failed last time is read again, changed or not
-        for spreadsheet_id, modified in last_failures.items():
-            if spreadsheet_id in registry and spreadsheet_id not in listed and modified:
-                listed[spreadsheet_id] = sheets.DriveFile(spreadsheet_id, "", modified)
-                targets.add(spreadsheet_id)
+        targets = (registry & (set(listed) - ours)) | retry
+        for spreadsheet_id in retry - set(listed):
+            # not listed as changed since the watermark: read it at the time last known
+            listed[spreadsheet_id] = sheets.DriveFile(
+                spreadsheet_id, "", failed_before[spreadsheet_id] or "")
     plan.targets = [[sid, listed[sid].modified_time] for sid in sorted(targets) if sid in listed]
     plan.not_listed = sorted(targets - set(listed))
     log.info("pull %s (%s%s%s): %d spreadsheets listed in %d call(s); %d of %d registered "
@@ -357,6 +380,10 @@ def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) 
             new_watermark = _next_watermark(previous, parse_drive_time(plan.newest_listed),
                                             failed_times)
         summary.watermark = format_drive_time(new_watermark) if new_watermark else None
+        shares = [sharing.WideShare(**d) for d in plan.wide_shares]
+        sharing.act(settings, plan.period_code, "pull", plan.pull_run_id,
+                    plan.sharing_checked, shares, calls=summary.api_calls)
+        summary.sharing_checked, summary.wide_shares = len(plan.sharing_checked), len(shares)
         _record_run(conn, summary, plan, new_watermark)
     finally:
         conn.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import gspread
@@ -88,6 +88,9 @@ class DriveFile:
     modified_time: str   # RFC 3339, as Drive gives it
     #: when this account (the pipeline) last changed it — by writing the check tab; "" if never
     modified_by_me_time: str = ""
+    #: who it is shared with (Drive's permissions, as listed); None when Drive gave none (a
+    #: file in a shared drive)
+    permissions: list | None = field(default=None, compare=False, hash=False)
 
     @property
     def last_change_was_ours(self) -> bool:
@@ -122,17 +125,27 @@ def without_check_tabs(resource: dict) -> dict:
     return {**resource, "sheets": renumbered}
 
 
-def list_spreadsheets(client: gspread.Client, modified_after: str | None = None
-                      ) -> Iterator[tuple[DriveFile, int]]:
-    """Every spreadsheet the account can see (optionally only those modified after a time).
+#: what ingest.sharing reads of each permission
+PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery"
+#: each listed file's sharing comes in the same answer (ingest.sharing): no extra call
+LIST_FIELDS = ("nextPageToken,files(id,name,modifiedTime,modifiedByMeTime,"
+               f"permissions({PERMISSION_FIELDS}))")
+
+
+def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
+                      period_code: str | None = None) -> Iterator[tuple[DriveFile, int]]:
+    """Every spreadsheet the account can see (optionally only those modified after a time, or
+    only those our provisioning marked as a period's: appProperties ``tonghop_period``).
 
     Yields (file, page number); one Drive call per 1,000 files.
     """
     query = f"mimeType='{SPREADSHEET_MIME}' and trashed=false"
     if modified_after:
         query += f" and modifiedTime > '{modified_after}'"
-    params = {"q": query, "pageSize": LIST_PAGE_SIZE,
-              "fields": "nextPageToken,files(id,name,modifiedTime,modifiedByMeTime)",
+    if period_code:
+        quoted = period_code.replace("\\", "\\\\").replace("'", "\\'")
+        query += f" and appProperties has {{ key='tonghop_period' and value='{quoted}' }}"
+    params = {"q": query, "pageSize": LIST_PAGE_SIZE, "fields": LIST_FIELDS,
               "supportsAllDrives": True, "includeItemsFromAllDrives": True}
     page = 0
     while True:
@@ -140,7 +153,7 @@ def list_spreadsheets(client: gspread.Client, modified_after: str | None = None
         body = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params=params).json()
         for item in body.get("files", []):
             yield DriveFile(item["id"], item.get("name", ""), item.get("modifiedTime", ""),
-                            item.get("modifiedByMeTime", "")), page
+                            item.get("modifiedByMeTime", ""), item.get("permissions")), page
         token = body.get("nextPageToken")
         if not token:
             return

@@ -3,7 +3,8 @@
 Read from the marts (``fct_submission``: missing = no complete report yet, which includes a
 report sent with errors or not switched to "Đã nộp"), with each unit's contact address from
 the catalogue (the marts carry none), written next to the run's other files as
-``nhac_nho_<period>.txt`` in Vietnamese, and returned for the task's XCom.
+``nhac_nho_<period>.txt`` in Vietnamese, and returned for the task's XCom. The list ends with
+the unit sheets shared beyond the unit and the Sở (``ingest.sharing``), for the Sở to act on.
 """
 
 from __future__ import annotations
@@ -46,9 +47,32 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
              f"Đơn vị chưa nộp báo cáo hợp lệ: {len(units)}", ""]
     lines += [f"{n}. {u['unit_name']} ({u['unit_code']}) — {u['reason']}"
               + (f" — {u['email']}" if u["email"] else "") for n, u in enumerate(units, 1)]
+    shares = wide_shares(settings, catalogue, period_code)
+    if shares:
+        lines += ["", f"Bảng tính chia sẻ rộng hơn mức cho phép: {len(shares)} "
+                      f"(chỉ đơn vị và Sở được mở; đề nghị đơn vị thu hồi quyền chia sẻ)"]
+        lines += [f"{n}. {s['unit_names']} — {s['description']}"
+                  for n, s in enumerate(shares, 1)]
     folder = run_folder(settings, period_code, run_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"nhac_nho_{period_code}.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"period_code": period_code, "missing": len(units), "units": units,
-            "reminder_path": str(path)}
+            "wide_shares": shares, "reminder_path": str(path)}
+
+
+def wide_shares(settings: Settings, catalogue, period_code: str) -> list[dict]:
+    """The period's unit sheets shared beyond the unit and the Sở at their latest check
+    (``ops.sharing_findings``, read as the loader: bi_reader sees the marts only)."""
+    from ingest.sharing import current_findings
+
+    conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        shares = current_findings(conn, period_code)
+    finally:
+        conn.close()
+    for share in shares:
+        share["unit_names"] = "; ".join(
+            f"{catalogue.units[u].unit_name} ({u})" if u in catalogue.units else u
+            for u in share["unit_codes"])
+    return shares

@@ -61,6 +61,8 @@ def file_resource(record: dict[str, Any], owner_email: str, user: Optional[str] 
         "modifiedByMe": mine is not None,
         "owners": [{"kind": "drive#user", "emailAddress": owner_email, "me": True}],
         "permissions": [dict(p) for p in record.get("permissions", [])],
+        # shared with anyone but its owner
+        "shared": any(p.get("role") != "owner" for p in record.get("permissions", [])),
     }
     if mine:
         out["modifiedByMeTime"] = mine
@@ -312,12 +314,27 @@ def permissions_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
 
 
 def permissions_list(store: SpreadsheetStore, req: ApiRequest) -> Any:
-    """permissions.list (single page)."""
+    """permissions.list: the whole list when ``pageSize`` is not set (a My Drive file, as
+    Google does), else pages of ``pageSize`` (1-100) with ``nextPageToken``."""
     (file_id,) = req.path_params
+    mask = _mask(req.param("fields"), PERMISSION_LIST_DEFAULT)
     with store.lock:
         perms = [dict(p) for p in store.get_record(file_id).get("permissions", [])]
-    out = {"kind": "drive#permissionList", "permissions": perms}
-    return apply_mask(out, _mask(req.param("fields"), PERMISSION_LIST_DEFAULT))
+    out: dict[str, Any] = {"kind": "drive#permissionList"}
+    if req.param("pageSize"):
+        try:
+            size = int(req.param("pageSize"))
+        except ValueError:
+            raise drive_invalid("Invalid Value", "pageSize") from None
+        if not 1 <= size <= 100:
+            raise drive_invalid("Invalid Value", "pageSize")
+        key = hashlib.sha256(f"permissions|{file_id}".encode()).hexdigest()[:16]
+        offset = _read_token(req.param("pageToken"), key) if req.param("pageToken") else 0
+        if offset + size < len(perms):
+            out["nextPageToken"] = _page_token(offset + size, key)
+        perms = perms[offset : offset + size]
+    out["permissions"] = perms
+    return apply_mask(out, mask)
 
 
 def _find_permission(record: dict, perm_id: str) -> dict:

@@ -98,3 +98,31 @@ def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
+
+
+@pytest.fixture
+def alert_webhook(monkeypatch):
+    """A local HTTP server as TONGHOP_ALERT_WEBHOOK: the list of JSON bodies it received."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
+    yield received
+    server.shutdown()
+    server.server_close()

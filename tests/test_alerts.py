@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 
 import pytest
@@ -14,25 +11,8 @@ from tonghop import alerts
 
 
 @pytest.fixture
-def webhook(monkeypatch):
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's name
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
-    monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
-    yield received
-    server.shutdown()
+def webhook(alert_webhook):
+    return alert_webhook
 
 
 def context(**overrides):

@@ -166,6 +166,118 @@ def test_reads_in_shards_add_up_to_one_pull(province, emulator, catalogue):
     assert plan.shards(size=len(ids) + 5) == [plan.targets]
 
 
+def test_a_failed_read_is_read_again_though_our_own_write_came_last(province, emulator,
+                                                                     catalogue):
+    """A unit's edit, then its read fails, then we write its "Kết quả kiểm tra" tab (the
+    warehouse rebuilt against the same Drive): Drive now says our own write came last. The
+    next pull still reads it — a failed read is read again until it succeeds — and the pull
+    after that has nothing left to read."""
+    from ingest.http import RetryPolicy
+    from ingest.provision import SheetsApi
+    from ingest.pull import finish_pull, plan_pull, read_spreadsheets
+    from ingest.sheets import make_client
+    from sheets_emulator import ApiError, emulator_client
+    from tonghop.layout import TAB_CHECK, check_sheet_id
+
+    settings, ids = province
+    victim = ids[12]
+    pull(settings, catalogue)                                # settle: nothing pending
+    emulator_client(emulator.url, user=UNIT_OFFICIAL).http_client.values_update(
+        victim, "'Chỉ tiêu'!G5", params={"valueInputOption": "RAW"},
+        body={"values": [["Số liệu bổ sung"]]})
+
+    def unavailable(request):
+        if request.endpoint == "sheets.spreadsheets.get" and victim in request.path:
+            raise ApiError(503, "The service is currently unavailable.")
+
+    once = make_client(settings, RetryPolicy(max_tries=1))
+    emulator.app.add_interceptor(unavailable)
+    try:
+        failed = pull(settings, catalogue, client=once)
+    finally:
+        emulator.app.interceptors.remove(unavailable)
+    assert list(failed.failures) == [victim]
+
+    # our own write comes last: the pipeline's account adds the unit's check tab
+    ours = SheetsApi(make_client(settings), None)
+    ours.batch_update(victim, [{"addSheet": {"properties": {
+        "sheetId": check_sheet_id("x"), "title": TAB_CHECK}}}])
+
+    emulator.reset_stats()
+    plan = plan_pull(settings, catalogue, PERIOD)            # the stages, as the DAG runs them
+    assert plan.mode == "changed"
+    assert [sid for sid, _ in plan.targets] == [victim]      # listed as ours, read anyway
+    assert plan.skipped_own_writes == 0
+    summary = finish_pull(settings, plan,
+                          [read_spreadsheets(settings, plan.pull_run_id, plan.targets)])
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert (summary.failed, summary.new_versions) == (0, 1)
+
+    emulator.reset_stats()
+    after = pull(settings, catalogue)                         # read: nothing left to read
+    assert api_calls(emulator) == {"drive.files.list": 1}
+    assert (after.fetched, after.failed) == (0, 0)
+
+
+def test_a_sheet_anyone_can_edit_is_found_by_the_pull_at_no_extra_call(
+        province, emulator, catalogue, alert_webhook, monkeypatch):
+    """A unit shares its sheet "anyone with the link can edit" (besides its own and the Sở's
+    accounts, which are allowed): the pull's listing carries the permissions, so the pull costs
+    what it did (one listing + one read); the share is recorded, the Sở alerted, listed for the
+    reminder — and with TONGHOP_REVOKE_WIDE_SHARES=1 taken back (one call), the unit's own
+    share kept."""
+    from publish.reminder import wide_shares
+
+    settings, ids = province
+    victim = ids[14]
+    [(unit_code,)] = query(settings.dsn("admin"), """
+        select unit_code from ops.sheet_registry where spreadsheet_id = %s""", (victim,))
+    unit_email = catalogue.unit(unit_code).contact_email
+    monkeypatch.setenv("TONGHOP_SO_EMAILS", "chuyenvien.vhttdl@caobang.gov.vn")
+    pull(settings, catalogue)                                # settle: nothing pending
+    from sheets_emulator import emulator_client
+    unit = emulator_client(emulator.url, user=UNIT_OFFICIAL)
+    unit.http_client.values_update(victim, "'Chỉ tiêu'!G6", params={"valueInputOption": "RAW"},
+                                   body={"values": [["Đã cập nhật"]]})
+    unit.insert_permission(victim, unit_email, perm_type="user", role="writer", notify=False)
+    unit.insert_permission(victim, "chuyenvien.vhttdl@caobang.gov.vn", perm_type="user",
+                           role="reader", notify=False)
+    unit.insert_permission(victim, None, perm_type="anyone", role="writer", with_link=True)
+
+    emulator.reset_stats()
+    found = pull(settings, catalogue)
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert (found.sharing_checked, found.wide_shares) == (1, 1)
+    [(permission, kind, role, action)] = query(settings.dsn("admin"), """
+        select f.permission_id, f.permission_type, f.role, f.action
+        from ops.sharing_findings f join ops.sharing_checks c using (check_id)
+        where c.run_id = %s""", (found.pull_run_id,))
+    assert (permission, kind, role, action) == ("anyoneWithLink", "anyone", "writer", "noted")
+    [alert] = alert_webhook
+    assert alert["period_code"] == PERIOD
+    assert alert["shares"] == [f"{unit_code}: ai có đường liên kết cũng sửa được"]
+    [listed] = wide_shares(settings, catalogue, PERIOD)
+    assert listed["description"] == "ai có đường liên kết cũng sửa được"
+    assert listed["unit_names"] == f"{catalogue.unit(unit_code).unit_name} ({unit_code})"
+
+    pull(settings, catalogue)                # unchanged since: not listed, no new alert
+    assert len(alert_webhook) == 1
+
+    # taken back: a pull of that unit (an unfiltered listing) sees it again and revokes it
+    monkeypatch.setenv("TONGHOP_REVOKE_WIDE_SHARES", "1")
+    emulator.reset_stats()
+    again = pull(settings, catalogue, unit_codes=[unit_code])
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
+                                   "drive.permissions.delete": 1}
+    assert again.api_calls["drive.permissions.delete"] == 1
+    assert "— đã thu hồi" in alert_webhook[-1]["shares"][0]
+    kept = {(p["type"], p.get("emailAddress"), p["role"]) for p in unit.list_permissions(victim)}
+    assert ("anyone", None, "writer") not in kept
+    assert ("user", unit_email, "writer") in kept
+    assert ("user", "chuyenvien.vhttdl@caobang.gov.vn", "reader") in kept
+    assert wide_shares(settings, catalogue, PERIOD) == []
+
+
 @pytest.mark.parametrize("watermark, last_full, now, expected", [
     (None, None, dt.datetime(2026, 6, 1, tzinfo=UTC), "full"),              # first pull
     (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),

@@ -18,6 +18,8 @@ META_FIELDS = ("sheets(properties,protectedRanges,"
 SERVICE_ACCOUNT = "tonghop-emulator@tonghop-local.iam.gserviceaccount.com"
 CALLS_PER_UNIT_SPREADSHEET = {"drive.files.create": 1, "sheets.spreadsheets.batchUpdate": 1,
                               "drive.permissions.create": 1}
+#: every run lists the period's spreadsheets once to check whom they are shared with
+SHARING_CHECK = {"drive.files.list": 1}
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +95,12 @@ def test_per_unit_creates_and_registers_one_spreadsheet_per_unit(per_unit, setti
 def test_per_unit_call_count_is_small_and_fixed(per_unit):
     summary, stats = per_unit
     n = len(summary.created)
-    expected = {k: v * n for k, v in CALLS_PER_UNIT_SPREADSHEET.items()}
+    expected = {**{k: v * n for k, v in CALLS_PER_UNIT_SPREADSHEET.items()},
+                **SHARING_CHECK}
     assert summary.api_calls == expected
     assert stats["calls"] == expected           # what the emulator saw: nothing else
-    assert summary.as_dict()["api_calls_total"] == 3 * n
+    assert summary.as_dict()["api_calls_total"] == 3 * n + 1
+    assert summary.wide_shares == []            # shared with the unit only
 
 
 def test_per_unit_drive_metadata_and_sharing(per_unit, sheets, catalogue):
@@ -175,8 +179,8 @@ def test_per_unit_every_spreadsheet_parses_to_its_unit(per_unit, sheets, catalog
         assert report.header["submitted"] is False
 
 
-def test_per_unit_second_run_changes_nothing_and_calls_nothing(per_unit, settings, catalogue,
-                                                               sheets):
+def test_per_unit_second_run_changes_nothing_and_only_checks_sharing(per_unit, settings,
+                                                                    catalogue, sheets):
     from ingest.provision import provision_period
 
     first, _ = per_unit
@@ -186,9 +190,56 @@ def test_per_unit_second_run_changes_nothing_and_calls_nothing(per_unit, setting
     again = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
     assert again.created == [] and again.existing == first.created
     assert again.spreadsheet_ids == first.spreadsheet_ids
-    assert again.api_calls == {}
-    assert server.stats()["total"] == 0
+    assert again.api_calls == SHARING_CHECK
+    assert server.stats()["total"] == 1
     assert len(server.store.list_files()) == files_before
+
+
+def test_per_unit_a_sheet_shared_too_widely_is_found_and_taken_back(
+        per_unit, settings, catalogue, sheets, alert_webhook, monkeypatch):
+    """A unit makes its sheet "anyone with the link can edit" and shares it with an account
+    of its own choosing: the next provisioning run notes both (one listing call), alerts, and
+    with TONGHOP_REVOKE_WIDE_SHARES=1 takes both back — the unit's own share stays."""
+    from ingest.provision import provision_period
+    from sheets_emulator import emulator_client
+
+    first, _ = per_unit
+    server, client = sheets
+    unit_code, spreadsheet_id = sorted(first.spreadsheet_ids.items())[0]
+    unit_email = catalogue.unit(unit_code).contact_email
+    unit = emulator_client(server.url, user=unit_email)
+    unit.insert_permission(spreadsheet_id, None, perm_type="anyone", role="writer",
+                           with_link=True)
+    unit.insert_permission(spreadsheet_id, "ban.cua.canbo@gmail.com", perm_type="user",
+                           role="writer", notify=False)
+    server.reset_stats()
+    noted = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
+    assert noted.api_calls == SHARING_CHECK
+    assert sorted((s["type"], s["role"], s["action"]) for s in noted.wide_shares) == [
+        ("anyone", "writer", "noted"), ("user", "writer", "noted")]
+    [alert] = alert_webhook
+    assert sorted(alert["shares"]) == sorted([
+        f"{unit_code}: ai có đường liên kết cũng sửa được",
+        f"{unit_code}: tài khoản ngoài danh sách ban.cua.canbo@gmail.com được sửa"])
+    [(source, wide)] = query(settings.dsn("admin"), """
+        select source, wide_shares from ops.sharing_checks
+        where spreadsheet_id = %s order by check_id desc limit 1""", (spreadsheet_id,))
+    assert (source, wide) == ("provision", 2)
+
+    monkeypatch.setenv("TONGHOP_REVOKE_WIDE_SHARES", "1")
+    server.reset_stats()
+    taken = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
+    assert taken.api_calls == {**SHARING_CHECK, "drive.permissions.delete": 2}
+    assert {s["action"] for s in taken.wide_shares} == {"revoked"}
+    assert len(alert_webhook) == 2 and all("đã thu hồi" in line
+                                           for line in alert_webhook[-1]["shares"])
+    left = [(p["type"], p["role"], p.get("emailAddress"))
+            for p in client.list_permissions(spreadsheet_id)]
+    assert sorted(left) == sorted([("user", "owner", SERVICE_ACCOUNT),
+                                   ("user", "writer", unit_email)])
+    monkeypatch.delenv("TONGHOP_REVOKE_WIDE_SHARES")
+    clean = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
+    assert clean.wide_shares == [] and len(alert_webhook) == 2
 
 
 # ------------------------------------------------------------------------------ per_period
@@ -202,7 +253,7 @@ def test_per_period_one_spreadsheet_one_tab_per_unit(per_period, settings, catal
     (spreadsheet_id,) = set(summary.spreadsheet_ids.values())
     n = len(units)
     expected_calls = {"drive.files.create": 1, "sheets.spreadsheets.batchUpdate": 1,
-                      "drive.permissions.create": n}
+                      "drive.permissions.create": n, **SHARING_CHECK}
     assert summary.api_calls == expected_calls and stats["calls"] == expected_calls
 
     drive = _drive_file(client, spreadsheet_id)
@@ -283,7 +334,8 @@ def test_per_period_rerun_adds_only_a_missing_unit(per_period, settings, catalog
     server.reset_stats()
     again = provision_period(settings, catalogue, PER_PERIOD_PERIOD, layout="per_period",
                              client=client)
-    assert again.created == [] and again.api_calls == {} and server.stats()["total"] == 0
+    assert again.created == [] and again.api_calls == SHARING_CHECK
+    assert server.stats()["total"] == 1
 
     dropped = "TD-BTC"
     import psycopg2
@@ -301,7 +353,7 @@ def test_per_period_rerun_adds_only_a_missing_unit(per_period, settings, catalog
     assert third.spreadsheet_ids[dropped] == spreadsheet_id
     assert third.api_calls == {"sheets.spreadsheets.get": 1,
                                "sheets.spreadsheets.batchUpdate": 1,
-                               "drive.permissions.create": 1}
+                               "drive.permissions.create": 1, **SHARING_CHECK}
     # the old tab still holds the short name, so the new one falls back to name + code
     new_title = third.tab_titles[dropped]
     assert new_title != first.tab_titles[dropped] and dropped in new_title

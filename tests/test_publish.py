@@ -409,3 +409,30 @@ def test_each_run_ends_with_the_units_still_missing(published, catalogue):
     reasons = {u["reason"] for u in reminder["units"]}
     assert "chưa chọn “Đã nộp”" in reasons      # drafts
     assert any(r.startswith("còn ") and "lỗi cần sửa" in r for r in reasons)
+    assert reminder["wide_shares"] == [] and "chia sẻ rộng" not in text
+
+
+def test_the_reminder_names_a_sheet_anyone_with_the_link_can_edit(published, catalogue):
+    """Found by provisioning's sharing check (the period is provisioned already: one listing
+    call), then listed for the Sở at the end of the reminder, in Vietnamese."""
+    from ingest.provision import provision_period
+    from publish.reminder import missing_units
+    from tonghop.demo_setup import demo_spreadsheet_id
+
+    p = published
+    sheet = demo_spreadsheet_id(PERIOD, p.typist)
+    p.client.insert_permission(sheet, None, perm_type="anyone", role="writer", with_link=True)
+    try:
+        p.server.reset_stats()
+        checked = provision_period(p.settings, catalogue, PERIOD, client=p.client)
+        assert api_calls(p.server) == {"drive.files.list": 1}
+        assert [(s["unit_codes"], s["type"]) for s in checked.wide_shares] == [
+            ([p.typist], "anyone")]
+        reminder = missing_units(p.settings, PERIOD, "run-3")
+        text = Path(reminder["reminder_path"]).read_text(encoding="utf-8")
+        name = catalogue.unit(p.typist).unit_name
+        assert ("Bảng tính chia sẻ rộng hơn mức cho phép: 1 (chỉ đơn vị và Sở được mở; đề nghị "
+                "đơn vị thu hồi quyền chia sẻ)") in text
+        assert f"1. {name} ({p.typist}) — ai có đường liên kết cũng sửa được" in text
+    finally:
+        p.client.remove_permission(sheet, "anyoneWithLink")

@@ -296,6 +296,57 @@ def test_gspread_end_to_end(client, server):
     assert rows[3] == {}
 
 
+def test_permissions_as_drive_gives_them_listed_paged_and_taken_back(client):
+    """Drive v3: "anyone with the link" is permission id ``anyoneWithLink`` with
+    allowFileDiscovery false; files.list gives each file's permissions (and ``shared``) in the
+    same answer; permissions.list pages only when pageSize is set; the owner cannot be
+    removed; a permission taken back is gone from both."""
+    from gspread.urls import DRIVE_FILES_API_V3_URL
+
+    sh = client.create("Báo cáo của xã")
+    fresh = client.http_client.request("get", DRIVE_FILES_API_V3_URL,
+                                       params={"fields": "files(id,shared)"}).json()
+    assert fresh == {"files": [{"id": sh.id, "shared": False}]}
+    client.insert_permission(sh.id, "vanhoa@xa.gov.vn", perm_type="user", role="writer",
+                             notify=False)
+    client.insert_permission(sh.id, None, perm_type="anyone", role="writer", with_link=True)
+    client.insert_permission(sh.id, "caobang.gov.vn", perm_type="domain", role="reader")
+    fields = "id,type,role,emailAddress,domain,allowFileDiscovery"
+    listed = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params={
+        "fields": f"files(id,shared,permissions({fields}))"}).json()["files"]
+    [entry] = listed
+    assert entry["shared"] is True
+    by_type = {p["type"] + ":" + p["role"]: p for p in entry["permissions"]}
+    assert set(by_type) == {"user:owner", "user:writer", "anyone:writer", "domain:reader"}
+    assert by_type["anyone:writer"] == {"id": "anyoneWithLink", "type": "anyone",
+                                        "role": "writer", "allowFileDiscovery": False}
+    assert by_type["domain:reader"]["domain"] == "caobang.gov.vn"
+    assert "emailAddress" not in by_type["anyone:writer"]
+
+    url = f"{DRIVE_FILES_API_V3_URL}/{sh.id}/permissions"
+    whole = client.http_client.request("get", url, params={"fields": f"permissions({fields})"})
+    assert whole.json()["permissions"] == entry["permissions"]
+    first = client.http_client.request("get", url, params={"pageSize": 3}).json()
+    assert len(first["permissions"]) == 3 and first["nextPageToken"]
+    rest = client.http_client.request("get", url, params={
+        "pageSize": 3, "pageToken": first["nextPageToken"]}).json()
+    assert len(rest["permissions"]) == 1 and "nextPageToken" not in rest
+    with pytest.raises(gspread.exceptions.APIError) as too_many:
+        client.http_client.request("get", url, params={"pageSize": 101})
+    assert too_many.value.code == 400
+
+    client.remove_permission(sh.id, "anyoneWithLink")
+    after = {p["id"] for p in client.list_permissions(sh.id)}
+    assert "anyoneWithLink" not in after and len(after) == 3
+    with pytest.raises(gspread.exceptions.APIError) as gone:
+        client.remove_permission(sh.id, "anyoneWithLink")
+    assert gone.value.code == 404
+    owner = next(p["id"] for p in client.list_permissions(sh.id) if p["role"] == "owner")
+    with pytest.raises(gspread.exceptions.APIError) as owner_kept:
+        client.remove_permission(sh.id, owner)
+    assert owner_kept.value.code == 403
+
+
 def test_values_append_clear_and_batch_clear(client):
     sh = client.create("Nhật ký")
     ws = sh.sheet1

@@ -64,6 +64,9 @@ create table if not exists raw.sheet_fetches (
     error_message       text
 );
 create index if not exists sheet_fetches_by_run on raw.sheet_fetches (pull_run_id);
+-- each spreadsheet's latest read (a failed one is read again at the next pull)
+create index if not exists sheet_fetches_by_spreadsheet
+    on raw.sheet_fetches (spreadsheet_id, fetch_id);
 
 create or replace function raw.forbid_change() returns trigger language plpgsql as $$
 begin
@@ -288,6 +291,38 @@ create table if not exists ops.feedback_writes (
 create index if not exists feedback_writes_by_report
     on ops.feedback_writes (sheet_version_id, unit_code);
 
+-- who each unit sheet is shared with, checked at provisioning and at each pull (from the
+-- permissions the Drive listing gives): one row per spreadsheet checked, and one finding per
+-- share beyond the unit and the Sở ("anyone with the link", a domain, an unknown account).
+-- Append-only: the latest check of a spreadsheet says what is true now.
+create table if not exists ops.sharing_checks (
+    check_id        bigint generated always as identity primary key,
+    checked_at      timestamptz not null,
+    source          text        not null check (source in ('provision', 'pull')),
+    run_id          text,
+    period_code     text        not null,
+    spreadsheet_id  text        not null,
+    wide_shares     integer     not null
+);
+create index if not exists sharing_checks_by_spreadsheet
+    on ops.sharing_checks (spreadsheet_id, check_id);
+create table if not exists ops.sharing_findings (
+    finding_id           bigint generated always as identity primary key,
+    check_id             bigint  not null references ops.sharing_checks,
+    spreadsheet_id       text    not null,
+    unit_codes           text[]  not null,
+    permission_id        text    not null,
+    permission_type      text    not null,
+    role                 text    not null,
+    email_address        text,
+    domain               text,
+    allow_file_discovery boolean,
+    -- noted | revoked (taken back: TONGHOP_REVOKE_WIDE_SHARES=1) | revoke_failed
+    action               text    not null check (action in ('noted', 'revoked', 'revoke_failed')),
+    error_message        text
+);
+create index if not exists sharing_findings_by_check on ops.sharing_findings (check_id);
+
 -- ad hoc (đột xuất) periods requested from Airflow (DAG tonghop_adhoc_report): they join the
 -- catalogue's periods; when units are listed, only those must report
 create table if not exists ops.adhoc_periods (
@@ -324,6 +359,8 @@ grant select, insert, update, delete on all tables in schema ops to loader;
 grant select on all tables in schema raw, parsed, quality, ops to transformer;
 grant usage on all sequences in schema raw, parsed, quality, ops to loader;
 grant insert, delete on ops.catalogue_loads to transformer;
+-- the sharing record is append-only, for the loader too
+revoke update, delete, truncate on ops.sharing_checks, ops.sharing_findings from loader;
 
 -- dbt builds its schemas as the transformer; bi_reader may enter marts only.
 create schema if not exists catalogue authorization transformer;
