@@ -69,7 +69,10 @@ def private_checkout(tmp_path_factory):
     bootstrap = run(["bash", "scripts/bootstrap.sh"], checkout, env)
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
     yield checkout, env
-    for state in (checkout / ".local", checkout / ".local" / "test"):
+    # the demo's cluster, and the test command's (one per pytest-xdist worker)
+    states = [checkout / ".local", checkout / ".local" / "test",
+              *(checkout / ".local" / "test").glob("gw*")]
+    for state in states:
         cleanup = dict(env, TONGHOP_STATE_DIR=str(state))
         subprocess.run([str(checkout / ".venv" / "bin" / "tonghop"), "db", "destroy"],
                        cwd=checkout, env=cleanup, capture_output=True, timeout=120)
