@@ -433,14 +433,22 @@ def _fail(conn, pull_run_id: str, result: ShardResult | None, spreadsheet_id: st
 
 def _record_run(conn, summary: PullSummary, plan: PullPlan,
                 watermark: dt.datetime | None) -> None:
+    """Record the pull once. A pull run id is its Airflow run's, so a cleared run (or a retry
+    of ``finish_pull`` after its commit) finishes the same pull again: its first record, and
+    the watermark in it, stay — what the pull read again was landed as unchanged and the
+    watermark can only be earlier than this one would be, so nothing is skipped later."""
     with conn.cursor() as cur:
         cur.execute("""
             insert into ops.pull_runs (pull_run_id, programme_code, period_code, mode, started_at,
                 finished_at, files_listed, fetched, new_versions, unchanged, failed, api_calls,
                 drive_watermark, unit_codes)
-            values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s)""",
+            values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict (pull_run_id) do nothing""",
                     (summary.pull_run_id, plan.programme_code, summary.period_code, summary.mode,
                      plan.started_at, summary.files_listed, summary.fetched,
                      summary.new_versions, summary.unchanged, summary.failed,
                      json.dumps(dict(summary.api_calls)), watermark, plan.unit_codes or None))
+        if cur.rowcount == 0:
+            log.info("pull %s was already recorded (a cleared or retried run): its first "
+                     "record and watermark stay", summary.pull_run_id)
     conn.commit()

@@ -201,13 +201,20 @@ def scheduled_run(settings, tmp_path_factory):
             publish_log = api.call("GET", f"{ti}/logs/1", params={"map_index": 0})
             events = api.call("GET", "/assets/events", params={"order_by": "timestamp"}
                               )["asset_events"]
+            # the whole finished cycle run cleared, as an engineer reruns it from the UI: every
+            # task runs again under the same run id (and so the same pull run id)
+            cleared = api.call("POST", f"/dags/{DAG_ID}/clearTaskInstances", json={
+                "dry_run": False, "dag_run_id": run["dag_run_id"], "only_failed": False,
+                "reset_dag_runs": True, "note": "test_airflow_scheduler: cleared"})
+            rerun, rerun_states = _wait_until_done(api, services, DAG_ID, run["dag_run_id"])
         yield SimpleNamespace(settings=settings, manifest=manifest, run=run, states=states,
                               build_run=build_run, build_states=build_states,
                               publish_run=publish_run, publish_states=publish_states,
                               publish_xcom=publish_xcom, publish_log=publish_log,
                               events=events, entries=entries, killed=killer.killed,
                               victim_states=killer.victim_states, killed_tries=killed_tries,
-                              killed_xcom=killed_xcom)
+                              killed_xcom=killed_xcom, cleared=cleared, rerun=rerun,
+                              rerun_states=rerun_states)
     finally:
         emulator.stop()
 
@@ -316,3 +323,29 @@ def test_a_shard_task_killed_mid_read_is_finished_by_its_retry_and_nothing_is_lo
         from ops.pull_runs where period_code = %s and finished_at is not null""", (PERIOD,))
     assert (pulls, fetched, new, unchanged, failed) == \
         (1, len(registered), len(registered) - KILL_AFTER, KILL_AFTER, 0)
+
+
+def test_a_cleared_finished_run_runs_again_and_adds_nothing(scheduled_run):
+    """Clearing the whole finished cycle run (every task, the same run id): it succeeds again
+    — the pull it records is the same pull run, recorded once — reads what it read before,
+    lands nothing new and, with nothing new, neither rebuilds nor republishes."""
+    cleared = {(ti["task_id"], ti.get("map_index", -1))
+               for ti in scheduled_run.cleared["task_instances"]}
+    assert {("plan_pull", -1), ("finish_pull", -1), ("validate", -1)} <= cleared, cleared
+    assert scheduled_run.rerun["dag_run_id"] == scheduled_run.run["dag_run_id"]
+    states = dict(scheduled_run.rerun_states)
+    assert states.pop("announce_landed") == "skipped", states       # nothing new landed
+    assert set(states.values()) == {"success"}, states
+    dsn = scheduled_run.settings.dsn("loader")
+    pull_run_id = f"pull-{scheduled_run.run['dag_run_id']}"
+    assert query(dsn, "select count(*) from ops.pull_runs where pull_run_id = %s",
+                 (pull_run_id,)) == [(1,)]
+    # every spreadsheet read again by the one pull run (the first time, the killed shard's
+    # first KILL_AFTER reads twice), landed once
+    [(reads, spreadsheets)] = query(dsn, """
+        select count(*) filter (where outcome <> 'failed'), count(distinct spreadsheet_id)
+        from raw.sheet_fetches where pull_run_id = %s""", (pull_run_id,))
+    assert (reads, spreadsheets) == (2 * len(scheduled_run.entries) + KILL_AFTER,
+                                     len(scheduled_run.entries))
+    assert query(dsn, "select count(*), count(distinct spreadsheet_id) from raw.sheet_versions"
+                 ) == [(len(scheduled_run.entries), len(scheduled_run.entries))]
