@@ -7,7 +7,8 @@ From the next morning the reporting calendar pulls it every day until its due da
 period.
 
 **Params**: `programme_code`; `period_code` (e.g. `CB-2026-DX02`); `period_name`; `data_from`,
-`data_to` (data window); `due_date`; `unit_codes` (empty = every unit assigned to the
+`data_to` (data window); `due_date`; `on_time_until` (optional last on-time moment,
+Vietnam time, e.g. `2026-09-10 17:00`; empty = the end of the due date); `unit_codes` (empty = every unit assigned to the
 programme). A request that cannot be accepted fails with the reason in Vietnamese.
 """
 
@@ -35,6 +36,9 @@ from tonghop.alerts import on_task_failure
         "data_from": Param(type="string", format="date", description="Số liệu từ ngày"),
         "data_to": Param(type="string", format="date", description="Số liệu đến ngày"),
         "due_date": Param(type="string", format="date", description="Hạn nộp"),
+        "on_time_until": Param(None, type=["null", "string"],
+                               description="Thời điểm cuối cùng được tính đúng hạn, giờ Việt "
+                                           "Nam (YYYY-MM-DD HH:MM); để trống = hết ngày hạn nộp"),
         "unit_codes": Param([], type="array", items={"type": "string"},
                             description="Mã các đơn vị phải báo cáo; để trống = mọi đơn vị"),
     },
@@ -54,7 +58,8 @@ def tonghop_adhoc_report():
             settings_from_airflow(), programme_code=params["programme_code"],
             period_code=params["period_code"], period_name=params["period_name"],
             data_from=params["data_from"], data_to=params["data_to"],
-            due_date=params["due_date"], unit_codes=params.get("unit_codes") or [],
+            due_date=params["due_date"], on_time_until=params.get("on_time_until"),
+            unit_codes=params.get("unit_codes") or [],
             requested_by=f"airflow:{context['run_id']}")
 
     registered = register_period()

@@ -5,10 +5,10 @@ its calendar asks for that day (`tonghop/calendar.py`):
 
 | when | what is triggered |
 | --- | --- |
-| from the opening day (`opens_on`) to the due date | `tonghop_provision_period` (idempotent: only units without a sheet cost calls) |
+| from the opening day (`opens_on`) to the last on-time day | `tonghop_provision_period` (idempotent: only units without a sheet cost calls) |
 | each day of the submission window | `tonghop_reporting_cycle`, changed sheets only |
-| the due date | `tonghop_reporting_cycle` with `full_pull` (the final pull) |
-| each day of the late window (14 days) | `tonghop_reporting_cycle`, changed sheets only |
+| the first run after the catalogue's `on_time_until` (06:00 the day after a 23:59:59 deadline) | `tonghop_reporting_cycle` with `full_pull` (the final pull, after the last day's work) |
+| each day of the late window (14 days after the last on-time day) | `tonghop_reporting_cycle`, changed sheets only |
 | the last day of the late window | `tonghop_reporting_cycle` with `full_pull` (closing) |
 
 Every cycle ends with the list of units still missing (`remind`).
@@ -29,13 +29,14 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import dag, get_current_context, task
 
 from tonghop.alerts import on_task_failure
+from tonghop.calendar import RUN_TIME
 
 VN = pendulum.timezone("Asia/Ho_Chi_Minh")
 
 
 @dag(
     dag_id="tonghop_calendar",
-    schedule="0 6 * * *",
+    schedule=f"{RUN_TIME.minute} {RUN_TIME.hour} * * *",    # 06:00 Vietnam time
     start_date=pendulum.datetime(2026, 1, 1, tz=VN),
     catchup=False,
     max_active_runs=1,

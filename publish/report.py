@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from publish.marts import date_vi, number_vi, pct_vi, query
+from tonghop.catalogue import deadline_vi
 
 log = logging.getLogger(__name__)
 
@@ -580,7 +581,7 @@ def build_docx(data: ReportData, path: Path, charts: dict[str, Path]) -> Path:
         n = data.next_period
         doc.paragraph(f"- Chuẩn bị {_lower_first(n['period_name'])}: số liệu tính từ ngày "
                       f"{date_vi(n['data_from'])} đến ngày {date_vi(n['data_to'])}, hạn nộp "
-                      f"ngày {date_vi(n['due_date'])}.")
+                      f"{deadline_vi(n['on_time_until'])}.")
 
     doc.heading("IV. KIẾN NGHỊ, ĐỀ XUẤT")
     _feedback_lines(doc, data.recommendations, "Các đơn vị không có kiến nghị, đề xuất trong kỳ.")

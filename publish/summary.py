@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from publish.marts import date_vi, plain_number, query
 from publish.report import normalize_zip
+from tonghop.catalogue import deadline_vi
 from tonghop.template import set_value
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ class SummaryTable:
 def build_summary(conn, period_code: str) -> list[SummaryTable]:
     """The summary tables of one period, read from the marts."""
     overview = query(conn, """
-        select s.*, p.period_name, p.data_from, p.data_to, p.previous_period_code,
+        select s.*, p.period_name, p.data_from, p.data_to, p.on_time_until,
+               p.previous_period_code,
                r.previous_reporting_rate, r.reporting_rate_change
         from marts.province_summary s
         join marts.dim_period p using (period_code)
@@ -82,7 +84,7 @@ def _overview(o: dict) -> SummaryTable:
     rows = [
         ["Kỳ báo cáo", o["period_name"]],
         ["Thời gian chốt số liệu", f"{date_vi(o['data_from'])} – {date_vi(o['data_to'])}"],
-        ["Hạn nộp", date_vi(o["due_date"])],
+        ["Hạn nộp", deadline_vi(o["on_time_until"])],
         ["Số liệu tính đến ngày", date_vi(o["as_of_date"])],
         ["Số đơn vị phải báo cáo", o["expected_reports"]],
         ["Số báo cáo đã nộp (hợp lệ)", o["actual_reports"]],
@@ -109,7 +111,8 @@ def _overview(o: dict) -> SummaryTable:
 def _submissions(conn, period_code: str) -> SummaryTable:
     rows = query(conn, """
         select s.unit_code, s.unit_name_at_period, h.unit_type_name, s.reporting_status,
-               s.reporting_status_vi, s.received_at, s.due_date, s.days_late, s.version_count,
+               s.reporting_status_vi, s.received_at, s.on_time_until, s.days_late,
+               s.version_count,
                s.validation_status_vi, s.latest_error_count
         from marts.fct_submission s
         join marts.dim_unit_history h using (unit_version_key)
@@ -124,7 +127,8 @@ def _submissions(conn, period_code: str) -> SummaryTable:
         kinds=["int", "text", "text", "text", "text", "text", "text", "int", "int", "text",
                "int"], source="marts.fct_submission",
         rows=[[n, r["unit_code"], r["unit_name_at_period"], r["unit_type_name"],
-               r["reporting_status_vi"], date_vi(r["received_at"]), date_vi(r["due_date"]),
+               r["reporting_status_vi"], date_vi(r["received_at"]),
+               date_vi(r["on_time_until"]),   # the last on-time day
                r["days_late"] or None, r["version_count"], r["validation_status_vi"],
                r["latest_error_count"] or None]
               for n, r in enumerate(rows, start=1)])

@@ -27,11 +27,12 @@ def adhoc(settings, tmp_path_factory):
         period_name="Báo cáo đột xuất  về lễ hội mùa xuân", data_from="2026-01-01",
         data_to="2026-03-31", due_date="2026-04-10", opens_on="2026-04-01",
         unit_codes=UNITS, requested_by="test")
-    # asked again with a later due date: the same period, updated
+    # asked again with a later due date and an explicit last on-time moment (17:00, Vietnam
+    # time): the same period, updated
     second = request_adhoc_period(
         own, programme_code="CB-KH84", period_code=CODE, period_name="Báo cáo đột xuất về lễ hội",
         data_from="2026-01-01", data_to="2026-03-31", due_date="2026-04-15",
-        opens_on="2026-04-01", unit_codes=UNITS)
+        opens_on="2026-04-01", on_time_until="2026-04-15 17:00", unit_codes=UNITS)
     run_dbt(own, ["build"])
     return own, first, second
 
@@ -40,9 +41,12 @@ def test_the_request_is_stored_once_and_updated(adhoc):
     own, first, second = adhoc
     assert first["period_code"] == CODE and first["expected_units"] == len(UNITS)
     assert first["period_name"] == "Báo cáo đột xuất về lễ hội mùa xuân"   # spaces tidied
+    # by default the last on-time moment is the end of the due date, Vietnam time
+    assert first["on_time_until"] == "2026-04-10T23:59:59+07:00"
     rows = query(own.dsn("admin"), """
-        select period_code, period_name, due_date from ops.adhoc_periods""")
-    assert rows == [(CODE, "Báo cáo đột xuất về lễ hội", dt.date(2026, 4, 15))]
+        select period_code, period_name, due_date, on_time_until from ops.adhoc_periods""")
+    assert rows == [(CODE, "Báo cáo đột xuất về lễ hội", dt.date(2026, 4, 15),
+                     dt.datetime(2026, 4, 15, 10, 0, tzinfo=dt.timezone.utc))]
     units = query(own.dsn("admin"), "select unit_code from ops.adhoc_period_units order by 1")
     assert [u for (u,) in units] == UNITS
 
@@ -64,15 +68,21 @@ def test_the_calendar_pulls_it_like_any_period(adhoc):
 
     own, *_ = adhoc
     catalogue = load_catalogue(settings=own)
-    kinds = {a.kind for a in actions_on(catalogue, dt.date(2026, 4, 15)) if a.period_code == CODE}
-    assert kinds == {"provision", "final_pull"}
+    def kinds(day):
+        return {a.kind for a in actions_on(catalogue, day) if a.period_code == CODE}
+
+    # on time until 17:00 on 15/4: the 06:00 run that day still pulls what changed, the final
+    # full pull is the next morning's
+    assert kinds(dt.date(2026, 4, 15)) == {"provision", "daily_pull"}
+    assert kinds(dt.date(2026, 4, 16)) == {"final_pull"}
 
 
 def test_dbt_expects_reports_from_the_requested_units_only(adhoc):
     own, *_ = adhoc
     marts = own.dsn("bi_reader")
-    assert query(marts, "select period_kind, due_date from marts.dim_period where period_code = %s",
-                 (CODE,)) == [("dot_xuat", dt.date(2026, 4, 15))]
+    assert query(marts, """select period_kind, due_date, on_time_until from marts.dim_period
+                           where period_code = %s""", (CODE,)) == [
+        ("dot_xuat", dt.date(2026, 4, 15), dt.datetime(2026, 4, 15, 10, 0, tzinfo=dt.timezone.utc))]
     rows = query(marts, """select unit_code, reporting_status from marts.fct_submission
                            where period_code = %s order by unit_code""", (CODE,))
     assert rows == [(u, "missing") for u in UNITS]

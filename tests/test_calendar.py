@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
-from tonghop.calendar import LATE_WINDOW_DAYS, actions_on, plan
+from tonghop.calendar import LATE_WINDOW_DAYS, RUN_TIME, actions_on, final_pull_day, plan
+from tonghop.vn import VN_TZ
 
-PERIOD = "CB-2026-6T"           # opens 2026-06-01, due 2026-06-20
+PERIOD = "CB-2026-6T"           # opens 2026-06-01, due 2026-06-20, on time until 23:59:59 that day
 
 
 def kinds(catalogue, day: dt.date, period: str = PERIOD) -> list[tuple[str, bool]]:
@@ -24,17 +26,31 @@ def test_the_opening_day_provisions_and_pulls(catalogue):
 
 
 def test_every_day_of_the_window_pulls_what_changed(catalogue):
-    for day in range(1, 20):
+    # the due date included: its 06:00 run comes before that day's work, which is on time
+    for day in range(1, 21):
         assert ("daily_pull", False) in kinds(catalogue, dt.date(2026, 6, day))
 
 
-def test_the_due_date_is_the_final_full_pull(catalogue):
-    assert kinds(catalogue, dt.date(2026, 6, 20)) == [("provision", False), ("final_pull", True)]
+def test_the_final_full_pull_is_the_first_run_after_the_last_on_time_moment(catalogue):
+    # on time until 23:59:59 on 20/6 (the catalogue's on_time_until): the 06:00 run of 20/6 is
+    # before that day's work, so the final full pull is the 06:00 run of 21/6
+    period = catalogue.period(PERIOD)
+    assert period.on_time_until == dt.datetime(2026, 6, 20, 23, 59, 59, tzinfo=VN_TZ)
+    assert kinds(catalogue, dt.date(2026, 6, 20)) == [("provision", False), ("daily_pull", False)]
+    assert kinds(catalogue, dt.date(2026, 6, 21)) == [("final_pull", True)]
+    run = dt.datetime.combine(dt.date(2026, 6, 21), RUN_TIME, tzinfo=VN_TZ)
+    assert run > period.on_time_until
+
+
+def test_a_deadline_before_the_morning_run_is_pulled_that_morning(catalogue):
+    period = dataclasses.replace(catalogue.period(PERIOD),
+                                 on_time_until=dt.datetime(2026, 6, 20, 5, 0, tzinfo=VN_TZ))
+    assert final_pull_day(period) == dt.date(2026, 6, 20)
 
 
 def test_the_late_window_pulls_then_closes_with_a_full_pull(catalogue):
     due = dt.date(2026, 6, 20)
-    assert kinds(catalogue, due + dt.timedelta(days=1)) == [("late_pull", False)]
+    assert kinds(catalogue, due + dt.timedelta(days=2)) == [("late_pull", False)]
     assert kinds(catalogue, due + dt.timedelta(days=LATE_WINDOW_DAYS)) == [("closing_pull", True)]
     assert kinds(catalogue, due + dt.timedelta(days=LATE_WINDOW_DAYS + 1)) == []
 
@@ -47,7 +63,8 @@ def test_every_period_of_the_catalogue_gets_exactly_one_final_pull(catalogue):
             finals += [(a.period_code, day) for a in actions_on(catalogue, day)
                        if a.period_code == period.period_code and a.kind == "final_pull"]
             day += dt.timedelta(days=1)
-    assert sorted(finals) == sorted((p.period_code, p.due_date)
+    # each the morning after its last on-time day (every catalogue deadline ends at 23:59:59)
+    assert sorted(finals) == sorted((p.period_code, p.due_date + dt.timedelta(days=1))
                                     for p in catalogue.periods.values())
 
 

@@ -116,6 +116,10 @@ def test_the_summary_spreadsheet_has_every_table_and_is_rewritten_not_duplicated
     assert second.get("sheets.spreadsheets.batchUpdate") == 1
     assert sum(second.values()) <= 4, second
     assert first.get("sheets.spreadsheets.batchUpdate") == 1
+    # the deadline as the catalogue's on_time_until (23:59:59 on 20/6, Vietnam time) words it
+    overview = sheet_grid(p, "Tổng quan")
+    assert ["Hạn nộp", "chậm nhất 23 giờ 59 phút ngày 20/06/2026"] in \
+        [row[:2] for row in overview]
 
 
 def test_reporting_status_by_unit_equals_the_marts(published):
@@ -261,6 +265,8 @@ def test_the_report_tables_carry_the_marts_figures(published):
         select unit_name_at_period from marts.fct_submission
         where period_code = %s and reporting_status = 'missing'""", (PERIOD,))]
     assert missing and all(name in text for name in missing)
+    # the next period (CB-2026-DX01, on time until 23:59:59 on 25/8/2026) worded as the sheet does
+    assert "hạn nộp chậm nhất 23 giờ 59 phút ngày 25/08/2026." in text
 
 
 def test_the_report_follows_decree_30_layout(published):
@@ -403,6 +409,8 @@ def test_each_run_ends_with_the_units_still_missing(published, catalogue):
     text = Path(reminder["reminder_path"]).read_text(encoding="utf-8")
     assert Path(reminder["reminder_path"]).parent == Path(p.first.folder)
     assert f"Đơn vị chưa nộp báo cáo hợp lệ: {len(missing)}" in text
+    assert text.startswith("Báo cáo 6 tháng đầu năm 2026 — hạn nộp chậm nhất 23 giờ 59 phút "
+                           "ngày 20/06/2026\n")
     for unit in reminder["units"]:
         assert unit["unit_name"] in text and unit["reason"] in text
         assert unit["email"] == catalogue.unit(unit["unit_code"]).contact_email

@@ -22,6 +22,7 @@ warehouse documents:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import query
+from tonghop.catalogue import CATALOGUE_DIR
 
 DATABASE = "tonghop_marts"
 PERIOD = "CB-2026-6T"           # in this test's own database
@@ -127,7 +129,8 @@ class Landed:
             select spreadsheet_id, unit_code from ops.sheet_registry where period_code = %s""",
                                                            (PERIOD,))}
         self.headers = {(sv, unit): {"spreadsheet_id": sid, "submitted": submitted,
-                                     "received_on": received.astimezone(VN).date()}
+                                     "received_on": received.astimezone(VN).date(),
+                                     "received_at": received}
                         for sv, unit, sid, submitted, received in query(admin, """
             select h.sheet_version_id, h.unit_code, h.spreadsheet_id, h.is_submitted,
                    coalesce(v.drive_modified_time, v.fetched_at)
@@ -174,13 +177,14 @@ class Landed:
                 counted[unit] = max(counted.get(unit, sv), sv)
         return counted
 
-    def first_complete(self) -> dict[str, tuple[int, dt.date]]:
-        """Expected unit -> its first complete version (usable, and no error) and its date."""
-        first: dict[str, tuple[int, dt.date]] = {}
+    def first_complete(self) -> dict[str, tuple[int, dt.datetime]]:
+        """Expected unit -> its first complete version (usable, and no error) and when it was
+        received."""
+        first: dict[str, tuple[int, dt.datetime]] = {}
         for (sv, unit), header in sorted(self.received().items()):
             if unit in self.expected and header["submitted"] and (sv, unit) not in self.blocked \
                     and (sv, unit) not in self.with_errors and unit not in first:
-                first[unit] = (sv, header["received_on"])
+                first[unit] = (sv, header["received_at"])
         return first
 
     def valid_rows(self, rows, part: str, known: set[str], *, need_value: bool = False):
@@ -306,12 +310,20 @@ def test_reporting_rate_counts_expected_and_complete_reports(landed, source, cat
         from marts.reporting_rate where period_code = %s""", (PERIOD,))
     by_type = {t: counts for t, *counts in rows}
     first = source.first_complete()
-    due = source.period.due_date
+    # the last on-time moment as the seed row states it (read here with csv, not through the
+    # project's readers); on time = received at or before it, stated to the second
+    with (CATALOGUE_DIR / "periods.csv").open(encoding="utf-8", newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["period_code"] == PERIOD)
+    until = dt.datetime.fromisoformat(row["on_time_until"])
+    assert until.utcoffset() == dt.timedelta(hours=7)
+
+    def on_time(unit):
+        return first[unit][1].replace(microsecond=0) <= until
 
     def counts(units):
-        on_time = sum(1 for u in units if u in first and first[u][1] <= due)
-        late = sum(1 for u in units if u in first and first[u][1] > due)
-        return [len(units), on_time + late, on_time, late, len(units) - on_time - late]
+        on_time_ = sum(1 for u in units if u in first and on_time(u))
+        late = sum(1 for u in units if u in first and not on_time(u))
+        return [len(units), on_time_ + late, on_time_, late, len(units) - on_time_ - late]
 
     assert by_type.pop("tat_ca") == counts(source.expected)
     assert len(source.expected) == len(catalogue.expected_units(PERIOD))
@@ -321,7 +333,7 @@ def test_reporting_rate_counts_expected_and_complete_reports(landed, source, cat
     assert by_type == {t: counts(units) for t, units in types.items()}
     total = [sum(c[i] for c in by_type.values()) for i in range(5)]
     assert total == counts(source.expected)
-    late_units = {u for u in first if first[u][1] > due}
+    late_units = {u for u in first if not on_time(u)}
     assert late_units, "no late report in the landed period"
 
 

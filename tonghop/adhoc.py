@@ -6,7 +6,8 @@ period, dates in order, units of the programme) with messages in Vietnamese for 
 who typed it, then stored in ``ops.adhoc_periods`` / ``ops.adhoc_period_units``. From then on
 the period is part of the catalogue for the pipeline (``load_catalogue(settings=...)``) and for
 dbt (``int_periods``), and the reporting calendar provisions and pulls it like any other.
-Requesting the same code again updates it (e.g. a later due date).
+Requesting the same code again updates it (e.g. a later due date). The last on-time moment
+(``on_time_until``) defaults to the end of the due date, Vietnam time, as for catalogue periods.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 
 import psycopg2
 
-from tonghop.catalogue import Period, load_catalogue
+from tonghop.catalogue import Period, deadline_vi, end_of_day, load_catalogue
 from tonghop.settings import Settings
 from tonghop.vn import VN_TZ
 
@@ -36,9 +37,25 @@ def _date(value, field: str) -> dt.date:
         raise AdhocRequestError(f"{field} “{value}” không phải ngày dạng YYYY-MM-DD.") from None
 
 
+def _moment(value, due: dt.date) -> dt.datetime:
+    """The last on-time moment asked for (ISO date and time; Vietnam time without an offset),
+    by default the end of the due date."""
+    if value in (None, ""):
+        return end_of_day(due)
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise AdhocRequestError(f"Thời điểm hết hạn “{value}” không phải dạng "
+                                    "YYYY-MM-DD HH:MM.") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)).astimezone(VN_TZ)
+
+
 def request_adhoc_period(settings: Settings, *, programme_code: str, period_code: str,
                          period_name: str, data_from, data_to, due_date, opens_on=None,
-                         unit_codes: list[str] | None = None,
+                         on_time_until=None, unit_codes: list[str] | None = None,
                          requested_by: str | None = None) -> dict:
     catalogue = load_catalogue(settings=settings)
     code = (period_code or "").strip().upper()
@@ -60,6 +77,10 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
         raise AdhocRequestError("Ngày bắt đầu chốt số liệu phải trước ngày kết thúc.")
     if opens > due:
         raise AdhocRequestError("Hạn nộp phải sau ngày mở kỳ.")
+    until = _moment(on_time_until, due)
+    if until.date() < due:
+        raise AdhocRequestError(f"Thời điểm hết hạn ({deadline_vi(until)}) không được trước "
+                                "ngày hạn nộp.")
     units = sorted({u.strip() for u in unit_codes or [] if u and u.strip()})
     assigned = catalogue.assigned_units(programme_code)
     unknown = [u for u in units if u not in assigned]
@@ -71,21 +92,24 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
         with conn, conn.cursor() as cur:
             cur.execute("""
                 insert into ops.adhoc_periods (period_code, programme_code, period_name,
-                    data_from, data_to, due_date, opens_on, requested_by)
-                values (%s, %s, %s, %s, %s, %s, %s, %s)
+                    data_from, data_to, due_date, opens_on, on_time_until, requested_by)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                 on conflict (period_code) do update set
                     programme_code = excluded.programme_code, period_name = excluded.period_name,
                     data_from = excluded.data_from, data_to = excluded.data_to,
                     due_date = excluded.due_date, opens_on = excluded.opens_on,
+                    on_time_until = excluded.on_time_until,
                     requested_by = excluded.requested_by, requested_at = now()""",
-                        (code, programme_code, name, start, end, due, opens, requested_by))
+                        (code, programme_code, name, start, end, due, opens, until,
+                         requested_by))
             cur.execute("delete from ops.adhoc_period_units where period_code = %s", (code,))
             cur.executemany("insert into ops.adhoc_period_units values (%s, %s)",
                             [(code, u) for u in units])
     finally:
         conn.close()
     catalogue.add_adhoc_period(Period(programme_code, code, "dot_xuat", due.year, name, start,
-                                      end, due, opens), units)
+                                      end, due, opens, until), units)
     return {"period_code": code, "programme_code": programme_code, "period_name": name,
             "opens_on": opens.isoformat(), "due_date": due.isoformat(),
+            "on_time_until": until.isoformat(),
             "expected_units": len(catalogue.expected_units(code))}

@@ -1,14 +1,18 @@
 """The reporting calendar: what to run for each period on a given day.
 
 Every period of the catalogue has an opening day (``opens_on``: the unit sheets are created),
-a submission window up to its due date, and a late window after it. On each day:
+a submission window up to its last on-time moment (``on_time_until``, the catalogue's one
+definition of the deadline), and a late window after it. The calendar runs once a day at
+``RUN_TIME`` (Vietnam time). On each day:
 
-- from the opening day to the due date, the period is provisioned (idempotent: only units
-  without a sheet cost API calls, so a day the scheduler missed is caught up the next day);
-- every day of the submission window before the due date: a pull of what changed;
-- on the due date: the final pull, reading every sheet (full);
-- every day of the late window (``LATE_WINDOW_DAYS`` after the due date): a pull of what
-  changed, and on its last day a full pull that closes the period.
+- from the opening day to the last on-time day, the period is provisioned (idempotent: only
+  units without a sheet cost API calls, so a day the scheduler missed is caught up the next day);
+- every day of the submission window before the final pull: a pull of what changed;
+- the final pull, reading every sheet (full), is the first run after ``on_time_until``: for a
+  deadline at 23:59:59 on 20/6 that is 06:00 on 21/6, after the whole last day's work (a pull at
+  06:00 on the due day itself would miss that day's reports);
+- every day of the late window (up to ``LATE_WINDOW_DAYS`` after the last on-time day): a pull
+  of what changed, and on its last day a full pull that closes the period.
 
 Each pull is one run of the reporting cycle, which ends with the list of units still missing.
 Ad hoc (đột xuất) periods follow the same calendar once they are in the catalogue.
@@ -19,10 +23,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from tonghop.catalogue import Catalogue
+from tonghop.catalogue import Catalogue, Period
+from tonghop.vn import VN_TZ
 
-#: days after the due date during which late reports are still pulled
+#: days after the last on-time day during which late reports are still pulled
 LATE_WINDOW_DAYS = 14
+
+#: when the calendar runs each day, Vietnam time (dags/reporting_calendar.py's schedule)
+RUN_TIME = dt.time(6, 0)
+
+
+def final_pull_day(period: Period) -> dt.date:
+    """The day of the final full pull: the first calendar run after the last on-time moment."""
+    deadline = period.on_time_until.astimezone(VN_TZ)
+    day = deadline.date()
+    if dt.datetime.combine(day, RUN_TIME, tzinfo=VN_TZ) <= deadline:
+        day += dt.timedelta(days=1)
+    return day
 
 
 @dataclass(frozen=True)
@@ -45,15 +62,17 @@ def actions_on(catalogue: Catalogue, day: dt.date,
     """The actions of ``day`` for every period, in period order."""
     actions: list[Action] = []
     for period in sorted(catalogue.periods.values(), key=lambda p: (p.due_date, p.period_code)):
-        opens, due = period.opens_on or period.due_date, period.due_date
-        closes = due + dt.timedelta(days=late_window_days)
-        if opens <= day <= due:
+        last_day = period.on_time_until.astimezone(VN_TZ).date()
+        opens, final = period.opens_on or period.due_date, final_pull_day(period)
+        closes = max(last_day + dt.timedelta(days=late_window_days),
+                     final + dt.timedelta(days=1))
+        if opens <= day <= last_day:
             actions.append(Action(period.period_code, "provision"))
-        if opens <= day < due:
+        if opens <= day < final:
             actions.append(Action(period.period_code, "daily_pull"))
-        elif day == due:
+        elif day == final:
             actions.append(Action(period.period_code, "final_pull", full_pull=True))
-        elif due < day < closes:
+        elif final < day < closes:
             actions.append(Action(period.period_code, "late_pull"))
         elif day == closes:
             actions.append(Action(period.period_code, "closing_pull", full_pull=True))

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from tonghop.settings import PROJECT_ROOT
+from tonghop.vn import VN_TZ
 
 CATALOGUE_DIR = PROJECT_ROOT / "dbt_project" / "seeds" / "catalogue"
 
@@ -26,6 +27,31 @@ PERIOD_KIND_LABELS = {"6_thang": "6 tháng", "nam": "Năm", "dot_xuat": "Đột 
 
 def _date(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last second of ``day`` in Vietnam time: the last on-time moment of a deadline read
+    "chậm nhất vào ngày …" (that day included), the default of ad hoc periods."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=VN_TZ)
+
+
+def _moment(text: str) -> dt.datetime | None:
+    """A catalogue moment: ISO date and time; without an offset it is Vietnam time."""
+    if not text:
+        return None
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VN_TZ)
+    return moment.astimezone(VN_TZ)
+
+
+def deadline_vi(on_time_until: dt.datetime) -> str:
+    """The one wording of a deadline for units and the Sở, from the last on-time moment:
+    "chậm nhất 23 giờ 59 phút ngày 20/06/2026" (Vietnam time; the seconds are not said, the
+    whole stated minute is on time)."""
+    moment = on_time_until.astimezone(VN_TZ) if on_time_until.tzinfo else on_time_until
+    return (f"chậm nhất {moment.hour} giờ {moment.minute:02d} phút ngày "
+            f"{moment.day:02d}/{moment.month:02d}/{moment.year}")
 
 
 def _read(name: str, folder: Path) -> list[dict[str, str]]:
@@ -96,6 +122,22 @@ class Period:
     data_to: dt.date
     due_date: dt.date
     opens_on: dt.date | None
+    #: the last on-time moment (inclusive, aware, Vietnam time); a version received at or
+    #: before it is on time. Seed column ``on_time_until``; None → the end of ``due_date``.
+    on_time_until: dt.datetime | None = None
+
+    def __post_init__(self):
+        moment = self.on_time_until or end_of_day(self.due_date)
+        if moment.tzinfo is None:
+            raise ValueError(f"{self.period_code}: on_time_until needs a time zone")
+        if moment < dt.datetime.combine(self.due_date, dt.time(0), tzinfo=VN_TZ):
+            raise ValueError(f"{self.period_code}: on_time_until {moment} is before the due "
+                             f"date {self.due_date}")
+        object.__setattr__(self, "on_time_until", moment.astimezone(VN_TZ))
+
+    @property
+    def deadline_vi(self) -> str:
+        return deadline_vi(self.on_time_until)
 
 
 @dataclass(frozen=True)
@@ -141,6 +183,7 @@ class Catalogue:
             period_kind=r["period_kind"], year=int(r["year"]), period_name=r["period_name"],
             data_from=_date(r["data_from"]), data_to=_date(r["data_to"]),
             due_date=_date(r["due_date"]), opens_on=_date(r["opens_on"]),
+            on_time_until=_moment(r["on_time_until"]),
         ) for r in _read("periods", folder)}
         #: ad hoc periods limited to some units: period_code -> unit codes
         self.period_units: dict[str, set[str]] = {}
@@ -261,7 +304,7 @@ def add_adhoc_periods(catalogue: Catalogue, settings) -> None:
     try:
         with conn.cursor() as cur:
             cur.execute("""select p.programme_code, p.period_code, p.period_name, p.data_from,
-                                  p.data_to, p.due_date, p.opens_on,
+                                  p.data_to, p.due_date, p.opens_on, p.on_time_until,
                                   array_remove(array_agg(u.unit_code), null)
                            from ops.adhoc_periods p
                            left join ops.adhoc_period_units u using (period_code)
@@ -269,10 +312,10 @@ def add_adhoc_periods(catalogue: Catalogue, settings) -> None:
             rows = cur.fetchall()
     finally:
         conn.close()
-    for programme, code, name, data_from, data_to, due, opens, units in rows:
+    for programme, code, name, data_from, data_to, due, opens, until, units in rows:
         if code in catalogue.periods and catalogue.periods[code].period_kind != "dot_xuat":
             continue        # a seeded period keeps its definition
         catalogue.add_adhoc_period(Period(
             programme_code=programme, period_code=code, period_kind="dot_xuat",
             year=due.year, period_name=name, data_from=data_from, data_to=data_to,
-            due_date=due, opens_on=opens), units)
+            due_date=due, opens_on=opens, on_time_until=until), units)

@@ -166,7 +166,8 @@ def build_unit_report(catalogue: Catalogue, unit: Unit, period_code: str, scenar
 
 
 def _modified_time(period, scenario: str, rng: random.Random) -> dt.datetime:
-    due = dt.datetime.combine(period.due_date, dt.time(17, 0), tzinfo=dt.timezone.utc)
+    # the first late moment: one second after the catalogue's last on-time moment
+    due = period.on_time_until.astimezone(dt.timezone.utc) + dt.timedelta(seconds=1)
     if scenario == "late":
         return due + dt.timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 6))
     if scenario == "untouched":

@@ -165,7 +165,8 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
         "period_code": period.period_code,
         "period_name": f"{period.period_name} ({PERIOD_KIND_LABELS[period.period_kind]})",
         "data_window": f"{vi_date(period.data_from)} – {vi_date(period.data_to)}",
-        "due_date": vi_date(period.due_date),
+        # the catalogue's last on-time moment, worded once (tonghop.catalogue.deadline_vi)
+        "due_date": _capitalised(period.deadline_vi),
         "submitted": "Chưa nộp",
     }
     info_rows: list[list[Any]] = [
@@ -234,13 +235,17 @@ def _input_columns(columns, first_row: int, count: int) -> list[str]:
             for key, _, is_input, _ in columns if is_input]
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def guide_lines(programme: dict, period) -> list[str]:
     return [
         "HƯỚNG DẪN ĐIỀN BÁO CÁO",
         f"Kế hoạch: {programme['title']}",
         f"Kỳ báo cáo: {period.period_name}. Thời gian chốt số liệu: "
         f"{vi_date(period.data_from)} – {vi_date(period.data_to)}. "
-        f"Hạn nộp: trước ngày {vi_date(period.due_date)}.",
+        f"Hạn nộp: {period.deadline_vi} (giờ Việt Nam).",
         "",
         "1. Trang “Thông tin”: ghi họ tên, chức vụ, số điện thoại, thư điện tử của người báo cáo.",
         "2. Trang “Nhiệm vụ”: với mỗi nhiệm vụ, chọn Tình trạng trong danh sách (Chưa triển khai, "

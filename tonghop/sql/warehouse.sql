@@ -337,6 +337,9 @@ create table if not exists ops.adhoc_periods (
     requested_at    timestamptz not null default now(),
     check (data_from <= data_to and opens_on <= due_date)
 );
+-- the last on-time moment (inclusive); null: the end of due_date, Vietnam time
+alter table ops.adhoc_periods add column if not exists on_time_until timestamptz
+    check (on_time_until >= due_date::timestamp at time zone 'Asia/Ho_Chi_Minh');
 create table if not exists ops.adhoc_period_units (
     period_code text not null references ops.adhoc_periods,
     unit_code   text not null,

@@ -69,6 +69,7 @@ expected as (
         units.unit_code,
         units.unit_type,
         periods.due_date,
+        periods.on_time_until,
         unit_tasks.assigned_task_count,
         unit_tasks.lead_task_count,
         coalesce(unit_indicators.assigned_indicator_count, 0) as assigned_indicator_count

@@ -19,7 +19,7 @@ unioned as (
 
     select
         programme_code, period_code, period_kind, period_name, period_year,
-        data_from, data_to, due_date, opens_on,
+        data_from, data_to, due_date, on_time_until, opens_on,
         false as is_requested_adhoc
     from catalogue_periods
 
@@ -27,7 +27,7 @@ unioned as (
 
     select
         programme_code, period_code, period_kind, period_name, period_year,
-        data_from, data_to, due_date, opens_on,
+        data_from, data_to, due_date, on_time_until, opens_on,
         true as is_requested_adhoc
     from adhoc_periods
     where period_code not in (select period_code from catalogue_periods)

@@ -42,8 +42,10 @@ final as (
         data_from,
         data_to,
         due_date,
+        on_time_until,
         opens_on,
-        {{ as_of_date() }} > due_date as is_past_due,
+        -- past due once the as-of day is after the last on-time day
+        {{ as_of_date() }} > {{ local_date('on_time_until') }} as is_past_due,
         previous_period_code
 
     from with_previous

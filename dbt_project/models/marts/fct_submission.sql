@@ -48,6 +48,8 @@ joined as (
         -- periods before), so rates by unit type do not move when the catalogue changes
         coalesce(unit_versions.unit_type, expected.unit_type) as unit_type,
         expected.due_date,
+        expected.on_time_until,
+        {{ local_date('expected.on_time_until') }} as last_on_time_day,
         {{ as_of_date() }} as as_of_date,
         first_complete_versions.received_at,
         first_complete_versions.received_on,
@@ -79,7 +81,9 @@ statuses as (
         *,
         case
             when received_on is null then 'missing'
-            when received_on <= due_date then 'on_time'
+            -- the one on-time rule: received at or before the catalogue's last on-time moment
+            -- (stated to the second, so a fraction of its last second is still on time)
+            when date_trunc('second', received_at) <= on_time_until then 'on_time'
             else 'late'
         end as reporting_status,
         case
@@ -102,16 +106,17 @@ final as (
         unit_name_at_period,
         unit_type,
         due_date,
+        on_time_until,
         as_of_date,
         received_at,
         reporting_status,
         {{ reporting_status_label_vi('reporting_status') }} as reporting_status_vi,
         case reporting_status
             when 'on_time' then 0
-            when 'late' then received_on - due_date
-            else greatest(as_of_date - due_date, 0)
+            when 'late' then greatest(received_on - last_on_time_day, 1)
+            else greatest(as_of_date - last_on_time_day, 0)
         end as days_late,
-        reporting_status = 'missing' and as_of_date > due_date as is_overdue,
+        reporting_status = 'missing' and as_of_date > last_on_time_day as is_overdue,
         first_complete_sheet_version_id,
         version_count,
         latest_sheet_version_id,

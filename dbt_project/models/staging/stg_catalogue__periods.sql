@@ -23,7 +23,10 @@ renamed as (
         data_from,
         data_to,
         due_date,
-        opens_on
+        opens_on,
+
+        ---------- timestamps
+        on_time_until
 
     from source
 
