@@ -47,7 +47,6 @@ from tonghop.catalogue import Catalogue
 from tonghop.errors import (EnvironmentNotReady, WarehouseConnectionLost, connection_lost,
                             one_line)
 from tonghop.settings import Settings
-from tonghop.vn import VN_TZ
 
 log = logging.getLogger(__name__)
 
@@ -97,19 +96,20 @@ def format_drive_time(when: dt.datetime) -> str:
 
 
 def choose_mode(requested: str, watermark: dt.datetime | None,
-                last_full_started: dt.datetime | None, due_date: dt.date,
+                last_full_started: dt.datetime | None, on_time_until: dt.datetime,
                 now: dt.datetime) -> str:
-    """'full' or 'changed' for a pull asked as ``requested`` (auto / full / changed)."""
+    """'full' or 'changed' for a pull asked as ``requested`` (auto / full / changed): an
+    automatic pull reads every spreadsheet the first time it runs after the period's last
+    on-time moment (the catalogue's ``on_time_until``), so the closing figures never depend on
+    the listing."""
     if requested not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {requested!r}")
     if requested == "full" or watermark is None:
         return "full"
     if requested == "changed":
         return "changed"
-    today = now.astimezone(VN_TZ).date()
-    full_since_due = last_full_started is not None and \
-        last_full_started.astimezone(VN_TZ).date() >= due_date
-    return "full" if today >= due_date and not full_since_due else "changed"
+    full_since_deadline = last_full_started is not None and last_full_started > on_time_until
+    return "full" if now > on_time_until and not full_since_deadline else "changed"
 
 
 def _previous_pulls(conn, period_code: str) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -240,7 +240,7 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
                 "tỉnh mẫu) rồi đọc lại.")
         mode = "units"
     else:
-        mode = choose_mode(mode, watermark, last_full, period.due_date, now)
+        mode = choose_mode(mode, watermark, last_full, period.on_time_until, now)
     plan = PullPlan(pull_run_id=pull_run_id or new_run_id(), period_code=period_code,
                     programme_code=period.programme_code, mode=mode,
                     started_at=dt.datetime.now(dt.timezone.utc).isoformat(),

@@ -278,18 +278,28 @@ def test_a_sheet_anyone_can_edit_is_found_by_the_pull_at_no_extra_call(
     assert wide_shares(settings, catalogue, PERIOD) == []
 
 
+#: CB-2026-6T's last on-time moment: 23:59:59 on 20/6, Vietnam time (16:59:59 UTC)
+ON_TIME_UNTIL = dt.datetime(2026, 6, 20, 16, 59, 59, tzinfo=UTC)
+
+
 @pytest.mark.parametrize("watermark, last_full, now, expected", [
     (None, None, dt.datetime(2026, 6, 1, tzinfo=UTC), "full"),              # first pull
     (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),
      dt.datetime(2026, 6, 10, tzinfo=UTC), "changed"),                        # before the due date
     (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),
-     dt.datetime(2026, 6, 20, 1, tzinfo=UTC), "full"),                        # the due date
-    (dt.datetime(2026, 6, 20, tzinfo=UTC), dt.datetime(2026, 6, 20, 2, tzinfo=UTC),
-     dt.datetime(2026, 6, 21, tzinfo=UTC), "changed"),                        # full done since
+     dt.datetime(2026, 6, 20, 1, tzinfo=UTC), "changed"),                     # the due day, 8:00
+    (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),
+     ON_TIME_UNTIL, "changed"),                                               # its last second
+    (dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 6, 1, tzinfo=UTC),
+     ON_TIME_UNTIL + dt.timedelta(seconds=1), "full"),                        # just after it
+    (dt.datetime(2026, 6, 20, tzinfo=UTC), ON_TIME_UNTIL + dt.timedelta(hours=7),
+     dt.datetime(2026, 6, 21, 23, tzinfo=UTC), "changed"),                    # full done since
 ])
-def test_auto_mode_pulls_in_full_at_the_due_date(watermark, last_full, now, expected):
-    assert choose_mode("auto", watermark, last_full, dt.date(2026, 6, 20), now) == expected
-    assert choose_mode("full", watermark, last_full, dt.date(2026, 6, 20), now) == "full"
+def test_auto_mode_pulls_in_full_just_after_the_last_on_time_moment(watermark, last_full, now,
+                                                                    expected, catalogue):
+    assert catalogue.period("CB-2026-6T").on_time_until == ON_TIME_UNTIL     # the seed's
+    assert choose_mode("auto", watermark, last_full, ON_TIME_UNTIL, now) == expected
+    assert choose_mode("full", watermark, last_full, ON_TIME_UNTIL, now) == "full"
 
 
 def test_listing_costs_one_call_per_thousand_files(settings, catalogue, tmp_path):
