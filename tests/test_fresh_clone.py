@@ -65,6 +65,9 @@ def private_checkout(tmp_path_factory):
     checkout.mkdir()
     copy_checkout(checkout)
     env = {k: v for k, v in os.environ.items() if k not in SESSION_VARIABLES}
+    # uv's package cache stays this machine's (the copy's venv links from it instead of
+    # downloading every package again); the rest of the user's state is the private folder's
+    env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
     env["HOME"] = str(home)
     bootstrap = run(["bash", "scripts/bootstrap.sh"], checkout, env)
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
