@@ -14,6 +14,8 @@ checkpoints that write to it.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,57 @@ def alert_webhook(monkeypatch):
     yield received
     server.shutdown()
     server.server_close()
+
+
+def in_thread(function) -> tuple[threading.Thread, dict]:
+    """``function`` run in a thread of its own (a stage under a fault the test injects); the
+    dict gets its ``result`` or the ``error`` it failed with."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = function()
+        except Exception as exc:        # noqa: BLE001 - what the task fails with
+            outcome["error"] = exc
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def run_until_its_session_ends(settings, hold: str, function, user: str, lock: str, *,
+                               params: tuple = (), autocommit: bool = False,
+                               timeout: float = 60) -> dict:
+    """A stage cut by its server: an admin session takes a lock (``hold``, with ``params``),
+    ``function`` runs in a thread until ``user``'s session waits for that lock (of kind
+    ``lock``), the server ends that session, and the thread's outcome (its ``result`` or the
+    ``error`` it failed with) is returned once it has ended."""
+    import psycopg2
+
+    holder = psycopg2.connect(settings.dsn("admin"))
+    try:
+        holder.autocommit = autocommit
+        with holder.cursor() as cur:
+            cur.execute(hold, params)
+            thread, outcome = in_thread(function)
+            terminate_waiting(settings, user, lock)
+            thread.join(timeout)
+    finally:
+        holder.close()
+    assert not thread.is_alive()
+    return outcome
+
+
+def terminate_waiting(settings, user: str, lock: str) -> None:
+    """Wait for ``user``'s session in ``settings``' warehouse database to wait for a lock of
+    kind ``lock`` (``relation``, ``advisory``), then end it from the server's side (as a crash
+    or a restart does)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ended = query(settings.dsn("admin"), """
+            select pg_terminate_backend(pid) from pg_stat_activity
+            where datname = %s and usename = %s and wait_event_type = 'Lock'
+              and wait_event = %s""", (settings.warehouse_db, user, lock))
+        if ended:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{user} never waited for a {lock} lock")

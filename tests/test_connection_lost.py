@@ -6,13 +6,10 @@ fault suite crashes the whole server under the pull and validation (tests/test_f
 
 from __future__ import annotations
 
-import threading
-import time
-
 import psycopg2
 import pytest
 
-from tests.conftest import query
+from tests.conftest import query, run_until_its_session_ends
 
 PERIOD = "CB-2026-6T"
 DB = "tonghop_connection_lost"
@@ -42,34 +39,6 @@ def own(settings, tmp_path_factory):
     server.stop()
 
 
-def in_thread(function) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["result"] = function()
-        except Exception as exc:        # noqa: BLE001 - what the task fails with
-            outcome["error"] = exc
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
-
-
-def end_loader_session_waiting(own, lock: str) -> None:
-    """Wait for the loader's session to wait for a lock of kind ``lock``, then end it from the
-    server's side (as a crash or a restart does)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ended = query(own.dsn("admin"), """
-            select pg_terminate_backend(pid) from pg_stat_activity
-            where datname = %s and usename = 'loader' and wait_event_type = 'Lock'
-              and wait_event = %s""", (DB, lock))
-        if ended:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the stage never waited for a {lock} lock")
-
-
 def test_pull_and_validation_fail_clearly_and_their_retries_finish(own):
     from tonghop.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
                                stage_validate)
@@ -79,17 +48,10 @@ def test_pull_and_validation_fail_clearly_and_their_retries_finish(own):
     targets = plan["targets"]
     assert len(targets) == UNITS
     held = targets[2][0]
-    holder = psycopg2.connect(own.dsn("admin"))
-    try:
-        with holder.cursor() as cur:     # the key ingest.land locks a spreadsheet with
-            cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (held,))
-            thread, outcome = in_thread(
-                lambda: stage_pull_shard(own, plan["pull_run_id"], targets))
-            end_loader_session_waiting(own, "advisory")
-            thread.join(30)
-    finally:
-        holder.close()
-    assert not thread.is_alive()
+    outcome = run_until_its_session_ends(     # the key ingest.land locks a spreadsheet with
+        own, "select pg_advisory_xact_lock(hashtext(%s))",
+        lambda: stage_pull_shard(own, plan["pull_run_id"], targets), "loader", "advisory",
+        params=(held,), timeout=30)
     error = outcome.get("error")
     assert isinstance(error, WarehouseConnectionLost), repr(error)
     message = str(error)
@@ -103,17 +65,10 @@ def test_pull_and_validation_fail_clearly_and_their_retries_finish(own):
     assert (retried["new_versions"], retried["unchanged"]) == (UNITS - 2, 2)
     pulled = stage_finish_pull(own, plan, [retried])
 
-    holder = psycopg2.connect(own.dsn("admin"))
-    try:
-        with holder.cursor() as cur:     # validation's last table: it waits with all written
-            cur.execute("lock table quality.rule_results in exclusive mode")
-            thread, outcome = in_thread(
-                lambda: stage_validate(own, PERIOD, pulled["pull_run_id"]))
-            end_loader_session_waiting(own, "relation")
-            thread.join(30)
-    finally:
-        holder.close()
-    assert not thread.is_alive()
+    outcome = run_until_its_session_ends(     # validation's last table: it waits, all written
+        own, "lock table quality.rule_results in exclusive mode",
+        lambda: stage_validate(own, PERIOD, pulled["pull_run_id"]), "loader", "relation",
+        timeout=30)
     error = outcome.get("error")
     assert isinstance(error, WarehouseConnectionLost), repr(error)
     assert str(error).startswith(

@@ -20,18 +20,16 @@ when quoted whole. Then:
 
 from __future__ import annotations
 
-import http.server
 import json
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import psycopg2
 import pytest
 
-from tests.conftest import api_calls, query
+from tests.conftest import api_calls, query, run_until_its_session_ends
 
 DATABASE = "tonghop_publish_degrades"
 PERIOD = "CB-2026-6T"
@@ -203,32 +201,8 @@ def test_a_report_with_200_long_difficulties_publishes_with_bounded_quotes(world
     assert not [p for p in Path(published.folder).parent.iterdir() if ".partial-" in p.name]
 
 
-class Webhook:
-    """A tiny HTTP server that keeps the JSON bodies POSTed to it."""
-
-    def __init__(self):
-        received = self.received = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):        # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/alert"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(world, monkeypatch,
-                                                                    tmp_path):
+                                                                    tmp_path, alert_webhook):
     from publish.bundle import publish_period
     from publish.report import soffice_path
 
@@ -242,14 +216,8 @@ def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(world, monke
     # far below what LibreOffice needs for any report with a fresh profile (the demo's draft:
     # 1.25 s on an idle machine here): the render is always stopped, whatever the load
     monkeypatch.setenv("TONGHOP_PDF_BUDGET_SECONDS", "0.2")
-    webhook = Webhook()
-    monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", webhook.url)
-    monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
     w.server.reset_stats()
-    try:
-        published = publish_period(w.settings, PERIOD, "pdf-over-budget", client=w.client)
-    finally:
-        webhook.close()
+    published = publish_period(w.settings, PERIOD, "pdf-over-budget", client=w.client)
 
     folder = Path(published.folder)
     assert published.pdf_path is None and not list(folder.glob("*.pdf"))
@@ -263,42 +231,14 @@ def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(world, monke
     assert api_calls(w.server).get("sheets.spreadsheets.batchUpdate") == 1   # the summary
     assert published.spreadsheet_id
     # the alert
-    assert len(webhook.received) == 1, webhook.received
-    alert = webhook.received[0]
+    assert len(alert_webhook) == 1, alert_webhook
+    alert = alert_webhook[0]
     assert alert["text"] == f"[tonghop] Thiếu bản PDF / PDF not rendered: {PERIOD} " \
                             "(pdf-over-budget)"
     assert alert["reason_code"] == "over_budget" and alert["period_code"] == PERIOD
     # nothing of LibreOffice left running
     left = subprocess.run(["pgrep", "-af", str(profiles)], capture_output=True, text=True)
     assert left.stdout == "", left.stdout
-
-
-def terminate_waiting(w, user: str, lock: str) -> None:
-    """Wait for ``user``'s session to wait for a lock of kind ``lock``, then end it from the
-    server's side (as a crash or a restart does)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ended = query(w.settings.dsn("admin"), """
-            select pg_terminate_backend(pid) from pg_stat_activity
-            where datname = %s and usename = %s and wait_event_type = 'Lock'
-              and wait_event = %s""", (DATABASE, user, lock))
-        if ended:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{user} never waited for a {lock} lock")
-
-
-def in_thread(function) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run():
-        try:
-            outcome["result"] = function()
-        except Exception as exc:        # noqa: BLE001 - what the task fails with
-            outcome["error"] = exc
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 @pytest.mark.parametrize("where, hold, lock, doing", [
@@ -314,18 +254,10 @@ def test_a_crash_during_publication_leaves_no_run_folder_and_names_itself(
 
     w = world
     run_id = f"crash-{where}"
-    holder = psycopg2.connect(w.settings.dsn("admin"))
-    try:
-        holder.autocommit = where == "summary"
-        with holder.cursor() as cur:
-            cur.execute(hold)
-        thread, outcome = in_thread(
-            lambda: publish_period(w.settings, PERIOD, run_id, client=w.client, pdf=False))
-        terminate_waiting(w, "bi_reader", lock)
-        thread.join(60)
-    finally:
-        holder.close()
-    assert not thread.is_alive()
+    outcome = run_until_its_session_ends(
+        w.settings, hold,
+        lambda: publish_period(w.settings, PERIOD, run_id, client=w.client, pdf=False),
+        "bi_reader", lock, autocommit=where == "summary")
     error = outcome.get("error")
     assert isinstance(error, WarehouseConnectionLost), repr(error)
     message = str(error)
@@ -349,16 +281,9 @@ def test_a_crash_while_telling_units_names_itself_and_the_retry_finishes(world, 
     from tonghop.errors import WarehouseConnectionLost, one_line
 
     w = world
-    holder = psycopg2.connect(w.settings.dsn("admin"))
-    try:
-        with holder.cursor() as cur:     # what write_feedback records after each spreadsheet
-            cur.execute("lock table ops.feedback_writes in exclusive mode")
-        thread, outcome = in_thread(lambda: write_feedback(w.settings, catalogue, PERIOD))
-        terminate_waiting(w, "loader", "relation")
-        thread.join(60)
-    finally:
-        holder.close()
-    assert not thread.is_alive()
+    outcome = run_until_its_session_ends(    # what write_feedback records after each one
+        w.settings, "lock table ops.feedback_writes in exclusive mode",
+        lambda: write_feedback(w.settings, catalogue, PERIOD), "loader", "relation")
     error = outcome.get("error")
     assert isinstance(error, WarehouseConnectionLost), repr(error)
     message = str(error)
