@@ -85,8 +85,7 @@ def stage_pull(settings: Settings, period_code: str, run_id: str | None = None,
         summary = pull_period(settings, load_catalogue(settings=settings), period_code,
                               pull_run_id=run_id or new_run_id(), mode=mode,
                               unit_codes=unit_codes).as_dict()
-    progress.finished("pull", progress.words("pull", summary))
-    return summary
+    return progress.done("pull", summary)
 
 
 def stage_plan_pull(settings: Settings, period_code: str, run_id: str, mode: str = "auto",
@@ -123,8 +122,7 @@ def stage_finish_pull(settings: Settings, plan: dict, shard_results: list[dict])
     with progress.stage("pull"):
         summary = finish_pull(settings, PullPlan.from_dict(plan),
                               [ShardResult.from_dict(r) for r in shard_results]).as_dict()
-    progress.finished("pull", progress.words("pull", summary))
-    return summary
+    return progress.done("pull", summary)
 
 
 def anything_new(pulled: dict, validated: dict) -> bool:
@@ -139,8 +137,7 @@ def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None
     with progress.stage("validate"):
         summary = validate_landed(settings, load_catalogue(settings=settings), period_code,
                                   pull_run_id).as_dict()
-    progress.finished("validate", progress.words("validate", summary))
-    return summary
+    return progress.done("validate", summary)
 
 
 def stage_feedback(settings: Settings, period_code: str) -> dict:
@@ -149,8 +146,7 @@ def stage_feedback(settings: Settings, period_code: str) -> dict:
     with progress.stage("feedback"):
         summary = write_feedback(settings, load_catalogue(settings=settings),
                                  period_code).as_dict()
-    progress.finished("feedback", progress.words("feedback", summary))
-    return summary
+    return progress.done("feedback", summary)
 
 
 def stage_build(settings: Settings) -> dict:
@@ -160,16 +156,14 @@ def stage_build(settings: Settings) -> dict:
     from tonghop.dbt import build_warehouse
     with progress.stage("build"):
         built = build_warehouse(settings)
-    progress.finished("build", progress.words("build", built))
-    return built
+    return progress.done("build", built)
 
 
 def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
     from publish.bundle import publish_period
     with progress.stage("publish"):
         published = publish_period(settings, period_code, run_id).as_dict()
-    progress.finished("publish", progress.words("publish", published))
-    return published
+    return progress.done("publish", published)
 
 
 def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto",

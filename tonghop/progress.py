@@ -100,6 +100,13 @@ def finished(stage: str, summary: str, **counts) -> None:
         _emit({"event": "finished", "stage": stage, "summary": summary, "counts": counts})
 
 
+def done(stage: str, result: dict) -> dict:
+    """:func:`finished` with the console's :func:`words` for what ``stage`` returned (its
+    ``as_dict``); returns ``result``, so that a stage function can end with it."""
+    finished(stage, words(stage, result))
+    return result
+
+
 def failed(stage: str, message: str) -> None:
     """``stage`` ended with an error (``message``: one line)."""
     if _active():
