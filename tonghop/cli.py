@@ -412,8 +412,9 @@ LOGGING_COMMANDS = {"demo", "run", "emulator"}
 
 # ------------------------------------------------------------------ failures
 def _log_dir() -> Path:
+    from tonghop.console import log_dir
     from tonghop.settings import state_dir
-    return state_dir() / "logs"
+    return log_dir(state_dir())
 
 
 def _write_failure_log(argv: list[str], exc: BaseException) -> Path | None:

@@ -163,10 +163,15 @@ class FollowFile:
 
 
 # ------------------------------------------------------------------ the log file
+def log_dir(state: Path) -> Path:
+    """Where the commands' log files go: ``<state>/logs``."""
+    return Path(state) / "logs"
+
+
 def log_file_path(state: Path, command: str) -> Path:
     """``<state>/logs/<command>-<YYYYmmdd-HHMMSS>.log``."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = Path(state) / "logs"
+    folder = log_dir(state)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{command}-{stamp}.log"
 
