@@ -34,17 +34,6 @@ submission_counts as (
 
 ),
 
-error_counts as (
-
-    select
-        period_code,
-        count(*) filter (where validation_status = 'co_loi') as units_with_errors
-
-    from submissions
-    group by period_code
-
-),
-
 task_assignment_counts as (
 
     select
@@ -94,13 +83,16 @@ final as (
         coalesce(task_counts.tasks_not_started, 0) as tasks_not_started,
         {{ safe_rate('task_counts.tasks_done', 'task_assignment_counts.tasks_assigned') }}
             as task_done_rate,
-        coalesce(error_counts.units_with_errors, 0) as units_with_errors
+        -- reports not counted because their "Đã nộp" version has errors (fct_submission's
+        -- state con_loi; a unit whose valid report stands is not among them)
+        coalesce(submission_counts.with_errors_reports, 0) as units_with_errors,
+        coalesce(submission_counts.not_submitted_reports, 0) as not_submitted_reports,
+        coalesce(submission_counts.not_filled_reports, 0) as not_filled_reports,
+        coalesce(submission_counts.no_sheet_reports, 0) as no_sheet_reports
 
     from periods
     left join submission_counts
         on submission_counts.period_code = periods.period_code
-    left join error_counts
-        on error_counts.period_code = periods.period_code
     left join task_assignment_counts
         on task_assignment_counts.period_code = periods.period_code
     left join task_counts
