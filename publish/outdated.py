@@ -8,7 +8,8 @@ its last publication, among:
 
 - the periods the triggering build named;
 - the periods live on the marts' as-of day (open or in their late window:
-  :func:`tonghop.calendar.live_periods`), whose date-dependent figures move every day;
+  :func:`tonghop.calendar.live_periods`) that have reports, whose date-dependent figures
+  move every day;
 - the periods whose marts hold a report version or validation run newer than their last
   publication read (or that were never published but have reports) — a late correction of a
   closed period, or a period a failed build left behind.
@@ -89,7 +90,8 @@ def periods_to_publish(settings: Settings, catalogue: Catalogue,
         as_of: dt.date | None = state["as_of_date"]
         candidates = set(triggered) & set(catalogue.periods)
         if as_of:
-            candidates |= set(live_periods(catalogue, as_of))
+            # live periods that have reports (one not provisioned yet has nothing to show)
+            candidates |= set(live_periods(catalogue, as_of)) & set(state["latest"])
         for period, latest in state["latest"].items():
             before = published.get(period)
             if period in catalogue.periods and (

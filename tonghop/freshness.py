@@ -30,15 +30,20 @@ log = logging.getLogger(__name__)
 FRESHNESS_HOURS = 36
 
 
-def last_pulls(conn, period_codes: list[str]) -> dict[str, tuple[dt.datetime, str]]:
-    """Period -> (time of its latest finished pull, that pull's run id)."""
+def last_pulls(conn, period_codes: list[str], now: dt.datetime
+               ) -> dict[str, tuple[dt.datetime, str]]:
+    """Period -> (time of its latest finished pull that listed Drive by ``now``, that pull's
+    run id). A pull the same morning's calendar started after ``now`` does not hide that the
+    pulls before it had stopped."""
     with conn.cursor() as cur:
         cur.execute("""
             select distinct on (period_code) period_code,
                    coalesce(listed_at, started_at) as pulled_at, pull_run_id
             from ops.pull_runs
             where period_code = any(%s) and finished_at is not null and mode <> 'units'
-            order by period_code, coalesce(listed_at, started_at) desc""", (period_codes,))
+              and coalesce(listed_at, started_at) <= %s
+            order by period_code, coalesce(listed_at, started_at) desc""",
+                    (period_codes, now))
         return {period: (when, run) for period, when, run in cur.fetchall()}
 
 
@@ -50,7 +55,7 @@ def stale_periods(settings: Settings, catalogue: Catalogue, now: dt.datetime) ->
         return []
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
-        pulls = last_pulls(conn, live)
+        pulls = last_pulls(conn, live, now)
     finally:
         conn.close()
     limit = dt.timedelta(hours=FRESHNESS_HOURS)
