@@ -14,13 +14,11 @@ The season of CB-2026-6T (on time until 23:59:59 on 20/6/2026):
 | morning | what happened before it, what happens that day |
 | --- | --- |
 | 1/6 | the period opens: every unit's sheet is provisioned, then the first (full) pull |
-| 5/6 | U1 sent a valid report (3/6); U2 sent one with an error (4/6); U3 filled without "Đã nộp" |
-| 21/6 | the final full pull: U4 sent at 23:59:30 on 20/6 (on time), U5 at 00:00:30 on 21/6 (late); U7 sent a valid report on 10/6 |
+| 21/6 | the final full pull. Before it: U1 sent a valid report (3/6), U2 one with an error (4/6), U3 filled without "Đã nộp" (4/6), U7 a valid report (10/6), U4 a valid one at 23:59:30 on 20/6 (on time), U5 at 00:00:30 on 21/6 (late) |
 | 22/6 | U1 corrected a figure, U2 fixed its error (late), U7 broke its report with an error — all pulled; the warehouse build fails (the transformer lost its rights on the marts) |
-| 23/6 | rights back: the daily build catches up and the publication follows; the pull fails (Drive refuses the listing) |
-| 24/6 | the scheduler is down: no run at all |
-| 25/6 | a quiet day: the freshness check alerts (no pull since 22/6); overdue days move without a landing; then the day's whole cycle run and its publication are cleared and run again |
-| 4/7 | U6 sent a valid report on 1/7, in the late window; the closing full pull |
+| 23/6 | rights back: the daily build catches up and moves the overdue days although nothing lands: Drive refuses every listing all day, so the pull fails and so does the publication (it looks for the summary spreadsheet) |
+| 24/6 | the scheduler is down: no run at all. U6 sends a valid report, in the late window |
+| 25/6 | the freshness check alerts (no pull since 22/6); U6 is pulled (late); the publication catches up with everything since 21/6; then the day's whole cycle run, its build and its publication are cleared and run again |
 
 Every unit not named never opens its sheet. Each morning, every headline figure of the marts
 and of the published summary is compared with an oracle computed here from this script alone
@@ -91,16 +89,15 @@ EDITS = [
     Edit("U2", at("06-21", "14:00:00"), "valid", (5, 11)),
     Edit("U1", at("06-21", "15:00:00"), "valid", (20, 7)),      # corrected after the deadline
     Edit("U7", at("06-21", "16:00:00"), "errors", (9, 4)),      # a later edit with an error
-    Edit("U6", at("07-01", "10:00:00"), "valid", (2, 13)),
+    Edit("U6", at("06-24", "10:00:00"), "valid", (2, 13)),
 ]
 
 #: the simulated mornings, and what goes wrong on each
 DAYS = {
-    "06-01": {}, "06-05": {}, "06-21": {},
+    "06-01": {}, "06-21": {},
     "06-22": {"build_fails": True},
-    "06-23": {"pull_fails": True},
+    "06-23": {"drive_refuses": True},
     "06-25": {"clear_and_rerun": True},
-    "07-04": {},
 }
 
 
@@ -362,7 +359,7 @@ def season(settings, catalogue, tmp_path_factory):
                     admin = settings.dsn("admin")
                     if what.get("build_fails"):
                         execute(admin, "revoke create on schema marts from transformer")
-                    if what.get("pull_fails"):
+                    if what.get("drive_refuses"):
                         execute(admin, "grant create on schema marts to transformer")
                         emulator.configure(EmulatorConfig(faults=[FaultRule(
                             endpoint="drive.files.list", status=403,
@@ -373,7 +370,7 @@ def season(settings, catalogue, tmp_path_factory):
                     emulator.configure(EmulatorConfig())
                     failed = season.failed_runs(runs, failed_before)
                     failed_before |= {(d, r) for d, ids in failed.items() for r in ids}
-                    if not what.get("pull_fails"):
+                    if not what.get("drive_refuses"):
                         oracle.pull(morning)
                     record = {"morning": morning, "figures": season.figures(),
                               "published": season.published(), "failed": failed,
@@ -432,11 +429,20 @@ def test_every_headline_figure_matches_the_oracle_each_morning(season, day):
     assert actual["totals"] == expected["totals"]
 
 
+def published_on(season, day: str) -> dict:
+    """The oracle's figures for the newest publication at the end of ``day``: those of the
+    last morning whose build and publication could run."""
+    days = list(DAYS)[:list(DAYS).index(day) + 1]
+    last = next(d for d in reversed(days)
+                if not DAYS[d].get("build_fails") and not DAYS[d].get("drive_refuses"))
+    return season.days[last]["oracle"]
+
+
 @pytest.mark.parametrize("day", list(DAYS))
 def test_the_published_summary_is_the_marts_of_that_morning(season, day):
-    """Published every morning its figures changed — the day after a failed build too — and
-    its overview says what the oracle says."""
-    published, expected = season.days[day]["published"], expected_on(season, day)
+    """Published every morning its figures changed, and caught up the first morning the
+    build and the publication could run again; its overview says what the oracle says."""
+    published, expected = season.days[day]["published"], published_on(season, day)
     overview = published["overview"]
     assert published["as_of_date"] == expected["as_of_date"]
     assert overview["Số đơn vị phải báo cáo"] == expected["expected_reports"]
@@ -447,7 +453,7 @@ def test_the_published_summary_is_the_marts_of_that_morning(season, day):
 
 
 def test_the_season_covers_every_state_and_both_sides_of_the_deadline(season):
-    final = season.days["07-04"]["oracle"]["states"]
+    final = season.days["06-25"]["oracle"]["states"]
     u = season.units
     assert final[u["U4"]] == "hop_le_dung_han"          # 23:59:30 on the last day
     assert final[u["U5"]] == "hop_le_tre_han"           # 00:00:30 the day after
@@ -456,8 +462,9 @@ def test_the_season_covers_every_state_and_both_sides_of_the_deadline(season):
     assert final[u["U7"]] == "hop_le_dung_han"          # a later edit with an error
     assert final[u["U3"]] == "chua_chon_da_nop"
     assert final[u["U6"]] == "hop_le_tre_han"
-    assert {s for s in season.days["06-05"]["oracle"]["states"].values()} == {
-        "hop_le_dung_han", "con_loi", "chua_chon_da_nop", "chua_dien"}
+    assert {s for s in season.days["06-01"]["oracle"]["states"].values()} == {"chua_dien"}
+    assert {s for s in season.days["06-21"]["oracle"]["states"].values()} == {
+        "hop_le_dung_han", "hop_le_tre_han", "con_loi", "chua_chon_da_nop", "chua_dien"}
     # the correction after the deadline changed the totals, not the status
     before = season.days["06-21"]["oracle"]["totals"]
     after = season.days["06-23"]["oracle"]["totals"]
@@ -465,13 +472,15 @@ def test_the_season_covers_every_state_and_both_sides_of_the_deadline(season):
 
 
 def test_overdue_days_move_on_a_day_nothing_landed(season):
-    """25/6 landed nothing (the pull found no change); the daily build still moved the days
-    late of the units that never reported."""
-    quiet, before = season.days["06-25"], season.days["06-23"]
+    """23/6 landed nothing (its pull failed); the daily build still moved the days late of
+    the units that never reported, and the overdue count is as of that day."""
+    quiet, before = season.days["06-23"], season.days["06-22"]
     assert quiet["counts"]["versions"] == before["counts"]["versions"]
     never = next(u for u in season.expected if u not in season.units.values())
-    assert before["figures"]["days_late"][never] == 3
-    assert quiet["figures"]["days_late"][never] == 5
+    assert season.days["06-21"]["figures"]["days_late"][never] == 1
+    assert quiet["figures"]["days_late"][never] == 3
+    assert season.days["06-25"]["figures"]["days_late"][never] == 5
+    assert quiet["figures"]["as_of_date"] == dt.date(2026, 6, 23)
 
 
 def test_the_failed_build_failed_alerted_and_was_caught_up(season):
@@ -479,18 +488,26 @@ def test_the_failed_build_failed_alerted_and_was_caught_up(season):
     assert failed["tonghop_build_warehouse"], failed
     assert not failed["tonghop_reporting_cycle"] and not failed["tonghop_publish"]
     assert any("build_warehouse" in a.get("text", "") for a in season.days["06-22"]["alerts"])
-    # the day after: no new pull, yet the publication shows the corrections pulled on 22/6
-    assert season.days["06-23"]["published"]["count"] > season.days["06-22"]["published"]["count"]
+    # the marts caught up the day after (the daily build), the publication the first morning
+    # it could reach Drive again: both show the corrections pulled on 22/6
+    assert season.days["06-23"]["figures"]["totals"] != season.days["06-21"]["figures"]["totals"]
+    assert season.days["06-23"]["published"]["count"] == \
+        season.days["06-22"]["published"]["count"] == season.days["06-21"]["published"]["count"]
+    assert season.days["06-25"]["published"]["count"] > season.days["06-23"]["published"]["count"]
 
 
 def test_a_stalled_pull_raises_a_freshness_alert(season):
-    assert any("pulls stalled" in a.get("text", "") and PERIOD in a.get("text", "")
-               for a in season.days["06-25"]["alerts"]), season.days["06-25"]["alerts"]
-    assert not any("pulls stalled" in a.get("text", "")
-                   for day in ("06-05", "06-21", "06-22", "06-23")
-                   for a in season.days[day]["alerts"])
-    failed = season.days["06-23"]["failed"]["tonghop_reporting_cycle"]
-    assert failed, season.days["06-23"]["failed"]
+    """The mornings the season skips are mornings the scheduler was down: the first morning
+    after a gap of more than 36 hours since the period's last pull alerts (21/6: none since
+    1/6; 25/6: none since 22/6, the pull of 23/6 having failed), the others do not."""
+    def stalled(day):
+        return [a for a in season.days[day]["alerts"]
+                if "pulls stalled" in a.get("text", "") and PERIOD in a.get("text", "")]
+    assert stalled("06-21") and stalled("06-25"), season.days["06-25"]["alerts"]
+    assert not stalled("06-01") and not stalled("06-22") and not stalled("06-23")
+    failed = season.days["06-23"]["failed"]
+    assert failed["tonghop_reporting_cycle"] and failed["tonghop_publish"], failed
+    assert not failed["tonghop_build_warehouse"], failed
 
 
 def test_a_whole_cycle_run_cleared_runs_again_and_changes_nothing(season):
