@@ -28,10 +28,10 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from ingest.parse import ParsedReport
-from tonghop.catalogue import Catalogue
+from tonghop.catalogue import TIMING_LABELS, Catalogue
 from tonghop import layout
 from tonghop.layout import vi_date
-from tonghop.vn import format_vi, shorten
+from tonghop.vn import TASK_STATUSES, format_vi, shorten
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -253,6 +253,11 @@ def _status_timing(task: dict, meta) -> dict[str, Any]:
     row is kept, the marts count it by the task's timing); with the words the unit reads."""
     status = task.get("status_code")
     cell = (task.get("status_cell") or "").rsplit("!", 1)[-1]
+    label = {"status_label": next((k for k, v in TASK_STATUSES.items() if v == status), "")}
+    return label | _status_fits(status, cell, meta)
+
+
+def _status_fits(status: str | None, cell: str, meta) -> dict[str, Any]:
     if meta is None or status is None:
         return {"status_fits_timing": True}
     if meta.is_ongoing and status == "hoan_thanh":
