@@ -436,6 +436,11 @@ def _task_progress_vi(s: dict) -> str:
     return text + f"Chưa triển khai: {number_vi(s['tasks_not_started'])} lượt."
 
 
+def _of(part: int, whole: int) -> str:
+    """'43/73'; '–' when the group has no such task."""
+    return f"{number_vi(part)}/{number_vi(whole)}" if whole else "–"
+
+
 def _group_progress_vi(g: dict) -> str:
     parts = []
     if g["ongoing_tasks"]:
@@ -490,8 +495,8 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
     doc.table(["Nhóm", "Được giao", "Đã báo cáo", "Thường xuyên: đang thực hiện",
                "Hằng năm, có thời hạn: hoàn thành", "Tỷ lệ hoàn thành", "Chưa triển khai"],
               [[g["task_group_no"], number_vi(g["tasks_assigned"]), number_vi(g["tasks_reported"]),
-                f"{number_vi(g['ongoing_tasks_active'])}/{number_vi(g['ongoing_tasks'])}",
-                f"{number_vi(g['tasks_with_end_done'])}/{number_vi(g['tasks_with_end'])}",
+                _of(g["ongoing_tasks_active"], g["ongoing_tasks"]),
+                _of(g["tasks_with_end_done"], g["tasks_with_end"]),
                 pct_vi(g["task_done_rate"]) if g["tasks_with_end"] else "–",
                 number_vi(g["tasks_not_started"])]
                for g in data.groups], [16, 22, 22, 30, 30, 22, 24])
@@ -511,8 +516,8 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
                      change])
     estimates = estimate_clause_vi(data.period["estimated_from"], data.period["data_to"])
     if estimates:
-        doc.paragraph(f"Số liệu các chỉ tiêu kỳ này {estimates} (hạn nộp báo cáo trước ngày "
-                      "chốt số liệu), sẽ được cập nhật số thực hiện ở kỳ sau.")
+        doc.paragraph(f"Số liệu các chỉ tiêu kỳ này {estimates}, do hạn nộp báo cáo trước "
+                      "ngày chốt số liệu.")
     doc.paragraph("Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước"
                   + (f" ({estimates})" if estimates else ""), size=13,
                   italic=True, align="center", indent=False, keep_with_next=True)

@@ -98,7 +98,7 @@ final as (
         coalesce(reported.tasks_with_end_done, 0) as tasks_with_end_done,
         coalesce(reported.tasks_in_progress, 0) as tasks_in_progress,
         coalesce(reported.tasks_not_started, 0) as tasks_not_started,
-        {{ safe_rate('reported.tasks_with_end_done', 'assigned.tasks_with_end') }}
+        {{ safe_rate('coalesce(reported.tasks_with_end_done, 0)', 'assigned.tasks_with_end') }}
             as task_done_rate,
         coalesce(assigned.ongoing_tasks, 0) as ongoing_tasks,
         coalesce(reported.ongoing_tasks_reported, 0) as ongoing_tasks_reported,
