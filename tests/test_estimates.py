@@ -163,4 +163,5 @@ def test_a_yearly_task_reported_as_ongoing_is_warned_about(tmp_path):
         "task.status_timing", "warning", f"{layout.TAB_TASKS}!{cell}")
     assert issue.message_vi == (f"Nhiệm vụ “CB.3.5” thực hiện hằng năm, không phải thường "
                                 f"xuyên, nhưng ô {cell} ghi “Đang thực hiện thường xuyên”.")
-    assert issue.fix_vi == f"Tại ô {cell}, chọn “Đang triển khai” hoặc “Hoàn thành” trong danh sách."
+    assert issue.fix_vi == \
+        f"Tại ô {cell}, chọn “Đang triển khai” hoặc “Hoàn thành” trong danh sách."

@@ -264,9 +264,11 @@ CASES = [
                       f"Bảng có ô gộp: {T}G3:G5, {T}H6:J6, {IND}F2:F3",
                       fix_contains="Hủy gộp các ô này"),
              Expected("task.status_interpreted", W, T + "G4",
-                      "Ô G4 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang thực hiện thường xuyên” như ô G3"),
+                      "Ô G4 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang thực hiện thường "
+                      "xuyên” như ô G3"),
              Expected("task.status_interpreted", W, T + "G5",
-                      "Ô G5 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang thực hiện thường xuyên” như ô G3"),
+                      "Ô G5 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang thực hiện thường "
+                      "xuyên” như ô G3"),
              Expected("indicator.value_readable", E, IND + "F2",
                       "Ô F2 nằm trong vùng ô gộp F2:F3: không rõ số liệu “12” là của chỉ tiêu "
                       "nào; hãy hủy gộp ô"),
@@ -505,7 +507,8 @@ def test_raw_keeps_what_was_sent(cycle, world):
     assert "Đã tổ chức\ufffd 3 buổi" in strings and "Đang thực hiện thường xuyên\x07" in strings
     # the hidden controls, removed from what is read, are all in raw
     _, strings = raw_strings(settings, ids["CB-XA-010"])
-    assert {OPEN_OVERRIDE, ISOLATED, ISOLATED_TAB, "Đang thực hiện thường xuyên\u202e"} <= set(strings)
+    assert {OPEN_OVERRIDE, ISOLATED, ISOLATED_TAB,
+            "Đang thực hiện thường xuyên\u202e"} <= set(strings)
 
 
 # ------------------------------------------------------------------ the marts
