@@ -212,14 +212,15 @@ def _task_groups(conn, period_code: str) -> SummaryTable:
         select * from marts.task_group_summary where period_code = %s
         order by task_group_code""", (period_code,))
     return SummaryTable(
-        title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM",
+        title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM (nhiệm vụ thường xuyên "
+                                  "không có thời điểm hoàn thành; tỷ lệ hoàn thành chỉ tính "
+                                  "nhiệm vụ hằng năm, có thời hạn)",
         # ongoing tasks by what was done; completion only over tasks with an end
         headers=["Nhóm", "Nhóm nhiệm vụ", "Số lượt được giao", "Đã báo cáo",
                  "Thường xuyên: được giao", "Thường xuyên: đang thực hiện",
                  "Thường xuyên: có kết quả", "Hằng năm, có thời hạn: được giao",
-                 "Hoàn thành", "Đang triển khai", "Tỷ lệ hoàn thành (hằng năm, có thời hạn)",
-                 "Chưa triển khai"],
-        widths=[7, 60, 11, 11, 12, 12, 12, 13, 11, 11, 14, 11],
+                 "Hoàn thành", "Đang triển khai", "Tỷ lệ hoàn thành", "Chưa triển khai"],
+        widths=[7, 60, 11, 11, 12, 12, 12, 13, 11, 11, 11, 11],
         kinds=["text", "text", "int", "int", "int", "int", "int", "int", "int", "int", "pct",
                "int"],
         source="marts.task_group_summary",

@@ -317,6 +317,10 @@ def test_task_group_summary_equals_the_valid_task_rows(landed, source):
     assert with_end_done == sum(d for _, d, _, _ in expected.values())
     assert ongoing > with_end > 0
     assert rate == round(Decimal(with_end_done) / with_end, 4)
+    # the plans' 36 tasks: 34 ongoing ("Thường xuyên"), CB.3.5 and TD.V.1 yearly
+    assert marts(settings, """select task_code from marts.dim_task where has_end
+                              order by task_code""") == [("CB.3.5",), ("TD.V.1",)]
+    assert marts(settings, "select count(*) from marts.dim_task") == [(36,)]
 
 
 def test_periods_say_their_estimates_and_assumed_due_dates(landed):

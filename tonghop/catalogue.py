@@ -278,9 +278,8 @@ class Catalogue:
             data_from=_date(r["data_from"]), data_to=_date(r["data_to"]),
             due_date=_date(r["due_date"]), opens_on=_date(r["opens_on"]),
             on_time_until=_moment(r["on_time_until"]),
-            estimated_from=_date(r.get("estimated_from", "")),
-            due_date_basis=r.get("due_date_basis") or "ke_hoach",
-            due_date_source=r.get("due_date_source", ""),
+            estimated_from=_date(r["estimated_from"]),
+            due_date_basis=r["due_date_basis"], due_date_source=r["due_date_source"],
         ) for r in _read("periods", folder)}
         #: ad hoc periods limited to some units: period_code -> unit codes
         self.period_units: dict[str, set[str]] = {}
