@@ -12,8 +12,14 @@ several periods pulled the same morning cost one or two builds, not one each.
 Why one `dbt build` task and not one task per model: measured, see docs/benchmarks.md ("Task
 granularity under Airflow").
 
-**Params** (a run started by hand): `period_codes` — the periods to hand on to
-`tonghop_publish` (an asset-triggered run takes them from the events).
+**As of which day**: the date-dependent columns (overdue, days late, the versions received by
+then) are computed for the run's `as_of_date` param (the calendar's daily build gives its day),
+else the newest day of the pulls that triggered it (the Drive server's day at their listing),
+else the run's own day. The calendar triggers one build every day a period is open or in its
+late window, so those columns are right on days when nothing lands.
+
+**Params** (a run started by hand or by the calendar): `period_codes` — the periods to hand
+on to `tonghop_publish` (an asset-triggered run takes them from the events); `as_of_date`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from tonghop.alerts import on_task_failure, watch
 from tonghop.assets import LANDED, MARTS
+from tonghop.cycle import retry_delay
 
 
 @dag(
@@ -34,8 +41,12 @@ from tonghop.assets import LANDED, MARTS
     max_active_runs=1,
     params={"period_codes": Param([], type="array", items={"type": "string"},
                                   description="Kỳ báo cáo cần tổng hợp sau khi xây dựng "
-                                              "(periods to publish), e.g. [\"CB-2026-6T\"]")},
-    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=1),
+                                              "(periods to publish), e.g. [\"CB-2026-6T\"]"),
+            "as_of_date": Param("", type="string",
+                                description="Ngày tính số liệu (as-of day, YYYY-MM-DD); để trống: "
+                                            "ngày của lượt tải đã kích hoạt, hoặc hôm nay")},
+    # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
+    default_args={"retries": 1, "retry_delay": retry_delay(),
                   "execution_timeout": dt.timedelta(hours=1),
                   "on_failure_callback": on_task_failure},
     tags=["tonghop", "reporting", "dbt"],
@@ -44,14 +55,19 @@ from tonghop.assets import LANDED, MARTS
 def tonghop_build_warehouse():
     @task(outlets=[MARTS])
     def build_warehouse() -> dict:
-        from tonghop.assets import triggered_periods
-        from tonghop.cycle import settings_from_airflow, stage_build
+        import datetime as dt
+
+        from tonghop.assets import triggered_as_of, triggered_periods
+        from tonghop.cycle import run_day, settings_from_airflow, stage_build
 
         context = get_current_context()
         periods = triggered_periods(context, LANDED)
+        named = triggered_as_of(context, LANDED)
+        as_of = dt.date.fromisoformat(named) if named else run_day(context)
         with watch("build_warehouse", context):
-            built = stage_build(settings_from_airflow())
-        context["outlet_events"][MARTS].extra = {"period_codes": periods}
+            built = stage_build(settings_from_airflow(), as_of)
+        context["outlet_events"][MARTS].extra = {"period_codes": periods,
+                                                 "as_of_date": as_of.isoformat()}
         return {**built, "period_codes": periods}
 
     build_warehouse()

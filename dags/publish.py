@@ -6,7 +6,7 @@ build covered (one mapped task each):
 
 | task | what it does | where the logic lives |
 | --- | --- | --- |
-| `periods` | the periods named by the triggering events (or the `period_codes` param) | `tonghop/assets.py` |
+| `periods` | the periods whose publication is out of date, worked out from the database: those named by the triggering build, those live on the marts' day, those with reports newer than their last publication — each published only if its marts changed since (`ops.publications`), so a failed build is caught up by the next success. The `period_codes` param publishes exactly those | `publish/outdated.py` |
 | `publish` (mapped per period) | the "Tổng hợp" spreadsheet (through gspread, one batchUpdate), and in `output/<period>/<run>/` its .xlsx, the draft report (.docx, .pdf) and a manifest. Updates `tonghop://publish/summary` | `publish/` |
 | `remind` (mapped per period) | the units still missing, with why and their address: `nhac_nho_<period>.txt` and XCom — a reminder a person can send | `publish/reminder.py` |
 
@@ -42,9 +42,22 @@ from tonghop.cycle import SHEETS_POOL
 def tonghop_publish():
     @task
     def periods() -> list[str]:
-        from tonghop.assets import triggered_periods
+        from publish.outdated import periods_to_publish
+        from tonghop.assets import periods_of
+        from tonghop.catalogue import load_catalogue
+        from tonghop.cycle import settings_from_airflow
 
-        return triggered_periods(get_current_context(), MARTS)
+        context = get_current_context()
+        asked = (context.get("params") or {}).get("period_codes")
+        if asked:                      # a run by hand: exactly those, changed or not
+            return sorted(set(asked))
+        try:
+            events = (context.get("triggering_asset_events") or {})[MARTS]
+        except KeyError:
+            events = []
+        settings = settings_from_airflow()
+        return periods_to_publish(settings, load_catalogue(settings=settings),
+                                  periods_of(events))
 
     @task(pool=SHEETS_POOL, outlets=[SUMMARY], map_index_template="{{ period_code }}")
     def publish(period_code: str) -> dict:

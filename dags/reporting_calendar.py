@@ -5,13 +5,18 @@ its calendar asks for that day (`tonghop/calendar.py`):
 
 | when | what is triggered |
 | --- | --- |
-| from the opening day (`opens_on`) to the last on-time day | `tonghop_provision_period` (idempotent: only units without a sheet cost calls) |
+| from the opening day (`opens_on`) to the last on-time day | `tonghop_provision_period` (idempotent: only units without a sheet cost calls); the day's pulls start when it has finished |
 | each day of the submission window | `tonghop_reporting_cycle`, changed sheets only |
 | the first run after the catalogue's `on_time_until` (06:00 the day after a 23:59:59 deadline) | `tonghop_reporting_cycle` with `full_pull` (the final pull, after the last day's work) |
 | each day of the late window (14 days after the last on-time day) | `tonghop_reporting_cycle`, changed sheets only |
 | the last day of the late window | `tonghop_reporting_cycle` with `full_pull` (closing) |
 
 Every cycle ends with the list of units still missing (`remind`).
+
+Every day some period is open or in its late window, the calendar also triggers
+`tonghop_build_warehouse` as of that day (`run_daily_build`: overdue reports and days late are
+right on days nothing lands), and `check_freshness` alerts when a live period's pulls stopped
+(no finished pull for 36 hours: `tonghop/freshness.py`).
 
 **No catch-up storm**: `catchup=False` — after a scheduler outage only today's run is made
 (a day missed is caught up by the next: provisioning and "changed" pulls are idempotent).
@@ -66,15 +71,40 @@ def tonghop_calendar():
     def cycles(today: dict) -> list[dict]:
         return today["cycles"]
 
+    @task
+    def builds(today: dict) -> list[dict]:
+        return today["builds"]
+
+    @task
+    def check_freshness() -> dict:
+        """Alert when a live period has had no finished pull for 36 hours, measured at the
+        run's logical time (a backfilled day is checked as of that day)."""
+        from tonghop.catalogue import load_catalogue
+        from tonghop.cycle import settings_from_airflow
+        from tonghop.freshness import check_freshness as check
+
+        context = get_current_context()
+        when = context.get("logical_date") or context["dag_run"].run_after
+        settings = settings_from_airflow()
+        return check(settings, load_catalogue(settings=settings), pendulum.instance(when))
+
     today = plan_today()
-    TriggerDagRunOperator.partial(
+    # the day's pulls wait for the day's provisioning (the opening day's pull would otherwise
+    # race the creation of the sheets and read none), and go on whatever its outcome
+    opened = TriggerDagRunOperator.partial(
         task_id="open_periods", trigger_dag_id="tonghop_provision_period",
-        wait_for_completion=False, skip_when_already_exists=True,
+        wait_for_completion=True, poke_interval=10, skip_when_already_exists=True,
     ).expand_kwargs(provisions(today))
-    TriggerDagRunOperator.partial(
+    pulls = TriggerDagRunOperator.partial(
         task_id="run_cycles", trigger_dag_id="tonghop_reporting_cycle",
-        wait_for_completion=False, skip_when_already_exists=True,
+        wait_for_completion=False, skip_when_already_exists=True, trigger_rule="all_done",
     ).expand_kwargs(cycles(today))
+    opened >> pulls
+    TriggerDagRunOperator.partial(
+        task_id="run_daily_build", trigger_dag_id="tonghop_build_warehouse",
+        wait_for_completion=False, skip_when_already_exists=True,
+    ).expand_kwargs(builds(today))
+    check_freshness()
 
 
 tonghop_calendar()

@@ -125,9 +125,14 @@ def tonghop_reporting_cycle():
 
     @task(outlets=[LANDED])
     def announce_landed(pulled: dict, validated: dict) -> dict:
+        from tonghop.cycle import landed_day
+
+        context = get_current_context()
         event = {"period_code": pulled["period_code"], "pull_run_id": pulled["pull_run_id"],
-                 "new_versions": pulled["new_versions"], "reports_checked": validated["reports"]}
-        get_current_context()["outlet_events"][LANDED].extra = event
+                 "new_versions": pulled["new_versions"], "reports_checked": validated["reports"],
+                 # the build computes overdue and days late for this day
+                 "as_of_date": landed_day(pulled, context).isoformat()}
+        context["outlet_events"][LANDED].extra = event
         return event
 
     @task

@@ -36,6 +36,7 @@ import psycopg2
 
 from ingest.sheets import make_client
 from publish.marts import query
+from publish.outdated import marts_fingerprint, record_publication
 from publish.report import PdfNotRendered, render_pdf, write_report
 from publish.summary import build_summary, write_spreadsheet, write_xlsx
 from tonghop import alerts
@@ -57,6 +58,8 @@ class PublishResult:
     spreadsheet_url: str | None
     row_counts: dict[str, int]
     content_sha256: str
+    #: the fingerprint of the marts read (publish/outdated.py), recorded in ops.publications
+    marts_fingerprint: str = ""
     #: the manifest's "pdf" entry: {"status": "rendered", "file"} or {"status": "missing",
     #: "reason_code", "reason_vi", "detail"}
     pdf_status: dict = dataclasses.field(default_factory=dict)
@@ -241,6 +244,9 @@ def publish_period(settings: Settings, period_code: str, run_id: str, *, client=
                        max(validation_run_id) as latest_validation_run_id,
                        count(*) as report_versions
                 from marts.fct_report_version where period_code = %s""", (period_code,))[0]
+            fingerprint = marts_fingerprint(conn, period_code)
+            as_of = query(conn, """select as_of_date from marts.province_summary
+                                   where period_code = %s""", (period_code,))[0]["as_of_date"]
         if pdf:
             doing = "rendering the PDF"
             pdf_path, pdf_entry = _render_pdf(report["docx"], period_code, run_id)
@@ -263,8 +269,18 @@ def publish_period(settings: Settings, period_code: str, run_id: str, *, client=
             settings, work, period_code, run_id, tables, report, reflects, row_counts,
             xlsx_path, pdf_path, pdf_entry, spreadsheet_id, url)
         _move_into_place(work, folder)
+        doing = "recording the publication"
+        record_publication(settings, period_code, run_id, fingerprint, as_of,
+                           reflects["latest_sheet_version_id"], str(folder))
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         shutil.rmtree(work, ignore_errors=True)
+        if doing == "recording the publication":
+            # the run's folder is complete and in place; only its record is missing, so the
+            # next publish run finds the period out of date and publishes it again
+            raise WarehouseConnectionLost(
+                f"publication of {period_code} (run {run_id}) is complete in {folder}, but the "
+                f"connection to the warehouse database was lost while recording it: "
+                f"{one_line(exc)}. The next publish run publishes the period again.") from exc
         if not lost:
             raise
         sheet = (" The summary spreadsheet may have been rewritten already; the retry rewrites "
@@ -290,7 +306,7 @@ def publish_period(settings: Settings, period_code: str, run_id: str, *, client=
         pdf_path=str(moved(pdf_path)) if pdf_path else None,
         manifest_path=str(moved(manifest_path)), spreadsheet_id=spreadsheet_id,
         spreadsheet_url=url, row_counts=row_counts, content_sha256=content,
-        pdf_status=pdf_entry)
+        pdf_status=pdf_entry, marts_fingerprint=fingerprint)
 
 
 def _write_manifest(settings: Settings, work: Path, period_code: str, run_id: str, tables,

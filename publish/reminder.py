@@ -1,7 +1,8 @@
 """The list of units still missing at the end of a pull: a reminder a person can send.
 
-Read from the marts (``fct_submission``: missing = no complete report yet, which includes a
-report sent with errors or not switched to "Đã nộp"), with each unit's contact address from
+Read from the marts (``fct_submission``: every expected report that is not counted — its one
+rule — with its state as the reason: sent with errors, not switched to "Đã nộp", blank, no
+sheet), with each unit's contact address from
 the catalogue (the marts carry none), written next to the run's other files as
 ``nhac_nho_<period>.txt`` in Vietnamese, and returned for the task's XCom. The list ends with
 the unit sheets shared beyond the unit and the Sở (``ingest.sharing``), for the Sở to act on.
@@ -23,26 +24,31 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:
         rows = query(conn, """
-            select unit_code, unit_name_at_period, validation_status, latest_error_count,
-                   latest_is_submitted
+            select unit_code, unit_name_at_period, submission_state, latest_error_count,
+                   latest_is_blocked
             from marts.fct_submission
-            where period_code = %s and reporting_status = 'missing'
+            where period_code = %s and not is_counted
             order by unit_code""", (period_code,))
     finally:
         conn.close()
     units = []
     for r in rows:
-        if r["validation_status"] == "chua_co_bang":
-            why = "chưa có số liệu"
-        elif r["latest_error_count"]:
-            why = f"còn {r['latest_error_count']} lỗi cần sửa (xem trang “Kết quả kiểm tra”)"
-        elif not r["latest_is_submitted"]:
-            why = "chưa chọn “Đã nộp”"
+        units_state = r["submission_state"]
+        if units_state == "con_loi" and r["latest_error_count"]:
+            why = (f"đã nộp nhưng còn {r['latest_error_count']} lỗi cần sửa (xem trang "
+                   "“Kết quả kiểm tra”)")
+        elif units_state == "con_loi":
+            why = "đã nộp nhưng bảng tính sai mã đơn vị hoặc sai kỳ (xem trang “Kết quả kiểm tra”)"
+        elif units_state == "chua_chon_da_nop":
+            why = "đã điền nhưng chưa chọn “Đã nộp”"
+        elif units_state == "chua_dien":
+            why = "chưa điền báo cáo"
         else:
-            why = "báo cáo chưa hợp lệ (xem trang “Kết quả kiểm tra”)"
+            why = "chưa có bảng tính nào đọc được"
         unit = catalogue.units.get(r["unit_code"])
         units.append({"unit_code": r["unit_code"], "unit_name": r["unit_name_at_period"],
-                      "email": unit.contact_email if unit else "", "reason": why})
+                      "email": unit.contact_email if unit else "", "state": units_state,
+                      "reason": why})
     lines = [f"{period.period_name} — hạn nộp {period.deadline_with_basis_vi}",
              f"Đơn vị chưa nộp báo cáo hợp lệ: {len(units)}", ""]
     lines += [f"{n}. {u['unit_name']} ({u['unit_code']}) — {u['reason']}"

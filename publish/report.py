@@ -105,8 +105,8 @@ def load_report_data(conn, period_code: str) -> ReportData:
         from marts.indicator_totals t join marts.dim_indicator i using (indicator_code)
         where t.period_code = %s order by t.indicator_code""", (period_code,))
     submissions = query(conn, """
-        select unit_code, unit_name_at_period as unit_name, reporting_status, received_at,
-               days_late
+        select unit_code, unit_name_at_period as unit_name, submission_state,
+               submission_state_vi, is_counted, received_at, days_late
         from marts.fct_submission where period_code = %s
         order by unit_code""", (period_code,))
     feedback = query(conn, """
@@ -119,8 +119,9 @@ def load_report_data(conn, period_code: str) -> ReportData:
         programme=programme, period=period, summary=summary[0],
         next_period=next_period[0] if next_period else None,
         rates=rates, groups=groups, indicators=indicators,
-        missing_units=[s for s in submissions if s["reporting_status"] == "missing"],
-        late_units=[s for s in submissions if s["reporting_status"] == "late"],
+        # fct_submission's one rule: a report not counted is missing, whatever its state
+        missing_units=[s for s in submissions if not s["is_counted"]],
+        late_units=[s for s in submissions if s["submission_state"] == "hop_le_tre_han"],
         difficulties=_grouped_feedback(feedback, "kho_khan"),
         recommendations=_grouped_feedback(feedback, "kien_nghi"),
         input_row_counts={"dim_period": 1, "dim_programme": 1, "province_summary": 1,
@@ -454,6 +455,20 @@ def _group_progress_vi(g: dict) -> str:
     return "; ".join(parts) + "."
 
 
+def _by_state(units: list[dict]) -> str:
+    """The units not counted, grouped by their state ("đã nộp nhưng còn lỗi: A, B; chưa điền:
+    C"), states in the order of fct_submission's rule."""
+    order = ["con_loi", "chua_chon_da_nop", "chua_dien", "chua_co_bang"]
+    groups: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    for unit in units:
+        groups.setdefault(unit["submission_state"], []).append(unit["unit_name"])
+        labels[unit["submission_state"]] = unit["submission_state_vi"]
+    states = sorted(groups, key=lambda s: order.index(s) if s in order else len(order))
+    return "; ".join(f"{_lower_first(labels[state])}: {', '.join(groups[state])}"
+                     for state in states)
+
+
 def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> None:
     s = data.summary
     doc.heading("I. KẾT QUẢ THỰC HIỆN")
@@ -476,8 +491,8 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
         doc.paragraph("Biểu đồ 1. Tỷ lệ nộp báo cáo theo loại đơn vị", size=13, italic=True,
                       align="center", indent=False)
     if data.missing_units:
-        names = ", ".join(u["unit_name"] for u in data.missing_units)
-        doc.paragraph(f"Các đơn vị chưa nộp báo cáo hợp lệ ({len(data.missing_units)}): {names}.")
+        doc.paragraph(f"Các đơn vị chưa nộp báo cáo hợp lệ ({len(data.missing_units)}): "
+                      f"{_by_state(data.missing_units)}.")
     if data.late_units:
         names = ", ".join(f"{u['unit_name']} (trễ {u['days_late']} ngày)" for u in data.late_units)
         doc.paragraph(f"Các đơn vị nộp trễ hạn ({len(data.late_units)}): {names}.")

@@ -98,8 +98,11 @@ def _overview(o: dict) -> SummaryTable:
         ["Số báo cáo nộp đúng hạn", o["on_time_reports"]],
         ["Tỷ lệ nộp đúng hạn", o["on_time_rate"]],
         ["Số báo cáo nộp trễ hạn", o["late_reports"]],
-        ["Số đơn vị chưa nộp", o["missing_reports"]],
-        ["Số đơn vị có lỗi cần sửa", o["units_with_errors"]],
+        ["Số đơn vị chưa nộp báo cáo hợp lệ", o["missing_reports"]],
+        ["  – đã nộp nhưng còn lỗi", o["units_with_errors"]],
+        ["  – đã điền nhưng chưa chọn “Đã nộp”", o["not_submitted_reports"]],
+        ["  – chưa điền", o["not_filled_reports"]],
+        ["  – chưa có bảng tính", o["no_sheet_reports"]],
         ["Số lượt nhiệm vụ được giao", o["tasks_assigned"]],
         ["Nhiệm vụ thường xuyên: số lượt được giao", o["ongoing_tasks"]],
         ["Nhiệm vụ thường xuyên: đang thực hiện thường xuyên", o["ongoing_tasks_active"]],
@@ -120,24 +123,24 @@ def _overview(o: dict) -> SummaryTable:
 
 def _submissions(conn, period_code: str) -> SummaryTable:
     rows = query(conn, """
-        select s.unit_code, s.unit_name_at_period, h.unit_type_name, s.reporting_status,
-               s.reporting_status_vi, s.received_at, s.on_time_until, s.days_late,
+        select s.unit_code, s.unit_name_at_period, h.unit_type_name, s.submission_state,
+               s.submission_state_vi, s.received_at, s.on_time_until, s.days_late,
                s.version_count,
                s.validation_status_vi, s.latest_error_count
         from marts.fct_submission s
         join marts.dim_unit_history h using (unit_version_key)
         where s.period_code = %s
-        order by case s.reporting_status when 'missing' then 0 when 'late' then 1 else 2 end,
+        order by s.is_counted, s.submission_state = 'hop_le_dung_han',
                  h.unit_type_name, s.unit_name_at_period""", (period_code,))
     return SummaryTable(
         title="Tình hình nộp", heading="TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ",
         headers=["STT", "Mã đơn vị", "Đơn vị", "Loại đơn vị", "Tình trạng", "Ngày nộp",
                  "Hạn nộp", "Số ngày quá hạn", "Số phiên bản", "Kiểm tra dữ liệu", "Số lỗi"],
-        widths=[6, 14, 40, 26, 12, 12, 12, 10, 10, 14, 8],
+        widths=[6, 14, 40, 26, 24, 12, 12, 10, 10, 14, 8],
         kinds=["int", "text", "text", "text", "text", "text", "text", "int", "int", "text",
                "int"], source="marts.fct_submission",
         rows=[[n, r["unit_code"], r["unit_name_at_period"], r["unit_type_name"],
-               r["reporting_status_vi"], date_vi(r["received_at"]),
+               r["submission_state_vi"], date_vi(r["received_at"]),
                date_vi(r["on_time_until"]),   # the last on-time day
                r["days_late"] or None, r["version_count"], r["validation_status_vi"],
                r["latest_error_count"] or None]

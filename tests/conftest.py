@@ -13,6 +13,7 @@ checkpoints that write to it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -105,8 +106,17 @@ def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
 @pytest.fixture
 def alert_webhook(monkeypatch):
     """A local HTTP server as TONGHOP_ALERT_WEBHOOK: the list of JSON bodies it received."""
+    with webhook_server() as (url, received):
+        monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", url)
+        monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
+        yield received
+
+
+@contextlib.contextmanager
+def webhook_server():
+    """A local HTTP server receiving JSON POSTs (an alert webhook): yields (its URL, the list
+    of bodies received), for as long as the ``with`` block lasts."""
     import json
-    import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
     received: list[dict] = []
@@ -123,11 +133,11 @@ def alert_webhook(monkeypatch):
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("TONGHOP_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
-    monkeypatch.delenv("TONGHOP_ALERT_EMAIL", raising=False)
-    yield received
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def in_thread(function) -> tuple[threading.Thread, dict]:

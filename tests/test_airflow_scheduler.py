@@ -16,13 +16,15 @@ or landed twice (``bench/airflow_load.py`` does the same at 3,400 units).
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-import requests
 
+from tests.airflow_support import Api
+from tests.airflow_support import wait_for_asset_run as _wait_for_asset_run
+from tests.airflow_support import wait_for_dag as _wait_for_dag
+from tests.airflow_support import wait_until_done as _wait_until_done
 from tests.conftest import TEST_STATE, query
 
 PERIOD = "CB-2026-6T"
@@ -31,8 +33,6 @@ METADATA_DB = "airflow_sched"
 DAG_ID = "tonghop_reporting_cycle"
 BUILD_DAG_ID = "tonghop_build_warehouse"
 PUBLISH_DAG_ID = "tonghop_publish"
-RUN_TIMEOUT = 300          # seconds, each run
-FAILED_STATES = {"failed", "upstream_failed", "up_for_retry", "removed"}
 SHARD_SIZE = 20
 #: the first shard's task is killed once this many of its spreadsheets landed: the emulator
 #: holds the next read (SLOW_READ seconds), so the task is certainly in the middle of its reads
@@ -40,96 +40,6 @@ KILL_AFTER = 10
 SLOW_READ = 20
 
 pytestmark = pytest.mark.slow
-
-
-class Api:
-    """Airflow's REST API with a bearer token, failing with the answer's body."""
-
-    def __init__(self, base_url: str, token: str):
-        self.base = f"{base_url}/api/v2"
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs):
-        response = self.session.request(method, self.base + path, timeout=30, **kwargs)
-        assert response.status_code in ok, \
-            f"{method} {path}: {response.status_code} {response.text[:2000]}"
-        return response.json()
-
-
-def _wait_for_dag(api: Api, services, dag_id: str, timeout: float = 120) -> dict:
-    """The DAG as the API shows it, once the DAG processor has parsed and serialised it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        services.check_alive()
-        response = api.session.get(f"{api.base}/dags/{dag_id}", timeout=30)
-        if response.ok:
-            return response.json()
-        time.sleep(1)
-    errors = api.call("GET", "/importErrors")
-    pytest.fail(f"{dag_id} not parsed within {timeout:.0f} s; import errors: {errors}\n"
-                f"{services.process_log_tail('dag-processor')}")
-
-
-def _task_instances(api: Api, dag_id: str, run_id: str) -> list[dict]:
-    return api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
-
-
-def _states(tis: list[dict]) -> dict[str, str | None]:
-    return {ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]"): ti["state"]
-            for ti in tis}
-
-
-def _task_states(api: Api, dag_id: str, run_id: str) -> dict[str, str | None]:
-    return _states(_task_instances(api, dag_id, run_id))
-
-
-def _why(services, dag_id: str, run_id: str, states: dict, run: dict) -> str:
-    unfinished = {f"task_id={task.split('[')[0]}" for task, state in states.items()
-                  if state != "success"}
-    logs = "\n".join(f"--- {name}\n{tail}" for name, tail in
-                     services.task_log_tails(dag_id, run_id).items()
-                     if name.split("/")[0] in unfinished)
-    return (f"{dag_id} run {run_id}: {run.get('state')}; tasks: {states}\n{logs}\n"
-            f"--- scheduler\n{services.process_log_tail('scheduler', 2000)}")
-
-
-def _wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None
-                     ) -> tuple[dict, dict]:
-    """Poll a run until it succeeded (the test fails on a failed task or the timeout; only the
-    task ``killer`` killed may wait for its retry)."""
-    deadline = time.monotonic() + RUN_TIMEOUT
-    while True:
-        run = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
-        tis = _task_instances(api, dag_id, run_id)
-        states = _states(tis)
-        if killer is not None:
-            killer.poll(tis)
-        if run["state"] == "success":
-            return run, states
-        victim = killer.killed["task"] if killer is not None and killer.killed else None
-        if run["state"] == "failed" or FAILED_STATES & {s for t, s in states.items()
-                                                        if t != victim}:
-            pytest.fail(_why(services, dag_id, run_id, states, run))
-        if time.monotonic() > deadline:
-            pytest.fail(f"not finished within {RUN_TIMEOUT} s; "
-                        + _why(services, dag_id, run_id, states, run))
-        services.check_alive()
-        time.sleep(0.3 if killer is not None and killer.armed else 2)
-
-
-def _wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 120) -> str:
-    """The id of the run the scheduler made of a DAG because an Asset it waits on changed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-        triggered = [r for r in runs if r["run_type"] == "asset_triggered"]
-        if triggered:
-            return triggered[0]["dag_run_id"]
-        services.check_alive()
-        time.sleep(2)
-    pytest.fail(f"the scheduler made no asset-triggered run of {dag_id} within {timeout:.0f} s"
-                f"\n{services.process_log_tail('scheduler', 3000)}")
 
 
 @pytest.fixture(scope="module")

@@ -78,3 +78,20 @@ def test_the_plan_has_stable_run_ids_and_the_conf_the_cycle_expects(catalogue, d
     for item in today["cycles"]:
         assert set(item["conf"]) == {"period_code", "full_pull"}
         assert item["conf"]["period_code"] in catalogue.periods
+
+
+def test_every_live_day_builds_the_warehouse_as_of_that_day(catalogue):
+    """Overdue reports and days late move every day: the calendar asks for one build a day
+    while a period is live (its opening day to its closing day), as of that day, and none when
+    no period is."""
+    due = dt.date(2026, 6, 20)
+    for day in (dt.date(2026, 6, 1), due, due + dt.timedelta(days=3),
+                due + dt.timedelta(days=LATE_WINDOW_DAYS)):
+        today = plan(catalogue, day)
+        assert PERIOD in today["live"]
+        [build] = today["builds"]
+        assert build == {"trigger_run_id": f"calendar__daily_build__{day.isoformat()}",
+                         "conf": {"as_of_date": day.isoformat(), "period_codes": today["live"]}}
+    quiet = dt.date(2026, 7, 20)          # after CB-2026-6T closed, before CB-2026-DX01 opens
+    assert plan(catalogue, quiet)["live"] == [] and plan(catalogue, quiet)["builds"] == []
+    assert PERIOD not in plan(catalogue, due + dt.timedelta(days=LATE_WINDOW_DAYS + 1))["live"]

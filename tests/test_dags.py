@@ -90,13 +90,31 @@ def test_periods_are_taken_from_the_triggering_events_else_from_params():
     assert triggered_periods({"params": {}}, MARTS) == []
 
 
+def test_a_build_is_as_of_its_param_else_the_newest_day_of_its_events():
+    from types import SimpleNamespace
+
+    from tonghop.assets import LANDED, as_of_of, triggered_as_of
+
+    events = [SimpleNamespace(extra={"period_code": "A", "as_of_date": "2026-06-21"}),
+              SimpleNamespace(extra={"period_code": "B", "as_of_date": "2026-06-22"}),
+              SimpleNamespace(extra={"period_code": "C"})]
+    assert as_of_of(events) == "2026-06-22"
+    assert triggered_as_of({"triggering_asset_events": {LANDED: events}}, LANDED) == "2026-06-22"
+    assert triggered_as_of({"triggering_asset_events": {LANDED: events},
+                            "params": {"as_of_date": "2026-06-30"}}, LANDED) == "2026-06-30"
+    assert triggered_as_of({"params": {"as_of_date": ""}}, LANDED) is None
+
+
 def test_the_calendar_dag_triggers_mapped_runs_without_catching_up():
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_calendar"]
     assert dag.catchup is False and dag.max_active_runs == 1
-    assert {t.task_id for t in dag.tasks} == {"plan_today", "provisions", "cycles",
-                                              "open_periods", "run_cycles"}
+    assert {t.task_id for t in dag.tasks} == {"plan_today", "provisions", "cycles", "builds",
+                                              "open_periods", "run_cycles", "run_daily_build",
+                                              "check_freshness"}
+    assert dag.get_task("run_daily_build").partial_kwargs["trigger_dag_id"] == \
+        "tonghop_build_warehouse"
     assert dag.get_task("run_cycles").partial_kwargs["trigger_dag_id"] == "tonghop_reporting_cycle"
     assert dag.get_task("open_periods").partial_kwargs["trigger_dag_id"] == \
         "tonghop_provision_period"

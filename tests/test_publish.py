@@ -199,11 +199,12 @@ def test_reporting_status_by_unit_equals_the_marts(published):
     sheet = {row[1]: (row[2], row[4], row[6] if len(row) > 6 else "") for row in grid[3:]}
     expected = {code: (name, status, f"{due.day}/{due.month}/{due.year}")
                 for code, name, status, due in marts(p, """
-                    select unit_code, unit_name_at_period, reporting_status_vi, due_date
+                    select unit_code, unit_name_at_period, submission_state_vi, due_date
                     from marts.fct_submission where period_code = %s""", (PERIOD,))}
     assert sheet == expected
     statuses = {s for _, s, _ in expected.values()}
-    assert {"Đúng hạn", "Trễ hạn", "Chưa nộp"} <= statuses, "the demo should have all three"
+    assert {"Nộp hợp lệ, đúng hạn", "Nộp hợp lệ, trễ hạn", "Đã nộp nhưng còn lỗi",
+            "Chưa chọn “Đã nộp”", "Chưa điền"} <= statuses, "the demo should have them all"
 
 
 def test_rates_and_indicator_totals_equal_the_marts(published):
@@ -496,8 +497,10 @@ def test_each_run_ends_with_the_units_still_missing(published, catalogue):
         assert unit["unit_name"] in text and unit["reason"] in text
         assert unit["email"] == catalogue.unit(unit["unit_code"]).contact_email
     reasons = {u["reason"] for u in reminder["units"]}
-    assert "chưa chọn “Đã nộp”" in reasons      # drafts
-    assert any(r.startswith("còn ") and "lỗi cần sửa" in r for r in reasons)
+    assert "đã điền nhưng chưa chọn “Đã nộp”" in reasons      # drafts
+    assert any(r.startswith("đã nộp nhưng còn ") and "lỗi cần sửa" in r for r in reasons)
+    assert {u["state"] for u in reminder["units"]} <= {
+        "con_loi", "chua_chon_da_nop", "chua_dien", "chua_co_bang"}
     assert reminder["wide_shares"] == [] and "chia sẻ rộng" not in text
 
 

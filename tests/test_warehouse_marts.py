@@ -13,9 +13,11 @@ warehouse documents:
 
 - a report = one unit's part of one sheet version; its verdict is that of its latest validation
   run (the highest run id among its header, its rule results and its issues);
-- a version is usable when it is submitted ("Đã nộp") and no issue of its latest run rejects it
-  as a whole; only versions received (Drive modifiedTime, else fetch time, as a Vietnamese
-  date) by today count; the latest usable version of each expected unit counts;
+- a version is valid when it is submitted ("Đã nộp"), no issue of its latest run rejects it
+  as a whole and none is an error; only versions received (Drive modifiedTime, else fetch
+  time, as a Vietnamese date) by today count; the figures of each expected unit are those of
+  its latest valid version, and a unit without one adds nothing (a "Đã nộp" version with
+  errors is not counted, even though its other rows are clean);
 - in the counted version, rows with an error in that run are left out; when an indicator or a
   task appears on several rows, the first row counts.
 """
@@ -165,15 +167,47 @@ class Landed:
             select sheet_version_id, unit_code, row_key, row_number, task_code, status_code
             from parsed.task_rows where period_code = %s""", (PERIOD,))
 
+        self.filled = {(sv, unit) for sv, unit in query(admin, """
+            select sheet_version_id, unit_code from parsed.task_rows
+            where period_code = %s and coalesce(nullif(trim(status_text), ''),
+                nullif(trim(result_text), ''), nullif(trim(completed_on_text), ''),
+                nullif(trim(evidence_text), ''), nullif(trim(note_text), '')) is not null
+            union
+            select sheet_version_id, unit_code from parsed.indicator_rows
+            where period_code = %s and coalesce(nullif(trim(value_text), ''),
+                nullif(trim(note_text), '')) is not null""", (PERIOD, PERIOD))}
+
+    def states(self, on_time_until: dt.datetime) -> dict[str, str]:
+        """Expected unit -> its one submission state, by the rule the warehouse states."""
+        first = self.first_complete()
+        received = self.received()
+        states = {}
+        for unit in self.expected:
+            versions = sorted(sv for sv, u in received if u == unit)
+            if unit in first:
+                on_time = first[unit][1].replace(microsecond=0) <= on_time_until
+                states[unit] = "hop_le_dung_han" if on_time else "hop_le_tre_han"
+            elif not versions:
+                states[unit] = "chua_co_bang"
+            elif received[(versions[-1], unit)]["submitted"]:
+                states[unit] = "con_loi"
+            elif (versions[-1], unit) in self.filled:
+                states[unit] = "chua_chon_da_nop"
+            else:
+                states[unit] = "chua_dien"
+        return states
+
     # the versions that may count
     def received(self) -> dict[tuple, dict]:
         return {r: h for r, h in self.headers.items() if h["received_on"] <= self.today}
 
     def counted_versions(self) -> dict[str, int]:
-        """Expected unit -> its latest usable version (submitted, not rejected as a whole)."""
+        """Expected unit -> its latest valid version (submitted, not rejected as a whole, no
+        error)."""
         counted: dict[str, int] = {}
         for (sv, unit), header in self.received().items():
-            if unit in self.expected and header["submitted"] and (sv, unit) not in self.blocked:
+            if unit in self.expected and header["submitted"] and (sv, unit) not in self.blocked \
+                    and (sv, unit) not in self.with_errors:
                 counted[unit] = max(counted.get(unit, sv), sv)
         return counted
 
@@ -254,13 +288,17 @@ def test_the_landed_period_is_a_hard_case(landed, source):
     counted = source.counted_versions()
     latest = {unit: max(sv for sv, u in source.headers if u == unit) for unit in versions}
     not_latest = {u for u in counted if counted[u] != latest[u]}
-    assert {edits[u] for u in not_latest} == {"withdrawn", "wrong unit"}
-    dropped = {(sv, unit) for sv, unit, part, _ in source.error_rows
-               if part in ("indicators", "tasks") and counted.get(unit) == sv}
-    assert len(dropped) >= 2          # the demo's "errors" units and the new "-3"
-    [new_error] = [u for u, what in edits.items() if what == "new error"]
-    assert any(sv == counted[new_error] and unit == new_error and part == "indicators"
-               for sv, unit, part, _ in source.error_rows)
+    # the unit whose new figure has an error keeps its earlier valid version
+    assert {edits[u] for u in not_latest} == {"withdrawn", "wrong unit", "new error"}
+    # "Đã nộp" versions with errors whose other rows are clean: they must add nothing
+    submitted_with_errors = {unit for (sv, unit) in source.with_errors
+                             if sv == latest[unit] and source.headers[(sv, unit)]["submitted"]
+                             and unit not in counted}
+    assert len(submitted_with_errors) >= 2, "no submitted report with errors to leave out"
+    clean_rows = {unit for sv, unit, key, *_ in source.indicator_rows
+                  if unit in submitted_with_errors and sv == latest[unit]
+                  and (sv, unit, "indicators", key) not in source.error_rows}
+    assert clean_rows, "the reports with errors have no clean row that could be added"
     assert source.expected - set(counted), "every unit reported: no missing report to count"
     # leaving the error rows in, or taking the latest version, would change the totals
     totals = source.indicator_totals()
@@ -382,6 +420,28 @@ def test_reporting_rate_counts_expected_and_complete_reports(landed, source, cat
     assert total == counts(source.expected)
     late_units = {u for u in first if not on_time(u)}
     assert late_units, "no late report in the landed period"
+
+
+def test_one_submission_state_per_expected_unit(landed, source):
+    """Each expected unit has exactly one state; the counted ones are those with a valid
+    version, and their counted version is the latest valid one; every state of the rule
+    occurs in the landed period, so the comparison proves each branch."""
+    settings = landed[0]
+    with (CATALOGUE_DIR / "periods.csv").open(encoding="utf-8", newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["period_code"] == PERIOD)
+    expected = source.states(dt.datetime.fromisoformat(row["on_time_until"]))
+    rows = marts(settings, """
+        select unit_code, submission_state, submission_state_vi, is_counted,
+               counted_sheet_version_id
+        from marts.fct_submission where period_code = %s""", (PERIOD,))
+    assert {unit: state for unit, state, *_ in rows} == expected
+    assert set(expected.values()) == {"hop_le_dung_han", "hop_le_tre_han", "con_loi",
+                                      "chua_chon_da_nop", "chua_dien", "chua_co_bang"}
+    counted = source.counted_versions()
+    assert {unit: sv for unit, _, _, is_counted, sv in rows if is_counted} == counted
+    labels = {state: label for _, state, label, *_ in rows}
+    assert labels["con_loi"] == "Đã nộp nhưng còn lỗi"
+    assert labels["chua_chon_da_nop"] == "Chưa chọn “Đã nộp”"
 
 
 def test_report_versions_one_row_per_landed_report(landed, source):

@@ -44,3 +44,28 @@ def triggered_periods(context: Mapping[str, Any], asset: Asset) -> list[str]:
         from_events = []
     params = context.get("params") or {}
     return from_events or sorted(set(params.get("period_codes") or []))
+
+
+def as_of_of(events: Iterable[Any]) -> str | None:
+    """The latest ``as_of_date`` (ISO day) named by asset events' extras, if any: a build
+    triggered by the pulls of several days is as of the newest."""
+    days = []
+    for event in events:
+        extra = getattr(event, "extra", None) or (event.get("extra") if isinstance(event, Mapping)
+                                                  else None) or {}
+        if extra.get("as_of_date"):
+            days.append(str(extra["as_of_date"]))
+    return max(days, default=None)
+
+
+def triggered_as_of(context: Mapping[str, Any], asset: Asset) -> str | None:
+    """The run's ``as_of_date`` param (a run started by hand or by the calendar), else the
+    newest day named by the events that triggered it; None when neither says."""
+    params = context.get("params") or {}
+    if params.get("as_of_date"):
+        return str(params["as_of_date"])
+    events = context.get("triggering_asset_events") or {}
+    try:
+        return as_of_of(events[asset])
+    except KeyError:
+        return None

@@ -16,6 +16,11 @@ definition of the deadline), and a late window after it. The calendar runs once 
 
 Each pull is one run of the reporting cycle, which ends with the list of units still missing.
 Ad hoc (đột xuất) periods follow the same calendar once they are in the catalogue.
+
+A period is *live* from its opening day to its closing day. Every day some period is live, the
+calendar also asks for one build of the warehouse as of that day (so overdue reports and days
+late are right on days nothing lands: the build after a pull runs only when something landed),
+and checks that each live period's pulls are running (:mod:`tonghop.freshness`).
 """
 
 from __future__ import annotations
@@ -42,6 +47,21 @@ def final_pull_day(period: Period) -> dt.date:
     return day
 
 
+def closing_day(period: Period, late_window_days: int = LATE_WINDOW_DAYS) -> dt.date:
+    """The day of the closing full pull: the end of the late window (and never before the day
+    after the final pull)."""
+    last_day = period.on_time_until.astimezone(VN_TZ).date()
+    return max(last_day + dt.timedelta(days=late_window_days),
+               final_pull_day(period) + dt.timedelta(days=1))
+
+
+def live_periods(catalogue: Catalogue, day: dt.date) -> list[str]:
+    """The periods open or in their late window on ``day`` (opening day to closing day)."""
+    return [p.period_code for p in sorted(catalogue.periods.values(),
+                                          key=lambda p: (p.due_date, p.period_code))
+            if (p.opens_on or p.due_date) <= day <= closing_day(p)]
+
+
 @dataclass(frozen=True)
 class Action:
     period_code: str
@@ -64,8 +84,7 @@ def actions_on(catalogue: Catalogue, day: dt.date,
     for period in sorted(catalogue.periods.values(), key=lambda p: (p.due_date, p.period_code)):
         last_day = period.on_time_until.astimezone(VN_TZ).date()
         opens, final = period.opens_on or period.due_date, final_pull_day(period)
-        closes = max(last_day + dt.timedelta(days=late_window_days),
-                     final + dt.timedelta(days=1))
+        closes = closing_day(period, late_window_days)
         if opens <= day <= last_day:
             actions.append(Action(period.period_code, "provision"))
         if opens <= day < final:
@@ -79,9 +98,10 @@ def actions_on(catalogue: Catalogue, day: dt.date,
     return actions
 
 
-def plan(catalogue: Catalogue, day: dt.date) -> dict[str, list[dict]]:
-    """What the calendar DAG triggers on ``day``: {"provision": [...], "cycles": [...]}, each
-    item the kwargs of one TriggerDagRunOperator (trigger_run_id, conf)."""
+def plan(catalogue: Catalogue, day: dt.date) -> dict[str, list]:
+    """What the calendar DAG triggers on ``day``: {"provision": [...], "cycles": [...],
+    "builds": [...]}, each item the kwargs of one TriggerDagRunOperator (trigger_run_id,
+    conf), and the periods "live" that day (whose pulls the freshness check watches)."""
     provision, cycles = [], []
     for action in actions_on(catalogue, day):
         if action.kind == "provision":
@@ -91,4 +111,7 @@ def plan(catalogue: Catalogue, day: dt.date) -> dict[str, list[dict]]:
             cycles.append({"trigger_run_id": action.run_id(day),
                            "conf": {"period_code": action.period_code,
                                     "full_pull": action.full_pull}})
-    return {"provision": provision, "cycles": cycles}
+    live = live_periods(catalogue, day)
+    builds = [{"trigger_run_id": f"calendar__daily_build__{day.isoformat()}",
+               "conf": {"as_of_date": day.isoformat(), "period_codes": live}}] if live else []
+    return {"provision": provision, "cycles": cycles, "builds": builds, "live": live}

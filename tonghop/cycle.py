@@ -149,14 +149,34 @@ def stage_feedback(settings: Settings, period_code: str) -> dict:
     return progress.done("feedback", summary)
 
 
-def stage_build(settings: Settings) -> dict:
+def stage_build(settings: Settings, as_of_date: dt.date | None = None) -> dict:
     """Source freshness (a warning when nothing landed for 36 hours), `dbt build` (seeds only
-    when the catalogue's files changed, snapshot, models, tests), then the dbt docs site in the
-    output folder (only when the project changed): :func:`tonghop.dbt.build_warehouse`."""
+    when the catalogue's files changed, snapshot, models, tests) as of ``as_of_date`` (None:
+    today), then the dbt docs site in the output folder (only when the project changed):
+    :func:`tonghop.dbt.build_warehouse`."""
     from tonghop.dbt import build_warehouse
     with progress.stage("build"):
-        built = build_warehouse(settings)
+        built = build_warehouse(settings, as_of_date)
     return progress.done("build", built)
+
+
+def run_day(context) -> dt.date:
+    """The Vietnam day a DAG run acts for: its logical date (a calendar run, a backfill, a
+    triggered run that was given one), else when it was queued to run (a manual or
+    asset-triggered run)."""
+    from tonghop.vn import VN_TZ
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return when.astimezone(VN_TZ).date()
+
+
+def landed_day(pulled: dict, context) -> dt.date:
+    """The day a pull's data is as of: the Vietnam day of the Drive server's time at its
+    listing (the clock that stamps the units' edits), else the run's day."""
+    from tonghop.vn import VN_TZ
+    listed = pulled.get("listed_at")
+    if listed:
+        return dt.datetime.fromisoformat(listed.replace("Z", "+00:00")).astimezone(VN_TZ).date()
+    return run_day(context)
 
 
 def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -224,8 +226,12 @@ def record_catalogue_load(settings: Settings, loaded: str) -> None:
         conn.close()
 
 
-def build_warehouse(settings: Settings) -> dict:
+def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> dict:
     """`dbt source freshness`, `dbt build` and the docs site, as one job under the dbt lock.
+
+    ``as_of_date`` is the day the date-dependent columns (overdue, days late, which versions
+    were received by then) are computed for — the day of the run that asked for the build
+    (the calendar's day, or the day of the pull that landed); None: today in Vietnam.
 
     The seeds (the catalogue: thousands of assignment rows in a big province) are reloaded only
     when their files changed since the load recorded in ``ops.catalogue_loads``; otherwise
@@ -236,13 +242,17 @@ def build_warehouse(settings: Settings) -> dict:
         freshness = _run_dbt_locked(settings, ["source", "freshness"])
         wanted = catalogue_fingerprint(Path(settings.dbt_project_dir))
         reload = not catalogue_loaded(settings, wanted)
+        day = ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})] \
+            if as_of_date else []
         if reload:
-            built = _run_dbt_locked(settings, ["build"])
+            built = _run_dbt_locked(settings, ["build", *day])
             record_catalogue_load(settings, wanted)
         else:
             log.info("dbt: the catalogue (seed files) is unchanged since it was loaded; "
                      "building without reloading it")
-            built = _run_dbt_locked(settings, ["build", "--exclude", "resource_type:seed"])
+            built = _run_dbt_locked(settings, ["build", "--exclude", "resource_type:seed",
+                                               *day])
+        built["as_of_date"] = as_of_date.isoformat() if as_of_date else None
         built["freshness"] = freshness["counts"]
         built["catalogue_reloaded"] = reload
         folder, built["docs_generated"] = _docs_locked(settings)

@@ -25,6 +25,18 @@
     }) }}
 {%- endmacro %}
 
+{#- the one submission state of an expected report (fct_submission: the rule is there) -#}
+{% macro submission_state_label_vi(code) -%}
+    {{ label_case(code, {
+        'hop_le_dung_han': 'Nộp hợp lệ, đúng hạn',
+        'hop_le_tre_han': 'Nộp hợp lệ, trễ hạn',
+        'con_loi': 'Đã nộp nhưng còn lỗi',
+        'chua_chon_da_nop': 'Chưa chọn “Đã nộp”',
+        'chua_dien': 'Chưa điền',
+        'chua_co_bang': 'Chưa có bảng tính',
+    }) }}
+{%- endmacro %}
+
 {% macro validation_status_label_vi(code) -%}
     {{ label_case(code, {
         'hop_le': 'Hợp lệ',

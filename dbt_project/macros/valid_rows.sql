@@ -6,9 +6,10 @@
     reports whose latest run is not in the table yet - a new version, or an old version checked
     again by a later run (its rows are replaced: unique key, delete+insert).
 
-    valid_rows: the rows that count - rows of the latest usable version (submitted, not blocked)
-    of each unit's report for a period, without the rows that the current validation marks as
-    an error.
+    valid_rows: the rows that count - rows of the latest valid version (submitted, not blocked,
+    no error: fct_submission's rule for which reports count) of each unit's report for a
+    period, without the rows that the current validation marks as an error (there are none
+    unless the completion_requires_no_errors var is off).
 
     rows_model: the staging model of the part; part: its name in quality.validation_issues;
     columns: the part's own columns to carry; checked_model: the part's checked_rows model.
@@ -128,7 +129,7 @@ valid_rows as (
         on report_versions.sheet_version_id = checked_rows.sheet_version_id
         and report_versions.unit_code = checked_rows.unit_code
         and report_versions.period_code = checked_rows.period_code
-    where report_versions.is_latest_usable
+    where report_versions.is_latest_complete
         and not checked_rows.has_error
 
 )

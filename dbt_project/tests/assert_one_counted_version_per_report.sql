@@ -1,5 +1,5 @@
 -- Each unit's report for a period has at most one counted version, and it is the latest
--- usable one: the facts come from exactly that version.
+-- valid one (fct_submission's rule): the facts come from exactly that version.
 
 with
 
@@ -16,7 +16,7 @@ per_report as (
         unit_code,
         count(*) filter (where is_counted_version) as counted_versions,
         max(sheet_version_id) filter (where is_counted_version) as counted_version,
-        max(sheet_version_id) filter (where is_usable) as latest_usable_version
+        max(sheet_version_id) filter (where is_complete) as latest_valid_version
 
     from versions
     group by period_code, unit_code
@@ -25,4 +25,4 @@ per_report as (
 
 select * from per_report
 where counted_versions > 1
-    or counted_version is distinct from latest_usable_version
+    or counted_version is distinct from latest_valid_version

@@ -123,6 +123,9 @@ create table if not exists ops.pull_runs (
 alter table ops.pull_runs add column if not exists drive_watermark timestamptz;
 -- a pull of some units only ("units" mode: a unit asked to be read again)
 alter table ops.pull_runs add column if not exists unit_codes text[];
+-- the Drive server's time at the pull's listing (its Date header): the clock the units' edits
+-- are stamped with, which the pull's mode and the freshness check read
+alter table ops.pull_runs add column if not exists listed_at timestamptz;
 alter table ops.pull_runs drop constraint if exists pull_runs_mode_check;
 alter table ops.pull_runs add constraint pull_runs_mode_check
     check (mode in ('full', 'changed', 'units'));
@@ -354,6 +357,21 @@ create table if not exists ops.catalogue_loads (
     loaded_at   timestamptz not null default now()
 );
 
+-- every publication of a period (publish/outdated.py): the fingerprint of the marts it read,
+-- so that each publish run works out from the database which periods are out of date (a
+-- failed build is caught up by the next one that succeeds, whatever triggered it)
+create table if not exists ops.publications (
+    publication_id          bigint generated always as identity primary key,
+    period_code             text        not null,
+    run_id                  text        not null,
+    marts_fingerprint       text        not null,
+    as_of_date              date,
+    latest_sheet_version_id bigint,
+    folder                  text,
+    published_at            timestamptz not null default now()
+);
+create index if not exists publications_by_period on ops.publications (period_code, publication_id);
+
 -- ---------------------------------------------------------------- privileges
 -- The admin owns the landed tables so that the loader cannot alter or empty them.
 grant usage on schema raw, parsed, quality, ops to loader, transformer;
@@ -363,7 +381,8 @@ grant select on all tables in schema raw, parsed, quality, ops to transformer;
 grant usage on all sequences in schema raw, parsed, quality, ops to loader;
 grant insert, delete on ops.catalogue_loads to transformer;
 -- the sharing record is append-only, for the loader too
-revoke update, delete, truncate on ops.sharing_checks, ops.sharing_findings from loader;
+revoke update, delete, truncate on ops.sharing_checks, ops.sharing_findings, ops.publications
+    from loader;
 
 -- dbt builds its schemas as the transformer; bi_reader may enter marts only.
 create schema if not exists catalogue authorization transformer;

@@ -145,7 +145,13 @@ numbered as (
             sheet_version_id = min(case when is_complete then sheet_version_id end)
                 over unit_period_all,
             false
-        ) as is_first_complete
+        ) as is_first_complete,
+        -- the version whose figures count (see fct_submission: the one rule for which rows count)
+        coalesce(
+            sheet_version_id = max(case when is_complete then sheet_version_id end)
+                over unit_period_all,
+            false
+        ) as is_latest_complete
 
     from flagged
     window

@@ -1,5 +1,5 @@
 -- Difficulties and recommendations (khó khăn, kiến nghị) written by each unit for a period, from
--- the valid rows of the unit's latest usable version that have content. Only expected reports.
+-- the valid rows of the unit's latest valid version that have content. Only expected reports.
 
 with
 

@@ -1,5 +1,5 @@
 -- Indicator values reported by each unit for a period (unit x indicator x period), from the valid
--- rows of the unit's latest usable version that hold a number. Only expected reports and
+-- rows of the unit's latest valid version that hold a number. Only expected reports and
 -- indicators of the programme's catalogue; when an indicator appears on several rows, the first
 -- row counts. includes_estimate: the period's figures from estimated_from to estimated_to (the
 -- end of its data window, after the due date) are estimates (ước thực hiện), so the value is

@@ -25,7 +25,7 @@ final as (
         checked_rows.sheet_version_id,
         report_versions.version_number,
         report_versions.received_at,
-        report_versions.is_latest_usable as is_counted_version,
+        report_versions.is_latest_complete as is_counted_version,
         checked_rows.row_key,
         checked_rows.indicator_code,
         checked_rows.value_text,

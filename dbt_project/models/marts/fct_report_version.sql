@@ -1,6 +1,6 @@
 -- Every version of every unit's report (phiên bản báo cáo): one row per unit's part of one
 -- spreadsheet version received by the as_of_date, numbered in order of arrival, with its
--- validation outcome and which version counts. The marts count the latest usable version
+-- validation outcome and which version counts. The marts count the latest valid version
 -- (is_counted_version); the earlier ones stay here, and their rows in the *_history marts.
 
 with
@@ -38,7 +38,7 @@ final as (
         is_usable,
         is_complete,
         is_latest as is_latest_version,
-        is_latest_usable as is_counted_version,
+        is_latest_complete as is_counted_version,
         is_first_complete
 
     from report_versions

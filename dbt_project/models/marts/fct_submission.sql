@@ -1,6 +1,16 @@
--- One row per expected report (period x unit): was it received, on time, and is it clean.
--- Only versions received by the as_of_date count (see int_report_versions). The unit is named
--- as it was on the due date (unit_version_key -> dim_unit_history).
+-- One row per expected report (period x unit): its one submission state, was it received, on
+-- time, and is it clean. Only versions received by the as_of_date count (see
+-- int_report_versions). The unit is named as it was on the due date (unit_version_key ->
+-- dim_unit_history).
+--
+-- THE RULE FOR WHICH REPORTS AND ROWS COUNT (every figure reads it from here: reporting_rate,
+-- province_summary, indicator_totals through valid_rows, the summary sheet, the report, the
+-- reminder list). A unit's report counts (is_counted) when it has a valid version: "Đã nộp"
+-- switched on, not blocked (wrong unit or period), no error. Its timeliness is that of its
+-- first valid version (a correction after the deadline does not make an on-time report late);
+-- its figures are those of its latest valid version (counted_sheet_version_id: a correction
+-- replaces them), without rows marked as errors. A report that is not counted adds nothing to
+-- any total and is on the reminder list, with its state as the reason.
 
 with
 
@@ -36,6 +46,52 @@ first_complete_versions as (
 
 ),
 
+latest_complete_versions as (
+
+    select * from report_versions
+    where is_latest_complete
+
+),
+
+task_rows as (
+
+    select * from {{ ref('stg_parsed__task_rows') }}
+
+),
+
+indicator_rows as (
+
+    select * from {{ ref('stg_parsed__indicator_rows') }}
+
+),
+
+-- whether the unit wrote anything in its latest version (a blank sheet as provisioned: no)
+latest_contents as (
+
+    select
+        latest_versions.sheet_version_id,
+        latest_versions.unit_code,
+        exists (
+            select 1 from task_rows
+            where task_rows.sheet_version_id = latest_versions.sheet_version_id
+                and task_rows.unit_code = latest_versions.unit_code
+                and coalesce(nullif(trim(task_rows.status_text), ''),
+                             nullif(trim(task_rows.result_text), ''),
+                             nullif(trim(task_rows.completed_on_text), ''),
+                             nullif(trim(task_rows.evidence_text), ''),
+                             nullif(trim(task_rows.note_text), '')) is not null
+        ) or exists (
+            select 1 from indicator_rows
+            where indicator_rows.sheet_version_id = latest_versions.sheet_version_id
+                and indicator_rows.unit_code = latest_versions.unit_code
+                and coalesce(nullif(trim(indicator_rows.value_text), ''),
+                             nullif(trim(indicator_rows.note_text), '')) is not null
+        ) as has_content
+
+    from latest_versions
+
+),
+
 joined as (
 
     select
@@ -60,7 +116,9 @@ joined as (
         latest_versions.is_submitted as latest_is_submitted,
         latest_versions.is_blocked as latest_is_blocked,
         latest_versions.error_count as latest_error_count,
-        latest_versions.warning_count as latest_warning_count
+        latest_versions.warning_count as latest_warning_count,
+        coalesce(latest_contents.has_content, false) as latest_has_content,
+        latest_complete_versions.sheet_version_id as counted_sheet_version_id
 
     from expected
     left join unit_versions
@@ -72,6 +130,12 @@ joined as (
     left join first_complete_versions
         on first_complete_versions.period_code = expected.period_code
         and first_complete_versions.unit_code = expected.unit_code
+    left join latest_complete_versions
+        on latest_complete_versions.period_code = expected.period_code
+        and latest_complete_versions.unit_code = expected.unit_code
+    left join latest_contents
+        on latest_contents.sheet_version_id = latest_versions.sheet_version_id
+        and latest_contents.unit_code = latest_versions.unit_code
 
 ),
 
@@ -86,6 +150,16 @@ statuses as (
             when date_trunc('second', received_at) <= on_time_until then 'on_time'
             else 'late'
         end as reporting_status,
+        -- the one submission state of the report (see the rule at the top)
+        case
+            when received_on is not null
+                and date_trunc('second', received_at) <= on_time_until then 'hop_le_dung_han'
+            when received_on is not null then 'hop_le_tre_han'
+            when latest_sheet_version_id is null then 'chua_co_bang'
+            when latest_is_submitted then 'con_loi'
+            when latest_has_content then 'chua_chon_da_nop'
+            else 'chua_dien'
+        end as submission_state,
         case
             when latest_sheet_version_id is null then 'chua_co_bang'
             when latest_error_count > 0 or latest_is_blocked then 'co_loi'
@@ -109,6 +183,10 @@ final as (
         on_time_until,
         as_of_date,
         received_at,
+        submission_state,
+        {{ submission_state_label_vi('submission_state') }} as submission_state_vi,
+        received_on is not null as is_counted,
+        counted_sheet_version_id,
         reporting_status,
         {{ reporting_status_label_vi('reporting_status') }} as reporting_status_vi,
         case reporting_status
@@ -125,6 +203,7 @@ final as (
         latest_is_blocked,
         latest_error_count,
         latest_warning_count,
+        latest_has_content,
         validation_status,
         {{ validation_status_label_vi('validation_status') }} as validation_status_vi
 

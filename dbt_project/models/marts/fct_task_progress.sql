@@ -1,5 +1,5 @@
 -- Progress of each task as reported by each unit for a period (unit x task x period), from the
--- valid rows of the unit's latest usable version. Only expected reports and tasks of the
+-- valid rows of the unit's latest valid version. Only expected reports and tasks of the
 -- programme's catalogue; when a task appears on several rows, the first row counts.
 -- progress_code reads the status by the task's timing: an ongoing task (thường xuyên) reports
 -- "đang thực hiện thường xuyên" and its results, never a completion; only tasks with an end

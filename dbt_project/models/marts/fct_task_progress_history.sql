@@ -27,7 +27,7 @@ final as (
         checked_rows.sheet_version_id,
         report_versions.version_number,
         report_versions.received_at,
-        report_versions.is_latest_usable as is_counted_version,
+        report_versions.is_latest_complete as is_counted_version,
         checked_rows.row_key,
         checked_rows.task_code,
         checked_rows.status_code,

@@ -36,17 +36,6 @@ submission_counts as (
 
 ),
 
-error_counts as (
-
-    select
-        period_code,
-        count(*) filter (where validation_status = 'co_loi') as units_with_errors
-
-    from submissions
-    group by period_code
-
-),
-
 task_assignment_counts as (
 
     select
@@ -106,13 +95,16 @@ final as (
         coalesce(task_counts.ongoing_tasks_reported, 0)::bigint as ongoing_tasks_reported,
         coalesce(task_counts.ongoing_tasks_active, 0)::bigint as ongoing_tasks_active,
         coalesce(task_counts.ongoing_tasks_with_result, 0)::bigint as ongoing_tasks_with_result,
-        coalesce(error_counts.units_with_errors, 0) as units_with_errors
+        -- reports not counted because their "Đã nộp" version has errors (fct_submission's
+        -- state con_loi; a unit whose valid report stands is not among them)
+        coalesce(submission_counts.with_errors_reports, 0) as units_with_errors,
+        coalesce(submission_counts.not_submitted_reports, 0) as not_submitted_reports,
+        coalesce(submission_counts.not_filled_reports, 0) as not_filled_reports,
+        coalesce(submission_counts.no_sheet_reports, 0) as no_sheet_reports
 
     from periods
     left join submission_counts
         on submission_counts.period_code = periods.period_code
-    left join error_counts
-        on error_counts.period_code = periods.period_code
     left join task_assignment_counts
         on task_assignment_counts.period_code = periods.period_code
     left join task_counts

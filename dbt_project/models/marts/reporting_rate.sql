@@ -1,5 +1,5 @@
 -- Reporting rate as DHIS2 defines it (tỷ lệ báo cáo): expected reports, actual reports
--- (complete: submitted, not rejected, no error), reporting rate, reports on time, reporting rate
+-- (counted: fct_submission's rule - submitted, not rejected, no error), reporting rate, reports on time, reporting rate
 -- on time - per period (hence per programme) and unit type, plus one row per period for all
 -- unit types together (unit_type = 'tat_ca'). Each row also carries the same figures of the
 -- previous period of the same kind.
@@ -30,11 +30,17 @@ counts as (
         period_code,
         case when grouping(unit_type) = 1 then 'tat_ca' else unit_type end as unit_type,
         count(*) as expected_reports,
-        count(*) filter (where reporting_status in ('on_time', 'late')) as actual_reports,
-        count(*) filter (where reporting_status = 'on_time') as on_time_reports,
-        count(*) filter (where reporting_status = 'late') as late_reports,
-        count(*) filter (where reporting_status = 'missing') as missing_reports,
-        count(*) filter (where is_overdue) as overdue_reports
+        -- fct_submission's rule: a report counts when it has a valid version
+        count(*) filter (where is_counted) as actual_reports,
+        count(*) filter (where submission_state = 'hop_le_dung_han') as on_time_reports,
+        count(*) filter (where submission_state = 'hop_le_tre_han') as late_reports,
+        count(*) filter (where not is_counted) as missing_reports,
+        count(*) filter (where is_overdue) as overdue_reports,
+        -- why the reports not counted are not: one state each, adding up to missing_reports
+        count(*) filter (where submission_state = 'con_loi') as with_errors_reports,
+        count(*) filter (where submission_state = 'chua_chon_da_nop') as not_submitted_reports,
+        count(*) filter (where submission_state = 'chua_dien') as not_filled_reports,
+        count(*) filter (where submission_state = 'chua_co_bang') as no_sheet_reports
 
     from submissions
     group by grouping sets ((period_code, unit_type), (period_code))
@@ -71,6 +77,10 @@ final as (
         rates.late_reports,
         rates.missing_reports,
         rates.overdue_reports,
+        rates.with_errors_reports,
+        rates.not_submitted_reports,
+        rates.not_filled_reports,
+        rates.no_sheet_reports,
         periods.previous_period_code,
         previous.reporting_rate as previous_reporting_rate,
         rates.reporting_rate - previous.reporting_rate as reporting_rate_change,

@@ -1,0 +1,501 @@
+"""A reporting season of one period, driven through the DAGs as they run on the calendar.
+
+Airflow runs as services (API server, scheduler, DAG processor; LocalExecutor); the calendar
+DAG is run for each simulated morning with ``airflow dags test`` and that day's logical date
+(it stays paused, so the scheduler makes no run of its own for the real today), and the
+scheduler runs what the calendar triggers — provisioning, the reporting cycle, the daily build
+— and what their Assets trigger: the build after a landing, the publication after a build.
+The Sheets emulator's clock is moved with the simulated days (its Drive stamps the units'
+edits and answers every call with its own time), so Google's clock and Airflow's dates move
+together. Units edit their sheets through the Sheets API as themselves, at set moments.
+
+The season of CB-2026-6T (on time until 23:59:59 on 20/6/2026):
+
+| morning | what happened before it, what happens that day |
+| --- | --- |
+| 1/6 | the period opens: every unit's sheet is provisioned, then the first (full) pull |
+| 5/6 | U1 sent a valid report (3/6); U2 sent one with an error (4/6); U3 filled without "Đã nộp" |
+| 21/6 | the final full pull: U4 sent at 23:59:30 on 20/6 (on time), U5 at 00:00:30 on 21/6 (late); U7 sent a valid report on 10/6 |
+| 22/6 | U1 corrected a figure, U2 fixed its error (late), U7 broke its report with an error — all pulled; the warehouse build fails (the transformer lost its rights on the marts) |
+| 23/6 | rights back: the daily build catches up and the publication follows; the pull fails (Drive refuses the listing) |
+| 24/6 | the scheduler is down: no run at all |
+| 25/6 | a quiet day: the freshness check alerts (no pull since 22/6); overdue days move without a landing; then the day's whole cycle run and its publication are cleared and run again |
+| 4/7 | U6 sent a valid report on 1/7, in the late window; the closing full pull |
+
+Every unit not named never opens its sheet. Each morning, every headline figure of the marts
+and of the published summary is compared with an oracle computed here from this script alone
+(which content each pull saw, by the rules the warehouse states), not from the project's code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.airflow_support import Api, why, wait_for_dag
+from tests.conftest import TEST_STATE, query, webhook_server
+
+pytestmark = pytest.mark.slow
+
+PERIOD = "CB-2026-6T"
+WAREHOUSE_DB = "tonghop_season"
+METADATA_DB = "airflow_season"
+VN = dt.timezone(dt.timedelta(hours=7))
+#: the catalogue's last on-time moment, as periods.csv states it (read here with csv below)
+CALENDAR = "tonghop_calendar"
+SCHEDULED = ("tonghop_provision_period", "tonghop_reporting_cycle", "tonghop_build_warehouse",
+             "tonghop_publish")
+DAY_TIMEOUT = 600
+
+
+def execute(dsn: str, sql: str) -> None:
+    import psycopg2
+    conn = psycopg2.connect(dsn)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def at(day: str, clock: str = "06:00:00") -> dt.datetime:
+    return dt.datetime.fromisoformat(f"2026-{day}T{clock}+07:00")
+
+
+@dataclass(frozen=True)
+class Edit:
+    unit: str            # U1 … U7, the script's names
+    at: dt.datetime
+    kind: str            # valid | errors | draft
+    values: tuple = ()   # one number per indicator row of the unit's sheet
+
+#: the script: what each unit does, and when (Vietnam time)
+EDITS = [
+    Edit("U1", at("06-03", "10:00:00"), "valid", (12, 7)),
+    Edit("U2", at("06-04", "09:00:00"), "errors", (5, 5)),
+    Edit("U3", at("06-04", "15:00:00"), "draft", (1, 1)),
+    Edit("U7", at("06-10", "11:00:00"), "valid", (9, 4)),
+    Edit("U4", at("06-20", "23:59:30"), "valid", (3, 8)),
+    Edit("U5", at("06-21", "00:00:30"), "valid", (6, 6)),
+    Edit("U2", at("06-21", "14:00:00"), "valid", (5, 11)),
+    Edit("U1", at("06-21", "15:00:00"), "valid", (20, 7)),      # corrected after the deadline
+    Edit("U7", at("06-21", "16:00:00"), "errors", (9, 4)),      # a later edit with an error
+    Edit("U6", at("07-01", "10:00:00"), "valid", (2, 13)),
+]
+
+#: the simulated mornings, and what goes wrong on each
+DAYS = {
+    "06-01": {}, "06-05": {}, "06-21": {},
+    "06-22": {"build_fails": True},
+    "06-23": {"pull_fails": True},
+    "06-25": {"clear_and_rerun": True},
+    "07-04": {},
+}
+
+
+# ------------------------------------------------------------------ the oracle
+@dataclass
+class Seen:
+    """One version of a unit's report as the warehouse holds it: the content a pull read."""
+
+    kind: str                    # blank | valid | errors | draft
+    received_at: dt.datetime | None
+    values: tuple = ()
+
+
+@dataclass
+class Oracle:
+    """What the figures must be, from the script: which pulls read what, and the stated rules
+    (a report counts from its first valid version, on time when received by the last on-time
+    moment; its figures are its latest valid version's; one state per unit)."""
+
+    units: dict[str, str]                  # script name -> unit code
+    indicators: dict[str, list[str]]       # unit code -> its sheet's indicator codes, in order
+    expected: list[str]                    # every expected unit's code
+    on_time_until: dt.datetime
+    versions: dict[str, list[Seen]] = field(default_factory=lambda: defaultdict(list))
+
+    def pull(self, morning: dt.datetime) -> None:
+        """A pull that read every sheet at ``morning``: a new version where the content
+        changed (the unit's last edit before the pull; a blank sheet before any)."""
+        for code in self.expected:
+            name = next((n for n, c in self.units.items() if c == code), None)
+            edits = [e for e in EDITS if e.unit == name and e.at < morning]
+            seen = Seen(edits[-1].kind, edits[-1].at, edits[-1].values) if edits \
+                else Seen("blank", None)
+            history = self.versions[code]
+            if not history or history[-1] != seen:
+                history.append(seen)
+
+    def figures(self, as_of: dt.date) -> dict:
+        states, totals, units_with = {}, defaultdict(Decimal), defaultdict(int)
+        for code in self.expected:
+            history = self.versions.get(code, [])
+            valid = [v for v in history if v.kind == "valid"]
+            if valid:
+                first = valid[0]
+                states[code] = "hop_le_dung_han" if first.received_at <= self.on_time_until \
+                    else "hop_le_tre_han"
+                for indicator, value in zip(self.indicators[code], valid[-1].values):
+                    totals[indicator] += Decimal(value)
+                    units_with[indicator] += 1
+            elif not history:
+                states[code] = "chua_co_bang"
+            else:
+                states[code] = {"errors": "con_loi", "draft": "chua_chon_da_nop",
+                                "blank": "chua_dien"}[history[-1].kind]
+        counted = [c for c, s in states.items() if s.startswith("hop_le")]
+        last_on_time_day = self.on_time_until.date()
+        return {
+            "as_of_date": as_of,
+            "expected_reports": len(self.expected),
+            "actual_reports": len(counted),
+            "on_time_reports": sum(s == "hop_le_dung_han" for s in states.values()),
+            "late_reports": sum(s == "hop_le_tre_han" for s in states.values()),
+            "missing_reports": len(self.expected) - len(counted),
+            "overdue_reports": (len(self.expected) - len(counted))
+            if as_of > last_on_time_day else 0,
+            "units_with_errors": sum(s == "con_loi" for s in states.values()),
+            "not_submitted_reports": sum(s == "chua_chon_da_nop" for s in states.values()),
+            "not_filled_reports": sum(s == "chua_dien" for s in states.values()),
+            "no_sheet_reports": sum(s == "chua_co_bang" for s in states.values()),
+            "states": states,
+            "totals": {i: (t, units_with[i]) for i, t in totals.items()},
+        }
+
+
+# ------------------------------------------------------------------ driving the season
+class Season:
+    def __init__(self, api: Api, services, env: dict, emulator, settings, catalogue,
+                 alerts: list):
+        self.api, self.services, self.env = api, services, env
+        self.emulator, self.settings, self.catalogue = emulator, settings, catalogue
+        self.alerts = alerts
+        self.log = Path(env["AIRFLOW_HOME"]) / "season-dags-test.log"
+
+    # the units, through the Sheets API as themselves
+    def edit(self, edit: Edit, code: str) -> None:
+        from sheets_emulator import emulator_client
+        from tonghop import layout
+
+        unit = self.catalogue.unit(code)
+        programme = self.catalogue.period(PERIOD).programme_code
+        [sid] = [s for (s,) in query(self.settings.dsn("admin"), """
+            select spreadsheet_id from ops.sheet_registry
+            where period_code = %s and unit_code = %s""", (PERIOD, code))]
+        tasks = self.catalogue.tasks_for(programme, code)
+        indicators = self.catalogue.indicators_for(programme, code)
+
+        def column(columns, key):
+            return layout.column_letter(layout.column_index(columns, key))
+
+        info_row = 4 + [k for k, _, _ in layout.INFO_FIELDS].index("submitted")
+        reporter_row = 4 + [k for k, _, _ in layout.INFO_FIELDS].index("reporter_name")
+        status = column(layout.TASK_COLUMNS, "status")
+        value = column(layout.INDICATOR_COLUMNS, "value")
+        values = [str(v) for v in edit.values[:len(indicators)]]
+        if edit.kind == "errors":
+            values[0] = "-3"                     # a negative figure: an error
+        data = [
+            {"range": f"'{layout.TAB_INFO}'!B{reporter_row}", "values": [[unit.short_name]]},
+            {"range": f"'{layout.TAB_INFO}'!B{info_row}",
+             "values": [["Chưa nộp" if edit.kind == "draft" else "Đã nộp"]]},
+            {"range": f"'{layout.TAB_TASKS}'!{status}2:{status}{len(tasks) + 1}",
+             "values": [["Đang triển khai"]] * len(tasks)},
+            {"range": f"'{layout.TAB_INDICATORS}'!{value}2:{value}{len(values) + 1}",
+             "values": [[v] for v in values]},
+        ]
+        self.emulator.set_clock(edit.at)
+        client = emulator_client(self.emulator.url, user=unit.contact_email)
+        client.http_client.values_batch_update(
+            sid, body={"valueInputOption": "USER_ENTERED", "data": data})
+
+    # one morning
+    def run_calendar(self, morning: dt.datetime) -> None:
+        """``airflow dags test tonghop_calendar <the morning>``: the calendar's run of that day
+        (its triggers reach the scheduler through the metadata database)."""
+        self.emulator.set_clock(morning)
+        logical = morning.astimezone(dt.timezone.utc).isoformat()
+        airflow = Path(sys.executable).with_name("airflow")
+        with self.log.open("a", encoding="utf-8") as out:
+            out.write(f"\n$ airflow dags test {CALENDAR} {logical}\n")
+            out.flush()
+            done = subprocess.run([str(airflow), "dags", "test", CALENDAR, logical],
+                                  env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, timeout=DAY_TIMEOUT)
+        assert done.returncode == 0, self.log.read_text(errors="replace")[-4000:]
+
+    def runs(self, dag_id: str) -> list[dict]:
+        return self.api.call("GET", f"/dags/{dag_id}/dagRuns",
+                             params={"limit": 100, "order_by": "-run_after"})["dag_runs"]
+
+    def settle(self) -> dict[str, list[dict]]:
+        """Wait until no run of the scheduled DAGs is queued or running and no Asset event
+        waits for a run, three polls in a row; the runs of each DAG."""
+        deadline = time.monotonic() + DAY_TIMEOUT
+        quiet = 0
+        while quiet < 3:
+            self.services.check_alive()
+            busy = [(d, r["dag_run_id"], r["state"]) for d in SCHEDULED for r in self.runs(d)
+                    if r["state"] in ("queued", "running")]
+            waiting = [d for d in ("tonghop_build_warehouse", "tonghop_publish")
+                       if self.api.call("GET", f"/dags/{d}/assets/queuedEvents",
+                                        ok=(200, 404)).get("queued_events")]
+            quiet = 0 if busy or waiting else quiet + 1
+            if time.monotonic() > deadline:
+                pytest.fail(f"the day did not settle within {DAY_TIMEOUT} s: {busy} {waiting}"
+                            f"\n{self.services.process_log_tail('scheduler', 3000)}")
+            time.sleep(2)
+        return {d: self.runs(d) for d in SCHEDULED}
+
+    def failed_runs(self, runs: dict, since: set) -> dict[str, list[str]]:
+        return {d: [r["dag_run_id"] for r in rs if r["state"] == "failed"
+                    and (d, r["dag_run_id"]) not in since]
+                for d, rs in runs.items()}
+
+    def figures(self) -> dict:
+        bi = self.settings.dsn("bi_reader")
+        [summary] = query(bi, """
+            select as_of_date, expected_reports, actual_reports, on_time_reports, late_reports,
+                   missing_reports, overdue_reports, units_with_errors, not_submitted_reports,
+                   not_filled_reports, no_sheet_reports
+            from marts.province_summary where period_code = %s""", (PERIOD,))
+        names = ("as_of_date", "expected_reports", "actual_reports", "on_time_reports",
+                 "late_reports", "missing_reports", "overdue_reports", "units_with_errors",
+                 "not_submitted_reports", "not_filled_reports", "no_sheet_reports")
+        figures = dict(zip(names, summary))
+        figures["states"] = dict(query(bi, """
+            select unit_code, submission_state from marts.fct_submission
+            where period_code = %s""", (PERIOD,)))
+        figures["totals"] = {code: (total, units) for code, total, units in query(bi, """
+            select indicator_code, total_value, reporting_units from marts.indicator_totals
+            where period_code = %s and total_value is not null""", (PERIOD,))}
+        figures["days_late"] = dict(query(bi, """
+            select unit_code, days_late from marts.fct_submission where period_code = %s""",
+                                          (PERIOD,)))
+        return figures
+
+    def published(self) -> dict:
+        """The newest publication of the period: its record and the summary's overview."""
+        from openpyxl import load_workbook
+
+        rows = query(self.settings.dsn("admin"), """
+            select run_id, as_of_date, folder from ops.publications where period_code = %s
+            order by publication_id""", (PERIOD,))
+        if not rows:
+            return {"count": 0}
+        run_id, as_of, folder = rows[-1]
+        sheet = load_workbook(Path(folder) / f"tong_hop_{PERIOD}.xlsx")["Tổng quan"]
+        overview = {r[0]: r[1] for r in sheet.iter_rows(min_row=4, values_only=True) if r[0]}
+        return {"count": len(rows), "run_id": run_id, "as_of_date": as_of,
+                "overview": overview}
+
+    def counts(self) -> dict:
+        [row] = query(self.settings.dsn("admin"), """
+            select (select count(*) from raw.sheet_versions),
+                   (select count(*) from raw.sheet_fetches),
+                   (select count(*) from ops.pull_runs where period_code = %s),
+                   (select count(*) from parsed.report_headers)""", (PERIOD,))
+        return dict(zip(("versions", "fetches", "pulls", "headers"), row))
+
+
+@pytest.fixture(scope="module")
+def season(settings, catalogue, tmp_path_factory):
+    from sheets_emulator import EmulatorServer
+    from sheets_emulator.faults import EmulatorConfig, FaultRule
+    from tonghop import local_airflow, localdb
+
+    pg_port = localdb.default_cluster().port
+    localdb.ensure_warehouse(WAREHOUSE_DB)
+    emulator = EmulatorServer(tmp_path_factory.mktemp("season-emulator"), host="127.0.0.1",
+                              port=0).start()
+    settings = settings.for_database(WAREHOUSE_DB).with_overrides(
+        emulator_url=emulator.url, sheets_backend="emulator",
+        output_dir=tmp_path_factory.mktemp("season-output"))
+    period = catalogue.period(PERIOD)
+    programme = period.programme_code
+    expected = sorted(u.unit_code for u in catalogue.expected_units(PERIOD))
+    with_indicators = [u for u in expected if len(catalogue.indicators_for(programme, u)) >= 2]
+    units = {f"U{n}": code for n, code in enumerate(with_indicators[:7], start=1)}
+    with (Path(settings.dbt_project_dir) / "seeds" / "catalogue" / "periods.csv").open(
+            encoding="utf-8") as fh:
+        import csv
+        row = next(r for r in csv.DictReader(fh) if r["period_code"] == PERIOD)
+    oracle = Oracle(units=units, expected=expected,
+                    indicators={u: [i.indicator_code for i in
+                                    catalogue.indicators_for(programme, u)] for u in expected},
+                    on_time_until=dt.datetime.fromisoformat(row["on_time_until"]))
+    try:
+        with webhook_server() as (hook, alerts):
+            env = local_airflow.airflow_env(settings, pg_port)
+            env = local_airflow.with_metadata_database(env, METADATA_DB, pg_port)
+            env["AIRFLOW_HOME"] = str(TEST_STATE / "airflow-season")
+            env["TONGHOP_PG_DB"] = WAREHOUSE_DB
+            env["TONGHOP_RETRY_DELAY_SECONDS"] = "2"
+            env["TONGHOP_ALERT_WEBHOOK"] = hook
+            env.pop("TONGHOP_ALERT_EMAIL", None)
+            local_airflow.migrate(env)
+            with local_airflow.running_airflow(env) as services:
+                api = Api(services.base_url, services.token())
+                for dag_id in SCHEDULED:
+                    wait_for_dag(api, services, dag_id)
+                    api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+                assert wait_for_dag(api, services, CALENDAR)["is_paused"]
+                season = Season(api, services, env, emulator, settings, catalogue, alerts)
+                days, failed_before = {}, set()
+                for day, what in DAYS.items():
+                    morning = at(day)
+                    for edit in EDITS:
+                        if days and list(days.values())[-1]["morning"] <= edit.at < morning:
+                            season.edit(edit, units[edit.unit])
+                    admin = settings.dsn("admin")
+                    if what.get("build_fails"):
+                        execute(admin, "revoke create on schema marts from transformer")
+                    if what.get("pull_fails"):
+                        execute(admin, "grant create on schema marts to transformer")
+                        emulator.configure(EmulatorConfig(faults=[FaultRule(
+                            endpoint="drive.files.list", status=403,
+                            message="The caller does not have permission")]))
+                    alerts_before = len(alerts)
+                    season.run_calendar(morning)
+                    runs = season.settle()
+                    emulator.configure(EmulatorConfig())
+                    failed = season.failed_runs(runs, failed_before)
+                    failed_before |= {(d, r) for d, ids in failed.items() for r in ids}
+                    if not what.get("pull_fails"):
+                        oracle.pull(morning)
+                    record = {"morning": morning, "figures": season.figures(),
+                              "published": season.published(), "failed": failed,
+                              "alerts": alerts[alerts_before:], "counts": season.counts(),
+                              "oracle": oracle.figures(morning.date())}
+                    if what.get("clear_and_rerun"):
+                        record["rerun"] = clear_and_rerun(season, runs)
+                    days[day] = record
+                yield SimpleNamespace(days=days, units=units, oracle=oracle, settings=settings,
+                                      expected=expected)
+    finally:
+        emulator.stop()
+
+
+def clear_and_rerun(season: Season, runs: dict) -> dict:
+    """Clear the morning's whole reporting-cycle run and the newest publication run, as an
+    engineer reruns them from the UI, and wait for everything to settle again."""
+    before = {"figures": season.figures(), "counts": season.counts(),
+              "published": season.published()}
+    cleared = {}
+    for dag_id in ("tonghop_reporting_cycle", "tonghop_publish"):
+        run = runs[dag_id][0]                      # the newest (ordered by run_after)
+        season.api.call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
+            "dry_run": False, "dag_run_id": run["dag_run_id"], "only_failed": False,
+            "reset_dag_runs": True, "note": "test_season: cleared"})
+        cleared[dag_id] = run["dag_run_id"]
+    after_runs = season.settle()
+    states = {d: next(r["state"] for r in after_runs[d] if r["dag_run_id"] == run_id)
+              for d, run_id in cleared.items()}
+    return {"before": before, "cleared": cleared, "states": states,
+            "figures": season.figures(), "counts": season.counts(),
+            "published": season.published()}
+
+
+# ------------------------------------------------------------------ the checks
+HEADLINE = ("as_of_date", "expected_reports", "actual_reports", "on_time_reports",
+            "late_reports", "missing_reports", "overdue_reports", "units_with_errors",
+            "not_submitted_reports", "not_filled_reports", "no_sheet_reports")
+
+
+def expected_on(season, day: str) -> dict:
+    """The oracle's figures for the marts at the end of ``day``: on the morning the build
+    failed, the marts are still those of the morning before."""
+    if DAYS[day].get("build_fails"):
+        previous = list(DAYS)[list(DAYS).index(day) - 1]
+        return season.days[previous]["oracle"]
+    return season.days[day]["oracle"]
+
+
+@pytest.mark.parametrize("day", list(DAYS))
+def test_every_headline_figure_matches_the_oracle_each_morning(season, day):
+    actual, expected = season.days[day]["figures"], expected_on(season, day)
+    assert {k: actual[k] for k in HEADLINE} == {k: expected[k] for k in HEADLINE}
+    assert actual["states"] == expected["states"]
+    assert actual["totals"] == expected["totals"]
+
+
+@pytest.mark.parametrize("day", list(DAYS))
+def test_the_published_summary_is_the_marts_of_that_morning(season, day):
+    """Published every morning its figures changed — the day after a failed build too — and
+    its overview says what the oracle says."""
+    published, expected = season.days[day]["published"], expected_on(season, day)
+    overview = published["overview"]
+    assert published["as_of_date"] == expected["as_of_date"]
+    assert overview["Số đơn vị phải báo cáo"] == expected["expected_reports"]
+    assert overview["Số báo cáo đã nộp (hợp lệ)"] == expected["actual_reports"]
+    assert overview["Số báo cáo nộp đúng hạn"] == expected["on_time_reports"]
+    assert overview["Số báo cáo nộp trễ hạn"] == expected["late_reports"]
+    assert overview["Số đơn vị chưa nộp báo cáo hợp lệ"] == expected["missing_reports"]
+
+
+def test_the_season_covers_every_state_and_both_sides_of_the_deadline(season):
+    final = season.days["07-04"]["oracle"]["states"]
+    u = season.units
+    assert final[u["U4"]] == "hop_le_dung_han"          # 23:59:30 on the last day
+    assert final[u["U5"]] == "hop_le_tre_han"           # 00:00:30 the day after
+    assert final[u["U1"]] == "hop_le_dung_han"          # corrected after the deadline
+    assert final[u["U2"]] == "hop_le_tre_han"           # its errors fixed late
+    assert final[u["U7"]] == "hop_le_dung_han"          # a later edit with an error
+    assert final[u["U3"]] == "chua_chon_da_nop"
+    assert final[u["U6"]] == "hop_le_tre_han"
+    assert {s for s in season.days["06-05"]["oracle"]["states"].values()} == {
+        "hop_le_dung_han", "con_loi", "chua_chon_da_nop", "chua_dien"}
+    # the correction after the deadline changed the totals, not the status
+    before = season.days["06-21"]["oracle"]["totals"]
+    after = season.days["06-23"]["oracle"]["totals"]
+    assert before != after
+
+
+def test_overdue_days_move_on_a_day_nothing_landed(season):
+    """25/6 landed nothing (the pull found no change); the daily build still moved the days
+    late of the units that never reported."""
+    quiet, before = season.days["06-25"], season.days["06-23"]
+    assert quiet["counts"]["versions"] == before["counts"]["versions"]
+    never = next(u for u in season.expected if u not in season.units.values())
+    assert before["figures"]["days_late"][never] == 3
+    assert quiet["figures"]["days_late"][never] == 5
+
+
+def test_the_failed_build_failed_alerted_and_was_caught_up(season):
+    failed = season.days["06-22"]["failed"]
+    assert failed["tonghop_build_warehouse"], failed
+    assert not failed["tonghop_reporting_cycle"] and not failed["tonghop_publish"]
+    assert any("build_warehouse" in a.get("text", "") for a in season.days["06-22"]["alerts"])
+    # the day after: no new pull, yet the publication shows the corrections pulled on 22/6
+    assert season.days["06-23"]["published"]["count"] > season.days["06-22"]["published"]["count"]
+
+
+def test_a_stalled_pull_raises_a_freshness_alert(season):
+    assert any("pulls stalled" in a.get("text", "") and PERIOD in a.get("text", "")
+               for a in season.days["06-25"]["alerts"]), season.days["06-25"]["alerts"]
+    assert not any("pulls stalled" in a.get("text", "")
+                   for day in ("06-05", "06-21", "06-22", "06-23")
+                   for a in season.days[day]["alerts"])
+    failed = season.days["06-23"]["failed"]["tonghop_reporting_cycle"]
+    assert failed, season.days["06-23"]["failed"]
+
+
+def test_a_whole_cycle_run_cleared_runs_again_and_changes_nothing(season):
+    rerun = season.days["06-25"]["rerun"]
+    assert set(rerun["states"].values()) == {"success"}, rerun
+    assert rerun["figures"] == rerun["before"]["figures"]
+    assert rerun["counts"]["versions"] == rerun["before"]["counts"]["versions"]
+    assert rerun["counts"]["pulls"] == rerun["before"]["counts"]["pulls"]
+    assert rerun["published"]["overview"] == rerun["before"]["published"]["overview"]
