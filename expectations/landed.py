@@ -186,7 +186,7 @@ def _store(conn, period_code: str, reports: list[ReportToCheck], outcome, pull_r
                             spreadsheet_id, r.registry_tab_title, h["claimed_unit_code"],
                             h["claimed_period_code"], h["reporter_name"], h["reporter_position"],
                             h["reporter_phone"], h["reporter_email"], h["submitted_text"],
-                            h["submitted"] is True, now))
+                            h["submitted"] is True, now, r.parsed.part_sha256 or None))
             key = (r.sheet_version_id, r.unit_code, r.period_code)
             tasks += [key + (t["row_key"], t["tab_title"], t["row_number"], t["task_code"],
                              t["status_text"], t["status_code"], t["result"], t["completed_on"],
@@ -203,7 +203,8 @@ def _store(conn, period_code: str, reports: list[ReportToCheck], outcome, pull_r
             insert into parsed.report_headers (sheet_version_id, unit_code, period_code,
                 validation_run_id, spreadsheet_id, registry_tab_title, claimed_unit_code,
                 claimed_period_code, reporter_name, reporter_position, reporter_phone,
-                reporter_email, submitted_text, is_submitted, parsed_at) values %s""", headers)
+                reporter_email, submitted_text, is_submitted, parsed_at, part_sha256)
+            values %s""", headers)
         execute_values(cur, """
             insert into parsed.task_rows (sheet_version_id, unit_code, period_code, row_key,
                 tab_title, row_number, task_code, status_text, status_code, result_text,

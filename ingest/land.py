@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 
 from psycopg2.extras import Json
 
@@ -45,12 +46,27 @@ def storable(resource: dict) -> dict:
     return clean(resource)
 
 
+@dataclass(frozen=True)
+class ReadEvidence:
+    """When the content read existed, as far as Google can say (kept with the read, so that a
+    received time can be defended): ``read_at`` the Date header of the spreadsheets.get
+    answer, ``modified_after`` the file's modifiedTime asked right after it, ``revisions`` the
+    file's Drive revisions then (a file shared by several units only). Any may be None: a call
+    that failed proves nothing, and the rule falls back to the later bound."""
+
+    read_at: str | None = None
+    modified_after: str | None = None
+    revisions: list | None = None
+
+
 def land_version(conn, *, pull_run_id: str, spreadsheet_id: str, drive_modified_time: str | None,
-                 fetched_at: dt.datetime, resource: dict) -> tuple[str, int]:
+                 fetched_at: dt.datetime, resource: dict,
+                 evidence: ReadEvidence = ReadEvidence()) -> tuple[str, int]:
     """Store the spreadsheet's content unless it equals its latest stored version.
 
     Returns (outcome, sheet_version_id) with outcome 'new_version' or 'unchanged'. Safe when
-    two pulls land the same spreadsheet at once (a lock per spreadsheet).
+    two pulls land the same spreadsheet at once (a lock per spreadsheet). The read's evidence
+    goes with the new version and with the fetch record, either way.
     """
     digest = content_sha256(resource)
     resource = storable(resource)
@@ -66,25 +82,33 @@ def land_version(conn, *, pull_run_id: str, spreadsheet_id: str, drive_modified_
         else:
             cur.execute("""
                 insert into raw.sheet_versions (spreadsheet_id, spreadsheet_title,
-                    drive_modified_time, fetched_at, content_sha256, payload, pull_run_id)
-                values (%s, %s, %s, %s, %s, %s, %s) returning sheet_version_id""",
+                    drive_modified_time, fetched_at, content_sha256, payload, pull_run_id,
+                    read_at, modified_after, revisions)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning sheet_version_id""",
                         (spreadsheet_id, resource.get("properties", {}).get("title"),
                          drive_modified_time or None, fetched_at, digest, Json(resource),
-                         pull_run_id))
+                         pull_run_id, *_evidence_values(evidence)))
             outcome, version_id = "new_version", cur.fetchone()[0]
         record_fetch(cur, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
                      drive_modified_time=drive_modified_time, attempted_at=fetched_at,
-                     outcome=outcome, sheet_version_id=version_id)
+                     outcome=outcome, sheet_version_id=version_id, evidence=evidence)
     conn.commit()
     return outcome, version_id
 
 
+def _evidence_values(evidence: ReadEvidence) -> tuple:
+    return (evidence.read_at or None, evidence.modified_after or None,
+            Json(evidence.revisions) if evidence.revisions is not None else None)
+
+
 def record_fetch(cur, *, pull_run_id: str, spreadsheet_id: str, drive_modified_time: str | None,
                  attempted_at: dt.datetime, outcome: str, sheet_version_id: int | None = None,
-                 error_message: str | None = None) -> None:
+                 error_message: str | None = None,
+                 evidence: ReadEvidence = ReadEvidence()) -> None:
     cur.execute("""
         insert into raw.sheet_fetches (pull_run_id, spreadsheet_id, drive_modified_time,
-            attempted_at, outcome, sheet_version_id, error_message)
-        values (%s, %s, %s, %s, %s, %s, %s)""",
+            attempted_at, outcome, sheet_version_id, error_message, read_at, modified_after,
+            revisions)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 (pull_run_id, spreadsheet_id, drive_modified_time or None, attempted_at,
-                 outcome, sheet_version_id, error_message))
+                 outcome, sheet_version_id, error_message, *_evidence_values(evidence)))

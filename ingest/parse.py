@@ -24,6 +24,8 @@ and the titles are used without those characters in every cell reference.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
@@ -71,6 +73,20 @@ class ParsedReport:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     indicators: list[dict[str, Any]] = field(default_factory=list)
     feedback: list[dict[str, Any]] = field(default_factory=list)
+    #: hash of what the unit itself filled: the tabs read (its own tab in a shared file)
+    part_sha256: str = ""
+
+
+def part_sha256(sheets: list[dict]) -> str:
+    """Hash of the tabs a unit filled, as read (values, merges, titles), without their
+    position among the file's tabs: in a file several units share, another unit's tab added,
+    removed or edited leaves it as it was, so an unchanged part is recognised as such."""
+    def unplaced(sheet: dict) -> dict:
+        properties = {k: v for k, v in sheet.get("properties", {}).items() if k != "index"}
+        return {**sheet, "properties": properties}
+    canonical = json.dumps([unplaced(s) for s in sheets], sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def sheet_grid(sheet: dict) -> Grid:
@@ -287,7 +303,8 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
         "has_feedback_table": False, "tab_found": bool(sheets),
         "tab_titles": [s["properties"]["title"] for s in resource.get("sheets", [])],
     }
-    report = ParsedReport(spreadsheet_id=resource.get("spreadsheetId", ""), header=header)
+    report = ParsedReport(spreadsheet_id=resource.get("spreadsheetId", ""), header=header,
+                          part_sha256=part_sha256(sheets))
     for sheet in sheets:
         title = _tab_title(sheet["properties"]["title"], header)
         grid = _bounded(sheet_grid(sheet), title, header)

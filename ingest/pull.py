@@ -11,10 +11,11 @@ Three modes:
   A file whose newest change is our own (the "Kết quả kiểm tra" tab; Drive's
   ``modifiedByMeTime``) is not read again either — except a spreadsheet whose last read
   failed: it is read again at every pull until a read succeeds, listed or not, whoever wrote
-  last;
+  last; and so is a spreadsheet whose modifiedTime moved during its read (Drive's time right
+  after the read is not the listed one), once;
 - ``full``: every registered spreadsheet is read. Some edits do not move modifiedTime, so
   ``auto`` (the default) pulls in full the first time, and on the first pull at or after the
-  due date; a full pull can always be asked for.
+  due date (by Google's clock: the listing's Date header); a full pull can always be asked for.
 - ``units``: only the spreadsheets of the units named, changed or not (a unit asked to be read
   again). It does not move the period's watermark, and the next pull's "changed"/"full"
   decision ignores it.
@@ -40,7 +41,7 @@ from requests.exceptions import RequestException
 from ingest import sharing, sheets
 from ingest.provision import client_account_email
 from ingest.sheets import parse_drive_time
-from ingest.land import land_version, record_fetch
+from ingest.land import ReadEvidence, land_version, record_fetch
 from ingest.registry import entries_for_period
 from tonghop import progress
 from tonghop.catalogue import Catalogue
@@ -65,6 +66,8 @@ class PullSummary:
     period_code: str
     mode: str = "full"
     watermark: str | None = None
+    #: when Google answered the listing (its Date header): the pull's now by Google's clock
+    listed_at: str | None = None
     files_listed: int = 0
     fetched: int = 0
     new_versions: int = 0
@@ -113,32 +116,41 @@ def choose_mode(requested: str, watermark: dt.datetime | None,
 
 
 def _previous_pulls(conn, period_code: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """(watermark of the latest finished pull, start of the latest finished full pull)."""
+    """(watermark of the latest finished pull, when the latest finished full pull listed Drive
+    by Google's clock — its start by ours on rows from before that was kept)."""
     with conn.cursor() as cur:
         cur.execute("""
             select (select drive_watermark from ops.pull_runs
                     where period_code = %(p)s and finished_at is not null
                       and mode <> 'units'
                     order by started_at desc limit 1),
-                   (select max(started_at) from ops.pull_runs
+                   (select max(coalesce(listed_at, started_at)) from ops.pull_runs
                     where period_code = %(p)s and finished_at is not null and mode = 'full')""",
                     {"p": period_code})
         return cur.fetchone()
 
 
 def _unresolved_failures(conn, period_code: str) -> dict[str, str | None]:
-    """Registered spreadsheets of the period whose latest read failed, in whatever pull (no
-    read has succeeded since) → the modifiedTime that read was for (None if not known)."""
+    """Registered spreadsheets of the period to read again whatever the listing says → the
+    modifiedTime last known for them (None if not known): those whose latest read failed, in
+    whatever pull (no read has succeeded since), and those that changed during their latest
+    read (Drive's modifiedTime after the read was not the listed one): the unit's edit may have
+    come after what was read, and our check tab, written just after, would hide it from the
+    next listing as "our own change"."""
     with conn.cursor() as cur:
         cur.execute("""
-            select spreadsheet_id, outcome, drive_modified_time from (
+            select spreadsheet_id, outcome,
+                   case when outcome = 'failed' then drive_modified_time
+                        else modified_after end from (
                 select distinct on (f.spreadsheet_id) f.spreadsheet_id, f.outcome,
-                       f.drive_modified_time
+                       f.drive_modified_time, f.modified_after
                 from raw.sheet_fetches f
                 where f.spreadsheet_id in (select spreadsheet_id from ops.sheet_registry
                                            where period_code = %s)
                 order by f.spreadsheet_id, f.fetch_id desc) latest
-            where outcome = 'failed'""", (period_code,))
+            where outcome = 'failed'
+               or (modified_after is not null and drive_modified_time is not null
+                   and modified_after <> drive_modified_time)""", (period_code,))
         return {sid: format_drive_time(t) if t else None for sid, _, t in cur.fetchall()}
 
 
@@ -155,6 +167,8 @@ class PullPlan:
     programme_code: str
     mode: str
     started_at: str
+    #: when Google answered the listing (the Date header of its first page; RFC 3339)
+    listed_at: str | None = None
     since: str | None = None
     previous_watermark: str | None = None
     #: the newest modifiedTime the listing showed (the next watermark, unless a read fails)
@@ -220,6 +234,7 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     other unit's changes.
     """
     period = catalogue.period(period_code)
+    told_now = now
     now = now or dt.datetime.now(dt.timezone.utc)
     client = client or sheets.make_client(settings)
     conn = psycopg2.connect(settings.dsn("loader"))
@@ -240,18 +255,26 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
                 "tỉnh mẫu) rồi đọc lại.")
         mode = "units"
     else:
-        mode = choose_mode(mode, watermark, last_full, period.on_time_until, now)
+        requested = mode
+        mode = choose_mode(requested, watermark, last_full, period.on_time_until, now)
     plan = PullPlan(pull_run_id=pull_run_id or new_run_id(), period_code=period_code,
                     programme_code=period.programme_code, mode=mode,
                     started_at=dt.datetime.now(dt.timezone.utc).isoformat(),
                     since=format_drive_time(watermark) if mode == "changed" else None,
                     previous_watermark=format_drive_time(watermark) if watermark else None,
                     registered=len(registry), unit_codes=sorted(set(unit_codes or [])))
-    listed: dict[str, sheets.DriveFile] = {}
-    for drive_file, page in sheets.list_spreadsheets(client, modified_after=plan.since):
-        plan.listing_calls = page
-        listed[drive_file.spreadsheet_id] = drive_file
-    plan.listing_calls = max(plan.listing_calls, 1)       # an empty answer is a call too
+    listed, plan.listed_at, plan.listing_calls = _list(client, plan.since)
+    if plan.mode != "units" and told_now is None and plan.listed_at:
+        # the deadline is judged by Google's clock (the listing's Date), not ours: when it
+        # asks for another mode, list again for that mode (one more call, at the turn only)
+        by_google = choose_mode(requested, watermark, last_full, period.on_time_until,
+                                parse_drive_time(plan.listed_at))
+        if by_google != plan.mode:
+            plan.mode = by_google
+            plan.since = format_drive_time(watermark) if by_google == "changed" else None
+            calls = plan.listing_calls
+            listed, plan.listed_at, plan.listing_calls = _list(client, plan.since)
+            plan.listing_calls += calls
     plan.files_listed = len(listed)
     times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
     newest = max([t for t in times if t], default=None)
@@ -269,8 +292,9 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     elif plan.mode == "full":
         targets = set(registry)
     else:
-        # a read that failed is read again until it succeeds: listed or not, and whoever
-        # changed the file last (our own check tab written since must not hide it)
+        # a read that failed is read again until it succeeds, and a file that changed during
+        # its read is read again: listed or not, and whoever changed the file last (our own
+        # check tab written since must not hide it)
         retry = registry & set(failed_before)
         # a file whose newest change is our own check tab is not read again
         ours = {sid for sid, f in listed.items() if f.last_change_was_ours} - retry
@@ -291,9 +315,52 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     return plan
 
 
+def _list(client, since: str | None) -> tuple[dict[str, sheets.DriveFile], str | None, int]:
+    """(the spreadsheets Drive lists as changed since ``since``, or all; when Google answered
+    the first page; the calls it took, at least one)."""
+    listed: dict[str, sheets.DriveFile] = {}
+    server_times: list[str] = []
+    calls = 0
+    for drive_file, page in sheets.list_spreadsheets(client, modified_after=since,
+                                                     server_times=server_times):
+        calls = page
+        listed[drive_file.spreadsheet_id] = drive_file
+    return listed, (server_times[0] if server_times else None), max(calls, len(server_times), 1)
+
+
+def _shared_files(conn, spreadsheet_ids: list[str]) -> set[str]:
+    """Those of the spreadsheets that several units share (the per_period layout): their
+    revisions say which unit changed what when."""
+    with conn.cursor() as cur:
+        cur.execute("""
+            select distinct spreadsheet_id from ops.sheet_registry
+            where layout = 'per_period' and spreadsheet_id = any(%s)""", (spreadsheet_ids,))
+        return {row[0] for row in cur.fetchall()}
+
+
+def _evidence(client, spreadsheet_id: str, read_at: str | None, shared: bool,
+              calls: Counter) -> ReadEvidence:
+    """What Drive says right after a read (files.get; revisions.list for a shared file). A
+    call that fails leaves its part unknown — the rule then takes the later bound — and does
+    not fail the read."""
+    modified_after, revisions = None, None
+    try:
+        calls["drive.files.get"] += 1
+        modified_after = sheets.modified_time(client, spreadsheet_id)
+        if shared:
+            revisions, pages = sheets.list_revisions(client, spreadsheet_id)
+            calls["drive.revisions.list"] += pages
+    except (APIError, RequestException) as exc:
+        log.warning("spreadsheet %s: what Drive says after the read is not known: %s",
+                    spreadsheet_id, sheets.describe_error(exc))
+    return ReadEvidence(read_at=read_at, modified_after=modified_after, revisions=revisions)
+
+
 def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[str]], *,
                       client=None) -> ShardResult:
-    """Read each [spreadsheet_id, modifiedTime] (one call each) and land what changed.
+    """Read each [spreadsheet_id, modifiedTime] (one call each) and land what changed, with
+    the read's evidence (:class:`ReadEvidence`: one files.get call each, and revisions.list for
+    a file several units share).
 
     A spreadsheet that cannot be read is recorded as failed with the reason; the others go on.
     Safe to repeat (an Airflow retry): content already landed is recorded as unchanged.
@@ -305,22 +372,26 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
     conn = psycopg2.connect(settings.dsn("loader"))
     position, spreadsheet_id = 0, None
     try:
+        shared = _shared_files(conn, [t[0] for t in targets])
+        conn.commit()
         for position, (spreadsheet_id, modified) in enumerate(targets, 1):
             attempted = dt.datetime.now(dt.timezone.utc)
             try:
                 result.api_calls["sheets.spreadsheets.get"] += 1
-                resource = sheets.without_check_tabs(
-                    sheets.read_spreadsheet(client, spreadsheet_id))
+                read, read_at = sheets.read_spreadsheet_dated(client, spreadsheet_id)
+                resource = sheets.without_check_tabs(read)
             except (APIError, RequestException) as exc:
                 _fail(conn, pull_run_id, result, spreadsheet_id, modified, attempted,
                       sheets.describe_error(exc))
                 progress.advanced("pull")
                 continue
             result.fetched += 1
+            evidence = _evidence(client, spreadsheet_id, read_at, spreadsheet_id in shared,
+                                 result.api_calls)
             outcome, _ = land_version(
                 conn, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
                 drive_modified_time=modified, fetched_at=dt.datetime.now(dt.timezone.utc),
-                resource=resource)
+                resource=resource, evidence=evidence)
             if outcome == "new_version":
                 result.new_versions += 1
             else:
@@ -351,7 +422,8 @@ def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) 
     """Add up the shards, record the spreadsheets Drive did not list, move the watermark and
     record the pull in ops.pull_runs (what the next pull starts from)."""
     summary = PullSummary(pull_run_id=plan.pull_run_id, period_code=plan.period_code,
-                          mode=plan.mode, files_listed=plan.files_listed,
+                          mode=plan.mode, listed_at=plan.listed_at,
+                          files_listed=plan.files_listed,
                           skipped_own_writes=plan.skipped_own_writes)
     summary.api_calls["drive.files.list"] += plan.listing_calls
     failed_times: list[dt.datetime] = []
@@ -441,13 +513,14 @@ def _record_run(conn, summary: PullSummary, plan: PullPlan,
         cur.execute("""
             insert into ops.pull_runs (pull_run_id, programme_code, period_code, mode, started_at,
                 finished_at, files_listed, fetched, new_versions, unchanged, failed, api_calls,
-                drive_watermark, unit_codes)
-            values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s)
+                drive_watermark, unit_codes, listed_at)
+            values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (pull_run_id) do nothing""",
                     (summary.pull_run_id, plan.programme_code, summary.period_code, summary.mode,
                      plan.started_at, summary.files_listed, summary.fetched,
                      summary.new_versions, summary.unchanged, summary.failed,
-                     json.dumps(dict(summary.api_calls)), watermark, plan.unit_codes or None))
+                     json.dumps(dict(summary.api_calls)), watermark, plan.unit_codes or None,
+                     plan.listed_at))
         if cur.rowcount == 0:
             log.info("pull %s was already recorded (a cleared or retried run): its first "
                      "record and watermark stay", summary.pull_run_id)

@@ -7,6 +7,7 @@ tests and the benchmarks give gspread a session that sends its requests to the e
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import json
 import os
 from dataclasses import dataclass, field
@@ -133,11 +134,13 @@ LIST_FIELDS = ("nextPageToken,files(id,name,modifiedTime,modifiedByMeTime,"
 
 
 def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
-                      period_code: str | None = None) -> Iterator[tuple[DriveFile, int]]:
+                      period_code: str | None = None, server_times: list[str] | None = None
+                      ) -> Iterator[tuple[DriveFile, int]]:
     """Every spreadsheet the account can see (optionally only those modified after a time, or
     only those our provisioning marked as a period's: appProperties ``tonghop_period``).
 
-    Yields (file, page number); one Drive call per 1,000 files.
+    Yields (file, page number); one Drive call per 1,000 files. ``server_times`` gets the
+    ``Date`` header of each page's answer (Google's clock, RFC 3339), when given.
     """
     query = f"mimeType='{SPREADSHEET_MIME}' and trashed=false"
     if modified_after:
@@ -150,7 +153,10 @@ def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
     page = 0
     while True:
         page += 1
-        body = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params=params).json()
+        response = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params=params)
+        if server_times is not None:
+            server_times.append(server_time(response))
+        body = response.json()
         for item in body.get("files", []):
             yield DriveFile(item["id"], item.get("name", ""), item.get("modifiedTime", ""),
                             item.get("modifiedByMeTime", ""), item.get("permissions")), page
@@ -160,8 +166,32 @@ def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
         params = {**params, "pageToken": token}
 
 
+def server_time(response) -> str | None:
+    """The ``Date`` header of an answer as RFC 3339 (None without one): when Google's server
+    answered, by Google's clock — not ours, which may be off. To the second only."""
+    text = response.headers.get("Date") if response is not None else None
+    if not text:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def read_spreadsheet(client: gspread.Client, spreadsheet_id: str) -> dict:
-    """The whole spreadsheet — every tab's values — in one spreadsheets.get call.
+    """The whole spreadsheet — every tab's values — in one spreadsheets.get call (see
+    :func:`read_spreadsheet_dated`)."""
+    return read_spreadsheet_dated(client, spreadsheet_id)[0]
+
+
+def read_spreadsheet_dated(client: gspread.Client, spreadsheet_id: str
+                           ) -> tuple[dict, str | None]:
+    """(the whole spreadsheet, when Google answered: :func:`server_time`) in one
+    spreadsheets.get call. The content read is the file as it was at some moment before that
+    answer; Google does not say which.
 
     Raises :class:`SpreadsheetTooLarge` (a ``RequestException``: the pull records it as a
     failed read and goes on) when the answer is over :func:`max_spreadsheet_bytes`.
@@ -174,4 +204,36 @@ def read_spreadsheet(client: gspread.Client, spreadsheet_id: str) -> dict:
         raise SpreadsheetTooLarge(
             f"spreadsheet too large to read: {size / 2**20:.1f} MB of content, over the "
             f"{limit / 2**20:.1f} MB limit (a tab filled with pasted data?)")
-    return json.loads(response.content)
+    return json.loads(response.content), server_time(response)
+
+
+def modified_time(client: gspread.Client, spreadsheet_id: str) -> str | None:
+    """The file's modifiedTime now (one Drive files.get call): asked right after a read, it
+    says whether anything changed since the listing."""
+    response = client.http_client.request(
+        "get", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
+        params={"fields": "modifiedTime", "supportsAllDrives": True})
+    return response.json().get("modifiedTime")
+
+
+#: what the received-time rule reads of each revision (dbt: int_report_received)
+REVISION_FIELDS = ("nextPageToken,revisions(id,modifiedTime,"
+                   "lastModifyingUser(emailAddress,displayName))")
+
+
+def list_revisions(client: gspread.Client, spreadsheet_id: str) -> tuple[list[dict], int]:
+    """(the file's revisions, oldest first as Drive lists them; the calls it took: one per
+    1,000). Google may merge or leave out revisions of Sheets files, which makes a revision's
+    time later than the edits in it, never earlier."""
+    params: dict = {"fields": REVISION_FIELDS, "pageSize": 1000}
+    revisions: list[dict] = []
+    calls = 0
+    while True:
+        calls += 1
+        body = client.http_client.request(
+            "get", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}/revisions", params=params).json()
+        revisions += body.get("revisions", [])
+        token = body.get("nextPageToken")
+        if not token:
+            return revisions, calls
+        params = {**params, "pageToken": token}

@@ -61,6 +61,7 @@ ROUTES: list[tuple[str, re.Pattern, str, Callable]] = [
         ("POST", rf"^/drive/v3/files/{_ID}/copy$", "drive.files.copy", drive_api.files_copy),
         ("GET", rf"^/drive/v3/files/{_ID}/export$", "drive.files.export", drive_api.files_export),
         ("GET", rf"^/drive/v3/files/{_ID}/comments$", "drive.comments.list", drive_api.comments_list),
+        ("GET", rf"^/drive/v3/files/{_ID}/revisions$", "drive.revisions.list", drive_api.revisions_list),
         ("POST", rf"^/drive/v3/files/{_ID}/permissions$", "drive.permissions.create",
          drive_api.permissions_create),
         ("GET", rf"^/drive/v3/files/{_ID}/permissions$", "drive.permissions.list",

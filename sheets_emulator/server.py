@@ -9,6 +9,8 @@ URL to hand to :class:`sheets_emulator.session.EmulatorSession`.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
 import threading
 import time
@@ -57,6 +59,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def date_time_string(self, timestamp: Optional[float] = None) -> str:
+        """The ``Date`` header every answer carries (``send_response`` asks for it): the
+        emulator's clock, which stands in for Google's, in RFC 7231 format."""
+        if timestamp is None:
+            timestamp = self.app.store.now().timestamp()
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         log.debug("%s " + format, self.client_address[0], *args)
@@ -149,6 +158,11 @@ class EmulatorServer:
     def stats(self) -> dict[str, Any]:
         """Out: ``{"calls": {endpoint: n}, "total": n}`` plus ``"faults": {kind: n}`` once any."""
         return self.app.stats.snapshot()
+
+    def set_clock(self, when: Optional[dt.datetime]) -> None:
+        """The emulator's now becomes ``when`` and runs on from there (None: real time again);
+        see :meth:`SpreadsheetStore.set_clock`."""
+        self.store.set_clock(when)
 
     def reset_stats(self) -> None:
         """Zero the call counters."""

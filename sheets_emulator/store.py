@@ -6,6 +6,13 @@ and an LRU cache of parsed workbooks.  Reads hand out immutable model
 snapshots; :meth:`SpreadsheetStore.edit` clones, lets the caller change
 the clone, then writes the xlsx, bumps ``modifiedTime`` and swaps the
 clone in (copy-on-write, so readers never see half an edit).
+
+Every content change is also a Drive revision (``revisions.list``) with its
+time and editor: the API caller, or ``edit(id, user=email)``'s ``user``.
+Times come from the emulator's clock, which stands in for Google's:
+``set_clock(when)`` makes ``now()`` run on from ``when`` (``None``: real
+time), for this store, every server on the same root (``_clock.json``) and
+the ``Date`` header of their answers.
 """
 
 from __future__ import annotations
@@ -33,13 +40,17 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 from .model import WorkbookModel, clone_workbook, new_workbook
-from .timeutil import TimeLike, format_time, now_utc, parse_time
+from .timeutil import TimeLike, format_time, parse_time
 from .xlsx_grid import load_model, model_to_bytes, save_model
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
 DRIVE_FILE = "_drive.json"
 LOCK_FILE = "_drive.lock"
+#: the emulator's clock (Google's clock, which tests move): ``{"offset_seconds": s}`` — the
+#: emulator's now is the real time plus that offset; a file so that a test process and a
+#: separate server process sharing the root read the same time
+CLOCK_FILE = "_clock.json"
 ROOT_FOLDER_ID = "0AEmulatorRootFolderUk9PVA"
 DEFAULT_OWNER = "tonghop-emulator@tonghop-local.iam.gserviceaccount.com"
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -107,8 +118,44 @@ class SpreadsheetStore:
         self._folder_lock_depth = 0
         self._lock_handle = open(self.root / LOCK_FILE, "a+b")
         self._drive_stat: Optional[tuple] = None
+        self._clock_offset = dt.timedelta(0)
+        self._clock_stat: Optional[tuple] = ("unread",)
         with self._writing():
             self._adopt_orphans()
+
+    # ------------------------------------------------------------ clock
+    @property
+    def clock_path(self) -> Path:
+        """Out: path of ``_clock.json``."""
+        return self.root / CLOCK_FILE
+
+    def now(self) -> dt.datetime:
+        """Out: the emulator's now (Google's clock): real time plus the offset
+        :meth:`set_clock` left in ``_clock.json``, UTC, millisecond precision."""
+        stat = self._stat(self.clock_path)
+        if stat != self._clock_stat:
+            offset = 0.0
+            if stat is not None:
+                with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+                    offset = float(json.loads(self.clock_path.read_text("utf-8"))["offset_seconds"])
+            self._clock_offset, self._clock_stat = dt.timedelta(seconds=offset), stat
+        moment = dt.datetime.now(dt.timezone.utc) + self._clock_offset
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    def set_clock(self, when: Optional[TimeLike]) -> None:
+        """From now on the emulator's now is ``when`` and advances in real time from there
+        (every modifiedTime, revision and ``Date`` header follows it); ``None`` goes back to
+        real time. Shared through ``_clock.json`` with every store and server on this root."""
+        with self.lock:
+            if when is None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.clock_path.unlink()
+            else:
+                offset = (parse_time(when) - dt.datetime.now(dt.timezone.utc)).total_seconds()
+                tmp = self.clock_path.with_name(f".{CLOCK_FILE}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({"offset_seconds": offset}), "utf-8")
+                os.replace(tmp, self.clock_path)
+            self._clock_stat = ("unread",)  # re-read at the next now()
 
     # ------------------------------------------------------------ persistence
     @property
@@ -236,7 +283,7 @@ class SpreadsheetStore:
         if when is not None:
             record["modifiedTime"] = format_time(when)
             return
-        moment = now_utc()
+        moment = self.now()
         previous = parse_time(record["modifiedTime"])
         if moment <= previous:
             moment = previous + dt.timedelta(milliseconds=1)
@@ -321,7 +368,7 @@ class SpreadsheetStore:
                 shutil.copyfile(workbook, tmp)
                 os.replace(tmp, path)
             self._cache.pop(file_id, None)
-            when = format_time(modified_time) if modified_time is not None else format_time(now_utc())
+            when = format_time(modified_time) if modified_time is not None else format_time(self.now())
             record = self._files.get(file_id)
             if record is None:
                 record = self._new_record(file_id, name, SPREADSHEET_MIME, when, parents, app_properties)
@@ -333,6 +380,7 @@ class SpreadsheetStore:
                     record["appProperties"] = dict(app_properties)
                 if parents is not None:
                     record["parents"] = list(parents)
+            _revised(record, None)
             self._pending.add(file_id)
             return file_id
 
@@ -401,6 +449,7 @@ class SpreadsheetStore:
             record["name"] = model.title
             self._touch(record)
             _modified_by(record, user)
+            _revised(record, user)
             self._pending.add(spreadsheet_id)
 
     def export_xlsx(self, spreadsheet_id: str) -> bytes:
@@ -424,11 +473,12 @@ class SpreadsheetStore:
             while file_id in self._files:
                 file_id = self._new_id(None)
             record = self._new_record(
-                file_id, name, mime_type, format_time(now_utc()), parents, app_properties
+                file_id, name, mime_type, format_time(self.now()), parents, app_properties
             )
             record.update(extra or {})
             _modified_by(record, user)
             if mime_type == SPREADSHEET_MIME:
+                _revised(record, user)
                 model = model or new_workbook(name)
                 model.title = name
                 save_model(model, self.workbook_path(file_id))
@@ -490,3 +540,13 @@ def _modified_by(record: dict[str, Any], user: Optional[str]) -> None:
     """Remember when ``user`` (an API caller) last modified the file: Drive's modifiedByMeTime."""
     if user:
         record.setdefault("modifiedBy", {})[user] = record["modifiedTime"]
+
+
+def _revised(record: dict[str, Any], user: Optional[str]) -> None:
+    """Record a Drive revision of the content just changed, at the file's new modifiedTime, by
+    ``user`` (the API caller; None for a change made through the Python API without one, which
+    Drive shows with no known user). Revision ids count up; the list is oldest first, as Drive
+    lists it."""
+    revisions = record.setdefault("revisions", [])
+    number = int(revisions[-1]["id"]) + 1 if revisions else 1
+    revisions.append({"id": str(number), "modifiedTime": record["modifiedTime"], "user": user})

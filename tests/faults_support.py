@@ -13,7 +13,7 @@ share, whatever happened on the way:
   timestamps of the runs left out (``validation_run_id``, ``parsed_at``, ``quarantined_at``,
   ``issue_id``, ``registered_at``);
 - ``marts``: every table and view of ``marts`` read as JSON rows, with the same replacement
-  and the same run columns left out (``validation_run_id``, ``pull_run_id``, ``fetched_at``),
+  and the same run columns left out (``validation_run_id``, ``pull_run_id``, ``fetched_at``, ``read_at``),
   except ``fct_validation_run``, whose rows *are* the runs: a retried or rerun cycle rightly
   adds runs to it (its grain is still checked);
 - ``duplicates``: rows sharing a key of their grain, for every mart, the grain read from the
@@ -57,8 +57,9 @@ BEGIN = ("<!-- faults-report:begin (written by tests/test_faults.py with TONGHOP
 END = "<!-- faults-report:end -->"
 
 #: columns left out everywhere: ids and times of runs, which a retry or rerun rightly changes
+#: (read_at: when Google answered a read, the fetch time by Google's clock)
 RUN_COLUMNS = frozenset({"validation_run_id", "pull_run_id", "fetched_at", "parsed_at",
-                         "quarantined_at", "issue_id", "registered_at"})
+                         "quarantined_at", "issue_id", "registered_at", "read_at"})
 LANDED_TABLES = ("parsed.report_headers", "parsed.task_rows", "parsed.indicator_rows",
                  "parsed.feedback_rows", "quality.validation_issues", "quality.rule_results",
                  "quality.quarantined_rows", "ops.sheet_registry")

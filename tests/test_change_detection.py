@@ -37,7 +37,9 @@ def test_exact_api_calls_full_then_nothing_then_some_changed(province, emulator,
     emulator.reset_stats()
     first = pull(settings, catalogue)
     assert first.mode == "full"
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    # each read, then Drive's modifiedTime right after it (the received time's evidence)
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids),
+                                   "drive.files.get": len(ids)}
     assert first.new_versions == len(ids)
 
     emulator.reset_stats()
@@ -54,7 +56,8 @@ def test_exact_api_calls_full_then_nothing_then_some_changed(province, emulator,
             body={"values": [["Số liệu đã rà soát lại"]]})
     emulator.reset_stats()
     third = pull(settings, catalogue)
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 3}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 3,
+                                   "drive.files.get": 3}
     assert third.new_versions == 3
     [(versions,)] = query(settings.dsn("admin"), """
         select count(*) from raw.sheet_versions where spreadsheet_id = any(%s)""", (changed,))
@@ -65,7 +68,8 @@ def test_forced_full_pull_reads_everything_and_adds_nothing(province, emulator, 
     settings, ids = province
     emulator.reset_stats()
     summary = pull(settings, catalogue, mode="full")
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids),
+                                   "drive.files.get": len(ids)}
     assert (summary.unchanged, summary.new_versions) == (len(ids), 0)
 
 
@@ -96,7 +100,8 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
         failed = pull(settings, catalogue, client=fast)
     finally:
         emulator.app.interceptors.remove(unavailable)
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1 + 3}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1 + 3,
+                                   "drive.files.get": 1}     # after the read that succeeded
     assert fast.http_client.retries == 2
     assert failed.failed == 1 and "503" in failed.failures[victim]
     assert failed.new_versions == 1                       # the other unit went on
@@ -109,7 +114,8 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
     # victim and `other` (modified after it) again: `other` is read but adds no version.
     emulator.reset_stats()
     retried = pull(settings, catalogue)
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 2}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 2,
+                                   "drive.files.get": 2}
     assert (retried.failed, retried.new_versions, retried.unchanged) == (0, 1, 1)
 
 
@@ -129,7 +135,8 @@ def test_one_unit_read_again_on_request_leaves_the_watermark(province, emulator,
         body={"values": [["Sửa sau"]]})
     emulator.reset_stats()
     again = pull(settings, catalogue, unit_codes=[unit])
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
+                                   "drive.files.get": 1}
     assert (again.mode, again.fetched, again.unchanged) == ("units", 1, 1)
     [(mode, units)] = query(settings.dsn("admin"), """
         select mode, unit_codes from ops.pull_runs where pull_run_id = %s""",
@@ -138,7 +145,8 @@ def test_one_unit_read_again_on_request_leaves_the_watermark(province, emulator,
     emulator.reset_stats()
     after = pull(settings, catalogue)                        # the other unit's edit is still seen
     assert after.mode == "changed"
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
+                                   "drive.files.get": 1}
     assert after.new_versions == 1
     with pytest.raises(ValueError, match="KHONG-CO"):
         pull(settings, catalogue, unit_codes=["KHONG-CO"])
@@ -157,7 +165,8 @@ def test_reads_in_shards_add_up_to_one_pull(province, emulator, catalogue):
                                                                 else [])
     results = [read_spreadsheets(settings, plan.pull_run_id, shard) for shard in shards]
     summary = finish_pull(settings, plan, results)
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids)}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": len(ids),
+                                   "drive.files.get": len(ids)}
     assert (summary.fetched, summary.unchanged, summary.failed) == (len(ids), len(ids), 0)
     [(fetched, calls)] = query(settings.dsn("admin"), """
         select fetched, api_calls from ops.pull_runs where pull_run_id = %s""",
@@ -210,7 +219,8 @@ def test_a_failed_read_is_read_again_though_our_own_write_came_last(province, em
     assert plan.skipped_own_writes == 0
     summary = finish_pull(settings, plan,
                           [read_spreadsheets(settings, plan.pull_run_id, plan.targets)])
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
+                                   "drive.files.get": 1}
     assert (summary.failed, summary.new_versions) == (0, 1)
 
     emulator.reset_stats()
@@ -246,7 +256,8 @@ def test_a_sheet_anyone_can_edit_is_found_by_the_pull_at_no_extra_call(
 
     emulator.reset_stats()
     found = pull(settings, catalogue)
-    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1}
+    assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
+                                   "drive.files.get": 1}
     assert (found.sharing_checked, found.wide_shares) == (1, 1)
     [(permission, kind, role, action)] = query(settings.dsn("admin"), """
         select f.permission_id, f.permission_type, f.role, f.action
@@ -268,7 +279,7 @@ def test_a_sheet_anyone_can_edit_is_found_by_the_pull_at_no_extra_call(
     emulator.reset_stats()
     again = pull(settings, catalogue, unit_codes=[unit_code])
     assert api_calls(emulator) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
-                                   "drive.permissions.delete": 1}
+                                   "drive.files.get": 1, "drive.permissions.delete": 1}
     assert again.api_calls["drive.permissions.delete"] == 1
     assert "— đã thu hồi" in alert_webhook[-1]["shares"][0]
     kept = {(p["type"], p.get("emailAddress"), p["role"]) for p in unit.list_permissions(victim)}
@@ -325,7 +336,8 @@ def test_listing_costs_one_call_per_thousand_files(settings, catalogue, tmp_path
         server.reset_stats()
         full = pull_period(local, catalogue, period, mode="full")
         assert {k: v for k, v in server.stats()["calls"].items() if v} == {
-            "drive.files.list": 2, "sheets.spreadsheets.get": len(ids)}
+            "drive.files.list": 2, "sheets.spreadsheets.get": len(ids),
+            "drive.files.get": len(ids)}
         assert full.files_listed == 1200 + len(ids)
 
         writer = emulator_client(server.url, user=UNIT_OFFICIAL).http_client
@@ -335,5 +347,5 @@ def test_listing_costs_one_call_per_thousand_files(settings, catalogue, tmp_path
         server.reset_stats()
         changed = pull_period(local, catalogue, period, mode="changed")
         assert {k: v for k, v in server.stats()["calls"].items() if v} == {
-            "drive.files.list": 1, "sheets.spreadsheets.get": 2}
+            "drive.files.list": 1, "sheets.spreadsheets.get": 2, "drive.files.get": 2}
         assert changed.new_versions == 2

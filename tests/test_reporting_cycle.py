@@ -176,7 +176,8 @@ def test_the_mapped_pull_was_recorded_once_with_every_read(cycle):
         select mode, fetched, api_calls from ops.pull_runs
         where period_code = %s and pull_run_id like 'pull-manual__%%'""", (PERIOD,))
     assert (mode, fetched) == ("full", len(manifest.scenarios))
-    assert calls == {"drive.files.list": 1, "sheets.spreadsheets.get": len(manifest.scenarios)}
+    assert calls == {"drive.files.list": 1, "sheets.spreadsheets.get": len(manifest.scenarios),
+                     "drive.files.get": len(manifest.scenarios)}
 
 
 def test_a_cycle_with_nothing_changed_costs_one_listing_call(cycle, emulator):

@@ -389,12 +389,13 @@ def season(settings, catalogue, tmp_path_factory):
 
 
 def clear_and_rerun(season: Season, runs: dict) -> dict:
-    """Clear the morning's whole reporting-cycle run and the newest publication run, as an
-    engineer reruns them from the UI, and wait for everything to settle again."""
+    """Clear the morning's whole reporting-cycle run, the newest build and the newest
+    publication run, as an engineer reruns them from the UI, and wait for everything to settle
+    again."""
     before = {"figures": season.figures(), "counts": season.counts(),
               "published": season.published()}
     cleared = {}
-    for dag_id in ("tonghop_reporting_cycle", "tonghop_publish"):
+    for dag_id in ("tonghop_reporting_cycle", "tonghop_build_warehouse", "tonghop_publish"):
         run = runs[dag_id][0]                      # the newest (ordered by run_after)
         season.api.call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
             "dry_run": False, "dag_run_id": run["dag_run_id"], "only_failed": False,

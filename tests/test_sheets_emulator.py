@@ -707,3 +707,78 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# ---------------------------------------------------------------- clock and revisions
+def test_the_clock_dates_every_answer_and_stamp_and_a_server_process_follows_it(tmp_path):
+    """set_clock moves the emulator's now (Google's clock): the Date header of every answer,
+    modifiedTime and revisions follow it, in a separate server process sharing the root too;
+    None goes back to real time."""
+    from email.utils import parsedate_to_datetime
+
+    root = tmp_path / "store"
+    store = SpreadsheetStore(root)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "sheets_emulator", "serve", "--root",
+                                str(root), "--port", str(port)], cwd=MAIN_ROOT,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening" in process.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        moment = dt.datetime(2026, 6, 20, 16, 59, 30, tzinfo=dt.timezone.utc)
+        store.set_clock(moment)
+        assert abs((store.now() - moment).total_seconds()) < 1
+        answer = requests.get(f"{url}/_emulator/health", timeout=10)
+        assert answer.headers["Date"].endswith(" GMT")
+        assert abs((parsedate_to_datetime(answer.headers["Date"]) - moment).total_seconds()) < 2
+        sheet = emulator_client(url, user="vanhoa.xa@caobang.gov.vn").create("Báo cáo")
+        created = requests.get(f"{url}/drive/v3/files/{sheet.id}",
+                               params={"fields": "createdTime,modifiedTime"}, timeout=10).json()
+        assert created["createdTime"].startswith("2026-06-20T16:59:3")
+        store.set_clock(None)
+        later = parsedate_to_datetime(requests.get(f"{url}/_emulator/health", timeout=10)
+                                      .headers["Date"])
+        assert abs((later - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_revisions_list_names_who_changed_the_content_when_newest_last(server):
+    """Every content change is a revision with its time and its editor (the API caller; none
+    for a change with no known user), listed oldest first, paged like Drive v3."""
+    server.set_clock(dt.datetime(2026, 8, 25, 16, 0, tzinfo=dt.timezone.utc))
+    sid = server.store.put_workbook(None, vietnamese_workbook(), "Báo cáo chung")
+    unit_x = emulator_client(server.url, user="x@caobang.gov.vn")
+    unit_x.open_by_key(sid).sheet1.update_acell("A1", "X")
+    server.set_clock(dt.datetime(2026, 8, 25, 17, 30, tzinfo=dt.timezone.utc))
+    with server.store.edit(sid, user="y@caobang.gov.vn") as model:
+        model.sheets[0].set(0, 1, "Y")
+    url = f"{server.url}/drive/v3/files/{sid}/revisions"
+    everything = requests.get(url, params={"fields": "*"}, timeout=10)
+    body = everything.json()
+    assert body["kind"] == "drive#revisionList" and "nextPageToken" not in body
+    revisions = body["revisions"]
+    assert [r["id"] for r in revisions] == ["1", "2", "3"]
+    assert "lastModifyingUser" not in revisions[0]                 # no known user
+    assert [r["lastModifyingUser"]["emailAddress"] for r in revisions[1:]] == \
+        ["x@caobang.gov.vn", "y@caobang.gov.vn"]
+    assert revisions[1]["modifiedTime"].startswith("2026-08-25T16:00:0")
+    assert revisions[2]["modifiedTime"].startswith("2026-08-25T17:30:0")
+    assert revisions[2]["modifiedTime"] == server.store.get_drive_file(sid)["modifiedTime"]
+    assert {"kind", "id", "mimeType", "modifiedTime"} <= set(revisions[0])
+    default = requests.get(url, timeout=10).json()["revisions"][0]
+    assert set(default) == {"kind", "id", "mimeType", "modifiedTime"}
+    first = requests.get(url, params={"pageSize": 2, "fields": "nextPageToken,revisions(id)"},
+                         timeout=10).json()
+    rest = requests.get(url, params={"pageSize": 2, "pageToken": first["nextPageToken"],
+                                     "fields": "nextPageToken,revisions(id)"}, timeout=10).json()
+    assert [r["id"] for r in first["revisions"] + rest["revisions"]] == ["1", "2", "3"]
+    assert "nextPageToken" not in rest
+    assert requests.get(url, params={"pageSize": 0}, timeout=10).status_code == 400
+    # metadata changes are no revision
+    requests.patch(f"{server.url}/drive/v3/files/{sid}", json={"name": "Đổi tên"}, timeout=10)
+    assert len(requests.get(url, timeout=10).json()["revisions"]) == 3
+    server.set_clock(None)

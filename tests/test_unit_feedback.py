@@ -309,7 +309,7 @@ def test_our_own_tab_is_not_read_back_and_a_fix_is_answered(world, cycle, catalo
     told = write_feedback(settings, catalogue, CORPUS_PERIOD)
     assert (told.spreadsheets, told.tabs_written) == (1, 1)
     assert api_calls(server) == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
-                             "sheets.spreadsheets.batchUpdate": 1}
+                             "drive.files.get": 1, "sheets.spreadsheets.batchUpdate": 1}
     values = check_tab_values(server, sid)
     assert values[2][1] == "Hợp lệ"
     assert len(values) == CHECK_HEADER_ROW + 1       # the old problem row is gone

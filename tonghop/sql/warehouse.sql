@@ -68,6 +68,18 @@ create index if not exists sheet_fetches_by_run on raw.sheet_fetches (pull_run_i
 create index if not exists sheet_fetches_by_spreadsheet
     on raw.sheet_fetches (spreadsheet_id, fetch_id);
 
+-- The evidence of when the content read existed (issue 18; dbt's int_report_received reads it):
+-- drive_modified_time is the listing's modifiedTime; read_at the Date header of the
+-- spreadsheets.get answer (Google's clock); modified_after the file's modifiedTime asked right
+-- after the read (files.get); revisions, for a file shared by several units (per_period), the
+-- Drive revisions listed after the read. Null on what was landed before they were kept.
+alter table raw.sheet_versions add column if not exists read_at timestamptz;
+alter table raw.sheet_versions add column if not exists modified_after timestamptz;
+alter table raw.sheet_versions add column if not exists revisions jsonb;
+alter table raw.sheet_fetches add column if not exists read_at timestamptz;
+alter table raw.sheet_fetches add column if not exists modified_after timestamptz;
+alter table raw.sheet_fetches add column if not exists revisions jsonb;
+
 create or replace function raw.forbid_change() returns trigger language plpgsql as $$
 begin
     raise exception 'raw.% is append-only: % is not allowed', tg_table_name, tg_op;
@@ -123,8 +135,9 @@ create table if not exists ops.pull_runs (
 alter table ops.pull_runs add column if not exists drive_watermark timestamptz;
 -- a pull of some units only ("units" mode: a unit asked to be read again)
 alter table ops.pull_runs add column if not exists unit_codes text[];
--- the Drive server's time at the pull's listing (its Date header): the clock the units' edits
--- are stamped with, which the pull's mode and the freshness check read
+-- when Google answered the pull's listing (its Date header): the pull's "now" by Google's clock,
+-- which decides the closing full pull and which the freshness check reads (null on older rows:
+-- started_at stands in)
 alter table ops.pull_runs add column if not exists listed_at timestamptz;
 alter table ops.pull_runs drop constraint if exists pull_runs_mode_check;
 alter table ops.pull_runs add constraint pull_runs_mode_check
@@ -151,6 +164,9 @@ create table if not exists parsed.report_headers (
     parsed_at            timestamptz not null,
     primary key (sheet_version_id, unit_code)
 );
+-- hash of what the unit itself filled (its tab, or its whole file; our check tabs left out):
+-- a version whose part equals the unit's previous one is not a new report of that unit
+alter table parsed.report_headers add column if not exists part_sha256 text;
 
 create table if not exists parsed.task_rows (
     sheet_version_id bigint  not null references raw.sheet_versions,

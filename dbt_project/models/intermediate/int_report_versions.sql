@@ -24,6 +24,13 @@ sheet_versions as (
 
 ),
 
+-- the received-time rule, defined once
+received as (
+
+    select * from {{ ref('int_report_received') }}
+
+),
+
 periods as (
 
     select * from {{ ref('int_periods') }}
@@ -67,7 +74,11 @@ reports as (
         latest_runs.validation_run_id,
         sheet_versions.fetched_at,
         sheet_versions.drive_modified_time,
-        coalesce(sheet_versions.drive_modified_time, sheet_versions.fetched_at) as received_at,
+        received.read_at,
+        received.modified_after,
+        received.read_bound,
+        received.received_basis,
+        received.received_at,
         headers.is_submitted,
         coalesce(issue_counts.error_count, 0) as error_count,
         coalesce(issue_counts.warning_count, 0) as warning_count,
@@ -76,6 +87,9 @@ reports as (
     from headers
     inner join sheet_versions
         on sheet_versions.sheet_version_id = headers.sheet_version_id
+    inner join received
+        on received.sheet_version_id = headers.sheet_version_id
+        and received.unit_code = headers.unit_code
     left join periods
         on periods.period_code = headers.period_code
     inner join latest_runs
@@ -125,6 +139,10 @@ numbered as (
         validation_run_id,
         fetched_at,
         drive_modified_time,
+        read_at,
+        modified_after,
+        read_bound,
+        received_basis,
         received_at,
         received_on,
         is_submitted,

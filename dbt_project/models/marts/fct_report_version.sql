@@ -23,6 +23,13 @@ final as (
         version_count,
         received_at,
         received_on,
+        -- the evidence behind received_at (int_report_received): what Drive listed, when
+        -- Google answered the read, what Drive said right after it, and the rule that decided
+        drive_modified_time as listed_modified_time,
+        read_at,
+        modified_after,
+        read_bound,
+        received_basis,
         fetched_at,
         validation_run_id,
         is_submitted,

@@ -22,6 +22,7 @@ renamed as (
 
         ---------- text
         submitted_text,
+        part_sha256,
 
         ---------- booleans
         is_submitted,

@@ -21,7 +21,13 @@ renamed as (
 
         ---------- timestamps
         drive_modified_time,
-        fetched_at
+        fetched_at,
+        -- the read's evidence (null on versions landed before it was kept)
+        read_at,
+        modified_after,
+
+        ---------- json
+        revisions
 
         -- payload (the whole Sheets API response) is left in raw on purpose
 
