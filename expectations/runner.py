@@ -28,10 +28,10 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from ingest.parse import ParsedReport
-from tonghop.catalogue import Catalogue
+from tonghop.catalogue import TIMING_LABELS, Catalogue
 from tonghop import layout
 from tonghop.layout import vi_date
-from tonghop.vn import format_vi, shorten
+from tonghop.vn import TASK_STATUSES, format_vi, shorten
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -216,7 +216,7 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
             code = task["task_code"]
             known = code is None or code in catalogue.tasks
             completed_on = task["completed_on"]
-            rows["tasks"].append(base | task | {
+            rows["tasks"].append(base | task | _status_timing(task, catalogue.tasks.get(code)) | {
                 "task_known": known,
                 "task_assigned": not known or code is None or code in assigned_tasks,
                 "completed_on_in_window": completed_on is None
@@ -245,6 +245,37 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
         for item in report.parsed.feedback:
             rows["feedback"].append(base | item)
     return {part: pd.DataFrame(rows[part]) for part in PARTS}
+
+
+def _status_timing(task: dict, meta) -> dict[str, Any]:
+    """Whether the status fits the task's timing: an ongoing task ("Thường xuyên") is never
+    "Hoàn thành", and "Đang thực hiện thường xuyên" is for ongoing tasks only (a warning: the
+    row is kept, the marts count it by the task's timing); with the words the unit reads."""
+    status = task.get("status_code")
+    cell = (task.get("status_cell") or "").rsplit("!", 1)[-1]
+    label = {"status_label": next((k for k, v in TASK_STATUSES.items() if v == status), "")}
+    return label | _status_fits(status, cell, meta)
+
+
+def _status_fits(status: str | None, cell: str, meta) -> dict[str, Any]:
+    if meta is None or status is None:
+        return {"status_fits_timing": True}
+    if meta.is_ongoing and status == "hoan_thanh":
+        return {"status_fits_timing": False,
+                "status_timing_message": f"Nhiệm vụ “{meta.task_code}” thực hiện thường xuyên, "
+                f"không có thời điểm hoàn thành, nhưng ô {cell} ghi “Hoàn thành”.",
+                "status_timing_expected": "Đang thực hiện thường xuyên (hoặc Chưa triển khai)",
+                "status_timing_fix": f"Tại ô {cell}, chọn “Đang thực hiện thường xuyên” trong "
+                "danh sách và ghi kết quả đã làm trong kỳ vào cột Kết quả thực hiện."}
+    if not meta.is_ongoing and status == "dang_thuc_hien_thuong_xuyen":
+        timing = TIMING_LABELS.get(meta.timing, meta.timing).lower()
+        return {"status_fits_timing": False,
+                "status_timing_message": f"Nhiệm vụ “{meta.task_code}” thực hiện {timing}, "
+                f"không phải thường xuyên, nhưng ô {cell} ghi “Đang thực hiện thường xuyên”.",
+                "status_timing_expected": "Chưa triển khai, Đang triển khai hoặc Hoàn thành",
+                "status_timing_fix": f"Tại ô {cell}, chọn “Đang triển khai” hoặc “Hoàn thành” "
+                "trong danh sách."}
+    return {"status_fits_timing": True}
 
 
 def _expected_tab(report: ReportToCheck, template_tab: str) -> str:

@@ -49,7 +49,7 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
         units.append({"unit_code": r["unit_code"], "unit_name": r["unit_name_at_period"],
                       "email": unit.contact_email if unit else "", "state": units_state,
                       "reason": why})
-    lines = [f"{period.period_name} — hạn nộp {period.deadline_vi}",
+    lines = [f"{period.period_name} — hạn nộp {period.deadline_with_basis_vi}",
              f"Đơn vị chưa nộp báo cáo hợp lệ: {len(units)}", ""]
     lines += [f"{n}. {u['unit_name']} ({u['unit_code']}) — {u['reason']}"
               + (f" — {u['email']}" if u["email"] else "") for n, u in enumerate(units, 1)]

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from publish.marts import date_vi, number_vi, pct_vi, query
-from tonghop.catalogue import deadline_vi
+from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
 
 log = logging.getLogger(__name__)
 
@@ -420,6 +420,41 @@ def _header_blocks(doc: _Doc, data: ReportData) -> None:
     doc.paragraph(space_after=6)
 
 
+def _task_progress_vi(s: dict) -> str:
+    """The province's task progress in words: ongoing tasks by what was done, completion only
+    over tasks with an end."""
+    text = (f"Nhiệm vụ thường xuyên (không có thời điểm hoàn thành): "
+            f"{number_vi(s['ongoing_tasks'])} lượt được giao, "
+            f"{number_vi(s['ongoing_tasks_active'])} lượt đang thực hiện thường xuyên, trong đó "
+            f"{number_vi(s['ongoing_tasks_with_result'])} lượt có kết quả cụ thể trong kỳ. ")
+    if s["tasks_with_end"]:
+        text += (f"Nhiệm vụ hằng năm, có thời hạn: hoàn thành "
+                 f"{number_vi(s['tasks_with_end_done'])}/{number_vi(s['tasks_with_end'])} lượt "
+                 f"(tỷ lệ {pct_vi(s['task_done_rate'])}), đang triển khai "
+                 f"{number_vi(s['tasks_in_progress'])} lượt. ")
+    else:
+        text += "Kỳ này không có nhiệm vụ hằng năm, có thời hạn để tính tỷ lệ hoàn thành. "
+    return text + f"Chưa triển khai: {number_vi(s['tasks_not_started'])} lượt."
+
+
+def _of(part: int, whole: int) -> str:
+    """'43/73'; '–' when the group has no such task."""
+    return f"{number_vi(part)}/{number_vi(whole)}" if whole else "–"
+
+
+def _group_progress_vi(g: dict) -> str:
+    parts = []
+    if g["ongoing_tasks"]:
+        parts.append(f"đang thực hiện thường xuyên {number_vi(g['ongoing_tasks_active'])}/"
+                     f"{number_vi(g['ongoing_tasks'])} lượt nhiệm vụ thường xuyên")
+    if g["tasks_with_end"]:
+        parts.append(f"hoàn thành {number_vi(g['tasks_with_end_done'])}/"
+                     f"{number_vi(g['tasks_with_end'])} lượt nhiệm vụ hằng năm, có thời hạn "
+                     f"({pct_vi(g['task_done_rate'])})")
+    parts.append(f"chưa triển khai {number_vi(g['tasks_not_started'])}")
+    return "; ".join(parts) + "."
+
+
 def _by_state(units: list[dict]) -> str:
     """The units not counted, grouped by their state ("đã nộp nhưng còn lỗi: A, B; chưa điền:
     C"), states in the order of fct_submission's rule."""
@@ -465,24 +500,24 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
     doc.heading("2. Kết quả thực hiện nhiệm vụ theo nhóm")
     doc.paragraph(
         f"Các đơn vị đã báo cáo {number_vi(s['tasks_reported'])}/{number_vi(s['tasks_assigned'])} "
-        f"lượt nhiệm vụ được giao; hoàn thành {number_vi(s['tasks_done'])} lượt (tỷ lệ "
-        f"{pct_vi(s['task_done_rate'])}), đang triển khai {number_vi(s['tasks_in_progress'])} "
-        f"lượt, chưa triển khai {number_vi(s['tasks_not_started'])} lượt.")
+        f"lượt nhiệm vụ được giao. {_task_progress_vi(s)}")
     for g in data.groups:
         p = doc.paragraph()
         doc.run(p, f"- Nhóm {g['task_group_no']}. {g['task_group_name']}: ", bold=False, italic=True)
-        doc.run(p, f"hoàn thành {number_vi(g['tasks_done'])}/{number_vi(g['tasks_assigned'])} lượt "
-                   f"nhiệm vụ ({pct_vi(g['task_done_rate'])}), đang triển khai "
-                   f"{number_vi(g['tasks_in_progress'])}, chưa triển khai "
-                   f"{number_vi(g['tasks_not_started'])}.")
+        doc.run(p, _group_progress_vi(g))
     doc.paragraph("Bảng 2. Tiến độ thực hiện nhiệm vụ theo nhóm", size=13, italic=True,
                   align="center", indent=False, keep_with_next=True)
-    doc.table(["Nhóm", "Được giao", "Đã báo cáo", "Hoàn thành", "Đang triển khai",
-               "Chưa triển khai", "Tỷ lệ hoàn thành"],
+    doc.table(["Nhóm", "Được giao", "Đã báo cáo", "Thường xuyên: đang thực hiện",
+               "Hằng năm, có thời hạn: hoàn thành", "Tỷ lệ hoàn thành", "Chưa triển khai"],
               [[g["task_group_no"], number_vi(g["tasks_assigned"]), number_vi(g["tasks_reported"]),
-                number_vi(g["tasks_done"]), number_vi(g["tasks_in_progress"]),
-                number_vi(g["tasks_not_started"]), pct_vi(g["task_done_rate"])]
-               for g in data.groups], [18, 24, 24, 24, 25, 25, 25])
+                _of(g["ongoing_tasks_active"], g["ongoing_tasks"]),
+                _of(g["tasks_with_end_done"], g["tasks_with_end"]),
+                pct_vi(g["task_done_rate"]) if g["tasks_with_end"] else "–",
+                number_vi(g["tasks_not_started"])]
+               for g in data.groups], [16, 22, 22, 30, 30, 22, 24])
+    doc.paragraph("Nhiệm vụ thường xuyên không có thời điểm hoàn thành nên không tính tỷ lệ hoàn "
+                  "thành; tỷ lệ hoàn thành chỉ tính trên nhiệm vụ hằng năm, có thời hạn.",
+                  size=13, italic=True)
 
     doc.heading("3. Kết quả các chỉ tiêu")
     rows = []
@@ -494,7 +529,12 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
         rows.append([i["indicator_code"], i["indicator_name"], i["unit_of_measure"],
                      number_vi(i["total_value"]), i["target_text_vi"] or "", i["achievement_vi"],
                      change])
-    doc.paragraph("Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước", size=13,
+    estimates = estimate_clause_vi(data.period["estimated_from"], data.period["data_to"])
+    if estimates:
+        doc.paragraph(f"Số liệu các chỉ tiêu kỳ này {estimates}, do hạn nộp báo cáo trước "
+                      "ngày chốt số liệu.")
+    doc.paragraph("Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước"
+                  + (f" ({estimates})" if estimates else ""), size=13,
                   italic=True, align="center", indent=False, keep_with_next=True)
     doc.table(["Mã", "Chỉ tiêu", "Đơn vị tính", "Kết quả", "Mục tiêu", "Đánh giá",
                "So với kỳ trước"], rows, [20, 48, 17, 22, 22, 20, 16], size=10.5)
@@ -564,10 +604,14 @@ def build_docx(data: ReportData, path: Path, charts: dict[str, Path]) -> Path:
     doc.page_numbers()
     _header_blocks(doc, data)
     programme, period = data.programme, data.period
+    estimates = estimate_clause_vi(period["estimated_from"], period["data_to"])
+    deadline = " ".join(filter(None, [deadline_vi(period["on_time_until"]),
+                                      due_date_note_vi(period["is_due_date_assumed"])]))
     doc.paragraph(
         f"Thực hiện {programme['programme_title']}; {programme['consolidating_body']} tổng hợp "
         f"báo cáo của các đơn vị (số liệu từ ngày {date_vi(period['data_from'])} đến ngày "
-        f"{date_vi(period['data_to'])}) và báo cáo kết quả như sau:")
+        f"{date_vi(period['data_to'])}" + (f", {estimates}" if estimates else "")
+        + f"; hạn nộp {deadline}) và báo cáo kết quả như sau:")
     _results_section(doc, data, charts)
 
     doc.heading("II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN")
@@ -582,8 +626,9 @@ def build_docx(data: ReportData, path: Path, charts: dict[str, Path]) -> Path:
                   key=lambda g: g["task_done_rate"])
     if slow:
         g = slow[0]
-        doc.paragraph(f"- Tập trung đẩy nhanh tiến độ các nhiệm vụ thuộc Nhóm {g['task_group_no']} "
-                      f"({g['task_group_name']}), hiện mới hoàn thành {pct_vi(g['task_done_rate'])}.")
+        doc.paragraph(f"- Tập trung đẩy nhanh tiến độ các nhiệm vụ hằng năm, có thời hạn thuộc "
+                      f"Nhóm {g['task_group_no']} ({g['task_group_name']}), hiện mới hoàn thành "
+                      f"{pct_vi(g['task_done_rate'])}.")
     unmet = [i for i in data.indicators if i["achievement_status"] == "chua_dat"]
     if unmet:
         doc.paragraph("- Phấn đấu hoàn thành các chỉ tiêu chưa đạt: "
@@ -596,7 +641,9 @@ def build_docx(data: ReportData, path: Path, charts: dict[str, Path]) -> Path:
         n = data.next_period
         doc.paragraph(f"- Chuẩn bị {_lower_first(n['period_name'])}: số liệu tính từ ngày "
                       f"{date_vi(n['data_from'])} đến ngày {date_vi(n['data_to'])}, hạn nộp "
-                      f"{deadline_vi(n['on_time_until'])}.")
+                      + " ".join(filter(None, [deadline_vi(n["on_time_until"]),
+                                               due_date_note_vi(n["is_due_date_assumed"])]))
+                      + ".")
 
     doc.heading("IV. KIẾN NGHỊ, ĐỀ XUẤT")
     _feedback_lines(doc, data.recommendations, "Các đơn vị không có kiến nghị, đề xuất trong kỳ.")

@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from publish.marts import date_vi, plain_number, query
 from publish.report import normalize_zip
-from tonghop.catalogue import deadline_vi
+from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
 from tonghop.template import set_value
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def build_summary(conn, period_code: str) -> list[SummaryTable]:
     """The summary tables of one period, read from the marts."""
     overview = query(conn, """
         select s.*, p.period_name, p.data_from, p.data_to, p.on_time_until,
-               p.previous_period_code,
+               p.previous_period_code, p.estimated_from, p.is_due_date_assumed,
                r.previous_reporting_rate, r.reporting_rate_change
         from marts.province_summary s
         join marts.dim_period p using (period_code)
@@ -75,16 +75,22 @@ def build_summary(conn, period_code: str) -> list[SummaryTable]:
     if not overview:
         raise LookupError(f"marts.province_summary has no row for {period_code}; "
                           "run the dbt build first")
+    # "(bao gồm số ước thực hiện từ … đến …)" on the indicator tables of a period with estimates
+    estimates = estimate_clause_vi(overview[0]["estimated_from"], overview[0]["data_to"])
     return [_overview(overview[0]), _submissions(conn, period_code), _rates(conn, period_code),
-            _indicator_totals(conn, period_code), _indicators_by_unit(conn, period_code),
+            _indicator_totals(conn, period_code, estimates),
+            _indicators_by_unit(conn, period_code, estimates),
             _task_groups(conn, period_code), _feedback(conn, period_code)]
 
 
 def _overview(o: dict) -> SummaryTable:
     rows = [
         ["Kỳ báo cáo", o["period_name"]],
-        ["Thời gian chốt số liệu", f"{date_vi(o['data_from'])} – {date_vi(o['data_to'])}"],
-        ["Hạn nộp", deadline_vi(o["on_time_until"])],
+        ["Thời gian chốt số liệu", f"{date_vi(o['data_from'])} – {date_vi(o['data_to'])}"
+         + (f" ({estimates})" if (estimates := estimate_clause_vi(o["estimated_from"],
+                                                                  o["data_to"])) else "")],
+        ["Hạn nộp", " ".join(filter(None, [deadline_vi(o["on_time_until"]),
+                                           due_date_note_vi(o["is_due_date_assumed"])]))],
         ["Số liệu tính đến ngày", date_vi(o["as_of_date"])],
         ["Số đơn vị phải báo cáo", o["expected_reports"]],
         ["Số báo cáo đã nộp (hợp lệ)", o["actual_reports"]],
@@ -98,8 +104,12 @@ def _overview(o: dict) -> SummaryTable:
         ["  – chưa điền", o["not_filled_reports"]],
         ["  – chưa có bảng tính", o["no_sheet_reports"]],
         ["Số lượt nhiệm vụ được giao", o["tasks_assigned"]],
-        ["Số lượt nhiệm vụ hoàn thành", o["tasks_done"]],
-        ["Tỷ lệ hoàn thành nhiệm vụ", o["task_done_rate"]],
+        ["Nhiệm vụ thường xuyên: số lượt được giao", o["ongoing_tasks"]],
+        ["Nhiệm vụ thường xuyên: đang thực hiện thường xuyên", o["ongoing_tasks_active"]],
+        ["Nhiệm vụ thường xuyên: có kết quả trong kỳ", o["ongoing_tasks_with_result"]],
+        ["Nhiệm vụ hằng năm, có thời hạn: số lượt được giao", o["tasks_with_end"]],
+        ["Nhiệm vụ hằng năm, có thời hạn: số lượt hoàn thành", o["tasks_with_end_done"]],
+        ["Tỷ lệ hoàn thành (chỉ nhiệm vụ hằng năm, có thời hạn)", o["task_done_rate"]],
     ]
     if o["previous_period_code"]:
         rows.append(["Tỷ lệ nộp báo cáo kỳ trước cùng loại", o["previous_reporting_rate"]])
@@ -153,13 +163,14 @@ def _rates(conn, period_code: str) -> SummaryTable:
                r["missing_reports"], r["previous_reporting_rate"]] for r in rows])
 
 
-def _indicator_totals(conn, period_code: str) -> SummaryTable:
+def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTable:
     rows = query(conn, """
         select t.*, i.target_text_vi
         from marts.indicator_totals t join marts.dim_indicator i using (indicator_code)
         where t.period_code = %s order by t.indicator_code""", (period_code,))
     return SummaryTable(
-        title="Chỉ tiêu toàn tỉnh", heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU",
+        title="Chỉ tiêu toàn tỉnh", heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU"
+        + (f" ({estimates})" if estimates else ""),
         headers=["Mã", "Chỉ tiêu", "Đơn vị tính", "Tổng số", "Số đơn vị báo cáo",
                  "Số đơn vị được giao", "Mục tiêu", "Đánh giá", "Mức đạt", "Kỳ trước",
                  "Thay đổi"],
@@ -172,7 +183,7 @@ def _indicator_totals(conn, period_code: str) -> SummaryTable:
                r["change_rate"]] for r in rows])
 
 
-def _indicators_by_unit(conn, period_code: str) -> SummaryTable:
+def _indicators_by_unit(conn, period_code: str, estimates: str = "") -> SummaryTable:
     """Units down, indicators across; the last row is the province total."""
     indicators = query(conn, """
         select t.indicator_code, t.total_value
@@ -192,7 +203,8 @@ def _indicators_by_unit(conn, period_code: str) -> SummaryTable:
              *[by_unit.get(u["unit_code"], {}).get(code) for code in codes]] for u in units]
     rows.append(["", "Tổng cộng toàn tỉnh", *[i["total_value"] for i in indicators]])
     return SummaryTable(
-        title="Chỉ tiêu theo đơn vị", heading="SỐ LIỆU CHỈ TIÊU THEO ĐƠN VỊ",
+        title="Chỉ tiêu theo đơn vị", heading="SỐ LIỆU CHỈ TIÊU THEO ĐƠN VỊ"
+        + (f" ({estimates})" if estimates else ""),
         headers=["Mã đơn vị", "Đơn vị", *codes], widths=[14, 40, *[11] * len(codes)],
         kinds=["text", "text", *["decimal"] * len(codes)], rows=rows,
         source="marts.fct_indicator_value")
@@ -203,15 +215,23 @@ def _task_groups(conn, period_code: str) -> SummaryTable:
         select * from marts.task_group_summary where period_code = %s
         order by task_group_code""", (period_code,))
     return SummaryTable(
-        title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM",
-        headers=["Nhóm", "Nhóm nhiệm vụ", "Số lượt được giao", "Đã báo cáo", "Hoàn thành",
-                 "Đang triển khai", "Chưa triển khai", "Tỷ lệ hoàn thành"],
-        widths=[7, 70, 11, 11, 11, 11, 11, 11],
-        kinds=["text", "text", "int", "int", "int", "int", "int", "pct"],
+        title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM (nhiệm vụ thường xuyên "
+                                  "không có thời điểm hoàn thành; tỷ lệ hoàn thành chỉ tính "
+                                  "nhiệm vụ hằng năm, có thời hạn)",
+        # ongoing tasks by what was done; completion only over tasks with an end
+        headers=["Nhóm", "Nhóm nhiệm vụ", "Số lượt được giao", "Đã báo cáo",
+                 "Thường xuyên: được giao", "Thường xuyên: đang thực hiện",
+                 "Thường xuyên: có kết quả", "Hằng năm, có thời hạn: được giao",
+                 "Hoàn thành", "Đang triển khai", "Tỷ lệ hoàn thành", "Chưa triển khai"],
+        widths=[7, 60, 11, 11, 12, 12, 12, 13, 11, 11, 11, 11],
+        kinds=["text", "text", "int", "int", "int", "int", "int", "int", "int", "int", "pct",
+               "int"],
         source="marts.task_group_summary",
         rows=[[r["task_group_no"], r["task_group_name"], r["tasks_assigned"],
-               r["tasks_reported"], r["tasks_done"], r["tasks_in_progress"],
-               r["tasks_not_started"], r["task_done_rate"]] for r in rows])
+               r["tasks_reported"], r["ongoing_tasks"], r["ongoing_tasks_active"],
+               r["ongoing_tasks_with_result"], r["tasks_with_end"], r["tasks_with_end_done"],
+               r["tasks_in_progress"], r["task_done_rate"], r["tasks_not_started"]]
+              for r in rows])
 
 
 def _feedback(conn, period_code: str) -> SummaryTable:

@@ -11,6 +11,8 @@ from tests.conftest import query
 DATABASE = "tonghop_adhoc"
 CODE = "CB-2026-DX09"
 UNITS = ["CB-SO-VHTTDL", "CB-XA-001", "CB-XA-002"]
+#: an ad hoc report due before its data window ends: its last days are estimates
+LONG = "CB-2026-DX11"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,12 @@ def adhoc(settings, tmp_path_factory):
         own, programme_code="CB-KH84", period_code=CODE, period_name="Báo cáo đột xuất về lễ hội",
         data_from="2026-01-01", data_to="2026-03-31", due_date="2026-04-15",
         opens_on="2026-04-01", on_time_until="2026-04-15 17:00", unit_codes=UNITS)
+    long = request_adhoc_period(
+        own, programme_code="CB-KH84", period_code=LONG,
+        period_name="Báo cáo đột xuất kết quả quý II", data_from="2026-04-01",
+        data_to="2026-06-30", due_date="2026-06-25", opens_on="2026-06-01",
+        unit_codes=UNITS[:1])
+    assert long["period_code"] == LONG
     run_dbt(own, ["build"])
     return own, first, second
 
@@ -44,10 +52,12 @@ def test_the_request_is_stored_once_and_updated(adhoc):
     # by default the last on-time moment is the end of the due date, Vietnam time
     assert first["on_time_until"] == "2026-04-10T23:59:59+07:00"
     rows = query(own.dsn("admin"), """
-        select period_code, period_name, due_date, on_time_until from ops.adhoc_periods""")
+        select period_code, period_name, due_date, on_time_until from ops.adhoc_periods
+        where period_code = %s""", (CODE,))
     assert rows == [(CODE, "Báo cáo đột xuất về lễ hội", dt.date(2026, 4, 15),
                      dt.datetime(2026, 4, 15, 10, 0, tzinfo=dt.timezone.utc))]
-    units = query(own.dsn("admin"), "select unit_code from ops.adhoc_period_units order by 1")
+    units = query(own.dsn("admin"), """select unit_code from ops.adhoc_period_units
+                                       where period_code = %s order by 1""", (CODE,))
     assert [u for (u,) in units] == UNITS
 
 
@@ -109,3 +119,29 @@ def test_a_request_that_cannot_be_accepted_says_why_in_vietnamese(adhoc, change,
         request_adhoc_period(own, **{**request, **change})
     assert query(own.dsn("admin"), "select count(*) from ops.adhoc_periods "
                                    "where period_code = 'CB-2026-DX10'") == [(0,)]
+
+
+def test_an_ad_hoc_window_ending_after_its_due_date_has_estimates(adhoc):
+    """The rule of the catalogue's periods, derived for a request: figures from the day after
+    the last on-time day to the window's end are estimates, in the pipeline's catalogue (the
+    sheet says so) and in the marts; the due date is the request's, not assumed."""
+    from tonghop import layout
+    from tonghop.catalogue import load_catalogue
+
+    own, *_ = adhoc
+    catalogue = load_catalogue(settings=own)
+    period = catalogue.period(LONG)
+    assert period.estimated_from == dt.date(2026, 6, 26)
+    assert period.estimate_note_vi == "Số liệu từ 26/06/2026 đến 30/06/2026 là số ước thực hiện"
+    assert (period.due_date_basis, period.due_date_note_vi) == ("yeu_cau", "")
+    assert catalogue.period(CODE).estimated_from is None
+    info = next(t for t in layout.report_tabs(catalogue, UNITS[0], LONG)
+                if t.title == layout.TAB_INFO)
+    assert ["Thời gian chốt số liệu", "1/4/2026 – 30/6/2026 (số liệu từ 26/06/2026 đến "
+            "30/06/2026 là số ước thực hiện)"] in info.rows
+    assert query(own.dsn("bi_reader"), """
+        select period_code, has_estimate, estimated_from, estimated_to, due_date_basis,
+               is_due_date_assumed
+        from marts.dim_period where period_code in (%s, %s) order by 1""", (CODE, LONG)) == [
+        (CODE, False, None, None, "yeu_cau", False),
+        (LONG, True, dt.date(2026, 6, 26), dt.date(2026, 6, 30), "yeu_cau", False)]

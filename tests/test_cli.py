@@ -51,7 +51,10 @@ def test_template_writes_a_vietnamese_report_for_the_unit(tmp_path, catalogue):
     assert tasks.protection.sheet is True
     assert tasks["B2"].protection.locked is True and tasks["G2"].protection.locked is False
     formulas = [dv.formula1 for dv in tasks.data_validations.dataValidation]
-    assert '"Chưa triển khai,Đang triển khai,Hoàn thành"' in formulas
+    # the unit's tasks are all ongoing ("Thường xuyên"): never "Hoàn thành"
+    assert all(catalogue.tasks[code].is_ongoing for code in assigned)
+    assert '"Chưa triển khai,Đang thực hiện thường xuyên"' in formulas
+    assert not any("Hoàn thành" in f for f in formulas)
 
 
 def test_check_accepts_a_well_filled_report(tmp_path):

@@ -191,7 +191,7 @@ def merged(wb: Workbook, ctx: CaseContext) -> None:
 
 
 def direction_and_tags(wb: Workbook, ctx: CaseContext) -> None:
-    set_value(ctx.task_cell(wb, "CB.2.3", "status"), "Hoàn thành\u202e")
+    set_value(ctx.task_cell(wb, "CB.2.3", "status"), "Đang thực hiện thường xuyên\u202e")
     set_value(ctx.task_cell(wb, "CB.2.3", "result"), "Tổ chức \u202eliên hoan\u202c văn nghệ\u200f")
     set_value(ctx.feedback_cell(wb, 1, "content"), OPEN_OVERRIDE)
     set_value(ctx.feedback_cell(wb, 2, "content"), ISOLATED)
@@ -202,7 +202,7 @@ def control_characters(sheet) -> None:
     sheet.values_update(f"'{layout.TAB_TASKS}'!H3:H4", params={"valueInputOption": "RAW"},
                         body={"values": [["Đã tổ chức\x00 3 buổi"], ["Hoàn thành"]]})
     sheet.values_update(f"'{layout.TAB_TASKS}'!G4", params={"valueInputOption": "RAW"},
-                        body={"values": [["Hoàn thành\x07"]]})
+                        body={"values": [["Đang thực hiện thường xuyên\x07"]]})
 
 
 PASTED_LAST = FIRST_PASTED_ROW + PASTED_ROWS - 1
@@ -264,9 +264,11 @@ CASES = [
                       f"Bảng có ô gộp: {T}G3:G5, {T}H6:J6, {IND}F2:F3",
                       fix_contains="Hủy gộp các ô này"),
              Expected("task.status_interpreted", W, T + "G4",
-                      "Ô G4 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang triển khai” như ô G3"),
+                      "Ô G4 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang thực hiện thường "
+                      "xuyên” như ô G3"),
              Expected("task.status_interpreted", W, T + "G5",
-                      "Ô G5 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang triển khai” như ô G3"),
+                      "Ô G5 nằm trong vùng ô gộp G3:G5; đã hiểu là “Đang thực hiện thường "
+                      "xuyên” như ô G3"),
              Expected("indicator.value_readable", E, IND + "F2",
                       "Ô F2 nằm trong vùng ô gộp F2:F3: không rõ số liệu “12” là của chỉ tiêu "
                       "nào; hãy hủy gộp ô"),
@@ -502,10 +504,11 @@ def test_raw_keeps_what_was_sent(cycle, world):
     assert cell == FIVE_MB                           # the whole 5 MB, as sent
     # NUL cannot be stored in jsonb: it is kept as U+FFFD, everything else as sent
     _, strings = raw_strings(settings, ids["CB-XA-008"])
-    assert "Đã tổ chức\ufffd 3 buổi" in strings and "Hoàn thành\x07" in strings
+    assert "Đã tổ chức\ufffd 3 buổi" in strings and "Đang thực hiện thường xuyên\x07" in strings
     # the hidden controls, removed from what is read, are all in raw
     _, strings = raw_strings(settings, ids["CB-XA-010"])
-    assert {OPEN_OVERRIDE, ISOLATED, ISOLATED_TAB, "Hoàn thành\u202e"} <= set(strings)
+    assert {OPEN_OVERRIDE, ISOLATED, ISOLATED_TAB,
+            "Đang thực hiện thường xuyên\u202e"} <= set(strings)
 
 
 # ------------------------------------------------------------------ the marts
@@ -605,11 +608,13 @@ def test_hostile_text_reaches_the_marts_byte_for_byte(cycle, world):
         select task_code, status_code from marts.fct_task_progress where unit_code = 'CB-XA-007'
           and period_code = %s and task_code in ('CB.2.3', 'CB.2.4', 'CB.2.5')""",
                             (CORPUS_PERIOD,)))
-    assert merged_status == dict.fromkeys(("CB.2.3", "CB.2.4", "CB.2.5"), "dang_trien_khai")
+    assert merged_status == dict.fromkeys(("CB.2.3", "CB.2.4", "CB.2.5"),
+                                           "dang_thuc_hien_thuong_xuyen")
     control = dict(bi(settings, """
         select task_code, status_code from marts.fct_task_progress where unit_code = 'CB-XA-008'
           and period_code = %s and task_code = 'CB.2.4'""", (CORPUS_PERIOD,)))
-    assert control == {"CB.2.4": "hoan_thanh"}       # the BEL nobody sees is not an error
+    # the BEL nobody sees is not an error
+    assert control == {"CB.2.4": "dang_thuc_hien_thuong_xuyen"}
 
 
 def test_the_warehouse_is_intact(cycle, world, settings):
@@ -682,8 +687,8 @@ def test_no_hidden_control_reaches_any_output(published, world, catalogue):
         select status_code, result_text, row_key from marts.fct_task_progress
         where unit_code = 'CB-XA-010' and task_code = 'CB.2.3' and period_code = %s""",
                                      (CORPUS_PERIOD,))
-    assert (status, result, row_key) == ("hoan_thanh", "Tổ chức liên hoan văn nghệ",
-                                         f"{layout.TAB_TASKS}!3")
+    assert (status, result, row_key) == ("dang_thuc_hien_thuong_xuyen",
+                                         "Tổ chức liên hoan văn nghệ", f"{layout.TAB_TASKS}!3")
     # the summary workbook: every cell
     workbook = load_workbook(published.xlsx_path)
     cells = [c.value for ws in workbook for row in ws.iter_rows() for c in row

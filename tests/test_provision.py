@@ -121,7 +121,6 @@ def test_per_unit_drive_metadata_and_sharing(per_unit, sheets, catalogue):
 def test_per_unit_tabs_dropdowns_and_protection(per_unit, sheets, catalogue):
     from tonghop import layout
     from tonghop.layout import report_tabs
-    from tonghop.vn import TASK_STATUSES
 
     summary, _ = per_unit
     _, client = sheets
@@ -141,15 +140,18 @@ def test_per_unit_tabs_dropdowns_and_protection(per_unit, sheets, catalogue):
         assert not protected.get("warningOnly")
         unprotected = protected.get("unprotectedRanges", [])
         assert len(unprotected) == len(tab.input_ranges)
-    # the status drop-down: strict list of the statuses on every task row, nowhere else
+    # the status drop-down: strict list of the statuses that fit each task row's timing (an
+    # ongoing task never offers "Hoàn thành"), nowhere else
     rows = by_title[layout.TAB_TASKS]["data"][0]["rowData"]
     status_col = [k for k, *_ in layout.TASK_COLUMNS].index("status")
+    code_col = [k for k, *_ in layout.TASK_COLUMNS].index("task_code")
     rules = [row["values"][status_col].get("dataValidation") for row in rows]
     assert rules[0] is None
-    for rule in rules[1:]:
+    for row, rule in zip(rows[1:], rules[1:]):
+        task = catalogue.tasks[row["values"][code_col]["userEnteredValue"]["stringValue"]]
         assert rule["condition"]["type"] == "ONE_OF_LIST"
         assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == \
-            list(TASK_STATUSES)
+            layout.task_status_choices(task) == ["Chưa triển khai", "Đang thực hiện thường xuyên"]
         assert rule["strict"] and rule["showCustomUi"]
     info_rows = by_title[layout.TAB_INFO]["data"][0]["rowData"]
     submitted = [r for r in info_rows if r.get("values") and

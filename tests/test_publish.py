@@ -98,6 +98,76 @@ def as_number(value):
     return value
 
 
+# ------------------------------------------------------------------ estimates, assumed dates
+@pytest.fixture(scope="module")
+def annual_and_assumed(published):
+    """The same warehouse's annual period (due 30/11, figures to 14/12) and a Tam Đường period
+    (a due date its plan does not give), published without their PDF."""
+    from publish.bundle import publish_period
+
+    p = published
+    return {code: publish_period(p.settings, code, "run-1", client=p.client, pdf=False)
+            for code in ("CB-2026-NAM", "TD-2025-6T")}
+
+
+def test_the_annual_summary_and_report_say_which_figures_are_estimates(published,
+                                                                        annual_and_assumed):
+    p = published
+    result = annual_and_assumed["CB-2026-NAM"]
+    sheet = p.client.open_by_key(result.spreadsheet_id)
+    overview = sheet.worksheet("Tổng quan").get(value_render_option="UNFORMATTED_VALUE")
+    assert ["Thời gian chốt số liệu", "15/12/2025 – 14/12/2026 (bao gồm số ước thực hiện từ "
+            "01/12/2026 đến 14/12/2026)"] in [row[:2] for row in overview]
+    totals = sheet.worksheet("Chỉ tiêu toàn tỉnh").get(value_render_option="UNFORMATTED_VALUE")
+    assert totals[0][0] == ("KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU (bao gồm số ước "
+                            "thực hiện từ 01/12/2026 đến 14/12/2026)")
+    text = docx_text(result.docx_path)
+    assert ("(số liệu từ ngày 15/12/2025 đến ngày 14/12/2026, bao gồm số ước thực hiện từ "
+            "01/12/2026 đến 14/12/2026; hạn nộp chậm nhất 23 giờ 59 phút ngày 30/11/2026)") in text
+    assert ("Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước (bao gồm số ước thực hiện "
+            "từ 01/12/2026 đến 14/12/2026)") in text
+    # the 6-month report has no estimate and says none
+    assert "ước thực hiện" not in docx_text(p.first.docx_path)
+
+
+def test_an_assumed_due_date_is_said_to_be_assumed(published, annual_and_assumed):
+    p = published
+    result = annual_and_assumed["TD-2025-6T"]
+    overview = p.client.open_by_key(result.spreadsheet_id).worksheet("Tổng quan").get(
+        value_render_option="UNFORMATTED_VALUE")
+    assert ["Hạn nộp", "chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch "
+            "không quy định ngày báo cáo)"] in [row[:2] for row in overview]
+    assert ("hạn nộp chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch không "
+            "quy định ngày báo cáo))") in docx_text(result.docx_path)
+    # and the reminder a person sends the units
+    from publish.reminder import missing_units
+    reminder = missing_units(p.settings, "TD-2025-6T", "run-1")
+    assert Path(reminder["reminder_path"]).read_text(encoding="utf-8").startswith(
+        "Báo cáo 6 tháng đầu năm 2025 — hạn nộp chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày "
+        "giả định: kế hoạch không quy định ngày báo cáo)\n")
+    # Cao Bằng's dates are the plan's: no note
+    assert "giả định" not in docx_text(p.first.docx_path)
+
+
+def test_completion_is_rated_over_tasks_with_an_end_only(published):
+    p = published
+    overview = {row[0]: row[1] for row in sheet_grid(p, "Tổng quan") if len(row) > 1}
+    [(ongoing, active, with_end, done, rate)] = marts(p, """
+        select ongoing_tasks, ongoing_tasks_active, tasks_with_end, tasks_with_end_done,
+               task_done_rate
+        from marts.province_summary where period_code = %s""", (PERIOD,))
+    assert overview["Nhiệm vụ thường xuyên: số lượt được giao"] == ongoing
+    assert overview["Nhiệm vụ thường xuyên: đang thực hiện thường xuyên"] == active
+    assert overview["Nhiệm vụ hằng năm, có thời hạn: số lượt được giao"] == with_end
+    assert overview["Nhiệm vụ hằng năm, có thời hạn: số lượt hoàn thành"] == done
+    assert as_number(overview["Tỷ lệ hoàn thành (chỉ nhiệm vụ hằng năm, có thời hạn)"]) == \
+        as_number(rate)
+    assert "Số lượt nhiệm vụ hoàn thành" not in overview
+    text = docx_text(p.first.docx_path)
+    assert "Nhiệm vụ thường xuyên (không có thời điểm hoàn thành):" in text
+    assert "tỷ lệ hoàn thành chỉ tính trên nhiệm vụ hằng năm, có thời hạn" in text
+
+
 # ------------------------------------------------------------------ the summary spreadsheet
 def sheet_grid(p, title: str, render: str = "UNFORMATTED_VALUE") -> list[list]:
     spreadsheet = p.client.open_by_key(p.first.spreadsheet_id)
@@ -167,10 +237,17 @@ def test_rates_and_indicator_totals_equal_the_marts(published):
 def test_task_groups_and_difficulties_are_gathered(published):
     p = published
     grid = sheet_grid(p, "Nhiệm vụ")
-    sheet = [(row[0], row[2], row[4]) for row in grid[3:]]
-    assert sheet == [(no, a, d) for no, a, d in marts(p, """
-        select task_group_no, tasks_assigned, tasks_done from marts.task_group_summary
-        where period_code = %s order by task_group_code""", (PERIOD,))]
+    # ongoing tasks by what was done; completion only over tasks with an end
+    assert grid[2][4:11] == ["Thường xuyên: được giao", "Thường xuyên: đang thực hiện",
+                             "Thường xuyên: có kết quả", "Hằng năm, có thời hạn: được giao",
+                             "Hoàn thành", "Đang triển khai", "Tỷ lệ hoàn thành"]
+    assert "tỷ lệ hoàn thành chỉ tính nhiệm vụ hằng năm, có thời hạn" in grid[0][0]
+    sheet = [(row[0], row[2], row[5], row[7], row[8]) for row in grid[3:]]
+    assert sheet == [tuple(r) for r in marts(p, """
+        select task_group_no, tasks_assigned, ongoing_tasks_active, tasks_with_end,
+               tasks_with_end_done
+        from marts.task_group_summary where period_code = %s order by task_group_code""",
+        (PERIOD,))]
     grid = sheet_grid(p, "Khó khăn, kiến nghị")
     assert len(grid) - 3 == marts(p, "select count(*) from marts.fct_feedback where period_code = %s",
                                   (PERIOD,))[0][0]
@@ -245,9 +322,13 @@ def test_the_report_tables_carry_the_marts_figures(published):
                     from marts.reporting_rate where period_code = %s
                     order by unit_type = 'tat_ca', unit_type_name""", (PERIOD,))]
     assert rates == expected
-    groups = [[c.text for c in row.cells][:4] for row in tables[2].rows][1:]
-    assert groups == [[no, number_vi(a), number_vi(r), number_vi(d)] for no, a, r, d in marts(p, """
-        select task_group_no, tasks_assigned, tasks_reported, tasks_done
+    groups = [[c.text for c in row.cells][:5] for row in tables[2].rows][1:]
+    def of(part, whole):
+        return f"{number_vi(part)}/{number_vi(whole)}" if whole else "–"
+    assert groups == [[no, number_vi(a), number_vi(r), of(act, on), of(d, e)]
+                      for no, a, r, act, on, d, e in marts(p, """
+        select task_group_no, tasks_assigned, tasks_reported, ongoing_tasks_active,
+               ongoing_tasks, tasks_with_end_done, tasks_with_end
         from marts.task_group_summary where period_code = %s order by task_group_code""",
         (PERIOD,))]
     indicators = {row.cells[0].text: row.cells[3].text for row in tables[3].rows[1:]}

@@ -245,16 +245,24 @@ class Landed:
             units[code] += 1
         return {code: (totals[code], units[code]) for code in totals}
 
-    def task_group_counts(self) -> dict[str, tuple[int, int]]:
-        """Task group -> (tasks reported, tasks done)."""
+    def task_group_counts(self) -> dict[str, tuple[int, int, int, int]]:
+        """Task group -> (tasks reported, tasks with an end done, ongoing tasks active,
+        ongoing tasks picked "Hoàn thành"): an ongoing task (thường xuyên, no deadline) never
+        counts as done, whatever the unit picked."""
         known = {c for c, t in self.catalogue.tasks.items() if t.programme_code == self.programme}
         reported: Counter = Counter()
         done: Counter = Counter()
+        active: Counter = Counter()
+        ongoing_done: Counter = Counter()
         for (unit, code), row in self.valid_rows(self.task_rows, "tasks", known).items():
-            group = self.catalogue.tasks[code].task_group_code
+            task = self.catalogue.tasks[code]
+            ongoing = task.timing == "thuong_xuyen" and task.deadline is None
+            group = task.task_group_code
             reported[group] += row[5] is not None
-            done[group] += row[5] == "hoan_thanh"
-        return {g: (reported[g], done[g])
+            done[group] += row[5] == "hoan_thanh" and not ongoing
+            active[group] += ongoing and row[5] not in (None, "chua_trien_khai")
+            ongoing_done[group] += ongoing and row[5] == "hoan_thanh"
+        return {g: (reported[g], done[g], active[g], ongoing_done[g])
                 for g, r in self.catalogue.task_groups.items()
                 if r["programme_code"] == self.programme}
 
@@ -331,13 +339,52 @@ def test_the_counted_values_of_each_unit(landed, source):
 
 
 def test_task_group_summary_equals_the_valid_task_rows(landed, source):
+    """Completion only over tasks with an end; ongoing tasks by whether they were carried out."""
     settings = landed[0]
     rows = marts(settings, """
-        select task_group_code, tasks_reported, tasks_done from marts.task_group_summary
-        where period_code = %s""", (PERIOD,))
+        select task_group_code, tasks_reported, tasks_with_end_done, ongoing_tasks_active
+        from marts.task_group_summary where period_code = %s""", (PERIOD,))
     expected = source.task_group_counts()
-    assert {g: (r, d) for g, r, d in rows} == expected
-    assert sum(done for _, done in expected.values()) > 0
+    assert {g: (r, d, a) for g, r, d, a in rows} == \
+        {g: (r, d, a) for g, (r, d, a, _) in expected.items()}
+    assert sum(active for _, _, active, _ in expected.values()) > 0
+    # the province's rate is over tasks with an end only
+    [(with_end, with_end_done, rate, ongoing)] = marts(settings, """
+        select tasks_with_end, tasks_with_end_done, task_done_rate, ongoing_tasks
+        from marts.province_summary where period_code = %s""", (PERIOD,))
+    assert with_end_done == sum(d for _, d, _, _ in expected.values())
+    assert ongoing > with_end > 0
+    assert rate == round(Decimal(with_end_done) / with_end, 4)
+    # the plans' 36 tasks: 34 ongoing ("Thường xuyên"), CB.3.5 and TD.V.1 yearly
+    assert marts(settings, """select task_code from marts.dim_task where has_end
+                              order by task_code""") == [("CB.3.5",), ("TD.V.1",)]
+    assert marts(settings, "select count(*) from marts.dim_task") == [(36,)]
+
+
+def test_periods_say_their_estimates_and_assumed_due_dates(landed):
+    """The annual periods' windows end after their due date: from the day after the last
+    on-time day their figures are estimates, in dim_period and in every indicator total; Tam
+    Đường's due dates are assumed (its plan gives none), Cao Bằng's are the plan's."""
+    settings = landed[0]
+    periods = {code: rest for code, *rest in marts(settings, """
+        select period_code, has_estimate, estimated_from, estimated_to, due_date_basis,
+               is_due_date_assumed, due_date_source
+        from marts.dim_period""")}
+    assert periods["CB-2026-NAM"][:5] == [True, dt.date(2026, 12, 1), dt.date(2026, 12, 14),
+                                          "ke_hoach", False]
+    assert "trước ngày 30/11" in periods["CB-2026-NAM"][5]
+    assert periods[PERIOD][:5] == [False, None, None, "ke_hoach", False]
+    assert "trước ngày 20/6" in periods[PERIOD][5]
+    assert periods["TD-2024-NAM"][:5] == [True, dt.date(2024, 12, 1), dt.date(2024, 12, 14),
+                                          "gia_dinh", True]
+    assert periods["TD-2025-6T"][3:5] == ["gia_dinh", True]
+    flags = set(marts(settings, """
+        select period_code, includes_estimate, estimated_from from marts.indicator_totals
+        where period_code in (%s, 'CB-2026-NAM')""", (PERIOD,)))
+    assert flags == {(PERIOD, False, None), ("CB-2026-NAM", True, dt.date(2026, 12, 1))}
+    assert marts(settings, """
+        select distinct includes_estimate from marts.fct_indicator_value
+        where period_code = %s""", (PERIOD,)) == [(False,)]
 
 
 def test_reporting_rate_counts_expected_and_complete_reports(landed, source, catalogue):

@@ -157,7 +157,10 @@ def fill_valid(workbook: Workbook, catalogue: Catalogue, unit_code: str,
     rows = [r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=code_col).value]
     for n, r in enumerate(rows):
         cell = lambda key: ws.cell(row=r, column=ctx.col(layout.TAB_TASKS, key))  # noqa: E731
-        status = "Hoàn thành" if n % 2 == 0 else "Đang triển khai"
+        # the statuses the row's drop-down offers: an ongoing task is never "Hoàn thành"
+        task = catalogue.tasks[ws.cell(row=r, column=code_col).value]
+        status = "Đang thực hiện thường xuyên" if task.is_ongoing else \
+            "Hoàn thành" if n % 2 == 0 else "Đang triển khai"
         set_value(cell("status"), status)
         set_value(cell("result"), RESULTS[n % len(RESULTS)])
         set_value(cell("evidence"), f"Báo cáo số {10 + n}/BC-UBND ngày 10/6/{period.year}")
@@ -449,27 +452,42 @@ CASES: list[Case] = [
          set_task("CB.2.4", status=None),
          (Expected("task.status_required", E, T + "G4",
                    "Chưa chọn Tình trạng của nhiệm vụ “CB.2.4”"),)),
+    # CB.2.5 and CB.2.6 are ongoing ("Thường xuyên"): "Hoàn thành" is read, and does not fit
     Case("status_without_diacritics", "CB-XA-016", 'typed "hoan thanh" without diacritics',
          set_task("CB.2.5", status="hoan thanh"),
          (Expected("task.status_interpreted", W, T + "G5",
-                   "Đã hiểu “hoan thanh” là “Hoàn thành”"),)),
+                   "Đã hiểu “hoan thanh” là “Hoàn thành”"),
+          Expected("task.status_timing", W, T + "G5",
+                   "Nhiệm vụ “CB.2.5” thực hiện thường xuyên, không có thời điểm hoàn thành"))),
     Case("status_colloquial", "CB-XA-017", 'typed "xong" (done) as the status',
          set_task("CB.2.6", status="xong"),
-         (Expected("task.status_interpreted", W, T + "G6", "Đã hiểu “xong” là “Hoàn thành”"),)),
-    Case("done_without_result", "CB-XA-018", '"Hoàn thành" with the result cell left empty',
+         (Expected("task.status_interpreted", W, T + "G6", "Đã hiểu “xong” là “Hoàn thành”"),
+          Expected("task.status_timing", W, T + "G6", "nhưng ô G6 ghi “Hoàn thành”"))),
+    Case("ongoing_task_marked_done", "CB-SO-XD",
+         'picked "Hoàn thành" for an ongoing task (CB.1.1, "Thường xuyên"), typed over the '
+         "drop-down that does not offer it",
+         set_task("CB.1.1", status="Hoàn thành"),
+         (Expected("task.status_timing", W, T + "G2",
+                   "Nhiệm vụ “CB.1.1” thực hiện thường xuyên, không có thời điểm hoàn thành, "
+                   "nhưng ô G2 ghi “Hoàn thành”",
+                   fix_contains="Tại ô G2, chọn “Đang thực hiện thường xuyên”",
+                   value_found="Hoàn thành"),)),
+    Case("ongoing_without_result", "CB-XA-018",
+         '"Đang thực hiện thường xuyên" with the result cell left empty',
          set_task("CB.1.2", result=None),
          (Expected("task.done_without_result", W, T + "H2",
-                   "Nhiệm vụ “CB.1.2” ghi Hoàn thành nhưng chưa ghi Kết quả thực hiện"),)),
+                   "Nhiệm vụ “CB.1.2” ghi “Đang thực hiện thường xuyên” nhưng chưa ghi Kết quả "
+                   "thực hiện"),)),
     # ----------------------------------------------------------- dates (Nhiệm vụ, column I)
     Case("date_text_due_day", "CB-XA-019",
          'typed the due day "20/6/2027" as text (after the data cut-off 14/6)',
-         set_task("CB.2.4", status="Hoàn thành", completed_on="20/6/2027"),
+         set_task("CB.2.4", completed_on="20/6/2027"),
          (Expected("task.date_interpreted", W, T + "I4", "Đã hiểu “20/6/2027” là ngày 20/6/2027"),
           Expected("task.date_in_window", W, T + "I4",
                    "Ngày hoàn thành 20/6/2027 nằm ngoài thời gian chốt số liệu của kỳ "
                    "(15/12/2026 – 14/6/2027)"))),
     Case("date_text_in_window", "CB-XA-020", 'typed "5/3/2027" as text',
-         set_task("CB.2.4", status="Hoàn thành", completed_on="5/3/2027"),
+         set_task("CB.2.4", completed_on="5/3/2027"),
          (Expected("task.date_interpreted", W, T + "I4", "Đã hiểu “5/3/2027” là ngày 5/3/2027"),)),
     Case("date_impossible", "CB-XA-021", 'typed "32/13/2027" as the completion date',
          set_task("CB.2.5", completed_on="32/13/2027"),
@@ -480,7 +498,7 @@ CASES: list[Case] = [
          (Expected("task.date_readable", E, T + "I2",
                    "“5/20/2027” có vẻ ghi tháng trước ngày"),)),
     Case("date_with_ngay", "CB-XA-051", 'typed "ngày 20/5/2027" (with the word "ngày")',
-         set_task("CB.3.4", status="Hoàn thành", completed_on="ngày 20/5/2027"),
+         set_task("CB.3.4", completed_on="ngày 20/5/2027"),
          (Expected("task.date_interpreted", W, T + "I9",
                    "Đã hiểu “ngày 20/5/2027” là ngày 20/5/2027"),)),
     # in a cell already formatted as a date, 2027 would show as 19/7/1905 (as in Sheets): the
@@ -658,8 +676,8 @@ CASES: list[Case] = [
     Case("status_with_invisible_characters", "CB-PH-001",
          "pasted a status, a value and a feedback kind from Zalo/Word with zero-width spaces "
          "and a BOM",
-         steps(set_task("CB.2.3", status="Đang triển khai\u200b"),
-               set_task("CB.2.4", status="\ufeffHoàn thành"),
+         steps(set_task("CB.2.3", status="Đang thực hiện thường xuyên\u200b"),
+               set_task("CB.2.4", status="\ufeffĐang thực hiện thường xuyên"),
                set_indicator("CB.CT01", "12\u200b"),
                set_feedback(1, "Khó khăn\u200b", "Thiếu kinh phí.\u200b")),
          ()),

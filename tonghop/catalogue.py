@@ -23,6 +23,14 @@ TIMING_LABELS = {"thuong_xuyen": "Thường xuyên", "hang_nam": "Hằng năm",
                  "co_thoi_han": "Có thời hạn"}
 ROLE_LABELS = {"chu_tri": "Chủ trì", "phoi_hop": "Phối hợp"}
 PERIOD_KIND_LABELS = {"6_thang": "6 tháng", "nam": "Năm", "dot_xuat": "Đột xuất"}
+#: where a period's due date comes from (seed column ``due_date_basis``)
+DUE_DATE_BASIS_LABELS = {"ke_hoach": "Theo kế hoạch",
+                         "yeu_cau": "Theo văn bản yêu cầu báo cáo đột xuất",
+                         "gia_dinh": "Giả định (kế hoạch không quy định)"}
+#: said after a due date the plan does not give, wherever it is shown
+ASSUMED_DUE_DATE_NOTE = "(ngày giả định: kế hoạch không quy định ngày báo cáo)"
+#: task timings that never end: units report what was done, not a completion
+ONGOING_TIMINGS = frozenset({"thuong_xuyen"})
 
 
 def _date(text: str) -> dt.date | None:
@@ -54,6 +62,44 @@ def deadline_vi(on_time_until: dt.datetime) -> str:
             f"{moment.day:02d}/{moment.month:02d}/{moment.year}")
 
 
+def vi_day(day: dt.date) -> str:
+    """20/06/2026: the dates of the estimate and deadline wording."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def estimate_start(data_to: dt.date, on_time_until: dt.datetime) -> dt.date | None:
+    """The first day whose figures are estimates ("ước thực hiện") when a period's data window
+    ends after its last on-time day (an annual report due 30/11 for figures to 14/12: from 1/12);
+    None when the window ends on or before it. The rule for a period whose catalogue row (or ad
+    hoc request) gives no ``estimated_from``; dbt's ``int_periods`` applies the same rule."""
+    last_on_time_day = on_time_until.astimezone(VN_TZ).date()
+    return last_on_time_day + dt.timedelta(days=1) if data_to > last_on_time_day else None
+
+
+def estimate_note_vi(estimated_from: dt.date | None, data_to: dt.date) -> str:
+    """'Số liệu từ 01/12/2026 đến 14/12/2026 là số ước thực hiện' ('' without estimates)."""
+    if estimated_from is None:
+        return ""
+    if estimated_from == data_to:
+        return f"Số liệu ngày {vi_day(data_to)} là số ước thực hiện"
+    return f"Số liệu từ {vi_day(estimated_from)} đến {vi_day(data_to)} là số ước thực hiện"
+
+
+def due_date_note_vi(is_assumed: bool) -> str:
+    """'(ngày giả định: …)' after a due date the plan does not give, '' otherwise."""
+    return ASSUMED_DUE_DATE_NOTE if is_assumed else ""
+
+
+def estimate_clause_vi(estimated_from: dt.date | None, data_to: dt.date) -> str:
+    """'bao gồm số ước thực hiện từ 01/12/2026 đến 14/12/2026' for the summary and the report
+    ('' without estimates)."""
+    if estimated_from is None:
+        return ""
+    if estimated_from == data_to:
+        return f"bao gồm số ước thực hiện ngày {vi_day(data_to)}"
+    return f"bao gồm số ước thực hiện từ {vi_day(estimated_from)} đến {vi_day(data_to)}"
+
+
 def _read(name: str, folder: Path) -> list[dict[str, str]]:
     with (folder / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
@@ -80,6 +126,13 @@ class Task:
     task_no: str
     task_text: str
     timing: str
+    deadline: dt.date | None = None
+
+    @property
+    def is_ongoing(self) -> bool:
+        """An ongoing ("Thường xuyên") task without a deadline never finishes: units report
+        "Đang thực hiện thường xuyên" and what was done, not "Hoàn thành"."""
+        return self.timing in ONGOING_TIMINGS and self.deadline is None
 
 
 @dataclass(frozen=True)
@@ -125,6 +178,15 @@ class Period:
     #: the last on-time moment (inclusive, aware, Vietnam time); a version received at or
     #: before it is on time. Seed column ``on_time_until``; None → the end of ``due_date``.
     on_time_until: dt.datetime | None = None
+    #: the first day of the data window whose figures are estimates ("ước thực hiện"), the
+    #: window's last day being the end; None: no estimate. Seed column ``estimated_from``;
+    #: empty → ``estimate_start`` (the day after the last on-time day when the window ends
+    #: later).
+    estimated_from: dt.date | None = None
+    #: where the due date comes from: ke_hoach (the plan gives it, ``due_date_source`` quotes
+    #: it), yeu_cau (an ad hoc request), gia_dinh (assumed: the plan gives no date)
+    due_date_basis: str = "yeu_cau"
+    due_date_source: str = ""
 
     def __post_init__(self):
         moment = self.on_time_until or end_of_day(self.due_date)
@@ -134,10 +196,42 @@ class Period:
             raise ValueError(f"{self.period_code}: on_time_until {moment} is before the due "
                              f"date {self.due_date}")
         object.__setattr__(self, "on_time_until", moment.astimezone(VN_TZ))
+        estimated_from = self.estimated_from or estimate_start(self.data_to, moment)
+        if estimated_from is not None and not self.data_from < estimated_from <= self.data_to:
+            raise ValueError(f"{self.period_code}: estimated_from {estimated_from} is outside "
+                             f"the data window {self.data_from} – {self.data_to}")
+        object.__setattr__(self, "estimated_from", estimated_from)
+        if self.due_date_basis not in DUE_DATE_BASIS_LABELS:
+            raise ValueError(f"{self.period_code}: due_date_basis {self.due_date_basis!r} is "
+                             f"not one of {', '.join(DUE_DATE_BASIS_LABELS)}")
 
     @property
     def deadline_vi(self) -> str:
         return deadline_vi(self.on_time_until)
+
+    @property
+    def has_estimate(self) -> bool:
+        return self.estimated_from is not None
+
+    @property
+    def estimate_note_vi(self) -> str:
+        """'Số liệu từ 01/12/2026 đến 14/12/2026 là số ước thực hiện', or ''."""
+        return estimate_note_vi(self.estimated_from, self.data_to)
+
+    @property
+    def is_due_date_assumed(self) -> bool:
+        return self.due_date_basis == "gia_dinh"
+
+    @property
+    def due_date_note_vi(self) -> str:
+        """Said after the deadline wherever it is shown: '(giả định: …)' for a due date the
+        plan does not give, '' otherwise."""
+        return ASSUMED_DUE_DATE_NOTE if self.is_due_date_assumed else ""
+
+    @property
+    def deadline_with_basis_vi(self) -> str:
+        """'chậm nhất 23 giờ 59 phút ngày 20/06/2025 (giả định: …)'."""
+        return " ".join(filter(None, [self.deadline_vi, self.due_date_note_vi]))
 
 
 @dataclass(frozen=True)
@@ -164,7 +258,7 @@ class Catalogue:
         self.tasks = {r["task_code"]: Task(
             programme_code=r["programme_code"], task_code=r["task_code"],
             task_group_code=r["task_group_code"], task_no=r["task_no"],
-            task_text=r["task_text"], timing=r["timing"],
+            task_text=r["task_text"], timing=r["timing"], deadline=_date(r["deadline"]),
         ) for r in _read("tasks", folder)}
         self.assignments = [Assignment(r["programme_code"], r["task_code"], r["unit_code"],
                                        r["role"]) for r in _read("assignments", folder)]
@@ -184,6 +278,8 @@ class Catalogue:
             data_from=_date(r["data_from"]), data_to=_date(r["data_to"]),
             due_date=_date(r["due_date"]), opens_on=_date(r["opens_on"]),
             on_time_until=_moment(r["on_time_until"]),
+            estimated_from=_date(r["estimated_from"]),
+            due_date_basis=r["due_date_basis"], due_date_source=r["due_date_source"],
         ) for r in _read("periods", folder)}
         #: ad hoc periods limited to some units: period_code -> unit codes
         self.period_units: dict[str, set[str]] = {}

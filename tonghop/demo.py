@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from tonghop import layout
 from tonghop.catalogue import Catalogue, Indicator, Unit
 from tonghop.template import set_value, write_workbook
-from tonghop.vn import TASK_STATUSES
+from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES
 
 SCENARIO_WEIGHTS = {"on_time": 55, "late": 15, "draft": 8, "untouched": 7, "errors": 10,
                     "wrong_unit": 5}
@@ -205,13 +205,17 @@ def _fill_tasks(workbook, catalogue, unit, period, rng, org, *, partial: bool,
                 errors: bool) -> None:
     ws = workbook[layout.TAB_TASKS]
     cols = {key: _col(layout.TASK_COLUMNS, key) for key, *_ in layout.TASK_COLUMNS}
-    statuses = list(TASK_STATUSES)
     n_rows = ws.max_row
     bad_row = rng.randint(2, n_rows) if errors else None
     for r in range(2, n_rows + 1):
         if partial and r > 2 + (n_rows - 2) // 2:
             break
-        status = rng.choices(statuses, weights=[1, 4, 5])[0]
+        # the statuses the row's drop-down offers: an ongoing task is never "Hoàn thành"
+        task = catalogue.tasks.get(ws.cell(row=r, column=cols["task_code"]).value)
+        if task is not None and task.is_ongoing:
+            status = rng.choices(ONGOING_TASK_STATUSES, weights=[1, 9])[0]
+        else:
+            status = rng.choices(TASK_WITH_END_STATUSES, weights=[1, 4, 5])[0]
         if r == bad_row:
             set_value(ws.cell(row=r, column=cols["status"]), "Đang làm dở")
         elif rng.random() < 0.08:

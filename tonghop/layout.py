@@ -18,7 +18,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from tonghop.catalogue import (PERIOD_KIND_LABELS, ROLE_LABELS, TIMING_LABELS, Catalogue)
-from tonghop.vn import TASK_STATUSES
+from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES
 
 TAB_GUIDE = "Hướng dẫn"
 TAB_INFO = "Thông tin"
@@ -164,9 +164,10 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
         "unit_code": unit.unit_code, "unit_name": unit.unit_name,
         "period_code": period.period_code,
         "period_name": f"{period.period_name} ({PERIOD_KIND_LABELS[period.period_kind]})",
-        "data_window": f"{vi_date(period.data_from)} – {vi_date(period.data_to)}",
-        # the catalogue's last on-time moment, worded once (tonghop.catalogue.deadline_vi)
-        "due_date": _capitalised(period.deadline_vi),
+        "data_window": data_window_vi(period),
+        # the catalogue's last on-time moment, worded once (tonghop.catalogue.deadline_vi),
+        # and "(giả định: …)" when the plan gives no due date
+        "due_date": _capitalised(period.deadline_with_basis_vi),
         "submitted": "Chưa nộp",
     }
     info_rows: list[list[Any]] = [
@@ -195,8 +196,7 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
         title=TAB_TASKS, rows=task_rows, column_widths=[w for *_, w in TASK_COLUMNS],
         frozen_rows=1, header_rows=[0],
         input_ranges=_input_columns(TASK_COLUMNS, 1, len(task_rows) - 1),
-        choices=[(_column_range(TASK_COLUMNS, "status", 1, len(task_rows) - 1),
-                  list(TASK_STATUSES))])
+        choices=_status_choices([task for task, _ in tasks]))
 
     indicator_rows: list[list[Any]] = [[h for _, h, _, _ in INDICATOR_COLUMNS]]
     for n, ind in enumerate(indicators, start=1):
@@ -220,6 +220,32 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
     return [guide, info, tasks_tab, indicators_tab, feedback_tab]
 
 
+def task_status_choices(task) -> list[str]:
+    """The statuses a task's row offers: an ongoing task (Thường xuyên, no deadline) never
+    finishes, so "Đang thực hiện thường xuyên" instead of "Đang triển khai" / "Hoàn thành"."""
+    return list(ONGOING_TASK_STATUSES if task.is_ongoing else TASK_WITH_END_STATUSES)
+
+
+def _status_choices(tasks: list) -> list[tuple[str, list[str]]]:
+    """One drop-down per run of consecutive task rows offering the same statuses."""
+    col = column_index(TASK_COLUMNS, "status")
+    result: list[tuple[str, list[str]]] = []
+    start = 0
+    for n in range(1, len(tasks) + 1):
+        if n == len(tasks) or task_status_choices(tasks[n]) != task_status_choices(tasks[start]):
+            result.append((f"{a1(1 + start, col)}:{a1(n, col)}",
+                           task_status_choices(tasks[start])))
+            start = n
+    return result
+
+
+def data_window_vi(period) -> str:
+    """'15/12/2025 – 14/12/2026 (số liệu từ 01/12/2026 đến 14/12/2026 là số ước thực hiện)'."""
+    window = f"{vi_date(period.data_from)} – {vi_date(period.data_to)}"
+    note = period.estimate_note_vi
+    return f"{window} ({note[:1].lower()}{note[1:]})" if note else window
+
+
 def column_index(columns, key: str) -> int:
     """0-based position of ``key`` in TASK_COLUMNS, INDICATOR_COLUMNS or FEEDBACK_COLUMNS."""
     return [k for k, *_ in columns].index(key)
@@ -240,17 +266,25 @@ def _capitalised(text: str) -> str:
 
 
 def guide_lines(programme: dict, period) -> list[str]:
-    return [
-        "HƯỚNG DẪN ĐIỀN BÁO CÁO",
-        f"Kế hoạch: {programme['title']}",
-        f"Kỳ báo cáo: {period.period_name}. Thời gian chốt số liệu: "
-        f"{vi_date(period.data_from)} – {vi_date(period.data_to)}. "
-        f"Hạn nộp: {period.deadline_vi} (giờ Việt Nam).",
+    period_line = (f"Kỳ báo cáo: {period.period_name}. Thời gian chốt số liệu: "
+                   f"{vi_date(period.data_from)} – {vi_date(period.data_to)}. "
+                   f"Hạn nộp: {period.deadline_vi} (giờ Việt Nam"
+                   + (f"; {period.due_date_note_vi[1:]}." if period.due_date_note_vi else ")."))
+    if period.has_estimate:
+        # the window ends after the due date: the last weeks' figures do not exist yet
+        period_line += (f" {period.estimate_note_vi}: hạn nộp trước ngày chốt số liệu, nên số "
+                        f"liệu, kết quả của những ngày này ghi theo ước tính đến hết ngày "
+                        f"{vi_date(period.data_to)} (ước thực hiện).")
+    lines = ["HƯỚNG DẪN ĐIỀN BÁO CÁO", f"Kế hoạch: {programme['title']}", period_line]
+    return lines + [
         "",
         "1. Trang “Thông tin”: ghi họ tên, chức vụ, số điện thoại, thư điện tử của người báo cáo.",
-        "2. Trang “Nhiệm vụ”: với mỗi nhiệm vụ, chọn Tình trạng trong danh sách (Chưa triển khai, "
-        "Đang triển khai, Hoàn thành), ghi Kết quả thực hiện, Ngày hoàn thành (ngày/tháng/năm) "
-        "và Minh chứng. Không thêm, xóa dòng hoặc sửa các cột có sẵn.",
+        "2. Trang “Nhiệm vụ”: với mỗi nhiệm vụ, chọn Tình trạng trong danh sách, ghi Kết quả "
+        "thực hiện, Ngày hoàn thành (ngày/tháng/năm) và Minh chứng. Nhiệm vụ thời gian thực "
+        "hiện “Thường xuyên” không có thời điểm hoàn thành: chọn “Đang thực hiện thường xuyên” "
+        "(hoặc “Chưa triển khai”) và ghi kết quả đã làm trong kỳ, không ghi Ngày hoàn thành. "
+        "Nhiệm vụ “Hằng năm” hoặc có thời hạn: chọn Chưa triển khai, Đang triển khai hoặc "
+        "Hoàn thành. Không thêm, xóa dòng hoặc sửa các cột có sẵn.",
         "3. Trang “Chỉ tiêu”: ghi số liệu của kỳ báo cáo vào cột “Giá trị kỳ này” bằng chữ số, "
         "không kèm chữ (ghi 5, không ghi “5 buổi”); không dùng dấu phân cách hàng nghìn; "
         "kinh phí ghi theo triệu đồng, phần thập phân dùng dấu phẩy (ví dụ 12,5). "

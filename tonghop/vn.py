@@ -413,15 +413,24 @@ def read_choice(cell: CellData | None, choices: dict[str, str],
                    "Chỉ được chọn một trong: " + ", ".join(f"“{c}”" for c in choices) + ".")
 
 
+#: every status a task row may hold; the drop-down of a row offers those that fit its task's
+#: timing (ONGOING_TASK_STATUSES / TASK_WITH_END_STATUSES)
 TASK_STATUSES = {
     "Chưa triển khai": "chua_trien_khai",
     "Đang triển khai": "dang_trien_khai",
     "Hoàn thành": "hoan_thanh",
+    "Đang thực hiện thường xuyên": "dang_thuc_hien_thuong_xuyen",
 }
+#: an ongoing ("Thường xuyên") task never finishes
+ONGOING_TASK_STATUSES = ["Chưa triển khai", "Đang thực hiện thường xuyên"]
+#: a task with an end (hằng năm, or with a deadline)
+TASK_WITH_END_STATUSES = ["Chưa triển khai", "Đang triển khai", "Hoàn thành"]
 TASK_STATUS_ALIASES = {
     "da hoan thanh": "hoan_thanh", "xong": "hoan_thanh", "hoan thanh 100%": "hoan_thanh",
     "dang thuc hien": "dang_trien_khai", "dang lam": "dang_trien_khai",
     "chua thuc hien": "chua_trien_khai", "chua lam": "chua_trien_khai",
+    "thuong xuyen": "dang_thuc_hien_thuong_xuyen",
+    "dang trien khai thuong xuyen": "dang_thuc_hien_thuong_xuyen",
 }
 
 

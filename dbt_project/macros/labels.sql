@@ -13,6 +13,7 @@
         'chua_trien_khai': 'Chưa triển khai',
         'dang_trien_khai': 'Đang triển khai',
         'hoan_thanh': 'Hoàn thành',
+        'dang_thuc_hien_thuong_xuyen': 'Đang thực hiện thường xuyên',
     }) }}
 {%- endmacro %}
 
@@ -106,5 +107,13 @@
     {{ label_case(code, {
         'error': 'Lỗi',
         'warning': 'Cảnh báo',
+    }) }}
+{%- endmacro %}
+
+{% macro due_date_basis_label_vi(code) -%}
+    {{ label_case(code, {
+        'ke_hoach': 'Theo kế hoạch',
+        'yeu_cau': 'Theo văn bản yêu cầu báo cáo đột xuất',
+        'gia_dinh': 'Giả định (kế hoạch không quy định)',
     }) }}
 {%- endmacro %}

@@ -1,5 +1,9 @@
 -- Every reporting period: the catalogue's (seeds) and the ad hoc ones requested from Airflow
 -- (ops.adhoc_periods). A code already in the catalogue keeps the catalogue's definition.
+-- Estimates ("ước thực hiện"): a period whose data window ends after its last on-time day has
+-- figures from estimated_from to data_to that are estimates. The catalogue may give
+-- estimated_from; otherwise (and for every ad hoc period) it is the day after the last on-time
+-- day, when data_to is later. Same rule as tonghop.catalogue.estimate_start.
 
 with
 
@@ -20,6 +24,7 @@ unioned as (
     select
         programme_code, period_code, period_kind, period_name, period_year,
         data_from, data_to, due_date, on_time_until, opens_on,
+        estimated_from, due_date_basis, due_date_source,
         false as is_requested_adhoc
     from catalogue_periods
 
@@ -28,10 +33,34 @@ unioned as (
     select
         programme_code, period_code, period_kind, period_name, period_year,
         data_from, data_to, due_date, on_time_until, opens_on,
+        null::date as estimated_from,
+        'yeu_cau'::text as due_date_basis,
+        'Văn bản yêu cầu báo cáo đột xuất'::text as due_date_source,
         true as is_requested_adhoc
     from adhoc_periods
     where period_code not in (select period_code from catalogue_periods)
 
+),
+
+final as (
+
+    select
+        programme_code, period_code, period_kind, period_name, period_year,
+        data_from, data_to, due_date, on_time_until, opens_on,
+        coalesce(
+            estimated_from,
+            case
+                when data_to > {{ local_date('on_time_until') }}
+                    then {{ local_date('on_time_until') }} + 1
+            end
+        ) as estimated_from,
+        due_date_basis,
+        due_date_basis = 'gia_dinh' as is_due_date_assumed,
+        due_date_source,
+        is_requested_adhoc
+
+    from unioned
+
 )
 
-select * from unioned
+select * from final

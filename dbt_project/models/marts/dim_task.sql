@@ -44,6 +44,8 @@ final as (
         tasks.timing,
         {{ timing_label_vi('tasks.timing') }} as timing_vi,
         tasks.deadline,
+        -- only a task with an end (hằng năm, or a deadline) can be completed
+        {{ task_has_end('tasks.timing', 'tasks.deadline') }} as has_end,
         tasks.source_ref,
         coalesce(assignment_counts.assigned_unit_count, 0) as assigned_unit_count,
         coalesce(assignment_counts.lead_unit_count, 0) as lead_unit_count,

@@ -1,7 +1,9 @@
 -- Indicator values reported by each unit for a period (unit x indicator x period), from the valid
 -- rows of the unit's latest valid version that hold a number. Only expected reports and
 -- indicators of the programme's catalogue; when an indicator appears on several rows, the first
--- row counts.
+-- row counts. includes_estimate: the period's figures from estimated_from to estimated_to (the
+-- end of its data window, after the due date) are estimates (ước thực hiện), so the value is
+-- partly an estimate.
 
 with
 
@@ -21,6 +23,12 @@ expected as (
 indicators as (
 
     select * from {{ ref('stg_catalogue__indicators') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('int_periods') }}
 
 ),
 
@@ -46,19 +54,24 @@ ranked as (
 final as (
 
     select
-        programme_code,
-        period_code,
-        unit_code,
-        indicator_code,
-        value_number,
-        value_reading,
-        note_text,
-        sheet_version_id,
-        row_key,
-        has_warning
+        ranked.programme_code,
+        ranked.period_code,
+        ranked.unit_code,
+        ranked.indicator_code,
+        ranked.value_number,
+        ranked.value_reading,
+        ranked.note_text,
+        ranked.sheet_version_id,
+        ranked.row_key,
+        ranked.has_warning,
+        periods.estimated_from is not null as includes_estimate,
+        periods.estimated_from,
+        case when periods.estimated_from is not null then periods.data_to end as estimated_to
 
     from ranked
-    where row_rank = 1
+    inner join periods
+        on periods.period_code = ranked.period_code
+    where ranked.row_rank = 1
 
 )
 

@@ -3,7 +3,9 @@
 -- report). target_scope 'province': the total over units is compared with the target;
 -- 'unit': every expected unit must meet the target on its own value.
 -- Each row also carries the total of the previous period of the same kind (dim_period) and
--- the change against it.
+-- the change against it. includes_estimate: the total holds the period's estimated figures
+-- (ước thực hiện, estimated_from to estimated_to); the previous period's total is compared as
+-- it was reported (with its own estimates, if any).
 
 with
 
@@ -44,6 +46,9 @@ period_indicators as (
         periods.period_code,
         periods.period_kind,
         periods.previous_period_code,
+        periods.has_estimate as includes_estimate,
+        periods.estimated_from,
+        periods.estimated_to,
         indicators.indicator_code,
         indicators.indicator_name,
         indicators.unit_of_measure,
@@ -173,6 +178,9 @@ final as (
         indicator_name,
         unit_of_measure,
         total_value,
+        includes_estimate,
+        estimated_from,
+        estimated_to,
         reporting_units,
         expected_units,
         target_value,

@@ -1,4 +1,6 @@
 -- The province summary (bảng tổng hợp): one row per period, reporting rates and task progress.
+-- Task completion is counted only over tasks with an end (task_group_summary's rule): the task
+-- columns are the sums of task_group_summary's.
 
 with
 
@@ -14,9 +16,9 @@ submissions as (
 
 ),
 
-task_progress as (
+task_group_summary as (
 
-    select * from {{ ref('fct_task_progress') }}
+    select * from {{ ref('task_group_summary') }}
 
 ),
 
@@ -49,12 +51,17 @@ task_counts as (
 
     select
         period_code,
-        count(*) filter (where status_code is not null) as tasks_reported,
-        count(*) filter (where status_code = 'hoan_thanh') as tasks_done,
-        count(*) filter (where status_code = 'dang_trien_khai') as tasks_in_progress,
-        count(*) filter (where status_code = 'chua_trien_khai') as tasks_not_started
+        sum(tasks_reported) as tasks_reported,
+        sum(tasks_with_end) as tasks_with_end,
+        sum(tasks_with_end_done) as tasks_with_end_done,
+        sum(tasks_in_progress) as tasks_in_progress,
+        sum(tasks_not_started) as tasks_not_started,
+        sum(ongoing_tasks) as ongoing_tasks,
+        sum(ongoing_tasks_reported) as ongoing_tasks_reported,
+        sum(ongoing_tasks_active) as ongoing_tasks_active,
+        sum(ongoing_tasks_with_result) as ongoing_tasks_with_result
 
-    from task_progress
+    from task_group_summary
     group by period_code
 
 ),
@@ -77,12 +84,17 @@ final as (
         coalesce(submission_counts.missing_reports, 0) as missing_reports,
         coalesce(submission_counts.overdue_reports, 0) as overdue_reports,
         coalesce(task_assignment_counts.tasks_assigned, 0) as tasks_assigned,
-        coalesce(task_counts.tasks_reported, 0) as tasks_reported,
-        coalesce(task_counts.tasks_done, 0) as tasks_done,
-        coalesce(task_counts.tasks_in_progress, 0) as tasks_in_progress,
-        coalesce(task_counts.tasks_not_started, 0) as tasks_not_started,
-        {{ safe_rate('task_counts.tasks_done', 'task_assignment_counts.tasks_assigned') }}
+        coalesce(task_counts.tasks_reported, 0)::bigint as tasks_reported,
+        coalesce(task_counts.tasks_with_end, 0)::bigint as tasks_with_end,
+        coalesce(task_counts.tasks_with_end_done, 0)::bigint as tasks_with_end_done,
+        coalesce(task_counts.tasks_in_progress, 0)::bigint as tasks_in_progress,
+        coalesce(task_counts.tasks_not_started, 0)::bigint as tasks_not_started,
+        {{ safe_rate('task_counts.tasks_with_end_done', 'task_counts.tasks_with_end') }}
             as task_done_rate,
+        coalesce(task_counts.ongoing_tasks, 0)::bigint as ongoing_tasks,
+        coalesce(task_counts.ongoing_tasks_reported, 0)::bigint as ongoing_tasks_reported,
+        coalesce(task_counts.ongoing_tasks_active, 0)::bigint as ongoing_tasks_active,
+        coalesce(task_counts.ongoing_tasks_with_result, 0)::bigint as ongoing_tasks_with_result,
         -- reports not counted because their "Đã nộp" version has errors (fct_submission's
         -- state con_loi; a unit whose valid report stands is not among them)
         coalesce(submission_counts.with_errors_reports, 0) as units_with_errors,

@@ -17,6 +17,8 @@ renamed as (
         ---------- text
         period_kind,
         period_name,
+        due_date_basis,
+        due_date_source,
 
         ---------- dates
         year as period_year,
@@ -24,6 +26,7 @@ renamed as (
         data_to,
         due_date,
         opens_on,
+        estimated_from,
 
         ---------- timestamps
         on_time_until
