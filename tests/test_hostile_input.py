@@ -147,6 +147,7 @@ def formulas(wb: Workbook, ctx: CaseContext) -> None:
         set_value(ws.cell(row=r, column=ctx.col(layout.TAB_TASKS, "evidence")),
                   FORMULAS[(n + 1) % len(FORMULAS)])
     set_value(ctx.task_cell(wb, "CB.2.3", "status"), "=1+1")
+    set_value(ctx.task_cell(wb, "CB.2.4", "status"), "Hoàn thành ✅")     # an emoji status
     set_value(ctx.feedback_cell(wb, 2, "content"), FORMULAS[1])
     error = ctx.indicator_cell(wb, "CB.CT07")         # a cell holding a formula error
     error.value = "#REF!"
@@ -158,7 +159,6 @@ def emoji(wb: Workbook, ctx: CaseContext) -> None:
     set_value(ctx.task_cell(wb, "CB.1.2", "result"), EMOJI_RESULT)
     set_value(ctx.task_cell(wb, "CB.2.4", "result"),
               unicodedata.normalize("NFD", EMOJI_RESULT))
-    set_value(ctx.task_cell(wb, "CB.2.3", "status"), "Hoàn thành ✅")
     set_value(ctx.indicator_cell(wb, "CB.CT01"), "5 🎉")
     content = ctx.feedback_cell(wb, 2, "content")
     content.value = "x"
@@ -227,15 +227,17 @@ CASES = [
             formulas,
             (Expected("task.status_allowed", E, T + "G3", "Tình trạng “=1+1” không hợp lệ",
                       value_found="=1+1"),
+             Expected("task.status_allowed", E, T + "G4",
+                      "Tình trạng “Hoàn thành ✅” không hợp lệ"),
              Expected("indicator.value_readable", E, IND + "F5",
                       "Ô chứa lỗi công thức, không phải số"))),
     Hostile("emoji", "CB-XA-003",
-            "emoji in names, results, a status, a figure and a tab's name; NFD text with "
-            "emoji; a 50,000-character difficulty (the most Google allows)",
+            "emoji in names, results, a figure and a tab's name; NFD text with emoji; a "
+            "50,000-character difficulty (the most Google allows) — and no error, so that all "
+            "of it is counted and published (an emoji status is CB-XA-002's)",
             emoji,
-            (Expected("task.status_allowed", E, T + "G3", "Tình trạng “Hoàn thành ✅” không hợp lệ"),
-             Expected("indicator.value_interpreted", W, f"{EMOJI_TAB}!F2",
-                      "Đã hiểu “5 🎉” là 5 (đã bỏ chữ “🎉”)"))),
+            (Expected("indicator.value_interpreted", W, f"{EMOJI_TAB}!F2",
+                      "Đã hiểu “5 🎉” là 5 (đã bỏ chữ “🎉”)"),)),
     Hostile("claims_a_unit_of_the_run", "CB-XA-004",
             f"the sheet says it is {CLEAN_UNITS[0]}'s report (a unit in the same run), with "
             "other figures", claims_a_clean_unit,
@@ -572,29 +574,41 @@ def test_a_rejected_version_reaches_no_mart(cycle, world):
 
 def test_hostile_text_reaches_the_marts_byte_for_byte(cycle, world):
     """What was valid of the hostile reports is in the marts exactly as typed (NFC), read back
-    by bi_reader — parameters everywhere, no text ever becomes SQL, a format or a formula."""
+    by bi_reader — parameters everywhere, no text ever becomes SQL, a format or a formula.
+    A report with errors is not counted (no row of it in the facts), so its rows are read
+    from the history marts, which keep every row of every version with its verdict."""
     settings = world[0]
+    for unit in ("CB-XA-001", "CB-XA-002", "CB-XA-007"):        # reports with errors
+        [(counted,)] = bi(settings, """
+            select (select count(*) from marts.fct_task_progress where unit_code = %(u)s)
+                 + (select count(*) from marts.fct_indicator_value where unit_code = %(u)s)
+                 + (select count(*) from marts.fct_feedback where unit_code = %(u)s)""",
+                          {"u": unit})
+        assert counted == 0, unit
     results = {row: text for row, text in bi(settings, """
-        select row_key, result_text from marts.fct_task_progress
-        where unit_code = 'CB-XA-001' and period_code = %s""", (CORPUS_PERIOD,))}
+        select row_key, result_text from marts.fct_task_progress_history
+        where unit_code = 'CB-XA-001' and period_code = %s and not has_error""",
+                                              (CORPUS_PERIOD,))}
     # eight tasks, minus the one with the injected status; the injected code's row is out too
     assert len(results) == 7 and set(results.values()) <= set(INJECTIONS)
     assert all(key.startswith(INJECTED_TAB + "!") for key in results)
     notes = {note for (note,) in bi(settings, """
-        select note_text from marts.fct_indicator_value
-        where unit_code = 'CB-XA-001' and period_code = %s""", (CORPUS_PERIOD,))}
+        select note_text from marts.fct_indicator_value_history
+        where unit_code = 'CB-XA-001' and period_code = %s and not has_error""",
+                                    (CORPUS_PERIOD,))}
     assert notes <= set(INJECTIONS) and len(notes) == 4     # CT01 (unreadable) is out
     [(value,)] = bi(settings, """
-        select value_number from marts.fct_indicator_value where unit_code = 'CB-XA-001'
+        select value_number from marts.fct_indicator_value_history where unit_code = 'CB-XA-001'
           and indicator_code = 'CB.CT02' and period_code = %s""", (CORPUS_PERIOD,))
     assert value == 860
-    contents = {c for (c,) in bi(settings, """
-        select content_text from marts.fct_feedback where unit_code = 'CB-XA-001'
-          and period_code = %s""", (CORPUS_PERIOD,))}
-    assert contents == {INJECTIONS[5]}
+    # the feedback of a report not counted has no history mart: as landed, read as admin
+    contents = {c for (c,) in query(settings.dsn("admin"), """
+        select content_text from parsed.feedback_rows where unit_code = 'CB-XA-001'
+          and content_text is not null""")}
+    assert INJECTIONS[5] in contents and contents <= set(INJECTIONS)
     formulas = {r for (r,) in bi(settings, """
-        select result_text from marts.fct_task_progress where unit_code = 'CB-XA-002'
-          and period_code = %s""", (CORPUS_PERIOD,))}
+        select result_text from marts.fct_task_progress_history where unit_code = 'CB-XA-002'
+          and period_code = %s and not has_error""", (CORPUS_PERIOD,))}
     assert formulas and formulas <= set(FORMULAS)
     emoji_results = {r for (r,) in bi(settings, """
         select result_text from marts.fct_task_progress where unit_code = 'CB-XA-003'
@@ -605,9 +619,9 @@ def test_hostile_text_reaches_the_marts_byte_for_byte(cycle, world):
           and period_code = %s""", (CORPUS_PERIOD,))
     assert longest == len(LONGEST_ALLOWED)
     merged_status = dict(bi(settings, """
-        select task_code, status_code from marts.fct_task_progress where unit_code = 'CB-XA-007'
-          and period_code = %s and task_code in ('CB.2.3', 'CB.2.4', 'CB.2.5')""",
-                            (CORPUS_PERIOD,)))
+        select task_code, status_code from marts.fct_task_progress_history
+        where unit_code = 'CB-XA-007' and period_code = %s and not has_error
+          and task_code in ('CB.2.3', 'CB.2.4', 'CB.2.5')""", (CORPUS_PERIOD,)))
     assert merged_status == dict.fromkeys(("CB.2.3", "CB.2.4", "CB.2.5"),
                                            "dang_thuc_hien_thuong_xuyen")
     control = dict(bi(settings, """

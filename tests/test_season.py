@@ -209,7 +209,8 @@ class Season:
             {"range": f"'{layout.TAB_INFO}'!B{info_row}",
              "values": [["Chưa nộp" if edit.kind == "draft" else "Đã nộp"]]},
             {"range": f"'{layout.TAB_TASKS}'!{status}2:{status}{len(tasks) + 1}",
-             "values": [["Đang triển khai"]] * len(tasks)},
+             "values": [["Đang thực hiện thường xuyên" if task.is_ongoing
+                         else "Đang triển khai"] for task, _ in tasks]},
             {"range": f"'{layout.TAB_INDICATORS}'!{value}2:{value}{len(values) + 1}",
              "values": [[v] for v in values]},
         ]

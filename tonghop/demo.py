@@ -34,8 +34,9 @@ SCENARIO_WEIGHTS = {"on_time": 55, "late": 15, "draft": 8, "untouched": 7, "erro
                     "wrong_unit": 5}
 #: counted as a submitted report when completion requires no errors
 COMPLETE_SCENARIOS = {"on_time", "late"}
-#: scenarios whose (valid) rows reach the facts: submitted and not rejected as a whole
-IN_FACTS_SCENARIOS = {"on_time", "late", "errors"}
+#: scenarios whose (valid) rows reach the facts: the reports that count (the warehouse's one
+#: rule: a "Đã nộp" report with errors adds none of its clean rows)
+IN_FACTS_SCENARIOS = COMPLETE_SCENARIOS
 
 RESULT_PHRASES = [
     "Đã tổ chức {n} hội nghị quán triệt, thu hút {m} lượt cán bộ, đảng viên tham gia.",
@@ -104,11 +105,13 @@ class DemoManifest:
         return {u: (("late" if s == "late" else "on_time") if s in complete else "missing")
                 for u, s in self.scenarios.items()}
 
-    def indicator_total(self, indicator_code: str) -> Decimal:
+    def indicator_total(self, indicator_code: str,
+                        completion_requires_no_errors: bool = True) -> Decimal:
         """Sum of the valid values that reach the facts."""
+        counted = IN_FACTS_SCENARIOS | (set() if completion_requires_no_errors else {"errors"})
         return sum((values.get(indicator_code) or Decimal(0)
                     for unit, values in self.valid_values.items()
-                    if self.scenarios[unit] in IN_FACTS_SCENARIOS), Decimal(0))
+                    if self.scenarios[unit] in counted), Decimal(0))
 
 
 def pick_scenarios(units: list[Unit], rng: random.Random) -> dict[str, str]:
