@@ -14,9 +14,11 @@ its calendar asks for that day (`tonghop/calendar.py`):
 Every cycle ends with the list of units still missing (`remind`).
 
 Every day some period is open or in its late window, the calendar also triggers
-`tonghop_build_warehouse` as of that day (`run_daily_build`: overdue reports and days late are
-right on days nothing lands), and `check_freshness` alerts when a live period's pulls stopped
-(no finished pull for 36 hours: `tonghop/freshness.py`).
+`tonghop_build_warehouse` as of that day once the day's pulls are done, whatever their outcome
+(`run_daily_build`: overdue reports and days late are right on days nothing lands; the
+calendar's pulls do not trigger a build of their own, so a morning costs one build and one
+publication), and `check_freshness` alerts when a live period's pulls stopped (no finished
+pull for 36 hours: `tonghop/freshness.py`).
 
 **No catch-up storm**: `catchup=False` — after a scheduler outage only today's run is made
 (a day missed is caught up by the next: provisioning and "changed" pulls are idempotent).
@@ -95,15 +97,20 @@ def tonghop_calendar():
         task_id="open_periods", trigger_dag_id="tonghop_provision_period",
         wait_for_completion=True, poke_interval=10, skip_when_already_exists=True,
     ).expand_kwargs(provisions(today))
+    # the day's build (as of the day) once the day's pulls are done, whatever their outcome:
+    # one build and one publication a morning, and overdue days move even when a pull failed
+    # (a cycle that failed has alerted already: waiting for it ends either way, and the
+    # calendar's own task neither fails nor retries for it)
     pulls = TriggerDagRunOperator.partial(
         task_id="run_cycles", trigger_dag_id="tonghop_reporting_cycle",
-        wait_for_completion=False, skip_when_already_exists=True, trigger_rule="all_done",
+        wait_for_completion=True, poke_interval=10, skip_when_already_exists=True,
+        allowed_states=["success", "failed"], failed_states=[], trigger_rule="all_done",
     ).expand_kwargs(cycles(today))
-    opened >> pulls
-    TriggerDagRunOperator.partial(
+    built = TriggerDagRunOperator.partial(
         task_id="run_daily_build", trigger_dag_id="tonghop_build_warehouse",
-        wait_for_completion=False, skip_when_already_exists=True,
+        wait_for_completion=False, skip_when_already_exists=True, trigger_rule="all_done",
     ).expand_kwargs(builds(today))
+    opened >> pulls >> built
     check_freshness()
 
 

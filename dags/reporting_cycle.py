@@ -19,7 +19,9 @@ scheduled, and on its marts `tonghop_publish` — see those DAGs.
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv` or an ad hoc
 one (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not
 change; `unit_codes` — read only these units' spreadsheets again, changed or not (e.g.
-`["CB-XA-002"]` when a unit says its fix was not picked up); the period's watermark stays.
+`["CB-XA-002"]` when a unit says its fix was not picked up); the period's watermark stays;
+`announce` — false for the calendar's runs: the calendar builds once after all the morning's
+pulls instead of one build per landing.
 
 **Pool**: `tonghop_sheets_api` (tasks calling the Sheets API; one slot per service account,
 so the client's rate limiter holds Google's per-user quota).
@@ -63,6 +65,10 @@ from tonghop.cycle import SHEETS_POOL, retry_delay
         "unit_codes": Param([], type="array", items={"type": "string"},
                             description="Only these units' spreadsheets, read again whether "
                                         "changed or not (mã đơn vị, e.g. CB-XA-002)"),
+        "announce": Param(True, type="boolean",
+                          description="Update the Asset landed when something new landed (the "
+                                      "build and the publication follow). The calendar sets "
+                                      "false: it builds once after all the morning's pulls"),
     },
     # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
     default_args={"retries": 1, "retry_delay": retry_delay(),
@@ -118,9 +124,11 @@ def tonghop_reporting_cycle():
                                   pulled["pull_run_id"])
 
     @task.branch
-    def anything_new(pulled: dict, validated: dict) -> str:
+    def anything_new(pulled: dict, validated: dict) -> str | list:
         from tonghop.cycle import anything_new as changed
 
+        if not get_current_context()["params"].get("announce", True):
+            return []          # the calendar's build after the morning's pulls follows
         return "announce_landed" if changed(pulled, validated) else "remind_unchanged"
 
     @task(outlets=[LANDED])

@@ -32,9 +32,9 @@ TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _
 #: the slowest modules first, so that the two workers do not end on one of them each after
 #: the rest is done (pytest-xdist hands out modules in collection order); from the suite's
 #: own --durations report
-SLOW_MODULES = ("test_faults.py", "test_airflow_scheduler.py", "test_bench.py",
-                "test_reporting_cycle.py", "test_hostile_input.py", "test_bi_consistency.py",
-                "test_publish.py")
+SLOW_MODULES = ("test_season.py", "test_faults.py", "test_airflow_scheduler.py",
+                "test_bench.py", "test_reporting_cycle.py", "test_hostile_input.py",
+                "test_bi_consistency.py", "test_publish.py")
 
 
 def pytest_configure(config):

@@ -95,6 +95,8 @@ def test_api_calls_equal_the_physical_bound_in_every_cycle(bench_results):
     for row in rows.values():
         assert row["units"] == UNITS and row["mode"] == "scale"
         assert row["read_calls"] == row["bound_calls"], row
+        # one Drive files.get after each read: the evidence of its received time
+        assert row["evidence_calls"] == row["spreadsheets_read"], row
     assert rows["full"]["read_calls"] == 1 + UNITS
     assert rows["incremental"]["read_calls"] == 2 and rows["incremental"]["spreadsheets_read"] == 1
     [run] = results["runs"]

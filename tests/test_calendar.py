@@ -76,7 +76,8 @@ def test_the_plan_has_stable_run_ids_and_the_conf_the_cycle_expects(catalogue, d
     ids = [t["trigger_run_id"] for t in today["provision"] + today["cycles"]]
     assert len(ids) == len(set(ids)) and all(day.isoformat() in i for i in ids)
     for item in today["cycles"]:
-        assert set(item["conf"]) == {"period_code", "full_pull"}
+        assert set(item["conf"]) == {"period_code", "full_pull", "announce"}
+        assert item["conf"]["announce"] is False       # the calendar's own build follows
         assert item["conf"]["period_code"] in catalogue.periods
 
 

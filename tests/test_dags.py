@@ -33,7 +33,7 @@ def test_dag_folder_has_no_import_errors():
                            ("anything_new", "announce_landed"),
                            ("anything_new", "remind_unchanged")}
     assert dag.get_task("pull_shard").is_mapped
-    assert {"period_code", "full_pull", "unit_codes"} <= set(dag.params)
+    assert {"period_code", "full_pull", "unit_codes", "announce"} <= set(dag.params)
     assert all(dag.doc_md for dag in bag.dags.values())
 
 
@@ -115,6 +115,14 @@ def test_the_calendar_dag_triggers_mapped_runs_without_catching_up():
                                               "check_freshness"}
     assert dag.get_task("run_daily_build").partial_kwargs["trigger_dag_id"] == \
         "tonghop_build_warehouse"
+    # the day's pulls after its provisioning, the day's build after its pulls, whatever
+    # their outcome
+    assert _edges(dag) >= {("open_periods", "run_cycles"), ("run_cycles", "run_daily_build")}
+    assert dag.get_task("run_daily_build").trigger_rule == "all_done"
+    assert dag.get_task("run_cycles").trigger_rule == "all_done"
+    # a failed cycle (alerted by its own callback) ends the wait without failing the calendar
+    assert set(dag.get_task("run_cycles").partial_kwargs["allowed_states"]) == {
+        "success", "failed"}
     assert dag.get_task("run_cycles").partial_kwargs["trigger_dag_id"] == "tonghop_reporting_cycle"
     assert dag.get_task("open_periods").partial_kwargs["trigger_dag_id"] == \
         "tonghop_provision_period"

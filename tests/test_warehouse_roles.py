@@ -170,6 +170,7 @@ EXCEPTIONS = {
     # the sharing record is append-only (ingest/sharing.py): the loader only adds to it
     ("ops", "sharing_checks"): {"loader": {"SELECT", "INSERT"}},
     ("ops", "sharing_findings"): {"loader": {"SELECT", "INSERT"}},
+    ("ops", "publications"): {"loader": {"SELECT", "INSERT"}},
 }
 
 

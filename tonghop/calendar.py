@@ -18,9 +18,10 @@ Each pull is one run of the reporting cycle, which ends with the list of units s
 Ad hoc (đột xuất) periods follow the same calendar once they are in the catalogue.
 
 A period is *live* from its opening day to its closing day. Every day some period is live, the
-calendar also asks for one build of the warehouse as of that day (so overdue reports and days
-late are right on days nothing lands: the build after a pull runs only when something landed),
-and checks that each live period's pulls are running (:mod:`tonghop.freshness`).
+calendar asks for one build of the warehouse as of that day, once the morning's pulls are done
+(whatever their outcome) — its pulls do not each trigger a build — so overdue reports and days
+late are right on days nothing lands, and a morning costs one build and one publication. It also
+checks that each live period's pulls are running (:mod:`tonghop.freshness`).
 """
 
 from __future__ import annotations
@@ -108,9 +109,10 @@ def plan(catalogue: Catalogue, day: dt.date) -> dict[str, list]:
             provision.append({"trigger_run_id": action.run_id(day),
                               "conf": {"period_code": action.period_code}})
         else:
+            # the calendar's own build follows the morning's pulls: no build per landing
             cycles.append({"trigger_run_id": action.run_id(day),
                            "conf": {"period_code": action.period_code,
-                                    "full_pull": action.full_pull}})
+                                    "full_pull": action.full_pull, "announce": False}})
     live = live_periods(catalogue, day)
     builds = [{"trigger_run_id": f"calendar__daily_build__{day.isoformat()}",
                "conf": {"as_of_date": day.isoformat(), "period_codes": live}}] if live else []
