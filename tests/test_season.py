@@ -3,8 +3,8 @@
 Airflow runs as services (API server, scheduler, DAG processor; LocalExecutor); the calendar
 DAG is run for each simulated morning with ``airflow dags test`` and that day's logical date
 (it stays paused, so the scheduler makes no run of its own for the real today), and the
-scheduler runs what the calendar triggers — provisioning, the reporting cycle, the daily build
-— and what their Assets trigger: the build after a landing, the publication after a build.
+scheduler runs what the calendar triggers — provisioning, the reporting cycles, the day's build
+once they are done — and what their Assets trigger: the publication after a build.
 The Sheets emulator's clock is moved with the simulated days (its Drive stamps the units'
 edits and answers every call with its own time), so Google's clock and Airflow's dates move
 together. Units edit their sheets through the Sheets API as themselves, at set moments.
@@ -26,7 +26,6 @@ and of the published summary is compared with an oracle computed here from this 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import subprocess
 import sys
 import time
@@ -38,7 +37,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.airflow_support import Api, why, wait_for_dag
+from tests.airflow_support import Api, wait_for_dag
 from tests.conftest import TEST_STATE, query, webhook_server
 
 pytestmark = pytest.mark.slow
