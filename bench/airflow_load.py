@@ -167,7 +167,8 @@ class Api:
         return json.loads(value) if isinstance(value, str) else value
 
 
-def _label(ti: dict) -> str:
+def task_label(ti: dict) -> str:
+    """A task instance as the grid names it: task id, and [map index] when mapped."""
     return ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]")
 
 
@@ -279,7 +280,7 @@ class ShardKiller:
         proc = find_task_process(ti["id"], ti.get("pid"))
         if proc is None:
             log.warning("no process found for %s (pid %s); trying the next poll",
-                        _label(ti), ti.get("pid"))
+                        task_label(ti), ti.get("pid"))
             return
         title = " ".join(proc_title(proc))
         os.kill(proc.pid, signal.SIGKILL)
@@ -290,7 +291,7 @@ class ShardKiller:
             pass
         time.sleep(1)           # an open landing transaction is rolled back by now
         committed = self.landed(targets)
-        self.killed = {"task": _label(ti), "map_index": ti["map_index"], "ti_id": ti["id"],
+        self.killed = {"task": task_label(ti), "map_index": ti["map_index"], "ti_id": ti["id"],
                        "try_number": ti["try_number"], "pid": proc.pid,
                        "hostname": ti.get("hostname"), "process_title": title,
                        "killed_at": killed_at.isoformat(timespec="milliseconds"),
@@ -298,7 +299,7 @@ class ShardKiller:
                        "landed_committed_after_kill": committed}
         self.victim_states.append("killed")
         log.info("SIGKILL sent to %s (pid %d) after %d of its %d spreadsheets landed; %d "
-                 "committed", _label(ti), proc.pid, landed, len(targets), committed)
+                 "committed", task_label(ti), proc.pid, landed, len(targets), committed)
 
     def close(self) -> None:
         self.conn.close()
@@ -357,7 +358,7 @@ def wait_for_run(api: Api, services, dag_id: str, run_id: str, timeout: float,
         tis = api.task_instances(dag_id, run_id)
         for ti in tis:
             if seen is not None:
-                seen[ti["id"]] = {"dag_id": dag_id, "task": _label(ti),
+                seen[ti["id"]] = {"dag_id": dag_id, "task": task_label(ti),
                                   "try_number": ti["try_number"]}
         if watch is not None:
             watch.poll(tis)
@@ -365,7 +366,7 @@ def wait_for_run(api: Api, services, dag_id: str, run_id: str, timeout: float,
             return run
         if time.monotonic() > deadline:
             raise TimeoutError(f"{dag_id} run {run_id} not finished within {timeout:.0f} s: "
-                               f"{ {_label(t): t['state'] for t in tis} }")
+                               f"{ {task_label(t): t['state'] for t in tis} }")
         services.check_alive()
         time.sleep(0.3 if watch is not None and watch.armed else 2)
 
@@ -500,7 +501,7 @@ def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path,
     for attempt in tries:
         if attempt["id"] is None:
             attempt["id"] = next((i for i, s in seen.items() if s["dag_id"] == attempt["dag_id"]
-                                  and s["task"] == _label(attempt)
+                                  and s["task"] == task_label(attempt)
                                   and s["try_number"] == attempt["try_number"]), None)
         peak = sampler.peak_by_ti.get(attempt["id"] or "")
         attempt["peak_rss_mib"] = round(peak / 2**20, 1) if peak else None
@@ -589,13 +590,13 @@ def verify(settings, ids: dict[str, str], scenarios: dict[str, str], recorded: d
           counts == {CYCLE_DAG: {"manual": 1}, BUILD_DAG: {"asset_triggered": 1},
                      PUBLISH_DAG: {"asset_triggered": 1}},
           "; ".join(f"{d}: {dict(c)}" for d, c in counts.items()))
-    retried = sorted({_label(t) for t in tries if t["try_number"] > 1})
-    final = {(t["dag_id"], _label(t)): t["state"]
+    retried = sorted({task_label(t) for t in tries if t["try_number"] > 1})
+    final = {(t["dag_id"], task_label(t)): t["state"]
              for t in sorted(tries, key=lambda t: t["try_number"])}     # each one's last try
     if not args.no_kill:
         victim = fault["task"] if fault else None
         victim_tries = sorted((t["try_number"], t["state"]) for t in tries
-                              if t["dag_id"] == CYCLE_DAG and victim and _label(t) == victim)
+                              if t["dag_id"] == CYCLE_DAG and victim and task_label(t) == victim)
         check("one pull_shard task killed with SIGKILL mid-read",
               bool(fault) and 0 < fault["landed_seen_before_kill"] < fault["shard_spreadsheets"],
               f"{victim} after {fault['landed_seen_before_kill']} of "

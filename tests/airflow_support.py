@@ -10,19 +10,19 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
+
+from bench.airflow_load import Api as BenchApi
+from bench.airflow_load import task_label
+from bench.airflow_load import wait_for_asset_run as bench_wait_for_asset_run
+from bench.airflow_load import wait_for_dag as bench_wait_for_dag
 
 RUN_TIMEOUT = 300          # seconds, each run
 FAILED_STATES = {"failed", "upstream_failed", "up_for_retry", "removed"}
 
 
-class Api:
-    """Airflow's REST API with a bearer token, failing with the answer's body."""
-
-    def __init__(self, base_url: str, token: str):
-        self.base = f"{base_url}/api/v2"
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
+class Api(BenchApi):
+    """Airflow's REST API with a bearer token (bench.airflow_load's client), failing the test
+    with the answer's body unless its status is one of ``ok``."""
 
     def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs):
         response = self.session.request(method, self.base + path, timeout=30, **kwargs)
@@ -33,16 +33,7 @@ class Api:
 
 def wait_for_dag(api: Api, services, dag_id: str, timeout: float = 120) -> dict:
     """The DAG as the API shows it, once the DAG processor has parsed and serialised it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        services.check_alive()
-        response = api.session.get(f"{api.base}/dags/{dag_id}", timeout=30)
-        if response.ok:
-            return response.json()
-        time.sleep(1)
-    errors = api.call("GET", "/importErrors")
-    pytest.fail(f"{dag_id} not parsed within {timeout:.0f} s; import errors: {errors}\n"
-                f"{services.process_log_tail('dag-processor')}")
+    return bench_wait_for_dag(api, services, dag_id, timeout)
 
 
 def task_instances(api: Api, dag_id: str, run_id: str) -> list[dict]:
@@ -50,8 +41,7 @@ def task_instances(api: Api, dag_id: str, run_id: str) -> list[dict]:
 
 
 def states_of(tis: list[dict]) -> dict[str, str | None]:
-    return {ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]"): ti["state"]
-            for ti in tis}
+    return {task_label(ti): ti["state"] for ti in tis}
 
 
 def task_states(api: Api, dag_id: str, run_id: str) -> dict[str, str | None]:
@@ -94,13 +84,4 @@ def wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None
 
 def wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 120) -> str:
     """The id of the run the scheduler made of a DAG because an Asset it waits on changed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-        triggered = [r for r in runs if r["run_type"] == "asset_triggered"]
-        if triggered:
-            return triggered[0]["dag_run_id"]
-        services.check_alive()
-        time.sleep(2)
-    pytest.fail(f"the scheduler made no asset-triggered run of {dag_id} within {timeout:.0f} s"
-                f"\n{services.process_log_tail('scheduler', 3000)}")
+    return bench_wait_for_asset_run(api, services, dag_id, timeout)
