@@ -42,24 +42,38 @@ unioned as (
 
 ),
 
-final as (
+estimates as (
 
     select
-        programme_code, period_code, period_kind, period_name, period_year,
-        data_from, data_to, due_date, on_time_until, opens_on,
+        *,
         coalesce(
             estimated_from,
             case
                 when data_to > {{ local_date('on_time_until') }}
                     then {{ local_date('on_time_until') }} + 1
             end
-        ) as estimated_from,
+        ) as estimate_start
+
+    from unioned
+
+),
+
+final as (
+
+    select
+        programme_code, period_code, period_kind, period_name, period_year,
+        data_from, data_to, due_date, on_time_until, opens_on,
+        -- the estimated part of the window, from estimate_start to its end (every mart that
+        -- flags estimates reads these three columns)
+        estimate_start as estimated_from,
+        estimate_start is not null as has_estimate,
+        case when estimate_start is not null then data_to end as estimated_to,
         due_date_basis,
         due_date_basis = 'gia_dinh' as is_due_date_assumed,
         due_date_source,
         is_requested_adhoc
 
-    from unioned
+    from estimates
 
 )
 

@@ -49,9 +49,9 @@ final as (
         due_date_source,
         opens_on,
         -- figures from estimated_from to estimated_to (the window's end) are estimates
-        estimated_from is not null as has_estimate,
+        has_estimate,
         estimated_from,
-        case when estimated_from is not null then data_to end as estimated_to,
+        estimated_to,
         -- past due once the as-of day is after the last on-time day
         {{ as_of_date() }} > {{ local_date('on_time_until') }} as is_past_due,
         previous_period_code

@@ -64,9 +64,9 @@ final as (
         ranked.sheet_version_id,
         ranked.row_key,
         ranked.has_warning,
-        periods.estimated_from is not null as includes_estimate,
+        periods.has_estimate as includes_estimate,
         periods.estimated_from,
-        case when periods.estimated_from is not null then periods.data_to end as estimated_to
+        periods.estimated_to
 
     from ranked
     inner join periods
