@@ -126,6 +126,18 @@ def _sort(records: list[dict], order_by: Optional[str]) -> list[dict]:
     return ordered
 
 
+def _page_size(req: ApiRequest, *, default: int, largest: int) -> int:
+    """A list call's ``pageSize`` (``default`` when not given), refused as Drive does when it
+    is not a whole number from 1 to ``largest``."""
+    try:
+        size = int(req.param("pageSize") or default)
+    except ValueError:
+        raise drive_invalid("Invalid Value", "pageSize") from None
+    if not 1 <= size <= largest:
+        raise drive_invalid("Invalid Value", "pageSize")
+    return size
+
+
 def files_list(store: SpreadsheetStore, req: ApiRequest) -> dict[str, Any]:
     """files.list with q, pageSize, pageToken, orderBy, fields."""
     query = req.param("q") or ""
@@ -133,12 +145,7 @@ def files_list(store: SpreadsheetStore, req: ApiRequest) -> dict[str, Any]:
         predicate = compile_query(query, ROOT_FOLDER_ID)
     except QueryError:
         raise drive_invalid("Invalid Value", "q") from None
-    try:
-        page_size = int(req.param("pageSize") or 100)
-    except ValueError:
-        raise drive_invalid("Invalid Value", "pageSize") from None
-    if not 1 <= page_size <= 1000:
-        raise drive_invalid("Invalid Value", "pageSize")
+    page_size = _page_size(req, default=100, largest=1000)
     mask = _mask(req.param("fields"), LIST_DEFAULT_FIELDS)
     order_by = req.param("orderBy")
     token_key = hashlib.sha256(f"{query}|{order_by}".encode()).hexdigest()[:16]
@@ -298,12 +305,7 @@ def revisions_list(store: SpreadsheetStore, req: ApiRequest) -> Any:
     change is a revision here; Google may merge or omit revisions of Docs-editor files."""
     (file_id,) = req.path_params
     mask = _mask(req.param("fields"), REVISION_LIST_DEFAULT)
-    try:
-        size = int(req.param("pageSize") or 200)
-    except ValueError:
-        raise drive_invalid("Invalid Value", "pageSize") from None
-    if not 1 <= size <= 1000:
-        raise drive_invalid("Invalid Value", "pageSize")
+    size = _page_size(req, default=200, largest=1000)
     key = hashlib.sha256(f"revisions|{file_id}".encode()).hexdigest()[:16]
     offset = _read_token(req.param("pageToken"), key) if req.param("pageToken") else 0
     caller = request_user(req)
@@ -374,12 +376,7 @@ def permissions_list(store: SpreadsheetStore, req: ApiRequest) -> Any:
         perms = [dict(p) for p in store.get_record(file_id).get("permissions", [])]
     out: dict[str, Any] = {"kind": "drive#permissionList"}
     if req.param("pageSize"):
-        try:
-            size = int(req.param("pageSize"))
-        except ValueError:
-            raise drive_invalid("Invalid Value", "pageSize") from None
-        if not 1 <= size <= 100:
-            raise drive_invalid("Invalid Value", "pageSize")
+        size = _page_size(req, default=100, largest=100)
         key = hashlib.sha256(f"permissions|{file_id}".encode()).hexdigest()[:16]
         offset = _read_token(req.param("pageToken"), key) if req.param("pageToken") else 0
         if offset + size < len(perms):
