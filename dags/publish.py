@@ -43,7 +43,7 @@ def tonghop_publish():
     @task
     def periods() -> list[str]:
         from publish.outdated import periods_to_publish
-        from tonghop.assets import periods_of
+        from tonghop.assets import periods_of, triggering_events
         from tonghop.catalogue import load_catalogue
         from tonghop.cycle import settings_from_airflow
 
@@ -51,13 +51,9 @@ def tonghop_publish():
         asked = (context.get("params") or {}).get("period_codes")
         if asked:                      # a run by hand: exactly those, changed or not
             return sorted(set(asked))
-        try:
-            events = (context.get("triggering_asset_events") or {})[MARTS]
-        except KeyError:
-            events = []
         settings = settings_from_airflow()
         return periods_to_publish(settings, load_catalogue(settings=settings),
-                                  periods_of(events))
+                                  periods_of(triggering_events(context, MARTS)))
 
     @task(pool=SHEETS_POOL, outlets=[SUMMARY], map_index_template="{{ period_code }}")
     def publish(period_code: str) -> dict:

@@ -21,13 +21,28 @@ MARTS = Asset("tonghop://warehouse/marts")
 SUMMARY = Asset("tonghop://publish/summary")
 
 
+def _extra(event: Any) -> Mapping[str, Any]:
+    """An asset event's extra: an event object's attribute, or a dict's key (the REST API's
+    shape); {} when it has none."""
+    return getattr(event, "extra", None) or (
+        event.get("extra") if isinstance(event, Mapping) else None) or {}
+
+
+def triggering_events(context: Mapping[str, Any], asset: Asset) -> list[Any]:
+    """The events of ``asset`` that triggered this run; none for a run not triggered by it."""
+    events = context.get("triggering_asset_events") or {}
+    try:
+        return list(events[asset])
+    except KeyError:
+        return []
+
+
 def periods_of(events: Iterable[Any]) -> list[str]:
     """The period codes named by asset events' extras (``period_code`` or ``period_codes``),
     once each, sorted."""
     periods: set[str] = set()
     for event in events:
-        extra = getattr(event, "extra", None) or (event.get("extra") if isinstance(event, Mapping)
-                                                  else None) or {}
+        extra = _extra(event)
         if extra.get("period_code"):
             periods.add(extra["period_code"])
         periods.update(p for p in extra.get("period_codes") or [] if p)
@@ -37,13 +52,9 @@ def periods_of(events: Iterable[Any]) -> list[str]:
 def triggered_periods(context: Mapping[str, Any], asset: Asset) -> list[str]:
     """Periods of the events that triggered this run (an asset-triggered run), else the run's
     ``period_codes`` param (a run started by hand or by ``airflow dags test``)."""
-    events = context.get("triggering_asset_events") or {}
-    try:
-        from_events = periods_of(events[asset])
-    except KeyError:
-        from_events = []
     params = context.get("params") or {}
-    return from_events or sorted(set(params.get("period_codes") or []))
+    return periods_of(triggering_events(context, asset)) or \
+        sorted(set(params.get("period_codes") or []))
 
 
 def as_of_of(events: Iterable[Any]) -> str | None:
@@ -51,8 +62,7 @@ def as_of_of(events: Iterable[Any]) -> str | None:
     triggered by the pulls of several days is as of the newest."""
     days = []
     for event in events:
-        extra = getattr(event, "extra", None) or (event.get("extra") if isinstance(event, Mapping)
-                                                  else None) or {}
+        extra = _extra(event)
         if extra.get("as_of_date"):
             days.append(str(extra["as_of_date"]))
     return max(days, default=None)
@@ -64,8 +74,4 @@ def triggered_as_of(context: Mapping[str, Any], asset: Asset) -> str | None:
     params = context.get("params") or {}
     if params.get("as_of_date"):
         return str(params["as_of_date"])
-    events = context.get("triggering_asset_events") or {}
-    try:
-        return as_of_of(events[asset])
-    except KeyError:
-        return None
+    return as_of_of(triggering_events(context, asset))
