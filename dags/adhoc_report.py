@@ -8,8 +8,11 @@ period.
 
 **Params**: `programme_code`; `period_code` (e.g. `CB-2026-DX02`); `period_name`; `data_from`,
 `data_to` (data window); `due_date`; `on_time_until` (optional last on-time moment,
-Vietnam time, e.g. `2026-09-10 17:00`; empty = the end of the due date); `unit_codes` (empty = every unit assigned to the
-programme). A request that cannot be accepted fails with the reason in Vietnamese.
+Vietnam time, e.g. `2026-09-10 17:00`; empty = the end of the due date); `opens_on` (empty =
+the run's logical date, Vietnam time); `unit_codes` (empty = every unit assigned to the
+programme); `sheet_layout` (`per_unit`: one spreadsheet per unit; `per_period`: one shared
+spreadsheet, a tab per unit). A request that cannot be accepted fails with the reason in
+Vietnamese.
 """
 
 from __future__ import annotations
@@ -39,8 +42,13 @@ from tonghop.alerts import on_task_failure
         "on_time_until": Param(None, type=["null", "string"],
                                description="Thời điểm cuối cùng được tính đúng hạn, giờ Việt "
                                            "Nam (YYYY-MM-DD HH:MM); để trống = hết ngày hạn nộp"),
+        "opens_on": Param(None, type=["null", "string"],
+                          description="Ngày mở kỳ (YYYY-MM-DD); để trống = ngày chạy"),
         "unit_codes": Param([], type="array", items={"type": "string"},
                             description="Mã các đơn vị phải báo cáo; để trống = mọi đơn vị"),
+        "sheet_layout": Param("per_unit", enum=["per_unit", "per_period"],
+                              description="per_unit: mỗi đơn vị một bảng tính; per_period: một "
+                                          "bảng tính chung, mỗi đơn vị một trang"),
     },
     default_args={"retries": 0, "on_failure_callback": on_task_failure},
     tags=["tonghop", "reporting", "adhoc"],
@@ -51,15 +59,20 @@ def tonghop_adhoc_report():
     def register_period() -> dict:
         from tonghop.adhoc import request_adhoc_period
         from tonghop.cycle import settings_from_airflow
+        from tonghop.vn import VN_TZ
 
         context = get_current_context()
         params = context["params"]
+        logical = context.get("logical_date")
+        opens_on = params.get("opens_on") or (
+            logical.astimezone(VN_TZ).date().isoformat() if logical else None)
         return request_adhoc_period(
             settings_from_airflow(), programme_code=params["programme_code"],
             period_code=params["period_code"], period_name=params["period_name"],
             data_from=params["data_from"], data_to=params["data_to"],
             due_date=params["due_date"], on_time_until=params.get("on_time_until"),
-            unit_codes=params.get("unit_codes") or [],
+            opens_on=opens_on, unit_codes=params.get("unit_codes") or [],
+            sheet_layout=params.get("sheet_layout"),
             requested_by=f"airflow:{context['run_id']}")
 
     registered = register_period()

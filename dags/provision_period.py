@@ -8,11 +8,12 @@ a unit already provisioned). Each run then checks, with one Drive listing of the
 sheets, that none is shared beyond the unit and the Sở (`ingest/sharing.py`: noted, alerted,
 taken back with `TONGHOP_REVOKE_WIDE_SHARES=1`).
 
-**Params**: `period_code`; `layout` — `per_unit` (one spreadsheet per unit) or `per_period`
-(one spreadsheet, one protected tab per unit); `share`.
+**Params**: `period_code`; `layout` — empty (the period's `sheet_layout` in the catalogue or
+its ad hoc request), `per_unit` (one spreadsheet per unit) or `per_period` (one spreadsheet, one
+protected tab per unit); `share`.
 
-Logic: `ingest/provision.py`. The reporting calendar (issue 7) will trigger this when a period
-opens.
+Logic: `ingest/provision.py`. The reporting calendar triggers this every morning from the day a
+period opens to its last on-time day (only units without a sheet cost calls).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from tonghop.cycle import SHEETS_POOL
     max_active_runs=1,
     params={
         "period_code": Param("CB-2026-NAM", type="string", description="Kỳ báo cáo (period code)"),
-        "layout": Param("per_unit", enum=["per_unit", "per_period"],
-                        description="One spreadsheet per unit, or one per period"),
+        "layout": Param(None, type=["null", "string"], enum=[None, "per_unit", "per_period"],
+                        description="One spreadsheet per unit, or one per period; empty: the "
+                                    "period's sheet_layout in the catalogue"),
         "share": Param(True, type="boolean", description="Share with the units' e-mails"),
     },
     default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30)},
@@ -47,7 +49,7 @@ def tonghop_provision_period():
 
         params = get_current_context()["params"]
         return stage_provision(settings_from_airflow(), params["period_code"],
-                               layout=params["layout"], share=params["share"])
+                               layout=params.get("layout"), share=params["share"])
 
     provision()
 

@@ -1,7 +1,8 @@
 """Provisioning: the blank report sheets of a period, created in Google Sheets (or the emulator).
 
 ``provision_period(settings, catalogue, period_code)`` creates — or reuses — the report of every
-unit expected for the period and records it in ``ops.sheet_registry``. Two layouts:
+unit expected for the period and records it in ``ops.sheet_registry``. Two layouts, the
+period's ``sheet_layout`` in the catalogue (or the ad hoc request) unless the caller names one:
 
 - ``per_unit``   one spreadsheet per unit, with the tabs of :func:`tonghop.layout.report_tabs`
                  (the twin of the xlsx template, ``tonghop.template``); shared with the unit.
@@ -38,10 +39,10 @@ from openpyxl.utils.cell import range_boundaries
 from ingest.registry import RegistryEntry, entries_for_period, register
 from ingest.sheets import SPREADSHEET_MIME
 from tonghop import layout
-from tonghop.catalogue import Catalogue, Unit
+from tonghop.catalogue import SHEET_LAYOUTS, Catalogue, Unit
 from tonghop.layout import TabSpec, app_properties, report_tabs, spreadsheet_title
 
-LAYOUTS = ("per_unit", "per_period")
+LAYOUTS = tuple(SHEET_LAYOUTS)
 #: the tab a new spreadsheet starts with (Google gives the first sheet of a new file gid 0)
 FIRST_SHEET_ID = 0
 PIXELS_PER_CHAR = 7
@@ -91,7 +92,7 @@ class ProvisionSummary:
 
 # ---------------------------------------------------------------------------- entry point
 def provision_period(settings, catalogue: Catalogue, period_code: str, *,
-                     layout: str = "per_unit", client=None, conn=None, share: bool = True,
+                     layout: str | None = None, client=None, conn=None, share: bool = True,
                      service_account_email: str | None = None,
                      check_sharing: bool = True) -> ProvisionSummary:
     """Create the missing reports of the period; keep the registered ones untouched.
@@ -103,9 +104,10 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
     ``check_sharing``: list the period's spreadsheets once (one ``drive.files.list`` call per
     1,000) and note any shared beyond the unit and the Sở (:mod:`ingest.sharing`).
     """
+    period = catalogue.period(period_code)
+    layout = layout or period.sheet_layout
     if layout not in LAYOUTS:
         raise ValueError(f"Unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
-    period = catalogue.period(period_code)
     own_conn = conn is None
     if own_conn:
         conn = psycopg2.connect(settings.dsn("loader"))

@@ -39,7 +39,7 @@ def adhoc(settings, tmp_path_factory):
         own, programme_code="CB-KH84", period_code=LONG,
         period_name="Báo cáo đột xuất kết quả quý II", data_from="2026-04-01",
         data_to="2026-06-30", due_date="2026-06-25", opens_on="2026-06-01",
-        unit_codes=UNITS[:1])
+        unit_codes=UNITS[:1], sheet_layout="per_period")
     assert long["period_code"] == LONG
     run_dbt(own, ["build"])
     return own, first, second
@@ -106,6 +106,7 @@ def test_dbt_expects_reports_from_the_requested_units_only(adhoc):
     ({"due_date": "20/4/2026"}, "không phải ngày dạng YYYY-MM-DD"),
     ({"unit_codes": ["TD-UBND"]}, "không được giao nhiệm vụ"),
     ({"period_name": "  "}, "Cần ghi tên kỳ"),
+    ({"sheet_layout": "mot_file"}, "Cách tạo bảng tính “mot_file” không hợp lệ"),
 ])
 def test_a_request_that_cannot_be_accepted_says_why_in_vietnamese(adhoc, change, message):
     from tonghop.adhoc import AdhocRequestError, request_adhoc_period
@@ -119,6 +120,36 @@ def test_a_request_that_cannot_be_accepted_says_why_in_vietnamese(adhoc, change,
         request_adhoc_period(own, **{**request, **change})
     assert query(own.dsn("admin"), "select count(*) from ops.adhoc_periods "
                                    "where period_code = 'CB-2026-DX10'") == [(0,)]
+
+
+def test_its_sheet_layout_is_the_requests_and_fixed_once_sheets_exist(adhoc):
+    """The layout asked for is the period's (provisioning reads it, like the catalogue's
+    periods.sheet_layout); once a sheet is made, asking for another layout is refused."""
+    from tonghop.adhoc import AdhocRequestError, request_adhoc_period
+    from tonghop.catalogue import load_catalogue
+
+    own, *_ = adhoc
+    catalogue = load_catalogue(settings=own)
+    assert catalogue.period(LONG).sheet_layout == "per_period"
+    assert catalogue.period(CODE).sheet_layout == "per_unit"          # the default
+    assert {p.sheet_layout for c, p in load_catalogue().periods.items()} == {"per_unit"}
+    request = dict(programme_code="CB-KH84", period_code="CB-2026-DX12",
+                   period_name="Báo cáo đột xuất", data_from="2026-01-01",
+                   data_to="2026-03-31", due_date="2026-04-10", opens_on="2026-04-01",
+                   unit_codes=UNITS[:1], sheet_layout="per_period")
+    request_adhoc_period(own, **request)
+    import psycopg2
+    conn = psycopg2.connect(own.dsn("admin"))
+    with conn, conn.cursor() as cur:         # a sheet made for it (as provisioning records it)
+        cur.execute("""insert into ops.sheet_registry (spreadsheet_id, tab_title, layout,
+                           programme_code, period_code, unit_code)
+                       values ('sheet-dx12', 'Sở VHTTDL', 'per_period', 'CB-KH84',
+                               'CB-2026-DX12', %s)""", (UNITS[0],))
+    conn.close()
+    request_adhoc_period(own, **{**request, "due_date": "2026-04-12"})     # same layout: fine
+    with pytest.raises(AdhocRequestError, match="không đổi được cách tạo bảng tính"):
+        request_adhoc_period(own, **{**request, "sheet_layout": "per_unit"})
+    assert load_catalogue(settings=own).period("CB-2026-DX12").sheet_layout == "per_period"
 
 
 def test_an_ad_hoc_window_ending_after_its_due_date_has_estimates(adhoc):

@@ -165,6 +165,7 @@ def test_an_ad_hoc_report_is_started_with_its_parameters():
     dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_adhoc_report"]
     assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
     assert set(dag.params) == {"programme_code", "period_code", "period_name", "data_from",
-                               "data_to", "due_date", "on_time_until", "unit_codes"}
+                               "data_to", "due_date", "on_time_until", "opens_on",
+                               "unit_codes", "sheet_layout"}
     edges = {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
     assert edges == {("register_period", "open_period")}

@@ -1,4 +1,4 @@
-"""A reporting season of one period, driven through the DAGs as they run on the calendar.
+"""A reporting season, driven through the DAGs as they run on the calendar.
 
 Airflow runs as services (API server, scheduler, DAG processor; LocalExecutor); the calendar
 DAG is run for each simulated morning with ``airflow dags test`` and that day's logical date
@@ -16,7 +16,14 @@ The season of CB-2026-6T (on time until 23:59:59 on 20/6/2026):
 | 1/6 | the period opens: every unit's sheet is provisioned, then the first (full) pull |
 | 21/6 | the final full pull, after 19 mornings the scheduler missed (the freshness check alerts). Before it: U1 sent a valid report (3/6), U2 one with an error (4/6), U3 filled without "Đã nộp" (4/6), U7 a valid report (10/6), U4 a valid one at 23:59:30 on 20/6 (on time), U5 at 00:00:30 on 21/6 (late) |
 | 22/6 | U1 corrected a figure, U2 fixed its error (late), U7 broke its report with an error, U6 sent a valid report in the late window — all pulled; the warehouse build fails (the transformer lost its rights on the marts), so nothing is published |
-| 23/6 | rights back; Drive refuses the pull's listing (both tries), so nothing lands; the day's build still runs after it, catches the marts up and moves the overdue days, and the publication follows. Then the failed cycle run, the build and the publication are cleared and run again |
+| 23/6 | rights back; Drive refuses the pulls' listings (every try), so nothing lands; the day's build still runs after it, catches the marts up and moves the overdue days, and the publication follows. Then the failed cycle runs, the build and the publication are cleared and run again |
+
+Beside it runs an ad hoc period with the same deadline whose sheets are one shared file
+(``sheet_layout`` per_period, chosen when the Sở requests it: ``airflow dags test
+tonghop_adhoc_report`` at 05:00 on 1/6), a tab per unit, each unit editing its own tab as
+itself: V1 on 5/6, V2 at 23:59:50 on 20/6 (on time), V3 at 00:30 on 21/6 (late, so the file
+changed after the deadline before anyone read V2's tab), V1 again on 21/6 (a correction after
+the deadline); V4 never opens its tab. Each unit's time is its own edit, not the file's.
 
 Every unit not named never opens its sheet. Each morning, every headline figure of the marts
 and of the published summary is compared with an oracle computed here from this script alone
@@ -26,6 +33,7 @@ and of the published summary is compared with an oracle computed here from this 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 import time
@@ -43,6 +51,14 @@ from tests.conftest import TEST_STATE, query, webhook_server
 pytestmark = pytest.mark.slow
 
 PERIOD = "CB-2026-6T"
+#: the ad hoc period requested on 1/6, due the same day, one shared file (per_period)
+ADHOC = "CB-2026-DX06"
+ADHOC_REQUEST = {"programme_code": "CB-KH84", "period_code": ADHOC,
+                 "period_name": "Báo cáo đột xuất kết quả tổ chức các hoạt động 6 tháng",
+                 "data_from": "2026-01-01", "data_to": "2026-05-31", "due_date": "2026-06-20",
+                 "sheet_layout": "per_period"}
+#: the request names no last on-time moment: the end of its due date, Vietnam time
+ADHOC_ON_TIME_UNTIL = dt.datetime(2026, 6, 20, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 WAREHOUSE_DB = "tonghop_season"
 METADATA_DB = "airflow_season"
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -87,6 +103,11 @@ EDITS = [
     Edit("U1", at("06-21", "15:00:00"), "valid", (20, 7)),      # corrected after the deadline
     Edit("U7", at("06-21", "16:00:00"), "errors", (9, 4)),      # a later edit with an error
     Edit("U6", at("06-21", "20:00:00"), "valid", (2, 13)),
+    # the ad hoc period's shared file
+    Edit("V1", at("06-05", "10:00:00"), "valid", (10, 5)),
+    Edit("V2", at("06-20", "23:59:50"), "valid", (4, 4)),
+    Edit("V3", at("06-21", "00:30:00"), "valid", (7, 1)),
+    Edit("V1", at("06-21", "15:30:00"), "valid", (11, 5)),     # corrected after the deadline
 ]
 
 #: the simulated mornings, and what goes wrong on each
@@ -169,6 +190,23 @@ class Oracle:
 
 
 # ------------------------------------------------------------------ driving the season
+def part_origins(catalogue, code: str, period_code: str, tab: str) -> dict[str, tuple]:
+    """Where each part of a unit's report is, as the unit sees its sheet: part title → (tab,
+    rows above it). Its own tabs in the per_unit layout (``tab`` empty); in a shared file, the
+    parts stacked in the unit's tab with a blank row between them."""
+    from tonghop import layout
+
+    parts = [t for t in layout.report_tabs(catalogue, code, period_code)
+             if t.title != layout.TAB_GUIDE]
+    if not tab:
+        return {part.title: (part.title, 0) for part in parts}
+    origins, row = {}, 0
+    for part in parts:
+        origins[part.title] = (tab, row)
+        row += len(part.rows) + 1
+    return origins
+
+
 class Season:
     def __init__(self, api: Api, services, env: dict, emulator, settings, catalogue,
                  alerts: list):
@@ -178,17 +216,22 @@ class Season:
         self.log = Path(env["AIRFLOW_HOME"]) / "season-dags-test.log"
 
     # the units, through the Sheets API as themselves
-    def edit(self, edit: Edit, code: str) -> None:
+    def edit(self, edit: Edit, code: str, period_code: str) -> None:
         from sheets_emulator import emulator_client
         from tonghop import layout
 
         unit = self.catalogue.unit(code)
         programme = self.catalogue.period(PERIOD).programme_code
-        [sid] = [s for (s,) in query(self.settings.dsn("admin"), """
-            select spreadsheet_id from ops.sheet_registry
-            where period_code = %s and unit_code = %s""", (PERIOD, code))]
+        [(sid, tab)] = query(self.settings.dsn("admin"), """
+            select spreadsheet_id, tab_title from ops.sheet_registry
+            where period_code = %s and unit_code = %s""", (period_code, code))
         tasks = self.catalogue.tasks_for(programme, code)
         indicators = self.catalogue.indicators_for(programme, code)
+        where = part_origins(self.catalogue, code, period_code, tab)
+
+        def cell(part, column, row):
+            title, offset = where[part]
+            return f"'{title}'!{column}{offset + row}"
 
         def column(columns, key):
             return layout.column_letter(layout.column_index(columns, key))
@@ -201,13 +244,15 @@ class Season:
         if edit.kind == "errors":
             values[0] = "-3"                     # a negative figure: an error
         data = [
-            {"range": f"'{layout.TAB_INFO}'!B{reporter_row}", "values": [[unit.short_name]]},
-            {"range": f"'{layout.TAB_INFO}'!B{info_row}",
+            {"range": cell(layout.TAB_INFO, "B", reporter_row), "values": [[unit.short_name]]},
+            {"range": cell(layout.TAB_INFO, "B", info_row),
              "values": [["Chưa nộp" if edit.kind == "draft" else "Đã nộp"]]},
-            {"range": f"'{layout.TAB_TASKS}'!{status}2:{status}{len(tasks) + 1}",
+            {"range": cell(layout.TAB_TASKS, status, 2) + f":{status}"
+                      f"{where[layout.TAB_TASKS][1] + len(tasks) + 1}",
              "values": [["Đang thực hiện thường xuyên" if task.is_ongoing
                          else "Đang triển khai"] for task, _ in tasks]},
-            {"range": f"'{layout.TAB_INDICATORS}'!{value}2:{value}{len(values) + 1}",
+            {"range": cell(layout.TAB_INDICATORS, value, 2) + f":{value}"
+                      f"{where[layout.TAB_INDICATORS][1] + len(values) + 1}",
              "values": [[v] for v in values]},
         ]
         self.emulator.set_clock(edit.at)
@@ -219,14 +264,21 @@ class Season:
     def run_calendar(self, morning: dt.datetime) -> None:
         """``airflow dags test tonghop_calendar <the morning>``: the calendar's run of that day
         (its triggers reach the scheduler through the metadata database)."""
-        self.emulator.set_clock(morning)
-        logical = morning.astimezone(dt.timezone.utc).isoformat()
+        self.dags_test(CALENDAR, morning)
+
+    def dags_test(self, dag_id: str, moment: dt.datetime, conf: dict | None = None) -> None:
+        """``airflow dags test <dag_id> <moment> [-c conf]`` with the emulator's clock at that
+        moment."""
+        self.emulator.set_clock(moment)
+        logical = moment.astimezone(dt.timezone.utc).isoformat()
         airflow = Path(sys.executable).with_name("airflow")
+        command = [str(airflow), "dags", "test", dag_id, logical]
+        if conf is not None:
+            command += ["-c", json.dumps(conf, ensure_ascii=False)]
         with self.log.open("a", encoding="utf-8") as out:
-            out.write(f"\n$ airflow dags test {CALENDAR} {logical}\n")
+            out.write(f"\n$ {' '.join(command[1:])}\n")
             out.flush()
-            done = subprocess.run([str(airflow), "dags", "test", CALENDAR, logical],
-                                  env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            done = subprocess.run(command, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, timeout=DAY_TIMEOUT)
         assert done.returncode == 0, self.log.read_text(errors="replace")[-4000:]
 
@@ -258,42 +310,55 @@ class Season:
                     and (d, r["dag_run_id"]) not in since]
                 for d, rs in runs.items()}
 
-    def figures(self) -> dict:
+    def figures(self, period_code: str = PERIOD) -> dict:
         bi = self.settings.dsn("bi_reader")
         [summary] = query(bi, """
             select as_of_date, expected_reports, actual_reports, on_time_reports, late_reports,
                    missing_reports, overdue_reports, units_with_errors, not_submitted_reports,
                    not_filled_reports, no_sheet_reports
-            from marts.province_summary where period_code = %s""", (PERIOD,))
+            from marts.province_summary where period_code = %s""", (period_code,))
         names = ("as_of_date", "expected_reports", "actual_reports", "on_time_reports",
                  "late_reports", "missing_reports", "overdue_reports", "units_with_errors",
                  "not_submitted_reports", "not_filled_reports", "no_sheet_reports")
         figures = dict(zip(names, summary))
         figures["states"] = dict(query(bi, """
             select unit_code, submission_state from marts.fct_submission
-            where period_code = %s""", (PERIOD,)))
+            where period_code = %s""", (period_code,)))
         figures["totals"] = {code: (total, units) for code, total, units in query(bi, """
             select indicator_code, total_value, reporting_units from marts.indicator_totals
-            where period_code = %s and total_value is not null""", (PERIOD,))}
+            where period_code = %s and total_value is not null""", (period_code,))}
         figures["days_late"] = dict(query(bi, """
             select unit_code, days_late from marts.fct_submission where period_code = %s""",
-                                          (PERIOD,)))
+                                          (period_code,)))
         return figures
 
-    def published(self) -> dict:
+    def published(self, period_code: str = PERIOD) -> dict:
         """The newest publication of the period: its record and the summary's overview."""
         from openpyxl import load_workbook
 
         rows = query(self.settings.dsn("admin"), """
             select run_id, as_of_date, folder from ops.publications where period_code = %s
-            order by publication_id""", (PERIOD,))
+            order by publication_id""", (period_code,))
         if not rows:
             return {"count": 0}
         run_id, as_of, folder = rows[-1]
-        sheet = load_workbook(Path(folder) / f"tong_hop_{PERIOD}.xlsx")["Tổng quan"]
+        sheet = load_workbook(Path(folder) / f"tong_hop_{period_code}.xlsx")["Tổng quan"]
         overview = {r[0]: r[1] for r in sheet.iter_rows(min_row=4, values_only=True) if r[0]}
         return {"count": len(rows), "run_id": run_id, "as_of_date": as_of,
                 "overview": overview}
+
+    def received(self, period_code: str) -> dict:
+        """The registry of the period's sheets and, per unit, its versions' received time and
+        the rule that decided it."""
+        admin = self.settings.dsn("admin")
+        registry = query(admin, """select unit_code, spreadsheet_id, tab_title, layout
+                                   from ops.sheet_registry where period_code = %s""",
+                         (period_code,))
+        versions = query(admin, """
+            select unit_code, version_number, received_at, received_basis
+            from marts.fct_report_version where period_code = %s
+            order by unit_code, version_number""", (period_code,))
+        return {"registry": registry, "versions": versions}
 
     def counts(self) -> dict:
         [row] = query(self.settings.dsn("admin"), """
@@ -309,6 +374,7 @@ def season(settings, catalogue, tmp_path_factory):
     from sheets_emulator import EmulatorServer
     from sheets_emulator.faults import EmulatorConfig, FaultRule
     from tonghop import local_airflow, localdb
+    from tonghop.catalogue import load_catalogue
 
     pg_port = localdb.default_cluster().port
     localdb.ensure_warehouse(WAREHOUSE_DB)
@@ -326,10 +392,20 @@ def season(settings, catalogue, tmp_path_factory):
             encoding="utf-8") as fh:
         import csv
         row = next(r for r in csv.DictReader(fh) if r["period_code"] == PERIOD)
-    oracle = Oracle(units=units, expected=expected,
-                    indicators={u: [i.indicator_code for i in
-                                    catalogue.indicators_for(programme, u)] for u in expected},
+    def indicators(codes):
+        return {u: [i.indicator_code for i in catalogue.indicators_for(programme, u)]
+                for u in codes}
+
+    oracle = Oracle(units=units, expected=expected, indicators=indicators(expected),
                     on_time_until=dt.datetime.fromisoformat(row["on_time_until"]))
+    # the ad hoc period's units: four others, each with an e-mail (its tab's editor)
+    adhoc_units = {f"V{n}": code for n, code in enumerate(
+        [u for u in with_indicators[7:] if catalogue.unit(u).contact_email][:4], start=1)}
+    adhoc_oracle = Oracle(units=adhoc_units, expected=sorted(adhoc_units.values()),
+                          indicators=indicators(adhoc_units.values()),
+                          on_time_until=ADHOC_ON_TIME_UNTIL)
+    period_of = {**{n: PERIOD for n in units}, **{n: ADHOC for n in adhoc_units}}
+    code_of = {**units, **adhoc_units}
     try:
         with webhook_server() as (hook, alerts):
             env = local_airflow.airflow_env(settings, pg_port)
@@ -348,20 +424,25 @@ def season(settings, catalogue, tmp_path_factory):
                 assert wait_for_dag(api, services, CALENDAR)["is_paused"]
                 season = Season(api, services, env, emulator, settings, catalogue, alerts)
                 days, failed_before = {}, set()
+                # the Sở requests the ad hoc report before the first morning; it opens at once
+                season.dags_test("tonghop_adhoc_report", at("06-01", "05:00:00"),
+                                 {**ADHOC_REQUEST, "unit_codes": sorted(adhoc_units.values())})
+                season.settle()
+                season.catalogue = load_catalogue(settings=settings)    # with the request
                 for day, what in DAYS.items():
                     morning = at(day)
                     for edit in EDITS:
                         if days and list(days.values())[-1]["morning"] <= edit.at < morning:
-                            season.edit(edit, units[edit.unit])
+                            season.edit(edit, code_of[edit.unit], period_of[edit.unit])
                     admin = settings.dsn("admin")
                     if what.get("build_fails"):
                         execute(admin, "revoke create on schema marts from transformer")
                     if what.get("pull_refused"):
                         execute(admin, "grant create on schema marts to transformer")
-                        # the pull's listing, its try and its retry (the day's first listings:
-                        # nothing is provisioned after the last on-time day)
+                        # each period's pull: its listing's try and retry (the day's only
+                        # listings: nothing is provisioned after the last on-time day)
                         emulator.configure(EmulatorConfig(faults=[FaultRule(
-                            endpoint="drive.files.list", status=403, times=2,
+                            endpoint="drive.files.list", status=403, times=4,
                             message="The caller does not have permission")]))
                     alerts_before = len(alerts)
                     season.run_calendar(morning)
@@ -371,38 +452,46 @@ def season(settings, catalogue, tmp_path_factory):
                     failed_before |= {(d, r) for d, ids in failed.items() for r in ids}
                     if not what.get("pull_refused"):
                         oracle.pull(morning)
+                        adhoc_oracle.pull(morning)
                     record = {"morning": morning, "figures": season.figures(),
                               "published": season.published(), "failed": failed,
                               "alerts": alerts[alerts_before:], "counts": season.counts(),
-                              "oracle": oracle.figures(morning.date())}
+                              "oracle": oracle.figures(morning.date()),
+                              "adhoc": {"figures": season.figures(ADHOC),
+                                        "published": season.published(ADHOC),
+                                        "oracle": adhoc_oracle.figures(morning.date()),
+                                        "received": season.received(ADHOC)}}
                     if what.get("clear_and_rerun"):
-                        record["rerun"] = clear_and_rerun(season, runs)
+                        record["rerun"] = clear_and_rerun(season, runs, failed)
                     days[day] = record
                 yield SimpleNamespace(days=days, units=units, oracle=oracle, settings=settings,
-                                      expected=expected)
+                                      expected=expected, adhoc_units=adhoc_units)
     finally:
         emulator.stop()
 
 
-def clear_and_rerun(season: Season, runs: dict) -> dict:
-    """Clear the morning's whole reporting-cycle run, the newest build and the newest
-    publication run, as an engineer reruns them from the UI, and wait for everything to settle
-    again."""
-    before = {"figures": season.figures(), "counts": season.counts(),
-              "published": season.published()}
-    cleared = {}
-    for dag_id in ("tonghop_reporting_cycle", "tonghop_build_warehouse", "tonghop_publish"):
-        run = runs[dag_id][0]                      # the newest (ordered by run_after)
+def clear_and_rerun(season: Season, runs: dict, failed: dict) -> dict:
+    """Clear the morning's whole reporting-cycle runs that failed (one per period), the newest
+    build and the newest publication run, as an engineer reruns them from the UI, and wait for
+    everything to settle again."""
+    def state():
+        return {"figures": season.figures(), "counts": season.counts(),
+                "published": season.published(), "adhoc_figures": season.figures(ADHOC),
+                "adhoc_published": season.published(ADHOC)}
+
+    before = state()
+    cleared = [("tonghop_reporting_cycle", run_id)
+               for run_id in failed["tonghop_reporting_cycle"]]
+    cleared += [(dag_id, runs[dag_id][0]["dag_run_id"])     # the newest (by run_after)
+                for dag_id in ("tonghop_build_warehouse", "tonghop_publish")]
+    for dag_id, run_id in cleared:
         season.api.call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
-            "dry_run": False, "dag_run_id": run["dag_run_id"], "only_failed": False,
+            "dry_run": False, "dag_run_id": run_id, "only_failed": False,
             "reset_dag_runs": True, "note": "test_season: cleared"})
-        cleared[dag_id] = run["dag_run_id"]
     after_runs = season.settle()
-    states = {d: next(r["state"] for r in after_runs[d] if r["dag_run_id"] == run_id)
-              for d, run_id in cleared.items()}
-    return {"before": before, "cleared": cleared, "states": states,
-            "figures": season.figures(), "counts": season.counts(),
-            "published": season.published()}
+    states = {(d, run_id): next(r["state"] for r in after_runs[d] if r["dag_run_id"] == run_id)
+              for d, run_id in cleared}
+    return {"before": before, "cleared": cleared, "states": states, **state()}
 
 
 # ------------------------------------------------------------------ the checks
@@ -411,36 +500,47 @@ HEADLINE = ("as_of_date", "expected_reports", "actual_reports", "on_time_reports
             "not_submitted_reports", "not_filled_reports", "no_sheet_reports")
 
 
-def expected_on(season, day: str) -> dict:
+def oracle_of(season, day: str, period: str) -> dict:
+    return season.days[day]["oracle"] if period == PERIOD else \
+        season.days[day]["adhoc"]["oracle"]
+
+
+def expected_on(season, day: str, period: str = PERIOD) -> dict:
     """The oracle's figures for the marts at the end of ``day``: on the morning the build
     failed, the marts are still those of the morning before."""
     if DAYS[day].get("build_fails"):
         previous = list(DAYS)[list(DAYS).index(day) - 1]
-        return season.days[previous]["oracle"]
-    return season.days[day]["oracle"]
+        return oracle_of(season, previous, period)
+    return oracle_of(season, day, period)
 
 
+@pytest.mark.parametrize("period", [PERIOD, ADHOC])
 @pytest.mark.parametrize("day", list(DAYS))
-def test_every_headline_figure_matches_the_oracle_each_morning(season, day):
-    actual, expected = season.days[day]["figures"], expected_on(season, day)
+def test_every_headline_figure_matches_the_oracle_each_morning(season, day, period):
+    record = season.days[day]
+    actual = record["figures"] if period == PERIOD else record["adhoc"]["figures"]
+    expected = expected_on(season, day, period)
     assert {k: actual[k] for k in HEADLINE} == {k: expected[k] for k in HEADLINE}
     assert actual["states"] == expected["states"]
     assert actual["totals"] == expected["totals"]
 
 
-def published_on(season, day: str) -> dict:
+def published_on(season, day: str, period: str = PERIOD) -> dict:
     """The oracle's figures for the newest publication at the end of ``day``: those of the
     last morning whose build could run."""
     days = list(DAYS)[:list(DAYS).index(day) + 1]
     last = next(d for d in reversed(days) if not DAYS[d].get("build_fails"))
-    return season.days[last]["oracle"]
+    return oracle_of(season, last, period)
 
 
+@pytest.mark.parametrize("period", [PERIOD, ADHOC])
 @pytest.mark.parametrize("day", list(DAYS))
-def test_the_published_summary_is_the_marts_of_that_morning(season, day):
+def test_the_published_summary_is_the_marts_of_that_morning(season, day, period):
     """Published every morning its figures changed, and caught up the first morning the
     build and the publication could run again; its overview says what the oracle says."""
-    published, expected = season.days[day]["published"], published_on(season, day)
+    record = season.days[day]
+    published = record["published"] if period == PERIOD else record["adhoc"]["published"]
+    expected = published_on(season, day, period)
     overview = published["overview"]
     assert published["as_of_date"] == expected["as_of_date"]
     assert overview["Số đơn vị phải báo cáo"] == expected["expected_reports"]
@@ -467,6 +567,30 @@ def test_the_season_covers_every_state_and_both_sides_of_the_deadline(season):
     before = season.days["06-21"]["oracle"]["totals"]
     after = season.days["06-23"]["oracle"]["totals"]
     assert before != after
+
+
+def test_in_the_shared_file_each_unit_is_received_at_its_own_edit(season):
+    """The ad hoc period's sheets are one file (its sheet_layout, chosen in the request), a tab
+    per unit. V3 changed the file after the deadline before V2's tab was first read, and V1
+    corrected its figures later still: V2 is on time by its own edit, V1 stays on time with
+    its new figures, V3 is late, V4 never opened its tab."""
+    v = season.adhoc_units
+    received = season.days["06-23"]["adhoc"]["received"]
+    assert {layout for *_, layout in received["registry"]} == {"per_period"}
+    assert len({sid for _, sid, _, _ in received["registry"]}) == 1
+    assert sorted(u for u, *_ in received["registry"]) == sorted(v.values())
+    final = season.days["06-23"]["adhoc"]["oracle"]["states"]
+    assert [final[v[n]] for n in ("V1", "V2", "V3", "V4")] == [
+        "hop_le_dung_han", "hop_le_dung_han", "hop_le_tre_han", "chua_dien"]
+    v3_edit = next(e.at for e in EDITS if e.unit == "V3")
+    v2_edit = next(e.at for e in EDITS if e.unit == "V2")
+    assert v2_edit <= ADHOC_ON_TIME_UNTIL < v3_edit < at("06-21")
+    # the evidence: V2's first version was received at its own edit, by its own revision
+    [moment] = {t for u, _, t, basis in received["versions"]
+                if u == v["V2"] and basis == "unit_revision" and t > at("06-02")}
+    assert abs(moment - v2_edit) < dt.timedelta(seconds=5), received["versions"]
+    before = season.days["06-21"]["adhoc"]["oracle"]["totals"]
+    assert before != season.days["06-22"]["adhoc"]["oracle"]["totals"]
 
 
 def test_overdue_days_move_on_a_day_nothing_landed(season):
@@ -513,7 +637,11 @@ def test_a_whole_cycle_run_cleared_runs_again_and_changes_nothing(season):
     the versions and the publication are what they were."""
     rerun = season.days["06-23"]["rerun"]
     assert set(rerun["states"].values()) == {"success"}, rerun
+    # both periods' cycle runs had failed and were cleared
+    assert [d for d, _ in rerun["cleared"]].count("tonghop_reporting_cycle") == 2, rerun
     assert rerun["figures"] == rerun["before"]["figures"]
+    assert rerun["adhoc_figures"] == rerun["before"]["adhoc_figures"]
+    assert rerun["adhoc_published"] == rerun["before"]["adhoc_published"]
     assert rerun["counts"]["versions"] == rerun["before"]["counts"]["versions"]
     assert rerun["counts"]["pulls"] == rerun["before"]["counts"]["pulls"] + 1
     assert rerun["published"]["count"] == rerun["before"]["published"]["count"]

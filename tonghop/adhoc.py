@@ -17,7 +17,7 @@ import re
 
 import psycopg2
 
-from tonghop.catalogue import Period, deadline_vi, end_of_day, load_catalogue
+from tonghop.catalogue import SHEET_LAYOUTS, Period, deadline_vi, end_of_day, load_catalogue
 from tonghop.settings import Settings
 from tonghop.vn import VN_TZ
 
@@ -56,6 +56,7 @@ def _moment(value, due: dt.date) -> dt.datetime:
 def request_adhoc_period(settings: Settings, *, programme_code: str, period_code: str,
                          period_name: str, data_from, data_to, due_date, opens_on=None,
                          on_time_until=None, unit_codes: list[str] | None = None,
+                         sheet_layout: str | None = None,
                          requested_by: str | None = None) -> dict:
     catalogue = load_catalogue(settings=settings)
     code = (period_code or "").strip().upper()
@@ -81,6 +82,11 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
     if until.date() < due:
         raise AdhocRequestError(f"Thời điểm hết hạn ({deadline_vi(until)}) không được trước "
                                 "ngày hạn nộp.")
+    layout = (sheet_layout or "per_unit").strip()
+    if layout not in SHEET_LAYOUTS:
+        raise AdhocRequestError(f"Cách tạo bảng tính “{sheet_layout}” không hợp lệ; chọn "
+                                + " hoặc ".join(f"{k} ({v})" for k, v in SHEET_LAYOUTS.items())
+                                + ".")
     units = sorted({u.strip() for u in unit_codes or [] if u and u.strip()})
     assigned = catalogue.assigned_units(programme_code)
     unknown = [u for u in units if u not in assigned]
@@ -90,17 +96,27 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         with conn, conn.cursor() as cur:
+            cur.execute("""select distinct layout from ops.sheet_registry
+                           where period_code = %s""", (code,))
+            made = [row[0] for row in cur.fetchall()]
+            if made and made != [layout]:
+                raise AdhocRequestError(
+                    f"Kỳ “{code}” đã tạo bảng tính theo cách {made[0]} "
+                    f"({SHEET_LAYOUTS.get(made[0], made[0])}); không đổi được cách tạo bảng "
+                    "tính nữa.")
             cur.execute("""
                 insert into ops.adhoc_periods (period_code, programme_code, period_name,
-                    data_from, data_to, due_date, opens_on, on_time_until, requested_by)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    data_from, data_to, due_date, opens_on, on_time_until, sheet_layout,
+                    requested_by)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 on conflict (period_code) do update set
                     programme_code = excluded.programme_code, period_name = excluded.period_name,
                     data_from = excluded.data_from, data_to = excluded.data_to,
                     due_date = excluded.due_date, opens_on = excluded.opens_on,
                     on_time_until = excluded.on_time_until,
+                    sheet_layout = excluded.sheet_layout,
                     requested_by = excluded.requested_by, requested_at = now()""",
-                        (code, programme_code, name, start, end, due, opens, until,
+                        (code, programme_code, name, start, end, due, opens, until, layout,
                          requested_by))
             cur.execute("delete from ops.adhoc_period_units where period_code = %s", (code,))
             cur.executemany("insert into ops.adhoc_period_units values (%s, %s)",
@@ -108,8 +124,8 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
     finally:
         conn.close()
     catalogue.add_adhoc_period(Period(programme_code, code, "dot_xuat", due.year, name, start,
-                                      end, due, opens, until), units)
+                                      end, due, opens, until, sheet_layout=layout), units)
     return {"period_code": code, "programme_code": programme_code, "period_name": name,
             "opens_on": opens.isoformat(), "due_date": due.isoformat(),
-            "on_time_until": until.isoformat(),
+            "on_time_until": until.isoformat(), "sheet_layout": layout,
             "expected_units": len(catalogue.expected_units(code))}

@@ -27,6 +27,9 @@ PERIOD_KIND_LABELS = {"6_thang": "6 tháng", "nam": "Năm", "dot_xuat": "Đột 
 DUE_DATE_BASIS_LABELS = {"ke_hoach": "Theo kế hoạch",
                          "yeu_cau": "Theo văn bản yêu cầu báo cáo đột xuất",
                          "gia_dinh": "Giả định (kế hoạch không quy định)"}
+#: how a period's sheets are made (seed column ``sheet_layout``), as units are told
+SHEET_LAYOUTS = {"per_unit": "mỗi đơn vị một bảng tính",
+                 "per_period": "một bảng tính chung của kỳ, mỗi đơn vị một trang"}
 #: said after a due date the plan does not give, wherever it is shown
 ASSUMED_DUE_DATE_NOTE = "(ngày giả định: kế hoạch không quy định ngày báo cáo)"
 #: task timings that never end: units report what was done, not a completion
@@ -187,6 +190,10 @@ class Period:
     #: it), yeu_cau (an ad hoc request), gia_dinh (assumed: the plan gives no date)
     due_date_basis: str = "yeu_cau"
     due_date_source: str = ""
+    #: how the period's sheets are made (``SHEET_LAYOUTS``): per_unit, one spreadsheet per
+    #: unit; per_period, one shared spreadsheet with a tab per unit. Seed column
+    #: ``sheet_layout``; for an ad hoc period, chosen when it is requested.
+    sheet_layout: str = "per_unit"
 
     def __post_init__(self):
         moment = self.on_time_until or end_of_day(self.due_date)
@@ -201,6 +208,9 @@ class Period:
             raise ValueError(f"{self.period_code}: estimated_from {estimated_from} is outside "
                              f"the data window {self.data_from} – {self.data_to}")
         object.__setattr__(self, "estimated_from", estimated_from)
+        if self.sheet_layout not in SHEET_LAYOUTS:
+            raise ValueError(f"{self.period_code}: sheet_layout {self.sheet_layout!r} is not "
+                             f"one of {', '.join(SHEET_LAYOUTS)}")
         if self.due_date_basis not in DUE_DATE_BASIS_LABELS:
             raise ValueError(f"{self.period_code}: due_date_basis {self.due_date_basis!r} is "
                              f"not one of {', '.join(DUE_DATE_BASIS_LABELS)}")
@@ -280,6 +290,7 @@ class Catalogue:
             on_time_until=_moment(r["on_time_until"]),
             estimated_from=_date(r["estimated_from"]),
             due_date_basis=r["due_date_basis"], due_date_source=r["due_date_source"],
+            sheet_layout=r["sheet_layout"],
         ) for r in _read("periods", folder)}
         #: ad hoc periods limited to some units: period_code -> unit codes
         self.period_units: dict[str, set[str]] = {}
@@ -401,17 +412,17 @@ def add_adhoc_periods(catalogue: Catalogue, settings) -> None:
         with conn.cursor() as cur:
             cur.execute("""select p.programme_code, p.period_code, p.period_name, p.data_from,
                                   p.data_to, p.due_date, p.opens_on, p.on_time_until,
-                                  array_remove(array_agg(u.unit_code), null)
+                                  p.sheet_layout, array_remove(array_agg(u.unit_code), null)
                            from ops.adhoc_periods p
                            left join ops.adhoc_period_units u using (period_code)
                            group by p.period_code order by p.period_code""")
             rows = cur.fetchall()
     finally:
         conn.close()
-    for programme, code, name, data_from, data_to, due, opens, until, units in rows:
+    for programme, code, name, data_from, data_to, due, opens, until, layout, units in rows:
         if code in catalogue.periods and catalogue.periods[code].period_kind != "dot_xuat":
             continue        # a seeded period keeps its definition
         catalogue.add_adhoc_period(Period(
             programme_code=programme, period_code=code, period_kind="dot_xuat",
             year=due.year, period_name=name, data_from=data_from, data_to=data_to,
-            due_date=due, opens_on=opens, on_time_until=until), units)
+            due_date=due, opens_on=opens, on_time_until=until, sheet_layout=layout), units)

@@ -369,9 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, metavar="PERIOD_CODE",
                    help="period code (mã kỳ báo cáo), e.g. CB-2026-6T, or an ad hoc period "
                         "requested in the warehouse")
-    p.add_argument("--layout", choices=["per_unit", "per_period"], default="per_unit",
+    p.add_argument("--layout", choices=["per_unit", "per_period"], default=None,
                    help="per_unit: one spreadsheet per unit; per_period: one spreadsheet for "
-                        "the period, a tab per unit (default: %(default)s)")
+                        "the period, a tab per unit (default: the period's sheet_layout in "
+                        "the catalogue)")
     p.add_argument("--no-share", action="store_true",
                    help="do not share the sheets with the units' e-mail addresses")
     p.set_defaults(func=cmd_provision)

@@ -70,7 +70,7 @@ def _postgres_uri(conn) -> str:
                     conn.port or 5432, conn.schema or "tonghop")
 
 
-def stage_provision(settings: Settings, period_code: str, layout: str = "per_unit",
+def stage_provision(settings: Settings, period_code: str, layout: str | None = None,
                     share: bool = True) -> dict:
     from ingest.provision import provision_period
     return provision_period(settings, load_catalogue(settings=settings), period_code,

@@ -359,6 +359,9 @@ create table if not exists ops.adhoc_periods (
 -- the last on-time moment (inclusive); null: the end of due_date, Vietnam time
 alter table ops.adhoc_periods add column if not exists on_time_until timestamptz
     check (on_time_until >= due_date::timestamp at time zone 'Asia/Ho_Chi_Minh');
+-- how its sheets are made, as the catalogue's periods.sheet_layout
+alter table ops.adhoc_periods add column if not exists sheet_layout text not null
+    default 'per_unit' check (sheet_layout in ('per_unit', 'per_period'));
 create table if not exists ops.adhoc_period_units (
     period_code text not null references ops.adhoc_periods,
     unit_code   text not null,
