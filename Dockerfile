@@ -28,11 +28,14 @@ RUN pip install --no-deps --require-hashes -r requirements.lock -r deploy/requir
 COPY pyproject.toml README.md ./
 COPY dags dags
 COPY dbt_project dbt_project
-COPY expectations expectations
-COPY ingest ingest
-COPY publish publish
-COPY sheets_emulator sheets_emulator
 COPY tonghop tonghop
+COPY sheets sheets
+COPY ingest ingest
+COPY expectations expectations
+COPY publish publish
+COPY pipeline pipeline
+COPY tooling tooling
+COPY sheets_emulator sheets_emulator
 COPY deploy deploy
 
 # The code runs where it is, from /opt/tonghop, as `pip install -e .` would have it (and without
@@ -41,7 +44,7 @@ COPY deploy deploy
 # dropped; Data Docs (expectations/gx/uncommitted), the output and the logs are volumes, owned by
 # the airflow user so that the named volumes start with that owner.
 RUN echo /opt/tonghop > /opt/venv/lib/python3.11/site-packages/tonghop.pth \
- && printf '#!/opt/venv/bin/python\nimport sys\nfrom tonghop.cli import main\nsys.exit(main())\n' \
+ && printf '#!/opt/venv/bin/python\nimport sys\nfrom tooling.cli import main\nsys.exit(main())\n' \
       > /opt/venv/bin/tonghop \
  && chmod 0755 /opt/venv/bin/tonghop \
  && rm -rf dbt_project/target dbt_project/logs dbt_project/dbt_packages expectations/gx/uncommitted \

@@ -37,22 +37,20 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import shutil
-import signal
 import statistics
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
 import psycopg2
-import requests
 
 from bench import province
-from tonghop.dbt import mart_grains, repeated_grain_keys
+from testing.airflow import (CYCLE_DAG, SHARD_TASK, TASK_TITLE, Api, ShardKiller, every_try,
+                             task_label, wait_for_asset_run, wait_for_dag, wait_for_run)
+from testing.grains import mart_grains, repeated_grain_keys
 from tonghop.settings import PROJECT_ROOT, state_dir
 
 log = logging.getLogger("bench.airflow_load")
@@ -61,13 +59,9 @@ RESULTS = PROJECT_ROOT / "bench" / "results"
 PERIOD = province.PERIOD
 WAREHOUSE_DB = "tonghop_airflow_load"
 METADATA_DB = "airflow_load"
-CYCLE_DAG = "tonghop_reporting_cycle"
 BUILD_DAG = "tonghop_build_warehouse"
 PUBLISH_DAG = "tonghop_publish"
 DAGS = (CYCLE_DAG, BUILD_DAG, PUBLISH_DAG)
-SHARD_TASK = "pull_shard"
-#: the process title Airflow's task runner gives the process running a task instance
-TASK_TITLE = re.compile(r"^airflow worker -- ([0-9a-f]{8}-[0-9a-f-]{27})\b")
 #: task states after which a task instance runs no more in this run
 DONE_STATES = {"success", "failed", "skipped", "upstream_failed", "removed"}
 
@@ -116,60 +110,9 @@ def duration_stats(seconds: list[float]) -> dict:
 def expected_statuses(scenarios: dict[str, str]) -> dict[str, str]:
     """unit → on_time / late / missing, as the warehouse must report each demo scenario (a
     report counts when "Đã nộp" is chosen and it has no error)."""
-    from tonghop.demo import COMPLETE_SCENARIOS
+    from tooling.demo import COMPLETE_SCENARIOS
     return {unit: (("late" if s == "late" else "on_time") if s in COMPLETE_SCENARIOS
                    else "missing") for unit, s in scenarios.items()}
-
-
-def kill_threshold(shard_targets: int, kill_after: int | None) -> int:
-    """After how many landed spreadsheets a shard's task is killed: ``kill_after`` or half the
-    shard, at least one and always fewer than the shard (so that the kill is mid-read)."""
-    wanted = kill_after if kill_after is not None else shard_targets // 2
-    return max(1, min(wanted, shard_targets - 1))
-
-
-# ----------------------------------------------------------------------------- Airflow's API
-class Api:
-    """Airflow's REST API (``/api/v2``) with a bearer token; errors carry the answer's body."""
-
-    def __init__(self, base_url: str, token: str):
-        self.base = f"{base_url}/api/v2"
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, **kwargs):
-        response = self.session.request(method, self.base + path, timeout=60, **kwargs)
-        if not response.ok:
-            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:2000]}")
-        return response.json()
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        """Every task instance of a run (its latest try), page after page."""
-        found: list[dict] = []
-        while True:
-            page = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
-                             params={"limit": 100, "offset": len(found)})
-            found += page["task_instances"]
-            if not page["task_instances"] or len(found) >= page["total_entries"]:
-                return found
-
-    def tries(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> list[dict]:
-        """Every try of one task instance (Airflow's task-instance history and the latest)."""
-        return self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/"
-                                f"{map_index}/tries")["task_instances"]
-
-    def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1):
-        """What a task returned (its ``return_value`` XCom), deserialised."""
-        body = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/"
-                                f"xcomEntries/return_value",
-                         params={"deserialize": "true", "map_index": map_index})
-        value = body["value"]
-        return json.loads(value) if isinstance(value, str) else value
-
-
-def task_label(ti: dict) -> str:
-    """A task instance as the grid names it: task id, and [map index] when mapped."""
-    return ti["task_id"] + ("" if ti["map_index"] < 0 else f"[{ti['map_index']}]")
 
 
 # ----------------------------------------------------------------------------- memory
@@ -223,184 +166,7 @@ class MemorySampler(threading.Thread):
         self.join(timeout=10)
 
 
-# ----------------------------------------------------------------------------- the fault
-class ShardKiller:
-    """Kills one running ``pull_shard`` task with SIGKILL in the middle of its reads: once at
-    least :func:`kill_threshold` of its spreadsheets have landed in ``raw.sheet_versions`` and
-    not all of them (the first shard to get there, or shard ``map_index``). :meth:`poll` is
-    given the run's task instances as the API lists them, as often as possible while
-    :attr:`armed`."""
-
-    def __init__(self, api: Api, run_id: str, loader_dsn: str, kill_after: int | None,
-                 enabled: bool = True, map_index: int | None = None):
-        self.api, self.run_id, self.kill_after = api, run_id, kill_after
-        self.enabled, self.map_index = enabled, map_index
-        self.conn = psycopg2.connect(loader_dsn)
-        self.conn.autocommit = True
-        self.shards: list[list[str]] | None = None
-        self.killed: dict | None = None
-        self.victim_states: list[str] = []
-
-    @property
-    def armed(self) -> bool:
-        return self.enabled and self.killed is None
-
-    def landed(self, spreadsheet_ids: list[str]) -> int:
-        with self.conn.cursor() as cur:
-            cur.execute("select count(*) from raw.sheet_versions where spreadsheet_id = any(%s)",
-                        (spreadsheet_ids,))
-            return cur.fetchone()[0]
-
-    def poll(self, tis: list[dict]) -> None:
-        if self.killed is not None:
-            state = next((t["state"] for t in tis if t["task_id"] == SHARD_TASK
-                          and t["map_index"] == self.killed["map_index"]), None)
-            if state and (not self.victim_states or self.victim_states[-1] != state):
-                self.victim_states.append(state)
-            return
-        if not self.enabled:
-            return
-        if self.shards is None:
-            if not any(t["task_id"] == "shards" and t["state"] == "success" for t in tis):
-                return
-            self.shards = [[sid for sid, _ in shard["targets"]]
-                           for shard in self.api.xcom(CYCLE_DAG, self.run_id, "shards")]
-        for ti in tis:
-            if ti["task_id"] != SHARD_TASK or ti["state"] != "running" or ti["try_number"] != 1 \
-                    or self.map_index not in (None, ti["map_index"]):
-                continue
-            targets = self.shards[ti["map_index"]]
-            threshold = kill_threshold(len(targets), self.kill_after)
-            landed = self.landed(targets)
-            if threshold <= landed < len(targets):
-                self.kill(ti, targets, landed)
-                return
-
-    def kill(self, ti: dict, targets: list[str], landed: int) -> None:
-        proc = find_task_process(ti["id"], ti.get("pid"))
-        if proc is None:
-            log.warning("no process found for %s (pid %s); trying the next poll",
-                        task_label(ti), ti.get("pid"))
-            return
-        title = " ".join(proc_title(proc))
-        os.kill(proc.pid, signal.SIGKILL)
-        killed_at = dt.datetime.now(dt.timezone.utc)
-        try:
-            proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001 - not our child: reaped by its supervisor
-            pass
-        time.sleep(1)           # an open landing transaction is rolled back by now
-        committed = self.landed(targets)
-        self.killed = {"task": task_label(ti), "map_index": ti["map_index"], "ti_id": ti["id"],
-                       "try_number": ti["try_number"], "pid": proc.pid,
-                       "hostname": ti.get("hostname"), "process_title": title,
-                       "killed_at": killed_at.isoformat(timespec="milliseconds"),
-                       "shard_spreadsheets": len(targets), "landed_seen_before_kill": landed,
-                       "landed_committed_after_kill": committed}
-        self.victim_states.append("killed")
-        log.info("SIGKILL sent to %s (pid %d) after %d of its %d spreadsheets landed; %d "
-                 "committed", task_label(ti), proc.pid, landed, len(targets), committed)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def proc_title(proc) -> list[str]:
-    try:
-        return proc.cmdline()
-    except Exception:  # noqa: BLE001 - gone
-        return []
-
-
-def find_task_process(ti_id: str, pid: int | None):
-    """The process running task instance ``ti_id``: the pid Airflow recorded for it if that
-    process's title names the task instance, else any process so titled."""
-    import psutil
-
-    def runs_it(proc) -> bool:
-        found = TASK_TITLE.match(" ".join(proc_title(proc)))
-        return bool(found) and found.group(1) == ti_id
-
-    if pid:
-        try:
-            proc = psutil.Process(pid)
-            if runs_it(proc):
-                return proc
-        except psutil.Error:
-            pass
-    for proc in psutil.process_iter():
-        if runs_it(proc):
-            return proc
-    return None
-
-
 # ----------------------------------------------------------------------------- the run
-def wait_for_dag(api: Api, services, dag_id: str, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        services.check_alive()
-        response = api.session.get(f"{api.base}/dags/{dag_id}", timeout=30)
-        if response.ok:
-            return response.json()
-        time.sleep(1)
-    raise RuntimeError(f"{dag_id} not parsed within {timeout:.0f} s; import errors: "
-                       f"{api.call('GET', '/importErrors')}\n"
-                       f"{services.process_log_tail('dag-processor')}")
-
-
-def wait_for_run(api: Api, services, dag_id: str, run_id: str, timeout: float,
-                 watch=None, seen: dict | None = None) -> dict:
-    """Poll a DAG run until it is finished (success or failed); ``watch(tis)`` is called on
-    every poll (often while it is armed), ``seen`` collects every task instance id observed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        run = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
-        tis = api.task_instances(dag_id, run_id)
-        for ti in tis:
-            if seen is not None:
-                seen[ti["id"]] = {"dag_id": dag_id, "task": task_label(ti),
-                                  "try_number": ti["try_number"]}
-        if watch is not None:
-            watch.poll(tis)
-        if run["state"] in ("success", "failed"):
-            return run
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{dag_id} run {run_id} not finished within {timeout:.0f} s: "
-                               f"{ {task_label(t): t['state'] for t in tis} }")
-        services.check_alive()
-        time.sleep(0.3 if watch is not None and watch.armed else 2)
-
-
-def wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 300) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-        triggered = [r for r in runs if r["run_type"] == "asset_triggered"]
-        if triggered:
-            return triggered[0]["dag_run_id"]
-        services.check_alive()
-        time.sleep(2)
-    raise RuntimeError(f"the scheduler made no asset-triggered run of {dag_id} within "
-                       f"{timeout:.0f} s\n{services.process_log_tail('scheduler', 3000)}")
-
-
-def every_try(api: Api, dag_id: str, run_id: str) -> list[dict]:
-    """Every try of every task instance of a run, with what the analysis needs."""
-    out = []
-    for ti in api.task_instances(dag_id, run_id):
-        tries = [ti] if ti["try_number"] <= 1 else \
-            api.tries(dag_id, run_id, ti["task_id"], ti["map_index"])
-        for attempt in tries:
-            out.append({"dag_id": dag_id, "task_id": attempt["task_id"],
-                        "map_index": attempt["map_index"], "try_number": attempt["try_number"],
-                        "state": attempt["state"], "start_date": attempt["start_date"],
-                        "end_date": attempt["end_date"], "duration": attempt["duration"],
-                        "pool": attempt["pool"], "hostname": attempt.get("hostname"),
-                        "pid": attempt.get("pid"),
-                        "id": attempt.get("id") if attempt is ti else None})
-    return out
-
-
 def drop_database(name: str, pg_port: int) -> None:
     from psycopg2 import sql
 
@@ -419,7 +185,7 @@ def drop_database(name: str, pg_port: int) -> None:
 
 def airflow_environment(settings, pg_port: int, project: Path, folder: Path,
                         shard_size: int) -> dict[str, str]:
-    from tonghop import local_airflow
+    from tooling import local_airflow
 
     env = local_airflow.airflow_env(settings, pg_port)
     env = local_airflow.with_metadata_database(env, METADATA_DB, pg_port)
@@ -441,7 +207,7 @@ def airflow_environment(settings, pg_port: int, project: Path, folder: Path,
 def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path,
               emulator) -> dict:
     """The services, the trigger, the fault, the waits; what Airflow recorded."""
-    from tonghop import local_airflow
+    from tooling import local_airflow
 
     env = airflow_environment(settings, cluster_port, project, folder, args.shard_size)
     local_airflow.migrate(env, pool_slots=args.pool_slots)
@@ -823,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     from importlib.metadata import version
 
     from bench.run import Emulator, machine, prepare_province, register, warm_up
-    from tonghop import localdb
+    from tooling import localdb
     from tonghop.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -57,8 +57,8 @@ def _when(text: str | None) -> dt.datetime | None:
 def measure(shard_size: int, latency: float, workdir: Path) -> dict:
     from sheets_emulator import EmulatorServer
     from sheets_emulator.faults import EmulatorConfig
-    from tonghop import local_airflow, localdb
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling import local_airflow, localdb
+    from tooling.demo_setup import generate_into_emulator
     from tonghop.settings import load_settings
 
     cluster = localdb.default_cluster()

@@ -9,7 +9,7 @@ of rows" as real plans give a commune), and one period, ``BX-2026-6T`` (the 6-mo
 2026, due 20/6/2026). Every stage run by the bench imports the code of the copy (``PYTHONPATH``),
 so the pipeline reads this catalogue exactly as it reads the real one, and dbt seeds it.
 
-Reports are filled by the demo generator (``tonghop.demo.build_unit_report``: on time, late,
+Reports are filled by the demo generator (``tooling.demo.build_unit_report``: on time, late,
 draft, untouched, with errors, wrong unit — the demo's weights) and written straight into the
 emulator's store, one unit at a time (memory stays flat while generating 3,400 workbooks).
 """
@@ -31,7 +31,8 @@ SOURCE_PERIOD = "CB-2026-6T"
 PROGRAMME = "BX-KH84"
 PERIOD = "BX-2026-6T"
 #: what the copy needs to run every stage (and nothing generated: no target/, logs, Data Docs)
-COPIED = ("tonghop", "ingest", "expectations", "publish", "sheets_emulator", "dbt_project", "bench")
+COPIED = ("tonghop", "sheets", "ingest", "expectations", "publish", "pipeline", "tooling", "testing",
+          "sheets_emulator", "dbt_project", "bench")
 IGNORED = shutil.ignore_patterns("target", "logs", "dbt_packages", "uncommitted", "__pycache__", "results",
                                  ".user.yml")
 #: unit types of a province in proportion (Cao Bằng: 14 departments, 1 association, 3 wards,
@@ -143,9 +144,9 @@ def fill_emulator(project: Path, root: Path, seed: int, now: dt.datetime) -> dic
     returns {"units": {unit: spreadsheet id}, "scenarios": {unit: scenario}}."""
     from sheets_emulator import SpreadsheetStore
     from tonghop.catalogue import Catalogue
-    from tonghop.demo import _modified_time, build_unit_report, pick_scenarios
-    from tonghop.demo_setup import demo_spreadsheet_id
-    from tonghop.layout import app_properties, spreadsheet_title
+    from tooling.demo import _modified_time, build_unit_report, pick_scenarios
+    from tooling.demo_setup import demo_spreadsheet_id
+    from sheets.layout import app_properties, spreadsheet_title
 
     catalogue = Catalogue(project / "dbt_project" / "seeds" / "catalogue")
     period = catalogue.period(PERIOD)
@@ -176,9 +177,9 @@ def change_one_unit(project: Path, root: Path, unit_code: str, seed: int,
     replaced by another filled report and Drive's modifiedTime moves to ``now``."""
     from sheets_emulator import SpreadsheetStore
     from tonghop.catalogue import Catalogue
-    from tonghop.demo import build_unit_report
-    from tonghop.demo_setup import demo_spreadsheet_id
-    from tonghop.layout import app_properties, spreadsheet_title
+    from tooling.demo import build_unit_report
+    from tooling.demo_setup import demo_spreadsheet_id
+    from sheets.layout import app_properties, spreadsheet_title
 
     catalogue = Catalogue(project / "dbt_project" / "seeds" / "catalogue")
     unit = catalogue.unit(unit_code)
@@ -198,8 +199,8 @@ def province_key(n_units: int, seed: int) -> str:
     """What identifies a generated province (a folder generated for it can be reused)."""
     source = PROJECT_ROOT / "dbt_project" / "seeds" / "catalogue"
     digest = hashlib.sha256()
-    for path in sorted(source.glob("*.csv")) + [PROJECT_ROOT / "tonghop" / "demo.py",
-                                                 PROJECT_ROOT / "tonghop" / "layout.py",
-                                                 PROJECT_ROOT / "tonghop" / "template.py"]:
+    for path in sorted(source.glob("*.csv")) + [PROJECT_ROOT / "tooling" / "demo.py",
+                                                 PROJECT_ROOT / "sheets" / "layout.py",
+                                                 PROJECT_ROOT / "sheets" / "template.py"]:
         digest.update(path.read_bytes())
     return json.dumps({"units": n_units, "seed": seed, "sources": digest.hexdigest()[:16]})

@@ -69,7 +69,7 @@ def cycle_figures(run: dict, cycle: dict, quota: int) -> dict:
         "peak_mib": peak, "baseline_a_peak_mib": baseline["max_rss_kib"] / MIB,
         "throttled": throttled,
         "dbt_build": stages["build"].get("dbt_build", {}),
-        # what the build stage chose to redo (tonghop.dbt.build_warehouse)
+        # what the build stage chose to redo (pipeline.dbt.build_warehouse)
         "catalogue_reloaded": (stages["build"].get("result") or {}).get("catalogue_reloaded"),
         "docs_generated": (stages["build"].get("result") or {}).get("docs_generated"),
         "cpu_seconds": {k: v.get("cpu_seconds") for k, v in stages.items()},

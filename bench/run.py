@@ -37,7 +37,7 @@ import psycopg2
 import requests
 
 from bench import province
-from tonghop.cycle import anything_new
+from pipeline.cycle import anything_new
 from tonghop.settings import PROJECT_ROOT, load_settings, state_dir
 
 log = logging.getLogger("bench")
@@ -59,7 +59,7 @@ def free_port() -> int:
 
 def client_rate_limit(quota_per_minute: int | None) -> int | None:
     """Our client's requests a minute under a per-user quota of ``quota_per_minute``: the quota
-    itself (``ingest.http.RateLimiter`` never lets more through in any minute)."""
+    itself (``sheets.http.RateLimiter`` never lets more through in any minute)."""
     return quota_per_minute or None
 
 
@@ -144,7 +144,7 @@ class Emulator:
 
 
 def recreate_database(settings, name: str) -> None:
-    from tonghop import localdb
+    from tooling import localdb
 
     localdb.recreate_warehouse(name)
     conn = psycopg2.connect(settings.for_database(name).dsn("admin"))
@@ -172,7 +172,7 @@ def machine() -> dict:
 
     pg = "?"
     try:
-        from tonghop.localdb import find_pg_bindir
+        from tooling.localdb import find_pg_bindir
         pg = subprocess.run([str(find_pg_bindir() / "postgres"), "--version"], text=True,
                             capture_output=True).stdout.strip()
     except Exception:                                  # noqa: BLE001 - informative only
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         quota_sizes = [int(s) for s in args.quota_sizes.split(",")]
     workdir = (args.workdir or state_dir() / "bench").resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    from tonghop import localdb
+    from tooling import localdb
 
     localdb.start(localdb.default_cluster())          # idempotent: the cluster of this checkout
     settings = load_settings()

@@ -44,15 +44,15 @@ def _capture_dbt_build(extra: dict) -> dict:
     """Where `dbt build`'s time goes: its elapsed time and, per kind of node (seed, model,
     test, snapshot), the sum of the nodes' execution times (dbt runs several at once, so the
     sums can exceed the elapsed time), read from dbt's run_results.json right after it."""
-    import tonghop.dbt
+    import pipeline.dbt
 
-    original = tonghop.dbt._run_dbt_locked       # what build_warehouse runs each command with
+    original = pipeline.dbt._run_dbt_locked       # what build_warehouse runs each command with
     captured: dict = {}
 
     def run_dbt(settings, args):
         outcome = original(settings, args)
         if args[:1] == ["build"]:
-            path = tonghop.dbt.target_dir(settings) / "run_results.json"
+            path = pipeline.dbt.target_dir(settings) / "run_results.json"
             results = json.loads(path.read_text(encoding="utf-8"))
             by_kind: dict[str, float] = {}
             for node in results["results"]:
@@ -62,13 +62,13 @@ def _capture_dbt_build(extra: dict) -> dict:
                              "node_seconds": by_kind})
         return outcome
 
-    tonghop.dbt._run_dbt_locked = run_dbt
+    pipeline.dbt._run_dbt_locked = run_dbt
     return captured
 
 
 def run(stage: str, args: argparse.Namespace) -> dict:
     from bench.province import PERIOD
-    from tonghop import cycle
+    from pipeline import cycle
     from tonghop.settings import load_settings
 
     settings = load_settings()

@@ -2,7 +2,7 @@
 ### Báo cáo đột xuất (an ad hoc report)
 Started by hand from the Airflow UI ("Trigger DAG" with its form) or the REST API
 (`POST /api/v2/dags/tonghop_adhoc_report/dagRuns` with `conf`). It records the new period
-(`tonghop/adhoc.py` → `ops.adhoc_periods`), then opens it at once (`tonghop_provision_period`).
+(`pipeline/adhoc.py` → `ops.adhoc_periods`), then opens it at once (`tonghop_provision_period`).
 From the next morning the reporting calendar pulls it every day until its due date, like any
 period.
 
@@ -17,19 +17,17 @@ Vietnamese.
 
 from __future__ import annotations
 
-import datetime as dt
 
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
-from tonghop.alerts import on_task_failure
+from pipeline.dag_defaults import DAG_DEFAULTS, default_args
 
 
 @dag(
     dag_id="tonghop_adhoc_report",
     schedule=None,
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-    catchup=False,
+    **DAG_DEFAULTS,
     params={
         "programme_code": Param("CB-KH84", type="string", description="Mã chương trình"),
         "period_code": Param("CB-2026-DX02", type="string", pattern=r"^[A-Z0-9][A-Z0-9-]{2,40}$",
@@ -50,15 +48,15 @@ from tonghop.alerts import on_task_failure
                               description="per_unit: mỗi đơn vị một bảng tính; per_period: một "
                                           "bảng tính chung, mỗi đơn vị một trang"),
     },
-    default_args={"retries": 0, "on_failure_callback": on_task_failure},
+    default_args=default_args(retries=0),
     tags=["tonghop", "reporting", "adhoc"],
     doc_md=__doc__,
 )
 def tonghop_adhoc_report():
     @task
     def register_period() -> dict:
-        from tonghop.adhoc import request_adhoc_period
-        from tonghop.cycle import settings_from_airflow
+        from pipeline.adhoc import request_adhoc_period
+        from pipeline.cycle import settings_from_airflow
         from tonghop.vn import VN_TZ
 
         context = get_current_context()

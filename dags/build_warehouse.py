@@ -7,7 +7,7 @@ several periods pulled the same morning cost one or two builds, not one each.
 
 | task | what it does | where the logic lives |
 | --- | --- | --- |
-| `build_warehouse` | `dbt source freshness` (a warning after 36 hours without a pull), `dbt build` (seeds, snapshot, models, tests) as the transformer role, then `dbt docs generate` into the output folder. Results — counts, failures, the five slowest nodes — go to the log and XCom. Updates `tonghop://warehouse/marts` with the periods it covered | `tonghop/dbt.py`, `dbt_project/` |
+| `build_warehouse` | `dbt source freshness` (a warning after 36 hours without a pull), `dbt build` (seeds, snapshot, models, tests) as the transformer role, then `dbt docs generate` into the output folder. Results — counts, failures, the five slowest nodes — go to the log and XCom. Updates `tonghop://warehouse/marts` with the periods it covered | `pipeline/dbt.py`, `dbt_project/` |
 
 Why one `dbt build` task and not one task per model: measured, see docs/benchmarks.md ("Task
 granularity under Airflow").
@@ -28,16 +28,15 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from tonghop.alerts import on_task_failure, watch
-from tonghop.assets import LANDED, MARTS
-from tonghop.cycle import retry_delay
+from pipeline.assets import LANDED, MARTS
+from pipeline.dag_defaults import DAG_DEFAULTS, default_args
+from tonghop.alerts import watch
 
 
 @dag(
     dag_id="tonghop_build_warehouse",
     schedule=[LANDED],
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-    catchup=False,
+    **DAG_DEFAULTS,
     max_active_runs=1,
     params={"period_codes": Param([], type="array", items={"type": "string"},
                                   description="Kỳ báo cáo cần tổng hợp sau khi xây dựng "
@@ -46,9 +45,7 @@ from tonghop.cycle import retry_delay
                                 description="Ngày tính số liệu (as-of day, YYYY-MM-DD); để trống: "
                                             "ngày của lượt tải đã kích hoạt, hoặc hôm nay")},
     # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
-    default_args={"retries": 1, "retry_delay": retry_delay(),
-                  "execution_timeout": dt.timedelta(hours=1),
-                  "on_failure_callback": on_task_failure},
+    default_args=default_args(execution_timeout=dt.timedelta(hours=1)),
     tags=["tonghop", "reporting", "dbt"],
     doc_md=__doc__,
 )
@@ -57,8 +54,8 @@ def tonghop_build_warehouse():
     def build_warehouse() -> dict:
         import datetime as dt
 
-        from tonghop.assets import triggered_as_of, triggered_periods
-        from tonghop.cycle import run_day, settings_from_airflow, stage_build
+        from pipeline.assets import triggered_as_of, triggered_periods
+        from pipeline.cycle import run_day, settings_from_airflow, stage_build
 
         context = get_current_context()
         periods = triggered_periods(context, LANDED)

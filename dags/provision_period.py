@@ -18,18 +18,17 @@ period opens to its last on-time day (only units without a sheet cost calls).
 
 from __future__ import annotations
 
-import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from tonghop.cycle import SHEETS_POOL
+from pipeline.cycle import SHEETS_POOL
+from pipeline.dag_defaults import DAG_DEFAULTS, default_args
 
 
 @dag(
     dag_id="tonghop_provision_period",
     schedule=None,
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-    catchup=False,
+    **DAG_DEFAULTS,
     max_active_runs=1,
     params={
         "period_code": Param("CB-2026-NAM", type="string", description="Kỳ báo cáo (period code)"),
@@ -38,14 +37,14 @@ from tonghop.cycle import SHEETS_POOL
                                     "period's sheet_layout in the catalogue"),
         "share": Param(True, type="boolean", description="Share with the units' e-mails"),
     },
-    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30)},
+    default_args=default_args(),
     tags=["tonghop", "provisioning"],
     doc_md=__doc__,
 )
 def tonghop_provision_period():
     @task(pool=SHEETS_POOL)
     def provision() -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_provision
+        from pipeline.cycle import settings_from_airflow, stage_provision
 
         params = get_current_context()["params"]
         return stage_provision(settings_from_airflow(), params["period_code"],

@@ -18,7 +18,7 @@ Every day some period is open or in its late window, the calendar also triggers
 (`run_daily_build`: overdue reports and days late are right on days nothing lands; the
 calendar's pulls do not trigger a build of their own, so a morning costs one build and one
 publication), and `check_freshness` alerts when a live period's pulls stopped (no finished
-pull for 36 hours: `tonghop/freshness.py`).
+pull for 36 hours: `pipeline/freshness.py`).
 
 **No catch-up storm**: `catchup=False` — after a scheduler outage only today's run is made
 (a day missed is caught up by the next: provisioning and "changed" pulls are idempotent).
@@ -35,7 +35,7 @@ import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import dag, get_current_context, task
 
-from tonghop.alerts import on_task_failure
+from pipeline.dag_defaults import DAG_DEFAULTS, default_args
 from tonghop.calendar import RUN_TIME
 
 VN = pendulum.timezone("Asia/Ho_Chi_Minh")
@@ -45,10 +45,9 @@ VN = pendulum.timezone("Asia/Ho_Chi_Minh")
     dag_id="tonghop_calendar",
     schedule=f"{RUN_TIME.minute} {RUN_TIME.hour} * * *",    # 06:00 Vietnam time
     start_date=pendulum.datetime(2026, 1, 1, tz=VN),
-    catchup=False,
+    catchup=DAG_DEFAULTS["catchup"],
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5),
-                  "on_failure_callback": on_task_failure},
+    default_args=default_args(retries=2, delay=dt.timedelta(minutes=5)),
     tags=["tonghop", "calendar"],
     doc_md=__doc__,
 )
@@ -58,7 +57,7 @@ def tonghop_calendar():
         """The day is the run's logical day in Vietnam (a backfilled run plans its own day)."""
         from tonghop.calendar import plan
         from tonghop.catalogue import load_catalogue
-        from tonghop.cycle import settings_from_airflow
+        from pipeline.cycle import settings_from_airflow
 
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after
@@ -82,8 +81,8 @@ def tonghop_calendar():
         """Alert when a live period has had no finished pull for 36 hours, measured at the
         run's logical time (a backfilled day is checked as of that day)."""
         from tonghop.catalogue import load_catalogue
-        from tonghop.cycle import settings_from_airflow
-        from tonghop.freshness import check_freshness as check
+        from pipeline.cycle import settings_from_airflow
+        from pipeline.freshness import check_freshness as check
 
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after

@@ -9,11 +9,11 @@ scheduled, and on its marts `tonghop_publish` — see those DAGs.
 | task | what it does | where the logic lives |
 | --- | --- | --- |
 | `plan_pull` | one Drive listing call per 1,000 files (only files modified since the last pull), decides which registered spreadsheets to read | `ingest/pull.py` (`plan_pull`) |
-| `shards` | splits them into shards of 200 (`PULL_SHARD_SIZE`) | `tonghop/cycle.py` |
-| `pull_shard` (mapped, one per shard) | one read per spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff; a failed shard is retried alone | `ingest/pull.py` (`read_spreadsheets`), `ingest/http.py` |
+| `shards` | splits them into shards of 200 (`PULL_SHARD_SIZE`) | `pipeline/cycle.py` |
+| `pull_shard` (mapped, one per shard) | one read per spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff; a failed shard is retried alone | `ingest/pull.py` (`read_spreadsheets`), `sheets/http.py` |
 | `finish_pull` | adds the shards up, records the pull and its Drive watermark in `ops.pull_runs` | `ingest/pull.py` (`finish_pull`) |
 | `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
-| `anything_new` → `announce_landed` or `remind_unchanged` | when the pull landed a new version or validation checked a report, `announce_landed` updates `tonghop://warehouse/landed` (the build and the publication follow); otherwise the marts are already current, nothing is rebuilt or republished, and `remind_unchanged` writes the list of units still missing at once — so a day with no change costs one Drive listing call | `tonghop/cycle.py` (`anything_new`), `publish/reminder.py` |
+| `anything_new` → `announce_landed` or `remind_unchanged` | when the pull landed a new version or validation checked a report, `announce_landed` updates `tonghop://warehouse/landed` (the build and the publication follow); otherwise the marts are already current, nothing is rebuilt or republished, and `remind_unchanged` writes the list of units still missing at once — so a day with no change costs one Drive listing call | `pipeline/cycle.py` (`anything_new`), `publish/reminder.py` |
 | `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv` or an ad hoc
@@ -44,16 +44,16 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from tonghop.alerts import on_task_failure, watch
-from tonghop.assets import LANDED
-from tonghop.cycle import SHEETS_POOL, retry_delay
+from pipeline.assets import LANDED
+from pipeline.cycle import SHEETS_POOL
+from pipeline.dag_defaults import DAG_DEFAULTS, default_args
+from tonghop.alerts import watch
 
 
 @dag(
     dag_id="tonghop_reporting_cycle",
     schedule=None,
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-    catchup=False,
+    **DAG_DEFAULTS,
     max_active_runs=1,
     params={
         "period_code": Param("CB-2026-6T", type="string",
@@ -71,18 +71,16 @@ from tonghop.cycle import SHEETS_POOL, retry_delay
                                       "false: it builds once after all the morning's pulls"),
     },
     # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
-    default_args={"retries": 1, "retry_delay": retry_delay(),
-                  "execution_timeout": dt.timedelta(hours=1),
-                  "on_failure_callback": on_task_failure},
+    default_args=default_args(execution_timeout=dt.timedelta(hours=1)),
     tags=["tonghop", "reporting"],
     doc_md=__doc__,
 )
 def tonghop_reporting_cycle():
     # The pool bounds how many tasks call the Sheets API at once (Google's quota is per user);
-    # the client's own rate limiter (ingest/http.py) bounds the calls of each.
+    # the client's own rate limiter (sheets/http.py) bounds the calls of each.
     @task(pool=SHEETS_POOL)
     def plan_pull() -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_plan_pull
+        from pipeline.cycle import settings_from_airflow, stage_plan_pull
 
         context = get_current_context()
         params = context["params"]
@@ -94,13 +92,13 @@ def tonghop_reporting_cycle():
 
     @task
     def shards(plan: dict) -> list[dict]:
-        from tonghop.cycle import shard_kwargs
+        from pipeline.cycle import shard_kwargs
 
         return shard_kwargs(plan)
 
     @task(pool=SHEETS_POOL, map_index_template="{{ shard_label }}")
     def pull_shard(pull_run_id: str, targets: list) -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_pull_shard
+        from pipeline.cycle import settings_from_airflow, stage_pull_shard
 
         context = get_current_context()
         context["shard_label"] = f"{len(targets)} bảng tính"     # shown in the grid view
@@ -109,7 +107,7 @@ def tonghop_reporting_cycle():
 
     @task
     def finish_pull(plan: dict, shard_results: list) -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_finish_pull
+        from pipeline.cycle import settings_from_airflow, stage_finish_pull
 
         # one slice request for every shard's result: iterating asks for one index after the
         # other until Airflow answers "XCom not found", logged as an error on a run that is fine
@@ -117,7 +115,7 @@ def tonghop_reporting_cycle():
 
     @task
     def validate(pulled: dict) -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_validate
+        from pipeline.cycle import settings_from_airflow, stage_validate
 
         with watch("validate", get_current_context()):
             return stage_validate(settings_from_airflow(), pulled["period_code"],
@@ -125,7 +123,7 @@ def tonghop_reporting_cycle():
 
     @task.branch
     def anything_new(pulled: dict, validated: dict) -> str | list:
-        from tonghop.cycle import anything_new as changed
+        from pipeline.cycle import anything_new as changed
 
         if not get_current_context()["params"].get("announce", True):
             return []          # the calendar's build after the morning's pulls follows
@@ -133,7 +131,7 @@ def tonghop_reporting_cycle():
 
     @task(outlets=[LANDED])
     def announce_landed(pulled: dict, validated: dict) -> dict:
-        from tonghop.cycle import landed_day
+        from pipeline.cycle import landed_day
 
         context = get_current_context()
         event = {"period_code": pulled["period_code"], "pull_run_id": pulled["pull_run_id"],
@@ -145,16 +143,15 @@ def tonghop_reporting_cycle():
 
     @task
     def remind_unchanged() -> dict:
-        from publish.reminder import missing_units
-        from tonghop.cycle import settings_from_airflow
+        from pipeline.cycle import settings_from_airflow, stage_remind
 
         context = get_current_context()
-        return missing_units(settings_from_airflow(), context["params"]["period_code"],
-                             context["run_id"])
+        return stage_remind(settings_from_airflow(), context["params"]["period_code"],
+                            context["run_id"])
 
     @task(pool=SHEETS_POOL)
     def tell_units(validated: dict) -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_feedback
+        from pipeline.cycle import settings_from_airflow, stage_feedback
 
         with watch("tell_units", get_current_context()):
             return stage_feedback(settings_from_airflow(), validated["period_code"])

@@ -2,8 +2,8 @@
 # The one-shot service `airflow-init`, run on every `docker compose up` before the other Airflow
 # services start (through deploy/entrypoint.py, so the pipeline's connections are set):
 #   1. Airflow's metadata database, created or upgraded;
-#   2. the pool of the tasks that call the Google Sheets/Drive API (tonghop.cycle.SHEETS_POOL);
-#   3. a check that the connections the DAGs read (tonghop.cycle.settings_from_airflow) reach the
+#   2. the pool of the tasks that call the Google Sheets/Drive API (pipeline.cycle.SHEETS_POOL);
+#   3. a check that the connections the DAGs read (pipeline.cycle.settings_from_airflow) reach the
 #      warehouse as loader, transformer and bi_reader, and that the Google key is readable; it
 #      prints the service account's e-mail, which the units' report sheets are shared with.
 set -euo pipefail
@@ -20,7 +20,7 @@ import json
 
 import psycopg2
 
-from tonghop.cycle import settings_from_airflow
+from pipeline.cycle import settings_from_airflow
 
 settings = settings_from_airflow()
 for role in ("loader", "transformer", "bi_reader"):

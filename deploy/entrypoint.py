@@ -4,7 +4,7 @@ command (``airflow scheduler``, ``airflow celery worker``…) replaces this proc
 Each warehouse role's password is one file, ``/run/secrets/<role>_password``: the
 ``warehouse-init`` service gives it to the role, and this turns it into
 
-- the Airflow connections the DAGs read (``tonghop.cycle``: ``tonghop_loader``,
+- the Airflow connections the DAGs read (``pipeline.cycle``: ``tonghop_loader``,
   ``tonghop_transformer``, ``tonghop_bi_reader`` and ``tonghop_sheets``), as ``AIRFLOW_CONN_*``
   variables in JSON form, so the password is never written into a file or into the compose file;
 - ``TONGHOP_<ROLE>_DSN`` for the ``tonghop`` command (``docker compose run --rm airflow-worker
@@ -26,7 +26,7 @@ import os
 import sys
 from pathlib import Path
 
-from tonghop.cycle import CONN_BI_READER, CONN_LOADER, CONN_SHEETS, CONN_TRANSFORMER
+from pipeline.cycle import CONN_BI_READER, CONN_LOADER, CONN_SHEETS, CONN_TRANSFORMER
 from tonghop.settings import WAREHOUSE_DB, make_dsn
 
 SECRETS_DIR = Path(os.environ.get("TONGHOP_SECRETS_DIR", "/run/secrets"))   # where compose mounts them

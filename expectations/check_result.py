@@ -11,8 +11,8 @@ import datetime as dt
 from typing import Iterable
 
 from expectations.runner import Issue
-from tonghop import layout
-from tonghop.layout import TabSpec
+from sheets import layout
+from sheets.layout import TabSpec
 from tonghop.vn import VN_TZ, format_vi
 
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}

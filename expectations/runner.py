@@ -29,8 +29,8 @@ import pandas as pd
 
 from ingest.parse import ParsedReport
 from tonghop.catalogue import TIMING_LABELS, Catalogue
-from tonghop import layout
-from tonghop.layout import vi_date
+from sheets import layout
+from sheets.layout import vi_date
 from tonghop.vn import TASK_STATUSES, format_vi, shorten
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

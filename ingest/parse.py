@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from tonghop import layout
+from sheets import layout
 from tonghop.vn import (TASK_STATUS_ALIASES, TASK_STATUSES, Reading, cell_has_hidden_controls,
                         cell_text, clean_text, fold, format_vi, read_choice, read_date,
                         read_number, read_submitted, shorten, without_hidden_controls)

@@ -4,8 +4,8 @@
 unit expected for the period and records it in ``ops.sheet_registry``. Two layouts, the
 period's ``sheet_layout`` in the catalogue (or the ad hoc request) unless the caller names one:
 
-- ``per_unit``   one spreadsheet per unit, with the tabs of :func:`tonghop.layout.report_tabs`
-                 (the twin of the xlsx template, ``tonghop.template``); shared with the unit.
+- ``per_unit``   one spreadsheet per unit, with the tabs of :func:`sheets.layout.report_tabs`
+                 (the twin of the xlsx template, ``sheets.template``); shared with the unit.
 - ``per_period`` one spreadsheet for the period: the guide tab, then one tab per unit holding
                  that unit's parts stacked (info block, tasks, indicators, feedback); every unit
                  may edit the input cells of its own tab only.
@@ -26,42 +26,27 @@ half-made one.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import psycopg2
-from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_BATCH_UPDATE_URL
 from openpyxl.utils.cell import range_boundaries
 
 from ingest.registry import RegistryEntry, entries_for_period, register
-from ingest.sheets import SPREADSHEET_MIME
-from tonghop import layout
+from sheets import layout
+from sheets.layout import TabSpec, app_properties, report_tabs, spreadsheet_title
+from sheets.writer import LIST, SheetsApi, client_account_email, tab_requests
 from tonghop.catalogue import SHEET_LAYOUTS, Catalogue, Unit
-from tonghop.layout import TabSpec, app_properties, report_tabs, spreadsheet_title
 
 LAYOUTS = tuple(SHEET_LAYOUTS)
 #: the tab a new spreadsheet starts with (Google gives the first sheet of a new file gid 0)
 FIRST_SHEET_ID = 0
-PIXELS_PER_CHAR = 7
 MAX_TAB_TITLE = 100
-HEADER_BACKGROUND = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}   # DDEBF7
-INPUT_BACKGROUND = {"red": 1.0, "green": 0xF9 / 255, "blue": 0xE5 / 255}           # FFF9E5
-TITLE_FONT_SIZE = 13
 PER_PERIOD_TITLE_SUFFIX = "Tổng hợp các đơn vị"
 PER_PERIOD_GUIDE_NOTE = (
     "Mỗi đơn vị điền vào trang mang tên đơn vị mình (chỉ đơn vị đó được sửa các ô cần điền). "
     "Trong trang của đơn vị, các phần Thông tin, Nhiệm vụ, Chỉ tiêu và Khó khăn, kiến nghị "
     "nằm lần lượt từ trên xuống, cách nhau một dòng trống.")
-
-# endpoint names as the emulator counts them
-CREATE = "drive.files.create"
-BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
-SHARE = "drive.permissions.create"
-GET = "sheets.spreadsheets.get"
-LIST = "drive.files.list"
 
 
 @dataclass
@@ -97,7 +82,7 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
                      check_sharing: bool = True) -> ProvisionSummary:
     """Create the missing reports of the period; keep the registered ones untouched.
 
-    ``client`` is a gspread client (default ``ingest.sheets.make_client(settings)``), ``conn`` a
+    ``client`` is a gspread client (default ``sheets.client.make_client(settings)``), ``conn`` a
     psycopg2 connection as the loader (default: opened on ``settings.dsn("loader")``).
     ``service_account_email`` is listed as editor of the protected ranges (default: the
     client's service-account credentials, when it has some; the owner can edit them anyway).
@@ -125,7 +110,7 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
                 summary.spreadsheet_ids[unit.unit_code] = entry.spreadsheet_id
                 summary.tab_titles[unit.unit_code] = entry.tab_title
         if client is None:
-            from ingest.sheets import make_client
+            from sheets.client import make_client
             client = make_client(settings)
         api = SheetsApi(client, service_account_email or client_account_email(client))
         try:
@@ -215,7 +200,7 @@ def _check_sharing(settings, catalogue: Catalogue, conn, api: "SheetsApi",
                    period_code: str) -> list[dict]:
     """One listing of the period's spreadsheets, their permissions judged and recorded."""
     from ingest import sharing
-    from ingest.sheets import list_spreadsheets
+    from sheets.client import list_spreadsheets
 
     owners: dict[str, list[str]] = {}
     for e in entries_for_period(conn, period_code):
@@ -283,159 +268,3 @@ def shift_range(ref: str, rows: int) -> str:
     start = layout.a1(min_row - 1 + rows, min_col - 1)
     end = layout.a1(max_row - 1 + rows, max_col - 1)
     return start if start == end else f"{start}:{end}"
-
-
-# ---------------------------------------------------------------------------- requests
-def grid_range(sheet_id: int, ref: str) -> dict[str, int]:
-    """A1 ('B7', 'G2:G9') → GridRange (0-based, end exclusive)."""
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    return {"sheetId": sheet_id, "startRowIndex": min_row - 1, "endRowIndex": max_row,
-            "startColumnIndex": min_col - 1, "endColumnIndex": max_col}
-
-
-def cell_value(value: Any) -> dict[str, Any]:
-    """A Python value → CellData; text is always a stringValue (never a formula)."""
-    if value is None:
-        return {}
-    if isinstance(value, bool):
-        extended = {"boolValue": value}
-    elif isinstance(value, (int, float, Decimal)):
-        extended = {"numberValue": float(value) if isinstance(value, Decimal) else value}
-    elif isinstance(value, dt.date):
-        extended = {"stringValue": layout.vi_date(value)}
-    else:
-        extended = {"stringValue": str(value)}
-    return {"userEnteredValue": extended}
-
-
-def tab_requests(tab: TabSpec, sheet_id: int, *, first: bool = False,
-                 service_account: str | None = None,
-                 unit_editor: str | None = None) -> list[dict]:
-    """The batchUpdate requests that render ``tab`` as sheet ``sheet_id``.
-
-    ``first``: the tab is the spreadsheet's existing first sheet (updated, not added).
-    ``unit_editor``: besides protecting every cell but the input ranges, protect the input
-    ranges too so only this email (and the service account) may edit them — for a tab in a
-    spreadsheet shared with many units.
-    """
-    n_rows = max(len(tab.rows), tab.frozen_rows + 1, 1)
-    n_cols = max(max((len(r) for r in tab.rows), default=1), len(tab.column_widths), 1)
-    properties = {"sheetId": sheet_id, "title": tab.title,
-                  "gridProperties": {"rowCount": n_rows, "columnCount": n_cols,
-                                     "frozenRowCount": tab.frozen_rows}}
-    whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": n_rows,
-             "startColumnIndex": 0, "endColumnIndex": n_cols}
-    requests: list[dict] = []
-    if first:
-        requests.append({"updateSheetProperties": {
-            "properties": properties,
-            "fields": "title,gridProperties(rowCount,columnCount,frozenRowCount)"}})
-    else:
-        requests.append({"addSheet": {"properties": properties}})
-    requests.append({"updateCells": {
-        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-        "rows": [{"values": [cell_value(v) for v in row]} for row in tab.rows],
-        "fields": "userEnteredValue"}})
-    if tab.wrap:
-        requests.append({"repeatCell": {
-            "range": whole,
-            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}},
-            "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)"}})
-    for r in tab.header_rows:
-        requests.append({"repeatCell": {
-            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1},
-            "cell": {"userEnteredFormat": {
-                "backgroundColor": HEADER_BACKGROUND, "textFormat": {"bold": True},
-                "horizontalAlignment": "CENTER", "verticalAlignment": "MIDDLE",
-                "wrapStrategy": "WRAP"}},
-            "fields": "userEnteredFormat(backgroundColor,textFormat.bold,horizontalAlignment,"
-                      "verticalAlignment,wrapStrategy)"}})
-    for r in tab.title_rows:
-        requests.append({"repeatCell": {
-            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1,
-                      "endColumnIndex": 1},
-            "cell": {"userEnteredFormat": {"textFormat": {"bold": True,
-                                                          "fontSize": TITLE_FONT_SIZE}}},
-            "fields": "userEnteredFormat(textFormat.bold,textFormat.fontSize)"}})
-    for ref in tab.input_ranges:
-        requests.append({"repeatCell": {
-            "range": grid_range(sheet_id, ref),
-            "cell": {"userEnteredFormat": {"backgroundColor": INPUT_BACKGROUND}},
-            "fields": "userEnteredFormat.backgroundColor"}})
-    for c, width in enumerate(tab.column_widths):
-        if width:
-            requests.append({"updateDimensionProperties": {
-                "range": {"sheetId": sheet_id, "dimension": "COLUMNS",
-                          "startIndex": c, "endIndex": c + 1},
-                "properties": {"pixelSize": int(round(width * PIXELS_PER_CHAR))},
-                "fields": "pixelSize"}})
-    for ref, options in tab.choices:
-        requests.append({"setDataValidation": {
-            "range": grid_range(sheet_id, ref),
-            "rule": {"condition": {"type": "ONE_OF_LIST",
-                                   "values": [{"userEnteredValue": o} for o in options]},
-                     "inputMessage": "Chọn một giá trị trong danh sách.",
-                     "strict": True, "showCustomUi": True}}})
-    requests.append({"addProtectedRange": {"protectedRange": _protected(
-        {"sheetId": sheet_id}, f"{tab.title}: chỉ sửa các ô cần điền",
-        [service_account] if service_account else [],
-        unprotected=[grid_range(sheet_id, ref) for ref in tab.input_ranges])}})
-    if unit_editor:
-        editors = [unit_editor] + ([service_account] if service_account else [])
-        for ref in tab.input_ranges:
-            requests.append({"addProtectedRange": {"protectedRange": _protected(
-                grid_range(sheet_id, ref), f"{tab.title}: ô do đơn vị điền", editors)}})
-    return requests
-
-
-def _protected(range_: dict, description: str, editors: list[str],
-               unprotected: list[dict] | None = None) -> dict:
-    out: dict[str, Any] = {"range": range_, "description": description, "warningOnly": False}
-    if unprotected:
-        out["unprotectedRanges"] = unprotected
-    if editors:
-        out["editors"] = {"users": editors}
-    return out
-
-
-# ---------------------------------------------------------------------------- API calls
-def client_account_email(client) -> str | None:
-    """The service account's e-mail the client authenticates as (None against the emulator)."""
-    auth = getattr(getattr(client, "http_client", None), "auth", None)
-    return getattr(auth, "service_account_email", None) or None
-
-
-class SheetsApi:
-    """The few write calls we make (provisioning, the units' check tabs), counted by endpoint."""
-
-    def __init__(self, client, service_account: str | None):
-        self.client = client
-        self.http = client.http_client
-        self.service_account = service_account
-        self.calls: Counter[str] = Counter()
-
-    def create(self, title: str, app_properties: dict[str, str]) -> str:
-        """A new spreadsheet with its appProperties, in one Drive call (its first sheet has
-        sheetId 0)."""
-        self.calls[CREATE] += 1
-        body = {"name": title, "mimeType": SPREADSHEET_MIME, "appProperties": app_properties}
-        response = self.http.request("post", DRIVE_FILES_API_V3_URL, json=body,
-                                     params={"supportsAllDrives": True, "fields": "id"})
-        return response.json()["id"]
-
-    def batch_update(self, spreadsheet_id: str, requests: list[dict]) -> dict:
-        self.calls[BATCH_UPDATE] += 1
-        response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id,
-                                     json={"requests": requests})
-        return response.json()
-
-    def share(self, spreadsheet_id: str, email: str) -> None:
-        self.calls[SHARE] += 1
-        self.client.insert_permission(spreadsheet_id, email, perm_type="user", role="writer",
-                                      notify=False)
-
-    def sheet_properties(self, spreadsheet_id: str) -> list[dict]:
-        self.calls[GET] += 1
-        meta = self.http.fetch_sheet_metadata(spreadsheet_id,
-                                              params={"fields": "sheets(properties)"})
-        return [s["properties"] for s in meta.get("sheets", [])]

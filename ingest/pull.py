@@ -38,9 +38,10 @@ import psycopg2
 from gspread.exceptions import APIError
 from requests.exceptions import RequestException
 
-from ingest import sharing, sheets
-from ingest.provision import client_account_email
-from ingest.sheets import parse_drive_time
+from ingest import sharing
+from sheets.writer import client_account_email
+from sheets import client as gsheets
+from sheets.client import parse_drive_time
 from ingest.land import ReadEvidence, land_version, record_fetch
 from ingest.registry import entries_for_period
 from tonghop import progress
@@ -236,7 +237,7 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     period = catalogue.period(period_code)
     told_now = now
     now = now or dt.datetime.now(dt.timezone.utc)
-    client = client or sheets.make_client(settings)
+    client = client or gsheets.make_client(settings)
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         entries = entries_for_period(conn, period_code)
@@ -302,7 +303,7 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
         targets = (registry & (set(listed) - ours)) | retry
         for spreadsheet_id in retry - set(listed):
             # not listed as changed since the watermark: read it at the time last known
-            listed[spreadsheet_id] = sheets.DriveFile(
+            listed[spreadsheet_id] = gsheets.DriveFile(
                 spreadsheet_id, "", failed_before[spreadsheet_id] or "")
     plan.targets = [[sid, listed[sid].modified_time] for sid in sorted(targets) if sid in listed]
     plan.not_listed = sorted(targets - set(listed))
@@ -315,13 +316,13 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     return plan
 
 
-def _list(client, since: str | None) -> tuple[dict[str, sheets.DriveFile], str | None, int]:
+def _list(client, since: str | None) -> tuple[dict[str, gsheets.DriveFile], str | None, int]:
     """(the spreadsheets Drive lists as changed since ``since``, or all; when Google answered
     the first page; the calls it took, at least one)."""
-    listed: dict[str, sheets.DriveFile] = {}
+    listed: dict[str, gsheets.DriveFile] = {}
     server_times: list[str] = []
     calls = 0
-    for drive_file, page in sheets.list_spreadsheets(client, modified_after=since,
+    for drive_file, page in gsheets.list_spreadsheets(client, modified_after=since,
                                                      server_times=server_times):
         calls = page
         listed[drive_file.spreadsheet_id] = drive_file
@@ -346,13 +347,13 @@ def _evidence(client, spreadsheet_id: str, read_at: str | None, shared: bool,
     modified_after, revisions = None, None
     try:
         calls["drive.files.get"] += 1
-        modified_after = sheets.modified_time(client, spreadsheet_id)
+        modified_after = gsheets.modified_time(client, spreadsheet_id)
         if shared:
-            revisions, pages = sheets.list_revisions(client, spreadsheet_id)
+            revisions, pages = gsheets.list_revisions(client, spreadsheet_id)
             calls["drive.revisions.list"] += pages
     except (APIError, RequestException) as exc:
         log.warning("spreadsheet %s: what Drive says after the read is not known: %s",
-                    spreadsheet_id, sheets.describe_error(exc))
+                    spreadsheet_id, gsheets.describe_error(exc))
     return ReadEvidence(read_at=read_at, modified_after=modified_after, revisions=revisions)
 
 
@@ -368,7 +369,7 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
     result = ShardResult()
     if not targets:
         return result
-    client = client or sheets.make_client(settings)
+    client = client or gsheets.make_client(settings)
     conn = psycopg2.connect(settings.dsn("loader"))
     position, spreadsheet_id = 0, None
     try:
@@ -378,11 +379,11 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
             attempted = dt.datetime.now(dt.timezone.utc)
             try:
                 result.api_calls["sheets.spreadsheets.get"] += 1
-                read, read_at = sheets.read_spreadsheet_dated(client, spreadsheet_id)
-                resource = sheets.without_check_tabs(read)
+                read, read_at = gsheets.read_spreadsheet_dated(client, spreadsheet_id)
+                resource = gsheets.without_check_tabs(read)
             except (APIError, RequestException) as exc:
                 _fail(conn, pull_run_id, result, spreadsheet_id, modified, attempted,
-                      sheets.describe_error(exc))
+                      gsheets.describe_error(exc))
                 progress.advanced("pull")
                 continue
             result.fetched += 1
@@ -471,7 +472,7 @@ def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
     """Read the period's registered spreadsheets (all, changed or of some units) and land new
     versions: :func:`plan_pull`, :func:`read_spreadsheets` on every target, :func:`finish_pull`
     in one process (the DAG maps the reads over shards instead)."""
-    client = client or sheets.make_client(settings)
+    client = client or gsheets.make_client(settings)
     plan = plan_pull(settings, catalogue, period_code, pull_run_id=pull_run_id, client=client,
                      mode=mode, now=now, unit_codes=unit_codes)
     progress.started("pull", total=len(plan.targets))

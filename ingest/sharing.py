@@ -147,10 +147,10 @@ def revoke(client, shares: list[WideShare], calls=None) -> None:
             if exc.code == 404:          # already gone (a retried task took it back before)
                 share.action = "revoked"
                 continue
-            from ingest.sheets import describe_error
+            from sheets.client import describe_error
             share.action, share.error_message = "revoke_failed", describe_error(exc)
         except RequestException as exc:
-            from ingest.sheets import describe_error
+            from sheets.client import describe_error
             share.action, share.error_message = "revoke_failed", describe_error(exc)
 
 
@@ -233,7 +233,7 @@ def act(settings, period_code: str, source: str, run_id: str | None, checked: li
                     "; ".join(f"{s.spreadsheet_id} {s.type}/{s.role}" for s in found))
         if revoke_enabled():
             if client is None:
-                from ingest.sheets import make_client
+                from sheets.client import make_client
                 client = make_client(settings)
             revoke(client, found, calls)
     new = record(settings, period_code, source, run_id, checked, found)

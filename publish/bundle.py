@@ -34,8 +34,8 @@ from typing import Iterator
 
 import psycopg2
 
-from ingest.sheets import make_client
-from publish.marts import query
+from sheets.client import make_client
+from publish.marts import query, reading_marts
 from publish.outdated import marts_fingerprint, record_publication
 from publish.report import PdfNotRendered, render_pdf, write_report
 from publish.summary import build_summary, write_spreadsheet, write_xlsx
@@ -78,44 +78,6 @@ def _canonical(value) -> str:
 
 def run_folder(settings: Settings, period_code: str, run_id: str) -> Path:
     return Path(settings.output_dir) / period_code / re.sub(r"[^0-9A-Za-z_-]+", "-", run_id)
-
-
-@contextmanager
-def reading_marts(settings: Settings, lost: list | None = None) -> Iterator:
-    """A bi_reader connection in one read-only, repeatable-read transaction over the marts.
-
-    Every mart is locked (ACCESS SHARE, what any read takes) before the first read, so the
-    transaction's snapshot is taken after the locks: a ``dbt build`` running meanwhile swaps a
-    mart in only after this transaction ends, or before it starts. Without the locks, a mart
-    swapped in after the snapshot reads as an EMPTY table (its rows were written after the
-    snapshot) — tests/test_bi_consistency.py.
-
-    When the connection itself is lost (even while the locks are awaited), it is appended to
-    ``lost`` before the error goes on: closing it here would hide that from the caller.
-    """
-    conn = psycopg2.connect(settings.dsn("bi_reader"))
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("""
-                select format('%I.%I', n.nspname, c.relname)
-                from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')
-                  and c.relname not like '%\\_\\_dbt\\_%'
-                  and has_table_privilege(c.oid, 'select')""")
-            names = [name for (name,) in cur.fetchall()]
-        conn.autocommit = False
-        conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
-        if names:
-            with conn.cursor() as cur:
-                cur.execute(f"lock table {', '.join(names)} in access share mode")
-        yield conn
-    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-        if lost is not None and connection_lost(conn, exc):
-            lost.append(conn)
-        raise
-    finally:
-        conn.close()
 
 
 @contextmanager

@@ -7,11 +7,16 @@ way: "97,2%", "1.250", "20/6/2026".
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
-from tonghop.layout import vi_date
-from tonghop.vn import VN_TZ
+import psycopg2
+
+from sheets.layout import vi_date
+from tonghop.errors import connection_lost
+from tonghop.settings import Settings
+from tonghop.vn import VN_TZ, format_vi
 
 
 def query(conn, sql: str, params: tuple = ()) -> list[dict]:
@@ -30,14 +35,9 @@ def plain_number(value: Any) -> Any:
 
 
 def number_vi(value: Any) -> str:
-    """1250 -> "1.250", 2.5 -> "2,5" (Vietnamese separators); "" for None."""
-    if value is None:
-        return ""
-    value = plain_number(value)
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    """A figure of the marts as people read it: 1250 -> "1.250", 2.5 -> "2,5", at most two
+    decimals (:func:`tonghop.vn.format_vi`, the one formatter); "" for None."""
+    return format_vi(value, decimals=2)
 
 
 def pct_vi(rate: Any, digits: int = 1) -> str:
@@ -54,3 +54,41 @@ def date_vi(value: Any) -> str:
     if isinstance(value, dt.datetime):
         value = value.astimezone(VN_TZ).date()
     return vi_date(value)
+
+
+@contextmanager
+def reading_marts(settings: Settings, lost: list | None = None) -> Iterator:
+    """A bi_reader connection in one read-only, repeatable-read transaction over the marts.
+
+    Every mart is locked (ACCESS SHARE, what any read takes) before the first read, so the
+    transaction's snapshot is taken after the locks: a ``dbt build`` running meanwhile swaps a
+    mart in only after this transaction ends, or before it starts. Without the locks, a mart
+    swapped in after the snapshot reads as an EMPTY table (its rows were written after the
+    snapshot) — tests/test_bi_consistency.py.
+
+    When the connection itself is lost (even while the locks are awaited), it is appended to
+    ``lost`` before the error goes on: closing it here would hide that from the caller.
+    """
+    conn = psycopg2.connect(settings.dsn("bi_reader"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("""
+                select format('%I.%I', n.nspname, c.relname)
+                from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')
+                  and c.relname not like '%\\_\\_dbt\\_%'
+                  and has_table_privilege(c.oid, 'select')""")
+            names = [name for (name,) in cur.fetchall()]
+        conn.autocommit = False
+        conn.set_session(readonly=True, isolation_level="REPEATABLE READ")
+        if names:
+            with conn.cursor() as cur:
+                cur.execute(f"lock table {', '.join(names)} in access share mode")
+        yield conn
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        if lost is not None and connection_lost(conn, exc):
+            lost.append(conn)
+        raise
+    finally:
+        conn.close()

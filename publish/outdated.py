@@ -26,7 +26,7 @@ import logging
 
 import psycopg2
 
-from publish.marts import query
+from publish.marts import query, reading_marts
 from tonghop.calendar import live_periods
 from tonghop.catalogue import Catalogue
 from tonghop.settings import Settings
@@ -82,8 +82,6 @@ def last_publications(settings: Settings) -> dict[str, dict]:
 def periods_to_publish(settings: Settings, catalogue: Catalogue,
                        triggered: list[str]) -> list[str]:
     """The periods whose publication is out of date (see the module's docstring), sorted."""
-    from publish.bundle import reading_marts
-
     published = last_publications(settings)
     with reading_marts(settings) as conn:
         state = marts_state(conn)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import psycopg2
 
 from publish.bundle import run_folder
-from publish.marts import date_vi, query
+from publish.marts import query
 from tonghop.catalogue import load_catalogue
 from tonghop.settings import Settings
 

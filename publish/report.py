@@ -22,19 +22,18 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from publish.marts import date_vi, number_vi, pct_vi, query
+from publish.ooxml import normalize_zip
 from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
 
 log = logging.getLogger(__name__)
@@ -340,26 +339,6 @@ class _Doc:
         self.document.save(str(path))
         normalize_zip(path)
         return path
-
-
-def normalize_zip(path: Path, document_time: str = "2000-01-01T00:00:00Z") -> None:
-    """Rewrite a zip container (.docx, .xlsx) with a fixed time on its entries and in its
-    document properties (openpyxl stamps the save time there), so that the same content gives
-    the same bytes."""
-    with zipfile.ZipFile(path) as source:
-        entries = [(info.filename, source.read(info.filename)) for info in source.infolist()]
-    entries = [(name, re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                             rb"\g<1>" + document_time.encode() + rb"\g<3>", payload)
-                if name == "docProps/core.xml" else payload)
-               for name, payload in entries]
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for name, payload in entries:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, payload)
-    tmp.replace(path)
 
 
 def _lower_first(text: str) -> str:

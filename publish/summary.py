@@ -13,7 +13,7 @@ explicit ``stringValue`` (so "=1+1", "+84…", "-", "@abc" stay as typed) and th
 typed as a string. A cell of the .xlsx holds 32,767 characters, a cell of the spreadsheet
 50,000 (what a unit's cell may hold): longer text is cut in the .xlsx only, with a mark saying
 so and where the whole text is — the spreadsheet's tab and the mart it was read from
-(``tonghop.template.fit_xlsx_cell``).
+(``sheets.template.fit_xlsx_cell``).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from publish.marts import date_vi, plain_number, query
-from publish.report import normalize_zip
+from publish.ooxml import normalize_zip
 from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
-from tonghop.template import set_value
+from sheets.template import set_value
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from requests.exceptions import RequestException
 
 from expectations.check_result import check_tab
 from expectations.runner import Issue
-from ingest.provision import SheetsApi, client_account_email, tab_requests
-from ingest.sheets import describe_error, make_client
-from tonghop import layout
+from sheets.writer import SheetsApi, client_account_email, tab_requests
+from sheets.client import describe_error, make_client
+from sheets import layout
 from tonghop import progress
 from tonghop.catalogue import Catalogue
 from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line

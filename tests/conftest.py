@@ -57,7 +57,7 @@ def pytest_collection_modifyitems(session, config, items):
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     """A freshly created, running warehouse cluster; the settings to reach it."""
-    from tonghop import localdb
+    from tooling import localdb
     from tonghop.settings import load_settings
 
     cluster = localdb.default_cluster()

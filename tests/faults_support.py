@@ -44,7 +44,7 @@ from pathlib import Path
 
 import psycopg2
 
-from tonghop.dbt import mart_grains, repeated_grain_keys
+from testing.grains import mart_grains, repeated_grain_keys
 from tonghop.settings import state_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,8 +218,8 @@ def run_stages(settings, period_code: str, run_id: str) -> dict:
     data) and publish (without LibreOffice's PDF, which is not reproducible and never
     compared)."""
     from publish.bundle import publish_period
-    from tonghop.cycle import stage_feedback, stage_pull, stage_validate
-    from tonghop.dbt import run_dbt
+    from pipeline.cycle import stage_feedback, stage_pull, stage_validate
+    from pipeline.dbt import run_dbt
 
     pulled = stage_pull(settings, period_code)
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])

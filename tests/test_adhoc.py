@@ -17,9 +17,9 @@ LONG = "CB-2026-DX11"
 
 @pytest.fixture(scope="module")
 def adhoc(settings, tmp_path_factory):
-    from tonghop import localdb
-    from tonghop.adhoc import request_adhoc_period
-    from tonghop.dbt import run_dbt
+    from tooling import localdb
+    from pipeline.adhoc import request_adhoc_period
+    from pipeline.dbt import run_dbt
 
     localdb.ensure_warehouse(DATABASE)
     own = settings.for_database(DATABASE).with_overrides(
@@ -109,7 +109,7 @@ def test_dbt_expects_reports_from_the_requested_units_only(adhoc):
     ({"sheet_layout": "mot_file"}, "Cách tạo bảng tính “mot_file” không hợp lệ"),
 ])
 def test_a_request_that_cannot_be_accepted_says_why_in_vietnamese(adhoc, change, message):
-    from tonghop.adhoc import AdhocRequestError, request_adhoc_period
+    from pipeline.adhoc import AdhocRequestError, request_adhoc_period
 
     own, *_ = adhoc
     request = dict(programme_code="CB-KH84", period_code="CB-2026-DX10",
@@ -125,7 +125,7 @@ def test_a_request_that_cannot_be_accepted_says_why_in_vietnamese(adhoc, change,
 def test_its_sheet_layout_is_the_requests_and_fixed_once_sheets_exist(adhoc):
     """The layout asked for is the period's (provisioning reads it, like the catalogue's
     periods.sheet_layout); once a sheet is made, asking for another layout is refused."""
-    from tonghop.adhoc import AdhocRequestError, request_adhoc_period
+    from pipeline.adhoc import AdhocRequestError, request_adhoc_period
     from tonghop.catalogue import load_catalogue
 
     own, *_ = adhoc
@@ -156,7 +156,7 @@ def test_an_ad_hoc_window_ending_after_its_due_date_has_estimates(adhoc):
     """The rule of the catalogue's periods, derived for a request: figures from the day after
     the last on-time day to the window's end are estimates, in the pipeline's catalogue (the
     sheet says so) and in the marts; the due date is the request's, not assumed."""
-    from tonghop import layout
+    from sheets import layout
     from tonghop.catalogue import load_catalogue
 
     own, *_ = adhoc

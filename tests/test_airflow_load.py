@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 from bench.airflow_load import (BUILD_DAG, CYCLE_DAG, PUBLISH_DAG, SHARD_TASK, analyse,
-                                concurrency, duration_stats, expected_statuses, kill_threshold,
-                                max_overlap, render)
+                                concurrency, duration_stats, expected_statuses, max_overlap,
+                                render)
+from testing.airflow import kill_threshold
 
 T0 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
 

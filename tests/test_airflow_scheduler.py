@@ -21,10 +21,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.airflow_support import Api
-from tests.airflow_support import wait_for_asset_run as _wait_for_asset_run
-from tests.airflow_support import wait_for_dag as _wait_for_dag
-from tests.airflow_support import wait_until_done as _wait_until_done
+from testing.airflow import Api
+from testing.airflow import wait_for_asset_run as _wait_for_asset_run
+from testing.airflow import wait_for_dag as _wait_for_dag
+from testing.airflow import wait_until_done as _wait_until_done
 from tests.conftest import TEST_STATE, query
 
 PERIOD = "CB-2026-6T"
@@ -46,11 +46,11 @@ pytestmark = pytest.mark.slow
 def scheduled_run(settings, tmp_path_factory):
     """Demo province in an emulator of its own, Airflow's services, one run triggered through
     the REST API and polled until it succeeded; what the API said about it."""
-    from bench.airflow_load import Api as BenchApi, ShardKiller
+    from testing.airflow import ShardKiller
     from sheets_emulator import EmulatorServer
     from sheets_emulator.faults import EmulatorConfig, FaultRule
-    from tonghop import local_airflow, localdb
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling import local_airflow, localdb
+    from tooling.demo_setup import generate_into_emulator
 
     pg_port = localdb.default_cluster().port
     localdb.ensure_warehouse(WAREHOUSE_DB)
@@ -88,7 +88,7 @@ def scheduled_run(settings, tmp_path_factory):
                 "logical_date": None,           # a manual run of a DAG without schedule
                 "conf": {"period_code": PERIOD, "full_pull": True},
                 "note": "test_airflow_scheduler"})
-            killer = ShardKiller(BenchApi(services.base_url, services.token()),
+            killer = ShardKiller(Api(services.base_url, services.token()),
                                  run["dag_run_id"], settings.dsn("loader"), KILL_AFTER,
                                  map_index=0)
             try:

@@ -29,7 +29,7 @@ def test_the_physical_bound_is_one_listing_call_per_thousand_files_plus_one_read
 def test_our_client_limit_never_lets_a_minute_exceed_the_quota():
     """Simulated clock: the limiter set to the quota, with idle spells (the bucket refills)
     between bursts of demand; no 60-second window holds more calls than the quota."""
-    from ingest.http import RateLimiter
+    from sheets.http import RateLimiter
 
     for quota in (60, 100, 300):
         now = [0.0]

@@ -14,7 +14,6 @@ for row, either the table before the build or the table after it, with its own s
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg2
 import pytest
@@ -75,10 +74,10 @@ def rebuilt(settings, catalogue, tmp_path_factory):
     from ingest.pull import pull_period
     from ingest.registry import RegistryEntry, register
     from sheets_emulator import EmulatorServer
-    from tonghop import localdb
-    from tonghop.demo_setup import demo_spreadsheet_id
-    from tonghop.dbt import run_dbt
-    from tonghop.layout import app_properties, spreadsheet_title
+    from tooling import localdb
+    from tooling.demo_setup import demo_spreadsheet_id
+    from pipeline.dbt import run_dbt
+    from sheets.layout import app_properties, spreadsheet_title
 
     localdb.ensure_warehouse(DATABASE)
     server = EmulatorServer(tmp_path_factory.mktemp("bi_emulator"), host="127.0.0.1",
@@ -117,7 +116,7 @@ def rebuilt(settings, catalogue, tmp_path_factory):
     reads, errors, broken, transactions = [], [], [], []
     thread = threading.Thread(target=run_build)
     thread.start()
-    from publish.bundle import reading_marts
+    from publish.marts import reading_marts
     while thread.is_alive():
         # a dashboard: one statement at a time
         for name in names:

@@ -18,7 +18,7 @@ UNIT_OFFICIAL = "vanhoa.xa@caobang.gov.vn"
 
 @pytest.fixture(scope="module")
 def province(settings, emulator, catalogue):
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling.demo_setup import generate_into_emulator
 
     settings = settings.with_overrides(emulator_url=emulator.url, sheets_backend="emulator")
     _, entries = generate_into_emulator(PERIOD, seed=11, root=emulator.store.root,
@@ -77,8 +77,8 @@ def test_a_spreadsheet_that_keeps_failing_is_recorded_and_read_again_next_time(
         province, emulator, catalogue):
     """503 on every try: retried with backoff, then recorded as not fetched with the reason;
     the other units go on, and the watermark does not move past it, so the next pull reads it."""
-    from ingest.http import RetryPolicy
-    from ingest.sheets import make_client
+    from sheets.http import RetryPolicy
+    from sheets.client import make_client
     from sheets_emulator import ApiError, emulator_client
 
     settings, ids = province
@@ -181,12 +181,12 @@ def test_a_failed_read_is_read_again_though_our_own_write_came_last(province, em
     warehouse rebuilt against the same Drive): Drive now says our own write came last. The
     next pull still reads it — a failed read is read again until it succeeds — and the pull
     after that has nothing left to read."""
-    from ingest.http import RetryPolicy
-    from ingest.provision import SheetsApi
+    from sheets.http import RetryPolicy
+    from sheets.writer import SheetsApi
     from ingest.pull import finish_pull, plan_pull, read_spreadsheets
-    from ingest.sheets import make_client
+    from sheets.client import make_client
     from sheets_emulator import ApiError, emulator_client
-    from tonghop.layout import TAB_CHECK, check_sheet_id
+    from sheets.layout import TAB_CHECK, check_sheet_id
 
     settings, ids = province
     victim = ids[12]
@@ -319,7 +319,7 @@ def test_listing_costs_one_call_per_thousand_files(settings, catalogue, tmp_path
     from openpyxl import Workbook
 
     from sheets_emulator import EmulatorServer, emulator_client
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling.demo_setup import generate_into_emulator
 
     period = "CB-2027-NAM"                        # used by no other test
     with EmulatorServer(tmp_path / "drive", port=0) as server:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from tonghop import layout
+from sheets import layout
 
 UNIT, PERIOD = "CB-XA-001", "CB-2026-6T"
 

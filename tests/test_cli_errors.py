@@ -1,6 +1,6 @@
 """Every `tonghop` command answers bad input with a message, not a traceback.
 
-Through the real entry point (``tonghop.cli.main`` in this process, and ``.venv/bin/tonghop``
+Through the real entry point (``tooling.cli.main`` in this process, and ``.venv/bin/tonghop``
 in a subprocess where what reaches the console matters): unreadable, encrypted, truncated,
 non-workbook, missing, oversized and zip-bomb files for `check`; unknown and out-of-programme
 unit and period codes for every command (with the nearest codes suggested); the environment not
@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from tonghop import cli, xlsx_guard
-from tonghop.cli import main
+from tooling import cli
+from sheets import xlsx_guard
+from tooling.cli import main
 
 UNIT, PERIOD = "CB-XA-001", "CB-2026-6T"
 #: a warehouse database of this module's own: a `run` here must find no registered sheet
@@ -414,7 +415,7 @@ def test_an_unknown_period_without_a_database_names_both_problems(monkeypatch, c
 @pytest.fixture()
 def warehouse(settings, monkeypatch):
     """The test cluster, with a warehouse database of this module's own (empty registry)."""
-    from tonghop import localdb
+    from tooling import localdb
     localdb.ensure_warehouse(DATABASE)
     monkeypatch.setenv("TONGHOP_PG_DB", DATABASE)
     return settings
@@ -448,7 +449,7 @@ def _boom(*_args, **_kwargs):
 
 def test_an_unexpected_failure_is_one_line_and_a_log_with_the_traceback(
         monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr("tonghop.template.write_template", _boom)
+    monkeypatch.setattr("sheets.template.write_template", _boom)
     code, out, err = run_main(capsys, "template", "--unit", UNIT, "--period", PERIOD, "-o",
                               str(tmp_path / "a.xlsx"))
     assert code == 4 and "Traceback" not in out + err

@@ -6,7 +6,7 @@ what the code expects: the executor, each service's command, the environment var
 Airflow connections the code reads, the pool the DAGs use, the volumes where the code writes,
 the warehouse's roles, Metabase's connection as ``bi_reader``, and that no secret is in the file
 or the image. The deploy scripts are run for real where they can be (the entrypoint's
-connections through ``tonghop.cycle.settings_from_airflow``, Airflow's ``_CMD`` settings, the
+connections through ``pipeline.cycle.settings_from_airflow``, Airflow's ``_CMD`` settings, the
 secrets generator, the Metabase set-up against a fake Metabase, and the Airflow CLI with the
 image's Celery packages). Nothing here needs PostgreSQL.
 
@@ -64,8 +64,8 @@ NOT_IN_PRODUCTION = {
     "TONGHOP_EMULATOR_URL": "only read with TONGHOP_SHEETS_BACKEND=emulator; production uses Google",
 }
 #: modules for the local set-up only (their variables are not production settings)
-LOCAL_ONLY_MODULES = {"tonghop/localdb.py", "tonghop/local_airflow.py", "tonghop/demo.py",
-                      "tonghop/demo_setup.py"}
+LOCAL_ONLY_MODULES = {"tooling/localdb.py", "tooling/local_airflow.py", "tooling/demo.py",
+                      "tooling/demo_setup.py"}
 PRODUCTION_CODE = ("dags", "tonghop", "ingest", "publish", "expectations")
 
 
@@ -296,9 +296,10 @@ def test_airflow_takes_its_secret_settings_from_commands_it_honours(config, tmp_
 
 def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
     """deploy/entrypoint.py turns the role passwords into the Airflow connections; read back
-    through tonghop.cycle.settings_from_airflow (what every task calls), they reach the
+    through pipeline.cycle.settings_from_airflow (what every task calls), they reach the
     warehouse service as each role, and the Sheets connection uses the mounted Google key."""
-    from tonghop import cycle, settings as cfg
+    from pipeline import cycle
+    from tonghop import settings as cfg
 
     entrypoint = load_deploy_module("entrypoint")
     worker = services(config)["airflow-worker"]
@@ -311,7 +312,8 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
 
     conn_ids = {value for name, value in vars(cycle).items() if name.startswith("CONN_")}
     used_in_code = set()
-    for path in [*ROOT.glob("dags/*.py"), *ROOT.glob("tonghop/*.py")]:
+    for path in [path for folder in ("dags", "tonghop", "pipeline")
+                 for path in ROOT.glob(f"{folder}/*.py")]:
         used_in_code |= set(re.findall(
             r"""(?:conn_id\s*=\s*|Connection\.get\(\s*)["']([\w-]+)["']""",
             path.read_text(encoding="utf-8")))
@@ -321,7 +323,7 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
 
     probe = subprocess.run(
         [sys.executable, "-c",
-         "import json; from tonghop.cycle import settings_from_airflow as s; x = s(); "
+         "import json; from pipeline.cycle import settings_from_airflow as s; x = s(); "
          "print(json.dumps({'dsns': x.dsns, 'backend': x.sheets_backend, "
          "'key': x.google_credentials_file}))"],
         # Airflow's own settings (AIRFLOW__…_CMD) need the image's paths: left out here
@@ -383,7 +385,7 @@ def test_the_environment_variables_the_code_reads_are_set(config):
 
 
 def test_dbt_reads_only_what_tonghop_dbt_sets():
-    from tonghop.dbt import dbt_env
+    from pipeline.dbt import dbt_env
     from tonghop.settings import Settings
 
     profile = (ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
@@ -530,7 +532,7 @@ def test_the_warehouse_server_is_set_up_like_the_local_cluster(config):
     assert warehouse["image"].startswith("postgres:")
     assert env["POSTGRES_USER"] == cfg.ADMIN_ROLE and env["POSTGRES_DB"] == cfg.WAREHOUSE_DB
     assert env["POSTGRES_PASSWORD_FILE"] == f"{SECRETS_MOUNT}/warehouse_admin_password"
-    local = (ROOT / "tonghop" / "localdb.py").read_text(encoding="utf-8")
+    local = (ROOT / "tooling" / "localdb.py").read_text(encoding="utf-8")
     command = " ".join(command_of(warehouse))
     for setting in ("timezone", "log_timezone", "max_connections", "password_encryption"):
         value = re.search(rf"\b{setting} = '?([^'\\]+)'?\\n", local).group(1)

@@ -21,8 +21,8 @@ def own(settings, tmp_path_factory):
     """A warehouse database of its own and an emulator with a few units' reports in it."""
     from ingest.registry import register
     from sheets_emulator import EmulatorServer
-    from tonghop import localdb
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling import localdb
+    from tooling.demo_setup import generate_into_emulator
 
     root = tmp_path_factory.mktemp("connection-lost")
     _, entries = generate_into_emulator(PERIOD, seed=5, root=root, register=False)
@@ -40,7 +40,7 @@ def own(settings, tmp_path_factory):
 
 
 def test_pull_and_validation_fail_clearly_and_their_retries_finish(own):
-    from tonghop.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
+    from pipeline.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
                                stage_validate)
     from tonghop.errors import WarehouseConnectionLost, one_line
 

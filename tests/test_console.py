@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from tonghop import console, progress
+from tooling import console
+from tonghop import progress
 
 
 class Terminal(io.StringIO):

@@ -67,7 +67,7 @@ def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
 
 
 def test_only_a_pull_that_changed_something_triggers_the_build():
-    from tonghop.cycle import anything_new
+    from pipeline.cycle import anything_new
 
     assert anything_new({"new_versions": 2}, {"reports": 2})
     assert anything_new({"new_versions": 0}, {"reports": 1})      # landed before, checked now
@@ -77,7 +77,7 @@ def test_only_a_pull_that_changed_something_triggers_the_build():
 def test_periods_are_taken_from_the_triggering_events_else_from_params():
     from types import SimpleNamespace
 
-    from tonghop.assets import LANDED, MARTS, periods_of, triggered_periods
+    from pipeline.assets import LANDED, MARTS, periods_of, triggered_periods
 
     events = [SimpleNamespace(extra={"period_code": "CB-2026-NAM"}),
               SimpleNamespace(extra={"period_codes": ["CB-2026-6T", "CB-2026-NAM"]}),
@@ -93,7 +93,7 @@ def test_periods_are_taken_from_the_triggering_events_else_from_params():
 def test_a_build_is_as_of_its_param_else_the_newest_day_of_its_events():
     from types import SimpleNamespace
 
-    from tonghop.assets import LANDED, as_of_of, triggered_as_of
+    from pipeline.assets import LANDED, as_of_of, triggered_as_of
 
     events = [SimpleNamespace(extra={"period_code": "A", "as_of_date": "2026-06-21"}),
               SimpleNamespace(extra={"period_code": "B", "as_of_date": "2026-06-22"}),
@@ -150,7 +150,7 @@ def test_dag_file_does_no_heavy_work_at_import(dag_file):
 
 
 def test_every_task_calling_the_sheets_api_runs_in_the_sheets_pool():
-    from tonghop.cycle import SHEETS_POOL
+    from pipeline.cycle import SHEETS_POOL
 
     bag = _bag()
     cycle = bag.dags["tonghop_reporting_cycle"]

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from tonghop import layout
+from sheets import layout
 from tonghop.catalogue import CATALOGUE_DIR, Catalogue, deadline_vi, end_of_day
 from tonghop.vn import VN_TZ, nfc
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from tonghop import layout
+from sheets import layout
 from tonghop.catalogue import CATALOGUE_DIR, Catalogue, estimate_start
 from tonghop.vn import VN_TZ, nfc
 
@@ -142,7 +142,7 @@ def test_a_yearly_task_reported_as_ongoing_is_warned_about(tmp_path):
     "Đang thực hiện thường xuyên" on CB.3.5, a yearly task, is a warning that names the cell and
     what to pick; the report stays valid."""
     from tests.validation_corpus import CORPUS_PERIOD, build_clean_workbook
-    from tonghop.check import check_workbook
+    from tooling.check import check_workbook
 
     catalogue = Catalogue()
     unit = "CB-SO-VHTTDL"

@@ -89,7 +89,7 @@ class Reference:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling.demo_setup import generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("faults")
     manifest, entries = generate_into_emulator(PERIOD, seed=SEED, root=tmp / "province",
@@ -138,7 +138,7 @@ def report():
 def fresh_database(settings, name: str, template: str | None = None) -> None:
     """Drop and create a warehouse database (a copy of ``template`` if given), structure and
     grants applied as `tonghop db start` applies them."""
-    from tonghop import localdb
+    from tooling import localdb
 
     localdb.recreate_warehouse(name, template)
 
@@ -222,7 +222,7 @@ def crash_under(stage: InThread, hang_after: float = 60.0) -> Crash:
     """`pg_ctl stop -m immediate` of the cluster (a crash: every server process quits at once,
     no checkpoint), wait for the stage to end while the server is down, then start it again
     (PostgreSQL recovers from its WAL)."""
-    from tonghop import localdb
+    from tooling import localdb
 
     cluster = localdb.default_cluster()
     log_start = cluster.log_file.stat().st_size if cluster.log_file.exists() else 0
@@ -266,7 +266,7 @@ def served(own, ids: list[str]) -> set[tuple[str, str]]:
     """(spreadsheet, content SHA-256) of what the emulator serves for each spreadsheet now,
     read with a clean client and hashed as the puller hashes it."""
     from ingest.land import content_sha256
-    from ingest.sheets import make_client, read_spreadsheet, without_check_tabs
+    from sheets.client import make_client, read_spreadsheet, without_check_tabs
 
     client = make_client(own)
     return {(i, content_sha256(without_check_tabs(read_spreadsheet(client, i)))) for i in ids}
@@ -296,8 +296,8 @@ def faults_seen(server) -> Counter:
 
 
 def fast_client(own):
-    from ingest.http import RetryPolicy
-    from ingest.sheets import make_client
+    from sheets.http import RetryPolicy
+    from sheets.client import make_client
     return make_client(own, RetryPolicy(**FAST_RETRIES))
 
 
@@ -347,8 +347,8 @@ def answers_per_report(own) -> Counter:
 def reference(settings, world, emulators, report) -> Reference:
     started = time.monotonic()
     from publish.bundle import publish_period
-    from tonghop.cycle import stage_feedback, stage_pull, stage_validate
-    from tonghop.dbt import run_dbt
+    from pipeline.cycle import stage_feedback, stage_pull, stage_validate
+    from pipeline.dbt import run_dbt
 
     server = emulators("reference")
     own = own_settings(settings, DB, world, server)
@@ -473,7 +473,7 @@ def test_rerun_of_a_finished_cycle(settings, reference, report):
     assert not lost, lost
 
 
-BUILD = ("import json; from tonghop.dbt import run_dbt; "
+BUILD = ("import json; from pipeline.dbt import run_dbt; "
          "from tonghop.settings import load_settings; "
          "print(json.dumps(run_dbt(load_settings(), ['build'])['counts']))")
 
@@ -482,8 +482,8 @@ def test_postgres_restarted_during_dbt_build(settings, world, reference, report)
     """`pg_ctl restart -m fast` while `dbt build` runs (in its own process, as an Airflow
     task), on the reference's landed tables: the build fails; the task's retry builds the
     same marts."""
-    from tonghop import localdb
-    from tonghop.dbt import run_dbt
+    from tooling import localdb
+    from pipeline.dbt import run_dbt
 
     started = time.monotonic()
     fresh_database(settings, DB, template=LANDED_DB)
@@ -530,7 +530,7 @@ def test_postgres_crash_while_the_pull_lands(settings, world, emulators, referen
     once with a clear error; at the next start the versions committed before are there and the
     cut one is not; Airflow's retry of the task, then `finish_pull` and `validate`, give the
     reference's raw and landed rows."""
-    from tonghop.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
+    from pipeline.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
                                stage_validate)
     from tonghop.errors import WarehouseConnectionLost
 
@@ -614,7 +614,7 @@ def test_postgres_crash_during_validation(settings, world, emulators, reference,
     by a lock the test takes on quality.rule_results, its next table). The task fails at once
     with a clear error; nothing of the cut run is kept; Airflow's retry of the task checks every
     report and gives the reference's landed rows."""
-    from tonghop.cycle import stage_pull, stage_validate
+    from pipeline.cycle import stage_pull, stage_validate
     from tonghop.errors import WarehouseConnectionLost
 
     started = time.monotonic()
@@ -925,7 +925,7 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
     assert not lost, lost
 
 
-PULL = ("import json; from tonghop.cycle import stage_pull; "
+PULL = ("import json; from pipeline.cycle import stage_pull; "
         "from tonghop.settings import load_settings; "
         f"print(json.dumps(stage_pull(load_settings(), {PERIOD!r})))")
 
@@ -934,7 +934,7 @@ def test_pull_killed_while_landing(settings, world, emulators, reference, report
     """The pull's process killed with SIGKILL inside a landing transaction (held there by a
     lock the test takes on one spreadsheet): what it landed stays, the open transaction is
     rolled back, and the task's retry lands the rest."""
-    from tonghop.cycle import stage_pull, stage_validate
+    from pipeline.cycle import stage_pull, stage_validate
 
     started = time.monotonic()
     server = emulators("sigkill")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tonghop import localdb
-from tonghop.local_airflow import free_port
+from tooling import localdb
+from tooling.local_airflow import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 #: variables of this test session that would point the copy at this checkout's state

@@ -16,7 +16,7 @@ PERIOD = "CB-2026-6T"              # opens 1/6/2026, on time until 20/6, closes 
 
 @pytest.fixture
 def warehouse(settings):
-    from tonghop import localdb
+    from tooling import localdb
 
     localdb.ensure_warehouse(DATABASE)
     own = settings.for_database(DATABASE)
@@ -43,7 +43,7 @@ def record_pull(settings, run_id: str, listed_at: dt.datetime | None, *, mode: s
 
 def test_a_live_period_without_a_pull_for_36_hours_is_reported(warehouse, catalogue,
                                                                alert_webhook):
-    from tonghop.freshness import check_freshness
+    from pipeline.freshness import check_freshness
 
     morning = dt.datetime(2026, 6, 10, 6, 0, tzinfo=VN)
     record_pull(warehouse, "pull-1", morning - dt.timedelta(hours=48))
@@ -63,7 +63,7 @@ def test_a_live_period_without_a_pull_for_36_hours_is_reported(warehouse, catalo
 
 def test_a_recent_pull_or_a_period_not_live_is_not_reported(warehouse, catalogue,
                                                             alert_webhook):
-    from tonghop.freshness import check_freshness
+    from pipeline.freshness import check_freshness
 
     morning = dt.datetime(2026, 6, 10, 6, 0, tzinfo=VN)
     record_pull(warehouse, "pull-1", morning - dt.timedelta(hours=24))
@@ -76,7 +76,7 @@ def test_a_recent_pull_or_a_period_not_live_is_not_reported(warehouse, catalogue
 
 def test_before_its_first_pull_a_period_is_stale_36_hours_after_it_opened(warehouse, catalogue,
                                                                           alert_webhook):
-    from tonghop.freshness import check_freshness
+    from pipeline.freshness import check_freshness
 
     assert check_freshness(warehouse, catalogue,
                            dt.datetime(2026, 6, 2, 6, 0, tzinfo=VN))["stale"] == []

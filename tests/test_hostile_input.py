@@ -38,8 +38,8 @@ import pytest
 from openpyxl import Workbook
 
 from tests.conftest import query
-from tonghop import layout
-from tonghop.template import set_value
+from sheets import layout
+from sheets.template import set_value
 from validation_corpus import (CLEAN_UNITS, CORPUS_PERIOD, COUNT_VALUES, CaseContext, Expected,
                                build_clean_workbook)
 
@@ -295,9 +295,9 @@ BY_NAME = {c.name: c for c in CASES}
 def world(settings, catalogue, tmp_path_factory):
     from ingest.registry import RegistryEntry, register
     from sheets_emulator import EmulatorServer, emulator_client
-    from tonghop import localdb
-    from tonghop.demo_setup import demo_spreadsheet_id
-    from tonghop.layout import app_properties, spreadsheet_title
+    from tooling import localdb
+    from tooling.demo_setup import demo_spreadsheet_id
+    from sheets.layout import app_properties, spreadsheet_title
 
     localdb.ensure_warehouse(DATABASE)
     server = EmulatorServer(tmp_path_factory.mktemp("hostile_emulator"), host="127.0.0.1",
@@ -335,7 +335,7 @@ def cycle(world, catalogue):
     from expectations.landed import validate_landed
     from ingest.pull import pull_period
     from publish.unit_feedback import write_feedback
-    from tonghop.dbt import run_dbt
+    from pipeline.dbt import run_dbt
 
     settings, server, ids = world
     seconds = {}
@@ -805,7 +805,7 @@ def test_a_spreadsheet_over_the_read_limit_is_refused_recorded_and_read_later(wo
     go on, and the next pull reads it again."""
     from ingest.pull import pull_period
     from ingest.registry import RegistryEntry, register
-    from tonghop.layout import app_properties
+    from sheets.layout import app_properties
 
     settings, server, _ = world
     big = build_clean_workbook("CB-XA-001", catalogue, BIG_PERIOD)

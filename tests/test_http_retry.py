@@ -4,7 +4,7 @@ import random
 
 import requests
 
-from ingest.http import RetryPolicy, is_retryable
+from sheets.http import RetryPolicy, is_retryable
 
 
 def test_backoff_grows_exponentially_with_bounded_jitter_and_a_cap():
@@ -34,7 +34,7 @@ def test_only_transient_errors_are_retried():
 
 
 def test_rate_limiter_holds_the_rate_after_the_burst():
-    from ingest.http import RateLimiter
+    from sheets.http import RateLimiter
 
     now = [0.0]
     waits = []

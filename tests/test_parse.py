@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from ingest.parse import parse_report
-from tonghop import layout
-from tonghop.template import write_workbook
+from sheets import layout
+from sheets.template import write_workbook
 
 UNIT, PERIOD = "CB-SO-VHTTDL", "CB-2026-6T"
 

@@ -119,8 +119,8 @@ def test_per_unit_drive_metadata_and_sharing(per_unit, sheets, catalogue):
 
 
 def test_per_unit_tabs_dropdowns_and_protection(per_unit, sheets, catalogue):
-    from tonghop import layout
-    from tonghop.layout import report_tabs
+    from sheets import layout
+    from sheets.layout import report_tabs
 
     summary, _ = per_unit
     _, client = sheets
@@ -165,7 +165,7 @@ def test_per_unit_tabs_dropdowns_and_protection(per_unit, sheets, catalogue):
 
 def test_per_unit_every_spreadsheet_parses_to_its_unit(per_unit, sheets, catalogue):
     from ingest.parse import parse_report
-    from ingest.sheets import read_spreadsheet
+    from sheets.client import read_spreadsheet
 
     summary, _ = per_unit
     _, client = sheets
@@ -246,7 +246,7 @@ def test_per_unit_a_sheet_shared_too_widely_is_found_and_taken_back(
 
 # ------------------------------------------------------------------------------ per_period
 def test_per_period_one_spreadsheet_one_tab_per_unit(per_period, settings, catalogue, sheets):
-    from tonghop import layout
+    from sheets import layout
 
     summary, stats = per_period
     _, client = sheets
@@ -304,7 +304,7 @@ def _key(grid_range: dict) -> tuple:
 
 def test_per_period_every_tab_parses_like_the_per_unit_layout(per_period, sheets, catalogue):
     from ingest.parse import parse_report
-    from ingest.sheets import read_spreadsheet
+    from sheets.client import read_spreadsheet
 
     summary, _ = per_period
     _, client = sheets
@@ -328,7 +328,7 @@ def test_per_period_rerun_adds_only_a_missing_unit(per_period, settings, catalog
     """A unit missing from the registry gets a new tab in the period's existing spreadsheet."""
     from ingest.parse import parse_report
     from ingest.provision import provision_period
-    from ingest.sheets import read_spreadsheet
+    from sheets.client import read_spreadsheet
 
     first, _ = per_period
     server, client = sheets
@@ -367,7 +367,8 @@ def test_per_period_rerun_adds_only_a_missing_unit(per_period, settings, catalog
 
 # ------------------------------------------------------------------------------ units
 def test_text_is_never_a_formula_and_ranges_convert():
-    from ingest.provision import cell_value, grid_range, shift_range
+    from ingest.provision import shift_range
+    from sheets.writer import cell_value, grid_range
 
     assert cell_value("=1+1") == {"userEnteredValue": {"stringValue": "=1+1"}}
     assert cell_value(5) == {"userEnteredValue": {"numberValue": 5}}

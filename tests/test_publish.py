@@ -41,9 +41,10 @@ def published(settings, catalogue, tmp_path_factory):
     from ingest.registry import register
     from publish.bundle import publish_period
     from sheets_emulator import EmulatorServer, emulator_client
-    from tonghop import layout, localdb
-    from tonghop.dbt import run_dbt
-    from tonghop.demo_setup import demo_spreadsheet_id, generate_into_emulator
+    from sheets import layout
+    from tooling import localdb
+    from pipeline.dbt import run_dbt
+    from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("publish")
     localdb.ensure_warehouse(DATABASE)
@@ -509,7 +510,7 @@ def test_the_reminder_names_a_sheet_anyone_with_the_link_can_edit(published, cat
     call), then listed for the Sở at the end of the reminder, in Vietnamese."""
     from ingest.provision import provision_period
     from publish.reminder import missing_units
-    from tonghop.demo_setup import demo_spreadsheet_id
+    from tooling.demo_setup import demo_spreadsheet_id
 
     p = published
     sheet = demo_spreadsheet_id(PERIOD, p.typist)

@@ -105,9 +105,10 @@ def world(settings, catalogue, tmp_path_factory):
     from ingest.pull import pull_period
     from ingest.registry import register
     from sheets_emulator import EmulatorServer, emulator_client
-    from tonghop import layout, localdb
-    from tonghop.dbt import run_dbt
-    from tonghop.demo_setup import demo_spreadsheet_id, generate_into_emulator
+    from sheets import layout
+    from tooling import localdb
+    from pipeline.dbt import run_dbt
+    from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("publish-degrades")
     localdb.recreate_warehouse(DATABASE)

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from ingest.http import RetryPolicy
+from sheets.http import RetryPolicy
 from ingest.pull import pull_period
-from ingest.sheets import make_client
+from sheets.client import make_client
 from tests.conftest import query
 
 PERIOD = "CB-2026-NAM"        # used by no other test against the database
@@ -19,7 +19,7 @@ PERIOD = "CB-2026-NAM"        # used by no other test against the database
 
 @pytest.fixture(scope="module")
 def province(settings, emulator):
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling.demo_setup import generate_into_emulator
 
     settings = settings.with_overrides(emulator_url=emulator.url, sheets_backend="emulator")
     manifest, entries = generate_into_emulator(PERIOD, seed=3, root=emulator.store.root,
@@ -60,7 +60,7 @@ def test_faults_survived_and_nothing_lost_or_doubled(province, emulator, catalog
         where spreadsheet_id = any(%s)""", (ids,))
     assert versions == distinct == len(ids)       # one version each: nothing lost, no doubles
 
-    from tonghop.cycle import stage_build, stage_validate
+    from pipeline.cycle import stage_build, stage_validate
 
     stage_validate(settings, PERIOD, faulted.pull_run_id)
     stage_build(settings)

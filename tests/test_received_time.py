@@ -57,9 +57,10 @@ def season(settings, catalogue, tmp_path_factory):
     from ingest.registry import register
     from publish.unit_feedback import write_feedback
     from sheets_emulator import EmulatorServer, emulator_client
-    from tonghop import layout, localdb
-    from tonghop.dbt import run_dbt
-    from tonghop.demo_setup import generate_into_emulator
+    from sheets import layout
+    from tooling import localdb
+    from pipeline.dbt import run_dbt
+    from tooling.demo_setup import generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("received")
     localdb.ensure_warehouse(DATABASE)

@@ -23,8 +23,8 @@ def demo_run(settings, emulator, tmp_path_factory):
     every tool's output in a log file. Returns (settings, manifest, console text, log path)."""
     import io
 
-    from tonghop import console, localdb
-    from tonghop.demo_setup import demo_cycle
+    from tooling import console, localdb
+    from tooling.demo_setup import demo_cycle
 
     settings = settings.with_overrides(emulator_url=emulator.url, sheets_backend="emulator")
     out = io.StringIO()
@@ -183,7 +183,7 @@ def test_the_mapped_pull_was_recorded_once_with_every_read(cycle):
 def test_a_cycle_with_nothing_changed_costs_one_listing_call(cycle, emulator):
     """The cycle DAG again with nothing edited: one Drive listing call, no build or
     publication (no "landed" event), and the reminder written from the current marts."""
-    from tonghop import local_airflow, localdb
+    from tooling import local_airflow, localdb
 
     settings, manifest = cycle
     env = local_airflow.airflow_env(settings, localdb.default_cluster().port)
@@ -221,7 +221,7 @@ def test_raw_keeps_every_version_and_a_second_pull_adds_nothing(cycle, catalogue
 def test_the_demo_never_dates_an_edit_in_the_future(catalogue):
     import datetime as dt
 
-    from tonghop.demo import generate_province
+    from tooling.demo import generate_province
 
     now = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)      # CB-2026-NAM is due 30/11
     reports, manifest = generate_province(catalogue, "CB-2026-NAM", seed=1, now=now)

@@ -45,10 +45,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.airflow_support import Api, wait_for_dag
+from testing.airflow import Api, wait_for_dag
 from tests.conftest import TEST_STATE, query, webhook_server
 
-pytestmark = pytest.mark.slow
+#: the season's fixture plays every morning before its first test, inside that test's timeout
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 PERIOD = "CB-2026-6T"
 #: the ad hoc period requested on 1/6, due the same day, one shared file (per_period)
@@ -194,7 +195,7 @@ def part_origins(catalogue, code: str, period_code: str, tab: str) -> dict[str, 
     """Where each part of a unit's report is, as the unit sees its sheet: part title → (tab,
     rows above it). Its own tabs in the per_unit layout (``tab`` empty); in a shared file, the
     parts stacked in the unit's tab with a blank row between them."""
-    from tonghop import layout
+    from sheets import layout
 
     parts = [t for t in layout.report_tabs(catalogue, code, period_code)
              if t.title != layout.TAB_GUIDE]
@@ -218,7 +219,7 @@ class Season:
     # the units, through the Sheets API as themselves
     def edit(self, edit: Edit, code: str, period_code: str) -> None:
         from sheets_emulator import emulator_client
-        from tonghop import layout
+        from sheets import layout
 
         unit = self.catalogue.unit(code)
         programme = self.catalogue.period(PERIOD).programme_code
@@ -373,7 +374,7 @@ class Season:
 def season(settings, catalogue, tmp_path_factory):
     from sheets_emulator import EmulatorServer
     from sheets_emulator.faults import EmulatorConfig, FaultRule
-    from tonghop import local_airflow, localdb
+    from tooling import local_airflow, localdb
     from tonghop.catalogue import load_catalogue
 
     pg_port = localdb.default_cluster().port

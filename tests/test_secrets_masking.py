@@ -95,10 +95,10 @@ def test_real_stages_log_no_secret(settings, emulator, catalogue, caplog, capfd,
     file, an alert to a webhook that does not answer: every password, key and token of them
     is absent from the captured logs, from what was printed, from the alert's answer, and from
     dbt's log file and target folder."""
-    from ingest.sheets import make_client
+    from sheets.client import make_client
     from tonghop import alerts
-    from tonghop.cycle import stage_feedback, stage_pull, stage_validate
-    from tonghop.dbt import run_dbt, target_dir
+    from pipeline.cycle import stage_feedback, stage_pull, stage_validate
+    from pipeline.dbt import run_dbt, target_dir
     from tonghop.settings import load_local_secrets
 
     period = "CB-2026-NAM"

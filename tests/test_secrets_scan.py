@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import ROOT
 
@@ -41,7 +40,7 @@ ALLOWED = {
     ("tests/test_compose.py", "Secret Keyword",
      "b63f6f1a19fb11b7488963ac116e0c5f4388e85b"):  # pragma: allowlist secret
         "'rotated': the password a fake Metabase is given in the deploy test",
-    ("tonghop/localdb.py", "Secret Keyword",
+    ("tooling/localdb.py", "Secret Keyword",
      "2f1aa1e2a58704b452a5dd60ab1bd2b761bf296a"):  # pragma: allowlist secret
         "the PostgreSQL setting password_encryption (scram-sha-256), not a password",
 }

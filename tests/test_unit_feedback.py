@@ -45,9 +45,9 @@ def world(settings, catalogue, tmp_path_factory):
 
     from ingest.registry import RegistryEntry, register
     from sheets_emulator import EmulatorServer
-    from tonghop import localdb
-    from tonghop.demo_setup import demo_spreadsheet_id
-    from tonghop.layout import app_properties, spreadsheet_title
+    from tooling import localdb
+    from tooling.demo_setup import demo_spreadsheet_id
+    from sheets.layout import app_properties, spreadsheet_title
 
     localdb.ensure_warehouse(DATABASE)
     server = EmulatorServer(tmp_path_factory.mktemp("feedback_emulator"), host="127.0.0.1",

@@ -16,8 +16,8 @@ import pytest
 
 from expectations.runner import ReportToCheck, validate
 from ingest.parse import ParsedReport, parse_report
-from tonghop import layout
-from tonghop.check import check_workbook, format_issue
+from sheets import layout
+from tooling.check import check_workbook, format_issue
 from validation_corpus import (CASES, CLEAN_UNITS, CORPUS_PERIOD, Case, build_case_workbook,
                                build_clean_workbook)
 

@@ -21,8 +21,8 @@ DOCUMENTED_NODES = ("model", "seed", "snapshot")
 def docs(settings, tmp_path_factory):
     """`stage_build` (dbt build, then the docs) on the session warehouse, into an output folder
     of this module's own; returns (folder, what stage_build said, manifest, catalog)."""
-    from tonghop.cycle import stage_build
-    from tonghop.dbt import run_dbt
+    from pipeline.cycle import stage_build
+    from pipeline.dbt import run_dbt
 
     own = settings.with_overrides(output_dir=tmp_path_factory.mktemp("docs_output"))
     run_dbt(own, ["seed", "--select", "unit_types"])   # a load by hand: the next build reloads
@@ -37,7 +37,7 @@ def docs(settings, tmp_path_factory):
 def test_a_second_build_neither_reloads_the_catalogue_nor_regenerates_the_docs(settings, docs):
     """Nothing in the project changed since the fixture's build: the seeds stay (no seed node
     runs), the docs site stays as it is, and the marts are built all the same."""
-    from tonghop.cycle import stage_build
+    from pipeline.cycle import stage_build
 
     folder, first, _, _ = docs
     own = settings.with_overrides(output_dir=folder.parent)
@@ -52,7 +52,7 @@ def test_a_second_build_neither_reloads_the_catalogue_nor_regenerates_the_docs(s
 
 
 def test_the_catalogue_counts_as_loaded_only_with_its_own_fingerprint(settings, docs):
-    from tonghop.dbt import catalogue_fingerprint, catalogue_loaded
+    from pipeline.dbt import catalogue_fingerprint, catalogue_loaded
 
     current = catalogue_fingerprint(settings.dbt_project_dir)
     assert catalogue_loaded(settings, current)
@@ -64,7 +64,7 @@ def test_fingerprints_follow_what_the_seeds_and_the_docs_are_made_of(settings, t
     own output (target/) neither."""
     import shutil
 
-    from tonghop.dbt import catalogue_fingerprint, docs_fingerprint
+    from pipeline.dbt import catalogue_fingerprint, docs_fingerprint
 
     project = tmp_path / "dbt_project"
     shutil.copytree(settings.dbt_project_dir, project,
@@ -224,7 +224,7 @@ def test_the_rule_seed_is_the_rules_great_expectations_runs():
 def test_dbt_writes_its_output_in_a_folder_of_the_database(settings, docs):
     """dbt's target folder is the warehouse database's own: the build's results are there,
     and another database gets another folder (whose saved parse this build did not replace)."""
-    from tonghop.dbt import target_dir
+    from pipeline.dbt import target_dir
 
     own = target_dir(settings)                  # the fixture built the session warehouse
     # dbt_project/target/, or the folder TONGHOP_DBT_TARGET_DIR names (the tests' own)

@@ -80,9 +80,9 @@ def landed(settings, catalogue, tmp_path_factory):
     from ingest.pull import pull_period
     from ingest.registry import register
     from sheets_emulator import EmulatorServer
-    from tonghop import localdb
-    from tonghop.demo_setup import generate_into_emulator
-    from tonghop.dbt import run_dbt
+    from tooling import localdb
+    from tooling.demo_setup import generate_into_emulator
+    from pipeline.dbt import run_dbt
 
     tmp = tmp_path_factory.mktemp("history")
     project = tmp / "dbt_project"
@@ -127,7 +127,7 @@ def landed(settings, catalogue, tmp_path_factory):
 def renamed(landed):
     """A commune with a complete report in both periods, its facts before the rename; then the
     commune renamed from RENAMED_ON in the project copy and the warehouse built again."""
-    from tonghop.dbt import run_dbt
+    from pipeline.dbt import run_dbt
 
     settings, _ = landed
     candidates = marts(settings, """

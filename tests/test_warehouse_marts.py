@@ -45,12 +45,12 @@ UNIT_OFFICIAL = "vanhoa.xa@caobang.gov.vn"     # units edit as themselves, not a
 
 def info_cell(key: str) -> str:
     """A1 reference of a field's value in the "Thông tin" tab (title rows, then one per field)."""
-    from tonghop import layout
+    from sheets import layout
     return f"'{layout.TAB_INFO}'!B{4 + [k for k, _, _ in layout.INFO_FIELDS].index(key)}"
 
 
 def first_indicator_value_cell() -> str:
-    from tonghop import layout
+    from sheets import layout
     column = layout.column_letter(layout.column_index(layout.INDICATOR_COLUMNS, "value"))
     return f"'{layout.TAB_INDICATORS}'!{column}2"
 
@@ -65,9 +65,9 @@ def landed(settings, catalogue, tmp_path_factory):
     from ingest.pull import pull_period
     from ingest.registry import register
     from sheets_emulator import EmulatorServer, emulator_client
-    from tonghop import localdb
-    from tonghop.dbt import run_dbt
-    from tonghop.demo_setup import demo_spreadsheet_id, generate_into_emulator
+    from tooling import localdb
+    from pipeline.dbt import run_dbt
+    from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("marts")
     localdb.ensure_warehouse(DATABASE)
@@ -478,7 +478,7 @@ def test_no_mart_repeats_a_key_of_its_grain(landed):
     hold in a real build, and a key that is not a grain is caught repeating."""
     import psycopg2
 
-    from tonghop.dbt import grain_duplicates, mart_grains, repeated_grain_keys
+    from testing.grains import grain_duplicates, mart_grains, repeated_grain_keys
 
     settings = landed[0]
     grains = mart_grains(settings.dbt_project_dir)

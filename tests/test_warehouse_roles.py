@@ -12,7 +12,7 @@ from tests.conftest import ROOT, query
 
 
 def test_start_is_idempotent(settings):
-    from tonghop import localdb
+    from tooling import localdb
     localdb.start()
     assert query(settings.dsn("loader"), "select current_user") == [("loader",)]
 
@@ -63,7 +63,7 @@ def relations(settings, schema: str) -> list[str]:
 @pytest.fixture(scope="module")
 def warehouse(settings):
     """The session warehouse with its dbt schemas built (built here if no test has yet)."""
-    from tonghop.dbt import run_dbt
+    from pipeline.dbt import run_dbt
     [(built,)] = query(settings.dsn("admin"),
                        "select to_regclass('marts.fct_submission') is not null")
     if not built:

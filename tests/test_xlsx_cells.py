@@ -1,6 +1,6 @@
 """Nothing cut without a mark: an .xlsx cell holds 32,767 characters (Google Sheets 50,000), and
 text longer than that is cut with a Vietnamese mark saying how long the cell was and where
-the whole text is — by the one rule every .xlsx writer uses (``tonghop.template.set_value``).
+the whole text is — by the one rule every .xlsx writer uses (``sheets.template.set_value``).
 At the limit, one over, and a 40,000-character difficulty; read back with openpyxl."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from publish.summary import SummaryTable, full_text_at, write_xlsx
-from tonghop.template import XLSX_CELL_CHARS, fit_xlsx_cell, set_value
+from sheets.template import XLSX_CELL_CHARS, fit_xlsx_cell, set_value
 
 LIMIT = 32_767
 DIFFICULTY = "Thiếu kinh phí tổ chức Hội diễn văn nghệ quần chúng cấp xã 🎶. "

@@ -38,9 +38,9 @@ from typing import Any, Callable
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 
-from tonghop import layout
+from sheets import layout
 from tonghop.catalogue import Catalogue
-from tonghop.template import set_value, write_workbook
+from sheets.template import set_value, write_workbook
 
 CORPUS_PERIOD = "CB-2027-6T"
 #: well-filled reports validated in the same batch as the cases

@@ -21,7 +21,7 @@ A period is *live* from its opening day to its closing day. Every day some perio
 calendar asks for one build of the warehouse as of that day, once the morning's pulls are done
 (whatever their outcome) — its pulls do not each trigger a build — so overdue reports and days
 late are right on days nothing lands, and a morning costs one build and one publication. It also
-checks that each live period's pulls are running (:mod:`tonghop.freshness`).
+checks that each live period's pulls are running (:mod:`pipeline.freshness`).
 """
 
 from __future__ import annotations

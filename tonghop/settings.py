@@ -64,7 +64,7 @@ class Settings:
     sheets_backend: str = "emulator"
     emulator_url: str = f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"
     google_credentials_file: str | None = None
-    #: client-side cap on Sheets/Drive requests a minute (None: no cap); see ingest.http
+    #: client-side cap on Sheets/Drive requests a minute (None: no cap); see sheets.http
     sheets_requests_per_minute: float | None = None
     output_dir: Path = PROJECT_ROOT / "output"
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"

@@ -23,7 +23,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 #: Vietnam's time (Asia/Ho_Chi_Minh, UTC+7, no daylight saving): dates and times people read
@@ -313,15 +313,21 @@ def plain_vi(value: int | float | Decimal) -> str:
     return f"{number.normalize():f}".replace(".", ",")
 
 
-def format_vi(value: int | float | Decimal | None) -> str:
-    """1200 → "1.200", 1.5 → "1,5" (Vietnamese writing)."""
+def format_vi(value: int | float | Decimal | None, decimals: int | None = None) -> str:
+    """The one way numbers are written for people: 1200 → "1.200", 1.5 → "1,5", -0.5 →
+    "-0,5" (dot between thousands, decimal comma); "" for None. With ``decimals``, rounded
+    half up to at most that many decimals (2.345 → "2,35" with 2)."""
     if value is None:
         return ""
     number = Decimal(str(value))
+    if decimals is not None:
+        number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "-" if number < 0 else ""
+    number = abs(number)
     if number == number.to_integral_value():
-        return f"{int(number):,}".replace(",", ".")
+        return sign + f"{int(number):,}".replace(",", ".")
     integral, _, fraction = f"{number.normalize():f}".partition(".")
-    return f"{int(integral):,}".replace(",", ".") + "," + fraction
+    return sign + f"{int(integral):,}".replace(",", ".") + "," + fraction
 
 
 # ------------------------------------------------------------------ dates

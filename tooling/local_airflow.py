@@ -23,8 +23,8 @@ import psycopg2
 import requests
 from psycopg2 import sql
 
-from tonghop import cycle
-from tonghop.console import copy_stripped
+from pipeline import cycle
+from tooling.console import copy_stripped
 from tonghop.settings import ADMIN_ROLE, PROJECT_ROOT, Settings, load_local_secrets, state_dir
 
 DAG_ID = "tonghop_reporting_cycle"

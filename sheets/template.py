@@ -1,6 +1,6 @@
 """Writing report sheets as .xlsx workbooks (the blank template, and the emulator's content).
 
-Takes :class:`tonghop.layout.TabSpec` tabs and renders them with openpyxl: header styles,
+Takes :class:`sheets.layout.TabSpec` tabs and renders them with openpyxl: header styles,
 column widths, frozen header rows, drop-downs, and sheet protection with only the input cells
 unlocked.
 
@@ -23,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from tonghop.catalogue import Catalogue
 from tonghop.errors import UserError
-from tonghop.layout import TabSpec, report_tabs
+from sheets.layout import TabSpec, report_tabs
 from tonghop.vn import format_vi
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")

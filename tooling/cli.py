@@ -61,7 +61,7 @@ def _catalogue():
 
 def _require_seeded_period(period_code: str) -> None:
     """``generate``/``demo`` build a province from the seeds: the period must be one of them."""
-    from tonghop.codes import require_period
+    from tooling.codes import require_period
     require_period(_catalogue(), period_code)
 
 
@@ -115,7 +115,7 @@ def _pipeline_catalogue(settings, period_code: str):
     period needs no database; any other code may be an ad hoc period, which lives in the
     warehouse (ops.adhoc_periods)."""
     from tonghop.catalogue import load_catalogue
-    from tonghop.codes import require_period
+    from tooling.codes import require_period
     catalogue = _catalogue()
     if period_code not in catalogue.periods:
         try:
@@ -135,7 +135,7 @@ def _pipeline_catalogue(settings, period_code: str):
 def _check_pipeline_args(period_code: str, unit_codes=()) -> None:
     """``run``/``provision``: the codes, then the database and the Sheets backend, before any
     stage starts."""
-    from tonghop.codes import require_expected_unit
+    from tooling.codes import require_expected_unit
     settings = _settings()
     catalogue = _pipeline_catalogue(settings, period_code)
     for code in unit_codes or ():
@@ -146,7 +146,7 @@ def _check_pipeline_args(period_code: str, unit_codes=()) -> None:
 
 # ------------------------------------------------------------------ db
 def cmd_db(args) -> int:
-    from tonghop import localdb
+    from tooling import localdb
     cluster = localdb.default_cluster()
     if args.action == "start":
         localdb.start(cluster)
@@ -172,8 +172,8 @@ def cmd_emulator(args) -> int:
 
 # ------------------------------------------------------------------ template / check
 def cmd_template(args) -> int:
-    from tonghop.codes import require_unit_in_programme
-    from tonghop.template import write_template
+    from tooling.codes import require_unit_in_programme
+    from sheets.template import write_template
     catalogue = _catalogue()
     require_unit_in_programme(catalogue, args.unit, args.period)
     path = write_template(catalogue, args.unit, args.period, Path(args.output))
@@ -182,18 +182,18 @@ def cmd_template(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from tonghop.codes import require_period, require_unit
-    from tonghop.xlsx_guard import guard_xlsx
+    from tooling.codes import require_period, require_unit
+    from sheets.xlsx_guard import guard_xlsx
     catalogue = _catalogue()
     if args.period:
         require_period(catalogue, args.period)
     if args.unit:
         require_unit(catalogue, args.unit)
     if args.output:
-        from tonghop.template import require_output_path
+        from sheets.template import require_output_path
         require_output_path(Path(args.output))
     guard_xlsx(Path(args.file))         # before the checks' heavy imports
-    from tonghop.check import check_workbook, print_problems, write_checked_copy
+    from tooling.check import check_workbook, print_problems, write_checked_copy
     result = check_workbook(Path(args.file), unit_code=args.unit, period_code=args.period)
     print_problems(result, Path(args.file).name)
     if args.output:
@@ -207,7 +207,7 @@ def cmd_generate(args) -> int:
     _require_seeded_period(args.period)
     if not args.no_register:
         _require_database(_settings())
-    from tonghop.demo_setup import generate_into_emulator
+    from tooling.demo_setup import generate_into_emulator
     manifest, _ = generate_into_emulator(args.period, seed=args.seed, root=args.root,
                                          register=not args.no_register)
     counts = {}
@@ -220,7 +220,7 @@ def cmd_generate(args) -> int:
 
 def cmd_provision(args) -> int:
     _check_pipeline_args(args.period)
-    from tonghop.cycle import stage_provision
+    from pipeline.cycle import stage_provision
     result = stage_provision(_settings(), args.period, layout=args.layout,
                              share=not args.no_share)
     print(f"Kỳ {args.period}: tạo mới {len(result['created'])} bảng tính, "
@@ -232,8 +232,9 @@ def cmd_run(args) -> int:
     """One line per stage on the console, everything else in ``<state>/logs/run-<time>.log``;
     ``--json`` prints what each stage returned instead (for scripts)."""
     _check_pipeline_args(args.period, args.unit)
-    from tonghop import console, progress
-    from tonghop.cycle import run_cycle
+    from tooling import console
+    from tonghop import progress
+    from pipeline.cycle import run_cycle
     from tonghop.settings import state_dir
 
     log_path = console.log_file_path(state_dir(), "run")
@@ -267,7 +268,7 @@ def cmd_run(args) -> int:
 
 def cmd_demo(args) -> int:
     _require_seeded_period(args.period)
-    from tonghop.demo_setup import run_demo
+    from tooling.demo_setup import run_demo
     return run_demo(args.period, seed=args.seed, port=args.port)
 
 
@@ -413,7 +414,7 @@ LOGGING_COMMANDS = {"demo", "run", "emulator"}
 
 # ------------------------------------------------------------------ failures
 def _log_dir() -> Path:
-    from tonghop.console import log_dir
+    from tooling.console import log_dir
     from tonghop.settings import state_dir
     return log_dir(state_dir())
 
@@ -446,7 +447,7 @@ def _environment_problem(exc: BaseException) -> str | None:
     import psycopg2
     import requests
 
-    from tonghop.localdb import LocalDbError
+    from tooling.localdb import LocalDbError
     if isinstance(exc, LocalDbError):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"PostgreSQL cục bộ chưa sẵn sàng: {first}"

@@ -17,9 +17,9 @@ import requests
 
 from ingest.registry import RegistryEntry, register
 from tonghop.catalogue import load_catalogue
-from tonghop.demo import DemoManifest, generate_province
+from tooling.demo import DemoManifest, generate_province
 from tonghop.errors import EnvironmentNotReady
-from tonghop.layout import app_properties, spreadsheet_title
+from sheets.layout import app_properties, spreadsheet_title
 from tonghop.settings import Settings, load_settings, state_dir
 
 log = logging.getLogger(__name__)
@@ -120,9 +120,9 @@ class EmulatorProcess:
 def run_demo(period_code: str, *, seed: int = 2026, port: int = 8931) -> int:
     """`tonghop demo`: database, demo province, emulator, Airflow run, and what came out.
 
-    The console gets one line per step and stage (:mod:`tonghop.console`); Airflow's, dbt's and
+    The console gets one line per step and stage (:mod:`tooling.console`); Airflow's, dbt's and
     Great Expectations' logs go to ``<state>/logs/demo-<time>.log``, named at the end."""
-    from tonghop import console, localdb
+    from tooling import console, localdb
 
     log_path = console.log_file_path(state_dir(), "demo")
     lines = console.StageLines()
@@ -149,10 +149,10 @@ def demo_cycle(settings: Settings, period_code: str, *, seed: int, root: Path, p
     """The demo's cycle after its database is up: the province written into the emulator's
     folder ``root``, Airflow's database migrated, the three DAGs run by ``airflow dags test``
     while ``serving()`` (the emulator) runs, and the outcome — each step a line of ``lines``
-    (:class:`tonghop.console.StageLines`), every tool's output in ``log_file``.
+    (:class:`tooling.console.StageLines`), every tool's output in ``log_file``.
 
     Returns (exit code, what was generated); 4 when a DAG run failed."""
-    from tonghop import console, local_airflow
+    from tooling import console, local_airflow
     from tonghop.progress import PROGRESS_FILE_ENV
 
     manifest, entries = generate_into_emulator(period_code, seed=seed, root=root,

@@ -25,9 +25,9 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
-from tonghop import layout
+from sheets import layout
 from tonghop.catalogue import Catalogue, Indicator, Unit
-from tonghop.template import set_value, write_workbook
+from sheets.template import set_value, write_workbook
 from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES
 
 SCENARIO_WEIGHTS = {"on_time": 55, "late": 15, "draft": 8, "untouched": 7, "errors": 10,

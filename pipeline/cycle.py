@@ -3,7 +3,7 @@
 Each stage takes :class:`Settings` and returns a small JSON-able dict (what Airflow keeps in
 XCom and shows in the log). The order is: pull (plan → read shards → finish) → validate →
 (feedback to units, build (dbt) → publish). In Airflow, build and publish are DAGs of their own
-chained by Assets (``tonghop/assets.py``).
+chained by Assets (``pipeline/assets.py``).
 """
 
 from __future__ import annotations
@@ -153,8 +153,8 @@ def stage_build(settings: Settings, as_of_date: dt.date | None = None) -> dict:
     """Source freshness (a warning when nothing landed for 36 hours), `dbt build` (seeds only
     when the catalogue's files changed, snapshot, models, tests) as of ``as_of_date`` (None:
     today), then the dbt docs site in the output folder (only when the project changed):
-    :func:`tonghop.dbt.build_warehouse`."""
-    from tonghop.dbt import build_warehouse
+    :func:`pipeline.dbt.build_warehouse`."""
+    from pipeline.dbt import build_warehouse
     with progress.stage("build"):
         built = build_warehouse(settings, as_of_date)
     return progress.done("build", built)
@@ -184,6 +184,18 @@ def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
     with progress.stage("publish"):
         published = publish_period(settings, period_code, run_id).as_dict()
     return progress.done("publish", published)
+
+
+def stage_periods_to_publish(settings: Settings, triggered: list[str]) -> list[str]:
+    """The periods whose publication is out of date (publish/outdated.py)."""
+    from publish.outdated import periods_to_publish
+    return periods_to_publish(settings, load_catalogue(settings=settings), triggered)
+
+
+def stage_remind(settings: Settings, period_code: str, run_id: str) -> dict:
+    """The reminder list of the units whose report does not count yet (publish/reminder.py)."""
+    from publish.reminder import missing_units
+    return missing_units(settings, period_code, run_id)
 
 
 def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto",

@@ -1,6 +1,6 @@
 """The unit's report sheet: what it contains and where, as data.
 
-One layout serves three sides: the xlsx template writer (``tonghop.template``), the Sheets
+One layout serves three sides: the xlsx template writer (``sheets.template``), the Sheets
 provisioner, and the parser (``ingest.parse``), which finds each part by its header labels rather
 than by fixed positions — so a unit that inserts rows, moves a table or renames a tab is still
 read correctly.

@@ -17,10 +17,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from expectations.check_result import SEVERITY_VI, ordered, split_cell, status_line
 from expectations.runner import Issue, ReportToCheck, validate
 from ingest.parse import parse_report
-from tonghop import layout
+from sheets import layout
 from tonghop.catalogue import load_catalogue
 from tonghop.errors import UserError, one_line
-from tonghop.xlsx_guard import guard_xlsx
+from sheets.xlsx_guard import guard_xlsx
 
 #: what openpyxl and zipfile raise on a workbook that passed :func:`guard_xlsx` but whose
 #: content is still not what a workbook holds (a part missing, an attribute of the wrong type)
@@ -127,7 +127,7 @@ def write_checked_copy(source: Path, result: CheckResult, output: Path) -> Path:
     from openpyxl import load_workbook
 
     from expectations.check_result import check_tab
-    from tonghop.template import render_tab, save_workbook
+    from sheets.template import render_tab, save_workbook
 
     catalogue = load_catalogue()
     workbook = load_workbook(source)

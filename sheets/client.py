@@ -18,8 +18,8 @@ from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_URL
 from requests.exceptions import RequestException
 
-from ingest.http import RetryPolicy, with_policy
-from tonghop import layout
+from sheets.http import RetryPolicy, with_policy
+from sheets import layout
 from tonghop.masking import register_secret
 from tonghop.settings import Settings
 
@@ -49,7 +49,7 @@ def max_spreadsheet_bytes() -> int:
 def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gspread.Client:
     """A gspread client for the configured backend ("emulator" or "google").
 
-    Requests time out and are retried with backoff (``ingest.http``) on both backends.
+    Requests time out and are retried with backoff (``sheets.http``) on both backends.
     """
     policy = policy or RetryPolicy(
         requests_per_minute=settings.sheets_requests_per_minute,

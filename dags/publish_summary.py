@@ -19,45 +19,40 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from tonghop.alerts import on_task_failure, watch
-from tonghop.assets import MARTS, SUMMARY
-from tonghop.cycle import SHEETS_POOL
+from pipeline.assets import MARTS, SUMMARY
+from pipeline.cycle import SHEETS_POOL
+from pipeline.dag_defaults import DAG_DEFAULTS, default_args
+from tonghop.alerts import watch
 
 
 @dag(
     dag_id="tonghop_publish",
     schedule=[MARTS],
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-    catchup=False,
+    **DAG_DEFAULTS,
     max_active_runs=1,
     params={"period_codes": Param([], type="array", items={"type": "string"},
                                   description="Kỳ báo cáo cần tổng hợp (periods to publish), "
                                               "e.g. [\"CB-2026-6T\"]")},
-    default_args={"retries": 1, "retry_delay": dt.timedelta(seconds=30),
-                  "execution_timeout": dt.timedelta(minutes=30),
-                  "on_failure_callback": on_task_failure},
+    default_args=default_args(execution_timeout=dt.timedelta(minutes=30)),
     tags=["tonghop", "reporting", "publish"],
     doc_md=__doc__,
 )
 def tonghop_publish():
     @task
     def periods() -> list[str]:
-        from publish.outdated import periods_to_publish
-        from tonghop.assets import periods_of, triggering_events
-        from tonghop.catalogue import load_catalogue
-        from tonghop.cycle import settings_from_airflow
+        from pipeline.assets import periods_of, triggering_events
+        from pipeline.cycle import settings_from_airflow, stage_periods_to_publish
 
         context = get_current_context()
         asked = (context.get("params") or {}).get("period_codes")
         if asked:                      # a run by hand: exactly those, changed or not
             return sorted(set(asked))
-        settings = settings_from_airflow()
-        return periods_to_publish(settings, load_catalogue(settings=settings),
-                                  periods_of(triggering_events(context, MARTS)))
+        return stage_periods_to_publish(settings_from_airflow(),
+                                        periods_of(triggering_events(context, MARTS)))
 
     @task(pool=SHEETS_POOL, outlets=[SUMMARY], map_index_template="{{ period_code }}")
     def publish(period_code: str) -> dict:
-        from tonghop.cycle import settings_from_airflow, stage_publish
+        from pipeline.cycle import settings_from_airflow, stage_publish
 
         context = get_current_context()
         with watch("publish", context):
@@ -67,12 +62,11 @@ def tonghop_publish():
 
     @task(map_index_template="{{ period_code }}")
     def remind(period_code: str) -> dict:
-        from publish.reminder import missing_units
-        from tonghop.cycle import settings_from_airflow
+        from pipeline.cycle import settings_from_airflow, stage_remind
 
         context = get_current_context()
         with watch("remind", context):
-            return missing_units(settings_from_airflow(), period_code, context["run_id"])
+            return stage_remind(settings_from_airflow(), period_code, context["run_id"])
 
     chosen = periods()
     publish.expand(period_code=chosen)

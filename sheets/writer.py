@@ -1,0 +1,189 @@
+"""Writing to Google Sheets: a tab of the report layout (:class:`sheets.layout.TabSpec`)
+rendered as ``spreadsheets.batchUpdate`` requests, and the few write calls the project makes
+(create a spreadsheet, batchUpdate, share, read its sheets' properties), counted by endpoint.
+
+Used by provisioning (``ingest.provision``) and by the units' "Kết quả kiểm tra" tabs
+(``publish.unit_feedback``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_BATCH_UPDATE_URL
+from openpyxl.utils.cell import range_boundaries
+
+from sheets import layout
+from sheets.client import SPREADSHEET_MIME
+from sheets.layout import TabSpec
+
+PIXELS_PER_CHAR = 7
+HEADER_BACKGROUND = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}   # DDEBF7
+INPUT_BACKGROUND = {"red": 1.0, "green": 0xF9 / 255, "blue": 0xE5 / 255}           # FFF9E5
+TITLE_FONT_SIZE = 13
+
+# endpoint names as the emulator counts them
+CREATE = "drive.files.create"
+BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
+SHARE = "drive.permissions.create"
+GET = "sheets.spreadsheets.get"
+LIST = "drive.files.list"
+
+
+# ---------------------------------------------------------------------------- requests
+def grid_range(sheet_id: int, ref: str) -> dict[str, int]:
+    """A1 ('B7', 'G2:G9') → GridRange (0-based, end exclusive)."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    return {"sheetId": sheet_id, "startRowIndex": min_row - 1, "endRowIndex": max_row,
+            "startColumnIndex": min_col - 1, "endColumnIndex": max_col}
+
+
+def cell_value(value: Any) -> dict[str, Any]:
+    """A Python value → CellData; text is always a stringValue (never a formula)."""
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        extended = {"boolValue": value}
+    elif isinstance(value, (int, float, Decimal)):
+        extended = {"numberValue": float(value) if isinstance(value, Decimal) else value}
+    elif isinstance(value, dt.date):
+        extended = {"stringValue": layout.vi_date(value)}
+    else:
+        extended = {"stringValue": str(value)}
+    return {"userEnteredValue": extended}
+
+
+def tab_requests(tab: TabSpec, sheet_id: int, *, first: bool = False,
+                 service_account: str | None = None,
+                 unit_editor: str | None = None) -> list[dict]:
+    """The batchUpdate requests that render ``tab`` as sheet ``sheet_id``.
+
+    ``first``: the tab is the spreadsheet's existing first sheet (updated, not added).
+    ``unit_editor``: besides protecting every cell but the input ranges, protect the input
+    ranges too so only this email (and the service account) may edit them — for a tab in a
+    spreadsheet shared with many units.
+    """
+    n_rows = max(len(tab.rows), tab.frozen_rows + 1, 1)
+    n_cols = max(max((len(r) for r in tab.rows), default=1), len(tab.column_widths), 1)
+    properties = {"sheetId": sheet_id, "title": tab.title,
+                  "gridProperties": {"rowCount": n_rows, "columnCount": n_cols,
+                                     "frozenRowCount": tab.frozen_rows}}
+    whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": n_rows,
+             "startColumnIndex": 0, "endColumnIndex": n_cols}
+    requests: list[dict] = []
+    if first:
+        requests.append({"updateSheetProperties": {
+            "properties": properties,
+            "fields": "title,gridProperties(rowCount,columnCount,frozenRowCount)"}})
+    else:
+        requests.append({"addSheet": {"properties": properties}})
+    requests.append({"updateCells": {
+        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+        "rows": [{"values": [cell_value(v) for v in row]} for row in tab.rows],
+        "fields": "userEnteredValue"}})
+    if tab.wrap:
+        requests.append({"repeatCell": {
+            "range": whole,
+            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}},
+            "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)"}})
+    for r in tab.header_rows:
+        requests.append({"repeatCell": {
+            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1},
+            "cell": {"userEnteredFormat": {
+                "backgroundColor": HEADER_BACKGROUND, "textFormat": {"bold": True},
+                "horizontalAlignment": "CENTER", "verticalAlignment": "MIDDLE",
+                "wrapStrategy": "WRAP"}},
+            "fields": "userEnteredFormat(backgroundColor,textFormat.bold,horizontalAlignment,"
+                      "verticalAlignment,wrapStrategy)"}})
+    for r in tab.title_rows:
+        requests.append({"repeatCell": {
+            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1,
+                      "endColumnIndex": 1},
+            "cell": {"userEnteredFormat": {"textFormat": {"bold": True,
+                                                          "fontSize": TITLE_FONT_SIZE}}},
+            "fields": "userEnteredFormat(textFormat.bold,textFormat.fontSize)"}})
+    for ref in tab.input_ranges:
+        requests.append({"repeatCell": {
+            "range": grid_range(sheet_id, ref),
+            "cell": {"userEnteredFormat": {"backgroundColor": INPUT_BACKGROUND}},
+            "fields": "userEnteredFormat.backgroundColor"}})
+    for c, width in enumerate(tab.column_widths):
+        if width:
+            requests.append({"updateDimensionProperties": {
+                "range": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                          "startIndex": c, "endIndex": c + 1},
+                "properties": {"pixelSize": int(round(width * PIXELS_PER_CHAR))},
+                "fields": "pixelSize"}})
+    for ref, options in tab.choices:
+        requests.append({"setDataValidation": {
+            "range": grid_range(sheet_id, ref),
+            "rule": {"condition": {"type": "ONE_OF_LIST",
+                                   "values": [{"userEnteredValue": o} for o in options]},
+                     "inputMessage": "Chọn một giá trị trong danh sách.",
+                     "strict": True, "showCustomUi": True}}})
+    requests.append({"addProtectedRange": {"protectedRange": _protected(
+        {"sheetId": sheet_id}, f"{tab.title}: chỉ sửa các ô cần điền",
+        [service_account] if service_account else [],
+        unprotected=[grid_range(sheet_id, ref) for ref in tab.input_ranges])}})
+    if unit_editor:
+        editors = [unit_editor] + ([service_account] if service_account else [])
+        for ref in tab.input_ranges:
+            requests.append({"addProtectedRange": {"protectedRange": _protected(
+                grid_range(sheet_id, ref), f"{tab.title}: ô do đơn vị điền", editors)}})
+    return requests
+
+
+def _protected(range_: dict, description: str, editors: list[str],
+               unprotected: list[dict] | None = None) -> dict:
+    out: dict[str, Any] = {"range": range_, "description": description, "warningOnly": False}
+    if unprotected:
+        out["unprotectedRanges"] = unprotected
+    if editors:
+        out["editors"] = {"users": editors}
+    return out
+
+
+# ---------------------------------------------------------------------------- API calls
+def client_account_email(client) -> str | None:
+    """The service account's e-mail the client authenticates as (None against the emulator)."""
+    auth = getattr(getattr(client, "http_client", None), "auth", None)
+    return getattr(auth, "service_account_email", None) or None
+
+
+class SheetsApi:
+    """The few write calls we make (provisioning, the units' check tabs), counted by endpoint."""
+
+    def __init__(self, client, service_account: str | None):
+        self.client = client
+        self.http = client.http_client
+        self.service_account = service_account
+        self.calls: Counter[str] = Counter()
+
+    def create(self, title: str, app_properties: dict[str, str]) -> str:
+        """A new spreadsheet with its appProperties, in one Drive call (its first sheet has
+        sheetId 0)."""
+        self.calls[CREATE] += 1
+        body = {"name": title, "mimeType": SPREADSHEET_MIME, "appProperties": app_properties}
+        response = self.http.request("post", DRIVE_FILES_API_V3_URL, json=body,
+                                     params={"supportsAllDrives": True, "fields": "id"})
+        return response.json()["id"]
+
+    def batch_update(self, spreadsheet_id: str, requests: list[dict]) -> dict:
+        self.calls[BATCH_UPDATE] += 1
+        response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id,
+                                     json={"requests": requests})
+        return response.json()
+
+    def share(self, spreadsheet_id: str, email: str) -> None:
+        self.calls[SHARE] += 1
+        self.client.insert_permission(spreadsheet_id, email, perm_type="user", role="writer",
+                                      notify=False)
+
+    def sheet_properties(self, spreadsheet_id: str) -> list[dict]:
+        self.calls[GET] += 1
+        meta = self.http.fetch_sheet_metadata(spreadsheet_id,
+                                              params={"fields": "sheets(properties)"})
+        return [s["properties"] for s in meta.get("sheets", [])]
