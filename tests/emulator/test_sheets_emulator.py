@@ -38,7 +38,7 @@ from sheets_emulator.session import rewrite_url
 DRIVE_FILES = "https://www.googleapis.com/drive/v3/files"
 STATUSES = ["Chưa triển khai", "Đang triển khai", "Hoàn thành"]
 LIST_FORMULA = '"' + ",".join(STATUSES) + '"'
-MAIN_ROOT = Path(__file__).resolve().parents[1]
+MAIN_ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------- fixtures
