@@ -21,7 +21,7 @@ import importlib.resources
 import json
 import re
 from collections import defaultdict
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -163,7 +163,7 @@ SAMPLE_PARAMS = {"spreadsheetId": "1AbC-dEf_123", "sheetId": "42", "range": quot
 def test_each_route_is_a_method_of_the_discovery_document_with_its_verb_and_path(key):
     method = METHODS.get(discovery_id(key))
     assert method is not None, f"{key}: no method {discovery_id(key)} in Google's document"
-    verb, pattern = next((m, p) for m, p, k, _ in ROUTES if k == key)
+    verb = next(m for m, _, k, _ in ROUTES if k == key)
     assert verb == method["httpMethod"]
     doc = document_of(key)
     template = "/" + doc["servicePath"] + method.get("flatPath", method["path"])
@@ -184,8 +184,8 @@ class Recorder:
         self.answers: dict[str, list[tuple[str, requests.Response]]] = defaultdict(list)
         self.requests: list[tuple[str, str, Any]] = []  # (endpoint, label, JSON body sent)
 
-    def __call__(self, verb: str, path: str, *, params: Optional[dict] = None, body: Any = None,
-                 expect: int = 200, user: Optional[str] = None) -> Any:
+    def __call__(self, verb: str, path: str, *, params: dict | None = None, body: Any = None,
+                 expect: int = 200, user: str | None = None) -> Any:
         before = self.server.stats()["calls"]
         headers = {"X-Emulator-User": user} if user else {}
         response = self.session.request(verb, self.server.url + path, params=params,
@@ -423,7 +423,6 @@ def test_the_requests_sent_are_googles_requests(recorded, key):
 
 # ----------------------------------------------------------------- errors
 def _error_path(key: str) -> str:
-    verb, pattern = next((m, p) for m, p, k, _ in ROUTES if k == key)
     method, doc = METHODS[discovery_id(key)], document_of(key)
     template = "/" + doc["servicePath"] + method.get("flatPath", method["path"])
     unknown = {**SAMPLE_PARAMS, "spreadsheetId": "khong-ton-tai", "fileId": "khong-ton-tai"}
