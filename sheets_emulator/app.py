@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from typing import Any, Callable, Optional
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, unquote_plus
 
 from . import drive_api, sheets_api
 from .errors import ApiError, drive_file_not_found, spreadsheet_not_found, unsupported
@@ -74,6 +74,10 @@ ROUTES: list[tuple[str, re.Pattern, str, Callable]] = [
          drive_api.permissions_delete),
     ]
 ]
+#: routes whose last path piece is an A1 range: Google reads it form-encoded, so a ``+`` there is
+#: a space (``'Hướng+dẫn'!A1`` is the tab "Hướng dẫn"; a literal plus is sent as ``%2B``)
+RANGE_IN_PATH = frozenset({"sheets.values.get", "sheets.values.update", "sheets.values.append",
+                           "sheets.values.clear"})
 
 
 class CallStats:
@@ -147,7 +151,10 @@ class EmulatorApp:
             match = pattern.match(req.path)
             if match and method == req.method:
                 req.endpoint = key
-                req.path_params = tuple(unquote(g) for g in match.groups())
+                params = [unquote(g) for g in match.groups()]
+                if key in RANGE_IN_PATH:
+                    params[-1] = unquote_plus(match.groups()[-1])
+                req.path_params = tuple(params)
                 return fn
         if req.path.startswith("/upload/"):
             req.endpoint = "drive.upload"

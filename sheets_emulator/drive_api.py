@@ -16,13 +16,15 @@ from typing import Any, Optional
 from .drive_query import QueryError, compile_query
 from .errors import ApiError, drive_invalid, unsupported
 from .faults import request_user
-from .fieldmask import FieldMaskError, apply_mask, parse_mask
+from .fieldmask import FieldMaskError, apply_mask, mask_selects, parse_mask
 from .protocol import ApiRequest, ApiResponse
 from .store import (
     FOLDER_MIME,
     ROOT_FOLDER_ID,
     SPREADSHEET_MIME,
     SpreadsheetStore,
+    file_version,
+    last_modifying_user,
     permission_id,
 )
 from .values import render
@@ -44,10 +46,26 @@ ROLES = {"owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"}
 PERMISSION_TYPES = {"user", "group", "domain", "anyone"}
 
 
-def file_resource(record: dict[str, Any], owner_email: str, user: Optional[str] = None) -> dict[str, Any]:
+def user_resource(email: str, caller: Optional[str]) -> dict[str, Any]:
+    """Out: the Drive ``User`` JSON of the account ``email`` as ``caller`` sees it (``me``)."""
+    return {
+        "kind": "drive#user",
+        "displayName": email.split("@")[0],
+        "emailAddress": email,
+        "me": email == caller,
+        "permissionId": permission_id("user", email),
+    }
+
+
+def file_resource(record: dict[str, Any], owner_email: str, user: Optional[str] = None,
+                  size: Optional[int] = None) -> dict[str, Any]:
     """Out: the full Drive ``File`` JSON of a record (what ``fields=*`` gives), as ``user`` (the
-    caller) sees it: ``modifiedByMeTime`` is when that caller last modified it."""
+    caller) sees it: ``modifiedByMeTime`` is when that caller last modified it.  ``version`` counts
+    every change; ``lastModifyingUser`` is absent when the last change had no known user (as
+    Drive leaves it out for an anonymous change); ``size`` (the content's bytes, here those of
+    the stored .xlsx) only when given."""
     mine = (record.get("modifiedBy") or {}).get(user) if user else None
+    permissions = [dict(p) for p in record.get("permissions", [])]
     out: dict[str, Any] = {
         "kind": "drive#file",
         "id": record["id"],
@@ -55,17 +73,27 @@ def file_resource(record: dict[str, Any], owner_email: str, user: Optional[str] 
         "mimeType": record["mimeType"],
         "starred": bool(record.get("starred", False)),
         "trashed": bool(record.get("trashed", False)),
+        "explicitlyTrashed": bool(record.get("trashed", False)),
         "parents": list(record.get("parents") or []),
+        "spaces": ["drive"],
+        "version": str(file_version(record)),
         "createdTime": record["createdTime"],
         "modifiedTime": record["modifiedTime"],
         "modifiedByMe": mine is not None,
         "owners": [{"kind": "drive#user", "emailAddress": owner_email, "me": True}],
-        "permissions": [dict(p) for p in record.get("permissions", [])],
+        "ownedByMe": True,
+        "permissions": permissions,
+        "permissionIds": [p["id"] for p in permissions],
         # shared with anyone but its owner
-        "shared": any(p.get("role") != "owner" for p in record.get("permissions", [])),
+        "shared": any(p.get("role") != "owner" for p in permissions),
     }
     if mine:
         out["modifiedByMeTime"] = mine
+    editor = last_modifying_user(record)
+    if editor:
+        out["lastModifyingUser"] = user_resource(editor, user)
+    if size is not None:
+        out["size"] = str(size)
     for key in ("appProperties", "properties"):
         if record.get(key):
             out[key] = dict(record[key])
@@ -86,8 +114,9 @@ def _mask(text: Optional[str], default: str) -> Any:
 
 
 def _project(store: SpreadsheetStore, record: dict, req: ApiRequest) -> dict:
-    return apply_mask(file_resource(record, store.owner_email, request_user(req)),
-                      _mask(req.param("fields"), FILE_DEFAULT_FIELDS))
+    mask = _mask(req.param("fields"), FILE_DEFAULT_FIELDS)
+    size = store.content_size(record["id"]) if mask_selects(mask, "size") else None
+    return apply_mask(file_resource(record, store.owner_email, request_user(req), size), mask)
 
 
 def _page_token(offset: int, key: str) -> str:
@@ -153,7 +182,9 @@ def files_list(store: SpreadsheetStore, req: ApiRequest) -> dict[str, Any]:
     with store.lock:
         matches = _sort([r for r in store.records() if predicate(r)], order_by)
         user = request_user(req)
-        page = [file_resource(r, store.owner_email, user) for r in matches[offset : offset + page_size]]
+        sized = mask_selects(mask, "files", "size")
+        page = [file_resource(r, store.owner_email, user, store.content_size(r["id"]) if sized else None)
+                for r in matches[offset : offset + page_size]]
     out: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "files": page}
     if offset + page_size < len(matches):
         out["nextPageToken"] = _page_token(offset + page_size, token_key)
@@ -289,13 +320,7 @@ def revision_resource(record: dict[str, Any], revision: dict[str, Any], caller: 
     }
     user = revision.get("user")
     if user:
-        out["lastModifyingUser"] = {
-            "kind": "drive#user",
-            "displayName": user.split("@")[0],
-            "emailAddress": user,
-            "me": user == caller,
-            "permissionId": permission_id("user", user),
-        }
+        out["lastModifyingUser"] = user_resource(user, caller)
     return out
 
 

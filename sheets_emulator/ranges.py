@@ -58,6 +58,18 @@ def check_in_grid(sheet: SheetModel, rect: Rect) -> None:
         raise grid_error(sheet, rect)
 
 
+def check_read_start(sheet: SheetModel, rect: Rect, text: str) -> None:
+    """Raise Google's 400 for a read range (values.get/batchGet, spreadsheets.get ``ranges``)
+    that starts past the sheet's grid. A read range that only ends past it is not refused:
+    Google answers the part inside the grid (the caller clamps ``rect``). The message names the
+    range as the caller wrote it, as Google's does."""
+    if (rect.r0 or 0) >= sheet.row_count or (rect.c0 or 0) >= sheet.col_count:
+        raise bad_request(
+            f"Range ({text.strip()}) exceeds grid limits. Max rows: {sheet.row_count}, "
+            f"max columns: {sheet.col_count}"
+        )
+
+
 def check_write_fits(text: str, rect: Rect, rows: int, cols: int) -> None:
     """Raise Google's 400 when ``rows`` x ``cols`` values overflow a bounded ``rect``."""
     if rect.r1 is not None and (rect.r0 or 0) + rows > rect.r1:

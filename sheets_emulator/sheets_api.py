@@ -13,7 +13,7 @@ from .errors import bad_request
 from .fieldmask import FieldMaskError, apply_mask, mask_selects, parse_mask
 from .inverse import spreadsheet_resource_to_model
 from .protocol import ApiRequest
-from .ranges import check_cell_limit, check_in_grid, resolve_range
+from .ranges import check_cell_limit, check_read_start, resolve_range
 from . import sheets_values
 from .model import clone_sheet
 from .resource import sheet_properties, spreadsheet_resource
@@ -57,7 +57,7 @@ def spreadsheets_get(store: SpreadsheetStore, req: ApiRequest) -> Any:
         ranges = []
         for text in req.params("ranges"):
             sheet, rect = resolve_range(model, text)
-            check_in_grid(sheet, rect)
+            check_read_start(sheet, rect, text)
             ranges.append((sheet, rect))
     return apply_mask(spreadsheet_resource(model, spreadsheet_id, include, ranges), mask)
 

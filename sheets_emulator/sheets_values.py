@@ -12,7 +12,7 @@ from typing import Any, Optional
 from .a1 import Rect, format_range, parse_a1, split_range
 from .errors import bad_request
 from .model import SheetModel, WorkbookModel
-from .ranges import check_in_grid, check_write_fits, resolve_range, write_target
+from .ranges import check_in_grid, check_read_start, check_write_fits, resolve_range, write_target
 from .values import CELL_TOO_LONG, parse_input, render, too_long
 
 RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
@@ -64,8 +64,8 @@ def _trimmed(lines: list[list[Any]]) -> list[list[Any]]:
 def read_values(
     sheet: SheetModel, rect: Rect, option: str, date_option: str, major: str
 ) -> dict[str, Any]:
-    """Out: ``{"range", "majorDimension", "values"?}`` for ``rect`` of ``sheet``."""
-    check_in_grid(sheet, rect)
+    """Out: ``{"range", "majorDimension", "values"?}`` for the part of ``rect`` inside the grid
+    of ``sheet`` (callers refuse a ``rect`` that starts past it)."""
     box = rect.clamp(sheet.row_count, sheet.col_count)
     grid = []
     for r in range(box.r0, min(box.r1, len(sheet.rows))):
@@ -82,9 +82,11 @@ def read_values(
 
 
 def get_range(model: WorkbookModel, text: str, params: dict[str, Optional[str]]) -> dict[str, Any]:
-    """values.get: In: model, range text, query params. Out: a ValueRange."""
+    """values.get: In: model, range text, query params. Out: a ValueRange of the range's part
+    inside the grid (400 when the range starts past the grid)."""
     option, date_option = render_options(params)
     sheet, rect = resolve_range(model, text)
+    check_read_start(sheet, rect, text)
     return read_values(sheet, rect, option, date_option, major_dimension(params.get("majorDimension")))
 
 

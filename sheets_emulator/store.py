@@ -8,7 +8,9 @@ the clone, then writes the xlsx, bumps ``modifiedTime`` and swaps the
 clone in (copy-on-write, so readers never see half an edit).
 
 Every content change is also a Drive revision (``revisions.list``) with its
-time and editor: the API caller, or ``edit(id, user=email)``'s ``user``.
+time and editor: the API caller, or ``edit(id, user=email)``'s ``user``.  Every
+change to a file (content or metadata) bumps its Drive ``version``; the caller
+whose change last moved ``modifiedTime`` is its ``lastModifyingUser``.
 Times come from the emulator's clock, which stands in for Google's:
 ``set_clock(when)`` makes ``now()`` run on from ``when`` (``None``: real
 time), for this store, every server on the same root (``_clock.json``) and
@@ -269,6 +271,8 @@ class SpreadsheetStore:
             "appProperties": dict(app_properties or {}),
             "permissions": [owner_permission(self.owner_email)],
             "trashed": False,
+            "version": "1",
+            "lastModifyingUser": None,
         }
 
     def _record(self, file_id: str) -> dict[str, Any]:
@@ -380,6 +384,8 @@ class SpreadsheetStore:
                     record["appProperties"] = dict(app_properties)
                 if parents is not None:
                     record["parents"] = list(parents)
+                _changed(record)
+            record["lastModifyingUser"] = None
             _revised(record, None)
             self._pending.add(file_id)
             return file_id
@@ -387,7 +393,9 @@ class SpreadsheetStore:
     def set_modified_time(self, file_id: str, when: TimeLike) -> None:
         """Set a file's modifiedTime (datetime or RFC 3339 string)."""
         with self._writing():
-            self._touch(self._record(file_id), when)
+            record = self._record(file_id)
+            self._touch(record, when)
+            _changed(record)
             self._pending.add(file_id)
 
     # ------------------------------------------------------------ workbooks
@@ -448,9 +456,19 @@ class SpreadsheetStore:
             self._remember(spreadsheet_id, model)
             record["name"] = model.title
             self._touch(record)
+            _changed(record, user)
             _modified_by(record, user)
             _revised(record, user)
             self._pending.add(spreadsheet_id)
+
+    def content_size(self, file_id: str) -> Optional[int]:
+        """Out: the bytes of a spreadsheet's stored .xlsx (Drive's ``size``; None for a folder
+        or a spreadsheet not written yet)."""
+        with self.lock:
+            if self._record(file_id)["mimeType"] != SPREADSHEET_MIME:
+                return None
+            stat = self._stat(self.workbook_path(file_id))
+            return stat[1] if stat else None
 
     def export_xlsx(self, spreadsheet_id: str) -> bytes:
         """Out: the spreadsheet as .xlsx bytes."""
@@ -476,6 +494,7 @@ class SpreadsheetStore:
                 file_id, name, mime_type, format_time(self.now()), parents, app_properties
             )
             record.update(extra or {})
+            record["lastModifyingUser"] = user
             _modified_by(record, user)
             if mime_type == SPREADSHEET_MIME:
                 _revised(record, user)
@@ -504,7 +523,10 @@ class SpreadsheetStore:
             elif touch:
                 self._touch(record)
             if touch or explicit_time is not None:
+                _changed(record, user)
                 _modified_by(record, user)
+            else:
+                _changed(record)  # e.g. sharing: a new version, modifiedTime unchanged
             self._pending.add(file_id)
             return record
 
@@ -534,6 +556,35 @@ class SpreadsheetStore:
                 app_properties if app_properties is not None else source.get("appProperties"),
                 model=model,
             )
+
+
+_KEEP = object()
+
+
+def _changed(record: dict[str, Any], user: Any = _KEEP) -> None:
+    """Note a change to a file: its Drive ``version`` goes up by one (Drive bumps it on every
+    change, content or metadata); with ``user`` given (the API caller, None for a change without
+    one) it becomes the file's ``lastModifyingUser`` — pass it where ``modifiedTime`` moved."""
+    record["version"] = str(file_version(record) + 1)
+    if user is not _KEEP:
+        record["lastModifyingUser"] = user
+
+
+def file_version(record: dict[str, Any]) -> int:
+    """Out: the file's Drive ``version`` (a record saved before versions were kept: its number
+    of revisions)."""
+    if record.get("version") is not None:
+        return int(record["version"])
+    return max(1, len(record.get("revisions") or []))
+
+
+def last_modifying_user(record: dict[str, Any]) -> Optional[str]:
+    """Out: who made the change that last moved ``modifiedTime`` (None: not known, as for a change
+    made without an API caller); a record saved before this was kept: its last revision's editor."""
+    if "lastModifyingUser" in record:
+        return record["lastModifyingUser"]
+    revisions = record.get("revisions") or []
+    return revisions[-1].get("user") if revisions else None
 
 
 def _modified_by(record: dict[str, Any], user: Optional[str]) -> None:

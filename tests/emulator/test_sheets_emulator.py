@@ -38,7 +38,7 @@ from sheets_emulator.session import rewrite_url
 DRIVE_FILES = "https://www.googleapis.com/drive/v3/files"
 STATUSES = ["Chưa triển khai", "Đang triển khai", "Hoàn thành"]
 LIST_FORMULA = '"' + ",".join(STATUSES) + '"'
-MAIN_ROOT = Path(__file__).resolve().parents[1]
+MAIN_ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------- fixtures
@@ -506,9 +506,13 @@ def test_bad_tab_in_range_is_400(client):
     assert caught.value.code == 400
     assert caught.value.error["message"] == "Unable to parse range: 'Không có'!A1"
     assert caught.value.error["status"] == "INVALID_ARGUMENT"
+    # a read range that ends past the grid is answered for the part inside it, as Google does;
+    # only one that starts past the grid is refused
+    assert sh.values_get("Sheet1!A1:AB2")["range"] == "Sheet1!A1:Z2"
     with pytest.raises(gspread.exceptions.APIError) as beyond:
-        sh.values_get("Sheet1!A1:AB2")
-    assert "exceeds grid limits" in beyond.value.error["message"]
+        sh.values_get("Sheet1!AB1:AC2")
+    assert beyond.value.error["message"] == ("Range (Sheet1!AB1:AC2) exceeds grid limits. "
+                                             "Max rows: 1000, max columns: 26")
 
 
 def test_unknown_batch_request_is_400_and_atomic(client):

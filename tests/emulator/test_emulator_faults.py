@@ -23,7 +23,7 @@ from sheets_emulator import (
     emulator_client,
 )
 
-MAIN_ROOT = Path(__file__).resolve().parents[1]
+MAIN_ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:
