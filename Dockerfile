@@ -38,13 +38,14 @@ COPY tooling tooling
 COPY sheets_emulator sheets_emulator
 COPY deploy deploy
 
-# The code runs where it is, from /opt/tonghop, as `pip install -e .` would have it (and without
-# fetching a build backend): tonghop.settings.PROJECT_ROOT is /opt/tonghop, so dbt_project/, the
-# catalogue seeds and expectations/gx/ are found next to the packages. Local build leftovers are
-# dropped; Data Docs (expectations/gx/uncommitted), the output and the logs are volumes, owned by
-# the airflow user so that the named volumes start with that owner.
-RUN echo /opt/tonghop > /opt/venv/lib/python3.11/site-packages/tonghop.pth \
- && printf '#!/opt/venv/bin/python\nimport sys\nfrom tooling.cli import main\nsys.exit(main())\n' \
+# The code runs where it is, from /opt/tonghop (PYTHONPATH, without fetching a build backend);
+# TONGHOP_HOME tells the settings where the resources are (dbt_project/, the catalogue seeds,
+# expectations/gx/, dags/). Local build leftovers are dropped; Data Docs
+# (expectations/gx/uncommitted), the output and the logs are volumes, owned by the airflow user
+# so that the named volumes start with that owner.
+ENV PYTHONPATH=/opt/tonghop \
+    TONGHOP_HOME=/opt/tonghop
+RUN printf '#!/opt/venv/bin/python\nimport sys\nfrom tooling.cli import main\nsys.exit(main())\n' \
       > /opt/venv/bin/tonghop \
  && chmod 0755 /opt/venv/bin/tonghop \
  && rm -rf dbt_project/target dbt_project/logs dbt_project/dbt_packages expectations/gx/uncommitted \

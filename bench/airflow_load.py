@@ -193,7 +193,7 @@ def airflow_environment(settings, pg_port: int, project: Path, folder: Path,
         "AIRFLOW_HOME": str(folder / "airflow"),
         # the tasks import the project copy, so they read the synthetic catalogue, and dbt
         # and Great Expectations run the copy's projects
-        "PYTHONPATH": str(project),
+        "PYTHONPATH": str(project), "TONGHOP_HOME": str(project),
         "TONGHOP_PG_DB": settings.warehouse_db,
         "TONGHOP_PULL_SHARD_SIZE": str(shard_size),
         "TONGHOP_SHEETS_REQUESTS_PER_MINUTE": "0",      # the emulator has no quota here

@@ -6,8 +6,9 @@ Cao Bằng's plan (its 18 tasks, 10 indicators, task groups, report header) with
 — provincial departments, the arts association, wards and communes in realistic proportions —
 each assigned every task and every indicator (18 task rows and 10 indicator rows per sheet, "tens
 of rows" as real plans give a commune), and one period, ``BX-2026-6T`` (the 6-month report of
-2026, due 20/6/2026). Every stage run by the bench imports the code of the copy (``PYTHONPATH``),
-so the pipeline reads this catalogue exactly as it reads the real one, and dbt seeds it.
+2026, due 20/6/2026). Every stage run by the bench imports the code of the copy (``PYTHONPATH``)
+and finds its resources there (``TONGHOP_HOME``), so the pipeline reads this catalogue exactly as
+it reads the real one, and dbt seeds it.
 
 Reports are filled by the demo generator (``tooling.demo.build_unit_report``: on time, late,
 draft, untouched, with errors, wrong unit — the demo's weights) and written straight into the

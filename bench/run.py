@@ -211,7 +211,8 @@ class Run:
     def env(self, emulator: Emulator) -> dict:
         env = dict(os.environ)
         env.update({
-            "PYTHONPATH": str(self.project), "TONGHOP_PG_DB": self.db,
+            "PYTHONPATH": str(self.project), "TONGHOP_HOME": str(self.project),
+            "TONGHOP_PG_DB": self.db,
             # the cluster and its secrets are this checkout's, not the copy's (its .local)
             "TONGHOP_STATE_DIR": str(state_dir()),
             "TONGHOP_SHEETS_BACKEND": "emulator", "TONGHOP_EMULATOR_URL": emulator.url,

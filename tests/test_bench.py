@@ -63,7 +63,7 @@ def test_stages_reach_this_checkouts_cluster_not_the_copys(tmp_path, monkeypatch
                           folder=tmp_path)
     env = Run.env(run, SimpleNamespace(url="http://127.0.0.1:1"))
     assert env["TONGHOP_STATE_DIR"] == str(state_dir())
-    assert env["PYTHONPATH"] == str(tmp_path / "copy")
+    assert env["PYTHONPATH"] == env["TONGHOP_HOME"] == str(tmp_path / "copy")
 
 
 @pytest.fixture(scope="module")

@@ -706,7 +706,10 @@ def test_the_dockerfile_installs_the_locked_packages_and_copies_the_code():
     needed = set(re.findall(r'"([\w-]+)"', packages)) | {"dags", "dbt_project", "deploy"}
     copied = set(re.findall(r"^COPY\s+(\S+)\s+\1\s*$", dockerfile, re.M))
     assert needed <= copied, f"not copied into the image: {needed - copied}"
-    assert f"echo {IMAGE_ROOT} > " in dockerfile and ".pth" in dockerfile   # PROJECT_ROOT
+    # the code runs from the image's folder, its resources found by TONGHOP_HOME (no .pth)
+    assert ".pth" not in dockerfile
+    assert re.search(rf"^ENV PYTHONPATH={IMAGE_ROOT} \\\n\s+TONGHOP_HOME={IMAGE_ROOT}$", dockerfile,
+                     re.M), "PYTHONPATH and TONGHOP_HOME"
     for package in ("libreoffice-writer-nogui", "fonts-liberation", "curl"):
         assert package in dockerfile, package
     assert re.search(r"^USER\s+(?!root)\w+", dockerfile, re.M)

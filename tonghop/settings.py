@@ -14,11 +14,35 @@ import json
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from tonghop.masking import install_log_masking, mask_secrets, register_dsn
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def project_home() -> Path:
+    """The folder that holds the project's resources (``dbt_project/``, ``expectations/gx/``,
+    ``dags/``) and, locally, its state (``.local/``): ``TONGHOP_HOME`` (the image sets it);
+    else the checkout the project is installed from in editable mode (``scripts/bootstrap.sh``),
+    as the installer recorded it (PEP 610's ``direct_url.json``). Never guessed from where a
+    source file lies."""
+    home = os.environ.get("TONGHOP_HOME")
+    if home:
+        return Path(home).resolve()
+    from importlib.metadata import PackageNotFoundError, distribution
+    try:
+        direct = json.loads(distribution("tonghop").read_text("direct_url.json") or "{}")
+    except PackageNotFoundError:
+        direct = {}
+    url = direct.get("url", "")
+    if direct.get("dir_info", {}).get("editable") and url.startswith("file://"):
+        return Path(unquote(urlsplit(url).path)).resolve()
+    raise RuntimeError("The project's folder is unknown: set TONGHOP_HOME to the folder that "
+                       "holds dbt_project/ and expectations/, or install the project in "
+                       "editable mode (bash scripts/bootstrap.sh).")
+
+
+#: the project's folder (:func:`project_home`), where its resources are found
+PROJECT_ROOT = project_home()
 
 #: Roles of the warehouse and what each may do (see tonghop/sql/roles.sql).
 ROLES = ("loader", "transformer", "bi_reader")
