@@ -288,8 +288,8 @@ def _docs_locked(settings: Settings, *, force: bool = False) -> tuple[Path, bool
     return folder, True
 
 
-#: the marts' models and their tests
-MARTS_YML = Path("models") / "marts" / "_marts__models.yml"
+#: the marts: one folder per group, its models and their tests in _<group>__models.yml
+MARTS_DIR = Path("models") / "marts"
 
 
 def mart_grains(project_dir: Path) -> dict[str, list[tuple[str, ...]]]:
@@ -297,9 +297,10 @@ def mart_grains(project_dir: Path) -> dict[str, list[tuple[str, ...]]]:
     marts' yml: what no mart may repeat (checked by the fault suite and the load bench)."""
     import yaml
 
-    path = Path(project_dir) / MARTS_YML
+    paths = sorted((Path(project_dir) / MARTS_DIR).rglob("_*__models.yml"))
     grains: dict[str, list[tuple[str, ...]]] = {}
-    for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
+    for model in [m for path in paths
+                  for m in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]]:
         keys = []
         for test in model.get("data_tests") or []:
             if isinstance(test, dict) and "unique_combination_of_columns" in test:
