@@ -434,20 +434,20 @@ def verify(settings, ids: dict[str, str], scenarios: dict[str, str], recorded: d
         status = Counter(expected.values())
         cur.execute("""select expected_reports, actual_reports, on_time_reports, late_reports,
                               missing_reports
-                       from marts.reporting_rate where period_code = %s and unit_type = 'tat_ca'
+                       from marts.agg_reporting_rate where period_code = %s and unit_type = 'tat_ca'
                     """, (PERIOD,))
         rate = cur.fetchall()
         cur.execute("""select expected_reports, actual_reports, on_time_reports, late_reports,
                               missing_reports
-                       from marts.province_summary where period_code = %s""", (PERIOD,))
+                       from marts.agg_province_summary where period_code = %s""", (PERIOD,))
         summary = cur.fetchall()
         want = (n, status["on_time"] + status["late"], status["on_time"], status["late"],
                 status["missing"])
         figures["reporting_rate"] = rate
         check("the reporting rate and the province summary count every unit",
               rate == [want] and summary == [want],
-              f"(expected, actual, on time, late, missing): reporting_rate {rate}, "
-              f"province_summary {summary}, generated {list(want)}")
+              f"(expected, actual, on time, late, missing): agg_reporting_rate {rate}, "
+              f"agg_province_summary {summary}, generated {list(want)}")
         grains = mart_grains(PROJECT_ROOT / "dbt_project")
         duplicates = {f"{mart}({', '.join(key)})": extra
                       for (mart, key), extra in repeated_grain_keys(cur, grains).items()}

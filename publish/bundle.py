@@ -207,7 +207,7 @@ def publish_period(settings: Settings, period_code: str, run_id: str, *, client=
                        count(*) as report_versions
                 from marts.fct_report_version where period_code = %s""", (period_code,))[0]
             fingerprint = marts_fingerprint(conn, period_code)
-            as_of = query(conn, """select as_of_date from marts.province_summary
+            as_of = query(conn, """select as_of_date from marts.agg_province_summary
                                    where period_code = %s""", (period_code,))[0]["as_of_date"]
         if pdf:
             doing = "rendering the PDF"

@@ -35,12 +35,12 @@ log = logging.getLogger(__name__)
 
 #: the marts a publication reads, and the order that makes their rows' text stable
 PUBLISHED_MARTS = {
-    "province_summary": "period_code",
-    "reporting_rate": "unit_type",
+    "agg_province_summary": "period_code",
+    "agg_reporting_rate": "unit_type",
     "fct_submission": "unit_code",
-    "indicator_totals": "indicator_code",
+    "agg_indicator_totals": "indicator_code",
     "fct_indicator_value": "unit_code, indicator_code",
-    "task_group_summary": "task_group_code",
+    "agg_task_group_summary": "task_group_code",
     "fct_feedback": "unit_code, row_key",
 }
 
@@ -58,7 +58,7 @@ def marts_fingerprint(conn, period_code: str) -> str:
 
 def marts_state(conn) -> dict:
     """The marts' as-of day and, per period, the newest report version and validation run."""
-    [as_of] = query(conn, "select max(as_of_date) as as_of_date from marts.province_summary")
+    [as_of] = query(conn, "select max(as_of_date) as as_of_date from marts.agg_province_summary")
     newest = query(conn, """
         select period_code, max(sheet_version_id) as latest_sheet_version_id
         from marts.fct_report_version group by period_code""")

@@ -85,23 +85,23 @@ def load_report_data(conn, period_code: str) -> ReportData:
     period = period[0]
     programme = query(conn, "select * from marts.dim_programme where programme_code = %s",
                       (period["programme_code"],))[0]
-    summary = query(conn, "select * from marts.province_summary where period_code = %s",
+    summary = query(conn, "select * from marts.agg_province_summary where period_code = %s",
                     (period_code,))
     if not summary:
-        raise LookupError(f"marts.province_summary has no row for {period_code}")
+        raise LookupError(f"marts.agg_province_summary has no row for {period_code}")
     next_period = query(conn, """
         select * from marts.dim_period
         where programme_code = %s and due_date > %s
         order by due_date limit 1""", (period["programme_code"], period["due_date"]))
     rates = query(conn, """
-        select * from marts.reporting_rate where period_code = %s
+        select * from marts.agg_reporting_rate where period_code = %s
         order by unit_type = 'tat_ca', unit_type_name""", (period_code,))
     groups = query(conn, """
-        select * from marts.task_group_summary where period_code = %s
+        select * from marts.agg_task_group_summary where period_code = %s
         order by task_group_code""", (period_code,))
     indicators = query(conn, """
         select t.*, i.target_text_vi, i.value_kind
-        from marts.indicator_totals t join marts.dim_indicator i using (indicator_code)
+        from marts.agg_indicator_totals t join marts.dim_indicator i using (indicator_code)
         where t.period_code = %s order by t.indicator_code""", (period_code,))
     submissions = query(conn, """
         select unit_code, unit_name_at_period as unit_name, submission_state,
@@ -123,10 +123,10 @@ def load_report_data(conn, period_code: str) -> ReportData:
         late_units=[s for s in submissions if s["submission_state"] == "hop_le_tre_han"],
         difficulties=_grouped_feedback(feedback, "kho_khan"),
         recommendations=_grouped_feedback(feedback, "kien_nghi"),
-        input_row_counts={"dim_period": 1, "dim_programme": 1, "province_summary": 1,
-                          "reporting_rate": len(rates), "task_group_summary": len(groups),
-                          "indicator_totals": len(indicators), "fct_submission": len(submissions),
-                          "fct_feedback": len(feedback)},
+        input_row_counts={"dim_period": 1, "dim_programme": 1, "agg_province_summary": 1,
+                          "agg_reporting_rate": len(rates), "agg_task_group_summary": len(groups),
+                          "agg_indicator_totals": len(indicators),
+                          "fct_submission": len(submissions), "fct_feedback": len(feedback)},
     )
 
 

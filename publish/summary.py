@@ -68,12 +68,13 @@ def build_summary(conn, period_code: str) -> list[SummaryTable]:
         select s.*, p.period_name, p.data_from, p.data_to, p.on_time_until,
                p.previous_period_code, p.estimated_from, p.is_due_date_assumed,
                r.previous_reporting_rate, r.reporting_rate_change
-        from marts.province_summary s
+        from marts.agg_province_summary s
         join marts.dim_period p using (period_code)
-        left join marts.reporting_rate r on r.period_code = s.period_code and r.unit_type = 'tat_ca'
+        left join marts.agg_reporting_rate r
+            on r.period_code = s.period_code and r.unit_type = 'tat_ca'
         where s.period_code = %s""", (period_code,))
     if not overview:
-        raise LookupError(f"marts.province_summary has no row for {period_code}; "
+        raise LookupError(f"marts.agg_province_summary has no row for {period_code}; "
                           "run the dbt build first")
     # "(bao gồm số ước thực hiện từ … đến …)" on the indicator tables of a period with estimates
     estimates = estimate_clause_vi(overview[0]["estimated_from"], overview[0]["data_to"])
@@ -118,7 +119,7 @@ def _overview(o: dict) -> SummaryTable:
         headers=["Nội dung", "Giá trị"], widths=[50, 24],
         rows=[[label, plain_number(value)] for label, value in rows],
         # one column of mixed values: the percent rows are formatted one by one (see _formats)
-        kinds=["text", "auto"], source="marts.province_summary")
+        kinds=["text", "auto"], source="marts.agg_province_summary")
 
 
 def _submissions(conn, period_code: str) -> SummaryTable:
@@ -149,7 +150,7 @@ def _submissions(conn, period_code: str) -> SummaryTable:
 
 def _rates(conn, period_code: str) -> SummaryTable:
     rows = query(conn, """
-        select * from marts.reporting_rate where period_code = %s
+        select * from marts.agg_reporting_rate where period_code = %s
         order by unit_type = 'tat_ca', unit_type_name""", (period_code,))
     return SummaryTable(
         title="Tỷ lệ theo loại đơn vị", heading="TỶ LỆ NỘP BÁO CÁO THEO LOẠI ĐƠN VỊ",
@@ -157,7 +158,7 @@ def _rates(conn, period_code: str) -> SummaryTable:
                  "Tỷ lệ đúng hạn", "Trễ hạn", "Chưa nộp", "Tỷ lệ nộp kỳ trước"],
         widths=[34, 10, 10, 11, 10, 12, 10, 10, 14],
         kinds=["text", "int", "int", "pct", "int", "pct", "int", "int", "pct"],
-        source="marts.reporting_rate",
+        source="marts.agg_reporting_rate",
         rows=[[r["unit_type_name"], r["expected_reports"], r["actual_reports"],
                r["reporting_rate"], r["on_time_reports"], r["on_time_rate"], r["late_reports"],
                r["missing_reports"], r["previous_reporting_rate"]] for r in rows])
@@ -166,7 +167,7 @@ def _rates(conn, period_code: str) -> SummaryTable:
 def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTable:
     rows = query(conn, """
         select t.*, i.target_text_vi
-        from marts.indicator_totals t join marts.dim_indicator i using (indicator_code)
+        from marts.agg_indicator_totals t join marts.dim_indicator i using (indicator_code)
         where t.period_code = %s order by t.indicator_code""", (period_code,))
     return SummaryTable(
         title="Chỉ tiêu toàn tỉnh", heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU"
@@ -176,7 +177,7 @@ def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTab
                  "Thay đổi"],
         widths=[10, 48, 12, 12, 11, 11, 26, 18, 10, 12, 10],
         kinds=["text", "text", "text", "decimal", "int", "int", "text", "text", "pct",
-               "decimal", "pct"], source="marts.indicator_totals",
+               "decimal", "pct"], source="marts.agg_indicator_totals",
         rows=[[r["indicator_code"], r["indicator_name"], r["unit_of_measure"], r["total_value"],
                r["reporting_units"], r["expected_units"], r["target_text_vi"] or "",
                r["achievement_vi"], r["achievement_rate"], r["previous_total_value"],
@@ -187,7 +188,7 @@ def _indicators_by_unit(conn, period_code: str, estimates: str = "") -> SummaryT
     """Units down, indicators across; the last row is the province total."""
     indicators = query(conn, """
         select t.indicator_code, t.total_value
-        from marts.indicator_totals t where t.period_code = %s
+        from marts.agg_indicator_totals t where t.period_code = %s
         order by t.indicator_code""", (period_code,))
     codes = [i["indicator_code"] for i in indicators]
     values = query(conn, """
@@ -212,7 +213,7 @@ def _indicators_by_unit(conn, period_code: str, estimates: str = "") -> SummaryT
 
 def _task_groups(conn, period_code: str) -> SummaryTable:
     rows = query(conn, """
-        select * from marts.task_group_summary where period_code = %s
+        select * from marts.agg_task_group_summary where period_code = %s
         order by task_group_code""", (period_code,))
     return SummaryTable(
         title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM (nhiệm vụ thường xuyên "
@@ -226,7 +227,7 @@ def _task_groups(conn, period_code: str) -> SummaryTable:
         widths=[7, 60, 11, 11, 12, 12, 12, 13, 11, 11, 11, 11],
         kinds=["text", "text", "int", "int", "int", "int", "int", "int", "int", "int", "pct",
                "int"],
-        source="marts.task_group_summary",
+        source="marts.agg_task_group_summary",
         rows=[[r["task_group_no"], r["task_group_name"], r["tasks_assigned"],
                r["tasks_reported"], r["ongoing_tasks"], r["ongoing_tasks_active"],
                r["ongoing_tasks_with_result"], r["tasks_with_end"], r["tasks_with_end_done"],

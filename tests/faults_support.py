@@ -17,7 +17,7 @@ share, whatever happened on the way:
   except ``fct_validation_run``, whose rows *are* the runs: a retried or rerun cycle rightly
   adds runs to it (its grain is still checked);
 - ``duplicates``: rows sharing a key of their grain, for every mart, the grain read from the
-  ``unique`` and ``unique_combination_of_columns`` tests of ``_marts__models.yml``; and
+  ``unique`` and ``unique_combination_of_columns`` tests of the marts' ``_<group>__models.yml``; and
   versions stored twice in a row with the same content in raw.
 
 Not compared: ``raw.sheet_fetches``, ``quality.validation_runs``, ``ops.pull_runs`` and

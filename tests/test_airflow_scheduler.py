@@ -173,7 +173,7 @@ def test_province_summary_counts_the_valid_submissions(scheduled_run):
     [(expected, actual, on_time, late, missing)] = query(settings.dsn("bi_reader"), """
         select expected_reports, actual_reports, on_time_reports, late_reports,
                missing_reports
-        from marts.province_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_province_summary where period_code = %s""", (PERIOD,))
     assert expected == len(manifest.scenarios)
     assert actual == status["on_time"] + status["late"] > 0
     assert (on_time, late, missing) == (status["on_time"], status["late"], status["missing"])

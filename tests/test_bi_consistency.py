@@ -32,17 +32,17 @@ SNAPSHOT = """select count(*), coalesce(md5(string_agg(t::text, '|' order by t::
               from marts.{name} t"""
 #: sums a mart must satisfy in any complete state (one statement, so one table state)
 INVARIANTS = {
-    "reporting_rate": """
+    "agg_reporting_rate": """
         select count(*) from (
             select period_code,
                    sum(expected_reports) filter (where unit_type = 'tat_ca') as all_expected,
                    sum(expected_reports) filter (where unit_type <> 'tat_ca') as expected,
                    sum(actual_reports) filter (where unit_type = 'tat_ca') as all_actual,
                    sum(actual_reports) filter (where unit_type <> 'tat_ca') as actual
-            from marts.reporting_rate group by period_code) r
+            from marts.agg_reporting_rate group by period_code) r
         where all_expected <> expected or all_actual <> actual""",
-    "province_summary": """
-        select count(*) from marts.province_summary
+    "agg_province_summary": """
+        select count(*) from marts.agg_province_summary
         where expected_reports <> on_time_reports + late_reports + missing_reports
            or actual_reports <> on_time_reports + late_reports""",
     "fct_submission": """
@@ -149,8 +149,8 @@ def test_the_build_succeeded_and_changed_the_marts(rebuilt):
     before, after = rebuilt["before"], rebuilt["after"]
     changed = [name for name in before if before[name] != after[name]]
     for name in ("fct_submission", "fct_task_progress", "fct_indicator_value", "fct_feedback",
-                 "reporting_rate", "province_summary", "indicator_totals", "fct_report_version",
-                 "fct_indicator_value_history"):
+                 "agg_reporting_rate", "agg_province_summary", "agg_indicator_totals",
+                 "fct_report_version", "fct_indicator_value_history"):
         assert name in changed, name
 
 

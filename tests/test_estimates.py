@@ -1,7 +1,7 @@
 """Issue 18, points 1 and 7: estimates ("ước thực hiện") and assumed due dates defined once in the
 catalogue and said in the unit's sheet; a task's status read by its timing (an ongoing task is
 never "Hoàn thành"). The marts' side is in test_warehouse_marts.py, test_adhoc.py and dbt's unit
-tests (models/marts/_marts__unit_tests.yml); the summary and report in test_publish.py."""
+tests (models/marts/*/_*__unit_tests.yml); the summary and report in test_publish.py."""
 
 from __future__ import annotations
 

@@ -406,8 +406,8 @@ DAMAGE = {
     "a mart row doubled": "insert into marts.fct_submission "
                           "select * from marts.fct_submission limit 1",
     "a mart figure changed": """
-        update marts.indicator_totals set total_value = total_value + 1
-        where ctid = (select min(ctid) from marts.indicator_totals
+        update marts.agg_indicator_totals set total_value = total_value + 1
+        where ctid = (select min(ctid) from marts.agg_indicator_totals
                       where total_value is not null)""",
     "a mart row lost": "delete from marts.fct_indicator_value "
                        "where ctid = (select min(ctid) from marts.fct_indicator_value)",

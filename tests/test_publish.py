@@ -156,7 +156,7 @@ def test_completion_is_rated_over_tasks_with_an_end_only(published):
     [(ongoing, active, with_end, done, rate)] = marts(p, """
         select ongoing_tasks, ongoing_tasks_active, tasks_with_end, tasks_with_end_done,
                task_done_rate
-        from marts.province_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_province_summary where period_code = %s""", (PERIOD,))
     assert overview["Nhiệm vụ thường xuyên: số lượt được giao"] == ongoing
     assert overview["Nhiệm vụ thường xuyên: đang thực hiện thường xuyên"] == active
     assert overview["Nhiệm vụ hằng năm, có thời hạn: số lượt được giao"] == with_end
@@ -214,13 +214,13 @@ def test_rates_and_indicator_totals_equal_the_marts(published):
     sheet = {row[0]: (row[1], row[2], row[3]) for row in grid[3:]}
     expected = {name: (e, a, float(rate)) for name, e, a, rate in marts(p, """
         select unit_type_name, expected_reports, actual_reports, reporting_rate
-        from marts.reporting_rate where period_code = %s""", (PERIOD,))}
+        from marts.agg_reporting_rate where period_code = %s""", (PERIOD,))}
     assert sheet == expected
 
     grid = sheet_grid(p, "Chỉ tiêu toàn tỉnh")
     sheet = {row[0]: row[3] if len(row) > 3 and row[3] != "" else None for row in grid[3:]}
     expected = {code: as_number(total) for code, total in marts(p, """
-        select indicator_code, total_value from marts.indicator_totals
+        select indicator_code, total_value from marts.agg_indicator_totals
         where period_code = %s""", (PERIOD,))}
     assert sheet == expected and any(v for v in expected.values())
 
@@ -247,7 +247,7 @@ def test_task_groups_and_difficulties_are_gathered(published):
     assert sheet == [tuple(r) for r in marts(p, """
         select task_group_no, tasks_assigned, ongoing_tasks_active, tasks_with_end,
                tasks_with_end_done
-        from marts.task_group_summary where period_code = %s order by task_group_code""",
+        from marts.agg_task_group_summary where period_code = %s order by task_group_code""",
         (PERIOD,))]
     grid = sheet_grid(p, "Khó khăn, kiến nghị")
     assert len(grid) - 3 == marts(p, "select count(*) from marts.fct_feedback where period_code = %s",
@@ -320,7 +320,7 @@ def test_the_report_tables_carry_the_marts_figures(published):
                 for name, e, a, r, o, orate in marts(p, """
                     select unit_type_name, expected_reports, actual_reports, reporting_rate,
                            on_time_reports, on_time_rate
-                    from marts.reporting_rate where period_code = %s
+                    from marts.agg_reporting_rate where period_code = %s
                     order by unit_type = 'tat_ca', unit_type_name""", (PERIOD,))]
     assert rates == expected
     groups = [[c.text for c in row.cells][:5] for row in tables[2].rows][1:]
@@ -330,15 +330,15 @@ def test_the_report_tables_carry_the_marts_figures(published):
                       for no, a, r, act, on, d, e in marts(p, """
         select task_group_no, tasks_assigned, tasks_reported, ongoing_tasks_active,
                ongoing_tasks, tasks_with_end_done, tasks_with_end
-        from marts.task_group_summary where period_code = %s order by task_group_code""",
+        from marts.agg_task_group_summary where period_code = %s order by task_group_code""",
         (PERIOD,))]
     indicators = {row.cells[0].text: row.cells[3].text for row in tables[3].rows[1:]}
     assert indicators == {code: number_vi(total) for code, total in marts(p, """
-        select indicator_code, total_value from marts.indicator_totals
+        select indicator_code, total_value from marts.agg_indicator_totals
         where period_code = %s""", (PERIOD,))}
     text = docx_text(p.first.docx_path)
     expected_reports, actual, rate = marts(p, """
-        select expected_reports, actual_reports, reporting_rate from marts.province_summary
+        select expected_reports, actual_reports, reporting_rate from marts.agg_province_summary
         where period_code = %s""", (PERIOD,))[0]
     assert (f"Tổng số đơn vị phải báo cáo: {number_vi(expected_reports)}; đã nộp báo cáo hợp "
             f"lệ: {number_vi(actual)} đơn vị (tỷ lệ {pct_vi(rate)})") in text

@@ -103,7 +103,7 @@ def test_province_summary_counts(cycle):
     [(n_expected, actual, on_time, late, missing)] = query(settings.dsn("bi_reader"), """
         select expected_reports, actual_reports, on_time_reports, late_reports,
                missing_reports
-        from marts.province_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_province_summary where period_code = %s""", (PERIOD,))
     assert n_expected == len(manifest.scenarios)
     assert (on_time, late, missing) == (expected["on_time"], expected["late"],
                                         expected["missing"])
@@ -116,7 +116,7 @@ def test_indicator_totals_equal_the_sum_of_valid_inputs(cycle, catalogue):
         select indicator_code, sum(value_number) from marts.fct_indicator_value
         where period_code = %s group by indicator_code""", (PERIOD,)))
     totals = dict(query(settings.dsn("bi_reader"), """
-        select indicator_code, total_value from marts.indicator_totals
+        select indicator_code, total_value from marts.agg_indicator_totals
         where period_code = %s""", (PERIOD,)))
     programme_indicators = [c for c, i in catalogue.indicators.items()
                             if i.programme_code == manifest.programme_code]
@@ -147,7 +147,7 @@ def test_publish_wrote_the_summary_spreadsheet_and_xlsx(cycle, emulator):
 
     settings, manifest = cycle
     [(expected_reports,)] = query(settings.dsn("bi_reader"), """
-        select expected_reports from marts.province_summary where period_code = %s""",
+        select expected_reports from marts.agg_province_summary where period_code = %s""",
                                   (PERIOD,))
     files = sorted((settings.output_dir / PERIOD).glob("*/tong_hop_*.xlsx"))
     assert files, "no xlsx in the output folder"

@@ -317,7 +317,7 @@ class Season:
             select as_of_date, expected_reports, actual_reports, on_time_reports, late_reports,
                    missing_reports, overdue_reports, units_with_errors, not_submitted_reports,
                    not_filled_reports, no_sheet_reports
-            from marts.province_summary where period_code = %s""", (period_code,))
+            from marts.agg_province_summary where period_code = %s""", (period_code,))
         names = ("as_of_date", "expected_reports", "actual_reports", "on_time_reports",
                  "late_reports", "missing_reports", "overdue_reports", "units_with_errors",
                  "not_submitted_reports", "not_filled_reports", "no_sheet_reports")
@@ -326,7 +326,7 @@ class Season:
             select unit_code, submission_state from marts.fct_submission
             where period_code = %s""", (period_code,)))
         figures["totals"] = {code: (total, units) for code, total, units in query(bi, """
-            select indicator_code, total_value, reporting_units from marts.indicator_totals
+            select indicator_code, total_value, reporting_units from marts.agg_indicator_totals
             where period_code = %s and total_value is not null""", (period_code,))}
         figures["days_late"] = dict(query(bi, """
             select unit_code, days_late from marts.fct_submission where period_code = %s""",

@@ -79,7 +79,7 @@ def test_fingerprints_follow_what_the_seeds_and_the_docs_are_made_of(settings, t
     (project / "target").mkdir()
     (project / "target" / "manifest.json").write_text("{}")
     assert both() == start
-    model = project / "models" / "marts" / "dim_unit.sql"
+    model = project / "models" / "marts" / "dimensions" / "dim_unit.sql"
     model.write_text(model.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
     after_model = both()
     assert after_model[0] == start[0] and after_model[1] != start[1]
@@ -145,7 +145,7 @@ def test_every_column_in_the_database_is_documented(docs):
 def test_marts_are_a_typed_enforced_contract(docs):
     _, _, manifest, catalog = docs
     marts = {uid: n for uid, n in project_nodes(manifest, "model").items() if is_mart(n)}
-    files = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").glob("*.sql")}
+    files = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").rglob("*.sql")}
     assert {n["name"] for n in marts.values()} == files
     problems = []
     for uid, node in sorted(marts.items()):
@@ -188,7 +188,7 @@ def test_descriptions_are_persisted_in_postgres(docs, settings):
         join pg_namespace n on n.oid = c.relnamespace
         join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
         where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""")
-    files = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").glob("*.sql")}
+    files = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").rglob("*.sql")}
     assert {name for name, _ in relations} >= files
     gaps = [f"marts.{name}" for name, comment in relations if not comment.strip()]
     gaps += [f"marts.{rel}.{col}" for rel, col, comment in columns if not comment.strip()]

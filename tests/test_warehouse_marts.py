@@ -313,7 +313,7 @@ def test_the_landed_period_is_a_hard_case(landed, source):
 def test_indicator_totals_equal_the_valid_rows(landed, source, catalogue):
     settings = landed[0]
     rows = marts(settings, """
-        select indicator_code, total_value, reporting_units from marts.indicator_totals
+        select indicator_code, total_value, reporting_units from marts.agg_indicator_totals
         where period_code = %s""", (PERIOD,))
     programme = {c for c, i in catalogue.indicators.items()
                  if i.programme_code == source.programme}
@@ -343,7 +343,7 @@ def test_task_group_summary_equals_the_valid_task_rows(landed, source):
     settings = landed[0]
     rows = marts(settings, """
         select task_group_code, tasks_reported, tasks_with_end_done, ongoing_tasks_active
-        from marts.task_group_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_task_group_summary where period_code = %s""", (PERIOD,))
     expected = source.task_group_counts()
     assert {g: (r, d, a) for g, r, d, a in rows} == \
         {g: (r, d, a) for g, (r, d, a, _) in expected.items()}
@@ -351,7 +351,7 @@ def test_task_group_summary_equals_the_valid_task_rows(landed, source):
     # the province's rate is over tasks with an end only
     [(with_end, with_end_done, rate, ongoing)] = marts(settings, """
         select tasks_with_end, tasks_with_end_done, task_done_rate, ongoing_tasks
-        from marts.province_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_province_summary where period_code = %s""", (PERIOD,))
     assert with_end_done == sum(d for _, d, _, _ in expected.values())
     assert ongoing > with_end > 0
     assert rate == round(Decimal(with_end_done) / with_end, 4)
@@ -379,7 +379,7 @@ def test_periods_say_their_estimates_and_assumed_due_dates(landed):
                                           "gia_dinh", True]
     assert periods["TD-2025-6T"][3:5] == ["gia_dinh", True]
     flags = set(marts(settings, """
-        select period_code, includes_estimate, estimated_from from marts.indicator_totals
+        select period_code, includes_estimate, estimated_from from marts.agg_indicator_totals
         where period_code in (%s, 'CB-2026-NAM')""", (PERIOD,)))
     assert flags == {(PERIOD, False, None), ("CB-2026-NAM", True, dt.date(2026, 12, 1))}
     assert marts(settings, """
@@ -392,7 +392,7 @@ def test_reporting_rate_counts_expected_and_complete_reports(landed, source, cat
     rows = marts(settings, """
         select unit_type, expected_reports, actual_reports, on_time_reports, late_reports,
                missing_reports
-        from marts.reporting_rate where period_code = %s""", (PERIOD,))
+        from marts.agg_reporting_rate where period_code = %s""", (PERIOD,))
     by_type = {t: counts for t, *counts in rows}
     first = source.first_complete()
     # the last on-time moment as the seed row states it (read here with csv, not through the
@@ -483,7 +483,7 @@ def test_no_mart_repeats_a_key_of_its_grain(landed):
     settings = landed[0]
     grains = mart_grains(settings.dbt_project_dir)
     assert ("period_code", "unit_code") in grains["fct_submission"]
-    assert ("period_code", "unit_type") in grains["reporting_rate"]
+    assert ("period_code", "unit_type") in grains["agg_reporting_rate"]
     assert all(grains.values()), [m for m, keys in grains.items() if not keys]
     built = {name for (name,) in query(settings.dsn("admin"), """
         select table_name from information_schema.tables where table_schema = 'marts'""")}

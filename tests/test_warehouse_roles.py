@@ -73,7 +73,7 @@ def warehouse(settings):
 
 def test_bi_reader_can_read_every_mart(warehouse):
     marts = relations(warehouse, "marts")
-    models = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").glob("*.sql")}
+    models = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").rglob("*.sql")}
     assert set(marts) >= models
     refused = []
     conn = psycopg2.connect(warehouse.dsn("bi_reader"))

@@ -185,7 +185,7 @@ def print_outcome(settings: Settings, period_code: str, out=print) -> None:
         with conn.cursor() as cur:
             cur.execute("""select expected_reports, actual_reports, on_time_reports,
                                   late_reports, missing_reports, reporting_rate
-                           from marts.province_summary where period_code = %s""",
+                           from marts.agg_province_summary where period_code = %s""",
                         (period_code,))
             row = cur.fetchone()
     finally:
@@ -207,5 +207,5 @@ def print_outcome(settings: Settings, period_code: str, out=print) -> None:
     docs = Path(settings.output_dir) / "dbt_docs" / "index.html"
     if docs.exists():
         out(f"   Tài liệu kho dữ liệu (dbt docs): {docs}")
-    out("   Bảng cho BI (đăng nhập bi_reader): schema marts - reporting_rate, indicator_totals, "
-        "fct_submission, data_quality_by_rule …")
+    out("   Bảng cho BI (đăng nhập bi_reader): schema marts - agg_reporting_rate, "
+        "agg_indicator_totals, fct_submission, agg_data_quality_by_rule …")

@@ -1,10 +1,10 @@
 -- Every published figure follows fct_submission's one rule for which reports and rows count,
 -- so they reconcile with each other. One row per disagreement, naming it:
 --   1. the submission states add up: expected = counted + not counted, counted = on time + late,
---      and reporting_rate and province_summary give the same numbers as fct_submission;
+--      and agg_reporting_rate and agg_province_summary give the same numbers as fct_submission;
 --   2. a report's counted version is the one fct_report_version marks as counted, and every
 --      fact row (tasks, indicators, feedback) comes from a counted report's counted version;
---   3. indicator_totals: the reporting units and the total of each indicator are those of the
+--   3. agg_indicator_totals: the reporting units and the total of each indicator are those of the
 --      counted reports' values, and never more units than the counted reports assigned it.
 
 with
@@ -35,20 +35,22 @@ state_counts as (
 
 rates as (
 
-    select * from {{ ref('reporting_rate') }}
+    select * from {{ ref('agg_reporting_rate') }}
     where unit_type = 'tat_ca'
 
 ),
 
 summary as (
 
-    select * from {{ ref('province_summary') }}
+    select * from {{ ref('agg_province_summary') }}
 
 ),
 
 counts_disagree as (
 
-    select state_counts.period_code, 'state counts vs reporting_rate/province_summary' as figure
+    select
+        state_counts.period_code,
+        'state counts vs agg_reporting_rate/agg_province_summary' as figure
     from state_counts
     left join rates on rates.period_code = state_counts.period_code
     left join summary on summary.period_code = state_counts.period_code
@@ -153,8 +155,8 @@ counted_assigned as (
 
 totals_disagree as (
 
-    select totals.period_code, 'indicator_totals of ' || totals.indicator_code as figure
-    from {{ ref('indicator_totals') }} as totals
+    select totals.period_code, 'agg_indicator_totals of ' || totals.indicator_code as figure
+    from {{ ref('agg_indicator_totals') }} as totals
     left join value_totals
         on value_totals.period_code = totals.period_code
         and value_totals.indicator_code = totals.indicator_code

@@ -5,7 +5,7 @@ with
 
 summary as (
 
-    select * from {{ ref('province_summary') }}
+    select * from {{ ref('agg_province_summary') }}
 
 ),
 

@@ -1,7 +1,7 @@
 {{ config(materialized='table', post_hook='analyze {{ this }}') }}
 -- analyze as soon as built (post_hook, here and in the other intermediate tables): a table
 -- created in this run has no statistics yet, and the models joining it next got nested-loop
--- plans growing with the square of the units (data_quality_by_rule: 10 s at 800 units, 1.6 s
+-- plans growing with the square of the units (agg_data_quality_by_rule: 10 s at 800 units, 1.6 s
 -- with statistics; see docs/benchmarks.md)
 
 {%- set requires_no_errors = var('completion_requires_no_errors', true) | string | lower in ['true', '1', 'yes'] %}

@@ -1,10 +1,10 @@
--- indicator_totals.total_value and reporting_units equal what fct_indicator_value holds.
+-- agg_indicator_totals.total_value and reporting_units equal what fct_indicator_value holds.
 
 with
 
 totals as (
 
-    select * from {{ ref('indicator_totals') }}
+    select * from {{ ref('agg_indicator_totals') }}
 
 ),
 

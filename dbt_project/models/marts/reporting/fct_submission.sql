@@ -3,8 +3,8 @@
 -- int_report_versions). The unit is named as it was on the due date (unit_version_key ->
 -- dim_unit_history).
 --
--- THE RULE FOR WHICH REPORTS AND ROWS COUNT (every figure reads it from here: reporting_rate,
--- province_summary, indicator_totals through valid_rows, the summary sheet, the report, the
+-- THE RULE FOR WHICH REPORTS AND ROWS COUNT (every figure reads it from here: agg_reporting_rate,
+-- agg_province_summary, agg_indicator_totals through valid_rows, the summary sheet, the report, the
 -- reminder list). A unit's report counts (is_counted) when it has a valid version: "Đã nộp"
 -- switched on, not blocked (wrong unit or period), no error. Its timeliness is that of its
 -- first valid version (a correction after the deadline does not make an on-time report late);

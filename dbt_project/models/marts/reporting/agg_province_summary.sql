@@ -1,6 +1,6 @@
 -- The province summary (bảng tổng hợp): one row per period, reporting rates and task progress.
--- Task completion is counted only over tasks with an end (task_group_summary's rule): the task
--- columns are the sums of task_group_summary's.
+-- Task completion is counted only over tasks with an end (agg_task_group_summary's rule): the task
+-- columns are the sums of agg_task_group_summary's.
 
 with
 
@@ -16,9 +16,9 @@ submissions as (
 
 ),
 
-task_group_summary as (
+agg_task_group_summary as (
 
-    select * from {{ ref('task_group_summary') }}
+    select * from {{ ref('agg_task_group_summary') }}
 
 ),
 
@@ -28,10 +28,10 @@ expected as (
 
 ),
 
--- the all-unit-types row of reporting_rate: one definition of the DHIS2 counts
+-- the all-unit-types row of agg_reporting_rate: one definition of the DHIS2 counts
 submission_counts as (
 
-    select * from {{ ref('reporting_rate') }}
+    select * from {{ ref('agg_reporting_rate') }}
     where unit_type = 'tat_ca'
 
 ),
@@ -61,7 +61,7 @@ task_counts as (
         sum(ongoing_tasks_active) as ongoing_tasks_active,
         sum(ongoing_tasks_with_result) as ongoing_tasks_with_result
 
-    from task_group_summary
+    from agg_task_group_summary
     group by period_code
 
 ),
