@@ -34,14 +34,19 @@ def table_name(title: str) -> str:
 
 def client(settings: Settings) -> gspread.Client:
     from sheets_emulator import EmulatorSession
-    return gspread.Client(auth=None, session=EmulatorSession(settings.emulator_url),
-                          http_client=gspread.BackOffHTTPClient)
+
+    return gspread.Client(
+        auth=None,
+        session=EmulatorSession(settings.emulator_url),
+        http_client=gspread.BackOffHTTPClient,
+    )
 
 
 def run_script(settings: Settings, schema: str = "baseline_script") -> dict:
     gc = client(settings)
     engine = sqlalchemy.create_engine(
-        settings.dsn("loader").replace("postgresql://", "postgresql+psycopg2://", 1))
+        settings.dsn("loader").replace("postgresql://", "postgresql+psycopg2://", 1)
+    )
     files = gc.list_spreadsheet_files()
     created: dict[str, set[str]] = {}
     rows = spreadsheets = worksheets = 0
@@ -62,14 +67,26 @@ def run_script(settings: Settings, schema: str = "baseline_script") -> dict:
                 table = table_name(worksheet.title)
                 if table in created:
                     for column in set(frame.columns) - created[table]:
-                        conn.execute(sqlalchemy.text(
-                            f'alter table "{schema}"."{table}" add column "{column}" text'))
+                        conn.execute(
+                            sqlalchemy.text(
+                                f'alter table "{schema}"."{table}" add column "{column}" text'
+                            )
+                        )
                         created[table].add(column)
-                frame.to_sql(table, conn, schema=schema, index=False,
-                             if_exists="append" if table in created else "replace")
+                frame.to_sql(
+                    table,
+                    conn,
+                    schema=schema,
+                    index=False,
+                    if_exists="append" if table in created else "replace",
+                )
                 created.setdefault(table, set(frame.columns))
                 conn.commit()
                 rows += len(frame)
     engine.dispose()
-    return {"spreadsheets": spreadsheets, "worksheets": worksheets, "rows": rows,
-            "tables": sorted(created)}
+    return {
+        "spreadsheets": spreadsheets,
+        "worksheets": worksheets,
+        "rows": rows,
+        "tables": sorted(created),
+    }

@@ -35,20 +35,29 @@ def _replace(text: str, start: str, end: str, table: str, page: Path = PAGE) -> 
 def main(page: Path = PAGE, results: Path = PROJECT_ROOT / "bench" / "results") -> int:
     from bench.airflow_load import render
 
-    text = _replace(page.read_text(encoding="utf-8"), START, END,
-                    (results / "latest.md").read_text(encoding="utf-8"), page)
+    text = _replace(
+        page.read_text(encoding="utf-8"),
+        START,
+        END,
+        (results / "latest.md").read_text(encoding="utf-8"),
+        page,
+    )
     if text is None:
         return 1
     load = results / "airflow_load.json"
     if load.exists():
-        text = _replace(text, LOAD_START, LOAD_END, render(
-            json.loads(load.read_text(encoding="utf-8")), compact=True), page)
+        text = _replace(
+            text,
+            LOAD_START,
+            LOAD_END,
+            render(json.loads(load.read_text(encoding="utf-8")), compact=True),
+            page,
+        )
         if text is None:
             return 1
     granularity = results / "granularity.md"
     if granularity.exists():
-        text = _replace(text, GRAIN_START, GRAIN_END,
-                        granularity.read_text(encoding="utf-8"), page)
+        text = _replace(text, GRAIN_START, GRAIN_END, granularity.read_text(encoding="utf-8"), page)
         if text is None:
             return 1
     page.write_text(text, encoding="utf-8")

@@ -47,6 +47,7 @@ def _api(services):
         response = session.request(method, base + path, timeout=30, **kwargs)
         response.raise_for_status()
         return response.json()
+
     return call
 
 
@@ -57,19 +58,24 @@ def _when(text: str | None) -> dt.datetime | None:
 def measure(shard_size: int, latency: float, workdir: Path) -> dict:
     from sheets_emulator import EmulatorServer
     from sheets_emulator.faults import EmulatorConfig
+    from tonghop.settings import load_settings
     from tooling import local_airflow, localdb
     from tooling.demo_setup import generate_into_emulator
-    from tonghop.settings import load_settings
 
     cluster = localdb.default_cluster()
     localdb.start(cluster)
     localdb.ensure_warehouse(WAREHOUSE_DB)
     with EmulatorServer(workdir / f"emulator-{shard_size}", host="127.0.0.1", port=0) as emu:
-        settings = load_settings().for_database(WAREHOUSE_DB).with_overrides(
-            emulator_url=emu.url, sheets_backend="emulator",
-            output_dir=workdir / f"output-{shard_size}")
-        _, entries = generate_into_emulator(PERIOD, seed=3, root=emu.store.root,
-                                            settings=settings)
+        settings = (
+            load_settings()
+            .for_database(WAREHOUSE_DB)
+            .with_overrides(
+                emulator_url=emu.url,
+                sheets_backend="emulator",
+                output_dir=workdir / f"output-{shard_size}",
+            )
+        )
+        _, entries = generate_into_emulator(PERIOD, seed=3, root=emu.store.root, settings=settings)
         emu.configure(EmulatorConfig(latency=latency))
         env = local_airflow.airflow_env(settings, cluster.port)
         env = local_airflow.with_metadata_database(env, METADATA_DB, cluster.port)
@@ -84,35 +90,44 @@ def measure(shard_size: int, latency: float, workdir: Path) -> dict:
                 try:
                     call("GET", f"/dags/{DAG_ID}")
                     break
-                except Exception:  # noqa: BLE001 - not parsed yet
+                except Exception:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(1)
             call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
-            run = call("POST", f"/dags/{DAG_ID}/dagRuns", json={
-                "logical_date": None, "conf": {"period_code": PERIOD, "full_pull": True}})
+            run = call(
+                "POST",
+                f"/dags/{DAG_ID}/dagRuns",
+                json={"logical_date": None, "conf": {"period_code": PERIOD, "full_pull": True}},
+            )
             run_id = run["dag_run_id"]
             while run["state"] not in ("success", "failed"):
                 time.sleep(2)
                 services.check_alive()
                 run = call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}")
-            tis = call("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances",
-                       params={"limit": 1000})["task_instances"]
+            tis = call(
+                "GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances", params={"limit": 1000}
+            )["task_instances"]
     if run["state"] != "success":
-        raise RuntimeError(f"run {run_id} {run['state']}: "
-                           f"{[(t['task_id'], t['state']) for t in tis]}")
+        raise RuntimeError(
+            f"run {run_id} {run['state']}: {[(t['task_id'], t['state']) for t in tis]}"
+        )
     by_task: dict[str, list[dict]] = {}
     for ti in tis:
         by_task.setdefault(ti["task_id"], []).append(ti)
     start = _when(by_task["plan_pull"][0]["start_date"])
     end = _when(by_task["finish_pull"][0]["end_date"])
     shard_seconds = sum(t["duration"] or 0 for t in by_task["pull_shard"])
-    return {"shard_size": shard_size, "spreadsheets": len(entries),
-            "pull_shard_tasks": len(by_task["pull_shard"]),
-            "pull_wall_seconds": round((end - start).total_seconds(), 1),
-            "pull_shard_task_seconds": round(shard_seconds, 1),
-            "run_wall_seconds": round((_when(run["end_date"]) - _when(run["start_date"])
-                                       ).total_seconds(), 1)}
+    return {
+        "shard_size": shard_size,
+        "spreadsheets": len(entries),
+        "pull_shard_tasks": len(by_task["pull_shard"]),
+        "pull_wall_seconds": round((end - start).total_seconds(), 1),
+        "pull_shard_task_seconds": round(shard_seconds, 1),
+        "run_wall_seconds": round(
+            (_when(run["end_date"]) - _when(run["start_date"])).total_seconds(), 1
+        ),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,26 +143,40 @@ def main(argv: list[str] | None = None) -> int:
     base = max(results, key=lambda r: r["shard_size"])
     for r in results:
         extra = r["pull_shard_tasks"] - base["pull_shard_tasks"]
-        r["seconds_per_extra_task"] = round(
-            (r["pull_wall_seconds"] - base["pull_wall_seconds"]) / extra, 2) if extra else None
+        r["seconds_per_extra_task"] = (
+            round((r["pull_wall_seconds"] - base["pull_wall_seconds"]) / extra, 2)
+            if extra
+            else None
+        )
         r["wall_ratio_to_default"] = round(r["pull_wall_seconds"] / base["pull_wall_seconds"], 2)
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(),
-               "platform": platform.platform(), "latency_seconds": args.latency,
-               "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "latency_seconds": args.latency,
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "granularity.json").write_text(
-        json.dumps({"machine": machine, "results": results}, indent=2), encoding="utf-8")
-    lines = ["| spreadsheets per task | tasks | pull wall time (s) | ratio to default | "
-             "task run time, summed (s) | s per extra task |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        json.dumps({"machine": machine, "results": results}, indent=2), encoding="utf-8"
+    )
+    lines = [
+        "| spreadsheets per task | tasks | pull wall time (s) | ratio to default | "
+        "task run time, summed (s) | s per extra task |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in results:
-        lines.append(f"| {r['shard_size']} | {r['pull_shard_tasks']} | {r['pull_wall_seconds']} "
-                     f"| {r['wall_ratio_to_default']} | {r['pull_shard_task_seconds']} | "
-                     f"{r['seconds_per_extra_task'] if r['seconds_per_extra_task'] is not None else '-'} |")
+        lines.append(
+            f"| {r['shard_size']} | {r['pull_shard_tasks']} | {r['pull_wall_seconds']} "
+            f"| {r['wall_ratio_to_default']} | {r['pull_shard_task_seconds']} | "
+            f"{r['seconds_per_extra_task'] if r['seconds_per_extra_task'] is not None else '-'} |"
+        )
     lines.append("")
-    lines.append(f"{machine['cpus']} CPUs, Python {machine['python']}, LocalExecutor, emulator "
-                 f"latency {args.latency} s per call, {results[0]['spreadsheets']} spreadsheets; "
-                 f"{machine['measured_at']}")
+    lines.append(
+        f"{machine['cpus']} CPUs, Python {machine['python']}, LocalExecutor, emulator "
+        f"latency {args.latency} s per call, {results[0]['spreadsheets']} spreadsheets; "
+        f"{machine['measured_at']}"
+    )
     (args.out / "granularity.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0

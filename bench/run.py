@@ -83,14 +83,27 @@ class Emulator:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         config_path = self.log_path.with_suffix(".config.json")
         config_path.write_text(json.dumps(self.config))
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sheets_emulator", "serve", "--root", str(self.root),
-             "--port", str(self.port), "--config", str(config_path)],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+            [
+                sys.executable,
+                "-m",
+                "sheets_emulator",
+                "serve",
+                "--root",
+                str(self.root),
+                "--port",
+                str(self.port),
+                "--config",
+                str(config_path),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -114,9 +127,11 @@ class Emulator:
         session = requests.Session()
 
         def read(spreadsheet_id: str) -> None:
-            session.get(f"{self.url}/v4/spreadsheets/{spreadsheet_id}",
-                        params={"includeGridData": "true", "fields": "spreadsheetId"},
-                        timeout=120).raise_for_status()
+            session.get(
+                f"{self.url}/v4/spreadsheets/{spreadsheet_id}",
+                params={"includeGridData": "true", "fields": "spreadsheetId"},
+                timeout=120,
+            ).raise_for_status()
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(pool.map(read, spreadsheet_ids))
@@ -125,13 +140,18 @@ class Emulator:
 
     def reset(self) -> None:
         """Fresh quota windows (the config again) and zeroed call counts."""
-        requests.post(f"{self.url}/_emulator/config", json=self.config, timeout=10).raise_for_status()
+        requests.post(
+            f"{self.url}/_emulator/config", json=self.config, timeout=10
+        ).raise_for_status()
         requests.post(f"{self.url}/_emulator/reset-stats", timeout=10).raise_for_status()
 
     def stats(self) -> dict:
         stats = requests.get(f"{self.url}/_emulator/stats", timeout=10).json()
-        return {"calls": {k: v for k, v in stats.get("calls", {}).items() if v},
-                "total": stats.get("total", 0), "faults": stats.get("faults", {})}
+        return {
+            "calls": {k: v for k, v in stats.get("calls", {}).items() if v},
+            "total": stats.get("total", 0),
+            "faults": stats.get("faults", {}),
+        }
 
     def __exit__(self, *exc) -> None:
         if self.proc and self.proc.poll() is None:
@@ -157,12 +177,18 @@ def recreate_database(settings, name: str) -> None:
 
 
 def register(settings, db: str, ids: dict[str, str]) -> None:
-    from ingest.registry import RegistryEntry, register as add
+    from ingest.registry import RegistryEntry
+    from ingest.registry import register as add
 
     conn = psycopg2.connect(settings.for_database(db).dsn("loader"))
     try:
-        add(conn, [RegistryEntry(sid, province.PROGRAMME, province.PERIOD, unit)
-                   for unit, sid in ids.items()])
+        add(
+            conn,
+            [
+                RegistryEntry(sid, province.PROGRAMME, province.PERIOD, unit)
+                for unit, sid in ids.items()
+            ],
+        )
     finally:
         conn.close()
 
@@ -173,9 +199,11 @@ def machine() -> dict:
     pg = "?"
     try:
         from tooling.localdb import find_pg_bindir
-        pg = subprocess.run([str(find_pg_bindir() / "postgres"), "--version"], text=True,
-                            capture_output=True).stdout.strip()
-    except Exception:                                  # noqa: BLE001 - informative only
+
+        pg = subprocess.run(
+            [str(find_pg_bindir() / "postgres"), "--version"], text=True, capture_output=True
+        ).stdout.strip()
+    except Exception:
         pass
     cpu = platform.processor() or "?"
     try:
@@ -185,42 +213,63 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpus": os.cpu_count(), "cpu_model": cpu,
-            "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(), "postgresql": pg,
-            "os": platform.platform(),
-            # other work on the machine while the bench ran (1, 5, 15 minutes)
-            "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "os": platform.platform(),
+        # other work on the machine while the bench ran (1, 5, 15 minutes)
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 # ----------------------------------------------------------------------------- one run
 class Run:
     """One size in one mode: a fresh database and emulator, baseline (a), then our cycles."""
 
-    def __init__(self, args, settings, n_units: int, mode: str, folder: Path, pristine: Path,
-                 project: Path, ids: dict[str, str], scenarios: dict[str, str]):
+    def __init__(
+        self,
+        args,
+        settings,
+        n_units: int,
+        mode: str,
+        folder: Path,
+        pristine: Path,
+        project: Path,
+        ids: dict[str, str],
+        scenarios: dict[str, str],
+    ):
         self.args, self.settings, self.n, self.mode = args, settings, n_units, mode
         self.folder, self.pristine, self.project = folder, pristine, project
         self.ids, self.scenarios = ids, scenarios
         self.db = f"{args.db_prefix}_{n_units}_{mode}"
         quota = mode == "quota"
-        self.config = {"latency": args.latency if quota else 0.0,
-                       "read_quota_per_user": args.quota if quota else None}
+        self.config = {
+            "latency": args.latency if quota else 0.0,
+            "read_quota_per_user": args.quota if quota else None,
+        }
         self.rate = client_rate_limit(args.quota) if quota else None
 
     def env(self, emulator: Emulator) -> dict:
         env = dict(os.environ)
-        env.update({
-            "PYTHONPATH": str(self.project), "TONGHOP_HOME": str(self.project),
-            "TONGHOP_PG_DB": self.db,
-            # the cluster and its secrets are this checkout's, not the copy's (its .local)
-            "TONGHOP_STATE_DIR": str(state_dir()),
-            "TONGHOP_SHEETS_BACKEND": "emulator", "TONGHOP_EMULATOR_URL": emulator.url,
-            "TONGHOP_SHEETS_REQUESTS_PER_MINUTE": str(self.rate or 0),
-            "TONGHOP_OUTPUT_DIR": str(self.folder / "output"),
-            "GX_ANALYTICS_ENABLED": "false", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
-        })
+        env.update(
+            {
+                "PYTHONPATH": str(self.project),
+                "TONGHOP_HOME": str(self.project),
+                "TONGHOP_PG_DB": self.db,
+                # the cluster and its secrets are this checkout's, not the copy's (its .local)
+                "TONGHOP_STATE_DIR": str(state_dir()),
+                "TONGHOP_SHEETS_BACKEND": "emulator",
+                "TONGHOP_EMULATOR_URL": emulator.url,
+                "TONGHOP_SHEETS_REQUESTS_PER_MINUTE": str(self.rate or 0),
+                "TONGHOP_OUTPUT_DIR": str(self.folder / "output"),
+                "GX_ANALYTICS_ENABLED": "false",
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DO_NOT_TRACK": "1",
+            }
+        )
         # stages import their libraries from cached bytecode, as on any deployed worker
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         return env
@@ -235,25 +284,34 @@ class Run:
         log_path = self.folder / f"{label}-{name}.log"
         started = time.perf_counter()
         with log_path.open("w") as fh:
-            done = subprocess.run(argv, cwd=self.project, env=self.env(emulator), stdout=fh,
-                                  stderr=subprocess.STDOUT)
+            done = subprocess.run(
+                argv, cwd=self.project, env=self.env(emulator), stdout=fh, stderr=subprocess.STDOUT
+            )
         process_seconds = time.perf_counter() - started
         if done.returncode:
             raise RuntimeError(f"stage {name} ({label}) failed: see {log_path}")
         outcome = json.loads(out.read_text())
         outcome["process_seconds"] = process_seconds
         outcome["api"] = emulator.stats()
-        log.info("%s u=%d %s %s: %.1f s, %d API calls, peak %.0f MiB", self.mode, self.n, label,
-                 name, outcome["seconds"], outcome["api"]["total"],
-                 outcome["max_rss_kib"] / 1024)
+        log.info(
+            "%s u=%d %s %s: %.1f s, %d API calls, peak %.0f MiB",
+            self.mode,
+            self.n,
+            label,
+            name,
+            outcome["seconds"],
+            outcome["api"]["total"],
+            outcome["max_rss_kib"] / 1024,
+        )
         return outcome
 
     def cycle(self, emulator: Emulator, label: str, pull_mode: str) -> dict:
-        run_id = f"bench-{label}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}"
+        run_id = f"bench-{label}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
         stages = {"pull": self.stage(emulator, "pull", label, run_id=run_id, mode=pull_mode)}
         pulled = stages["pull"]["result"]
-        stages["validate"] = self.stage(emulator, "validate", label,
-                                        pull_run_id=pulled["pull_run_id"])
+        stages["validate"] = self.stage(
+            emulator, "validate", label, pull_run_id=pulled["pull_run_id"]
+        )
         if anything_new(pulled, stages["validate"]["result"]):
             stages["build"] = self.stage(emulator, "build", label)
             stages["publish"] = self.stage(emulator, "publish", label, run_id=run_id)
@@ -264,30 +322,46 @@ class Run:
             stages["publish"] = skipped_stage()
         changed = pulled["fetched"] + pulled["failed"]
         bound = bound_calls(pulled["files_listed"], changed)
-        return {"cycle": label, "pull_mode": pulled["mode"], "files_listed":
-                pulled["files_listed"], "spreadsheets_read": pulled["fetched"],
-                "new_versions": pulled["new_versions"], "stages": stages,
-                "bound_calls": bound}
+        return {
+            "cycle": label,
+            "pull_mode": pulled["mode"],
+            "files_listed": pulled["files_listed"],
+            "spreadsheets_read": pulled["fetched"],
+            "new_versions": pulled["new_versions"],
+            "stages": stages,
+            "bound_calls": bound,
+        }
 
     def execute(self) -> dict:
-        log.info("== %d units, %s mode (emulator %s; client limit %s/min)", self.n, self.mode,
-                 self.config, self.rate)
+        log.info(
+            "== %d units, %s mode (emulator %s; client limit %s/min)",
+            self.n,
+            self.mode,
+            self.config,
+            self.rate,
+        )
         recreate_database(self.settings, self.db)
         register(self.settings, self.db, self.ids)
         emulator_root = self.folder / "emulator"
         if emulator_root.exists():
             shutil.rmtree(emulator_root)
         shutil.copytree(self.pristine, emulator_root)
-        result = {"units": self.n, "mode": self.mode, "emulator": self.config,
-                  "client_requests_per_minute": self.rate, "cycles": {}}
+        result = {
+            "units": self.n,
+            "mode": self.mode,
+            "emulator": self.config,
+            "client_requests_per_minute": self.rate,
+            "cycles": {},
+        }
         with Emulator(emulator_root, self.config, self.folder / "emulator.log") as emulator:
             result["emulator_warm_up_seconds"] = emulator.warm_up(sorted(self.ids.values()))
             result["baseline_a"] = self.stage(emulator, "baseline", "baseline-a")
             result["cycles"]["full"] = self.cycle(emulator, "full", "full")
             result["cycles"]["unchanged"] = self.cycle(emulator, "unchanged", "changed")
             unit = self.changed_unit()
-            province.change_one_unit(self.project, emulator_root, unit, self.args.seed,
-                                     dt.datetime.now(dt.timezone.utc))
+            province.change_one_unit(
+                self.project, emulator_root, unit, self.args.seed, dt.datetime.now(dt.UTC)
+            )
             result["changed_unit"] = unit
             result["cycles"]["incremental"] = self.cycle(emulator, "incremental", "changed")
         return result
@@ -295,15 +369,23 @@ class Run:
     def changed_unit(self) -> str:
         """The first commune that reported on time (the usual unit to correct a figure)."""
         on_time = sorted(u for u, s in self.scenarios.items() if s == "on_time")
-        return next((u for u in on_time if "-XA-" in u), on_time[0] if on_time else
-                    sorted(self.scenarios)[0])
+        return next(
+            (u for u in on_time if "-XA-" in u),
+            on_time[0] if on_time else sorted(self.scenarios)[0],
+        )
 
 
 def skipped_stage() -> dict:
     """A stage the cycle does not run: no time, no memory, no call."""
-    return {"skipped": True, "seconds": 0.0, "max_rss_kib": 0, "cpu_seconds": 0.0,
-            "process_seconds": 0.0, "result": {},
-            "api": {"total": 0, "calls": {}, "faults": {}}}
+    return {
+        "skipped": True,
+        "seconds": 0.0,
+        "max_rss_kib": 0,
+        "cpu_seconds": 0.0,
+        "process_seconds": 0.0,
+        "result": {},
+        "api": {"total": 0, "calls": {}, "faults": {}},
+    }
 
 
 def prepare_province(args, n_units: int, workdir: Path) -> tuple[Path, Path, dict]:
@@ -315,16 +397,14 @@ def prepare_province(args, n_units: int, workdir: Path) -> tuple[Path, Path, dic
     pristine = folder / "pristine"
     marker = folder / "pristine.json"
     key = province.province_key(n_units, args.seed)
-    if marker.exists() and json.loads(marker.read_text()).get("key") == key and \
-            pristine.exists():
+    if marker.exists() and json.loads(marker.read_text()).get("key") == key and pristine.exists():
         made = json.loads(marker.read_text())
         log.info("reusing the generated province of %d units (%s)", n_units, pristine)
     else:
         if pristine.exists():
             shutil.rmtree(pristine)
         started = time.perf_counter()
-        made = province.fill_emulator(project, pristine, args.seed,
-                                      dt.datetime.now(dt.timezone.utc))
+        made = province.fill_emulator(project, pristine, args.seed, dt.datetime.now(dt.UTC))
         made["key"] = key
         made["seconds"] = time.perf_counter() - started
         marker.write_text(json.dumps(made))
@@ -333,8 +413,19 @@ def prepare_province(args, n_units: int, workdir: Path) -> tuple[Path, Path, dic
 
 
 #: what the stages import: compiled to bytecode once before anything is measured
-WARM_UP = ("great_expectations", "dbt.cli.main", "dbt.adapters.postgres", "gspread", "pandas",
-           "sqlalchemy", "docx", "matplotlib.pyplot", "openpyxl", "psycopg2", "scipy.stats")
+WARM_UP = (
+    "great_expectations",
+    "dbt.cli.main",
+    "dbt.adapters.postgres",
+    "gspread",
+    "pandas",
+    "sqlalchemy",
+    "docx",
+    "matplotlib.pyplot",
+    "openpyxl",
+    "psycopg2",
+    "scipy.stats",
+)
 
 
 def warm_up() -> None:
@@ -342,30 +433,51 @@ def warm_up() -> None:
     PYTHONDONTWRITEBYTECODE would otherwise compile Great Expectations from source in every
     stage, ~10 s that no deployed worker pays)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    code = "import importlib\nfor m in %r:\n    importlib.import_module(m)" % (WARM_UP,)
+    code = f"import importlib\nfor m in {WARM_UP!r}:\n    importlib.import_module(m)"
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=PROJECT_ROOT)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="80,800,3400",
-                        help="numbers of units, comma-separated (default 80,800,3400)")
-    parser.add_argument("--latency", type=float, default=0.15,
-                        help="seconds per API call in quota mode (default 0.15)")
-    parser.add_argument("--quota", type=int, default=60,
-                        help="read requests a minute per user in quota mode (default 60)")
-    parser.add_argument("--quota-sizes", default=None,
-                        help="sizes also run with the quota and latency on (default: the "
-                             "smallest size; 'none' for no quota run)")
+    parser.add_argument(
+        "--sizes",
+        default="80,800,3400",
+        help="numbers of units, comma-separated (default 80,800,3400)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.15,
+        help="seconds per API call in quota mode (default 0.15)",
+    )
+    parser.add_argument(
+        "--quota",
+        type=int,
+        default=60,
+        help="read requests a minute per user in quota mode (default 60)",
+    )
+    parser.add_argument(
+        "--quota-sizes",
+        default=None,
+        help="sizes also run with the quota and latency on (default: the "
+        "smallest size; 'none' for no quota run)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="where provinces, databases' runs and logs go "
-                             "(default $TONGHOP_STATE_DIR/bench)")
-    parser.add_argument("--out", type=Path, default=RESULTS,
-                        help="folder of latest.json, latest.md and latest.png")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where provinces, databases' runs and logs go (default $TONGHOP_STATE_DIR/bench)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="folder of latest.json, latest.md and latest.png"
+    )
     parser.add_argument("--name", default="latest", help="file name of the results")
-    parser.add_argument("--db-prefix", default="bench",
-                        help="warehouse databases are <prefix>_<units>_<mode>, recreated")
+    parser.add_argument(
+        "--db-prefix",
+        default="bench",
+        help="warehouse databases are <prefix>_<units>_<mode>, recreated",
+    )
     return parser.parse_args(argv)
 
 
@@ -385,15 +497,22 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     from tooling import localdb
 
-    localdb.start(localdb.default_cluster())          # idempotent: the cluster of this checkout
+    localdb.start(localdb.default_cluster())  # idempotent: the cluster of this checkout
     settings = load_settings()
     warm_up()
-    results = {"started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-               "command": " ".join(["python -m bench", *(argv or sys.argv[1:])]),
-               "machine": machine(),
-               "options": {"sizes": sizes, "quota_sizes": quota_sizes,
-                           "latency": args.latency, "quota": args.quota, "seed": args.seed},
-               "runs": []}
+    results = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+        "options": {
+            "sizes": sizes,
+            "quota_sizes": quota_sizes,
+            "latency": args.latency,
+            "quota": args.quota,
+            "seed": args.seed,
+        },
+        "runs": [],
+    }
     started = time.perf_counter()
     # every size at scale first, then the quota runs (long, and bound by the quota)
     plan = [(n, "scale") for n in sizes] + [(n, "quota") for n in sizes if n in quota_sizes]
@@ -403,13 +522,22 @@ def main(argv: list[str] | None = None) -> int:
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        run = Run(args, settings, n_units, mode, folder, pristine, project,
-                  made["units"], made["scenarios"])
+        run = Run(
+            args,
+            settings,
+            n_units,
+            mode,
+            folder,
+            pristine,
+            project,
+            made["units"],
+            made["scenarios"],
+        )
         results["runs"].append(run.execute())
         results["seconds"] = time.perf_counter() - started
-        try:                                # after each run: partial results
+        try:  # after each run: partial results
             write_results(results, args.out, args.name)
-        except Exception:                   # noqa: BLE001 - the final write will raise
+        except Exception:
             log.exception("could not write the partial results")
     results["seconds"] = time.perf_counter() - started
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]

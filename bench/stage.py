@@ -27,6 +27,7 @@ import time
 
 def _timed_land(counter: dict):
     import ingest.pull
+
     original = ingest.pull.land_version
 
     def land_version(*args, **kwargs):
@@ -46,7 +47,7 @@ def _capture_dbt_build(extra: dict) -> dict:
     sums can exceed the elapsed time), read from dbt's run_results.json right after it."""
     import pipeline.dbt
 
-    original = pipeline.dbt._run_dbt_locked       # what build_warehouse runs each command with
+    original = pipeline.dbt._run_dbt_locked  # what build_warehouse runs each command with
     captured: dict = {}
 
     def run_dbt(settings, args):
@@ -58,8 +59,7 @@ def _capture_dbt_build(extra: dict) -> dict:
             for node in results["results"]:
                 kind = node["unique_id"].split(".", 1)[0]
                 by_kind[kind] = by_kind.get(kind, 0.0) + float(node["execution_time"])
-            captured.update({"elapsed_seconds": results["elapsed_time"],
-                             "node_seconds": by_kind})
+            captured.update({"elapsed_seconds": results["elapsed_time"], "node_seconds": by_kind})
         return outcome
 
     pipeline.dbt._run_dbt_locked = run_dbt
@@ -92,18 +92,23 @@ def run(stage: str, args: argparse.Namespace) -> dict:
         result = cycle.stage_publish(settings, PERIOD, args.run_id)
     elif stage == "baseline":
         from bench.baseline import run_script
+
         started = time.perf_counter()
         result = run_script(settings, schema=args.schema)
     else:
         raise SystemExit(f"unknown stage {stage!r}")
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"stage": stage, "seconds": seconds, **extra,
-            "max_rss_kib": usage.ru_maxrss,
-            # CPU time of this process (imports included), which other work on the machine
-            # does not inflate as it does wall time
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "result": result}
+    return {
+        "stage": stage,
+        "seconds": seconds,
+        **extra,
+        "max_rss_kib": usage.ru_maxrss,
+        # CPU time of this process (imports included), which other work on the machine
+        # does not inflate as it does wall time
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "result": result,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", default="baseline_script")
     parser.add_argument("--out", required=True, help="file to write the JSON outcome into")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     outcome = run(args.stage, args)
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(outcome, fh, ensure_ascii=False, default=str)

@@ -38,12 +38,21 @@ from tonghop.alerts import watch
     schedule=[LANDED],
     **DAG_DEFAULTS,
     max_active_runs=1,
-    params={"period_codes": Param([], type="array", items={"type": "string"},
-                                  description="Kỳ báo cáo cần tổng hợp sau khi xây dựng "
-                                              "(periods to publish), e.g. [\"CB-2026-6T\"]"),
-            "as_of_date": Param("", type="string",
-                                description="Ngày tính số liệu (as-of day, YYYY-MM-DD); để trống: "
-                                            "ngày của lượt tải đã kích hoạt, hoặc hôm nay")},
+    params={
+        "period_codes": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Kỳ báo cáo cần tổng hợp sau khi xây dựng "
+            '(periods to publish), e.g. ["CB-2026-6T"]',
+        ),
+        "as_of_date": Param(
+            "",
+            type="string",
+            description="Ngày tính số liệu (as-of day, YYYY-MM-DD); để trống: "
+            "ngày của lượt tải đã kích hoạt, hoặc hôm nay",
+        ),
+    },
     # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
     default_args=default_args(execution_timeout=dt.timedelta(hours=1)),
     tags=["tonghop", "reporting", "dbt"],
@@ -63,8 +72,10 @@ def tonghop_build_warehouse():
         as_of = dt.date.fromisoformat(named) if named else run_day(context)
         with watch("build_warehouse", context):
             built = stage_build(settings_from_airflow(), as_of)
-        context["outlet_events"][MARTS].extra = {"period_codes": periods,
-                                                 "as_of_date": as_of.isoformat()}
+        context["outlet_events"][MARTS].extra = {
+            "period_codes": periods,
+            "as_of_date": as_of.isoformat(),
+        }
         return {**built, "period_codes": periods}
 
     build_warehouse()

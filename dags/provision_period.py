@@ -18,7 +18,6 @@ period opens to its last on-time day (only units without a sheet cost calls).
 
 from __future__ import annotations
 
-
 from airflow.sdk import Param, dag, get_current_context, task
 
 from pipeline.cycle import SHEETS_POOL
@@ -32,9 +31,13 @@ from pipeline.dag_defaults import DAG_DEFAULTS, default_args
     max_active_runs=1,
     params={
         "period_code": Param("CB-2026-NAM", type="string", description="Kỳ báo cáo (period code)"),
-        "layout": Param(None, type=["null", "string"], enum=[None, "per_unit", "per_period"],
-                        description="One spreadsheet per unit, or one per period; empty: the "
-                                    "period's sheet_layout in the catalogue"),
+        "layout": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "per_unit", "per_period"],
+            description="One spreadsheet per unit, or one per period; empty: the "
+            "period's sheet_layout in the catalogue",
+        ),
         "share": Param(True, type="boolean", description="Share with the units' e-mails"),
     },
     default_args=default_args(),
@@ -47,8 +50,12 @@ def tonghop_provision_period():
         from pipeline.cycle import settings_from_airflow, stage_provision
 
         params = get_current_context()["params"]
-        return stage_provision(settings_from_airflow(), params["period_code"],
-                               layout=params.get("layout"), share=params["share"])
+        return stage_provision(
+            settings_from_airflow(),
+            params["period_code"],
+            layout=params.get("layout"),
+            share=params["share"],
+        )
 
     provision()
 

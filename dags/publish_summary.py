@@ -30,9 +30,14 @@ from tonghop.alerts import watch
     schedule=[MARTS],
     **DAG_DEFAULTS,
     max_active_runs=1,
-    params={"period_codes": Param([], type="array", items={"type": "string"},
-                                  description="Kỳ báo cáo cần tổng hợp (periods to publish), "
-                                              "e.g. [\"CB-2026-6T\"]")},
+    params={
+        "period_codes": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description='Kỳ báo cáo cần tổng hợp (periods to publish), e.g. ["CB-2026-6T"]',
+        )
+    },
     default_args=default_args(execution_timeout=dt.timedelta(minutes=30)),
     tags=["tonghop", "reporting", "publish"],
     doc_md=__doc__,
@@ -45,10 +50,11 @@ def tonghop_publish():
 
         context = get_current_context()
         asked = (context.get("params") or {}).get("period_codes")
-        if asked:                      # a run by hand: exactly those, changed or not
+        if asked:  # a run by hand: exactly those, changed or not
             return sorted(set(asked))
-        return stage_periods_to_publish(settings_from_airflow(),
-                                        periods_of(triggering_events(context, MARTS)))
+        return stage_periods_to_publish(
+            settings_from_airflow(), periods_of(triggering_events(context, MARTS))
+        )
 
     @task(pool=SHEETS_POOL, outlets=[SUMMARY], map_index_template="{{ period_code }}")
     def publish(period_code: str) -> dict:

@@ -43,7 +43,7 @@ VN = pendulum.timezone("Asia/Ho_Chi_Minh")
 
 @dag(
     dag_id="tonghop_calendar",
-    schedule=f"{RUN_TIME.minute} {RUN_TIME.hour} * * *",    # 06:00 Vietnam time
+    schedule=f"{RUN_TIME.minute} {RUN_TIME.hour} * * *",  # 06:00 Vietnam time
     start_date=pendulum.datetime(2026, 1, 1, tz=VN),
     catchup=DAG_DEFAULTS["catchup"],
     max_active_runs=1,
@@ -55,13 +55,13 @@ def tonghop_calendar():
     @task
     def plan_today() -> dict:
         """The day is the run's logical day in Vietnam (a backfilled run plans its own day)."""
+        from pipeline.cycle import settings_from_airflow
         from tonghop.calendar import plan
         from tonghop.catalogue import load_catalogue
-        from pipeline.cycle import settings_from_airflow
 
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after
-        catalogue = load_catalogue(settings=settings_from_airflow())    # with ad hoc periods
+        catalogue = load_catalogue(settings=settings_from_airflow())  # with ad hoc periods
         return plan(catalogue, pendulum.instance(when).in_timezone(VN).date())
 
     @task
@@ -80,9 +80,9 @@ def tonghop_calendar():
     def check_freshness() -> dict:
         """Alert when a live period has had no finished pull for 36 hours, measured at the
         run's logical time (a backfilled day is checked as of that day)."""
-        from tonghop.catalogue import load_catalogue
         from pipeline.cycle import settings_from_airflow
         from pipeline.freshness import check_freshness as check
+        from tonghop.catalogue import load_catalogue
 
         context = get_current_context()
         when = context.get("logical_date") or context["dag_run"].run_after
@@ -93,21 +93,32 @@ def tonghop_calendar():
     # the day's pulls wait for the day's provisioning (the opening day's pull would otherwise
     # race the creation of the sheets and read none), and go on whatever its outcome
     opened = TriggerDagRunOperator.partial(
-        task_id="open_periods", trigger_dag_id="tonghop_provision_period",
-        wait_for_completion=True, poke_interval=10, skip_when_already_exists=True,
+        task_id="open_periods",
+        trigger_dag_id="tonghop_provision_period",
+        wait_for_completion=True,
+        poke_interval=10,
+        skip_when_already_exists=True,
     ).expand_kwargs(provisions(today))
     # the day's build (as of the day) once the day's pulls are done, whatever their outcome:
     # one build and one publication a morning, and overdue days move even when a pull failed
     # (a cycle that failed has alerted already: waiting for it ends either way, and the
     # calendar's own task neither fails nor retries for it)
     pulls = TriggerDagRunOperator.partial(
-        task_id="run_cycles", trigger_dag_id="tonghop_reporting_cycle",
-        wait_for_completion=True, poke_interval=10, skip_when_already_exists=True,
-        allowed_states=["success", "failed"], failed_states=[], trigger_rule="all_done",
+        task_id="run_cycles",
+        trigger_dag_id="tonghop_reporting_cycle",
+        wait_for_completion=True,
+        poke_interval=10,
+        skip_when_already_exists=True,
+        allowed_states=["success", "failed"],
+        failed_states=[],
+        trigger_rule="all_done",
     ).expand_kwargs(cycles(today))
     built = TriggerDagRunOperator.partial(
-        task_id="run_daily_build", trigger_dag_id="tonghop_build_warehouse",
-        wait_for_completion=False, skip_when_already_exists=True, trigger_rule="all_done",
+        task_id="run_daily_build",
+        trigger_dag_id="tonghop_build_warehouse",
+        wait_for_completion=False,
+        skip_when_already_exists=True,
+        trigger_rule="all_done",
     ).expand_kwargs(builds(today))
     opened >> pulls >> built
     check_freshness()

@@ -56,19 +56,30 @@ from tonghop.alerts import watch
     **DAG_DEFAULTS,
     max_active_runs=1,
     params={
-        "period_code": Param("CB-2026-6T", type="string",
-                             description="Kỳ báo cáo (period code), e.g. CB-2026-6T"),
-        "full_pull": Param(False, type="boolean",
-                           description="Read every spreadsheet, changed or not (otherwise only "
-                                       "those modified since the last pull, and in full on the "
-                                       "first pull at or after the due date)"),
-        "unit_codes": Param([], type="array", items={"type": "string"},
-                            description="Only these units' spreadsheets, read again whether "
-                                        "changed or not (mã đơn vị, e.g. CB-XA-002)"),
-        "announce": Param(True, type="boolean",
-                          description="Update the Asset landed when something new landed (the "
-                                      "build and the publication follow). The calendar sets "
-                                      "false: it builds once after all the morning's pulls"),
+        "period_code": Param(
+            "CB-2026-6T", type="string", description="Kỳ báo cáo (period code), e.g. CB-2026-6T"
+        ),
+        "full_pull": Param(
+            False,
+            type="boolean",
+            description="Read every spreadsheet, changed or not (otherwise only "
+            "those modified since the last pull, and in full on the "
+            "first pull at or after the due date)",
+        ),
+        "unit_codes": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Only these units' spreadsheets, read again whether "
+            "changed or not (mã đơn vị, e.g. CB-XA-002)",
+        ),
+        "announce": Param(
+            True,
+            type="boolean",
+            description="Update the Asset landed when something new landed (the "
+            "build and the publication follow). The calendar sets "
+            "false: it builds once after all the morning's pulls",
+        ),
     },
     # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
     default_args=default_args(execution_timeout=dt.timedelta(hours=1)),
@@ -85,10 +96,13 @@ def tonghop_reporting_cycle():
         context = get_current_context()
         params = context["params"]
         with watch("pull", context):
-            return stage_plan_pull(settings_from_airflow(), params["period_code"],
-                                   f"pull-{context['run_id']}",
-                                   mode="full" if params.get("full_pull") else "auto",
-                                   unit_codes=params.get("unit_codes") or None)
+            return stage_plan_pull(
+                settings_from_airflow(),
+                params["period_code"],
+                f"pull-{context['run_id']}",
+                mode="full" if params.get("full_pull") else "auto",
+                unit_codes=params.get("unit_codes") or None,
+            )
 
     @task
     def shards(plan: dict) -> list[dict]:
@@ -101,7 +115,7 @@ def tonghop_reporting_cycle():
         from pipeline.cycle import settings_from_airflow, stage_pull_shard
 
         context = get_current_context()
-        context["shard_label"] = f"{len(targets)} bảng tính"     # shown in the grid view
+        context["shard_label"] = f"{len(targets)} bảng tính"  # shown in the grid view
         with watch("pull", context):
             return stage_pull_shard(settings_from_airflow(), pull_run_id, targets)
 
@@ -118,15 +132,16 @@ def tonghop_reporting_cycle():
         from pipeline.cycle import settings_from_airflow, stage_validate
 
         with watch("validate", get_current_context()):
-            return stage_validate(settings_from_airflow(), pulled["period_code"],
-                                  pulled["pull_run_id"])
+            return stage_validate(
+                settings_from_airflow(), pulled["period_code"], pulled["pull_run_id"]
+            )
 
     @task.branch
     def anything_new(pulled: dict, validated: dict) -> str | list:
         from pipeline.cycle import anything_new as changed
 
         if not get_current_context()["params"].get("announce", True):
-            return []          # the calendar's build after the morning's pulls follows
+            return []  # the calendar's build after the morning's pulls follows
         return "announce_landed" if changed(pulled, validated) else "remind_unchanged"
 
     @task(outlets=[LANDED])
@@ -134,10 +149,14 @@ def tonghop_reporting_cycle():
         from pipeline.cycle import landed_day
 
         context = get_current_context()
-        event = {"period_code": pulled["period_code"], "pull_run_id": pulled["pull_run_id"],
-                 "new_versions": pulled["new_versions"], "reports_checked": validated["reports"],
-                 # the build computes overdue and days late for this day
-                 "as_of_date": landed_day(pulled, context).isoformat()}
+        event = {
+            "period_code": pulled["period_code"],
+            "pull_run_id": pulled["pull_run_id"],
+            "new_versions": pulled["new_versions"],
+            "reports_checked": validated["reports"],
+            # the build computes overdue and days late for this day
+            "as_of_date": landed_day(pulled, context).isoformat(),
+        }
         context["outlet_events"][LANDED].extra = event
         return event
 
@@ -146,8 +165,9 @@ def tonghop_reporting_cycle():
         from pipeline.cycle import settings_from_airflow, stage_remind
 
         context = get_current_context()
-        return stage_remind(settings_from_airflow(), context["params"]["period_code"],
-                            context["run_id"])
+        return stage_remind(
+            settings_from_airflow(), context["params"]["period_code"], context["run_id"]
+        )
 
     @task(pool=SHEETS_POOL)
     def tell_units(validated: dict) -> dict:

@@ -29,10 +29,15 @@ from pathlib import Path
 from pipeline.cycle import CONN_BI_READER, CONN_LOADER, CONN_SHEETS, CONN_TRANSFORMER
 from tonghop.settings import WAREHOUSE_DB, make_dsn
 
-SECRETS_DIR = Path(os.environ.get("TONGHOP_SECRETS_DIR", "/run/secrets"))   # where compose mounts them
+SECRETS_DIR = Path(
+    os.environ.get("TONGHOP_SECRETS_DIR", "/run/secrets")
+)  # where compose mounts them
 #: Airflow connection id -> warehouse role (tonghop.settings.ROLES)
-ROLE_CONNECTIONS = {CONN_LOADER: "loader", CONN_TRANSFORMER: "transformer",
-                    CONN_BI_READER: "bi_reader"}
+ROLE_CONNECTIONS = {
+    CONN_LOADER: "loader",
+    CONN_TRANSFORMER: "transformer",
+    CONN_BI_READER: "bi_reader",
+}
 GOOGLE_KEY_SECRET = "google_service_account.json"
 
 
@@ -59,22 +64,35 @@ def pipeline_environment(env: dict[str, str], secrets_dir: Path = SECRETS_DIR) -
         password = read_secret(secrets_dir, f"{role}_password")
         if password is None:
             continue
-        added[conn_var(conn_id)] = json.dumps({
-            "conn_type": "postgres", "host": host, "port": port, "login": role,
-            "password": password, "schema": database})
+        added[conn_var(conn_id)] = json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": host,
+                "port": port,
+                "login": role,
+                "password": password,
+                "schema": database,
+            }
+        )
         added[f"TONGHOP_{role.upper()}_DSN"] = make_dsn(role, password, host, port, database)
     backend = env.get("TONGHOP_SHEETS_BACKEND", "google")
     if backend == "google":
         key_path = env.get("GOOGLE_APPLICATION_CREDENTIALS") or str(
-            Path(secrets_dir) / GOOGLE_KEY_SECRET)
+            Path(secrets_dir) / GOOGLE_KEY_SECRET
+        )
         if Path(key_path).exists():
-            added[conn_var(CONN_SHEETS)] = json.dumps({
-                "conn_type": "http", "extra": {"backend": "google", "key_path": key_path}})
+            added[conn_var(CONN_SHEETS)] = json.dumps(
+                {"conn_type": "http", "extra": {"backend": "google", "key_path": key_path}}
+            )
     elif backend == "emulator" and env.get("TONGHOP_EMULATOR_URL"):
         # a dry run against the Sheets emulator (`tonghop emulator` on another host)
-        added[conn_var(CONN_SHEETS)] = json.dumps({
-            "conn_type": "http", "host": env["TONGHOP_EMULATOR_URL"],
-            "extra": {"backend": "emulator"}})
+        added[conn_var(CONN_SHEETS)] = json.dumps(
+            {
+                "conn_type": "http",
+                "host": env["TONGHOP_EMULATOR_URL"],
+                "extra": {"backend": "emulator"},
+            }
+        )
     return {name: value for name, value in added.items() if not env.get(name)}
 
 
@@ -85,13 +103,15 @@ def write_auth_passwords(env: dict[str, str], secrets_dir: Path = SECRETS_DIR) -
     target = env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
     if password is None or not target:
         return None
-    users = [entry.split(":")[0].strip() for entry in
-             env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin").split(",")
-             if entry.strip()]
+    users = [
+        entry.split(":")[0].strip()
+        for entry in env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin").split(",")
+        if entry.strip()
+    ]
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({user: password for user in users}) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(dict.fromkeys(users, password)) + "\n", encoding="utf-8")
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return path

@@ -87,7 +87,7 @@ class Metabase:
         self.cfg = cfg
         self.base = cfg["METABASE_URL"].rstrip("/")
         self.http = requests.Session()
-        self.http.trust_env = False      # never through a proxy: Metabase is on the stack's network
+        self.http.trust_env = False  # never through a proxy: Metabase is on the stack's network
         self.timeout = timeout
 
     def call(self, method: str, path: str, **kwargs):
@@ -115,17 +115,30 @@ class Metabase:
         properties = self.call("GET", "/api/session/properties")
         if not properties.get("has-user-setup") and properties.get("setup-token"):
             site = self.cfg["METABASE_SITE_NAME"]
-            session = self.call("POST", "/api/setup", json={
-                "token": properties["setup-token"],
-                "user": {"email": email, "password": password, "first_name": "Quản trị",
-                         "last_name": "Tổng hợp", "site_name": site},
-                "prefs": {"site_name": site, "site_locale": self.cfg["METABASE_SITE_LOCALE"],
-                          "allow_tracking": False},
-            })
+            session = self.call(
+                "POST",
+                "/api/setup",
+                json={
+                    "token": properties["setup-token"],
+                    "user": {
+                        "email": email,
+                        "password": password,
+                        "first_name": "Quản trị",
+                        "last_name": "Tổng hợp",
+                        "site_name": site,
+                    },
+                    "prefs": {
+                        "site_name": site,
+                        "site_locale": self.cfg["METABASE_SITE_LOCALE"],
+                        "allow_tracking": False,
+                    },
+                },
+            )
             how = "setup"
         else:
-            session = self.call("POST", "/api/session",
-                                json={"username": email, "password": password})
+            session = self.call(
+                "POST", "/api/session", json={"username": email, "password": password}
+            )
             how = "login"
         self.http.headers["X-Metabase-Session"] = session["id"]
         return how
@@ -140,13 +153,17 @@ class Metabase:
         details = wanted["details"]
         for database in self.databases():
             have = database.get("details") or {}
-            same_server = (database.get("engine") == "postgres"
-                           and have.get("host") == details["host"]
-                           and str(have.get("dbname")) == details["dbname"])
+            same_server = (
+                database.get("engine") == "postgres"
+                and have.get("host") == details["host"]
+                and str(have.get("dbname")) == details["dbname"]
+            )
             if same_server or database.get("name") == wanted["name"]:
-                self.call("PUT", f"/api/database/{database['id']}",
-                          json={"name": wanted["name"], "engine": "postgres",
-                                "details": details})
+                self.call(
+                    "PUT",
+                    f"/api/database/{database['id']}",
+                    json={"name": wanted["name"], "engine": "postgres", "details": details},
+                )
                 return "updated", database["id"]
         created = self.call("POST", "/api/database", json=wanted)
         return "added", created["id"]
@@ -163,8 +180,16 @@ def main(env: dict[str, str] | None = None, *, deadline_s: float = 600.0) -> int
     except SetupError as exc:
         log.error("%s", exc)
         return 1
-    log.info("signed in by %s; warehouse %s as database %s (%s@%s/%s, schema %s)", how, outcome,
-             database_id, BI_ROLE, cfg["TONGHOP_PG_HOST"], cfg["TONGHOP_PG_DB"], BI_SCHEMA)
+    log.info(
+        "signed in by %s; warehouse %s as database %s (%s@%s/%s, schema %s)",
+        how,
+        outcome,
+        database_id,
+        BI_ROLE,
+        cfg["TONGHOP_PG_HOST"],
+        cfg["TONGHOP_PG_DB"],
+        BI_SCHEMA,
+    )
     return 0
 
 

@@ -20,17 +20,18 @@ import logging
 import math
 import os
 import string
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from ingest.parse import ParsedReport
-from tonghop.catalogue import TIMING_LABELS, Catalogue
 from sheets import layout
 from sheets.layout import vi_date
+from tonghop.catalogue import TIMING_LABELS, Catalogue
 from tonghop.vn import TASK_STATUSES, format_vi, shorten
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -129,23 +130,41 @@ VALUE_FIX = {
 }
 VALUE_INTERPRETED_FIX = {
     "count": "Nếu hiểu như vậy là đúng, ghi lại là số nguyên, chỉ bằng chữ số (ví dụ 1200), "
-             "để lần sau không bị cảnh báo.",
+    "để lần sau không bị cảnh báo.",
     "money": "Nếu hiểu như vậy là đúng, ghi lại chỉ bằng chữ số, không dùng dấu chấm, phần "
-             "thập phân dùng dấu phẩy (ví dụ 12,5), để lần sau không bị cảnh báo.",
+    "thập phân dùng dấu phẩy (ví dụ 12,5), để lần sau không bị cảnh báo.",
     None: "Nếu hiểu như vậy là đúng, ghi lại chỉ bằng chữ số để lần sau không bị cảnh báo.",
 }
 #: the tables whose header line is checked column by column, as named in messages
 _TABLE_NAMES = {"tasks": "bảng nhiệm vụ", "indicators": "bảng chỉ tiêu"}
-_SIZE_AND_MERGE_FIELDS = ("rows_over_limit", "rows_over_limit_cell", "rows_limit",
-                          "rows_over_from", "cells_too_long", "cells_too_long_cell",
-                          "cell_chars_limit", "merged_ranges", "merged_ranges_cell",
-                          "hidden_controls", "hidden_controls_cell")
+_SIZE_AND_MERGE_FIELDS = (
+    "rows_over_limit",
+    "rows_over_limit_cell",
+    "rows_limit",
+    "rows_over_from",
+    "cells_too_long",
+    "cells_too_long_cell",
+    "cell_chars_limit",
+    "merged_ranges",
+    "merged_ranges_cell",
+    "hidden_controls",
+    "hidden_controls_cell",
+)
 #: what a message may quote of one value the unit typed, and what "Giá trị hiện có" shows
 QUOTE_CHARS, VALUE_FOUND_CHARS = 100, 300
 #: values that are what the unit typed (quoted at most QUOTE_CHARS long); everything else in a
 #: message is made by the pipeline (notes are already shortened where they quote a cell)
-_TYPED = {"task_code", "indicator_code", "claimed_unit_code", "claimed_period_code", "result",
-          "evidence", "note", "content", "reporter_name"}
+_TYPED = {
+    "task_code",
+    "indicator_code",
+    "claimed_unit_code",
+    "claimed_period_code",
+    "result",
+    "evidence",
+    "note",
+    "content",
+    "reporter_name",
+}
 
 
 def _quoted(key: str, value: Any) -> Any:
@@ -161,68 +180,86 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
         period = catalogue.period(report.period_code)
         programme = period.programme_code
         assigned_tasks = {t.task_code for t, _ in catalogue.tasks_for(programme, report.unit_code)}
-        assigned_indicators = {i.indicator_code: i for i in
-                               catalogue.indicators_for(programme, report.unit_code)}
+        assigned_indicators = {
+            i.indicator_code: i for i in catalogue.indicators_for(programme, report.unit_code)
+        }
         window = f"{vi_date(period.data_from)} – {vi_date(period.data_to)}"
-        base = {"report_id": report_id, "sheet_version_id": report.sheet_version_id,
-                "unit_code": report.unit_code, "period_code": report.period_code}
+        base = {
+            "report_id": report_id,
+            "sheet_version_id": report.sheet_version_id,
+            "unit_code": report.unit_code,
+            "period_code": report.period_code,
+        }
         header = report.parsed.header
         tab_found = header["tab_found"]
         task_codes = {t["task_code"] for t in report.parsed.tasks}
         indicator_codes = {i["indicator_code"] for i in report.parsed.indicators}
-        rows["headers"].append(base | {
-            "registry_tab_title": report.registry_tab_title,
-            "tab_found": tab_found,
-            "claimed_unit_code": header["claimed_unit_code"],
-            "claimed_unit_code_text": header.get("claimed_unit_code_text"),
-            "claimed_unit_code_cell": header["claimed_unit_code_cell"],
-            "claimed_unit_code_says": _claimed(header, "unit_code", "Mã đơn vị",
-                                               "Bảng tính ghi mã đơn vị"),
-            "claimed_period_code": header["claimed_period_code"],
-            "claimed_period_code_text": header.get("claimed_period_code_text"),
-            "claimed_period_code_cell": header["claimed_period_code_cell"],
-            "claimed_period_code_says": _claimed(header, "period_code", "Mã kỳ báo cáo",
-                                                 "Bảng tính ghi kỳ báo cáo"),
-            "unit_matches": header["claimed_unit_code"] == report.unit_code
-            or not header["has_info_block"],
-            "period_matches": header["claimed_period_code"] == report.period_code
-            or not header["has_info_block"],
-            "has_info_block": header["has_info_block"],
-            "info_block_found": header["has_info_block"] or not tab_found,
-            "info_block_tab": _expected_tab(report, layout.TAB_INFO),
-            "has_task_table": header["has_task_table"] or not tab_found,
-            "task_table_tab": _expected_tab(report, layout.TAB_TASKS),
-            "has_indicator_table": header["has_indicator_table"] or not tab_found
-            or not assigned_indicators,
-            "indicator_table_tab": _expected_tab(report, layout.TAB_INDICATORS),
-            "has_feedback_table": header.get("has_feedback_table", False) or not tab_found,
-            "feedback_table_tab": _expected_tab(report, layout.TAB_FEEDBACK),
-            **_columns_missing(header),
-            "missing_tasks": _missing(assigned_tasks, task_codes)
-            if header["has_task_table"] else None,
-            "missing_tasks_cell": header.get("tasks_header_cell"),
-            "missing_indicators": _missing(set(assigned_indicators), indicator_codes)
-            if header["has_indicator_table"] else None,
-            "missing_indicators_cell": header.get("indicators_header_cell"),
-            "submitted_reading": header["submitted_reading"],
-            "submitted_text": header["submitted_text"],
-            "submitted_cell": header["submitted_cell"],
-            "reporter_name": header["reporter_name"],
-            "reporter_name_cell": header["reporter_name_cell"],
-            # the size of the report and merged cells (ingest.parse bounds and records them)
-            **{key: header.get(key) for key in _SIZE_AND_MERGE_FIELDS},
-        })
+        rows["headers"].append(
+            base
+            | {
+                "registry_tab_title": report.registry_tab_title,
+                "tab_found": tab_found,
+                "claimed_unit_code": header["claimed_unit_code"],
+                "claimed_unit_code_text": header.get("claimed_unit_code_text"),
+                "claimed_unit_code_cell": header["claimed_unit_code_cell"],
+                "claimed_unit_code_says": _claimed(
+                    header, "unit_code", "Mã đơn vị", "Bảng tính ghi mã đơn vị"
+                ),
+                "claimed_period_code": header["claimed_period_code"],
+                "claimed_period_code_text": header.get("claimed_period_code_text"),
+                "claimed_period_code_cell": header["claimed_period_code_cell"],
+                "claimed_period_code_says": _claimed(
+                    header, "period_code", "Mã kỳ báo cáo", "Bảng tính ghi kỳ báo cáo"
+                ),
+                "unit_matches": header["claimed_unit_code"] == report.unit_code
+                or not header["has_info_block"],
+                "period_matches": header["claimed_period_code"] == report.period_code
+                or not header["has_info_block"],
+                "has_info_block": header["has_info_block"],
+                "info_block_found": header["has_info_block"] or not tab_found,
+                "info_block_tab": _expected_tab(report, layout.TAB_INFO),
+                "has_task_table": header["has_task_table"] or not tab_found,
+                "task_table_tab": _expected_tab(report, layout.TAB_TASKS),
+                "has_indicator_table": header["has_indicator_table"]
+                or not tab_found
+                or not assigned_indicators,
+                "indicator_table_tab": _expected_tab(report, layout.TAB_INDICATORS),
+                "has_feedback_table": header.get("has_feedback_table", False) or not tab_found,
+                "feedback_table_tab": _expected_tab(report, layout.TAB_FEEDBACK),
+                **_columns_missing(header),
+                "missing_tasks": _missing(assigned_tasks, task_codes)
+                if header["has_task_table"]
+                else None,
+                "missing_tasks_cell": header.get("tasks_header_cell"),
+                "missing_indicators": _missing(set(assigned_indicators), indicator_codes)
+                if header["has_indicator_table"]
+                else None,
+                "missing_indicators_cell": header.get("indicators_header_cell"),
+                "submitted_reading": header["submitted_reading"],
+                "submitted_text": header["submitted_text"],
+                "submitted_cell": header["submitted_cell"],
+                "reporter_name": header["reporter_name"],
+                "reporter_name_cell": header["reporter_name_cell"],
+                # the size of the report and merged cells (ingest.parse bounds and records them)
+                **{key: header.get(key) for key in _SIZE_AND_MERGE_FIELDS},
+            }
+        )
         for task in report.parsed.tasks:
             code = task["task_code"]
             known = code is None or code in catalogue.tasks
             completed_on = task["completed_on"]
-            rows["tasks"].append(base | task | _status_timing(task, catalogue.tasks.get(code)) | {
-                "task_known": known,
-                "task_assigned": not known or code is None or code in assigned_tasks,
-                "completed_on_in_window": completed_on is None
-                or period.data_from <= completed_on <= period.data_to,
-                "data_window": window,
-            })
+            rows["tasks"].append(
+                base
+                | task
+                | _status_timing(task, catalogue.tasks.get(code))
+                | {
+                    "task_known": known,
+                    "task_assigned": not known or code is None or code in assigned_tasks,
+                    "completed_on_in_window": completed_on is None
+                    or period.data_from <= completed_on <= period.data_to,
+                    "data_window": window,
+                }
+            )
         for ind in report.parsed.indicators:
             code = ind["indicator_code"]
             known = code is None or code in catalogue.indicators
@@ -230,18 +267,22 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
             value = ind["value"]
             previous = report.previous_values.get(code or "")
             kind = meta.value_kind if meta else None
-            rows["indicators"].append(base | ind | {
-                "value": float(value) if value is not None else math.nan,
-                "indicator_known": known,
-                "indicator_assigned": not known or code is None or code in assigned_indicators,
-                "value_expected": _value_expected(meta),
-                "value_fix": VALUE_FIX[kind],
-                "value_interpreted_fix": VALUE_INTERPRETED_FIX[kind],
-                "row_content": "nội dung" if ind["value_reading"] == "empty" else "số liệu",
-                "previous_value": _plain(previous),
-                "previous_period": report.previous_period_name,
-                "ratio_to_previous": _ratio_to_previous(ind, previous),
-            })
+            rows["indicators"].append(
+                base
+                | ind
+                | {
+                    "value": float(value) if value is not None else math.nan,
+                    "indicator_known": known,
+                    "indicator_assigned": not known or code is None or code in assigned_indicators,
+                    "value_expected": _value_expected(meta),
+                    "value_fix": VALUE_FIX[kind],
+                    "value_interpreted_fix": VALUE_INTERPRETED_FIX[kind],
+                    "row_content": "nội dung" if ind["value_reading"] == "empty" else "số liệu",
+                    "previous_value": _plain(previous),
+                    "previous_period": report.previous_period_name,
+                    "ratio_to_previous": _ratio_to_previous(ind, previous),
+                }
+            )
         for item in report.parsed.feedback:
             rows["feedback"].append(base | item)
     return {part: pd.DataFrame(rows[part]) for part in PARTS}
@@ -261,20 +302,24 @@ def _status_fits(status: str | None, cell: str, meta) -> dict[str, Any]:
     if meta is None or status is None:
         return {"status_fits_timing": True}
     if meta.is_ongoing and status == "hoan_thanh":
-        return {"status_fits_timing": False,
-                "status_timing_message": f"Nhiệm vụ “{meta.task_code}” thực hiện thường xuyên, "
-                f"không có thời điểm hoàn thành, nhưng ô {cell} ghi “Hoàn thành”.",
-                "status_timing_expected": "Đang thực hiện thường xuyên (hoặc Chưa triển khai)",
-                "status_timing_fix": f"Tại ô {cell}, chọn “Đang thực hiện thường xuyên” trong "
-                "danh sách và ghi kết quả đã làm trong kỳ vào cột Kết quả thực hiện."}
+        return {
+            "status_fits_timing": False,
+            "status_timing_message": f"Nhiệm vụ “{meta.task_code}” thực hiện thường xuyên, "
+            f"không có thời điểm hoàn thành, nhưng ô {cell} ghi “Hoàn thành”.",
+            "status_timing_expected": "Đang thực hiện thường xuyên (hoặc Chưa triển khai)",
+            "status_timing_fix": f"Tại ô {cell}, chọn “Đang thực hiện thường xuyên” trong "
+            "danh sách và ghi kết quả đã làm trong kỳ vào cột Kết quả thực hiện.",
+        }
     if not meta.is_ongoing and status == "dang_thuc_hien_thuong_xuyen":
         timing = TIMING_LABELS.get(meta.timing, meta.timing).lower()
-        return {"status_fits_timing": False,
-                "status_timing_message": f"Nhiệm vụ “{meta.task_code}” thực hiện {timing}, "
-                f"không phải thường xuyên, nhưng ô {cell} ghi “Đang thực hiện thường xuyên”.",
-                "status_timing_expected": "Chưa triển khai, Đang triển khai hoặc Hoàn thành",
-                "status_timing_fix": f"Tại ô {cell}, chọn “Đang triển khai” hoặc “Hoàn thành” "
-                "trong danh sách."}
+        return {
+            "status_fits_timing": False,
+            "status_timing_message": f"Nhiệm vụ “{meta.task_code}” thực hiện {timing}, "
+            f"không phải thường xuyên, nhưng ô {cell} ghi “Đang thực hiện thường xuyên”.",
+            "status_timing_expected": "Chưa triển khai, Đang triển khai hoặc Hoàn thành",
+            "status_timing_fix": f"Tại ô {cell}, chọn “Đang triển khai” hoặc “Hoàn thành” "
+            "trong danh sách.",
+        }
     return {"status_fits_timing": True}
 
 
@@ -309,8 +354,10 @@ def _columns_missing(header: dict) -> dict[str, str | None]:
             found.append((cell, f"{name} (trang “{tab}”, dòng {line}) thiếu cột {labels}"))
     if not found:
         return {"columns_missing": None, "columns_missing_cell": None}
-    return {"columns_missing": "; ".join(text for _, text in found),
-            "columns_missing_cell": found[0][0]}
+    return {
+        "columns_missing": "; ".join(text for _, text in found),
+        "columns_missing_cell": found[0][0],
+    }
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -322,9 +369,14 @@ def _ratio_to_previous(indicator_row: dict, previous: Decimal | None) -> float:
     checked) when there is no previous value, when both are small, when the value itself is
     not a valid number, or when the unit already explained it in the Ghi chú column."""
     value = indicator_row["value"]
-    if (previous is None or value is None or value < 0 or indicator_row["note"]
-            or indicator_row["value_reading"] not in ("number", "interpreted")
-            or max(value, previous) < OUTLIER_MIN_MAGNITUDE):
+    if (
+        previous is None
+        or value is None
+        or value < 0
+        or indicator_row["note"]
+        or indicator_row["value_reading"] not in ("number", "interpreted")
+        or max(value, previous) < OUTLIER_MIN_MAGNITUDE
+    ):
         return math.nan
     return float(value) / float(max(previous, Decimal(1)))
 
@@ -378,17 +430,23 @@ def _issue(part: str, row: dict, config) -> Issue:
     value_key = meta.get("value")
     value = row.get(value_key) if value_key else None
     return Issue(
-        sheet_version_id=None if _is_missing(row.get("sheet_version_id"))
+        sheet_version_id=None
+        if _is_missing(row.get("sheet_version_id"))
         else int(row["sheet_version_id"]),
-        unit_code=row["unit_code"], period_code=row["period_code"],
+        unit_code=row["unit_code"],
+        period_code=row["period_code"],
         part=ISSUE_PART.get(part, part),
-        row_key=row.get("row_key"), tab_title=None if _is_missing(tab) or tab == "" else tab,
+        row_key=row.get("row_key"),
+        tab_title=None if _is_missing(tab) or tab == "" else tab,
         cell_ref=cell_ref,
-        rule_code=meta["rule"], severity=meta["severity"],
+        rule_code=meta["rule"],
+        severity=meta["severity"],
         blocks_version=bool(meta.get("blocks_version", False)),
         value_found=None if _is_missing(value) else shorten(str(value), VALUE_FOUND_CHARS),
-        message_vi=_fmt(meta["message_vi"], row), expected_vi=_fmt(meta.get("expected_vi"), row),
-        fix_vi=_fmt(meta.get("fix_vi"), row), expectation_type=config.type,
+        message_vi=_fmt(meta["message_vi"], row),
+        expected_vi=_fmt(meta.get("expected_vi"), row),
+        fix_vi=_fmt(meta.get("fix_vi"), row),
+        expectation_type=config.type,
     )
 
 
@@ -399,8 +457,10 @@ def _issues_from(part: str, frame: pd.DataFrame, suite_result) -> list[Issue]:
         if result.success:
             continue
         if result.exception_info and result.exception_info.get("raised_exception"):
-            raise RuntimeError(f"Expectation {result.expectation_config.type} on {part} "
-                               f"failed to run: {result.exception_info}")
+            raise RuntimeError(
+                f"Expectation {result.expectation_config.type} on {part} "
+                f"failed to run: {result.exception_info}"
+            )
         for index in result.result.get("unexpected_index_list") or []:
             issues.append(_issue(part, records[int(index)], result.expectation_config))
     return issues
@@ -424,12 +484,15 @@ def gx_project_lock():
 def load_suites() -> dict[str, dict]:
     """The suites as stored on disk (part → suite JSON)."""
     folder = GX_DIR / "gx" / "expectations"
-    return {part: json.loads((folder / f"{suite_name(part)}.json").read_text(encoding="utf-8"))
-            for part in PARTS}
+    return {
+        part: json.loads((folder / f"{suite_name(part)}.json").read_text(encoding="utf-8"))
+        for part in PARTS
+    }
 
 
-def validate(reports: list[ReportToCheck], catalogue: Catalogue, *,
-             store_results: bool = True) -> ValidationOutcome:
+def validate(
+    reports: list[ReportToCheck], catalogue: Catalogue, *, store_results: bool = True
+) -> ValidationOutcome:
     """Validate reports with the suites.
 
     ``store_results=True`` runs the project's checkpoints in the file-based context (results
@@ -445,6 +508,7 @@ def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> Validat
     import great_expectations as gx
 
     from expectations import quiet_great_expectations
+
     quiet_great_expectations()
 
     issues: list[Issue] = []
@@ -453,9 +517,11 @@ def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> Validat
         context = gx.get_context(mode="file", project_root_dir=str(GX_DIR))
     else:
         from great_expectations.data_context.types.base import ProgressBarsConfig
+
         context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False,
-                                                             metric_calculations=False)
+        context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
         source = context.data_sources.add_pandas("unit_reports")
     for part in PARTS:
         frame = frames[part]
@@ -467,8 +533,11 @@ def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> Validat
             suite_results = list(run.run_results.values())
         else:
             suite = gx.ExpectationSuite(**_suite_kwargs(load_suites()[part]))
-            batch = source.add_dataframe_asset(part).add_batch_definition_whole_dataframe(
-                "all_rows").get_batch(batch_parameters={"dataframe": frame})
+            batch = (
+                source.add_dataframe_asset(part)
+                .add_batch_definition_whole_dataframe("all_rows")
+                .get_batch(batch_parameters={"dataframe": frame})
+            )
             suite_results = [batch.validate(suite, result_format="COMPLETE")]
         for suite_result in suite_results:
             success = success and suite_result.success
@@ -479,11 +548,20 @@ def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> Validat
         docs = sites[0]["site_url"] if sites else None
     rows = sum(len(f) for f in frames.values())
     rule_results = _rule_results(frames, issues)
-    log.info("validated %d rows of %d reports: %d errors, %d warnings", rows,
-             len(frames["headers"]), sum(i.severity == "error" for i in issues),
-             sum(i.severity == "warning" for i in issues))
-    return ValidationOutcome(issues=issues, rows_checked=rows, gx_success=success,
-                             data_docs_path=docs, rule_results=rule_results)
+    log.info(
+        "validated %d rows of %d reports: %d errors, %d warnings",
+        rows,
+        len(frames["headers"]),
+        sum(i.severity == "error" for i in issues),
+        sum(i.severity == "warning" for i in issues),
+    )
+    return ValidationOutcome(
+        issues=issues,
+        rows_checked=rows,
+        gx_success=success,
+        data_docs_path=docs,
+        rule_results=rule_results,
+    )
 
 
 def _rule_results(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[RuleResult]:
@@ -491,7 +569,8 @@ def _rule_results(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[
     failed: dict[tuple, set] = {}
     for i in issues:
         failed.setdefault((i.sheet_version_id, i.unit_code, i.rule_code), set()).add(
-            i.row_key or i.cell_ref)
+            i.row_key or i.cell_ref
+        )
     suites = load_suites()
     out = []
     for part in PARTS:
@@ -503,17 +582,24 @@ def _rule_results(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[
         firsts = frame.drop_duplicates("report_id").set_index("report_id")
         for report_id, rows in counts.items():
             head = firsts.loc[report_id]
-            version = None if _is_missing(head["sheet_version_id"]) \
-                else int(head["sheet_version_id"])
+            version = (
+                None if _is_missing(head["sheet_version_id"]) else int(head["sheet_version_id"])
+            )
             for rule, severity in rules:
-                out.append(RuleResult(
-                    sheet_version_id=version, unit_code=head["unit_code"],
-                    period_code=head["period_code"], part=ISSUE_PART.get(part, part),
-                    rule_code=rule, severity=severity, rows_checked=int(rows),
-                    rows_failed=len(failed.get((version, head["unit_code"], rule), ()))))
+                out.append(
+                    RuleResult(
+                        sheet_version_id=version,
+                        unit_code=head["unit_code"],
+                        period_code=head["period_code"],
+                        part=ISSUE_PART.get(part, part),
+                        rule_code=rule,
+                        severity=severity,
+                        rows_checked=int(rows),
+                        rows_failed=len(failed.get((version, head["unit_code"], rule), ())),
+                    )
+                )
     return out
 
 
 def _suite_kwargs(data: dict) -> dict:
-    return {"name": data["name"], "expectations": data["expectations"],
-            "meta": data.get("meta")}
+    return {"name": data["name"], "expectations": data["expectations"], "meta": data.get("meta")}

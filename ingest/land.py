@@ -43,6 +43,7 @@ def storable(resource: dict) -> dict:
         if isinstance(value, list):
             return [clean(v) for v in value]
         return value
+
     return clean(resource)
 
 
@@ -59,9 +60,16 @@ class ReadEvidence:
     revisions: list | None = None
 
 
-def land_version(conn, *, pull_run_id: str, spreadsheet_id: str, drive_modified_time: str | None,
-                 fetched_at: dt.datetime, resource: dict,
-                 evidence: ReadEvidence = ReadEvidence()) -> tuple[str, int]:
+def land_version(
+    conn,
+    *,
+    pull_run_id: str,
+    spreadsheet_id: str,
+    drive_modified_time: str | None,
+    fetched_at: dt.datetime,
+    resource: dict,
+    evidence: ReadEvidence = ReadEvidence(),
+) -> tuple[str, int]:
     """Store the spreadsheet's content unless it equals its latest stored version.
 
     Returns (outcome, sheet_version_id) with outcome 'new_version' or 'unchanged'. Safe when
@@ -72,43 +80,82 @@ def land_version(conn, *, pull_run_id: str, spreadsheet_id: str, drive_modified_
     resource = storable(resource)
     with conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (spreadsheet_id,))
-        cur.execute("""
+        cur.execute(
+            """
             select sheet_version_id, content_sha256 from raw.sheet_versions
             where spreadsheet_id = %s order by sheet_version_id desc limit 1""",
-                    (spreadsheet_id,))
+            (spreadsheet_id,),
+        )
         latest = cur.fetchone()
         if latest and latest[1] == digest:
             outcome, version_id = "unchanged", latest[0]
         else:
-            cur.execute("""
+            cur.execute(
+                """
                 insert into raw.sheet_versions (spreadsheet_id, spreadsheet_title,
                     drive_modified_time, fetched_at, content_sha256, payload, pull_run_id,
                     read_at, modified_after, revisions)
                 values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning sheet_version_id""",
-                        (spreadsheet_id, resource.get("properties", {}).get("title"),
-                         drive_modified_time or None, fetched_at, digest, Json(resource),
-                         pull_run_id, *_evidence_values(evidence)))
+                (
+                    spreadsheet_id,
+                    resource.get("properties", {}).get("title"),
+                    drive_modified_time or None,
+                    fetched_at,
+                    digest,
+                    Json(resource),
+                    pull_run_id,
+                    *_evidence_values(evidence),
+                ),
+            )
             outcome, version_id = "new_version", cur.fetchone()[0]
-        record_fetch(cur, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
-                     drive_modified_time=drive_modified_time, attempted_at=fetched_at,
-                     outcome=outcome, sheet_version_id=version_id, evidence=evidence)
+        record_fetch(
+            cur,
+            pull_run_id=pull_run_id,
+            spreadsheet_id=spreadsheet_id,
+            drive_modified_time=drive_modified_time,
+            attempted_at=fetched_at,
+            outcome=outcome,
+            sheet_version_id=version_id,
+            evidence=evidence,
+        )
     conn.commit()
     return outcome, version_id
 
 
 def _evidence_values(evidence: ReadEvidence) -> tuple:
-    return (evidence.read_at or None, evidence.modified_after or None,
-            Json(evidence.revisions) if evidence.revisions is not None else None)
+    return (
+        evidence.read_at or None,
+        evidence.modified_after or None,
+        Json(evidence.revisions) if evidence.revisions is not None else None,
+    )
 
 
-def record_fetch(cur, *, pull_run_id: str, spreadsheet_id: str, drive_modified_time: str | None,
-                 attempted_at: dt.datetime, outcome: str, sheet_version_id: int | None = None,
-                 error_message: str | None = None,
-                 evidence: ReadEvidence = ReadEvidence()) -> None:
-    cur.execute("""
+def record_fetch(
+    cur,
+    *,
+    pull_run_id: str,
+    spreadsheet_id: str,
+    drive_modified_time: str | None,
+    attempted_at: dt.datetime,
+    outcome: str,
+    sheet_version_id: int | None = None,
+    error_message: str | None = None,
+    evidence: ReadEvidence = ReadEvidence(),
+) -> None:
+    cur.execute(
+        """
         insert into raw.sheet_fetches (pull_run_id, spreadsheet_id, drive_modified_time,
             attempted_at, outcome, sheet_version_id, error_message, read_at, modified_after,
             revisions)
         values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                (pull_run_id, spreadsheet_id, drive_modified_time or None, attempted_at,
-                 outcome, sheet_version_id, error_message, *_evidence_values(evidence)))
+        (
+            pull_run_id,
+            spreadsheet_id,
+            drive_modified_time or None,
+            attempted_at,
+            outcome,
+            sheet_version_id,
+            error_message,
+            *_evidence_values(evidence),
+        ),
+    )

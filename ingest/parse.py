@@ -26,14 +26,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from sheets import layout
-from tonghop.vn import (TASK_STATUS_ALIASES, TASK_STATUSES, Reading, cell_has_hidden_controls,
-                        cell_text, clean_text, fold, format_vi, read_choice, read_date,
-                        read_number, read_submitted, shorten, without_hidden_controls)
+from tonghop.vn import (
+    TASK_STATUS_ALIASES,
+    TASK_STATUSES,
+    Reading,
+    cell_has_hidden_controls,
+    cell_text,
+    clean_text,
+    fold,
+    format_vi,
+    read_choice,
+    read_date,
+    read_number,
+    read_submitted,
+    shorten,
+    without_hidden_controls,
+)
 
 Grid = list[list[dict]]
 
@@ -50,20 +64,24 @@ _INFO_LABELS = {fold(label): key for key, label, _ in layout.INFO_FIELDS}
 
 @dataclass(frozen=True)
 class _Table:
-    columns: list                  # layout.*_COLUMNS
-    headers: dict[str, str]        # folded header label -> column key
-    flag: str                      # header field saying the table was found
+    columns: list  # layout.*_COLUMNS
+    headers: dict[str, str]  # folded header label -> column key
+    flag: str  # header field saying the table was found
 
 
 def _table(columns, flag: str) -> _Table:
     return _Table(columns, {fold(label): key for key, label, _, _ in columns}, flag)
 
 
-_TABLES = {"tasks": _table(layout.TASK_COLUMNS, "has_task_table"),
-           "indicators": _table(layout.INDICATOR_COLUMNS, "has_indicator_table"),
-           "feedback": _table(layout.FEEDBACK_COLUMNS, "has_feedback_table")}
-_MARKERS = {fold(layout.TABLE_MARKERS["tasks"]): "tasks",
-            fold(layout.TABLE_MARKERS["indicators"]): "indicators"}
+_TABLES = {
+    "tasks": _table(layout.TASK_COLUMNS, "has_task_table"),
+    "indicators": _table(layout.INDICATOR_COLUMNS, "has_indicator_table"),
+    "feedback": _table(layout.FEEDBACK_COLUMNS, "has_feedback_table"),
+}
+_MARKERS = {
+    fold(layout.TABLE_MARKERS["tasks"]): "tasks",
+    fold(layout.TABLE_MARKERS["indicators"]): "indicators",
+}
 
 
 @dataclass
@@ -81,11 +99,14 @@ def part_sha256(sheets: list[dict]) -> str:
     """Hash of the tabs a unit filled, as read (values, merges, titles), without their
     position among the file's tabs: in a file several units share, another unit's tab added,
     removed or edited leaves it as it was, so an unchanged part is recognised as such."""
+
     def unplaced(sheet: dict) -> dict:
         properties = {k: v for k, v in sheet.get("properties", {}).items() if k != "index"}
         return {**sheet, "properties": properties}
-    canonical = json.dumps([unplaced(s) for s in sheets], sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"))
+
+    canonical = json.dumps(
+        [unplaced(s) for s in sheets], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -131,16 +152,21 @@ def _merges(sheet: dict, title: str, rows: int) -> list[_Merge]:
     GridRange leaves out indexes that are 0 (start) or unbounded (end)."""
     found = []
     for rng in sheet.get("merges") or []:
-        merge = _Merge(int(rng.get("startRowIndex", 0)), int(rng.get("endRowIndex", rows)),
-                       int(rng.get("startColumnIndex", 0)),
-                       int(rng.get("endColumnIndex", 1 << 30)), title)
+        merge = _Merge(
+            int(rng.get("startRowIndex", 0)),
+            int(rng.get("endRowIndex", rows)),
+            int(rng.get("startColumnIndex", 0)),
+            int(rng.get("endColumnIndex", 1 << 30)),
+            title,
+        )
         if merge.r0 < rows and (merge.r1 - merge.r0) * (merge.c1 - merge.c0) > 1:
             found.append(merge)
     return found
 
 
-def _merged_cells(merges: list[_Merge], first_row: int, rows: int,
-                  columns: dict[str, int]) -> dict[tuple[int, int], _Merge]:
+def _merged_cells(
+    merges: list[_Merge], first_row: int, rows: int, columns: dict[str, int]
+) -> dict[tuple[int, int], _Merge]:
     """(row, column) → its merge, for a table's columns from ``first_row`` on (bounded by the
     rows read and the table's columns, whatever the size of the merges)."""
     cells: dict[tuple[int, int], _Merge] = {}
@@ -161,8 +187,10 @@ def _has_content(row: list[dict]) -> bool:
 def _bounded(grid: Grid, title: str, header: dict) -> Grid:
     """The rows of a tab that are read, long cells cut; what was left out goes in the header."""
     if len(grid) > MAX_ROWS_PER_TAB:
-        last = next((r for r in range(len(grid) - 1, MAX_ROWS_PER_TAB - 1, -1)
-                     if _has_content(grid[r])), None)
+        last = next(
+            (r for r in range(len(grid) - 1, MAX_ROWS_PER_TAB - 1, -1) if _has_content(grid[r])),
+            None,
+        )
         if last is not None:
             header.setdefault("_rows_over", []).append((title, last + 1))
         grid = grid[:MAX_ROWS_PER_TAB]
@@ -170,7 +198,8 @@ def _bounded(grid: Grid, title: str, header: dict) -> Grid:
         for c, cell in enumerate(row):
             if cell and _longest(cell) > MAX_CELL_CHARS:
                 header.setdefault("_too_long", []).append(
-                    (f"{title}!{layout.a1(r, c)}", len(cell_text(cell) or "")))
+                    (f"{title}!{layout.a1(r, c)}", len(cell_text(cell) or ""))
+                )
                 row[c] = _cut(cell)
     return grid
 
@@ -187,8 +216,12 @@ def _longest(cell: dict) -> int:
 def _cut(cell: dict) -> dict:
     def cut(value):
         return value[:MAX_CELL_CHARS] if isinstance(value, str) else value
-    out = {k: v for k, v in cell.items() if k not in ("userEnteredValue", "effectiveValue",
-                                                       "formattedValue")}
+
+    out = {
+        k: v
+        for k, v in cell.items()
+        if k not in ("userEnteredValue", "effectiveValue", "formattedValue")
+    }
     for key in ("userEnteredValue", "effectiveValue"):
         if key in cell:
             out[key] = {k: cut(v) for k, v in (cell[key] or {}).items()}
@@ -200,10 +233,13 @@ def _cut(cell: dict) -> dict:
 def _limits(header: dict) -> None:
     """What the rules about the size of a report read: None when within the limits."""
     over = header.pop("_rows_over", [])
-    header["rows_over_limit"] = "; ".join(
-        f"trang “{title}” có nội dung đến dòng {format_vi(last)}" for title, last in over) or None
-    header["rows_over_limit_cell"] = \
+    header["rows_over_limit"] = (
+        "; ".join(f"trang “{title}” có nội dung đến dòng {format_vi(last)}" for title, last in over)
+        or None
+    )
+    header["rows_over_limit_cell"] = (
         f"{over[0][0]}!{layout.a1(MAX_ROWS_PER_TAB, 0)}" if over else None
+    )
     header["rows_limit"] = format_vi(MAX_ROWS_PER_TAB)
     header["rows_over_from"] = format_vi(MAX_ROWS_PER_TAB + 1)
     long = header.pop("_too_long", [])
@@ -216,7 +252,7 @@ def _limits(header: dict) -> None:
     merged = list(header.pop("_merged", {}))
     header["merged_ranges"] = ", ".join(m.a1 for m in merged) or None
     header["merged_ranges_cell"] = merged[0].anchor if merged else None
-    hidden = list(header.pop("_hidden", {}))          # (what is named, its cell)
+    hidden = list(header.pop("_hidden", {}))  # (what is named, its cell)
     named = ", ".join(name for name, _ in hidden[:_NAMED])
     if len(hidden) > _NAMED:
         named += f" và {len(hidden) - _NAMED} chỗ khác"
@@ -251,8 +287,13 @@ def text_fields(name: str, cell: dict, ref: str) -> dict[str, Any]:
 
 
 def reading_fields(name: str, reading: Reading, ref: str) -> dict[str, Any]:
-    return {name: reading.value, f"{name}_text": reading.text, f"{name}_reading": reading.kind,
-            f"{name}_note": reading.note, f"{name}_cell": ref}
+    return {
+        name: reading.value,
+        f"{name}_text": reading.text,
+        f"{name}_reading": reading.kind,
+        f"{name}_note": reading.note,
+        f"{name}_cell": ref,
+    }
 
 
 #: every row of every tab is looked at for a table's header, so the same labels, choices and
@@ -285,8 +326,12 @@ def _table_kind(row: list[dict]) -> str | None:
     return "feedback" if _is_feedback_header(row) else None
 
 
-def parse_report(resource: dict, *, tab_title: str | None = None,
-                 value_kind_of: Callable[[str], str | None] | None = None) -> ParsedReport:
+def parse_report(
+    resource: dict,
+    *,
+    tab_title: str | None = None,
+    value_kind_of: Callable[[str], str | None] | None = None,
+) -> ParsedReport:
     """Parse one unit's report.
 
     ``tab_title`` restricts parsing to one tab (the per-period layout, one tab per unit).
@@ -299,12 +344,18 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
     if tab_title:
         sheets = [s for s in sheets if s.get("properties", {}).get("title") == tab_title]
     header: dict[str, Any] = {
-        "has_info_block": False, "has_task_table": False, "has_indicator_table": False,
-        "has_feedback_table": False, "tab_found": bool(sheets),
+        "has_info_block": False,
+        "has_task_table": False,
+        "has_indicator_table": False,
+        "has_feedback_table": False,
+        "tab_found": bool(sheets),
         "tab_titles": [s["properties"]["title"] for s in resource.get("sheets", [])],
     }
-    report = ParsedReport(spreadsheet_id=resource.get("spreadsheetId", ""), header=header,
-                          part_sha256=part_sha256(sheets))
+    report = ParsedReport(
+        spreadsheet_id=resource.get("spreadsheetId", ""),
+        header=header,
+        part_sha256=part_sha256(sheets),
+    )
     for sheet in sheets:
         title = _tab_title(sheet["properties"]["title"], header)
         grid = _bounded(sheet_grid(sheet), title, header)
@@ -323,13 +374,13 @@ def parse_report(resource: dict, *, tab_title: str | None = None,
 
 
 def _parse_info(grid: Grid, title: str, header: dict) -> None:
-    for r, row in enumerate(grid):
+    for r, _row in enumerate(grid):
         label = cell_text(_cell(grid, r, 0))
         if not label or _folded(label) not in _INFO_LABELS:
             continue
         key = _INFO_LABELS[_folded(label)]
         stored = f"claimed_{key}" if key in ("unit_code", "period_code") else key
-        if stored in header:        # the first occurrence wins (codes are stored as claimed_*)
+        if stored in header:  # the first occurrence wins (codes are stored as claimed_*)
             continue
         header["has_info_block"] = True
         header["info_tab"] = title
@@ -340,8 +391,13 @@ def _parse_info(grid: Grid, title: str, header: dict) -> None:
             header.update(reading_fields("submitted", read_submitted(value_cell), ref))
         elif key in ("unit_code", "period_code"):
             code = cell_text(value_cell)
-            header.update({f"claimed_{key}": code.upper() if code else None,
-                           f"claimed_{key}_text": code, f"claimed_{key}_cell": ref})
+            header.update(
+                {
+                    f"claimed_{key}": code.upper() if code else None,
+                    f"claimed_{key}_text": code,
+                    f"claimed_{key}_cell": ref,
+                }
+            )
         else:
             header.update(text_fields(key, value_cell, ref))
 
@@ -360,8 +416,15 @@ def _fill_missing_info(header: dict) -> None:
             header.setdefault(f"{key}_cell", None)
 
 
-def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: ParsedReport,
-                 value_kind_of, merges: list[_Merge] | None = None) -> int:
+def _parse_table(
+    grid: Grid,
+    header_row: int,
+    title: str,
+    kind: str,
+    report: ParsedReport,
+    value_kind_of,
+    merges: list[_Merge] | None = None,
+) -> int:
     table = _TABLES[kind]
     columns = _header_map(grid[header_row], table.headers)
     header = report.header
@@ -369,8 +432,11 @@ def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: Par
     # the first cell of the table's header line: where a problem with the whole table is shown
     header_cell = f"{title}!{layout.a1(header_row, 0)}"
     header.setdefault(f"{kind}_header_cell", header_cell)
-    missing = [label for key, label, is_input, _ in table.columns
-               if key not in columns and (is_input or key.endswith("_code"))]
+    missing = [
+        label
+        for key, label, is_input, _ in table.columns
+        if key not in columns and (is_input or key.endswith("_code"))
+    ]
     # the first table of the kind with a missing column is the one reported
     if missing and not header.get(f"{kind}_columns_missing"):
         header[f"{kind}_columns_missing"] = ", ".join(missing)
@@ -381,7 +447,7 @@ def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: Par
         header.setdefault(f"{kind}_columns_missing_labels", [])
         header.setdefault(f"{kind}_columns_cell", None)
     merged_cells = _merged_cells(merges or [], header_row + 1, len(grid), columns)
-    merged_here = header.setdefault("_merged", {})     # an ordered set
+    merged_here = header.setdefault("_merged", {})  # an ordered set
     r = header_row + 1
     while r < len(grid) and _table_kind(grid[r]) is None:
         cells, merged = {}, {}
@@ -398,9 +464,10 @@ def _parse_table(grid: Grid, header_row: int, title: str, kind: str, report: Par
                 if r > merge.r0:
                     cells[key] = (_cell(grid, merge.r0, c), cells[key][1])
         if any(cell_text(cell) for cell, _ in cells.values() if cell) and not _is_blank_row(
-                kind, cells):
+            kind, cells
+        ):
             base = {"row_key": f"{title}!{r + 1}", "tab_title": title, "row_number": r + 1}
-            for key, c in columns.items():      # each cell as it is, not through its merge
+            for key, c in columns.items():  # each cell as it is, not through its merge
                 _hidden_in(header, _cell(grid, r, c), cells[key][1])
             if kind == "tasks":
                 report.tasks.append(base | _task_row(cells, merged))
@@ -425,20 +492,30 @@ def _get(cells: dict, key: str) -> tuple[dict, str | None]:
 def _code(cells: dict, key: str) -> dict[str, Any]:
     cell, ref = _get(cells, key)
     text = cell_text(cell)
-    return {key: text.upper().replace(" ", "") if text else None, f"{key}_text": text,
-            f"{key}_cell": ref}
+    return {
+        key: text.upper().replace(" ", "") if text else None,
+        f"{key}_text": text,
+        f"{key}_cell": ref,
+    }
 
 
 def _as_merged(reading: Reading, merge: _Merge | None, ref: str | None, shown: str) -> Reading:
     """A reading taken from the first cell of a merge the cell belongs to: interpreted, and the
     unit told where the value came from."""
-    if merge is None or ref == merge.anchor or reading.kind not in ("choice", "date",
-                                                                    "interpreted"):
+    if (
+        merge is None
+        or ref == merge.anchor
+        or reading.kind not in ("choice", "date", "interpreted")
+    ):
         return reading
     cell = ref.rsplit("!", 1)[-1] if ref else ""
-    return Reading(reading.value, "interpreted", reading.text,
-                   f"Ô {cell} nằm trong vùng ô gộp {merge.a1.rsplit('!', 1)[-1]}; đã hiểu là "
-                   f"{shown} như ô {merge.anchor.rsplit('!', 1)[-1]}.")
+    return Reading(
+        reading.value,
+        "interpreted",
+        reading.text,
+        f"Ô {cell} nằm trong vùng ô gộp {merge.a1.rsplit('!', 1)[-1]}; đã hiểu là "
+        f"{shown} như ô {merge.anchor.rsplit('!', 1)[-1]}.",
+    )
 
 
 def _task_row(cells: dict, merged: dict | None = None) -> dict[str, Any]:
@@ -455,8 +532,9 @@ def _task_row(cells: dict, merged: dict | None = None) -> dict[str, Any]:
     date_cell, date_ref = _get(cells, "completed_on")
     date = read_date(date_cell)
     if date.value is not None:
-        date = _as_merged(date, merged.get("completed_on"), date_ref,
-                          f"ngày {layout.vi_date(date.value)}")
+        date = _as_merged(
+            date, merged.get("completed_on"), date_ref, f"ngày {layout.vi_date(date.value)}"
+        )
     row |= reading_fields("completed_on", date, date_ref)
     row |= text_fields("evidence", *_get(cells, "evidence"))
     row |= text_fields("note", *_get(cells, "note"))
@@ -472,10 +550,14 @@ def _indicator_row(cells: dict, value_kind_of, merged: dict | None = None) -> di
     if merge is not None and value.kind != "empty":
         # one figure shown across several indicators' rows: whose is it, or is it a total?
         here = (value_ref or "").rsplit("!", 1)[-1]
-        value = Reading(None, "invalid", value.text,
-                        f"Ô {here} nằm trong vùng ô gộp {merge.a1.rsplit('!', 1)[-1]}: không rõ "
-                        f"số liệu “{shorten(value.text)}” là của chỉ tiêu nào; hãy hủy gộp ô và "
-                        f"ghi số liệu của từng chỉ tiêu vào ô riêng.")
+        value = Reading(
+            None,
+            "invalid",
+            value.text,
+            f"Ô {here} nằm trong vùng ô gộp {merge.a1.rsplit('!', 1)[-1]}: không rõ "
+            f"số liệu “{shorten(value.text)}” là của chỉ tiêu nào; hãy hủy gộp ô và "
+            f"ghi số liệu của từng chỉ tiêu vào ô riêng.",
+        )
     row |= reading_fields("value", value, value_ref)
     row |= text_fields("note", *_get(cells, "note"))
     return row

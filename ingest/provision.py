@@ -46,7 +46,8 @@ PER_PERIOD_TITLE_SUFFIX = "Tổng hợp các đơn vị"
 PER_PERIOD_GUIDE_NOTE = (
     "Mỗi đơn vị điền vào trang mang tên đơn vị mình (chỉ đơn vị đó được sửa các ô cần điền). "
     "Trong trang của đơn vị, các phần Thông tin, Nhiệm vụ, Chỉ tiêu và Khó khăn, kiến nghị "
-    "nằm lần lượt từ trên xuống, cách nhau một dòng trống.")
+    "nằm lần lượt từ trên xuống, cách nhau một dòng trống."
+)
 
 
 @dataclass
@@ -66,20 +67,32 @@ class ProvisionSummary:
     wide_shares: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"period_code": self.period_code, "layout": self.layout,
-                "created": list(self.created), "existing": list(self.existing),
-                "api_calls": dict(self.api_calls),
-                "api_calls_total": sum(self.api_calls.values()),
-                "spreadsheet_ids": dict(self.spreadsheet_ids),
-                "tab_titles": dict(self.tab_titles),
-                "wide_shares": list(self.wide_shares)}
+        return {
+            "period_code": self.period_code,
+            "layout": self.layout,
+            "created": list(self.created),
+            "existing": list(self.existing),
+            "api_calls": dict(self.api_calls),
+            "api_calls_total": sum(self.api_calls.values()),
+            "spreadsheet_ids": dict(self.spreadsheet_ids),
+            "tab_titles": dict(self.tab_titles),
+            "wide_shares": list(self.wide_shares),
+        }
 
 
 # ---------------------------------------------------------------------------- entry point
-def provision_period(settings, catalogue: Catalogue, period_code: str, *,
-                     layout: str | None = None, client=None, conn=None, share: bool = True,
-                     service_account_email: str | None = None,
-                     check_sharing: bool = True) -> ProvisionSummary:
+def provision_period(
+    settings,
+    catalogue: Catalogue,
+    period_code: str,
+    *,
+    layout: str | None = None,
+    client=None,
+    conn=None,
+    share: bool = True,
+    service_account_email: str | None = None,
+    check_sharing: bool = True,
+) -> ProvisionSummary:
     """Create the missing reports of the period; keep the registered ones untouched.
 
     ``client`` is a gspread client (default ``sheets.client.make_client(settings)``), ``conn`` a
@@ -111,6 +124,7 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
                 summary.tab_titles[unit.unit_code] = entry.tab_title
         if client is None:
             from sheets.client import make_client
+
             client = make_client(settings)
         api = SheetsApi(client, service_account_email or client_account_email(client))
         try:
@@ -118,13 +132,15 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
                 for unit in missing:
                     _provision_unit(api, conn, catalogue, period, unit, share, summary)
             elif missing:
-                existing_id = next((e.spreadsheet_id for e in registered.values()
-                                    if e.layout == "per_period"), None)
-                _provision_period_tabs(api, conn, catalogue, period, missing, existing_id,
-                                       share, summary)
+                existing_id = next(
+                    (e.spreadsheet_id for e in registered.values() if e.layout == "per_period"),
+                    None,
+                )
+                _provision_period_tabs(
+                    api, conn, catalogue, period, missing, existing_id, share, summary
+                )
             if check_sharing:
-                summary.wide_shares = _check_sharing(settings, catalogue, conn, api,
-                                                     period_code)
+                summary.wide_shares = _check_sharing(settings, catalogue, conn, api, period_code)
         finally:
             summary.api_calls = dict(sorted(api.calls.items()))
         return summary
@@ -134,40 +150,70 @@ def provision_period(settings, catalogue: Catalogue, period_code: str, *,
 
 
 # ---------------------------------------------------------------------------- layouts
-def _provision_unit(api: "SheetsApi", conn, catalogue: Catalogue, period, unit: Unit, share: bool,
-                    summary: ProvisionSummary) -> None:
+def _provision_unit(
+    api: SheetsApi,
+    conn,
+    catalogue: Catalogue,
+    period,
+    unit: Unit,
+    share: bool,
+    summary: ProvisionSummary,
+) -> None:
     tabs = report_tabs(catalogue, unit.unit_code, period.period_code)
     spreadsheet_id = api.create(
         spreadsheet_title(catalogue, unit.unit_code, period.period_code),
-        app_properties(unit.unit_code, period.period_code))
+        app_properties(unit.unit_code, period.period_code),
+    )
     requests = []
     for index, tab in enumerate(tabs):
-        requests += tab_requests(tab, index, first=index == 0,
-                                 service_account=api.service_account)
+        requests += tab_requests(tab, index, first=index == 0, service_account=api.service_account)
     api.batch_update(spreadsheet_id, requests)
     if share and unit.contact_email:
         api.share(spreadsheet_id, unit.contact_email)
-    register(conn, [RegistryEntry(spreadsheet_id, period.programme_code, period.period_code,
-                                  unit.unit_code, "per_unit", "")])
+    register(
+        conn,
+        [
+            RegistryEntry(
+                spreadsheet_id,
+                period.programme_code,
+                period.period_code,
+                unit.unit_code,
+                "per_unit",
+                "",
+            )
+        ],
+    )
     summary.created.append(unit.unit_code)
     summary.spreadsheet_ids[unit.unit_code] = spreadsheet_id
     summary.tab_titles[unit.unit_code] = ""
 
 
-def _provision_period_tabs(api: "SheetsApi", conn, catalogue: Catalogue, period, units: list[Unit],
-                           spreadsheet_id: str | None, share: bool,
-                           summary: ProvisionSummary) -> None:
+def _provision_period_tabs(
+    api: SheetsApi,
+    conn,
+    catalogue: Catalogue,
+    period,
+    units: list[Unit],
+    spreadsheet_id: str | None,
+    share: bool,
+    summary: ProvisionSummary,
+) -> None:
     programme = catalogue.programmes[period.programme_code]
     requests: list[dict] = []
     if spreadsheet_id is None:
-        spreadsheet_id = api.create(period_spreadsheet_title(catalogue, period.period_code),
-                                    {"tonghop_period": period.period_code,
-                                     "tonghop_layout": "per_period"})
-        requests += tab_requests(period_guide_tab(programme, period), FIRST_SHEET_ID, first=True,
-                                 service_account=api.service_account)
+        spreadsheet_id = api.create(
+            period_spreadsheet_title(catalogue, period.period_code),
+            {"tonghop_period": period.period_code, "tonghop_layout": "per_period"},
+        )
+        requests += tab_requests(
+            period_guide_tab(programme, period),
+            FIRST_SHEET_ID,
+            first=True,
+            service_account=api.service_account,
+        )
         used_titles = {layout.TAB_GUIDE.casefold()}
         next_id = FIRST_SHEET_ID + 1
-    else:   # the period's spreadsheet exists: add the missing units' tabs to it
+    else:  # the period's spreadsheet exists: add the missing units' tabs to it
         sheets = api.sheet_properties(spreadsheet_id)
         used_titles = {p["title"].casefold() for p in sheets}
         next_id = max((p["sheetId"] for p in sheets), default=0) + 1
@@ -176,12 +222,24 @@ def _provision_period_tabs(api: "SheetsApi", conn, catalogue: Catalogue, period,
         title = unit_tab_title(unit, used_titles)
         used_titles.add(title.casefold())
         tab = stacked_unit_tab(catalogue, unit.unit_code, period.period_code, title)
-        requests += tab_requests(tab, next_id, service_account=api.service_account,
-                                 unit_editor=unit.contact_email or None)
+        requests += tab_requests(
+            tab,
+            next_id,
+            service_account=api.service_account,
+            unit_editor=unit.contact_email or None,
+        )
         next_id += 1
         titles[unit.unit_code] = title
-        entries.append(RegistryEntry(spreadsheet_id, period.programme_code, period.period_code,
-                                     unit.unit_code, "per_period", title))
+        entries.append(
+            RegistryEntry(
+                spreadsheet_id,
+                period.programme_code,
+                period.period_code,
+                unit.unit_code,
+                "per_period",
+                title,
+            )
+        )
     # share first: the protected ranges name the units as editors, which Sheets accepts for
     # people who can already edit the file
     if share:
@@ -196,8 +254,9 @@ def _provision_period_tabs(api: "SheetsApi", conn, catalogue: Catalogue, period,
         summary.tab_titles[unit.unit_code] = titles[unit.unit_code]
 
 
-def _check_sharing(settings, catalogue: Catalogue, conn, api: "SheetsApi",
-                   period_code: str) -> list[dict]:
+def _check_sharing(
+    settings, catalogue: Catalogue, conn, api: SheetsApi, period_code: str
+) -> list[dict]:
     """One listing of the period's spreadsheets, their permissions judged and recorded."""
     from ingest import sharing
     from sheets.client import list_spreadsheets
@@ -209,10 +268,18 @@ def _check_sharing(settings, catalogue: Catalogue, conn, api: "SheetsApi",
     for drive_file, page in list_spreadsheets(api.client, period_code=period_code):
         permissions[drive_file.spreadsheet_id], pages = drive_file.permissions, page
     api.calls[LIST] += max(pages, 1)
-    found = sharing.check(settings, catalogue, period_code, "provision", None,
-                          {sid: u for sid, u in owners.items() if sid in permissions},
-                          permissions, client=api.client, service_account=api.service_account,
-                          calls=api.calls)
+    found = sharing.check(
+        settings,
+        catalogue,
+        period_code,
+        "provision",
+        None,
+        {sid: u for sid, u in owners.items() if sid in permissions},
+        permissions,
+        client=api.client,
+        service_account=api.service_account,
+        calls=api.calls,
+    )
     return [s.as_dict() for s in found]
 
 
@@ -236,16 +303,17 @@ def unit_tab_title(unit: Unit, used: set[str]) -> str:
 def period_guide_tab(programme: dict, period) -> TabSpec:
     lines = layout.guide_lines(programme, period)
     lines = lines[:3] + ["", PER_PERIOD_GUIDE_NOTE] + lines[3:]
-    return TabSpec(title=layout.TAB_GUIDE, rows=[[line] for line in lines],
-                   column_widths=[110], title_rows=[0])
+    return TabSpec(
+        title=layout.TAB_GUIDE, rows=[[line] for line in lines], column_widths=[110], title_rows=[0]
+    )
 
 
-def stacked_unit_tab(catalogue: Catalogue, unit_code: str, period_code: str,
-                     title: str) -> TabSpec:
+def stacked_unit_tab(catalogue: Catalogue, unit_code: str, period_code: str, title: str) -> TabSpec:
     """The unit's info block, task, indicator and feedback tables stacked in one tab, a blank
     row between parts (the per_period layout); the parser reads it like the per_unit tabs."""
-    parts = [t for t in report_tabs(catalogue, unit_code, period_code)
-             if t.title != layout.TAB_GUIDE]
+    parts = [
+        t for t in report_tabs(catalogue, unit_code, period_code) if t.title != layout.TAB_GUIDE
+    ]
     width = max(len(row) for part in parts for row in part.rows)
     stacked = TabSpec(title=title, rows=[], column_widths=[0] * width)
     for part in parts:

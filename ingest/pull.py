@@ -39,15 +39,14 @@ from gspread.exceptions import APIError
 from requests.exceptions import RequestException
 
 from ingest import sharing
-from sheets.writer import client_account_email
-from sheets import client as gsheets
-from sheets.client import parse_drive_time
 from ingest.land import ReadEvidence, land_version, record_fetch
 from ingest.registry import entries_for_period
+from sheets import client as gsheets
+from sheets.client import parse_drive_time
+from sheets.writer import client_account_email
 from tonghop import progress
 from tonghop.catalogue import Catalogue
-from tonghop.errors import (EnvironmentNotReady, WarehouseConnectionLost, connection_lost,
-                            one_line)
+from tonghop.errors import EnvironmentNotReady, WarehouseConnectionLost, connection_lost, one_line
 from tonghop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -90,18 +89,22 @@ class PullSummary:
 
 
 def new_run_id(prefix: str = "pull") -> str:
-    return f"{prefix}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    return f"{prefix}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 def format_drive_time(when: dt.datetime) -> str:
     """RFC 3339 in UTC with milliseconds, as Drive writes and reads it."""
-    when = when.astimezone(dt.timezone.utc)
+    when = when.astimezone(dt.UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def choose_mode(requested: str, watermark: dt.datetime | None,
-                last_full_started: dt.datetime | None, on_time_until: dt.datetime,
-                now: dt.datetime) -> str:
+def choose_mode(
+    requested: str,
+    watermark: dt.datetime | None,
+    last_full_started: dt.datetime | None,
+    on_time_until: dt.datetime,
+    now: dt.datetime,
+) -> str:
     """'full' or 'changed' for a pull asked as ``requested`` (auto / full / changed): an
     automatic pull reads every spreadsheet the first time it runs after the period's last
     on-time moment (the catalogue's ``on_time_until``), so the closing figures never depend on
@@ -120,14 +123,16 @@ def _previous_pulls(conn, period_code: str) -> tuple[dt.datetime | None, dt.date
     """(watermark of the latest finished pull, when the latest finished full pull listed Drive
     by Google's clock — its start by ours on rows from before that was kept)."""
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             select (select drive_watermark from ops.pull_runs
                     where period_code = %(p)s and finished_at is not null
                       and mode <> 'units'
                     order by started_at desc limit 1),
                    (select max(coalesce(listed_at, started_at)) from ops.pull_runs
                     where period_code = %(p)s and finished_at is not null and mode = 'full')""",
-                    {"p": period_code})
+            {"p": period_code},
+        )
         return cur.fetchone()
 
 
@@ -139,7 +144,8 @@ def _unresolved_failures(conn, period_code: str) -> dict[str, str | None]:
     come after what was read, and our check tab, written just after, would hide it from the
     next listing as "our own change"."""
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             select spreadsheet_id, outcome,
                    case when outcome = 'failed' then drive_modified_time
                         else modified_after end from (
@@ -151,7 +157,9 @@ def _unresolved_failures(conn, period_code: str) -> dict[str, str | None]:
                 order by f.spreadsheet_id, f.fetch_id desc) latest
             where outcome = 'failed'
                or (modified_after is not null and drive_modified_time is not null
-                   and modified_after <> drive_modified_time)""", (period_code,))
+                   and modified_after <> drive_modified_time)""",
+            (period_code,),
+        )
         return {sid: format_drive_time(t) if t else None for sid, _, t in cur.fetchall()}
 
 
@@ -192,7 +200,7 @@ class PullPlan:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PullPlan":
+    def from_dict(cls, data: dict) -> PullPlan:
         return cls(**data)
 
     def shards(self, size: int) -> list[list[list[str]]]:
@@ -200,7 +208,7 @@ class PullPlan:
         a mapped task always has something to report)."""
         if size < 1:
             raise ValueError("shard size must be at least 1")
-        groups = [self.targets[i:i + size] for i in range(0, len(self.targets), size)]
+        groups = [self.targets[i : i + size] for i in range(0, len(self.targets), size)]
         return groups or [[]]
 
 
@@ -221,13 +229,21 @@ class ShardResult:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ShardResult":
+    def from_dict(cls, data: dict) -> ShardResult:
         return cls(**{**data, "api_calls": Counter(data.get("api_calls", {}))})
 
 
-def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
-              pull_run_id: str | None = None, client=None, mode: str = "auto",
-              now: dt.datetime | None = None, unit_codes: list[str] | None = None) -> PullPlan:
+def plan_pull(
+    settings: Settings,
+    catalogue: Catalogue,
+    period_code: str,
+    *,
+    pull_run_id: str | None = None,
+    client=None,
+    mode: str = "auto",
+    now: dt.datetime | None = None,
+    unit_codes: list[str] | None = None,
+) -> PullPlan:
     """List Drive (one call per 1,000 files) and decide which registered spreadsheets to read.
 
     ``unit_codes`` re-reads just those units' spreadsheets, changed or not (mode ``units``);
@@ -236,7 +252,7 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     """
     period = catalogue.period(period_code)
     told_now = now
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     client = client or gsheets.make_client(settings)
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
@@ -253,23 +269,30 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
                 f"Chưa có bảng tính nào được đăng ký cho kỳ {period_code} của đơn vị "
                 f"{', '.join(unknown)}: hãy tạo bảng tính của kỳ trước (`tonghop provision "
                 f"--period {period_code}`, hoặc `tonghop generate --period {period_code}` cho "
-                "tỉnh mẫu) rồi đọc lại.")
+                "tỉnh mẫu) rồi đọc lại."
+            )
         mode = "units"
     else:
         requested = mode
         mode = choose_mode(requested, watermark, last_full, period.on_time_until, now)
-    plan = PullPlan(pull_run_id=pull_run_id or new_run_id(), period_code=period_code,
-                    programme_code=period.programme_code, mode=mode,
-                    started_at=dt.datetime.now(dt.timezone.utc).isoformat(),
-                    since=format_drive_time(watermark) if mode == "changed" else None,
-                    previous_watermark=format_drive_time(watermark) if watermark else None,
-                    registered=len(registry), unit_codes=sorted(set(unit_codes or [])))
+    plan = PullPlan(
+        pull_run_id=pull_run_id or new_run_id(),
+        period_code=period_code,
+        programme_code=period.programme_code,
+        mode=mode,
+        started_at=dt.datetime.now(dt.UTC).isoformat(),
+        since=format_drive_time(watermark) if mode == "changed" else None,
+        previous_watermark=format_drive_time(watermark) if watermark else None,
+        registered=len(registry),
+        unit_codes=sorted(set(unit_codes or [])),
+    )
     listed, plan.listed_at, plan.listing_calls = _list(client, plan.since)
     if plan.mode != "units" and told_now is None and plan.listed_at:
         # the deadline is judged by Google's clock (the listing's Date), not ours: when it
         # asks for another mode, list again for that mode (one more call, at the turn only)
-        by_google = choose_mode(requested, watermark, last_full, period.on_time_until,
-                                parse_drive_time(plan.listed_at))
+        by_google = choose_mode(
+            requested, watermark, last_full, period.on_time_until, parse_drive_time(plan.listed_at)
+        )
         if by_google != plan.mode:
             plan.mode = by_google
             plan.since = format_drive_time(watermark) if by_google == "changed" else None
@@ -285,8 +308,12 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
     for e in entries:
         owners.setdefault(e.spreadsheet_id, []).append(e.unit_code)
     checked, found = sharing.judge(
-        catalogue, period.programme_code, {sid: u for sid, u in owners.items() if sid in listed},
-        {sid: f.permissions for sid, f in listed.items()}, client_account_email(client))
+        catalogue,
+        period.programme_code,
+        {sid: u for sid, u in owners.items() if sid in listed},
+        {sid: f.permissions for sid, f in listed.items()},
+        client_account_email(client),
+    )
     plan.sharing_checked, plan.wide_shares = checked, [s.as_dict() for s in found]
     if plan.unit_codes:
         targets = {e.spreadsheet_id for e in entries if e.unit_code in set(plan.unit_codes)}
@@ -304,15 +331,23 @@ def plan_pull(settings: Settings, catalogue: Catalogue, period_code: str, *,
         for spreadsheet_id in retry - set(listed):
             # not listed as changed since the watermark: read it at the time last known
             listed[spreadsheet_id] = gsheets.DriveFile(
-                spreadsheet_id, "", failed_before[spreadsheet_id] or "")
+                spreadsheet_id, "", failed_before[spreadsheet_id] or ""
+            )
     plan.targets = [[sid, listed[sid].modified_time] for sid in sorted(targets) if sid in listed]
     plan.not_listed = sorted(targets - set(listed))
-    log.info("pull %s (%s%s%s): %d spreadsheets listed in %d call(s); %d of %d registered "
-             "for %s to read", plan.pull_run_id, plan.mode,
-             f" since {plan.since}" if plan.since else "",
-             f" of {', '.join(plan.unit_codes)}" if plan.unit_codes else "", plan.files_listed,
-             plan.listing_calls, len(plan.targets) + len(plan.not_listed), plan.registered,
-             period_code)
+    log.info(
+        "pull %s (%s%s%s): %d spreadsheets listed in %d call(s); %d of %d registered "
+        "for %s to read",
+        plan.pull_run_id,
+        plan.mode,
+        f" since {plan.since}" if plan.since else "",
+        f" of {', '.join(plan.unit_codes)}" if plan.unit_codes else "",
+        plan.files_listed,
+        plan.listing_calls,
+        len(plan.targets) + len(plan.not_listed),
+        plan.registered,
+        period_code,
+    )
     return plan
 
 
@@ -322,8 +357,9 @@ def _list(client, since: str | None) -> tuple[dict[str, gsheets.DriveFile], str 
     listed: dict[str, gsheets.DriveFile] = {}
     server_times: list[str] = []
     calls = 0
-    for drive_file, page in gsheets.list_spreadsheets(client, modified_after=since,
-                                                     server_times=server_times):
+    for drive_file, page in gsheets.list_spreadsheets(
+        client, modified_after=since, server_times=server_times
+    ):
         calls = page
         listed[drive_file.spreadsheet_id] = drive_file
     return listed, (server_times[0] if server_times else None), max(calls, len(server_times), 1)
@@ -333,14 +369,18 @@ def _shared_files(conn, spreadsheet_ids: list[str]) -> set[str]:
     """Those of the spreadsheets that several units share (the per_period layout): their
     revisions say which unit changed what when."""
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             select distinct spreadsheet_id from ops.sheet_registry
-            where layout = 'per_period' and spreadsheet_id = any(%s)""", (spreadsheet_ids,))
+            where layout = 'per_period' and spreadsheet_id = any(%s)""",
+            (spreadsheet_ids,),
+        )
         return {row[0] for row in cur.fetchall()}
 
 
-def _evidence(client, spreadsheet_id: str, read_at: str | None, shared: bool,
-              calls: Counter) -> ReadEvidence:
+def _evidence(
+    client, spreadsheet_id: str, read_at: str | None, shared: bool, calls: Counter
+) -> ReadEvidence:
     """What Drive says right after a read (files.get; revisions.list for a shared file). A
     call that fails leaves its part unknown — the rule then takes the later bound — and does
     not fail the read."""
@@ -352,13 +392,17 @@ def _evidence(client, spreadsheet_id: str, read_at: str | None, shared: bool,
             revisions, pages = gsheets.list_revisions(client, spreadsheet_id)
             calls["drive.revisions.list"] += pages
     except (APIError, RequestException) as exc:
-        log.warning("spreadsheet %s: what Drive says after the read is not known: %s",
-                    spreadsheet_id, gsheets.describe_error(exc))
+        log.warning(
+            "spreadsheet %s: what Drive says after the read is not known: %s",
+            spreadsheet_id,
+            gsheets.describe_error(exc),
+        )
     return ReadEvidence(read_at=read_at, modified_after=modified_after, revisions=revisions)
 
 
-def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[str]], *,
-                      client=None) -> ShardResult:
+def read_spreadsheets(
+    settings: Settings, pull_run_id: str, targets: list[list[str]], *, client=None
+) -> ShardResult:
     """Read each [spreadsheet_id, modifiedTime] (one call each) and land what changed, with
     the read's evidence (:class:`ReadEvidence`: one files.get call each, and revisions.list for
     a file several units share).
@@ -375,24 +419,37 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
     try:
         shared = _shared_files(conn, [t[0] for t in targets])
         conn.commit()
-        for position, (spreadsheet_id, modified) in enumerate(targets, 1):
-            attempted = dt.datetime.now(dt.timezone.utc)
+        for position, (spreadsheet_id, modified) in enumerate(targets, 1):  # noqa: B007 (read after the loop)
+            attempted = dt.datetime.now(dt.UTC)
             try:
                 result.api_calls["sheets.spreadsheets.get"] += 1
                 read, read_at = gsheets.read_spreadsheet_dated(client, spreadsheet_id)
                 resource = gsheets.without_check_tabs(read)
             except (APIError, RequestException) as exc:
-                _fail(conn, pull_run_id, result, spreadsheet_id, modified, attempted,
-                      gsheets.describe_error(exc))
+                _fail(
+                    conn,
+                    pull_run_id,
+                    result,
+                    spreadsheet_id,
+                    modified,
+                    attempted,
+                    gsheets.describe_error(exc),
+                )
                 progress.advanced("pull")
                 continue
             result.fetched += 1
-            evidence = _evidence(client, spreadsheet_id, read_at, spreadsheet_id in shared,
-                                 result.api_calls)
+            evidence = _evidence(
+                client, spreadsheet_id, read_at, spreadsheet_id in shared, result.api_calls
+            )
             outcome, _ = land_version(
-                conn, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
-                drive_modified_time=modified, fetched_at=dt.datetime.now(dt.timezone.utc),
-                resource=resource, evidence=evidence)
+                conn,
+                pull_run_id=pull_run_id,
+                spreadsheet_id=spreadsheet_id,
+                drive_modified_time=modified,
+                fetched_at=dt.datetime.now(dt.UTC),
+                resource=resource,
+                evidence=evidence,
+            )
             if outcome == "new_version":
                 result.new_versions += 1
             else:
@@ -409,7 +466,8 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
             f"({result.new_versions} new, {result.unchanged} unchanged) and its own was rolled "
             f"back, unless the break came at its very commit. When the database is back, the "
             f"task's retry reads the same spreadsheets again and lands only what is missing "
-            f"(content already stored is recorded as unchanged).") from exc
+            f"(content already stored is recorded as unchanged)."
+        ) from exc
     finally:
         conn.close()
         progress.flush("pull")
@@ -422,10 +480,14 @@ def read_spreadsheets(settings: Settings, pull_run_id: str, targets: list[list[s
 def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) -> PullSummary:
     """Add up the shards, record the spreadsheets Drive did not list, move the watermark and
     record the pull in ops.pull_runs (what the next pull starts from)."""
-    summary = PullSummary(pull_run_id=plan.pull_run_id, period_code=plan.period_code,
-                          mode=plan.mode, listed_at=plan.listed_at,
-                          files_listed=plan.files_listed,
-                          skipped_own_writes=plan.skipped_own_writes)
+    summary = PullSummary(
+        pull_run_id=plan.pull_run_id,
+        period_code=plan.period_code,
+        mode=plan.mode,
+        listed_at=plan.listed_at,
+        files_listed=plan.files_listed,
+        skipped_own_writes=plan.skipped_own_writes,
+    )
     summary.api_calls["drive.files.list"] += plan.listing_calls
     failed_times: list[dt.datetime] = []
     for result in results:
@@ -439,49 +501,87 @@ def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) 
                 failed_times.append(parse_drive_time(modified))
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
-        attempted = dt.datetime.now(dt.timezone.utc)
+        attempted = dt.datetime.now(dt.UTC)
         for spreadsheet_id in plan.not_listed:
-            _fail(conn, plan.pull_run_id, None, spreadsheet_id, None, attempted,
-                  "not listed in Drive: deleted, trashed or no longer shared")
-            summary.failures[spreadsheet_id] = \
+            _fail(
+                conn,
+                plan.pull_run_id,
+                None,
+                spreadsheet_id,
+                None,
+                attempted,
+                "not listed in Drive: deleted, trashed or no longer shared",
+            )
+            summary.failures[spreadsheet_id] = (
                 "not listed in Drive: deleted, trashed or no longer shared"
+            )
         summary.failed = len(summary.failures)
         previous = parse_drive_time(plan.previous_watermark)
         if plan.mode == "units":
             new_watermark = previous
         else:
-            new_watermark = _next_watermark(previous, parse_drive_time(plan.newest_listed),
-                                            failed_times)
+            new_watermark = _next_watermark(
+                previous, parse_drive_time(plan.newest_listed), failed_times
+            )
         summary.watermark = format_drive_time(new_watermark) if new_watermark else None
         shares = [sharing.WideShare(**d) for d in plan.wide_shares]
-        sharing.act(settings, plan.period_code, "pull", plan.pull_run_id,
-                    plan.sharing_checked, shares, calls=summary.api_calls)
+        sharing.act(
+            settings,
+            plan.period_code,
+            "pull",
+            plan.pull_run_id,
+            plan.sharing_checked,
+            shares,
+            calls=summary.api_calls,
+        )
         summary.sharing_checked, summary.wide_shares = len(plan.sharing_checked), len(shares)
         _record_run(conn, summary, plan, new_watermark)
     finally:
         conn.close()
-    log.info("pull %s done: %d fetched, %d new, %d unchanged, %d failed", summary.pull_run_id,
-             summary.fetched, summary.new_versions, summary.unchanged, summary.failed)
+    log.info(
+        "pull %s done: %d fetched, %d new, %d unchanged, %d failed",
+        summary.pull_run_id,
+        summary.fetched,
+        summary.new_versions,
+        summary.unchanged,
+        summary.failed,
+    )
     return summary
 
 
-def pull_period(settings: Settings, catalogue: Catalogue, period_code: str, *,
-                pull_run_id: str | None = None, client=None, mode: str = "auto",
-                now: dt.datetime | None = None, unit_codes: list[str] | None = None
-                ) -> PullSummary:
+def pull_period(
+    settings: Settings,
+    catalogue: Catalogue,
+    period_code: str,
+    *,
+    pull_run_id: str | None = None,
+    client=None,
+    mode: str = "auto",
+    now: dt.datetime | None = None,
+    unit_codes: list[str] | None = None,
+) -> PullSummary:
     """Read the period's registered spreadsheets (all, changed or of some units) and land new
     versions: :func:`plan_pull`, :func:`read_spreadsheets` on every target, :func:`finish_pull`
     in one process (the DAG maps the reads over shards instead)."""
     client = client or gsheets.make_client(settings)
-    plan = plan_pull(settings, catalogue, period_code, pull_run_id=pull_run_id, client=client,
-                     mode=mode, now=now, unit_codes=unit_codes)
+    plan = plan_pull(
+        settings,
+        catalogue,
+        period_code,
+        pull_run_id=pull_run_id,
+        client=client,
+        mode=mode,
+        now=now,
+        unit_codes=unit_codes,
+    )
     progress.started("pull", total=len(plan.targets))
     result = read_spreadsheets(settings, plan.pull_run_id, plan.targets, client=client)
     return finish_pull(settings, plan, [result])
 
 
-def _next_watermark(previous: dt.datetime | None, newest_listed: dt.datetime | None,
-                    failed: list[dt.datetime]) -> dt.datetime | None:
+def _next_watermark(
+    previous: dt.datetime | None, newest_listed: dt.datetime | None, failed: list[dt.datetime]
+) -> dt.datetime | None:
     """The newest modifiedTime listed — but never past a spreadsheet that failed, so that the
     next pull asks for it again."""
     newest = max([t for t in (previous, newest_listed) if t], default=None)
@@ -492,37 +592,65 @@ def _next_watermark(previous: dt.datetime | None, newest_listed: dt.datetime | N
     return newest
 
 
-def _fail(conn, pull_run_id: str, result: ShardResult | None, spreadsheet_id: str,
-          modified: str | None, attempted: dt.datetime, reason: str) -> None:
+def _fail(
+    conn,
+    pull_run_id: str,
+    result: ShardResult | None,
+    spreadsheet_id: str,
+    modified: str | None,
+    attempted: dt.datetime,
+    reason: str,
+) -> None:
     log.warning("pull %s: spreadsheet %s not fetched: %s", pull_run_id, spreadsheet_id, reason)
     if result is not None:
         result.failures[spreadsheet_id] = [reason, modified]
     with conn.cursor() as cur:
-        record_fetch(cur, pull_run_id=pull_run_id, spreadsheet_id=spreadsheet_id,
-                     drive_modified_time=modified, attempted_at=attempted, outcome="failed",
-                     error_message=reason)
+        record_fetch(
+            cur,
+            pull_run_id=pull_run_id,
+            spreadsheet_id=spreadsheet_id,
+            drive_modified_time=modified,
+            attempted_at=attempted,
+            outcome="failed",
+            error_message=reason,
+        )
     conn.commit()
 
 
-def _record_run(conn, summary: PullSummary, plan: PullPlan,
-                watermark: dt.datetime | None) -> None:
+def _record_run(conn, summary: PullSummary, plan: PullPlan, watermark: dt.datetime | None) -> None:
     """Record the pull once. A pull run id is its Airflow run's, so a cleared run (or a retry
     of ``finish_pull`` after its commit) finishes the same pull again: its first record, and
     the watermark in it, stay — what the pull read again was landed as unchanged and the
     watermark can only be earlier than this one would be, so nothing is skipped later."""
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             insert into ops.pull_runs (pull_run_id, programme_code, period_code, mode, started_at,
                 finished_at, files_listed, fetched, new_versions, unchanged, failed, api_calls,
                 drive_watermark, unit_codes, listed_at)
             values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (pull_run_id) do nothing""",
-                    (summary.pull_run_id, plan.programme_code, summary.period_code, summary.mode,
-                     plan.started_at, summary.files_listed, summary.fetched,
-                     summary.new_versions, summary.unchanged, summary.failed,
-                     json.dumps(dict(summary.api_calls)), watermark, plan.unit_codes or None,
-                     plan.listed_at))
+            (
+                summary.pull_run_id,
+                plan.programme_code,
+                summary.period_code,
+                summary.mode,
+                plan.started_at,
+                summary.files_listed,
+                summary.fetched,
+                summary.new_versions,
+                summary.unchanged,
+                summary.failed,
+                json.dumps(dict(summary.api_calls)),
+                watermark,
+                plan.unit_codes or None,
+                plan.listed_at,
+            ),
+        )
         if cur.rowcount == 0:
-            log.info("pull %s was already recorded (a cleared or retried run): its first "
-                     "record and watermark stay", summary.pull_run_id)
+            log.info(
+                "pull %s was already recorded (a cleared or retried run): its first "
+                "record and watermark stay",
+                summary.pull_run_id,
+            )
     conn.commit()

@@ -13,8 +13,8 @@ class RegistryEntry:
     programme_code: str
     period_code: str
     unit_code: str
-    layout: str = "per_unit"      # per_unit | per_period
-    tab_title: str = ""           # the unit's tab in the per_period layout
+    layout: str = "per_unit"  # per_unit | per_period
+    tab_title: str = ""  # the unit's tab in the per_period layout
 
 
 def register(conn, entries: list[RegistryEntry]) -> int:
@@ -22,13 +22,25 @@ def register(conn, entries: list[RegistryEntry]) -> int:
     if not entries:
         return 0
     with conn.cursor() as cur:
-        execute_values(cur, """
+        execute_values(
+            cur,
+            """
             insert into ops.sheet_registry
                 (spreadsheet_id, tab_title, layout, programme_code, period_code, unit_code)
             values %s
             on conflict do nothing""",
-            [(e.spreadsheet_id, e.tab_title, e.layout, e.programme_code, e.period_code,
-              e.unit_code) for e in entries])
+            [
+                (
+                    e.spreadsheet_id,
+                    e.tab_title,
+                    e.layout,
+                    e.programme_code,
+                    e.period_code,
+                    e.unit_code,
+                )
+                for e in entries
+            ],
+        )
         added = cur.rowcount
     conn.commit()
     return added
@@ -36,8 +48,11 @@ def register(conn, entries: list[RegistryEntry]) -> int:
 
 def entries_for_period(conn, period_code: str) -> list[RegistryEntry]:
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             select spreadsheet_id, programme_code, period_code, unit_code, layout, tab_title
             from ops.sheet_registry where period_code = %s
-            order by unit_code""", (period_code,))
+            order by unit_code""",
+            (period_code,),
+        )
         return [RegistryEntry(*row) for row in cur.fetchall()]

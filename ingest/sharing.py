@@ -38,24 +38,38 @@ from tonghop.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 
-ROLE_VI = {"writer": "sửa", "fileOrganizer": "sửa", "organizer": "sửa",
-           "commenter": "nhận xét", "reader": "xem", "owner": "sở hữu"}
+ROLE_VI = {
+    "writer": "sửa",
+    "fileOrganizer": "sửa",
+    "organizer": "sửa",
+    "commenter": "nhận xét",
+    "reader": "xem",
+    "owner": "sở hữu",
+}
 
 
 def so_accounts(catalogue: Catalogue, programme_code: str) -> set[str]:
     """The Sở's accounts allowed on every unit sheet of the programme (lower case)."""
-    accounts = {e.strip().lower() for e in os.environ.get("TONGHOP_SO_EMAILS", "").split(",")
-                if e.strip()}
+    accounts = {
+        e.strip().lower() for e in os.environ.get("TONGHOP_SO_EMAILS", "").split(",") if e.strip()
+    }
     body = (catalogue.programmes.get(programme_code) or {}).get("consolidating_body", "")
-    accounts |= {u.contact_email.lower() for u in catalogue.units.values()
-                 if body and u.unit_name == body and u.contact_email}
+    accounts |= {
+        u.contact_email.lower()
+        for u in catalogue.units.values()
+        if body and u.unit_name == body and u.contact_email
+    }
     return accounts
 
 
 def revoke_enabled() -> bool:
     """``TONGHOP_REVOKE_WIDE_SHARES=1``: take wide shares back (default: only note them)."""
     return os.environ.get("TONGHOP_REVOKE_WIDE_SHARES", "").strip().lower() in (
-        "1", "true", "yes", "on")
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
 
 
 @dataclass
@@ -90,8 +104,9 @@ class WideShare:
         return f"{kind} ngoài danh sách {self.email_address} được {can}"
 
 
-def wide_shares(spreadsheet_id: str, unit_codes: list[str], permissions: list[dict],
-                allowed: set[str]) -> list[WideShare]:
+def wide_shares(
+    spreadsheet_id: str, unit_codes: list[str], permissions: list[dict], allowed: set[str]
+) -> list[WideShare]:
     """The permissions of one spreadsheet that go beyond ``allowed`` (lower-case e-mails)."""
     found = []
     for p in permissions:
@@ -100,25 +115,45 @@ def wide_shares(spreadsheet_id: str, unit_codes: list[str], permissions: list[di
             continue
         if p.get("type") in ("user", "group") and email in allowed:
             continue
-        found.append(WideShare(spreadsheet_id, sorted(unit_codes), p.get("id", ""),
-                               p.get("type", ""), p.get("role", ""), p.get("emailAddress"),
-                               p.get("domain"), p.get("allowFileDiscovery")))
+        found.append(
+            WideShare(
+                spreadsheet_id,
+                sorted(unit_codes),
+                p.get("id", ""),
+                p.get("type", ""),
+                p.get("role", ""),
+                p.get("emailAddress"),
+                p.get("domain"),
+                p.get("allowFileDiscovery"),
+            )
+        )
     return found
 
 
-def allowed_for(catalogue: Catalogue, programme_code: str, unit_codes: list[str],
-                service_account: str | None = None) -> set[str]:
+def allowed_for(
+    catalogue: Catalogue,
+    programme_code: str,
+    unit_codes: list[str],
+    service_account: str | None = None,
+) -> set[str]:
     allowed = so_accounts(catalogue, programme_code)
-    allowed |= {catalogue.units[u].contact_email.lower() for u in unit_codes
-                if u in catalogue.units and catalogue.units[u].contact_email}
+    allowed |= {
+        catalogue.units[u].contact_email.lower()
+        for u in unit_codes
+        if u in catalogue.units and catalogue.units[u].contact_email
+    }
     if service_account:
         allowed.add(service_account.lower())
     return allowed
 
 
-def judge(catalogue: Catalogue, programme_code: str, owners: dict[str, list[str]],
-          permissions: dict[str, list[dict] | None], service_account: str | None = None
-          ) -> tuple[list[str], list[WideShare]]:
+def judge(
+    catalogue: Catalogue,
+    programme_code: str,
+    owners: dict[str, list[str]],
+    permissions: dict[str, list[dict] | None],
+    service_account: str | None = None,
+) -> tuple[list[str], list[WideShare]]:
     """(spreadsheets checked, their wide shares) for ``owners`` (spreadsheet → unit codes) and
     the permissions Drive gave (None: not given, e.g. a shared drive — not checked)."""
     checked, found = [], []
@@ -127,8 +162,12 @@ def judge(catalogue: Catalogue, programme_code: str, owners: dict[str, list[str]
         if perms is None:
             continue
         checked.append(spreadsheet_id)
-        found += wide_shares(spreadsheet_id, units, perms,
-                             allowed_for(catalogue, programme_code, units, service_account))
+        found += wide_shares(
+            spreadsheet_id,
+            units,
+            perms,
+            allowed_for(catalogue, programme_code, units, service_account),
+        )
     return checked, found
 
 
@@ -140,22 +179,34 @@ def revoke(client, shares: list[WideShare], calls=None) -> None:
                 calls["drive.permissions.delete"] += 1
             client.remove_permission(share.spreadsheet_id, share.permission_id)
             share.action = "revoked"
-            log.warning("sharing: took back %s %s (%s) of spreadsheet %s", share.type,
-                        share.role, share.email_address or share.domain or share.permission_id,
-                        share.spreadsheet_id)
+            log.warning(
+                "sharing: took back %s %s (%s) of spreadsheet %s",
+                share.type,
+                share.role,
+                share.email_address or share.domain or share.permission_id,
+                share.spreadsheet_id,
+            )
         except APIError as exc:
-            if exc.code == 404:          # already gone (a retried task took it back before)
+            if exc.code == 404:  # already gone (a retried task took it back before)
                 share.action = "revoked"
                 continue
             from sheets.client import describe_error
+
             share.action, share.error_message = "revoke_failed", describe_error(exc)
         except RequestException as exc:
             from sheets.client import describe_error
+
             share.action, share.error_message = "revoke_failed", describe_error(exc)
 
 
-def record(settings, period_code: str, source: str, run_id: str | None, checked: list[str],
-           found: list[WideShare]) -> list[WideShare]:
+def record(
+    settings,
+    period_code: str,
+    source: str,
+    run_id: str | None,
+    checked: list[str],
+    found: list[WideShare],
+) -> list[WideShare]:
     """Record one check of ``checked`` spreadsheets and their wide shares; returns what an
     alert should say: the shares not already noted at those spreadsheets' previous check, and
     any taken back (or that could not be) now."""
@@ -164,39 +215,67 @@ def record(settings, period_code: str, source: str, run_id: str | None, checked:
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         with conn.cursor() as cur:
-            cur.execute("""
+            cur.execute(
+                """
                 select f.spreadsheet_id, f.permission_id, f.role
                 from ops.sharing_findings f
                 join (select distinct on (spreadsheet_id) check_id from ops.sharing_checks
                       where spreadsheet_id = any(%s)
                       order by spreadsheet_id, check_id desc) last using (check_id)
-                where f.action <> 'revoked'""", (checked,))
+                where f.action <> 'revoked'""",
+                (checked,),
+            )
             known = set(cur.fetchall())
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             by_sheet: dict[str, list[WideShare]] = {}
             for share in found:
                 by_sheet.setdefault(share.spreadsheet_id, []).append(share)
-            ids = execute_values(cur, """
+            ids = execute_values(
+                cur,
+                """
                 insert into ops.sharing_checks (checked_at, source, run_id, period_code,
                     spreadsheet_id, wide_shares)
                 values %s returning check_id, spreadsheet_id""",
-                [(now, source, run_id, period_code, sid, len(by_sheet.get(sid, [])))
-                 for sid in checked], fetch=True)
+                [
+                    (now, source, run_id, period_code, sid, len(by_sheet.get(sid, [])))
+                    for sid in checked
+                ],
+                fetch=True,
+            )
             check_of = {sid: cid for cid, sid in ids}
             if found:
-                execute_values(cur, """
+                execute_values(
+                    cur,
+                    """
                     insert into ops.sharing_findings (check_id, spreadsheet_id, unit_codes,
                         permission_id, permission_type, role, email_address, domain,
                         allow_file_discovery, action, error_message)
                     values %s""",
-                    [(check_of[s.spreadsheet_id], s.spreadsheet_id, s.unit_codes,
-                      s.permission_id, s.type, s.role, s.email_address, s.domain,
-                      s.allow_file_discovery, s.action, s.error_message) for s in found])
+                    [
+                        (
+                            check_of[s.spreadsheet_id],
+                            s.spreadsheet_id,
+                            s.unit_codes,
+                            s.permission_id,
+                            s.type,
+                            s.role,
+                            s.email_address,
+                            s.domain,
+                            s.allow_file_discovery,
+                            s.action,
+                            s.error_message,
+                        )
+                        for s in found
+                    ],
+                )
         conn.commit()
     finally:
         conn.close()
-    return [s for s in found if (s.spreadsheet_id, s.permission_id, s.role) not in known
-            or s.action != "noted"]
+    return [
+        s
+        for s in found
+        if (s.spreadsheet_id, s.permission_id, s.role) not in known or s.action != "noted"
+    ]
 
 
 def alert(period_code: str, source: str, new: list[WideShare]) -> None:
@@ -204,36 +283,68 @@ def alert(period_code: str, source: str, new: list[WideShare]) -> None:
     if not new:
         return
     from tonghop import alerts
-    lines = [f"{', '.join(s.unit_codes)}: {s.describe_vi()}"
-             + (" — đã thu hồi" if s.action == "revoked" else "")
-             + (f" — thu hồi không được: {s.error_message}" if s.action == "revoke_failed"
-                else "") for s in new]
-    alerts.send(f"[tonghop] Bảng tính chia sẻ rộng hơn mức cho phép / wide sharing: "
-                f"{len(new)} ({period_code})",
-                {"period_code": period_code, "source": source, "shares": lines,
-                 "spreadsheet_ids": sorted({s.spreadsheet_id for s in new})})
+
+    lines = [
+        f"{', '.join(s.unit_codes)}: {s.describe_vi()}"
+        + (" — đã thu hồi" if s.action == "revoked" else "")
+        + (f" — thu hồi không được: {s.error_message}" if s.action == "revoke_failed" else "")
+        for s in new
+    ]
+    alerts.send(
+        f"[tonghop] Bảng tính chia sẻ rộng hơn mức cho phép / wide sharing: "
+        f"{len(new)} ({period_code})",
+        {
+            "period_code": period_code,
+            "source": source,
+            "shares": lines,
+            "spreadsheet_ids": sorted({s.spreadsheet_id for s in new}),
+        },
+    )
 
 
-def check(settings, catalogue: Catalogue, period_code: str, source: str, run_id: str | None,
-          owners: dict[str, list[str]], permissions: dict[str, list[dict] | None], *,
-          client=None, service_account: str | None = None, calls=None) -> list[WideShare]:
+def check(
+    settings,
+    catalogue: Catalogue,
+    period_code: str,
+    source: str,
+    run_id: str | None,
+    owners: dict[str, list[str]],
+    permissions: dict[str, list[dict] | None],
+    *,
+    client=None,
+    service_account: str | None = None,
+    calls=None,
+) -> list[WideShare]:
     """Judge, then :func:`act`; returns the wide shares found."""
     programme = catalogue.period(period_code).programme_code
     checked, found = judge(catalogue, programme, owners, permissions, service_account)
-    return act(settings, period_code, source, run_id, checked, found, client=client,
-               calls=calls)
+    return act(settings, period_code, source, run_id, checked, found, client=client, calls=calls)
 
 
-def act(settings, period_code: str, source: str, run_id: str | None, checked: list[str],
-        found: list[WideShare], *, client=None, calls=None) -> list[WideShare]:
+def act(
+    settings,
+    period_code: str,
+    source: str,
+    run_id: str | None,
+    checked: list[str],
+    found: list[WideShare],
+    *,
+    client=None,
+    calls=None,
+) -> list[WideShare]:
     """Take the wide shares back when asked to, record the check, alert on what is new."""
     if found:
-        log.warning("sharing (%s %s): %d spreadsheet(s) shared beyond the unit and the Sở: %s",
-                    source, period_code, len({s.spreadsheet_id for s in found}),
-                    "; ".join(f"{s.spreadsheet_id} {s.type}/{s.role}" for s in found))
+        log.warning(
+            "sharing (%s %s): %d spreadsheet(s) shared beyond the unit and the Sở: %s",
+            source,
+            period_code,
+            len({s.spreadsheet_id for s in found}),
+            "; ".join(f"{s.spreadsheet_id} {s.type}/{s.role}" for s in found),
+        )
         if revoke_enabled():
             if client is None:
                 from sheets.client import make_client
+
                 client = make_client(settings)
             revoke(client, found, calls)
     new = record(settings, period_code, source, run_id, checked, found)
@@ -244,7 +355,8 @@ def act(settings, period_code: str, source: str, run_id: str | None, checked: li
 def current_findings(conn, period_code: str) -> list[dict]:
     """The wide shares still there at each spreadsheet's latest check (for the reminder)."""
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             select f.unit_codes, f.permission_type, f.role, f.email_address, f.domain,
                    f.allow_file_discovery, f.spreadsheet_id, f.permission_id
             from ops.sharing_findings f
@@ -252,7 +364,16 @@ def current_findings(conn, period_code: str) -> list[dict]:
                   where period_code = %s
                   order by spreadsheet_id, check_id desc) last using (check_id)
             where f.action <> 'revoked'
-            order by f.unit_codes, f.spreadsheet_id, f.permission_id""", (period_code,))
-        return [{"unit_codes": list(units), "spreadsheet_id": sid, "description": WideShare(
-                    sid, list(units), pid, kind, role, email, domain, discover).describe_vi()}
-                for units, kind, role, email, domain, discover, sid, pid in cur.fetchall()]
+            order by f.unit_codes, f.spreadsheet_id, f.permission_id""",
+            (period_code,),
+        )
+        return [
+            {
+                "unit_codes": list(units),
+                "spreadsheet_id": sid,
+                "description": WideShare(
+                    sid, list(units), pid, kind, role, email, domain, discover
+                ).describe_vi(),
+            }
+            for units, kind, role, email, domain, discover, sid, pid in cur.fetchall()
+        ]

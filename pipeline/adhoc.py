@@ -48,31 +48,46 @@ def _moment(value, due: dt.date) -> dt.datetime:
         try:
             moment = dt.datetime.fromisoformat(str(value).strip())
         except ValueError:
-            raise AdhocRequestError(f"Thời điểm hết hạn “{value}” không phải dạng "
-                                    "YYYY-MM-DD HH:MM.") from None
+            raise AdhocRequestError(
+                f"Thời điểm hết hạn “{value}” không phải dạng YYYY-MM-DD HH:MM."
+            ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=VN_TZ)).astimezone(VN_TZ)
 
 
-def request_adhoc_period(settings: Settings, *, programme_code: str, period_code: str,
-                         period_name: str, data_from, data_to, due_date, opens_on=None,
-                         on_time_until=None, unit_codes: list[str] | None = None,
-                         sheet_layout: str | None = None,
-                         requested_by: str | None = None) -> dict:
+def request_adhoc_period(
+    settings: Settings,
+    *,
+    programme_code: str,
+    period_code: str,
+    period_name: str,
+    data_from,
+    data_to,
+    due_date,
+    opens_on=None,
+    on_time_until=None,
+    unit_codes: list[str] | None = None,
+    sheet_layout: str | None = None,
+    requested_by: str | None = None,
+) -> dict:
     catalogue = load_catalogue(settings=settings)
     code = (period_code or "").strip().upper()
     if programme_code not in catalogue.programmes:
         raise AdhocRequestError(f"Chương trình “{programme_code}” không có trong danh mục.")
     if not CODE.match(code):
-        raise AdhocRequestError(f"Mã kỳ “{period_code}” chỉ gồm chữ in hoa, số và dấu gạch "
-                                "ngang, ví dụ CB-2026-DX02.")
+        raise AdhocRequestError(
+            f"Mã kỳ “{period_code}” chỉ gồm chữ in hoa, số và dấu gạch ngang, ví dụ CB-2026-DX02."
+        )
     existing = catalogue.periods.get(code)
     if existing and existing.period_kind != "dot_xuat":
         raise AdhocRequestError(f"Mã kỳ “{code}” đã là kỳ {existing.period_name} của danh mục.")
     name = " ".join((period_name or "").split())
     if not name:
         raise AdhocRequestError("Cần ghi tên kỳ báo cáo, ví dụ “Báo cáo đột xuất về …”.")
-    start, end, due = (_date(data_from, "Ngày bắt đầu"), _date(data_to, "Ngày kết thúc"),
-                       _date(due_date, "Hạn nộp"))
+    start, end, due = (
+        _date(data_from, "Ngày bắt đầu"),
+        _date(data_to, "Ngày kết thúc"),
+        _date(due_date, "Hạn nộp"),
+    )
     opens = _date(opens_on, "Ngày mở") if opens_on else dt.datetime.now(VN_TZ).date()
     if start > end:
         raise AdhocRequestError("Ngày bắt đầu chốt số liệu phải trước ngày kết thúc.")
@@ -80,31 +95,40 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
         raise AdhocRequestError("Hạn nộp phải sau ngày mở kỳ.")
     until = _moment(on_time_until, due)
     if until.date() < due:
-        raise AdhocRequestError(f"Thời điểm hết hạn ({deadline_vi(until)}) không được trước "
-                                "ngày hạn nộp.")
+        raise AdhocRequestError(
+            f"Thời điểm hết hạn ({deadline_vi(until)}) không được trước ngày hạn nộp."
+        )
     layout = (sheet_layout or "per_unit").strip()
     if layout not in SHEET_LAYOUTS:
-        raise AdhocRequestError(f"Cách tạo bảng tính “{sheet_layout}” không hợp lệ; chọn "
-                                + " hoặc ".join(f"{k} ({v})" for k, v in SHEET_LAYOUTS.items())
-                                + ".")
+        raise AdhocRequestError(
+            f"Cách tạo bảng tính “{sheet_layout}” không hợp lệ; chọn "
+            + " hoặc ".join(f"{k} ({v})" for k, v in SHEET_LAYOUTS.items())
+            + "."
+        )
     units = sorted({u.strip() for u in unit_codes or [] if u and u.strip()})
     assigned = catalogue.assigned_units(programme_code)
     unknown = [u for u in units if u not in assigned]
     if unknown:
-        raise AdhocRequestError("Các đơn vị không được giao nhiệm vụ của chương trình: "
-                                + ", ".join(unknown) + ".")
+        raise AdhocRequestError(
+            "Các đơn vị không được giao nhiệm vụ của chương trình: " + ", ".join(unknown) + "."
+        )
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("""select distinct layout from ops.sheet_registry
-                           where period_code = %s""", (code,))
+            cur.execute(
+                """select distinct layout from ops.sheet_registry
+                           where period_code = %s""",
+                (code,),
+            )
             made = [row[0] for row in cur.fetchall()]
             if made and made != [layout]:
                 raise AdhocRequestError(
                     f"Kỳ “{code}” đã tạo bảng tính theo cách {made[0]} "
                     f"({SHEET_LAYOUTS.get(made[0], made[0])}); không đổi được cách tạo bảng "
-                    "tính nữa.")
-            cur.execute("""
+                    "tính nữa."
+                )
+            cur.execute(
+                """
                 insert into ops.adhoc_periods (period_code, programme_code, period_name,
                     data_from, data_to, due_date, opens_on, on_time_until, sheet_layout,
                     requested_by)
@@ -116,16 +140,37 @@ def request_adhoc_period(settings: Settings, *, programme_code: str, period_code
                     on_time_until = excluded.on_time_until,
                     sheet_layout = excluded.sheet_layout,
                     requested_by = excluded.requested_by, requested_at = now()""",
-                        (code, programme_code, name, start, end, due, opens, until, layout,
-                         requested_by))
+                (code, programme_code, name, start, end, due, opens, until, layout, requested_by),
+            )
             cur.execute("delete from ops.adhoc_period_units where period_code = %s", (code,))
-            cur.executemany("insert into ops.adhoc_period_units values (%s, %s)",
-                            [(code, u) for u in units])
+            cur.executemany(
+                "insert into ops.adhoc_period_units values (%s, %s)", [(code, u) for u in units]
+            )
     finally:
         conn.close()
-    catalogue.add_adhoc_period(Period(programme_code, code, "dot_xuat", due.year, name, start,
-                                      end, due, opens, until, sheet_layout=layout), units)
-    return {"period_code": code, "programme_code": programme_code, "period_name": name,
-            "opens_on": opens.isoformat(), "due_date": due.isoformat(),
-            "on_time_until": until.isoformat(), "sheet_layout": layout,
-            "expected_units": len(catalogue.expected_units(code))}
+    catalogue.add_adhoc_period(
+        Period(
+            programme_code,
+            code,
+            "dot_xuat",
+            due.year,
+            name,
+            start,
+            end,
+            due,
+            opens,
+            until,
+            sheet_layout=layout,
+        ),
+        units,
+    )
+    return {
+        "period_code": code,
+        "programme_code": programme_code,
+        "period_name": name,
+        "opens_on": opens.isoformat(),
+        "due_date": due.isoformat(),
+        "on_time_until": until.isoformat(),
+        "sheet_layout": layout,
+        "expected_units": len(catalogue.expected_units(code)),
+    }

@@ -24,8 +24,11 @@ SUMMARY = Asset("tonghop://publish/summary")
 def _extra(event: Any) -> Mapping[str, Any]:
     """An asset event's extra: an event object's attribute, or a dict's key (the REST API's
     shape); {} when it has none."""
-    return getattr(event, "extra", None) or (
-        event.get("extra") if isinstance(event, Mapping) else None) or {}
+    return (
+        getattr(event, "extra", None)
+        or (event.get("extra") if isinstance(event, Mapping) else None)
+        or {}
+    )
 
 
 def triggering_events(context: Mapping[str, Any], asset: Asset) -> list[Any]:
@@ -53,8 +56,9 @@ def triggered_periods(context: Mapping[str, Any], asset: Asset) -> list[str]:
     """Periods of the events that triggered this run (an asset-triggered run), else the run's
     ``period_codes`` param (a run started by hand or by ``airflow dags test``)."""
     params = context.get("params") or {}
-    return periods_of(triggering_events(context, asset)) or \
-        sorted(set(params.get("period_codes") or []))
+    return periods_of(triggering_events(context, asset)) or sorted(
+        set(params.get("period_codes") or [])
+    )
 
 
 def as_of_of(events: Iterable[Any]) -> str | None:

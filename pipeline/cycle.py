@@ -35,8 +35,9 @@ RETRY_DELAY_SECONDS = 30
 
 def retry_delay() -> dt.timedelta:
     """The cycle's retry delay: ``TONGHOP_RETRY_DELAY_SECONDS`` or the default."""
-    return dt.timedelta(seconds=float(os.environ.get("TONGHOP_RETRY_DELAY_SECONDS")
-                                      or RETRY_DELAY_SECONDS))
+    return dt.timedelta(
+        seconds=float(os.environ.get("TONGHOP_RETRY_DELAY_SECONDS") or RETRY_DELAY_SECONDS)
+    )
 
 
 def settings_from_airflow() -> Settings:
@@ -44,8 +45,11 @@ def settings_from_airflow() -> Settings:
     from airflow.sdk import Connection
 
     dsns = {}
-    for role, conn_id in (("loader", CONN_LOADER), ("transformer", CONN_TRANSFORMER),
-                          ("bi_reader", CONN_BI_READER)):
+    for role, conn_id in (
+        ("loader", CONN_LOADER),
+        ("transformer", CONN_TRANSFORMER),
+        ("bi_reader", CONN_BI_READER),
+    ):
         conn = Connection.get(conn_id)
         dsns[role] = _postgres_uri(conn)
     sheets = Connection.get(CONN_SHEETS)
@@ -57,8 +61,9 @@ def settings_from_airflow() -> Settings:
     if database:
         changes["warehouse_db"] = database
     if backend == "emulator":
-        changes["emulator_url"] = sheets.host if "://" in (sheets.host or "") else \
-            f"http://{sheets.host}:{sheets.port}"
+        changes["emulator_url"] = (
+            sheets.host if "://" in (sheets.host or "") else f"http://{sheets.host}:{sheets.port}"
+        )
     else:
         changes["google_credentials_file"] = extra.get("key_path")
     return load_settings().with_overrides(**changes)
@@ -66,35 +71,67 @@ def settings_from_airflow() -> Settings:
 
 def _postgres_uri(conn) -> str:
     from tonghop.settings import make_dsn
-    return make_dsn(conn.login or "", conn.password or "", conn.host or "127.0.0.1",
-                    conn.port or 5432, conn.schema or "tonghop")
+
+    return make_dsn(
+        conn.login or "",
+        conn.password or "",
+        conn.host or "127.0.0.1",
+        conn.port or 5432,
+        conn.schema or "tonghop",
+    )
 
 
-def stage_provision(settings: Settings, period_code: str, layout: str | None = None,
-                    share: bool = True) -> dict:
+def stage_provision(
+    settings: Settings, period_code: str, layout: str | None = None, share: bool = True
+) -> dict:
     from ingest.provision import provision_period
-    return provision_period(settings, load_catalogue(settings=settings), period_code,
-                            layout=layout, share=share).as_dict()
+
+    return provision_period(
+        settings, load_catalogue(settings=settings), period_code, layout=layout, share=share
+    ).as_dict()
 
 
-def stage_pull(settings: Settings, period_code: str, run_id: str | None = None,
-               mode: str = "auto", unit_codes: list[str] | None = None) -> dict:
+def stage_pull(
+    settings: Settings,
+    period_code: str,
+    run_id: str | None = None,
+    mode: str = "auto",
+    unit_codes: list[str] | None = None,
+) -> dict:
     """The whole pull in this process (plan, every read, finish)."""
     from ingest.pull import new_run_id, pull_period
+
     with progress.stage("pull"):
-        summary = pull_period(settings, load_catalogue(settings=settings), period_code,
-                              pull_run_id=run_id or new_run_id(), mode=mode,
-                              unit_codes=unit_codes).as_dict()
+        summary = pull_period(
+            settings,
+            load_catalogue(settings=settings),
+            period_code,
+            pull_run_id=run_id or new_run_id(),
+            mode=mode,
+            unit_codes=unit_codes,
+        ).as_dict()
     return progress.done("pull", summary)
 
 
-def stage_plan_pull(settings: Settings, period_code: str, run_id: str, mode: str = "auto",
-                    unit_codes: list[str] | None = None) -> dict:
+def stage_plan_pull(
+    settings: Settings,
+    period_code: str,
+    run_id: str,
+    mode: str = "auto",
+    unit_codes: list[str] | None = None,
+) -> dict:
     """The listing and what to read (a :class:`ingest.pull.PullPlan` as a dict)."""
     from ingest.pull import plan_pull
+
     with progress.stage("pull"):
-        plan = plan_pull(settings, load_catalogue(settings=settings), period_code,
-                         pull_run_id=run_id, mode=mode, unit_codes=unit_codes)
+        plan = plan_pull(
+            settings,
+            load_catalogue(settings=settings),
+            period_code,
+            pull_run_id=run_id,
+            mode=mode,
+            unit_codes=unit_codes,
+        )
     progress.started("pull", total=len(plan.targets))
     return plan.as_dict()
 
@@ -107,21 +144,27 @@ def pull_shard_size() -> int:
 def shard_kwargs(plan: dict, size: int | None = None) -> list[dict]:
     """The keyword arguments of each mapped ``pull_shard`` task."""
     from ingest.pull import PullPlan
-    return [{"pull_run_id": plan["pull_run_id"], "targets": shard}
-            for shard in PullPlan.from_dict(plan).shards(size or pull_shard_size())]
+
+    return [
+        {"pull_run_id": plan["pull_run_id"], "targets": shard}
+        for shard in PullPlan.from_dict(plan).shards(size or pull_shard_size())
+    ]
 
 
 def stage_pull_shard(settings: Settings, pull_run_id: str, targets: list[list[str]]) -> dict:
     from ingest.pull import read_spreadsheets
+
     with progress.stage("pull"):
         return read_spreadsheets(settings, pull_run_id, targets).as_dict()
 
 
 def stage_finish_pull(settings: Settings, plan: dict, shard_results: list[dict]) -> dict:
     from ingest.pull import PullPlan, ShardResult, finish_pull
+
     with progress.stage("pull"):
-        summary = finish_pull(settings, PullPlan.from_dict(plan),
-                              [ShardResult.from_dict(r) for r in shard_results]).as_dict()
+        summary = finish_pull(
+            settings, PullPlan.from_dict(plan), [ShardResult.from_dict(r) for r in shard_results]
+        ).as_dict()
     return progress.done("pull", summary)
 
 
@@ -134,18 +177,20 @@ def anything_new(pulled: dict, validated: dict) -> bool:
 
 def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None) -> dict:
     from expectations.landed import validate_landed
+
     with progress.stage("validate"):
-        summary = validate_landed(settings, load_catalogue(settings=settings), period_code,
-                                  pull_run_id).as_dict()
+        summary = validate_landed(
+            settings, load_catalogue(settings=settings), period_code, pull_run_id
+        ).as_dict()
     return progress.done("validate", summary)
 
 
 def stage_feedback(settings: Settings, period_code: str) -> dict:
     """The "Kết quả kiểm tra" tab of every unit whose report was checked since its last one."""
     from publish.unit_feedback import write_feedback
+
     with progress.stage("feedback"):
-        summary = write_feedback(settings, load_catalogue(settings=settings),
-                                 period_code).as_dict()
+        summary = write_feedback(settings, load_catalogue(settings=settings), period_code).as_dict()
     return progress.done("feedback", summary)
 
 
@@ -155,6 +200,7 @@ def stage_build(settings: Settings, as_of_date: dt.date | None = None) -> dict:
     today), then the dbt docs site in the output folder (only when the project changed):
     :func:`pipeline.dbt.build_warehouse`."""
     from pipeline.dbt import build_warehouse
+
     with progress.stage("build"):
         built = build_warehouse(settings, as_of_date)
     return progress.done("build", built)
@@ -165,6 +211,7 @@ def run_day(context) -> dt.date:
     triggered run that was given one), else when it was queued to run (a manual or
     asset-triggered run)."""
     from tonghop.vn import VN_TZ
+
     when = context.get("logical_date") or context["dag_run"].run_after
     return when.astimezone(VN_TZ).date()
 
@@ -173,6 +220,7 @@ def landed_day(pulled: dict, context) -> dt.date:
     """The day a pull's data is as of: the Vietnam day of the Drive server's time at its
     listing (the clock that stamps the units' edits), else the run's day."""
     from tonghop.vn import VN_TZ
+
     listed = pulled.get("listed_at")
     if listed:
         return dt.datetime.fromisoformat(listed.replace("Z", "+00:00")).astimezone(VN_TZ).date()
@@ -181,6 +229,7 @@ def landed_day(pulled: dict, context) -> dt.date:
 
 def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
     from publish.bundle import publish_period
+
     with progress.stage("publish"):
         published = publish_period(settings, period_code, run_id).as_dict()
     return progress.done("publish", published)
@@ -189,19 +238,27 @@ def stage_publish(settings: Settings, period_code: str, run_id: str) -> dict:
 def stage_periods_to_publish(settings: Settings, triggered: list[str]) -> list[str]:
     """The periods whose publication is out of date (publish/outdated.py)."""
     from publish.outdated import periods_to_publish
+
     return periods_to_publish(settings, load_catalogue(settings=settings), triggered)
 
 
 def stage_remind(settings: Settings, period_code: str, run_id: str) -> dict:
     """The reminder list of the units whose report does not count yet (publish/reminder.py)."""
     from publish.reminder import missing_units
+
     return missing_units(settings, period_code, run_id)
 
 
-def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto",
-              unit_codes: list[str] | None = None) -> dict:
+def run_cycle(
+    settings: Settings | None,
+    period_code: str,
+    *,
+    mode: str = "auto",
+    unit_codes: list[str] | None = None,
+) -> dict:
     """All stages in this process, without Airflow (``tonghop run``)."""
     from ingest.pull import new_run_id
+
     settings = settings or load_settings()
     run_id = new_run_id("cycle")
     pulled = stage_pull(settings, period_code, run_id, mode=mode, unit_codes=unit_codes)
@@ -209,5 +266,10 @@ def run_cycle(settings: Settings | None, period_code: str, *, mode: str = "auto"
     told = stage_feedback(settings, period_code)
     built = stage_build(settings)
     published = stage_publish(settings, period_code, run_id)
-    return {"pull": pulled, "validate": validated, "feedback": told, "build": built,
-            "publish": published}
+    return {
+        "pull": pulled,
+        "validate": validated,
+        "feedback": told,
+        "build": built,
+        "publish": published,
+    }

@@ -11,16 +11,23 @@ from pipeline.cycle import retry_delay
 from tonghop.alerts import on_task_failure
 
 #: every DAG starts here; none catches up (a missed day is caught up by the next run)
-START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAG_DEFAULTS = {"start_date": START_DATE, "catchup": False}
 
 
-def default_args(*, retries: int = 1, delay: dt.timedelta | None = None,
-                 execution_timeout: dt.timedelta | None = None) -> dict:
+def default_args(
+    *,
+    retries: int = 1,
+    delay: dt.timedelta | None = None,
+    execution_timeout: dt.timedelta | None = None,
+) -> dict:
     """The tasks' defaults: ``retries`` tries more after ``delay`` (default
     :func:`pipeline.cycle.retry_delay`), the failure alert, and a budget when given."""
-    args = {"retries": retries, "retry_delay": delay or retry_delay(),
-            "on_failure_callback": on_task_failure}
+    args = {
+        "retries": retries,
+        "retry_delay": delay or retry_delay(),
+        "on_failure_callback": on_task_failure,
+    }
     if execution_timeout is not None:
         args["execution_timeout"] = execution_timeout
     return args

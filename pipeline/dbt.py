@@ -10,8 +10,8 @@ import logging
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 from tonghop.settings import Settings
@@ -44,7 +44,7 @@ def target_dir(settings: Settings) -> Path:
     away each other's partial parse: dbt parses the whole project again whenever the profile's
     database differs from the one its saved parse was made for.
     """
-    database = dbt_env(settings)["TONGHOP_PG_DB"]        # the one dbt connects to
+    database = dbt_env(settings)["TONGHOP_PG_DB"]  # the one dbt connects to
     root = os.environ.get("TONGHOP_DBT_TARGET_DIR")
     return (Path(root) if root else Path(settings.dbt_project_dir) / "target") / database
 
@@ -72,12 +72,14 @@ def one_dbt_at_a_time(settings: Settings) -> Iterator[None]:
         with conn.cursor() as cur:
             cur.execute("select pg_try_advisory_lock(hashtext(%s), 0)", (DBT_LOCK,))
             if not cur.fetchone()[0]:
-                log.info("dbt: another dbt command runs on database %s; waiting for it",
-                         settings.warehouse_db)
+                log.info(
+                    "dbt: another dbt command runs on database %s; waiting for it",
+                    settings.warehouse_db,
+                )
                 cur.execute("select pg_advisory_lock(hashtext(%s), 0)", (DBT_LOCK,))
         yield
     finally:
-        conn.close()          # ends the session, and the lock with it
+        conn.close()  # ends the session, and the lock with it
 
 
 def run_dbt(settings: Settings, args: list[str]) -> dict:
@@ -114,8 +116,9 @@ def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
     # dbt's own lines reach whoever reads this process's log (an Airflow task log, the log
     # file of `tonghop run`) through logging, not straight to the console, without colours
     # (its own log file, logs/dbt.log, keeps every event, debug ones included)
-    os.environ.update({"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug",
-                       "DBT_USE_COLORS": "false"})
+    os.environ.update(
+        {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug", "DBT_USE_COLORS": "false"}
+    )
     result = dbtRunner(callbacks=[_forward_dbt_event]).invoke(argv)
     counts: Counter = Counter()
     failures = []
@@ -128,25 +131,39 @@ def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
         if getattr(node, "execution_time", None) is not None and hasattr(node, "node"):
             timings.append((round(float(node.execution_time), 2), node.node.unique_id))
         if status in ("error", "fail", "runtime error"):
-            failures.append({"node": node.node.unique_id, "status": status,
-                             "message": node.message})
+            failures.append(
+                {"node": node.node.unique_id, "status": status, "message": node.message}
+            )
     slowest = [{"node": n, "seconds": t} for t, n in sorted(timings, reverse=True)[:5]]
-    summary = {"command": " ".join(args), "success": bool(result.success),
-               "counts": dict(counts), "failures": failures, "slowest": slowest}
+    summary = {
+        "command": " ".join(args),
+        "success": bool(result.success),
+        "counts": dict(counts),
+        "failures": failures,
+        "slowest": slowest,
+    }
     for failure in failures:
         log.error("dbt %s: %s — %s", failure["status"], failure["node"], failure["message"])
     if not result.success:
-        detail = "; ".join(f"{f['node']}: {f['message']}" for f in failures) or \
-            str(result.exception)
+        detail = "; ".join(f"{f['node']}: {f['message']}" for f in failures) or str(
+            result.exception
+        )
         raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
-    log.info("dbt %s: %s; slowest: %s", " ".join(args), dict(counts),
-             ", ".join(f"{s['node']} {s['seconds']}s" for s in slowest))
+    log.info(
+        "dbt %s: %s; slowest: %s",
+        " ".join(args),
+        dict(counts),
+        ", ".join(f"{s['node']} {s['seconds']}s" for s in slowest),
+    )
     return summary
 
 
 #: what `dbt docs generate --static` leaves in its target folder and the name it gets in the output folder
-DOCS_FILES = {"static_index.html": "index.html", "manifest.json": "manifest.json",
-              "catalog.json": "catalog.json"}
+DOCS_FILES = {
+    "static_index.html": "index.html",
+    "manifest.json": "manifest.json",
+    "catalog.json": "catalog.json",
+}
 
 
 #: the file in the docs folder that says which project and database the docs describe
@@ -174,8 +191,9 @@ def catalogue_fingerprint(project_dir: Path) -> str:
     """What the seed tables are made from: the seed files (CSV and their column types) and
     dbt_project.yml (their configuration)."""
     project_dir = Path(project_dir)
-    return fingerprint([*_files_under(project_dir / "seeds"), project_dir / "dbt_project.yml"],
-                       project_dir)
+    return fingerprint(
+        [*_files_under(project_dir / "seeds"), project_dir / "dbt_project.yml"], project_dir
+    )
 
 
 def docs_fingerprint(settings: Settings) -> str:
@@ -188,8 +206,11 @@ def docs_fingerprint(settings: Settings) -> str:
     from dbt.version import __version__ as dbt_version
 
     project_dir = Path(settings.dbt_project_dir)
-    files = [p for p in _files_under(project_dir)
-             if not NOT_SOURCE & set(p.relative_to(project_dir).parts)]
+    files = [
+        p
+        for p in _files_under(project_dir)
+        if not NOT_SOURCE & set(p.relative_to(project_dir).parts)
+    ]
     ddl = resources.files("tonghop.sql").joinpath("warehouse.sql").read_text(encoding="utf-8")
     return fingerprint(files, project_dir, settings.warehouse_db, dbt_version, ddl)
 
@@ -206,8 +227,11 @@ def catalogue_loaded(settings: Settings, wanted: str) -> bool:
         with conn.cursor() as cur:
             cur.execute("select fingerprint from ops.catalogue_loads")
             recorded = {row[0] for row in cur.fetchall()}
-            cur.execute("select count(to_regclass('catalogue.' || quote_ident(s))) "
-                        "from unnest(%s::text[]) s", (seeds,))
+            cur.execute(
+                "select count(to_regclass('catalogue.' || quote_ident(s))) "
+                "from unnest(%s::text[]) s",
+                (seeds,),
+            )
             present = cur.fetchone()[0]
     finally:
         conn.close()
@@ -242,16 +266,16 @@ def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> di
         freshness = _run_dbt_locked(settings, ["source", "freshness"])
         wanted = catalogue_fingerprint(Path(settings.dbt_project_dir))
         reload = not catalogue_loaded(settings, wanted)
-        day = ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})] \
-            if as_of_date else []
+        day = ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})] if as_of_date else []
         if reload:
             built = _run_dbt_locked(settings, ["build", *day])
             record_catalogue_load(settings, wanted)
         else:
-            log.info("dbt: the catalogue (seed files) is unchanged since it was loaded; "
-                     "building without reloading it")
-            built = _run_dbt_locked(settings, ["build", "--exclude", "resource_type:seed",
-                                               *day])
+            log.info(
+                "dbt: the catalogue (seed files) is unchanged since it was loaded; "
+                "building without reloading it"
+            )
+            built = _run_dbt_locked(settings, ["build", "--exclude", "resource_type:seed", *day])
         built["as_of_date"] = as_of_date.isoformat() if as_of_date else None
         built["freshness"] = freshness["counts"]
         built["catalogue_reloaded"] = reload

@@ -30,20 +30,23 @@ log = logging.getLogger(__name__)
 FRESHNESS_HOURS = 36
 
 
-def last_pulls(conn, period_codes: list[str], now: dt.datetime
-               ) -> dict[str, tuple[dt.datetime, str]]:
+def last_pulls(
+    conn, period_codes: list[str], now: dt.datetime
+) -> dict[str, tuple[dt.datetime, str]]:
     """Period -> (time of its latest finished pull that listed Drive by ``now``, that pull's
     run id). A pull the same morning's calendar started after ``now`` does not hide that the
     pulls before it had stopped."""
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             select distinct on (period_code) period_code,
                    coalesce(listed_at, started_at) as pulled_at, pull_run_id
             from ops.pull_runs
             where period_code = any(%s) and finished_at is not null and mode <> 'units'
               and coalesce(listed_at, started_at) <= %s
             order by period_code, coalesce(listed_at, started_at) desc""",
-                    (period_codes, now))
+            (period_codes, now),
+        )
         return {period: (when, run) for period, when, run in cur.fetchall()}
 
 
@@ -66,10 +69,15 @@ def stale_periods(settings: Settings, catalogue: Catalogue, now: dt.datetime) ->
         when, run = pulls.get(code, (None, None))
         since = when or opened
         if now - since > limit:
-            stale.append({"period_code": code, "period_name": period.period_name,
-                          "last_pull_at": when.isoformat() if when else None,
-                          "last_pull_run_id": run,
-                          "hours": round((now - since).total_seconds() / 3600, 1)})
+            stale.append(
+                {
+                    "period_code": code,
+                    "period_name": period.period_name,
+                    "last_pull_at": when.isoformat() if when else None,
+                    "last_pull_run_id": run,
+                    "hours": round((now - since).total_seconds() / 3600, 1),
+                }
+            )
     return stale
 
 
@@ -79,11 +87,13 @@ def check_freshness(settings: Settings, catalogue: Catalogue, now: dt.datetime) 
     if stale:
         names = "; ".join(
             f"{s['period_code']} ({'chưa có lượt tải nào' if not s['last_pull_at'] else 'lượt tải cuối ' + s['last_pull_at']})"
-            for s in stale)
-        alerts.send(f"[tonghop] Không có lượt tải mới / pulls stalled: {len(stale)} kỳ báo cáo "
-                    f"đang mở không được tải trong {FRESHNESS_HOURS} giờ qua: {names}",
-                    {"checked_at": now.isoformat(), "freshness_hours": FRESHNESS_HOURS,
-                     "stale": stale})
+            for s in stale
+        )
+        alerts.send(
+            f"[tonghop] Không có lượt tải mới / pulls stalled: {len(stale)} kỳ báo cáo "
+            f"đang mở không được tải trong {FRESHNESS_HOURS} giờ qua: {names}",
+            {"checked_at": now.isoformat(), "freshness_hours": FRESHNESS_HOURS, "stale": stale},
+        )
     else:
         log.info("freshness: every live period was pulled within %d hours", FRESHNESS_HOURS)
     return {"checked_at": now.isoformat(), "stale": stale}

@@ -7,9 +7,10 @@ way: "97,2%", "1.250", "20/6/2026".
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg2
 

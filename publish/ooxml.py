@@ -14,10 +14,19 @@ def normalize_zip(path: Path, document_time: str = "2000-01-01T00:00:00Z") -> No
     the same bytes."""
     with zipfile.ZipFile(path) as source:
         entries = [(info.filename, source.read(info.filename)) for info in source.infolist()]
-    entries = [(name, re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                             rb"\g<1>" + document_time.encode() + rb"\g<3>", payload)
-                if name == "docProps/core.xml" else payload)
-               for name, payload in entries]
+    entries = [
+        (
+            name,
+            re.sub(
+                rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                rb"\g<1>" + document_time.encode() + rb"\g<3>",
+                payload,
+            )
+            if name == "docProps/core.xml"
+            else payload,
+        )
+        for name, payload in entries
+    ]
     tmp = path.with_suffix(path.suffix + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for name, payload in entries:

@@ -51,7 +51,8 @@ def marts_fingerprint(conn, period_code: str) -> str:
     parts = " || ".join(
         f"coalesce((select md5(string_agg(t::text, '|' order by {order})) "
         f"from marts.{mart} t where t.period_code = %(p)s), '-')"
-        for mart, order in PUBLISHED_MARTS.items())
+        for mart, order in PUBLISHED_MARTS.items()
+    )
     [row] = query(conn, f"select md5({parts}) as fingerprint", {"p": period_code})
     return row["fingerprint"]
 
@@ -59,28 +60,35 @@ def marts_fingerprint(conn, period_code: str) -> str:
 def marts_state(conn) -> dict:
     """The marts' as-of day and, per period, the newest report version and validation run."""
     [as_of] = query(conn, "select max(as_of_date) as as_of_date from marts.agg_province_summary")
-    newest = query(conn, """
+    newest = query(
+        conn,
+        """
         select period_code, max(sheet_version_id) as latest_sheet_version_id
-        from marts.fct_report_version group by period_code""")
-    return {"as_of_date": as_of["as_of_date"],
-            "latest": {r["period_code"]: r["latest_sheet_version_id"] for r in newest}}
+        from marts.fct_report_version group by period_code""",
+    )
+    return {
+        "as_of_date": as_of["as_of_date"],
+        "latest": {r["period_code"]: r["latest_sheet_version_id"] for r in newest},
+    }
 
 
 def last_publications(settings: Settings) -> dict[str, dict]:
     """Period -> its latest publication (fingerprint, latest version read)."""
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
-        rows = query(conn, """
+        rows = query(
+            conn,
+            """
             select distinct on (period_code) period_code, marts_fingerprint,
                    latest_sheet_version_id, run_id
-            from ops.publications order by period_code, publication_id desc""")
+            from ops.publications order by period_code, publication_id desc""",
+        )
     finally:
         conn.close()
     return {r["period_code"]: r for r in rows}
 
 
-def periods_to_publish(settings: Settings, catalogue: Catalogue,
-                       triggered: list[str]) -> list[str]:
+def periods_to_publish(settings: Settings, catalogue: Catalogue, triggered: list[str]) -> list[str]:
     """The periods whose publication is out of date (see the module's docstring), sorted."""
     published = last_publications(settings)
     with reading_marts(settings) as conn:
@@ -93,28 +101,44 @@ def periods_to_publish(settings: Settings, catalogue: Catalogue,
         for period, latest in state["latest"].items():
             before = published.get(period)
             if period in catalogue.periods and (
-                    before is None or (latest or 0) > (before["latest_sheet_version_id"] or 0)):
+                before is None or (latest or 0) > (before["latest_sheet_version_id"] or 0)
+            ):
                 candidates.add(period)
-        outdated = sorted(p for p in candidates
-                          if published.get(p, {}).get("marts_fingerprint")
-                          != marts_fingerprint(conn, p))
-    log.info("publish: %d period(s) out of date of %d considered (marts as of %s): %s",
-             len(outdated), len(candidates), as_of, ", ".join(outdated) or "none")
+        outdated = sorted(
+            p
+            for p in candidates
+            if published.get(p, {}).get("marts_fingerprint") != marts_fingerprint(conn, p)
+        )
+    log.info(
+        "publish: %d period(s) out of date of %d considered (marts as of %s): %s",
+        len(outdated),
+        len(candidates),
+        as_of,
+        ", ".join(outdated) or "none",
+    )
     return outdated
 
 
-def record_publication(settings: Settings, period_code: str, run_id: str, fingerprint: str,
-                       as_of_date, latest_sheet_version_id, folder: str) -> None:
+def record_publication(
+    settings: Settings,
+    period_code: str,
+    run_id: str,
+    fingerprint: str,
+    as_of_date,
+    latest_sheet_version_id,
+    folder: str,
+) -> None:
     """Append the publication to ``ops.publications`` (after its folder is in place)."""
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         with conn.cursor() as cur:
-            cur.execute("""
+            cur.execute(
+                """
                 insert into ops.publications (period_code, run_id, marts_fingerprint,
                     as_of_date, latest_sheet_version_id, folder)
                 values (%s, %s, %s, %s, %s, %s)""",
-                        (period_code, run_id, fingerprint, as_of_date, latest_sheet_version_id,
-                         folder))
+                (period_code, run_id, fingerprint, as_of_date, latest_sheet_version_id, folder),
+            )
         conn.commit()
     finally:
         conn.close()

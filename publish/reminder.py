@@ -23,20 +23,26 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
     period = catalogue.period(period_code)
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:
-        rows = query(conn, """
+        rows = query(
+            conn,
+            """
             select unit_code, unit_name_at_period, submission_state, latest_error_count,
                    latest_is_blocked
             from marts.fct_submission
             where period_code = %s and not is_counted
-            order by unit_code""", (period_code,))
+            order by unit_code""",
+            (period_code,),
+        )
     finally:
         conn.close()
     units = []
     for r in rows:
         units_state = r["submission_state"]
         if units_state == "con_loi" and r["latest_error_count"]:
-            why = (f"đã nộp nhưng còn {r['latest_error_count']} lỗi cần sửa (xem trang "
-                   "“Kết quả kiểm tra”)")
+            why = (
+                f"đã nộp nhưng còn {r['latest_error_count']} lỗi cần sửa (xem trang "
+                "“Kết quả kiểm tra”)"
+            )
         elif units_state == "con_loi":
             why = "đã nộp nhưng bảng tính sai mã đơn vị hoặc sai kỳ (xem trang “Kết quả kiểm tra”)"
         elif units_state == "chua_chon_da_nop":
@@ -46,25 +52,44 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
         else:
             why = "chưa có bảng tính nào đọc được"
         unit = catalogue.units.get(r["unit_code"])
-        units.append({"unit_code": r["unit_code"], "unit_name": r["unit_name_at_period"],
-                      "email": unit.contact_email if unit else "", "state": units_state,
-                      "reason": why})
-    lines = [f"{period.period_name} — hạn nộp {period.deadline_with_basis_vi}",
-             f"Đơn vị chưa nộp báo cáo hợp lệ: {len(units)}", ""]
-    lines += [f"{n}. {u['unit_name']} ({u['unit_code']}) — {u['reason']}"
-              + (f" — {u['email']}" if u["email"] else "") for n, u in enumerate(units, 1)]
+        units.append(
+            {
+                "unit_code": r["unit_code"],
+                "unit_name": r["unit_name_at_period"],
+                "email": unit.contact_email if unit else "",
+                "state": units_state,
+                "reason": why,
+            }
+        )
+    lines = [
+        f"{period.period_name} — hạn nộp {period.deadline_with_basis_vi}",
+        f"Đơn vị chưa nộp báo cáo hợp lệ: {len(units)}",
+        "",
+    ]
+    lines += [
+        f"{n}. {u['unit_name']} ({u['unit_code']}) — {u['reason']}"
+        + (f" — {u['email']}" if u["email"] else "")
+        for n, u in enumerate(units, 1)
+    ]
     shares = wide_shares(settings, catalogue, period_code)
     if shares:
-        lines += ["", f"Bảng tính chia sẻ rộng hơn mức cho phép: {len(shares)} "
-                      f"(chỉ đơn vị và Sở được mở; đề nghị đơn vị thu hồi quyền chia sẻ)"]
-        lines += [f"{n}. {s['unit_names']} — {s['description']}"
-                  for n, s in enumerate(shares, 1)]
+        lines += [
+            "",
+            f"Bảng tính chia sẻ rộng hơn mức cho phép: {len(shares)} "
+            f"(chỉ đơn vị và Sở được mở; đề nghị đơn vị thu hồi quyền chia sẻ)",
+        ]
+        lines += [f"{n}. {s['unit_names']} — {s['description']}" for n, s in enumerate(shares, 1)]
     folder = run_folder(settings, period_code, run_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"nhac_nho_{period_code}.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return {"period_code": period_code, "missing": len(units), "units": units,
-            "wide_shares": shares, "reminder_path": str(path)}
+    return {
+        "period_code": period_code,
+        "missing": len(units),
+        "units": units,
+        "wide_shares": shares,
+        "reminder_path": str(path),
+    }
 
 
 def wide_shares(settings: Settings, catalogue, period_code: str) -> list[dict]:
@@ -80,5 +105,6 @@ def wide_shares(settings: Settings, catalogue, period_code: str) -> list[dict]:
     for share in shares:
         share["unit_names"] = "; ".join(
             f"{catalogue.units[u].unit_name} ({u})" if u in catalogue.units else u
-            for u in share["unit_codes"])
+            for u in share["unit_codes"]
+        )
     return shares

@@ -48,6 +48,7 @@ PAGE_MM = (210, 297)
 @dataclass
 class ReportData:
     """Everything the report says, read from the marts (as bi_reader)."""
+
     programme: dict
     period: dict
     summary: dict
@@ -57,7 +58,7 @@ class ReportData:
     indicators: list[dict]
     missing_units: list[dict]
     late_units: list[dict]
-    difficulties: list[dict]        # {"content", "units": [names]}
+    difficulties: list[dict]  # {"content", "units": [names]}
     recommendations: list[dict]
     input_row_counts: dict[str, int] = field(default_factory=dict)
 
@@ -78,61 +79,99 @@ def _grouped_feedback(rows: list[dict], kind: str) -> list[dict]:
 
 
 def load_report_data(conn, period_code: str) -> ReportData:
-    period = query(conn, "select * from marts.dim_period where period_code = %s",
-                   (period_code,))
+    period = query(conn, "select * from marts.dim_period where period_code = %s", (period_code,))
     if not period:
         raise LookupError(f"marts.dim_period has no period {period_code}; run the dbt build")
     period = period[0]
-    programme = query(conn, "select * from marts.dim_programme where programme_code = %s",
-                      (period["programme_code"],))[0]
-    summary = query(conn, "select * from marts.agg_province_summary where period_code = %s",
-                    (period_code,))
+    programme = query(
+        conn,
+        "select * from marts.dim_programme where programme_code = %s",
+        (period["programme_code"],),
+    )[0]
+    summary = query(
+        conn, "select * from marts.agg_province_summary where period_code = %s", (period_code,)
+    )
     if not summary:
         raise LookupError(f"marts.agg_province_summary has no row for {period_code}")
-    next_period = query(conn, """
+    next_period = query(
+        conn,
+        """
         select * from marts.dim_period
         where programme_code = %s and due_date > %s
-        order by due_date limit 1""", (period["programme_code"], period["due_date"]))
-    rates = query(conn, """
+        order by due_date limit 1""",
+        (period["programme_code"], period["due_date"]),
+    )
+    rates = query(
+        conn,
+        """
         select * from marts.agg_reporting_rate where period_code = %s
-        order by unit_type = 'tat_ca', unit_type_name""", (period_code,))
-    groups = query(conn, """
+        order by unit_type = 'tat_ca', unit_type_name""",
+        (period_code,),
+    )
+    groups = query(
+        conn,
+        """
         select * from marts.agg_task_group_summary where period_code = %s
-        order by task_group_code""", (period_code,))
-    indicators = query(conn, """
+        order by task_group_code""",
+        (period_code,),
+    )
+    indicators = query(
+        conn,
+        """
         select t.*, i.target_text_vi, i.value_kind
         from marts.agg_indicator_totals t join marts.dim_indicator i using (indicator_code)
-        where t.period_code = %s order by t.indicator_code""", (period_code,))
-    submissions = query(conn, """
+        where t.period_code = %s order by t.indicator_code""",
+        (period_code,),
+    )
+    submissions = query(
+        conn,
+        """
         select unit_code, unit_name_at_period as unit_name, submission_state,
                submission_state_vi, is_counted, received_at, days_late
         from marts.fct_submission where period_code = %s
-        order by unit_code""", (period_code,))
-    feedback = query(conn, """
+        order by unit_code""",
+        (period_code,),
+    )
+    feedback = query(
+        conn,
+        """
         select f.feedback_kind, f.content_text, s.unit_name_at_period as unit_name
         from marts.fct_feedback f
         join marts.fct_submission s using (period_code, unit_code)
         where f.period_code = %s
-        order by f.unit_code, f.row_number""", (period_code,))
+        order by f.unit_code, f.row_number""",
+        (period_code,),
+    )
     return ReportData(
-        programme=programme, period=period, summary=summary[0],
+        programme=programme,
+        period=period,
+        summary=summary[0],
         next_period=next_period[0] if next_period else None,
-        rates=rates, groups=groups, indicators=indicators,
+        rates=rates,
+        groups=groups,
+        indicators=indicators,
         # fct_submission's one rule: a report not counted is missing, whatever its state
         missing_units=[s for s in submissions if not s["is_counted"]],
         late_units=[s for s in submissions if s["submission_state"] == "hop_le_tre_han"],
         difficulties=_grouped_feedback(feedback, "kho_khan"),
         recommendations=_grouped_feedback(feedback, "kien_nghi"),
-        input_row_counts={"dim_period": 1, "dim_programme": 1, "agg_province_summary": 1,
-                          "agg_reporting_rate": len(rates), "agg_task_group_summary": len(groups),
-                          "agg_indicator_totals": len(indicators),
-                          "fct_submission": len(submissions), "fct_feedback": len(feedback)},
+        input_row_counts={
+            "dim_period": 1,
+            "dim_programme": 1,
+            "agg_province_summary": 1,
+            "agg_reporting_rate": len(rates),
+            "agg_task_group_summary": len(groups),
+            "agg_indicator_totals": len(indicators),
+            "fct_submission": len(submissions),
+            "fct_feedback": len(feedback),
+        },
     )
 
 
 # ------------------------------------------------------------------ charts
 def _chart_reporting_rate(data: ReportData, path: Path) -> Path:
     import matplotlib
+
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
@@ -156,6 +195,7 @@ def _chart_reporting_rate(data: ReportData, path: Path) -> Path:
 
 def _chart_indicators(data: ReportData, path: Path) -> Path | None:
     import matplotlib
+
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
@@ -172,8 +212,7 @@ def _chart_indicators(data: ReportData, path: Path) -> Path | None:
         title, target_line = "Tỷ lệ đơn vị báo cáo số liệu từng chỉ tiêu (%)", None
     labels = [f"{r['indicator_code']}" for r in rows]
     fig, ax = plt.subplots(figsize=(6.3, 0.45 * len(rows) + 1.2), dpi=150)
-    colors = ["#548235" if (target_line is None or v >= target_line) else "#C55A11"
-              for v in values]
+    colors = ["#548235" if (target_line is None or v >= target_line) else "#C55A11" for v in values]
     if target_line is None:
         ax.set_xlim(0, 100)
     ax.barh(range(len(rows)), values, color=colors)
@@ -188,6 +227,7 @@ def _chart_indicators(data: ReportData, path: Path) -> Path | None:
 
 def _save(fig, path: Path) -> Path:
     from matplotlib import pyplot as plt
+
     path.parent.mkdir(parents=True, exist_ok=True)
     # no "Software"/date metadata: the same data gives the same bytes
     fig.savefig(path, format="png", metadata={"Software": None})
@@ -223,20 +263,36 @@ class _Doc:
     @staticmethod
     def _qn(name):
         from docx.oxml.ns import qn
+
         return qn(name)
 
     @property
     def width_mm(self) -> float:
         return PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
 
-    def paragraph(self, text: str = "", *, size: float = 14, bold=False, italic=False,
-                  align: str = "justify", indent: bool = True, container=None,
-                  space_after: float | None = None, keep_with_next=False):
+    def paragraph(
+        self,
+        text: str = "",
+        *,
+        size: float = 14,
+        bold=False,
+        italic=False,
+        align: str = "justify",
+        indent: bool = True,
+        container=None,
+        space_after: float | None = None,
+        keep_with_next=False,
+    ):
         from docx.enum.text import WD_ALIGN_PARAGRAPH
+
         target = container if container is not None else self.document
         p = target.add_paragraph()
-        p.alignment = {"justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CENTER,
-                       "left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]
+        p.alignment = {
+            "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+            "center": WD_ALIGN_PARAGRAPH.CENTER,
+            "left": WD_ALIGN_PARAGRAPH.LEFT,
+            "right": WD_ALIGN_PARAGRAPH.RIGHT,
+        }[align]
         if indent and align == "justify":
             p.paragraph_format.first_line_indent = self.Mm(12.7)
         if space_after is not None:
@@ -246,8 +302,9 @@ class _Doc:
             self.run(p, text, size=size, bold=bold, italic=italic)
         return p
 
-    def run(self, paragraph, text: str, *, size: float = 14, bold=False, italic=False,
-            underline=False):
+    def run(
+        self, paragraph, text: str, *, size: float = 14, bold=False, italic=False, underline=False
+    ):
         r = paragraph.add_run(text)
         r.font.name = FONT
         r.font.size = self.Pt(size)
@@ -263,6 +320,7 @@ class _Doc:
         under the summary line): an empty paragraph, indented so that its bottom border is
         ``length_mm`` long in a space ``width_mm`` wide."""
         from docx.oxml import OxmlElement
+
         p = self.paragraph(align="center", indent=False, container=container, space_after=0)
         side = max((width_mm - length_mm) / 2, 0)
         p.paragraph_format.left_indent = self.Mm(side)
@@ -271,8 +329,12 @@ class _Doc:
         p_pr = p._p.get_or_add_pPr()
         borders = OxmlElement("w:pBdr")
         bottom = OxmlElement("w:bottom")
-        for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"),
-                           ("w:color", "000000")):
+        for key, value in (
+            ("w:val", "single"),
+            ("w:sz", "6"),
+            ("w:space", "1"),
+            ("w:color", "000000"),
+        ):
             bottom.set(self._qn(key), value)
         borders.append(bottom)
         p_pr.append(borders)
@@ -288,9 +350,11 @@ class _Doc:
             for cell, width in zip(row.cells, widths_mm):
                 cell.width = mm(width)
 
-    def table(self, headers: list[str], rows: list[list[Any]], widths_mm: list[float],
-              *, size: float = 12):
+    def table(
+        self, headers: list[str], rows: list[list[Any]], widths_mm: list[float], *, size: float = 12
+    ):
         from docx.enum.table import WD_TABLE_ALIGNMENT
+
         table = self.document.add_table(rows=1, cols=len(headers))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -316,6 +380,7 @@ class _Doc:
     def page_numbers(self):
         """Page numbers centred in the header, from page 2 (the decree: not on page 1)."""
         from docx.oxml import OxmlElement
+
         header = self.document.sections[0].header
         p = header.paragraphs[0]
         p.alignment = 1
@@ -386,8 +451,12 @@ def _header_blocks(doc: _Doc, data: ReportData) -> None:
     doc.run(p, f"Số:        /{programme['report_symbol']}", size=13)
     p = place.paragraphs[0]
     p.alignment = 1
-    doc.run(p, f"{programme['report_place']}, ngày      tháng      năm {period['due_date'].year}",
-            size=13.5, italic=True)
+    doc.run(
+        p,
+        f"{programme['report_place']}, ngày      tháng      năm {period['due_date'].year}",
+        size=13.5,
+        italic=True,
+    )
 
     doc.paragraph(space_after=6)
     doc.paragraph("BÁO CÁO", size=14, bold=True, align="center", indent=False, space_after=0)
@@ -402,15 +471,19 @@ def _header_blocks(doc: _Doc, data: ReportData) -> None:
 def _task_progress_vi(s: dict) -> str:
     """The province's task progress in words: ongoing tasks by what was done, completion only
     over tasks with an end."""
-    text = (f"Nhiệm vụ thường xuyên (không có thời điểm hoàn thành): "
-            f"{number_vi(s['ongoing_tasks'])} lượt được giao, "
-            f"{number_vi(s['ongoing_tasks_active'])} lượt đang thực hiện thường xuyên, trong đó "
-            f"{number_vi(s['ongoing_tasks_with_result'])} lượt có kết quả cụ thể trong kỳ. ")
+    text = (
+        f"Nhiệm vụ thường xuyên (không có thời điểm hoàn thành): "
+        f"{number_vi(s['ongoing_tasks'])} lượt được giao, "
+        f"{number_vi(s['ongoing_tasks_active'])} lượt đang thực hiện thường xuyên, trong đó "
+        f"{number_vi(s['ongoing_tasks_with_result'])} lượt có kết quả cụ thể trong kỳ. "
+    )
     if s["tasks_with_end"]:
-        text += (f"Nhiệm vụ hằng năm, có thời hạn: hoàn thành "
-                 f"{number_vi(s['tasks_with_end_done'])}/{number_vi(s['tasks_with_end'])} lượt "
-                 f"(tỷ lệ {pct_vi(s['task_done_rate'])}), đang triển khai "
-                 f"{number_vi(s['tasks_in_progress'])} lượt. ")
+        text += (
+            f"Nhiệm vụ hằng năm, có thời hạn: hoàn thành "
+            f"{number_vi(s['tasks_with_end_done'])}/{number_vi(s['tasks_with_end'])} lượt "
+            f"(tỷ lệ {pct_vi(s['task_done_rate'])}), đang triển khai "
+            f"{number_vi(s['tasks_in_progress'])} lượt. "
+        )
     else:
         text += "Kỳ này không có nhiệm vụ hằng năm, có thời hạn để tính tỷ lệ hoàn thành. "
     return text + f"Chưa triển khai: {number_vi(s['tasks_not_started'])} lượt."
@@ -424,12 +497,16 @@ def _of(part: int, whole: int) -> str:
 def _group_progress_vi(g: dict) -> str:
     parts = []
     if g["ongoing_tasks"]:
-        parts.append(f"đang thực hiện thường xuyên {number_vi(g['ongoing_tasks_active'])}/"
-                     f"{number_vi(g['ongoing_tasks'])} lượt nhiệm vụ thường xuyên")
+        parts.append(
+            f"đang thực hiện thường xuyên {number_vi(g['ongoing_tasks_active'])}/"
+            f"{number_vi(g['ongoing_tasks'])} lượt nhiệm vụ thường xuyên"
+        )
     if g["tasks_with_end"]:
-        parts.append(f"hoàn thành {number_vi(g['tasks_with_end_done'])}/"
-                     f"{number_vi(g['tasks_with_end'])} lượt nhiệm vụ hằng năm, có thời hạn "
-                     f"({pct_vi(g['task_done_rate'])})")
+        parts.append(
+            f"hoàn thành {number_vi(g['tasks_with_end_done'])}/"
+            f"{number_vi(g['tasks_with_end'])} lượt nhiệm vụ hằng năm, có thời hạn "
+            f"({pct_vi(g['task_done_rate'])})"
+        )
     parts.append(f"chưa triển khai {number_vi(g['tasks_not_started'])}")
     return "; ".join(parts) + "."
 
@@ -444,8 +521,9 @@ def _by_state(units: list[dict]) -> str:
         groups.setdefault(unit["submission_state"], []).append(unit["unit_name"])
         labels[unit["submission_state"]] = unit["submission_state_vi"]
     states = sorted(groups, key=lambda s: order.index(s) if s in order else len(order))
-    return "; ".join(f"{_lower_first(labels[state])}: {', '.join(groups[state])}"
-                     for state in states)
+    return "; ".join(
+        f"{_lower_first(labels[state])}: {', '.join(groups[state])}" for state in states
+    )
 
 
 def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> None:
@@ -457,21 +535,46 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
         f"{number_vi(s['actual_reports'])} đơn vị (tỷ lệ {pct_vi(s['reporting_rate'])}), trong đó "
         f"đúng hạn {number_vi(s['on_time_reports'])} đơn vị (tỷ lệ {pct_vi(s['on_time_rate'])}), "
         f"trễ hạn {number_vi(s['late_reports'])} đơn vị; chưa nộp: "
-        f"{number_vi(s['missing_reports'])} đơn vị.")
-    rows = [[r["unit_type_name"], number_vi(r["expected_reports"]), number_vi(r["actual_reports"]),
-             pct_vi(r["reporting_rate"]), number_vi(r["on_time_reports"]),
-             pct_vi(r["on_time_rate"])] for r in data.rates]
-    doc.paragraph("Bảng 1. Tình hình nộp báo cáo theo loại đơn vị", size=13, italic=True,
-                  align="center", indent=False, keep_with_next=True)
-    doc.table(["Loại đơn vị", "Phải nộp", "Đã nộp", "Tỷ lệ", "Đúng hạn", "Tỷ lệ đúng hạn"],
-              rows, [55, 22, 22, 22, 22, 22])
+        f"{number_vi(s['missing_reports'])} đơn vị."
+    )
+    rows = [
+        [
+            r["unit_type_name"],
+            number_vi(r["expected_reports"]),
+            number_vi(r["actual_reports"]),
+            pct_vi(r["reporting_rate"]),
+            number_vi(r["on_time_reports"]),
+            pct_vi(r["on_time_rate"]),
+        ]
+        for r in data.rates
+    ]
+    doc.paragraph(
+        "Bảng 1. Tình hình nộp báo cáo theo loại đơn vị",
+        size=13,
+        italic=True,
+        align="center",
+        indent=False,
+        keep_with_next=True,
+    )
+    doc.table(
+        ["Loại đơn vị", "Phải nộp", "Đã nộp", "Tỷ lệ", "Đúng hạn", "Tỷ lệ đúng hạn"],
+        rows,
+        [55, 22, 22, 22, 22, 22],
+    )
     if "reporting_rate" in charts:
         doc.picture(charts["reporting_rate"], 150)
-        doc.paragraph("Biểu đồ 1. Tỷ lệ nộp báo cáo theo loại đơn vị", size=13, italic=True,
-                      align="center", indent=False)
+        doc.paragraph(
+            "Biểu đồ 1. Tỷ lệ nộp báo cáo theo loại đơn vị",
+            size=13,
+            italic=True,
+            align="center",
+            indent=False,
+        )
     if data.missing_units:
-        doc.paragraph(f"Các đơn vị chưa nộp báo cáo hợp lệ ({len(data.missing_units)}): "
-                      f"{_by_state(data.missing_units)}.")
+        doc.paragraph(
+            f"Các đơn vị chưa nộp báo cáo hợp lệ ({len(data.missing_units)}): "
+            f"{_by_state(data.missing_units)}."
+        )
     if data.late_units:
         names = ", ".join(f"{u['unit_name']} (trễ {u['days_late']} ngày)" for u in data.late_units)
         doc.paragraph(f"Các đơn vị nộp trễ hạn ({len(data.late_units)}): {names}.")
@@ -479,24 +582,52 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
     doc.heading("2. Kết quả thực hiện nhiệm vụ theo nhóm")
     doc.paragraph(
         f"Các đơn vị đã báo cáo {number_vi(s['tasks_reported'])}/{number_vi(s['tasks_assigned'])} "
-        f"lượt nhiệm vụ được giao. {_task_progress_vi(s)}")
+        f"lượt nhiệm vụ được giao. {_task_progress_vi(s)}"
+    )
     for g in data.groups:
         p = doc.paragraph()
-        doc.run(p, f"- Nhóm {g['task_group_no']}. {g['task_group_name']}: ", bold=False, italic=True)
+        doc.run(
+            p, f"- Nhóm {g['task_group_no']}. {g['task_group_name']}: ", bold=False, italic=True
+        )
         doc.run(p, _group_progress_vi(g))
-    doc.paragraph("Bảng 2. Tiến độ thực hiện nhiệm vụ theo nhóm", size=13, italic=True,
-                  align="center", indent=False, keep_with_next=True)
-    doc.table(["Nhóm", "Được giao", "Đã báo cáo", "Thường xuyên: đang thực hiện",
-               "Hằng năm, có thời hạn: hoàn thành", "Tỷ lệ hoàn thành", "Chưa triển khai"],
-              [[g["task_group_no"], number_vi(g["tasks_assigned"]), number_vi(g["tasks_reported"]),
+    doc.paragraph(
+        "Bảng 2. Tiến độ thực hiện nhiệm vụ theo nhóm",
+        size=13,
+        italic=True,
+        align="center",
+        indent=False,
+        keep_with_next=True,
+    )
+    doc.table(
+        [
+            "Nhóm",
+            "Được giao",
+            "Đã báo cáo",
+            "Thường xuyên: đang thực hiện",
+            "Hằng năm, có thời hạn: hoàn thành",
+            "Tỷ lệ hoàn thành",
+            "Chưa triển khai",
+        ],
+        [
+            [
+                g["task_group_no"],
+                number_vi(g["tasks_assigned"]),
+                number_vi(g["tasks_reported"]),
                 _of(g["ongoing_tasks_active"], g["ongoing_tasks"]),
                 _of(g["tasks_with_end_done"], g["tasks_with_end"]),
                 pct_vi(g["task_done_rate"]) if g["tasks_with_end"] else "–",
-                number_vi(g["tasks_not_started"])]
-               for g in data.groups], [16, 22, 22, 30, 30, 22, 24])
-    doc.paragraph("Nhiệm vụ thường xuyên không có thời điểm hoàn thành nên không tính tỷ lệ hoàn "
-                  "thành; tỷ lệ hoàn thành chỉ tính trên nhiệm vụ hằng năm, có thời hạn.",
-                  size=13, italic=True)
+                number_vi(g["tasks_not_started"]),
+            ]
+            for g in data.groups
+        ],
+        [16, 22, 22, 30, 30, 22, 24],
+    )
+    doc.paragraph(
+        "Nhiệm vụ thường xuyên không có thời điểm hoàn thành nên không tính tỷ lệ hoàn "
+        "thành; tỷ lệ hoàn thành chỉ tính trên nhiệm vụ hằng năm, có thời hạn.",
+        size=13,
+        italic=True,
+    )
 
     doc.heading("3. Kết quả các chỉ tiêu")
     rows = []
@@ -505,24 +636,45 @@ def _results_section(doc: _Doc, data: ReportData, charts: dict[str, Path]) -> No
         if i["change_rate"] is not None:
             sign = "+" if i["change_rate"] >= 0 else ""
             change = f"{sign}{pct_vi(i['change_rate'])}"
-        rows.append([i["indicator_code"], i["indicator_name"], i["unit_of_measure"],
-                     number_vi(i["total_value"]), i["target_text_vi"] or "", i["achievement_vi"],
-                     change])
+        rows.append(
+            [
+                i["indicator_code"],
+                i["indicator_name"],
+                i["unit_of_measure"],
+                number_vi(i["total_value"]),
+                i["target_text_vi"] or "",
+                i["achievement_vi"],
+                change,
+            ]
+        )
     estimates = estimate_clause_vi(data.period["estimated_from"], data.period["data_to"])
     if estimates:
-        doc.paragraph(f"Số liệu các chỉ tiêu kỳ này {estimates}, do hạn nộp báo cáo trước "
-                      "ngày chốt số liệu.")
-    doc.paragraph("Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước"
-                  + (f" ({estimates})" if estimates else ""), size=13,
-                  italic=True, align="center", indent=False, keep_with_next=True)
-    doc.table(["Mã", "Chỉ tiêu", "Đơn vị tính", "Kết quả", "Mục tiêu", "Đánh giá",
-               "So với kỳ trước"], rows, [20, 48, 17, 22, 22, 20, 16], size=10.5)
+        doc.paragraph(
+            f"Số liệu các chỉ tiêu kỳ này {estimates}, do hạn nộp báo cáo trước ngày chốt số liệu."
+        )
+    doc.paragraph(
+        "Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước"
+        + (f" ({estimates})" if estimates else ""),
+        size=13,
+        italic=True,
+        align="center",
+        indent=False,
+        keep_with_next=True,
+    )
+    doc.table(
+        ["Mã", "Chỉ tiêu", "Đơn vị tính", "Kết quả", "Mục tiêu", "Đánh giá", "So với kỳ trước"],
+        rows,
+        [20, 48, 17, 22, 22, 20, 16],
+        size=10.5,
+    )
     if "indicators" in charts:
         doc.picture(charts["indicators"], 150)
-        caption = ("Biểu đồ 2. Các chỉ tiêu so với mục tiêu"
-                   if any(i["achievement_rate"] is not None for i in data.indicators)
-                   else "Biểu đồ 2. Tỷ lệ đơn vị báo cáo số liệu từng chỉ tiêu "
-                        "(kỳ này không có chỉ tiêu nào có mục tiêu)")
+        caption = (
+            "Biểu đồ 2. Các chỉ tiêu so với mục tiêu"
+            if any(i["achievement_rate"] is not None for i in data.indicators)
+            else "Biểu đồ 2. Tỷ lệ đơn vị báo cáo số liệu từng chỉ tiêu "
+            "(kỳ này không có chỉ tiêu nào có mục tiêu)"
+        )
         doc.paragraph(caption, size=13, italic=True, align="center", indent=False)
 
 
@@ -543,23 +695,27 @@ def bounded(text: str, limit: int = QUOTE_MAX_CHARS) -> str:
     the end, with "…" marking the cut; unchanged when it fits."""
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1]
+    cut = text[: limit - 1]
     space = cut.rfind(" ")
     if space >= limit * 3 // 4:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-") + "…"
 
 
-def quoted_feedback(items: list[dict], *, limit: int = QUOTED_ITEMS_MAX,
-                    chars: int = QUOTE_MAX_CHARS) -> tuple[list[str], int, int]:
+def quoted_feedback(
+    items: list[dict], *, limit: int = QUOTED_ITEMS_MAX, chars: int = QUOTE_MAX_CHARS
+) -> tuple[list[str], int, int]:
     """The lines the report quotes of grouped feedback (at most ``limit``, each text bounded to
     ``chars``), how many items are left unquoted and how many quoted ones were cut."""
     lines, cut = [], 0
     for item in items[:limit]:
         cut += len(item["content"]) > chars
         units = item["units"]
-        who = ", ".join(units) if len(units) <= 3 else \
-            f"{', '.join(units[:3])} và {len(units) - 3} đơn vị khác"
+        who = (
+            ", ".join(units)
+            if len(units) <= 3
+            else f"{', '.join(units[:3])} và {len(units) - 3} đơn vị khác"
+        )
         lines.append(f"- {bounded(item['content'], chars).rstrip('.')} ({who}).")
     return lines, max(len(items) - limit, 0), cut
 
@@ -574,8 +730,12 @@ def _feedback_lines(doc: _Doc, items: list[dict], empty: str) -> None:
     if rest:
         doc.paragraph(f"- Và {number_vi(rest)} ý kiến khác ({FULL_TEXT_WHERE}).")
     if cut:
-        doc.paragraph(f"(Ý kiến dài được trích tối đa {number_vi(QUOTE_MAX_CHARS)} ký tự; toàn "
-                      f"văn: {FULL_TEXT_WHERE}.)", size=13, italic=True)
+        doc.paragraph(
+            f"(Ý kiến dài được trích tối đa {number_vi(QUOTE_MAX_CHARS)} ký tự; toàn "
+            f"văn: {FULL_TEXT_WHERE}.)",
+            size=13,
+            italic=True,
+        )
 
 
 def build_docx(data: ReportData, path: Path, charts: dict[str, Path]) -> Path:
@@ -584,50 +744,75 @@ def build_docx(data: ReportData, path: Path, charts: dict[str, Path]) -> Path:
     _header_blocks(doc, data)
     programme, period = data.programme, data.period
     estimates = estimate_clause_vi(period["estimated_from"], period["data_to"])
-    deadline = " ".join(filter(None, [deadline_vi(period["on_time_until"]),
-                                      due_date_note_vi(period["is_due_date_assumed"])]))
+    deadline = " ".join(
+        filter(
+            None,
+            [deadline_vi(period["on_time_until"]), due_date_note_vi(period["is_due_date_assumed"])],
+        )
+    )
     doc.paragraph(
         f"Thực hiện {programme['programme_title']}; {programme['consolidating_body']} tổng hợp "
         f"báo cáo của các đơn vị (số liệu từ ngày {date_vi(period['data_from'])} đến ngày "
-        f"{date_vi(period['data_to'])}" + (f", {estimates}" if estimates else "")
-        + f"; hạn nộp {deadline}) và báo cáo kết quả như sau:")
+        f"{date_vi(period['data_to'])}"
+        + (f", {estimates}" if estimates else "")
+        + f"; hạn nộp {deadline}) và báo cáo kết quả như sau:"
+    )
     _results_section(doc, data, charts)
 
     doc.heading("II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN")
-    _feedback_lines(doc, data.difficulties,
-                    "Các đơn vị không báo cáo khó khăn, vướng mắc trong kỳ.")
+    _feedback_lines(
+        doc, data.difficulties, "Các đơn vị không báo cáo khó khăn, vướng mắc trong kỳ."
+    )
     if data.missing_units:
-        doc.paragraph(f"- Còn {len(data.missing_units)} đơn vị chưa nộp báo cáo hợp lệ đúng "
-                      "yêu cầu, ảnh hưởng đến việc tổng hợp chung của tỉnh.")
+        doc.paragraph(
+            f"- Còn {len(data.missing_units)} đơn vị chưa nộp báo cáo hợp lệ đúng "
+            "yêu cầu, ảnh hưởng đến việc tổng hợp chung của tỉnh."
+        )
 
     doc.heading("III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI")
-    slow = sorted((g for g in data.groups if g["task_done_rate"] is not None),
-                  key=lambda g: g["task_done_rate"])
+    slow = sorted(
+        (g for g in data.groups if g["task_done_rate"] is not None),
+        key=lambda g: g["task_done_rate"],
+    )
     if slow:
         g = slow[0]
-        doc.paragraph(f"- Tập trung đẩy nhanh tiến độ các nhiệm vụ hằng năm, có thời hạn thuộc "
-                      f"Nhóm {g['task_group_no']} ({g['task_group_name']}), hiện mới hoàn thành "
-                      f"{pct_vi(g['task_done_rate'])}.")
+        doc.paragraph(
+            f"- Tập trung đẩy nhanh tiến độ các nhiệm vụ hằng năm, có thời hạn thuộc "
+            f"Nhóm {g['task_group_no']} ({g['task_group_name']}), hiện mới hoàn thành "
+            f"{pct_vi(g['task_done_rate'])}."
+        )
     unmet = [i for i in data.indicators if i["achievement_status"] == "chua_dat"]
     if unmet:
-        doc.paragraph("- Phấn đấu hoàn thành các chỉ tiêu chưa đạt: "
-                      + "; ".join(f"{i['indicator_name']} ({i['target_text_vi']})" for i in unmet)
-                      + ".")
+        doc.paragraph(
+            "- Phấn đấu hoàn thành các chỉ tiêu chưa đạt: "
+            + "; ".join(f"{i['indicator_name']} ({i['target_text_vi']})" for i in unmet)
+            + "."
+        )
     if data.missing_units:
-        doc.paragraph("- Đôn đốc các đơn vị chưa nộp hoàn thành báo cáo; các đơn vị có lỗi sửa "
-                      "theo trang \u201cKết quả kiểm tra\u201d trong bảng tính của đơn vị.")
+        doc.paragraph(
+            "- Đôn đốc các đơn vị chưa nộp hoàn thành báo cáo; các đơn vị có lỗi sửa "
+            "theo trang \u201cKết quả kiểm tra\u201d trong bảng tính của đơn vị."
+        )
     if data.next_period:
         n = data.next_period
-        doc.paragraph(f"- Chuẩn bị {_lower_first(n['period_name'])}: số liệu tính từ ngày "
-                      f"{date_vi(n['data_from'])} đến ngày {date_vi(n['data_to'])}, hạn nộp "
-                      + " ".join(filter(None, [deadline_vi(n["on_time_until"]),
-                                               due_date_note_vi(n["is_due_date_assumed"])]))
-                      + ".")
+        doc.paragraph(
+            f"- Chuẩn bị {_lower_first(n['period_name'])}: số liệu tính từ ngày "
+            f"{date_vi(n['data_from'])} đến ngày {date_vi(n['data_to'])}, hạn nộp "
+            + " ".join(
+                filter(
+                    None,
+                    [deadline_vi(n["on_time_until"]), due_date_note_vi(n["is_due_date_assumed"])],
+                )
+            )
+            + "."
+        )
 
     doc.heading("IV. KIẾN NGHỊ, ĐỀ XUẤT")
     _feedback_lines(doc, data.recommendations, "Các đơn vị không có kiến nghị, đề xuất trong kỳ.")
-    doc.paragraph(f"Trên đây là {_lower_first(period['period_name'])} của "
-                  f"{programme['consolidating_body']}./.")
+    doc.paragraph(
+        f"Trên đây là {_lower_first(period['period_name'])} của "
+        f"{programme['consolidating_body']}./."
+    )
     _signature(doc, data)
     when = dt.datetime.combine(period["due_date"], dt.time(0, 0))
     return doc.save(path, when)
@@ -640,6 +825,7 @@ def _signature(doc: _Doc, data: ReportData) -> None:
     doc.fix_widths(table, [80, doc.width_mm - 80], doc.Mm)
     # the signature block is never split over two pages
     from docx.oxml import OxmlElement
+
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     left.text, right.text = "", ""
     p = left.paragraphs[0]
@@ -705,7 +891,7 @@ def _end_group(process: subprocess.Popen, grace: float = PDF_KILL_GRACE_SECONDS)
         pass
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        process.poll()              # a leader that exited is reaped, not counted as alive
+        process.poll()  # a leader that exited is reaped, not counted as alive
         if not _group_alive(process.pid):
             break
         time.sleep(0.05)
@@ -730,30 +916,46 @@ def render_pdf(docx_path: Path, budget: float | None = None) -> Path:
         # a profile of its own (two renders at once do not share one), and a session of its
         # own: on overrun the whole group is ended, soffice.bin with it
         process = subprocess.Popen(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-             "--convert-to", "pdf", "--outdir", str(docx_path.parent), str(docx_path)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                soffice,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(docx_path.parent),
+                str(docx_path),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             output, _ = process.communicate(timeout=budget)
         except subprocess.TimeoutExpired:
             _end_group(process)
             pdf.unlink(missing_ok=True)
             raise PdfNotRendered(
-                "over_budget", f"LibreOffice ran past its budget of {budget:g} s on "
-                f"{docx_path.name} and was stopped") from None
+                "over_budget",
+                f"LibreOffice ran past its budget of {budget:g} s on "
+                f"{docx_path.name} and was stopped",
+            ) from None
         except BaseException:
             _end_group(process)
             raise
-        try:        # soffice has exited; a child it left in the group has no reason to stay
+        try:  # soffice has exited; a child it left in the group has no reason to stay
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     if process.returncode != 0:
         pdf.unlink(missing_ok=True)
         tail = " ".join(output.decode(errors="replace").split())[-300:]
-        raise PdfNotRendered("soffice_failed", f"LibreOffice exited with {process.returncode} "
-                             f"on {docx_path.name}: {tail}")
+        raise PdfNotRendered(
+            "soffice_failed",
+            f"LibreOffice exited with {process.returncode} on {docx_path.name}: {tail}",
+        )
     if not pdf.exists():
         raise PdfNotRendered("no_output", f"LibreOffice did not write {pdf.name}")
     return pdf
@@ -771,5 +973,10 @@ def write_report(conn, period_code: str, folder: Path, *, pdf: bool = True) -> d
         charts["indicators"] = indicator_chart
     docx_path = build_docx(data, folder / f"bao_cao_{period_code}.docx", charts)
     pdf_path = render_pdf(docx_path) if pdf else None
-    return {"docx": docx_path, "pdf": pdf_path, "charts": charts,
-            "input_row_counts": data.input_row_counts, "data": dataclasses.asdict(data)}
+    return {
+        "docx": docx_path,
+        "pdf": pdf_path,
+        "charts": charts,
+        "input_row_counts": data.input_row_counts,
+        "data": dataclasses.asdict(data),
+    }

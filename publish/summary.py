@@ -30,8 +30,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from publish.marts import date_vi, plain_number, query
 from publish.ooxml import normalize_zip
-from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
 from sheets.template import set_value
+from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +41,24 @@ HEADER_ROW = 3
 #: sheet ids of the summary's tabs (ours, stable, so one batchUpdate can add and fill a tab)
 FIRST_SHEET_ID = 7100
 #: number formats by column kind (Sheets patterns; the .xlsx uses the same)
-NUMBER_FORMATS = {"int": ("NUMBER", "#,##0"), "decimal": ("NUMBER", "#,##0.0##"),
-                  "pct": ("PERCENT", "0.0%")}
-HEADER_FILL = {"red": 0.867, "green": 0.922, "blue": 0.969}   # #DDEBF7
-PIXELS_PER_WIDTH = 7          # an .xlsx column width unit is about 7 pixels
+NUMBER_FORMATS = {
+    "int": ("NUMBER", "#,##0"),
+    "decimal": ("NUMBER", "#,##0.0##"),
+    "pct": ("PERCENT", "0.0%"),
+}
+HEADER_FILL = {"red": 0.867, "green": 0.922, "blue": 0.969}  # #DDEBF7
+PIXELS_PER_WIDTH = 7  # an .xlsx column width unit is about 7 pixels
 
 
 @dataclass
 class SummaryTable:
-    title: str                      # tab title
-    heading: str                    # first line of the tab
+    title: str  # tab title
+    heading: str  # first line of the tab
     headers: list[str]
     rows: list[list[Any]]
-    widths: list[int] = field(default_factory=list)      # in .xlsx width units
-    kinds: list[str] = field(default_factory=list)       # text | int | decimal | pct, per column
-    source: str = ""                # the marts read (where a cut cell's whole text is)
+    widths: list[int] = field(default_factory=list)  # in .xlsx width units
+    kinds: list[str] = field(default_factory=list)  # text | int | decimal | pct, per column
+    source: str = ""  # the marts read (where a cut cell's whole text is)
 
     def kind(self, column: int) -> str:
         return self.kinds[column] if column < len(self.kinds) else "text"
@@ -64,7 +67,9 @@ class SummaryTable:
 # ------------------------------------------------------------------ the tables
 def build_summary(conn, period_code: str) -> list[SummaryTable]:
     """The summary tables of one period, read from the marts."""
-    overview = query(conn, """
+    overview = query(
+        conn,
+        """
         select s.*, p.period_name, p.data_from, p.data_to, p.on_time_until,
                p.previous_period_code, p.estimated_from, p.is_due_date_assumed,
                r.previous_reporting_rate, r.reporting_rate_change
@@ -72,26 +77,47 @@ def build_summary(conn, period_code: str) -> list[SummaryTable]:
         join marts.dim_period p using (period_code)
         left join marts.agg_reporting_rate r
             on r.period_code = s.period_code and r.unit_type = 'tat_ca'
-        where s.period_code = %s""", (period_code,))
+        where s.period_code = %s""",
+        (period_code,),
+    )
     if not overview:
-        raise LookupError(f"marts.agg_province_summary has no row for {period_code}; "
-                          "run the dbt build first")
+        raise LookupError(
+            f"marts.agg_province_summary has no row for {period_code}; run the dbt build first"
+        )
     # "(bao gồm số ước thực hiện từ … đến …)" on the indicator tables of a period with estimates
     estimates = estimate_clause_vi(overview[0]["estimated_from"], overview[0]["data_to"])
-    return [_overview(overview[0]), _submissions(conn, period_code), _rates(conn, period_code),
-            _indicator_totals(conn, period_code, estimates),
-            _indicators_by_unit(conn, period_code, estimates),
-            _task_groups(conn, period_code), _feedback(conn, period_code)]
+    return [
+        _overview(overview[0]),
+        _submissions(conn, period_code),
+        _rates(conn, period_code),
+        _indicator_totals(conn, period_code, estimates),
+        _indicators_by_unit(conn, period_code, estimates),
+        _task_groups(conn, period_code),
+        _feedback(conn, period_code),
+    ]
 
 
 def _overview(o: dict) -> SummaryTable:
     rows = [
         ["Kỳ báo cáo", o["period_name"]],
-        ["Thời gian chốt số liệu", f"{date_vi(o['data_from'])} – {date_vi(o['data_to'])}"
-         + (f" ({estimates})" if (estimates := estimate_clause_vi(o["estimated_from"],
-                                                                  o["data_to"])) else "")],
-        ["Hạn nộp", " ".join(filter(None, [deadline_vi(o["on_time_until"]),
-                                           due_date_note_vi(o["is_due_date_assumed"])]))],
+        [
+            "Thời gian chốt số liệu",
+            f"{date_vi(o['data_from'])} – {date_vi(o['data_to'])}"
+            + (
+                f" ({estimates})"
+                if (estimates := estimate_clause_vi(o["estimated_from"], o["data_to"]))
+                else ""
+            ),
+        ],
+        [
+            "Hạn nộp",
+            " ".join(
+                filter(
+                    None,
+                    [deadline_vi(o["on_time_until"]), due_date_note_vi(o["is_due_date_assumed"])],
+                )
+            ),
+        ],
         ["Số liệu tính đến ngày", date_vi(o["as_of_date"])],
         ["Số đơn vị phải báo cáo", o["expected_reports"]],
         ["Số báo cáo đã nộp (hợp lệ)", o["actual_reports"]],
@@ -115,15 +141,21 @@ def _overview(o: dict) -> SummaryTable:
     if o["previous_period_code"]:
         rows.append(["Tỷ lệ nộp báo cáo kỳ trước cùng loại", o["previous_reporting_rate"]])
     return SummaryTable(
-        title="Tổng quan", heading=f"TỔNG HỢP TÌNH HÌNH BÁO CÁO – {o['period_name'].upper()}",
-        headers=["Nội dung", "Giá trị"], widths=[50, 24],
+        title="Tổng quan",
+        heading=f"TỔNG HỢP TÌNH HÌNH BÁO CÁO – {o['period_name'].upper()}",
+        headers=["Nội dung", "Giá trị"],
+        widths=[50, 24],
         rows=[[label, plain_number(value)] for label, value in rows],
         # one column of mixed values: the percent rows are formatted one by one (see _formats)
-        kinds=["text", "auto"], source="marts.agg_province_summary")
+        kinds=["text", "auto"],
+        source="marts.agg_province_summary",
+    )
 
 
 def _submissions(conn, period_code: str) -> SummaryTable:
-    rows = query(conn, """
+    rows = query(
+        conn,
+        """
         select s.unit_code, s.unit_name_at_period, h.unit_type_name, s.submission_state,
                s.submission_state_vi, s.received_at, s.on_time_until, s.days_late,
                s.version_count,
@@ -132,123 +164,284 @@ def _submissions(conn, period_code: str) -> SummaryTable:
         join marts.dim_unit_history h using (unit_version_key)
         where s.period_code = %s
         order by s.is_counted, s.submission_state = 'hop_le_dung_han',
-                 h.unit_type_name, s.unit_name_at_period""", (period_code,))
+                 h.unit_type_name, s.unit_name_at_period""",
+        (period_code,),
+    )
     return SummaryTable(
-        title="Tình hình nộp", heading="TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ",
-        headers=["STT", "Mã đơn vị", "Đơn vị", "Loại đơn vị", "Tình trạng", "Ngày nộp",
-                 "Hạn nộp", "Số ngày quá hạn", "Số phiên bản", "Kiểm tra dữ liệu", "Số lỗi"],
+        title="Tình hình nộp",
+        heading="TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ",
+        headers=[
+            "STT",
+            "Mã đơn vị",
+            "Đơn vị",
+            "Loại đơn vị",
+            "Tình trạng",
+            "Ngày nộp",
+            "Hạn nộp",
+            "Số ngày quá hạn",
+            "Số phiên bản",
+            "Kiểm tra dữ liệu",
+            "Số lỗi",
+        ],
         widths=[6, 14, 40, 26, 24, 12, 12, 10, 10, 14, 8],
-        kinds=["int", "text", "text", "text", "text", "text", "text", "int", "int", "text",
-               "int"], source="marts.fct_submission",
-        rows=[[n, r["unit_code"], r["unit_name_at_period"], r["unit_type_name"],
-               r["submission_state_vi"], date_vi(r["received_at"]),
-               date_vi(r["on_time_until"]),   # the last on-time day
-               r["days_late"] or None, r["version_count"], r["validation_status_vi"],
-               r["latest_error_count"] or None]
-              for n, r in enumerate(rows, start=1)])
+        kinds=["int", "text", "text", "text", "text", "text", "text", "int", "int", "text", "int"],
+        source="marts.fct_submission",
+        rows=[
+            [
+                n,
+                r["unit_code"],
+                r["unit_name_at_period"],
+                r["unit_type_name"],
+                r["submission_state_vi"],
+                date_vi(r["received_at"]),
+                date_vi(r["on_time_until"]),  # the last on-time day
+                r["days_late"] or None,
+                r["version_count"],
+                r["validation_status_vi"],
+                r["latest_error_count"] or None,
+            ]
+            for n, r in enumerate(rows, start=1)
+        ],
+    )
 
 
 def _rates(conn, period_code: str) -> SummaryTable:
-    rows = query(conn, """
+    rows = query(
+        conn,
+        """
         select * from marts.agg_reporting_rate where period_code = %s
-        order by unit_type = 'tat_ca', unit_type_name""", (period_code,))
+        order by unit_type = 'tat_ca', unit_type_name""",
+        (period_code,),
+    )
     return SummaryTable(
-        title="Tỷ lệ theo loại đơn vị", heading="TỶ LỆ NỘP BÁO CÁO THEO LOẠI ĐƠN VỊ",
-        headers=["Loại đơn vị", "Phải nộp", "Đã nộp", "Tỷ lệ nộp", "Đúng hạn",
-                 "Tỷ lệ đúng hạn", "Trễ hạn", "Chưa nộp", "Tỷ lệ nộp kỳ trước"],
+        title="Tỷ lệ theo loại đơn vị",
+        heading="TỶ LỆ NỘP BÁO CÁO THEO LOẠI ĐƠN VỊ",
+        headers=[
+            "Loại đơn vị",
+            "Phải nộp",
+            "Đã nộp",
+            "Tỷ lệ nộp",
+            "Đúng hạn",
+            "Tỷ lệ đúng hạn",
+            "Trễ hạn",
+            "Chưa nộp",
+            "Tỷ lệ nộp kỳ trước",
+        ],
         widths=[34, 10, 10, 11, 10, 12, 10, 10, 14],
         kinds=["text", "int", "int", "pct", "int", "pct", "int", "int", "pct"],
         source="marts.agg_reporting_rate",
-        rows=[[r["unit_type_name"], r["expected_reports"], r["actual_reports"],
-               r["reporting_rate"], r["on_time_reports"], r["on_time_rate"], r["late_reports"],
-               r["missing_reports"], r["previous_reporting_rate"]] for r in rows])
+        rows=[
+            [
+                r["unit_type_name"],
+                r["expected_reports"],
+                r["actual_reports"],
+                r["reporting_rate"],
+                r["on_time_reports"],
+                r["on_time_rate"],
+                r["late_reports"],
+                r["missing_reports"],
+                r["previous_reporting_rate"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTable:
-    rows = query(conn, """
+    rows = query(
+        conn,
+        """
         select t.*, i.target_text_vi
         from marts.agg_indicator_totals t join marts.dim_indicator i using (indicator_code)
-        where t.period_code = %s order by t.indicator_code""", (period_code,))
+        where t.period_code = %s order by t.indicator_code""",
+        (period_code,),
+    )
     return SummaryTable(
-        title="Chỉ tiêu toàn tỉnh", heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU"
+        title="Chỉ tiêu toàn tỉnh",
+        heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU"
         + (f" ({estimates})" if estimates else ""),
-        headers=["Mã", "Chỉ tiêu", "Đơn vị tính", "Tổng số", "Số đơn vị báo cáo",
-                 "Số đơn vị được giao", "Mục tiêu", "Đánh giá", "Mức đạt", "Kỳ trước",
-                 "Thay đổi"],
+        headers=[
+            "Mã",
+            "Chỉ tiêu",
+            "Đơn vị tính",
+            "Tổng số",
+            "Số đơn vị báo cáo",
+            "Số đơn vị được giao",
+            "Mục tiêu",
+            "Đánh giá",
+            "Mức đạt",
+            "Kỳ trước",
+            "Thay đổi",
+        ],
         widths=[10, 48, 12, 12, 11, 11, 26, 18, 10, 12, 10],
-        kinds=["text", "text", "text", "decimal", "int", "int", "text", "text", "pct",
-               "decimal", "pct"], source="marts.agg_indicator_totals",
-        rows=[[r["indicator_code"], r["indicator_name"], r["unit_of_measure"], r["total_value"],
-               r["reporting_units"], r["expected_units"], r["target_text_vi"] or "",
-               r["achievement_vi"], r["achievement_rate"], r["previous_total_value"],
-               r["change_rate"]] for r in rows])
+        kinds=[
+            "text",
+            "text",
+            "text",
+            "decimal",
+            "int",
+            "int",
+            "text",
+            "text",
+            "pct",
+            "decimal",
+            "pct",
+        ],
+        source="marts.agg_indicator_totals",
+        rows=[
+            [
+                r["indicator_code"],
+                r["indicator_name"],
+                r["unit_of_measure"],
+                r["total_value"],
+                r["reporting_units"],
+                r["expected_units"],
+                r["target_text_vi"] or "",
+                r["achievement_vi"],
+                r["achievement_rate"],
+                r["previous_total_value"],
+                r["change_rate"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _indicators_by_unit(conn, period_code: str, estimates: str = "") -> SummaryTable:
     """Units down, indicators across; the last row is the province total."""
-    indicators = query(conn, """
+    indicators = query(
+        conn,
+        """
         select t.indicator_code, t.total_value
         from marts.agg_indicator_totals t where t.period_code = %s
-        order by t.indicator_code""", (period_code,))
+        order by t.indicator_code""",
+        (period_code,),
+    )
     codes = [i["indicator_code"] for i in indicators]
-    values = query(conn, """
+    values = query(
+        conn,
+        """
         select unit_code, indicator_code, value_number
-        from marts.fct_indicator_value where period_code = %s""", (period_code,))
-    units = query(conn, """
+        from marts.fct_indicator_value where period_code = %s""",
+        (period_code,),
+    )
+    units = query(
+        conn,
+        """
         select unit_code, unit_name_at_period from marts.fct_submission
-        where period_code = %s order by unit_code""", (period_code,))
+        where period_code = %s order by unit_code""",
+        (period_code,),
+    )
     by_unit: dict[str, dict[str, Any]] = {}
     for v in values:
         by_unit.setdefault(v["unit_code"], {})[v["indicator_code"]] = v["value_number"]
-    rows = [[u["unit_code"], u["unit_name_at_period"],
-             *[by_unit.get(u["unit_code"], {}).get(code) for code in codes]] for u in units]
+    rows = [
+        [
+            u["unit_code"],
+            u["unit_name_at_period"],
+            *[by_unit.get(u["unit_code"], {}).get(code) for code in codes],
+        ]
+        for u in units
+    ]
     rows.append(["", "Tổng cộng toàn tỉnh", *[i["total_value"] for i in indicators]])
     return SummaryTable(
-        title="Chỉ tiêu theo đơn vị", heading="SỐ LIỆU CHỈ TIÊU THEO ĐƠN VỊ"
-        + (f" ({estimates})" if estimates else ""),
-        headers=["Mã đơn vị", "Đơn vị", *codes], widths=[14, 40, *[11] * len(codes)],
-        kinds=["text", "text", *["decimal"] * len(codes)], rows=rows,
-        source="marts.fct_indicator_value")
+        title="Chỉ tiêu theo đơn vị",
+        heading="SỐ LIỆU CHỈ TIÊU THEO ĐƠN VỊ" + (f" ({estimates})" if estimates else ""),
+        headers=["Mã đơn vị", "Đơn vị", *codes],
+        widths=[14, 40, *[11] * len(codes)],
+        kinds=["text", "text", *["decimal"] * len(codes)],
+        rows=rows,
+        source="marts.fct_indicator_value",
+    )
 
 
 def _task_groups(conn, period_code: str) -> SummaryTable:
-    rows = query(conn, """
+    rows = query(
+        conn,
+        """
         select * from marts.agg_task_group_summary where period_code = %s
-        order by task_group_code""", (period_code,))
+        order by task_group_code""",
+        (period_code,),
+    )
     return SummaryTable(
-        title="Nhiệm vụ", heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM (nhiệm vụ thường xuyên "
-                                  "không có thời điểm hoàn thành; tỷ lệ hoàn thành chỉ tính "
-                                  "nhiệm vụ hằng năm, có thời hạn)",
+        title="Nhiệm vụ",
+        heading="TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ THEO NHÓM (nhiệm vụ thường xuyên "
+        "không có thời điểm hoàn thành; tỷ lệ hoàn thành chỉ tính "
+        "nhiệm vụ hằng năm, có thời hạn)",
         # ongoing tasks by what was done; completion only over tasks with an end
-        headers=["Nhóm", "Nhóm nhiệm vụ", "Số lượt được giao", "Đã báo cáo",
-                 "Thường xuyên: được giao", "Thường xuyên: đang thực hiện",
-                 "Thường xuyên: có kết quả", "Hằng năm, có thời hạn: được giao",
-                 "Hoàn thành", "Đang triển khai", "Tỷ lệ hoàn thành", "Chưa triển khai"],
+        headers=[
+            "Nhóm",
+            "Nhóm nhiệm vụ",
+            "Số lượt được giao",
+            "Đã báo cáo",
+            "Thường xuyên: được giao",
+            "Thường xuyên: đang thực hiện",
+            "Thường xuyên: có kết quả",
+            "Hằng năm, có thời hạn: được giao",
+            "Hoàn thành",
+            "Đang triển khai",
+            "Tỷ lệ hoàn thành",
+            "Chưa triển khai",
+        ],
         widths=[7, 60, 11, 11, 12, 12, 12, 13, 11, 11, 11, 11],
-        kinds=["text", "text", "int", "int", "int", "int", "int", "int", "int", "int", "pct",
-               "int"],
+        kinds=[
+            "text",
+            "text",
+            "int",
+            "int",
+            "int",
+            "int",
+            "int",
+            "int",
+            "int",
+            "int",
+            "pct",
+            "int",
+        ],
         source="marts.agg_task_group_summary",
-        rows=[[r["task_group_no"], r["task_group_name"], r["tasks_assigned"],
-               r["tasks_reported"], r["ongoing_tasks"], r["ongoing_tasks_active"],
-               r["ongoing_tasks_with_result"], r["tasks_with_end"], r["tasks_with_end_done"],
-               r["tasks_in_progress"], r["task_done_rate"], r["tasks_not_started"]]
-              for r in rows])
+        rows=[
+            [
+                r["task_group_no"],
+                r["task_group_name"],
+                r["tasks_assigned"],
+                r["tasks_reported"],
+                r["ongoing_tasks"],
+                r["ongoing_tasks_active"],
+                r["ongoing_tasks_with_result"],
+                r["tasks_with_end"],
+                r["tasks_with_end_done"],
+                r["tasks_in_progress"],
+                r["task_done_rate"],
+                r["tasks_not_started"],
+            ]
+            for r in rows
+        ],
+    )
 
 
 def _feedback(conn, period_code: str) -> SummaryTable:
-    rows = query(conn, """
+    rows = query(
+        conn,
+        """
         select f.unit_code, s.unit_name_at_period, f.feedback_kind_vi, f.content_text
         from marts.fct_feedback f
         join marts.fct_submission s using (period_code, unit_code)
         where f.period_code = %s
-        order by f.feedback_kind, f.unit_code, f.row_number""", (period_code,))
+        order by f.feedback_kind, f.unit_code, f.row_number""",
+        (period_code,),
+    )
     return SummaryTable(
-        title="Khó khăn, kiến nghị", heading="KHÓ KHĂN, VƯỚNG MẮC VÀ KIẾN NGHỊ CỦA CÁC ĐƠN VỊ",
+        title="Khó khăn, kiến nghị",
+        heading="KHÓ KHĂN, VƯỚNG MẮC VÀ KIẾN NGHỊ CỦA CÁC ĐƠN VỊ",
         headers=["STT", "Mã đơn vị", "Đơn vị", "Loại", "Nội dung"],
-        widths=[6, 14, 36, 20, 90], kinds=["int", "text", "text", "text", "text"],
+        widths=[6, 14, 36, 20, 90],
+        kinds=["int", "text", "text", "text", "text"],
         source="marts.fct_feedback",
-        rows=[[n, r["unit_code"], r["unit_name_at_period"], r["feedback_kind_vi"],
-               r["content_text"]] for n, r in enumerate(rows, start=1)])
+        rows=[
+            [n, r["unit_code"], r["unit_name_at_period"], r["feedback_kind_vi"], r["content_text"]]
+            for n, r in enumerate(rows, start=1)
+        ],
+    )
 
 
 def _value_kind(table: SummaryTable, row: list[Any], column: int) -> str:
@@ -321,8 +514,12 @@ def _sheet_cell(value: Any, kind: str, *, bold=False, header=False) -> dict:
         cell["userEnteredValue"] = {"stringValue": str(value)}
     fmt: dict[str, Any] = {"verticalAlignment": "TOP", "wrapStrategy": "WRAP"}
     if header:
-        fmt.update(textFormat={"bold": True}, backgroundColor=HEADER_FILL,
-                   horizontalAlignment="CENTER", verticalAlignment="MIDDLE")
+        fmt.update(
+            textFormat={"bold": True},
+            backgroundColor=HEADER_FILL,
+            horizontalAlignment="CENTER",
+            verticalAlignment="MIDDLE",
+        )
     elif bold:
         fmt.update(textFormat={"bold": True}, wrapStrategy="OVERFLOW_CELL")
     if kind in NUMBER_FORMATS and isinstance(value, (int, float)):
@@ -338,40 +535,87 @@ def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool
     grid = {"rowCount": max(n_rows + 5, 20), "columnCount": n_cols, "frozenRowCount": HEADER_ROW}
     requests: list[dict] = []
     if exists:
-        requests.append({"updateSheetProperties": {
-            "properties": {"sheetId": sheet_id, "index": index, "gridProperties": grid},
-            "fields": "index,gridProperties.rowCount,gridProperties.columnCount,"
-                      "gridProperties.frozenRowCount"}})
+        requests.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "index": index, "gridProperties": grid},
+                    "fields": "index,gridProperties.rowCount,gridProperties.columnCount,"
+                    "gridProperties.frozenRowCount",
+                }
+            }
+        )
         # clear what the last run wrote (values and formats) before writing again
-        requests.append({"updateCells": {"range": {"sheetId": sheet_id},
-                                         "fields": "userEnteredValue,userEnteredFormat"}})
+        requests.append(
+            {
+                "updateCells": {
+                    "range": {"sheetId": sheet_id},
+                    "fields": "userEnteredValue,userEnteredFormat",
+                }
+            }
+        )
     else:
-        requests.append({"addSheet": {"properties": {
-            "sheetId": sheet_id, "title": table.title, "index": index, "gridProperties": grid}}})
-    rows = [{"values": [_sheet_cell(table.heading, "text", bold=True)]}, {"values": []},
-            {"values": [_sheet_cell(h, "text", header=True) for h in table.headers]}]
-    rows += [{"values": [_sheet_cell(v, _value_kind(table, row, c)) for c, v in enumerate(row)]}
-             for row in table.rows]
-    requests.append({"updateCells": {
-        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-        "rows": rows, "fields": "userEnteredValue,userEnteredFormat"}})
+        requests.append(
+            {
+                "addSheet": {
+                    "properties": {
+                        "sheetId": sheet_id,
+                        "title": table.title,
+                        "index": index,
+                        "gridProperties": grid,
+                    }
+                }
+            }
+        )
+    rows = [
+        {"values": [_sheet_cell(table.heading, "text", bold=True)]},
+        {"values": []},
+        {"values": [_sheet_cell(h, "text", header=True) for h in table.headers]},
+    ]
+    rows += [
+        {"values": [_sheet_cell(v, _value_kind(table, row, c)) for c, v in enumerate(row)]}
+        for row in table.rows
+    ]
+    requests.append(
+        {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                "rows": rows,
+                "fields": "userEnteredValue,userEnteredFormat",
+            }
+        }
+    )
     for c, width in enumerate(table.widths):
-        requests.append({"updateDimensionProperties": {
-            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c,
-                      "endIndex": c + 1},
-            "properties": {"pixelSize": int(width * PIXELS_PER_WIDTH)},
-            "fields": "pixelSize"}})
+        requests.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "COLUMNS",
+                        "startIndex": c,
+                        "endIndex": c + 1,
+                    },
+                    "properties": {"pixelSize": int(width * PIXELS_PER_WIDTH)},
+                    "fields": "pixelSize",
+                }
+            }
+        )
     return requests
 
 
 def find_summary_spreadsheets(client, period_code: str) -> list[dict]:
     """The period's summary spreadsheets (normally one), the most recently modified first."""
-    query_ = (f"appProperties has {{ key='{SUMMARY_APP_PROPERTY}' and value='{period_code}' }}"
-              " and trashed=false")
-    body = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params={
-        "q": query_, "fields": "files(id,name,modifiedTime)", "pageSize": 100}).json()
-    return sorted(body.get("files", []), key=lambda f: (f.get("modifiedTime", ""), f["id"]),
-                  reverse=True)
+    query_ = (
+        f"appProperties has {{ key='{SUMMARY_APP_PROPERTY}' and value='{period_code}' }}"
+        " and trashed=false"
+    )
+    body = client.http_client.request(
+        "get",
+        DRIVE_FILES_API_V3_URL,
+        params={"q": query_, "fields": "files(id,name,modifiedTime)", "pageSize": 100},
+    ).json()
+    return sorted(
+        body.get("files", []), key=lambda f: (f.get("modifiedTime", ""), f["id"]), reverse=True
+    )
 
 
 def _create_summary(client, period_code: str, title: str) -> str:
@@ -379,15 +623,22 @@ def _create_summary(client, period_code: str, title: str) -> str:
     Google carried out but whose answer was lost (a timeout; the client tries again) leaves a
     marked duplicate, which the next publish finds and trashes, never an unmarked orphan."""
     body = client.http_client.request(
-        "post", DRIVE_FILES_API_V3_URL, params={"supportsAllDrives": True},
-        json={"name": title, "mimeType": "application/vnd.google-apps.spreadsheet",
-              "appProperties": {SUMMARY_APP_PROPERTY: period_code}}).json()
+        "post",
+        DRIVE_FILES_API_V3_URL,
+        params={"supportsAllDrives": True},
+        json={
+            "name": title,
+            "mimeType": "application/vnd.google-apps.spreadsheet",
+            "appProperties": {SUMMARY_APP_PROPERTY: period_code},
+        },
+    ).json()
     return body["id"]
 
 
 def _has_our_tabs(client, spreadsheet_id: str) -> bool:
     meta = client.http_client.fetch_sheet_metadata(
-        spreadsheet_id, params={"fields": "sheets.properties.sheetId"})
+        spreadsheet_id, params={"fields": "sheets.properties.sheetId"}
+    )
     return any(s["properties"]["sheetId"] == FIRST_SHEET_ID for s in meta.get("sheets", []))
 
 
@@ -406,15 +657,24 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
         # the one already written (it has our first tab) is kept, so its address stays
         found.sort(key=lambda f: not _has_our_tabs(client, f["id"]))
     for duplicate in found[1:]:
-        log.warning("summary of %s: trashing duplicate spreadsheet %s (keeping %s)",
-                    period_code, duplicate["id"], found[0]["id"])
-        client.http_client.request("patch", f"{DRIVE_FILES_API_V3_URL}/{duplicate['id']}",
-                                   params={"supportsAllDrives": True}, json={"trashed": True})
+        log.warning(
+            "summary of %s: trashing duplicate spreadsheet %s (keeping %s)",
+            period_code,
+            duplicate["id"],
+            found[0]["id"],
+        )
+        client.http_client.request(
+            "patch",
+            f"{DRIVE_FILES_API_V3_URL}/{duplicate['id']}",
+            params={"supportsAllDrives": True},
+            json={"trashed": True},
+        )
     spreadsheet_id = found[0]["id"] if found else _create_summary(client, period_code, title)
     # straight through the HTTP client: gspread's open_by_key would read the metadata once
     # more before this read of the tab list
     meta = client.http_client.fetch_sheet_metadata(
-        spreadsheet_id, params={"fields": "sheets.properties(sheetId,title)"})
+        spreadsheet_id, params={"fields": "sheets.properties(sheetId,title)"}
+    )
     existing = {s["properties"]["sheetId"]: s["properties"]["title"] for s in meta["sheets"]}
     wanted = {FIRST_SHEET_ID + i: t.title for i, t in enumerate(tables)}
     requests: list[dict] = []

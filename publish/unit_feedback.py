@@ -31,9 +31,9 @@ from requests.exceptions import RequestException
 
 from expectations.check_result import check_tab
 from expectations.runner import Issue
-from sheets.writer import SheetsApi, client_account_email, tab_requests
-from sheets.client import describe_error, make_client
 from sheets import layout
+from sheets.client import describe_error, make_client
+from sheets.writer import SheetsApi, client_account_email, tab_requests
 from tonghop import progress
 from tonghop.catalogue import Catalogue
 from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line
@@ -66,17 +66,22 @@ class FeedbackSummary:
     failures: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"period_code": self.period_code, "spreadsheets": self.spreadsheets,
-                "tabs_written": self.tabs_written, "failed": self.failed,
-                "api_calls": dict(self.api_calls), "failures": dict(self.failures)}
+        return {
+            "period_code": self.period_code,
+            "spreadsheets": self.spreadsheets,
+            "tabs_written": self.tabs_written,
+            "failed": self.failed,
+            "api_calls": dict(self.api_calls),
+            "failures": dict(self.failures),
+        }
 
 
-def reports_to_answer(conn, period_code: str, *, rewrite_all: bool = False
-                      ) -> list[CheckedReport]:
+def reports_to_answer(conn, period_code: str, *, rewrite_all: bool = False) -> list[CheckedReport]:
     """Each registered report's newest checked version that has no written answer yet (or all
     of them with ``rewrite_all``, e.g. after the rules changed)."""
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             with latest as (
                 select distinct on (r.spreadsheet_id, r.tab_title)
                        r.spreadsheet_id, r.tab_title, r.unit_code, h.sheet_version_id,
@@ -101,7 +106,8 @@ def reports_to_answer(conn, period_code: str, *, rewrite_all: bool = False
                 where f.sheet_version_id = l.sheet_version_id and f.unit_code = l.unit_code
                   and f.outcome = 'written')
             order by l.spreadsheet_id, l.tab_title""",
-                    {"period": period_code, "all": rewrite_all})
+            {"period": period_code, "all": rewrite_all},
+        )
         return [CheckedReport(*row) for row in cur.fetchall()]
 
 
@@ -111,20 +117,29 @@ def issues_of(conn, reports: list[CheckedReport]) -> dict[tuple[int, str], list[
     if not reports:
         return out
     with conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             select sheet_version_id, unit_code, period_code, part, row_key, tab_title, cell_ref,
                    rule_code, severity, blocks_version, value_found, message_vi, expected_vi,
                    fix_vi, expectation_type
             from quality.validation_issues
-            where sheet_version_id = any(%s)""", ([r.sheet_version_id for r in reports],))
+            where sheet_version_id = any(%s)""",
+            ([r.sheet_version_id for r in reports],),
+        )
         for row in cur:
             issue = Issue(*row)
             out[(issue.sheet_version_id, issue.unit_code)].append(issue)
     return out
 
 
-def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *,
-                   client=None, rewrite_all: bool = False) -> FeedbackSummary:
+def write_feedback(
+    settings: Settings,
+    catalogue: Catalogue,
+    period_code: str,
+    *,
+    client=None,
+    rewrite_all: bool = False,
+) -> FeedbackSummary:
     """Rewrite the "Kết quả kiểm tra" tab of every report checked since its last answer."""
     period = catalogue.period(period_code)
     summary = FeedbackSummary(period_code=period_code)
@@ -134,8 +149,10 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
         # one writer per period at a time (two cycles of the period at once): the second waits,
         # then finds the reports answered instead of writing every tab a second time
         with conn.cursor() as cur:
-            cur.execute("select pg_advisory_lock(hashtext('tonghop.feedback'), hashtext(%s))",
-                        (period_code,))
+            cur.execute(
+                "select pg_advisory_lock(hashtext('tonghop.feedback'), hashtext(%s))",
+                (period_code,),
+            )
         conn.commit()
         doing = "reading the reports to answer"
         reports = reports_to_answer(conn, period_code, rewrite_all=rewrite_all)
@@ -152,12 +169,17 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
         progress.started("feedback", total=len(reports))
         for spreadsheet_id, group in by_spreadsheet.items():
             summary.spreadsheets += 1
-            tabs = {r.unit_code: check_tab(
-                unit_name=catalogue.unit(r.unit_code).unit_name,
-                period_name=period.period_name,
-                issues=problems.get((r.sheet_version_id, r.unit_code), []),
-                checked_at=r.checked_at, version_time=r.version_time,
-                title=layout.check_tab_title(r.registry_tab_title)) for r in group}
+            tabs = {
+                r.unit_code: check_tab(
+                    unit_name=catalogue.unit(r.unit_code).unit_name,
+                    period_name=period.period_name,
+                    issues=problems.get((r.sheet_version_id, r.unit_code), []),
+                    checked_at=r.checked_at,
+                    version_time=r.version_time,
+                    title=layout.check_tab_title(r.registry_tab_title),
+                )
+                for r in group
+            }
             error = _write(api, spreadsheet_id, group, tabs)
             doing = f"recording what was written to spreadsheet {spreadsheet_id}"
             _record(conn, period_code, group, tabs, error)
@@ -177,20 +199,28 @@ def write_feedback(settings: Settings, catalogue: Catalogue, period_code: str, *
             f"database was lost while {doing}: {one_line(exc)}. The answers of "
             f"{summary.spreadsheets - (1 if spreadsheet_id else 0)} spreadsheet(s) "
             f"({recorded} tab(s)) were written and recorded before it"
-            + (f"; spreadsheet {spreadsheet_id} was answered, but the record of it was lost"
-               if spreadsheet_id else "")
+            + (
+                f"; spreadsheet {spreadsheet_id} was answered, but the record of it was lost"
+                if spreadsheet_id
+                else ""
+            )
             + ". Each record is its own transaction. When the database is back, the task's "
             "retry writes every tab not recorded as written (a tab written twice is "
-            "redrawn, not duplicated).") from exc
+            "redrawn, not duplicated)."
+        ) from exc
     finally:
         conn.close()
-    log.info("feedback for %s: %d tabs written in %d spreadsheets, %d failed", period_code,
-             summary.tabs_written, summary.spreadsheets, summary.failed)
+    log.info(
+        "feedback for %s: %d tabs written in %d spreadsheets, %d failed",
+        period_code,
+        summary.tabs_written,
+        summary.spreadsheets,
+        summary.failed,
+    )
     return summary
 
 
-def _requests(group: list[CheckedReport], tabs, service_account, trust_record: bool
-              ) -> list[dict]:
+def _requests(group: list[CheckedReport], tabs, service_account, trust_record: bool) -> list[dict]:
     """Delete our tab if it is there, then draw it again as the first tab."""
     requests: list[dict] = []
     for report in group:
@@ -204,15 +234,15 @@ def _requests(group: list[CheckedReport], tabs, service_account, trust_record: b
     return requests
 
 
-def _write(api: SheetsApi, spreadsheet_id: str, group: list[CheckedReport], tabs
-           ) -> str | None:
+def _write(api: SheetsApi, spreadsheet_id: str, group: list[CheckedReport], tabs) -> str | None:
     """One batchUpdate; if our record of which tabs exist was wrong (a tab deleted by hand, or
     a record lost), a second one with the other assumption. Returns the error, if any."""
     last_error = None
     for trust_record in (True, False):
         try:
-            api.batch_update(spreadsheet_id,
-                             _requests(group, tabs, api.service_account, trust_record))
+            api.batch_update(
+                spreadsheet_id, _requests(group, tabs, api.service_account, trust_record)
+            )
             return None
         except APIError as exc:
             last_error = describe_error(exc)
@@ -223,18 +253,27 @@ def _write(api: SheetsApi, spreadsheet_id: str, group: list[CheckedReport], tabs
     return last_error
 
 
-def _record(conn, period_code: str, group: list[CheckedReport], tabs, error: str | None
-            ) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
+def _record(conn, period_code: str, group: list[CheckedReport], tabs, error: str | None) -> None:
+    now = dt.datetime.now(dt.UTC)
     with conn.cursor() as cur:
         for report in group:
-            cur.execute("""
+            cur.execute(
+                """
                 insert into ops.feedback_writes (spreadsheet_id, tab_title, sheet_id, unit_code,
                     period_code, sheet_version_id, validation_run_id, written_at, outcome,
                     error_message)
                 values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                        (report.spreadsheet_id, tabs[report.unit_code].title,
-                         layout.check_sheet_id(report.unit_code), report.unit_code,
-                         period_code, report.sheet_version_id, report.validation_run_id, now,
-                         "failed" if error else "written", error))
+                (
+                    report.spreadsheet_id,
+                    tabs[report.unit_code].title,
+                    layout.check_sheet_id(report.unit_code),
+                    report.unit_code,
+                    period_code,
+                    report.sheet_version_id,
+                    report.validation_run_id,
+                    now,
+                    "failed" if error else "written",
+                    error,
+                ),
+            )
     conn.commit()

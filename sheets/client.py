@@ -10,16 +10,16 @@ import datetime as dt
 import email.utils
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import gspread
 from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_URL
 from requests.exceptions import RequestException
 
-from sheets.http import RetryPolicy, with_policy
 from sheets import layout
+from sheets.http import RetryPolicy, with_policy
 from tonghop.masking import register_secret
 from tonghop.settings import Settings
 
@@ -53,30 +53,38 @@ def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gsprea
     """
     policy = policy or RetryPolicy(
         requests_per_minute=settings.sheets_requests_per_minute,
-        account=settings.emulator_url if settings.sheets_backend == "emulator"
-        else settings.google_credentials_file or "google")
+        account=settings.emulator_url
+        if settings.sheets_backend == "emulator"
+        else settings.google_credentials_file or "google",
+    )
     http_client = with_policy(policy)
     if settings.sheets_backend == "emulator":
         from sheets_emulator import EmulatorSession
-        return gspread.Client(auth=None, session=EmulatorSession(settings.emulator_url),
-                              http_client=http_client)
+
+        return gspread.Client(
+            auth=None, session=EmulatorSession(settings.emulator_url), http_client=http_client
+        )
     if settings.sheets_backend == "google":
         if not settings.google_credentials_file:
-            raise RuntimeError("TONGHOP_SHEETS_BACKEND=google needs GOOGLE_APPLICATION_CREDENTIALS "
-                               "(the service-account key file) or the Airflow connection "
-                               "tonghop_sheets.")
+            raise RuntimeError(
+                "TONGHOP_SHEETS_BACKEND=google needs GOOGLE_APPLICATION_CREDENTIALS "
+                "(the service-account key file) or the Airflow connection "
+                "tonghop_sheets."
+            )
         _register_key(settings.google_credentials_file)
-        return gspread.service_account(filename=settings.google_credentials_file,
-                                       http_client=http_client)
+        return gspread.service_account(
+            filename=settings.google_credentials_file, http_client=http_client
+        )
     raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
 
 
 def _register_key(path: str) -> None:
     """The service account's private key never reaches a log, even inside an error message."""
     try:
-        key = json.loads(open(path, encoding="utf-8").read())
+        with open(path, encoding="utf-8") as fh:
+            key = json.loads(fh.read())
     except (OSError, ValueError):
-        return                   # gspread says what is wrong with the file, not its content
+        return  # gspread says what is wrong with the file, not its content
     if isinstance(key, dict):
         for name in ("private_key", "private_key_id"):
             register_secret(key.get(name))
@@ -86,7 +94,7 @@ def _register_key(path: str) -> None:
 class DriveFile:
     spreadsheet_id: str
     name: str
-    modified_time: str   # RFC 3339, as Drive gives it
+    modified_time: str  # RFC 3339, as Drive gives it
     #: when this account (the pipeline) last changed it — by writing the check tab; "" if never
     modified_by_me_time: str = ""
     #: who it is shared with (Drive's permissions, as listed); None when Drive gave none (a
@@ -96,8 +104,9 @@ class DriveFile:
     @property
     def last_change_was_ours(self) -> bool:
         """Nobody else has changed the file since we last wrote to it."""
-        return bool(self.modified_by_me_time) and \
-            parse_drive_time(self.modified_by_me_time) >= parse_drive_time(self.modified_time)
+        return bool(self.modified_by_me_time) and parse_drive_time(
+            self.modified_by_me_time
+        ) >= parse_drive_time(self.modified_time)
 
 
 def parse_drive_time(text: str | None) -> dt.datetime | None:
@@ -116,26 +125,32 @@ def without_check_tabs(resource: dict) -> dict:
     """The spreadsheet as the unit made it: our own "Kết quả kiểm tra" tabs left out, and the
     other tabs' positions counted without them (so adding ours changes nothing we store)."""
     sheets = resource.get("sheets", [])
-    kept = [s for s in sheets
-            if not layout.is_check_sheet_id(s.get("properties", {}).get("sheetId"))]
+    kept = [
+        s for s in sheets if not layout.is_check_sheet_id(s.get("properties", {}).get("sheetId"))
+    ]
     if len(kept) == len(sheets):
         return resource
     ordered = sorted(kept, key=lambda s: s.get("properties", {}).get("index", 0))
-    renumbered = [{**s, "properties": {**s["properties"], "index": i}}
-                  for i, s in enumerate(ordered)]
+    renumbered = [
+        {**s, "properties": {**s["properties"], "index": i}} for i, s in enumerate(ordered)
+    ]
     return {**resource, "sheets": renumbered}
 
 
 #: what ingest.sharing reads of each permission
 PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery"
 #: each listed file's sharing comes in the same answer (ingest.sharing): no extra call
-LIST_FIELDS = ("nextPageToken,files(id,name,modifiedTime,modifiedByMeTime,"
-               f"permissions({PERMISSION_FIELDS}))")
+LIST_FIELDS = (
+    f"nextPageToken,files(id,name,modifiedTime,modifiedByMeTime,permissions({PERMISSION_FIELDS}))"
+)
 
 
-def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
-                      period_code: str | None = None, server_times: list[str] | None = None
-                      ) -> Iterator[tuple[DriveFile, int]]:
+def list_spreadsheets(
+    client: gspread.Client,
+    modified_after: str | None = None,
+    period_code: str | None = None,
+    server_times: list[str] | None = None,
+) -> Iterator[tuple[DriveFile, int]]:
     """Every spreadsheet the account can see (optionally only those modified after a time, or
     only those our provisioning marked as a period's: appProperties ``tonghop_period``).
 
@@ -148,8 +163,13 @@ def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
     if period_code:
         quoted = period_code.replace("\\", "\\\\").replace("'", "\\'")
         query += f" and appProperties has {{ key='tonghop_period' and value='{quoted}' }}"
-    params = {"q": query, "pageSize": LIST_PAGE_SIZE, "fields": LIST_FIELDS,
-              "supportsAllDrives": True, "includeItemsFromAllDrives": True}
+    params = {
+        "q": query,
+        "pageSize": LIST_PAGE_SIZE,
+        "fields": LIST_FIELDS,
+        "supportsAllDrives": True,
+        "includeItemsFromAllDrives": True,
+    }
     page = 0
     while True:
         page += 1
@@ -158,8 +178,16 @@ def list_spreadsheets(client: gspread.Client, modified_after: str | None = None,
             server_times.append(server_time(response))
         body = response.json()
         for item in body.get("files", []):
-            yield DriveFile(item["id"], item.get("name", ""), item.get("modifiedTime", ""),
-                            item.get("modifiedByMeTime", ""), item.get("permissions")), page
+            yield (
+                DriveFile(
+                    item["id"],
+                    item.get("name", ""),
+                    item.get("modifiedTime", ""),
+                    item.get("modifiedByMeTime", ""),
+                    item.get("permissions"),
+                ),
+                page,
+            )
         token = body.get("nextPageToken")
         if not token:
             return
@@ -177,8 +205,8 @@ def server_time(response) -> str | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def read_spreadsheet(client: gspread.Client, spreadsheet_id: str) -> dict:
@@ -187,8 +215,7 @@ def read_spreadsheet(client: gspread.Client, spreadsheet_id: str) -> dict:
     return read_spreadsheet_dated(client, spreadsheet_id)[0]
 
 
-def read_spreadsheet_dated(client: gspread.Client, spreadsheet_id: str
-                           ) -> tuple[dict, str | None]:
+def read_spreadsheet_dated(client: gspread.Client, spreadsheet_id: str) -> tuple[dict, str | None]:
     """(the whole spreadsheet, when Google answered: :func:`server_time`) in one
     spreadsheets.get call. The content read is the file as it was at some moment before that
     answer; Google does not say which.
@@ -197,13 +224,16 @@ def read_spreadsheet_dated(client: gspread.Client, spreadsheet_id: str
     failed read and goes on) when the answer is over :func:`max_spreadsheet_bytes`.
     """
     response = client.http_client.request(
-        "get", SPREADSHEET_URL % spreadsheet_id,
-        params={"includeGridData": "true", "fields": REPORT_FIELDS})
+        "get",
+        SPREADSHEET_URL % spreadsheet_id,
+        params={"includeGridData": "true", "fields": REPORT_FIELDS},
+    )
     size, limit = len(response.content), max_spreadsheet_bytes()
     if size > limit:
         raise SpreadsheetTooLarge(
             f"spreadsheet too large to read: {size / 2**20:.1f} MB of content, over the "
-            f"{limit / 2**20:.1f} MB limit (a tab filled with pasted data?)")
+            f"{limit / 2**20:.1f} MB limit (a tab filled with pasted data?)"
+        )
     return json.loads(response.content), server_time(response)
 
 
@@ -211,14 +241,17 @@ def modified_time(client: gspread.Client, spreadsheet_id: str) -> str | None:
     """The file's modifiedTime now (one Drive files.get call): asked right after a read, it
     says whether anything changed since the listing."""
     response = client.http_client.request(
-        "get", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
-        params={"fields": "modifiedTime", "supportsAllDrives": True})
+        "get",
+        f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
+        params={"fields": "modifiedTime", "supportsAllDrives": True},
+    )
     return response.json().get("modifiedTime")
 
 
 #: what the received-time rule reads of each revision (dbt: int_report_received)
-REVISION_FIELDS = ("nextPageToken,revisions(id,modifiedTime,"
-                   "lastModifyingUser(emailAddress,displayName))")
+REVISION_FIELDS = (
+    "nextPageToken,revisions(id,modifiedTime,lastModifyingUser(emailAddress,displayName))"
+)
 
 
 def list_revisions(client: gspread.Client, spreadsheet_id: str) -> tuple[list[dict], int]:
@@ -231,7 +264,8 @@ def list_revisions(client: gspread.Client, spreadsheet_id: str) -> tuple[list[di
     while True:
         calls += 1
         body = client.http_client.request(
-            "get", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}/revisions", params=params).json()
+            "get", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}/revisions", params=params
+        ).json()
         revisions += body.get("revisions", [])
         token = body.get("nextPageToken")
         if not token:

@@ -13,8 +13,9 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
@@ -41,9 +42,14 @@ class RateLimiter:
     several threads together stay under Google's per-user quota.
     """
 
-    def __init__(self, per_minute: float, burst: int | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, window: float = 61.0):
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        window: float = 61.0,
+    ):
         self.rate = per_minute / 60.0
         self.limit = max(1, int(per_minute))
         self.window = window
@@ -51,9 +57,9 @@ class RateLimiter:
         self.tokens = self.capacity
         self.clock, self.sleep = clock, sleep
         self.updated = clock()
-        self.sent: deque[float] = deque()     # times of the requests of the last window
+        self.sent: deque[float] = deque()  # times of the requests of the last window
         self.lock = threading.Lock()
-        self.waited = 0.0           # seconds spent waiting, for logs and benchmarks
+        self.waited = 0.0  # seconds spent waiting, for logs and benchmarks
 
     def acquire(self) -> None:
         while True:
@@ -92,7 +98,7 @@ def shared_limiter(account: str, per_minute: float) -> RateLimiter:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_tries: int = 6          # first try included
+    max_tries: int = 6  # first try included
     base_seconds: float = 1.0
     cap_seconds: float = 32.0
     jitter_seconds: float = 1.0
@@ -123,10 +129,13 @@ class RetryingHTTPClient(HTTPClient):
     def __init__(self, auth: Any, session: Any = None) -> None:
         super().__init__(auth, session)
         self._rng = random.Random()
-        self.retries = 0            # retries made by this client, for logs and benchmarks
+        self.retries = 0  # retries made by this client, for logs and benchmarks
         self.set_timeout(self.policy.timeout_seconds)
-        self.limiter = shared_limiter(self.policy.account, self.policy.requests_per_minute) \
-            if self.policy.requests_per_minute else None
+        self.limiter = (
+            shared_limiter(self.policy.account, self.policy.requests_per_minute)
+            if self.policy.requests_per_minute
+            else None
+        )
 
     def request(self, *args: Any, **kwargs: Any) -> Response:
         for attempt in range(1, self.policy.max_tries + 1):
@@ -139,10 +148,15 @@ class RetryingHTTPClient(HTTPClient):
                     raise
                 wait = self.policy.wait(attempt, self._rng)
                 self.retries += 1
-                log.warning("%s %s failed (%s); retry %d/%d in %.1f s",
-                            args[0] if args else kwargs.get("method"),
-                            _short(args[1] if len(args) > 1 else kwargs.get("endpoint", "")),
-                            _reason(exc), attempt, self.policy.max_tries - 1, wait)
+                log.warning(
+                    "%s %s failed (%s); retry %d/%d in %.1f s",
+                    args[0] if args else kwargs.get("method"),
+                    _short(args[1] if len(args) > 1 else kwargs.get("endpoint", "")),
+                    _reason(exc),
+                    attempt,
+                    self.policy.max_tries - 1,
+                    wait,
+                )
                 self.sleep(wait)
         raise AssertionError("unreachable")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from tonghop.catalogue import (PERIOD_KIND_LABELS, ROLE_LABELS, TIMING_LABELS, Catalogue)
+from tonghop.catalogue import PERIOD_KIND_LABELS, ROLE_LABELS, TIMING_LABELS, Catalogue
 from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES
 
 TAB_GUIDE = "Hướng dẫn"
@@ -136,8 +136,10 @@ def check_sheet_id(unit_code: str) -> int:
 
 
 def is_check_sheet_id(sheet_id: int | None) -> bool:
-    return sheet_id is not None and \
-        CHECK_SHEET_ID_BASE <= sheet_id < CHECK_SHEET_ID_BASE + CHECK_SHEET_ID_SPAN
+    return (
+        sheet_id is not None
+        and CHECK_SHEET_ID_BASE <= sheet_id < CHECK_SHEET_ID_BASE + CHECK_SHEET_ID_SPAN
+    )
 
 
 def app_properties(unit_code: str, period_code: str) -> dict[str, str]:
@@ -158,10 +160,13 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
     guide = TabSpec(
         title=TAB_GUIDE,
         rows=[[line] for line in guide_lines(programme, period)],
-        column_widths=[110], title_rows=[0])
+        column_widths=[110],
+        title_rows=[0],
+    )
 
     info_values = {
-        "unit_code": unit.unit_code, "unit_name": unit.unit_name,
+        "unit_code": unit.unit_code,
+        "unit_name": unit.unit_name,
         "period_code": period.period_code,
         "period_name": f"{period.period_name} ({PERIOD_KIND_LABELS[period.period_kind]})",
         "data_window": data_window_vi(period),
@@ -182,41 +187,69 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
             info_inputs.append(a1(len(info_rows) - 1, 1))
         if key == "submitted":
             info_choices.append((a1(len(info_rows) - 1, 1), SUBMITTED_CHOICES))
-    info = TabSpec(title=TAB_INFO, rows=info_rows, column_widths=[26, 70],
-                   title_rows=[0], input_ranges=info_inputs, choices=info_choices)
+    info = TabSpec(
+        title=TAB_INFO,
+        rows=info_rows,
+        column_widths=[26, 70],
+        title_rows=[0],
+        input_ranges=info_inputs,
+        choices=info_choices,
+    )
 
     task_rows: list[list[Any]] = [[h for _, h, _, _ in TASK_COLUMNS]]
     for n, (task, role) in enumerate(tasks, start=1):
         group = catalogue.task_groups[task.task_group_code]["group_name"]
-        values = {"stt": n, "task_code": task.task_code, "task_group": group,
-                  "task_text": task.task_text, "role": ROLE_LABELS[role],
-                  "timing": TIMING_LABELS[task.timing]}
+        values = {
+            "stt": n,
+            "task_code": task.task_code,
+            "task_group": group,
+            "task_text": task.task_text,
+            "role": ROLE_LABELS[role],
+            "timing": TIMING_LABELS[task.timing],
+        }
         task_rows.append([values.get(key) for key, _, _, _ in TASK_COLUMNS])
     tasks_tab = TabSpec(
-        title=TAB_TASKS, rows=task_rows, column_widths=[w for *_, w in TASK_COLUMNS],
-        frozen_rows=1, header_rows=[0],
+        title=TAB_TASKS,
+        rows=task_rows,
+        column_widths=[w for *_, w in TASK_COLUMNS],
+        frozen_rows=1,
+        header_rows=[0],
         input_ranges=_input_columns(TASK_COLUMNS, 1, len(task_rows) - 1),
-        choices=_status_choices([task for task, _ in tasks]))
+        choices=_status_choices([task for task, _ in tasks]),
+    )
 
     indicator_rows: list[list[Any]] = [[h for _, h, _, _ in INDICATOR_COLUMNS]]
     for n, ind in enumerate(indicators, start=1):
-        values = {"stt": n, "indicator_code": ind.indicator_code,
-                  "indicator_name": ind.indicator_name, "unit_of_measure": ind.unit_of_measure,
-                  "target": ind.target_label}
+        values = {
+            "stt": n,
+            "indicator_code": ind.indicator_code,
+            "indicator_name": ind.indicator_name,
+            "unit_of_measure": ind.unit_of_measure,
+            "target": ind.target_label,
+        }
         indicator_rows.append([values.get(key) for key, _, _, _ in INDICATOR_COLUMNS])
     indicators_tab = TabSpec(
-        title=TAB_INDICATORS, rows=indicator_rows,
-        column_widths=[w for *_, w in INDICATOR_COLUMNS], frozen_rows=1, header_rows=[0],
-        input_ranges=_input_columns(INDICATOR_COLUMNS, 1, max(len(indicator_rows) - 1, 1)))
+        title=TAB_INDICATORS,
+        rows=indicator_rows,
+        column_widths=[w for *_, w in INDICATOR_COLUMNS],
+        frozen_rows=1,
+        header_rows=[0],
+        input_ranges=_input_columns(INDICATOR_COLUMNS, 1, max(len(indicator_rows) - 1, 1)),
+    )
 
     feedback_rows: list[list[Any]] = [[h for _, h, _, _ in FEEDBACK_COLUMNS]]
     feedback_rows += [[n, None, None] for n in range(1, FEEDBACK_BLANK_ROWS + 1)]
     feedback_tab = TabSpec(
-        title=TAB_FEEDBACK, rows=feedback_rows,
-        column_widths=[w for *_, w in FEEDBACK_COLUMNS], frozen_rows=1, header_rows=[0],
+        title=TAB_FEEDBACK,
+        rows=feedback_rows,
+        column_widths=[w for *_, w in FEEDBACK_COLUMNS],
+        frozen_rows=1,
+        header_rows=[0],
         input_ranges=_input_columns(FEEDBACK_COLUMNS, 1, FEEDBACK_BLANK_ROWS),
-        choices=[(_column_range(FEEDBACK_COLUMNS, "kind", 1, FEEDBACK_BLANK_ROWS),
-                  list(FEEDBACK_KINDS))])
+        choices=[
+            (_column_range(FEEDBACK_COLUMNS, "kind", 1, FEEDBACK_BLANK_ROWS), list(FEEDBACK_KINDS))
+        ],
+    )
     return [guide, info, tasks_tab, indicators_tab, feedback_tab]
 
 
@@ -233,8 +266,7 @@ def _status_choices(tasks: list) -> list[tuple[str, list[str]]]:
     start = 0
     for n in range(1, len(tasks) + 1):
         if n == len(tasks) or task_status_choices(tasks[n]) != task_status_choices(tasks[start]):
-            result.append((f"{a1(1 + start, col)}:{a1(n, col)}",
-                           task_status_choices(tasks[start])))
+            result.append((f"{a1(1 + start, col)}:{a1(n, col)}", task_status_choices(tasks[start])))
             start = n
     return result
 
@@ -257,8 +289,9 @@ def _column_range(columns, key: str, first_row: int, count: int) -> str:
 
 
 def _input_columns(columns, first_row: int, count: int) -> list[str]:
-    return [_column_range(columns, key, first_row, count)
-            for key, _, is_input, _ in columns if is_input]
+    return [
+        _column_range(columns, key, first_row, count) for key, _, is_input, _ in columns if is_input
+    ]
 
 
 def _capitalised(text: str) -> str:
@@ -266,15 +299,19 @@ def _capitalised(text: str) -> str:
 
 
 def guide_lines(programme: dict, period) -> list[str]:
-    period_line = (f"Kỳ báo cáo: {period.period_name}. Thời gian chốt số liệu: "
-                   f"{vi_date(period.data_from)} – {vi_date(period.data_to)}. "
-                   f"Hạn nộp: {period.deadline_vi} (giờ Việt Nam"
-                   + (f"; {period.due_date_note_vi[1:]}." if period.due_date_note_vi else ")."))
+    period_line = (
+        f"Kỳ báo cáo: {period.period_name}. Thời gian chốt số liệu: "
+        f"{vi_date(period.data_from)} – {vi_date(period.data_to)}. "
+        f"Hạn nộp: {period.deadline_vi} (giờ Việt Nam"
+        + (f"; {period.due_date_note_vi[1:]}." if period.due_date_note_vi else ").")
+    )
     if period.has_estimate:
         # the window ends after the due date: the last weeks' figures do not exist yet
-        period_line += (f" {period.estimate_note_vi}: hạn nộp trước ngày chốt số liệu, nên số "
-                        f"liệu, kết quả của những ngày này ghi theo ước tính đến hết ngày "
-                        f"{vi_date(period.data_to)} (ước thực hiện).")
+        period_line += (
+            f" {period.estimate_note_vi}: hạn nộp trước ngày chốt số liệu, nên số "
+            f"liệu, kết quả của những ngày này ghi theo ước tính đến hết ngày "
+            f"{vi_date(period.data_to)} (ước thực hiện)."
+        )
     lines = ["HƯỚNG DẪN ĐIỀN BÁO CÁO", f"Kế hoạch: {programme['title']}", period_line]
     return lines + [
         "",

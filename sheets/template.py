@@ -21,9 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from sheets.layout import TabSpec, report_tabs
 from tonghop.catalogue import Catalogue
 from tonghop.errors import UserError
-from sheets.layout import TabSpec, report_tabs
 from tonghop.vn import format_vi
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -45,8 +45,7 @@ def _utf16_length(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
-def fit_xlsx_cell(text: str, full_text_at: str | None = None,
-                  limit: int = XLSX_CELL_CHARS) -> str:
+def fit_xlsx_cell(text: str, full_text_at: str | None = None, limit: int = XLSX_CELL_CHARS) -> str:
     """``text`` as an .xlsx cell can hold it: unchanged when it fits, else cut at the end and
     marked, within ``limit``: "… [đã cắt: ô gốc dài 40.000 ký tự; toàn văn <full_text_at>]".
 
@@ -55,12 +54,15 @@ def fit_xlsx_cell(text: str, full_text_at: str | None = None,
     reader counts them (NFC code points) and written the Vietnamese way (40.000)."""
     if len(text) <= limit // 2 or (len(text) <= limit and _utf16_length(text) <= limit):
         return text
-    where = f"toàn văn {full_text_at}" if full_text_at else \
-        f"một ô của tệp Excel chỉ chứa được {format_vi(limit)} ký tự"
+    where = (
+        f"toàn văn {full_text_at}"
+        if full_text_at
+        else f"một ô của tệp Excel chỉ chứa được {format_vi(limit)} ký tự"
+    )
     mark = f" … [đã cắt: ô gốc dài {format_vi(len(text))} ký tự; {where}]"
     budget = max(limit - _utf16_length(mark), 0)
     end, used = 0, 0
-    for end, ch in enumerate(text):
+    for end, ch in enumerate(text):  # noqa: B007 (where the text is cut, after the loop)
         used += 2 if ord(ch) > 0xFFFF else 1
         if used > budget:
             break
@@ -75,8 +77,12 @@ def fit_xlsx_cell(text: str, full_text_at: str | None = None,
 def _continues(ch: str) -> bool:
     """A character that belongs with the one before it (an accent, a joiner, a variation
     selector, a skin tone, a tag)."""
-    return (unicodedata.category(ch).startswith("M") or ch in "\u200d\ufe0e\ufe0f"
-            or 0x1F3FB <= ord(ch) <= 0x1F3FF or 0xE0000 <= ord(ch) <= 0xE007F)
+    return (
+        unicodedata.category(ch).startswith("M")
+        or ch in "\u200d\ufe0e\ufe0f"
+        or 0x1F3FB <= ord(ch) <= 0x1F3FF
+        or 0xE0000 <= ord(ch) <= 0xE007F
+    )
 
 
 def set_value(cell: Cell, value: Any, *, full_text_at: str | None = None) -> None:
@@ -115,15 +121,18 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
         for cell in ws[r + 1]:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center",
-                                       horizontal="center")
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     for r in tab.title_rows:
         ws.cell(row=r + 1, column=1).font = Font(bold=True, size=13)
     if tab.frozen_rows:
         ws.freeze_panes = ws.cell(row=tab.frozen_rows + 1, column=1)
     for ref, options in tab.choices:
-        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"',
-                            allow_blank=True, showDropDown=False)
+        dv = DataValidation(
+            type="list",
+            formula1='"' + ",".join(options) + '"',
+            allow_blank=True,
+            showDropDown=False,
+        )
         dv.error = "Chọn một giá trị trong danh sách."
         dv.errorTitle = "Giá trị không hợp lệ"
         dv.add(ref)
@@ -132,8 +141,7 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
     ws.protection.formatColumns = False
     for ref in tab.input_ranges:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
-        for row in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col,
-                                max_col=max_col):
+        for row in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col):
             for cell in row:
                 cell.protection = Protection(locked=False)
                 cell.fill = INPUT_FILL
@@ -152,11 +160,15 @@ def require_output_path(output: Path) -> None:
     any work, and again by :func:`save_workbook`)."""
     output = Path(output)
     if output.is_dir():
-        raise UserError(f"“{output}” là một thư mục: hãy ghi tên tệp .xlsx cần tạo, ví dụ "
-                        f"“{output / 'bao_cao.xlsx'}”.")
+        raise UserError(
+            f"“{output}” là một thư mục: hãy ghi tên tệp .xlsx cần tạo, ví dụ "
+            f"“{output / 'bao_cao.xlsx'}”."
+        )
     if output.suffix.lower() != ".xlsx":
-        raise UserError(f"Tên tệp “{output}” phải có đuôi .xlsx (Excel chỉ mở được như vậy), "
-                        f"ví dụ “{output.with_suffix('.xlsx')}”.")
+        raise UserError(
+            f"Tên tệp “{output}” phải có đuôi .xlsx (Excel chỉ mở được như vậy), "
+            f"ví dụ “{output.with_suffix('.xlsx')}”."
+        )
 
 
 def save_workbook(workbook: Workbook, output: Path) -> None:

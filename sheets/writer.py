@@ -21,8 +21,8 @@ from sheets.client import SPREADSHEET_MIME
 from sheets.layout import TabSpec
 
 PIXELS_PER_CHAR = 7
-HEADER_BACKGROUND = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}   # DDEBF7
-INPUT_BACKGROUND = {"red": 1.0, "green": 0xF9 / 255, "blue": 0xE5 / 255}           # FFF9E5
+HEADER_BACKGROUND = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}  # DDEBF7
+INPUT_BACKGROUND = {"red": 1.0, "green": 0xF9 / 255, "blue": 0xE5 / 255}  # FFF9E5
 TITLE_FONT_SIZE = 13
 
 # endpoint names as the emulator counts them
@@ -37,8 +37,13 @@ LIST = "drive.files.list"
 def grid_range(sheet_id: int, ref: str) -> dict[str, int]:
     """A1 ('B7', 'G2:G9') → GridRange (0-based, end exclusive)."""
     min_col, min_row, max_col, max_row = range_boundaries(ref)
-    return {"sheetId": sheet_id, "startRowIndex": min_row - 1, "endRowIndex": max_row,
-            "startColumnIndex": min_col - 1, "endColumnIndex": max_col}
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": min_row - 1,
+        "endRowIndex": max_row,
+        "startColumnIndex": min_col - 1,
+        "endColumnIndex": max_col,
+    }
 
 
 def cell_value(value: Any) -> dict[str, Any]:
@@ -56,9 +61,14 @@ def cell_value(value: Any) -> dict[str, Any]:
     return {"userEnteredValue": extended}
 
 
-def tab_requests(tab: TabSpec, sheet_id: int, *, first: bool = False,
-                 service_account: str | None = None,
-                 unit_editor: str | None = None) -> list[dict]:
+def tab_requests(
+    tab: TabSpec,
+    sheet_id: int,
+    *,
+    first: bool = False,
+    service_account: str | None = None,
+    unit_editor: str | None = None,
+) -> list[dict]:
     """The batchUpdate requests that render ``tab`` as sheet ``sheet_id``.
 
     ``first``: the tab is the spreadsheet's existing first sheet (updated, not added).
@@ -68,76 +78,166 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, first: bool = False,
     """
     n_rows = max(len(tab.rows), tab.frozen_rows + 1, 1)
     n_cols = max(max((len(r) for r in tab.rows), default=1), len(tab.column_widths), 1)
-    properties = {"sheetId": sheet_id, "title": tab.title,
-                  "gridProperties": {"rowCount": n_rows, "columnCount": n_cols,
-                                     "frozenRowCount": tab.frozen_rows}}
-    whole = {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": n_rows,
-             "startColumnIndex": 0, "endColumnIndex": n_cols}
+    properties = {
+        "sheetId": sheet_id,
+        "title": tab.title,
+        "gridProperties": {
+            "rowCount": n_rows,
+            "columnCount": n_cols,
+            "frozenRowCount": tab.frozen_rows,
+        },
+    }
+    whole = {
+        "sheetId": sheet_id,
+        "startRowIndex": 0,
+        "endRowIndex": n_rows,
+        "startColumnIndex": 0,
+        "endColumnIndex": n_cols,
+    }
     requests: list[dict] = []
     if first:
-        requests.append({"updateSheetProperties": {
-            "properties": properties,
-            "fields": "title,gridProperties(rowCount,columnCount,frozenRowCount)"}})
+        requests.append(
+            {
+                "updateSheetProperties": {
+                    "properties": properties,
+                    "fields": "title,gridProperties(rowCount,columnCount,frozenRowCount)",
+                }
+            }
+        )
     else:
         requests.append({"addSheet": {"properties": properties}})
-    requests.append({"updateCells": {
-        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-        "rows": [{"values": [cell_value(v) for v in row]} for row in tab.rows],
-        "fields": "userEnteredValue"}})
+    requests.append(
+        {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                "rows": [{"values": [cell_value(v) for v in row]} for row in tab.rows],
+                "fields": "userEnteredValue",
+            }
+        }
+    )
     if tab.wrap:
-        requests.append({"repeatCell": {
-            "range": whole,
-            "cell": {"userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}},
-            "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)"}})
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": whole,
+                    "cell": {
+                        "userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+                    },
+                    "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)",
+                }
+            }
+        )
     for r in tab.header_rows:
-        requests.append({"repeatCell": {
-            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1},
-            "cell": {"userEnteredFormat": {
-                "backgroundColor": HEADER_BACKGROUND, "textFormat": {"bold": True},
-                "horizontalAlignment": "CENTER", "verticalAlignment": "MIDDLE",
-                "wrapStrategy": "WRAP"}},
-            "fields": "userEnteredFormat(backgroundColor,textFormat.bold,horizontalAlignment,"
-                      "verticalAlignment,wrapStrategy)"}})
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1},
+                    "cell": {
+                        "userEnteredFormat": {
+                            "backgroundColor": HEADER_BACKGROUND,
+                            "textFormat": {"bold": True},
+                            "horizontalAlignment": "CENTER",
+                            "verticalAlignment": "MIDDLE",
+                            "wrapStrategy": "WRAP",
+                        }
+                    },
+                    "fields": "userEnteredFormat(backgroundColor,textFormat.bold,horizontalAlignment,"
+                    "verticalAlignment,wrapStrategy)",
+                }
+            }
+        )
     for r in tab.title_rows:
-        requests.append({"repeatCell": {
-            "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1,
-                      "endColumnIndex": 1},
-            "cell": {"userEnteredFormat": {"textFormat": {"bold": True,
-                                                          "fontSize": TITLE_FONT_SIZE}}},
-            "fields": "userEnteredFormat(textFormat.bold,textFormat.fontSize)"}})
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": {
+                        **whole,
+                        "startRowIndex": r,
+                        "endRowIndex": r + 1,
+                        "endColumnIndex": 1,
+                    },
+                    "cell": {
+                        "userEnteredFormat": {
+                            "textFormat": {"bold": True, "fontSize": TITLE_FONT_SIZE}
+                        }
+                    },
+                    "fields": "userEnteredFormat(textFormat.bold,textFormat.fontSize)",
+                }
+            }
+        )
     for ref in tab.input_ranges:
-        requests.append({"repeatCell": {
-            "range": grid_range(sheet_id, ref),
-            "cell": {"userEnteredFormat": {"backgroundColor": INPUT_BACKGROUND}},
-            "fields": "userEnteredFormat.backgroundColor"}})
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": grid_range(sheet_id, ref),
+                    "cell": {"userEnteredFormat": {"backgroundColor": INPUT_BACKGROUND}},
+                    "fields": "userEnteredFormat.backgroundColor",
+                }
+            }
+        )
     for c, width in enumerate(tab.column_widths):
         if width:
-            requests.append({"updateDimensionProperties": {
-                "range": {"sheetId": sheet_id, "dimension": "COLUMNS",
-                          "startIndex": c, "endIndex": c + 1},
-                "properties": {"pixelSize": int(round(width * PIXELS_PER_CHAR))},
-                "fields": "pixelSize"}})
+            requests.append(
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "COLUMNS",
+                            "startIndex": c,
+                            "endIndex": c + 1,
+                        },
+                        "properties": {"pixelSize": int(round(width * PIXELS_PER_CHAR))},
+                        "fields": "pixelSize",
+                    }
+                }
+            )
     for ref, options in tab.choices:
-        requests.append({"setDataValidation": {
-            "range": grid_range(sheet_id, ref),
-            "rule": {"condition": {"type": "ONE_OF_LIST",
-                                   "values": [{"userEnteredValue": o} for o in options]},
-                     "inputMessage": "Chọn một giá trị trong danh sách.",
-                     "strict": True, "showCustomUi": True}}})
-    requests.append({"addProtectedRange": {"protectedRange": _protected(
-        {"sheetId": sheet_id}, f"{tab.title}: chỉ sửa các ô cần điền",
-        [service_account] if service_account else [],
-        unprotected=[grid_range(sheet_id, ref) for ref in tab.input_ranges])}})
+        requests.append(
+            {
+                "setDataValidation": {
+                    "range": grid_range(sheet_id, ref),
+                    "rule": {
+                        "condition": {
+                            "type": "ONE_OF_LIST",
+                            "values": [{"userEnteredValue": o} for o in options],
+                        },
+                        "inputMessage": "Chọn một giá trị trong danh sách.",
+                        "strict": True,
+                        "showCustomUi": True,
+                    },
+                }
+            }
+        )
+    requests.append(
+        {
+            "addProtectedRange": {
+                "protectedRange": _protected(
+                    {"sheetId": sheet_id},
+                    f"{tab.title}: chỉ sửa các ô cần điền",
+                    [service_account] if service_account else [],
+                    unprotected=[grid_range(sheet_id, ref) for ref in tab.input_ranges],
+                )
+            }
+        }
+    )
     if unit_editor:
         editors = [unit_editor] + ([service_account] if service_account else [])
         for ref in tab.input_ranges:
-            requests.append({"addProtectedRange": {"protectedRange": _protected(
-                grid_range(sheet_id, ref), f"{tab.title}: ô do đơn vị điền", editors)}})
+            requests.append(
+                {
+                    "addProtectedRange": {
+                        "protectedRange": _protected(
+                            grid_range(sheet_id, ref), f"{tab.title}: ô do đơn vị điền", editors
+                        )
+                    }
+                }
+            )
     return requests
 
 
-def _protected(range_: dict, description: str, editors: list[str],
-               unprotected: list[dict] | None = None) -> dict:
+def _protected(
+    range_: dict, description: str, editors: list[str], unprotected: list[dict] | None = None
+) -> dict:
     out: dict[str, Any] = {"range": range_, "description": description, "warningOnly": False}
     if unprotected:
         out["unprotectedRanges"] = unprotected
@@ -167,23 +267,30 @@ class SheetsApi:
         sheetId 0)."""
         self.calls[CREATE] += 1
         body = {"name": title, "mimeType": SPREADSHEET_MIME, "appProperties": app_properties}
-        response = self.http.request("post", DRIVE_FILES_API_V3_URL, json=body,
-                                     params={"supportsAllDrives": True, "fields": "id"})
+        response = self.http.request(
+            "post",
+            DRIVE_FILES_API_V3_URL,
+            json=body,
+            params={"supportsAllDrives": True, "fields": "id"},
+        )
         return response.json()["id"]
 
     def batch_update(self, spreadsheet_id: str, requests: list[dict]) -> dict:
         self.calls[BATCH_UPDATE] += 1
-        response = self.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id,
-                                     json={"requests": requests})
+        response = self.http.request(
+            "post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id, json={"requests": requests}
+        )
         return response.json()
 
     def share(self, spreadsheet_id: str, email: str) -> None:
         self.calls[SHARE] += 1
-        self.client.insert_permission(spreadsheet_id, email, perm_type="user", role="writer",
-                                      notify=False)
+        self.client.insert_permission(
+            spreadsheet_id, email, perm_type="user", role="writer", notify=False
+        )
 
     def sheet_properties(self, spreadsheet_id: str) -> list[dict]:
         self.calls[GET] += 1
-        meta = self.http.fetch_sheet_metadata(spreadsheet_id,
-                                              params={"fields": "sheets(properties)"})
+        meta = self.http.fetch_sheet_metadata(
+            spreadsheet_id, params={"fields": "sheets(properties)"}
+        )
         return [s["properties"] for s in meta.get("sheets", [])]

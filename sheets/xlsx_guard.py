@@ -67,15 +67,19 @@ _ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".e
 #: extensions openpyxl opens (openpyxl.reader.excel.SUPPORTED_FORMATS)
 XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
 _CHUNK = 64 * 1024
-_UNLOCK = ("Hãy mở bằng Excel, gỡ mật khẩu (Tệp › Thông tin › Bảo vệ Sổ làm việc › Mã hóa bằng "
-           "Mật khẩu: xóa mật khẩu), lưu lại dưới dạng .xlsx rồi kiểm tra lại.")
-_REOPEN = ("Hãy mở tệp bằng Excel (hoặc LibreOffice), lưu lại dưới dạng Excel (.xlsx) rồi kiểm "
-           "tra lại.")
+_UNLOCK = (
+    "Hãy mở bằng Excel, gỡ mật khẩu (Tệp › Thông tin › Bảo vệ Sổ làm việc › Mã hóa bằng "
+    "Mật khẩu: xóa mật khẩu), lưu lại dưới dạng .xlsx rồi kiểm tra lại."
+)
+_REOPEN = (
+    "Hãy mở tệp bằng Excel (hoặc LibreOffice), lưu lại dưới dạng Excel (.xlsx) rồi kiểm tra lại."
+)
 
 
 @dataclass
 class WorkbookFileStats:
     """What :func:`guard_xlsx` found in a file it let through."""
+
     size: int = 0
     uncompressed: int = 0
     parts: int = 0
@@ -103,8 +107,11 @@ def _missing(path: Path) -> UserError:
         return _refuse(f"Không tìm thấy tệp “{path}”: thư mục “{parent}” không tồn tại.")
     message = f"Không tìm thấy tệp “{path}”."
     try:
-        names = {p.stem: p.name for p in parent.iterdir()
-                 if p.suffix.lower() in XLSX_SUFFIXES and p.is_file()}
+        names = {
+            p.stem: p.name
+            for p in parent.iterdir()
+            if p.suffix.lower() in XLSX_SUFFIXES and p.is_file()
+        }
     except OSError:
         names = {}
     close = [names[s] for s in difflib.get_close_matches(path.stem, names, n=3, cutoff=0.6)]
@@ -114,8 +121,10 @@ def _missing(path: Path) -> UserError:
 
 
 def _folder(path: Path) -> UserError:
-    message = (f"“{path}” là một thư mục, không phải tệp báo cáo: hãy ghi tên tệp .xlsx, "
-               f"ví dụ “{path / 'bao_cao.xlsx'}”.")
+    message = (
+        f"“{path}” là một thư mục, không phải tệp báo cáo: hãy ghi tên tệp .xlsx, "
+        f"ví dụ “{path / 'bao_cao.xlsx'}”."
+    )
     try:
         names = sorted(p.name for p in path.iterdir() if p.suffix.lower() in XLSX_SUFFIXES)
     except OSError:
@@ -128,8 +137,10 @@ def _folder(path: Path) -> UserError:
 
 def _cannot_read(path: Path, exc: OSError) -> UserError:
     if isinstance(exc, PermissionError):
-        return _refuse(f"Không đọc được tệp “{path}”: không có quyền đọc tệp này. Hãy chép tệp "
-                       "vào thư mục của mình hoặc nhờ người quản trị cấp quyền đọc.")
+        return _refuse(
+            f"Không đọc được tệp “{path}”: không có quyền đọc tệp này. Hãy chép tệp "
+            "vào thư mục của mình hoặc nhờ người quản trị cấp quyền đọc."
+        )
     return _refuse(f"Không đọc được tệp “{path}”: {exc.strerror or exc}.")
 
 
@@ -157,53 +168,64 @@ def _ole(path: Path) -> UserError:
         return _cannot_read(path, exc)
     if any(name in directory or name in head for name in _ENCRYPTED_STREAMS):
         return _refuse(
-            f"Tệp “{path}” đang được đặt mật khẩu (mã hóa), nên không đọc được nội dung. "
-            + _UNLOCK)
+            f"Tệp “{path}” đang được đặt mật khẩu (mã hóa), nên không đọc được nội dung. " + _UNLOCK
+        )
     return _refuse(
         f"Tệp “{path}” là bảng tính Excel 97-2003 (.xls) cũ hoặc đã được đặt mật khẩu (mã "
-        "hóa): cả hai đều không đọc được. Nếu tệp có mật khẩu: " + _UNLOCK[0].lower()
-        + _UNLOCK[1:] + " Nếu là tệp .xls: " + _REOPEN[0].lower() + _REOPEN[1:])
+        "hóa): cả hai đều không đọc được. Nếu tệp có mật khẩu: "
+        + _UNLOCK[0].lower()
+        + _UNLOCK[1:]
+        + " Nếu là tệp .xls: "
+        + _REOPEN[0].lower()
+        + _REOPEN[1:]
+    )
 
 
 def _not_a_zip(path: Path, head: bytes) -> UserError:
     sample = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if sample.startswith((b"<!doctype html", b"<html")) or b"<table" in sample:
-        kind = ("là một trang web (HTML) đổi đuôi — một số phần mềm xuất “Excel” theo cách "
-                "này —, không phải bảng tính Excel (.xlsx)")
+        kind = (
+            "là một trang web (HTML) đổi đuôi — một số phần mềm xuất “Excel” theo cách "
+            "này —, không phải bảng tính Excel (.xlsx)"
+        )
     elif b"\x00" not in head and _is_text(head):
         kind = "là một tệp văn bản (chữ thường, CSV…), không phải bảng tính Excel (.xlsx)"
     else:
         kind = "không phải bảng tính Excel (.xlsx): nội dung không đọc được như một bảng tính"
-    return _refuse(f"Tệp “{path}” {kind}. Hãy dùng mẫu báo cáo .xlsx được cấp "
-                   "(`tonghop template`) và lưu dưới dạng Excel (.xlsx).")
+    return _refuse(
+        f"Tệp “{path}” {kind}. Hãy dùng mẫu báo cáo .xlsx được cấp "
+        "(`tonghop template`) và lưu dưới dạng Excel (.xlsx)."
+    )
 
 
 def _is_text(head: bytes) -> bool:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return exc.start > len(head) - 4       # cut in the middle of a character at the end
+        return exc.start > len(head) - 4  # cut in the middle of a character at the end
     return True
 
 
 def _damaged(path: Path, what: str) -> UserError:
-    return _refuse(f"Tệp “{path}” bị hỏng hoặc chưa được tải về / chép hết ({what}). Hãy tải "
-                   "hoặc chép lại tệp; nếu vẫn lỗi, " + _REOPEN[0].lower() + _REOPEN[1:])
+    return _refuse(
+        f"Tệp “{path}” bị hỏng hoặc chưa được tải về / chép hết ({what}). Hãy tải "
+        "hoặc chép lại tệp; nếu vẫn lỗi, " + _REOPEN[0].lower() + _REOPEN[1:]
+    )
 
 
 def _declared_members(fh, size: int) -> int | None:
     """How many members the zip's end-of-central-directory record declares (ZIP64 too); None
     when there is no such record (then ``zipfile`` says the file is not a zip)."""
-    tail = min(size, 22 + 65535)                  # the record, and a comment of up to 64 KB
+    tail = min(size, 22 + 65535)  # the record, and a comment of up to 64 KB
     fh.seek(size - tail)
     data = fh.read(tail)
     at = data.rfind(b"PK\x05\x06")
     if at < 0 or len(data) < at + 22:
         return None
-    count = int.from_bytes(data[at + 10:at + 12], "little")
-    if count != 0xFFFF or at < 20 or data[at - 20:at - 16] != b"PK\x06\x07":
+    count = int.from_bytes(data[at + 10 : at + 12], "little")
+    if count != 0xFFFF or at < 20 or data[at - 20 : at - 16] != b"PK\x06\x07":
         return count
-    fh.seek(int.from_bytes(data[at - 12:at - 4], "little"))     # the ZIP64 end record
+    fh.seek(int.from_bytes(data[at - 12 : at - 4], "little"))  # the ZIP64 end record
     record = fh.read(56)
     if record[:4] != b"PK\x06\x06" or len(record) < 40:
         return count
@@ -212,7 +234,7 @@ def _declared_members(fh, size: int) -> int | None:
 
 # ------------------------------------------------------------------ the XML parts
 def _cell_position(ref: str) -> tuple[int, int]:
-    """"AB12" -> (12, 28); (0, 0) when it is not a cell reference."""
+    """ "AB12" -> (12, 28); (0, 0) when it is not a cell reference."""
     col = row = 0
     for i, ch in enumerate(ref):
         if "A" <= ch <= "Z":
@@ -233,8 +255,8 @@ class _Scan:
         self.stats = WorkbookFileStats()
         self.part = ""
         self.where = ""
-        self.sheets: dict[str, str] = {}        # relationship id -> tab title
-        self.targets: dict[str, str] = {}       # relationship id -> part name
+        self.sheets: dict[str, str] = {}  # relationship id -> tab title
+        self.targets: dict[str, str] = {}  # relationship id -> part name
         self._row = self._col = self._row_last_col = self._last_row = 0
         self._in_row = False
 
@@ -250,7 +272,8 @@ class _Scan:
             raise _Refused(
                 f"Tệp “{self.path}” có quá nhiều thành phần (hơn {format_vi(MAX_XML_ELEMENTS)} "
                 f"phần tử XML, đến {self.where}): không phải một báo cáo. Hãy xóa các trang, "
-                "dòng hoặc định dạng thừa, lưu lại rồi kiểm tra lại.")
+                "dòng hoặc định dạng thừa, lưu lại rồi kiểm tra lại."
+            )
         local = name.rpartition(":")[2]
         if local == "row":
             self._in_row = True
@@ -267,7 +290,8 @@ class _Scan:
                 raise _Refused(
                     f"Tệp “{self.path}” có quá nhiều ô: hơn {format_vi(MAX_CELLS)} ô (đến "
                     f"{self.where}). Một báo cáo chỉ cần vài trăm dòng; có lẽ đã dán cả một "
-                    "danh sách vào. Hãy xóa các dòng thừa, lưu lại rồi kiểm tra lại.")
+                    "danh sách vào. Hãy xóa các dòng thừa, lưu lại rồi kiểm tra lại."
+                )
         elif local == "sheet" and self.part == "xl/workbook.xml":
             rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id"), None)
             if rid and attrs.get("name"):
@@ -289,11 +313,14 @@ class _Scan:
                     f"Tệp “{self.path}” trải quá rộng: {self.where} có ô ở hàng "
                     f"{format_vi(self._row)}, cột {format_vi(self._row_last_col)}, quá xa phần "
                     "báo cáo. Hãy xóa các hàng và cột thừa phía dưới và bên phải (cả ô chỉ "
-                    "có định dạng), lưu lại rồi kiểm tra lại.")
+                    "có định dạng), lưu lại rồi kiểm tra lại."
+                )
 
     def doctype(self, *_args) -> None:
-        raise _Refused(f"Tệp “{self.path}” có khai báo DOCTYPE trong phần “{self.part}”: Excel "
-                       "không bao giờ ghi như vậy, tệp này không được kiểm tra. " + _REOPEN)
+        raise _Refused(
+            f"Tệp “{self.path}” có khai báo DOCTYPE trong phần “{self.part}”: Excel "
+            "không bao giờ ghi như vậy, tệp này không được kiểm tra. " + _REOPEN
+        )
 
     def tab_of(self, part: str) -> str:
         """“trang “Nhiệm vụ”” for a worksheet part whose tab is known, else the part's name."""
@@ -319,8 +346,7 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _Scan) -> None:
 def _scan_order(info: zipfile.ZipInfo) -> tuple[int, str]:
     # the workbook and its relationships first: they name the tabs the other parts hold
     first = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
-    return (first.index(info.filename) if info.filename in first else len(first),
-            info.filename)
+    return (first.index(info.filename) if info.filename in first else len(first), info.filename)
 
 
 # ------------------------------------------------------------------ the whole check
@@ -337,15 +363,21 @@ def guard_xlsx(path: Path) -> WorkbookFileStats:
     if stat.S_ISDIR(st.st_mode):
         raise _folder(path)
     if not stat.S_ISREG(st.st_mode):
-        raise _refuse(f"“{path}” không phải một tệp thông thường (có thể là thiết bị hoặc "
-                      "đường ống); hãy ghi tên tệp báo cáo .xlsx.")
+        raise _refuse(
+            f"“{path}” không phải một tệp thông thường (có thể là thiết bị hoặc "
+            "đường ống); hãy ghi tên tệp báo cáo .xlsx."
+        )
     if st.st_size == 0:
-        raise _refuse(f"Tệp “{path}” trống (0 byte): có thể chưa được tải về hoặc chép hết. "
-                      "Hãy tải hoặc chép lại tệp.")
+        raise _refuse(
+            f"Tệp “{path}” trống (0 byte): có thể chưa được tải về hoặc chép hết. "
+            "Hãy tải hoặc chép lại tệp."
+        )
     if st.st_size > MAX_FILE_BYTES:
-        raise _refuse(f"Tệp “{path}” quá lớn ({_mb(st.st_size)}; giới hạn "
-                      f"{_mb(MAX_FILE_BYTES)}). Một báo cáo chỉ vài chục KB; có lẽ đã dán thêm "
-                      "dữ liệu hoặc hình ảnh. Hãy xóa phần thừa, lưu lại rồi kiểm tra lại.")
+        raise _refuse(
+            f"Tệp “{path}” quá lớn ({_mb(st.st_size)}; giới hạn "
+            f"{_mb(MAX_FILE_BYTES)}). Một báo cáo chỉ vài chục KB; có lẽ đã dán thêm "
+            "dữ liệu hoặc hình ảnh. Hãy xóa phần thừa, lưu lại rồi kiểm tra lại."
+        )
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
@@ -357,9 +389,11 @@ def guard_xlsx(path: Path) -> WorkbookFileStats:
     if not head.startswith(b"PK"):
         raise _not_a_zip(path, head)
     if members is not None and members > MAX_ZIP_MEMBERS:
-        raise _refuse(f"Tệp “{path}” chứa {format_vi(members)} thành phần nén (giới hạn "
-                      f"{format_vi(MAX_ZIP_MEMBERS)}): không phải một báo cáo. Tệp này không "
-                      "được kiểm tra.")
+        raise _refuse(
+            f"Tệp “{path}” chứa {format_vi(members)} thành phần nén (giới hạn "
+            f"{format_vi(MAX_ZIP_MEMBERS)}): không phải một báo cáo. Tệp này không "
+            "được kiểm tra."
+        )
     stats = WorkbookFileStats(size=st.st_size)
     try:
         zf = zipfile.ZipFile(path)
@@ -377,11 +411,14 @@ def guard_xlsx(path: Path) -> WorkbookFileStats:
                 f"Tệp “{path}” nén {_mb(st.st_size)} nhưng khi giải nén lên tới "
                 f"{_mb(stats.uncompressed)} (giới hạn {_mb(MAX_UNCOMPRESSED_BYTES)}): quá lớn "
                 "cho một báo cáo, có thể là tệp được tạo ra để làm treo máy (“zip bomb”). Tệp "
-                "này không được kiểm tra.")
+                "này không được kiểm tra."
+            )
         _require_workbook_parts(path, names)
         if any(i.flag_bits & 0x1 for i in infos):
-            raise _refuse(f"Tệp “{path}” được nén kèm mật khẩu, nên không đọc được. Hãy gỡ "
-                          "mật khẩu, lưu lại dưới dạng Excel (.xlsx) rồi kiểm tra lại.")
+            raise _refuse(
+                f"Tệp “{path}” được nén kèm mật khẩu, nên không đọc được. Hãy gỡ "
+                "mật khẩu, lưu lại dưới dạng Excel (.xlsx) rồi kiểm tra lại."
+            )
         scan = _Scan(path)
         scan.stats = stats
         for info in sorted(infos, key=_scan_order):
@@ -392,30 +429,48 @@ def guard_xlsx(path: Path) -> WorkbookFileStats:
             except _Refused as exc:
                 raise _refuse(str(exc)) from None
             except expat.ExpatError as exc:
-                raise _damaged(path, f"{scan.where} không đọc được: XML lỗi ở dòng "
-                                     f"{exc.lineno}, cột {exc.offset}") from exc
-            except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
-                    NotImplementedError, OSError) as exc:
+                raise _damaged(
+                    path,
+                    f"{scan.where} không đọc được: XML lỗi ở dòng {exc.lineno}, cột {exc.offset}",
+                ) from exc
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                EOFError,
+                RuntimeError,
+                NotImplementedError,
+                OSError,
+            ) as exc:
                 raise _damaged(path, f"không giải nén được {scan.where}: {exc}") from exc
     if path.suffix.lower() not in XLSX_SUFFIXES:
-        raise _refuse(f"Tệp “{path}” là bảng tính Excel nhưng có đuôi “{path.suffix}”: hãy đổi "
-                      f"tên thành “{path.stem}.xlsx” rồi kiểm tra lại.")
+        raise _refuse(
+            f"Tệp “{path}” là bảng tính Excel nhưng có đuôi “{path.suffix}”: hãy đổi "
+            f"tên thành “{path.stem}.xlsx” rồi kiểm tra lại."
+        )
     return stats
 
 
 def _require_workbook_parts(path: Path, names: set[str]) -> None:
     if "xl/workbook.bin" in names:
-        raise _refuse(f"Tệp “{path}” là sổ làm việc nhị phân Excel (.xlsb), không phải .xlsx. "
-                      + _REOPEN)
+        raise _refuse(
+            f"Tệp “{path}” là sổ làm việc nhị phân Excel (.xlsb), không phải .xlsx. " + _REOPEN
+        )
     if "content.xml" in names and "mimetype" in names:
         raise _refuse(f"Tệp “{path}” là bảng tính LibreOffice/OpenOffice (.ods). " + _REOPEN)
     if "word/document.xml" in names:
-        raise _refuse(f"Tệp “{path}” là văn bản Word (.docx), không phải bảng tính Excel. "
-                      "Hãy dùng mẫu báo cáo .xlsx được cấp (`tonghop template`).")
+        raise _refuse(
+            f"Tệp “{path}” là văn bản Word (.docx), không phải bảng tính Excel. "
+            "Hãy dùng mẫu báo cáo .xlsx được cấp (`tonghop template`)."
+        )
     if "ppt/presentation.xml" in names:
-        raise _refuse(f"Tệp “{path}” là bản trình chiếu PowerPoint (.pptx), không phải bảng "
-                      "tính Excel. Hãy dùng mẫu báo cáo .xlsx được cấp (`tonghop template`).")
+        raise _refuse(
+            f"Tệp “{path}” là bản trình chiếu PowerPoint (.pptx), không phải bảng "
+            "tính Excel. Hãy dùng mẫu báo cáo .xlsx được cấp (`tonghop template`)."
+        )
     if "[Content_Types].xml" not in names or not any(
-            n.startswith("xl/") and n.endswith(".xml") for n in names):
-        raise _refuse(f"Tệp “{path}” là một tệp nén (.zip) nhưng không phải bảng tính Excel "
-                      "(.xlsx). Hãy dùng mẫu báo cáo .xlsx được cấp (`tonghop template`).")
+        n.startswith("xl/") and n.endswith(".xml") for n in names
+    ):
+        raise _refuse(
+            f"Tệp “{path}” là một tệp nén (.zip) nhưng không phải bảng tính Excel "
+            "(.xlsx). Hãy dùng mẫu báo cáo .xlsx được cấp (`tonghop template`)."
+        )

@@ -13,13 +13,12 @@ import logging
 import signal
 import sys
 import threading
-from typing import Optional
 
 from .faults import EmulatorConfig
 from .server import EmulatorServer
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """In: command-line arguments. Out: process exit code."""
     parser = argparse.ArgumentParser(prog="python -m sheets_emulator")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -31,7 +30,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     serve.add_argument("--config", help="JSON file with quotas, latency and fault rules")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     config = EmulatorConfig.from_json_file(args.config) if args.config else None
     server = EmulatorServer(args.root, host=args.host, port=args.port, config=config)
     stopping = threading.Event()

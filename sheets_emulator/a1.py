@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 _CELL_RE = re.compile(r"^\$?([A-Za-z]{0,3})\$?([0-9]{0,7})$")
 _SIMPLE_TITLE_RE = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, _
@@ -26,12 +26,12 @@ class A1ParseError(ValueError):
 class Rect:
     """A block of cells: rows ``[r0, r1)`` and columns ``[c0, c1)``; ``None`` = open."""
 
-    r0: Optional[int] = None
-    r1: Optional[int] = None
-    c0: Optional[int] = None
-    c1: Optional[int] = None
+    r0: int | None = None
+    r1: int | None = None
+    c0: int | None = None
+    c1: int | None = None
 
-    def clamp(self, rows: int, cols: int) -> "Rect":
+    def clamp(self, rows: int, cols: int) -> Rect:
         """In: grid size. Out: a fully bounded rect limited to the grid."""
         r0 = min(self.r0 or 0, rows)
         c0 = min(self.c0 or 0, cols)
@@ -71,7 +71,7 @@ class Rect:
 def rect_from_grid_range(grid_range: dict[str, Any]) -> Rect:
     """In: GridRange JSON. Out: the Rect (sheet id is read separately)."""
 
-    def get(key: str) -> Optional[int]:
+    def get(key: str) -> int | None:
         value = grid_range.get(key)
         return None if value is None else int(value)
 
@@ -112,7 +112,7 @@ def quote_sheet_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def split_range(text: str) -> tuple[Optional[str], Optional[str]]:
+def split_range(text: str) -> tuple[str | None, str | None]:
     """In: range text like ``'Tab 1'!A1:B2``, ``Tab!A:A``, ``A1`` or ``Tab``.
 
     Out: ``(sheet title or None, A1 part or None)``.  A bare word comes back
@@ -194,13 +194,13 @@ def format_range(title: str, rect: Rect) -> str:
     return f"{quote_sheet_title(title)}!{format_a1(rect)}"
 
 
-def intersect(a: Rect, b: Rect) -> Optional[Rect]:
+def intersect(a: Rect, b: Rect) -> Rect | None:
     """Out: the overlap of two rects, or None when they do not overlap."""
 
-    def lo(x: Optional[int], y: Optional[int]) -> int:
+    def lo(x: int | None, y: int | None) -> int:
         return max(x or 0, y or 0)
 
-    def hi(x: Optional[int], y: Optional[int]) -> Optional[int]:
+    def hi(x: int | None, y: int | None) -> int | None:
         if x is None:
             return y
         if y is None:
@@ -228,7 +228,7 @@ def subtract(a: Rect, b: Rect) -> list[Rect]:
     return [p for p in pieces if not p.is_empty()]
 
 
-def shift(rect: Rect, rows: bool, at: int, delta: int) -> Optional[Rect]:
+def shift(rect: Rect, rows: bool, at: int, delta: int) -> Rect | None:
     """Adjust ``rect`` after inserting (delta > 0) or deleting (delta < 0) lines.
 
     In: ``rows`` (True for rows, False for columns), the first line index

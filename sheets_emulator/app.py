@@ -20,7 +20,8 @@ import re
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_plus
 
 from . import drive_api, sheets_api
@@ -30,29 +31,77 @@ from .protocol import ApiRequest, ApiResponse
 from .store import SpreadsheetStore, UnknownFile
 
 log = logging.getLogger("sheets_emulator")
-Interceptor = Callable[[ApiRequest], Optional[ApiResponse]]
+Interceptor = Callable[[ApiRequest], ApiResponse | None]
 _ID = r"([^/:?]+)"
 ROUTES: list[tuple[str, re.Pattern, str, Callable]] = [
     (m, re.compile(p), key, fn)
     for m, p, key, fn in [
-        ("POST", r"^/v4/spreadsheets$", "sheets.spreadsheets.create", sheets_api.spreadsheets_create),
-        ("GET", rf"^/v4/spreadsheets/{_ID}$", "sheets.spreadsheets.get", sheets_api.spreadsheets_get),
-        ("POST", rf"^/v4/spreadsheets/{_ID}:batchUpdate$", "sheets.spreadsheets.batchUpdate",
-         sheets_api.spreadsheets_batch_update),
-        ("POST", rf"^/v4/spreadsheets/{_ID}/sheets/(\d+):copyTo$", "sheets.spreadsheets.sheets.copyTo",
-         sheets_api.sheets_copy_to),
-        ("GET", rf"^/v4/spreadsheets/{_ID}/values:batchGet$", "sheets.values.batchGet",
-         sheets_api.values_batch_get),
-        ("POST", rf"^/v4/spreadsheets/{_ID}/values:batchUpdate$", "sheets.values.batchUpdate",
-         sheets_api.values_batch_update),
-        ("POST", rf"^/v4/spreadsheets/{_ID}/values:batchClear$", "sheets.values.batchClear",
-         sheets_api.values_batch_clear),
-        ("POST", rf"^/v4/spreadsheets/{_ID}/values/(.+):append$", "sheets.values.append",
-         sheets_api.values_append),
-        ("POST", rf"^/v4/spreadsheets/{_ID}/values/(.+):clear$", "sheets.values.clear",
-         sheets_api.values_clear),
-        ("GET", rf"^/v4/spreadsheets/{_ID}/values/(.+)$", "sheets.values.get", sheets_api.values_get),
-        ("PUT", rf"^/v4/spreadsheets/{_ID}/values/(.+)$", "sheets.values.update", sheets_api.values_update),
+        (
+            "POST",
+            r"^/v4/spreadsheets$",
+            "sheets.spreadsheets.create",
+            sheets_api.spreadsheets_create,
+        ),
+        (
+            "GET",
+            rf"^/v4/spreadsheets/{_ID}$",
+            "sheets.spreadsheets.get",
+            sheets_api.spreadsheets_get,
+        ),
+        (
+            "POST",
+            rf"^/v4/spreadsheets/{_ID}:batchUpdate$",
+            "sheets.spreadsheets.batchUpdate",
+            sheets_api.spreadsheets_batch_update,
+        ),
+        (
+            "POST",
+            rf"^/v4/spreadsheets/{_ID}/sheets/(\d+):copyTo$",
+            "sheets.spreadsheets.sheets.copyTo",
+            sheets_api.sheets_copy_to,
+        ),
+        (
+            "GET",
+            rf"^/v4/spreadsheets/{_ID}/values:batchGet$",
+            "sheets.values.batchGet",
+            sheets_api.values_batch_get,
+        ),
+        (
+            "POST",
+            rf"^/v4/spreadsheets/{_ID}/values:batchUpdate$",
+            "sheets.values.batchUpdate",
+            sheets_api.values_batch_update,
+        ),
+        (
+            "POST",
+            rf"^/v4/spreadsheets/{_ID}/values:batchClear$",
+            "sheets.values.batchClear",
+            sheets_api.values_batch_clear,
+        ),
+        (
+            "POST",
+            rf"^/v4/spreadsheets/{_ID}/values/(.+):append$",
+            "sheets.values.append",
+            sheets_api.values_append,
+        ),
+        (
+            "POST",
+            rf"^/v4/spreadsheets/{_ID}/values/(.+):clear$",
+            "sheets.values.clear",
+            sheets_api.values_clear,
+        ),
+        (
+            "GET",
+            rf"^/v4/spreadsheets/{_ID}/values/(.+)$",
+            "sheets.values.get",
+            sheets_api.values_get,
+        ),
+        (
+            "PUT",
+            rf"^/v4/spreadsheets/{_ID}/values/(.+)$",
+            "sheets.values.update",
+            sheets_api.values_update,
+        ),
         ("GET", r"^/drive/v3/files$", "drive.files.list", drive_api.files_list),
         ("POST", r"^/drive/v3/files$", "drive.files.create", drive_api.files_create),
         ("GET", rf"^/drive/v3/files/{_ID}$", "drive.files.get", drive_api.files_get),
@@ -60,24 +109,55 @@ ROUTES: list[tuple[str, re.Pattern, str, Callable]] = [
         ("DELETE", rf"^/drive/v3/files/{_ID}$", "drive.files.delete", drive_api.files_delete),
         ("POST", rf"^/drive/v3/files/{_ID}/copy$", "drive.files.copy", drive_api.files_copy),
         ("GET", rf"^/drive/v3/files/{_ID}/export$", "drive.files.export", drive_api.files_export),
-        ("GET", rf"^/drive/v3/files/{_ID}/comments$", "drive.comments.list", drive_api.comments_list),
-        ("GET", rf"^/drive/v3/files/{_ID}/revisions$", "drive.revisions.list", drive_api.revisions_list),
-        ("POST", rf"^/drive/v3/files/{_ID}/permissions$", "drive.permissions.create",
-         drive_api.permissions_create),
-        ("GET", rf"^/drive/v3/files/{_ID}/permissions$", "drive.permissions.list",
-         drive_api.permissions_list),
-        ("GET", rf"^/drive/v3/files/{_ID}/permissions/{_ID}$", "drive.permissions.get",
-         drive_api.permissions_get),
-        ("PATCH", rf"^/drive/v3/files/{_ID}/permissions/{_ID}$", "drive.permissions.update",
-         drive_api.permissions_update),
-        ("DELETE", rf"^/drive/v3/files/{_ID}/permissions/{_ID}$", "drive.permissions.delete",
-         drive_api.permissions_delete),
+        (
+            "GET",
+            rf"^/drive/v3/files/{_ID}/comments$",
+            "drive.comments.list",
+            drive_api.comments_list,
+        ),
+        (
+            "GET",
+            rf"^/drive/v3/files/{_ID}/revisions$",
+            "drive.revisions.list",
+            drive_api.revisions_list,
+        ),
+        (
+            "POST",
+            rf"^/drive/v3/files/{_ID}/permissions$",
+            "drive.permissions.create",
+            drive_api.permissions_create,
+        ),
+        (
+            "GET",
+            rf"^/drive/v3/files/{_ID}/permissions$",
+            "drive.permissions.list",
+            drive_api.permissions_list,
+        ),
+        (
+            "GET",
+            rf"^/drive/v3/files/{_ID}/permissions/{_ID}$",
+            "drive.permissions.get",
+            drive_api.permissions_get,
+        ),
+        (
+            "PATCH",
+            rf"^/drive/v3/files/{_ID}/permissions/{_ID}$",
+            "drive.permissions.update",
+            drive_api.permissions_update,
+        ),
+        (
+            "DELETE",
+            rf"^/drive/v3/files/{_ID}/permissions/{_ID}$",
+            "drive.permissions.delete",
+            drive_api.permissions_delete,
+        ),
     ]
 ]
 #: routes whose last path piece is an A1 range: Google reads it form-encoded, so a ``+`` there is
 #: a space (``'Hướng+dẫn'!A1`` is the tab "Hướng dẫn"; a literal plus is sent as ``%2B``)
-RANGE_IN_PATH = frozenset({"sheets.values.get", "sheets.values.update", "sheets.values.append",
-                           "sheets.values.clear"})
+RANGE_IN_PATH = frozenset(
+    {"sheets.values.get", "sheets.values.update", "sheets.values.append", "sheets.values.clear"}
+)
 
 
 class CallStats:
@@ -118,14 +198,19 @@ class CallStats:
 
 def _unknown(endpoint: str, path_params: tuple) -> ApiError:
     file_id = path_params[0] if path_params else ""
-    return spreadsheet_not_found() if endpoint.startswith("sheets.") else drive_file_not_found(file_id)
+    return (
+        spreadsheet_not_found() if endpoint.startswith("sheets.") else drive_file_not_found(file_id)
+    )
 
 
 class EmulatorApp:
     """The emulator minus the socket: routing, stats, interceptors, handlers."""
 
     def __init__(
-        self, store: SpreadsheetStore, config: Optional[EmulatorConfig] = None, clock: Clock = time.monotonic
+        self,
+        store: SpreadsheetStore,
+        config: EmulatorConfig | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.store = store
         self.stats = CallStats()
@@ -145,7 +230,7 @@ class EmulatorApp:
         """Register ``fn(request) -> ApiResponse | None`` run before every API handler."""
         self.interceptors.append(fn)
 
-    def route(self, req: ApiRequest) -> Optional[Callable]:
+    def route(self, req: ApiRequest) -> Callable | None:
         """Fill ``req.endpoint``/``req.path_params``. Out: the handler or None."""
         for method, pattern, key, fn in ROUTES:
             match = pattern.match(req.path)
@@ -161,7 +246,12 @@ class EmulatorApp:
         return None
 
     def handle(
-        self, method: str, path: str, query: str = "", headers: Optional[dict] = None, body: bytes = b""
+        self,
+        method: str,
+        path: str,
+        query: str = "",
+        headers: dict | None = None,
+        body: bytes = b"",
     ) -> ApiResponse:
         """In: the raw HTTP pieces. Out: the response (admin routes included)."""
         admin = self._admin(method.upper(), path, body)
@@ -195,7 +285,7 @@ class EmulatorApp:
             return ApiResponse(500, ApiError(500, "Internal error encountered.").to_json())
         return result if isinstance(result, ApiResponse) else ApiResponse(200, result)
 
-    def _admin(self, method: str, path: str, body: bytes = b"") -> Optional[ApiResponse]:
+    def _admin(self, method: str, path: str, body: bytes = b"") -> ApiResponse | None:
         if not path.startswith("/_emulator/"):
             return None
         if path == "/_emulator/health" and method == "GET":

@@ -17,8 +17,8 @@ from .batch_common import (
     drop_none,
     format_mask,
     grid_target,
-    is_rows,
     handles,
+    is_rows,
     sheet_for,
 )
 from .fieldmask import top_level_paths
@@ -99,7 +99,9 @@ def add_protected_range(model: WorkbookModel, body: dict) -> dict:
     """addProtectedRange: store it with a new id. Out: the addProtectedRange reply."""
     pr = drop_none(dict(body.get("protectedRange") or {}))
     if "namedRangeId" in pr or "range" not in pr:
-        raise RequestError("a 'range' is required (named ranges are not supported by sheets_emulator)")
+        raise RequestError(
+            "a 'range' is required (named ranges are not supported by sheets_emulator)"
+        )
     sheet, _ = grid_target(model, pr["range"])
     pr["range"] = {"sheetId": sheet.sheet_id, **pr["range"]}
     for flag in ("warningOnly", "requestingUserCanEdit"):
@@ -157,7 +159,9 @@ def _check_merge_overlap(sheet: SheetModel, area: Rect) -> None:
         if inter is None:
             kept.append(merge)
         elif inter != merge:
-            raise RequestError("You must select all cells in a merged range to merge or unmerge them.")
+            raise RequestError(
+                "You must select all cells in a merged range to merge or unmerge them."
+            )
     sheet.merges = kept
 
 

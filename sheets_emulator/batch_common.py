@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from .a1 import Rect, rect_from_grid_range
 from .fieldmask import Mask, parse_mask, top_level_paths
@@ -12,11 +13,16 @@ from .ranges import grid_error
 from .validation import normalize_rule
 from .values import CELL_TOO_LONG, from_extended_value, too_long
 
-Handler = Callable[[WorkbookModel, dict], Optional[dict]]
+Handler = Callable[[WorkbookModel, dict], dict | None]
 HANDLERS: dict[str, Handler] = {}
 EXTRA_SHEET_PROPS = {"tabColor", "tabColorStyle", "rightToLeft"}
 EXTRA_GRID_PROPS = {"hideGridlines", "rowGroupControlAfter", "columnGroupControlAfter"}
-EXTRA_SPREADSHEET_PROPS = {"autoRecalc", "defaultFormat", "iterativeCalculationSettings", "spreadsheetTheme"}
+EXTRA_SPREADSHEET_PROPS = {
+    "autoRecalc",
+    "defaultFormat",
+    "iterativeCalculationSettings",
+    "spreadsheetTheme",
+}
 CELL_FIELDS = {"userEnteredValue", "userEnteredFormat", "note", "dataValidation"}
 IGNORED_CELL_FIELDS = {"textFormatRuns"}
 
@@ -44,7 +50,7 @@ def sheet_for(model: WorkbookModel, sheet_id: Any) -> SheetModel:
     return sheet
 
 
-def grid_target(model: WorkbookModel, grid_range: Optional[dict]) -> tuple[SheetModel, Rect]:
+def grid_target(model: WorkbookModel, grid_range: dict | None) -> tuple[SheetModel, Rect]:
     """In: GridRange JSON. Out: (sheet, rect bounded to the grid); 400 if outside it."""
     if grid_range is None:
         raise RequestError("range is required")
@@ -67,7 +73,7 @@ def get_path(data: dict, path: list[str]) -> tuple[bool, Any]:
     return True, node
 
 
-def cell_field_names(fields: Optional[str]) -> set[str]:
+def cell_field_names(fields: str | None) -> set[str]:
     """In: a CellData ``fields`` mask. Out: the top-level names (400 for unsupported ones)."""
     if not fields:
         raise RequestError("At least one field must be specified in 'fields'.")
@@ -142,4 +148,6 @@ def dimension_range(model: WorkbookModel, body: dict) -> tuple[SheetModel, bool,
 
 def drop_none(data: dict) -> dict:
     """Out: ``data`` without keys whose value is None (recursively)."""
-    return {k: (drop_none(v) if isinstance(v, dict) else v) for k, v in data.items() if v is not None}
+    return {
+        k: (drop_none(v) if isinstance(v, dict) else v) for k, v in data.items() if v is not None
+    }

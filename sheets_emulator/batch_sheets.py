@@ -7,7 +7,7 @@ Each handler takes (model being edited, request body) and returns its reply dict
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from .batch_common import (
     EXTRA_GRID_PROPS,
@@ -31,18 +31,22 @@ def _new_title(model: WorkbookModel) -> str:
     return f"Sheet{n}"
 
 
-def _check_title(model: WorkbookModel, title: Any, sheet: Optional[SheetModel] = None) -> str:
+def _check_title(model: WorkbookModel, title: Any, sheet: SheetModel | None = None) -> str:
     if not isinstance(title, str) or not title.strip():
         raise RequestError("A sheet title must not be empty.")
     other = model.sheet_by_title(title)
     if other is not None and other is not sheet and other.title.casefold() == title.casefold():
-        raise RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
+        raise RequestError(
+            f'A sheet with the name "{title}" already exists. Please enter another name.'
+        )
     return title
 
 
 def _set_grid(sheet: SheetModel, grid: dict, keys: set[str]) -> None:
     rows = int(grid.get("rowCount", sheet.row_count)) if "rowCount" in keys else sheet.row_count
-    cols = int(grid.get("columnCount", sheet.col_count)) if "columnCount" in keys else sheet.col_count
+    cols = (
+        int(grid.get("columnCount", sheet.col_count)) if "columnCount" in keys else sheet.col_count
+    )
     if rows < 1 or cols < 1:
         raise RequestError("A sheet must have at least one row and one column.")
     if (rows, cols) != (sheet.row_count, sheet.col_count):
@@ -60,9 +64,13 @@ def _set_grid(sheet: SheetModel, grid: dict, keys: set[str]) -> None:
             sheet.extra_grid_props.pop(key, None)
         else:
             sheet.extra_grid_props[key] = grid[key]
-    unknown = keys - EXTRA_GRID_PROPS - {"rowCount", "columnCount", "frozenRowCount", "frozenColumnCount"}
+    unknown = (
+        keys - EXTRA_GRID_PROPS - {"rowCount", "columnCount", "frozenRowCount", "frozenColumnCount"}
+    )
     if unknown:
-        raise RequestError(f"Attempted to update unknown field(s): gridProperties.{sorted(unknown)}")
+        raise RequestError(
+            f"Attempted to update unknown field(s): gridProperties.{sorted(unknown)}"
+        )
 
 
 def _move_sheet(model: WorkbookModel, sheet: SheetModel, index: int) -> None:
@@ -120,13 +128,19 @@ def duplicate_sheet(model: WorkbookModel, body: dict) -> dict:
     source = sheet_for(model, body.get("sourceSheetId"))
     copy = clone_sheet(source)
     copy.protected_ranges = []
-    copy.title = _check_title(model, body.get("newSheetName") or model.unique_title(f"Copy of {source.title}"))
+    copy.title = _check_title(
+        model, body.get("newSheetName") or model.unique_title(f"Copy of {source.title}")
+    )
     new_id = body.get("newSheetId")
     if new_id is not None and model.sheet_by_id(int(new_id)) is not None:
         raise RequestError(f"A sheet with the id {new_id} already exists.")
     copy.sheet_id = int(new_id) if new_id is not None else model.new_sheet_id(f"{copy.title}|dup")
     index = body.get("insertSheetIndex")
-    index = model.sheets.index(source) + 1 if index is None else max(0, min(int(index), len(model.sheets)))
+    index = (
+        model.sheets.index(source) + 1
+        if index is None
+        else max(0, min(int(index), len(model.sheets)))
+    )
     model.sheets.insert(index, copy)
     return {"duplicateSheet": {"properties": sheet_properties(copy, index)}}
 

@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import json
-from typing import Any, Optional
+from typing import Any
 
 from .drive_query import QueryError, compile_query
 from .errors import ApiError, drive_invalid, unsupported
@@ -46,7 +46,7 @@ ROLES = {"owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"}
 PERMISSION_TYPES = {"user", "group", "domain", "anyone"}
 
 
-def user_resource(email: str, caller: Optional[str]) -> dict[str, Any]:
+def user_resource(email: str, caller: str | None) -> dict[str, Any]:
     """Out: the Drive ``User`` JSON of the account ``email`` as ``caller`` sees it (``me``)."""
     return {
         "kind": "drive#user",
@@ -57,8 +57,9 @@ def user_resource(email: str, caller: Optional[str]) -> dict[str, Any]:
     }
 
 
-def file_resource(record: dict[str, Any], owner_email: str, user: Optional[str] = None,
-                  size: Optional[int] = None) -> dict[str, Any]:
+def file_resource(
+    record: dict[str, Any], owner_email: str, user: str | None = None, size: int | None = None
+) -> dict[str, Any]:
     """Out: the full Drive ``File`` JSON of a record (what ``fields=*`` gives), as ``user`` (the
     caller) sees it: ``modifiedByMeTime`` is when that caller last modified it.  ``version`` counts
     every change; ``lastModifyingUser`` is absent when the last change had no known user (as
@@ -100,13 +101,15 @@ def file_resource(record: dict[str, Any], owner_email: str, user: Optional[str] 
     if record.get("description"):
         out["description"] = record["description"]
     if record["mimeType"] == SPREADSHEET_MIME:
-        out["webViewLink"] = f"https://docs.google.com/spreadsheets/d/{record['id']}/edit?usp=drivesdk"
+        out["webViewLink"] = (
+            f"https://docs.google.com/spreadsheets/d/{record['id']}/edit?usp=drivesdk"
+        )
     elif record["mimeType"] == FOLDER_MIME:
         out["webViewLink"] = f"https://drive.google.com/drive/folders/{record['id']}"
     return out
 
 
-def _mask(text: Optional[str], default: str) -> Any:
+def _mask(text: str | None, default: str) -> Any:
     try:
         return parse_mask(text if text else default)
     except FieldMaskError:
@@ -134,13 +137,15 @@ def _read_token(token: str, key: str) -> int:
         raise drive_invalid("Invalid Value", "pageToken") from None
 
 
-def _sort(records: list[dict], order_by: Optional[str]) -> list[dict]:
+def _sort(records: list[dict], order_by: str | None) -> list[dict]:
     keys: list[tuple[str, bool]] = []
     for part in (order_by or "").split(","):
         words = part.split()
         if not words:
             continue
-        if words[0] not in ORDER_KEYS or (len(words) > 1 and words[1].lower() not in ("asc", "desc")):
+        if words[0] not in ORDER_KEYS or (
+            len(words) > 1 and words[1].lower() not in ("asc", "desc")
+        ):
             raise drive_invalid("Invalid Value", "orderBy")
         keys.append((ORDER_KEYS[words[0]], len(words) > 1 and words[1].lower() == "desc"))
     keys += [("createdTime", False), ("id", False)]
@@ -183,8 +188,12 @@ def files_list(store: SpreadsheetStore, req: ApiRequest) -> dict[str, Any]:
         matches = _sort([r for r in store.records() if predicate(r)], order_by)
         user = request_user(req)
         sized = mask_selects(mask, "files", "size")
-        page = [file_resource(r, store.owner_email, user, store.content_size(r["id"]) if sized else None)
-                for r in matches[offset : offset + page_size]]
+        page = [
+            file_resource(
+                r, store.owner_email, user, store.content_size(r["id"]) if sized else None
+            )
+            for r in matches[offset : offset + page_size]
+        ]
     out: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False, "files": page}
     if offset + page_size < len(matches):
         out["nextPageToken"] = _page_token(offset + page_size, token_key)
@@ -197,12 +206,16 @@ def files_get(store: SpreadsheetStore, req: ApiRequest) -> Any:
     with store.lock:
         record = store.get_record(file_id)
         if req.param("alt") == "media":
-            raise ApiError(403, "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
-                           drive_reason="fileNotDownloadable", location="alt")
+            raise ApiError(
+                403,
+                "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
+                drive_reason="fileNotDownloadable",
+                location="alt",
+            )
         return _project(store, record, req)
 
 
-def _writable(body: dict, record: Optional[dict] = None) -> dict[str, Any]:
+def _writable(body: dict, record: dict | None = None) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for key in ("name", "description", "starred", "trashed", "modifiedTime"):
         if key in body:
@@ -233,8 +246,9 @@ def files_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
     extra.pop("modifiedTime", None)
     app_properties = extra.pop("appProperties", None)
     with store.lock:
-        record = store.create_file(name, mime, body.get("parents"), app_properties, extra=extra,
-                                   user=request_user(req))
+        record = store.create_file(
+            name, mime, body.get("parents"), app_properties, extra=extra, user=request_user(req)
+        )
         return _project(store, record, req)
 
 
@@ -279,7 +293,9 @@ def files_copy(store: SpreadsheetStore, req: ApiRequest) -> Any:
     (file_id,) = req.path_params
     body = req.json()
     with store.lock:
-        record = store.copy_file(file_id, body.get("name"), body.get("parents"), body.get("appProperties"))
+        record = store.copy_file(
+            file_id, body.get("name"), body.get("parents"), body.get("appProperties")
+        )
         return _project(store, record, req)
 
 
@@ -306,7 +322,9 @@ def files_export(store: SpreadsheetStore, req: ApiRequest) -> ApiResponse:
 REVISION_LIST_DEFAULT = "kind,nextPageToken,revisions(kind,id,mimeType,modifiedTime)"
 
 
-def revision_resource(record: dict[str, Any], revision: dict[str, Any], caller: Optional[str]) -> dict[str, Any]:
+def revision_resource(
+    record: dict[str, Any], revision: dict[str, Any], caller: str | None
+) -> dict[str, Any]:
     """Out: one Drive ``Revision`` of a record as ``caller`` sees it (``me``: theirs).
     ``lastModifyingUser`` is absent when the editor is not known (as Drive does for an
     anonymous edit)."""
@@ -348,7 +366,9 @@ def comments_list(store: SpreadsheetStore, req: ApiRequest) -> Any:
     """comments.list: the emulator keeps no comments, so always an empty list."""
     (file_id,) = req.path_params
     store.get_drive_file(file_id)
-    return apply_mask({"kind": "drive#commentList", "comments": []}, _mask(req.param("fields"), "*"))
+    return apply_mask(
+        {"kind": "drive#commentList", "comments": []}, _mask(req.param("fields"), "*")
+    )
 
 
 # ------------------------------------------------------------------ permissions
@@ -363,7 +383,9 @@ def _permission(body: dict) -> dict[str, Any]:
     if kind in ("user", "group"):
         who = body.get("emailAddress")
         if not who:
-            raise drive_invalid("The permission emailAddress field is required.", "permission.emailAddress")
+            raise drive_invalid(
+                "The permission emailAddress field is required.", "permission.emailAddress"
+            )
         perm["emailAddress"] = who
         perm["displayName"] = who.split("@")[0]
     elif kind == "domain":
@@ -371,9 +393,13 @@ def _permission(body: dict) -> dict[str, Any]:
         if not who:
             raise drive_invalid("The permission domain field is required.", "permission.domain")
         perm["domain"] = who
-        perm["allowFileDiscovery"] = bool(body.get("allowFileDiscovery", not body.get("withLink", False)))
+        perm["allowFileDiscovery"] = bool(
+            body.get("allowFileDiscovery", not body.get("withLink", False))
+        )
     else:
-        perm["allowFileDiscovery"] = bool(body.get("allowFileDiscovery", not body.get("withLink", True)))
+        perm["allowFileDiscovery"] = bool(
+            body.get("allowFileDiscovery", not body.get("withLink", True))
+        )
     perm["id"] = permission_id(kind, who, kind == "anyone" and not perm["allowFileDiscovery"])
     perm["deleted"] = False
     perm["pendingOwner"] = False
@@ -415,7 +441,9 @@ def _find_permission(record: dict, perm_id: str) -> dict:
     for perm in record.get("permissions", []):
         if perm["id"] == perm_id:
             return perm
-    raise ApiError(404, f"Permission not found: {perm_id}.", drive_reason="notFound", location="permissionId")
+    raise ApiError(
+        404, f"Permission not found: {perm_id}.", drive_reason="notFound", location="permissionId"
+    )
 
 
 def permissions_get(store: SpreadsheetStore, req: ApiRequest) -> Any:
@@ -448,7 +476,9 @@ def permissions_delete(store: SpreadsheetStore, req: ApiRequest) -> ApiResponse:
         record = store.get_record(file_id)
         perm = _find_permission(record, perm_id)
         if perm["role"] == "owner":
-            raise ApiError(403, "The owner of a file cannot be removed.", drive_reason="cannotRemoveOwner")
+            raise ApiError(
+                403, "The owner of a file cannot be removed.", drive_reason="cannotRemoveOwner"
+            )
         perms = [p for p in record["permissions"] if p["id"] != perm_id]
         store.update_file(file_id, {"permissions": perms}, touch=False)
     return ApiResponse(204, None)

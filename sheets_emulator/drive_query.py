@@ -14,7 +14,8 @@ escapes.  Anything else raises :class:`QueryError` (Drive answers 400).
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .timeutil import parse_time
 
@@ -44,7 +45,7 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
     while pos < len(text):
         match = _TOKEN_RE.match(text, pos)
         if not match or match.end() == pos:
-            raise QueryError(f"cannot parse query near: {text[pos:pos + 20]!r}")
+            raise QueryError(f"cannot parse query near: {text[pos : pos + 20]!r}")
         pos = match.end()
         kind = match.lastgroup
         value = match.group(kind)

@@ -75,9 +75,7 @@ def spreadsheet_not_found() -> ApiError:
 
 def drive_file_not_found(file_id: str) -> ApiError:
     """Out: the 404 Drive answers for an unknown file id."""
-    return ApiError(
-        404, f"File not found: {file_id}.", drive_reason="notFound", location="fileId"
-    )
+    return ApiError(404, f"File not found: {file_id}.", drive_reason="notFound", location="fileId")
 
 
 def drive_invalid(message: str, location: str = "q") -> ApiError:

@@ -34,10 +34,11 @@ import random
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 from .errors import ApiError
 from .protocol import ApiRequest, ApiResponse
@@ -72,14 +73,14 @@ class FaultRule:
 
     endpoint: str = "*"
     status: int = 503
-    times: Optional[int] = None
-    every: Optional[int] = None
-    probability: Optional[float] = None
+    times: int | None = None
+    every: int | None = None
+    probability: float | None = None
     seed: int = 0
-    spreadsheet_id: Optional[str] = None
+    spreadsheet_id: str | None = None
     kind: str = "status"
-    delay: Optional[float] = None
-    message: Optional[str] = None
+    delay: float | None = None
+    message: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -100,7 +101,7 @@ class FaultRule:
         return float(self.delay) if self.delay is not None else DEFAULT_DELAY[self.kind]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "FaultRule":
+    def from_dict(cls, data: dict[str, Any]) -> FaultRule:
         """In: the JSON object of one rule. Out: the rule (ValueError on unknown keys)."""
         if not isinstance(data, dict):
             raise ValueError(f"a fault rule must be an object, not {data!r}")
@@ -118,26 +119,34 @@ class FaultRule:
 class EmulatorConfig:
     """What the emulator injects; all off by default (quota ``None`` = unlimited)."""
 
-    read_quota_per_user: Optional[int] = None
-    read_quota_per_project: Optional[int] = None
-    write_quota_per_user: Optional[int] = None
-    write_quota_per_project: Optional[int] = None
+    read_quota_per_user: int | None = None
+    read_quota_per_project: int | None = None
+    write_quota_per_user: int | None = None
+    write_quota_per_project: int | None = None
     latency: float = 0.0
     faults: list[FaultRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.faults = [r if isinstance(r, FaultRule) else FaultRule.from_dict(r) for r in self.faults or []]
+        self.faults = [
+            r if isinstance(r, FaultRule) else FaultRule.from_dict(r) for r in self.faults or []
+        ]
         self.latency = float(self.latency or 0.0)
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
-        for name in ("read_quota_per_user", "read_quota_per_project",
-                     "write_quota_per_user", "write_quota_per_project"):
+        for name in (
+            "read_quota_per_user",
+            "read_quota_per_project",
+            "write_quota_per_user",
+            "write_quota_per_project",
+        ):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
                 raise ValueError(f"{name} must be a non-negative integer or null")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EmulatorConfig":
+    def from_dict(cls, data: dict[str, Any]) -> EmulatorConfig:
         """In: the JSON object. Out: the config (ValueError on unknown keys / bad values)."""
         if not isinstance(data, dict):
             raise ValueError("the emulator config must be a JSON object")
@@ -147,7 +156,7 @@ class EmulatorConfig:
         return cls(**data)
 
     @classmethod
-    def from_json_file(cls, path: Union[str, Path]) -> "EmulatorConfig":
+    def from_json_file(cls, path: str | Path) -> EmulatorConfig:
         """In: path of a JSON file. Out: the config."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
@@ -188,9 +197,14 @@ def fault_error(rule: FaultRule, endpoint: str) -> ApiError:
     """Out: the error an injected fault answers."""
     message = rule.message
     if message is None:
-        message = (quota_error(endpoint, "Read", "user").message if rule.status == 429
-                   else _MESSAGES.get(rule.status, "Injected fault (sheets_emulator)."))
-    reason = _DRIVE_REASONS.get(rule.status, "backendError") if endpoint.startswith("drive.") else None
+        message = (
+            quota_error(endpoint, "Read", "user").message
+            if rule.status == 429
+            else _MESSAGES.get(rule.status, "Injected fault (sheets_emulator).")
+        )
+    reason = (
+        _DRIVE_REASONS.get(rule.status, "backendError") if endpoint.startswith("drive.") else None
+    )
     return ApiError(rule.status, message, drive_reason=reason)
 
 
@@ -231,8 +245,9 @@ class FaultInjector:
     running delay short (used when the server stops).
     """
 
-    def __init__(self, stats: Any = None, config: Optional[EmulatorConfig] = None,
-                 clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, stats: Any = None, config: EmulatorConfig | None = None, clock: Clock = time.monotonic
+    ) -> None:
         self.stats = stats
         self.clock = clock
         self._lock = threading.Lock()
@@ -267,7 +282,7 @@ class FaultInjector:
         if self.stats is not None:
             self.stats.count_fault(kind)
 
-    def __call__(self, req: ApiRequest) -> Optional[ApiResponse]:
+    def __call__(self, req: ApiRequest) -> ApiResponse | None:
         with self._lock:
             config = self._config
         self._sleep(config.latency)
@@ -292,12 +307,16 @@ class FaultInjector:
             self._fault(str(fired.status))
         return ApiResponse(fired.status, fault_error(fired, req.endpoint).to_json())
 
-    def _check_quota(self, req: ApiRequest, config: EmulatorConfig) -> Optional[ApiError]:
+    def _check_quota(self, req: ApiRequest, config: EmulatorConfig) -> ApiError | None:
         """Record the call against its quotas. Out: the 429 error if over a limit."""
         metric = "Read" if req.method in ("GET", "HEAD") else "Write"
         prefix = metric.lower()
         limits = [
-            ("user", f"{prefix}:user:{request_user(req)}", getattr(config, f"{prefix}_quota_per_user")),
+            (
+                "user",
+                f"{prefix}:user:{request_user(req)}",
+                getattr(config, f"{prefix}_quota_per_user"),
+            ),
             ("project", f"{prefix}:project", getattr(config, f"{prefix}_quota_per_project")),
         ]
         limits = [(scope, key, limit) for scope, key, limit in limits if limit is not None]

@@ -9,9 +9,9 @@ and ``*`` (everything at that level).  ``parse_mask`` gives a tree where
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-Mask = Optional[dict[str, Any]]  # None = select everything below
+Mask = dict[str, Any] | None  # None = select everything below
 
 
 class FieldMaskError(ValueError):
@@ -53,7 +53,7 @@ def _parse_item(item: str) -> dict[str, Any]:
             raise FieldMaskError(item)
         sub = parse_mask(rest[:-1])
         item = head
-    segments = [s for s in item.replace("/", ".").split(".")]
+    segments = list(item.replace("/", ".").split("."))
     if any(not s.strip() for s in segments):
         raise FieldMaskError(item)
     node: dict[str, Any] = {segments[-1].strip(): sub}
@@ -85,7 +85,9 @@ def apply_mask(value: Any, mask: Mask) -> Any:
         return value
     if "*" in mask:
         star = mask["*"]
-        return {k: apply_mask(v, _merge(star, mask[k]) if k in mask else star) for k, v in value.items()}
+        return {
+            k: apply_mask(v, _merge(star, mask[k]) if k in mask else star) for k, v in value.items()
+        }
     return {key: apply_mask(item, mask[key]) for key, item in value.items() if key in mask}
 
 

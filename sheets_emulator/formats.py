@@ -20,18 +20,24 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from typing import Any, Optional
+from typing import Any
 
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.numbers import is_date_format
 
 from .values import Formula, json_number
 
-Mask = Optional[dict[str, Any]]
+Mask = dict[str, Any] | None
 NUMBER_TYPES = ("TEXT", "NUMBER", "PERCENT", "CURRENCY", "DATE", "TIME", "DATE_TIME", "SCIENTIFIC")
 DEFAULT_PATTERNS = {  # what the xlsx gets for a numberFormat without a pattern (vi_VN-like)
-    "TEXT": "@", "NUMBER": "#,##0.00", "PERCENT": "0.00%", "CURRENCY": '#,##0 "₫"',
-    "DATE": "d/m/yyyy", "TIME": "h:mm:ss", "DATE_TIME": "d/m/yyyy h:mm:ss", "SCIENTIFIC": "0.00E+00",
+    "TEXT": "@",
+    "NUMBER": "#,##0.00",
+    "PERCENT": "0.00%",
+    "CURRENCY": '#,##0 "₫"',
+    "DATE": "d/m/yyyy",
+    "TIME": "h:mm:ss",
+    "DATE_TIME": "d/m/yyyy h:mm:ss",
+    "SCIENTIFIC": "0.00E+00",
 }
 ENUMS = {
     "horizontalAlignment": ("LEFT", "CENTER", "RIGHT"),
@@ -44,11 +50,31 @@ _XL_TO_H = {v: k for k, v in _H_TO_XL.items()} | {"centerContinuous": "CENTER"}
 _XL_TO_V = {v: k for k, v in _V_TO_XL.items()}
 TEXT_FLAGS = ("bold", "italic", "strikethrough", "underline")
 CELL_FORMAT_FIELDS = {
-    "numberFormat", "backgroundColor", "backgroundColorStyle", "borders", "padding", "horizontalAlignment",
-    "verticalAlignment", "wrapStrategy", "textDirection", "textFormat", "hyperlinkDisplayType", "textRotation",
+    "numberFormat",
+    "backgroundColor",
+    "backgroundColorStyle",
+    "borders",
+    "padding",
+    "horizontalAlignment",
+    "verticalAlignment",
+    "wrapStrategy",
+    "textDirection",
+    "textFormat",
+    "hyperlinkDisplayType",
+    "textRotation",
 }
-TEXT_FORMAT_FIELDS = {"foregroundColor", "foregroundColorStyle", "fontFamily", "fontSize", *TEXT_FLAGS, "link"}
-STYLE_ALIASES = {"backgroundColorStyle": "backgroundColor", "foregroundColorStyle": "foregroundColor"}
+TEXT_FORMAT_FIELDS = {
+    "foregroundColor",
+    "foregroundColorStyle",
+    "fontFamily",
+    "fontSize",
+    *TEXT_FLAGS,
+    "link",
+}
+STYLE_ALIASES = {
+    "backgroundColorStyle": "backgroundColor",
+    "foregroundColorStyle": "foregroundColor",
+}
 _QUOTED = re.compile(r'"[^"]*"|\\.')
 _CURRENCY = re.compile(r"[$€£¥₫]|\[\$")
 _WHITE = {"red": 1, "green": 1, "blue": 1}
@@ -57,8 +83,15 @@ DEFAULT_EFFECTIVE = {  # Google's default CellFormat (vi_VN spreadsheet, Arial 1
     "padding": {"top": 2, "right": 3, "bottom": 2, "left": 3},
     "verticalAlignment": "BOTTOM",
     "wrapStrategy": "OVERFLOW_CELL",
-    "textFormat": {"foregroundColor": {}, "fontFamily": "Arial", "fontSize": 10, "bold": False,
-                   "italic": False, "strikethrough": False, "underline": False},
+    "textFormat": {
+        "foregroundColor": {},
+        "fontFamily": "Arial",
+        "fontSize": 10,
+        "bold": False,
+        "italic": False,
+        "strikethrough": False,
+        "underline": False,
+    },
     "hyperlinkDisplayType": "PLAIN_TEXT",
 }
 
@@ -72,7 +105,9 @@ def _color(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FormatError(f"{where} must be a Color object")
     if set(value) - {"red", "green", "blue", "alpha"}:
-        raise FormatError(f"{where}: unknown field(s) {sorted(set(value) - {'red', 'green', 'blue', 'alpha'})}")
+        raise FormatError(
+            f"{where}: unknown field(s) {sorted(set(value) - {'red', 'green', 'blue', 'alpha'})}"
+        )
     out = {}
     for key in ("red", "green", "blue", "alpha"):
         if value.get(key) is not None:
@@ -86,7 +121,9 @@ def _number_format(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or set(value) - {"type", "pattern"}:
         raise FormatError("numberFormat takes only 'type' and 'pattern'")
     if value.get("type") not in NUMBER_TYPES:
-        raise FormatError(f"numberFormat.type must be one of {list(NUMBER_TYPES)}, got {value.get('type')!r}")
+        raise FormatError(
+            f"numberFormat.type must be one of {list(NUMBER_TYPES)}, got {value.get('type')!r}"
+        )
     out = {"type": value["type"]}
     if value.get("pattern"):
         out["pattern"] = str(value["pattern"])
@@ -168,7 +205,9 @@ def _canonical(data: Any) -> Any:
             if isinstance(value, dict) and "rgbColor" in value:
                 value = value["rgbColor"]
             elif value:
-                raise FormatError(f"{key}: only rgbColor is supported by sheets_emulator (no theme colours)")
+                raise FormatError(
+                    f"{key}: only rgbColor is supported by sheets_emulator (no theme colours)"
+                )
             out[plain] = value  # the style takes precedence over the deprecated plain colour
     return out
 
@@ -192,7 +231,7 @@ def _masked(old: dict, new: dict, mask: Mask) -> dict:
     return out
 
 
-def update_format(old: Optional[dict], new: Any, mask: Mask) -> Optional[dict]:
+def update_format(old: dict | None, new: Any, mask: Mask) -> dict | None:
     """Apply a batchUpdate to one cell's format.
 
     In: the stored format (or None), the request's ``userEnteredFormat`` and
@@ -216,9 +255,15 @@ def check_mask(mask: Mask) -> None:
     if not mask or "*" in mask:
         return
     unknown = [k for k in mask if k not in CELL_FORMAT_FIELDS]
-    unknown += [f"textFormat.{k}" for k in (mask.get("textFormat") or {}) if k not in TEXT_FORMAT_FIELDS | {"*"}]
+    unknown += [
+        f"textFormat.{k}"
+        for k in (mask.get("textFormat") or {})
+        if k not in TEXT_FORMAT_FIELDS | {"*"}
+    ]
     if unknown:
-        raise FormatError(f"Invalid field mask: userEnteredFormat.{unknown[0]} is not a CellFormat field")
+        raise FormatError(
+            f"Invalid field mask: userEnteredFormat.{unknown[0]} is not a CellFormat field"
+        )
 
 
 # ------------------------------------------------------------------ responses
@@ -227,8 +272,10 @@ def _with_styles(fmt: dict[str, Any]) -> dict[str, Any]:
     if "backgroundColor" in out:
         out["backgroundColorStyle"] = {"rgbColor": out["backgroundColor"]}
     if "foregroundColor" in out.get("textFormat", {}):
-        out["textFormat"] = {**out["textFormat"],
-                             "foregroundColorStyle": {"rgbColor": out["textFormat"]["foregroundColor"]}}
+        out["textFormat"] = {
+            **out["textFormat"],
+            "foregroundColorStyle": {"rgbColor": out["textFormat"]["foregroundColor"]},
+        }
     return out
 
 
@@ -254,10 +301,12 @@ def effective_format(fmt: dict[str, Any], value: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ openpyxl
 def _hex(color: dict[str, Any]) -> str:
-    return "FF" + "".join(f"{round(float(color.get(k, 0)) * 255):02X}" for k in ("red", "green", "blue"))
+    return "FF" + "".join(
+        f"{round(float(color.get(k, 0)) * 255):02X}" for k in ("red", "green", "blue")
+    )
 
 
-def _from_hex(rgb: Any) -> Optional[dict[str, Any]]:
+def _from_hex(rgb: Any) -> dict[str, Any] | None:
     if not isinstance(rgb, str) or not re.fullmatch(r"[0-9A-Fa-f]{8}", rgb):
         return None
     parts = {k: int(rgb[i : i + 2], 16) for k, i in (("red", 2), ("green", 4), ("blue", 6))}
@@ -289,9 +338,13 @@ def write_style(cell: Any, fmt: dict[str, Any], base_font: Font) -> None:
     if text:
         family = text.get("fontFamily")
         cell.font = Font(
-            name=family or base_font.name, sz=text.get("fontSize") or base_font.sz,
-            family=None if family else base_font.family, scheme=None if family else base_font.scheme,
-            b=text.get("bold", False), i=text.get("italic", False), strike=text.get("strikethrough"),
+            name=family or base_font.name,
+            sz=text.get("fontSize") or base_font.sz,
+            family=None if family else base_font.family,
+            scheme=None if family else base_font.scheme,
+            b=text.get("bold", False),
+            i=text.get("italic", False),
+            strike=text.get("strikethrough"),
             u="single" if text.get("underline") else None,
             color=_hex(text["foregroundColor"]) if "foregroundColor" in text else None,
         )
@@ -301,7 +354,8 @@ def write_style(cell: Any, fmt: dict[str, Any], base_font: Font) -> None:
     wrap = fmt.get("wrapStrategy") == "WRAP"
     if horizontal or vertical or wrap:
         cell.alignment = Alignment(
-            horizontal=_H_TO_XL.get(horizontal or ""), vertical=_V_TO_XL.get(vertical or ""),
+            horizontal=_H_TO_XL.get(horizontal or ""),
+            vertical=_V_TO_XL.get(vertical or ""),
             wrap_text=wrap or None,
         )
 
@@ -322,21 +376,35 @@ def read_style(cell: Any, dated: bool, base_font: Font) -> dict[str, Any]:
             fmt["numberFormat"] = {"type": kind, "pattern": pattern}
     font = cell.font
     text: dict[str, Any] = {}
-    for key, attr in (("bold", "b"), ("italic", "i"), ("strikethrough", "strike"), ("underline", "u")):
+    for key, attr in (
+        ("bold", "b"),
+        ("italic", "i"),
+        ("strikethrough", "strike"),
+        ("underline", "u"),
+    ):
         if getattr(font, attr):
             text[key] = True
     if font.sz and font.sz != base_font.sz:
         text["fontSize"] = json_number(float(font.sz))
     if font.name and font.name != base_font.name:
         text["fontFamily"] = font.name
-    if font.color is not None and font.color.type == "rgb" and font.color.rgb not in ("FF000000", "00000000"):
+    if (
+        font.color is not None
+        and font.color.type == "rgb"
+        and font.color.rgb not in ("FF000000", "00000000")
+    ):
         color = _from_hex(font.color.rgb)
         if color is not None:
             text["foregroundColor"] = color
     if text:
         fmt["textFormat"] = text
     fill = cell.fill
-    if fill is not None and fill.fill_type == "solid" and fill.fgColor is not None and fill.fgColor.type == "rgb":
+    if (
+        fill is not None
+        and fill.fill_type == "solid"
+        and fill.fgColor is not None
+        and fill.fgColor.type == "rgb"
+    ):
         color = _from_hex(fill.fgColor.rgb)
         if color is not None:
             fmt["backgroundColor"] = color

@@ -18,7 +18,14 @@ from openpyxl.workbook.workbook import Workbook
 
 from .a1 import Rect, rect_from_grid_range
 from .formats import normalize_format
-from .model import DEFAULT_COL_PX, DEFAULT_COLS, DEFAULT_ROW_PX, DEFAULT_ROWS, SheetModel, WorkbookModel
+from .model import (
+    DEFAULT_COL_PX,
+    DEFAULT_COLS,
+    DEFAULT_ROW_PX,
+    DEFAULT_ROWS,
+    SheetModel,
+    WorkbookModel,
+)
 from .validation import normalize_rule
 from .values import EPOCH, Formula, from_extended_value
 from .xlsx_grid import model_to_workbook
@@ -33,7 +40,9 @@ def cell_value(cell: dict[str, Any]) -> Any:
     if isinstance(value, Formula):
         effective = cell.get("effectiveValue")
         if effective:
-            value.cached = cell_value({"userEnteredValue": effective, "formattedValue": cell.get("formattedValue")})
+            value.cached = cell_value(
+                {"userEnteredValue": effective, "formattedValue": cell.get("formattedValue")}
+            )
         return value
     text = cell.get("formattedValue") or ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -46,7 +55,9 @@ def cell_value(cell: dict[str, Any]) -> Any:
 
 def _dimension_metadata(sheet: SheetModel, rows: bool, start: int, items: list) -> None:
     """Store non-default pixelSize / hiddenByUser of DimensionProperties ``items`` from ``start``."""
-    sizes, hidden = (sheet.row_heights, sheet.hidden_rows) if rows else (sheet.col_widths, sheet.hidden_cols)
+    sizes, hidden = (
+        (sheet.row_heights, sheet.hidden_rows) if rows else (sheet.col_widths, sheet.hidden_cols)
+    )
     default = DEFAULT_ROW_PX if rows else DEFAULT_COL_PX
     for i, props in enumerate(items, start):
         if (props or {}).get("pixelSize") and int(props["pixelSize"]) != default:
@@ -61,7 +72,9 @@ def _sheet_from_json(data: dict[str, Any], index: int, model: WorkbookModel) -> 
     title = props.get("title") or f"Sheet{index + 1}"
     sheet_id = props.get("sheetId")
     sheet = SheetModel(
-        sheet_id=int(sheet_id) if sheet_id is not None else (0 if index == 0 else model.new_sheet_id(title)),
+        sheet_id=int(sheet_id)
+        if sheet_id is not None
+        else (0 if index == 0 else model.new_sheet_id(title)),
         title=title,
         row_count=int(grid.get("rowCount") or DEFAULT_ROWS),
         col_count=int(grid.get("columnCount") or DEFAULT_COLS),
@@ -80,7 +93,9 @@ def _sheet_from_json(data: dict[str, Any], index: int, model: WorkbookModel) -> 
                 if cell and cell.get("note"):
                     sheet.notes[(r, c)] = cell["note"]
                 if cell and cell.get("dataValidation"):
-                    sheet.set_validation(Rect(r, r + 1, c, c + 1), normalize_rule(cell["dataValidation"]))
+                    sheet.set_validation(
+                        Rect(r, r + 1, c, c + 1), normalize_rule(cell["dataValidation"])
+                    )
                 fmt = normalize_format((cell or {}).get("userEnteredFormat"))
                 if fmt:
                     sheet.formats[(r, c)] = fmt

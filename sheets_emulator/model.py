@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from .a1 import Rect, intersect, rect_from_grid_range, shift, subtract
 
@@ -47,7 +48,7 @@ class SheetModel:
     row_heights: dict[int, int] = field(default_factory=dict)
     hidden_cols: set[int] = field(default_factory=set)
     hidden_rows: set[int] = field(default_factory=set)
-    basic_filter: Optional[dict] = None
+    basic_filter: dict | None = None
     extra_props: dict[str, Any] = field(default_factory=dict)
     extra_grid_props: dict[str, Any] = field(default_factory=dict)
 
@@ -117,7 +118,7 @@ class SheetModel:
         self.merges = [m for m in self.merges if intersect(m, grid) == m]
 
     # --- validations ------------------------------------------------------
-    def set_validation(self, rect: Rect, rule: Optional[dict]) -> None:
+    def set_validation(self, rect: Rect, rule: dict | None) -> None:
         """Give every cell of ``rect`` the validation ``rule`` (None clears)."""
         kept: list[tuple[Rect, dict]] = []
         for old, old_rule in self.validations:
@@ -126,7 +127,7 @@ class SheetModel:
             kept.append((rect, rule))
         self.validations = kept
 
-    def validation_at(self, row: int, col: int) -> Optional[dict]:
+    def validation_at(self, row: int, col: int) -> dict | None:
         """Out: the validation rule of cell (row, col), if any."""
         for rect, rule in reversed(self.validations):
             if rect.contains(row, col):
@@ -159,7 +160,7 @@ class SheetModel:
         self._shift_features(rows, at, -count)
 
     def _shift_features(self, rows: bool, at: int, delta: int) -> None:
-        def move_index(i: int) -> Optional[int]:
+        def move_index(i: int) -> int | None:
             if i < at:
                 return i
             if delta > 0:
@@ -189,9 +190,13 @@ class SheetModel:
 
         self.notes = move_cells(self.notes)
         self.formats = move_cells(self.formats)
-        sizes, hidden = (self.row_heights, self.hidden_rows) if rows else (
-            self.col_widths,
-            self.hidden_cols,
+        sizes, hidden = (
+            (self.row_heights, self.hidden_rows)
+            if rows
+            else (
+                self.col_widths,
+                self.hidden_cols,
+            )
         )
         moved_sizes = {m: v for i, v in sizes.items() if (m := move_index(i)) is not None}
         moved_hidden = {m for i in hidden if (m := move_index(i)) is not None}
@@ -212,14 +217,14 @@ class WorkbookModel:
     extra_props: dict[str, Any] = field(default_factory=dict)
     next_protected_range_id: int = 0
 
-    def sheet_by_id(self, sheet_id: int) -> Optional[SheetModel]:
+    def sheet_by_id(self, sheet_id: int) -> SheetModel | None:
         """Out: the sheet with ``sheet_id`` or None."""
         for sheet in self.sheets:
             if sheet.sheet_id == sheet_id:
                 return sheet
         return None
 
-    def sheet_by_title(self, title: str) -> Optional[SheetModel]:
+    def sheet_by_title(self, title: str) -> SheetModel | None:
         """Out: the sheet titled ``title`` (exact, then case-insensitive) or None."""
         for sheet in self.sheets:
             if sheet.title == title:

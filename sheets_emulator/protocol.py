@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from .errors import bad_request
 
@@ -28,7 +28,7 @@ class ApiRequest:
     path_params: tuple[str, ...] = ()
     _json: Any = None
 
-    def param(self, name: str, default: Optional[str] = None) -> Optional[str]:
+    def param(self, name: str, default: str | None = None) -> str | None:
         """Out: the first value of query parameter ``name`` or ``default``."""
         values = self.query.get(name)
         return values[0] if values else default
@@ -44,7 +44,7 @@ class ApiRequest:
             return default
         return value.strip().lower() in ("true", "1", "yes")
 
-    def simple_params(self) -> dict[str, Optional[str]]:
+    def simple_params(self) -> dict[str, str | None]:
         """Out: every query parameter with its first value."""
         return {k: (v[0] if v else None) for k, v in self.query.items()}
 

@@ -7,7 +7,8 @@ before any field mask is applied; ``workbook_to_spreadsheet_resource``
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .a1 import Rect, intersect
 from .formats import effective_format, response_format
@@ -41,7 +42,9 @@ def sheet_properties(sheet: SheetModel, index: int) -> dict[str, Any]:
 
 def dimension_metadata(sheet: SheetModel, rows: bool, start: int, end: int) -> list[dict[str, Any]]:
     """Out: ``DimensionProperties`` JSON of rows (or columns) ``start``..``end``-1."""
-    sizes, hidden = (sheet.row_heights, sheet.hidden_rows) if rows else (sheet.col_widths, sheet.hidden_cols)
+    sizes, hidden = (
+        (sheet.row_heights, sheet.hidden_rows) if rows else (sheet.col_widths, sheet.hidden_cols)
+    )
     default = DEFAULT_ROW_PX if rows else DEFAULT_COL_PX
     out = []
     for i in range(start, end):
@@ -103,7 +106,7 @@ def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
 
 
 def sheet_resource(
-    sheet: SheetModel, index: int, data_rects: Optional[Iterable[Rect]] = None
+    sheet: SheetModel, index: int, data_rects: Iterable[Rect] | None = None
 ) -> dict[str, Any]:
     """Out: the ``Sheet`` JSON; ``data`` holds one GridData per rect when given."""
     out: dict[str, Any] = {"properties": sheet_properties(sheet, index)}
@@ -122,7 +125,7 @@ def spreadsheet_resource(
     model: WorkbookModel,
     spreadsheet_id: str,
     include_grid_data: bool = False,
-    ranges: Optional[list[tuple[SheetModel, Rect]]] = None,
+    ranges: list[tuple[SheetModel, Rect]] | None = None,
 ) -> dict[str, Any]:
     """Build the Spreadsheet JSON.
 
@@ -157,7 +160,7 @@ def spreadsheet_resource(
 def workbook_to_spreadsheet_resource(
     path_or_workbook: WorkbookSource,
     spreadsheet_id: str = "local",
-    title: Optional[str] = None,
+    title: str | None = None,
     include_grid_data: bool = True,
 ) -> dict[str, Any]:
     """Read an .xlsx the way Sheets would serve it.

@@ -16,7 +16,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 from .app import EmulatorApp
 from .faults import Clock, EmulatorConfig
@@ -60,14 +60,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-    def date_time_string(self, timestamp: Optional[float] = None) -> str:
+    def date_time_string(self, timestamp: float | None = None) -> str:
         """The ``Date`` header every answer carries (``send_response`` asks for it): the
         emulator's clock, which stands in for Google's, in RFC 7231 format."""
         if timestamp is None:
             timestamp = self.app.store.now().timestamp()
         return email.utils.formatdate(timestamp, usegmt=True)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.client_address[0], *args)
 
 
@@ -88,20 +88,22 @@ class EmulatorServer:
 
     def __init__(
         self,
-        root: Union[str, Path, SpreadsheetStore],
+        root: str | Path | SpreadsheetStore,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        config: Optional[EmulatorConfig] = None,
+        config: EmulatorConfig | None = None,
         clock: Clock = time.monotonic,
         **store_options: Any,
     ) -> None:
-        self.store = root if isinstance(root, SpreadsheetStore) else SpreadsheetStore(root, **store_options)
+        self.store = (
+            root if isinstance(root, SpreadsheetStore) else SpreadsheetStore(root, **store_options)
+        )
         self.app = EmulatorApp(self.store, config=config, clock=clock)
         self.host = host
         self.port = port
-        self._httpd: Optional[_Server] = None
-        self._thread: Optional[threading.Thread] = None
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
 
     def bind(self) -> None:
         """Open the listening socket (``start`` and ``serve_forever`` call this)."""
@@ -115,7 +117,7 @@ class EmulatorServer:
         """Out: base URL such as ``http://127.0.0.1:43121``."""
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         """Serve in a daemon thread. Out: self."""
         self.bind()
         assert self._httpd is not None
@@ -159,7 +161,7 @@ class EmulatorServer:
         """Out: ``{"calls": {endpoint: n}, "total": n}`` plus ``"faults": {kind: n}`` once any."""
         return self.app.stats.snapshot()
 
-    def set_clock(self, when: Optional[dt.datetime]) -> None:
+    def set_clock(self, when: dt.datetime | None) -> None:
         """The emulator's now becomes ``when`` and runs on from there (None: real time again);
         see :meth:`SpreadsheetStore.set_clock`."""
         self.store.set_clock(when)
@@ -168,7 +170,7 @@ class EmulatorServer:
         """Zero the call counters."""
         self.app.stats.reset()
 
-    def __enter__(self) -> "EmulatorServer":
+    def __enter__(self) -> EmulatorServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

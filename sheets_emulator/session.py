@@ -22,7 +22,7 @@ def rewrite_url(url: str, base_url: str) -> str:
     """In: a URL gspread built and the emulator base URL. Out: the URL to call."""
     for prefix, local in GOOGLE_PREFIXES:
         if url.startswith(prefix):
-            return base_url.rstrip("/") + local + url[len(prefix):]
+            return base_url.rstrip("/") + local + url[len(prefix) :]
     return url
 
 
@@ -43,7 +43,7 @@ class EmulatorSession(requests.Session):
         return super().request(method, rewrite_url(str(url), self.base_url), *args, **kwargs)
 
 
-def emulator_client(base_url: str, user: str | None = None) -> "Any":
+def emulator_client(base_url: str, user: str | None = None) -> Any:
     """Out: ``gspread.Client(auth=None, session=EmulatorSession(base_url))``.
 
     ``user``: act as another account (sent as ``X-Emulator-User``) — e.g. a unit's official

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import sheets_values
 from .errors import bad_request
+from .faults import request_user
 from .fieldmask import FieldMaskError, apply_mask, mask_selects, parse_mask
 from .inverse import spreadsheet_resource_to_model
+from .model import clone_sheet
 from .protocol import ApiRequest
 from .ranges import check_cell_limit, check_read_start, resolve_range
-from . import sheets_values
-from .model import clone_sheet
 from .resource import sheet_properties, spreadsheet_resource
 from .sheets_batch import apply_requests
-from .faults import request_user
 from .store import SPREADSHEET_MIME, SpreadsheetStore
 
 
@@ -38,7 +38,9 @@ def spreadsheets_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
     except ValueError as exc:
         raise bad_request(f"Invalid spreadsheet: {exc}") from None
     with store.lock:
-        record = store.create_file(model.title, SPREADSHEET_MIME, model=model, user=request_user(req))
+        record = store.create_file(
+            model.title, SPREADSHEET_MIME, model=model, user=request_user(req)
+        )
         resource = spreadsheet_resource(store.snapshot(record["id"]), record["id"])
     return apply_mask(resource, _mask(req))
 
@@ -72,7 +74,9 @@ def spreadsheets_batch_update(store: SpreadsheetStore, req: ApiRequest) -> Any:
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
         out["updatedSpreadsheet"] = spreadsheet_resource(
-            store.snapshot(spreadsheet_id), spreadsheet_id, bool(body.get("responseIncludeGridData"))
+            store.snapshot(spreadsheet_id),
+            spreadsheet_id,
+            bool(body.get("responseIncludeGridData")),
         )
     return out
 

@@ -21,6 +21,7 @@ from .fieldmask import FieldMaskError
 from .formats import FormatError
 from .model import WorkbookModel
 
+
 def apply_requests(model: WorkbookModel, requests: Any) -> list[dict]:
     """In: a model being edited and the ``requests`` list. Out: ``replies``."""
     if not isinstance(requests, list) or not requests:

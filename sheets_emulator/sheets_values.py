@@ -7,7 +7,7 @@ Functions here work on a model (read) or on a private copy being edited
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from .a1 import Rect, format_range, parse_a1, split_range
 from .errors import bad_request
@@ -20,7 +20,7 @@ DATE_OPTIONS = ("SERIAL_NUMBER", "FORMATTED_STRING")
 INPUT_OPTIONS = ("RAW", "USER_ENTERED")
 
 
-def _enum(value: Optional[str], allowed: tuple[str, ...], default: str, name: str) -> str:
+def _enum(value: str | None, allowed: tuple[str, ...], default: str, name: str) -> str:
     if value in (None, ""):
         return default
     if value not in allowed:
@@ -28,22 +28,32 @@ def _enum(value: Optional[str], allowed: tuple[str, ...], default: str, name: st
     return value
 
 
-def major_dimension(value: Optional[str]) -> str:
+def major_dimension(value: str | None) -> str:
     """In: a ``majorDimension`` value. Out: ROWS or COLUMNS (400 otherwise)."""
     if value in (None, "", "DIMENSION_UNSPECIFIED"):
         return "ROWS"
     return _enum(value, ("ROWS", "COLUMNS"), "ROWS", "major_dimension")
 
 
-def render_options(params: dict[str, Optional[str]]) -> tuple[str, str]:
+def render_options(params: dict[str, str | None]) -> tuple[str, str]:
     """Out: validated (valueRenderOption, dateTimeRenderOption)."""
     return (
-        _enum(params.get("valueRenderOption"), RENDER_OPTIONS, "FORMATTED_VALUE", "value_render_option"),
-        _enum(params.get("dateTimeRenderOption"), DATE_OPTIONS, "SERIAL_NUMBER", "date_time_render_option"),
+        _enum(
+            params.get("valueRenderOption"),
+            RENDER_OPTIONS,
+            "FORMATTED_VALUE",
+            "value_render_option",
+        ),
+        _enum(
+            params.get("dateTimeRenderOption"),
+            DATE_OPTIONS,
+            "SERIAL_NUMBER",
+            "date_time_render_option",
+        ),
     )
 
 
-def input_option(value: Optional[str]) -> str:
+def input_option(value: str | None) -> str:
     """Out: the validated ``valueInputOption`` (400 when missing, like Google)."""
     if value in (None, "", "INPUT_VALUE_OPTION_UNSPECIFIED"):
         raise bad_request("'valueInputOption' is required but not specified")
@@ -70,7 +80,9 @@ def read_values(
     grid = []
     for r in range(box.r0, min(box.r1, len(sheet.rows))):
         line = sheet.rows[r]
-        grid.append([render(line[c], option, date_option) for c in range(box.c0, min(box.c1, len(line)))])
+        grid.append(
+            [render(line[c], option, date_option) for c in range(box.c0, min(box.c1, len(line)))]
+        )
     if major == "COLUMNS":
         width = max((len(line) for line in grid), default=0)
         grid = [[line[c] if c < len(line) else None for line in grid] for c in range(width)]
@@ -81,20 +93,24 @@ def read_values(
     return out
 
 
-def get_range(model: WorkbookModel, text: str, params: dict[str, Optional[str]]) -> dict[str, Any]:
+def get_range(model: WorkbookModel, text: str, params: dict[str, str | None]) -> dict[str, Any]:
     """values.get: In: model, range text, query params. Out: a ValueRange of the range's part
     inside the grid (400 when the range starts past the grid)."""
     option, date_option = render_options(params)
     sheet, rect = resolve_range(model, text)
     check_read_start(sheet, rect, text)
-    return read_values(sheet, rect, option, date_option, major_dimension(params.get("majorDimension")))
+    return read_values(
+        sheet, rect, option, date_option, major_dimension(params.get("majorDimension"))
+    )
 
 
 def _as_rows(values: Any, major: str) -> list[list[Any]]:
     if values is None:
         return []
     if not isinstance(values, list) or not all(isinstance(v, list) for v in values):
-        raise bad_request("Invalid values: expected a list of lists ('values' is a ListValue of ListValues)")
+        raise bad_request(
+            "Invalid values: expected a list of lists ('values' is a ListValue of ListValues)"
+        )
     if major == "COLUMNS":
         height = max((len(col) for col in values), default=0)
         return [[col[r] if r < len(col) else None for col in values] for r in range(height)]
@@ -158,7 +174,11 @@ def _with_data(out: dict[str, Any], sheet: SheetModel, params: dict[str, Any]) -
 
 
 def update_range(
-    model: WorkbookModel, spreadsheet_id: str, text: str, body: dict[str, Any], params: dict[str, Any]
+    model: WorkbookModel,
+    spreadsheet_id: str,
+    text: str,
+    body: dict[str, Any],
+    params: dict[str, Any],
 ) -> dict[str, Any]:
     """values.update on a model being edited. Out: the UpdateValuesResponse."""
     option = input_option(params.get("valueInputOption"))
@@ -195,7 +215,7 @@ def batch_update(model: WorkbookModel, spreadsheet_id: str, body: dict[str, Any]
     return result
 
 
-def _find_table(sheet: SheetModel, box: Rect) -> Optional[Rect]:
+def _find_table(sheet: SheetModel, box: Rect) -> Rect | None:
     """Find the table values.append extends.
 
     Out: the first block of consecutive non-empty rows (within ``box``'s
@@ -218,7 +238,11 @@ def _find_table(sheet: SheetModel, box: Rect) -> Optional[Rect]:
 
 
 def append(
-    model: WorkbookModel, spreadsheet_id: str, text: str, body: dict[str, Any], params: dict[str, Any]
+    model: WorkbookModel,
+    spreadsheet_id: str,
+    text: str,
+    body: dict[str, Any],
+    params: dict[str, Any],
 ) -> dict[str, Any]:
     """values.append on a model being edited. Out: AppendValuesResponse."""
     option = input_option(params.get("valueInputOption"))
@@ -234,9 +258,8 @@ def append(
         start = Rect(box.r0, None, box.c0, None)
     else:
         start = Rect(table.r1, None, table.c0, None)
-    if insert == "INSERT_ROWS" and rows and start.r0 is not None:
-        if start.r0 < sheet.row_count:
-            sheet.insert_lines(True, start.r0, len(rows))
+    if insert == "INSERT_ROWS" and rows and start.r0 is not None and start.r0 < sheet.row_count:
+        sheet.insert_lines(True, start.r0, len(rows))
     updates = write_values(sheet, start, rows, option, text, grow=True)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
     if table is not None:
@@ -251,4 +274,3 @@ def clear(model: WorkbookModel, text: str) -> str:
     check_in_grid(sheet, rect)
     sheet.clear_rect(rect)
     return format_range(sheet.title, rect.clamp(sheet.row_count, sheet.col_count))
-

@@ -31,8 +31,9 @@ import shutil
 import string
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 
@@ -68,7 +69,7 @@ def new_file_id() -> str:
     return "1" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(43))
 
 
-def permission_id(kind: str, who: Optional[str], with_link: bool = False) -> str:
+def permission_id(kind: str, who: str | None, with_link: bool = False) -> str:
     """Out: a stable Drive-looking permission id for a grantee."""
     if kind == "anyone":
         return "anyoneWithLink" if with_link else "anyone"
@@ -100,11 +101,11 @@ class SpreadsheetStore:
 
     def __init__(
         self,
-        root: Union[str, Path],
+        root: str | Path,
         *,
         cache_size: int = 4096,
         owner_email: str = DEFAULT_OWNER,
-        id_factory: Optional[Callable[[], str]] = None,
+        id_factory: Callable[[], str] | None = None,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -115,13 +116,13 @@ class SpreadsheetStore:
         self._files: dict[str, dict[str, Any]] = {}
         self._encoded: dict[str, bytes] = {}  # id -> its '"id":{...}' JSON, for fast saves
         self._pending: set[str] = set()  # ids whose record changed since the last save
-        self._cache: "OrderedDict[str, tuple[WorkbookModel, tuple]]" = OrderedDict()
+        self._cache: OrderedDict[str, tuple[WorkbookModel, tuple]] = OrderedDict()
         self._defer = 0
         self._folder_lock_depth = 0
-        self._lock_handle = open(self.root / LOCK_FILE, "a+b")
-        self._drive_stat: Optional[tuple] = None
+        self._lock_handle = open(self.root / LOCK_FILE, "a+b")  # noqa: SIM115 (held open: the store's lock)
+        self._drive_stat: tuple | None = None
         self._clock_offset = dt.timedelta(0)
-        self._clock_stat: Optional[tuple] = ("unread",)
+        self._clock_stat: tuple | None = ("unread",)
         with self._writing():
             self._adopt_orphans()
 
@@ -141,10 +142,10 @@ class SpreadsheetStore:
                 with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
                     offset = float(json.loads(self.clock_path.read_text("utf-8"))["offset_seconds"])
             self._clock_offset, self._clock_stat = dt.timedelta(seconds=offset), stat
-        moment = dt.datetime.now(dt.timezone.utc) + self._clock_offset
+        moment = dt.datetime.now(dt.UTC) + self._clock_offset
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
-    def set_clock(self, when: Optional[TimeLike]) -> None:
+    def set_clock(self, when: TimeLike | None) -> None:
         """From now on the emulator's now is ``when`` and advances in real time from there
         (every modifiedTime, revision and ``Date`` header follows it); ``None`` goes back to
         real time. Shared through ``_clock.json`` with every store and server on this root."""
@@ -153,7 +154,7 @@ class SpreadsheetStore:
                 with contextlib.suppress(FileNotFoundError):
                     self.clock_path.unlink()
             else:
-                offset = (parse_time(when) - dt.datetime.now(dt.timezone.utc)).total_seconds()
+                offset = (parse_time(when) - dt.datetime.now(dt.UTC)).total_seconds()
                 tmp = self.clock_path.with_name(f".{CLOCK_FILE}.{os.getpid()}.tmp")
                 tmp.write_text(json.dumps({"offset_seconds": offset}), "utf-8")
                 os.replace(tmp, self.clock_path)
@@ -165,7 +166,7 @@ class SpreadsheetStore:
         """Out: path of ``_drive.json``."""
         return self.root / DRIVE_FILE
 
-    def _stat(self, path: Path) -> Optional[tuple]:
+    def _stat(self, path: Path) -> tuple | None:
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -229,12 +230,14 @@ class SpreadsheetStore:
             file_id = path.stem
             if file_id in self._files or not _ID_RE.match(file_id):
                 continue
-            when = format_time(dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc))
-            self._files[file_id] = self._new_record(file_id, file_id, SPREADSHEET_MIME, when, None, None)
+            when = format_time(dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC))
+            self._files[file_id] = self._new_record(
+                file_id, file_id, SPREADSHEET_MIME, when, None, None
+            )
             self._pending.add(file_id)
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator["SpreadsheetStore"]:
+    def batch(self) -> Iterator[SpreadsheetStore]:
         """Context manager: save ``_drive.json`` once at the end (bulk loads).
 
         Other threads and processes sharing the folder wait until it ends.
@@ -258,8 +261,8 @@ class SpreadsheetStore:
         name: str,
         mime_type: str,
         when: str,
-        parents: Optional[list],
-        app_properties: Optional[dict],
+        parents: list | None,
+        app_properties: dict | None,
     ) -> dict[str, Any]:
         return {
             "id": file_id,
@@ -282,7 +285,7 @@ class SpreadsheetStore:
             raise UnknownFile(file_id)
         return record
 
-    def _touch(self, record: dict[str, Any], when: Optional[TimeLike] = None) -> None:
+    def _touch(self, record: dict[str, Any], when: TimeLike | None = None) -> None:
         """Set modifiedTime to ``when`` or now (strictly later than before)."""
         if when is not None:
             record["modifiedTime"] = format_time(when)
@@ -293,7 +296,7 @@ class SpreadsheetStore:
             moment = previous + dt.timedelta(milliseconds=1)
         record["modifiedTime"] = format_time(moment)
 
-    def _new_id(self, requested: Optional[str]) -> str:
+    def _new_id(self, requested: str | None) -> str:
         file_id = requested or self.id_factory()
         if not _ID_RE.match(file_id):
             raise ValueError(f"invalid file id: {file_id!r}")
@@ -343,12 +346,12 @@ class SpreadsheetStore:
     # ------------------------------------------------------------ python API
     def put_workbook(
         self,
-        spreadsheet_id: Optional[str],
-        workbook: Union[str, os.PathLike, Workbook, WorkbookModel],
+        spreadsheet_id: str | None,
+        workbook: str | os.PathLike | Workbook | WorkbookModel,
         name: str,
-        modified_time: Optional[TimeLike] = None,
-        app_properties: Optional[dict] = None,
-        parents: Optional[list] = None,
+        modified_time: TimeLike | None = None,
+        app_properties: dict | None = None,
+        parents: list | None = None,
     ) -> str:
         """Add or replace a spreadsheet.
 
@@ -372,10 +375,14 @@ class SpreadsheetStore:
                 shutil.copyfile(workbook, tmp)
                 os.replace(tmp, path)
             self._cache.pop(file_id, None)
-            when = format_time(modified_time) if modified_time is not None else format_time(self.now())
+            when = (
+                format_time(modified_time) if modified_time is not None else format_time(self.now())
+            )
             record = self._files.get(file_id)
             if record is None:
-                record = self._new_record(file_id, name, SPREADSHEET_MIME, when, parents, app_properties)
+                record = self._new_record(
+                    file_id, name, SPREADSHEET_MIME, when, parents, app_properties
+                )
                 self._files[file_id] = record
             else:
                 record["name"] = name
@@ -424,7 +431,9 @@ class SpreadsheetStore:
             model.title = record["name"]
             return model
 
-    def _remember(self, spreadsheet_id: str, model: WorkbookModel, stat: Optional[tuple] = None) -> None:
+    def _remember(
+        self, spreadsheet_id: str, model: WorkbookModel, stat: tuple | None = None
+    ) -> None:
         if stat is None:
             stat = self._stat(self.workbook_path(spreadsheet_id))
         self._cache[spreadsheet_id] = (model, stat)
@@ -433,7 +442,7 @@ class SpreadsheetStore:
             self._cache.popitem(last=False)
 
     @contextlib.contextmanager
-    def edit(self, spreadsheet_id: str, user: Optional[str] = None) -> Iterator[WorkbookModel]:
+    def edit(self, spreadsheet_id: str, user: str | None = None) -> Iterator[WorkbookModel]:
         """Context manager yielding a private copy of the model to change.
 
         On normal exit the copy is saved to the xlsx, becomes the cached
@@ -448,7 +457,7 @@ class SpreadsheetStore:
             yield working
             self.commit(spreadsheet_id, working, user=user)
 
-    def commit(self, spreadsheet_id: str, model: WorkbookModel, user: Optional[str] = None) -> None:
+    def commit(self, spreadsheet_id: str, model: WorkbookModel, user: str | None = None) -> None:
         """Persist ``model`` as the new content of ``spreadsheet_id`` (hold ``lock``)."""
         with self._writing():
             record = self._record(spreadsheet_id)
@@ -461,7 +470,7 @@ class SpreadsheetStore:
             _revised(record, user)
             self._pending.add(spreadsheet_id)
 
-    def content_size(self, file_id: str) -> Optional[int]:
+    def content_size(self, file_id: str) -> int | None:
         """Out: the bytes of a spreadsheet's stored .xlsx (Drive's ``size``; None for a folder
         or a spreadsheet not written yet)."""
         with self.lock:
@@ -479,11 +488,11 @@ class SpreadsheetStore:
         self,
         name: str,
         mime_type: str,
-        parents: Optional[list] = None,
-        app_properties: Optional[dict] = None,
-        model: Optional[WorkbookModel] = None,
-        extra: Optional[dict] = None,
-        user: Optional[str] = None,
+        parents: list | None = None,
+        app_properties: dict | None = None,
+        model: WorkbookModel | None = None,
+        extra: dict | None = None,
+        user: str | None = None,
     ) -> dict[str, Any]:
         """Create a spreadsheet (empty or from ``model``) or a folder. Out: the live record."""
         with self._writing():
@@ -506,8 +515,9 @@ class SpreadsheetStore:
             self._pending.add(file_id)
             return record
 
-    def update_file(self, file_id: str, changes: dict[str, Any], touch: bool = True,
-                    user: Optional[str] = None) -> dict[str, Any]:
+    def update_file(
+        self, file_id: str, changes: dict[str, Any], touch: bool = True, user: str | None = None
+    ) -> dict[str, Any]:
         """Apply Drive metadata ``changes`` (already validated). Out: the live record.
 
         ``user``: the API caller, whose ``modifiedByMeTime`` follows a touch."""
@@ -541,7 +551,9 @@ class SpreadsheetStore:
                     self.workbook_path(file_id).unlink()
             self._pending.add(file_id)
 
-    def copy_file(self, file_id: str, name: Optional[str], parents: Optional[list], app_properties: Optional[dict]) -> dict[str, Any]:
+    def copy_file(
+        self, file_id: str, name: str | None, parents: list | None, app_properties: dict | None
+    ) -> dict[str, Any]:
         """Copy a spreadsheet (content, same sheet ids). Out: the new live record."""
         with self._writing():
             source = self._record(file_id)
@@ -578,7 +590,7 @@ def file_version(record: dict[str, Any]) -> int:
     return max(1, len(record.get("revisions") or []))
 
 
-def last_modifying_user(record: dict[str, Any]) -> Optional[str]:
+def last_modifying_user(record: dict[str, Any]) -> str | None:
     """Out: who made the change that last moved ``modifiedTime`` (None: not known, as for a change
     made without an API caller); a record saved before this was kept: its last revision's editor."""
     if "lastModifyingUser" in record:
@@ -587,13 +599,13 @@ def last_modifying_user(record: dict[str, Any]) -> Optional[str]:
     return revisions[-1].get("user") if revisions else None
 
 
-def _modified_by(record: dict[str, Any], user: Optional[str]) -> None:
+def _modified_by(record: dict[str, Any], user: str | None) -> None:
     """Remember when ``user`` (an API caller) last modified the file: Drive's modifiedByMeTime."""
     if user:
         record.setdefault("modifiedBy", {})[user] = record["modifiedTime"]
 
 
-def _revised(record: dict[str, Any], user: Optional[str]) -> None:
+def _revised(record: dict[str, Any], user: str | None) -> None:
     """Record a Drive revision of the content just changed, at the file's new modifiedTime, by
     ``user`` (the API caller; None for a change made through the Python API without one, which
     Drive shows with no known user). Revision ids count up; the list is oldest first, as Drive

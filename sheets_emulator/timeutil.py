@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Union
 
-TimeLike = Union[dt.datetime, dt.date, str]
+TimeLike = dt.datetime | dt.date | str
 
 
 def now_utc() -> dt.datetime:
     """Out: the current time, UTC, millisecond precision."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -28,8 +27,8 @@ def parse_time(value: TimeLike) -> dt.datetime:
     else:
         raise TypeError(f"not a time: {value!r}")
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def format_time(value: TimeLike) -> str:

@@ -8,7 +8,7 @@ openpyxl ``DataValidation`` back into the JSON Sheets returns.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 _NUMBER_OPERATORS = {
     "NUMBER_GREATER": "greaterThan",
@@ -37,7 +37,9 @@ def normalize_rule(rule: dict[str, Any]) -> dict[str, Any]:
     for item in condition.get("values") or []:
         if not isinstance(item, dict):
             item = {"userEnteredValue": str(item)}
-        kept = {k: (str(v) if k == "userEnteredValue" else v) for k, v in item.items() if v is not None}
+        kept = {
+            k: (str(v) if k == "userEnteredValue" else v) for k, v in item.items() if v is not None
+        }
         values.append(kept)
     if values:
         cond_out["values"] = values
@@ -53,7 +55,7 @@ def _values(rule: dict[str, Any]) -> list[str]:
     return [v.get("userEnteredValue", "") for v in rule["condition"].get("values", [])]
 
 
-def rule_to_excel(rule: dict[str, Any]) -> Optional[dict[str, Any]]:
+def rule_to_excel(rule: dict[str, Any]) -> dict[str, Any] | None:
     """In: a normalized rule. Out: openpyxl ``DataValidation`` kwargs, or None."""
     kind = rule["condition"]["type"]
     values = _values(rule)
@@ -93,7 +95,7 @@ def _split_excel_list(formula: str) -> list[str]:
     return [item.replace('""', '"') for item in inner.split(",")]
 
 
-def excel_to_rule(dv: Any) -> Optional[dict[str, Any]]:
+def excel_to_rule(dv: Any) -> dict[str, Any] | None:
     """In: an openpyxl ``DataValidation``. Out: the Sheets rule JSON, or None."""
     formula1 = dv.formula1 or ""
     rule: dict[str, Any]
@@ -112,9 +114,16 @@ def excel_to_rule(dv: Any) -> Optional[dict[str, Any]]:
         values = [{"userEnteredValue": formula1}]
         if dv.formula2:
             values.append({"userEnteredValue": dv.formula2})
-        rule = {"condition": {"type": _OPERATOR_CONDITIONS[dv.operator or "between"], "values": values}}
+        rule = {
+            "condition": {"type": _OPERATOR_CONDITIONS[dv.operator or "between"], "values": values}
+        }
     elif dv.type == "custom":
-        rule = {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": "=" + formula1}]}}
+        rule = {
+            "condition": {
+                "type": "CUSTOM_FORMULA",
+                "values": [{"userEnteredValue": "=" + formula1}],
+            }
+        }
     else:
         return None
     if dv.prompt:

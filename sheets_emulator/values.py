@@ -15,13 +15,11 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 EPOCH = dt.datetime(1899, 12, 30)
 _NUMBER_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_DATE_RE = re.compile(
-    r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
-)
+_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 ERROR_TYPES = {
     "#NULL!": "NULL_VALUE",
@@ -37,8 +35,9 @@ ERROR_TYPES = {
 
 #: what one cell may hold; Google refuses a longer write with this message
 MAX_CELL_CHARS = 50_000
-CELL_TOO_LONG = (f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a "
-                 "single cell.")
+CELL_TOO_LONG = (
+    f"Your input contains more than the maximum of {MAX_CELL_CHARS} characters in a single cell."
+)
 
 
 def too_long(value: Any) -> bool:
@@ -116,7 +115,7 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def extended_value(value: Any) -> Optional[dict[str, Any]]:
+def extended_value(value: Any) -> dict[str, Any] | None:
     """In: a plain model value. Out: Sheets ``ExtendedValue`` JSON, or None if empty."""
     if value is None:
         return None
@@ -231,7 +230,7 @@ def parse_input(value: Any, input_option: str) -> tuple[bool, Any]:
     return False, parse_user_entered(text)
 
 
-def from_extended_value(ext: Optional[dict[str, Any]]) -> Any:
+def from_extended_value(ext: dict[str, Any] | None) -> Any:
     """In: Sheets ``ExtendedValue`` JSON (or None). Out: the model value."""
     if not ext:
         return None

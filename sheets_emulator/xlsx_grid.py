@@ -23,7 +23,7 @@ import re
 import threading
 import warnings
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -32,9 +32,9 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from .a1 import Rect, format_a1, parse_a1, rect_from_grid_range
 from .formats import format_diff, patch_format, read_style, write_style
@@ -44,7 +44,7 @@ from .values import CellError, Formula
 
 META_PROPERTY = "sheets_emulator"
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
-WorkbookSource = Union[str, os.PathLike, Workbook]
+WorkbookSource = str | os.PathLike | Workbook
 
 
 # --------------------------------------------------------------------- load
@@ -170,7 +170,7 @@ def _apply_sheet_meta(sheet: SheetModel, meta: dict[str, Any]) -> None:
                     sheet.formats.pop(key, None)
 
 
-def load_model(source: WorkbookSource, title: Optional[str] = None) -> WorkbookModel:
+def load_model(source: WorkbookSource, title: str | None = None) -> WorkbookModel:
     """Read an .xlsx into a model.
 
     In: a path (str/PathLike) or an openpyxl ``Workbook``; optional title.
@@ -183,7 +183,8 @@ def load_model(source: WorkbookSource, title: Optional[str] = None) -> WorkbookM
     meta = _read_meta(wb)
     sheet_meta = {m.get("xlsxTitle"): m for m in meta.get("sheets", []) if isinstance(m, dict)}
     model = WorkbookModel(
-        title=title or (wb.properties.title if wb.properties and wb.properties.title else "")
+        title=title
+        or (wb.properties.title if wb.properties and wb.properties.title else "")
         or (Path(source).stem if not isinstance(source, Workbook) else "Untitled spreadsheet"),
         locale=meta.get("locale", "vi_VN"),
         time_zone=meta.get("timeZone", "Asia/Ho_Chi_Minh"),
@@ -280,9 +281,7 @@ def _excel_titles(model: WorkbookModel) -> list[str]:
 
 def _write_cell(ws: Any, r: int, c: int, value: Any) -> None:
     cell = ws.cell(row=r + 1, column=c + 1)
-    if isinstance(value, Formula):
-        cell.value = value.text
-    elif isinstance(value, CellError):
+    if isinstance(value, (Formula, CellError)):
         cell.value = value.text
     elif isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
@@ -307,7 +306,9 @@ def _write_cell(ws: Any, r: int, c: int, value: Any) -> None:
 def _cover(cells: list[tuple[int, int]]) -> str:
     """In: (row, col) cells in row-major order. Out: A1 rects covering exactly them, space-separated."""
     rects: list[Rect] = []
-    open_by_cols: dict[tuple[int, int], int] = {}  # (c0, c1) -> index in rects of the rect ending at this row
+    open_by_cols: dict[
+        tuple[int, int], int
+    ] = {}  # (c0, c1) -> index in rects of the rect ending at this row
     runs: list[tuple[int, int, int]] = []
     for r, c in cells:
         if runs and runs[-1][0] == r and runs[-1][2] == c:
@@ -337,7 +338,10 @@ def _write_formats(ws: Any, sheet: SheetModel) -> list:
         if key not in styled:
             write_style(cell, fmt, base_font)
             dated = _dated(value) or (number and is_date_format(cell.number_format))
-            styled[key] = (copy.copy(cell._style), format_diff(fmt, read_style(cell, dated, base_font)))
+            styled[key] = (
+                copy.copy(cell._style),
+                format_diff(fmt, read_style(cell, dated, base_font)),
+            )
         style, diff = styled[key]
         cell._style = copy.copy(style)
         if diff:

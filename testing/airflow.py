@@ -52,22 +52,28 @@ class Api:
         """Every task instance of a run (its latest try), page after page."""
         found: list[dict] = []
         while True:
-            page = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
-                             params={"limit": 100, "offset": len(found)})
+            page = self.call(
+                "GET",
+                f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                params={"limit": 100, "offset": len(found)},
+            )
             found += page["task_instances"]
             if not page["task_instances"] or len(found) >= page["total_entries"]:
                 return found
 
     def tries(self, dag_id: str, run_id: str, task_id: str, map_index: int) -> list[dict]:
         """Every try of one task instance (Airflow's task-instance history and the latest)."""
-        return self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/"
-                                f"{map_index}/tries")["task_instances"]
+        return self.call(
+            "GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/tries"
+        )["task_instances"]
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1):
         """What a task returned (its ``return_value`` XCom), deserialised."""
-        body = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/"
-                                f"xcomEntries/return_value",
-                         params={"deserialize": "true", "map_index": map_index})
+        body = self.call(
+            "GET",
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value",
+            params={"deserialize": "true", "map_index": map_index},
+        )
         value = body["value"]
         return json.loads(value) if isinstance(value, str) else value
 
@@ -86,13 +92,22 @@ def wait_for_dag(api: Api, services, dag_id: str, timeout: float = 300) -> dict:
         if response.ok:
             return response.json()
         time.sleep(1)
-    raise RuntimeError(f"{dag_id} not parsed within {timeout:.0f} s; import errors: "
-                       f"{api.call('GET', '/importErrors')}\n"
-                       f"{services.process_log_tail('dag-processor')}")
+    raise RuntimeError(
+        f"{dag_id} not parsed within {timeout:.0f} s; import errors: "
+        f"{api.call('GET', '/importErrors')}\n"
+        f"{services.process_log_tail('dag-processor')}"
+    )
 
 
-def wait_for_run(api: Api, services, dag_id: str, run_id: str, timeout: float,
-                 watch=None, seen: dict | None = None) -> dict:
+def wait_for_run(
+    api: Api,
+    services,
+    dag_id: str,
+    run_id: str,
+    timeout: float,
+    watch=None,
+    seen: dict | None = None,
+) -> dict:
     """Poll a DAG run until it is finished (success or failed); ``watch(tis)`` is called on
     every poll (often while it is armed), ``seen`` collects every task instance id observed."""
     deadline = time.monotonic() + timeout
@@ -101,15 +116,20 @@ def wait_for_run(api: Api, services, dag_id: str, run_id: str, timeout: float,
         tis = api.task_instances(dag_id, run_id)
         for ti in tis:
             if seen is not None:
-                seen[ti["id"]] = {"dag_id": dag_id, "task": task_label(ti),
-                                  "try_number": ti["try_number"]}
+                seen[ti["id"]] = {
+                    "dag_id": dag_id,
+                    "task": task_label(ti),
+                    "try_number": ti["try_number"],
+                }
         if watch is not None:
             watch.poll(tis)
         if run["state"] in ("success", "failed"):
             return run
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{dag_id} run {run_id} not finished within {timeout:.0f} s: "
-                               f"{ {task_label(t): t['state'] for t in tis} }")
+            raise TimeoutError(
+                f"{dag_id} run {run_id} not finished within {timeout:.0f} s: "
+                f"{ {task_label(t): t['state'] for t in tis} }"
+            )
         services.check_alive()
         time.sleep(0.3 if watch is not None and watch.armed else 2)
 
@@ -124,24 +144,38 @@ def wait_for_asset_run(api: Api, services, dag_id: str, timeout: float = 300) ->
             return triggered[0]["dag_run_id"]
         services.check_alive()
         time.sleep(2)
-    raise RuntimeError(f"the scheduler made no asset-triggered run of {dag_id} within "
-                       f"{timeout:.0f} s\n{services.process_log_tail('scheduler', 3000)}")
+    raise RuntimeError(
+        f"the scheduler made no asset-triggered run of {dag_id} within "
+        f"{timeout:.0f} s\n{services.process_log_tail('scheduler', 3000)}"
+    )
 
 
 def every_try(api: Api, dag_id: str, run_id: str) -> list[dict]:
     """Every try of every task instance of a run, with what the analysis needs."""
     out = []
     for ti in api.task_instances(dag_id, run_id):
-        tries = [ti] if ti["try_number"] <= 1 else \
-            api.tries(dag_id, run_id, ti["task_id"], ti["map_index"])
+        tries = (
+            [ti]
+            if ti["try_number"] <= 1
+            else api.tries(dag_id, run_id, ti["task_id"], ti["map_index"])
+        )
         for attempt in tries:
-            out.append({"dag_id": dag_id, "task_id": attempt["task_id"],
-                        "map_index": attempt["map_index"], "try_number": attempt["try_number"],
-                        "state": attempt["state"], "start_date": attempt["start_date"],
-                        "end_date": attempt["end_date"], "duration": attempt["duration"],
-                        "pool": attempt["pool"], "hostname": attempt.get("hostname"),
-                        "pid": attempt.get("pid"),
-                        "id": attempt.get("id") if attempt is ti else None})
+            out.append(
+                {
+                    "dag_id": dag_id,
+                    "task_id": attempt["task_id"],
+                    "map_index": attempt["map_index"],
+                    "try_number": attempt["try_number"],
+                    "state": attempt["state"],
+                    "start_date": attempt["start_date"],
+                    "end_date": attempt["end_date"],
+                    "duration": attempt["duration"],
+                    "pool": attempt["pool"],
+                    "hostname": attempt.get("hostname"),
+                    "pid": attempt.get("pid"),
+                    "id": attempt.get("id") if attempt is ti else None,
+                }
+            )
     return out
 
 
@@ -160,8 +194,15 @@ class ShardKiller:
     given the run's task instances as the API lists them, as often as possible while
     :attr:`armed`."""
 
-    def __init__(self, api: Api, run_id: str, loader_dsn: str, kill_after: int | None,
-                 enabled: bool = True, map_index: int | None = None):
+    def __init__(
+        self,
+        api: Api,
+        run_id: str,
+        loader_dsn: str,
+        kill_after: int | None,
+        enabled: bool = True,
+        map_index: int | None = None,
+    ):
         self.api, self.run_id, self.kill_after = api, run_id, kill_after
         self.enabled, self.map_index = enabled, map_index
         self.conn = psycopg2.connect(loader_dsn)
@@ -176,14 +217,22 @@ class ShardKiller:
 
     def landed(self, spreadsheet_ids: list[str]) -> int:
         with self.conn.cursor() as cur:
-            cur.execute("select count(*) from raw.sheet_versions where spreadsheet_id = any(%s)",
-                        (spreadsheet_ids,))
+            cur.execute(
+                "select count(*) from raw.sheet_versions where spreadsheet_id = any(%s)",
+                (spreadsheet_ids,),
+            )
             return cur.fetchone()[0]
 
     def poll(self, tis: list[dict]) -> None:
         if self.killed is not None:
-            state = next((t["state"] for t in tis if t["task_id"] == SHARD_TASK
-                          and t["map_index"] == self.killed["map_index"]), None)
+            state = next(
+                (
+                    t["state"]
+                    for t in tis
+                    if t["task_id"] == SHARD_TASK and t["map_index"] == self.killed["map_index"]
+                ),
+                None,
+            )
             if state and (not self.victim_states or self.victim_states[-1] != state):
                 self.victim_states.append(state)
             return
@@ -192,11 +241,17 @@ class ShardKiller:
         if self.shards is None:
             if not any(t["task_id"] == "shards" and t["state"] == "success" for t in tis):
                 return
-            self.shards = [[sid for sid, _ in shard["targets"]]
-                           for shard in self.api.xcom(CYCLE_DAG, self.run_id, "shards")]
+            self.shards = [
+                [sid for sid, _ in shard["targets"]]
+                for shard in self.api.xcom(CYCLE_DAG, self.run_id, "shards")
+            ]
         for ti in tis:
-            if ti["task_id"] != SHARD_TASK or ti["state"] != "running" or ti["try_number"] != 1 \
-                    or self.map_index not in (None, ti["map_index"]):
+            if (
+                ti["task_id"] != SHARD_TASK
+                or ti["state"] != "running"
+                or ti["try_number"] != 1
+                or self.map_index not in (None, ti["map_index"])
+            ):
                 continue
             targets = self.shards[ti["map_index"]]
             threshold = kill_threshold(len(targets), self.kill_after)
@@ -208,27 +263,43 @@ class ShardKiller:
     def kill(self, ti: dict, targets: list[str], landed: int) -> None:
         proc = find_task_process(ti["id"], ti.get("pid"))
         if proc is None:
-            log.warning("no process found for %s (pid %s); trying the next poll",
-                        task_label(ti), ti.get("pid"))
+            log.warning(
+                "no process found for %s (pid %s); trying the next poll",
+                task_label(ti),
+                ti.get("pid"),
+            )
             return
         title = " ".join(proc_title(proc))
         os.kill(proc.pid, signal.SIGKILL)
-        killed_at = dt.datetime.now(dt.timezone.utc)
+        killed_at = dt.datetime.now(dt.UTC)
         try:
             proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001 - not our child: reaped by its supervisor
+        except Exception:
             pass
-        time.sleep(1)           # an open landing transaction is rolled back by now
+        time.sleep(1)  # an open landing transaction is rolled back by now
         committed = self.landed(targets)
-        self.killed = {"task": task_label(ti), "map_index": ti["map_index"], "ti_id": ti["id"],
-                       "try_number": ti["try_number"], "pid": proc.pid,
-                       "hostname": ti.get("hostname"), "process_title": title,
-                       "killed_at": killed_at.isoformat(timespec="milliseconds"),
-                       "shard_spreadsheets": len(targets), "landed_seen_before_kill": landed,
-                       "landed_committed_after_kill": committed}
+        self.killed = {
+            "task": task_label(ti),
+            "map_index": ti["map_index"],
+            "ti_id": ti["id"],
+            "try_number": ti["try_number"],
+            "pid": proc.pid,
+            "hostname": ti.get("hostname"),
+            "process_title": title,
+            "killed_at": killed_at.isoformat(timespec="milliseconds"),
+            "shard_spreadsheets": len(targets),
+            "landed_seen_before_kill": landed,
+            "landed_committed_after_kill": committed,
+        }
         self.victim_states.append("killed")
-        log.info("SIGKILL sent to %s (pid %d) after %d of its %d spreadsheets landed; %d "
-                 "committed", task_label(ti), proc.pid, landed, len(targets), committed)
+        log.info(
+            "SIGKILL sent to %s (pid %d) after %d of its %d spreadsheets landed; %d committed",
+            task_label(ti),
+            proc.pid,
+            landed,
+            len(targets),
+            committed,
+        )
 
     def close(self) -> None:
         self.conn.close()
@@ -237,7 +308,7 @@ class ShardKiller:
 def proc_title(proc) -> list[str]:
     try:
         return proc.cmdline()
-    except Exception:  # noqa: BLE001 - gone
+    except Exception:
         return []
 
 
@@ -264,7 +335,7 @@ def find_task_process(ti_id: str, pid: int | None):
 
 
 # ----------------------------------------------------------------- in tests
-RUN_TIMEOUT = 300          # seconds, each run
+RUN_TIMEOUT = 300  # seconds, each run
 FAILED_STATES = {"failed", "upstream_failed", "up_for_retry", "removed"}
 
 
@@ -281,17 +352,21 @@ def task_states(api: Api, dag_id: str, run_id: str) -> dict[str, str | None]:
 
 
 def why(services, dag_id: str, run_id: str, states: dict, run: dict) -> str:
-    unfinished = {f"task_id={task.split('[')[0]}" for task, state in states.items()
-                  if state != "success"}
-    logs = "\n".join(f"--- {name}\n{tail}" for name, tail in
-                     services.task_log_tails(dag_id, run_id).items()
-                     if name.split("/")[0] in unfinished)
-    return (f"{dag_id} run {run_id}: {run.get('state')}; tasks: {states}\n{logs}\n"
-            f"--- scheduler\n{services.process_log_tail('scheduler', 2000)}")
+    unfinished = {
+        f"task_id={task.split('[')[0]}" for task, state in states.items() if state != "success"
+    }
+    logs = "\n".join(
+        f"--- {name}\n{tail}"
+        for name, tail in services.task_log_tails(dag_id, run_id).items()
+        if name.split("/")[0] in unfinished
+    )
+    return (
+        f"{dag_id} run {run_id}: {run.get('state')}; tasks: {states}\n{logs}\n"
+        f"--- scheduler\n{services.process_log_tail('scheduler', 2000)}"
+    )
 
 
-def wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None
-                    ) -> tuple[dict, dict]:
+def wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None) -> tuple[dict, dict]:
     """Poll a run until it succeeded (the test fails on a failed task or the timeout; only the
     task ``killer`` killed may wait for its retry)."""
     deadline = time.monotonic() + RUN_TIMEOUT
@@ -304,11 +379,14 @@ def wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None
         if run["state"] == "success":
             return run, states
         victim = killer.killed["task"] if killer is not None and killer.killed else None
-        if run["state"] == "failed" or FAILED_STATES & {s for t, s in states.items()
-                                                        if t != victim}:
+        if run["state"] == "failed" or FAILED_STATES & {
+            s for t, s in states.items() if t != victim
+        }:
             raise AssertionError(why(services, dag_id, run_id, states, run))
         if time.monotonic() > deadline:
-            raise AssertionError(f"not finished within {RUN_TIMEOUT} s; "
-                        + why(services, dag_id, run_id, states, run))
+            raise AssertionError(
+                f"not finished within {RUN_TIMEOUT} s; "
+                + why(services, dag_id, run_id, states, run)
+            )
         services.check_alive()
         time.sleep(0.3 if killer is not None and killer.armed else 2)

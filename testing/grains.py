@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 #: the marts' models and their tests: every yml under this folder of the dbt project
 MARTS = Path("models") / "marts"
 
@@ -16,9 +15,11 @@ def mart_grains(project_dir: Path) -> dict[str, list[tuple[str, ...]]]:
     import yaml
 
     grains: dict[str, list[tuple[str, ...]]] = {}
-    models = [model for path in sorted((Path(project_dir) / MARTS).rglob("*.yml"))
-              for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-              .get("models") or []]
+    models = [
+        model
+        for path in sorted((Path(project_dir) / MARTS).rglob("*.yml"))
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []
+    ]
     for model in models:
         keys = []
         for test in model.get("data_tests") or []:
@@ -36,13 +37,14 @@ def mart_grains(project_dir: Path) -> dict[str, list[tuple[str, ...]]]:
 def grain_duplicates(cur, mart: str, key: tuple[str, ...]) -> int:
     """Rows of ``marts.<mart>`` beyond the first for each value of ``key`` (0: none repeated)."""
     cur.execute(f"""select coalesce(sum(n - 1), 0) from (
-                        select count(*) as n from marts.{mart} group by {', '.join(key)}
+                        select count(*) as n from marts.{mart} group by {", ".join(key)}
                         having count(*) > 1) d""")
     return int(cur.fetchone()[0])
 
 
-def repeated_grain_keys(cur, grains: dict[str, list[tuple[str, ...]]]
-                        ) -> dict[tuple[str, tuple[str, ...]], int]:
+def repeated_grain_keys(
+    cur, grains: dict[str, list[tuple[str, ...]]]
+) -> dict[tuple[str, tuple[str, ...]], int]:
     """(mart, key) → its rows beyond the first, for each key of ``grains`` (as
     :func:`mart_grains` gives them) that some rows of the mart repeat; empty when none does."""
     repeated = {}

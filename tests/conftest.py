@@ -32,9 +32,16 @@ TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _
 #: the slowest modules first, so that the two workers do not end on one of them each after
 #: the rest is done (pytest-xdist hands out modules in collection order); from the suite's
 #: own --durations report
-SLOW_MODULES = ("test_season.py", "test_faults.py", "test_airflow_scheduler.py",
-                "test_bench.py", "test_reporting_cycle.py", "test_hostile_input.py",
-                "test_bi_consistency.py", "test_publish.py")
+SLOW_MODULES = (
+    "test_season.py",
+    "test_faults.py",
+    "test_airflow_scheduler.py",
+    "test_bench.py",
+    "test_reporting_cycle.py",
+    "test_hostile_input.py",
+    "test_bi_consistency.py",
+    "test_publish.py",
+)
 
 
 def pytest_configure(config):
@@ -57,8 +64,8 @@ def pytest_collection_modifyitems(session, config, items):
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     """A freshly created, running warehouse cluster; the settings to reach it."""
-    from tooling import localdb
     from tonghop.settings import load_settings
+    from tooling import localdb
 
     cluster = localdb.default_cluster()
     assert cluster.port == int(TEST_PG_PORT)
@@ -84,6 +91,7 @@ def emulator(tmp_path_factory):
 @pytest.fixture(scope="session")
 def catalogue():
     from tonghop.catalogue import load_catalogue
+
     return load_catalogue()
 
 
@@ -94,6 +102,7 @@ def api_calls(server) -> dict:
 
 def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
     import psycopg2
+
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
@@ -122,7 +131,7 @@ def webhook_server():
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's name
+        def do_POST(self):
             length = int(self.headers["Content-Length"])
             received.append(json.loads(self.rfile.read(length)))
             self.send_response(204)
@@ -148,16 +157,25 @@ def in_thread(function) -> tuple[threading.Thread, dict]:
     def run():
         try:
             outcome["result"] = function()
-        except Exception as exc:        # noqa: BLE001 - what the task fails with
+        except Exception as exc:
             outcome["error"] = exc
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, outcome
 
 
-def run_until_its_session_ends(settings, hold: str, function, user: str, lock: str, *,
-                               params: tuple = (), autocommit: bool = False,
-                               timeout: float = 60) -> dict:
+def run_until_its_session_ends(
+    settings,
+    hold: str,
+    function,
+    user: str,
+    lock: str,
+    *,
+    params: tuple = (),
+    autocommit: bool = False,
+    timeout: float = 60,
+) -> dict:
     """A stage cut by its server: an admin session takes a lock (``hold``, with ``params``),
     ``function`` runs in a thread until ``user``'s session waits for that lock (of kind
     ``lock``), the server ends that session, and the thread's outcome (its ``result`` or the
@@ -184,10 +202,14 @@ def terminate_waiting(settings, user: str, lock: str) -> None:
     or a restart does)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        ended = query(settings.dsn("admin"), """
+        ended = query(
+            settings.dsn("admin"),
+            """
             select pg_terminate_backend(pid) from pg_stat_activity
             where datname = %s and usename = %s and wait_event_type = 'Lock'
-              and wait_event = %s""", (settings.warehouse_db, user, lock))
+              and wait_event = %s""",
+            (settings.warehouse_db, user, lock),
+        )
         if ended:
             return
         time.sleep(0.05)

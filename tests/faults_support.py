@@ -52,24 +52,39 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DOCS_PAGE = ROOT / "docs" / "reliability.md"
 UPDATE_DOCS = "TONGHOP_UPDATE_DOCS"
-BEGIN = ("<!-- faults-report:begin (written by tests/test_faults.py with TONGHOP_UPDATE_DOCS=1) "
-         "-->")
+BEGIN = "<!-- faults-report:begin (written by tests/test_faults.py with TONGHOP_UPDATE_DOCS=1) -->"
 END = "<!-- faults-report:end -->"
 
 #: columns left out everywhere: ids and times of runs, which a retry or rerun rightly changes
 #: (read_at: when Google answered a read, the fetch time by Google's clock)
-RUN_COLUMNS = frozenset({"validation_run_id", "pull_run_id", "fetched_at", "parsed_at",
-                         "quarantined_at", "issue_id", "registered_at", "read_at"})
-LANDED_TABLES = ("parsed.report_headers", "parsed.task_rows", "parsed.indicator_rows",
-                 "parsed.feedback_rows", "quality.validation_issues", "quality.rule_results",
-                 "quality.quarantined_rows", "ops.sheet_registry")
+RUN_COLUMNS = frozenset(
+    {
+        "validation_run_id",
+        "pull_run_id",
+        "fetched_at",
+        "parsed_at",
+        "quarantined_at",
+        "issue_id",
+        "registered_at",
+        "read_at",
+    }
+)
+LANDED_TABLES = (
+    "parsed.report_headers",
+    "parsed.task_rows",
+    "parsed.indicator_rows",
+    "parsed.feedback_rows",
+    "quality.validation_issues",
+    "quality.rule_results",
+    "quality.quarantined_rows",
+    "ops.sheet_registry",
+)
 #: marts whose rows are the runs themselves (grain checked, content not compared)
 RUN_MARTS = frozenset({"fct_validation_run"})
 
 
 def canonical(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=str)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def content_sha256(payload: dict) -> str:
@@ -109,8 +124,10 @@ class Fingerprint:
 
     def summary(self) -> str:
         landed = sum(sum(c.values()) for c in self.landed.values())
-        return (f"{self.versions} raw versions, {landed} landed rows, {len(self.marts)} marts "
-                f"with {self.mart_rows} rows")
+        return (
+            f"{self.versions} raw versions, {landed} landed rows, {len(self.marts)} marts "
+            f"with {self.mart_rows} rows"
+        )
 
 
 def fingerprint(source, *, marts: bool = True) -> Fingerprint:
@@ -135,8 +152,9 @@ def fingerprint(source, *, marts: bool = True) -> Fingerprint:
                 if previous == (spreadsheet_id, sha):
                     fp.doubled += 1
                 previous = (spreadsheet_id, sha)
-                fp.raw[(spreadsheet_id, sha, title, modified.isoformat() if modified else None)] \
-                    += 1
+                fp.raw[
+                    (spreadsheet_id, sha, title, modified.isoformat() if modified else None)
+                ] += 1
             for table in LANDED_TABLES:
                 fp.landed[table] = _rows(cur, table, version_sha)
             if marts:
@@ -149,8 +167,9 @@ def fingerprint(source, *, marts: bool = True) -> Fingerprint:
                 for name in names:
                     if name not in RUN_MARTS:
                         fp.marts[name] = _rows(cur, f"marts.{name}", version_sha)
-                    fp.duplicates[name] = sum(n for (mart, _), n in repeated.items()
-                                              if mart == name)
+                    fp.duplicates[name] = sum(
+                        n for (mart, _), n in repeated.items() if mart == name
+                    )
     finally:
         if isinstance(source, str):
             conn.close()
@@ -172,8 +191,7 @@ def _rows(cur, relation: str, version_sha: dict[int, str]) -> Counter:
     return rows
 
 
-def differences(reference: Fingerprint, candidate: Fingerprint, *, marts: bool = True
-                ) -> list[str]:
+def differences(reference: Fingerprint, candidate: Fingerprint, *, marts: bool = True) -> list[str]:
     """What the candidate lost, gained or damaged compared with the reference (empty: none)."""
     out = []
     lost = reference.raw - candidate.raw
@@ -190,10 +208,16 @@ def differences(reference: Fingerprint, candidate: Fingerprint, *, marts: bool =
         out += _table_difference(table, rows, candidate.landed.get(table, Counter()))
     if marts:
         for mart in sorted(set(reference.marts) | set(candidate.marts)):
-            out += _table_difference(f"marts.{mart}", reference.marts.get(mart, Counter()),
-                                     candidate.marts.get(mart, Counter()))
-        out += [f"marts.{m}: {n} row(s) duplicating a key of its grain"
-                for m, n in sorted(candidate.duplicates.items()) if n]
+            out += _table_difference(
+                f"marts.{mart}",
+                reference.marts.get(mart, Counter()),
+                candidate.marts.get(mart, Counter()),
+            )
+        out += [
+            f"marts.{m}: {n} row(s) duplicating a key of its grain"
+            for m, n in sorted(candidate.duplicates.items())
+            if n
+        ]
         missing = set(reference.duplicates) - set(candidate.duplicates)
         out += [f"marts.{m}: missing" for m in sorted(missing)]
     return out
@@ -217,29 +241,34 @@ def run_stages(settings, period_code: str, run_id: str) -> dict:
     build` (the build stage without its source freshness check and docs site, which write no
     data) and publish (without LibreOffice's PDF, which is not reproducible and never
     compared)."""
-    from publish.bundle import publish_period
     from pipeline.cycle import stage_feedback, stage_pull, stage_validate
     from pipeline.dbt import run_dbt
+    from publish.bundle import publish_period
 
     pulled = stage_pull(settings, period_code)
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])
     told = stage_feedback(settings, period_code)
     built = run_dbt(settings, ["build"])
     published = publish_period(settings, period_code, run_id, pdf=False).as_dict()
-    return {"pull": pulled, "validate": validated, "feedback": told, "build": built,
-            "publish": published}
+    return {
+        "pull": pulled,
+        "validate": validated,
+        "feedback": told,
+        "build": built,
+        "publish": published,
+    }
 
 
 # ------------------------------------------------------------------ the report
 @dataclass
 class Outcome:
-    scenario: str           # short name
-    injected: str           # what was done to the pipeline
-    how_often: str          # calls faulted, retries seen, kills, restarts
-    recovery: str           # what Airflow or an operator does next (the retry, the rerun)
-    survived: str           # what came through
-    compared: str           # what was compared with the reference
-    lost: list[str]         # computed differences; empty = nothing
+    scenario: str  # short name
+    injected: str  # what was done to the pipeline
+    how_often: str  # calls faulted, retries seen, kills, restarts
+    recovery: str  # what Airflow or an operator does next (the retry, the rerun)
+    survived: str  # what came through
+    compared: str  # what was compared with the reference
+    lost: list[str]  # computed differences; empty = nothing
     seconds: float
 
     def as_dict(self) -> dict:
@@ -255,17 +284,22 @@ def render(outcomes: list[Outcome], reference: str, reference_seconds: float = 0
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for o in outcomes:
-        lost = (f"**nothing** ({o.compared} equal)" if not o.lost
-                else "**" + "; ".join(o.lost) + "**")
+        lost = (
+            f"**nothing** ({o.compared} equal)" if not o.lost else "**" + "; ".join(o.lost) + "**"
+        )
         cells = [o.scenario, o.injected, o.how_often, o.recovery, o.survived, lost]
-        lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells)
-                     + " |")
+        lines.append(
+            "| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |"
+        )
     total = sum(o.seconds for o in outcomes)
-    lines += ["", f"The reference took {reference_seconds:.0f} s and the {len(outcomes)} "
-                  f"scenarios {total:.0f} s (their own databases and emulators; wall time on "
-                  "the machine that ran the suite). \"Lost\" is computed: "
-                  "**nothing** only when raw, the landed rows and (where built) the marts equal "
-                  "the reference's and no mart repeats a key of its grain."]
+    lines += [
+        "",
+        f"The reference took {reference_seconds:.0f} s and the {len(outcomes)} "
+        f"scenarios {total:.0f} s (their own databases and emulators; wall time on "
+        'the machine that ran the suite). "Lost" is computed: '
+        "**nothing** only when raw, the landed rows and (where built) the marts equal "
+        "the reference's and no mart repeats a key of its grain.",
+    ]
     return "\n".join(lines)
 
 
@@ -282,7 +316,8 @@ def update_docs_requested() -> bool:
 def _write(folder: Path, payload: dict, table: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "faults.json").write_text(
-        json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     path = folder / "faults.md"
     path.write_text(table + "\n", encoding="utf-8")
     return path
@@ -294,13 +329,17 @@ def replace_block(text: str, table: str) -> str:
     return text[:start] + "\n" + table + "\n" + text[end:]
 
 
-def write_report(outcomes: list[Outcome], reference: str, *, reference_seconds: float = 0.0
-                 ) -> Path:
+def write_report(
+    outcomes: list[Outcome], reference: str, *, reference_seconds: float = 0.0
+) -> Path:
     """Write ``faults.{md,json}`` into the test state folder (:func:`state_results`); with
     ``TONGHOP_UPDATE_DOCS=1``, also into the tracked ``tests/results/`` and the table of
     ``docs/reliability.md``. Returns the state folder's ``faults.md``."""
-    payload = {"reference": reference, "reference_seconds": reference_seconds,
-               "outcomes": [o.as_dict() for o in outcomes]}
+    payload = {
+        "reference": reference,
+        "reference_seconds": reference_seconds,
+        "outcomes": [o.as_dict() for o in outcomes],
+    }
     table = render(outcomes, reference, reference_seconds)
     path = _write(state_results(), payload, table)
     if update_docs_requested():

@@ -16,11 +16,17 @@ def webhook(alert_webhook):
 
 
 def context(**overrides):
-    ti = SimpleNamespace(dag_id="tonghop_reporting_cycle", task_id="pull", try_number=2,
-                         log_url="http://airflow/log")
+    ti = SimpleNamespace(
+        dag_id="tonghop_reporting_cycle", task_id="pull", try_number=2, log_url="http://airflow/log"
+    )
     dag_run = SimpleNamespace(dag_id="tonghop_reporting_cycle", run_id="manual__1")
-    return {"task_instance": ti, "dag_run": dag_run, "params": {"period_code": "CB-2026-6T"},
-            "exception": RuntimeError("Sheets API 503"), **overrides}
+    return {
+        "task_instance": ti,
+        "dag_run": dag_run,
+        "params": {"period_code": "CB-2026-6T"},
+        "exception": RuntimeError("Sheets API 503"),
+        **overrides,
+    }
 
 
 def test_a_task_failure_posts_what_failed_and_why(webhook):
@@ -40,7 +46,7 @@ def test_a_stage_past_its_budget_is_reported_while_it_runs(webhook, monkeypatch)
     assert webhook == []
     with alerts.watch("pull", context(exception=None)) as watched:
         assert watched.alerted.wait(timeout=10), "no alert while the stage was still running"
-        for _ in range(100):                     # the webhook server stores it a moment later
+        for _ in range(100):  # the webhook server stores it a moment later
             if webhook:
                 break
             time.sleep(0.05)
@@ -48,7 +54,7 @@ def test_a_stage_past_its_budget_is_reported_while_it_runs(webhook, monkeypatch)
     assert "Chạy chậm" in body["text"] and body["stage"] == "pull"
     assert "still running" in body["text"]
     assert body["budget_seconds"] == 0.05 and body["seconds"] >= 0.05
-    assert len(webhook) == 1                     # nothing more when it ends
+    assert len(webhook) == 1  # nothing more when it ends
 
 
 def test_a_broken_webhook_is_reported_not_raised(monkeypatch):

@@ -19,11 +19,11 @@ UNITS = 10
 
 
 def test_the_physical_bound_is_one_listing_call_per_thousand_files_plus_one_read_each():
-    assert bound_calls(0, 0) == 1                 # nothing changed: one listing call
+    assert bound_calls(0, 0) == 1  # nothing changed: one listing call
     assert bound_calls(2, 1) == 2
     assert bound_calls(3400, 3400) == 4 + 3400
     assert bound_calls(1000, 1000) == 1 + 1000 and bound_calls(1001, 1001) == 2 + 1001
-    assert quota_seconds(3400, 60) == pytest.approx(3400.0)       # ≥ 56.7 minutes
+    assert quota_seconds(3400, 60) == pytest.approx(3400.0)  # ≥ 56.7 minutes
 
 
 def test_our_client_limit_never_lets_a_minute_exceed_the_quota():
@@ -35,18 +35,18 @@ def test_our_client_limit_never_lets_a_minute_exceed_the_quota():
         now = [0.0]
         sent = []
 
-        def sleep(seconds):
+        def sleep(seconds, now=now):
             now[0] += seconds
 
-        limiter = RateLimiter(client_rate_limit(quota), clock=lambda: now[0], sleep=sleep)
+        limiter = RateLimiter(client_rate_limit(quota), clock=lambda now=now: now[0], sleep=sleep)
         for spell in range(6):
             for _ in range(quota * 2):
                 limiter.acquire()
                 sent.append(now[0])
-            now[0] += 30.0 * spell                 # idle: the token bucket fills up again
+            now[0] += 30.0 * spell  # idle: the token bucket fills up again
         busiest = max(bisect.bisect_left(sent, start + 60.0) - i for i, start in enumerate(sent))
         assert busiest <= quota
-        assert busiest >= quota * 0.9              # and the quota is used, not wasted
+        assert busiest >= quota * 0.9  # and the quota is used, not wasted
     assert client_rate_limit(None) is None
 
 
@@ -58,9 +58,10 @@ def test_stages_reach_this_checkouts_cluster_not_the_copys(tmp_path, monkeypatch
     from bench.run import Run
     from tonghop.settings import state_dir
 
-    monkeypatch.delenv("TONGHOP_STATE_DIR", raising=False)     # as on a fresh shell
-    run = SimpleNamespace(project=tmp_path / "copy", db="bench_10_scale", rate=None,
-                          folder=tmp_path)
+    monkeypatch.delenv("TONGHOP_STATE_DIR", raising=False)  # as on a fresh shell
+    run = SimpleNamespace(
+        project=tmp_path / "copy", db="bench_10_scale", rate=None, folder=tmp_path
+    )
     env = Run.env(run, SimpleNamespace(url="http://127.0.0.1:1"))
     assert env["TONGHOP_STATE_DIR"] == str(state_dir())
     assert env["PYTHONPATH"] == env["TONGHOP_HOME"] == str(tmp_path / "copy")
@@ -71,8 +72,23 @@ def bench_results(settings, tmp_path_factory):
     from bench.run import main
 
     tmp = tmp_path_factory.mktemp("bench")
-    assert main(["--sizes", str(UNITS), "--quota-sizes", "none", "--workdir", str(tmp / "work"),
-                 "--out", str(tmp / "results"), "--name", "smoke"]) == 0
+    assert (
+        main(
+            [
+                "--sizes",
+                str(UNITS),
+                "--quota-sizes",
+                "none",
+                "--workdir",
+                str(tmp / "work"),
+                "--out",
+                str(tmp / "results"),
+                "--name",
+                "smoke",
+            ]
+        )
+        == 0
+    )
     return tmp / "results"
 
 
@@ -82,9 +98,22 @@ def test_the_bench_writes_json_markdown_and_a_plot(bench_results):
         assert path.exists() and path.stat().st_size > 0
     assert (bench_results / "smoke.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (bench_results / "smoke.md").read_text(encoding="utf-8")
-    for column in ("reads: ours", "(b)", "(a)", "ours/(b)", "ours/(a)", "quota min: ours",
-                   "pull s", "land s", "validate s", "build s", "publish s", "cycle s",
-                   "pull+land", "**Goals**"):
+    for column in (
+        "reads: ours",
+        "(b)",
+        "(a)",
+        "ours/(b)",
+        "ours/(a)",
+        "quota min: ours",
+        "pull s",
+        "land s",
+        "validate s",
+        "build s",
+        "publish s",
+        "cycle s",
+        "pull+land",
+        "**Goals**",
+    ):
         assert column in table, column
 
 
@@ -113,12 +142,15 @@ def test_an_unchanged_cycle_reads_with_exactly_one_listing_call(bench_results):
     assert stages["validate"]["result"]["reports"] == 0
     # as in the DAG: nothing landed or checked, so no build and no publication
     assert stages["build"]["skipped"] and stages["publish"]["skipped"]
-    rows = {r["cycle"]: r for r in json.loads(
-        (bench_results / "smoke.json").read_text(encoding="utf-8"))["figures"]}
+    rows = {
+        r["cycle"]: r
+        for r in json.loads((bench_results / "smoke.json").read_text(encoding="utf-8"))["figures"]
+    }
     assert rows["unchanged"]["cycle_calls"] == 1
     # what dbt build ran is recorded per kind of node (seeds are reloaded on every build)
     assert {"seed", "model", "test", "snapshot"} <= set(
-        run["cycles"]["full"]["stages"]["build"]["dbt_build"]["node_seconds"])
+        run["cycles"]["full"]["stages"]["build"]["dbt_build"]["node_seconds"]
+    )
 
 
 def test_the_usual_script_reads_every_tab_of_every_sheet_every_time(bench_results):

@@ -17,9 +17,9 @@ import threading
 
 import psycopg2
 import pytest
+from validation_corpus import CLEAN_UNITS, CORPUS_PERIOD, build_clean_workbook
 
 from tests.conftest import query
-from validation_corpus import CLEAN_UNITS, CORPUS_PERIOD, build_clean_workbook
 
 DATABASE = "tonghop_bi"
 PROGRAMME = "CB-KH84"
@@ -52,10 +52,16 @@ INVARIANTS = {
 
 
 def marts(settings) -> list[str]:
-    return [name for (name,) in query(settings.dsn("admin"), """
+    return [
+        name
+        for (name,) in query(
+            settings.dsn("admin"),
+            """
         select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm')
-          and c.relname not like '%%__dbt_%%' order by 1""")]
+          and c.relname not like '%%__dbt_%%' order by 1""",
+        )
+    ]
 
 
 def snapshot(conn, names: list[str]) -> dict[str, tuple]:
@@ -73,26 +79,34 @@ def rebuilt(settings, catalogue, tmp_path_factory):
     from expectations.landed import validate_landed
     from ingest.pull import pull_period
     from ingest.registry import RegistryEntry, register
+    from pipeline.dbt import run_dbt
+    from sheets.layout import app_properties, spreadsheet_title
     from sheets_emulator import EmulatorServer
     from tooling import localdb
     from tooling.demo_setup import demo_spreadsheet_id
-    from pipeline.dbt import run_dbt
-    from sheets.layout import app_properties, spreadsheet_title
 
     localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(tmp_path_factory.mktemp("bi_emulator"), host="127.0.0.1",
-                            port=0).start()
+    server = EmulatorServer(
+        tmp_path_factory.mktemp("bi_emulator"), host="127.0.0.1", port=0
+    ).start()
     own = settings.for_database(DATABASE).with_overrides(emulator_url=server.url)
     try:
         with server.store.batch():
-            ids = {unit: server.store.put_workbook(
-                demo_spreadsheet_id(CORPUS_PERIOD, unit), build_clean_workbook(unit, catalogue),
-                name=spreadsheet_title(catalogue, unit, CORPUS_PERIOD),
-                app_properties=app_properties(unit, CORPUS_PERIOD)) for unit in UNITS}
+            ids = {
+                unit: server.store.put_workbook(
+                    demo_spreadsheet_id(CORPUS_PERIOD, unit),
+                    build_clean_workbook(unit, catalogue),
+                    name=spreadsheet_title(catalogue, unit, CORPUS_PERIOD),
+                    app_properties=app_properties(unit, CORPUS_PERIOD),
+                )
+                for unit in UNITS
+            }
         conn = psycopg2.connect(own.dsn("loader"))
         try:
-            register(conn, [RegistryEntry(sid, PROGRAMME, CORPUS_PERIOD, unit)
-                            for unit, sid in ids.items()])
+            register(
+                conn,
+                [RegistryEntry(sid, PROGRAMME, CORPUS_PERIOD, unit) for unit, sid in ids.items()],
+            )
         finally:
             conn.close()
         pulled = pull_period(own, catalogue, CORPUS_PERIOD)
@@ -110,13 +124,14 @@ def rebuilt(settings, catalogue, tmp_path_factory):
     def run_build():
         try:
             build["result"] = run_dbt(own, ["build"])
-        except BaseException as exc:      # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             build["error"] = exc
 
     reads, errors, broken, transactions = [], [], [], []
     thread = threading.Thread(target=run_build)
     thread.start()
     from publish.marts import reading_marts
+
     while thread.is_alive():
         # a dashboard: one statement at a time
         for name in names:
@@ -139,8 +154,15 @@ def rebuilt(settings, catalogue, tmp_path_factory):
     thread.join()
     after = snapshot(reader, names)
     reader.close()
-    return {"before": before, "after": after, "reads": reads, "errors": errors,
-            "broken": broken, "transactions": transactions, "build": build}
+    return {
+        "before": before,
+        "after": after,
+        "reads": reads,
+        "errors": errors,
+        "broken": broken,
+        "transactions": transactions,
+        "build": build,
+    }
 
 
 def test_the_build_succeeded_and_changed_the_marts(rebuilt):
@@ -148,9 +170,17 @@ def test_the_build_succeeded_and_changed_the_marts(rebuilt):
     assert rebuilt["build"]["result"]["success"]
     before, after = rebuilt["before"], rebuilt["after"]
     changed = [name for name in before if before[name] != after[name]]
-    for name in ("fct_submission", "fct_task_progress", "fct_indicator_value", "fct_feedback",
-                 "agg_reporting_rate", "agg_province_summary", "agg_indicator_totals",
-                 "fct_report_version", "fct_indicator_value_history"):
+    for name in (
+        "fct_submission",
+        "fct_task_progress",
+        "fct_indicator_value",
+        "fct_feedback",
+        "agg_reporting_rate",
+        "agg_province_summary",
+        "agg_indicator_totals",
+        "fct_report_version",
+        "fct_indicator_value_history",
+    ):
         assert name in changed, name
 
 
@@ -161,15 +191,19 @@ def test_bi_reader_never_got_an_error_during_the_build(rebuilt):
 
 def test_every_mart_read_was_the_old_or_the_new_table(rebuilt):
     before, after = rebuilt["before"], rebuilt["after"]
-    half_built = [(name, state) for name, state in rebuilt["reads"]
-                  if state not in (before[name], after[name])]
+    half_built = [
+        (name, state)
+        for name, state in rebuilt["reads"]
+        if state not in (before[name], after[name])
+    ]
     assert not half_built, half_built[:10]
     # the loop really ran across the swaps: for some changed mart, both states were read
     seen = {}
     for name, state in rebuilt["reads"]:
         seen.setdefault(name, set()).add(state)
-    assert any(len(states) == 2 for states in seen.values()), \
+    assert any(len(states) == 2 for states in seen.values()), (
         f"{len(rebuilt['reads'])} reads never saw a mart change"
+    )
 
 
 def test_every_mart_adds_up_in_every_read(rebuilt):
@@ -181,6 +215,9 @@ def test_the_publisher_reads_no_empty_or_mixed_table(rebuilt):
     EMPTY (its rows were written after the snapshot): the publisher must never see that."""
     before, after = rebuilt["before"], rebuilt["after"]
     for states in rebuilt["transactions"]:
-        wrong = {name: state for name, state in states.items()
-                 if state not in (before[name], after[name])}
+        wrong = {
+            name: state
+            for name, state in states.items()
+            if state not in (before[name], after[name])
+        }
         assert not wrong, wrong

@@ -10,7 +10,7 @@ import pytest
 from tonghop.calendar import LATE_WINDOW_DAYS, RUN_TIME, actions_on, final_pull_day, plan
 from tonghop.vn import VN_TZ
 
-PERIOD = "CB-2026-6T"           # opens 2026-06-01, due 2026-06-20, on time until 23:59:59 that day
+PERIOD = "CB-2026-6T"  # opens 2026-06-01, due 2026-06-20, on time until 23:59:59 that day
 
 
 def kinds(catalogue, day: dt.date, period: str = PERIOD) -> list[tuple[str, bool]]:
@@ -43,8 +43,9 @@ def test_the_final_full_pull_is_the_first_run_after_the_last_on_time_moment(cata
 
 
 def test_a_deadline_before_the_morning_run_is_pulled_that_morning(catalogue):
-    period = dataclasses.replace(catalogue.period(PERIOD),
-                                 on_time_until=dt.datetime(2026, 6, 20, 5, 0, tzinfo=VN_TZ))
+    period = dataclasses.replace(
+        catalogue.period(PERIOD), on_time_until=dt.datetime(2026, 6, 20, 5, 0, tzinfo=VN_TZ)
+    )
     assert final_pull_day(period) == dt.date(2026, 6, 20)
 
 
@@ -60,12 +61,16 @@ def test_every_period_of_the_catalogue_gets_exactly_one_final_pull(catalogue):
     for period in catalogue.periods.values():
         day = period.opens_on
         while day <= period.due_date + dt.timedelta(days=LATE_WINDOW_DAYS + 1):
-            finals += [(a.period_code, day) for a in actions_on(catalogue, day)
-                       if a.period_code == period.period_code and a.kind == "final_pull"]
+            finals += [
+                (a.period_code, day)
+                for a in actions_on(catalogue, day)
+                if a.period_code == period.period_code and a.kind == "final_pull"
+            ]
             day += dt.timedelta(days=1)
     # each the morning after its last on-time day (every catalogue deadline ends at 23:59:59)
-    assert sorted(finals) == sorted((p.period_code, p.due_date + dt.timedelta(days=1))
-                                    for p in catalogue.periods.values())
+    assert sorted(finals) == sorted(
+        (p.period_code, p.due_date + dt.timedelta(days=1)) for p in catalogue.periods.values()
+    )
 
 
 @pytest.mark.parametrize("day", [dt.date(2026, 6, 5), dt.date(2026, 6, 20), dt.date(2026, 6, 25)])
@@ -77,7 +82,7 @@ def test_the_plan_has_stable_run_ids_and_the_conf_the_cycle_expects(catalogue, d
     assert len(ids) == len(set(ids)) and all(day.isoformat() in i for i in ids)
     for item in today["cycles"]:
         assert set(item["conf"]) == {"period_code", "full_pull", "announce"}
-        assert item["conf"]["announce"] is False       # the calendar's own build follows
+        assert item["conf"]["announce"] is False  # the calendar's own build follows
         assert item["conf"]["period_code"] in catalogue.periods
 
 
@@ -86,13 +91,19 @@ def test_every_live_day_builds_the_warehouse_as_of_that_day(catalogue):
     while a period is live (its opening day to its closing day), as of that day, and none when
     no period is."""
     due = dt.date(2026, 6, 20)
-    for day in (dt.date(2026, 6, 1), due, due + dt.timedelta(days=3),
-                due + dt.timedelta(days=LATE_WINDOW_DAYS)):
+    for day in (
+        dt.date(2026, 6, 1),
+        due,
+        due + dt.timedelta(days=3),
+        due + dt.timedelta(days=LATE_WINDOW_DAYS),
+    ):
         today = plan(catalogue, day)
         assert PERIOD in today["live"]
         [build] = today["builds"]
-        assert build == {"trigger_run_id": f"calendar__daily_build__{day.isoformat()}",
-                         "conf": {"as_of_date": day.isoformat(), "period_codes": today["live"]}}
-    quiet = dt.date(2026, 7, 20)          # after CB-2026-6T closed, before CB-2026-DX01 opens
+        assert build == {
+            "trigger_run_id": f"calendar__daily_build__{day.isoformat()}",
+            "conf": {"as_of_date": day.isoformat(), "period_codes": today["live"]},
+        }
+    quiet = dt.date(2026, 7, 20)  # after CB-2026-6T closed, before CB-2026-DX01 opens
     assert plan(catalogue, quiet)["live"] == [] and plan(catalogue, quiet)["builds"] == []
     assert PERIOD not in plan(catalogue, due + dt.timedelta(days=LATE_WINDOW_DAYS + 1))["live"]

@@ -41,8 +41,13 @@ def test_template_writes_a_vietnamese_report_for_the_unit(tmp_path, catalogue):
     result = tonghop("template", "--unit", UNIT, "--period", PERIOD, "-o", str(out))
     assert result.returncode == 0, result.stderr
     wb = load_workbook(out)
-    assert wb.sheetnames == [layout.TAB_GUIDE, layout.TAB_INFO, layout.TAB_TASKS,
-                             layout.TAB_INDICATORS, layout.TAB_FEEDBACK]
+    assert wb.sheetnames == [
+        layout.TAB_GUIDE,
+        layout.TAB_INFO,
+        layout.TAB_TASKS,
+        layout.TAB_INDICATORS,
+        layout.TAB_FEEDBACK,
+    ]
     tasks = wb[layout.TAB_TASKS]
     assert [c.value for c in tasks[1]][:2] == ["STT", "Mã nhiệm vụ"]
     assigned = [t.task_code for t, _ in catalogue.tasks_for("CB-KH84", UNIT)]
@@ -95,8 +100,10 @@ def test_a_report_claiming_another_unit_or_period_is_rejected_with_the_reason(tm
     fill_valid(out)
     wrong_period = tonghop("check", str(out), "--period", "CB-2026-NAM")
     assert wrong_period.returncode == 1
-    assert ("Bảng tính ghi kỳ báo cáo “CB-2026-6T”, nhưng bảng này dùng cho kỳ “CB-2026-NAM”."
-            in wrong_period.stdout)
+    assert (
+        "Bảng tính ghi kỳ báo cáo “CB-2026-6T”, nhưng bảng này dùng cho kỳ “CB-2026-NAM”."
+        in wrong_period.stdout
+    )
     wrong_unit = tonghop("check", str(out), "--unit", "CB-XA-002")
     assert wrong_unit.returncode == 1
     assert "trang “Thông tin”, ô B4: Bảng tính ghi mã đơn vị “CB-XA-001”" in wrong_unit.stdout

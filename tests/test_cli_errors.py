@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tooling import cli
 from sheets import xlsx_guard
+from tooling import cli
 from tooling.cli import main
 
 UNIT, PERIOD = "CB-XA-001", "CB-2026-6T"
@@ -35,8 +35,9 @@ DATABASE = "tonghop_cli_errors"
 
 def tonghop(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("tonghop")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
 
 
 def run_main(capsys, *args: str) -> tuple[int, str, str]:
@@ -66,7 +67,7 @@ def _parsers(parser: argparse.ArgumentParser):
     yield parser.prog, parser
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for name, subparser in action.choices.items():
+            for _name, subparser in action.choices.items():
                 yield from _parsers(subparser)
 
 
@@ -79,18 +80,22 @@ def test_every_option_of_every_command_has_help():
             assert action.help and action.help != argparse.SUPPRESS, (prog, action.dest)
             seen.append((prog, action.dest))
             if isinstance(action, argparse._SubParsersAction):
-                for choice in action._choices_actions:      # the line of each command
+                for choice in action._choices_actions:  # the line of each command
                     assert choice.help, (prog, choice.dest)
     assert ("tonghop check", "file") in seen and ("tonghop run", "unit") in seen
-    assert len({prog for prog, _ in seen}) == 9          # tonghop and its 8 commands
+    assert len({prog for prog, _ in seen}) == 9  # tonghop and its 8 commands
 
 
 def test_help_lists_the_exit_codes():
     result = tonghop("--help")
     assert result.returncode == 0
-    for line in ("0  valid / done", "1  check: the report has errors",
-                 "2  bad usage or unreadable input", "3  the environment is not ready",
-                 "4  a stage failed otherwise"):
+    for line in (
+        "0  valid / done",
+        "1  check: the report has errors",
+        "2  bad usage or unreadable input",
+        "3  the environment is not ready",
+        "4  a stage failed otherwise",
+    ):
         assert line in result.stdout
     check_help = tonghop("check", "--help").stdout
     assert "tệp báo cáo đã điền" in check_help and "3  the environment is not ready" in check_help
@@ -117,9 +122,11 @@ def rezip(dest: Path, parts: dict[str, bytes]) -> Path:
 
 
 def sheet_xml(rows: str) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f'<sheetData>{rows}</sheetData></worksheet>').encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{rows}</sheetData></worksheet>"
+    ).encode()
 
 
 def cfb(stream_names: list[str]) -> bytes:
@@ -127,13 +134,13 @@ def cfb(stream_names: list[str]) -> bytes:
     header = bytearray(512)
     header[0:8] = xlsx_guard.OLE_MAGIC
     header[0x18:0x1C] = struct.pack("<HH", 0x3E, 3)
-    header[0x1C:0x20] = struct.pack("<HH", 0xFFFE, 9)       # byte order, 512-byte sectors
-    header[0x30:0x34] = struct.pack("<I", 0)                # the directory: sector 0
+    header[0x1C:0x20] = struct.pack("<HH", 0xFFFE, 9)  # byte order, 512-byte sectors
+    header[0x30:0x34] = struct.pack("<I", 0)  # the directory: sector 0
     directory = bytearray()
     for name in ["Root Entry", *stream_names]:
         encoded = (name + "\0").encode("utf-16-le")
         entry = bytearray(128)
-        entry[0:len(encoded)] = encoded
+        entry[0 : len(encoded)] = encoded
         entry[64:66] = struct.pack("<H", len(encoded))
         directory += entry
     return bytes(header) + bytes(directory).ljust(4096, b"\0")
@@ -150,7 +157,7 @@ def bad_file(kind: str, folder: Path, template: Path) -> Path:
         path.write_bytes(b"")
     elif kind == "truncated":
         data = template.read_bytes()
-        path.write_bytes(data[:len(data) * 2 // 3])
+        path.write_bytes(data[: len(data) * 2 // 3])
     elif kind == "encrypted":
         path.write_bytes(cfb(["\x06DataSpaces", "EncryptionInfo", "EncryptedPackage"]))
     elif kind == "ole_header_only":
@@ -166,7 +173,7 @@ def bad_file(kind: str, folder: Path, template: Path) -> Path:
     elif kind == "missing_folder":
         path = folder / "khong_co" / "bao_cao.xlsx"
     elif kind == "oversized":
-        with path.open("wb") as fh:                          # sparse: no disk, no time
+        with path.open("wb") as fh:  # sparse: no disk, no time
             fh.write(b"PK\x03\x04")
             fh.truncate(xlsx_guard.MAX_FILE_BYTES + 1)
     elif kind == "malformed_xml":
@@ -177,7 +184,8 @@ def bad_file(kind: str, folder: Path, template: Path) -> Path:
         parts = parts_of(template)
         parts["xl/sharedStrings.xml"] = (
             b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]><sst><si><t>&lol2;</t></si></sst>')
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]><sst><si><t>&lol2;</t></si></sst>'
+        )
         rezip(path, parts)
     elif kind == "too_many_members":
         parts = parts_of(template)
@@ -196,15 +204,18 @@ def bad_file(kind: str, folder: Path, template: Path) -> Path:
         # under the byte limit (a few MB), over the cell limit
         parts = parts_of(template)
         row = "".join(f'<c r="{col}1"/>' for col in "ABCDEFGHIJ")
-        rows = "".join(f"<row r='{r}'>{row.replace('1', str(r))}</row>"
-                       for r in range(1, xlsx_guard.MAX_CELLS // 10 + 10))
+        rows = "".join(
+            f"<row r='{r}'>{row.replace('1', str(r))}</row>"
+            for r in range(1, xlsx_guard.MAX_CELLS // 10 + 10)
+        )
         parts["xl/worksheets/sheet3.xml"] = sheet_xml(rows)
         rezip(path, parts)
     elif kind == "one_cell_far_away":
         parts = parts_of(template)
         parts["xl/worksheets/sheet3.xml"] = sheet_xml(
             '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
-            '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>')
+            '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+        )
         rezip(path, parts)
     else:
         raise AssertionError(kind)
@@ -279,18 +290,23 @@ def _check_in_subprocess(path: Path) -> tuple[subprocess.CompletedProcess, float
     """`tonghop check` in a child process: the result, seconds and the child's peak RSS (KB)."""
     exe = Path(sys.executable).with_name("tonghop")
     started = time.monotonic()
-    proc = subprocess.Popen([str(exe), "check", str(path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(exe), "check", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     out, err = proc.stdout.read(), proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
-    return (subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode()),
-            seconds, usage.ru_maxrss)
+    return (
+        subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode()),
+        seconds,
+        usage.ru_maxrss,
+    )
 
 
 def test_a_zip_bomb_is_refused_from_the_zip_directory_quickly_and_in_little_memory(
-        template, tmp_path):
+    template, tmp_path
+):
     path = zip_bomb(template, tmp_path / "bao_cao.xlsx", expanded=200 * 1024 * 1024)
     assert path.stat().st_size < 1024 * 1024
     result, seconds, peak_kb = _check_in_subprocess(path)
@@ -309,9 +325,9 @@ def test_a_zip_whose_directory_understates_a_member_is_refused_as_damaged(templa
         info = zf.getinfo("xl/worksheets/sheet3.xml")
     name = info.filename.encode()
     at = data.index(b"PK\x01\x02")
-    while data[at + 46:at + 46 + len(name)] != name:          # this member's directory entry
+    while data[at + 46 : at + 46 + len(name)] != name:  # this member's directory entry
         at = data.index(b"PK\x01\x02", at + 4)
-    data[at + 24:at + 28] = struct.pack("<I", 1024)
+    data[at + 24 : at + 28] = struct.pack("<I", 1024)
     path.write_bytes(bytes(data))
     result, seconds, peak_kb = _check_in_subprocess(path)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -332,52 +348,86 @@ def test_no_traceback_reaches_the_console_for_bad_files(template, tmp_path):
         result = tonghop("check", str(path))
         assert result.returncode == 2, (kind, result.stderr)
         assert result.stderr.startswith("Lỗi: ") and "Traceback" not in result.stderr, kind
-        assert result.stderr.count("\n") == 1, (kind, result.stderr)   # one line
+        assert result.stderr.count("\n") == 1, (kind, result.stderr)  # one line
 
 
 # ------------------------------------------------------------------ codes
-@pytest.mark.parametrize("args, words", [
-    (["template", "--unit", "CB-XA-01", "--period", PERIOD, "-o", "{tmp}/a.xlsx"],
-     ("Không có đơn vị mã “CB-XA-01”", "Có phải ý bạn là: CB-XA-001 (UBND xã")),
-    (["template", "--unit", UNIT, "--period", "CB-2026-6X", "-o", "{tmp}/a.xlsx"],
-     ("Không có kỳ báo cáo “CB-2026-6X”", "Có phải ý bạn là: CB-2026-6T",
-      "Các kỳ hiện có: CB-2026-6T, CB-2026-DX01")),
-    (["template", "--unit", "cb-xa-1", "--period", "cb-2026-6t", "-o", "{tmp}/a.xlsx"],
-     ("Có phải ý bạn là: CB-2026-6T",)),
-    (["template", "--unit", "Sở Nội vụ", "--period", PERIOD, "-o", "{tmp}/a.xlsx"],
-     ("Có phải ý bạn là: CB-SO-NV (Sở Nội vụ)",)),
-    (["check", "{tmp}/a.xlsx", "--unit", "CB-XA-1"], ("Có phải ý bạn là: CB-XA-001",)),
-    (["check", "{tmp}/a.xlsx", "--period", "CB-2026-NAMM"], ("Có phải ý bạn là: CB-2026-NAM",)),
-    (["generate", "--period", "CB-2026-6X", "--no-register", "--root", "{tmp}/emu"],
-     ("Không có kỳ báo cáo “CB-2026-6X”", "Có phải ý bạn là: CB-2026-6T")),
-    (["demo", "--period", "CB-2026-6X"], ("Có phải ý bạn là: CB-2026-6T",)),
-    (["run", "--period", PERIOD, "--unit", "CB-XA-01"], ("Có phải ý bạn là: CB-XA-001",)),
-    (["run", "--period", PERIOD, "--unit", "TD-UBND"],
-     ("không phải báo cáo kỳ CB-2026-6T",)),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (
+            ["template", "--unit", "CB-XA-01", "--period", PERIOD, "-o", "{tmp}/a.xlsx"],
+            ("Không có đơn vị mã “CB-XA-01”", "Có phải ý bạn là: CB-XA-001 (UBND xã"),
+        ),
+        (
+            ["template", "--unit", UNIT, "--period", "CB-2026-6X", "-o", "{tmp}/a.xlsx"],
+            (
+                "Không có kỳ báo cáo “CB-2026-6X”",
+                "Có phải ý bạn là: CB-2026-6T",
+                "Các kỳ hiện có: CB-2026-6T, CB-2026-DX01",
+            ),
+        ),
+        (
+            ["template", "--unit", "cb-xa-1", "--period", "cb-2026-6t", "-o", "{tmp}/a.xlsx"],
+            ("Có phải ý bạn là: CB-2026-6T",),
+        ),
+        (
+            ["template", "--unit", "Sở Nội vụ", "--period", PERIOD, "-o", "{tmp}/a.xlsx"],
+            ("Có phải ý bạn là: CB-SO-NV (Sở Nội vụ)",),
+        ),
+        (["check", "{tmp}/a.xlsx", "--unit", "CB-XA-1"], ("Có phải ý bạn là: CB-XA-001",)),
+        (["check", "{tmp}/a.xlsx", "--period", "CB-2026-NAMM"], ("Có phải ý bạn là: CB-2026-NAM",)),
+        (
+            ["generate", "--period", "CB-2026-6X", "--no-register", "--root", "{tmp}/emu"],
+            ("Không có kỳ báo cáo “CB-2026-6X”", "Có phải ý bạn là: CB-2026-6T"),
+        ),
+        (["demo", "--period", "CB-2026-6X"], ("Có phải ý bạn là: CB-2026-6T",)),
+        (["run", "--period", PERIOD, "--unit", "CB-XA-01"], ("Có phải ý bạn là: CB-XA-001",)),
+        (["run", "--period", PERIOD, "--unit", "TD-UBND"], ("không phải báo cáo kỳ CB-2026-6T",)),
+    ],
+)
 def test_an_unknown_code_is_answered_with_the_nearest_ones(args, words, tmp_path, capsys):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     assert_message(*run_main(capsys, *args), 2, *words)
-    assert not (tmp_path / "emu").exists()          # nothing was done
+    assert not (tmp_path / "emu").exists()  # nothing was done
 
 
 def test_a_unit_outside_the_periods_programme_gets_no_template(tmp_path, capsys):
     out = tmp_path / "a.xlsx"
-    assert_message(*run_main(capsys, "template", "--unit", "TD-UBND", "--period", PERIOD,
-                             "-o", str(out)), 2,
-                   "TD-UBND (Ủy ban nhân dân huyện Tam Đường) không được giao nhiệm vụ nào",
-                   "chương trình CB-KH84",
-                   "Các kỳ đơn vị này phải báo cáo: TD-2024-NAM, TD-2025-6T")
+    assert_message(
+        *run_main(capsys, "template", "--unit", "TD-UBND", "--period", PERIOD, "-o", str(out)),
+        2,
+        "TD-UBND (Ủy ban nhân dân huyện Tam Đường) không được giao nhiệm vụ nào",
+        "chương trình CB-KH84",
+        "Các kỳ đơn vị này phải báo cáo: TD-2024-NAM, TD-2025-6T",
+    )
     assert not out.exists()
 
 
-@pytest.mark.parametrize("output, words", [("{tmp}", "là một thư mục"),
-                                           ("{tmp}/a.txt", "phải có đuôi .xlsx"),
-                                           ("{tmp}/tep/a.xlsx", "Không ghi được tệp")])
+@pytest.mark.parametrize(
+    "output, words",
+    [
+        ("{tmp}", "là một thư mục"),
+        ("{tmp}/a.txt", "phải có đuôi .xlsx"),
+        ("{tmp}/tep/a.xlsx", "Không ghi được tệp"),
+    ],
+)
 def test_template_says_where_it_cannot_write(output, words, tmp_path, capsys):
     (tmp_path / "tep").write_text("a file where a folder should be")
-    assert_message(*run_main(capsys, "template", "--unit", UNIT, "--period", PERIOD, "-o",
-                             output.replace("{tmp}", str(tmp_path))), 2, words)
+    assert_message(
+        *run_main(
+            capsys,
+            "template",
+            "--unit",
+            UNIT,
+            "--period",
+            PERIOD,
+            "-o",
+            output.replace("{tmp}", str(tmp_path)),
+        ),
+        2,
+        words,
+    )
 
 
 def test_codes_are_checked_before_the_database_is_needed(tmp_path):
@@ -388,58 +438,94 @@ def test_codes_are_checked_before_the_database_is_needed(tmp_path):
     result = tonghop("run", "--period", PERIOD, "--unit", "CB-XA-01", env=env)
     assert result.returncode == 2, result.stderr
     assert "Có phải ý bạn là: CB-XA-001" in result.stderr and "Traceback" not in result.stderr
-    result = tonghop("template", "--unit", "KHONG-CO", "--period", PERIOD, "-o",
-                     str(tmp_path / "a.xlsx"), env=env)
+    result = tonghop(
+        "template",
+        "--unit",
+        "KHONG-CO",
+        "--period",
+        PERIOD,
+        "-o",
+        str(tmp_path / "a.xlsx"),
+        env=env,
+    )
     assert result.returncode == 2 and "Không có đơn vị mã “KHONG-CO”" in result.stderr
     assert time.monotonic() - started < 20
 
 
 # ------------------------------------------------------------------ the environment (exit 3)
-@pytest.mark.parametrize("args", [["run", "--period", PERIOD], ["provision", "--period", PERIOD],
-                                  ["generate", "--period", PERIOD]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--period", PERIOD],
+        ["provision", "--period", PERIOD],
+        ["generate", "--period", PERIOD],
+    ],
+)
 def test_no_database_is_exit_3_with_what_to_run(args, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("TONGHOP_PG_PORT", str(free_port()))
-    assert_message(*run_main(capsys, *args, *(["--root", str(tmp_path)]
-                                               if args[0] == "generate" else [])),
-                   3, "PostgreSQL", "`tonghop db start`")
+    assert_message(
+        *run_main(capsys, *args, *(["--root", str(tmp_path)] if args[0] == "generate" else [])),
+        3,
+        "PostgreSQL",
+        "`tonghop db start`",
+    )
 
 
 def test_an_unknown_period_without_a_database_names_both_problems(monkeypatch, capsys):
     """A code not in the seeds may be an ad hoc period, kept in the warehouse: with no
     database it cannot be told, and the message says so along with the nearest seeded code."""
     monkeypatch.setenv("TONGHOP_PG_PORT", str(free_port()))
-    assert_message(*run_main(capsys, "run", "--period", "CB-2026-6X"), 3,
-                   "Có phải ý bạn là: CB-2026-6T", "kỳ đột xuất", "`tonghop db start`")
+    assert_message(
+        *run_main(capsys, "run", "--period", "CB-2026-6X"),
+        3,
+        "Có phải ý bạn là: CB-2026-6T",
+        "kỳ đột xuất",
+        "`tonghop db start`",
+    )
 
 
 @pytest.fixture()
 def warehouse(settings, monkeypatch):
     """The test cluster, with a warehouse database of this module's own (empty registry)."""
     from tooling import localdb
+
     localdb.ensure_warehouse(DATABASE)
     monkeypatch.setenv("TONGHOP_PG_DB", DATABASE)
     return settings
 
 
-@pytest.mark.parametrize("args", [["run", "--period", "CB-2026-6X"],
-                                  ["provision", "--period", "CB-2026-6X"]])
+@pytest.mark.parametrize(
+    "args", [["run", "--period", "CB-2026-6X"], ["provision", "--period", "CB-2026-6X"]]
+)
 def test_with_the_database_an_unknown_period_is_a_usage_error(args, warehouse, capsys):
-    assert_message(*run_main(capsys, *args), 2, "Không có kỳ báo cáo “CB-2026-6X”",
-                   "Có phải ý bạn là: CB-2026-6T")
+    assert_message(
+        *run_main(capsys, *args),
+        2,
+        "Không có kỳ báo cáo “CB-2026-6X”",
+        "Có phải ý bạn là: CB-2026-6T",
+    )
 
 
 def test_no_emulator_is_exit_3_with_what_to_run(warehouse, monkeypatch, capsys):
     monkeypatch.setenv("TONGHOP_EMULATOR_URL", f"http://127.0.0.1:{free_port()}")
-    assert_message(*run_main(capsys, "run", "--period", PERIOD), 3,
-                   "Trình giả lập Google Sheets không trả lời", "`tonghop emulator`")
+    assert_message(
+        *run_main(capsys, "run", "--period", PERIOD),
+        3,
+        "Trình giả lập Google Sheets không trả lời",
+        "`tonghop emulator`",
+    )
 
 
 def test_a_unit_without_a_provisioned_sheet_is_exit_3_with_what_to_run(
-        warehouse, emulator, monkeypatch, capsys):
+    warehouse, emulator, monkeypatch, capsys
+):
     monkeypatch.setenv("TONGHOP_EMULATOR_URL", emulator.url)
-    assert_message(*run_main(capsys, "run", "--period", PERIOD, "--unit", UNIT), 3,
-                   f"Chưa có bảng tính nào được đăng ký cho kỳ {PERIOD} của đơn vị {UNIT}",
-                   f"`tonghop provision --period {PERIOD}`")
+    assert_message(
+        *run_main(capsys, "run", "--period", PERIOD, "--unit", UNIT),
+        3,
+        f"Chưa có bảng tính nào được đăng ký cho kỳ {PERIOD} của đơn vị {UNIT}",
+        f"`tonghop provision --period {PERIOD}`",
+    )
 
 
 # ------------------------------------------------------------------ any other failure (exit 4)
@@ -448,22 +534,26 @@ def _boom(*_args, **_kwargs):
 
 
 def test_an_unexpected_failure_is_one_line_and_a_log_with_the_traceback(
-        monkeypatch, capsys, tmp_path):
+    monkeypatch, capsys, tmp_path
+):
     monkeypatch.setattr("sheets.template.write_template", _boom)
-    code, out, err = run_main(capsys, "template", "--unit", UNIT, "--period", PERIOD, "-o",
-                              str(tmp_path / "a.xlsx"))
+    code, out, err = run_main(
+        capsys, "template", "--unit", UNIT, "--period", PERIOD, "-o", str(tmp_path / "a.xlsx")
+    )
     assert code == 4 and "Traceback" not in out + err
     assert err.count("\n") == 1
-    assert err.startswith("Lỗi: `tonghop template` thất bại: RuntimeError: the disk said no "
-                          "second line of the cause.")
+    assert err.startswith(
+        "Lỗi: `tonghop template` thất bại: RuntimeError: the disk said no second line of the cause."
+    )
     log = Path(err.split("Chi tiết (traceback): ")[1].split()[0])
     assert log.is_file() and log.parent == cli._log_dir()
     text = log.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text and "_boom" in text
     assert f"tonghop template --unit {UNIT}" in text
     # -v: the traceback on the console too
-    code, out, err = run_main(capsys, "-v", "template", "--unit", UNIT, "--period", PERIOD,
-                              "-o", str(tmp_path / "a.xlsx"))
+    code, out, err = run_main(
+        capsys, "-v", "template", "--unit", UNIT, "--period", PERIOD, "-o", str(tmp_path / "a.xlsx")
+    )
     assert code == 4 and "Traceback (most recent call last)" in err and "_boom" in err
 
 
@@ -471,4 +561,3 @@ def test_verbose_shows_the_cause_of_an_unreadable_workbook(template, tmp_path, c
     path = bad_file("malformed_xml", tmp_path, template)
     code, _, err = run_main(capsys, "-v", "check", str(path))
     assert code == 2 and "Traceback" in err and err.rstrip().splitlines()[-1].startswith("Lỗi: ")
-

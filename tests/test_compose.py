@@ -53,19 +53,32 @@ AIRFLOW_COMMANDS = {
     "flower": ["airflow", "celery", "flower"],
 }
 REQUIRED_SERVICES = set(AIRFLOW_COMMANDS) | {
-    "redis", "airflow-db", "warehouse", "warehouse-init", "metabase", "metabase-db",
-    "metabase-init"}
+    "redis",
+    "airflow-db",
+    "warehouse",
+    "warehouse-init",
+    "metabase",
+    "metabase-db",
+    "metabase-init",
+}
 #: the celery provider's settings Airflow accepts from _CMD (its provider.yaml marks them
 #: sensitive; the provider is not in the development venv, only in the image)
-CELERY_SENSITIVE = {("celery", "broker_url"), ("celery", "result_backend"),
-                    ("celery", "flower_basic_auth")}
+CELERY_SENSITIVE = {
+    ("celery", "broker_url"),
+    ("celery", "result_backend"),
+    ("celery", "flower_basic_auth"),
+}
 #: TONGHOP_* variables the production code reads that the stack deliberately leaves unset
 NOT_IN_PRODUCTION = {
     "TONGHOP_EMULATOR_URL": "only read with TONGHOP_SHEETS_BACKEND=emulator; production uses Google",
 }
 #: modules for the local set-up only (their variables are not production settings)
-LOCAL_ONLY_MODULES = {"tooling/localdb.py", "tooling/local_airflow.py", "tooling/demo.py",
-                      "tooling/demo_setup.py"}
+LOCAL_ONLY_MODULES = {
+    "tooling/localdb.py",
+    "tooling/local_airflow.py",
+    "tooling/demo.py",
+    "tooling/demo_setup.py",
+}
 PRODUCTION_CODE = ("dags", "tonghop", "ingest", "publish", "expectations")
 
 
@@ -80,7 +93,8 @@ def _missing(message: str):
 def _docker_compose() -> str:
     return shutil.which("docker-compose") or _missing(
         "docker-compose is not installed: `apt-get install -y docker-compose` (Debian's "
-        "package; scripts/bootstrap.sh installs it)")
+        "package; scripts/bootstrap.sh installs it)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +106,24 @@ def config(tmp_path_factory) -> dict:
     env_file = tmp / "empty.env"
     env_file.write_text("", encoding="utf-8")
     result = subprocess.run(
-        [exe, "--project-directory", str(ROOT), "-f", str(COMPOSE), "--env-file", str(env_file),
-         "--profile", "flower", "config"],
-        cwd=ROOT, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp)},
-        capture_output=True, text=True, timeout=120)
+        [
+            exe,
+            "--project-directory",
+            str(ROOT),
+            "-f",
+            str(COMPOSE),
+            "--env-file",
+            str(env_file),
+            "--profile",
+            "flower",
+            "config",
+        ],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, f"docker-compose config failed:\n{result.stderr}"
     assert "WARN" not in result.stderr.upper(), result.stderr
     resolved = yaml.safe_load(result.stdout)
@@ -171,7 +199,7 @@ def secret_files(tmp_path: Path, names) -> Path:
 def section(markdown: str, title: str) -> str:
     start = markdown.index(title)
     following = markdown.find("\n## ", start + len(title))
-    return markdown[start:following if following != -1 else None]
+    return markdown[start : following if following != -1 else None]
 
 
 # ---------------------------------------------------------------------------- the file is valid
@@ -184,10 +212,11 @@ def test_images_are_pinned(config):
     for name, svc in services(config).items():
         image = svc.get("image", "")
         if "build" in svc:
-            continue                         # built here, from the Dockerfile
+            continue  # built here, from the Dockerfile
         repository, _, tag = image.rpartition(":")
-        assert repository and tag and tag != "latest" and re.search(r"\d", tag), \
+        assert repository and tag and tag != "latest" and re.search(r"\d", tag), (
             f"{name}: image {image!r} has no pinned version tag"
+        )
 
 
 def test_published_ports_listen_on_localhost_by_default(config):
@@ -203,16 +232,21 @@ def secret_command(value: str) -> tuple[str, str | None]:
     words = shlex.split(value)
     assert words[:4] == ["python", "-I", "-S", f"{IMAGE_ROOT}/deploy/secret.py"], value
     assert words[4].startswith(f"{SECRETS_MOUNT}/") and len(words) in (5, 6), value
-    return words[4][len(SECRETS_MOUNT) + 1:], (words[5] if len(words) == 6 else None)
+    return words[4][len(SECRETS_MOUNT) + 1 :], (words[5] if len(words) == 6 else None)
 
 
 def test_airflow_runs_the_celery_executor_with_redis_and_the_metadata_database(config):
     for name, svc in airflow_services(config).items():
         env = env_of(svc)
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
-        assert secret_command(env["AIRFLOW__CELERY__BROKER_URL_CMD"]) == \
-            ("redis_password", "redis://:{}@redis:6379/0"), name
-        metadata = ("airflow_db_password", "postgresql+psycopg2://airflow:{}@airflow-db:5432/airflow")
+        assert secret_command(env["AIRFLOW__CELERY__BROKER_URL_CMD"]) == (
+            "redis_password",
+            "redis://:{}@redis:6379/0",
+        ), name
+        metadata = (
+            "airflow_db_password",
+            "postgresql+psycopg2://airflow:{}@airflow-db:5432/airflow",
+        )
         assert secret_command(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"]) == metadata, name
         name_, template = secret_command(env["AIRFLOW__CELERY__RESULT_BACKEND_CMD"])
         assert (name_, template) == (metadata[0], "db+" + metadata[1]), name
@@ -230,10 +264,17 @@ def test_each_airflow_service_runs_its_command(config):
 def test_airflow_services_share_one_definition(config):
     """Same image, environment, secrets and volumes: what one task sees, every component sees."""
     definitions = {
-        name: {"image": svc.get("image"), "build": svc.get("build"), "init": svc.get("init"),
-               "entrypoint": svc.get("entrypoint"), "environment": env_of(svc),
-               "secrets": secrets_of(svc), "volumes": volumes_of(svc)}
-        for name, svc in airflow_services(config).items()}
+        name: {
+            "image": svc.get("image"),
+            "build": svc.get("build"),
+            "init": svc.get("init"),
+            "entrypoint": svc.get("entrypoint"),
+            "environment": env_of(svc),
+            "secrets": secrets_of(svc),
+            "volumes": volumes_of(svc),
+        }
+        for name, svc in airflow_services(config).items()
+    }
     reference = definitions["airflow-worker"]
     assert reference["build"] and reference["init"] is True and reference["entrypoint"] is None
     for name, definition in definitions.items():
@@ -241,8 +282,7 @@ def test_airflow_services_share_one_definition(config):
     env = reference["environment"]
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == f"{IMAGE_ROOT}/dags"
     api = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
-    assert api.hostname == "airflow-api-server" and api.port == 8080 and \
-        api.path == "/execution/"
+    assert api.hostname == "airflow-api-server" and api.port == 8080 and api.path == "/execution/"
     assert "8080" in str(services(config)["airflow-api-server"]["ports"])
 
 
@@ -256,8 +296,9 @@ def test_airflow_starts_after_its_database_broker_and_the_warehouse_roles(config
     for name, svc in airflow_services(config).items():
         depends = svc.get("depends_on") or {}
         assert depends.get("airflow-db", {}).get("condition") == "service_healthy", name
-        assert depends.get("warehouse-init", {}).get("condition") == \
-            "service_completed_successfully", name
+        assert (
+            depends.get("warehouse-init", {}).get("condition") == "service_completed_successfully"
+        ), name
         if name != "airflow-init":
             assert depends["airflow-init"]["condition"] == "service_completed_successfully"
             assert depends["redis"]["condition"] == "service_healthy", name
@@ -272,18 +313,26 @@ def test_airflow_takes_its_secret_settings_from_commands_it_honours(config, tmp_
     worker = services(config)["airflow-worker"]
     env = env_of(worker)
     commands = {k: v for k, v in env.items() if k.startswith("AIRFLOW__") and k.endswith("_CMD")}
-    assert {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD", "AIRFLOW__CELERY__BROKER_URL_CMD",
-            "AIRFLOW__CELERY__RESULT_BACKEND_CMD", "AIRFLOW__CORE__FERNET_KEY_CMD",
-            "AIRFLOW__API_AUTH__JWT_SECRET_CMD", "AIRFLOW__API__SECRET_KEY_CMD"} <= set(commands)
+    assert {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD",
+        "AIRFLOW__CELERY__BROKER_URL_CMD",
+        "AIRFLOW__CELERY__RESULT_BACKEND_CMD",
+        "AIRFLOW__CORE__FERNET_KEY_CMD",
+        "AIRFLOW__API_AUTH__JWT_SECRET_CMD",
+        "AIRFLOW__API__SECRET_KEY_CMD",
+    } <= set(commands)
     sensitive = set(conf.sensitive_config_values) | CELERY_SENSITIVE
     folder = secret_files(tmp_path, secrets_of(worker))
     for variable, command in commands.items():
-        section_name, key = variable[len("AIRFLOW__"):-len("_CMD")].lower().split("__")
+        section_name, key = variable[len("AIRFLOW__") : -len("_CMD")].lower().split("__")
         assert (section_name, key) in sensitive, f"Airflow ignores {variable}"
         name, template = secret_command(command)
         assert name in secrets_of(worker)
-        local = command.replace(f"{IMAGE_ROOT}/deploy/", f"{DEPLOY}/").replace(
-            SECRETS_MOUNT, str(folder)).replace("python ", f"{sys.executable} ", 1)
+        local = (
+            command.replace(f"{IMAGE_ROOT}/deploy/", f"{DEPLOY}/")
+            .replace(SECRETS_MOUNT, str(folder))
+            .replace("python ", f"{sys.executable} ", 1)
+        )
         output = run_command(local)
         secret = (folder / name).read_text(encoding="utf-8").rstrip("\n")
         if template is None:
@@ -306,44 +355,64 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
     env = env_of(worker)
     folder = secret_files(tmp_path, secrets_of(worker))
     (folder / "google_service_account.json").write_text(
-        json.dumps({"type": "service_account", "client_email": "tonghop@example.iam"}))
+        json.dumps({"type": "service_account", "client_email": "tonghop@example.iam"})
+    )
     assert env["GOOGLE_APPLICATION_CREDENTIALS"] == f"{SECRETS_MOUNT}/google_service_account.json"
     env["GOOGLE_APPLICATION_CREDENTIALS"] = str(folder / "google_service_account.json")
 
     conn_ids = {value for name, value in vars(cycle).items() if name.startswith("CONN_")}
     used_in_code = set()
-    for path in [path for folder in ("dags", "tonghop", "pipeline")
-                 for path in ROOT.glob(f"{folder}/*.py")]:
-        used_in_code |= set(re.findall(
-            r"""(?:conn_id\s*=\s*|Connection\.get\(\s*)["']([\w-]+)["']""",
-            path.read_text(encoding="utf-8")))
+    for path in [
+        path for folder in ("dags", "tonghop", "pipeline") for path in ROOT.glob(f"{folder}/*.py")
+    ]:
+        used_in_code |= set(
+            re.findall(
+                r"""(?:conn_id\s*=\s*|Connection\.get\(\s*)["']([\w-]+)["']""",
+                path.read_text(encoding="utf-8"),
+            )
+        )
     added = entrypoint.pipeline_environment(env, folder)
     for conn_id in conn_ids | used_in_code:
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in added, f"connection {conn_id} not provided"
 
     probe = subprocess.run(
-        [sys.executable, "-c",
-         "import json; from pipeline.cycle import settings_from_airflow as s; x = s(); "
-         "print(json.dumps({'dsns': x.dsns, 'backend': x.sheets_backend, "
-         "'key': x.google_credentials_file}))"],
+        [
+            sys.executable,
+            "-c",
+            "import json; from pipeline.cycle import settings_from_airflow as s; x = s(); "
+            "print(json.dumps({'dsns': x.dsns, 'backend': x.sheets_backend, "
+            "'key': x.google_credentials_file}))",
+        ],
         # Airflow's own settings (AIRFLOW__…_CMD) need the image's paths: left out here
-        env={**os.environ, **{k: v for k, v in env.items() if not k.startswith("AIRFLOW__")},
-             **added, "AIRFLOW_HOME": str(tmp_path / "airflow")},
-        capture_output=True, text=True, timeout=300)
+        env={
+            **os.environ,
+            **{k: v for k, v in env.items() if not k.startswith("AIRFLOW__")},
+            **added,
+            "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert probe.returncode == 0, probe.stderr[-3000:]
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
     assert set(seen["dsns"]) == set(cfg.ROLES)
     for role in cfg.ROLES:
         url = urlsplit(seen["dsns"][role])
-        assert (url.username, url.hostname, url.port, url.path) == \
-            (role, env["TONGHOP_PG_HOST"], int(env["TONGHOP_PG_PORT"]), f"/{cfg.WAREHOUSE_DB}")
+        assert (url.username, url.hostname, url.port, url.path) == (
+            role,
+            env["TONGHOP_PG_HOST"],
+            int(env["TONGHOP_PG_PORT"]),
+            f"/{cfg.WAREHOUSE_DB}",
+        )
         assert url.hostname in services(config)
         assert unquote(url.password) == (folder / f"{role}_password").read_text().strip()
         assert added[f"TONGHOP_{role.upper()}_DSN"] == seen["dsns"][role]
     assert seen["backend"] == "google" and seen["key"] == env["GOOGLE_APPLICATION_CREDENTIALS"]
     # an operator's own connection is left alone
     assert "AIRFLOW_CONN_TONGHOP_LOADER" not in entrypoint.pipeline_environment(
-        {**env, "AIRFLOW_CONN_TONGHOP_LOADER": "postgres://elsewhere"}, folder)
+        {**env, "AIRFLOW_CONN_TONGHOP_LOADER": "postgres://elsewhere"}, folder
+    )
 
 
 def test_the_api_server_login_password_comes_from_its_secret(config, tmp_path):
@@ -355,15 +424,18 @@ def test_the_api_server_login_password_comes_from_its_secret(config, tmp_path):
     written = entrypoint.write_auth_passwords(env, folder)
     users = [u.split(":")[0] for u in env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
     assert json.loads(written.read_text()) == {
-        user: (folder / "airflow_admin_password").read_text().strip() for user in users}
+        user: (folder / "airflow_admin_password").read_text().strip() for user in users
+    }
     assert stat.S_IMODE(written.stat().st_mode) == 0o600
 
 
 def test_the_environment_variables_the_code_reads_are_set(config):
     """Every TONGHOP_* variable the production code reads is set for Airflow (in
     docker-compose.yml or the image), or deliberately left out (NOT_IN_PRODUCTION)."""
-    reads = re.compile(r"""(?:environ\.get|environ\.setdefault|getenv|env\.get|environ\[)\(?\s*"""
-                       r"""["'](TONGHOP_[A-Z0-9_]+)["']""")
+    reads = re.compile(
+        r"""(?:environ\.get|environ\.setdefault|getenv|env\.get|environ\[)\(?\s*"""
+        r"""["'](TONGHOP_[A-Z0-9_]+)["']"""
+    )
     read: dict[str, str] = {}
     for folder in PRODUCTION_CODE:
         for path in (ROOT / folder).rglob("*.py"):
@@ -375,8 +447,11 @@ def test_the_environment_variables_the_code_reads_are_set(config):
     assert "TONGHOP_OUTPUT_DIR" in read, "the scan of the code found nothing"
     image_env = set(re.findall(r"\b(TONGHOP_[A-Z0-9_]+)=", DOCKERFILE.read_text()))
     env = env_of(services(config)["airflow-worker"])
-    unset = {name: where for name, where in read.items()
-             if name not in env and name not in image_env and name not in NOT_IN_PRODUCTION}
+    unset = {
+        name: where
+        for name, where in read.items()
+        if name not in env and name not in image_env and name not in NOT_IN_PRODUCTION
+    }
     assert not unset, f"read by the code but not set for Airflow in docker-compose.yml: {unset}"
     # the DSN variables (built with an f-string in tonghop.settings) come from the entrypoint:
     # see test_the_connections_the_code_reads_come_from_the_secrets
@@ -398,8 +473,12 @@ def _pools_used_by_the_dags() -> set[str]:
     pools = set()
     for path in ROOT.glob("dags/*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        imported = {alias.asname or alias.name: node.module for node in ast.walk(tree)
-                    if isinstance(node, ast.ImportFrom) for alias in node.names}
+        imported = {
+            alias.asname or alias.name: node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.keyword) and node.arg == "pool":
                 if isinstance(node.value, ast.Constant):
@@ -417,7 +496,7 @@ def test_the_init_service_creates_the_pools_the_dags_use(config):
     created = set(re.findall(r"^\s*airflow pools set\s+\"?([\w-]+)", script, re.M))
     assert used <= created, f"pools the DAGs use but airflow-init does not create: {used - created}"
     assert re.search(r"^\s*airflow db migrate", script, re.M)
-    assert "settings_from_airflow" in script        # the connections are tried at start
+    assert "settings_from_airflow" in script  # the connections are tried at start
     assert subprocess.run(["bash", "-n", str(DEPLOY / "airflow-init.sh")]).returncode == 0
 
 
@@ -430,13 +509,13 @@ def test_every_long_running_service_has_a_health_check(config):
         check = svc.get("healthcheck") or {}
         assert check.get("test") and not check.get("disable"), f"{name} has no health check"
     scheduler = env_of(services(config)["airflow-scheduler"])
-    assert scheduler["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "True"   # port 8974
+    assert scheduler["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "True"  # port 8974
 
 
 def test_data_lives_in_declared_volumes(config):
     declared = set(config.get("volumes") or {})
     for name, svc in services(config).items():
-        for target, source in volumes_of(svc).items():
+        for _target, source in volumes_of(svc).items():
             if not source.startswith("/"):
                 assert source in declared, f"{name}: volume {source} is not declared"
     data = "/var/lib/postgresql/data"
@@ -446,6 +525,7 @@ def test_data_lives_in_declared_volumes(config):
     env = env_of(services(config)["airflow-worker"])
     airflow_home = re.search(r"AIRFLOW_HOME=(\S+)", DOCKERFILE.read_text()).group(1)
     from expectations.runner import GX_DIR
+
     data_docs = f"{IMAGE_ROOT}/{GX_DIR.relative_to(ROOT).as_posix()}/gx/uncommitted"
     gx_config = yaml.safe_load((GX_DIR / "gx" / "great_expectations.yml").read_text())
     for site in gx_config["data_docs_sites"].values():
@@ -468,8 +548,9 @@ def test_secrets_are_files_outside_the_repository_history(config):
 def test_every_secret_a_service_reads_is_mounted_in_it(config):
     for name, svc in services(config).items():
         referenced = set()
-        for text in strings_in({k: svc.get(k) for k in ("environment", "command", "healthcheck",
-                                                        "entrypoint")}):
+        for text in strings_in(
+            {k: svc.get(k) for k in ("environment", "command", "healthcheck", "entrypoint")}
+        ):
             referenced |= set(re.findall(r"/run/secrets/([\w.]+)", text))
         assert referenced <= secrets_of(svc), f"{name} reads {referenced - secrets_of(svc)}"
         assert secrets_of(svc) <= set(config["secrets"]), name
@@ -496,17 +577,22 @@ def test_the_google_key_is_a_mounted_secret_not_an_env_value_or_in_the_image(con
     assert env_of(worker)["GOOGLE_APPLICATION_CREDENTIALS"] == f"{SECRETS_MOUNT}/{key}"
     dockerfile = dockerfile_instructions()
     assert "secrets" not in dockerfile
-    assert not re.search(r"^\s*(COPY|ADD)\s+(\.|\./)?\s", dockerfile, re.M), \
+    assert not re.search(r"^\s*(COPY|ADD)\s+(\.|\./)?\s", dockerfile, re.M), (
         "the Dockerfile copies the whole folder (and so ./secrets/)"
+    )
     assert not re.search(r"^\s*ADD\s", dockerfile, re.M)
 
 
 def test_make_secrets_creates_every_secret_but_the_google_key(config, tmp_path):
     folder = tmp_path / "secrets"
-    run = subprocess.run(["bash", str(DEPLOY / "make-secrets.sh"), str(folder)],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        ["bash", str(DEPLOY / "make-secrets.sh"), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
-    assert "google_service_account.json" in run.stderr          # says what is left to do
+    assert "google_service_account.json" in run.stderr  # says what is left to do
     made = {p.name for p in folder.iterdir()}
     assert made == set(config["secrets"]) - {"google_service_account.json"}
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -515,12 +601,17 @@ def test_make_secrets_creates_every_secret_but_the_google_key(config, tmp_path):
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o444, name
         assert not value.endswith("\n")
         if name != "airflow_fernet_key":
-            assert re.fullmatch(r"[0-9a-f]{64}", value), name   # safe inside URLs
+            assert re.fullmatch(r"[0-9a-f]{64}", value), name  # safe inside URLs
     from cryptography.fernet import Fernet
+
     Fernet(first["airflow_fernet_key"])
-    assert subprocess.run(["bash", str(DEPLOY / "make-secrets.sh"), str(folder)],
-                          capture_output=True, timeout=60).returncode == 0
-    assert {p.name: p.read_text() for p in folder.iterdir()} == first     # kept as they were
+    assert (
+        subprocess.run(
+            ["bash", str(DEPLOY / "make-secrets.sh"), str(folder)], capture_output=True, timeout=60
+        ).returncode
+        == 0
+    )
+    assert {p.name: p.read_text() for p in folder.iterdir()} == first  # kept as they were
 
 
 # ---------------------------------------------------------------------------- the warehouse
@@ -558,8 +649,10 @@ def test_the_warehouse_init_creates_the_three_roles_and_applies_the_structure(co
     assert mounts[command_of(init)[-1]] == str(script_path)
     assert mounts[env_of(init)["WAREHOUSE_SQL"]] == str(ROOT / "tonghop" / "sql" / "warehouse.sql")
     assert secrets_of(init) == {"warehouse_admin_password"} | {f"{r}_password" for r in cfg.ROLES}
-    assert env_of(init)["PGHOST"] == "warehouse" and \
-        env_of(init)["PGUSER"] == env_of(services(config)["warehouse"])["POSTGRES_USER"]
+    assert (
+        env_of(init)["PGHOST"] == "warehouse"
+        and env_of(init)["PGUSER"] == env_of(services(config)["warehouse"])["POSTGRES_USER"]
+    )
     assert init["depends_on"]["warehouse"]["condition"] == "service_healthy"
     warehouse_sql = (ROOT / "tonghop" / "sql" / "warehouse.sql").read_text(encoding="utf-8")
     assert all(role in warehouse_sql for role in cfg.ROLES)
@@ -579,8 +672,9 @@ def test_metabase_keeps_its_own_database_and_reads_the_warehouse_as_bi_reader(co
     init = services(config)["metabase-init"]
     init_env = env_of(init)
     assert urlsplit(init_env["METABASE_URL"]).hostname == "metabase"
-    assert init_env["TONGHOP_PG_HOST"] == "warehouse" and \
-        init_env["TONGHOP_PG_DB"] == cfg.WAREHOUSE_DB
+    assert (
+        init_env["TONGHOP_PG_HOST"] == "warehouse" and init_env["TONGHOP_PG_DB"] == cfg.WAREHOUSE_DB
+    )
     assert secrets_of(init) == {"metabase_admin_password", "bi_reader_password"}
     assert init["depends_on"]["metabase"]["condition"] == "service_healthy"
     assert init["depends_on"]["warehouse-init"]["condition"] == "service_completed_successfully"
@@ -589,6 +683,7 @@ def test_metabase_keeps_its_own_database_and_reads_the_warehouse_as_bi_reader(co
 
 class FakeMetabase(BaseHTTPRequestHandler):
     """Just the Metabase API calls metabase_setup makes, with a memory."""
+
     state: dict = {}
 
     def log_message(self, *args):
@@ -614,11 +709,17 @@ class FakeMetabase(BaseHTTPRequestHandler):
         if self.path == "/api/health":
             return self._reply(200, {"status": "ok"})
         if self.path == "/api/session/properties":
-            return self._reply(200, {"has-user-setup": state["admin"] is not None,
-                                     "setup-token": None if state["admin"] else "token-1"})
+            return self._reply(
+                200,
+                {
+                    "has-user-setup": state["admin"] is not None,
+                    "setup-token": None if state["admin"] else "token-1",
+                },
+            )
         if self.path == "/api/database" and self._signed_in():
-            return self._reply(200, {"data": list(state["databases"].values()),
-                                     "total": len(state["databases"])})
+            return self._reply(
+                200, {"data": list(state["databases"].values()), "total": len(state["databases"])}
+            )
         return self._reply(401, {"message": "Unauthenticated"})
 
     def do_POST(self):
@@ -629,8 +730,10 @@ class FakeMetabase(BaseHTTPRequestHandler):
             state["admin"] = body["user"]
             return self._reply(200, {"id": "session-1"})
         if self.path == "/api/session":
-            ok = state["admin"] and body == {"username": state["admin"]["email"],
-                                              "password": state["admin"]["password"]}
+            ok = state["admin"] and body == {
+                "username": state["admin"]["email"],
+                "password": state["admin"]["password"],
+            }
             return self._reply(200 if ok else 401, {"id": "session-1"} if ok else {})
         if self.path == "/api/database" and self._signed_in():
             database = {**body, "id": len(state["databases"]) + 1}
@@ -655,19 +758,27 @@ def test_metabase_setup_connects_the_warehouse_as_bi_reader_once(config, tmp_pat
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeMetabase)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        env = {**env_of(services(config)["metabase-init"]), "SECRETS_DIR": str(folder),
-               "METABASE_URL": f"http://127.0.0.1:{server.server_port}"}
+        env = {
+            **env_of(services(config)["metabase-init"]),
+            "SECRETS_DIR": str(folder),
+            "METABASE_URL": f"http://127.0.0.1:{server.server_port}",
+        }
         assert setup.main(env, deadline_s=10) == 0
         assert ("POST", "/api/setup") in FakeMetabase.state["calls"]
         (database,) = FakeMetabase.state["databases"].values()
         details = database["details"]
         assert database["engine"] == "postgres"
-        assert (details["host"], details["dbname"], details["user"]) == \
-            ("warehouse", "tonghop", "bi_reader")
+        assert (details["host"], details["dbname"], details["user"]) == (
+            "warehouse",
+            "tonghop",
+            "bi_reader",
+        )
         assert details["password"] == (folder / "bi_reader_password").read_text().strip()
         assert details["schema-filters-patterns"] == "marts"
-        assert FakeMetabase.state["admin"]["password"] == \
-            (folder / "metabase_admin_password").read_text().strip()
+        assert (
+            FakeMetabase.state["admin"]["password"]
+            == (folder / "metabase_admin_password").read_text().strip()
+        )
 
         # again, after the bi_reader password changed: signs in, updates, adds nothing
         (folder / "bi_reader_password").write_text("rotated")
@@ -685,8 +796,11 @@ def test_metabase_setup_connects_the_warehouse_as_bi_reader_once(config, tmp_pat
 # ---------------------------------------------------------------------------- the image
 def dockerfile_instructions() -> str:
     """The Dockerfile without its comments."""
-    return "\n".join(line for line in DOCKERFILE.read_text(encoding="utf-8").splitlines()
-                     if not line.lstrip().startswith("#"))
+    return "\n".join(
+        line
+        for line in DOCKERFILE.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+    )
 
 
 def test_the_dockerfile_installs_the_locked_packages_and_copies_the_code():
@@ -696,20 +810,26 @@ def test_the_dockerfile_installs_the_locked_packages_and_copies_the_code():
     python = re.search(r'requires-python\s*=\s*"==(\d+\.\d+)', pyproject).group(1)
     assert base.startswith(f"python:{python}-"), base
     install = re.search(r"pip install ([^&\n]+)", dockerfile).group(1)
-    for option in ("--require-hashes", "--no-deps", "-r requirements.lock",
-                   "-r deploy/requirements-celery.lock"):
+    for option in (
+        "--require-hashes",
+        "--no-deps",
+        "-r requirements.lock",
+        "-r deploy/requirements-celery.lock",
+    ):
         assert option in install, option
     assert "pip check" in dockerfile
-    assert not re.search(r"pip install (?!--no-deps --require-hashes)", dockerfile), \
+    assert not re.search(r"pip install (?!--no-deps --require-hashes)", dockerfile), (
         "a package installed without hashes"
+    )
     packages = re.search(r"packages\s*=\s*\[([^\]]+)\]", pyproject).group(1)
     needed = set(re.findall(r'"([\w-]+)"', packages)) | {"dags", "dbt_project", "deploy"}
     copied = set(re.findall(r"^COPY\s+(\S+)\s+\1\s*$", dockerfile, re.M))
     assert needed <= copied, f"not copied into the image: {needed - copied}"
     # the code runs from the image's folder, its resources found by TONGHOP_HOME (no .pth)
     assert ".pth" not in dockerfile
-    assert re.search(rf"^ENV PYTHONPATH={IMAGE_ROOT} \\\n\s+TONGHOP_HOME={IMAGE_ROOT}$", dockerfile,
-                     re.M), "PYTHONPATH and TONGHOP_HOME"
+    assert re.search(
+        rf"^ENV PYTHONPATH={IMAGE_ROOT} \\\n\s+TONGHOP_HOME={IMAGE_ROOT}$", dockerfile, re.M
+    ), "PYTHONPATH and TONGHOP_HOME"
     for package in ("libreoffice-writer-nogui", "fonts-liberation", "curl"):
         assert package in dockerfile, package
     assert re.search(r"^USER\s+(?!root)\w+", dockerfile, re.M)
@@ -738,9 +858,12 @@ def test_the_celery_lock_only_adds_hashed_packages_to_requirements_lock():
 
 
 def _uv() -> str:
-    local = ROOT / ".local" / "tools" / "bin" / "uv"          # where bootstrap puts it
-    return shutil.which("uv") or (str(local) if local.exists() else None) or _missing(
-        "uv is not installed (scripts/bootstrap.sh installs it)")
+    local = ROOT / ".local" / "tools" / "bin" / "uv"  # where bootstrap puts it
+    return (
+        shutil.which("uv")
+        or (str(local) if local.exists() else None)
+        or _missing("uv is not installed (scripts/bootstrap.sh installs it)")
+    )
 
 
 def test_the_airflow_commands_and_health_checks_exist_with_the_images_packages(config, tmp_path):
@@ -750,12 +873,30 @@ def test_the_airflow_commands_and_health_checks_exist_with_the_images_packages(c
     uv = _uv()
     target = tmp_path / "celery"
     run = subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", sys.executable, "--target", str(target),
-         "--no-deps", "--require-hashes", "-r", str(DEPLOY / "requirements-celery.lock")],
-        capture_output=True, text=True, timeout=600)
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            sys.executable,
+            "--target",
+            str(target),
+            "--no-deps",
+            "--require-hashes",
+            "-r",
+            str(DEPLOY / "requirements-celery.lock"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, f"installing deploy/requirements-celery.lock failed: {run.stderr}"
-    command_lines = [command_of(svc)[1:] for svc in airflow_services(config).values()
-                     if command_of(svc)[0] == "airflow"]
+    command_lines = [
+        command_of(svc)[1:]
+        for svc in airflow_services(config).values()
+        if command_of(svc)[0] == "airflow"
+    ]
     for svc in airflow_services(config).values():
         test = unescape(" ".join(svc["healthcheck"]["test"][1:])) if "healthcheck" in svc else ""
         if test.startswith("airflow "):
@@ -787,21 +928,35 @@ print("ok")
 """
     result = subprocess.run(
         [sys.executable, "-c", probe],
-        env={**os.environ, "PYTHONPATH": str(target), "AIRFLOW_HOME": str(tmp_path / "home"),
-             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"},
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), \
-        result.stderr[-4000:]
+        env={
+            **os.environ,
+            "PYTHONPATH": str(target),
+            "AIRFLOW_HOME": str(tmp_path / "home"),
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-4000:]
     worker_check = " ".join(services(config)["airflow-worker"]["healthcheck"]["test"][1:])
     assert "airflow.providers.celery.executors.celery_executor.app" in worker_check
 
 
 # ---------------------------------------------------------------------------- documentation
 def test_the_docs_say_how_to_deploy(config):
-    text = section((ROOT / "docs" / "deployment.md").read_text(encoding="utf-8"),
-                   "## Deploying (one province)")
+    text = section(
+        (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8"), "## Deploying (one province)"
+    )
     for name in config["secrets"]:
         assert f"`{name}`" in text, f"docs/deployment.md does not mention the secret {name}"
-    for phrase in ("deploy/make-secrets.sh", "docker compose up -d", "--scale airflow-worker=",
-                   "bi_reader", "127.0.0.1:3000", "127.0.0.1:8080", "marts"):
+    for phrase in (
+        "deploy/make-secrets.sh",
+        "docker compose up -d",
+        "--scale airflow-worker=",
+        "bi_reader",
+        "127.0.0.1:3000",
+        "127.0.0.1:8080",
+        "marts",
+    ):
         assert phrase in text, phrase

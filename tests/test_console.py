@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from tooling import console
 from tonghop import progress
+from tooling import console
 
 
 class Terminal(io.StringIO):
@@ -31,9 +31,10 @@ def events(*items):
 def test_a_finished_stage_is_one_line_with_its_number_counts_and_time():
     out = io.StringIO()
     lines = console.StageLines(out)
-    for event in events(("started", "validate", {}),
-                        ("finished", "validate", {"summary": "71 báo cáo, 70 lỗi, 146 cảnh báo",
-                                                  "after": 12.4})):
+    for event in events(
+        ("started", "validate", {}),
+        ("finished", "validate", {"summary": "71 báo cáo, 70 lỗi, 146 cảnh báo", "after": 12.4}),
+    ):
         lines(event)
     assert out.getvalue() == "2/5 Kiểm tra: 71 báo cáo, 70 lỗi, 146 cảnh báo (12 s)\n"
 
@@ -41,22 +42,27 @@ def test_a_finished_stage_is_one_line_with_its_number_counts_and_time():
 def test_a_failed_stage_says_so_and_a_stage_reported_twice_prints_once():
     out = io.StringIO()
     lines = console.StageLines(out)
-    for event in events(("started", "build", {}),
-                        ("failed", "build", {"message": "DbtFailed: dbt build failed",
-                                             "after": 75}),
-                        ("finished", "build", {"summary": "x"})):
+    for event in events(
+        ("started", "build", {}),
+        ("failed", "build", {"message": "DbtFailed: dbt build failed", "after": 75}),
+        ("finished", "build", {"summary": "x"}),
+    ):
         lines(event)
-    assert out.getvalue() == "4/5 Dựng kho dữ liệu (dbt): LỖI — DbtFailed: dbt build failed " \
-                             "(1 phút 15 s)\n"
+    assert (
+        out.getvalue() == "4/5 Dựng kho dữ liệu (dbt): LỖI — DbtFailed: dbt build failed "
+        "(1 phút 15 s)\n"
+    )
 
 
 def test_the_bar_is_drawn_on_a_terminal_for_a_long_stage_and_cleared_by_its_line():
     term = Terminal()
     lines = console.StageLines(term)
-    for event in events(("started", "pull", {"total": 40}),
-                        ("advanced", "pull", {"done": 10, "after": 0.5}),   # too early: no bar
-                        ("advanced", "pull", {"done": 10, "after": 3}),
-                        ("finished", "pull", {"summary": "40 bảng tính đã đọc", "after": 2})):
+    for event in events(
+        ("started", "pull", {"total": 40}),
+        ("advanced", "pull", {"done": 10, "after": 0.5}),  # too early: no bar
+        ("advanced", "pull", {"done": 10, "after": 3}),
+        ("finished", "pull", {"summary": "40 bảng tính đã đọc", "after": 2}),
+    ):
         lines(event)
     text = term.getvalue()
     assert text.count("\r1/5 Đọc bảng tính [") == 1
@@ -67,9 +73,11 @@ def test_the_bar_is_drawn_on_a_terminal_for_a_long_stage_and_cleared_by_its_line
 def test_no_bar_and_no_escape_codes_when_the_output_is_not_a_terminal():
     out = io.StringIO()
     lines = console.StageLines(out)
-    for event in events(("started", "pull", {"total": 40}),
-                        ("advanced", "pull", {"done": 40, "after": 30}),
-                        ("finished", "pull", {"summary": "40 bảng tính đã đọc"})):
+    for event in events(
+        ("started", "pull", {"total": 40}),
+        ("advanced", "pull", {"done": 40, "after": 30}),
+        ("finished", "pull", {"summary": "40 bảng tính đã đọc"}),
+    ):
         lines(event)
     assert out.getvalue() == "1/5 Đọc bảng tính: 40 bảng tính đã đọc (30 s)\n"
 
@@ -77,12 +85,15 @@ def test_no_bar_and_no_escape_codes_when_the_output_is_not_a_terminal():
 def test_shards_add_their_totals_and_a_rerun_starts_the_clock_again():
     term = Terminal()
     lines = console.StageLines(term)
-    for event in events(("started", "pull", {}), ("started", "pull", {"total": 200}),
-                        ("started", "pull", {"total": 100}),
-                        ("advanced", "pull", {"done": 150, "after": 5}),
-                        ("finished", "pull", {"summary": "a", "after": 1}),
-                        ("started", "pull", {"after": 100}),
-                        ("finished", "pull", {"summary": "b", "after": 3})):
+    for event in events(
+        ("started", "pull", {}),
+        ("started", "pull", {"total": 200}),
+        ("started", "pull", {"total": 100}),
+        ("advanced", "pull", {"done": 150, "after": 5}),
+        ("finished", "pull", {"summary": "a", "after": 1}),
+        ("started", "pull", {"after": 100}),
+        ("finished", "pull", {"summary": "b", "after": 3}),
+    ):
         lines(event)
     assert "150/300" in term.getvalue()
     assert lines.lines == ["1/5 Đọc bảng tính: a (6 s)", "1/5 Đọc bảng tính: b (3 s)"]
@@ -92,13 +103,18 @@ def test_events_of_another_process_reach_the_console_through_the_file(tmp_path, 
     path = tmp_path / "events.jsonl"
     out = io.StringIO()
     lines = console.StageLines(out)
-    script = ("from tonghop import progress\n"
-              "progress.started('feedback', total=3)\n"
-              "for _ in range(3): progress.advanced('feedback')\n"
-              "progress.finished('feedback', '3 trang “Kết quả kiểm tra” đã ghi', tabs=3)\n")
+    script = (
+        "from tonghop import progress\n"
+        "progress.started('feedback', total=3)\n"
+        "for _ in range(3): progress.advanced('feedback')\n"
+        "progress.finished('feedback', '3 trang “Kết quả kiểm tra” đã ghi', tabs=3)\n"
+    )
     with console.FollowFile(path, lines, interval=0.05):
-        subprocess.run([sys.executable, "-c", script], check=True,
-                       env={"PATH": "/usr/bin:/bin", progress.PROGRESS_FILE_ENV: str(path)})
+        subprocess.run(
+            [sys.executable, "-c", script],
+            check=True,
+            env={"PATH": "/usr/bin:/bin", progress.PROGRESS_FILE_ENV: str(path)},
+        )
     assert len(lines.lines) == 1, lines.lines
     assert lines.lines[0].startswith("3/5 Phản hồi đơn vị: 3 trang “Kết quả kiểm tra” đã ghi (")
     sent = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
@@ -152,8 +168,12 @@ def test_a_stage_that_raises_reports_its_error_and_raises_it():
                 raise RuntimeError("LibreOffice did not answer\nsecond line")
     finally:
         stop()
-    assert got[-1] == {"event": "failed", "stage": "publish", "at": got[-1]["at"],
-                       "message": "RuntimeError: LibreOffice did not answer"}
+    assert got[-1] == {
+        "event": "failed",
+        "stage": "publish",
+        "at": got[-1]["at"],
+        "message": "RuntimeError: LibreOffice did not answer",
+    }
 
 
 def test_the_log_file_has_no_colour_codes(tmp_path):
@@ -168,16 +188,23 @@ def test_the_log_file_has_no_colour_codes(tmp_path):
     assert "\x1b" not in text
 
 
-@pytest.mark.parametrize("seconds, shown", [(0.4, "0 s"), (12.4, "12 s"), (59.6, "1 phút 00 s"),
-                                            (125, "2 phút 05 s")])
+@pytest.mark.parametrize(
+    "seconds, shown", [(0.4, "0 s"), (12.4, "12 s"), (59.6, "1 phút 00 s"), (125, "2 phút 05 s")]
+)
 def test_elapsed_time_as_the_console_shows_it(seconds, shown):
     assert console.seconds_vi(seconds) == shown
 
 
 def test_the_words_of_each_stage():
-    assert progress.words("pull", {"fetched": 71, "new_versions": 70, "failed": 1}) == \
-        "71 bảng tính đã đọc, 70 phiên bản mới, 1 không đọc được"
-    assert progress.words("build", {"counts": {"success": 60, "pass": 480, "warn": 2}}) == \
-        "542 bước, 0 lỗi, 2 kiểm thử cảnh báo"
-    assert progress.words("publish", {"pdf_path": None, "spreadsheet_id": "x"}) == \
-        "bảng tổng hợp (.xlsx), dự thảo báo cáo (.docx; chưa có .pdf), trang tính Tổng hợp"
+    assert (
+        progress.words("pull", {"fetched": 71, "new_versions": 70, "failed": 1})
+        == "71 bảng tính đã đọc, 70 phiên bản mới, 1 không đọc được"
+    )
+    assert (
+        progress.words("build", {"counts": {"success": 60, "pass": 480, "warn": 2}})
+        == "542 bước, 0 lỗi, 2 kiểm thử cảnh báo"
+    )
+    assert (
+        progress.words("publish", {"pdf_path": None, "spreadsheet_id": "x"})
+        == "bảng tổng hợp (.xlsx), dự thảo báo cáo (.docx; chưa có .pdf), trang tính Tổng hợp"
+    )

@@ -22,16 +22,29 @@ def _edges(dag) -> set:
 def test_dag_folder_has_no_import_errors():
     bag = _bag()
     assert bag.import_errors == {}
-    assert {"tonghop_reporting_cycle", "tonghop_build_warehouse", "tonghop_publish",
-            "tonghop_calendar", "tonghop_provision_period", "tonghop_adhoc_report"} <= set(bag.dags)
+    assert {
+        "tonghop_reporting_cycle",
+        "tonghop_build_warehouse",
+        "tonghop_publish",
+        "tonghop_calendar",
+        "tonghop_provision_period",
+        "tonghop_adhoc_report",
+    } <= set(bag.dags)
     dag = bag.dags["tonghop_reporting_cycle"]
-    assert _edges(dag) == {("plan_pull", "shards"), ("plan_pull", "finish_pull"),
-                           ("shards", "pull_shard"), ("pull_shard", "finish_pull"),
-                           ("finish_pull", "validate"), ("validate", "tell_units"),
-                           ("finish_pull", "anything_new"), ("validate", "anything_new"),
-                           ("finish_pull", "announce_landed"), ("validate", "announce_landed"),
-                           ("anything_new", "announce_landed"),
-                           ("anything_new", "remind_unchanged")}
+    assert _edges(dag) == {
+        ("plan_pull", "shards"),
+        ("plan_pull", "finish_pull"),
+        ("shards", "pull_shard"),
+        ("pull_shard", "finish_pull"),
+        ("finish_pull", "validate"),
+        ("validate", "tell_units"),
+        ("finish_pull", "anything_new"),
+        ("validate", "anything_new"),
+        ("finish_pull", "announce_landed"),
+        ("validate", "announce_landed"),
+        ("anything_new", "announce_landed"),
+        ("anything_new", "remind_unchanged"),
+    }
     assert dag.get_task("pull_shard").is_mapped
     assert {"period_code", "full_pull", "unit_codes", "announce"} <= set(dag.params)
     assert all(dag.doc_md for dag in bag.dags.values())
@@ -41,8 +54,10 @@ def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
     """The cycle updates "landed"; the build DAG is scheduled on it and updates "marts"; the
     publish DAG is scheduled on that and maps publish/remind over the periods."""
     bag = _bag()
-    cycle, build, publish = (bag.dags[d] for d in ("tonghop_reporting_cycle",
-                                                   "tonghop_build_warehouse", "tonghop_publish"))
+    cycle, build, publish = (
+        bag.dags[d]
+        for d in ("tonghop_reporting_cycle", "tonghop_build_warehouse", "tonghop_publish")
+    )
 
     def outlets(dag):
         return {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks if t.outlets}
@@ -60,9 +75,9 @@ def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
     assert publish.get_task("publish").is_mapped and publish.get_task("remind").is_mapped
     assert build.max_active_runs == 1 and build.catchup is False
     from tonghop.alerts import on_task_failure
+
     for dag in (cycle, build, publish):
-        assert all(t.on_failure_callback in (on_task_failure, [on_task_failure])
-                   for t in dag.tasks)
+        assert all(t.on_failure_callback in (on_task_failure, [on_task_failure]) for t in dag.tasks)
         assert all(t.execution_timeout is not None for t in dag.tasks)
 
 
@@ -70,7 +85,7 @@ def test_only_a_pull_that_changed_something_triggers_the_build():
     from pipeline.cycle import anything_new
 
     assert anything_new({"new_versions": 2}, {"reports": 2})
-    assert anything_new({"new_versions": 0}, {"reports": 1})      # landed before, checked now
+    assert anything_new({"new_versions": 0}, {"reports": 1})  # landed before, checked now
     assert not anything_new({"new_versions": 0}, {"reports": 0})
 
 
@@ -79,14 +94,19 @@ def test_periods_are_taken_from_the_triggering_events_else_from_params():
 
     from pipeline.assets import LANDED, MARTS, periods_of, triggered_periods
 
-    events = [SimpleNamespace(extra={"period_code": "CB-2026-NAM"}),
-              SimpleNamespace(extra={"period_codes": ["CB-2026-6T", "CB-2026-NAM"]}),
-              SimpleNamespace(extra=None), {"extra": {"period_code": "KH-2026-DX01"}}]
+    events = [
+        SimpleNamespace(extra={"period_code": "CB-2026-NAM"}),
+        SimpleNamespace(extra={"period_codes": ["CB-2026-6T", "CB-2026-NAM"]}),
+        SimpleNamespace(extra=None),
+        {"extra": {"period_code": "KH-2026-DX01"}},
+    ]
     assert periods_of(events) == ["CB-2026-6T", "CB-2026-NAM", "KH-2026-DX01"]
-    context = {"triggering_asset_events": {LANDED: events[:1]},
-               "params": {"period_codes": ["CB-2026-6T"]}}
+    context = {
+        "triggering_asset_events": {LANDED: events[:1]},
+        "params": {"period_codes": ["CB-2026-6T"]},
+    }
     assert triggered_periods(context, LANDED) == ["CB-2026-NAM"]
-    assert triggered_periods(context, MARTS) == ["CB-2026-6T"]         # no such event: params
+    assert triggered_periods(context, MARTS) == ["CB-2026-6T"]  # no such event: params
     assert triggered_periods({"params": {}}, MARTS) == []
 
 
@@ -95,13 +115,20 @@ def test_a_build_is_as_of_its_param_else_the_newest_day_of_its_events():
 
     from pipeline.assets import LANDED, as_of_of, triggered_as_of
 
-    events = [SimpleNamespace(extra={"period_code": "A", "as_of_date": "2026-06-21"}),
-              SimpleNamespace(extra={"period_code": "B", "as_of_date": "2026-06-22"}),
-              SimpleNamespace(extra={"period_code": "C"})]
+    events = [
+        SimpleNamespace(extra={"period_code": "A", "as_of_date": "2026-06-21"}),
+        SimpleNamespace(extra={"period_code": "B", "as_of_date": "2026-06-22"}),
+        SimpleNamespace(extra={"period_code": "C"}),
+    ]
     assert as_of_of(events) == "2026-06-22"
     assert triggered_as_of({"triggering_asset_events": {LANDED: events}}, LANDED) == "2026-06-22"
-    assert triggered_as_of({"triggering_asset_events": {LANDED: events},
-                            "params": {"as_of_date": "2026-06-30"}}, LANDED) == "2026-06-30"
+    assert (
+        triggered_as_of(
+            {"triggering_asset_events": {LANDED: events}, "params": {"as_of_date": "2026-06-30"}},
+            LANDED,
+        )
+        == "2026-06-30"
+    )
     assert triggered_as_of({"params": {"as_of_date": ""}}, LANDED) is None
 
 
@@ -110,22 +137,31 @@ def test_the_calendar_dag_triggers_mapped_runs_without_catching_up():
 
     dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_calendar"]
     assert dag.catchup is False and dag.max_active_runs == 1
-    assert {t.task_id for t in dag.tasks} == {"plan_today", "provisions", "cycles", "builds",
-                                              "open_periods", "run_cycles", "run_daily_build",
-                                              "check_freshness"}
-    assert dag.get_task("run_daily_build").partial_kwargs["trigger_dag_id"] == \
-        "tonghop_build_warehouse"
+    assert {t.task_id for t in dag.tasks} == {
+        "plan_today",
+        "provisions",
+        "cycles",
+        "builds",
+        "open_periods",
+        "run_cycles",
+        "run_daily_build",
+        "check_freshness",
+    }
+    assert (
+        dag.get_task("run_daily_build").partial_kwargs["trigger_dag_id"]
+        == "tonghop_build_warehouse"
+    )
     # the day's pulls after its provisioning, the day's build after its pulls, whatever
     # their outcome
     assert _edges(dag) >= {("open_periods", "run_cycles"), ("run_cycles", "run_daily_build")}
     assert dag.get_task("run_daily_build").trigger_rule == "all_done"
     assert dag.get_task("run_cycles").trigger_rule == "all_done"
     # a failed cycle (alerted by its own callback) ends the wait without failing the calendar
-    assert set(dag.get_task("run_cycles").partial_kwargs["allowed_states"]) == {
-        "success", "failed"}
+    assert set(dag.get_task("run_cycles").partial_kwargs["allowed_states"]) == {"success", "failed"}
     assert dag.get_task("run_cycles").partial_kwargs["trigger_dag_id"] == "tonghop_reporting_cycle"
-    assert dag.get_task("open_periods").partial_kwargs["trigger_dag_id"] == \
-        "tonghop_provision_period"
+    assert (
+        dag.get_task("open_periods").partial_kwargs["trigger_dag_id"] == "tonghop_provision_period"
+    )
 
 
 def test_provisioning_dag_is_there():
@@ -144,8 +180,12 @@ def test_dag_file_does_no_heavy_work_at_import(dag_file):
         "heavy = [m for m in ('dbt', 'great_expectations', 'pandas', 'gspread', 'psycopg2') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(DAGS / dag_file)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS / dag_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == ""
 
 
@@ -164,8 +204,17 @@ def test_an_ad_hoc_report_is_started_with_its_parameters():
 
     dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_adhoc_report"]
     assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
-    assert set(dag.params) == {"programme_code", "period_code", "period_name", "data_from",
-                               "data_to", "due_date", "on_time_until", "opens_on",
-                               "unit_codes", "sheet_layout"}
+    assert set(dag.params) == {
+        "programme_code",
+        "period_code",
+        "period_name",
+        "data_from",
+        "data_to",
+        "due_date",
+        "on_time_until",
+        "opens_on",
+        "unit_codes",
+        "sheet_layout",
+    }
     edges = {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
     assert edges == {("register_period", "open_period")}

@@ -40,8 +40,7 @@ def test_every_period_whose_window_ends_after_its_due_date_states_its_estimates(
         else:
             assert not row["estimated_from"] and period.estimated_from is None, code
     annual = catalogue.period("CB-2026-NAM")
-    assert (annual.estimated_from, annual.data_to) == (dt.date(2026, 12, 1),
-                                                       dt.date(2026, 12, 14))
+    assert (annual.estimated_from, annual.data_to) == (dt.date(2026, 12, 1), dt.date(2026, 12, 14))
     assert annual.estimate_note_vi == "Số liệu từ 01/12/2026 đến 14/12/2026 là số ước thực hiện"
     assert catalogue.period("CB-2026-6T").estimated_from is None
 
@@ -51,10 +50,12 @@ def test_without_a_catalogue_value_the_estimates_start_the_day_after_the_last_on
     derived = dataclasses.replace(period, estimated_from=None)
     assert derived.estimated_from == dt.date(2026, 12, 1)
     # a deadline at 17:00 UTC on 30/11 is midnight on 1/12 in Vietnam: estimates from 2/12
-    late = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.timezone.utc)
+    late = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)
     assert estimate_start(dt.date(2026, 12, 14), late) == dt.date(2026, 12, 2)
-    assert estimate_start(dt.date(2026, 6, 14),
-                          dt.datetime(2026, 6, 20, 23, 59, 59, tzinfo=VN_TZ)) is None
+    assert (
+        estimate_start(dt.date(2026, 6, 14), dt.datetime(2026, 6, 20, 23, 59, 59, tzinfo=VN_TZ))
+        is None
+    )
     with pytest.raises(ValueError, match="outside the data window"):
         dataclasses.replace(period, estimated_from=dt.date(2026, 12, 15))
 
@@ -64,15 +65,15 @@ def test_the_due_date_basis_follows_what_each_plan_says():
     ngày 30/11"); Tam Đường's plan gives none, so its due dates are assumed; the ad hoc report's
     is set by its request."""
     catalogue = Catalogue()
-    basis = {code: (p.due_date_basis, p.due_date_source) for code, p in
-             catalogue.periods.items()}
+    basis = {code: (p.due_date_basis, p.due_date_source) for code, p in catalogue.periods.items()}
     assert basis["CB-2026-6T"][0] == basis["CB-2026-NAM"][0] == "ke_hoach"
     assert "trước ngày 20/6" in basis["CB-2026-6T"][1]
     assert "trước ngày 30/11" in basis["CB-2026-NAM"][1]
     assert basis["CB-2026-DX01"][0] == "yeu_cau"
     assert {b for code, (b, _) in basis.items() if code.startswith("TD-")} == {"gia_dinh"}
-    assert all(p.is_due_date_assumed == code.startswith("TD-")
-               for code, p in catalogue.periods.items())
+    assert all(
+        p.is_due_date_assumed == code.startswith("TD-") for code, p in catalogue.periods.items()
+    )
 
 
 # ------------------------------------------------------------------ what the unit reads
@@ -81,30 +82,42 @@ def test_the_annual_sheet_says_which_figures_are_estimates():
     period = catalogue.period("CB-2026-NAM")
     unit = "CB-XA-001"
     info = tab(catalogue, unit, period.period_code, layout.TAB_INFO)
-    assert ["Thời gian chốt số liệu", "15/12/2025 – 14/12/2026 (số liệu từ 01/12/2026 đến "
-            "14/12/2026 là số ước thực hiện)"] in info.rows
+    assert [
+        "Thời gian chốt số liệu",
+        "15/12/2025 – 14/12/2026 (số liệu từ 01/12/2026 đến 14/12/2026 là số ước thực hiện)",
+    ] in info.rows
     guide = " ".join(layout.guide_lines(catalogue.programmes[period.programme_code], period))
-    assert ("Số liệu từ 01/12/2026 đến 14/12/2026 là số ước thực hiện: hạn nộp trước ngày chốt "
-            "số liệu, nên số liệu, kết quả của những ngày này ghi theo ước tính đến hết ngày "
-            "14/12/2026 (ước thực hiện).") in guide
+    assert (
+        "Số liệu từ 01/12/2026 đến 14/12/2026 là số ước thực hiện: hạn nộp trước ngày chốt "
+        "số liệu, nên số liệu, kết quả của những ngày này ghi theo ước tính đến hết ngày "
+        "14/12/2026 (ước thực hiện)."
+    ) in guide
     assert guide == nfc(guide)
     # the 6-month sheet says nothing of estimates
     six = catalogue.period("CB-2026-6T")
-    assert ["Thời gian chốt số liệu", "15/12/2025 – 14/6/2026"] in \
-        tab(catalogue, unit, six.period_code, layout.TAB_INFO).rows
+    assert ["Thời gian chốt số liệu", "15/12/2025 – 14/6/2026"] in tab(
+        catalogue, unit, six.period_code, layout.TAB_INFO
+    ).rows
     assert "ước thực hiện" not in " ".join(
-        layout.guide_lines(catalogue.programmes[six.programme_code], six))
+        layout.guide_lines(catalogue.programmes[six.programme_code], six)
+    )
 
 
 def test_an_assumed_due_date_is_marked_where_the_unit_reads_it():
     catalogue = Catalogue()
     td = catalogue.period("TD-2025-6T")
     info = tab(catalogue, "TD-UBND", td.period_code, layout.TAB_INFO)
-    assert ["Hạn nộp", "Chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch "
-            "không quy định ngày báo cáo)"] in info.rows
+    assert [
+        "Hạn nộp",
+        "Chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch "
+        "không quy định ngày báo cáo)",
+    ] in info.rows
     guide = layout.guide_lines(catalogue.programmes[td.programme_code], td)
-    assert any("Hạn nộp: chậm nhất 23 giờ 59 phút ngày 20/06/2025 (giờ Việt Nam; ngày giả "
-               "định: kế hoạch không quy định ngày báo cáo)." in line for line in guide)
+    assert any(
+        "Hạn nộp: chậm nhất 23 giờ 59 phút ngày 20/06/2025 (giờ Việt Nam; ngày giả "
+        "định: kế hoạch không quy định ngày báo cáo)." in line
+        for line in guide
+    )
     # the plan's own dates carry no such note
     cb = tab(catalogue, "CB-XA-001", "CB-2026-6T", layout.TAB_INFO)
     assert ["Hạn nộp", "Chậm nhất 23 giờ 59 phút ngày 20/06/2026"] in cb.rows
@@ -121,7 +134,7 @@ def test_each_task_row_offers_the_statuses_that_fit_its_timing():
     status = layout.column_letter(layout.column_index(layout.TASK_COLUMNS, "status"))
     offered: dict[str, list[str]] = {}
     for ref, values in tasks.choices:
-        first, last = (int(part[len(status):]) for part in ref.split(":"))
+        first, last = (int(part[len(status) :]) for part in ref.split(":"))
         assert ref.startswith(status)
         for row in range(first, last + 1):
             offered[codes[row - 2]] = values
@@ -132,8 +145,9 @@ def test_each_task_row_offers_the_statuses_that_fit_its_timing():
         else:
             assert catalogue.tasks[code].is_ongoing
             assert values == ["Chưa triển khai", "Đang thực hiện thường xuyên"]
-    guide = " ".join(layout.guide_lines(catalogue.programmes["CB-KH84"],
-                                        catalogue.period("CB-2026-NAM")))
+    guide = " ".join(
+        layout.guide_lines(catalogue.programmes["CB-KH84"], catalogue.period("CB-2026-NAM"))
+    )
     assert "chọn “Đang thực hiện thường xuyên”" in guide
 
 
@@ -150,8 +164,9 @@ def test_a_yearly_task_reported_as_ongoing_is_warned_about(tmp_path):
     ws = workbook[layout.TAB_TASKS]
     code_col = layout.column_index(layout.TASK_COLUMNS, "task_code") + 1
     status_col = layout.column_index(layout.TASK_COLUMNS, "status") + 1
-    [row] = [r for r in range(2, ws.max_row + 1)
-             if ws.cell(row=r, column=code_col).value == "CB.3.5"]
+    [row] = [
+        r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=code_col).value == "CB.3.5"
+    ]
     ws.cell(row=row, column=status_col).value = "Đang thực hiện thường xuyên"
     path = tmp_path / "bao_cao.xlsx"
     workbook.save(path)
@@ -160,8 +175,14 @@ def test_a_yearly_task_reported_as_ongoing_is_warned_about(tmp_path):
     cell = f"G{row}"
     [issue] = result.issues
     assert (issue.rule_code, issue.severity, issue.cell_ref) == (
-        "task.status_timing", "warning", f"{layout.TAB_TASKS}!{cell}")
-    assert issue.message_vi == (f"Nhiệm vụ “CB.3.5” thực hiện hằng năm, không phải thường "
-                                f"xuyên, nhưng ô {cell} ghi “Đang thực hiện thường xuyên”.")
-    assert issue.fix_vi == \
-        f"Tại ô {cell}, chọn “Đang triển khai” hoặc “Hoàn thành” trong danh sách."
+        "task.status_timing",
+        "warning",
+        f"{layout.TAB_TASKS}!{cell}",
+    )
+    assert issue.message_vi == (
+        f"Nhiệm vụ “CB.3.5” thực hiện hằng năm, không phải thường "
+        f"xuyên, nhưng ô {cell} ghi “Đang thực hiện thường xuyên”."
+    )
+    assert (
+        issue.fix_vi == f"Tại ô {cell}, chọn “Đang triển khai” hoặc “Hoàn thành” trong danh sách."
+    )

@@ -31,6 +31,7 @@ Nothing is faked: real PostgreSQL (restarted and crashed for real), dbt, Great E
 and gspread over HTTP to the emulator, whose faults are set through
 ``POST /_emulator/config``.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,26 +54,30 @@ from tests import faults_support as fs
 
 PERIOD = "CB-2026-6T"
 SEED = 7
-PER_SCENARIO = 4               # units of each demo scenario in the sample
+PER_SCENARIO = 4  # units of each demo scenario in the sample
 REF_DB = "tonghop_faults_ref"
-LANDED_DB = "tonghop_faults_landed"   # the reference after pull and validation, before dbt
-DB = "tonghop_faults"          # each scenario's database, made afresh; the reference is built
-                               # in it too, then copied to REF_DB (one name for every build:
-                               # dbt's partial parse stays valid from one to the next)
-SCENARIOS = ("storm", "restart", "crash-pull", "crash-validate", "sigkill", "rerun",
-             "concurrent")
+LANDED_DB = "tonghop_faults_landed"  # the reference after pull and validation, before dbt
+DB = "tonghop_faults"  # each scenario's database, made afresh; the reference is built
+# in it too, then copied to REF_DB (one name for every build:
+# dbt's partial parse stays valid from one to the next)
+SCENARIOS = ("storm", "restart", "crash-pull", "crash-validate", "sigkill", "rerun", "concurrent")
 #: production's number of tries (RetryPolicy), with waits shortened to keep the suite quick
-FAST_RETRIES = dict(max_tries=6, base_seconds=0.01, cap_seconds=0.05, jitter_seconds=0.01,
-                    timeout_seconds=1.0)
+FAST_RETRIES = {
+    "max_tries": 6,
+    "base_seconds": 0.01,
+    "cap_seconds": 0.05,
+    "jitter_seconds": 0.01,
+    "timeout_seconds": 1.0,
+}
 
 
 # ------------------------------------------------------------------ the world and the report
 @dataclass
 class World:
-    root: Path               # the generated province (never served itself: copied per emulator)
+    root: Path  # the generated province (never served itself: copied per emulator)
     tmp: Path
     manifest: object
-    entries: list            # the sample's registry entries
+    entries: list  # the sample's registry entries
 
     @property
     def ids(self) -> list[str]:
@@ -92,8 +97,9 @@ def world(tmp_path_factory) -> World:
     from tooling.demo_setup import generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("faults")
-    manifest, entries = generate_into_emulator(PERIOD, seed=SEED, root=tmp / "province",
-                                               register=False)
+    manifest, entries = generate_into_emulator(
+        PERIOD, seed=SEED, root=tmp / "province", register=False
+    )
     sample: set[str] = set()
     for scenario in sorted(set(manifest.scenarios.values())):
         sample |= set(manifest.units_with(scenario)[:PER_SCENARIO])
@@ -130,8 +136,11 @@ def report():
     state: dict[str, str] = {}
     yield outcomes, state
     if set(outcomes) == set(SCENARIOS) and "reference" in state:
-        fs.write_report([outcomes[k] for k in SCENARIOS], state["reference"],
-                        reference_seconds=state.get("reference_seconds", 0.0))
+        fs.write_report(
+            [outcomes[k] for k in SCENARIOS],
+            state["reference"],
+            reference_seconds=state.get("reference_seconds", 0.0),
+        )
 
 
 # ------------------------------------------------------------------ helpers
@@ -162,9 +171,14 @@ def register_sample(own, world: World) -> None:
 
 def env_for(own) -> dict[str, str]:
     """The environment a task process of this warehouse gets (as Airflow's connections give)."""
-    return {**os.environ, "TONGHOP_PG_DB": own.warehouse_db,
-            "TONGHOP_EMULATOR_URL": own.emulator_url, "TONGHOP_SHEETS_BACKEND": "emulator",
-            "TONGHOP_OUTPUT_DIR": str(own.output_dir), "PYTHONUNBUFFERED": "1"}
+    return {
+        **os.environ,
+        "TONGHOP_PG_DB": own.warehouse_db,
+        "TONGHOP_EMULATOR_URL": own.emulator_url,
+        "TONGHOP_SHEETS_BACKEND": "emulator",
+        "TONGHOP_OUTPUT_DIR": str(own.output_dir),
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def one(dsn: str, query: str, params: tuple = ()):
@@ -199,7 +213,7 @@ class InThread:
     def _run(self, function) -> None:
         try:
             self.result = function()
-        except BaseException as exc:        # noqa: BLE001 - what the task would fail with
+        except BaseException as exc:
             self.error = exc
 
     @property
@@ -214,8 +228,8 @@ class InThread:
 
 @dataclass
 class Crash:
-    failed_after: float | None   # seconds from the crash to the stage's end (None: it hung)
-    recovered: bool              # the server's log shows the crash recovery at the next start
+    failed_after: float | None  # seconds from the crash to the stage's end (None: it hung)
+    recovered: bool  # the server's log shows the crash recovery at the next start
 
 
 def crash_under(stage: InThread, hang_after: float = 60.0) -> Crash:
@@ -243,22 +257,30 @@ def how_it_failed(crash: Crash, error: BaseException | None, says: str) -> str:
         return "1 crash; the task did NOT fail: it hung"
     from tonghop.errors import WarehouseConnectionLost
 
-    clear = f" ({says})" if isinstance(error, WarehouseConnectionLost) else \
-        f": {' '.join(str(error).split())[:120]}"
-    return (f"1 crash; the task failed {crash.failed_after:.1f} s after it, the server still "
-            f"down, with `{type(error).__name__}`{clear}")
+    clear = (
+        f" ({says})"
+        if isinstance(error, WarehouseConnectionLost)
+        else f": {' '.join(str(error).split())[:120]}"
+    )
+    return (
+        f"1 crash; the task failed {crash.failed_after:.1f} s after it, the server still "
+        f"down, with `{type(error).__name__}`{clear}"
+    )
 
 
 def loader_waiting(own, on: str) -> str | None:
     """The statement of the loader's session of this database that waits for a lock of kind
     ``on``: 'advisory', or 'relation' in a transaction that has written already (its
     transaction id is assigned)."""
-    query = one(own.dsn("admin"), """
+    query = one(
+        own.dsn("admin"),
+        """
         select string_agg(query, '; ')
         from pg_stat_activity where datname = %s and usename = 'loader'
           and wait_event_type = 'Lock' and wait_event = %s
           and (%s = 'advisory' or backend_xid is not null)""",
-               (own.warehouse_db, on, on))
+        (own.warehouse_db, on, on),
+    )
     return " ".join(query.split()) if query else None
 
 
@@ -272,8 +294,7 @@ def served(own, ids: list[str]) -> set[tuple[str, str]]:
     return {(i, content_sha256(without_check_tabs(read_spreadsheet(client, i)))) for i in ids}
 
 
-def lost_against(reference: Reference, fp: fs.Fingerprint, own, ids, *, marts: bool
-                 ) -> list[str]:
+def lost_against(reference: Reference, fp: fs.Fingerprint, own, ids, *, marts: bool) -> list[str]:
     """Everything lost, doubled or damaged: the fingerprints' differences, and what the
     emulator serves that raw does not hold."""
     out = fs.differences(reference.fp, fp, marts=marts)
@@ -296,31 +317,46 @@ def faults_seen(server) -> Counter:
 
 
 def fast_client(own):
-    from sheets.http import RetryPolicy
     from sheets.client import make_client
+    from sheets.http import RetryPolicy
+
     return make_client(own, RetryPolicy(**FAST_RETRIES))
 
 
 def describe(faults: Counter) -> str:
-    names = {"429": "429", "500": "500", "502": "502", "503": "503", "timeout": "timeouts",
-             "slow": "slow"}
+    names = {
+        "429": "429",
+        "500": "500",
+        "502": "502",
+        "503": "503",
+        "timeout": "timeouts",
+        "slow": "slow",
+    }
     return ", ".join(f"{names.get(k, k)} ×{v}" for k, v in sorted(faults.items()))
 
 
 def summary_spreadsheets(server) -> list[str]:
     """The summary spreadsheets in the emulator's Drive (not in the bin), marked or not."""
     from gspread.urls import DRIVE_FILES_API_V3_URL
+
     from sheets_emulator import emulator_client
 
-    files = emulator_client(server.url).http_client.request(
-        "get", DRIVE_FILES_API_V3_URL, params={"q": "trashed=false", "pageSize": 1000,
-                                               "fields": "files(id,name)"}).json()["files"]
+    files = (
+        emulator_client(server.url)
+        .http_client.request(
+            "get",
+            DRIVE_FILES_API_V3_URL,
+            params={"q": "trashed=false", "pageSize": 1000, "fields": "files(id,name)"},
+        )
+        .json()["files"]
+    )
     return [f["id"] for f in files if f["name"].startswith("Tổng hợp")]
 
 
 def summary_values(server) -> dict[str, list[list[str]]]:
     """Every tab of the period's summary spreadsheet, as shown."""
     from sheets_emulator import emulator_client
+
     [summary] = summary_spreadsheets(server)
     spreadsheet = emulator_client(server.url).open_by_key(summary)
     return {ws.title: ws.get_all_values() for ws in spreadsheet.worksheets()}
@@ -346,9 +382,9 @@ def answers_per_report(own) -> Counter:
 @pytest.fixture(scope="module")
 def reference(settings, world, emulators, report) -> Reference:
     started = time.monotonic()
-    from publish.bundle import publish_period
     from pipeline.cycle import stage_feedback, stage_pull, stage_validate
     from pipeline.dbt import run_dbt
+    from publish.bundle import publish_period
 
     server = emulators("reference")
     own = own_settings(settings, DB, world, server)
@@ -356,12 +392,12 @@ def reference(settings, world, emulators, report) -> Reference:
     register_sample(own, world)
     pulled = stage_pull(own, PERIOD)
     stage_validate(own, PERIOD, pulled["pull_run_id"])
-    fresh_database(settings, LANDED_DB, template=DB)    # for the restart scenario
+    fresh_database(settings, LANDED_DB, template=DB)  # for the restart scenario
     told = stage_feedback(own, PERIOD)
-    run_dbt(own, ["build"])     # the build stage without its freshness check and docs site
+    run_dbt(own, ["build"])  # the build stage without its freshness check and docs site
     # the publish stage without the PDF (LibreOffice's, not reproducible, so never compared)
     published = publish_period(own, PERIOD, "reference", pdf=False).as_dict()
-    fresh_database(settings, REF_DB, template=DB)       # kept while DB serves the scenarios
+    fresh_database(settings, REF_DB, template=DB)  # kept while DB serves the scenarios
     own = own_settings(settings, REF_DB, world, server)
     fp = fs.fingerprint(own.dsn("admin"))
 
@@ -371,14 +407,16 @@ def reference(settings, world, emulators, report) -> Reference:
     assert (pulled["new_versions"], pulled["failed"], told["tabs_written"]) == (n, 0, n)
     assert served(own, world.ids) == {(s, sha) for s, sha, *_ in fp.raw}
     assert fp.versions == n and not fp.corrupt and not fp.doubled
-    assert len(fp.marts) >= 20 and all(fp.marts.values()), \
-        [m for m, rows in fp.marts.items() if not rows]
+    assert len(fp.marts) >= 20 and all(fp.marts.values()), [
+        m for m, rows in fp.marts.items() if not rows
+    ]
     assert not any(fp.duplicates.values()), fp.duplicates
     _, state = report
     state["reference"] = (
         f"a clean cycle (pull → validate → feedback → `dbt build` → publish) of {n} units of "
         f"the demo province for {PERIOD} (seed {SEED}; every demo scenario among them) in a "
-        f"database of its own: {fp.summary()}; raw checksum `{fp.digests()['raw'][:12]}`")
+        f"database of its own: {fp.summary()}; raw checksum `{fp.digests()['raw'][:12]}`"
+    )
     state["reference_seconds"] = time.monotonic() - started
     return Reference(own, server, fp, published)
 
@@ -387,7 +425,7 @@ def reference(settings, world, emulators, report) -> Reference:
 #: what a fault could do to the warehouse, each of which the comparison must see
 DAMAGE = {
     "a version lost": "delete from raw.sheet_versions where sheet_version_id = "
-                      "(select max(sheet_version_id) from raw.sheet_versions)",
+    "(select max(sheet_version_id) from raw.sheet_versions)",
     "a version landed twice": """
         insert into raw.sheet_versions (spreadsheet_id, spreadsheet_title, drive_modified_time,
             fetched_at, content_sha256, payload, pull_run_id)
@@ -400,17 +438,17 @@ DAMAGE = {
         update raw.sheet_versions set drive_modified_time = drive_modified_time + interval '1 s'
         where sheet_version_id = (select min(sheet_version_id) from raw.sheet_versions)""",
     "a parsed row lost": "delete from parsed.indicator_rows "
-                         "where ctid = (select min(ctid) from parsed.indicator_rows)",
+    "where ctid = (select min(ctid) from parsed.indicator_rows)",
     "an issue lost": "delete from quality.validation_issues "
-                     "where issue_id = (select min(issue_id) from quality.validation_issues)",
+    "where issue_id = (select min(issue_id) from quality.validation_issues)",
     "a mart row doubled": "insert into marts.fct_submission "
-                          "select * from marts.fct_submission limit 1",
+    "select * from marts.fct_submission limit 1",
     "a mart figure changed": """
         update marts.agg_indicator_totals set total_value = total_value + 1
         where ctid = (select min(ctid) from marts.agg_indicator_totals
                       where total_value is not null)""",
     "a mart row lost": "delete from marts.fct_indicator_value "
-                       "where ctid = (select min(ctid) from marts.fct_indicator_value)",
+    "where ctid = (select min(ctid) from marts.fct_indicator_value)",
 }
 
 
@@ -420,7 +458,7 @@ def test_the_comparison_sees_what_a_fault_could_do(reference):
     conn = psycopg2.connect(reference.settings.dsn("admin"))
     try:
         with conn.cursor() as cur:
-            cur.execute("set session_replication_role = replica")   # past raw's triggers
+            cur.execute("set session_replication_role = replica")  # past raw's triggers
         conn.commit()
         assert fs.differences(reference.fp, fs.fingerprint(conn)) == []
         conn.rollback()
@@ -457,68 +495,84 @@ def test_rerun_of_a_finished_cycle(settings, reference, report):
     outcomes["rerun"] = fs.Outcome(
         scenario="rerun of a finished cycle",
         injected="every stage of the reference's finished cycle run again on (a copy of) its "
-                 "warehouse and on its Drive, as clearing its DAG runs does (pull, validate, "
-                 "feedback, `dbt build`, publish)",
+        "warehouse and on its Drive, as clearing its DAG runs does (pull, validate, "
+        "feedback, `dbt build`, publish)",
         how_often="1 rerun",
         recovery="none needed",
         survived=f"pull ({pulled['mode']}) read {pulled['fetched']} spreadsheets, landed "
-                 f"{pulled['new_versions']}; validation checked {checked['reports']} reports; "
-                 f"{result['feedback']['tabs_written']} check tabs rewritten; the published "
-                 f"files {'are byte-identical' if same_files else 'DIFFER'} "
-                 f"(content sha256 `{result['publish']['content_sha256'][:12]}`)",
+        f"{pulled['new_versions']}; validation checked {checked['reports']} reports; "
+        f"{result['feedback']['tabs_written']} check tabs rewritten; the published "
+        f"files {'are byte-identical' if same_files else 'DIFFER'} "
+        f"(content sha256 `{result['publish']['content_sha256'][:12]}`)",
         compared="raw, landed rows and marts",
-        lost=lost, seconds=time.monotonic() - started)
-    assert (pulled["new_versions"], checked["reports"], result["feedback"]["tabs_written"]) \
-        == (0, 0, 0)
+        lost=lost,
+        seconds=time.monotonic() - started,
+    )
+    assert (pulled["new_versions"], checked["reports"], result["feedback"]["tabs_written"]) == (
+        0,
+        0,
+        0,
+    )
     assert not lost, lost
 
 
-BUILD = ("import json; from pipeline.dbt import run_dbt; "
-         "from tonghop.settings import load_settings; "
-         "print(json.dumps(run_dbt(load_settings(), ['build'])['counts']))")
+BUILD = (
+    "import json; from pipeline.dbt import run_dbt; "
+    "from tonghop.settings import load_settings; "
+    "print(json.dumps(run_dbt(load_settings(), ['build'])['counts']))"
+)
 
 
 def test_postgres_restarted_during_dbt_build(settings, world, reference, report):
     """`pg_ctl restart -m fast` while `dbt build` runs (in its own process, as an Airflow
     task), on the reference's landed tables: the build fails; the task's retry builds the
     same marts."""
-    from tooling import localdb
     from pipeline.dbt import run_dbt
+    from tooling import localdb
 
     started = time.monotonic()
     fresh_database(settings, DB, template=LANDED_DB)
     own = own_settings(settings, DB, world)
     log = world.tmp / "restart-build.log"
     with log.open("w") as out:
-        build = subprocess.Popen([sys.executable, "-c", BUILD], env=env_for(own),
-                                 stdout=out, stderr=subprocess.STDOUT)
+        build = subprocess.Popen(
+            [sys.executable, "-c", BUILD], env=env_for(own), stdout=out, stderr=subprocess.STDOUT
+        )
         # restarted once the build writes its incremental models (their delete + insert)
         incremental = """select count(*) from information_schema.tables
                          where table_schema = 'intermediate' and table_type = 'BASE TABLE'"""
-        wait_for(lambda: build.poll() is not None or one(own.dsn("admin"), incremental),
-                 "the build to reach the incremental models", every=0.05)
+        wait_for(
+            lambda: build.poll() is not None or one(own.dsn("admin"), incremental),
+            "the build to reach the incremental models",
+            every=0.05,
+        )
         assert build.poll() is None, "the build ended before the restart"
         localdb.restart(localdb.default_cluster())
         build.wait(timeout=600)
     first_attempt = build.returncode
-    tail = [line for line in log.read_text(errors="replace").splitlines()
-            if "Done. PASS=" in line or "DbtFailed" in line or "OperationalError" in line]
-    retry = run_dbt(own, ["build"])   # Airflow's retry of build_warehouse
+    tail = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if "Done. PASS=" in line or "DbtFailed" in line or "OperationalError" in line
+    ]
+    retry = run_dbt(own, ["build"])  # Airflow's retry of build_warehouse
     fp = fs.fingerprint(own.dsn("admin"))
     lost = fs.differences(reference.fp, fp)
     outcomes, _ = report
     outcomes["restart"] = fs.Outcome(
         scenario="PostgreSQL restarted during `dbt build`",
         injected="`pg_ctl restart -m fast` of the warehouse's cluster while `dbt build` runs "
-                 "(once it writes its incremental models)",
+        "(once it writes its incremental models)",
         how_often=f"1 restart; the build {'failed' if first_attempt else 'still succeeded'}"
-                  + (f" ({tail[0].split('Done. ')[-1].strip()})" if tail else ""),
+        + (f" ({tail[0].split('Done. ')[-1].strip()})" if tail else ""),
         recovery="the task's retry: `dbt build` again",
         survived=f"the retry built every model and passed every test "
-                 f"({retry['counts'].get('success', 0)} nodes built, "
-                 f"{retry['counts'].get('pass', 0)} tests passed)",
+        f"({retry['counts'].get('success', 0)} nodes built, "
+        f"{retry['counts'].get('pass', 0)} tests passed)",
         compared="raw, landed rows and marts",
-        lost=lost, seconds=time.monotonic() - started)
+        lost=lost,
+        seconds=time.monotonic() - started,
+    )
     assert first_attempt != 0, "the restart did not hit the build"
     assert not lost, lost
 
@@ -530,8 +584,7 @@ def test_postgres_crash_while_the_pull_lands(settings, world, emulators, referen
     once with a clear error; at the next start the versions committed before are there and the
     cut one is not; Airflow's retry of the task, then `finish_pull` and `validate`, give the
     reference's raw and landed rows."""
-    from pipeline.cycle import (stage_finish_pull, stage_plan_pull, stage_pull_shard,
-                               stage_validate)
+    from pipeline.cycle import stage_finish_pull, stage_plan_pull, stage_pull_shard, stage_validate
     from tonghop.errors import WarehouseConnectionLost
 
     started = time.monotonic()
@@ -541,7 +594,7 @@ def test_postgres_crash_while_the_pull_lands(settings, world, emulators, referen
     register_sample(own, world)
     ids = world.ids
     plan = stage_plan_pull(own, PERIOD, f"pull-crash-{time.monotonic_ns()}")  # plan_pull task
-    targets = plan["targets"]            # read in this order
+    targets = plan["targets"]  # read in this order
     cut = len(targets) // 2
     held = targets[cut][0]
     count = "select count(*) from raw.sheet_versions"
@@ -553,13 +606,16 @@ def test_postgres_crash_while_the_pull_lands(settings, world, emulators, referen
             # waits, inside its transaction, to record the fetch
             cur.execute("select pg_advisory_lock(hashtext(%s))", (held,))
             shard = InThread(lambda: stage_pull_shard(own, plan["pull_run_id"], targets))
-            wait_for(lambda: not shard.running or loader_waiting(own, "advisory"),
-                     "the pull to reach the held spreadsheet")
+            wait_for(
+                lambda: not shard.running or loader_waiting(own, "advisory"),
+                "the pull to reach the held spreadsheet",
+            )
             cur.execute("lock table raw.sheet_fetches in exclusive mode")
             cur.execute("select pg_advisory_unlock(hashtext(%s))", (held,))
-            statement = wait_for(lambda: not shard.running or loader_waiting(own, "relation"),
-                                 "the pull to write the version and wait inside its "
-                                 "transaction")
+            statement = wait_for(
+                lambda: not shard.running or loader_waiting(own, "relation"),
+                "the pull to write the version and wait inside its transaction",
+            )
             assert shard.running, f"the pull ended before the crash: {shard.error}"
             cur.execute(count)
             committed = cur.fetchone()[0]
@@ -567,16 +623,18 @@ def test_postgres_crash_while_the_pull_lands(settings, world, emulators, referen
     finally:
         holder.close()
     after_crash = one(own.dsn("admin"), count)
-    cut_kept = one(own.dsn("admin"), "select count(*) from raw.sheet_versions "
-                                     "where spreadsheet_id = %s", (held,))
-    retried = stage_pull_shard(own, plan["pull_run_id"], targets)   # Airflow's retry
+    cut_kept = one(
+        own.dsn("admin"),
+        "select count(*) from raw.sheet_versions where spreadsheet_id = %s",
+        (held,),
+    )
+    retried = stage_pull_shard(own, plan["pull_run_id"], targets)  # Airflow's retry
     pulled = stage_finish_pull(own, plan, [retried])
     stage_validate(own, PERIOD, pulled["pull_run_id"])
     fp = fs.fingerprint(own.dsn("admin"), marts=False)
     lost = lost_against(reference, fp, own, ids, marts=False)
     if after_crash != committed:
-        lost.append(f"raw after the crash: {after_crash} versions, {committed} committed "
-                    "before it")
+        lost.append(f"raw after the crash: {after_crash} versions, {committed} committed before it")
     if crash.failed_after is None:
         lost.append("the pull hung after the crash")
     error = shard.error
@@ -584,20 +642,21 @@ def test_postgres_crash_while_the_pull_lands(settings, world, emulators, referen
     outcomes["crash-pull"] = fs.Outcome(
         scenario="PostgreSQL crashed while the pull lands",
         injected="`pg_ctl stop -m immediate` (a crash: every server process quits at once, no "
-                 "checkpoint) while a `pull_shard` task is inside the transaction landing "
-                 f"spreadsheet {cut + 1} of {len(targets)}, its version written and not "
-                 "committed; then started again",
-        how_often=how_it_failed(crash, error, "where it was, what is kept, that the retry "
-                                              "is safe"),
+        "checkpoint) while a `pull_shard` task is inside the transaction landing "
+        f"spreadsheet {cut + 1} of {len(targets)}, its version written and not "
+        "committed; then started again",
+        how_often=how_it_failed(crash, error, "where it was, what is kept, that the retry is safe"),
         recovery="PostgreSQL's crash recovery at start (from the WAL); Airflow's retry of the "
-                 "`pull_shard` task (the same spreadsheets, the same pull run), then "
-                 "`finish_pull` and `validate`",
+        "`pull_shard` task (the same spreadsheets, the same pull run), then "
+        "`finish_pull` and `validate`",
         survived=f"the {committed} versions committed before the crash survived it and the "
-                 f"one cut was {'rolled back' if not cut_kept else 'KEPT'} ({after_crash} "
-                 f"after recovery); the retry landed "
-                 f"{retried['new_versions']} and found {retried['unchanged']} unchanged",
+        f"one cut was {'rolled back' if not cut_kept else 'KEPT'} ({after_crash} "
+        f"after recovery); the retry landed "
+        f"{retried['new_versions']} and found {retried['unchanged']} unchanged",
         compared="raw and landed rows",
-        lost=lost, seconds=time.monotonic() - started)
+        lost=lost,
+        seconds=time.monotonic() - started,
+    )
     assert "insert into raw.sheet_fetches" in statement, statement
     assert crash.recovered, "the server did not recover from a crash at start"
     assert isinstance(error, WarehouseConnectionLost), repr(error)
@@ -634,7 +693,8 @@ def test_postgres_crash_during_validation(settings, world, emulators, reference,
             validation = InThread(lambda: stage_validate(own, PERIOD, pulled["pull_run_id"]))
             statement = wait_for(
                 lambda: not validation.running or loader_waiting(own, "relation"),
-                "validation to write its results and wait inside its transaction")
+                "validation to write its results and wait inside its transaction",
+            )
             assert validation.running, f"validation ended before the crash: {validation.error}"
             # the tables its transaction has written to (a row lock on each)
             cur.execute("""
@@ -648,7 +708,7 @@ def test_postgres_crash_during_validation(settings, world, emulators, reference,
     finally:
         holder.close()
     after_crash = one(own.dsn("admin"), stored)
-    retried = stage_validate(own, PERIOD, pulled["pull_run_id"])     # Airflow's retry
+    retried = stage_validate(own, PERIOD, pulled["pull_run_id"])  # Airflow's retry
     fp = fs.fingerprint(own.dsn("admin"), marts=False)
     lost = lost_against(reference, fp, own, ids, marts=False)
     if after_crash:
@@ -660,18 +720,23 @@ def test_postgres_crash_during_validation(settings, world, emulators, reference,
     outcomes["crash-validate"] = fs.Outcome(
         scenario="PostgreSQL crashed during validation",
         injected="`pg_ctl stop -m immediate` while the `validate` task stores the results of "
-                 f"{len(ids)} reports, {len(tables)} tables written in its transaction "
-                 f"({', '.join(tables)}) and not committed; then started again",
-        how_often=how_it_failed(crash, error, "what it was doing, that nothing of the run "
-                                              "is kept, that the retry is safe"),
+        f"{len(ids)} reports, {len(tables)} tables written in its transaction "
+        f"({', '.join(tables)}) and not committed; then started again",
+        how_often=how_it_failed(
+            crash,
+            error,
+            "what it was doing, that nothing of the run is kept, that the retry is safe",
+        ),
         recovery="PostgreSQL's crash recovery at start; Airflow's retry of the `validate` task "
-                 "(the same pull run)",
+        "(the same pull run)",
         survived=f"{'nothing' if not after_crash else 'SOME'} of the cut run kept "
-                 f"({after_crash} parsed reports, validation runs or issues after recovery); "
-                 f"the retry checked {retried['reports']} reports "
-                 f"({retried['errors']} errors, {retried['warnings']} warnings)",
+        f"({after_crash} parsed reports, validation runs or issues after recovery); "
+        f"the retry checked {retried['reports']} reports "
+        f"({retried['errors']} errors, {retried['warnings']} warnings)",
         compared="raw and landed rows",
-        lost=lost, seconds=time.monotonic() - started)
+        lost=lost,
+        seconds=time.monotonic() - started,
+    )
     assert "insert into quality.rule_results" in statement, statement
     assert crash.recovered, "the server did not recover from a crash at start"
     assert isinstance(error, WarehouseConnectionLost), repr(error)
@@ -681,17 +746,21 @@ def test_postgres_crash_during_validation(settings, world, emulators, reference,
     assert not lost, lost
 
 
-PUBLISH = ("import sys; from publish.bundle import publish_period; "
-           "from tonghop.settings import load_settings; "
-           f"publish_period(load_settings(), {PERIOD!r}, sys.argv[1], pdf=False)")
+PUBLISH = (
+    "import sys; from publish.bundle import publish_period; "
+    "from tonghop.settings import load_settings; "
+    f"publish_period(load_settings(), {PERIOD!r}, sys.argv[1], pdf=False)"
+)
 
 
 #: a whole cycle in a process of its own (as `tonghop run`, with the reference's stages), its
 #: result on its last line of output (after dbt's own)
-CYCLE = ("import json, logging, sys; from tests.faults_support import run_stages; "
-         "from tonghop.settings import load_settings; logging.basicConfig(level=logging.INFO); "
-         f"print(json.dumps(run_stages(load_settings(), {PERIOD!r}, sys.argv[1]), "
-         "default=str))")
+CYCLE = (
+    "import json, logging, sys; from tests.faults_support import run_stages; "
+    "from tonghop.settings import load_settings; logging.basicConfig(level=logging.INFO); "
+    f"print(json.dumps(run_stages(load_settings(), {PERIOD!r}, sys.argv[1]), "
+    "default=str))"
+)
 
 
 def test_two_cycles_at_once(settings, world, emulators, reference, report):
@@ -709,28 +778,54 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
     procs = []
     for i, (path, output) in enumerate(zip(logs, outputs), 1):
         with path.open("w") as err, output.open("w") as out:
-            procs.append(subprocess.Popen([sys.executable, "-c", CYCLE, f"cycle-{i}"],
-                                          cwd=fs.ROOT, env=env_for(own), stdout=out,
-                                          stderr=err))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", CYCLE, f"cycle-{i}"],
+                    cwd=fs.ROOT,
+                    env=env_for(own),
+                    stdout=out,
+                    stderr=err,
+                )
+            )
     # meanwhile, once a cycle builds (the CPU of both validations spent), the publish tasks
     # of two runs at once (a cleared publish while the cycle publishes), from the reference's
     # marts into a Drive without the summary yet, Drive answering in 0.5 s: one spreadsheet,
     # not two
     drive = emulators("concurrent-publish", province=False)
     configure(drive, {"latency": 0.5})
-    wait_for(lambda: any(p.poll() is not None for p in procs) or one(own.dsn("admin"), """
+    wait_for(
+        lambda: (
+            any(p.poll() is not None for p in procs)
+            or one(
+                own.dsn("admin"),
+                """
         select count(*) from pg_stat_activity where datname = %s and usename = 'transformer'
-        """, (DB,)), "a cycle to start its build", timeout=600, every=0.2)
+        """,
+                (DB,),
+            )
+        ),
+        "a cycle to start its build",
+        timeout=600,
+        every=0.2,
+    )
     publisher = reference.settings.with_overrides(emulator_url=drive.url)
-    publishes = [subprocess.Popen([sys.executable, "-c", PUBLISH, f"publish-{i}"],
-                                  env=env_for(publisher), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL) for i in (1, 2)]
+    publishes = [
+        subprocess.Popen(
+            [sys.executable, "-c", PUBLISH, f"publish-{i}"],
+            env=env_for(publisher),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in (1, 2)
+    ]
     for p in procs + publishes:
         p.wait(timeout=900)
     configure(drive, {})
     texts = [o.read_text(errors="replace") for o in outputs]
-    results = [json.loads(t.strip().splitlines()[-1]) if p.returncode == 0 else None
-               for p, t in zip(procs, texts)]
+    results = [
+        json.loads(t.strip().splitlines()[-1]) if p.returncode == 0 else None
+        for p, t in zip(procs, texts)
+    ]
     fp = fs.fingerprint(own.dsn("admin"))
     lost = lost_against(reference, fp, own, ids, marts=True)
     answers = answers_per_report(own)
@@ -750,30 +845,38 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
         lost.append(f"two publishes at once made {len(created)} summary spreadsheets")
     elif summary_values(drive) != summary_values(reference.server):
         lost.append("the summary spreadsheet differs from the reference's")
-    waited = sum(path.read_text(errors="replace").count("waiting for it")
-                 for path in logs + outputs)
+    waited = sum(
+        path.read_text(errors="replace").count("waiting for it") for path in logs + outputs
+    )
     outcomes, _ = report
     outcomes["concurrent"] = fs.Outcome(
         scenario="two cycles at once for the same period",
         injected="a whole cycle (pull, validate, feedback, `dbt build`, publish) started "
-                 "twice at the same moment, in two processes, on one warehouse and one "
-                 "province; while they build, two publish tasks at once (from the "
-                 "reference's marts) into a Drive without the summary",
+        "twice at the same moment, in two processes, on one warehouse and one "
+        "province; while they build, two publish tasks at once (from the "
+        "reference's marts) into a Drive without the summary",
         how_often=f"2 cycles, 2 publishes; {waited} dbt command(s) waited for the other's",
         recovery="none needed: validation, check tabs, dbt and the summary spreadsheet take a "
-                 "per-period (dbt: per-database) PostgreSQL advisory lock; landing, one per "
-                 "spreadsheet",
+        "per-period (dbt: per-database) PostgreSQL advisory lock; landing, one per "
+        "spreadsheet",
         survived="both cycles succeeded: landed "
-                 f"{' + '.join(str(r['pull']['new_versions']) for r in ok)}"
-                 f" versions, checked {' + '.join(str(r['validate']['reports']) for r in ok)} "
-                 f"reports, wrote {' + '.join(str(r['feedback']['tabs_written']) for r in ok)} "
-                 f"check tabs; {len(summaries)} summary spreadsheet; two publishes at once "
-                 f"(Drive answering in 0.5 s) made {len(created)}; published files "
-                 + ("identical to the reference's" if ok and all(
-                     r["publish"]["content_sha256"] == reference.published["content_sha256"]
-                     for r in ok) else "DIFFERENT"),
+        f"{' + '.join(str(r['pull']['new_versions']) for r in ok)}"
+        f" versions, checked {' + '.join(str(r['validate']['reports']) for r in ok)} "
+        f"reports, wrote {' + '.join(str(r['feedback']['tabs_written']) for r in ok)} "
+        f"check tabs; {len(summaries)} summary spreadsheet; two publishes at once "
+        f"(Drive answering in 0.5 s) made {len(created)}; published files "
+        + (
+            "identical to the reference's"
+            if ok
+            and all(
+                r["publish"]["content_sha256"] == reference.published["content_sha256"] for r in ok
+            )
+            else "DIFFERENT"
+        ),
         compared="raw, landed rows and marts",
-        lost=lost, seconds=time.monotonic() - started)
+        lost=lost,
+        seconds=time.monotonic() - started,
+    )
     assert not lost, lost
     assert sum(r["pull"]["new_versions"] for r in ok) == len(ids)
     assert sum(r["validate"]["reports"] for r in ok) == len(ids)
@@ -781,36 +884,56 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
 
 def pull_storm(victim: str) -> dict:
     """The pull's storm; ``victim`` (if any) answers 503 to all six tries."""
-    return {"faults": [
-        # quota: the listing throttled twice, then every 4th read
-        {"endpoint": "drive.files.list", "status": 429, "times": 2},
-        # one spreadsheet answers 503 to all six tries of the first pull
-        *([{"endpoint": "sheets.spreadsheets.get", "spreadsheet_id": victim, "status": 503,
-            "times": 6}] if victim else []),
-        {"endpoint": "sheets.spreadsheets.get", "status": 429, "every": 4},
-        {"endpoint": "sheets.spreadsheets.get", "status": 500, "probability": 0.1, "seed": 11},
-        {"endpoint": "sheets.spreadsheets.get", "status": 502, "every": 7},
-        # the answer comes after the client's timeout (1 s)
-        {"endpoint": "sheets.spreadsheets.get", "kind": "timeout", "delay": 1.5, "every": 20},
-        {"endpoint": "*", "kind": "slow", "delay": 0.1, "probability": 0.3, "seed": 3},
-    ]}
+    return {
+        "faults": [
+            # quota: the listing throttled twice, then every 4th read
+            {"endpoint": "drive.files.list", "status": 429, "times": 2},
+            # one spreadsheet answers 503 to all six tries of the first pull
+            *(
+                [
+                    {
+                        "endpoint": "sheets.spreadsheets.get",
+                        "spreadsheet_id": victim,
+                        "status": 503,
+                        "times": 6,
+                    }
+                ]
+                if victim
+                else []
+            ),
+            {"endpoint": "sheets.spreadsheets.get", "status": 429, "every": 4},
+            {"endpoint": "sheets.spreadsheets.get", "status": 500, "probability": 0.1, "seed": 11},
+            {"endpoint": "sheets.spreadsheets.get", "status": 502, "every": 7},
+            # the answer comes after the client's timeout (1 s)
+            {"endpoint": "sheets.spreadsheets.get", "kind": "timeout", "delay": 1.5, "every": 20},
+            {"endpoint": "*", "kind": "slow", "delay": 0.1, "probability": 0.3, "seed": 3},
+        ]
+    }
 
 
-FEEDBACK_STORM = {"faults": [
-    {"endpoint": "sheets.spreadsheets.batchUpdate", "status": 503, "times": 2},
-    {"endpoint": "sheets.spreadsheets.batchUpdate", "status": 429, "every": 4},
-    {"endpoint": "sheets.spreadsheets.batchUpdate", "kind": "timeout", "delay": 1.5,
-     "every": 15},
-    {"endpoint": "*", "kind": "slow", "delay": 0.1, "probability": 0.2, "seed": 5},
-]}
-PUBLISH_STORM = {"faults": [
-    {"endpoint": "drive.files.list", "status": 429, "times": 1},
-    {"endpoint": "drive.files.create", "status": 500, "times": 1},
-    # done, but answered after the client's timeout: the client creates it again
-    {"endpoint": "drive.files.create", "kind": "slow", "delay": 1.5, "times": 1},
-    {"endpoint": "sheets.spreadsheets.get", "kind": "timeout", "delay": 1.5, "times": 1},
-    {"endpoint": "sheets.spreadsheets.batchUpdate", "status": 503, "times": 2},
-]}
+FEEDBACK_STORM = {
+    "faults": [
+        {"endpoint": "sheets.spreadsheets.batchUpdate", "status": 503, "times": 2},
+        {"endpoint": "sheets.spreadsheets.batchUpdate", "status": 429, "every": 4},
+        {
+            "endpoint": "sheets.spreadsheets.batchUpdate",
+            "kind": "timeout",
+            "delay": 1.5,
+            "every": 15,
+        },
+        {"endpoint": "*", "kind": "slow", "delay": 0.1, "probability": 0.2, "seed": 5},
+    ]
+}
+PUBLISH_STORM = {
+    "faults": [
+        {"endpoint": "drive.files.list", "status": 429, "times": 1},
+        {"endpoint": "drive.files.create", "status": 500, "times": 1},
+        # done, but answered after the client's timeout: the client creates it again
+        {"endpoint": "drive.files.create", "kind": "slow", "delay": 1.5, "times": 1},
+        {"endpoint": "sheets.spreadsheets.get", "kind": "timeout", "delay": 1.5, "times": 1},
+        {"endpoint": "sheets.spreadsheets.batchUpdate", "status": 503, "times": 2},
+    ]
+}
 
 
 def test_sheets_api_storm(settings, world, emulators, reference, catalogue, report):
@@ -863,12 +986,15 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
 
         configure(server, PUBLISH_STORM)
         client = fast_client(own)
-        publisher = reference.settings.with_overrides(emulator_url=server.url,
-                                                      output_dir=own.output_dir)
+        publisher = reference.settings.with_overrides(
+            emulator_url=server.url, output_dir=own.output_dir
+        )
         published = publish_period(publisher, PERIOD, "storm", client=client, pdf=False)
-        after_storm = wait_for(lambda: len(summary_spreadsheets(server)) > 1 and
-                               summary_spreadsheets(server),
-                               "the late create's duplicate", timeout=10)
+        after_storm = wait_for(
+            lambda: len(summary_spreadsheets(server)) > 1 and summary_spreadsheets(server),
+            "the late create's duplicate",
+            timeout=10,
+        )
         seen["publish"] = faults_seen(server)
         retries["publish"] = client.http_client.retries
         configure(server, {})
@@ -882,52 +1008,64 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
     if answers != Counter({1: len(ids)}):
         lost.append(f"check tabs: answers per report {dict(answers)}")
     summaries = summary_spreadsheets(server)
-    if summaries != [published.spreadsheet_id] or \
-            republished.spreadsheet_id != published.spreadsheet_id:
-        kept = "the same" if republished.spreadsheet_id == published.spreadsheet_id \
-            else "another"
-        lost.append(f"summary spreadsheets after the next publish: {len(summaries)}, "
-                    f"{kept} one kept")
+    if (
+        summaries != [published.spreadsheet_id]
+        or republished.spreadsheet_id != published.spreadsheet_id
+    ):
+        kept = "the same" if republished.spreadsheet_id == published.spreadsheet_id else "another"
+        lost.append(
+            f"summary spreadsheets after the next publish: {len(summaries)}, {kept} one kept"
+        )
     elif summary_values(server) != summary_values(reference.server):
         lost.append("the summary spreadsheet differs from the reference's")
-    if {published.content_sha256, republished.content_sha256} != \
-            {reference.published["content_sha256"]}:
+    if {published.content_sha256, republished.content_sha256} != {
+        reference.published["content_sha256"]
+    }:
         lost.append("the published files differ from the reference's")
     total = sum(seen.values(), Counter())
     outcomes, _ = report
     outcomes["storm"] = fs.Outcome(
         scenario="Sheets/Drive API storm",
         injected="429 (quota), 500/502/503, timeouts (an error after the client's 1 s) and "
-                 "slow answers (0.1 s) on the pull's listing and reads, the check tabs' "
-                 "batchUpdates, and the summary's list/create/get/batchUpdate; one "
-                 "spreadsheet answers 503 to all 6 tries of the first pull; the summary's "
-                 "create is done but answered after the client's timeout (1.5 s)",
-        how_often="; ".join(f"{phase}: {describe(c)}; {retries[phase]} retries"
-                            for phase, c in seen.items()),
+        "slow answers (0.1 s) on the pull's listing and reads, the check tabs' "
+        "batchUpdates, and the summary's list/create/get/batchUpdate; one "
+        "spreadsheet answers 503 to all 6 tries of the first pull; the summary's "
+        "create is done but answered after the client's timeout (1.5 s)",
+        how_often="; ".join(
+            f"{phase}: {describe(c)}; {retries[phase]} retries" for phase, c in seen.items()
+        ),
         recovery="the client's retries (6 tries, exponential backoff); what still failed is "
-                 "read again by the next cycle's pull and answered by its feedback; the "
-                 "duplicate summary left by the retried create is trashed by the next publish",
+        "read again by the next cycle's pull and answered by its feedback; the "
+        "duplicate summary left by the retried create is trashed by the next publish",
         survived=f"first pull: {first.new_versions} of {len(ids)} landed, {first.failed} "
-                 f"failed after 6 tries; the next "
-                 f"{'pull' if len(later) == 1 else f'{len(later)} pulls'} landed "
-                 f"{sum(p.new_versions for p in later)} more; "
-                 f"{told.tabs_written} + {again.tabs_written} check tabs written, each report "
-                 f"answered once; {len(after_storm)} summary spreadsheets after the storm's "
-                 f"publish, {len(summaries)} after the next (the one written kept), its "
-                 f"{len(published.row_counts)} tabs equal to the reference's, the files "
-                 f"byte-identical",
+        f"failed after 6 tries; the next "
+        f"{'pull' if len(later) == 1 else f'{len(later)} pulls'} landed "
+        f"{sum(p.new_versions for p in later)} more; "
+        f"{told.tabs_written} + {again.tabs_written} check tabs written, each report "
+        f"answered once; {len(after_storm)} summary spreadsheets after the storm's "
+        f"publish, {len(summaries)} after the next (the one written kept), its "
+        f"{len(published.row_counts)} tabs equal to the reference's, the files "
+        f"byte-identical",
         compared="raw and landed rows",
-        lost=lost, seconds=time.monotonic() - started)
-    assert total["429"] and total["timeout"] and total["slow"] and \
-        total["500"] + total["502"] + total["503"], total
+        lost=lost,
+        seconds=time.monotonic() - started,
+    )
+    assert (
+        total["429"]
+        and total["timeout"]
+        and total["slow"]
+        and total["500"] + total["502"] + total["503"]
+    ), total
     assert retries["pull"] >= sum(seen["pull"][k] for k in ("429", "500", "502", "503"))
     assert victim in first.failures and later[-1].failed == 0 and len(after_storm) == 2
     assert not lost, lost
 
 
-PULL = ("import json; from pipeline.cycle import stage_pull; "
-        "from tonghop.settings import load_settings; "
-        f"print(json.dumps(stage_pull(load_settings(), {PERIOD!r})))")
+PULL = (
+    "import json; from pipeline.cycle import stage_pull; "
+    "from tonghop.settings import load_settings; "
+    f"print(json.dumps(stage_pull(load_settings(), {PERIOD!r})))"
+)
 
 
 def test_pull_killed_while_landing(settings, world, emulators, reference, report):
@@ -942,52 +1080,76 @@ def test_pull_killed_while_landing(settings, world, emulators, reference, report
     fresh_database(settings, DB)
     register_sample(own, world)
     ids = world.ids
-    held = ids[len(ids) // 2]           # (the pull reads in the order of the ids)
+    held = ids[len(ids) // 2]  # (the pull reads in the order of the ids)
     count = "select count(*) from raw.sheet_versions"
     holder = psycopg2.connect(own.dsn("admin"))
     try:
-        with holder.cursor() as cur:    # the key ingest.land locks a spreadsheet with
+        with holder.cursor() as cur:  # the key ingest.land locks a spreadsheet with
             cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (held,))
-        pull = subprocess.Popen([sys.executable, "-c", PULL], env=env_for(own),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: one(own.dsn("admin"), """
+        pull = subprocess.Popen(
+            [sys.executable, "-c", PULL],
+            env=env_for(own),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(
+            lambda: one(
+                own.dsn("admin"),
+                """
             select count(*) from pg_stat_activity where datname = %s and usename = 'loader'
-              and wait_event_type = 'Lock' and wait_event = 'advisory'""", (DB,)),
-                 "the pull to wait inside its landing transaction")
+              and wait_event_type = 'Lock' and wait_event = 'advisory'""",
+                (DB,),
+            ),
+            "the pull to wait inside its landing transaction",
+        )
         os.kill(pull.pid, signal.SIGKILL)
         pull.wait(timeout=30)
-        landed_before = one(own.dsn("admin"), count)    # committed before the kill
+        landed_before = one(own.dsn("admin"), count)  # committed before the kill
     finally:
         holder.rollback()
         holder.close()
-    wait_for(lambda: not one(own.dsn("admin"), """
+    wait_for(
+        lambda: (
+            not one(
+                own.dsn("admin"),
+                """
         select count(*) from pg_stat_activity where datname = %s and usename = 'loader'""",
-                             (DB,)), "the killed pull's session to end")
+                (DB,),
+            )
+        ),
+        "the killed pull's session to end",
+    )
     after_kill = one(own.dsn("admin"), count)
-    finished = one(own.dsn("admin"),
-                   "select count(*) from ops.pull_runs where finished_at is not null")
-    held_landed = one(own.dsn("admin"), "select count(*) from raw.sheet_versions "
-                                        "where spreadsheet_id = %s", (held,))
-    retried = stage_pull(own, PERIOD)        # Airflow's retry of the pull task
+    finished = one(
+        own.dsn("admin"), "select count(*) from ops.pull_runs where finished_at is not null"
+    )
+    held_landed = one(
+        own.dsn("admin"),
+        "select count(*) from raw.sheet_versions where spreadsheet_id = %s",
+        (held,),
+    )
+    retried = stage_pull(own, PERIOD)  # Airflow's retry of the pull task
     stage_validate(own, PERIOD, retried["pull_run_id"])
     fp = fs.fingerprint(own.dsn("admin"), marts=False)
     lost = lost_against(reference, fp, own, ids, marts=False)
-    if after_kill != landed_before:     # the open transaction must have added nothing
+    if after_kill != landed_before:  # the open transaction must have added nothing
         lost.append(f"raw changed after the kill: {landed_before} → {after_kill} versions")
     outcomes, _ = report
     outcomes["sigkill"] = fs.Outcome(
         scenario="pull killed (SIGKILL) while landing",
         injected="`kill -9` of the pull's process while it is inside the transaction landing "
-                 f"spreadsheet {ids.index(held) + 1} of {len(ids)}",
+        f"spreadsheet {ids.index(held) + 1} of {len(ids)}",
         how_often=f"1 kill, {pull.returncode} exit status; {landed_before} versions landed "
-                  "before it",
+        "before it",
         recovery="the task's retry: the pull again (no finished pull recorded, so a full one), "
-                 "then validation",
+        "then validation",
         survived=f"the open transaction rolled back ({after_kill} versions after the kill, none "
-                 f"half-landed; {finished} pull recorded as finished); the retry landed "
-                 f"{retried['new_versions']} and found {retried['unchanged']} unchanged",
+        f"half-landed; {finished} pull recorded as finished); the retry landed "
+        f"{retried['new_versions']} and found {retried['unchanged']} unchanged",
         compared="raw and landed rows",
-        lost=lost, seconds=time.monotonic() - started)
+        lost=lost,
+        seconds=time.monotonic() - started,
+    )
     assert pull.returncode == -signal.SIGKILL
     assert 0 < landed_before < len(ids) and held_landed == 0 and finished == 0
     assert not lost, lost

@@ -19,11 +19,26 @@ TRACKED = (fs.RESULTS / "faults.md", fs.RESULTS / "faults.json", fs.DOCS_PAGE)
 
 def outcomes() -> list[fs.Outcome]:
     return [
-        fs.Outcome("API storm", "429 ×3 | 503 ×1", "3 retries", "the client's retries",
-                   "all landed", "raw and landed rows", [], 1.5),
-        fs.Outcome("pull killed", "kill -9\nwhile landing", "1 kill", "the task's retry",
-                   "11 + 12 versions", "raw, landed rows and marts", ["raw: 1 version lost"],
-                   2.0),
+        fs.Outcome(
+            "API storm",
+            "429 ×3 | 503 ×1",
+            "3 retries",
+            "the client's retries",
+            "all landed",
+            "raw and landed rows",
+            [],
+            1.5,
+        ),
+        fs.Outcome(
+            "pull killed",
+            "kill -9\nwhile landing",
+            "1 kill",
+            "the task's retry",
+            "11 + 12 versions",
+            "raw, landed rows and marts",
+            ["raw: 1 version lost"],
+            2.0,
+        ),
     ]
 
 
@@ -35,8 +50,9 @@ def git_status() -> str | None:
     git = shutil.which("git")
     if git is None:
         return None
-    result = subprocess.run([git, "-C", str(fs.ROOT), "status", "--porcelain"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [git, "-C", str(fs.ROOT), "status", "--porcelain"], capture_output=True, text=True
+    )
     return result.stdout if result.returncode == 0 else None
 
 
@@ -49,8 +65,8 @@ def test_the_docs_page_has_the_markers():
 def test_render_keeps_one_row_per_scenario():
     table = fs.render(outcomes(), "a reference", 3.0)
     rows = [line for line in table.splitlines() if line.startswith("| ")]
-    assert len(rows) == 2 + 2                      # header, rule, two scenarios
-    assert "429 ×3 / 503 ×1" in table              # a | in a cell does not split it
+    assert len(rows) == 2 + 2  # header, rule, two scenarios
+    assert "429 ×3 / 503 ×1" in table  # a | in a cell does not split it
     assert "kill -9 while landing" in table
     assert "**nothing** (raw and landed rows equal)" in table
     assert "**raw: 1 version lost**" in table
@@ -99,6 +115,8 @@ def test_update_docs_rewrites_the_tracked_copies(tmp_path, monkeypatch):
     table = fs.render(outcomes(), "a new reference", 3.0)
     assert block == "\n" + table + "\n"
     assert (tmp_path / "results" / "faults.md").read_text(encoding="utf-8") == table + "\n"
-    assert json.loads((tmp_path / "results" / "faults.json").read_text(
-        encoding="utf-8"))["reference"] == "a new reference"
+    assert (
+        json.loads((tmp_path / "results" / "faults.json").read_text(encoding="utf-8"))["reference"]
+        == "a new reference"
+    )
     assert (tmp_path / "state" / "results" / "faults.md").exists()

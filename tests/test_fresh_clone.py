@@ -22,26 +22,44 @@ from tooling.local_airflow import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 #: variables of this test session that would point the copy at this checkout's state
-SESSION_VARIABLES = ("TONGHOP_STATE_DIR", "TONGHOP_PG_PORT", "TONGHOP_TEST_STATE_DIR",
-                     "TONGHOP_TEST_PG_PORT", "TONGHOP_PG_DIR", "TONGHOP_DBT_TARGET_DIR",
-                     "DBT_LOG_PATH", "AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "VIRTUAL_ENV",
-                     "PYTHONPATH", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
-                     "PYTEST_XDIST_TESTRUNUID")
+SESSION_VARIABLES = (
+    "TONGHOP_STATE_DIR",
+    "TONGHOP_PG_PORT",
+    "TONGHOP_TEST_STATE_DIR",
+    "TONGHOP_TEST_PG_PORT",
+    "TONGHOP_PG_DIR",
+    "TONGHOP_DBT_TARGET_DIR",
+    "DBT_LOG_PATH",
+    "AIRFLOW_HOME",
+    "AIRFLOW__CORE__DAGS_FOLDER",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_XDIST_WORKER_COUNT",
+    "PYTEST_XDIST_TESTRUNUID",
+)
 
-PROBE = '''
+PROBE = """
 from tests.conftest import query
 
 
 def test_the_session_cluster_answers(settings):
     assert query(settings.dsn("bi_reader"), "select 1") == [(1,)]
-'''
+"""
 
 
 def copy_checkout(target: Path) -> None:
     """This working tree's files as a fresh clone would have them (plus uncommitted ones)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=ROOT, check=True,
-                            capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -49,10 +67,18 @@ def copy_checkout(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600
-        ) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=timeout, stdin=subprocess.DEVNULL)
+def run(
+    cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
     return result
 
@@ -73,12 +99,20 @@ def private_checkout(tmp_path_factory):
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
     yield checkout, env
     # the demo's cluster, and the test command's (one per pytest-xdist worker)
-    states = [checkout / ".local", checkout / ".local" / "test",
-              *(checkout / ".local" / "test").glob("gw*")]
+    states = [
+        checkout / ".local",
+        checkout / ".local" / "test",
+        *(checkout / ".local" / "test").glob("gw*"),
+    ]
     for state in states:
         cleanup = dict(env, TONGHOP_STATE_DIR=str(state))
-        subprocess.run([str(checkout / ".venv" / "bin" / "tonghop"), "db", "destroy"],
-                       cwd=checkout, env=cleanup, capture_output=True, timeout=120)
+        subprocess.run(
+            [str(checkout / ".venv" / "bin" / "tonghop"), "db", "destroy"],
+            cwd=checkout,
+            env=cleanup,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def test_the_folder_is_private(private_checkout):
@@ -112,7 +146,10 @@ def test_the_test_command_sets_up_its_own_cluster(private_checkout):
     checkout, env = private_checkout
     (checkout / "tests" / "test_zz_probe.py").write_text(PROBE, encoding="utf-8")
     env = dict(env, TONGHOP_TEST_PG_PORT=str(free_port()))
-    result = run(["bash", "scripts/test.sh", "tests/test_zz_probe.py", "-q", "-p",
-                  "no:cacheprovider"], checkout, env)
+    result = run(
+        ["bash", "scripts/test.sh", "tests/test_zz_probe.py", "-q", "-p", "no:cacheprovider"],
+        checkout,
+        env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout

@@ -14,7 +14,7 @@ def test_backoff_grows_exponentially_with_bounded_jitter_and_a_cap():
         waits = [policy.wait(retry, rng) for _ in range(50)]
         low = min(2 ** (retry - 1), 32)
         assert all(low <= w <= min(low + 1, 32) for w in waits), retry
-    assert len({round(policy.wait(1, rng), 6) for _ in range(20)}) > 1    # jitter varies
+    assert len({round(policy.wait(1, rng), 6) for _ in range(20)}) > 1  # jitter varies
 
 
 def test_only_transient_errors_are_retried():
@@ -46,7 +46,7 @@ def test_rate_limiter_holds_the_rate_after_the_burst():
     limiter = RateLimiter(per_minute=60, burst=5, clock=lambda: now[0], sleep=sleep)
     for _ in range(5):
         limiter.acquire()
-    assert waits == []                       # the burst goes at once
+    assert waits == []  # the burst goes at once
     for _ in range(10):
         limiter.acquire()
-    assert abs(now[0] - 10.0) < 1e-6         # then one request a second: 60 a minute
+    assert abs(now[0] - 10.0) < 1e-6  # then one request a second: 60 a minute

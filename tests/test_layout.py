@@ -10,8 +10,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("tonghop", "sheets", "ingest", "expectations", "publish", "pipeline", "tooling",
-            "testing", "bench", "sheets_emulator")
+PACKAGES = (
+    "tonghop",
+    "sheets",
+    "ingest",
+    "expectations",
+    "publish",
+    "pipeline",
+    "tooling",
+    "testing",
+    "bench",
+    "sheets_emulator",
+)
 #: what a DAG file may import at its top: Airflow's SDK and providers, and the two layers a
 #: DAG stands on (the rest is imported inside its tasks, at run time, from the pipeline)
 DAG_MAY_IMPORT = ("airflow", "pendulum", "pipeline", "tonghop", "__future__", "datetime")
@@ -31,8 +41,13 @@ def imports(path: Path) -> set[str]:
 def test_every_import_points_down():
     """lint-imports with the project's contracts: zero broken."""
     lint = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(lint), "--config", str(ROOT / ".importlinter")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(lint), "--config", str(ROOT / ".importlinter")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
 
@@ -40,16 +55,16 @@ def test_every_import_points_down():
 def test_the_contracts_cover_every_package():
     config = (ROOT / ".importlinter").read_text(encoding="utf-8")
     layers = config.split("[importlinter:contract:layers]")[1].split("[")[0]
-    assert [p for p in PACKAGES if p not in ("sheets_emulator",)
-            if f"    {p}\n" not in layers] == []
+    assert [
+        p for p in PACKAGES if p not in ("sheets_emulator",) if f"    {p}\n" not in layers
+    ] == []
     on_disk = {p.parent.name for p in ROOT.glob("*/__init__.py")}
     assert on_disk == set(PACKAGES), on_disk ^ set(PACKAGES)
 
 
 def test_dag_files_import_only_the_pipeline_and_the_core():
     for path in sorted((ROOT / "dags").glob("*.py")):
-        wrong = {m for m in imports(path)
-                 if m.split(".")[0] not in DAG_MAY_IMPORT}
+        wrong = {m for m in imports(path) if m.split(".")[0] not in DAG_MAY_IMPORT}
         assert not wrong, f"{path.name} imports {sorted(wrong)}"
 
 

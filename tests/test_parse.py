@@ -20,6 +20,7 @@ def workbook(catalogue):
 
 def parse(workbook, catalogue, **kwargs):
     from sheets_emulator import workbook_to_spreadsheet_resource
+
     resource = workbook_to_spreadsheet_resource(workbook, spreadsheet_id="x")
     return parse_report(resource, value_kind_of=catalogue.value_kind_of, **kwargs)
 
@@ -33,7 +34,8 @@ def test_blank_template_reads_back_its_prefilled_parts(workbook, catalogue):
     assert [t["task_code"] for t in report.tasks] == [t.task_code for t, _ in tasks]
     assert all(t["status_reading"] == "empty" for t in report.tasks)
     assert {i["indicator_code"] for i in report.indicators} == {
-        i.indicator_code for i in catalogue.indicators_for("CB-KH84", UNIT)}
+        i.indicator_code for i in catalogue.indicators_for("CB-KH84", UNIT)
+    }
     assert report.feedback == []
 
 
@@ -50,16 +52,19 @@ def test_values_cells_and_readings(workbook, catalogue):
     assert task["completed_on_reading"] == "interpreted"
     indicator = report.indicators[0]
     assert (indicator["value"], indicator["value_reading"], indicator["value_cell"]) == (
-        1200, "interpreted", "Chỉ tiêu!F2")
+        1200,
+        "interpreted",
+        "Chỉ tiêu!F2",
+    )
 
 
 def test_inserted_rows_renamed_tab_and_moved_table_are_still_read(workbook, catalogue):
     ws = workbook[layout.TAB_TASKS]
-    ws.insert_rows(1, amount=3)                 # a unit adds a title above the table
+    ws.insert_rows(1, amount=3)  # a unit adds a title above the table
     ws["A1"] = "BÁO CÁO CỦA SỞ"
-    ws.title = "NV (đã sửa)"                    # and renames the tab
+    ws.title = "NV (đã sửa)"  # and renames the tab
     info = workbook[layout.TAB_INFO]
-    info.insert_rows(5, amount=2)               # and inserts blank lines in the info block
+    info.insert_rows(5, amount=2)  # and inserts blank lines in the info block
     report = parse(workbook, catalogue)
     assert report.header["claimed_unit_code"] == UNIT
     assert report.tasks and report.tasks[0]["row_key"] == "NV (đã sửa)!5"
@@ -81,7 +86,7 @@ def test_hidden_controls_are_removed_from_text_and_titles_and_recorded(workbook,
     assert parse(workbook, catalogue).header["hidden_controls"] is None
     ws = workbook[layout.TAB_TASKS]
     ws["G2"], ws["H2"] = "Hoàn thành\u202e", "\u2067Đã tổ chức\u2069 3 buổi"
-    ws["H3"] = "Bình thường\u200b"                  # zero-width only: cleaned, not named
+    ws["H3"] = "Bình thường\u200b"  # zero-width only: cleaned, not named
     ws.title = "Nhiệm vụ\u202e"
     feedback = workbook[layout.TAB_FEEDBACK]
     feedback["B2"], feedback["C2"] = "Kiến nghị", "Cấp kinh phí\U000e0041\U000e0042 🏴"
@@ -94,5 +99,6 @@ def test_hidden_controls_are_removed_from_text_and_titles_and_recorded(workbook,
     assert report.feedback[0]["content"] == "Cấp kinh phí 🏴"
     header = report.header
     assert header["hidden_controls"] == (
-        "tên trang “Nhiệm vụ”, Nhiệm vụ!G2, Nhiệm vụ!H2 và 1 chỗ khác")
+        "tên trang “Nhiệm vụ”, Nhiệm vụ!G2, Nhiệm vụ!H2 và 1 chỗ khác"
+    )
     assert header["hidden_controls_cell"] == "Nhiệm vụ!A1"

@@ -32,8 +32,13 @@ from hypothesis import strategies as st
 
 from tonghop import vn
 
-FAST = settings(derandomize=True, database=None, max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    derandomize=True,
+    database=None,
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 NUMBER_KINDS = {"empty", "number", "interpreted", "ambiguous", "invalid"}
 DATE_KINDS = {"empty", "date", "interpreted", "ambiguous", "invalid"}
 READ = {"number", "interpreted", "date", "choice"}
@@ -44,8 +49,11 @@ def nfc(text: str) -> bool:
 
 
 def text_cell(text: str) -> dict:
-    return {"userEnteredValue": {"stringValue": text}, "effectiveValue": {"stringValue": text},
-            "formattedValue": text}
+    return {
+        "userEnteredValue": {"stringValue": text},
+        "effectiveValue": {"stringValue": text},
+        "formattedValue": text,
+    }
 
 
 def number_cell(number, shown: str | None = None) -> dict:
@@ -57,31 +65,58 @@ def number_cell(number, shown: str | None = None) -> dict:
 
 # ------------------------------------------------------------------ what a cell can hold
 #: the characters officials type into number and date cells, and what comes with them
-NUMBERISH = st.lists(st.sampled_from(
-    list("0123456789") * 4 + list(".,  -+/%") + ["buổi", "lượt", "người", "khoảng", "ngày",
-                                                  "tháng", "năm", "triệu", "đ", "\u200b",
-                                                  "\ufeff", "🎉", "e", "E", "١", "５"]),
-    max_size=40).map("".join)
+NUMBERISH = st.lists(
+    st.sampled_from(
+        list("0123456789") * 4
+        + list(".,  -+/%")
+        + [
+            "buổi",
+            "lượt",
+            "người",
+            "khoảng",
+            "ngày",
+            "tháng",
+            "năm",
+            "triệu",
+            "đ",
+            "\u200b",
+            "\ufeff",
+            "🎉",
+            "e",
+            "E",
+            "١",
+            "５",
+        ]
+    ),
+    max_size=40,
+).map("".join)
 #: any text at all, including surrogates (a cell cut in the middle of an emoji), controls,
 #: combining marks, right-to-left marks
 ANY_TEXT = st.one_of(
     st.text(max_size=60),
     st.text(alphabet=st.characters(codec=None, categories=None), max_size=30),
-    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1,
-            max_size=3),
+    st.text(
+        alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3
+    ),
     NUMBERISH,
 )
-NUMBERS = st.one_of(st.integers(min_value=-10**30, max_value=10**30),
-                    st.floats(allow_nan=True, allow_infinity=True),
-                    st.decimals(allow_nan=False, allow_infinity=False, places=3,
-                                min_value=-10**9, max_value=10**9).map(float))
+NUMBERS = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=3, min_value=-(10**9), max_value=10**9
+    ).map(float),
+)
 
 
 @st.composite
 def any_cell(draw) -> dict:
     """A Sheets CellData as the API may return it (or {} for an empty cell)."""
-    kind = draw(st.sampled_from(["empty", "text", "number", "bool", "error", "formula",
-                                 "shown_only", "mismatch"]))
+    kind = draw(
+        st.sampled_from(
+            ["empty", "text", "number", "bool", "error", "formula", "shown_only", "mismatch"]
+        )
+    )
     if kind == "empty":
         return {}
     if kind == "text":
@@ -94,15 +129,20 @@ def any_cell(draw) -> dict:
         value = draw(st.booleans())
         return {"effectiveValue": {"boolValue": value}, "formattedValue": str(value).upper()}
     if kind == "error":
-        return {"effectiveValue": {"errorValue": {"type": "REF", "message": "#REF!"}},
-                "formattedValue": "#REF!"}
-    if kind == "formula":     # a formula whose value was never computed
+        return {
+            "effectiveValue": {"errorValue": {"type": "REF", "message": "#REF!"}},
+            "formattedValue": "#REF!",
+        }
+    if kind == "formula":  # a formula whose value was never computed
         return {"userEnteredValue": {"formulaValue": "=" + draw(ANY_TEXT)}}
     if kind == "shown_only":
         return {"formattedValue": draw(ANY_TEXT)}
     # typed and shown disagree (a number formatted as text, a date shown as a number…)
-    return {"userEnteredValue": {"stringValue": draw(ANY_TEXT)},
-            "effectiveValue": {"numberValue": draw(NUMBERS)}, "formattedValue": draw(ANY_TEXT)}
+    return {
+        "userEnteredValue": {"stringValue": draw(ANY_TEXT)},
+        "effectiveValue": {"numberValue": draw(NUMBERS)},
+        "formattedValue": draw(ANY_TEXT),
+    }
 
 
 def check_reading(reading: vn.Reading, kinds: set[str]) -> None:
@@ -110,8 +150,9 @@ def check_reading(reading: vn.Reading, kinds: set[str]) -> None:
     assert reading.kind in kinds, reading
     assert (reading.value is not None) == (reading.kind in READ), reading
     # the unit is told exactly when the reading was not plain
-    assert (reading.note is not None) == (reading.kind in {"interpreted", "ambiguous",
-                                                           "invalid"}), reading
+    assert (reading.note is not None) == (
+        reading.kind in {"interpreted", "ambiguous", "invalid"}
+    ), reading
     for text in (reading.text, reading.note):
         if text is not None:
             assert nfc(text), reading
@@ -121,7 +162,7 @@ def check_reading(reading: vn.Reading, kinds: set[str]) -> None:
 # ------------------------------------------------------------------ never raises, always says
 @FAST
 @given(cell=any_cell(), whole=st.booleans(), comma=st.booleans())
-@example(cell=text_cell("9" * 400), whole=True, comma=False)                  # over a float
+@example(cell=text_cell("9" * 400), whole=True, comma=False)  # over a float
 @example(cell=text_cell("1." + ".".join(["000"] * 1500)), whole=True, comma=False)
 @example(cell=text_cell("1," + ",".join(["000"] * 1500)), whole=True, comma=False)
 @example(cell=text_cell("1234." + "5" * 5000), whole=False, comma=True)
@@ -135,7 +176,7 @@ def test_read_number_never_raises_and_reads_a_bounded_number(cell, whole, comma)
     if reading.value is not None:
         value = Decimal(reading.value)
         assert value.is_finite() and abs(value) < vn.MAX_ABS_NUMBER
-        assert math.isfinite(float(reading.value))     # what validation computes with
+        assert math.isfinite(float(reading.value))  # what validation computes with
         if whole:
             assert isinstance(reading.value, int)
 
@@ -157,8 +198,10 @@ def test_read_date_never_raises(cell):
 @FAST
 @given(cell=any_cell())
 def test_choices_text_and_the_submitted_switch_never_raise(cell):
-    check_reading(vn.read_choice(cell, vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES),
-                  {"empty", "choice", "interpreted", "invalid"})
+    check_reading(
+        vn.read_choice(cell, vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES),
+        {"empty", "choice", "interpreted", "invalid"},
+    )
     submitted = vn.read_submitted(cell)
     assert submitted.kind in {"empty", "choice", "interpreted", "invalid"}
     assert isinstance(submitted.value, bool)
@@ -187,8 +230,7 @@ def test_whole_numbers_written_the_vietnamese_way_read_back(n):
 
 
 @FAST
-@given(d=st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False,
-                     allow_infinity=False))
+@given(d=st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
 def test_decimals_written_with_a_comma_read_back(d):
     for text in (vn.format_vi(d), vn.plain_vi(d)):
         reading = vn.read_number(text_cell(text), comma_decimals=True)
@@ -205,8 +247,7 @@ def test_decimals_written_with_a_comma_read_back(d):
 
 
 @FAST
-@given(d=st.decimals(min_value=0, max_value=1000, places=1, allow_nan=False,
-                     allow_infinity=False))
+@given(d=st.decimals(min_value=0, max_value=1000, places=1, allow_nan=False, allow_infinity=False))
 def test_percentages_read_as_the_number_with_the_sign_dropped(d):
     for text in (f"{vn.plain_vi(d)}%", f"{vn.plain_vi(d)} %"):
         reading = vn.read_number(text_cell(text))
@@ -239,8 +280,12 @@ DATES = st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(9999, 12, 31))
 @given(day=DATES, sep=st.sampled_from(["/", "-", ".", " / "]), pad=st.booleans())
 def test_dates_written_day_month_year_read_back(day, sep, pad):
     d, m = (f"{day.day:02d}", f"{day.month:02d}") if pad else (str(day.day), str(day.month))
-    for text in (f"{d}{sep}{m}{sep}{day.year}", f"ngày {d}{sep}{m}{sep}{day.year}",
-                 f"ngày {day.day} tháng {day.month} năm {day.year}", day.isoformat()):
+    for text in (
+        f"{d}{sep}{m}{sep}{day.year}",
+        f"ngày {d}{sep}{m}{sep}{day.year}",
+        f"ngày {day.day} tháng {day.month} năm {day.year}",
+        day.isoformat(),
+    ):
         reading = vn.read_date(text_cell(text))
         assert (reading.value, reading.kind) == (day, "interpreted"), text
         assert f"{day.day}/{day.month}/{day.year}" in reading.note
@@ -266,8 +311,8 @@ def test_a_year_alone_is_not_a_date(year):
 @given(text=ANY_TEXT)
 @example(text="Ho\u0300a\u0300n tha\u0300nh 🎉")
 @example(text="\ufeff  Đang\u200b triển khai \u00ad")
-@example(text="Hoa\u200b\u0300n thanh")     # NFD pasted with a zero-width space in the accent
-@example(text="Hoàn thành\x00\x07")          # control characters from another system
+@example(text="Hoa\u200b\u0300n thanh")  # NFD pasted with a zero-width space in the accent
+@example(text="Hoàn thành\x00\x07")  # control characters from another system
 def test_clean_text_is_nfc_trimmed_visible_and_idempotent(text):
     cleaned = vn.clean_text(text)
     if cleaned is None:
@@ -281,8 +326,15 @@ def test_clean_text_is_nfc_trimmed_visible_and_idempotent(text):
 
 
 @FAST
-@given(words=st.lists(st.sampled_from(["Hoàn", "thành", "xuất", "sắc", "🎉", "👏🏽", "👨‍👩‍👧",
-                                       "🇻🇳", "❤️", "🧑‍🎤"]), min_size=1, max_size=6))
+@given(
+    words=st.lists(
+        st.sampled_from(
+            ["Hoàn", "thành", "xuất", "sắc", "🎉", "👏🏽", "👨‍👩‍👧", "🇻🇳", "❤️", "🧑‍🎤"]
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_emoji_are_kept_whole(words):
     """Emoji are the unit's text like any other: kept, whole — a ZWJ family or a flag is not
     split into its parts — while zero-width junk between letters goes."""
@@ -292,11 +344,13 @@ def test_emoji_are_kept_whole(words):
 
 
 @FAST
-@given(label=st.sampled_from(sorted(vn.TASK_STATUSES)),
-       form=st.sampled_from(["NFC", "NFD"]),
-       case=st.sampled_from([str, str.upper, str.lower, str.title]),
-       before=st.sampled_from(["", " ", "\u200b", "\ufeff", "  \t"]),
-       after=st.sampled_from(["", " ", "\u200b", "\n", "\u00ad"]))
+@given(
+    label=st.sampled_from(sorted(vn.TASK_STATUSES)),
+    form=st.sampled_from(["NFC", "NFD"]),
+    case=st.sampled_from([str, str.upper, str.lower, str.title]),
+    before=st.sampled_from(["", " ", "\u200b", "\ufeff", "  \t"]),
+    after=st.sampled_from(["", " ", "\u200b", "\n", "\u00ad"]),
+)
 def test_a_status_is_the_same_status_however_it_is_encoded(label, form, case, before, after):
     typed = before + unicodedata.normalize(form, case(label)) + after
     reading = vn.read_choice(text_cell(typed), vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES)
@@ -305,21 +359,29 @@ def test_a_status_is_the_same_status_however_it_is_encoded(label, form, case, be
 
 
 @FAST
-@given(label=st.sampled_from(sorted(vn.TASK_STATUSES)), noise=st.sampled_from(
-    ["✅", "🎉", "'; DROP TABLE parsed.task_rows; --", "=1+1", "<script>"]))
+@given(
+    label=st.sampled_from(sorted(vn.TASK_STATUSES)),
+    noise=st.sampled_from(["✅", "🎉", "'; DROP TABLE parsed.task_rows; --", "=1+1", "<script>"]),
+)
 def test_a_status_with_anything_more_is_not_guessed(label, noise):
-    reading = vn.read_choice(text_cell(f"{label} {noise}"), vn.TASK_STATUSES,
-                             vn.TASK_STATUS_ALIASES)
+    reading = vn.read_choice(
+        text_cell(f"{label} {noise}"), vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES
+    )
     assert reading.value is None and reading.kind == "invalid"
     assert "Chỉ được chọn một trong" in reading.note
-
 
 
 # ------------------------------------------------------------------ hidden controls
 #: what no cleaned text may hold, listed here from the Unicode standard (not from tonghop.vn):
 #: the Bidi_Control characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI) and the tag characters
-HIDDEN = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
-          *range(0xE0000, 0xE0080)}
+HIDDEN = {
+    0x061C,
+    0x200E,
+    0x200F,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    *range(0xE0000, 0xE0080),
+}
 #: and the invisible characters dropped without a word (the joiner is kept inside an emoji)
 INVISIBLE = {0x00AD, 0x200B, 0x200C, 0x2060, 0xFEFF, *range(0x00, 0x09), 0x7F}
 CONTROL_CHARACTERS = st.one_of(
@@ -331,21 +393,39 @@ CONTROL_CHARACTERS = st.one_of(
 #: anything at all (every plane, surrogates, unassigned code points) with hidden controls and
 #: the pieces of emoji sequences (base, joiner, variation selector, skin tone, black flag)
 #: mixed in, and Vietnamese words with combining accents
-HOSTILE_TEXT = st.lists(st.one_of(
-    st.characters(codec=None, categories=None),
-    CONTROL_CHARACTERS,
-    st.sampled_from(["🏴", "👨", "🎉", "\u200d", "\ufe0f", "🏽", "\u200b", "Hoàn", "thành",
-                     "\u0300", " ", "(UBND xã Cô Ba).", "\U000e007f"]),
-), max_size=40).map("".join)
+HOSTILE_TEXT = st.lists(
+    st.one_of(
+        st.characters(codec=None, categories=None),
+        CONTROL_CHARACTERS,
+        st.sampled_from(
+            [
+                "🏴",
+                "👨",
+                "🎉",
+                "\u200d",
+                "\ufe0f",
+                "🏽",
+                "\u200b",
+                "Hoàn",
+                "thành",
+                "\u0300",
+                " ",
+                "(UBND xã Cô Ba).",
+                "\U000e007f",
+            ]
+        ),
+    ),
+    max_size=40,
+).map("".join)
 SCOTLAND = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
 
 
 @FAST
 @given(text=st.one_of(HOSTILE_TEXT, ANY_TEXT))
-@example(text="Thiếu nhạc cụ dân tộc\u202e")                   # an RLO left open
+@example(text="Thiếu nhạc cụ dân tộc\u202e")  # an RLO left open
 @example(text="\u2067Kinh phí\u2069 \u202aHội diễn\u202c \u200f\u061c")
-@example(text=f"Cờ {SCOTLAND} và ẩn\U000e0041\U000e0042")      # a flag, hidden "AB"
-@example(text="🎉\u202e\u200d👩")                               # a joiner after a control
+@example(text=f"Cờ {SCOTLAND} và ẩn\U000e0041\U000e0042")  # a flag, hidden "AB"
+@example(text="🎉\u202e\u200d👩")  # a joiner after a control
 def test_no_hidden_or_invisible_character_survives_cleaning(text):
     cleaned = vn.clean_text(text)
     assert vn.has_hidden_controls(text) == any(ord(ch) in HIDDEN for ch in text)
@@ -367,12 +447,19 @@ def test_no_hidden_or_invisible_character_survives_cleaning(text):
 def test_no_reading_quotes_a_hidden_control(text, cell):
     """What the unit and the Sở read of a cell — the text as typed, the note — never holds a
     hidden control, whichever reader read it."""
-    data = {"text": text_cell(text), "shown_only": {"formattedValue": text},
-            "typed_only": {"userEnteredValue": {"stringValue": text}}}[cell]
+    data = {
+        "text": text_cell(text),
+        "shown_only": {"formattedValue": text},
+        "typed_only": {"userEnteredValue": {"stringValue": text}},
+    }[cell]
     assert vn.cell_has_hidden_controls(data) == any(ord(ch) in HIDDEN for ch in text)
-    readings = [vn.read_number(data), vn.read_number(data, whole=True), vn.read_date(data),
-                vn.read_choice(data, vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES),
-                vn.read_submitted(data)]
+    readings = [
+        vn.read_number(data),
+        vn.read_number(data, whole=True),
+        vn.read_date(data),
+        vn.read_choice(data, vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES),
+        vn.read_submitted(data),
+    ]
     for reading in readings:
         for said in (reading.text, reading.note):
             assert said is None or not any(ord(ch) in HIDDEN for ch in said), reading

@@ -13,11 +13,15 @@ from tests.conftest import query
 
 PER_UNIT_PERIOD = "TD-2025-6T"
 PER_PERIOD_PERIOD = "TD-2024-NAM"
-META_FIELDS = ("sheets(properties,protectedRanges,"
-               "data(rowData(values(userEnteredValue,dataValidation))))")
+META_FIELDS = (
+    "sheets(properties,protectedRanges,data(rowData(values(userEnteredValue,dataValidation))))"
+)
 SERVICE_ACCOUNT = "tonghop-emulator@tonghop-local.iam.gserviceaccount.com"
-CALLS_PER_UNIT_SPREADSHEET = {"drive.files.create": 1, "sheets.spreadsheets.batchUpdate": 1,
-                              "drive.permissions.create": 1}
+CALLS_PER_UNIT_SPREADSHEET = {
+    "drive.files.create": 1,
+    "sheets.spreadsheets.batchUpdate": 1,
+    "drive.permissions.create": 1,
+}
 #: every run lists the period's spreadsheets once to check whom they are shared with
 SHARING_CHECK = {"drive.files.list": 1}
 
@@ -27,8 +31,7 @@ def sheets(tmp_path_factory):
     """(emulator server, gspread client) private to this module."""
     from sheets_emulator import EmulatorServer, emulator_client
 
-    server = EmulatorServer(tmp_path_factory.mktemp("provision-emulator"), host="127.0.0.1",
-                            port=0)
+    server = EmulatorServer(tmp_path_factory.mktemp("provision-emulator"), host="127.0.0.1", port=0)
     server.start()
     yield server, emulator_client(server.url)
     server.stop()
@@ -51,27 +54,39 @@ def per_period(settings, catalogue, sheets):
 
     server, client = sheets
     server.reset_stats()
-    summary = provision_period(settings, catalogue, PER_PERIOD_PERIOD, layout="per_period",
-                               client=client, service_account_email=SERVICE_ACCOUNT)
+    summary = provision_period(
+        settings,
+        catalogue,
+        PER_PERIOD_PERIOD,
+        layout="per_period",
+        client=client,
+        service_account_email=SERVICE_ACCOUNT,
+    )
     return summary, server.stats()
 
 
 def _meta(client, spreadsheet_id: str) -> dict:
     return client.http_client.fetch_sheet_metadata(
-        spreadsheet_id, params={"fields": META_FIELDS, "includeGridData": "true"})
+        spreadsheet_id, params={"fields": META_FIELDS, "includeGridData": "true"}
+    )
 
 
 def _drive_file(client, spreadsheet_id: str) -> dict:
     from gspread.urls import DRIVE_FILES_API_V3_URL
+
     return client.http_client.request(
-        "get", f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
-        params={"fields": "id,name,appProperties,permissions(type,role,emailAddress)"}).json()
+        "get",
+        f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
+        params={"fields": "id,name,appProperties,permissions(type,role,emailAddress)"},
+    ).json()
 
 
 def _expected(catalogue, period_code: str, unit_code: str) -> tuple[list[str], list[str]]:
     programme = catalogue.period(period_code).programme_code
-    return ([t.task_code for t, _ in catalogue.tasks_for(programme, unit_code)],
-            [i.indicator_code for i in catalogue.indicators_for(programme, unit_code)])
+    return (
+        [t.task_code for t, _ in catalogue.tasks_for(programme, unit_code)],
+        [i.indicator_code for i in catalogue.indicators_for(programme, unit_code)],
+    )
 
 
 # ------------------------------------------------------------------------------ per_unit
@@ -81,13 +96,17 @@ def test_per_unit_creates_and_registers_one_spreadsheet_per_unit(per_unit, setti
     assert len(units) == 20
     assert summary.created == units and summary.existing == []
     assert len(set(summary.spreadsheet_ids.values())) == len(units)
-    rows = query(settings.dsn("loader"), """
+    rows = query(
+        settings.dsn("loader"),
+        """
         select unit_code, spreadsheet_id, layout, tab_title, programme_code
         from ops.sheet_registry where period_code = %s order by unit_code""",
-                 (PER_UNIT_PERIOD,))
+        (PER_UNIT_PERIOD,),
+    )
     assert [(u, s) for u, s, *_ in rows] == sorted(summary.spreadsheet_ids.items())
     assert {(layout, tab, prog) for *_, layout, tab, prog in rows} == {
-        ("per_unit", "", catalogue.period(PER_UNIT_PERIOD).programme_code)}
+        ("per_unit", "", catalogue.period(PER_UNIT_PERIOD).programme_code)
+    }
     as_dict = summary.as_dict()
     assert as_dict["layout"] == "per_unit" and as_dict["created"] == units
 
@@ -95,12 +114,11 @@ def test_per_unit_creates_and_registers_one_spreadsheet_per_unit(per_unit, setti
 def test_per_unit_call_count_is_small_and_fixed(per_unit):
     summary, stats = per_unit
     n = len(summary.created)
-    expected = {**{k: v * n for k, v in CALLS_PER_UNIT_SPREADSHEET.items()},
-                **SHARING_CHECK}
+    expected = {**{k: v * n for k, v in CALLS_PER_UNIT_SPREADSHEET.items()}, **SHARING_CHECK}
     assert summary.api_calls == expected
-    assert stats["calls"] == expected           # what the emulator saw: nothing else
+    assert stats["calls"] == expected  # what the emulator saw: nothing else
     assert summary.as_dict()["api_calls_total"] == 3 * n + 1
-    assert summary.wide_shares == []            # shared with the unit only
+    assert summary.wide_shares == []  # shared with the unit only
 
 
 def test_per_unit_drive_metadata_and_sharing(per_unit, sheets, catalogue):
@@ -109,13 +127,15 @@ def test_per_unit_drive_metadata_and_sharing(per_unit, sheets, catalogue):
     for unit_code, spreadsheet_id in summary.spreadsheet_ids.items():
         unit = catalogue.unit(unit_code)
         drive = _drive_file(client, spreadsheet_id)
-        assert drive["name"] == (f"{catalogue.period(PER_UNIT_PERIOD).period_name} – "
-                                 f"{unit.unit_name}")
-        assert drive["appProperties"] == {"tonghop_unit": unit_code,
-                                          "tonghop_period": PER_UNIT_PERIOD}
+        assert drive["name"] == (
+            f"{catalogue.period(PER_UNIT_PERIOD).period_name} – {unit.unit_name}"
+        )
+        assert drive["appProperties"] == {
+            "tonghop_unit": unit_code,
+            "tonghop_period": PER_UNIT_PERIOD,
+        }
         writers = [p for p in drive["permissions"] if p["role"] == "writer"]
-        assert writers == [{"type": "user", "role": "writer",
-                            "emailAddress": unit.contact_email}]
+        assert writers == [{"type": "user", "role": "writer", "emailAddress": unit.contact_email}]
 
 
 def test_per_unit_tabs_dropdowns_and_protection(per_unit, sheets, catalogue):
@@ -150,15 +170,23 @@ def test_per_unit_tabs_dropdowns_and_protection(per_unit, sheets, catalogue):
     for row, rule in zip(rows[1:], rules[1:]):
         task = catalogue.tasks[row["values"][code_col]["userEnteredValue"]["stringValue"]]
         assert rule["condition"]["type"] == "ONE_OF_LIST"
-        assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == \
-            layout.task_status_choices(task) == ["Chưa triển khai", "Đang thực hiện thường xuyên"]
+        assert (
+            [v["userEnteredValue"] for v in rule["condition"]["values"]]
+            == layout.task_status_choices(task)
+            == ["Chưa triển khai", "Đang thực hiện thường xuyên"]
+        )
         assert rule["strict"] and rule["showCustomUi"]
     info_rows = by_title[layout.TAB_INFO]["data"][0]["rowData"]
-    submitted = [r for r in info_rows if r.get("values") and
-                 r["values"][0].get("userEnteredValue", {}).get("stringValue") == "Đã nộp"]
+    submitted = [
+        r
+        for r in info_rows
+        if r.get("values")
+        and r["values"][0].get("userEnteredValue", {}).get("stringValue") == "Đã nộp"
+    ]
     (row,) = submitted
-    assert [v["userEnteredValue"] for v in row["values"][1]["dataValidation"]["condition"][
-        "values"]] == layout.SUBMITTED_CHOICES
+    assert [
+        v["userEnteredValue"] for v in row["values"][1]["dataValidation"]["condition"]["values"]
+    ] == layout.SUBMITTED_CHOICES
     feedback_rows = by_title[layout.TAB_FEEDBACK]["data"][0]["rowData"]
     assert feedback_rows[1]["values"][1]["dataValidation"]["condition"]["type"] == "ONE_OF_LIST"
 
@@ -181,8 +209,9 @@ def test_per_unit_every_spreadsheet_parses_to_its_unit(per_unit, sheets, catalog
         assert report.header["submitted"] is False
 
 
-def test_per_unit_second_run_changes_nothing_and_only_checks_sharing(per_unit, settings,
-                                                                    catalogue, sheets):
+def test_per_unit_second_run_changes_nothing_and_only_checks_sharing(
+    per_unit, settings, catalogue, sheets
+):
     from ingest.provision import provision_period
 
     first, _ = per_unit
@@ -198,7 +227,8 @@ def test_per_unit_second_run_changes_nothing_and_only_checks_sharing(per_unit, s
 
 
 def test_per_unit_a_sheet_shared_too_widely_is_found_and_taken_back(
-        per_unit, settings, catalogue, sheets, alert_webhook, monkeypatch):
+    per_unit, settings, catalogue, sheets, alert_webhook, monkeypatch
+):
     """A unit makes its sheet "anyone with the link can edit" and shares it with an account
     of its own choosing: the next provisioning run notes both (one listing call), alerts, and
     with TONGHOP_REVOKE_WIDE_SHARES=1 takes both back — the unit's own share stays."""
@@ -210,22 +240,31 @@ def test_per_unit_a_sheet_shared_too_widely_is_found_and_taken_back(
     unit_code, spreadsheet_id = sorted(first.spreadsheet_ids.items())[0]
     unit_email = catalogue.unit(unit_code).contact_email
     unit = emulator_client(server.url, user=unit_email)
-    unit.insert_permission(spreadsheet_id, None, perm_type="anyone", role="writer",
-                           with_link=True)
-    unit.insert_permission(spreadsheet_id, "ban.cua.canbo@gmail.com", perm_type="user",
-                           role="writer", notify=False)
+    unit.insert_permission(spreadsheet_id, None, perm_type="anyone", role="writer", with_link=True)
+    unit.insert_permission(
+        spreadsheet_id, "ban.cua.canbo@gmail.com", perm_type="user", role="writer", notify=False
+    )
     server.reset_stats()
     noted = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
     assert noted.api_calls == SHARING_CHECK
     assert sorted((s["type"], s["role"], s["action"]) for s in noted.wide_shares) == [
-        ("anyone", "writer", "noted"), ("user", "writer", "noted")]
+        ("anyone", "writer", "noted"),
+        ("user", "writer", "noted"),
+    ]
     [alert] = alert_webhook
-    assert sorted(alert["shares"]) == sorted([
-        f"{unit_code}: ai có đường liên kết cũng sửa được",
-        f"{unit_code}: tài khoản ngoài danh sách ban.cua.canbo@gmail.com được sửa"])
-    [(source, wide)] = query(settings.dsn("admin"), """
+    assert sorted(alert["shares"]) == sorted(
+        [
+            f"{unit_code}: ai có đường liên kết cũng sửa được",
+            f"{unit_code}: tài khoản ngoài danh sách ban.cua.canbo@gmail.com được sửa",
+        ]
+    )
+    [(source, wide)] = query(
+        settings.dsn("admin"),
+        """
         select source, wide_shares from ops.sharing_checks
-        where spreadsheet_id = %s order by check_id desc limit 1""", (spreadsheet_id,))
+        where spreadsheet_id = %s order by check_id desc limit 1""",
+        (spreadsheet_id,),
+    )
     assert (source, wide) == ("provision", 2)
 
     monkeypatch.setenv("TONGHOP_REVOKE_WIDE_SHARES", "1")
@@ -233,12 +272,16 @@ def test_per_unit_a_sheet_shared_too_widely_is_found_and_taken_back(
     taken = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
     assert taken.api_calls == {**SHARING_CHECK, "drive.permissions.delete": 2}
     assert {s["action"] for s in taken.wide_shares} == {"revoked"}
-    assert len(alert_webhook) == 2 and all("đã thu hồi" in line
-                                           for line in alert_webhook[-1]["shares"])
-    left = [(p["type"], p["role"], p.get("emailAddress"))
-            for p in client.list_permissions(spreadsheet_id)]
-    assert sorted(left) == sorted([("user", "owner", SERVICE_ACCOUNT),
-                                   ("user", "writer", unit_email)])
+    assert len(alert_webhook) == 2 and all(
+        "đã thu hồi" in line for line in alert_webhook[-1]["shares"]
+    )
+    left = [
+        (p["type"], p["role"], p.get("emailAddress"))
+        for p in client.list_permissions(spreadsheet_id)
+    ]
+    assert sorted(left) == sorted(
+        [("user", "owner", SERVICE_ACCOUNT), ("user", "writer", unit_email)]
+    )
     monkeypatch.delenv("TONGHOP_REVOKE_WIDE_SHARES")
     clean = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
     assert clean.wide_shares == [] and len(alert_webhook) == 2
@@ -254,26 +297,36 @@ def test_per_period_one_spreadsheet_one_tab_per_unit(per_period, settings, catal
     assert summary.created == [u.unit_code for u in units]
     (spreadsheet_id,) = set(summary.spreadsheet_ids.values())
     n = len(units)
-    expected_calls = {"drive.files.create": 1, "sheets.spreadsheets.batchUpdate": 1,
-                      "drive.permissions.create": n, **SHARING_CHECK}
+    expected_calls = {
+        "drive.files.create": 1,
+        "sheets.spreadsheets.batchUpdate": 1,
+        "drive.permissions.create": n,
+        **SHARING_CHECK,
+    }
     assert summary.api_calls == expected_calls and stats["calls"] == expected_calls
 
     drive = _drive_file(client, spreadsheet_id)
     assert drive["name"].startswith(catalogue.period(PER_PERIOD_PERIOD).period_name)
     assert drive["appProperties"]["tonghop_period"] == PER_PERIOD_PERIOD
-    assert sorted(p["emailAddress"] for p in drive["permissions"] if p["role"] == "writer") == \
-        sorted(u.contact_email for u in units)
+    assert sorted(
+        p["emailAddress"] for p in drive["permissions"] if p["role"] == "writer"
+    ) == sorted(u.contact_email for u in units)
 
     meta = _meta(client, spreadsheet_id)
     titles = [s["properties"]["title"] for s in meta["sheets"]]
     assert titles == [layout.TAB_GUIDE] + [summary.tab_titles[u.unit_code] for u in units]
-    assert len(set(t.casefold() for t in titles)) == len(titles)
+    assert len({t.casefold() for t in titles}) == len(titles)
     assert all(len(t) <= 100 for t in titles)
-    rows = query(settings.dsn("loader"), """
+    rows = query(
+        settings.dsn("loader"),
+        """
         select unit_code, spreadsheet_id, layout, tab_title from ops.sheet_registry
-        where period_code = %s order by unit_code""", (PER_PERIOD_PERIOD,))
-    assert rows == [(u.unit_code, spreadsheet_id, "per_period", summary.tab_titles[u.unit_code])
-                    for u in units]
+        where period_code = %s order by unit_code""",
+        (PER_PERIOD_PERIOD,),
+    )
+    assert rows == [
+        (u.unit_code, spreadsheet_id, "per_period", summary.tab_titles[u.unit_code]) for u in units
+    ]
 
 
 def test_per_period_each_tab_is_editable_by_its_unit_only(per_period, sheets, catalogue):
@@ -291,15 +344,18 @@ def test_per_period_each_tab_is_editable_by_its_unit_only(per_period, sheets, ca
         (whole,) = whole
         assert whole["editors"] == {"users": [SERVICE_ACCOUNT]}
         # the input cells left open by the sheet protection are exactly the unit's ranges
-        assert sorted(map(_key, whole["unprotectedRanges"])) == \
-            sorted(_key(p["range"]) for p in inputs)
+        assert sorted(map(_key, whole["unprotectedRanges"])) == sorted(
+            _key(p["range"]) for p in inputs
+        )
         assert inputs and all(p["editors"]["users"] == [email, SERVICE_ACCOUNT] for p in inputs)
         assert all(not p.get("warningOnly") for p in sheet["protectedRanges"])
 
 
 def _key(grid_range: dict) -> tuple:
-    return tuple(grid_range.get(k) for k in ("sheetId", "startRowIndex", "endRowIndex",
-                                             "startColumnIndex", "endColumnIndex"))
+    return tuple(
+        grid_range.get(k)
+        for k in ("sheetId", "startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
+    )
 
 
 def test_per_period_every_tab_parses_like_the_per_unit_layout(per_period, sheets, catalogue):
@@ -334,35 +390,44 @@ def test_per_period_rerun_adds_only_a_missing_unit(per_period, settings, catalog
     server, client = sheets
     (spreadsheet_id,) = set(first.spreadsheet_ids.values())
     server.reset_stats()
-    again = provision_period(settings, catalogue, PER_PERIOD_PERIOD, layout="per_period",
-                             client=client)
+    again = provision_period(
+        settings, catalogue, PER_PERIOD_PERIOD, layout="per_period", client=client
+    )
     assert again.created == [] and again.api_calls == SHARING_CHECK
     assert server.stats()["total"] == 1
 
     dropped = "TD-BTC"
     import psycopg2
+
     conn = psycopg2.connect(settings.dsn("admin"))
     try:
         with conn.cursor() as cur:
-            cur.execute("delete from ops.sheet_registry where period_code = %s and unit_code = %s",
-                        (PER_PERIOD_PERIOD, dropped))
+            cur.execute(
+                "delete from ops.sheet_registry where period_code = %s and unit_code = %s",
+                (PER_PERIOD_PERIOD, dropped),
+            )
         conn.commit()
     finally:
         conn.close()
-    third = provision_period(settings, catalogue, PER_PERIOD_PERIOD, layout="per_period",
-                             client=client)
+    third = provision_period(
+        settings, catalogue, PER_PERIOD_PERIOD, layout="per_period", client=client
+    )
     assert third.created == [dropped]
     assert third.spreadsheet_ids[dropped] == spreadsheet_id
-    assert third.api_calls == {"sheets.spreadsheets.get": 1,
-                               "sheets.spreadsheets.batchUpdate": 1,
-                               "drive.permissions.create": 1, **SHARING_CHECK}
+    assert third.api_calls == {
+        "sheets.spreadsheets.get": 1,
+        "sheets.spreadsheets.batchUpdate": 1,
+        "drive.permissions.create": 1,
+        **SHARING_CHECK,
+    }
     # the old tab still holds the short name, so the new one falls back to name + code
     new_title = third.tab_titles[dropped]
     assert new_title != first.tab_titles[dropped] and dropped in new_title
     report = parse_report(read_spreadsheet(client, spreadsheet_id), tab_title=new_title)
     assert report.header["claimed_unit_code"] == dropped
-    assert [t["task_code"] for t in report.tasks] == _expected(catalogue, PER_PERIOD_PERIOD,
-                                                               dropped)[0]
+    assert [t["task_code"] for t in report.tasks] == _expected(
+        catalogue, PER_PERIOD_PERIOD, dropped
+    )[0]
 
 
 # ------------------------------------------------------------------------------ units
@@ -373,10 +438,20 @@ def test_text_is_never_a_formula_and_ranges_convert():
     assert cell_value("=1+1") == {"userEnteredValue": {"stringValue": "=1+1"}}
     assert cell_value(5) == {"userEnteredValue": {"numberValue": 5}}
     assert cell_value(None) == {}
-    assert grid_range(3, "G2:G9") == {"sheetId": 3, "startRowIndex": 1, "endRowIndex": 9,
-                                      "startColumnIndex": 6, "endColumnIndex": 7}
-    assert grid_range(0, "B14") == {"sheetId": 0, "startRowIndex": 13, "endRowIndex": 14,
-                                    "startColumnIndex": 1, "endColumnIndex": 2}
+    assert grid_range(3, "G2:G9") == {
+        "sheetId": 3,
+        "startRowIndex": 1,
+        "endRowIndex": 9,
+        "startColumnIndex": 6,
+        "endColumnIndex": 7,
+    }
+    assert grid_range(0, "B14") == {
+        "sheetId": 0,
+        "startRowIndex": 13,
+        "endRowIndex": 14,
+        "startColumnIndex": 1,
+        "endColumnIndex": 2,
+    }
     assert shift_range("G2:G9", 20) == "G22:G29" and shift_range("B14", 1) == "B15"
 
 

@@ -26,8 +26,13 @@ PERIOD = "CB-2026-6T"
 SEED = 11
 OFFICIAL = "vanhoa.xa@caobang.gov.vn"
 #: what a unit may type that a spreadsheet would take for a formula
-FORMULA_LIKE = ['=HYPERLINK("http://vi-du.example";"bấm vào đây")', "+84 912 345 678",
-                "-", "@Sở VHTTDL xem giúp", "=1+1"]
+FORMULA_LIKE = [
+    '=HYPERLINK("http://vi-du.example";"bấm vào đây")',
+    "+84 912 345 678",
+    "-",
+    "@Sở VHTTDL xem giúp",
+    "=1+1",
+]
 MM_TO_PT = 72 / 25.4
 
 
@@ -39,20 +44,22 @@ def published(settings, catalogue, tmp_path_factory):
     from expectations.landed import validate_landed
     from ingest.pull import pull_period
     from ingest.registry import register
-    from publish.bundle import publish_period
-    from sheets_emulator import EmulatorServer, emulator_client
-    from sheets import layout
-    from tooling import localdb
     from pipeline.dbt import run_dbt
+    from publish.bundle import publish_period
+    from sheets import layout
+    from sheets_emulator import EmulatorServer, emulator_client
+    from tooling import localdb
     from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("publish")
     localdb.ensure_warehouse(DATABASE)
     server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
     own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output")
-    manifest, entries = generate_into_emulator(PERIOD, seed=SEED, root=server.store.root,
-                                               register=False)
+        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
+    )
+    manifest, entries = generate_into_emulator(
+        PERIOD, seed=SEED, root=server.store.root, register=False
+    )
     conn = psycopg2.connect(own.dsn("loader"))
     try:
         register(conn, entries)
@@ -66,7 +73,9 @@ def published(settings, catalogue, tmp_path_factory):
     unit_client.values_update(
         demo_spreadsheet_id(PERIOD, typist),
         f"'{layout.TAB_FEEDBACK}'!{kind}2:{content}{1 + len(rows)}",
-        params={"valueInputOption": "RAW"}, body={"values": rows})
+        params={"valueInputOption": "RAW"},
+        body={"values": rows},
+    )
 
     pulled = pull_period(own, catalogue, PERIOD)
     assert pulled.failed == 0
@@ -82,6 +91,7 @@ def published(settings, catalogue, tmp_path_factory):
 
     class Published:
         pass
+
     p = Published()
     p.settings, p.server, p.client, p.typist = own, server, client, typist
     p.first, p.second, p.calls = first, second, (first_calls, second_calls)
@@ -107,26 +117,37 @@ def annual_and_assumed(published):
     from publish.bundle import publish_period
 
     p = published
-    return {code: publish_period(p.settings, code, "run-1", client=p.client, pdf=False)
-            for code in ("CB-2026-NAM", "TD-2025-6T")}
+    return {
+        code: publish_period(p.settings, code, "run-1", client=p.client, pdf=False)
+        for code in ("CB-2026-NAM", "TD-2025-6T")
+    }
 
 
-def test_the_annual_summary_and_report_say_which_figures_are_estimates(published,
-                                                                        annual_and_assumed):
+def test_the_annual_summary_and_report_say_which_figures_are_estimates(
+    published, annual_and_assumed
+):
     p = published
     result = annual_and_assumed["CB-2026-NAM"]
     sheet = p.client.open_by_key(result.spreadsheet_id)
     overview = sheet.worksheet("Tổng quan").get(value_render_option="UNFORMATTED_VALUE")
-    assert ["Thời gian chốt số liệu", "15/12/2025 – 14/12/2026 (bao gồm số ước thực hiện từ "
-            "01/12/2026 đến 14/12/2026)"] in [row[:2] for row in overview]
+    assert [
+        "Thời gian chốt số liệu",
+        "15/12/2025 – 14/12/2026 (bao gồm số ước thực hiện từ 01/12/2026 đến 14/12/2026)",
+    ] in [row[:2] for row in overview]
     totals = sheet.worksheet("Chỉ tiêu toàn tỉnh").get(value_render_option="UNFORMATTED_VALUE")
-    assert totals[0][0] == ("KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU (bao gồm số ước "
-                            "thực hiện từ 01/12/2026 đến 14/12/2026)")
+    assert totals[0][0] == (
+        "KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU (bao gồm số ước "
+        "thực hiện từ 01/12/2026 đến 14/12/2026)"
+    )
     text = docx_text(result.docx_path)
-    assert ("(số liệu từ ngày 15/12/2025 đến ngày 14/12/2026, bao gồm số ước thực hiện từ "
-            "01/12/2026 đến 14/12/2026; hạn nộp chậm nhất 23 giờ 59 phút ngày 30/11/2026)") in text
-    assert ("Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước (bao gồm số ước thực hiện "
-            "từ 01/12/2026 đến 14/12/2026)") in text
+    assert (
+        "(số liệu từ ngày 15/12/2025 đến ngày 14/12/2026, bao gồm số ước thực hiện từ "
+        "01/12/2026 đến 14/12/2026; hạn nộp chậm nhất 23 giờ 59 phút ngày 30/11/2026)"
+    ) in text
+    assert (
+        "Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước (bao gồm số ước thực hiện "
+        "từ 01/12/2026 đến 14/12/2026)"
+    ) in text
     # the 6-month report has no estimate and says none
     assert "ước thực hiện" not in docx_text(p.first.docx_path)
 
@@ -134,18 +155,32 @@ def test_the_annual_summary_and_report_say_which_figures_are_estimates(published
 def test_an_assumed_due_date_is_said_to_be_assumed(published, annual_and_assumed):
     p = published
     result = annual_and_assumed["TD-2025-6T"]
-    overview = p.client.open_by_key(result.spreadsheet_id).worksheet("Tổng quan").get(
-        value_render_option="UNFORMATTED_VALUE")
-    assert ["Hạn nộp", "chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch "
-            "không quy định ngày báo cáo)"] in [row[:2] for row in overview]
-    assert ("hạn nộp chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch không "
-            "quy định ngày báo cáo))") in docx_text(result.docx_path)
+    overview = (
+        p.client.open_by_key(result.spreadsheet_id)
+        .worksheet("Tổng quan")
+        .get(value_render_option="UNFORMATTED_VALUE")
+    )
+    assert [
+        "Hạn nộp",
+        "chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch "
+        "không quy định ngày báo cáo)",
+    ] in [row[:2] for row in overview]
+    assert (
+        "hạn nộp chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày giả định: kế hoạch không "
+        "quy định ngày báo cáo))"
+    ) in docx_text(result.docx_path)
     # and the reminder a person sends the units
     from publish.reminder import missing_units
+
     reminder = missing_units(p.settings, "TD-2025-6T", "run-1")
-    assert Path(reminder["reminder_path"]).read_text(encoding="utf-8").startswith(
-        "Báo cáo 6 tháng đầu năm 2025 — hạn nộp chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày "
-        "giả định: kế hoạch không quy định ngày báo cáo)\n")
+    assert (
+        Path(reminder["reminder_path"])
+        .read_text(encoding="utf-8")
+        .startswith(
+            "Báo cáo 6 tháng đầu năm 2025 — hạn nộp chậm nhất 23 giờ 59 phút ngày 20/06/2025 (ngày "
+            "giả định: kế hoạch không quy định ngày báo cáo)\n"
+        )
+    )
     # Cao Bằng's dates are the plan's: no note
     assert "giả định" not in docx_text(p.first.docx_path)
 
@@ -153,16 +188,21 @@ def test_an_assumed_due_date_is_said_to_be_assumed(published, annual_and_assumed
 def test_completion_is_rated_over_tasks_with_an_end_only(published):
     p = published
     overview = {row[0]: row[1] for row in sheet_grid(p, "Tổng quan") if len(row) > 1}
-    [(ongoing, active, with_end, done, rate)] = marts(p, """
+    [(ongoing, active, with_end, done, rate)] = marts(
+        p,
+        """
         select ongoing_tasks, ongoing_tasks_active, tasks_with_end, tasks_with_end_done,
                task_done_rate
-        from marts.agg_province_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_province_summary where period_code = %s""",
+        (PERIOD,),
+    )
     assert overview["Nhiệm vụ thường xuyên: số lượt được giao"] == ongoing
     assert overview["Nhiệm vụ thường xuyên: đang thực hiện thường xuyên"] == active
     assert overview["Nhiệm vụ hằng năm, có thời hạn: số lượt được giao"] == with_end
     assert overview["Nhiệm vụ hằng năm, có thời hạn: số lượt hoàn thành"] == done
-    assert as_number(overview["Tỷ lệ hoàn thành (chỉ nhiệm vụ hằng năm, có thời hạn)"]) == \
-        as_number(rate)
+    assert as_number(
+        overview["Tỷ lệ hoàn thành (chỉ nhiệm vụ hằng năm, có thời hạn)"]
+    ) == as_number(rate)
     assert "Số lượt nhiệm vụ hoàn thành" not in overview
     text = docx_text(p.first.docx_path)
     assert "Nhiệm vụ thường xuyên (không có thời điểm hoàn thành):" in text
@@ -179,9 +219,15 @@ def test_the_summary_spreadsheet_has_every_table_and_is_rewritten_not_duplicated
     p = published
     assert p.first.spreadsheet_id == p.second.spreadsheet_id
     titles = [ws.title for ws in p.client.open_by_key(p.first.spreadsheet_id).worksheets()]
-    assert titles == ["Tổng quan", "Tình hình nộp", "Tỷ lệ theo loại đơn vị",
-                      "Chỉ tiêu toàn tỉnh", "Chỉ tiêu theo đơn vị", "Nhiệm vụ",
-                      "Khó khăn, kiến nghị"]
+    assert titles == [
+        "Tổng quan",
+        "Tình hình nộp",
+        "Tỷ lệ theo loại đơn vị",
+        "Chỉ tiêu toàn tỉnh",
+        "Chỉ tiêu theo đơn vị",
+        "Nhiệm vụ",
+        "Khó khăn, kiến nghị",
+    ]
     # finding it, its metadata and one batchUpdate: the rewrite does not grow with the rows
     first, second = p.calls
     assert second.get("sheets.spreadsheets.batchUpdate") == 1
@@ -189,8 +235,7 @@ def test_the_summary_spreadsheet_has_every_table_and_is_rewritten_not_duplicated
     assert first.get("sheets.spreadsheets.batchUpdate") == 1
     # the deadline as the catalogue's on_time_until (23:59:59 on 20/6, Vietnam time) words it
     overview = sheet_grid(p, "Tổng quan")
-    assert ["Hạn nộp", "chậm nhất 23 giờ 59 phút ngày 20/06/2026"] in \
-        [row[:2] for row in overview]
+    assert ["Hạn nộp", "chậm nhất 23 giờ 59 phút ngày 20/06/2026"] in [row[:2] for row in overview]
 
 
 def test_reporting_status_by_unit_equals_the_marts(published):
@@ -198,39 +243,75 @@ def test_reporting_status_by_unit_equals_the_marts(published):
     grid = sheet_grid(p, "Tình hình nộp")
     assert grid[2][:5] == ["STT", "Mã đơn vị", "Đơn vị", "Loại đơn vị", "Tình trạng"]
     sheet = {row[1]: (row[2], row[4], row[6] if len(row) > 6 else "") for row in grid[3:]}
-    expected = {code: (name, status, f"{due.day}/{due.month}/{due.year}")
-                for code, name, status, due in marts(p, """
+    expected = {
+        code: (name, status, f"{due.day}/{due.month}/{due.year}")
+        for code, name, status, due in marts(
+            p,
+            """
                     select unit_code, unit_name_at_period, submission_state_vi, due_date
-                    from marts.fct_submission where period_code = %s""", (PERIOD,))}
+                    from marts.fct_submission where period_code = %s""",
+            (PERIOD,),
+        )
+    }
     assert sheet == expected
     statuses = {s for _, s, _ in expected.values()}
-    assert {"Nộp hợp lệ, đúng hạn", "Nộp hợp lệ, trễ hạn", "Đã nộp nhưng còn lỗi",
-            "Chưa chọn “Đã nộp”", "Chưa điền"} <= statuses, "the demo should have them all"
+    assert {
+        "Nộp hợp lệ, đúng hạn",
+        "Nộp hợp lệ, trễ hạn",
+        "Đã nộp nhưng còn lỗi",
+        "Chưa chọn “Đã nộp”",
+        "Chưa điền",
+    } <= statuses, "the demo should have them all"
 
 
 def test_rates_and_indicator_totals_equal_the_marts(published):
     p = published
     grid = sheet_grid(p, "Tỷ lệ theo loại đơn vị")
     sheet = {row[0]: (row[1], row[2], row[3]) for row in grid[3:]}
-    expected = {name: (e, a, float(rate)) for name, e, a, rate in marts(p, """
+    expected = {
+        name: (e, a, float(rate))
+        for name, e, a, rate in marts(
+            p,
+            """
         select unit_type_name, expected_reports, actual_reports, reporting_rate
-        from marts.agg_reporting_rate where period_code = %s""", (PERIOD,))}
+        from marts.agg_reporting_rate where period_code = %s""",
+            (PERIOD,),
+        )
+    }
     assert sheet == expected
 
     grid = sheet_grid(p, "Chỉ tiêu toàn tỉnh")
     sheet = {row[0]: row[3] if len(row) > 3 and row[3] != "" else None for row in grid[3:]}
-    expected = {code: as_number(total) for code, total in marts(p, """
+    expected = {
+        code: as_number(total)
+        for code, total in marts(
+            p,
+            """
         select indicator_code, total_value from marts.agg_indicator_totals
-        where period_code = %s""", (PERIOD,))}
+        where period_code = %s""",
+            (PERIOD,),
+        )
+    }
     assert sheet == expected and any(v for v in expected.values())
 
     grid = sheet_grid(p, "Chỉ tiêu theo đơn vị")
     codes = grid[2][2:]
-    by_unit = {(row[0], code): value for row in grid[3:-1]
-               for code, value in zip(codes, row[2:]) if value != ""}
-    expected = {(u, c): as_number(v) for u, c, v in marts(p, """
+    by_unit = {
+        (row[0], code): value
+        for row in grid[3:-1]
+        for code, value in zip(codes, row[2:])
+        if value != ""
+    }
+    expected = {
+        (u, c): as_number(v)
+        for u, c, v in marts(
+            p,
+            """
         select unit_code, indicator_code, value_number from marts.fct_indicator_value
-        where period_code = %s""", (PERIOD,))}
+        where period_code = %s""",
+            (PERIOD,),
+        )
+    }
     assert by_unit == expected
     assert grid[-1][1] == "Tổng cộng toàn tỉnh"
 
@@ -239,19 +320,35 @@ def test_task_groups_and_difficulties_are_gathered(published):
     p = published
     grid = sheet_grid(p, "Nhiệm vụ")
     # ongoing tasks by what was done; completion only over tasks with an end
-    assert grid[2][4:11] == ["Thường xuyên: được giao", "Thường xuyên: đang thực hiện",
-                             "Thường xuyên: có kết quả", "Hằng năm, có thời hạn: được giao",
-                             "Hoàn thành", "Đang triển khai", "Tỷ lệ hoàn thành"]
+    assert grid[2][4:11] == [
+        "Thường xuyên: được giao",
+        "Thường xuyên: đang thực hiện",
+        "Thường xuyên: có kết quả",
+        "Hằng năm, có thời hạn: được giao",
+        "Hoàn thành",
+        "Đang triển khai",
+        "Tỷ lệ hoàn thành",
+    ]
     assert "tỷ lệ hoàn thành chỉ tính nhiệm vụ hằng năm, có thời hạn" in grid[0][0]
     sheet = [(row[0], row[2], row[5], row[7], row[8]) for row in grid[3:]]
-    assert sheet == [tuple(r) for r in marts(p, """
+    assert sheet == [
+        tuple(r)
+        for r in marts(
+            p,
+            """
         select task_group_no, tasks_assigned, ongoing_tasks_active, tasks_with_end,
                tasks_with_end_done
         from marts.agg_task_group_summary where period_code = %s order by task_group_code""",
-        (PERIOD,))]
+            (PERIOD,),
+        )
+    ]
     grid = sheet_grid(p, "Khó khăn, kiến nghị")
-    assert len(grid) - 3 == marts(p, "select count(*) from marts.fct_feedback where period_code = %s",
-                                  (PERIOD,))[0][0]
+    assert (
+        len(grid) - 3
+        == marts(p, "select count(*) from marts.fct_feedback where period_code = %s", (PERIOD,))[0][
+            0
+        ]
+    )
 
 
 def test_formula_looking_input_stays_text_everywhere(published):
@@ -263,11 +360,18 @@ def test_formula_looking_input_stays_text_everywhere(published):
     typed = [row[4] for row in grid[3:] if row[1] == p.typist]
     for text in FORMULA_LIKE:
         assert text in typed
-    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata({
-        "includeGridData": "true", "ranges": f"'Khó khăn, kiến nghị'!E4:E{len(grid)}",
-        "fields": "sheets.data.rowData.values.userEnteredValue"})
-    values = [c.get("userEnteredValue", {}) for r in meta["sheets"][0]["data"][0]["rowData"]
-              for c in r.get("values", [])]
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata(
+        {
+            "includeGridData": "true",
+            "ranges": f"'Khó khăn, kiến nghị'!E4:E{len(grid)}",
+            "fields": "sheets.data.rowData.values.userEnteredValue",
+        }
+    )
+    values = [
+        c.get("userEnteredValue", {})
+        for r in meta["sheets"][0]["data"][0]["rowData"]
+        for c in r.get("values", [])
+    ]
     assert values and all(set(v) <= {"stringValue"} for v in values)
     assert {"stringValue": "=1+1"} in values
     # in the .xlsx: string cells, not formulas
@@ -279,16 +383,25 @@ def test_formula_looking_input_stays_text_everywhere(published):
 
 def test_the_spreadsheet_is_formatted_for_reading(published):
     p = published
-    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata({
-        "fields": "sheets(properties(title,gridProperties),data(columnMetadata(pixelSize)))",
-        "includeGridData": "false"})
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata(
+        {
+            "fields": "sheets(properties(title,gridProperties),data(columnMetadata(pixelSize)))",
+            "includeGridData": "false",
+        }
+    )
     for sheet in meta["sheets"]:
-        assert sheet["properties"]["gridProperties"].get("frozenRowCount") == 3, \
-            sheet["properties"]["title"]
+        assert sheet["properties"]["gridProperties"].get("frozenRowCount") == 3, sheet[
+            "properties"
+        ]["title"]
     from publish.summary import PIXELS_PER_WIDTH
-    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata({
-        "includeGridData": "true", "ranges": "'Tình hình nộp'!A1:C4",
-        "fields": "sheets.data(columnMetadata.pixelSize,rowData.values.userEnteredFormat)"})
+
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata(
+        {
+            "includeGridData": "true",
+            "ranges": "'Tình hình nộp'!A1:C4",
+            "fields": "sheets.data(columnMetadata.pixelSize,rowData.values.userEnteredFormat)",
+        }
+    )
     data = meta["sheets"][0]["data"][0]
     widths = [c.get("pixelSize") for c in data["columnMetadata"][:3]]
     assert widths == [6 * PIXELS_PER_WIDTH, 14 * PIXELS_PER_WIDTH, 40 * PIXELS_PER_WIDTH]
@@ -299,6 +412,7 @@ def test_the_spreadsheet_is_formatted_for_reading(published):
 # ------------------------------------------------------------------ the draft report
 def docx_text(path) -> str:
     from docx import Document
+
     document = Document(path)
     parts = [para.text for para in document.paragraphs]
     for table in document.tables:
@@ -311,42 +425,76 @@ def test_the_report_tables_carry_the_marts_figures(published):
     from docx import Document
 
     from publish.marts import number_vi, pct_vi
+
     p = published
     document = Document(p.first.docx_path)
     tables = document.tables
     # tables[0] = header blocks; then reporting rate, task groups, indicators; last = signature
     rates = [[c.text for c in row.cells] for row in tables[1].rows][1:]
-    expected = [[name, number_vi(e), number_vi(a), pct_vi(r), number_vi(o), pct_vi(orate)]
-                for name, e, a, r, o, orate in marts(p, """
+    expected = [
+        [name, number_vi(e), number_vi(a), pct_vi(r), number_vi(o), pct_vi(orate)]
+        for name, e, a, r, o, orate in marts(
+            p,
+            """
                     select unit_type_name, expected_reports, actual_reports, reporting_rate,
                            on_time_reports, on_time_rate
                     from marts.agg_reporting_rate where period_code = %s
-                    order by unit_type = 'tat_ca', unit_type_name""", (PERIOD,))]
+                    order by unit_type = 'tat_ca', unit_type_name""",
+            (PERIOD,),
+        )
+    ]
     assert rates == expected
     groups = [[c.text for c in row.cells][:5] for row in tables[2].rows][1:]
+
     def of(part, whole):
         return f"{number_vi(part)}/{number_vi(whole)}" if whole else "–"
-    assert groups == [[no, number_vi(a), number_vi(r), of(act, on), of(d, e)]
-                      for no, a, r, act, on, d, e in marts(p, """
+
+    assert groups == [
+        [no, number_vi(a), number_vi(r), of(act, on), of(d, e)]
+        for no, a, r, act, on, d, e in marts(
+            p,
+            """
         select task_group_no, tasks_assigned, tasks_reported, ongoing_tasks_active,
                ongoing_tasks, tasks_with_end_done, tasks_with_end
         from marts.agg_task_group_summary where period_code = %s order by task_group_code""",
-        (PERIOD,))]
+            (PERIOD,),
+        )
+    ]
     indicators = {row.cells[0].text: row.cells[3].text for row in tables[3].rows[1:]}
-    assert indicators == {code: number_vi(total) for code, total in marts(p, """
+    assert indicators == {
+        code: number_vi(total)
+        for code, total in marts(
+            p,
+            """
         select indicator_code, total_value from marts.agg_indicator_totals
-        where period_code = %s""", (PERIOD,))}
+        where period_code = %s""",
+            (PERIOD,),
+        )
+    }
     text = docx_text(p.first.docx_path)
-    expected_reports, actual, rate = marts(p, """
+    expected_reports, actual, rate = marts(
+        p,
+        """
         select expected_reports, actual_reports, reporting_rate from marts.agg_province_summary
-        where period_code = %s""", (PERIOD,))[0]
-    assert (f"Tổng số đơn vị phải báo cáo: {number_vi(expected_reports)}; đã nộp báo cáo hợp "
-            f"lệ: {number_vi(actual)} đơn vị (tỷ lệ {pct_vi(rate)})") in text
-    for text_typed in FORMULA_LIKE[:2]:       # difficulties are quoted as typed
+        where period_code = %s""",
+        (PERIOD,),
+    )[0]
+    assert (
+        f"Tổng số đơn vị phải báo cáo: {number_vi(expected_reports)}; đã nộp báo cáo hợp "
+        f"lệ: {number_vi(actual)} đơn vị (tỷ lệ {pct_vi(rate)})"
+    ) in text
+    for text_typed in FORMULA_LIKE[:2]:  # difficulties are quoted as typed
         assert text_typed.rstrip(".") in text
-    missing = [name for (name,) in marts(p, """
+    missing = [
+        name
+        for (name,) in marts(
+            p,
+            """
         select unit_name_at_period from marts.fct_submission
-        where period_code = %s and reporting_status = 'missing'""", (PERIOD,))]
+        where period_code = %s and reporting_status = 'missing'""",
+            (PERIOD,),
+        )
+    ]
     assert missing and all(name in text for name in missing)
     # the next period (CB-2026-DX01, on time until 23:59:59 on 25/8/2026) worded as the sheet does
     assert "hạn nộp chậm nhất 23 giờ 59 phút ngày 25/08/2026." in text
@@ -359,32 +507,45 @@ def test_the_report_follows_decree_30_layout(published):
     document = Document(p.first.docx_path)
     section = document.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
-    assert [round(m.mm) for m in (section.top_margin, section.bottom_margin,
-                                  section.left_margin, section.right_margin)] == [20, 20, 30, 15]
+    assert [
+        round(m.mm)
+        for m in (
+            section.top_margin,
+            section.bottom_margin,
+            section.left_margin,
+            section.right_margin,
+        )
+    ] == [20, 20, 30, 15]
     fonts = {r.font.name for para in document.paragraphs for r in para.runs if r.text.strip()}
     assert fonts == {"Times New Roman"}
     header = [[c.text for c in row.cells] for row in document.tables[0].rows]
-    assert header[0][0].split("\n")[:2] == ["UBND TỈNH CAO BẰNG",
-                                           "SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH"]
-    assert header[0][1].split("\n")[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-                                           "Độc lập - Tự do - Hạnh phúc"]
+    assert header[0][0].split("\n")[:2] == ["UBND TỈNH CAO BẰNG", "SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH"]
+    assert header[0][1].split("\n")[:2] == [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+    ]
     assert header[1][0].startswith("Số:") and header[1][0].endswith("/BC-SVHTTDL")
     assert re.fullmatch(r"Cao Bằng, ngày\s+tháng\s+năm 2026", header[1][1])
     body = [para.text for para in document.paragraphs]
     assert "BÁO CÁO" in body
-    for heading in ("I. KẾT QUẢ THỰC HIỆN", "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN",
-                    "III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", "IV. KIẾN NGHỊ, ĐỀ XUẤT"):
+    for heading in (
+        "I. KẾT QUẢ THỰC HIỆN",
+        "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN",
+        "III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI",
+        "IV. KIẾN NGHỊ, ĐỀ XUẤT",
+    ):
         assert heading in body
     signature = document.tables[-1].rows[0].cells
     assert signature[0].text.startswith("Nơi nhận:") and "- Lưu: VT." in signature[0].text
     assert signature[1].text.startswith("GIÁM ĐỐC")
-    assert len(document.inline_shapes) == 2      # the two charts
+    assert len(document.inline_shapes) == 2  # the two charts
 
 
 @pytest.fixture(scope="module")
 def rendered(published, tmp_path_factory):
     """The first run's PDF, its page count and page images (poppler)."""
     import os
+
     if not (published.first.pdf_path and shutil.which("pdftoppm")):
         if os.environ.get("CI"):
             pytest.fail("LibreOffice and poppler must be installed in CI (scripts/bootstrap.sh)")
@@ -392,8 +553,7 @@ def rendered(published, tmp_path_factory):
     pdf = Path(published.first.pdf_path)
     out = tmp_path_factory.mktemp("pages")
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(out / "page")], check=True)
-    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True,
-                          text=True).stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
     return pdf, pages, (float(size.group(1)), float(size.group(2))), sorted(out.glob("*.png"))
@@ -410,12 +570,16 @@ def test_the_pdf_first_page_has_the_header_blocks_in_place(rendered):
     from PIL import Image
 
     pdf, _, (width, height), images = rendered
-    words = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"],
-                           check=True, capture_output=True, text=True).stdout
-    boxes: list[list] = []      # [x0, y0, x1, text]; poppler cuts words at some diacritics
+    words = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    boxes: list[list] = []  # [x0, y0, x1, text]; poppler cuts words at some diacritics
     for x0, y0, x1, text in re.findall(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
-            words):
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', words
+    ):
         x0, y0, x1 = float(x0), float(y0), float(x1)
         if boxes and boxes[-1][1] == y0 and abs(x0 - boxes[-1][2]) < 0.5:
             boxes[-1][2], boxes[-1][3] = x1, boxes[-1][3] + text
@@ -425,6 +589,7 @@ def test_the_pdf_first_page_has_the_header_blocks_in_place(rendered):
 
     def where(word: str) -> tuple[float, float]:
         return next((x, y) for x, y, t in boxes if t == word)
+
     # Quốc hiệu top right, the issuing body top left, "BÁO CÁO" centred below both
     x_motto, y_motto = where("CỘNG")
     x_body, y_body = where("SỞ")
@@ -456,15 +621,31 @@ def test_each_run_has_its_folder_and_a_manifest_with_inputs_and_checksums(publis
         assert folder.parent.name == PERIOD
         for name, entry in manifest["files"].items():
             data = (folder / name).read_bytes()
-            assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                             "reproducible": entry["reproducible"]}
+            assert entry == {
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "reproducible": entry["reproducible"],
+            }
         assert {Path(run.xlsx_path).name, Path(run.docx_path).name} <= set(manifest["files"])
         counts = manifest["inputs"]["marts_rows_read"]
-        assert counts["fct_submission"] == marts(p, """
-            select count(*) from marts.fct_submission where period_code = %s""", (PERIOD,))[0][0]
-        assert manifest["inputs"]["reflects"]["latest_sheet_version_id"] == marts(p, """
+        assert (
+            counts["fct_submission"]
+            == marts(
+                p,
+                """
+            select count(*) from marts.fct_submission where period_code = %s""",
+                (PERIOD,),
+            )[0][0]
+        )
+        assert (
+            manifest["inputs"]["reflects"]["latest_sheet_version_id"]
+            == marts(
+                p,
+                """
             select max(sheet_version_id) from marts.fct_report_version where period_code = %s""",
-            (PERIOD,))[0][0]
+                (PERIOD,),
+            )[0][0]
+        )
 
 
 def test_publishing_the_same_data_twice_gives_the_same_content(published):
@@ -484,24 +665,35 @@ def test_each_run_ends_with_the_units_still_missing(published, catalogue):
 
     p = published
     reminder = missing_units(p.settings, PERIOD, "run-1")
-    missing = {code: name for code, name in marts(p, """
+    missing = dict(
+        marts(
+            p,
+            """
         select unit_code, unit_name_at_period from marts.fct_submission
-        where period_code = %s and reporting_status = 'missing'""", (PERIOD,))}
+        where period_code = %s and reporting_status = 'missing'""",
+            (PERIOD,),
+        )
+    )
     assert {u["unit_code"] for u in reminder["units"]} == set(missing) and missing
     assert reminder["missing"] == len(missing)
     text = Path(reminder["reminder_path"]).read_text(encoding="utf-8")
     assert Path(reminder["reminder_path"]).parent == Path(p.first.folder)
     assert f"Đơn vị chưa nộp báo cáo hợp lệ: {len(missing)}" in text
-    assert text.startswith("Báo cáo 6 tháng đầu năm 2026 — hạn nộp chậm nhất 23 giờ 59 phút "
-                           "ngày 20/06/2026\n")
+    assert text.startswith(
+        "Báo cáo 6 tháng đầu năm 2026 — hạn nộp chậm nhất 23 giờ 59 phút ngày 20/06/2026\n"
+    )
     for unit in reminder["units"]:
         assert unit["unit_name"] in text and unit["reason"] in text
         assert unit["email"] == catalogue.unit(unit["unit_code"]).contact_email
     reasons = {u["reason"] for u in reminder["units"]}
-    assert "đã điền nhưng chưa chọn “Đã nộp”" in reasons      # drafts
+    assert "đã điền nhưng chưa chọn “Đã nộp”" in reasons  # drafts
     assert any(r.startswith("đã nộp nhưng còn ") and "lỗi cần sửa" in r for r in reasons)
     assert {u["state"] for u in reminder["units"]} <= {
-        "con_loi", "chua_chon_da_nop", "chua_dien", "chua_co_bang"}
+        "con_loi",
+        "chua_chon_da_nop",
+        "chua_dien",
+        "chua_co_bang",
+    }
     assert reminder["wide_shares"] == [] and "chia sẻ rộng" not in text
 
 
@@ -520,12 +712,15 @@ def test_the_reminder_names_a_sheet_anyone_with_the_link_can_edit(published, cat
         checked = provision_period(p.settings, catalogue, PERIOD, client=p.client)
         assert api_calls(p.server) == {"drive.files.list": 1}
         assert [(s["unit_codes"], s["type"]) for s in checked.wide_shares] == [
-            ([p.typist], "anyone")]
+            ([p.typist], "anyone")
+        ]
         reminder = missing_units(p.settings, PERIOD, "run-3")
         text = Path(reminder["reminder_path"]).read_text(encoding="utf-8")
         name = catalogue.unit(p.typist).unit_name
-        assert ("Bảng tính chia sẻ rộng hơn mức cho phép: 1 (chỉ đơn vị và Sở được mở; đề nghị "
-                "đơn vị thu hồi quyền chia sẻ)") in text
+        assert (
+            "Bảng tính chia sẻ rộng hơn mức cho phép: 1 (chỉ đơn vị và Sở được mở; đề nghị "
+            "đơn vị thu hồi quyền chia sẻ)"
+        ) in text
         assert f"1. {name} ({p.typist}) — ai có đường liên kết cũng sửa được" in text
     finally:
         p.client.remove_permission(sheet, "anyoneWithLink")

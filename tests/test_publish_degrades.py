@@ -37,8 +37,10 @@ SEED = 19
 UNITS = 3
 LONG_ROWS = 200
 LONG_CHARS = 49_000
-FILLER = ("Nhà văn hóa thôn xuống cấp, thiếu kinh phí tu sửa và mua sắm trang thiết bị; "
-          "đội văn nghệ quần chúng hoạt động cầm chừng vì không có người hướng dẫn. ")
+FILLER = (
+    "Nhà văn hóa thôn xuống cấp, thiếu kinh phí tu sửa và mua sắm trang thiết bị; "
+    "đội văn nghệ quần chúng hoạt động cầm chừng vì không có người hướng dẫn. "
+)
 
 
 def long_difficulty(n: int) -> str:
@@ -55,8 +57,8 @@ def test_quoted_text_is_bounded_at_a_word_with_an_ellipsis():
     text = long_difficulty(1)
     cut = bounded(text)
     assert len(cut) <= QUOTE_MAX_CHARS and cut.endswith("…")
-    assert text.startswith(cut[:-1]) and text[len(cut) - 1] in " ,;."     # at a word's end
-    assert bounded("x" * 1000, 10) == "x" * 9 + "…"                       # no space to cut at
+    assert text.startswith(cut[:-1]) and text[len(cut) - 1] in " ,;."  # at a word's end
+    assert bounded("x" * 1000, 10) == "x" * 9 + "…"  # no space to cut at
 
 
 def test_quoted_feedback_keeps_the_first_items_and_counts_the_rest():
@@ -68,8 +70,7 @@ def test_quoted_feedback_keeps_the_first_items_and_counts_the_rest():
     assert (len(lines), rest, cut) == (3, 2, 3)
     assert lines[0].endswith("(Xã A, Xã B, Xã C và 2 đơn vị khác).")
     assert all(len(line) < 100 + 60 for line in lines)
-    assert quoted_feedback([{"content": "Ngắn.", "units": ["Xã A"]}]) == \
-        (["- Ngắn (Xã A)."], 0, 0)
+    assert quoted_feedback([{"content": "Ngắn.", "units": ["Xã A"]}]) == (["- Ngắn (Xã A)."], 0, 0)
 
 
 def test_a_run_folder_is_moved_into_place_whole_and_leftovers_go(tmp_path):
@@ -79,7 +80,7 @@ def test_a_run_folder_is_moved_into_place_whole_and_leftovers_go(tmp_path):
     stale = tmp_path / "run-1.partial-999999"
     stale.mkdir()
     (stale / "bao_cao.docx").write_text("half")
-    other = tmp_path / "run-10.partial-1"          # another run's: not ours to remove
+    other = tmp_path / "run-10.partial-1"  # another run's: not ours to remove
     other.mkdir()
     _clear_leftovers(folder)
     assert not stale.exists() and other.exists()
@@ -88,12 +89,12 @@ def test_a_run_folder_is_moved_into_place_whole_and_leftovers_go(tmp_path):
     (work / "manifest.json").write_text("{}")
     _move_into_place(work, folder)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-10.partial-1"]
-    (folder / "nhac_nho.txt").write_text("remind")    # the remind task, beside publish
-    work.mkdir()                                   # the same run published again
+    (folder / "nhac_nho.txt").write_text("remind")  # the remind task, beside publish
+    work.mkdir()  # the same run published again
     (work / "manifest.json").write_text('{"again": 1}')
     _move_into_place(work, folder)
     assert (folder / "manifest.json").read_text() == '{"again": 1}'
-    assert (folder / "nhac_nho.txt").read_text() == "remind"          # carried over
+    assert (folder / "nhac_nho.txt").read_text() == "remind"  # carried over
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run-1", "run-10.partial-1"]
 
 
@@ -104,19 +105,21 @@ def world(settings, catalogue, tmp_path_factory):
     from expectations.landed import validate_landed
     from ingest.pull import pull_period
     from ingest.registry import register
-    from sheets_emulator import EmulatorServer, emulator_client
-    from sheets import layout
-    from tooling import localdb
     from pipeline.dbt import run_dbt
+    from sheets import layout
+    from sheets_emulator import EmulatorServer, emulator_client
+    from tooling import localdb
     from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("publish-degrades")
     localdb.recreate_warehouse(DATABASE)
     server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
     own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output")
-    manifest, entries = generate_into_emulator(PERIOD, seed=SEED, root=server.store.root,
-                                               register=False)
+        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
+    )
+    manifest, entries = generate_into_emulator(
+        PERIOD, seed=SEED, root=server.store.root, register=False
+    )
     units = manifest.units_with("on_time")[:UNITS]
     ids = {demo_spreadsheet_id(PERIOD, u) for u in units}
     conn = psycopg2.connect(own.dsn("loader"))
@@ -131,7 +134,9 @@ def world(settings, catalogue, tmp_path_factory):
     emulator_client(server.url, user="vanhoa.xa@caobang.gov.vn").http_client.values_update(
         demo_spreadsheet_id(PERIOD, writer),
         f"'{layout.TAB_FEEDBACK}'!{kind}2:{content}{1 + LONG_ROWS}",
-        params={"valueInputOption": "RAW"}, body={"values": rows})
+        params={"valueInputOption": "RAW"},
+        body={"values": rows},
+    )
 
     pulled = pull_period(own, catalogue, PERIOD)
     assert (pulled.failed, pulled.new_versions) == (0, UNITS)
@@ -142,6 +147,7 @@ def world(settings, catalogue, tmp_path_factory):
 
     class World:
         pass
+
     w = World()
     w.settings, w.server, w.client, w.writer = own, server, emulator_client(server.url), writer
     yield w
@@ -150,6 +156,7 @@ def world(settings, catalogue, tmp_path_factory):
 
 def paragraphs(docx_path) -> list[str]:
     from docx import Document
+
     return [p.text for p in Document(docx_path).paragraphs]
 
 
@@ -158,11 +165,14 @@ def test_a_report_with_200_long_difficulties_publishes_with_bounded_quotes(world
     from publish.report import QUOTE_MAX_CHARS, QUOTED_ITEMS_MAX, pdf_budget, soffice_path
 
     w = world
-    stored = query(w.settings.dsn("bi_reader"), """
+    stored = query(
+        w.settings.dsn("bi_reader"),
+        """
         select count(*), min(length(content_text)) from marts.fct_feedback
         where period_code = %s and unit_code = %s and feedback_kind = 'kho_khan'""",
-                   (PERIOD, w.writer))
-    assert stored == [(LONG_ROWS, LONG_CHARS)]          # the marts keep every character
+        (PERIOD, w.writer),
+    )
+    assert stored == [(LONG_ROWS, LONG_CHARS)]  # the marts keep every character
 
     started = time.monotonic()
     published = publish_period(w.settings, PERIOD, "long-text", client=w.client)
@@ -176,15 +186,23 @@ def test_a_report_with_200_long_difficulties_publishes_with_bounded_quotes(world
     longest = max(len(t) for t in texts if "Khó khăn thứ " in t)
     assert longest <= QUOTE_MAX_CHARS + 100, longest
     assert all("…" in t for t in quoted)
-    assert len("".join(texts)) < 50_000          # 9.8 million characters were typed
-    (difficulties,), = query(w.settings.dsn("bi_reader"), """
+    assert len("".join(texts)) < 50_000  # 9.8 million characters were typed
+    ((difficulties,),) = query(
+        w.settings.dsn("bi_reader"),
+        """
         select count(distinct content_text) from marts.fct_feedback
-        where period_code = %s and feedback_kind = 'kho_khan'""", (PERIOD,))
+        where period_code = %s and feedback_kind = 'kho_khan'""",
+        (PERIOD,),
+    )
     assert difficulties >= LONG_ROWS
-    assert f"- Và {difficulties - QUOTED_ITEMS_MAX} ý kiến khác (xem bảng tổng hợp, trang " \
-           "\u201cKhó khăn, kiến nghị\u201d)." in texts
-    assert f"(Ý kiến dài được trích tối đa {QUOTE_MAX_CHARS} ký tự; toàn văn: xem bảng tổng " \
-           "hợp, trang \u201cKhó khăn, kiến nghị\u201d.)" in texts
+    assert (
+        f"- Và {difficulties - QUOTED_ITEMS_MAX} ý kiến khác (xem bảng tổng hợp, trang "
+        "\u201cKhó khăn, kiến nghị\u201d)." in texts
+    )
+    assert (
+        f"(Ý kiến dài được trích tối đa {QUOTE_MAX_CHARS} ký tự; toàn văn: xem bảng tổng "
+        "hợp, trang \u201cKhó khăn, kiến nghị\u201d.)" in texts
+    )
 
     manifest = json.loads(Path(published.manifest_path).read_text(encoding="utf-8"))
     assert Path(published.xlsx_path).exists() and Path(published.docx_path).exists()
@@ -194,16 +212,21 @@ def test_a_report_with_200_long_difficulties_publishes_with_bounded_quotes(world
     else:
         assert manifest["pdf"]["status"] == "missing"
     # the full text is in the summary spreadsheet (Google keeps 50,000 characters a cell)
-    grid = w.client.open_by_key(published.spreadsheet_id).worksheet(
-        "Khó khăn, kiến nghị").get(value_render_option="UNFORMATTED_VALUE")
-    full = [row[4] for row in grid[3:] if row[1] == w.writer and
-            str(row[4]).startswith("Khó khăn thứ ")]
+    grid = (
+        w.client.open_by_key(published.spreadsheet_id)
+        .worksheet("Khó khăn, kiến nghị")
+        .get(value_render_option="UNFORMATTED_VALUE")
+    )
+    full = [
+        row[4] for row in grid[3:] if row[1] == w.writer and str(row[4]).startswith("Khó khăn thứ ")
+    ]
     assert len(full) == LONG_ROWS and {len(t) for t in full} == {LONG_CHARS}
     assert not [p for p in Path(published.folder).parent.iterdir() if ".partial-" in p.name]
 
 
-def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(world, monkeypatch,
-                                                                    tmp_path, alert_webhook):
+def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(
+    world, monkeypatch, tmp_path, alert_webhook
+):
     from publish.bundle import publish_period
     from publish.report import soffice_path
 
@@ -229,52 +252,73 @@ def test_a_pdf_over_its_budget_is_stopped_and_the_rest_is_published(world, monke
     assert "budget of 0.2 s" in manifest["pdf"]["detail"]
     assert {f"tong_hop_{PERIOD}.xlsx", f"bao_cao_{PERIOD}.docx"} <= set(manifest["files"])
     assert {p.name for p in folder.iterdir()} == {*manifest["files"], "manifest.json"}
-    assert api_calls(w.server).get("sheets.spreadsheets.batchUpdate") == 1   # the summary
+    assert api_calls(w.server).get("sheets.spreadsheets.batchUpdate") == 1  # the summary
     assert published.spreadsheet_id
     # the alert
     assert len(alert_webhook) == 1, alert_webhook
     alert = alert_webhook[0]
-    assert alert["text"] == f"[tonghop] Thiếu bản PDF / PDF not rendered: {PERIOD} " \
-                            "(pdf-over-budget)"
+    assert (
+        alert["text"] == f"[tonghop] Thiếu bản PDF / PDF not rendered: {PERIOD} (pdf-over-budget)"
+    )
     assert alert["reason_code"] == "over_budget" and alert["period_code"] == PERIOD
     # nothing of LibreOffice left running
     left = subprocess.run(["pgrep", "-af", str(profiles)], capture_output=True, text=True)
     assert left.stdout == "", left.stdout
 
 
-@pytest.mark.parametrize("where, hold, lock, doing", [
-    ("marts", "lock table marts.fct_feedback in access exclusive mode", "relation",
-     "taking the marts' read locks"),
-    ("summary", "select pg_advisory_lock(hashtext('tonghop.publish'), hashtext('CB-2026-6T'))",
-     "advisory", "waiting for the summary spreadsheet's lock"),
-])
+@pytest.mark.parametrize(
+    "where, hold, lock, doing",
+    [
+        (
+            "marts",
+            "lock table marts.fct_feedback in access exclusive mode",
+            "relation",
+            "taking the marts' read locks",
+        ),
+        (
+            "summary",
+            "select pg_advisory_lock(hashtext('tonghop.publish'), hashtext('CB-2026-6T'))",
+            "advisory",
+            "waiting for the summary spreadsheet's lock",
+        ),
+    ],
+)
 def test_a_crash_during_publication_leaves_no_run_folder_and_names_itself(
-        world, where, hold, lock, doing):
+    world, where, hold, lock, doing
+):
     from publish.bundle import publish_period
     from tonghop.errors import WarehouseConnectionLost, one_line
 
     w = world
     run_id = f"crash-{where}"
     outcome = run_until_its_session_ends(
-        w.settings, hold,
+        w.settings,
+        hold,
         lambda: publish_period(w.settings, PERIOD, run_id, client=w.client, pdf=False),
-        "bi_reader", lock, autocommit=where == "summary")
+        "bi_reader",
+        lock,
+        autocommit=where == "summary",
+    )
     error = outcome.get("error")
     assert isinstance(error, WarehouseConnectionLost), repr(error)
     message = str(error)
-    assert message.startswith(f"publication of {PERIOD} (run {run_id}): the connection to the "
-                              f"warehouse database was lost while {doing}: "), message
+    assert message.startswith(
+        f"publication of {PERIOD} (run {run_id}): the connection to the "
+        f"warehouse database was lost while {doing}: "
+    ), message
     assert one_line(error.__cause__) in message
     assert f"there is no folder {run_id} under" in message
     output = Path(w.settings.output_dir) / PERIOD
     assert not [p.name for p in output.iterdir() if p.name.startswith(run_id)]
 
-    if where == "summary":              # the task's retry publishes the whole folder
+    if where == "summary":  # the task's retry publishes the whole folder
         retried = publish_period(w.settings, PERIOD, run_id, client=w.client, pdf=False)
         manifest = json.loads(Path(retried.manifest_path).read_text(encoding="utf-8"))
         assert manifest["pdf"]["reason_code"] == "not_requested"
-        assert {p.name for p in Path(retried.folder).iterdir()} == \
-            {*manifest["files"], "manifest.json"}
+        assert {p.name for p in Path(retried.folder).iterdir()} == {
+            *manifest["files"],
+            "manifest.json",
+        }
 
 
 def test_a_crash_while_telling_units_names_itself_and_the_retry_finishes(world, catalogue):
@@ -282,17 +326,23 @@ def test_a_crash_while_telling_units_names_itself_and_the_retry_finishes(world, 
     from tonghop.errors import WarehouseConnectionLost, one_line
 
     w = world
-    outcome = run_until_its_session_ends(    # what write_feedback records after each one
-        w.settings, "lock table ops.feedback_writes in exclusive mode",
-        lambda: write_feedback(w.settings, catalogue, PERIOD), "loader", "relation")
+    outcome = run_until_its_session_ends(  # what write_feedback records after each one
+        w.settings,
+        "lock table ops.feedback_writes in exclusive mode",
+        lambda: write_feedback(w.settings, catalogue, PERIOD),
+        "loader",
+        "relation",
+    )
     error = outcome.get("error")
     assert isinstance(error, WarehouseConnectionLost), repr(error)
     message = str(error)
-    assert message.startswith(f"feedback to the units of {PERIOD}: the connection to the "
-                              "warehouse database was lost while recording what was written "
-                              "to spreadsheet "), message
+    assert message.startswith(
+        f"feedback to the units of {PERIOD}: the connection to the "
+        "warehouse database was lost while recording what was written "
+        "to spreadsheet "
+    ), message
     assert one_line(error.__cause__) in message
     assert "The answers of 0 spreadsheet(s) (0 tab(s)) were written and recorded" in message
 
-    told = write_feedback(w.settings, catalogue, PERIOD)        # the task's retry
+    told = write_feedback(w.settings, catalogue, PERIOD)  # the task's retry
     assert (told.tabs_written, told.failed) == (UNITS, 0)

@@ -16,13 +16,13 @@ import pytest
 from tests.conftest import query
 
 DATABASE = "tonghop_received"
-PER_UNIT = "CB-2026-6T"        # on time until 2026-06-20 23:59:59 +07 = 16:59:59Z
-PER_PERIOD = "CB-2026-DX01"    # on time until 2026-08-25 23:59:59 +07 = 16:59:59Z
+PER_UNIT = "CB-2026-6T"  # on time until 2026-06-20 23:59:59 +07 = 16:59:59Z
+PER_PERIOD = "CB-2026-DX01"  # on time until 2026-08-25 23:59:59 +07 = 16:59:59Z
 SUBMITTED = "Đã nộp"
 
 
 def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def near(moment: dt.datetime, text: str) -> bool:
@@ -41,8 +41,10 @@ def submitted_cell(client, spreadsheet_id: str, tab: str) -> str:
 def edit_as(server, email: str, spreadsheet_id: str, cell: str, value: str) -> None:
     """The unit's official edits one cell, as themselves (Drive records them as its editor)."""
     from sheets_emulator import emulator_client
+
     emulator_client(server.url, user=email).http_client.values_update(
-        spreadsheet_id, cell, params={"valueInputOption": "RAW"}, body={"values": [[value]]})
+        spreadsheet_id, cell, params={"valueInputOption": "RAW"}, body={"values": [[value]]}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +57,28 @@ def season(settings, catalogue, tmp_path_factory):
     from ingest.provision import provision_period
     from ingest.pull import finish_pull, plan_pull, pull_period, read_spreadsheets
     from ingest.registry import register
-    from publish.unit_feedback import write_feedback
-    from sheets_emulator import EmulatorServer, emulator_client
-    from sheets import layout
-    from tooling import localdb
     from pipeline.dbt import run_dbt
+    from publish.unit_feedback import write_feedback
+    from sheets import layout
+    from sheets_emulator import EmulatorServer, emulator_client
+    from tooling import localdb
     from tooling.demo_setup import generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("received")
     localdb.ensure_warehouse(DATABASE)
     server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
     own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output")
+        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
+    )
     facts: dict = {"server": server}
     try:
         # ---------------------------------------------------------------- per_unit
-        manifest, entries = generate_into_emulator(PER_UNIT, seed=7, root=server.store.root,
-                                                   register=False)
-        late, on_time = manifest.units_with("on_time")[:2]     # two complete reports
+        manifest, entries = generate_into_emulator(
+            PER_UNIT, seed=7, root=server.store.root, register=False
+        )
+        late, on_time = manifest.units_with("on_time")[:2]  # two complete reports
         ids = {e.unit_code: e.spreadsheet_id for e in entries}
-        for e in entries:                     # the two units' files are all Drive holds
+        for e in entries:  # the two units' files are all Drive holds
             if e.unit_code not in (late, on_time):
                 server.store.delete_file(e.spreadsheet_id)
         conn = psycopg2.connect(own.dsn("loader"))
@@ -82,10 +86,13 @@ def season(settings, catalogue, tmp_path_factory):
             register(conn, [e for e in entries if e.unit_code in (late, on_time)])
         finally:
             conn.close()
-        cell = f"'{layout.TAB_INFO}'!B{4 + [k for k, _, _ in layout.INFO_FIELDS].index('submitted')}"
-        email = {u: catalogue.unit(u).contact_email or f"{u.lower()}@example.vn"
-                 for u in (late, on_time)}
-        server.set_clock(utc("2026-06-20T16:00:00"))     # both take their report back
+        cell = (
+            f"'{layout.TAB_INFO}'!B{4 + [k for k, _, _ in layout.INFO_FIELDS].index('submitted')}"
+        )
+        email = {
+            u: catalogue.unit(u).contact_email or f"{u.lower()}@example.vn" for u in (late, on_time)
+        }
+        server.set_clock(utc("2026-06-20T16:00:00"))  # both take their report back
         for unit in (late, on_time):
             edit_as(server, email[unit], ids[unit], cell, "Chưa nộp")
         # (b) the last seconds of the last day
@@ -96,7 +103,7 @@ def season(settings, catalogue, tmp_path_factory):
         plan = plan_pull(own, catalogue, PER_UNIT)
         server.set_clock(utc("2026-06-20T17:00:30"))
         edit_as(server, email[late], ids[late], cell, SUBMITTED)
-        server.set_clock(utc("2026-06-20T23:00:00"))     # the reads come the next morning
+        server.set_clock(utc("2026-06-20T23:00:00"))  # the reads come the next morning
         first = finish_pull(own, plan, [read_spreadsheets(own, plan.pull_run_id, plan.targets)])
         validate_landed(own, catalogue, PER_UNIT, first.pull_run_id)
         # (d) our check tab, written after the read, is now each file's last change
@@ -107,32 +114,40 @@ def season(settings, catalogue, tmp_path_factory):
         again = pull_period(own, catalogue, PER_UNIT, mode="changed")
         again_calls = {k: v for k, v in server.stats()["calls"].items() if v}
         quiet = pull_period(own, catalogue, PER_UNIT, mode="changed")
-        facts["per_unit"] = {"late": late, "on_time": on_time, "ids": ids, "plan": plan,
-                             "first": first, "again": again, "again_calls": again_calls,
-                             "quiet": quiet}
+        facts["per_unit"] = {
+            "late": late,
+            "on_time": on_time,
+            "ids": ids,
+            "plan": plan,
+            "first": first,
+            "again": again,
+            "again_calls": again_calls,
+            "quiet": quiet,
+        }
 
         # ---------------------------------------------------------------- per_period
         server.set_clock(utc("2026-08-15T02:00:00"))
-        summary = provision_period(own, catalogue, PER_PERIOD, layout="per_period",
-                                   client=emulator_client(server.url))
+        summary = provision_period(
+            own, catalogue, PER_PERIOD, layout="per_period", client=emulator_client(server.url)
+        )
         (shared,) = set(summary.spreadsheet_ids.values())
         x, y = [u for u in sorted(summary.tab_titles) if catalogue.unit(u).contact_email][:2]
         reader = emulator_client(server.url)
         cells = {u: submitted_cell(reader, shared, summary.tab_titles[u]) for u in (x, y)}
         pulls = []
         server.set_clock(utc("2026-08-16T02:00:00"))
-        pulls.append(pull_period(own, catalogue, PER_PERIOD))          # the blank tabs
+        pulls.append(pull_period(own, catalogue, PER_PERIOD))  # the blank tabs
         # before the deadline by Google's clock, long after it by this machine's: not the
         # closing full pull (listed again as a changed pull: one more listing call)
         server.set_clock(utc("2026-08-20T02:00:00"))
         facts["before_deadline"] = pull_period(own, catalogue, PER_PERIOD)
-        server.set_clock(utc("2026-08-25T16:00:00"))                   # X: on time
+        server.set_clock(utc("2026-08-25T16:00:00"))  # X: on time
         edit_as(server, catalogue.unit(x).contact_email, shared, cells[x], SUBMITTED)
-        server.set_clock(utc("2026-08-25T17:30:00"))                   # Y: after the deadline
+        server.set_clock(utc("2026-08-25T17:30:00"))  # Y: after the deadline
         edit_as(server, catalogue.unit(y).contact_email, shared, cells[y], SUBMITTED)
-        server.set_clock(utc("2026-08-26T00:00:00"))                   # reads after both
+        server.set_clock(utc("2026-08-26T00:00:00"))  # reads after both
         pulls.append(pull_period(own, catalogue, PER_PERIOD))
-        server.set_clock(utc("2026-08-27T03:00:00"))                   # Y again; X untouched
+        server.set_clock(utc("2026-08-27T03:00:00"))  # Y again; X untouched
         edit_as(server, catalogue.unit(y).contact_email, shared, cells[y], "Chưa nộp")
         server.set_clock(utc("2026-08-27T04:00:00"))
         pulls.append(pull_period(own, catalogue, PER_PERIOD))
@@ -149,12 +164,16 @@ def season(settings, catalogue, tmp_path_factory):
 
 def versions(settings, period_code: str) -> dict[tuple[str, int], tuple]:
     """(unit, version number) → (received_at, received_basis, on time by the one rule)."""
-    rows = query(settings.dsn("admin"), """
+    rows = query(
+        settings.dsn("admin"),
+        """
         select r.unit_code, r.version_number, r.received_at, r.received_basis,
                date_trunc('second', r.received_at) <= s.on_time_until
         from marts.fct_report_version r
         join marts.fct_submission s using (period_code, unit_code)
-        where r.period_code = %s""", (period_code,))
+        where r.period_code = %s""",
+        (period_code,),
+    )
     return {(u, n): (at, basis, on_time) for u, n, at, basis, on_time in rows}
 
 
@@ -165,18 +184,25 @@ def test_an_edit_after_the_listing_is_judged_at_the_later_bound(season):
     facts, own = season["per_unit"], season["settings"]
     late = facts["late"]
     assert facts["plan"].listed_at == "2026-06-20T16:59:50.000Z"
-    [(received, basis, evidence)] = query(own.dsn("admin"), """
+    [(received, basis, evidence)] = query(
+        own.dsn("admin"),
+        """
         select received_at, received_basis,
                array[listed_modified_time, read_at, modified_after]
         from marts.fct_report_version where unit_code = %s and period_code = %s""",
-                                          (late, PER_UNIT))
+        (late, PER_UNIT),
+    )
     listed, read_at, modified_after = evidence
     assert near(listed, "2026-06-20T16:00:00")
     assert near(modified_after, "2026-06-20T17:00:30") and read_at >= utc("2026-06-20T23:00:00")
     assert (received, basis) == (modified_after, "read_bound")
-    [(status,)] = query(own.dsn("admin"), """
+    [(status,)] = query(
+        own.dsn("admin"),
+        """
         select reporting_status from marts.fct_submission
-        where period_code = %s and unit_code = %s""", (PER_UNIT, late))
+        where period_code = %s and unit_code = %s""",
+        (PER_UNIT, late),
+    )
     assert status == "late"
 
 
@@ -184,13 +210,17 @@ def test_an_edit_in_the_last_seconds_read_next_morning_is_on_time(season):
     """(b) Switched at 23:59:30 on the last day, read at 06:00 the next morning: Drive says the
     same time after the read, so the content read is the file as of 23:59:30."""
     facts, own = season["per_unit"], season["settings"]
-    [(received, basis, status)] = query(own.dsn("admin"), """
+    [(received, basis, status)] = query(
+        own.dsn("admin"),
+        """
         select s.received_at, r.received_basis, s.reporting_status
         from marts.fct_submission s
         join marts.fct_report_version r
           on r.period_code = s.period_code and r.unit_code = s.unit_code
          and r.sheet_version_id = s.first_complete_sheet_version_id
-        where s.period_code = %s and s.unit_code = %s""", (PER_UNIT, facts["on_time"]))
+        where s.period_code = %s and s.unit_code = %s""",
+        (PER_UNIT, facts["on_time"]),
+    )
     assert near(received, "2026-06-20T16:59:30") and (basis, status) == ("listing", "on_time")
 
 
@@ -200,16 +230,22 @@ def test_a_file_changed_during_its_read_is_read_again_by_the_next_changed_pull(s
     facts = season["per_unit"]
     late_id = facts["ids"][facts["late"]]
     again, quiet = facts["again"], facts["quiet"]
-    assert again.mode == "changed" and again.skipped_own_writes == 1     # the other unit's
+    assert again.mode == "changed" and again.skipped_own_writes == 1  # the other unit's
     assert (again.fetched, again.new_versions, again.unchanged) == (1, 0, 1)
-    assert facts["again_calls"] == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,
-                                    "drive.files.get": 1}
+    assert facts["again_calls"] == {
+        "drive.files.list": 1,
+        "sheets.spreadsheets.get": 1,
+        "drive.files.get": 1,
+    }
     assert dict(again.api_calls) == facts["again_calls"]
-    [(fetched,)] = query(season["settings"].dsn("admin"), """
+    [(fetched,)] = query(
+        season["settings"].dsn("admin"),
+        """
         select array_agg(spreadsheet_id) from raw.sheet_fetches where pull_run_id = %s""",
-                         (again.pull_run_id,))
+        (again.pull_run_id,),
+    )
     assert fetched == [late_id]
-    assert (quiet.fetched, quiet.failed) == (0, 0)          # read again once, not forever
+    assert (quiet.fetched, quiet.failed) == (0, 0)  # read again once, not forever
 
 
 def test_in_a_shared_file_each_unit_is_received_at_its_own_edit(season):
@@ -219,10 +255,12 @@ def test_in_a_shared_file_each_unit_is_received_at_its_own_edit(season):
     facts, own = season["per_period"], season["settings"]
     x, y = facts["x"], facts["y"]
     got = versions(own, PER_PERIOD)
-    expected = {(x, 2): ("2026-08-25T16:00:00", "unit_revision", True),
-                (y, 2): ("2026-08-25T17:30:00", "unit_revision", False),
-                (x, 3): ("2026-08-25T16:00:00", "unchanged_part", True),
-                (y, 3): ("2026-08-27T03:00:00", "unit_revision", False)}
+    expected = {
+        (x, 2): ("2026-08-25T16:00:00", "unit_revision", True),
+        (y, 2): ("2026-08-25T17:30:00", "unit_revision", False),
+        (x, 3): ("2026-08-25T16:00:00", "unchanged_part", True),
+        (y, 3): ("2026-08-27T03:00:00", "unit_revision", False),
+    }
     for key, (moment, basis, on_time) in expected.items():
         received, got_basis, got_on_time = got[key]
         assert near(received, moment) and (got_basis, got_on_time) == (basis, on_time), key
@@ -233,9 +271,12 @@ def test_in_a_shared_file_each_unit_is_received_at_its_own_edit(season):
     assert second.listed_at == "2026-08-26T00:00:00.000Z"
     assert second.api_calls["drive.revisions.list"] == 1
     assert second.api_calls["drive.files.get"] == 1
-    [(revisions,)] = query(own.dsn("admin"), """
+    [(revisions,)] = query(
+        own.dsn("admin"),
+        """
         select revisions from raw.sheet_versions where pull_run_id = %s""",
-                           (second.pull_run_id,))
+        (second.pull_run_id,),
+    )
     editors = [r.get("lastModifyingUser", {}).get("emailAddress") for r in revisions]
     assert editors[-2:] == [catalogue_email(x), catalogue_email(y)]
 
@@ -245,20 +286,28 @@ def test_the_closing_full_pull_is_decided_by_googles_clock(season):
     not: the pull stays a changed one, and the full pull comes at the first pull after the
     deadline by Google's clock."""
     early = season["before_deadline"]
-    assert dt.datetime.now(dt.timezone.utc) > utc("2026-08-25T17:00:00")
+    assert dt.datetime.now(dt.UTC) > utc("2026-08-25T17:00:00")
     assert (early.mode, early.listed_at) == ("changed", "2026-08-20T02:00:00.000Z")
     assert early.api_calls["drive.files.list"] == 2 and early.fetched == 0
 
 
 def catalogue_email(unit_code: str) -> str:
     from tonghop.catalogue import load_catalogue
+
     return load_catalogue().unit(unit_code).contact_email
 
 
 def test_the_pull_run_records_googles_time_of_its_listing(season):
     own = season["settings"]
-    rows = query(own.dsn("admin"), """
+    rows = query(
+        own.dsn("admin"),
+        """
         select listed_at from ops.pull_runs where period_code = %s order by started_at""",
-                 (PER_PERIOD,))
-    assert [r[0] for r in rows] == [utc("2026-08-16T02:00:00"), utc("2026-08-20T02:00:00"),
-                                    utc("2026-08-26T00:00:00"), utc("2026-08-27T04:00:00")]
+        (PER_PERIOD,),
+    )
+    assert [r[0] for r in rows] == [
+        utc("2026-08-16T02:00:00"),
+        utc("2026-08-20T02:00:00"),
+        utc("2026-08-26T00:00:00"),
+        utc("2026-08-27T04:00:00"),
+    ]

@@ -54,24 +54,36 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 PERIOD = "CB-2026-6T"
 #: the ad hoc period requested on 1/6, due the same day, one shared file (per_period)
 ADHOC = "CB-2026-DX06"
-ADHOC_REQUEST = {"programme_code": "CB-KH84", "period_code": ADHOC,
-                 "period_name": "Báo cáo đột xuất kết quả tổ chức các hoạt động 6 tháng",
-                 "data_from": "2026-01-01", "data_to": "2026-05-31", "due_date": "2026-06-20",
-                 "sheet_layout": "per_period"}
+ADHOC_REQUEST = {
+    "programme_code": "CB-KH84",
+    "period_code": ADHOC,
+    "period_name": "Báo cáo đột xuất kết quả tổ chức các hoạt động 6 tháng",
+    "data_from": "2026-01-01",
+    "data_to": "2026-05-31",
+    "due_date": "2026-06-20",
+    "sheet_layout": "per_period",
+}
 #: the request names no last on-time moment: the end of its due date, Vietnam time
-ADHOC_ON_TIME_UNTIL = dt.datetime(2026, 6, 20, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+ADHOC_ON_TIME_UNTIL = dt.datetime(
+    2026, 6, 20, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=7))
+)
 WAREHOUSE_DB = "tonghop_season"
 METADATA_DB = "airflow_season"
 VN = dt.timezone(dt.timedelta(hours=7))
 #: the catalogue's last on-time moment, as periods.csv states it (read here with csv below)
 CALENDAR = "tonghop_calendar"
-SCHEDULED = ("tonghop_provision_period", "tonghop_reporting_cycle", "tonghop_build_warehouse",
-             "tonghop_publish")
+SCHEDULED = (
+    "tonghop_provision_period",
+    "tonghop_reporting_cycle",
+    "tonghop_build_warehouse",
+    "tonghop_publish",
+)
 DAY_TIMEOUT = 600
 
 
 def execute(dsn: str, sql: str) -> None:
     import psycopg2
+
     conn = psycopg2.connect(dsn)
     try:
         conn.autocommit = True
@@ -87,10 +99,11 @@ def at(day: str, clock: str = "06:00:00") -> dt.datetime:
 
 @dataclass(frozen=True)
 class Edit:
-    unit: str            # U1 … U7, the script's names
+    unit: str  # U1 … U7, the script's names
     at: dt.datetime
-    kind: str            # valid | errors | draft
-    values: tuple = ()   # one number per indicator row of the unit's sheet
+    kind: str  # valid | errors | draft
+    values: tuple = ()  # one number per indicator row of the unit's sheet
+
 
 #: the script: what each unit does, and when (Vietnam time)
 EDITS = [
@@ -101,19 +114,20 @@ EDITS = [
     Edit("U4", at("06-20", "23:59:30"), "valid", (3, 8)),
     Edit("U5", at("06-21", "00:00:30"), "valid", (6, 6)),
     Edit("U2", at("06-21", "14:00:00"), "valid", (5, 11)),
-    Edit("U1", at("06-21", "15:00:00"), "valid", (20, 7)),      # corrected after the deadline
-    Edit("U7", at("06-21", "16:00:00"), "errors", (9, 4)),      # a later edit with an error
+    Edit("U1", at("06-21", "15:00:00"), "valid", (20, 7)),  # corrected after the deadline
+    Edit("U7", at("06-21", "16:00:00"), "errors", (9, 4)),  # a later edit with an error
     Edit("U6", at("06-21", "20:00:00"), "valid", (2, 13)),
     # the ad hoc period's shared file
     Edit("V1", at("06-05", "10:00:00"), "valid", (10, 5)),
     Edit("V2", at("06-20", "23:59:50"), "valid", (4, 4)),
     Edit("V3", at("06-21", "00:30:00"), "valid", (7, 1)),
-    Edit("V1", at("06-21", "15:30:00"), "valid", (11, 5)),     # corrected after the deadline
+    Edit("V1", at("06-21", "15:30:00"), "valid", (11, 5)),  # corrected after the deadline
 ]
 
 #: the simulated mornings, and what goes wrong on each
 DAYS = {
-    "06-01": {}, "06-21": {},
+    "06-01": {},
+    "06-21": {},
     "06-22": {"build_fails": True},
     "06-23": {"pull_refused": True, "clear_and_rerun": True},
 }
@@ -124,7 +138,7 @@ DAYS = {
 class Seen:
     """One version of a unit's report as the warehouse holds it: the content a pull read."""
 
-    kind: str                    # blank | valid | errors | draft
+    kind: str  # blank | valid | errors | draft
     received_at: dt.datetime | None
     values: tuple = ()
 
@@ -135,9 +149,9 @@ class Oracle:
     (a report counts from its first valid version, on time when received by the last on-time
     moment; its figures are its latest valid version's; one state per unit)."""
 
-    units: dict[str, str]                  # script name -> unit code
-    indicators: dict[str, list[str]]       # unit code -> its sheet's indicator codes, in order
-    expected: list[str]                    # every expected unit's code
+    units: dict[str, str]  # script name -> unit code
+    indicators: dict[str, list[str]]  # unit code -> its sheet's indicator codes, in order
+    expected: list[str]  # every expected unit's code
     on_time_until: dt.datetime
     versions: dict[str, list[Seen]] = field(default_factory=lambda: defaultdict(list))
 
@@ -147,8 +161,11 @@ class Oracle:
         for code in self.expected:
             name = next((n for n, c in self.units.items() if c == code), None)
             edits = [e for e in EDITS if e.unit == name and e.at < morning]
-            seen = Seen(edits[-1].kind, edits[-1].at, edits[-1].values) if edits \
+            seen = (
+                Seen(edits[-1].kind, edits[-1].at, edits[-1].values)
+                if edits
                 else Seen("blank", None)
+            )
             history = self.versions[code]
             if not history or history[-1] != seen:
                 history.append(seen)
@@ -160,16 +177,22 @@ class Oracle:
             valid = [v for v in history if v.kind == "valid"]
             if valid:
                 first = valid[0]
-                states[code] = "hop_le_dung_han" if first.received_at <= self.on_time_until \
+                states[code] = (
+                    "hop_le_dung_han"
+                    if first.received_at <= self.on_time_until
                     else "hop_le_tre_han"
+                )
                 for indicator, value in zip(self.indicators[code], valid[-1].values):
                     totals[indicator] += Decimal(value)
                     units_with[indicator] += 1
             elif not history:
                 states[code] = "chua_co_bang"
             else:
-                states[code] = {"errors": "con_loi", "draft": "chua_chon_da_nop",
-                                "blank": "chua_dien"}[history[-1].kind]
+                states[code] = {
+                    "errors": "con_loi",
+                    "draft": "chua_chon_da_nop",
+                    "blank": "chua_dien",
+                }[history[-1].kind]
         counted = [c for c, s in states.items() if s.startswith("hop_le")]
         last_on_time_day = self.on_time_until.date()
         return {
@@ -180,7 +203,8 @@ class Oracle:
             "late_reports": sum(s == "hop_le_tre_han" for s in states.values()),
             "missing_reports": len(self.expected) - len(counted),
             "overdue_reports": (len(self.expected) - len(counted))
-            if as_of > last_on_time_day else 0,
+            if as_of > last_on_time_day
+            else 0,
             "units_with_errors": sum(s == "con_loi" for s in states.values()),
             "not_submitted_reports": sum(s == "chua_chon_da_nop" for s in states.values()),
             "not_filled_reports": sum(s == "chua_dien" for s in states.values()),
@@ -197,8 +221,9 @@ def part_origins(catalogue, code: str, period_code: str, tab: str) -> dict[str, 
     parts stacked in the unit's tab with a blank row between them."""
     from sheets import layout
 
-    parts = [t for t in layout.report_tabs(catalogue, code, period_code)
-             if t.title != layout.TAB_GUIDE]
+    parts = [
+        t for t in layout.report_tabs(catalogue, code, period_code) if t.title != layout.TAB_GUIDE
+    ]
     if not tab:
         return {part.title: (part.title, 0) for part in parts}
     origins, row = {}, 0
@@ -209,8 +234,7 @@ def part_origins(catalogue, code: str, period_code: str, tab: str) -> dict[str, 
 
 
 class Season:
-    def __init__(self, api: Api, services, env: dict, emulator, settings, catalogue,
-                 alerts: list):
+    def __init__(self, api: Api, services, env: dict, emulator, settings, catalogue, alerts: list):
         self.api, self.services, self.env = api, services, env
         self.emulator, self.settings, self.catalogue = emulator, settings, catalogue
         self.alerts = alerts
@@ -218,14 +242,18 @@ class Season:
 
     # the units, through the Sheets API as themselves
     def edit(self, edit: Edit, code: str, period_code: str) -> None:
-        from sheets_emulator import emulator_client
         from sheets import layout
+        from sheets_emulator import emulator_client
 
         unit = self.catalogue.unit(code)
         programme = self.catalogue.period(PERIOD).programme_code
-        [(sid, tab)] = query(self.settings.dsn("admin"), """
+        [(sid, tab)] = query(
+            self.settings.dsn("admin"),
+            """
             select spreadsheet_id, tab_title from ops.sheet_registry
-            where period_code = %s and unit_code = %s""", (period_code, code))
+            where period_code = %s and unit_code = %s""",
+            (period_code, code),
+        )
         tasks = self.catalogue.tasks_for(programme, code)
         indicators = self.catalogue.indicators_for(programme, code)
         where = part_origins(self.catalogue, code, period_code, tab)
@@ -241,25 +269,34 @@ class Season:
         reporter_row = 4 + [k for k, _, _ in layout.INFO_FIELDS].index("reporter_name")
         status = column(layout.TASK_COLUMNS, "status")
         value = column(layout.INDICATOR_COLUMNS, "value")
-        values = [str(v) for v in edit.values[:len(indicators)]]
+        values = [str(v) for v in edit.values[: len(indicators)]]
         if edit.kind == "errors":
-            values[0] = "-3"                     # a negative figure: an error
+            values[0] = "-3"  # a negative figure: an error
         data = [
             {"range": cell(layout.TAB_INFO, "B", reporter_row), "values": [[unit.short_name]]},
-            {"range": cell(layout.TAB_INFO, "B", info_row),
-             "values": [["Chưa nộp" if edit.kind == "draft" else "Đã nộp"]]},
-            {"range": cell(layout.TAB_TASKS, status, 2) + f":{status}"
-                      f"{where[layout.TAB_TASKS][1] + len(tasks) + 1}",
-             "values": [["Đang thực hiện thường xuyên" if task.is_ongoing
-                         else "Đang triển khai"] for task, _ in tasks]},
-            {"range": cell(layout.TAB_INDICATORS, value, 2) + f":{value}"
-                      f"{where[layout.TAB_INDICATORS][1] + len(values) + 1}",
-             "values": [[v] for v in values]},
+            {
+                "range": cell(layout.TAB_INFO, "B", info_row),
+                "values": [["Chưa nộp" if edit.kind == "draft" else "Đã nộp"]],
+            },
+            {
+                "range": cell(layout.TAB_TASKS, status, 2) + f":{status}"
+                f"{where[layout.TAB_TASKS][1] + len(tasks) + 1}",
+                "values": [
+                    ["Đang thực hiện thường xuyên" if task.is_ongoing else "Đang triển khai"]
+                    for task, _ in tasks
+                ],
+            },
+            {
+                "range": cell(layout.TAB_INDICATORS, value, 2) + f":{value}"
+                f"{where[layout.TAB_INDICATORS][1] + len(values) + 1}",
+                "values": [[v] for v in values],
+            },
         ]
         self.emulator.set_clock(edit.at)
         client = emulator_client(self.emulator.url, user=unit.contact_email)
         client.http_client.values_batch_update(
-            sid, body={"valueInputOption": "USER_ENTERED", "data": data})
+            sid, body={"valueInputOption": "USER_ENTERED", "data": data}
+        )
 
     # one morning
     def run_calendar(self, morning: dt.datetime) -> None:
@@ -271,7 +308,7 @@ class Season:
         """``airflow dags test <dag_id> <moment> [-c conf]`` with the emulator's clock at that
         moment."""
         self.emulator.set_clock(moment)
-        logical = moment.astimezone(dt.timezone.utc).isoformat()
+        logical = moment.astimezone(dt.UTC).isoformat()
         airflow = Path(sys.executable).with_name("airflow")
         command = [str(airflow), "dags", "test", dag_id, logical]
         if conf is not None:
@@ -279,13 +316,20 @@ class Season:
         with self.log.open("a", encoding="utf-8") as out:
             out.write(f"\n$ {' '.join(command[1:])}\n")
             out.flush()
-            done = subprocess.run(command, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, timeout=DAY_TIMEOUT)
+            done = subprocess.run(
+                command,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=DAY_TIMEOUT,
+            )
         assert done.returncode == 0, self.log.read_text(errors="replace")[-4000:]
 
     def runs(self, dag_id: str) -> list[dict]:
-        return self.api.call("GET", f"/dags/{dag_id}/dagRuns",
-                             params={"limit": 100, "order_by": "-run_after"})["dag_runs"]
+        return self.api.call(
+            "GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100, "order_by": "-run_after"}
+        )["dag_runs"]
 
     def settle(self) -> dict[str, list[dict]]:
         """Wait until no run of the scheduled DAGs is queued or running and no Asset event
@@ -294,79 +338,140 @@ class Season:
         quiet = 0
         while quiet < 3:
             self.services.check_alive()
-            busy = [(d, r["dag_run_id"], r["state"]) for d in SCHEDULED for r in self.runs(d)
-                    if r["state"] in ("queued", "running")]
-            waiting = [d for d in ("tonghop_build_warehouse", "tonghop_publish")
-                       if self.api.call("GET", f"/dags/{d}/assets/queuedEvents",
-                                        ok=(200, 404)).get("queued_events")]
+            busy = [
+                (d, r["dag_run_id"], r["state"])
+                for d in SCHEDULED
+                for r in self.runs(d)
+                if r["state"] in ("queued", "running")
+            ]
+            waiting = [
+                d
+                for d in ("tonghop_build_warehouse", "tonghop_publish")
+                if self.api.call("GET", f"/dags/{d}/assets/queuedEvents", ok=(200, 404)).get(
+                    "queued_events"
+                )
+            ]
             quiet = 0 if busy or waiting else quiet + 1
             if time.monotonic() > deadline:
-                pytest.fail(f"the day did not settle within {DAY_TIMEOUT} s: {busy} {waiting}"
-                            f"\n{self.services.process_log_tail('scheduler', 3000)}")
+                pytest.fail(
+                    f"the day did not settle within {DAY_TIMEOUT} s: {busy} {waiting}"
+                    f"\n{self.services.process_log_tail('scheduler', 3000)}"
+                )
             time.sleep(2)
         return {d: self.runs(d) for d in SCHEDULED}
 
     def failed_runs(self, runs: dict, since: set) -> dict[str, list[str]]:
-        return {d: [r["dag_run_id"] for r in rs if r["state"] == "failed"
-                    and (d, r["dag_run_id"]) not in since]
-                for d, rs in runs.items()}
+        return {
+            d: [
+                r["dag_run_id"]
+                for r in rs
+                if r["state"] == "failed" and (d, r["dag_run_id"]) not in since
+            ]
+            for d, rs in runs.items()
+        }
 
     def figures(self, period_code: str = PERIOD) -> dict:
         bi = self.settings.dsn("bi_reader")
-        [summary] = query(bi, """
+        [summary] = query(
+            bi,
+            """
             select as_of_date, expected_reports, actual_reports, on_time_reports, late_reports,
                    missing_reports, overdue_reports, units_with_errors, not_submitted_reports,
                    not_filled_reports, no_sheet_reports
-            from marts.agg_province_summary where period_code = %s""", (period_code,))
-        names = ("as_of_date", "expected_reports", "actual_reports", "on_time_reports",
-                 "late_reports", "missing_reports", "overdue_reports", "units_with_errors",
-                 "not_submitted_reports", "not_filled_reports", "no_sheet_reports")
+            from marts.agg_province_summary where period_code = %s""",
+            (period_code,),
+        )
+        names = (
+            "as_of_date",
+            "expected_reports",
+            "actual_reports",
+            "on_time_reports",
+            "late_reports",
+            "missing_reports",
+            "overdue_reports",
+            "units_with_errors",
+            "not_submitted_reports",
+            "not_filled_reports",
+            "no_sheet_reports",
+        )
         figures = dict(zip(names, summary))
-        figures["states"] = dict(query(bi, """
+        figures["states"] = dict(
+            query(
+                bi,
+                """
             select unit_code, submission_state from marts.fct_submission
-            where period_code = %s""", (period_code,)))
-        figures["totals"] = {code: (total, units) for code, total, units in query(bi, """
+            where period_code = %s""",
+                (period_code,),
+            )
+        )
+        figures["totals"] = {
+            code: (total, units)
+            for code, total, units in query(
+                bi,
+                """
             select indicator_code, total_value, reporting_units from marts.agg_indicator_totals
-            where period_code = %s and total_value is not null""", (period_code,))}
-        figures["days_late"] = dict(query(bi, """
+            where period_code = %s and total_value is not null""",
+                (period_code,),
+            )
+        }
+        figures["days_late"] = dict(
+            query(
+                bi,
+                """
             select unit_code, days_late from marts.fct_submission where period_code = %s""",
-                                          (period_code,)))
+                (period_code,),
+            )
+        )
         return figures
 
     def published(self, period_code: str = PERIOD) -> dict:
         """The newest publication of the period: its record and the summary's overview."""
         from openpyxl import load_workbook
 
-        rows = query(self.settings.dsn("admin"), """
+        rows = query(
+            self.settings.dsn("admin"),
+            """
             select run_id, as_of_date, folder from ops.publications where period_code = %s
-            order by publication_id""", (period_code,))
+            order by publication_id""",
+            (period_code,),
+        )
         if not rows:
             return {"count": 0}
         run_id, as_of, folder = rows[-1]
         sheet = load_workbook(Path(folder) / f"tong_hop_{period_code}.xlsx")["Tổng quan"]
         overview = {r[0]: r[1] for r in sheet.iter_rows(min_row=4, values_only=True) if r[0]}
-        return {"count": len(rows), "run_id": run_id, "as_of_date": as_of,
-                "overview": overview}
+        return {"count": len(rows), "run_id": run_id, "as_of_date": as_of, "overview": overview}
 
     def received(self, period_code: str) -> dict:
         """The registry of the period's sheets and, per unit, its versions' received time and
         the rule that decided it."""
         admin = self.settings.dsn("admin")
-        registry = query(admin, """select unit_code, spreadsheet_id, tab_title, layout
+        registry = query(
+            admin,
+            """select unit_code, spreadsheet_id, tab_title, layout
                                    from ops.sheet_registry where period_code = %s""",
-                         (period_code,))
-        versions = query(admin, """
+            (period_code,),
+        )
+        versions = query(
+            admin,
+            """
             select unit_code, version_number, received_at, received_basis
             from marts.fct_report_version where period_code = %s
-            order by unit_code, version_number""", (period_code,))
+            order by unit_code, version_number""",
+            (period_code,),
+        )
         return {"registry": registry, "versions": versions}
 
     def counts(self) -> dict:
-        [row] = query(self.settings.dsn("admin"), """
+        [row] = query(
+            self.settings.dsn("admin"),
+            """
             select (select count(*) from raw.sheet_versions),
                    (select count(*) from raw.sheet_fetches),
                    (select count(*) from ops.pull_runs where period_code = %s),
-                   (select count(*) from parsed.report_headers)""", (PERIOD,))
+                   (select count(*) from parsed.report_headers)""",
+            (PERIOD,),
+        )
         return dict(zip(("versions", "fetches", "pulls", "headers"), row))
 
 
@@ -374,38 +479,56 @@ class Season:
 def season(settings, catalogue, tmp_path_factory):
     from sheets_emulator import EmulatorServer
     from sheets_emulator.faults import EmulatorConfig, FaultRule
-    from tooling import local_airflow, localdb
     from tonghop.catalogue import load_catalogue
+    from tooling import local_airflow, localdb
 
     pg_port = localdb.default_cluster().port
     localdb.ensure_warehouse(WAREHOUSE_DB)
-    emulator = EmulatorServer(tmp_path_factory.mktemp("season-emulator"), host="127.0.0.1",
-                              port=0).start()
+    emulator = EmulatorServer(
+        tmp_path_factory.mktemp("season-emulator"), host="127.0.0.1", port=0
+    ).start()
     settings = settings.for_database(WAREHOUSE_DB).with_overrides(
-        emulator_url=emulator.url, sheets_backend="emulator",
-        output_dir=tmp_path_factory.mktemp("season-output"))
+        emulator_url=emulator.url,
+        sheets_backend="emulator",
+        output_dir=tmp_path_factory.mktemp("season-output"),
+    )
     period = catalogue.period(PERIOD)
     programme = period.programme_code
     expected = sorted(u.unit_code for u in catalogue.expected_units(PERIOD))
     with_indicators = [u for u in expected if len(catalogue.indicators_for(programme, u)) >= 2]
     units = {f"U{n}": code for n, code in enumerate(with_indicators[:7], start=1)}
     with (Path(settings.dbt_project_dir) / "seeds" / "catalogue" / "periods.csv").open(
-            encoding="utf-8") as fh:
+        encoding="utf-8"
+    ) as fh:
         import csv
-        row = next(r for r in csv.DictReader(fh) if r["period_code"] == PERIOD)
-    def indicators(codes):
-        return {u: [i.indicator_code for i in catalogue.indicators_for(programme, u)]
-                for u in codes}
 
-    oracle = Oracle(units=units, expected=expected, indicators=indicators(expected),
-                    on_time_until=dt.datetime.fromisoformat(row["on_time_until"]))
+        row = next(r for r in csv.DictReader(fh) if r["period_code"] == PERIOD)
+
+    def indicators(codes):
+        return {
+            u: [i.indicator_code for i in catalogue.indicators_for(programme, u)] for u in codes
+        }
+
+    oracle = Oracle(
+        units=units,
+        expected=expected,
+        indicators=indicators(expected),
+        on_time_until=dt.datetime.fromisoformat(row["on_time_until"]),
+    )
     # the ad hoc period's units: four others, each with an e-mail (its tab's editor)
-    adhoc_units = {f"V{n}": code for n, code in enumerate(
-        [u for u in with_indicators[7:] if catalogue.unit(u).contact_email][:4], start=1)}
-    adhoc_oracle = Oracle(units=adhoc_units, expected=sorted(adhoc_units.values()),
-                          indicators=indicators(adhoc_units.values()),
-                          on_time_until=ADHOC_ON_TIME_UNTIL)
-    period_of = {**{n: PERIOD for n in units}, **{n: ADHOC for n in adhoc_units}}
+    adhoc_units = {
+        f"V{n}": code
+        for n, code in enumerate(
+            [u for u in with_indicators[7:] if catalogue.unit(u).contact_email][:4], start=1
+        )
+    }
+    adhoc_oracle = Oracle(
+        units=adhoc_units,
+        expected=sorted(adhoc_units.values()),
+        indicators=indicators(adhoc_units.values()),
+        on_time_until=ADHOC_ON_TIME_UNTIL,
+    )
+    period_of = {**dict.fromkeys(units, PERIOD), **dict.fromkeys(adhoc_units, ADHOC)}
     code_of = {**units, **adhoc_units}
     try:
         with webhook_server() as (hook, alerts):
@@ -426,10 +549,13 @@ def season(settings, catalogue, tmp_path_factory):
                 season = Season(api, services, env, emulator, settings, catalogue, alerts)
                 days, failed_before = {}, set()
                 # the Sở requests the ad hoc report before the first morning; it opens at once
-                season.dags_test("tonghop_adhoc_report", at("06-01", "05:00:00"),
-                                 {**ADHOC_REQUEST, "unit_codes": sorted(adhoc_units.values())})
+                season.dags_test(
+                    "tonghop_adhoc_report",
+                    at("06-01", "05:00:00"),
+                    {**ADHOC_REQUEST, "unit_codes": sorted(adhoc_units.values())},
+                )
                 season.settle()
-                season.catalogue = load_catalogue(settings=settings)    # with the request
+                season.catalogue = load_catalogue(settings=settings)  # with the request
                 for day, what in DAYS.items():
                     morning = at(day)
                     for edit in EDITS:
@@ -442,9 +568,18 @@ def season(settings, catalogue, tmp_path_factory):
                         execute(admin, "grant create on schema marts to transformer")
                         # each period's pull: its listing's try and retry (the day's only
                         # listings: nothing is provisioned after the last on-time day)
-                        emulator.configure(EmulatorConfig(faults=[FaultRule(
-                            endpoint="drive.files.list", status=403, times=4,
-                            message="The caller does not have permission")]))
+                        emulator.configure(
+                            EmulatorConfig(
+                                faults=[
+                                    FaultRule(
+                                        endpoint="drive.files.list",
+                                        status=403,
+                                        times=4,
+                                        message="The caller does not have permission",
+                                    )
+                                ]
+                            )
+                        )
                     alerts_before = len(alerts)
                     season.run_calendar(morning)
                     runs = season.settle()
@@ -454,19 +589,32 @@ def season(settings, catalogue, tmp_path_factory):
                     if not what.get("pull_refused"):
                         oracle.pull(morning)
                         adhoc_oracle.pull(morning)
-                    record = {"morning": morning, "figures": season.figures(),
-                              "published": season.published(), "failed": failed,
-                              "alerts": alerts[alerts_before:], "counts": season.counts(),
-                              "oracle": oracle.figures(morning.date()),
-                              "adhoc": {"figures": season.figures(ADHOC),
-                                        "published": season.published(ADHOC),
-                                        "oracle": adhoc_oracle.figures(morning.date()),
-                                        "received": season.received(ADHOC)}}
+                    record = {
+                        "morning": morning,
+                        "figures": season.figures(),
+                        "published": season.published(),
+                        "failed": failed,
+                        "alerts": alerts[alerts_before:],
+                        "counts": season.counts(),
+                        "oracle": oracle.figures(morning.date()),
+                        "adhoc": {
+                            "figures": season.figures(ADHOC),
+                            "published": season.published(ADHOC),
+                            "oracle": adhoc_oracle.figures(morning.date()),
+                            "received": season.received(ADHOC),
+                        },
+                    }
                     if what.get("clear_and_rerun"):
                         record["rerun"] = clear_and_rerun(season, runs, failed)
                     days[day] = record
-                yield SimpleNamespace(days=days, units=units, oracle=oracle, settings=settings,
-                                      expected=expected, adhoc_units=adhoc_units)
+                yield SimpleNamespace(
+                    days=days,
+                    units=units,
+                    oracle=oracle,
+                    settings=settings,
+                    expected=expected,
+                    adhoc_units=adhoc_units,
+                )
     finally:
         emulator.stop()
 
@@ -475,35 +623,60 @@ def clear_and_rerun(season: Season, runs: dict, failed: dict) -> dict:
     """Clear the morning's whole reporting-cycle runs that failed (one per period), the newest
     build and the newest publication run, as an engineer reruns them from the UI, and wait for
     everything to settle again."""
+
     def state():
-        return {"figures": season.figures(), "counts": season.counts(),
-                "published": season.published(), "adhoc_figures": season.figures(ADHOC),
-                "adhoc_published": season.published(ADHOC)}
+        return {
+            "figures": season.figures(),
+            "counts": season.counts(),
+            "published": season.published(),
+            "adhoc_figures": season.figures(ADHOC),
+            "adhoc_published": season.published(ADHOC),
+        }
 
     before = state()
-    cleared = [("tonghop_reporting_cycle", run_id)
-               for run_id in failed["tonghop_reporting_cycle"]]
-    cleared += [(dag_id, runs[dag_id][0]["dag_run_id"])     # the newest (by run_after)
-                for dag_id in ("tonghop_build_warehouse", "tonghop_publish")]
+    cleared = [("tonghop_reporting_cycle", run_id) for run_id in failed["tonghop_reporting_cycle"]]
+    cleared += [
+        (dag_id, runs[dag_id][0]["dag_run_id"])  # the newest (by run_after)
+        for dag_id in ("tonghop_build_warehouse", "tonghop_publish")
+    ]
     for dag_id, run_id in cleared:
-        season.api.call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
-            "dry_run": False, "dag_run_id": run_id, "only_failed": False,
-            "reset_dag_runs": True, "note": "test_season: cleared"})
+        season.api.call(
+            "POST",
+            f"/dags/{dag_id}/clearTaskInstances",
+            json={
+                "dry_run": False,
+                "dag_run_id": run_id,
+                "only_failed": False,
+                "reset_dag_runs": True,
+                "note": "test_season: cleared",
+            },
+        )
     after_runs = season.settle()
-    states = {(d, run_id): next(r["state"] for r in after_runs[d] if r["dag_run_id"] == run_id)
-              for d, run_id in cleared}
+    states = {
+        (d, run_id): next(r["state"] for r in after_runs[d] if r["dag_run_id"] == run_id)
+        for d, run_id in cleared
+    }
     return {"before": before, "cleared": cleared, "states": states, **state()}
 
 
 # ------------------------------------------------------------------ the checks
-HEADLINE = ("as_of_date", "expected_reports", "actual_reports", "on_time_reports",
-            "late_reports", "missing_reports", "overdue_reports", "units_with_errors",
-            "not_submitted_reports", "not_filled_reports", "no_sheet_reports")
+HEADLINE = (
+    "as_of_date",
+    "expected_reports",
+    "actual_reports",
+    "on_time_reports",
+    "late_reports",
+    "missing_reports",
+    "overdue_reports",
+    "units_with_errors",
+    "not_submitted_reports",
+    "not_filled_reports",
+    "no_sheet_reports",
+)
 
 
 def oracle_of(season, day: str, period: str) -> dict:
-    return season.days[day]["oracle"] if period == PERIOD else \
-        season.days[day]["adhoc"]["oracle"]
+    return season.days[day]["oracle"] if period == PERIOD else season.days[day]["adhoc"]["oracle"]
 
 
 def expected_on(season, day: str, period: str = PERIOD) -> dict:
@@ -529,7 +702,7 @@ def test_every_headline_figure_matches_the_oracle_each_morning(season, day, peri
 def published_on(season, day: str, period: str = PERIOD) -> dict:
     """The oracle's figures for the newest publication at the end of ``day``: those of the
     last morning whose build could run."""
-    days = list(DAYS)[:list(DAYS).index(day) + 1]
+    days = list(DAYS)[: list(DAYS).index(day) + 1]
     last = next(d for d in reversed(days) if not DAYS[d].get("build_fails"))
     return oracle_of(season, last, period)
 
@@ -554,16 +727,21 @@ def test_the_published_summary_is_the_marts_of_that_morning(season, day, period)
 def test_the_season_covers_every_state_and_both_sides_of_the_deadline(season):
     final = season.days["06-23"]["oracle"]["states"]
     u = season.units
-    assert final[u["U4"]] == "hop_le_dung_han"          # 23:59:30 on the last day
-    assert final[u["U5"]] == "hop_le_tre_han"           # 00:00:30 the day after
-    assert final[u["U1"]] == "hop_le_dung_han"          # corrected after the deadline
-    assert final[u["U2"]] == "hop_le_tre_han"           # its errors fixed late
-    assert final[u["U7"]] == "hop_le_dung_han"          # a later edit with an error
+    assert final[u["U4"]] == "hop_le_dung_han"  # 23:59:30 on the last day
+    assert final[u["U5"]] == "hop_le_tre_han"  # 00:00:30 the day after
+    assert final[u["U1"]] == "hop_le_dung_han"  # corrected after the deadline
+    assert final[u["U2"]] == "hop_le_tre_han"  # its errors fixed late
+    assert final[u["U7"]] == "hop_le_dung_han"  # a later edit with an error
     assert final[u["U3"]] == "chua_chon_da_nop"
     assert final[u["U6"]] == "hop_le_tre_han"
-    assert {s for s in season.days["06-01"]["oracle"]["states"].values()} == {"chua_dien"}
-    assert {s for s in season.days["06-21"]["oracle"]["states"].values()} == {
-        "hop_le_dung_han", "hop_le_tre_han", "con_loi", "chua_chon_da_nop", "chua_dien"}
+    assert set(season.days["06-01"]["oracle"]["states"].values()) == {"chua_dien"}
+    assert set(season.days["06-21"]["oracle"]["states"].values()) == {
+        "hop_le_dung_han",
+        "hop_le_tre_han",
+        "con_loi",
+        "chua_chon_da_nop",
+        "chua_dien",
+    }
     # the correction after the deadline changed the totals, not the status
     before = season.days["06-21"]["oracle"]["totals"]
     after = season.days["06-23"]["oracle"]["totals"]
@@ -582,13 +760,20 @@ def test_in_the_shared_file_each_unit_is_received_at_its_own_edit(season):
     assert sorted(u for u, *_ in received["registry"]) == sorted(v.values())
     final = season.days["06-23"]["adhoc"]["oracle"]["states"]
     assert [final[v[n]] for n in ("V1", "V2", "V3", "V4")] == [
-        "hop_le_dung_han", "hop_le_dung_han", "hop_le_tre_han", "chua_dien"]
+        "hop_le_dung_han",
+        "hop_le_dung_han",
+        "hop_le_tre_han",
+        "chua_dien",
+    ]
     v3_edit = next(e.at for e in EDITS if e.unit == "V3")
     v2_edit = next(e.at for e in EDITS if e.unit == "V2")
     assert v2_edit <= ADHOC_ON_TIME_UNTIL < v3_edit < at("06-21")
     # the evidence: V2's first version was received at its own edit, by its own revision
-    [moment] = {t for u, _, t, basis in received["versions"]
-                if u == v["V2"] and basis == "unit_revision" and t > at("06-02")}
+    [moment] = {
+        t
+        for u, _, t, basis in received["versions"]
+        if u == v["V2"] and basis == "unit_revision" and t > at("06-02")
+    }
     assert abs(moment - v2_edit) < dt.timedelta(seconds=5), received["versions"]
     before = season.days["06-21"]["adhoc"]["oracle"]["totals"]
     assert before != season.days["06-22"]["adhoc"]["oracle"]["totals"]
@@ -612,8 +797,7 @@ def test_the_failed_build_failed_alerted_and_was_caught_up(season):
     assert any("build_warehouse" in a.get("text", "") for a in season.days["06-22"]["alerts"])
     # nothing published on the morning of the failed build; the next build that succeeded
     # (23/6, with no new pull) published the corrections pulled on 22/6
-    assert season.days["06-22"]["published"]["count"] == \
-        season.days["06-21"]["published"]["count"]
+    assert season.days["06-22"]["published"]["count"] == season.days["06-21"]["published"]["count"]
     assert season.days["06-23"]["published"]["count"] > season.days["06-22"]["published"]["count"]
     assert season.days["06-23"]["figures"]["totals"] != season.days["06-21"]["figures"]["totals"]
 
@@ -621,9 +805,14 @@ def test_the_failed_build_failed_alerted_and_was_caught_up(season):
 def test_a_stalled_pull_raises_a_freshness_alert(season):
     """The mornings the season skips are mornings the scheduler was down: 21/6, the first
     morning after the pull of 1/6, alerts; the mornings that follow a pull do not."""
+
     def stalled(day):
-        return [a for a in season.days[day]["alerts"]
-                if "pulls stalled" in a.get("text", "") and PERIOD in a.get("text", "")]
+        return [
+            a
+            for a in season.days[day]["alerts"]
+            if "pulls stalled" in a.get("text", "") and PERIOD in a.get("text", "")
+        ]
+
     assert stalled("06-21"), season.days["06-21"]["alerts"]
     assert not stalled("06-01") and not stalled("06-22") and not stalled("06-23")
     failed = season.days["06-23"]["failed"]

@@ -14,35 +14,48 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 from tests.conftest import ROOT
 
 NOT_SCANNED_SUFFIXES = (".lock",)
 #: (folder of generated results, detect-secrets type) -> why those findings are not secrets.
 #: Only that type is let through there: a password or key in a result file still fails.
 GENERATED_CHECKSUMS = {
-    ("bench/results/", "Hex High Entropy String"):
-        "SHA-256 of published files and data, written by every bench run",
-    ("tests/results/", "Hex High Entropy String"):
-        "checksums of raw and marts, written by the fault suite",
+    (
+        "bench/results/",
+        "Hex High Entropy String",
+    ): "SHA-256 of published files and data, written by every bench run",
+    (
+        "tests/results/",
+        "Hex High Entropy String",
+    ): "checksums of raw and marts, written by the fault suite",
 }
 #: (path, detect-secrets type, hashed secret) -> why it is not a secret
 ALLOWED = {
-    ("deploy/entrypoint.py", "Secret Keyword",
-     "faf62aa3591f793411551a3781b7a150e1942f3e"):  # pragma: allowlist secret
-        "the file NAME of the Google key under /run/secrets, not the key",
-    ("docker-compose.yml", "Secret Keyword",
-     "cbd29be56dcf1b80c5a7e5795ff3ddb7e0d26415"):  # pragma: allowlist secret
-        "AIRFLOW__API_AUTH__JWT_SECRET_CMD: the command that reads the secret file",
-    ("docker-compose.yml", "Secret Keyword",
-     "94eaf0f1bb55802f74a3070b568d08f16b6444d1"):  # pragma: allowlist secret
-        "AIRFLOW__API__SECRET_KEY_CMD: the command that reads the secret file",
-    ("tests/test_compose.py", "Secret Keyword",
-     "b63f6f1a19fb11b7488963ac116e0c5f4388e85b"):  # pragma: allowlist secret
-        "'rotated': the password a fake Metabase is given in the deploy test",
-    ("tooling/localdb.py", "Secret Keyword",
-     "2f1aa1e2a58704b452a5dd60ab1bd2b761bf296a"):  # pragma: allowlist secret
-        "the PostgreSQL setting password_encryption (scram-sha-256), not a password",
+    (
+        "deploy/entrypoint.py",
+        "Secret Keyword",
+        "faf62aa3591f793411551a3781b7a150e1942f3e",  # pragma: allowlist secret
+    ): "the file NAME of the Google key under /run/secrets, not the key",
+    (
+        "docker-compose.yml",
+        "Secret Keyword",
+        "cbd29be56dcf1b80c5a7e5795ff3ddb7e0d26415",  # pragma: allowlist secret
+    ): "AIRFLOW__API_AUTH__JWT_SECRET_CMD: the command that reads the secret file",
+    (
+        "docker-compose.yml",
+        "Secret Keyword",
+        "94eaf0f1bb55802f74a3070b568d08f16b6444d1",  # pragma: allowlist secret
+    ): "AIRFLOW__API__SECRET_KEY_CMD: the command that reads the secret file",
+    (
+        "tests/test_compose.py",
+        "Secret Keyword",
+        "b63f6f1a19fb11b7488963ac116e0c5f4388e85b",  # pragma: allowlist secret
+    ): "'rotated': the password a fake Metabase is given in the deploy test",
+    (
+        "tooling/localdb.py",
+        "Secret Keyword",
+        "2f1aa1e2a58704b452a5dd60ab1bd2b761bf296a",  # pragma: allowlist secret
+    ): "the PostgreSQL setting password_encryption (scram-sha-256), not a password",
 }
 
 
@@ -50,10 +63,16 @@ def tracked_files(root: Path) -> list[str]:
     """What git tracks (a fresh CI clone has exactly these)."""
     git = shutil.which("git")
     assert git, "git is needed to list the tracked files"
-    listed = subprocess.run([git, "-C", str(root), "ls-files", "-z"], capture_output=True,
-                            check=True).stdout.decode().split("\0")
-    return [path for path in listed
-            if path and not path.endswith(NOT_SCANNED_SUFFIXES) and (root / path).is_file()]
+    listed = (
+        subprocess.run([git, "-C", str(root), "ls-files", "-z"], capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    return [
+        path
+        for path in listed
+        if path and not path.endswith(NOT_SCANNED_SUFFIXES) and (root / path).is_file()
+    ]
 
 
 def scan(root: Path, paths: list[str]) -> list[tuple[str, str, str, int]]:
@@ -64,24 +83,34 @@ def scan(root: Path, paths: list[str]) -> list[tuple[str, str, str, int]]:
     collection = SecretsCollection(root=str(root))
     with default_settings():
         collection.scan_files(*paths, num_processors=2)
-    return sorted((path, secret.type, secret.secret_hash, secret.line_number)
-                  for path, secret in collection)
+    return sorted(
+        (path, secret.type, secret.secret_hash, secret.line_number) for path, secret in collection
+    )
 
 
 def test_no_secret_is_tracked():
     findings = scan(ROOT, tracked_files(ROOT))
-    unexpected = [f"{path}:{line}: {kind} ({digest})" for path, kind, digest, line in findings
-                  if (path, kind, digest) not in ALLOWED
-                  and not any(path.startswith(folder) and kind == allowed_kind
-                              for folder, allowed_kind in GENERATED_CHECKSUMS)]
-    assert not unexpected, "secrets in the repository (remove them, or if one is not a " \
+    unexpected = [
+        f"{path}:{line}: {kind} ({digest})"
+        for path, kind, digest, line in findings
+        if (path, kind, digest) not in ALLOWED
+        and not any(
+            path.startswith(folder) and kind == allowed_kind
+            for folder, allowed_kind in GENERATED_CHECKSUMS
+        )
+    ]
+    assert not unexpected, (
+        "secrets in the repository (remove them, or if one is not a "
         "secret add it to ALLOWED with the reason):\n" + "\n".join(unexpected)
+    )
 
 
 def test_every_allowance_is_still_needed():
     """An allowance whose finding is gone is removed, so the list stays what it claims."""
-    findings = {(path, kind, digest) for path, kind, digest, _ in
-                scan(ROOT, sorted({path for path, _, _ in ALLOWED}))}
+    findings = {
+        (path, kind, digest)
+        for path, kind, digest, _ in scan(ROOT, sorted({path for path, _, _ in ALLOWED}))
+    }
     assert set(ALLOWED) <= findings, set(ALLOWED) - findings
 
 
@@ -91,12 +120,12 @@ def test_the_scan_finds_a_planted_key(tmp_path):
     subprocess.run([git, "init", "-q", str(tmp_path)], check=True)
     planted = {
         "deploy/aws.env": "AWS_ACCESS_KEY_ID=AKIA" + "IOSFODNN7EXAMPLE\n",
-        "secrets/google_service_account.json":
-            '{"type": "service_account", "private_key": "-----BEGIN ' + 'PRIVATE KEY-----\\n'
-            'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n-----END ' +
-            'PRIVATE KEY-----\\n"}\n',
-        "tonghop/local.py": 'WAREHOUSE_DSN = "postgresql://loader:' + 'Wr0ngPlace-9f8a7c6b5d4e3f2a1'
-                            '@db:5432/tonghop"\npassword = "' + 'hunter2-but-longer-7f3a9c"\n',
+        "secrets/google_service_account.json": '{"type": "service_account", "private_key": "-----BEGIN '
+        + "PRIVATE KEY-----\\n"
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n-----END "
+        + 'PRIVATE KEY-----\\n"}\n',
+        "tonghop/local.py": 'WAREHOUSE_DSN = "postgresql://loader:' + "Wr0ngPlace-9f8a7c6b5d4e3f2a1"
+        '@db:5432/tonghop"\npassword = "' + 'hunter2-but-longer-7f3a9c"\n',
         "README.md": "Nothing to see.\n",
     }
     for path, text in planted.items():

@@ -13,26 +13,41 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from validation_corpus import (
+    CASES,
+    CLEAN_UNITS,
+    CORPUS_PERIOD,
+    Case,
+    build_case_workbook,
+    build_clean_workbook,
+)
 
 from expectations.runner import ReportToCheck, validate
 from ingest.parse import ParsedReport, parse_report
 from sheets import layout
 from tooling.check import check_workbook, format_issue
-from validation_corpus import (CASES, CLEAN_UNITS, CORPUS_PERIOD, Case, build_case_workbook,
-                               build_clean_workbook)
 
 CASES_BY_NAME = {case.name: case for case in CASES}
 #: cases also checked offline with `tonghop check` (the unit and period it reads from the
 #: workbook are the case's own: no identity case here)
-OFFLINE_CASES = ["count_thousands_comma", "date_text_due_day", "task_row_duplicated",
-                 "renamed_tab", "feedback_content_without_kind", "status_column_deleted",
-                 "task_row_text_only", "feedback_tab_deleted"]
+OFFLINE_CASES = [
+    "count_thousands_comma",
+    "date_text_due_day",
+    "task_row_duplicated",
+    "renamed_tab",
+    "feedback_content_without_kind",
+    "status_column_deleted",
+    "task_row_text_only",
+    "feedback_tab_deleted",
+]
 
 
 def parse_workbook(workbook, catalogue, spreadsheet_id: str) -> ParsedReport:
     from sheets_emulator import workbook_to_spreadsheet_resource
-    resource = workbook_to_spreadsheet_resource(workbook, spreadsheet_id=spreadsheet_id,
-                                                title=spreadsheet_id)
+
+    resource = workbook_to_spreadsheet_resource(
+        workbook, spreadsheet_id=spreadsheet_id, title=spreadsheet_id
+    )
     return parse_report(resource, value_kind_of=catalogue.value_kind_of)
 
 
@@ -41,13 +56,15 @@ def batch(catalogue):
     """Every case and every clean unit, parsed, then validated in ONE run."""
     parsed: dict[str, ParsedReport] = {}
     for case in CASES:
-        parsed[case.unit_code] = parse_workbook(build_case_workbook(case, catalogue), catalogue,
-                                                case.unit_code)
+        parsed[case.unit_code] = parse_workbook(
+            build_case_workbook(case, catalogue), catalogue, case.unit_code
+        )
     for unit in CLEAN_UNITS:
         parsed[unit] = parse_workbook(build_clean_workbook(unit, catalogue), catalogue, unit)
-    reports = [ReportToCheck(sheet_version_id=n, unit_code=unit, period_code=CORPUS_PERIOD,
-                             parsed=report) for n, (unit, report) in
-               enumerate(parsed.items(), start=1)]
+    reports = [
+        ReportToCheck(sheet_version_id=n, unit_code=unit, period_code=CORPUS_PERIOD, parsed=report)
+        for n, (unit, report) in enumerate(parsed.items(), start=1)
+    ]
     outcome = validate(reports, catalogue, store_results=False)
     issues = defaultdict(list)
     for issue in outcome.issues:
@@ -68,7 +85,8 @@ def test_corpus_is_large_and_uses_distinct_expected_units(catalogue):
         for e in case.expected:
             assert e.severity in ("error", "warning")
             assert e.message_contains and e.message_contains == unicodedata.normalize(
-                "NFC", e.message_contains)
+                "NFC", e.message_contains
+            )
 
 
 # ------------------------------------------------------------------ per case
@@ -76,30 +94,44 @@ def test_corpus_is_large_and_uses_distinct_expected_units(catalogue):
 def test_case_gives_exactly_its_issues(case: Case, batch):
     issues = batch["issues"][case.unit_code]
     for expected in case.expected:
-        matching = [i for i in issues if (i.rule_code, i.severity, i.cell_ref) ==
-                    (expected.rule_code, expected.severity, expected.cell_ref)]
-        assert matching, (f"{case.name}: no {expected.rule_code} ({expected.severity}) at "
-                          f"{expected.cell_ref}; got "
-                          f"{[(i.rule_code, i.severity, i.cell_ref) for i in issues]}")
+        matching = [
+            i
+            for i in issues
+            if (i.rule_code, i.severity, i.cell_ref)
+            == (expected.rule_code, expected.severity, expected.cell_ref)
+        ]
+        assert matching, (
+            f"{case.name}: no {expected.rule_code} ({expected.severity}) at "
+            f"{expected.cell_ref}; got "
+            f"{[(i.rule_code, i.severity, i.cell_ref) for i in issues]}"
+        )
         assert any(expected.message_contains in i.message_vi for i in matching), (
             f"{case.name}: {expected.rule_code} at {expected.cell_ref} says "
             f"{[i.message_vi for i in matching]}, expected it to contain "
-            f"“{expected.message_contains}”")
+            f"“{expected.message_contains}”"
+        )
         assert all(i.blocks_version == expected.blocks_version for i in matching)
         if expected.fix_contains:
             assert any(expected.fix_contains in i.fix_vi for i in matching), (
                 f"{case.name}: fix {[i.fix_vi for i in matching]}, expected "
-                f"“{expected.fix_contains}”")
+                f"“{expected.fix_contains}”"
+            )
         if expected.value_found:
             assert any(i.value_found == expected.value_found for i in matching), (
-                case.name, [i.value_found for i in matching])
+                case.name,
+                [i.value_found for i in matching],
+            )
         if expected.tab_title:
             assert all(i.tab_title == expected.tab_title for i in matching), (
-                case.name, [i.tab_title for i in matching])
+                case.name,
+                [i.tab_title for i in matching],
+            )
     got = {(i.rule_code, i.cell_ref) for i in issues}
     want = {(e.rule_code, e.cell_ref) for e in case.expected}
-    assert got == want, (f"{case.name} ({case.what_the_unit_did}): unexpected "
-                         f"{sorted(got - want, key=str)}, missing {sorted(want - got, key=str)}")
+    assert got == want, (
+        f"{case.name} ({case.what_the_unit_did}): unexpected "
+        f"{sorted(got - want, key=str)}, missing {sorted(want - got, key=str)}"
+    )
     assert len(issues) == len(case.expected), [(i.rule_code, i.cell_ref) for i in issues]
 
 
@@ -120,8 +152,12 @@ def test_every_issue_says_where(batch):
         if issue.cell_ref:
             assert issue.cell_ref.startswith(issue.tab_title + "!"), issue
         else:
-            assert issue.rule_code in ("structure.task_table", "structure.indicator_table",
-                                       "structure.feedback_table", "structure.info_block"), issue
+            assert issue.rule_code in (
+                "structure.task_table",
+                "structure.indicator_table",
+                "structure.feedback_table",
+                "structure.info_block",
+            ), issue
         assert "bảng tính:" not in format_issue(issue), issue
 
 
@@ -130,8 +166,9 @@ def test_a_table_with_a_missing_column_gives_one_issue_and_rejects_the_version(b
     version stays out of the marts (the rows of the table cannot be trusted)."""
     for name in ("status_column_deleted", "value_header_renamed", "task_column_deleted"):
         issues = batch["issues"][CASES_BY_NAME[name].unit_code]
-        assert [(i.rule_code, i.blocks_version) for i in issues] == [
-            ("structure.columns", True)], name
+        assert [(i.rule_code, i.blocks_version) for i in issues] == [("structure.columns", True)], (
+            name
+        )
         assert issues[0].cell_ref.endswith("!A1")
 
 
@@ -144,7 +181,10 @@ def test_a_documented_decimal_comma_in_money_is_read_as_typed(batch, catalogue):
     report = batch["parsed"][CASES_BY_NAME["money_decimal_comma"].unit_code]
     [money] = [i for i in report.indicators if i["indicator_code"] == "CB.CT09"]
     assert (money["value"], money["value_reading"], money["value_note"]) == (
-        Decimal("1.5"), "number", None)
+        Decimal("1.5"),
+        "number",
+        None,
+    )
 
 
 def test_a_number_in_the_note_column_stays_a_note(batch):
@@ -167,21 +207,37 @@ def test_formula_looking_text_is_kept_as_text(batch):
     assert tasks["CB.2.4"]["evidence"].startswith("- Kế hoạch số 12/KH-UBND")
     assert report.header["reporter_phone"] == "+84 912 345 678"
     assert [f["content"] for f in report.feedback if f["row_number"] == 4] == [
-        "=> Đề nghị bổ sung kinh phí"]
+        "=> Đề nghị bổ sung kinh phí"
+    ]
 
 
 def _readings(report: ParsedReport) -> dict:
-    keep_task = ("task_code", "status_code", "status_reading", "result", "completed_on",
-                 "completed_on_reading", "evidence", "status_cell")
+    keep_task = (
+        "task_code",
+        "status_code",
+        "status_reading",
+        "result",
+        "completed_on",
+        "completed_on_reading",
+        "evidence",
+        "status_cell",
+    )
     keep_ind = ("indicator_code", "value", "value_reading", "value_cell")
     keep_fb = ("kind", "kind_reading", "content", "kind_cell")
     return {
         "tasks": [{k: t[k] for k in keep_task} for t in report.tasks],
         "indicators": [{k: i[k] for k in keep_ind} for i in report.indicators],
         "feedback": [{k: f[k] for k in keep_fb} for f in report.feedback],
-        "header": {k: report.header[k] for k in (
-            "claimed_unit_code", "claimed_period_code", "reporter_name", "submitted",
-            "submitted_reading")},
+        "header": {
+            k: report.header[k]
+            for k in (
+                "claimed_unit_code",
+                "claimed_period_code",
+                "reporter_name",
+                "submitted",
+                "submitted_reading",
+            )
+        },
     }
 
 
@@ -193,8 +249,9 @@ def test_nfd_text_is_read_exactly_as_nfc(batch, catalogue):
 
 def test_invisible_characters_do_not_change_what_is_read(batch, catalogue):
     case = CASES_BY_NAME["status_with_invisible_characters"]
-    clean = _readings(parse_workbook(build_clean_workbook(case.unit_code, catalogue),
-                                     catalogue, "clean"))
+    clean = _readings(
+        parse_workbook(build_clean_workbook(case.unit_code, catalogue), catalogue, "clean")
+    )
     got = _readings(batch["parsed"][case.unit_code])
     assert got["tasks"] == clean["tasks"]
     assert got["indicators"] == clean["indicators"]
@@ -218,8 +275,10 @@ def test_tonghop_check_finds_the_same_issues_offline(name, batch, catalogue, tmp
     result = check_workbook(path)
     assert (result.unit_code, result.period_code) == (case.unit_code, CORPUS_PERIOD)
     offline = sorted(((i.rule_code, i.cell_ref, i.message_vi) for i in result.issues), key=str)
-    in_batch = sorted(((i.rule_code, i.cell_ref, i.message_vi)
-                       for i in batch["issues"][case.unit_code]), key=str)
+    in_batch = sorted(
+        ((i.rule_code, i.cell_ref, i.message_vi) for i in batch["issues"][case.unit_code]), key=str
+    )
     assert offline == in_batch
     assert {(i.rule_code, i.cell_ref) for i in result.issues} == {
-        (e.rule_code, e.cell_ref) for e in case.expected}
+        (e.rule_code, e.cell_ref) for e in case.expected
+    }

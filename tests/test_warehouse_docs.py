@@ -25,7 +25,7 @@ def docs(settings, tmp_path_factory):
     from pipeline.dbt import run_dbt
 
     own = settings.with_overrides(output_dir=tmp_path_factory.mktemp("docs_output"))
-    run_dbt(own, ["seed", "--select", "unit_types"])   # a load by hand: the next build reloads
+    run_dbt(own, ["seed", "--select", "unit_types"])  # a load by hand: the next build reloads
     built = stage_build(own)
     assert built["catalogue_reloaded"] and built["docs_generated"]
     folder = Path(own.output_dir) / "dbt_docs"
@@ -67,8 +67,11 @@ def test_fingerprints_follow_what_the_seeds_and_the_docs_are_made_of(settings, t
     from pipeline.dbt import catalogue_fingerprint, docs_fingerprint
 
     project = tmp_path / "dbt_project"
-    shutil.copytree(settings.dbt_project_dir, project,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(
+        settings.dbt_project_dir,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+    )
     own = settings.with_overrides(dbt_project_dir=project)
 
     def both():
@@ -91,13 +94,18 @@ def test_fingerprints_follow_what_the_seeds_and_the_docs_are_made_of(settings, t
 
 
 def project_nodes(manifest, *resource_types: str) -> dict[str, dict]:
-    return {uid: node for uid, node in manifest["nodes"].items()
-            if node["resource_type"] in resource_types and node["package_name"] == "tonghop"}
+    return {
+        uid: node
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in resource_types and node["package_name"] == "tonghop"
+    }
 
 
 def is_mart(node: dict) -> bool:
-    return node["resource_type"] == "model" and \
-        Path(node["original_file_path"]).parts[:2] == ("models", "marts")
+    return node["resource_type"] == "model" and Path(node["original_file_path"]).parts[:2] == (
+        "models",
+        "marts",
+    )
 
 
 def test_the_docs_site_is_in_the_output_folder(docs):
@@ -106,7 +114,7 @@ def test_the_docs_site_is_in_the_output_folder(docs):
     assert built["docs_path"] == str(index) and built["success"]
     assert index.stat().st_size > 100 * 1024
     html = index.read_text(encoding="utf-8")
-    assert "fct_submission" in html and "dim_unit_history" in html   # self-contained: data inlined
+    assert "fct_submission" in html and "dim_unit_history" in html  # self-contained: data inlined
     assert manifest["metadata"]["project_name"] == "tonghop"
     assert "model.tonghop.fct_submission" in catalog["nodes"]
 
@@ -116,10 +124,14 @@ def test_every_node_source_and_exposure_is_described(docs):
     nodes = project_nodes(manifest, *DOCUMENTED_NODES)
     assert {n["resource_type"] for n in nodes.values()} == set(DOCUMENTED_NODES)
     undescribed = sorted(uid for uid, n in nodes.items() if not n["description"].strip())
-    undescribed += sorted(uid for uid, s in manifest["sources"].items()
-                          if not s["description"].strip() or not s["source_description"].strip())
-    undescribed += sorted(uid for uid, e in manifest["exposures"].items()
-                          if not e["description"].strip())
+    undescribed += sorted(
+        uid
+        for uid, s in manifest["sources"].items()
+        if not s["description"].strip() or not s["source_description"].strip()
+    )
+    undescribed += sorted(
+        uid for uid, e in manifest["exposures"].items() if not e["description"].strip()
+    )
     assert manifest["sources"] and manifest["exposures"]
     assert not undescribed, "no description: " + ", ".join(undescribed)
 
@@ -178,16 +190,22 @@ def test_exposures_read_marts_only(docs):
 def test_descriptions_are_persisted_in_postgres(docs, settings):
     """persist_docs: what BI tools show next to each table and column of marts."""
     admin = settings.dsn("admin")
-    relations = query(admin, """
+    relations = query(
+        admin,
+        """
         select c.relname, coalesce(obj_description(c.oid, 'pg_class'), '')
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""")
-    columns = query(admin, """
+        where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""",
+    )
+    columns = query(
+        admin,
+        """
         select c.relname, a.attname, coalesce(col_description(c.oid, a.attnum), '')
         from pg_class c
         join pg_namespace n on n.oid = c.relnamespace
         join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-        where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""")
+        where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm', 'p')""",
+    )
     files = {p.stem for p in (ROOT / "dbt_project" / "models" / "marts").rglob("*.sql")}
     assert {name for name, _ in relations} >= files
     gaps = [f"marts.{name}" for name, comment in relations if not comment.strip()]
@@ -199,8 +217,12 @@ def test_descriptions_are_persisted_in_postgres(docs, settings):
 def test_the_rule_seed_is_the_rules_great_expectations_runs():
     suites = sorted((ROOT / "expectations" / "gx" / "expectations").glob("*.json"))
     assert len(suites) == 4
-    parts = {"headers": "header", "tasks": "tasks", "indicators": "indicators",
-             "feedback": "feedback"}
+    parts = {
+        "headers": "header",
+        "tasks": "tasks",
+        "indicators": "indicators",
+        "feedback": "feedback",
+    }
     in_suites: dict[str, tuple[str, str]] = {}
     for path in suites:
         part = parts[path.stem.removeprefix("unit_report_")]
@@ -210,7 +232,8 @@ def test_the_rule_seed_is_the_rules_great_expectations_runs():
             assert rule not in in_suites or in_suites[rule] == (part, meta["severity"]), rule
             in_suites[rule] = (part, meta["severity"])
     with (ROOT / "dbt_project" / "seeds" / "catalogue" / "validation_rules.csv").open(
-            encoding="utf-8", newline="") as fh:
+        encoding="utf-8", newline=""
+    ) as fh:
         rows = list(csv.DictReader(fh))
     seeded = {r["rule_code"]: (r["part"], r["severity"]) for r in rows}
     assert len(seeded) == len(rows), "a rule code twice in validation_rules.csv"
@@ -226,11 +249,14 @@ def test_dbt_writes_its_output_in_a_folder_of_the_database(settings, docs):
     and another database gets another folder (whose saved parse this build did not replace)."""
     from pipeline.dbt import target_dir
 
-    own = target_dir(settings)                  # the fixture built the session warehouse
+    own = target_dir(settings)  # the fixture built the session warehouse
     # dbt_project/target/, or the folder TONGHOP_DBT_TARGET_DIR names (the tests' own)
     root = os.environ.get("TONGHOP_DBT_TARGET_DIR")
-    assert own == (Path(root) if root else Path(settings.dbt_project_dir) / "target") / \
-        settings.warehouse_db
+    assert (
+        own
+        == (Path(root) if root else Path(settings.dbt_project_dir) / "target")
+        / settings.warehouse_db
+    )
     results = json.loads((own / "run_results.json").read_text(encoding="utf-8"))
     assert results["args"]["which"] in {"build", "generate"} and results["results"]
     assert (own / "partial_parse.msgpack").is_file()

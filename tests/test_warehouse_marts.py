@@ -36,21 +36,23 @@ from tests.conftest import query
 from tonghop.catalogue import CATALOGUE_DIR
 
 DATABASE = "tonghop_marts"
-PERIOD = "CB-2026-6T"           # in this test's own database
+PERIOD = "CB-2026-6T"  # in this test's own database
 SEED = 5
-REPORTING_PER_SCENARIO = 3      # units of each demo scenario whose sheets are registered
+REPORTING_PER_SCENARIO = 3  # units of each demo scenario whose sheets are registered
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-UNIT_OFFICIAL = "vanhoa.xa@caobang.gov.vn"     # units edit as themselves, not as the pipeline
+UNIT_OFFICIAL = "vanhoa.xa@caobang.gov.vn"  # units edit as themselves, not as the pipeline
 
 
 def info_cell(key: str) -> str:
     """A1 reference of a field's value in the "Thông tin" tab (title rows, then one per field)."""
     from sheets import layout
+
     return f"'{layout.TAB_INFO}'!B{4 + [k for k, _, _ in layout.INFO_FIELDS].index(key)}"
 
 
 def first_indicator_value_cell() -> str:
     from sheets import layout
+
     column = layout.column_letter(layout.column_index(layout.INDICATOR_COLUMNS, "value"))
     return f"'{layout.TAB_INDICATORS}'!{column}2"
 
@@ -64,26 +66,29 @@ def landed(settings, catalogue, tmp_path_factory):
     from expectations.landed import validate_landed
     from ingest.pull import pull_period
     from ingest.registry import register
+    from pipeline.dbt import run_dbt
     from sheets_emulator import EmulatorServer, emulator_client
     from tooling import localdb
-    from pipeline.dbt import run_dbt
     from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
 
     tmp = tmp_path_factory.mktemp("marts")
     localdb.ensure_warehouse(DATABASE)
     server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
     own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output")
+        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
+    )
     try:
-        manifest, entries = generate_into_emulator(PERIOD, seed=SEED, root=server.store.root,
-                                                   register=False)
+        manifest, entries = generate_into_emulator(
+            PERIOD, seed=SEED, root=server.store.root, register=False
+        )
         programme = manifest.programme_code
-        with_indicators = [u for u in manifest.units_with("on_time")
-                           if catalogue.indicators_for(programme, u)]
+        with_indicators = [
+            u for u in manifest.units_with("on_time") if catalogue.indicators_for(programme, u)
+        ]
         drafts = manifest.units_with("draft")
         assert len(with_indicators) >= 4 and drafts, "the demo lacks units to edit: change SEED"
         # a sample of the province (to keep the test quick): every scenario, the units to edit
-        sample = set(with_indicators[:REPORTING_PER_SCENARIO + 3])
+        sample = set(with_indicators[: REPORTING_PER_SCENARIO + 3])
         for scenario in set(manifest.scenarios.values()):
             sample |= set(manifest.units_with(scenario)[:REPORTING_PER_SCENARIO])
         conn = psycopg2.connect(own.dsn("loader"))
@@ -105,8 +110,12 @@ def landed(settings, catalogue, tmp_path_factory):
         }
         writer = emulator_client(server.url, user=UNIT_OFFICIAL).http_client
         for unit, (_, cell, value) in edits.items():
-            writer.values_update(demo_spreadsheet_id(PERIOD, unit), cell,
-                                 params={"valueInputOption": "RAW"}, body={"values": [[value]]})
+            writer.values_update(
+                demo_spreadsheet_id(PERIOD, unit),
+                cell,
+                params={"valueInputOption": "RAW"},
+                body={"values": [[value]]},
+            )
         second = pull_period(own, catalogue, PERIOD)
         assert (second.failed, second.new_versions) == (0, len(edits))
         validate_landed(own, catalogue, PERIOD, second.pull_run_id)
@@ -127,47 +136,87 @@ class Landed:
         self.programme = self.period.programme_code
         self.expected = {u.unit_code for u in catalogue.expected_units(PERIOD)}
         self.today = dt.datetime.now(VN).date()
-        self.registry = {(sid, unit) for sid, unit in query(admin, """
+        self.registry = {
+            (sid, unit)
+            for sid, unit in query(
+                admin,
+                """
             select spreadsheet_id, unit_code from ops.sheet_registry where period_code = %s""",
-                                                           (PERIOD,))}
-        self.headers = {(sv, unit): {"spreadsheet_id": sid, "submitted": submitted,
-                                     "received_on": received.astimezone(VN).date(),
-                                     "received_at": received}
-                        for sv, unit, sid, submitted, received in query(admin, """
+                (PERIOD,),
+            )
+        }
+        self.headers = {
+            (sv, unit): {
+                "spreadsheet_id": sid,
+                "submitted": submitted,
+                "received_on": received.astimezone(VN).date(),
+                "received_at": received,
+            }
+            for sv, unit, sid, submitted, received in query(
+                admin,
+                """
             select h.sheet_version_id, h.unit_code, h.spreadsheet_id, h.is_submitted,
                    coalesce(v.drive_modified_time, v.fetched_at)
             from parsed.report_headers h
             inner join raw.sheet_versions v on v.sheet_version_id = h.sheet_version_id
-            where h.period_code = %s""", (PERIOD,))}
+            where h.period_code = %s""",
+                (PERIOD,),
+            )
+        }
         runs: dict[tuple, set[int]] = defaultdict(set)
-        for table in ("parsed.report_headers", "quality.rule_results",
-                      "quality.validation_issues"):
-            for sv, unit, run in query(admin, f"""
+        for table in ("parsed.report_headers", "quality.rule_results", "quality.validation_issues"):
+            for sv, unit, run in query(
+                admin,
+                f"""
                     select sheet_version_id, unit_code, validation_run_id from {table}
-                    where period_code = %s""", (PERIOD,)):
+                    where period_code = %s""",
+                (PERIOD,),
+            ):
                 runs[(sv, unit)].add(run)
         self.latest_run = {report: max(ids) for report, ids in runs.items()}
-        self.issues = [dict(zip(("run", "sv", "unit", "part", "row_key", "severity", "blocks",
-                                 "rule"), row)) for row in query(admin, """
+        self.issues = [
+            dict(zip(("run", "sv", "unit", "part", "row_key", "severity", "blocks", "rule"), row))
+            for row in query(
+                admin,
+                """
             select validation_run_id, sheet_version_id, unit_code, part, row_key, severity,
                    blocks_version, rule_code
-            from quality.validation_issues where period_code = %s""", (PERIOD,))]
-        self.current_issues = [i for i in self.issues
-                               if i["run"] == self.latest_run[(i["sv"], i["unit"])]]
+            from quality.validation_issues where period_code = %s""",
+                (PERIOD,),
+            )
+        ]
+        self.current_issues = [
+            i for i in self.issues if i["run"] == self.latest_run[(i["sv"], i["unit"])]
+        ]
         self.blocked = {(i["sv"], i["unit"]) for i in self.current_issues if i["blocks"]}
-        self.with_errors = {(i["sv"], i["unit"]) for i in self.current_issues
-                            if i["severity"] == "error"}
-        self.error_rows = {(i["sv"], i["unit"], i["part"], i["row_key"])
-                           for i in self.current_issues
-                           if i["severity"] == "error" and i["row_key"] is not None}
-        self.indicator_rows = query(admin, """
+        self.with_errors = {
+            (i["sv"], i["unit"]) for i in self.current_issues if i["severity"] == "error"
+        }
+        self.error_rows = {
+            (i["sv"], i["unit"], i["part"], i["row_key"])
+            for i in self.current_issues
+            if i["severity"] == "error" and i["row_key"] is not None
+        }
+        self.indicator_rows = query(
+            admin,
+            """
             select sheet_version_id, unit_code, row_key, row_number, indicator_code, value_number
-            from parsed.indicator_rows where period_code = %s""", (PERIOD,))
-        self.task_rows = query(admin, """
+            from parsed.indicator_rows where period_code = %s""",
+            (PERIOD,),
+        )
+        self.task_rows = query(
+            admin,
+            """
             select sheet_version_id, unit_code, row_key, row_number, task_code, status_code
-            from parsed.task_rows where period_code = %s""", (PERIOD,))
+            from parsed.task_rows where period_code = %s""",
+            (PERIOD,),
+        )
 
-        self.filled = {(sv, unit) for sv, unit in query(admin, """
+        self.filled = {
+            (sv, unit)
+            for sv, unit in query(
+                admin,
+                """
             select sheet_version_id, unit_code from parsed.task_rows
             where period_code = %s and coalesce(nullif(trim(status_text), ''),
                 nullif(trim(result_text), ''), nullif(trim(completed_on_text), ''),
@@ -175,7 +224,10 @@ class Landed:
             union
             select sheet_version_id, unit_code from parsed.indicator_rows
             where period_code = %s and coalesce(nullif(trim(value_text), ''),
-                nullif(trim(note_text), '')) is not null""", (PERIOD, PERIOD))}
+                nullif(trim(note_text), '')) is not null""",
+                (PERIOD, PERIOD),
+            )
+        }
 
     def states(self, on_time_until: dt.datetime) -> dict[str, str]:
         """Expected unit -> its one submission state, by the rule the warehouse states."""
@@ -206,8 +258,12 @@ class Landed:
         error)."""
         counted: dict[str, int] = {}
         for (sv, unit), header in self.received().items():
-            if unit in self.expected and header["submitted"] and (sv, unit) not in self.blocked \
-                    and (sv, unit) not in self.with_errors:
+            if (
+                unit in self.expected
+                and header["submitted"]
+                and (sv, unit) not in self.blocked
+                and (sv, unit) not in self.with_errors
+            ):
                 counted[unit] = max(counted.get(unit, sv), sv)
         return counted
 
@@ -216,8 +272,13 @@ class Landed:
         received."""
         first: dict[str, tuple[int, dt.datetime]] = {}
         for (sv, unit), header in sorted(self.received().items()):
-            if unit in self.expected and header["submitted"] and (sv, unit) not in self.blocked \
-                    and (sv, unit) not in self.with_errors and unit not in first:
+            if (
+                unit in self.expected
+                and header["submitted"]
+                and (sv, unit) not in self.blocked
+                and (sv, unit) not in self.with_errors
+                and unit not in first
+            ):
                 first[unit] = (sv, header["received_at"])
         return first
 
@@ -225,7 +286,7 @@ class Landed:
         """(unit, code) -> the first valid row of the unit's counted version."""
         counted = self.counted_versions()
         chosen: dict[tuple, tuple] = {}
-        for row in sorted(rows, key=lambda r: (r[3], r[2])):     # row_number, row_key
+        for row in sorted(rows, key=lambda r: (r[3], r[2])):  # row_number, row_key
             sv, unit, key, _, code, value = row
             if counted.get(unit) != sv or code not in known:
                 continue
@@ -235,12 +296,14 @@ class Landed:
         return chosen
 
     def indicator_totals(self) -> dict[str, tuple[Decimal, int]]:
-        known = {c for c, i in self.catalogue.indicators.items()
-                 if i.programme_code == self.programme}
+        known = {
+            c for c, i in self.catalogue.indicators.items() if i.programme_code == self.programme
+        }
         totals: dict[str, Decimal] = defaultdict(Decimal)
         units: Counter = Counter()
-        for (unit, code), row in self.valid_rows(self.indicator_rows, "indicators", known,
-                                                 need_value=True).items():
+        for (_unit, code), row in self.valid_rows(
+            self.indicator_rows, "indicators", known, need_value=True
+        ).items():
             totals[code] += row[5]
             units[code] += 1
         return {code: (totals[code], units[code]) for code in totals}
@@ -254,7 +317,7 @@ class Landed:
         done: Counter = Counter()
         active: Counter = Counter()
         ongoing_done: Counter = Counter()
-        for (unit, code), row in self.valid_rows(self.task_rows, "tasks", known).items():
+        for (_unit, code), row in self.valid_rows(self.task_rows, "tasks", known).items():
             task = self.catalogue.tasks[code]
             ongoing = task.timing == "thuong_xuyen" and task.deadline is None
             group = task.task_group_code
@@ -262,9 +325,11 @@ class Landed:
             done[group] += row[5] == "hoan_thanh" and not ongoing
             active[group] += ongoing and row[5] not in (None, "chua_trien_khai")
             ongoing_done[group] += ongoing and row[5] == "hoan_thanh"
-        return {g: (reported[g], done[g], active[g], ongoing_done[g])
-                for g, r in self.catalogue.task_groups.items()
-                if r["programme_code"] == self.programme}
+        return {
+            g: (reported[g], done[g], active[g], ongoing_done[g])
+            for g, r in self.catalogue.task_groups.items()
+            if r["programme_code"] == self.programme
+        }
 
 
 @pytest.fixture(scope="module")
@@ -281,8 +346,9 @@ def test_the_landed_period_is_a_hard_case(landed, source):
     """Several versions, versions that must not count, rows with errors in counted versions,
     units that did not report: otherwise the reconciliation below would prove little."""
     settings, manifest, edits = landed
-    assert source.registry >= {(h["spreadsheet_id"], unit)
-                               for (_, unit), h in source.headers.items()}
+    assert source.registry >= {
+        (h["spreadsheet_id"], unit) for (_, unit), h in source.headers.items()
+    }
     versions = Counter(unit for _, unit in source.headers)
     assert {u for u, n in versions.items() if n >= 2} == set(edits)
     counted = source.counted_versions()
@@ -291,13 +357,19 @@ def test_the_landed_period_is_a_hard_case(landed, source):
     # the unit whose new figure has an error keeps its earlier valid version
     assert {edits[u] for u in not_latest} == {"withdrawn", "wrong unit", "new error"}
     # "Đã nộp" versions with errors whose other rows are clean: they must add nothing
-    submitted_with_errors = {unit for (sv, unit) in source.with_errors
-                             if sv == latest[unit] and source.headers[(sv, unit)]["submitted"]
-                             and unit not in counted}
+    submitted_with_errors = {
+        unit
+        for (sv, unit) in source.with_errors
+        if sv == latest[unit] and source.headers[(sv, unit)]["submitted"] and unit not in counted
+    }
     assert len(submitted_with_errors) >= 2, "no submitted report with errors to leave out"
-    clean_rows = {unit for sv, unit, key, *_ in source.indicator_rows
-                  if unit in submitted_with_errors and sv == latest[unit]
-                  and (sv, unit, "indicators", key) not in source.error_rows}
+    clean_rows = {
+        unit
+        for sv, unit, key, *_ in source.indicator_rows
+        if unit in submitted_with_errors
+        and sv == latest[unit]
+        and (sv, unit, "indicators", key) not in source.error_rows
+    }
     assert clean_rows, "the reports with errors have no clean row that could be added"
     assert source.expected - set(counted), "every unit reported: no missing report to count"
     # leaving the error rows in, or taking the latest version, would change the totals
@@ -312,11 +384,14 @@ def test_the_landed_period_is_a_hard_case(landed, source):
 # ------------------------------------------------------------------ reconciliation
 def test_indicator_totals_equal_the_valid_rows(landed, source, catalogue):
     settings = landed[0]
-    rows = marts(settings, """
+    rows = marts(
+        settings,
+        """
         select indicator_code, total_value, reporting_units from marts.agg_indicator_totals
-        where period_code = %s""", (PERIOD,))
-    programme = {c for c, i in catalogue.indicators.items()
-                 if i.programme_code == source.programme}
+        where period_code = %s""",
+        (PERIOD,),
+    )
+    programme = {c for c, i in catalogue.indicators.items() if i.programme_code == source.programme}
     assert {code for code, *_ in rows} == programme
     actual = {code: (total, units) for code, total, units in rows if total is not None}
     assert actual == source.indicator_totals()
@@ -325,39 +400,64 @@ def test_indicator_totals_equal_the_valid_rows(landed, source, catalogue):
 
 def test_the_counted_values_of_each_unit(landed, source):
     settings = landed[0]
-    known = {c for c, i in source.catalogue.indicators.items()
-             if i.programme_code == source.programme}
-    expected = {key: (row[0], row[5]) for key, row in source.valid_rows(
-        source.indicator_rows, "indicators", known, need_value=True).items()}
-    actual = {(unit, code): (sv, value) for unit, code, sv, value in marts(settings, """
+    known = {
+        c for c, i in source.catalogue.indicators.items() if i.programme_code == source.programme
+    }
+    expected = {
+        key: (row[0], row[5])
+        for key, row in source.valid_rows(
+            source.indicator_rows, "indicators", known, need_value=True
+        ).items()
+    }
+    actual = {
+        (unit, code): (sv, value)
+        for unit, code, sv, value in marts(
+            settings,
+            """
         select unit_code, indicator_code, sheet_version_id, value_number
-        from marts.fct_indicator_value where period_code = %s""", (PERIOD,))}
+        from marts.fct_indicator_value where period_code = %s""",
+            (PERIOD,),
+        )
+    }
     assert actual == expected
     [new_figure] = [u for u, what in landed[2].items() if what == "new figure"]
-    assert Decimal(4321) in {value for (unit, _), (_, value) in actual.items()
-                             if unit == new_figure}
+    assert Decimal(4321) in {
+        value for (unit, _), (_, value) in actual.items() if unit == new_figure
+    }
 
 
 def test_task_group_summary_equals_the_valid_task_rows(landed, source):
     """Completion only over tasks with an end; ongoing tasks by whether they were carried out."""
     settings = landed[0]
-    rows = marts(settings, """
+    rows = marts(
+        settings,
+        """
         select task_group_code, tasks_reported, tasks_with_end_done, ongoing_tasks_active
-        from marts.agg_task_group_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_task_group_summary where period_code = %s""",
+        (PERIOD,),
+    )
     expected = source.task_group_counts()
-    assert {g: (r, d, a) for g, r, d, a in rows} == \
-        {g: (r, d, a) for g, (r, d, a, _) in expected.items()}
+    assert {g: (r, d, a) for g, r, d, a in rows} == {
+        g: (r, d, a) for g, (r, d, a, _) in expected.items()
+    }
     assert sum(active for _, _, active, _ in expected.values()) > 0
     # the province's rate is over tasks with an end only
-    [(with_end, with_end_done, rate, ongoing)] = marts(settings, """
+    [(with_end, with_end_done, rate, ongoing)] = marts(
+        settings,
+        """
         select tasks_with_end, tasks_with_end_done, task_done_rate, ongoing_tasks
-        from marts.agg_province_summary where period_code = %s""", (PERIOD,))
+        from marts.agg_province_summary where period_code = %s""",
+        (PERIOD,),
+    )
     assert with_end_done == sum(d for _, d, _, _ in expected.values())
     assert ongoing > with_end > 0
     assert rate == round(Decimal(with_end_done) / with_end, 4)
     # the plans' 36 tasks: 34 ongoing ("Thường xuyên"), CB.3.5 and TD.V.1 yearly
-    assert marts(settings, """select task_code from marts.dim_task where has_end
-                              order by task_code""") == [("CB.3.5",), ("TD.V.1",)]
+    assert marts(
+        settings,
+        """select task_code from marts.dim_task where has_end
+                              order by task_code""",
+    ) == [("CB.3.5",), ("TD.V.1",)]
     assert marts(settings, "select count(*) from marts.dim_task") == [(36,)]
 
 
@@ -366,33 +466,63 @@ def test_periods_say_their_estimates_and_assumed_due_dates(landed):
     on-time day their figures are estimates, in dim_period and in every indicator total; Tam
     Đường's due dates are assumed (its plan gives none), Cao Bằng's are the plan's."""
     settings = landed[0]
-    periods = {code: rest for code, *rest in marts(settings, """
+    periods = {
+        code: rest
+        for code, *rest in marts(
+            settings,
+            """
         select period_code, has_estimate, estimated_from, estimated_to, due_date_basis,
                is_due_date_assumed, due_date_source
-        from marts.dim_period""")}
-    assert periods["CB-2026-NAM"][:5] == [True, dt.date(2026, 12, 1), dt.date(2026, 12, 14),
-                                          "ke_hoach", False]
+        from marts.dim_period""",
+        )
+    }
+    assert periods["CB-2026-NAM"][:5] == [
+        True,
+        dt.date(2026, 12, 1),
+        dt.date(2026, 12, 14),
+        "ke_hoach",
+        False,
+    ]
     assert "trước ngày 30/11" in periods["CB-2026-NAM"][5]
     assert periods[PERIOD][:5] == [False, None, None, "ke_hoach", False]
     assert "trước ngày 20/6" in periods[PERIOD][5]
-    assert periods["TD-2024-NAM"][:5] == [True, dt.date(2024, 12, 1), dt.date(2024, 12, 14),
-                                          "gia_dinh", True]
+    assert periods["TD-2024-NAM"][:5] == [
+        True,
+        dt.date(2024, 12, 1),
+        dt.date(2024, 12, 14),
+        "gia_dinh",
+        True,
+    ]
     assert periods["TD-2025-6T"][3:5] == ["gia_dinh", True]
-    flags = set(marts(settings, """
+    flags = set(
+        marts(
+            settings,
+            """
         select period_code, includes_estimate, estimated_from from marts.agg_indicator_totals
-        where period_code in (%s, 'CB-2026-NAM')""", (PERIOD,)))
+        where period_code in (%s, 'CB-2026-NAM')""",
+            (PERIOD,),
+        )
+    )
     assert flags == {(PERIOD, False, None), ("CB-2026-NAM", True, dt.date(2026, 12, 1))}
-    assert marts(settings, """
+    assert marts(
+        settings,
+        """
         select distinct includes_estimate from marts.fct_indicator_value
-        where period_code = %s""", (PERIOD,)) == [(False,)]
+        where period_code = %s""",
+        (PERIOD,),
+    ) == [(False,)]
 
 
 def test_reporting_rate_counts_expected_and_complete_reports(landed, source, catalogue):
     settings = landed[0]
-    rows = marts(settings, """
+    rows = marts(
+        settings,
+        """
         select unit_type, expected_reports, actual_reports, on_time_reports, late_reports,
                missing_reports
-        from marts.agg_reporting_rate where period_code = %s""", (PERIOD,))
+        from marts.agg_reporting_rate where period_code = %s""",
+        (PERIOD,),
+    )
     by_type = {t: counts for t, *counts in rows}
     first = source.first_complete()
     # the last on-time moment as the seed row states it (read here with csv, not through the
@@ -430,13 +560,23 @@ def test_one_submission_state_per_expected_unit(landed, source):
     with (CATALOGUE_DIR / "periods.csv").open(encoding="utf-8", newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["period_code"] == PERIOD)
     expected = source.states(dt.datetime.fromisoformat(row["on_time_until"]))
-    rows = marts(settings, """
+    rows = marts(
+        settings,
+        """
         select unit_code, submission_state, submission_state_vi, is_counted,
                counted_sheet_version_id
-        from marts.fct_submission where period_code = %s""", (PERIOD,))
+        from marts.fct_submission where period_code = %s""",
+        (PERIOD,),
+    )
     assert {unit: state for unit, state, *_ in rows} == expected
-    assert set(expected.values()) == {"hop_le_dung_han", "hop_le_tre_han", "con_loi",
-                                      "chua_chon_da_nop", "chua_dien", "chua_co_bang"}
+    assert set(expected.values()) == {
+        "hop_le_dung_han",
+        "hop_le_tre_han",
+        "con_loi",
+        "chua_chon_da_nop",
+        "chua_dien",
+        "chua_co_bang",
+    }
     counted = source.counted_versions()
     assert {unit: sv for unit, _, _, is_counted, sv in rows if is_counted} == counted
     labels = {state: label for _, state, label, *_ in rows}
@@ -446,9 +586,13 @@ def test_one_submission_state_per_expected_unit(landed, source):
 
 def test_report_versions_one_row_per_landed_report(landed, source):
     settings = landed[0]
-    rows = marts(settings, """
+    rows = marts(
+        settings,
+        """
         select sheet_version_id, unit_code, is_counted_version, version_number, version_count
-        from marts.fct_report_version where period_code = %s""", (PERIOD,))
+        from marts.fct_report_version where period_code = %s""",
+        (PERIOD,),
+    )
     assert len(rows) == len(source.headers)
     assert {(sv, unit) for sv, unit, *_ in rows} == set(source.headers)
     counted = {(sv, unit) for sv, unit, is_counted, *_ in rows if is_counted}
@@ -461,15 +605,23 @@ def test_report_versions_one_row_per_landed_report(landed, source):
 
 def test_history_views_hold_every_landed_row(landed, source):
     settings = landed[0]
-    [(indicators, indicator_errors)] = marts(settings, """
+    [(indicators, indicator_errors)] = marts(
+        settings,
+        """
         select count(*), count(*) filter (where has_error)
-        from marts.fct_indicator_value_history where period_code = %s""", (PERIOD,))
+        from marts.fct_indicator_value_history where period_code = %s""",
+        (PERIOD,),
+    )
     assert indicators == len(source.indicator_rows)
-    assert indicator_errors == len({(sv, u, k) for sv, u, part, k in source.error_rows
-                                    if part == "indicators"})
-    [(tasks,)] = marts(settings, """
+    assert indicator_errors == len(
+        {(sv, u, k) for sv, u, part, k in source.error_rows if part == "indicators"}
+    )
+    [(tasks,)] = marts(
+        settings,
+        """
         select count(*) from marts.fct_task_progress_history where period_code = %s""",
-                       (PERIOD,))
+        (PERIOD,),
+    )
     assert tasks == len(source.task_rows)
 
 
@@ -485,18 +637,29 @@ def test_no_mart_repeats_a_key_of_its_grain(landed):
     assert ("period_code", "unit_code") in grains["fct_submission"]
     assert ("period_code", "unit_type") in grains["agg_reporting_rate"]
     assert all(grains.values()), [m for m, keys in grains.items() if not keys]
-    built = {name for (name,) in query(settings.dsn("admin"), """
-        select table_name from information_schema.tables where table_schema = 'marts'""")}
+    built = {
+        name
+        for (name,) in query(
+            settings.dsn("admin"),
+            """
+        select table_name from information_schema.tables where table_schema = 'marts'""",
+        )
+    }
     assert set(grains) <= built
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:
         with conn.cursor() as cur:
             assert repeated_grain_keys(cur, grains) == {}
-            [(units,)] = marts(settings, """select count(*) from marts.fct_submission
-                                            where period_code = %s""", (PERIOD,))
+            [(units,)] = marts(
+                settings,
+                """select count(*) from marts.fct_submission
+                                            where period_code = %s""",
+                (PERIOD,),
+            )
             assert grain_duplicates(cur, "fct_submission", ("period_code",)) >= units - 1 > 0
             not_a_grain = {"fct_submission": [("period_code",), ("period_code", "unit_code")]}
             assert set(repeated_grain_keys(cur, not_a_grain)) == {
-                ("fct_submission", ("period_code",))}
+                ("fct_submission", ("period_code",))
+            }
     finally:
         conn.close()

@@ -25,8 +25,7 @@ def _targets() -> tuple[str | None, list[str]]:
     # a webhook URL is a credential (Google Chat's key and token, Slack's path): never logged
     install_log_masking()
     register_secret(webhook)
-    emails = [e.strip() for e in os.environ.get("TONGHOP_ALERT_EMAIL", "").split(",")
-              if e.strip()]
+    emails = [e.strip() for e in os.environ.get("TONGHOP_ALERT_EMAIL", "").split(",") if e.strip()]
     return webhook, emails
 
 
@@ -38,18 +37,20 @@ def send(subject: str, body: dict[str, Any]) -> dict[str, str]:
     if webhook:
         try:
             import requests
+
             response = requests.post(webhook, json={"text": subject, **body}, timeout=10)
             outcomes["webhook"] = f"HTTP {response.status_code}"
-        except Exception as exc:  # noqa: BLE001 - an alert must not raise
+        except Exception as exc:
             outcomes["webhook"] = mask_secrets(f"failed: {exc}")
             log.error("alert webhook failed: %s", exc)
     if emails:
         try:
             from airflow.utils.email import send_email
+
             lines = "".join(f"<li><b>{k}</b>: {v}</li>" for k, v in body.items())
             send_email(emails, subject, f"<ul>{lines}</ul>")
             outcomes["email"] = "sent"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcomes["email"] = mask_secrets(f"failed: {exc}")
             log.error("alert e-mail failed: %s", exc)
     return outcomes
@@ -73,25 +74,33 @@ def _describe(context: dict) -> dict[str, Any]:
 def on_task_failure(context: dict) -> None:
     """Task failure callback (after its last retry)."""
     body = _describe(context)
-    send(f"[tonghop] Lỗi chạy / task failed: {body['dag_id']}.{body['task_id']} "
-         f"({body.get('period_code') or body['run_id']})", body)
-
-
+    send(
+        f"[tonghop] Lỗi chạy / task failed: {body['dag_id']}.{body['task_id']} "
+        f"({body.get('period_code') or body['run_id']})",
+        body,
+    )
 
 
 #: how long each stage of the cycle may take before data engineers are told it runs late
 #: (seconds); override with TONGHOP_STAGE_BUDGETS='{"pull": 600, ...}'
-STAGE_BUDGETS = {"pull": 900, "validate": 600, "tell_units": 900, "build_warehouse": 900,
-                 "publish": 300, "remind": 120}
+STAGE_BUDGETS = {
+    "pull": 900,
+    "validate": 600,
+    "tell_units": 900,
+    "build_warehouse": 900,
+    "publish": 300,
+    "remind": 120,
+}
 
 
 def stage_budget(stage: str) -> float:
     import json
+
     overrides = json.loads(os.environ.get("TONGHOP_STAGE_BUDGETS") or "{}")
     return float(overrides.get(stage, STAGE_BUDGETS.get(stage, 900)))
 
 
-class watch:  # noqa: N801 - used as a context manager, like a function
+class watch:
     """``with watch("pull", context): ...`` — a deadline alert: when the stage is still running
     after its budget, an alert says so at that moment (the run goes on). A stage that hangs is
     stopped by the task's ``execution_timeout`` and reported by :func:`on_task_failure`."""
@@ -110,11 +119,18 @@ class watch:  # noqa: N801 - used as a context manager, like a function
 
     def _late(self) -> None:
         elapsed = time.monotonic() - self.started
-        body = {**_describe(self.context), "stage": self.stage, "seconds": round(elapsed, 1),
-                "budget_seconds": self.budget}
+        body = {
+            **_describe(self.context),
+            "stage": self.stage,
+            "seconds": round(elapsed, 1),
+            "budget_seconds": self.budget,
+        }
         self.alerted.set()
-        send(f"[tonghop] Chạy chậm / stage late: {self.stage} still running after "
-             f"{elapsed:.0f}s (budget {self.budget:.0f}s)", body)
+        send(
+            f"[tonghop] Chạy chậm / stage late: {self.stage} still running after "
+            f"{elapsed:.0f}s (budget {self.budget:.0f}s)",
+            body,
+        )
 
     def __exit__(self, *exc) -> None:
         self.timer.cancel()

@@ -52,21 +52,25 @@ def closing_day(period: Period, late_window_days: int = LATE_WINDOW_DAYS) -> dt.
     """The day of the closing full pull: the end of the late window (and never before the day
     after the final pull)."""
     last_day = period.on_time_until.astimezone(VN_TZ).date()
-    return max(last_day + dt.timedelta(days=late_window_days),
-               final_pull_day(period) + dt.timedelta(days=1))
+    return max(
+        last_day + dt.timedelta(days=late_window_days),
+        final_pull_day(period) + dt.timedelta(days=1),
+    )
 
 
 def live_periods(catalogue: Catalogue, day: dt.date) -> list[str]:
     """The periods open or in their late window on ``day`` (opening day to closing day)."""
-    return [p.period_code for p in sorted(catalogue.periods.values(),
-                                          key=lambda p: (p.due_date, p.period_code))
-            if (p.opens_on or p.due_date) <= day <= closing_day(p)]
+    return [
+        p.period_code
+        for p in sorted(catalogue.periods.values(), key=lambda p: (p.due_date, p.period_code))
+        if (p.opens_on or p.due_date) <= day <= closing_day(p)
+    ]
 
 
 @dataclass(frozen=True)
 class Action:
     period_code: str
-    kind: str            # provision | daily_pull | final_pull | late_pull | closing_pull
+    kind: str  # provision | daily_pull | final_pull | late_pull | closing_pull
     full_pull: bool = False
 
     def as_dict(self) -> dict:
@@ -78,8 +82,9 @@ class Action:
         return f"calendar__{self.period_code}__{self.kind}__{day.isoformat()}"
 
 
-def actions_on(catalogue: Catalogue, day: dt.date,
-               late_window_days: int = LATE_WINDOW_DAYS) -> list[Action]:
+def actions_on(
+    catalogue: Catalogue, day: dt.date, late_window_days: int = LATE_WINDOW_DAYS
+) -> list[Action]:
     """The actions of ``day`` for every period, in period order."""
     actions: list[Action] = []
     for period in sorted(catalogue.periods.values(), key=lambda p: (p.due_date, p.period_code)):
@@ -106,14 +111,30 @@ def plan(catalogue: Catalogue, day: dt.date) -> dict[str, list]:
     provision, cycles = [], []
     for action in actions_on(catalogue, day):
         if action.kind == "provision":
-            provision.append({"trigger_run_id": action.run_id(day),
-                              "conf": {"period_code": action.period_code}})
+            provision.append(
+                {"trigger_run_id": action.run_id(day), "conf": {"period_code": action.period_code}}
+            )
         else:
             # the calendar's own build follows the morning's pulls: no build per landing
-            cycles.append({"trigger_run_id": action.run_id(day),
-                           "conf": {"period_code": action.period_code,
-                                    "full_pull": action.full_pull, "announce": False}})
+            cycles.append(
+                {
+                    "trigger_run_id": action.run_id(day),
+                    "conf": {
+                        "period_code": action.period_code,
+                        "full_pull": action.full_pull,
+                        "announce": False,
+                    },
+                }
+            )
     live = live_periods(catalogue, day)
-    builds = [{"trigger_run_id": f"calendar__daily_build__{day.isoformat()}",
-               "conf": {"as_of_date": day.isoformat(), "period_codes": live}}] if live else []
+    builds = (
+        [
+            {
+                "trigger_run_id": f"calendar__daily_build__{day.isoformat()}",
+                "conf": {"as_of_date": day.isoformat(), "period_codes": live},
+            }
+        ]
+        if live
+        else []
+    )
     return {"provision": provision, "cycles": cycles, "builds": builds, "live": live}

@@ -19,17 +19,24 @@ from tonghop.vn import VN_TZ
 
 CATALOGUE_DIR = PROJECT_ROOT / "dbt_project" / "seeds" / "catalogue"
 
-TIMING_LABELS = {"thuong_xuyen": "Thường xuyên", "hang_nam": "Hằng năm",
-                 "co_thoi_han": "Có thời hạn"}
+TIMING_LABELS = {
+    "thuong_xuyen": "Thường xuyên",
+    "hang_nam": "Hằng năm",
+    "co_thoi_han": "Có thời hạn",
+}
 ROLE_LABELS = {"chu_tri": "Chủ trì", "phoi_hop": "Phối hợp"}
 PERIOD_KIND_LABELS = {"6_thang": "6 tháng", "nam": "Năm", "dot_xuat": "Đột xuất"}
 #: where a period's due date comes from (seed column ``due_date_basis``)
-DUE_DATE_BASIS_LABELS = {"ke_hoach": "Theo kế hoạch",
-                         "yeu_cau": "Theo văn bản yêu cầu báo cáo đột xuất",
-                         "gia_dinh": "Giả định (kế hoạch không quy định)"}
+DUE_DATE_BASIS_LABELS = {
+    "ke_hoach": "Theo kế hoạch",
+    "yeu_cau": "Theo văn bản yêu cầu báo cáo đột xuất",
+    "gia_dinh": "Giả định (kế hoạch không quy định)",
+}
 #: how a period's sheets are made (seed column ``sheet_layout``), as units are told
-SHEET_LAYOUTS = {"per_unit": "mỗi đơn vị một bảng tính",
-                 "per_period": "một bảng tính chung của kỳ, mỗi đơn vị một trang"}
+SHEET_LAYOUTS = {
+    "per_unit": "mỗi đơn vị một bảng tính",
+    "per_period": "một bảng tính chung của kỳ, mỗi đơn vị một trang",
+}
 #: said after a due date the plan does not give, wherever it is shown
 ASSUMED_DUE_DATE_NOTE = "(ngày giả định: kế hoạch không quy định ngày báo cáo)"
 #: task timings that never end: units report what was done, not a completion
@@ -61,8 +68,10 @@ def deadline_vi(on_time_until: dt.datetime) -> str:
     "chậm nhất 23 giờ 59 phút ngày 20/06/2026" (Vietnam time; the seconds are not said, the
     whole stated minute is on time)."""
     moment = on_time_until.astimezone(VN_TZ) if on_time_until.tzinfo else on_time_until
-    return (f"chậm nhất {moment.hour} giờ {moment.minute:02d} phút ngày "
-            f"{moment.day:02d}/{moment.month:02d}/{moment.year}")
+    return (
+        f"chậm nhất {moment.hour} giờ {moment.minute:02d} phút ngày "
+        f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
+    )
 
 
 def vi_day(day: dt.date) -> str:
@@ -144,7 +153,7 @@ class Indicator:
     indicator_code: str
     indicator_name: str
     unit_of_measure: str
-    value_kind: str            # count | money
+    value_kind: str  # count | money
     task_code: str
     target_value: Decimal | None
     target_operator: str
@@ -162,8 +171,11 @@ class Indicator:
             return ""
         op = {">=": "≥", "<=": "≤", "=": "="}.get(self.target_operator, self.target_operator)
         per = {"nam": "/năm", "6_thang": "/6 tháng"}.get(self.target_period_kind, "")
-        value = int(self.target_value) if self.target_value == int(self.target_value) \
+        value = (
+            int(self.target_value)
+            if self.target_value == int(self.target_value)
             else self.target_value
+        )
         return f"{op} {value}{per}"
 
 
@@ -200,20 +212,27 @@ class Period:
         if moment.tzinfo is None:
             raise ValueError(f"{self.period_code}: on_time_until needs a time zone")
         if moment < dt.datetime.combine(self.due_date, dt.time(0), tzinfo=VN_TZ):
-            raise ValueError(f"{self.period_code}: on_time_until {moment} is before the due "
-                             f"date {self.due_date}")
+            raise ValueError(
+                f"{self.period_code}: on_time_until {moment} is before the due date {self.due_date}"
+            )
         object.__setattr__(self, "on_time_until", moment.astimezone(VN_TZ))
         estimated_from = self.estimated_from or estimate_start(self.data_to, moment)
         if estimated_from is not None and not self.data_from < estimated_from <= self.data_to:
-            raise ValueError(f"{self.period_code}: estimated_from {estimated_from} is outside "
-                             f"the data window {self.data_from} – {self.data_to}")
+            raise ValueError(
+                f"{self.period_code}: estimated_from {estimated_from} is outside "
+                f"the data window {self.data_from} – {self.data_to}"
+            )
         object.__setattr__(self, "estimated_from", estimated_from)
         if self.sheet_layout not in SHEET_LAYOUTS:
-            raise ValueError(f"{self.period_code}: sheet_layout {self.sheet_layout!r} is not "
-                             f"one of {', '.join(SHEET_LAYOUTS)}")
+            raise ValueError(
+                f"{self.period_code}: sheet_layout {self.sheet_layout!r} is not "
+                f"one of {', '.join(SHEET_LAYOUTS)}"
+            )
         if self.due_date_basis not in DUE_DATE_BASIS_LABELS:
-            raise ValueError(f"{self.period_code}: due_date_basis {self.due_date_basis!r} is "
-                             f"not one of {', '.join(DUE_DATE_BASIS_LABELS)}")
+            raise ValueError(
+                f"{self.period_code}: due_date_basis {self.due_date_basis!r} is "
+                f"not one of {', '.join(DUE_DATE_BASIS_LABELS)}"
+            )
 
     @property
     def deadline_vi(self) -> str:
@@ -259,39 +278,74 @@ class Catalogue:
         self.folder = folder
         self.programmes = {r["programme_code"]: r for r in _read("programmes", folder)}
         self.task_groups = {r["task_group_code"]: r for r in _read("task_groups", folder)}
-        self.units = {r["unit_code"]: Unit(
-            unit_code=r["unit_code"], unit_name=r["unit_name"], short_name=r["short_name"],
-            unit_type=r["unit_type"], locality=r["locality"],
-            programme_scope=r["programme_scope"], contact_email=r["contact_email"],
-            valid_from=_date(r["valid_from"]), valid_to=_date(r["valid_to"]),
-        ) for r in _read("units", folder)}
-        self.tasks = {r["task_code"]: Task(
-            programme_code=r["programme_code"], task_code=r["task_code"],
-            task_group_code=r["task_group_code"], task_no=r["task_no"],
-            task_text=r["task_text"], timing=r["timing"], deadline=_date(r["deadline"]),
-        ) for r in _read("tasks", folder)}
-        self.assignments = [Assignment(r["programme_code"], r["task_code"], r["unit_code"],
-                                       r["role"]) for r in _read("assignments", folder)]
-        self.indicators = {r["indicator_code"]: Indicator(
-            programme_code=r["programme_code"], indicator_code=r["indicator_code"],
-            indicator_name=r["indicator_name"], unit_of_measure=r["unit_of_measure"],
-            value_kind=r["value_kind"], task_code=r["task_code"],
-            target_value=Decimal(r["target_value"]) if r["target_value"] else None,
-            target_operator=r["target_operator"], target_period_kind=r["target_period_kind"],
-            target_scope=r["target_scope"],
-        ) for r in _read("indicators", folder)}
-        self.indicator_assignments = [(r["programme_code"], r["indicator_code"], r["unit_code"])
-                                      for r in _read("indicator_assignments", folder)]
-        self.periods = {r["period_code"]: Period(
-            programme_code=r["programme_code"], period_code=r["period_code"],
-            period_kind=r["period_kind"], year=int(r["year"]), period_name=r["period_name"],
-            data_from=_date(r["data_from"]), data_to=_date(r["data_to"]),
-            due_date=_date(r["due_date"]), opens_on=_date(r["opens_on"]),
-            on_time_until=_moment(r["on_time_until"]),
-            estimated_from=_date(r["estimated_from"]),
-            due_date_basis=r["due_date_basis"], due_date_source=r["due_date_source"],
-            sheet_layout=r["sheet_layout"],
-        ) for r in _read("periods", folder)}
+        self.units = {
+            r["unit_code"]: Unit(
+                unit_code=r["unit_code"],
+                unit_name=r["unit_name"],
+                short_name=r["short_name"],
+                unit_type=r["unit_type"],
+                locality=r["locality"],
+                programme_scope=r["programme_scope"],
+                contact_email=r["contact_email"],
+                valid_from=_date(r["valid_from"]),
+                valid_to=_date(r["valid_to"]),
+            )
+            for r in _read("units", folder)
+        }
+        self.tasks = {
+            r["task_code"]: Task(
+                programme_code=r["programme_code"],
+                task_code=r["task_code"],
+                task_group_code=r["task_group_code"],
+                task_no=r["task_no"],
+                task_text=r["task_text"],
+                timing=r["timing"],
+                deadline=_date(r["deadline"]),
+            )
+            for r in _read("tasks", folder)
+        }
+        self.assignments = [
+            Assignment(r["programme_code"], r["task_code"], r["unit_code"], r["role"])
+            for r in _read("assignments", folder)
+        ]
+        self.indicators = {
+            r["indicator_code"]: Indicator(
+                programme_code=r["programme_code"],
+                indicator_code=r["indicator_code"],
+                indicator_name=r["indicator_name"],
+                unit_of_measure=r["unit_of_measure"],
+                value_kind=r["value_kind"],
+                task_code=r["task_code"],
+                target_value=Decimal(r["target_value"]) if r["target_value"] else None,
+                target_operator=r["target_operator"],
+                target_period_kind=r["target_period_kind"],
+                target_scope=r["target_scope"],
+            )
+            for r in _read("indicators", folder)
+        }
+        self.indicator_assignments = [
+            (r["programme_code"], r["indicator_code"], r["unit_code"])
+            for r in _read("indicator_assignments", folder)
+        ]
+        self.periods = {
+            r["period_code"]: Period(
+                programme_code=r["programme_code"],
+                period_code=r["period_code"],
+                period_kind=r["period_kind"],
+                year=int(r["year"]),
+                period_name=r["period_name"],
+                data_from=_date(r["data_from"]),
+                data_to=_date(r["data_to"]),
+                due_date=_date(r["due_date"]),
+                opens_on=_date(r["opens_on"]),
+                on_time_until=_moment(r["on_time_until"]),
+                estimated_from=_date(r["estimated_from"]),
+                due_date_basis=r["due_date_basis"],
+                due_date_source=r["due_date_source"],
+                sheet_layout=r["sheet_layout"],
+            )
+            for r in _read("periods", folder)
+        }
         #: ad hoc periods limited to some units: period_code -> unit codes
         self.period_units: dict[str, set[str]] = {}
 
@@ -300,8 +354,9 @@ class Catalogue:
         try:
             return self.periods[period_code]
         except KeyError:
-            raise KeyError(f"Unknown period {period_code!r}; known: "
-                           f"{', '.join(sorted(self.periods))}") from None
+            raise KeyError(
+                f"Unknown period {period_code!r}; known: {', '.join(sorted(self.periods))}"
+            ) from None
 
     def previous_period(self, period_code: str) -> Period | None:
         """The latest earlier period of the same programme and kind (6 tháng → 6 tháng of the
@@ -309,9 +364,13 @@ class Catalogue:
         period = self.period(period_code)
         if period.period_kind == "dot_xuat":
             return None
-        earlier = [p for p in self.periods.values()
-                   if p.programme_code == period.programme_code
-                   and p.period_kind == period.period_kind and p.data_to < period.data_from]
+        earlier = [
+            p
+            for p in self.periods.values()
+            if p.programme_code == period.programme_code
+            and p.period_kind == period.period_kind
+            and p.data_to < period.data_from
+        ]
         return max(earlier, key=lambda p: p.data_to, default=None)
 
     def unit(self, unit_code: str) -> Unit:
@@ -329,8 +388,10 @@ class Catalogue:
 
     def tasks_for(self, programme_code: str, unit_code: str) -> list[tuple[Task, str]]:
         """(task, role) pairs assigned to the unit, in plan order."""
-        pairs = [(self.tasks[a.task_code], a.role)
-                 for a in self._assignments_by_unit.get((programme_code, unit_code), [])]
+        pairs = [
+            (self.tasks[a.task_code], a.role)
+            for a in self._assignments_by_unit.get((programme_code, unit_code), [])
+        ]
         return sorted(pairs, key=lambda p: _plan_order(p[0]))
 
     def value_kind_of(self, indicator_code: str) -> str | None:
@@ -339,8 +400,9 @@ class Catalogue:
         return indicator.value_kind if indicator else None
 
     def indicators_for(self, programme_code: str, unit_code: str) -> list[Indicator]:
-        codes = [c for p, c, u in self.indicator_assignments
-                 if p == programme_code and u == unit_code]
+        codes = [
+            c for p, c, u in self.indicator_assignments if p == programme_code and u == unit_code
+        ]
         return sorted((self.indicators[c] for c in codes), key=lambda i: i.indicator_code)
 
     def add_adhoc_period(self, period: Period, unit_codes: list[str] | None = None) -> None:
@@ -365,13 +427,15 @@ class Catalogue:
         if period_code in self.period_units:
             assigned &= self.period_units[period_code]
         units = [self.units[code] for code in assigned]
-        return sorted((u for u in units if _active_on(u, period.due_date)),
-                      key=lambda u: u.unit_code)
+        return sorted(
+            (u for u in units if _active_on(u, period.due_date)), key=lambda u: u.unit_code
+        )
 
 
 def _active_on(unit: Unit, day: dt.date) -> bool:
-    return (unit.valid_from is None or unit.valid_from <= day) and \
-        (unit.valid_to is None or day <= unit.valid_to)
+    return (unit.valid_from is None or unit.valid_from <= day) and (
+        unit.valid_to is None or day <= unit.valid_to
+    )
 
 
 def _plan_order(task: Task) -> tuple:
@@ -421,8 +485,20 @@ def add_adhoc_periods(catalogue: Catalogue, settings) -> None:
         conn.close()
     for programme, code, name, data_from, data_to, due, opens, until, layout, units in rows:
         if code in catalogue.periods and catalogue.periods[code].period_kind != "dot_xuat":
-            continue        # a seeded period keeps its definition
-        catalogue.add_adhoc_period(Period(
-            programme_code=programme, period_code=code, period_kind="dot_xuat",
-            year=due.year, period_name=name, data_from=data_from, data_to=data_to,
-            due_date=due, opens_on=opens, on_time_until=until, sheet_layout=layout), units)
+            continue  # a seeded period keeps its definition
+        catalogue.add_adhoc_period(
+            Period(
+                programme_code=programme,
+                period_code=code,
+                period_kind="dot_xuat",
+                year=due.year,
+                period_name=name,
+                data_from=data_from,
+                data_to=data_to,
+                due_date=due,
+                opens_on=opens,
+                on_time_until=until,
+                sheet_layout=layout,
+            ),
+            units,
+        )

@@ -15,8 +15,9 @@ def connection_lost(conn, exc: BaseException) -> bool:
     """Whether ``exc``, raised while using ``conn``, means the connection itself is gone (the
     server closed or ended it), not an error of one statement (a constraint, a deadlock, a
     cancelled query), after which the connection is still open."""
-    return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)) and \
-        bool(getattr(conn, "closed", 0))
+    return isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)) and bool(
+        getattr(conn, "closed", 0)
+    )
 
 
 def one_line(exc: BaseException) -> str:
@@ -26,11 +27,11 @@ def one_line(exc: BaseException) -> str:
 
 # ------------------------------------------------------------------ the command line's answers
 #: exit codes of ``tonghop`` (listed in ``tonghop --help``)
-EXIT_OK = 0            # valid / done
+EXIT_OK = 0  # valid / done
 EXIT_REPORT_ERRORS = 1  # `tonghop check`: the report has errors
-EXIT_USAGE = 2         # bad usage or unreadable input (argparse exits 2 on usage errors too)
-EXIT_ENVIRONMENT = 3   # the environment is not ready (PostgreSQL, the emulator, a registry)
-EXIT_FAILED = 4        # a stage failed otherwise; the traceback is in a log file
+EXIT_USAGE = 2  # bad usage or unreadable input (argparse exits 2 on usage errors too)
+EXIT_ENVIRONMENT = 3  # the environment is not ready (PostgreSQL, the emulator, a registry)
+EXIT_FAILED = 4  # a stage failed otherwise; the traceback is in a log file
 
 
 class UserError(Exception):

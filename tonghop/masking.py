@@ -18,14 +18,25 @@ MASK = "***"
 #: user:PASSWORD@host"), a secret-named value ("password=…", "token=…", "key=…", JSON
 #: "private_key": …), a PEM private key (a Google service-account key's content)
 _PATTERNS = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----(\\n)?",
-                re.S), "[private key " + MASK + "]"),
-    (re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^@\s'\"/]+(?=@)", re.I),
-     r"\g<keep>" + MASK),
-    (re.compile(r"(?P<keep>(?:\b[a-z0-9_]*(?:password|passwd|secret|token|fernet_key|"
-                r"api[_-]?key|private_key(?:_id)?)|\b(?:key|sig|signature|pwd))"
-                r"[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+", re.I),
-     r"\g<keep>" + MASK),
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----(\\n)?", re.S
+        ),
+        "[private key " + MASK + "]",
+    ),
+    (
+        re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^@\s'\"/]+(?=@)", re.I),
+        r"\g<keep>" + MASK,
+    ),
+    (
+        re.compile(
+            r"(?P<keep>(?:\b[a-z0-9_]*(?:password|passwd|secret|token|fernet_key|"
+            r"api[_-]?key|private_key(?:_id)?)|\b(?:key|sig|signature|pwd))"
+            r"[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;}]+",
+            re.I,
+        ),
+        r"\g<keep>" + MASK,
+    ),
 ]
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -38,7 +49,7 @@ def register_secret(value: str | None) -> None:
     if not value or len(value) < 6:
         return
     forms = {value, quote(value, safe=""), unquote(value)}
-    if "://" in value:        # a URL that is a credential (a webhook): also its path and query
+    if "://" in value:  # a URL that is a credential (a webhook): also its path and query
         parts = urlsplit(value)
         rest = parts.path + ("?" + parts.query if parts.query else "")
         if len(rest) >= 6:
@@ -49,9 +60,10 @@ def register_secret(value: str | None) -> None:
     if new and "airflow.sdk" in sys.modules:
         try:
             from airflow.sdk.log import mask_secret
+
             for form in new:
                 mask_secret(form)
-        except Exception:  # noqa: BLE001 - masking must never break a run
+        except Exception:
             pass
 
 
@@ -85,7 +97,7 @@ def mask_secrets(text: str) -> str:
 def _masked_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a broken log call is logging's to report
+    except Exception:
         return
     masked = mask_secrets(message)
     if masked != message:
@@ -94,7 +106,7 @@ def _masked_record(record: logging.LogRecord) -> None:
         text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         masked = mask_secrets(text)
         if masked != text:
-            record.exc_text = masked     # formatters print this instead of the traceback
+            record.exc_text = masked  # formatters print this instead of the traceback
 
 
 def install_log_masking() -> None:
@@ -112,4 +124,5 @@ def install_log_masking() -> None:
         record = make_record(*args, **kwargs)
         _masked_record(record)
         return record
+
     logging.setLogRecordFactory(masked_record_factory)

@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 #: the stages of a cycle, in order, as the console names them
 STAGES = {
@@ -52,7 +52,7 @@ def _emit(event: dict) -> None:
     path = os.environ.get(PROGRESS_FILE_ENV)
     if path:
         line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
-        with _lock, open(path, "a", encoding="utf-8") as fh:   # one short append per line
+        with _lock, open(path, "a", encoding="utf-8") as fh:  # one short append per line
             fh.write(line)
 
 
@@ -122,7 +122,7 @@ class stage:
     def __init__(self, name: str, total: int | None = None):
         self.name, self.total = name, total
 
-    def __enter__(self) -> "stage":
+    def __enter__(self) -> stage:
         started(self.name, self.total)
         return self
 
@@ -135,14 +135,18 @@ class stage:
 def words(stage_name: str, result: dict) -> str:
     """The console's words (Vietnamese) for what a stage returned (its ``as_dict``)."""
     if stage_name == "pull":
-        text = (f"{result.get('fetched', 0)} bảng tính đã đọc, "
-                f"{result.get('new_versions', 0)} phiên bản mới")
+        text = (
+            f"{result.get('fetched', 0)} bảng tính đã đọc, "
+            f"{result.get('new_versions', 0)} phiên bản mới"
+        )
         if result.get("failed"):
             text += f", {result['failed']} không đọc được"
         return text
     if stage_name == "validate":
-        return (f"{result.get('reports', 0)} báo cáo, {result.get('errors', 0)} lỗi, "
-                f"{result.get('warnings', 0)} cảnh báo")
+        return (
+            f"{result.get('reports', 0)} báo cáo, {result.get('errors', 0)} lỗi, "
+            f"{result.get('warnings', 0)} cảnh báo"
+        )
     if stage_name == "feedback":
         text = f"{result.get('tabs_written', 0)} trang “Kết quả kiểm tra” đã ghi"
         if result.get("failed"):
@@ -157,8 +161,10 @@ def words(stage_name: str, result: dict) -> str:
             text += f", {counts['warn']} kiểm thử cảnh báo"
         return text
     if stage_name == "publish":
-        made = ["bảng tổng hợp (.xlsx)", "dự thảo báo cáo (.docx"
-                + (", .pdf)" if result.get("pdf_path") else "; chưa có .pdf)")]
+        made = [
+            "bảng tổng hợp (.xlsx)",
+            "dự thảo báo cáo (.docx" + (", .pdf)" if result.get("pdf_path") else "; chưa có .pdf)"),
+        ]
         if result.get("spreadsheet_id"):
             made.append("trang tính Tổng hợp")
         return ", ".join(made)

@@ -29,6 +29,7 @@ def project_home() -> Path:
     if home:
         return Path(home).resolve()
     from importlib.metadata import PackageNotFoundError, distribution
+
     try:
         direct = json.loads(distribution("tonghop").read_text("direct_url.json") or "{}")
     except PackageNotFoundError:
@@ -36,9 +37,11 @@ def project_home() -> Path:
     url = direct.get("url", "")
     if direct.get("dir_info", {}).get("editable") and url.startswith("file://"):
         return Path(unquote(urlsplit(url).path)).resolve()
-    raise RuntimeError("The project's folder is unknown: set TONGHOP_HOME to the folder that "
-                       "holds dbt_project/ and expectations/, or install the project in "
-                       "editable mode (bash scripts/bootstrap.sh).")
+    raise RuntimeError(
+        "The project's folder is unknown: set TONGHOP_HOME to the folder that "
+        "holds dbt_project/ and expectations/, or install the project in "
+        "editable mode (bash scripts/bootstrap.sh)."
+    )
 
 
 #: the project's folder (:func:`project_home`), where its resources are found
@@ -103,8 +106,11 @@ class Settings:
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{f.name}={ {k: mask_secrets(v) for k, v in self.dsns.items()} !r}"
-            if f.name == "dsns" else f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+            f"{f.name}={ {k: mask_secrets(v) for k, v in self.dsns.items()}!r}"
+            if f.name == "dsns"
+            else f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
         return f"Settings({shown})"
 
     def dsn(self, role: str) -> str:
@@ -116,10 +122,10 @@ class Settings:
                 f"`tonghop db start` or set TONGHOP_{role.upper()}_DSN."
             ) from None
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
-    def for_database(self, dbname: str) -> "Settings":
+    def for_database(self, dbname: str) -> Settings:
         """The same roles and server, another warehouse database (one per province)."""
         moved = {}
         for role, dsn in self.dsns.items():

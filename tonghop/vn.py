@@ -53,7 +53,7 @@ def shorten(text: str | None, limit: int = 100) -> str | None:
     (a pasted page must not become a page-long message)."""
     if text is None or len(text) <= limit:
         return text
-    return text[:limit - 1].rstrip() + "…"
+    return text[: limit - 1].rstrip() + "…"
 
 
 #: invisible characters that come with text pasted from Word, Zalo or web pages (zero-width
@@ -61,8 +61,9 @@ def shorten(text: str | None, limit: int = 100) -> str | None:
 #: other systems (control characters that are not whitespace, the deprecated format controls
 #: U+206A–206F): the unit cannot see them, so they must not make "Hoàn thành" differ from
 #: "Hoàn thành". Removing them changes nothing anyone sees: no warning.
-_INVISIBLE = ("\u00ad\u200b-\u200d\u2060-\u2064\u206a-\u206f\ufeff"
-              "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f")
+_INVISIBLE = (
+    "\u00ad\u200b-\u200d\u2060-\u2064\u206a-\u206f\ufeff\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+)
 #: characters that change the ORDER or hide part of the text around them, themselves unseen:
 #:
 #: - the Unicode Bidi_Control characters — the embeddings, overrides and their pop
@@ -165,22 +166,26 @@ def _typed(cell: CellData | None) -> tuple[str | None, Any]:
     typed = cell.get("effectiveValue")
     if typed is None:
         typed = cell.get("userEnteredValue") or {}
-    for key, kind in (("numberValue", "number"), ("stringValue", "string"),
-                      ("boolValue", "bool"), ("errorValue", "error")):
+    for key, kind in (
+        ("numberValue", "number"),
+        ("stringValue", "string"),
+        ("boolValue", "bool"),
+        ("errorValue", "error"),
+    ):
         if key in typed:
             return kind, typed[key]
     return None, None
 
 
 # ------------------------------------------------------------------ numbers
-_VI_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")              # 1.200 / 1.200.000
-_COMMA_DECIMAL = re.compile(r"^\d+,\d+$")                        # 12,5 (as the guide says)
-_VI_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})+,\d+$")   # 1.200,5
-_EN_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")   # 1,200.5
-_AMBIGUOUS_COMMA = re.compile(r"^\d{1,3}(,\d{3})+$")             # 1,200 (1.2 or 1200?)
+_VI_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 1.200 / 1.200.000
+_COMMA_DECIMAL = re.compile(r"^\d+,\d+$")  # 12,5 (as the guide says)
+_VI_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(\.\d{3})+,\d+$")  # 1.200,5
+_EN_THOUSANDS_DECIMAL = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")  # 1,200.5
+_AMBIGUOUS_COMMA = re.compile(r"^\d{1,3}(,\d{3})+$")  # 1,200 (1.2 or 1200?)
 _PLAIN = re.compile(r"^\d+$")
-_PLAIN_DOT_DECIMAL = re.compile(r"^\d+\.\d+$")                   # 1.5 (English decimal)
-_SPACED_THOUSANDS = re.compile(r"^\d{1,3}( \d{3})+$")            # 1 200
+_PLAIN_DOT_DECIMAL = re.compile(r"^\d+\.\d+$")  # 1.5 (English decimal)
+_SPACED_THOUSANDS = re.compile(r"^\d{1,3}( \d{3})+$")  # 1 200
 _UNIT_SUFFIX = re.compile(r"^(?P<num>[-+]?[\d.,  ]*\d)\s*(?P<unit>[^\d\s.,+-][^\d]*)$")
 _ZERO_WORDS = {"khong", "khong co"}
 #: the largest magnitude read as a figure: far above any count or amount of a report, and
@@ -188,8 +193,10 @@ _ZERO_WORDS = {"khong", "khong co"}
 MAX_ABS_NUMBER = Decimal(10) ** 15
 #: more digits than this in one cell cannot be a figure (and is not worth converting)
 _MAX_DIGITS = 40
-_TOO_LARGE = ("“{text}” quá lớn để là số liệu của báo cáo (từ 16 chữ số trở lên); kiểm tra lại "
-              "số liệu và đơn vị tính.")
+_TOO_LARGE = (
+    "“{text}” quá lớn để là số liệu của báo cáo (từ 16 chữ số trở lên); kiểm tra lại "
+    "số liệu và đơn vị tính."
+)
 
 
 def _to_number(value: Decimal, whole: bool) -> int | Decimal:
@@ -198,8 +205,9 @@ def _to_number(value: Decimal, whole: bool) -> int | Decimal:
     return value
 
 
-def read_number(cell: CellData | None, *, whole: bool = False,
-                comma_decimals: bool = False) -> Reading:
+def read_number(
+    cell: CellData | None, *, whole: bool = False, comma_decimals: bool = False
+) -> Reading:
     """A number from a cell. ``whole=True`` for counts: a fraction is then invalid.
 
     ``comma_decimals=True`` where the template tells the unit to write decimals with a comma
@@ -220,12 +228,16 @@ def read_number(cell: CellData | None, *, whole: bool = False,
         if not number.is_finite():
             return Reading(None, "invalid", shown, "Ô không chứa một số hữu hạn.")
         if abs(number) >= MAX_ABS_NUMBER:
-            return Reading(None, "invalid", shown,
-                           _TOO_LARGE.format(text=shorten(shown or plain_vi(number))))
+            return Reading(
+                None, "invalid", shown, _TOO_LARGE.format(text=shorten(shown or plain_vi(number)))
+            )
         if whole and number != number.to_integral_value():
-            return Reading(None, "invalid", shown,
-                           f"Giá trị {plain_vi(number)} không phải số nguyên; "
-                           "chỉ tiêu này đếm số lượng.")
+            return Reading(
+                None,
+                "invalid",
+                shown,
+                f"Giá trị {plain_vi(number)} không phải số nguyên; chỉ tiêu này đếm số lượng.",
+            )
         return Reading(_to_number(number, whole), "number", shown)
     if kind == "bool":
         return Reading(None, "invalid", shown, "Ô chứa giá trị đúng/sai, không phải số.")
@@ -251,8 +263,9 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
     if body[:1] in "+-":
         sign, body = ("-" if body[0] == "-" else ""), body[1:].strip()
     if fold(text) in _ZERO_WORDS:
-        return Reading(None, "ambiguous", text,
-                       f"“{quoted}” chưa phải là số; nếu không có thì ghi 0.")
+        return Reading(
+            None, "ambiguous", text, f"“{quoted}” chưa phải là số; nếu không có thì ghi 0."
+        )
 
     def done(number: Decimal, how: str | None) -> Reading:
         if sign:
@@ -262,14 +275,22 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
         if how:
             notes.append(how)
         if whole and number != number.to_integral_value():
-            return Reading(None, "invalid", text,
-                           f"“{quoted}” được hiểu là {plain_vi(number)}, không phải số nguyên; "
-                           "chỉ tiêu này đếm số lượng.")
+            return Reading(
+                None,
+                "invalid",
+                text,
+                f"“{quoted}” được hiểu là {plain_vi(number)}, không phải số nguyên; "
+                "chỉ tiêu này đếm số lượng.",
+            )
         value = _to_number(number, whole)
         if not notes:
             return Reading(value, "number", text)
-        return Reading(value, "interpreted", text,
-                       f"Đã hiểu “{quoted}” là {plain_vi(value)} ({'; '.join(notes)}).")
+        return Reading(
+            value,
+            "interpreted",
+            text,
+            f"Đã hiểu “{quoted}” là {plain_vi(value)} ({'; '.join(notes)}).",
+        )
 
     if _PLAIN.match(body):
         return done(Decimal(body), None)
@@ -280,27 +301,38 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
     if _AMBIGUOUS_COMMA.match(body):
         as_vi = plain_vi(Decimal(body.replace(",", ".")))
         as_en = plain_vi(Decimal(body.replace(",", "")))
-        return Reading(None, "ambiguous", text,
-                       f"“{quoted}” có thể là {as_vi} hoặc {as_en}.")
+        return Reading(None, "ambiguous", text, f"“{quoted}” có thể là {as_vi} hoặc {as_en}.")
     if _COMMA_DECIMAL.match(body):
-        return done(Decimal(body.replace(",", ".")),
-                    None if comma_decimals else "dấu phẩy là phần thập phân")
+        return done(
+            Decimal(body.replace(",", ".")),
+            None if comma_decimals else "dấu phẩy là phần thập phân",
+        )
     if _VI_THOUSANDS_DECIMAL.match(body):
-        return done(Decimal(body.replace(".", "").replace(",", ".")),
-                    "dấu chấm phân cách hàng nghìn, dấu phẩy là phần thập phân")
+        return done(
+            Decimal(body.replace(".", "").replace(",", ".")),
+            "dấu chấm phân cách hàng nghìn, dấu phẩy là phần thập phân",
+        )
     if _EN_THOUSANDS_DECIMAL.match(body):
         return done(Decimal(body.replace(",", "")), "viết theo kiểu tiếng Anh")
     if _PLAIN_DOT_DECIMAL.match(body):
         decimal = body.replace(".", ",")
-        if len(body.partition(".")[2]) == 3:     # 1234.567: maybe a thousands group
-            return Reading(None, "ambiguous", text,
-                           f"“{quoted}” có thể là {decimal} (thập phân) hoặc "
-                           f"{plain_vi(Decimal(body.replace('.', '')))} (hàng nghìn).")
+        if len(body.partition(".")[2]) == 3:  # 1234.567: maybe a thousands group
+            return Reading(
+                None,
+                "ambiguous",
+                text,
+                f"“{quoted}” có thể là {decimal} (thập phân) hoặc "
+                f"{plain_vi(Decimal(body.replace('.', '')))} (hàng nghìn).",
+            )
         # 12.5 cannot be thousands (a group has three digits): a decimal point, or a typo
-        return Reading(None, "ambiguous", text,
-                       f"“{quoted}” chưa rõ: dấu chấm chỉ dùng để phân cách hàng nghìn (như "
-                       f"1.200), phần thập phân ghi sau dấu phẩy; nếu là số thập phân, "
-                       f"ghi {decimal}.")
+        return Reading(
+            None,
+            "ambiguous",
+            text,
+            f"“{quoted}” chưa rõ: dấu chấm chỉ dùng để phân cách hàng nghìn (như "
+            f"1.200), phần thập phân ghi sau dấu phẩy; nếu là số thập phân, "
+            f"ghi {decimal}.",
+        )
     return Reading(None, "invalid", text, f"Không đọc được số từ “{quoted}”.")
 
 
@@ -334,7 +366,7 @@ def format_vi(value: int | float | Decimal | None, decimals: int | None = None) 
 _DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _VI_WORDS = re.compile(r"^ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})$", re.I)
-_NGAY_PREFIX = re.compile(r"^ngày\s*(?=\d)", re.I)                # "ngày 20/6/2026"
+_NGAY_PREFIX = re.compile(r"^ngày\s*(?=\d)", re.I)  # "ngày 20/6/2026"
 _SHOWN_AS_NUMBER = re.compile(r"^[-+]?\d+(?:[.,]\d+)?$")
 
 
@@ -352,9 +384,13 @@ def read_date(cell: CellData | None) -> Reading:
         quoted = shorten(shown)
         if _typed_as_plain_number(value, (cell or {}).get("formattedValue")):
             # "2027" typed into a cell not formatted as a date: a number, not 19/7/1905
-            return Reading(None, "invalid", shown,
-                           f"“{quoted}” là một số, không phải ngày; hãy ghi đủ ngày/tháng/năm.")
-        if 1 <= value < 2958466:   # up to 31/12/9999
+            return Reading(
+                None,
+                "invalid",
+                shown,
+                f"“{quoted}” là một số, không phải ngày; hãy ghi đủ ngày/tháng/năm.",
+            )
+        if 1 <= value < 2958466:  # up to 31/12/9999
             return Reading(serial_to_date(value), "date", shown)
         return Reading(None, "invalid", shown, f"“{quoted}” không phải là ngày.")
     if kind != "string":
@@ -371,8 +407,12 @@ def read_date(cell: CellData | None) -> Reading:
     if dmy:
         day, month, year = int(dmy[1]), int(dmy[2]), int(dmy[3])
         if month > 12 and day <= 12:
-            return Reading(None, "ambiguous", text,
-                           f"“{text}” có vẻ ghi tháng trước ngày; hãy ghi theo ngày/tháng/năm.")
+            return Reading(
+                None,
+                "ambiguous",
+                text,
+                f"“{text}” có vẻ ghi tháng trước ngày; hãy ghi theo ngày/tháng/năm.",
+            )
         return _make_date(text, day, month, year)
     return Reading(None, "invalid", text, f"Không đọc được ngày từ “{shorten(text)}”.")
 
@@ -394,13 +434,18 @@ def _make_date(text: str, day: int, month: int, year: int) -> Reading:
         value = dt.date(year, month, day)
     except ValueError:
         return Reading(None, "invalid", text, f"“{text}” không phải là một ngày có thật.")
-    return Reading(value, "interpreted", text,
-                   f"Đã hiểu “{text}” là ngày {value.day}/{value.month}/{value.year}.")
+    return Reading(
+        value,
+        "interpreted",
+        text,
+        f"Đã hiểu “{text}” là ngày {value.day}/{value.month}/{value.year}.",
+    )
 
 
 # ------------------------------------------------------------------ choices
-def read_choice(cell: CellData | None, choices: dict[str, str],
-                aliases: dict[str, str] | None = None) -> Reading:
+def read_choice(
+    cell: CellData | None, choices: dict[str, str], aliases: dict[str, str] | None = None
+) -> Reading:
     """One of a fixed set. ``choices`` maps the exact label → code; ``aliases`` maps folded
     variants → code. An exact label is certain; a variant is interpreted; anything else invalid."""
     text = cell_text(cell)
@@ -415,8 +460,12 @@ def read_choice(cell: CellData | None, choices: dict[str, str],
         code = by_fold[folded]
         label = next(label for label, c in choices.items() if c == code)
         return Reading(code, "interpreted", text, f"Đã hiểu “{shorten(text)}” là “{label}”.")
-    return Reading(None, "invalid", text,
-                   "Chỉ được chọn một trong: " + ", ".join(f"“{c}”" for c in choices) + ".")
+    return Reading(
+        None,
+        "invalid",
+        text,
+        "Chỉ được chọn một trong: " + ", ".join(f"“{c}”" for c in choices) + ".",
+    )
 
 
 #: every status a task row may hold; the drop-down of a row offers those that fit its task's
@@ -432,9 +481,13 @@ ONGOING_TASK_STATUSES = ["Chưa triển khai", "Đang thực hiện thường xu
 #: a task with an end (hằng năm, or with a deadline)
 TASK_WITH_END_STATUSES = ["Chưa triển khai", "Đang triển khai", "Hoàn thành"]
 TASK_STATUS_ALIASES = {
-    "da hoan thanh": "hoan_thanh", "xong": "hoan_thanh", "hoan thanh 100%": "hoan_thanh",
-    "dang thuc hien": "dang_trien_khai", "dang lam": "dang_trien_khai",
-    "chua thuc hien": "chua_trien_khai", "chua lam": "chua_trien_khai",
+    "da hoan thanh": "hoan_thanh",
+    "xong": "hoan_thanh",
+    "hoan thanh 100%": "hoan_thanh",
+    "dang thuc hien": "dang_trien_khai",
+    "dang lam": "dang_trien_khai",
+    "chua thuc hien": "chua_trien_khai",
+    "chua lam": "chua_trien_khai",
     "thuong xuyen": "dang_thuc_hien_thuong_xuyen",
     "dang trien khai thuong xuyen": "dang_thuc_hien_thuong_xuyen",
 }

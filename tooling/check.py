@@ -18,14 +18,24 @@ from expectations.check_result import SEVERITY_VI, ordered, split_cell, status_l
 from expectations.runner import Issue, ReportToCheck, validate
 from ingest.parse import parse_report
 from sheets import layout
+from sheets.xlsx_guard import guard_xlsx
 from tonghop.catalogue import load_catalogue
 from tonghop.errors import UserError, one_line
-from sheets.xlsx_guard import guard_xlsx
 
 #: what openpyxl and zipfile raise on a workbook that passed :func:`guard_xlsx` but whose
 #: content is still not what a workbook holds (a part missing, an attribute of the wrong type)
-_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
-               TypeError, IndexError, SyntaxError, InvalidFileException)
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    SyntaxError,
+    InvalidFileException,
+)
 
 
 @dataclass
@@ -48,60 +58,103 @@ class CheckResult:
 
 
 def _identity_issue(message: str, fix: str, cell: str | None) -> Issue:
-    return Issue(sheet_version_id=None, unit_code="", period_code="", part="header",
-                 row_key=None, tab_title=None, cell_ref=cell, rule_code="identity.unknown",
-                 severity="error", blocks_version=True, value_found=None, message_vi=message,
-                 expected_vi=None, fix_vi=fix, expectation_type="catalogue lookup")
+    return Issue(
+        sheet_version_id=None,
+        unit_code="",
+        period_code="",
+        part="header",
+        row_key=None,
+        tab_title=None,
+        cell_ref=cell,
+        rule_code="identity.unknown",
+        severity="error",
+        blocks_version=True,
+        value_found=None,
+        message_vi=message,
+        expected_vi=None,
+        fix_vi=fix,
+        expectation_type="catalogue lookup",
+    )
 
 
-def check_workbook(path: Path, unit_code: str | None = None,
-                   period_code: str | None = None) -> CheckResult:
+def check_workbook(
+    path: Path, unit_code: str | None = None, period_code: str | None = None
+) -> CheckResult:
     from sheets_emulator import workbook_to_spreadsheet_resource
 
     catalogue = load_catalogue()
     guard_xlsx(path)
     try:
-        resource = workbook_to_spreadsheet_resource(path, spreadsheet_id=path.stem,
-                                                    title=path.stem)
+        resource = workbook_to_spreadsheet_resource(path, spreadsheet_id=path.stem, title=path.stem)
     except _UNREADABLE as exc:
         raise UserError(
             f"Không đọc được bảng tính “{path}”: tệp bị hỏng hoặc không đúng định dạng Excel "
             f"(.xlsx) ({type(exc).__name__}: {one_line(exc)}). Hãy mở tệp bằng Excel (hoặc "
-            "LibreOffice), lưu lại dưới dạng Excel (.xlsx) rồi kiểm tra lại.") from exc
+            "LibreOffice), lưu lại dưới dạng Excel (.xlsx) rồi kiểm tra lại."
+        ) from exc
     # a copy downloaded from Sheets carries our own "Kết quả kiểm tra" tab: not the unit's data
-    resource["sheets"] = [s for s in resource.get("sheets", [])
-                          if not s["properties"]["title"].startswith(layout.TAB_CHECK)]
+    resource["sheets"] = [
+        s
+        for s in resource.get("sheets", [])
+        if not s["properties"]["title"].startswith(layout.TAB_CHECK)
+    ]
     parsed = parse_report(resource, value_kind_of=catalogue.value_kind_of)
     header = parsed.header
     unit = unit_code or header["claimed_unit_code"]
     period = period_code or header["claimed_period_code"]
     if not unit:
-        return CheckResult(unit, period, [_identity_issue(
-            "Không xác định được đơn vị: không tìm thấy Mã đơn vị trong bảng tính (trang "
-            "“Thông tin” bị xóa hoặc ô Mã đơn vị đang trống).",
-            "Dùng đúng mẫu báo cáo được cấp cho đơn vị, hoặc chạy lại với --unit MÃ_ĐƠN_VỊ.",
-            header.get("claimed_unit_code_cell"))])
+        return CheckResult(
+            unit,
+            period,
+            [
+                _identity_issue(
+                    "Không xác định được đơn vị: không tìm thấy Mã đơn vị trong bảng tính (trang "
+                    "“Thông tin” bị xóa hoặc ô Mã đơn vị đang trống).",
+                    "Dùng đúng mẫu báo cáo được cấp cho đơn vị, hoặc chạy lại với --unit MÃ_ĐƠN_VỊ.",
+                    header.get("claimed_unit_code_cell"),
+                )
+            ],
+        )
     if unit not in catalogue.units:
-        return CheckResult(unit, period, [_identity_issue(
-            f"Không xác định được đơn vị: mã “{unit}” không có trong danh mục.",
-            "Dùng đúng mẫu báo cáo được cấp cho đơn vị; không sửa ô Mã đơn vị.",
-            header.get("claimed_unit_code_cell"))])
+        return CheckResult(
+            unit,
+            period,
+            [
+                _identity_issue(
+                    f"Không xác định được đơn vị: mã “{unit}” không có trong danh mục.",
+                    "Dùng đúng mẫu báo cáo được cấp cho đơn vị; không sửa ô Mã đơn vị.",
+                    header.get("claimed_unit_code_cell"),
+                )
+            ],
+        )
     if period not in catalogue.periods:
-        found = f"mã “{period}” không có trong danh mục" if period else \
-            "không tìm thấy Mã kỳ báo cáo trong bảng tính"
-        return CheckResult(unit, period, [_identity_issue(
-            f"Không xác định được kỳ báo cáo: {found}.",
-            "Dùng đúng mẫu báo cáo của kỳ này; không sửa ô Mã kỳ báo cáo.",
-            header.get("claimed_period_code_cell"))])
-    outcome = validate([ReportToCheck(None, unit, period, parsed)], catalogue,
-                       store_results=False)
+        found = (
+            f"mã “{period}” không có trong danh mục"
+            if period
+            else "không tìm thấy Mã kỳ báo cáo trong bảng tính"
+        )
+        return CheckResult(
+            unit,
+            period,
+            [
+                _identity_issue(
+                    f"Không xác định được kỳ báo cáo: {found}.",
+                    "Dùng đúng mẫu báo cáo của kỳ này; không sửa ô Mã kỳ báo cáo.",
+                    header.get("claimed_period_code_cell"),
+                )
+            ],
+        )
+    outcome = validate([ReportToCheck(None, unit, period, parsed)], catalogue, store_results=False)
     return CheckResult(unit, period, outcome.issues)
 
 
 def format_issue(issue: Issue) -> str:
     tab, cell = split_cell(issue.cell_ref)
-    where = f"trang “{tab or issue.tab_title}”, ô {cell}" if cell and (tab or issue.tab_title) \
+    where = (
+        f"trang “{tab or issue.tab_title}”, ô {cell}"
+        if cell and (tab or issue.tab_title)
         else cell or (f"trang “{issue.tab_title}”" if issue.tab_title else "bảng tính")
+    )
     lines = [f"[{SEVERITY_VI[issue.severity].upper()}] {where}: {issue.message_vi}"]
     if issue.value_found:
         lines.append(f"    Giá trị hiện có: {issue.value_found}")
@@ -113,8 +166,10 @@ def format_issue(issue: Issue) -> str:
 
 
 def print_problems(result: CheckResult, filename: str) -> None:
-    print(f"Kiểm tra “{filename}” — đơn vị {result.unit_code or '?'}, "
-          f"kỳ {result.period_code or '?'}: {result.status_line}")
+    print(
+        f"Kiểm tra “{filename}” — đơn vị {result.unit_code or '?'}, "
+        f"kỳ {result.period_code or '?'}: {result.status_line}"
+    )
     for issue in ordered(result.issues):
         print(format_issue(issue))
 
@@ -135,11 +190,16 @@ def write_checked_copy(source: Path, result: CheckResult, output: Path) -> Path:
         del workbook[title]
     unit = catalogue.units.get(result.unit_code or "")
     period = catalogue.periods.get(result.period_code or "")
-    render_tab(workbook, check_tab(
-        unit_name=unit.unit_name if unit else (result.unit_code or "?"),
-        period_name=period.period_name if period else (result.period_code or "?"),
-        issues=result.issues, checked_at=dt.datetime.now(dt.timezone.utc),
-        version_time=None), index=0)
+    render_tab(
+        workbook,
+        check_tab(
+            unit_name=unit.unit_name if unit else (result.unit_code or "?"),
+            period_name=period.period_name if period else (result.period_code or "?"),
+            issues=result.issues,
+            checked_at=dt.datetime.now(dt.UTC),
+            version_time=None,
+        ),
+        index=0,
+    )
     save_workbook(workbook, output)
     return output
-

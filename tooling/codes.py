@@ -20,7 +20,7 @@ LIST_ALL_UP_TO = 12
 #: nearest codes suggested
 SUGGESTIONS = 3
 #: dashes a code copied from a Word document or a PDF may carry instead of "-"
-_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−﹣－"})
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹣－", "-"))
 
 
 def _normal(code: str) -> str:
@@ -28,7 +28,7 @@ def _normal(code: str) -> str:
 
 
 def _unpadded(code: str) -> str:
-    """"CB-XA-001" -> "CB-XA-1": a number typed without its leading zeros is the same code."""
+    """ "CB-XA-001" -> "CB-XA-1": a number typed without its leading zeros is the same code."""
     return re.sub(r"\d+", lambda m: str(int(m.group())), code)
 
 
@@ -38,8 +38,7 @@ def _edits(a: str, b: str) -> int:
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
 
@@ -94,29 +93,36 @@ def require_unit(catalogue: Catalogue, code: str) -> Unit:
         return catalogue.units[code]
     message = f"Không có đơn vị mã “{code}” trong danh mục."
     close = nearest(code, catalogue.units)
-    if not close:       # a name typed instead of a code: "So Noi vu" finds Sở Nội vụ
+    if not close:  # a name typed instead of a code: "So Noi vu" finds Sở Nội vụ
         names: dict[str, str] = {}
         for unit in catalogue.units.values():
             names.setdefault(fold(unit.unit_name), unit.unit_code)
             names.setdefault(fold(unit.short_name), unit.unit_code)
-        close = list(dict.fromkeys(
-            names[m] for m in difflib.get_close_matches(fold(code), names, n=SUGGESTIONS,
-                                                        cutoff=0.6)))
+        close = list(
+            dict.fromkeys(
+                names[m]
+                for m in difflib.get_close_matches(fold(code), names, n=SUGGESTIONS, cutoff=0.6)
+            )
+        )
     if close:
-        message += (" Có phải ý bạn là: "
-                    + ", ".join(_unit_label(catalogue, c) for c in close) + "?")
+        message += " Có phải ý bạn là: " + ", ".join(_unit_label(catalogue, c) for c in close) + "?"
     if len(catalogue.units) <= LIST_ALL_UP_TO:
         message += f" Các đơn vị hiện có: {', '.join(sorted(catalogue.units))}."
     else:
-        message += (" Mã đơn vị ghi ở trang “Thông tin” của mẫu báo cáo đã được cấp; danh mục "
-                    f"{len(catalogue.units)} đơn vị: {_catalogue_file('units')}.")
+        message += (
+            " Mã đơn vị ghi ở trang “Thông tin” của mẫu báo cáo đã được cấp; danh mục "
+            f"{len(catalogue.units)} đơn vị: {_catalogue_file('units')}."
+        )
     raise UserError(message)
 
 
 def _periods_of_unit(catalogue: Catalogue, unit_code: str) -> list[str]:
-    return sorted(p.period_code for p in catalogue.periods.values()
-                  if catalogue.tasks_for(p.programme_code, unit_code)
-                  and unit_code in catalogue.period_units.get(p.period_code, {unit_code}))
+    return sorted(
+        p.period_code
+        for p in catalogue.periods.values()
+        if catalogue.tasks_for(p.programme_code, unit_code)
+        and unit_code in catalogue.period_units.get(p.period_code, {unit_code})
+    )
 
 
 def require_unit_in_programme(catalogue: Catalogue, unit_code: str, period_code: str) -> Unit:
@@ -126,13 +132,18 @@ def require_unit_in_programme(catalogue: Catalogue, unit_code: str, period_code:
     if catalogue.tasks_for(period.programme_code, unit_code):
         return unit
     programme = catalogue.programmes.get(period.programme_code, {})
-    message = (f"Đơn vị {_unit_label(catalogue, unit_code)} không được giao nhiệm vụ nào trong "
-               f"chương trình {period.programme_code}"
-               + (f" ({programme['short_name']})" if programme.get("short_name") else "")
-               + f" của kỳ {period_code}, nên không có báo cáo của đơn vị này cho kỳ đó.")
+    message = (
+        f"Đơn vị {_unit_label(catalogue, unit_code)} không được giao nhiệm vụ nào trong "
+        f"chương trình {period.programme_code}"
+        + (f" ({programme['short_name']})" if programme.get("short_name") else "")
+        + f" của kỳ {period_code}, nên không có báo cáo của đơn vị này cho kỳ đó."
+    )
     periods = _periods_of_unit(catalogue, unit_code)
-    message += (f" Các kỳ đơn vị này phải báo cáo: {', '.join(periods)}." if periods
-                else " Đơn vị này không phải báo cáo kỳ nào trong danh mục.")
+    message += (
+        f" Các kỳ đơn vị này phải báo cáo: {', '.join(periods)}."
+        if periods
+        else " Đơn vị này không phải báo cáo kỳ nào trong danh mục."
+    )
     raise UserError(message)
 
 
@@ -142,10 +153,11 @@ def require_expected_unit(catalogue: Catalogue, unit_code: str, period_code: str
     expected = [u.unit_code for u in catalogue.expected_units(period_code)]
     if unit_code in expected:
         return unit
-    message = (f"Đơn vị {_unit_label(catalogue, unit_code)} không phải báo cáo kỳ "
-               f"{period_code} (không có trong {len(expected)} đơn vị phải báo cáo kỳ này).")
+    message = (
+        f"Đơn vị {_unit_label(catalogue, unit_code)} không phải báo cáo kỳ "
+        f"{period_code} (không có trong {len(expected)} đơn vị phải báo cáo kỳ này)."
+    )
     close = nearest(unit_code, expected)
     if close:
-        message += (" Có phải ý bạn là: "
-                    + ", ".join(_unit_label(catalogue, c) for c in close) + "?")
+        message += " Có phải ý bạn là: " + ", ".join(_unit_label(catalogue, c) for c in close) + "?"
     raise UserError(message)

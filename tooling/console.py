@@ -16,9 +16,10 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from tonghop.progress import STAGES
 
@@ -51,8 +52,8 @@ class StageLines:
         self.started_at: dict[str, float] = {}
         self.total: dict[str, int] = {}
         self.done: dict[str, int] = {}
-        self.ended: dict[str, str] = {}        # stage -> "finished" / "failed"
-        self.lines: list[str] = []             # what was printed (tests read it)
+        self.ended: dict[str, str] = {}  # stage -> "finished" / "failed"
+        self.lines: list[str] = []  # what was printed (tests read it)
         self._bar_shown = False
         self._lock = threading.Lock()
 
@@ -69,7 +70,7 @@ class StageLines:
             return
         at = float(event.get("at") or time.time())
         if kind == "started":
-            if self.ended.pop(stage, None):           # run again (a retry, a second DAG run)
+            if self.ended.pop(stage, None):  # run again (a retry, a second DAG run)
                 self.started_at.pop(stage, None)
                 self.total.pop(stage, None)
                 self.done.pop(stage, None)
@@ -80,7 +81,7 @@ class StageLines:
             self.done[stage] = self.done.get(stage, 0) + int(event.get("done") or 0)
             self._draw_bar(stage, at)
         elif kind in ("finished", "failed"):
-            if stage in self.ended:                   # the same stage reported twice
+            if stage in self.ended:  # the same stage reported twice
                 return
             self.ended[stage] = kind
             took = at - self.started_at.get(stage, at)
@@ -96,8 +97,10 @@ class StageLines:
             return
         done = min(self.done.get(stage, 0), total)
         filled = round(BAR_WIDTH * done / total)
-        self.out.write(f"\r{self.number(stage)} {STAGES[stage]} [{'#' * filled}"
-                       f"{'.' * (BAR_WIDTH - filled)}] {done}/{total}\x1b[K")
+        self.out.write(
+            f"\r{self.number(stage)} {STAGES[stage]} [{'#' * filled}"
+            f"{'.' * (BAR_WIDTH - filled)}] {done}/{total}\x1b[K"
+        )
         self.out.flush()
         self._bar_shown = True
 
@@ -126,10 +129,9 @@ class FollowFile:
         self.path, self.callback, self.interval = Path(path), callback, interval
         self._stop = threading.Event()
         self._offset = 0
-        self._thread = threading.Thread(target=self._run, name="progress-follower",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="progress-follower", daemon=True)
 
-    def __enter__(self) -> "FollowFile":
+    def __enter__(self) -> FollowFile:
         self._thread.start()
         return self
 
@@ -151,7 +153,7 @@ class FollowFile:
         with self.path.open("rb") as fh:
             fh.seek(self._offset)
             chunk = fh.read()
-        end = chunk.rfind(b"\n") + 1           # only whole lines; the rest comes next time
+        end = chunk.rfind(b"\n") + 1  # only whole lines; the rest comes next time
         self._offset += end
         for raw in chunk[:end].splitlines():
             try:
@@ -187,7 +189,7 @@ def log_to_file(path: Path, level: int = logging.INFO) -> Iterator[IO[str]]:
     codes) instead of the console; yields the open file, for child processes' output."""
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
-    fh = open(path, "a", encoding="utf-8", buffering=1)
+    fh = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (closed when the block ends)
     handler = logging.StreamHandler(fh)
     handler.setFormatter(_NoAnsi("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.handlers = [handler]

@@ -26,12 +26,18 @@ from decimal import Decimal
 from openpyxl import Workbook
 
 from sheets import layout
-from tonghop.catalogue import Catalogue, Indicator, Unit
 from sheets.template import set_value, write_workbook
+from tonghop.catalogue import Catalogue, Indicator, Unit
 from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES
 
-SCENARIO_WEIGHTS = {"on_time": 55, "late": 15, "draft": 8, "untouched": 7, "errors": 10,
-                    "wrong_unit": 5}
+SCENARIO_WEIGHTS = {
+    "on_time": 55,
+    "late": 15,
+    "draft": 8,
+    "untouched": 7,
+    "errors": 10,
+    "wrong_unit": 5,
+}
 #: counted as a submitted report when completion requires no errors
 COMPLETE_SCENARIOS = {"on_time", "late"}
 #: scenarios whose (valid) rows reach the facts: the reports that count (the warehouse's one
@@ -66,15 +72,33 @@ RECOMMENDATIONS = [
     "Đề nghị có cơ chế khuyến khích nghệ nhân tham gia truyền dạy văn hóa dân gian.",
     "Đề nghị hỗ trợ trang thiết bị cho nhà văn hóa thôn, bản.",
 ]
-REPORTERS = ["Nguyễn Thị Hoa", "Hoàng Văn Minh", "Nông Thị Lan", "Bế Văn Tuấn", "Lục Thị Thu",
-             "Đàm Văn Hùng", "Triệu Thị Mai", "Lý Văn Sơn", "Ma Thị Hằng", "Sầm Văn Đức"]
+REPORTERS = [
+    "Nguyễn Thị Hoa",
+    "Hoàng Văn Minh",
+    "Nông Thị Lan",
+    "Bế Văn Tuấn",
+    "Lục Thị Thu",
+    "Đàm Văn Hùng",
+    "Triệu Thị Mai",
+    "Lý Văn Sơn",
+    "Ma Thị Hằng",
+    "Sầm Văn Đức",
+]
 POSITIONS = ["Chuyên viên", "Phó Trưởng phòng", "Công chức Văn hóa - Xã hội", "Văn phòng"]
 
 #: realistic ranges per unit of measure (per six months)
 VALUE_RANGES = {
-    "buổi": (2, 30), "lượt người": (80, 3500), "lớp": (0, 4), "trại": (0, 2),
-    "tác phẩm": (0, 40), "câu lạc bộ": (1, 12), "cuộc": (0, 6), "người": (0, 15),
-    "hoạt động": (3, 45), "văn bản": (1, 8), "lượt cán bộ": (5, 80),
+    "buổi": (2, 30),
+    "lượt người": (80, 3500),
+    "lớp": (0, 4),
+    "trại": (0, 2),
+    "tác phẩm": (0, 40),
+    "câu lạc bộ": (1, 12),
+    "cuộc": (0, 6),
+    "người": (0, 15),
+    "hoạt động": (3, 45),
+    "văn bản": (1, 8),
+    "lượt cán bộ": (5, 80),
 }
 
 
@@ -102,16 +126,24 @@ class DemoManifest:
     def expected_status(self, completion_requires_no_errors: bool = True) -> dict[str, str]:
         """unit → on_time / late / missing, as the warehouse must report it."""
         complete = COMPLETE_SCENARIOS | (set() if completion_requires_no_errors else {"errors"})
-        return {u: (("late" if s == "late" else "on_time") if s in complete else "missing")
-                for u, s in self.scenarios.items()}
+        return {
+            u: (("late" if s == "late" else "on_time") if s in complete else "missing")
+            for u, s in self.scenarios.items()
+        }
 
-    def indicator_total(self, indicator_code: str,
-                        completion_requires_no_errors: bool = True) -> Decimal:
+    def indicator_total(
+        self, indicator_code: str, completion_requires_no_errors: bool = True
+    ) -> Decimal:
         """Sum of the valid values that reach the facts."""
         counted = IN_FACTS_SCENARIOS | (set() if completion_requires_no_errors else {"errors"})
-        return sum((values.get(indicator_code) or Decimal(0)
-                    for unit, values in self.valid_values.items()
-                    if self.scenarios[unit] in counted), Decimal(0))
+        return sum(
+            (
+                values.get(indicator_code) or Decimal(0)
+                for unit, values in self.valid_values.items()
+                if self.scenarios[unit] in counted
+            ),
+            Decimal(0),
+        )
 
 
 def pick_scenarios(units: list[Unit], rng: random.Random) -> dict[str, str]:
@@ -130,15 +162,22 @@ def pick_scenarios(units: list[Unit], rng: random.Random) -> dict[str, str]:
 
 
 def _phrase(template: str, rng: random.Random, org: str, period) -> str:
-    day = period.data_from + dt.timedelta(days=rng.randint(10, (period.data_to -
-                                                                period.data_from).days))
-    return template.format(n=rng.randint(2, 12), m=rng.randint(40, 900), m2=rng.randint(1, 4),
-                           k=rng.randint(12, 480), org=org, d=layout.vi_date(day))
+    day = period.data_from + dt.timedelta(
+        days=rng.randint(10, (period.data_to - period.data_from).days)
+    )
+    return template.format(
+        n=rng.randint(2, 12),
+        m=rng.randint(40, 900),
+        m2=rng.randint(1, 4),
+        k=rng.randint(12, 480),
+        org=org,
+        d=layout.vi_date(day),
+    )
 
 
 def _value_for(indicator: Indicator, rng: random.Random) -> Decimal:
     if indicator.value_kind == "money":
-        return Decimal(rng.randint(100, 5000)) / 10   # 10,0 – 500,0 triệu đồng
+        return Decimal(rng.randint(100, 5000)) / 10  # 10,0 – 500,0 triệu đồng
     low, high = VALUE_RANGES.get(indicator.unit_of_measure, (0, 20))
     if indicator.target_value is not None and rng.random() < 0.6:
         low = max(low, int(indicator.target_value))
@@ -146,56 +185,88 @@ def _value_for(indicator: Indicator, rng: random.Random) -> Decimal:
     return Decimal(rng.randint(low, high))
 
 
-def build_unit_report(catalogue: Catalogue, unit: Unit, period_code: str, scenario: str,
-                      rng: random.Random) -> UnitReport:
+def build_unit_report(
+    catalogue: Catalogue, unit: Unit, period_code: str, scenario: str, rng: random.Random
+) -> UnitReport:
     period = catalogue.period(period_code)
     tabs = layout.report_tabs(catalogue, unit.unit_code, period_code)
     workbook = write_workbook(tabs)
     report = UnitReport(unit.unit_code, scenario, workbook, _modified_time(period, scenario, rng))
     if scenario == "untouched":
-        report.valid_values = {i.indicator_code: None for i in
-                               catalogue.indicators_for(period.programme_code, unit.unit_code)}
+        report.valid_values = {
+            i.indicator_code: None
+            for i in catalogue.indicators_for(period.programme_code, unit.unit_code)
+        }
         return report
     org = unit.unit_code.split("-", 1)[1].replace("-", "")
-    _fill_info(workbook, rng, submitted=scenario != "draft",
-               wrong_unit=scenario == "wrong_unit", catalogue=catalogue, unit=unit)
-    _fill_tasks(workbook, catalogue, unit, period, rng, org,
-                partial=scenario == "draft", errors=scenario == "errors")
-    report.valid_values = _fill_indicators(workbook, catalogue, unit, period, rng,
-                                           partial=scenario == "draft",
-                                           errors=scenario == "errors")
+    _fill_info(
+        workbook,
+        rng,
+        submitted=scenario != "draft",
+        wrong_unit=scenario == "wrong_unit",
+        catalogue=catalogue,
+        unit=unit,
+    )
+    _fill_tasks(
+        workbook,
+        catalogue,
+        unit,
+        period,
+        rng,
+        org,
+        partial=scenario == "draft",
+        errors=scenario == "errors",
+    )
+    report.valid_values = _fill_indicators(
+        workbook,
+        catalogue,
+        unit,
+        period,
+        rng,
+        partial=scenario == "draft",
+        errors=scenario == "errors",
+    )
     _fill_feedback(workbook, rng)
     return report
 
 
 def _modified_time(period, scenario: str, rng: random.Random) -> dt.datetime:
     # the first late moment: one second after the catalogue's last on-time moment
-    due = period.on_time_until.astimezone(dt.timezone.utc) + dt.timedelta(seconds=1)
+    due = period.on_time_until.astimezone(dt.UTC) + dt.timedelta(seconds=1)
     if scenario == "late":
         return due + dt.timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 6))
     if scenario == "untouched":
         opens = period.opens_on or period.due_date - dt.timedelta(days=20)
-        return dt.datetime.combine(opens, dt.time(8, 0), tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(opens, dt.time(8, 0), tzinfo=dt.UTC)
     return due - dt.timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 8))
 
 
-def _fill_info(workbook: Workbook, rng, *, submitted: bool, wrong_unit: bool, catalogue,
-               unit) -> None:
+def _fill_info(
+    workbook: Workbook, rng, *, submitted: bool, wrong_unit: bool, catalogue, unit
+) -> None:
     ws = workbook[layout.TAB_INFO]
     rows = {ws.cell(row=r, column=1).value: r for r in range(1, ws.max_row + 1)}
     label = {key: text for key, text, _ in layout.INFO_FIELDS}
     name = rng.choice(REPORTERS)
     set_value(ws.cell(row=rows[label["reporter_name"]], column=2), name)
     set_value(ws.cell(row=rows[label["reporter_position"]], column=2), rng.choice(POSITIONS))
-    set_value(ws.cell(row=rows[label["reporter_phone"]], column=2),
-              f"0{rng.randint(200, 999)} {rng.randint(100, 999)} {rng.randint(100, 999)}")
-    set_value(ws.cell(row=rows[label["reporter_email"]], column=2),
-              f"baocao.{unit.unit_code.lower()}@example.gov.vn")
-    set_value(ws.cell(row=rows[label["submitted"]], column=2),
-              "Đã nộp" if submitted else "Chưa nộp")
+    set_value(
+        ws.cell(row=rows[label["reporter_phone"]], column=2),
+        f"0{rng.randint(200, 999)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+    )
+    set_value(
+        ws.cell(row=rows[label["reporter_email"]], column=2),
+        f"baocao.{unit.unit_code.lower()}@example.gov.vn",
+    )
+    set_value(
+        ws.cell(row=rows[label["submitted"]], column=2), "Đã nộp" if submitted else "Chưa nộp"
+    )
     if wrong_unit:
-        others = sorted(c for c in catalogue.units if c != unit.unit_code
-                        and catalogue.units[c].programme_scope == unit.programme_scope)
+        others = sorted(
+            c
+            for c in catalogue.units
+            if c != unit.unit_code and catalogue.units[c].programme_scope == unit.programme_scope
+        )
         set_value(ws.cell(row=rows[label["unit_code"]], column=2), rng.choice(others))
 
 
@@ -204,8 +275,9 @@ def _col(columns, key: str) -> int:
     return layout.column_index(columns, key) + 1
 
 
-def _fill_tasks(workbook, catalogue, unit, period, rng, org, *, partial: bool,
-                errors: bool) -> None:
+def _fill_tasks(
+    workbook, catalogue, unit, period, rng, org, *, partial: bool, errors: bool
+) -> None:
     ws = workbook[layout.TAB_TASKS]
     cols = {key: _col(layout.TASK_COLUMNS, key) for key, *_ in layout.TASK_COLUMNS}
     n_rows = ws.max_row
@@ -222,28 +294,32 @@ def _fill_tasks(workbook, catalogue, unit, period, rng, org, *, partial: bool,
         if r == bad_row:
             set_value(ws.cell(row=r, column=cols["status"]), "Đang làm dở")
         elif rng.random() < 0.08:
-            set_value(ws.cell(row=r, column=cols["status"]), status.lower())   # a warning
+            set_value(ws.cell(row=r, column=cols["status"]), status.lower())  # a warning
         else:
             set_value(ws.cell(row=r, column=cols["status"]), status)
         if status != "Chưa triển khai":
-            set_value(ws.cell(row=r, column=cols["result"]),
-                      _phrase(rng.choice(RESULT_PHRASES), rng, org, period))
+            set_value(
+                ws.cell(row=r, column=cols["result"]),
+                _phrase(rng.choice(RESULT_PHRASES), rng, org, period),
+            )
             evidence = _phrase(rng.choice(EVIDENCE_PHRASES), rng, org, period)
             if evidence:
                 set_value(ws.cell(row=r, column=cols["evidence"]), evidence)
         if status == "Hoàn thành":
             done = period.data_from + dt.timedelta(
-                days=rng.randint(5, (period.data_to - period.data_from).days))
+                days=rng.randint(5, (period.data_to - period.data_from).days)
+            )
             cell = ws.cell(row=r, column=cols["completed_on"])
             if rng.random() < 0.15:
-                set_value(cell, layout.vi_date(done))       # typed as text: a warning
+                set_value(cell, layout.vi_date(done))  # typed as text: a warning
             else:
                 cell.value = done
                 cell.number_format = "d/m/yyyy"
 
 
-def _fill_indicators(workbook, catalogue, unit, period, rng, *, partial: bool,
-                     errors: bool) -> dict[str, Decimal | None]:
+def _fill_indicators(
+    workbook, catalogue, unit, period, rng, *, partial: bool, errors: bool
+) -> dict[str, Decimal | None]:
     ws = workbook[layout.TAB_INDICATORS]
     code_col = _col(layout.INDICATOR_COLUMNS, "indicator_code")
     value_col = _col(layout.INDICATOR_COLUMNS, "value")
@@ -264,11 +340,11 @@ def _fill_indicators(workbook, catalogue, unit, period, rng, *, partial: bool,
             continue
         style = rng.random()
         if indicator.value_kind == "count" and style < 0.07:
-            set_value(cell, f"{value} {indicator.unit_of_measure}")   # "5 buổi": a warning
+            set_value(cell, f"{value} {indicator.unit_of_measure}")  # "5 buổi": a warning
         elif indicator.value_kind == "count" and value >= 1000 and style < 0.5:
-            set_value(cell, f"{int(value):,}".replace(",", "."))       # "1.200": a warning
+            set_value(cell, f"{int(value):,}".replace(",", "."))  # "1.200": a warning
         elif indicator.value_kind == "money" and style < 0.3:
-            set_value(cell, str(value).replace(".", ","))              # "12,5": as the guide says
+            set_value(cell, str(value).replace(".", ","))  # "12,5": as the guide says
         else:
             cell.value = int(value) if value == int(value) else float(value)
         valid[code] = value
@@ -279,22 +355,24 @@ def _fill_feedback(workbook, rng) -> None:
     ws = workbook[layout.TAB_FEEDBACK]
     kind_col = _col(layout.FEEDBACK_COLUMNS, "kind")
     content_col = _col(layout.FEEDBACK_COLUMNS, "content")
-    items = [("Khó khăn", t) for t in rng.sample(DIFFICULTIES, rng.randint(1, 2))] + \
-            [("Kiến nghị", t) for t in rng.sample(RECOMMENDATIONS, rng.randint(0, 2))]
+    items = [("Khó khăn", t) for t in rng.sample(DIFFICULTIES, rng.randint(1, 2))] + [
+        ("Kiến nghị", t) for t in rng.sample(RECOMMENDATIONS, rng.randint(0, 2))
+    ]
     for offset, (kind, text) in enumerate(items):
         set_value(ws.cell(row=2 + offset, column=kind_col), kind)
         set_value(ws.cell(row=2 + offset, column=content_col), text)
 
 
-def generate_province(catalogue: Catalogue, period_code: str, seed: int = 2026,
-                      now: dt.datetime | None = None) -> tuple[list[UnitReport], DemoManifest]:
+def generate_province(
+    catalogue: Catalogue, period_code: str, seed: int = 2026, now: dt.datetime | None = None
+) -> tuple[list[UnitReport], DemoManifest]:
     """Every expected unit's filled report for the period, and what was made.
 
     Nothing happens in the future: a unit whose scenario would be dated after ``now`` (default:
     the real time) has not acted yet, so its sheet is ``untouched``, last modified no later than
     ``now`` — as Drive would report it.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     rng = random.Random(f"{period_code}:{seed}")
     period = catalogue.period(period_code)
     units = catalogue.expected_units(period_code)
@@ -306,10 +384,14 @@ def generate_province(catalogue: Catalogue, period_code: str, seed: int = 2026,
         # the same draw build_unit_report makes first: the time this report would carry
         if _modified_time(period, scenario, random.Random(unit_seed)) > now:
             scenario = scenarios[unit.unit_code] = "untouched"
-        report = build_unit_report(catalogue, unit, period_code, scenario,
-                                   random.Random(unit_seed))
+        report = build_unit_report(catalogue, unit, period_code, scenario, random.Random(unit_seed))
         report.modified_time = min(report.modified_time, now)
         reports.append(report)
-    manifest = DemoManifest(period.programme_code, period_code, seed, scenarios,
-                            {r.unit_code: r.valid_values for r in reports})
+    manifest = DemoManifest(
+        period.programme_code,
+        period_code,
+        seed,
+        scenarios,
+        {r.unit_code: r.valid_values for r in reports},
+    )
     return reports, manifest

@@ -18,9 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import os
 import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -45,21 +45,28 @@ class LocalDbError(RuntimeError):
 def find_pg_bindir() -> Path:
     """The newest Debian PostgreSQL server's bin folder (holds initdb, pg_ctl, postgres)."""
     explicit = os.environ.get("TONGHOP_PG_BINDIR")
-    candidates = [Path(explicit)] if explicit else sorted(
-        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
-        if p.parent.name.isdigit() else 0, reverse=True)
+    candidates = (
+        [Path(explicit)]
+        if explicit
+        else sorted(
+            Path("/usr/lib/postgresql").glob("*/bin"),
+            key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+            reverse=True,
+        )
+    )
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
     raise LocalDbError(
         "Không tìm thấy máy chủ PostgreSQL trong /usr/lib/postgresql. Cài bằng "
         "`apt-get install -y postgresql` (scripts/bootstrap.sh làm việc này khi chạy với "
-        "quyền root), hoặc đặt TONGHOP_PG_BINDIR.")
+        "quyền root), hoặc đặt TONGHOP_PG_BINDIR."
+    )
 
 
 @dataclass(frozen=True)
 class Cluster:
-    root: Path           # .local/pg, or a folder under SHARED_CLUSTERS_DIR
+    root: Path  # .local/pg, or a folder under SHARED_CLUSTERS_DIR
     port: int
     bindir: Path
 
@@ -86,8 +93,10 @@ class Cluster:
         the checkout's, why."""
         line = f"127.0.0.1:{self.port}, dữ liệu ở {self.root}"
         if not self.in_checkout:
-            line += (" (người dùng hệ thống `postgres` không vào được thư mục dự án, "
-                     "nên cụm được đặt ở đây)")
+            line += (
+                " (người dùng hệ thống `postgres` không vào được thư mục dự án, "
+                "nên cụm được đặt ở đây)"
+            )
         return line
 
 
@@ -129,7 +138,7 @@ def reachable_by(user: str, path: Path) -> bool:
         try:
             st = folder.stat()
         except FileNotFoundError:
-            break                     # created later by root, 0755: passable
+            break  # created later by root, 0755: passable
         if pw.pw_uid == 0:
             continue
         if st.st_uid == pw.pw_uid:
@@ -151,9 +160,11 @@ def _server_user() -> str | None:
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        raise LocalDbError("Đang chạy với quyền root nhưng không có người dùng hệ thống "
-                           "`postgres`: cài gói postgresql của Debian (gói này tạo người dùng "
-                           "đó).") from None
+        raise LocalDbError(
+            "Đang chạy với quyền root nhưng không có người dùng hệ thống "
+            "`postgres`: cài gói postgresql của Debian (gói này tạo người dùng "
+            "đó)."
+        ) from None
     return "postgres"
 
 
@@ -181,7 +192,8 @@ def _prepare_dirs(cluster: Cluster) -> None:
             raise LocalDbError(
                 f"Người dùng hệ thống `postgres` không vào được {cluster.root}: một thư mục "
                 f"cha không cho phép đi qua. Đặt TONGHOP_PG_DIR là một thư mục mà `postgres` "
-                f"vào được (ví dụ /var/lib/tonghop/pg), rồi chạy lại.")
+                f"vào được (ví dụ /var/lib/tonghop/pg), rồi chạy lại."
+            )
 
 
 # ------------------------------------------------------------------ secrets
@@ -208,8 +220,9 @@ def is_initialised(cluster: Cluster) -> bool:
 def is_running(cluster: Cluster) -> bool:
     if not is_initialised(cluster):
         return False
-    result = _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "status"],
-                  check=False)
+    result = _run(
+        [str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "status"], check=False
+    )
     return result.returncode == 0
 
 
@@ -223,16 +236,27 @@ def _initdb(cluster: Cluster, admin_password: str) -> None:
         os.chown(pwfile, pw.pw_uid, pw.pw_gid)
     os.chmod(pwfile, 0o600)
     try:
-        result = _run([
-            str(cluster.bindir / "initdb"), "-D", str(cluster.data_dir),
-            "-U", cfg.ADMIN_ROLE, f"--pwfile={pwfile}", "--auth=scram-sha-256",
-            "--encoding=UTF8", "--locale=C.UTF-8",
-        ], check=False)
+        result = _run(
+            [
+                str(cluster.bindir / "initdb"),
+                "-D",
+                str(cluster.data_dir),
+                "-U",
+                cfg.ADMIN_ROLE,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=False,
+        )
     finally:
         pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
-        raise LocalDbError(f"Không tạo được cụm PostgreSQL (initdb) ở {cluster.data_dir}:\n"
-                           f"{result.stdout}\n{result.stderr}")
+        raise LocalDbError(
+            f"Không tạo được cụm PostgreSQL (initdb) ở {cluster.data_dir}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
     conf = cluster.data_dir / "postgresql.conf"
     with conf.open("a", encoding="utf-8") as fh:
         fh.write(
@@ -261,15 +285,31 @@ def start(cluster: Cluster | None = None) -> dict[str, str]:
         _prepare_dirs(cluster)
     if not is_running(cluster):
         log.info("starting PostgreSQL on 127.0.0.1:%s", cluster.port)
-        result = _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir),
-                       "-l", str(cluster.log_file), "-w", "-t", "60", "start"], check=False)
+        result = _run(
+            [
+                str(cluster.bindir / "pg_ctl"),
+                "-D",
+                str(cluster.data_dir),
+                "-l",
+                str(cluster.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            check=False,
+        )
         if result.returncode != 0:
-            tail = cluster.log_file.read_text(errors="replace")[-2000:] \
-                if cluster.log_file.exists() else ""
+            tail = (
+                cluster.log_file.read_text(errors="replace")[-2000:]
+                if cluster.log_file.exists()
+                else ""
+            )
             raise LocalDbError(
                 f"PostgreSQL không khởi động được. Cổng {cluster.port} có thể đang bị một máy "
                 f"chủ khác dùng: dừng máy chủ đó hoặc đặt TONGHOP_PG_PORT. Nhật ký: "
-                f"{cluster.log_file}\n{result.stderr}\n{tail}")
+                f"{cluster.log_file}\n{result.stderr}\n{tail}"
+            )
     apply_structure(cluster, passwords)
     database = os.environ.get("TONGHOP_PG_DB", cfg.WAREHOUSE_DB)
     if database != cfg.WAREHOUSE_DB:
@@ -286,8 +326,7 @@ def stop(cluster: Cluster | None = None, mode: str = "fast") -> bool:
     cluster = cluster or default_cluster()
     if not is_running(cluster):
         return False
-    _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", mode, "-w",
-          "stop"])
+    _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", mode, "-w", "stop"])
     return True
 
 
@@ -296,11 +335,27 @@ def restart(cluster: Cluster | None = None, mode: str = "fast") -> None:
     and their transactions rolled back, as when the server is restarted under a running job;
     ``immediate`` is a crash (recovery from the WAL at start)."""
     cluster = cluster or default_cluster()
-    result = _run([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", mode,
-                   "-l", str(cluster.log_file), "-w", "-t", "60", "restart"], check=False)
+    result = _run(
+        [
+            str(cluster.bindir / "pg_ctl"),
+            "-D",
+            str(cluster.data_dir),
+            "-m",
+            mode,
+            "-l",
+            str(cluster.log_file),
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        ],
+        check=False,
+    )
     if result.returncode != 0:
-        raise LocalDbError(f"PostgreSQL không khởi động lại được (nhật ký: {cluster.log_file}):"
-                           f"\n{result.stdout}\n{result.stderr}")
+        raise LocalDbError(
+            f"PostgreSQL không khởi động lại được (nhật ký: {cluster.log_file}):"
+            f"\n{result.stdout}\n{result.stderr}"
+        )
 
 
 def destroy(cluster: Cluster | None = None) -> None:
@@ -310,20 +365,29 @@ def destroy(cluster: Cluster | None = None) -> None:
     shutil.rmtree(cluster.root, ignore_errors=True)
 
 
-def dsns(cluster: Cluster, passwords: dict[str, str],
-         warehouse_db: str = cfg.WAREHOUSE_DB) -> dict[str, str]:
-    users = {"admin": cfg.ADMIN_ROLE, "loader": "loader", "transformer": "transformer",
-             "bi_reader": "bi_reader"}
-    result = {role: cfg.make_dsn(user, passwords[role], "127.0.0.1", cluster.port,
-                                 warehouse_db) for role, user in users.items()}
-    result["airflow"] = cfg.make_dsn("airflow", passwords["airflow"], "127.0.0.1",
-                                     cluster.port, cfg.AIRFLOW_DB)
+def dsns(
+    cluster: Cluster, passwords: dict[str, str], warehouse_db: str = cfg.WAREHOUSE_DB
+) -> dict[str, str]:
+    users = {
+        "admin": cfg.ADMIN_ROLE,
+        "loader": "loader",
+        "transformer": "transformer",
+        "bi_reader": "bi_reader",
+    }
+    result = {
+        role: cfg.make_dsn(user, passwords[role], "127.0.0.1", cluster.port, warehouse_db)
+        for role, user in users.items()
+    }
+    result["airflow"] = cfg.make_dsn(
+        "airflow", passwords["airflow"], "127.0.0.1", cluster.port, cfg.AIRFLOW_DB
+    )
     return result
 
 
 def _connect_admin(cluster: Cluster, password: str, dbname: str):
-    conn = psycopg2.connect(host="127.0.0.1", port=cluster.port, user=cfg.ADMIN_ROLE,
-                            password=password, dbname=dbname)
+    conn = psycopg2.connect(
+        host="127.0.0.1", port=cluster.port, user=cfg.ADMIN_ROLE, password=password, dbname=dbname
+    )
     conn.autocommit = True
     return conn
 
@@ -336,13 +400,18 @@ def apply_structure(cluster: Cluster, passwords: dict[str, str]) -> None:
         for role in ("loader", "transformer", "bi_reader", "airflow"):
             cur.execute("select 1 from pg_roles where rolname = %s", (role,))
             verb = "alter" if cur.fetchone() else "create"
-            cur.execute(sql.SQL(verb + " role {} with login password %s").format(
-                sql.Identifier(role)), (passwords[role],))
+            cur.execute(
+                sql.SQL(verb + " role {} with login password %s").format(sql.Identifier(role)),
+                (passwords[role],),
+            )
         for db, owner in ((cfg.WAREHOUSE_DB, cfg.ADMIN_ROLE), (cfg.AIRFLOW_DB, "airflow")):
             cur.execute("select 1 from pg_database where datname = %s", (db,))
             if not cur.fetchone():
-                cur.execute(sql.SQL("create database {} owner {}").format(
-                    sql.Identifier(db), sql.Identifier(owner)))
+                cur.execute(
+                    sql.SQL("create database {} owner {}").format(
+                        sql.Identifier(db), sql.Identifier(owner)
+                    )
+                )
     finally:
         conn.close()
     _apply_warehouse_ddl(cluster, passwords, cfg.WAREHOUSE_DB)
@@ -360,16 +429,20 @@ def ensure_warehouse(dbname: str, cluster: Cluster | None = None) -> dict[str, s
         cur = conn.cursor()
         cur.execute("select 1 from pg_database where datname = %s", (dbname,))
         if not cur.fetchone():
-            cur.execute(sql.SQL("create database {} owner {}").format(
-                sql.Identifier(dbname), sql.Identifier(cfg.ADMIN_ROLE)))
+            cur.execute(
+                sql.SQL("create database {} owner {}").format(
+                    sql.Identifier(dbname), sql.Identifier(cfg.ADMIN_ROLE)
+                )
+            )
     finally:
         conn.close()
     _apply_warehouse_ddl(cluster, passwords, dbname)
     return dsns(cluster, passwords, dbname)
 
 
-def recreate_warehouse(dbname: str, template: str | None = None,
-                       cluster: Cluster | None = None) -> dict[str, str]:
+def recreate_warehouse(
+    dbname: str, template: str | None = None, cluster: Cluster | None = None
+) -> dict[str, str]:
     """Drop a warehouse database and make it again, empty or as a copy of ``template`` (whose
     sessions are ended first), structure and grants applied (tests and benchmarks).
 
@@ -380,13 +453,19 @@ def recreate_warehouse(dbname: str, template: str | None = None,
     conn = _connect_admin(cluster, passwords["admin"], "postgres")
     try:
         cur = conn.cursor()
-        cur.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(dbname)))
+        cur.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+        )
         if template:
-            cur.execute("select pg_terminate_backend(pid) from pg_stat_activity "
-                        "where datname = %s", (template,))
-            cur.execute(sql.SQL("create database {} template {}").format(
-                sql.Identifier(dbname), sql.Identifier(template)))
+            cur.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s",
+                (template,),
+            )
+            cur.execute(
+                sql.SQL("create database {} template {}").format(
+                    sql.Identifier(dbname), sql.Identifier(template)
+                )
+            )
     finally:
         conn.close()
     return ensure_warehouse(dbname, cluster)

@@ -36,8 +36,11 @@ def book(server):
     sh = emulator_client(server.url).create("Báo cáo tháng 6")
     ws = sh.sheet1
     ws.update_title(TAB)
-    ws.update([["Chỉ tiêu", "Giá trị"], ["Số buổi", "12"], ["Số lượt", "340"]], "A1",
-              value_input_option="RAW")
+    ws.update(
+        [["Chỉ tiêu", "Giá trị"], ["Số buổi", "12"], ["Số lượt", "340"]],
+        "A1",
+        value_input_option="RAW",
+    )
     return sh
 
 
@@ -51,12 +54,20 @@ def test_a_plus_in_a_values_get_range_path_is_a_space(server, book):
     assert "+" in url
     got = requests.get(url)
     assert got.status_code == 200, got.text
-    assert got.json() == {"range": f"'{TAB}'!A1:B3", "majorDimension": "ROWS",
-                          "values": [["Chỉ tiêu", "Giá trị"], ["Số buổi", "12"], ["Số lượt", "340"]]}
+    assert got.json() == {
+        "range": f"'{TAB}'!A1:B3",
+        "majorDimension": "ROWS",
+        "values": [["Chỉ tiêu", "Giá trị"], ["Số buổi", "12"], ["Số lượt", "340"]],
+    }
     # the same range percent-encoded, and in batchGet's query string (form-encoded there too)
-    assert requests.get(values_url(server, book.id, quote(f"'{TAB}'!A1:B3", safe=""))).json() == got.json()
-    batch = requests.get(f"{server.url}/v4/spreadsheets/{book.id}/values:batchGet?ranges="
-                         + quote_plus(f"'{TAB}'!A1:B3"))
+    assert (
+        requests.get(values_url(server, book.id, quote(f"'{TAB}'!A1:B3", safe=""))).json()
+        == got.json()
+    )
+    batch = requests.get(
+        f"{server.url}/v4/spreadsheets/{book.id}/values:batchGet?ranges="
+        + quote_plus(f"'{TAB}'!A1:B3")
+    )
     assert batch.json()["valueRanges"] == [got.json()]
 
 
@@ -72,12 +83,15 @@ def test_a_literal_plus_in_a_range_path_comes_percent_encoded(server, book):
 
 def test_a_plus_is_a_space_in_every_values_range_path(server, book):
     path = quote_plus(f"'{TAB}'!D1")
-    put = requests.put(values_url(server, book.id, path) + "?valueInputOption=RAW",
-                       json={"values": [["ghi"]]})
+    put = requests.put(
+        values_url(server, book.id, path) + "?valueInputOption=RAW", json={"values": [["ghi"]]}
+    )
     assert put.status_code == 200, put.text
     assert put.json()["updatedRange"] == f"'{TAB}'!D1"
-    appended = requests.post(values_url(server, book.id, quote_plus(f"'{TAB}'!A1"), ":append")
-                             + "?valueInputOption=RAW", json={"values": [["Số đội", "3"]]})
+    appended = requests.post(
+        values_url(server, book.id, quote_plus(f"'{TAB}'!A1"), ":append") + "?valueInputOption=RAW",
+        json={"values": [["Số đội", "3"]]},
+    )
     assert appended.status_code == 200, appended.text
     assert appended.json()["updates"]["updatedRange"] == f"'{TAB}'!A4:B4"
     cleared = requests.post(values_url(server, book.id, path, ":clear"))
@@ -89,20 +103,29 @@ def test_a_read_range_ending_past_the_grid_returns_the_rows_that_exist(server, b
     airbyte = f"'{TAB}'!2:1000002"  # Airbyte's batch: from row 2, a million rows on
     got = requests.get(values_url(server, book.id, quote(airbyte, safe="")))
     assert got.status_code == 200, got.text
-    assert got.json() == {"range": f"'{TAB}'!A2:Z1000", "majorDimension": "ROWS",
-                          "values": [["Số buổi", "12"], ["Số lượt", "340"]]}
-    batch = requests.get(f"{server.url}/v4/spreadsheets/{book.id}/values:batchGet",
-                         params={"ranges": [airbyte, f"'{TAB}'!A1:AB2"]})
+    assert got.json() == {
+        "range": f"'{TAB}'!A2:Z1000",
+        "majorDimension": "ROWS",
+        "values": [["Số buổi", "12"], ["Số lượt", "340"]],
+    }
+    batch = requests.get(
+        f"{server.url}/v4/spreadsheets/{book.id}/values:batchGet",
+        params={"ranges": [airbyte, f"'{TAB}'!A1:AB2"]},
+    )
     assert batch.status_code == 200, batch.text
     assert batch.json()["valueRanges"] == [
         got.json(),
-        {"range": f"'{TAB}'!A1:Z2", "majorDimension": "ROWS",
-         "values": [["Chỉ tiêu", "Giá trị"], ["Số buổi", "12"]]},
+        {
+            "range": f"'{TAB}'!A1:Z2",
+            "majorDimension": "ROWS",
+            "values": [["Chỉ tiêu", "Giá trị"], ["Số buổi", "12"]],
+        },
     ]
     # the same through gspread, and spreadsheets.get's ranges (a read too)
     assert book.values_get(f"'{TAB}'!B3:C1000002")["values"] == [["340"]]
     meta = book.client.spreadsheets_get(
-        book.id, params={"ranges": f"'{TAB}'!A3:AB5000", "includeGridData": "true"})
+        book.id, params={"ranges": f"'{TAB}'!A3:AB5000", "includeGridData": "true"}
+    )
     data = meta["sheets"][0]["data"][0]
     assert (data["startRow"], len(data["rowMetadata"]), len(data["columnMetadata"])) == (2, 998, 26)
     assert [c["formattedValue"] for c in data["rowData"][0]["values"]] == ["Số lượt", "340"]
@@ -114,50 +137,65 @@ def test_a_read_range_starting_past_the_grid_is_refused_as_google_does(server, b
     got = requests.get(values_url(server, book.id, quote(text, safe="")))
     assert got.status_code == 400
     assert got.json() == {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}
-    batch = requests.get(f"{server.url}/v4/spreadsheets/{book.id}/values:batchGet",
-                         params={"ranges": [f"'{TAB}'!A1", text]})
+    batch = requests.get(
+        f"{server.url}/v4/spreadsheets/{book.id}/values:batchGet",
+        params={"ranges": [f"'{TAB}'!A1", text]},
+    )
     assert (batch.status_code, batch.json()["error"]["message"]) == (400, message)
     meta = requests.get(f"{server.url}/v4/spreadsheets/{book.id}", params={"ranges": text})
     assert (meta.status_code, meta.json()["error"]["message"]) == (400, message)
 
 
 def test_a_write_past_the_grid_is_still_refused(server, book):
-    got = requests.put(values_url(server, book.id, quote(f"'{TAB}'!Z1:AA1", safe=""))
-                       + "?valueInputOption=RAW", json={"values": [["a", "b"]]})
+    got = requests.put(
+        values_url(server, book.id, quote(f"'{TAB}'!Z1:AA1", safe="")) + "?valueInputOption=RAW",
+        json={"values": [["a", "b"]]},
+    )
     assert got.status_code == 400
     assert "exceeds grid limits" in got.json()["error"]["message"]
 
 
 # ----------------------------------------------------------------- Drive files.get fields
-ASKED = ("id,name,mimeType,modifiedTime,createdTime,version,lastModifyingUser,owners,"
-         "appProperties,parents,trashed,webViewLink,size")
+ASKED = (
+    "id,name,mimeType,modifiedTime,createdTime,version,lastModifyingUser,owners,"
+    "appProperties,parents,trashed,webViewLink,size"
+)
 
 
 def drive_get(server, file_id: str, fields: str, user: str | None = None) -> dict:
     headers = {"X-Emulator-User": user} if user else {}
-    got = requests.get(f"{server.url}/drive/v3/files/{file_id}", params={"fields": fields},
-                       headers=headers)
+    got = requests.get(
+        f"{server.url}/drive/v3/files/{file_id}", params={"fields": fields}, headers=headers
+    )
     assert got.status_code == 200, got.text
     return got.json()
 
 
 def test_files_get_returns_every_field_asked_for(server, book):
-    requests.patch(f"{server.url}/drive/v3/files/{book.id}",
-                   json={"appProperties": {"unit": "xa-1"}})
+    requests.patch(
+        f"{server.url}/drive/v3/files/{book.id}", json={"appProperties": {"unit": "xa-1"}}
+    )
     got = drive_get(server, book.id, ASKED)
     assert set(got) == set(ASKED.split(","))
     assert got["version"].isdigit() and int(got["version"]) > 1
     assert got["lastModifyingUser"] == {
-        "kind": "drive#user", "displayName": "default", "emailAddress": "default", "me": True,
-        "permissionId": got["lastModifyingUser"]["permissionId"]}
+        "kind": "drive#user",
+        "displayName": "default",
+        "emailAddress": "default",
+        "me": True,
+        "permissionId": got["lastModifyingUser"]["permissionId"],
+    }
     assert got["appProperties"] == {"unit": "xa-1"}
     assert int(got["size"]) == (server.store.root / f"{book.id}.xlsx").stat().st_size
     assert got["webViewLink"].startswith(f"https://docs.google.com/spreadsheets/d/{book.id}/")
     # sub-selections and files.list ask the same of each file
     assert drive_get(server, book.id, "version,lastModifyingUser(emailAddress)") == {
-        "version": got["version"], "lastModifyingUser": {"emailAddress": "default"}}
-    listed = requests.get(f"{server.url}/drive/v3/files",
-                          params={"fields": f"files({ASKED})"}).json()["files"]
+        "version": got["version"],
+        "lastModifyingUser": {"emailAddress": "default"},
+    }
+    listed = requests.get(
+        f"{server.url}/drive/v3/files", params={"fields": f"files({ASKED})"}
+    ).json()["files"]
     assert listed == [got]
 
 
@@ -172,12 +210,19 @@ def test_version_counts_every_change_and_last_modifying_user_is_who_made_the_las
     emulator_client(server.url, user=UNIT).open_by_key(book.id).sheet1.update([["13"]], "B2")
     v2, m2, by = seen()
     assert v2 == version + 1 and m2 > modified
-    assert by == {"kind": "drive#user", "displayName": "can-bo.xa", "emailAddress": UNIT,
-                  "me": False, "permissionId": by["permissionId"]}
+    assert by == {
+        "kind": "drive#user",
+        "displayName": "can-bo.xa",
+        "emailAddress": UNIT,
+        "me": False,
+        "permissionId": by["permissionId"],
+    }
     assert seen(UNIT)[2]["me"] is True
     # sharing is a change too (a new version) but does not move modifiedTime nor its editor
-    share = requests.post(f"{server.url}/drive/v3/files/{book.id}/permissions",
-                          json={"type": "user", "role": "writer", "emailAddress": UNIT})
+    share = requests.post(
+        f"{server.url}/drive/v3/files/{book.id}/permissions",
+        json={"type": "user", "role": "writer", "emailAddress": UNIT},
+    )
     assert share.status_code == 200, share.text
     v3, m3, by3 = seen()
     assert (v3, m3, by3) == (v2 + 1, m2, by)
@@ -193,8 +238,11 @@ def test_version_counts_every_change_and_last_modifying_user_is_who_made_the_las
 
 
 def test_a_folder_has_a_version_and_no_size(server):
-    folder = requests.post(f"{server.url}/drive/v3/files", params={"fields": "id,version"},
-                           json={"name": "Kỳ 2026-06", "mimeType": "application/vnd.google-apps.folder"})
+    folder = requests.post(
+        f"{server.url}/drive/v3/files",
+        params={"fields": "id,version"},
+        json={"name": "Kỳ 2026-06", "mimeType": "application/vnd.google-apps.folder"},
+    )
     assert folder.json()["version"] == "1"
     got = drive_get(server, folder.json()["id"], "id,version,size,lastModifyingUser")
     assert "size" not in got and got["version"] == "1"

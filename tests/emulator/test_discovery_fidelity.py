@@ -43,10 +43,24 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BASE64 = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1)}
 #: google.rpc.Code names, what an error's ``status`` may be
-RPC_STATUSES = {"CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-                "ALREADY_EXISTS", "PERMISSION_DENIED", "UNAUTHENTICATED", "RESOURCE_EXHAUSTED",
-                "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                "UNAVAILABLE", "DATA_LOSS"}
+RPC_STATUSES = {
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "UNAUTHENTICATED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+}
 
 
 # ----------------------------------------------------------------- the discovery documents
@@ -65,7 +79,7 @@ def discovery_id(route_key: str) -> str:
     """The emulator's stats key (``sheets.values.get``) -> the document's method id
     (``sheets.spreadsheets.values.get``)."""
     if route_key.startswith("sheets.values."):
-        return "sheets.spreadsheets." + route_key[len("sheets."):]
+        return "sheets.spreadsheets." + route_key[len("sheets.") :]
     return route_key
 
 
@@ -155,8 +169,13 @@ def error_shape(body: Any, status: int) -> list[str]:
 
 
 # ----------------------------------------------------------------- the routes are Google's
-SAMPLE_PARAMS = {"spreadsheetId": "1AbC-dEf_123", "sheetId": "42", "range": quote("'Hướng dẫn'!A1:B2", safe=""),
-                 "fileId": "1AbC-dEf_123", "permissionId": "01234567890123456789"}
+SAMPLE_PARAMS = {
+    "spreadsheetId": "1AbC-dEf_123",
+    "sheetId": "42",
+    "range": quote("'Hướng dẫn'!A1:B2", safe=""),
+    "fileId": "1AbC-dEf_123",
+    "permissionId": "01234567890123456789",
+}
 
 
 @pytest.mark.parametrize("key", ROUTE_KEYS)
@@ -184,12 +203,21 @@ class Recorder:
         self.answers: dict[str, list[tuple[str, requests.Response]]] = defaultdict(list)
         self.requests: list[tuple[str, str, Any]] = []  # (endpoint, label, JSON body sent)
 
-    def __call__(self, verb: str, path: str, *, params: dict | None = None, body: Any = None,
-                 expect: int = 200, user: str | None = None) -> Any:
+    def __call__(
+        self,
+        verb: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: Any = None,
+        expect: int = 200,
+        user: str | None = None,
+    ) -> Any:
         before = self.server.stats()["calls"]
         headers = {"X-Emulator-User": user} if user else {}
-        response = self.session.request(verb, self.server.url + path, params=params,
-                                        json=body, headers=headers)
+        response = self.session.request(
+            verb, self.server.url + path, params=params, json=body, headers=headers
+        )
         after = self.server.stats()["calls"]
         (endpoint,) = [k for k in after if after[k] != before.get(k, 0)]
         label = f"{verb} {path} {params or ''}"
@@ -197,14 +225,22 @@ class Recorder:
         self.answers[endpoint].append((label, response))
         if body is not None:
             self.requests.append((endpoint, label, body))
-        if response.headers.get("Content-Type", "").startswith("application/json") and response.content:
+        if (
+            response.headers.get("Content-Type", "").startswith("application/json")
+            and response.content
+        ):
             return response.json()
         return response
 
 
 def grid(sheet_id: int, r0: int, r1: int, c0: int, c1: int) -> dict:
-    return {"sheetId": sheet_id, "startRowIndex": r0, "endRowIndex": r1,
-            "startColumnIndex": c0, "endColumnIndex": c1}
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": r0,
+        "endRowIndex": r1,
+        "startColumnIndex": c0,
+        "endColumnIndex": c1,
+    }
 
 
 BLUE = {"red": 0.87, "green": 0.92, "blue": 0.97}
@@ -213,15 +249,46 @@ BLUE = {"red": 0.87, "green": 0.92, "blue": 0.97}
 def sheets_calls(call: Recorder) -> set[str]:
     """Every Sheets route, with the richest content the emulator keeps. Out: the batchUpdate
     request kinds sent."""
-    created = call("POST", "/v4/spreadsheets", body={
-        "properties": {"title": "Báo cáo tháng 6", "locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
-        "sheets": [{"properties": {"sheetId": 0, "title": "Hướng dẫn",
-                                   "gridProperties": {"rowCount": 40, "columnCount": 8, "frozenRowCount": 1}},
-                    "data": [{"startRow": 0, "startColumn": 0, "rowData": [
-                        {"values": [{"userEnteredValue": {"stringValue": "Chỉ tiêu"}},
-                                    {"userEnteredValue": {"stringValue": "Giá trị"}}]},
-                        {"values": [{"userEnteredValue": {"stringValue": "Số buổi"}},
-                                    {"userEnteredValue": {"numberValue": 12}}]}]}]}]})
+    created = call(
+        "POST",
+        "/v4/spreadsheets",
+        body={
+            "properties": {
+                "title": "Báo cáo tháng 6",
+                "locale": "vi_VN",
+                "timeZone": "Asia/Ho_Chi_Minh",
+            },
+            "sheets": [
+                {
+                    "properties": {
+                        "sheetId": 0,
+                        "title": "Hướng dẫn",
+                        "gridProperties": {"rowCount": 40, "columnCount": 8, "frozenRowCount": 1},
+                    },
+                    "data": [
+                        {
+                            "startRow": 0,
+                            "startColumn": 0,
+                            "rowData": [
+                                {
+                                    "values": [
+                                        {"userEnteredValue": {"stringValue": "Chỉ tiêu"}},
+                                        {"userEnteredValue": {"stringValue": "Giá trị"}},
+                                    ]
+                                },
+                                {
+                                    "values": [
+                                        {"userEnteredValue": {"stringValue": "Số buổi"}},
+                                        {"userEnteredValue": {"numberValue": 12}},
+                                    ]
+                                },
+                            ],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
     sid = created["spreadsheetId"]
     base = f"/v4/spreadsheets/{sid}"
     call("GET", base)
@@ -232,97 +299,261 @@ def sheets_calls(call: Recorder) -> set[str]:
         return call("POST", f"{base}:batchUpdate", body={"requests": list(requests_), **extra})
 
     added = batch(
-        {"addSheet": {"properties": {"sheetId": 777, "title": "Dữ liệu", "index": 1,
-                                     "gridProperties": {"rowCount": 60, "columnCount": 10},
-                                     "tabColorStyle": {"rgbColor": BLUE}}}},
-        {"updateSheetProperties": {"properties": {"sheetId": 777, "gridProperties": {"frozenColumnCount": 1}},
-                                   "fields": "gridProperties.frozenColumnCount"}},
-        {"updateSpreadsheetProperties": {"properties": {"title": "Báo cáo tháng 6 (xã A)"}, "fields": "title"}},
-        {"updateCells": {"range": grid(777, 0, 2, 0, 3), "fields": "userEnteredValue,userEnteredFormat,note",
-                         "rows": [{"values": [
-                             {"userEnteredValue": {"stringValue": "Tên"},
-                              "userEnteredFormat": {"textFormat": {"bold": True}, "backgroundColor": BLUE},
-                              "note": "Ghi rõ họ tên"},
-                             {"userEnteredValue": {"numberValue": 1234.5},
-                              "userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": "#,##0.0"}}},
-                             {"userEnteredValue": {"formulaValue": "=B1*2"}}]},
-                             {"values": [{"userEnteredValue": {"boolValue": True}},
-                                         {"userEnteredValue": {"numberValue": 46194},
-                                          "userEnteredFormat": {"numberFormat": {"type": "DATE",
-                                                                                 "pattern": "dd/mm/yyyy"}}}]}]}},
-        {"repeatCell": {"range": grid(777, 2, 4, 0, 3),
-                        "cell": {"userEnteredFormat": {"horizontalAlignment": "CENTER", "wrapStrategy": "WRAP",
-                                                       "verticalAlignment": "MIDDLE",
-                                                       "textFormat": {"italic": True, "fontSize": 11,
-                                                                      "foregroundColorStyle": {"rgbColor": BLUE}}}},
-                        "fields": "userEnteredFormat(horizontalAlignment,wrapStrategy,verticalAlignment,textFormat)"}},
-        {"setDataValidation": {"range": grid(777, 4, 6, 1, 2), "rule": {
-            "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "Có"},
-                                                            {"userEnteredValue": "Không"}]},
-            "strict": True, "showCustomUi": True, "inputMessage": "Chọn Có hoặc Không"}}},
-        {"setDataValidation": {"range": grid(777, 4, 6, 2, 3), "rule": {
-            "condition": {"type": "NUMBER_BETWEEN", "values": [{"userEnteredValue": "0"},
-                                                               {"userEnteredValue": "100"}]},
-            "strict": True}}},
-        {"addProtectedRange": {"protectedRange": {"range": grid(777, 0, 1, 0, 10), "description": "Tiêu đề",
-                                                  "warningOnly": True}}},
+        {
+            "addSheet": {
+                "properties": {
+                    "sheetId": 777,
+                    "title": "Dữ liệu",
+                    "index": 1,
+                    "gridProperties": {"rowCount": 60, "columnCount": 10},
+                    "tabColorStyle": {"rgbColor": BLUE},
+                }
+            }
+        },
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": 777, "gridProperties": {"frozenColumnCount": 1}},
+                "fields": "gridProperties.frozenColumnCount",
+            }
+        },
+        {
+            "updateSpreadsheetProperties": {
+                "properties": {"title": "Báo cáo tháng 6 (xã A)"},
+                "fields": "title",
+            }
+        },
+        {
+            "updateCells": {
+                "range": grid(777, 0, 2, 0, 3),
+                "fields": "userEnteredValue,userEnteredFormat,note",
+                "rows": [
+                    {
+                        "values": [
+                            {
+                                "userEnteredValue": {"stringValue": "Tên"},
+                                "userEnteredFormat": {
+                                    "textFormat": {"bold": True},
+                                    "backgroundColor": BLUE,
+                                },
+                                "note": "Ghi rõ họ tên",
+                            },
+                            {
+                                "userEnteredValue": {"numberValue": 1234.5},
+                                "userEnteredFormat": {
+                                    "numberFormat": {"type": "NUMBER", "pattern": "#,##0.0"}
+                                },
+                            },
+                            {"userEnteredValue": {"formulaValue": "=B1*2"}},
+                        ]
+                    },
+                    {
+                        "values": [
+                            {"userEnteredValue": {"boolValue": True}},
+                            {
+                                "userEnteredValue": {"numberValue": 46194},
+                                "userEnteredFormat": {
+                                    "numberFormat": {"type": "DATE", "pattern": "dd/mm/yyyy"}
+                                },
+                            },
+                        ]
+                    },
+                ],
+            }
+        },
+        {
+            "repeatCell": {
+                "range": grid(777, 2, 4, 0, 3),
+                "cell": {
+                    "userEnteredFormat": {
+                        "horizontalAlignment": "CENTER",
+                        "wrapStrategy": "WRAP",
+                        "verticalAlignment": "MIDDLE",
+                        "textFormat": {
+                            "italic": True,
+                            "fontSize": 11,
+                            "foregroundColorStyle": {"rgbColor": BLUE},
+                        },
+                    }
+                },
+                "fields": "userEnteredFormat(horizontalAlignment,wrapStrategy,verticalAlignment,textFormat)",
+            }
+        },
+        {
+            "setDataValidation": {
+                "range": grid(777, 4, 6, 1, 2),
+                "rule": {
+                    "condition": {
+                        "type": "ONE_OF_LIST",
+                        "values": [{"userEnteredValue": "Có"}, {"userEnteredValue": "Không"}],
+                    },
+                    "strict": True,
+                    "showCustomUi": True,
+                    "inputMessage": "Chọn Có hoặc Không",
+                },
+            }
+        },
+        {
+            "setDataValidation": {
+                "range": grid(777, 4, 6, 2, 3),
+                "rule": {
+                    "condition": {
+                        "type": "NUMBER_BETWEEN",
+                        "values": [{"userEnteredValue": "0"}, {"userEnteredValue": "100"}],
+                    },
+                    "strict": True,
+                },
+            }
+        },
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": grid(777, 0, 1, 0, 10),
+                    "description": "Tiêu đề",
+                    "warningOnly": True,
+                }
+            }
+        },
         {"mergeCells": {"range": grid(777, 10, 11, 0, 3), "mergeType": "MERGE_ALL"}},
         {"mergeCells": {"range": grid(777, 12, 14, 0, 2), "mergeType": "MERGE_ROWS"}},
         {"unmergeCells": {"range": grid(777, 12, 14, 0, 2)}},
-        {"updateDimensionProperties": {"range": {"sheetId": 777, "dimension": "COLUMNS", "startIndex": 0,
-                                                 "endIndex": 1},
-                                       "properties": {"pixelSize": 180}, "fields": "pixelSize"}},
-        {"updateDimensionProperties": {"range": {"sheetId": 777, "dimension": "ROWS", "startIndex": 20,
-                                                 "endIndex": 22},
-                                       "properties": {"hiddenByUser": True}, "fields": "hiddenByUser"}},
-        {"autoResizeDimensions": {"dimensions": {"sheetId": 777, "dimension": "COLUMNS", "startIndex": 1,
-                                                 "endIndex": 3}}},
-        {"insertDimension": {"range": {"sheetId": 777, "dimension": "ROWS", "startIndex": 30, "endIndex": 32},
-                             "inheritFromBefore": True}},
-        {"deleteDimension": {"range": {"sheetId": 777, "dimension": "COLUMNS", "startIndex": 8,
-                                       "endIndex": 9}}},
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": 777, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
+                "properties": {"pixelSize": 180},
+                "fields": "pixelSize",
+            }
+        },
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": 777, "dimension": "ROWS", "startIndex": 20, "endIndex": 22},
+                "properties": {"hiddenByUser": True},
+                "fields": "hiddenByUser",
+            }
+        },
+        {
+            "autoResizeDimensions": {
+                "dimensions": {
+                    "sheetId": 777,
+                    "dimension": "COLUMNS",
+                    "startIndex": 1,
+                    "endIndex": 3,
+                }
+            }
+        },
+        {
+            "insertDimension": {
+                "range": {"sheetId": 777, "dimension": "ROWS", "startIndex": 30, "endIndex": 32},
+                "inheritFromBefore": True,
+            }
+        },
+        {
+            "deleteDimension": {
+                "range": {"sheetId": 777, "dimension": "COLUMNS", "startIndex": 8, "endIndex": 9}
+            }
+        },
         {"appendDimension": {"sheetId": 777, "dimension": "ROWS", "length": 5}},
         {"setBasicFilter": {"filter": {"range": grid(777, 0, 6, 0, 3)}}},
-        {"duplicateSheet": {"sourceSheetId": 777, "newSheetName": "Bản sao", "insertSheetIndex": 2}},
-        includeSpreadsheetInResponse=True, responseIncludeGridData=True)
+        {
+            "duplicateSheet": {
+                "sourceSheetId": 777,
+                "newSheetName": "Bản sao",
+                "insertSheetIndex": 2,
+            }
+        },
+        includeSpreadsheetInResponse=True,
+        responseIncludeGridData=True,
+    )
     protected = added["replies"][7]["addProtectedRange"]["protectedRange"]["protectedRangeId"]
     copy_id = added["replies"][-1]["duplicateSheet"]["properties"]["sheetId"]
     # the richest reads: every sheet's grid data, with masks, and chosen ranges
     call("GET", base, params={"includeGridData": "true"})
-    call("GET", base, params={"ranges": ["'Dữ liệu'!A1:C8", "'Hướng dẫn'!A1:B2"], "includeGridData": "true"})
-    call("GET", base, params={"fields": "sheets(properties,data.rowData.values(formattedValue,note))",
-                              "ranges": "'Dữ liệu'!A1:C2"})
-    batch({"updateProtectedRange": {"protectedRange": {"protectedRangeId": protected,
-                                                       "description": "Hàng tiêu đề"},
-                                    "fields": "description"}},
-          {"deleteProtectedRange": {"protectedRangeId": protected}},
-          {"clearBasicFilter": {"sheetId": 777}},
-          {"deleteSheet": {"sheetId": copy_id}})
+    call(
+        "GET",
+        base,
+        params={"ranges": ["'Dữ liệu'!A1:C8", "'Hướng dẫn'!A1:B2"], "includeGridData": "true"},
+    )
+    call(
+        "GET",
+        base,
+        params={
+            "fields": "sheets(properties,data.rowData.values(formattedValue,note))",
+            "ranges": "'Dữ liệu'!A1:C2",
+        },
+    )
+    batch(
+        {
+            "updateProtectedRange": {
+                "protectedRange": {"protectedRangeId": protected, "description": "Hàng tiêu đề"},
+                "fields": "description",
+            }
+        },
+        {"deleteProtectedRange": {"protectedRangeId": protected}},
+        {"clearBasicFilter": {"sheetId": 777}},
+        {"deleteSheet": {"sheetId": copy_id}},
+    )
     other = call("POST", "/v4/spreadsheets", body={"properties": {"title": "Tổng hợp"}})
-    call("POST", f"{base}/sheets/777:copyTo", body={"destinationSpreadsheetId": other["spreadsheetId"]})
+    call(
+        "POST",
+        f"{base}/sheets/777:copyTo",
+        body={"destinationSpreadsheetId": other["spreadsheetId"]},
+    )
 
     values = f"{base}/values"
     for option in ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"):
-        call("GET", f"{values}/{quote(chr(39) + 'Dữ liệu' + chr(39) + '!A1:C2', safe='')}",
-             params={"valueRenderOption": option, "dateTimeRenderOption": "FORMATTED_STRING"})
+        call(
+            "GET",
+            f"{values}/{quote(chr(39) + 'Dữ liệu' + chr(39) + '!A1:C2', safe='')}",
+            params={"valueRenderOption": option, "dateTimeRenderOption": "FORMATTED_STRING"},
+        )
     call("GET", f"{values}/{quote('Dữ liệu!A1:C3', safe='')}", params={"majorDimension": "COLUMNS"})
     call("GET", f"{values}/{quote('Hướng dẫn!F30:G31', safe='')}")  # empty: no "values"
-    call("GET", f"{values}:batchGet", params={"ranges": ["'Hướng dẫn'!A1:B2", "'Dữ liệu'!2:1000"],
-                                             "valueRenderOption": "UNFORMATTED_VALUE"})
+    call(
+        "GET",
+        f"{values}:batchGet",
+        params={
+            "ranges": ["'Hướng dẫn'!A1:B2", "'Dữ liệu'!2:1000"],
+            "valueRenderOption": "UNFORMATTED_VALUE",
+        },
+    )
     call("GET", f"{values}:batchGet")
-    call("PUT", f"{values}/{quote('Hướng dẫn!A3', safe='')}",
-         params={"valueInputOption": "USER_ENTERED", "includeValuesInResponse": "true"},
-         body={"range": "'Hướng dẫn'!A3", "majorDimension": "ROWS", "values": [["Số lượt", "340", "=B3/2"]]})
-    call("POST", f"{values}:batchUpdate", body={
-        "valueInputOption": "RAW", "includeValuesInResponse": True,
-        "data": [{"range": "'Hướng dẫn'!D1:E2", "values": [["a", 1], ["b", True]]},
-                 {"range": "'Dữ liệu'!E1", "majorDimension": "COLUMNS", "values": [["c", "d"]]}]})
-    call("POST", f"{values}/{quote('Hướng dẫn!A1:B1', safe='')}:append",
-         params={"valueInputOption": "USER_ENTERED", "insertDataOption": "INSERT_ROWS",
-                 "includeValuesInResponse": "true"},
-         body={"values": [["Số đội", "3"]]})
-    call("POST", f"{values}/{quote('Hướng dẫn!H1', safe='')}:append", params={"valueInputOption": "RAW"},
-         body={"values": [["mới"]]})
+    call(
+        "PUT",
+        f"{values}/{quote('Hướng dẫn!A3', safe='')}",
+        params={"valueInputOption": "USER_ENTERED", "includeValuesInResponse": "true"},
+        body={
+            "range": "'Hướng dẫn'!A3",
+            "majorDimension": "ROWS",
+            "values": [["Số lượt", "340", "=B3/2"]],
+        },
+    )
+    call(
+        "POST",
+        f"{values}:batchUpdate",
+        body={
+            "valueInputOption": "RAW",
+            "includeValuesInResponse": True,
+            "data": [
+                {"range": "'Hướng dẫn'!D1:E2", "values": [["a", 1], ["b", True]]},
+                {"range": "'Dữ liệu'!E1", "majorDimension": "COLUMNS", "values": [["c", "d"]]},
+            ],
+        },
+    )
+    call(
+        "POST",
+        f"{values}/{quote('Hướng dẫn!A1:B1', safe='')}:append",
+        params={
+            "valueInputOption": "USER_ENTERED",
+            "insertDataOption": "INSERT_ROWS",
+            "includeValuesInResponse": "true",
+        },
+        body={"values": [["Số đội", "3"]]},
+    )
+    call(
+        "POST",
+        f"{values}/{quote('Hướng dẫn!H1', safe='')}:append",
+        params={"valueInputOption": "RAW"},
+        body={"values": [["mới"]]},
+    )
     call("POST", f"{values}/{quote('Hướng dẫn!D1:E2', safe='')}:clear", body={})
     call("POST", f"{values}:batchClear", body={"ranges": ["'Dữ liệu'!E1:E2", "'Hướng dẫn'!H1"]})
     return kinds
@@ -330,43 +561,97 @@ def sheets_calls(call: Recorder) -> set[str]:
 
 def drive_calls(call: Recorder) -> None:
     """Every Drive route: folders and spreadsheets, shared, edited by two people, listed."""
-    folder = call("POST", "/drive/v3/files", params={"fields": "*"},
-                  body={"name": "Kỳ 2026-06", "mimeType": FOLDER_MIME, "description": "Báo cáo tháng 6"})
-    sheet = call("POST", "/drive/v3/files", params={"fields": "*"},
-                 body={"name": "Xã A", "mimeType": "application/vnd.google-apps.spreadsheet",
-                       "parents": [folder["id"]], "appProperties": {"unit": "xa-a"},
-                       "properties": {"ky": "2026-06"}, "starred": True})
+    folder = call(
+        "POST",
+        "/drive/v3/files",
+        params={"fields": "*"},
+        body={"name": "Kỳ 2026-06", "mimeType": FOLDER_MIME, "description": "Báo cáo tháng 6"},
+    )
+    sheet = call(
+        "POST",
+        "/drive/v3/files",
+        params={"fields": "*"},
+        body={
+            "name": "Xã A",
+            "mimeType": "application/vnd.google-apps.spreadsheet",
+            "parents": [folder["id"]],
+            "appProperties": {"unit": "xa-a"},
+            "properties": {"ky": "2026-06"},
+            "starred": True,
+        },
+    )
     fid = sheet["id"]
     files = f"/drive/v3/files/{fid}"
-    call("PUT", f"/v4/spreadsheets/{fid}/values/A1", params={"valueInputOption": "RAW"},
-         body={"values": [["sửa"]]}, user="can-bo.xa-a@tonghop.example")
+    call(
+        "PUT",
+        f"/v4/spreadsheets/{fid}/values/A1",
+        params={"valueInputOption": "RAW"},
+        body={"values": [["sửa"]]},
+        user="can-bo.xa-a@tonghop.example",
+    )
     call("GET", files)
     call("GET", files, params={"fields": "*"})
-    call("GET", files, params={"fields": "id,version,lastModifyingUser(displayName,emailAddress),size,owners"})
+    call(
+        "GET",
+        files,
+        params={"fields": "id,version,lastModifyingUser(displayName,emailAddress),size,owners"},
+    )
     call("GET", files, params={"fields": "*"}, user="can-bo.xa-a@tonghop.example")
-    call("PATCH", files, params={"fields": "*", "addParents": "0AEmulatorRootFolderUk9PVA"},
-         body={"name": "Xã A (đã nhận)", "description": "đã nhận", "appProperties": {"received": "1"}})
+    call(
+        "PATCH",
+        files,
+        params={"fields": "*", "addParents": "0AEmulatorRootFolderUk9PVA"},
+        body={
+            "name": "Xã A (đã nhận)",
+            "description": "đã nhận",
+            "appProperties": {"received": "1"},
+        },
+    )
     call("POST", f"{files}/copy", params={"fields": "*"}, body={"name": "Xã A (bản sao)"})
     call("GET", "/drive/v3/files")
     call("GET", "/drive/v3/files", params={"fields": "*", "pageSize": 2})
-    call("GET", "/drive/v3/files", params={"q": f"'{folder['id']}' in parents and trashed = false",
-                                           "fields": "nextPageToken,files(*)", "orderBy": "modifiedTime desc"})
+    call(
+        "GET",
+        "/drive/v3/files",
+        params={
+            "q": f"'{folder['id']}' in parents and trashed = false",
+            "fields": "nextPageToken,files(*)",
+            "orderBy": "modifiedTime desc",
+        },
+    )
     call("GET", f"{files}/export", params={"mimeType": XLSX_MIME})
     call("GET", f"{files}/export", params={"mimeType": "text/csv"})
     call("GET", f"{files}/comments", params={"fields": "*"})
     call("GET", f"{files}/revisions")
     call("GET", f"{files}/revisions", params={"fields": "*"}, user="can-bo.xa-a@tonghop.example")
     call("GET", f"{files}/revisions", params={"fields": "*", "pageSize": 1})
-    user = call("POST", f"{files}/permissions", params={"fields": "*"},
-                body={"type": "user", "role": "writer", "emailAddress": "can-bo.xa-a@tonghop.example"})
-    call("POST", f"{files}/permissions", params={"fields": "*"},
-         body={"type": "domain", "role": "reader", "domain": "tonghop.example"})
-    call("POST", f"{files}/permissions", body={"type": "anyone", "role": "reader", "allowFileDiscovery": False})
+    user = call(
+        "POST",
+        f"{files}/permissions",
+        params={"fields": "*"},
+        body={"type": "user", "role": "writer", "emailAddress": "can-bo.xa-a@tonghop.example"},
+    )
+    call(
+        "POST",
+        f"{files}/permissions",
+        params={"fields": "*"},
+        body={"type": "domain", "role": "reader", "domain": "tonghop.example"},
+    )
+    call(
+        "POST",
+        f"{files}/permissions",
+        body={"type": "anyone", "role": "reader", "allowFileDiscovery": False},
+    )
     call("GET", f"{files}/permissions")
     call("GET", f"{files}/permissions", params={"fields": "*", "pageSize": 2})
     call("GET", f"{files}/permissions/{user['id']}")
     call("GET", f"{files}/permissions/{user['id']}", params={"fields": "*"})
-    call("PATCH", f"{files}/permissions/{user['id']}", params={"fields": "*"}, body={"role": "commenter"})
+    call(
+        "PATCH",
+        f"{files}/permissions/{user['id']}",
+        params={"fields": "*"},
+        body={"role": "commenter"},
+    )
     call("DELETE", f"{files}/permissions/{user['id']}", expect=204)
     call("PATCH", f"/drive/v3/files/{folder['id']}", params={"fields": "*"}, body={"trashed": True})
     call("GET", f"/drive/v3/files/{folder['id']}", params={"fields": "*"})
@@ -408,7 +693,9 @@ def test_each_answer_has_the_response_shape_of_the_discovery_document(recorded, 
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("key", sorted({k for k in ROUTE_KEYS if "request" in METHODS[discovery_id(k)]}))
+@pytest.mark.parametrize(
+    "key", sorted({k for k in ROUTE_KEYS if "request" in METHODS[discovery_id(k)]})
+)
 def test_the_requests_sent_are_googles_requests(recorded, key):
     """The representative calls themselves are what Google's document describes (so the answers
     above are answers to real requests)."""
@@ -432,13 +719,23 @@ def _error_path(key: str) -> str:
 #: a valid body where the emulator checks the body before the file
 ERROR_BODIES = {
     "sheets.spreadsheets.sheets.copyTo": {"destinationSpreadsheetId": "khong-ton-tai-nua"},
-    "drive.permissions.create": {"type": "user", "role": "reader", "emailAddress": "a@tonghop.example"},
+    "drive.permissions.create": {
+        "type": "user",
+        "role": "reader",
+        "emailAddress": "a@tonghop.example",
+    },
     "drive.permissions.update": {"role": "reader"},
 }
 
 
-@pytest.mark.parametrize("key", [k for k in ROUTE_KEYS if "{" in (METHODS[discovery_id(k)].get("flatPath")
-                                                                  or METHODS[discovery_id(k)]["path"])])
+@pytest.mark.parametrize(
+    "key",
+    [
+        k
+        for k in ROUTE_KEYS
+        if "{" in (METHODS[discovery_id(k)].get("flatPath") or METHODS[discovery_id(k)]["path"])
+    ],
+)
 def test_each_route_answers_an_unknown_file_with_googles_error_shape(recorded, key):
     call, _ = recorded
     verb = next(m for m, _, k, _ in ROUTES if k == key)
@@ -450,28 +747,39 @@ def test_each_route_answers_an_unknown_file_with_googles_error_shape(recorded, k
     assert not error_shape(response.json(), 404), error_shape(response.json(), 404)
 
 
-@pytest.mark.parametrize("verb, path, params, body, status", [
-    ("GET", "/values/{range}", {}, None, 400),  # a tab that does not exist
-    ("GET", "/values/" + quote("Hướng dẫn!A1000:B1001", safe=""), {}, None, 400),  # past the grid
-    ("GET", "/values/A1", {"valueRenderOption": "PRETTY"}, None, 400),
-    ("PUT", "/values/A1", {}, {"values": [["x"]]}, 400),  # no valueInputOption
-    ("POST", ":batchUpdate", {}, {"requests": [{"addChart": {"chart": {}}}]}, 400),
-    ("POST", ":batchUpdate", {}, {"requests": [{"deleteSheet": {"sheetId": 9999}}]}, 400),
-    ("POST", ":batchUpdate", {}, "{not json", 400),
-    ("GET", "", {"fields": "sheets(properties"}, None, 400),
-    ("DRIVE GET", "", {"q": "name = "}, None, 400),
-    ("DRIVE GET", "", {"pageSize": "0"}, None, 400),
-    ("DRIVE GET", "/{file}", {"alt": "media"}, None, 403),
-    ("DRIVE PATCH", "/{file}", {}, {"parents": ["x"]}, 403),
-    ("DRIVE POST", "", {}, {"name": "x.txt", "mimeType": "text/plain"}, 501),
-    ("DRIVE POST", "/{file}/permissions", {}, {"type": "user", "role": "writer"}, 400),
-    ("DRIVE GET", "/{file}/permissions/khong-co", {}, None, 404),
-    ("DRIVE GET", "/{file}/export", {"mimeType": "application/pdf"}, None, 501),
-])
+@pytest.mark.parametrize(
+    "verb, path, params, body, status",
+    [
+        ("GET", "/values/{range}", {}, None, 400),  # a tab that does not exist
+        (
+            "GET",
+            "/values/" + quote("Hướng dẫn!A1000:B1001", safe=""),
+            {},
+            None,
+            400,
+        ),  # past the grid
+        ("GET", "/values/A1", {"valueRenderOption": "PRETTY"}, None, 400),
+        ("PUT", "/values/A1", {}, {"values": [["x"]]}, 400),  # no valueInputOption
+        ("POST", ":batchUpdate", {}, {"requests": [{"addChart": {"chart": {}}}]}, 400),
+        ("POST", ":batchUpdate", {}, {"requests": [{"deleteSheet": {"sheetId": 9999}}]}, 400),
+        ("POST", ":batchUpdate", {}, "{not json", 400),
+        ("GET", "", {"fields": "sheets(properties"}, None, 400),
+        ("DRIVE GET", "", {"q": "name = "}, None, 400),
+        ("DRIVE GET", "", {"pageSize": "0"}, None, 400),
+        ("DRIVE GET", "/{file}", {"alt": "media"}, None, 403),
+        ("DRIVE PATCH", "/{file}", {}, {"parents": ["x"]}, 403),
+        ("DRIVE POST", "", {}, {"name": "x.txt", "mimeType": "text/plain"}, 501),
+        ("DRIVE POST", "/{file}/permissions", {}, {"type": "user", "role": "writer"}, 400),
+        ("DRIVE GET", "/{file}/permissions/khong-co", {}, None, 404),
+        ("DRIVE GET", "/{file}/export", {"mimeType": "application/pdf"}, None, 501),
+    ],
+)
 def test_refusals_have_googles_error_shape(recorded, verb, path, params, body, status):
     call, _ = recorded
     server = call.server
-    sheet = requests.post(server.url + "/v4/spreadsheets", json={"properties": {"title": "Lỗi"}}).json()
+    sheet = requests.post(
+        server.url + "/v4/spreadsheets", json={"properties": {"title": "Lỗi"}}
+    ).json()
     sid = sheet["spreadsheetId"]
     if verb.startswith("DRIVE "):
         verb, url = verb.split()[1], f"{server.url}/drive/v3/files{path.replace('{file}', sid)}"
@@ -479,8 +787,9 @@ def test_refusals_have_googles_error_shape(recorded, verb, path, params, body, s
         path = path.replace("{range}", quote("'Không có'!A1", safe=""))
         url = f"{server.url}/v4/spreadsheets/{sid}{path}"
     data = body if isinstance(body, str) else (json.dumps(body) if body is not None else None)
-    response = requests.request(verb, url, params=params, data=data,
-                                headers={"Content-Type": "application/json"})
+    response = requests.request(
+        verb, url, params=params, data=data, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == status, response.text
     assert not error_shape(response.json(), status), error_shape(response.json(), status)
 
@@ -488,19 +797,33 @@ def test_refusals_have_googles_error_shape(recorded, verb, path, params, body, s
 def test_the_checker_finds_what_google_would_not_answer():
     """The checker itself: unknown keys, wrong types and int64 given as numbers are caught."""
     file_schema = {"$ref": "File"}
-    assert conform({"kind": "drive#file", "id": "1", "version": "7", "size": "10"}, file_schema, DRIVE) == []
+    assert (
+        conform({"kind": "drive#file", "id": "1", "version": "7", "size": "10"}, file_schema, DRIVE)
+        == []
+    )
     assert conform({"version": 7}, file_schema, DRIVE) == ["$.version: 7 is not a string (int64)"]
-    assert conform({"kind": "drive#folder"}, file_schema, DRIVE) == ["$.kind: 'drive#folder', not 'drive#file'"]
+    assert conform({"kind": "drive#folder"}, file_schema, DRIVE) == [
+        "$.kind: 'drive#folder', not 'drive#file'"
+    ]
     assert conform({"owners": [{"emailAddress": "a@b", "colour": "x"}]}, file_schema, DRIVE) == [
-        "$.owners[0].colour: not a property of User"]
+        "$.owners[0].colour: not a property of User"
+    ]
     assert conform({"modifiedTime": "hôm qua"}, file_schema, DRIVE) == [
-        "$.modifiedTime: 'hôm qua' is not an RFC 3339 time"]
+        "$.modifiedTime: 'hôm qua' is not an RFC 3339 time"
+    ]
     assert conform({"appProperties": {"a": 1}}, file_schema, DRIVE) == [
-        "$.appProperties['a']: 1 is not a string (string)"]
+        "$.appProperties['a']: 1 is not a string (string)"
+    ]
     sheet_schema = {"$ref": "SheetProperties"}
     assert conform({"sheetId": True, "sheetType": "TABLE"}, sheet_schema, SHEETS) == [
-        "$.sheetId: True is not an integer", "$.sheetType: 'TABLE' is not one of "
-        + str(SHEETS["schemas"]["SheetProperties"]["properties"]["sheetType"]["enum"])]
-    assert error_shape({"error": {"code": 400, "message": "x", "status": "INVALID_ARGUMENT"}}, 400) == []
+        "$.sheetId: True is not an integer",
+        "$.sheetType: 'TABLE' is not one of "
+        + str(SHEETS["schemas"]["SheetProperties"]["properties"]["sheetType"]["enum"]),
+    ]
+    assert (
+        error_shape({"error": {"code": 400, "message": "x", "status": "INVALID_ARGUMENT"}}, 400)
+        == []
+    )
     assert error_shape({"error": {"code": 400, "message": "x"}}, 400) == [
-        "status None is not a google.rpc.Code name"]
+        "status None is not a google.rpc.Code name"
+    ]

@@ -108,10 +108,14 @@ def test_read_and_write_quotas_are_separate(server):
     with pytest.raises(gspread.exceptions.APIError) as excinfo:
         ws.update([["c"]], "A3")
     assert api_code(excinfo) == 429
-    assert "'Write requests per minute per user'" in excinfo.value.response.json()["error"]["message"]
+    assert (
+        "'Write requests per minute per user'" in excinfo.value.response.json()["error"]["message"]
+    )
     with pytest.raises(gspread.exceptions.APIError) as excinfo:
         ws.get("A1")
-    assert "'Read requests per minute per user'" in excinfo.value.response.json()["error"]["message"]
+    assert (
+        "'Read requests per minute per user'" in excinfo.value.response.json()["error"]["message"]
+    )
 
 
 def test_project_quota_across_two_users(server, clock):
@@ -164,7 +168,9 @@ def test_latency_delays_api_calls_not_admin_routes(server):
 # ---------------------------------------------------------------- fault rules
 def test_times_rule_fails_first_two_calls_then_succeeds(server):
     sid = new_sheet(server)
-    server.configure(EmulatorConfig(faults=[{"endpoint": "sheets.spreadsheets.get", "status": 503, "times": 2}]))
+    server.configure(
+        EmulatorConfig(faults=[{"endpoint": "sheets.spreadsheets.get", "status": 503, "times": 2}])
+    )
     gc = emulator_client(server.url)
     for _ in range(2):
         with pytest.raises(gspread.exceptions.APIError) as excinfo:
@@ -181,14 +187,18 @@ def test_times_rule_fails_first_two_calls_then_succeeds(server):
 
 def test_rule_scoped_to_one_spreadsheet(server):
     bad, good = new_sheet(server, "Hỏng"), new_sheet(server, "Tốt")
-    server.configure(EmulatorConfig(faults=[FaultRule(endpoint="*", status=500, spreadsheet_id=bad)]))
+    server.configure(
+        EmulatorConfig(faults=[FaultRule(endpoint="*", status=500, spreadsheet_id=bad)])
+    )
     gc = emulator_client(server.url)
     assert gc.open_by_key(good).sheet1.acell("A1").value is None
     with pytest.raises(gspread.exceptions.APIError) as excinfo:
         gc.open_by_key(bad)
     assert api_code(excinfo) == 500
     assert excinfo.value.response.json()["error"]["status"] == "INTERNAL"
-    assert requests.get(f"{server.url}/v4/spreadsheets/{bad}/values/A1", timeout=5).status_code == 500
+    assert (
+        requests.get(f"{server.url}/v4/spreadsheets/{bad}/values/A1", timeout=5).status_code == 500
+    )
     assert server.stats()["faults"] == {"500": 2}
 
 
@@ -196,7 +206,14 @@ def test_every_and_seeded_probability_are_deterministic(server):
     sid = new_sheet(server)
     url = f"{server.url}/v4/spreadsheets/{sid}"
     server.configure(EmulatorConfig(faults=[{"endpoint": "sheets.*", "status": 429, "every": 3}]))
-    assert [requests.get(url, timeout=5).status_code for _ in range(6)] == [200, 200, 429, 200, 200, 429]
+    assert [requests.get(url, timeout=5).status_code for _ in range(6)] == [
+        200,
+        200,
+        429,
+        200,
+        200,
+        429,
+    ]
 
     rule = {"endpoint": "sheets.spreadsheets.get", "status": 503, "probability": 0.5, "seed": 42}
     runs = []
@@ -209,9 +226,13 @@ def test_every_and_seeded_probability_are_deterministic(server):
 
 def test_timeout_rule_makes_client_time_out(server):
     sid = new_sheet(server)
-    server.configure(EmulatorConfig(faults=[
-        {"endpoint": "sheets.spreadsheets.get", "kind": "timeout", "delay": 3, "times": 1},
-    ]))
+    server.configure(
+        EmulatorConfig(
+            faults=[
+                {"endpoint": "sheets.spreadsheets.get", "kind": "timeout", "delay": 3, "times": 1},
+            ]
+        )
+    )
     url = f"{server.url}/v4/spreadsheets/{sid}"
     started = time.perf_counter()
     with pytest.raises(requests.exceptions.Timeout):
@@ -223,7 +244,11 @@ def test_timeout_rule_makes_client_time_out(server):
 
 def test_slow_rule_delays_then_answers(server):
     sid = new_sheet(server)
-    server.configure(EmulatorConfig(faults=[{"endpoint": "sheets.spreadsheets.get", "kind": "slow", "delay": 0.3}]))
+    server.configure(
+        EmulatorConfig(
+            faults=[{"endpoint": "sheets.spreadsheets.get", "kind": "slow", "delay": 0.3}]
+        )
+    )
     started = time.perf_counter()
     assert emulator_client(server.url).open_by_key(sid).id == sid
     assert time.perf_counter() - started >= 0.3
@@ -234,14 +259,21 @@ def test_slow_rule_delays_then_answers(server):
 def test_admin_config_route_takes_effect_without_restart(server):
     sid = new_sheet(server)
     url = f"{server.url}/v4/spreadsheets/{sid}"
-    assert requests.get(server.url + "/_emulator/config", timeout=5).json() == EmulatorConfig().to_dict()
-    config = {"read_quota_per_user": 1, "faults": [{"endpoint": "drive.files.list", "status": 500, "times": 1}]}
+    assert (
+        requests.get(server.url + "/_emulator/config", timeout=5).json()
+        == EmulatorConfig().to_dict()
+    )
+    config = {
+        "read_quota_per_user": 1,
+        "faults": [{"endpoint": "drive.files.list", "status": 500, "times": 1}],
+    }
     answer = requests.post(server.url + "/_emulator/config", json=config, timeout=5)
     assert answer.status_code == 200
     current = requests.get(server.url + "/_emulator/config", timeout=5).json()
     assert current["read_quota_per_user"] == 1
-    assert current["faults"] == [{"endpoint": "drive.files.list", "status": 500, "times": 1,
-                                  "seed": 0, "kind": "status"}]
+    assert current["faults"] == [
+        {"endpoint": "drive.files.list", "status": 500, "times": 1, "seed": 0, "kind": "status"}
+    ]
     assert requests.get(url, timeout=5).status_code == 200
     assert requests.get(url, timeout=5).status_code == 429
     # replace it: quotas off again, admin calls never counted nor throttled
@@ -249,17 +281,29 @@ def test_admin_config_route_takes_effect_without_restart(server):
     assert requests.get(url, timeout=5).status_code == 200
     over_http = requests.get(server.url + "/_emulator/stats", timeout=5).json()
     assert over_http == {"calls": {"sheets.spreadsheets.get": 3}, "faults": {"429": 1}, "total": 3}
-    bad = requests.post(server.url + "/_emulator/config", json={"faults": [{"kind": "boom"}]}, timeout=5)
+    bad = requests.post(
+        server.url + "/_emulator/config", json={"faults": [{"kind": "boom"}]}, timeout=5
+    )
     assert bad.status_code == 400
-    assert requests.post(server.url + "/_emulator/config", json={"nope": 1}, timeout=5).status_code == 400
+    assert (
+        requests.post(server.url + "/_emulator/config", json={"nope": 1}, timeout=5).status_code
+        == 400
+    )
     requests.post(server.url + "/_emulator/reset-stats", timeout=5)
     assert server.stats() == {"calls": {}, "total": 0}
 
 
 def test_config_from_json_file_roundtrip(tmp_path):
-    data = {"read_quota_per_user": 60, "read_quota_per_project": 300, "write_quota_per_user": 60,
-            "write_quota_per_project": 300, "latency": 0.05,
-            "faults": [{"endpoint": "*", "status": 500, "probability": 0.1, "seed": 7, "kind": "status"}]}
+    data = {
+        "read_quota_per_user": 60,
+        "read_quota_per_project": 300,
+        "write_quota_per_user": 60,
+        "write_quota_per_project": 300,
+        "latency": 0.05,
+        "faults": [
+            {"endpoint": "*", "status": 500, "probability": 0.1, "seed": 7, "kind": "status"}
+        ],
+    }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
     config = EmulatorConfig.from_json_file(path)
@@ -277,20 +321,38 @@ def _free_port() -> int:
 
 def test_cli_serve_with_config(tmp_path):
     config = tmp_path / "faults.json"
-    config.write_text(json.dumps({"faults": [{"endpoint": "drive.files.create", "status": 503, "times": 1}]}))
+    config.write_text(
+        json.dumps({"faults": [{"endpoint": "drive.files.create", "status": 503, "times": 1}]})
+    )
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sheets_emulator", "serve", "--root", str(tmp_path / "cli"),
-         "--host", "127.0.0.1", "--port", str(port), "--config", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "sheets_emulator",
+            "serve",
+            "--root",
+            str(tmp_path / "cli"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+        ],
         cwd=MAIN_ROOT,
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(MAIN_ROOT)},
     )
     try:
-        assert proc.stdout.readline().startswith(f"Sheets emulator listening on http://127.0.0.1:{port}")
+        assert proc.stdout.readline().startswith(
+            f"Sheets emulator listening on http://127.0.0.1:{port}"
+        )
         base = f"http://127.0.0.1:{port}"
-        assert requests.get(base + "/_emulator/config", timeout=5).json()["faults"][0]["status"] == 503
+        assert (
+            requests.get(base + "/_emulator/config", timeout=5).json()["faults"][0]["status"] == 503
+        )
         gc = emulator_client(base)
         with pytest.raises(gspread.exceptions.APIError) as excinfo:
             gc.create("CLI")

@@ -36,12 +36,18 @@ def imported(folder: Path) -> dict[str, set[str]]:
 def test_the_emulator_imports_nothing_of_the_product():
     found = imported(PACKAGE)
     assert found, PACKAGE
-    beyond = {name: sorted(names - EMULATOR_NEEDS) for name, names in found.items() if names - EMULATOR_NEEDS}
+    beyond = {
+        name: sorted(names - EMULATOR_NEEDS)
+        for name, names in found.items()
+        if names - EMULATOR_NEEDS
+    }
     assert not beyond, f"sheets_emulator imports beyond {sorted(EMULATOR_NEEDS)}: {beyond}"
 
 
 def test_the_emulator_tests_import_only_the_emulator_and_test_libraries():
     found = imported(HERE)
     assert len(found) >= 5
-    beyond = {name: sorted(names - TESTS_NEED) for name, names in found.items() if names - TESTS_NEED}
+    beyond = {
+        name: sorted(names - TESTS_NEED) for name, names in found.items() if names - TESTS_NEED
+    }
     assert not beyond, f"tests/emulator imports beyond {sorted(TESTS_NEED)}: {beyond}"

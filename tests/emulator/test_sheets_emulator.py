@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-
 import zipfile
 from pathlib import Path
 
@@ -60,7 +59,9 @@ def vietnamese_workbook() -> openpyxl.Workbook:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Báo cáo"
-    ws.append(["Tên đơn vị", "Trạng thái", "Số lượng", "Tỷ lệ", "Ngày", "Thời điểm", "Đạt", "Gấp đôi"])
+    ws.append(
+        ["Tên đơn vị", "Trạng thái", "Số lượng", "Tỷ lệ", "Ngày", "Thời điểm", "Đạt", "Gấp đôi"]
+    )
     ws.append(
         [
             "Sở Văn hóa, Thể thao và Du lịch",
@@ -96,7 +97,9 @@ def number_cell(number, text: str) -> dict:
 
 def without_metadata(blocks: list[dict]) -> list[dict]:
     """GridData blocks minus rowMetadata/columnMetadata (checked separately)."""
-    return [{k: v for k, v in b.items() if k not in ("rowMetadata", "columnMetadata")} for b in blocks]
+    return [
+        {k: v for k, v in b.items() if k not in ("rowMetadata", "columnMetadata")} for b in blocks
+    ]
 
 
 LIST_RULE = {
@@ -129,7 +132,16 @@ def test_vietnamese_xlsx_round_trips_to_exact_cell_data(tmp_path):
     }
     assert second["properties"]["sheetId"] == 1
     assert second["properties"]["hidden"] is True
-    headers = ["Tên đơn vị", "Trạng thái", "Số lượng", "Tỷ lệ", "Ngày", "Thời điểm", "Đạt", "Gấp đôi"]
+    headers = [
+        "Tên đơn vị",
+        "Trạng thái",
+        "Số lượng",
+        "Tỷ lệ",
+        "Ngày",
+        "Thời điểm",
+        "Đạt",
+        "Gấp đôi",
+    ]
     assert first["data"][0]["rowMetadata"] == [{"pixelSize": 21}] * 1000
     assert first["data"][0]["columnMetadata"] == [{"pixelSize": 100}] * 26
     assert without_metadata(first["data"]) == [
@@ -177,17 +189,22 @@ def test_formula_with_cached_value_reports_it(tmp_path):
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 # openpyxl writes an empty <v /> (or <v></v> when lxml is installed)
-                data = re.sub(rb"<f>A1\*2</f><v\s*/>|<f>A1\*2</f><v></v>",
-                              b"<f>A1*2</f><v>42</v>", data)
+                data = re.sub(
+                    rb"<f>A1\*2</f><v\s*/>|<f>A1\*2</f><v></v>", b"<f>A1*2</f><v>42</v>", data
+                )
                 assert b"<v>42</v>" in data
             dst.writestr(item, data)
-    cell = workbook_to_spreadsheet_resource(excel_saved)["sheets"][0]["data"][0]["rowData"][0]["values"][1]
+    cell = workbook_to_spreadsheet_resource(excel_saved)["sheets"][0]["data"][0]["rowData"][0][
+        "values"
+    ][1]
     assert cell == {
         "userEnteredValue": {"formulaValue": "=A1*2"},
         "effectiveValue": {"numberValue": 42},
         "formattedValue": "42",
     }
-    bare = workbook_to_spreadsheet_resource(plain)["sheets"][0]["data"][0]["rowData"][0]["values"][1]
+    bare = workbook_to_spreadsheet_resource(plain)["sheets"][0]["data"][0]["rowData"][0]["values"][
+        1
+    ]
     assert bare == {"userEnteredValue": {"formulaValue": "=A1*2"}}
 
 
@@ -213,7 +230,9 @@ def test_gspread_end_to_end(client, server):
     assert ws.get("A2", value_render_option="FORMULA") == [["=1+1"]]  # RAW keeps text
     assert ws.get_all_records() == [{"Đơn vị": "=1+1", "Số": 5}, {"Đơn vị": "Hà Nội", "Số": 1.5}]
 
-    ws.update([["=SUM(B2:B3)", "007", "true", "20/6/2026"]], "A5", value_input_option="USER_ENTERED")
+    ws.update(
+        [["=SUM(B2:B3)", "007", "true", "20/6/2026"]], "A5", value_input_option="USER_ENTERED"
+    )
     assert ws.get("A5:D5", value_render_option="FORMULA") == [["=SUM(B2:B3)", 7, True, 46193]]
     assert ws.get("B5:D5") == [["7", "TRUE", "20/6/2026"]]
 
@@ -232,8 +251,13 @@ def test_gspread_end_to_end(client, server):
             "requests": [
                 {
                     "setDataValidation": {
-                        "range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3,
-                                  "startColumnIndex": 2, "endColumnIndex": 3},
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 1,
+                            "endRowIndex": 3,
+                            "startColumnIndex": 2,
+                            "endColumnIndex": 3,
+                        },
                         "rule": {
                             "condition": {
                                 "type": "ONE_OF_LIST",
@@ -285,7 +309,9 @@ def test_gspread_end_to_end(client, server):
         "spreadsheetId,properties.title,sheets(properties(sheetId,title,index),"
         "data(rowData(values(formattedValue,effectiveValue,userEnteredValue))))"
     )
-    meta = client.http_client.fetch_sheet_metadata(sh.id, params={"includeGridData": "true", "fields": fields})
+    meta = client.http_client.fetch_sheet_metadata(
+        sh.id, params={"includeGridData": "true", "fields": fields}
+    )
     assert meta["spreadsheetId"] == sh.id
     assert meta["properties"] == {"title": "Báo cáo tháng 6"}
     assert meta["sheets"][0]["properties"] == {"sheetId": 0, "title": "Sheet1", "index": 0}
@@ -304,22 +330,29 @@ def test_permissions_as_drive_gives_them_listed_paged_and_taken_back(client):
     from gspread.urls import DRIVE_FILES_API_V3_URL
 
     sh = client.create("Báo cáo của xã")
-    fresh = client.http_client.request("get", DRIVE_FILES_API_V3_URL,
-                                       params={"fields": "files(id,shared)"}).json()
+    fresh = client.http_client.request(
+        "get", DRIVE_FILES_API_V3_URL, params={"fields": "files(id,shared)"}
+    ).json()
     assert fresh == {"files": [{"id": sh.id, "shared": False}]}
-    client.insert_permission(sh.id, "vanhoa@xa.gov.vn", perm_type="user", role="writer",
-                             notify=False)
+    client.insert_permission(
+        sh.id, "vanhoa@xa.gov.vn", perm_type="user", role="writer", notify=False
+    )
     client.insert_permission(sh.id, None, perm_type="anyone", role="writer", with_link=True)
     client.insert_permission(sh.id, "caobang.gov.vn", perm_type="domain", role="reader")
     fields = "id,type,role,emailAddress,domain,allowFileDiscovery"
-    listed = client.http_client.request("get", DRIVE_FILES_API_V3_URL, params={
-        "fields": f"files(id,shared,permissions({fields}))"}).json()["files"]
+    listed = client.http_client.request(
+        "get", DRIVE_FILES_API_V3_URL, params={"fields": f"files(id,shared,permissions({fields}))"}
+    ).json()["files"]
     [entry] = listed
     assert entry["shared"] is True
     by_type = {p["type"] + ":" + p["role"]: p for p in entry["permissions"]}
     assert set(by_type) == {"user:owner", "user:writer", "anyone:writer", "domain:reader"}
-    assert by_type["anyone:writer"] == {"id": "anyoneWithLink", "type": "anyone",
-                                        "role": "writer", "allowFileDiscovery": False}
+    assert by_type["anyone:writer"] == {
+        "id": "anyoneWithLink",
+        "type": "anyone",
+        "role": "writer",
+        "allowFileDiscovery": False,
+    }
     assert by_type["domain:reader"]["domain"] == "caobang.gov.vn"
     assert "emailAddress" not in by_type["anyone:writer"]
 
@@ -328,8 +361,9 @@ def test_permissions_as_drive_gives_them_listed_paged_and_taken_back(client):
     assert whole.json()["permissions"] == entry["permissions"]
     first = client.http_client.request("get", url, params={"pageSize": 3}).json()
     assert len(first["permissions"]) == 3 and first["nextPageToken"]
-    rest = client.http_client.request("get", url, params={
-        "pageSize": 3, "pageToken": first["nextPageToken"]}).json()
+    rest = client.http_client.request(
+        "get", url, params={"pageSize": 3, "pageToken": first["nextPageToken"]}
+    ).json()
     assert len(rest["permissions"]) == 1 and "nextPageToken" not in rest
     with pytest.raises(gspread.exceptions.APIError) as too_many:
         client.http_client.request("get", url, params={"pageSize": 101})
@@ -374,17 +408,26 @@ def test_ranges_rows_and_folders(client):
     ws.delete_rows(2)
     assert ws.col_values(1) == ["a", "b", "c"]
 
-    got = client.http_client.spreadsheets_get(sh.id, params={"ranges": "Sheet1!B2:C3", "includeGridData": "true"})
+    got = client.http_client.spreadsheets_get(
+        sh.id, params={"ranges": "Sheet1!B2:C3", "includeGridData": "true"}
+    )
     assert [s["properties"]["title"] for s in got["sheets"]] == ["Sheet1"]
     assert got["sheets"][0]["data"] == [
-        {"startRow": 1, "startColumn": 1, "rowData": [{"values": [number_cell(2, "2")]},
-                                                      {"values": [number_cell(3, "3")]}],
-         "rowMetadata": [{"pixelSize": 21}] * 2, "columnMetadata": [{"pixelSize": 100}] * 2}
+        {
+            "startRow": 1,
+            "startColumn": 1,
+            "rowData": [{"values": [number_cell(2, "2")]}, {"values": [number_cell(3, "3")]}],
+            "rowMetadata": [{"pixelSize": 21}] * 2,
+            "columnMetadata": [{"pixelSize": 100}] * 2,
+        }
     ]
     small = sh.add_worksheet("Nhỏ", rows=2, cols=2)
     with pytest.raises(gspread.exceptions.APIError) as beyond:
         small.update([["x"], ["y"], ["z"]], "A1", value_input_option="RAW")
-    assert beyond.value.error["message"] == "Range (Nhỏ!A1:A3) exceeds grid limits. Max rows: 2, max columns: 2"
+    assert (
+        beyond.value.error["message"]
+        == "Range (Nhỏ!A1:A3) exceeds grid limits. Max rows: 2, max columns: 2"
+    )
     small.append_rows([["x"], ["y"], ["z"]])  # append grows the grid, like Google
     assert small.get_all_values() == [["x"], ["y"], ["z"]]
 
@@ -395,9 +438,22 @@ def test_structure_changes_persist_in_the_xlsx(client, server):
     ws.update([["Tiêu đề", "", ""], ["a", "b", "c"]], "A1", value_input_option="RAW")
     ws.merge_cells("A1:C1")
     sh.batch_update(
-        {"requests": [{"updateDimensionProperties": {
-            "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
-            "properties": {"pixelSize": 180}, "fields": "pixelSize"}}]}
+        {
+            "requests": [
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": 0,
+                            "dimension": "COLUMNS",
+                            "startIndex": 0,
+                            "endIndex": 1,
+                        },
+                        "properties": {"pixelSize": 180},
+                        "fields": "pixelSize",
+                    }
+                }
+            ]
+        }
     )
     ws.add_protected_range("A2:C2", warning_only=True)
     ws.update_title("Trang tính: 6/2026")  # not a legal Excel tab title
@@ -427,17 +483,43 @@ def test_validation_round_trip_openpyxl_and_batch_update(client, server, tmp_pat
     sid = server.store.put_workbook("template1", wb, "Mẫu tiến độ")
 
     sh = client.open_by_key(sid)
-    sh.batch_update({"requests": [{"setDataValidation": {
-        "range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 4, "startColumnIndex": 2, "endColumnIndex": 3},
-        "rule": {"condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "Đạt"},
-                                                                 {"userEnteredValue": "Không đạt"}]},
-                 "strict": True, "showCustomUi": True}}}]})
+    sh.batch_update(
+        {
+            "requests": [
+                {
+                    "setDataValidation": {
+                        "range": {
+                            "sheetId": 0,
+                            "startRowIndex": 1,
+                            "endRowIndex": 4,
+                            "startColumnIndex": 2,
+                            "endColumnIndex": 3,
+                        },
+                        "rule": {
+                            "condition": {
+                                "type": "ONE_OF_LIST",
+                                "values": [
+                                    {"userEnteredValue": "Đạt"},
+                                    {"userEnteredValue": "Không đạt"},
+                                ],
+                            },
+                            "strict": True,
+                            "showCustomUi": True,
+                        },
+                    }
+                }
+            ]
+        }
+    )
 
     meta = client.http_client.fetch_sheet_metadata(sid, params={"includeGridData": "true"})
     row = meta["sheets"][0]["data"][0]["rowData"][1]["values"]
     assert row[1] == {"dataValidation": LIST_RULE}
     assert row[2]["dataValidation"]["strict"] is True
-    assert [v["userEnteredValue"] for v in row[2]["dataValidation"]["condition"]["values"]] == ["Đạt", "Không đạt"]
+    assert [v["userEnteredValue"] for v in row[2]["dataValidation"]["condition"]["values"]] == [
+        "Đạt",
+        "Không đạt",
+    ]
 
     saved = openpyxl.load_workbook(server.store.workbook_path(sid)).active
     formulas = sorted(dv.formula1 for dv in saved.data_validations.dataValidation)
@@ -511,17 +593,22 @@ def test_bad_tab_in_range_is_400(client):
     assert sh.values_get("Sheet1!A1:AB2")["range"] == "Sheet1!A1:Z2"
     with pytest.raises(gspread.exceptions.APIError) as beyond:
         sh.values_get("Sheet1!AB1:AC2")
-    assert beyond.value.error["message"] == ("Range (Sheet1!AB1:AC2) exceeds grid limits. "
-                                             "Max rows: 1000, max columns: 26")
+    assert beyond.value.error["message"] == (
+        "Range (Sheet1!AB1:AC2) exceeds grid limits. Max rows: 1000, max columns: 26"
+    )
 
 
 def test_unknown_batch_request_is_400_and_atomic(client):
     sh = client.create("Nguyên tử")
     with pytest.raises(gspread.exceptions.APIError) as caught:
-        sh.batch_update({"requests": [
-            {"addSheet": {"properties": {"title": "Mới"}}},
-            {"addChart": {"chart": {}}},
-        ]})
+        sh.batch_update(
+            {
+                "requests": [
+                    {"addSheet": {"properties": {"title": "Mới"}}},
+                    {"addChart": {"chart": {}}},
+                ]
+            }
+        )
     assert caught.value.code == 400 and "addChart" in caught.value.error["message"]
     assert [w.title for w in sh.worksheets()] == ["Sheet1"]  # addSheet rolled back
     with pytest.raises(gspread.exceptions.APIError):
@@ -535,10 +622,16 @@ def test_drive_listing_pages_over_1000_files(client, server, tmp_path):
     store = server.store
     with store.batch():
         for i in range(1003):
-            store.put_workbook(f"f{i:05d}", template, f"Báo cáo {i}",
-                               modified_time=dt.datetime(2026, 6, 2) + dt.timedelta(minutes=i))
+            store.put_workbook(
+                f"f{i:05d}",
+                template,
+                f"Báo cáo {i}",
+                modified_time=dt.datetime(2026, 6, 2) + dt.timedelta(minutes=i),
+            )
         for i in range(3):
-            store.put_workbook(f"old{i}", template, f"Cũ {i}", modified_time=dt.datetime(2026, 5, 1))
+            store.put_workbook(
+                f"old{i}", template, f"Cũ {i}", modified_time=dt.datetime(2026, 5, 1)
+            )
     trashed = "f00007"
     client.http_client.request("patch", f"{DRIVE_FILES}/{trashed}", json={"trashed": True})
 
@@ -566,13 +659,18 @@ def test_drive_listing_pages_over_1000_files(client, server, tmp_path):
 def test_drive_query_subset_and_metadata(client, server, tmp_path):
     store = server.store
     wb = openpyxl.Workbook()
-    a = store.put_workbook("a1", wb, "Báo cáo Hà Nội", app_properties={"tinh": "HN"}, parents=["folderX"])
+    a = store.put_workbook(
+        "a1", wb, "Báo cáo Hà Nội", app_properties={"tinh": "HN"}, parents=["folderX"]
+    )
     b = store.put_workbook("b1", wb, "Tổng hợp", app_properties={"tinh": "HCM"})
     store.put_workbook("c1", wb, "Baocao", parents=["folderX"])
 
     def names(q, **extra):
         params = {"q": q, "fields": "files(id,name,appProperties)", **extra}
-        return [f["name"] for f in client.http_client.request("get", DRIVE_FILES, params=params).json()["files"]]
+        return [
+            f["name"]
+            for f in client.http_client.request("get", DRIVE_FILES, params=params).json()["files"]
+        ]
 
     assert names("name contains 'hà'") == ["Báo cáo Hà Nội"]  # word prefix, any case
     assert names("name contains 'nội'") == ["Báo cáo Hà Nội"]
@@ -581,7 +679,9 @@ def test_drive_query_subset_and_metadata(client, server, tmp_path):
     assert names("name = 'Tổng hợp'") == ["Tổng hợp"]
     assert names("appProperties has { key='tinh' and value='HCM' }") == ["Tổng hợp"]
     assert names("'folderX' in parents", orderBy="name") == ["Baocao", "Báo cáo Hà Nội"]
-    assert names("'root' in parents and mimeType='application/vnd.google-apps.spreadsheet'") == ["Tổng hợp"]
+    assert names("'root' in parents and mimeType='application/vnd.google-apps.spreadsheet'") == [
+        "Tổng hợp"
+    ]
     assert names("not name contains 'b' or name = 'Baocao'") == ["Tổng hợp", "Baocao"]
     with pytest.raises(gspread.exceptions.APIError) as bad:
         names("owner = 'x'")
@@ -590,9 +690,17 @@ def test_drive_query_subset_and_metadata(client, server, tmp_path):
     got = client.http_client.request(
         "get", f"{DRIVE_FILES}/{a}", params={"fields": "id,name,appProperties,parents"}
     ).json()
-    assert got == {"id": a, "name": "Báo cáo Hà Nội", "parents": ["folderX"], "appProperties": {"tinh": "HN"}}
-    client.http_client.request("patch", f"{DRIVE_FILES}/{b}",
-                               json={"name": "Tổng hợp 2026", "appProperties": {"tinh": None, "ky": "6"}})
+    assert got == {
+        "id": a,
+        "name": "Báo cáo Hà Nội",
+        "parents": ["folderX"],
+        "appProperties": {"tinh": "HN"},
+    }
+    client.http_client.request(
+        "patch",
+        f"{DRIVE_FILES}/{b}",
+        json={"name": "Tổng hợp 2026", "appProperties": {"tinh": None, "ky": "6"}},
+    )
     assert store.get_drive_file(b)["appProperties"] == {"ky": "6"}
     assert client.open_by_key(b).title == "Tổng hợp 2026"
 
@@ -611,7 +719,9 @@ def test_drive_query_subset_and_metadata(client, server, tmp_path):
 def test_store_caches_parsed_workbooks(tmp_path, monkeypatch):
     calls = []
     real = store_module.load_model
-    monkeypatch.setattr(store_module, "load_model", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(
+        store_module, "load_model", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
     store = SpreadsheetStore(tmp_path / "s")
     sid = store.put_workbook(None, vietnamese_workbook(), "Cache")
     store.snapshot(sid)
@@ -630,10 +740,14 @@ def test_store_caches_parsed_workbooks(tmp_path, monkeypatch):
 
 def test_two_stores_on_one_folder_see_each_other(client, server, tmp_path):
     generator = SpreadsheetStore(server.store.root)  # e.g. the demo generator, same folder
-    sid = generator.put_workbook("gen1", vietnamese_workbook(), "Từ bộ sinh", app_properties={"k": "v"})
+    sid = generator.put_workbook(
+        "gen1", vietnamese_workbook(), "Từ bộ sinh", app_properties={"k": "v"}
+    )
     sh = client.open_by_key(sid)  # the server's store picks the new file up
     sh.sheet1.update([["sửa"]], "A30", value_input_option="RAW")
-    generator.put_workbook("gen2", vietnamese_workbook(), "Thứ hai")  # must not lose the server's bump
+    generator.put_workbook(
+        "gen2", vietnamese_workbook(), "Thứ hai"
+    )  # must not lose the server's bump
     names = {f["name"]: f for f in SpreadsheetStore(server.store.root).list_files()}
     assert set(names) == {"Từ bộ sinh", "Thứ hai"}
     assert names["Từ bộ sinh"]["modifiedTime"] == server.store.get_drive_file(sid)["modifiedTime"]
@@ -650,11 +764,18 @@ def test_store_adopts_loose_xlsx_files(tmp_path):
 
 # ---------------------------------------------------------------- units
 def test_field_mask_parser():
-    mask = parse_mask("spreadsheetId,properties.title,sheets(properties(sheetId,title),data/rowData)")
+    mask = parse_mask(
+        "spreadsheetId,properties.title,sheets(properties(sheetId,title),data/rowData)"
+    )
     value = {
         "spreadsheetId": "x",
         "properties": {"title": "t", "locale": "vi_VN"},
-        "sheets": [{"properties": {"sheetId": 0, "title": "a", "index": 0}, "data": [{"rowData": [], "startRow": 0}]}],
+        "sheets": [
+            {
+                "properties": {"sheetId": 0, "title": "a", "index": 0},
+                "data": [{"rowData": [], "startRow": 0}],
+            }
+        ],
     }
     assert apply_mask(value, mask) == {
         "spreadsheetId": "x",
@@ -677,8 +798,13 @@ def test_session_rewrites_google_urls():
     assert rewrite_url("https://sheets.googleapis.com/v4/spreadsheets/x/values/A1?a=1", base) == (
         "http://127.0.0.1:9/v4/spreadsheets/x/values/A1?a=1"
     )
-    assert rewrite_url("https://www.googleapis.com/drive/v3/files/x", base) == "http://127.0.0.1:9/drive/v3/files/x"
-    assert rewrite_url("https://www.googleapis.com/upload/drive/v2/files/x", base).startswith(base + "/upload/drive/")
+    assert (
+        rewrite_url("https://www.googleapis.com/drive/v3/files/x", base)
+        == "http://127.0.0.1:9/drive/v3/files/x"
+    )
+    assert rewrite_url("https://www.googleapis.com/upload/drive/v2/files/x", base).startswith(
+        base + "/upload/drive/"
+    )
     assert rewrite_url("https://example.org/", base) == "https://example.org/"
     assert EmulatorSession(base).trust_env is False
 
@@ -693,8 +819,18 @@ def _free_port() -> int:
 def test_cli_serves_and_stops_on_sigterm(tmp_path):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sheets_emulator", "serve", "--root", str(tmp_path / "cli"),
-         "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "sheets_emulator",
+            "serve",
+            "--root",
+            str(tmp_path / "cli"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         cwd=MAIN_ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -702,7 +838,10 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path):
     )
     try:
         line = proc.stdout.readline().strip()
-        assert line == f"Sheets emulator listening on http://127.0.0.1:{port} (root {tmp_path / 'cli'})"
+        assert (
+            line
+            == f"Sheets emulator listening on http://127.0.0.1:{port} (root {tmp_path / 'cli'})"
+        )
         gc = emulator_client(f"http://127.0.0.1:{port}")
         assert gc.create("CLI").sheet1.title == "Sheet1"
         proc.send_signal(signal.SIGTERM)
@@ -725,26 +864,42 @@ def test_the_clock_dates_every_answer_and_stamp_and_a_server_process_follows_it(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "sheets_emulator", "serve", "--root",
-                                str(root), "--port", str(port)], cwd=MAIN_ROOT,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sheets_emulator",
+            "serve",
+            "--root",
+            str(root),
+            "--port",
+            str(port),
+        ],
+        cwd=MAIN_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "listening" in process.stdout.readline()
         url = f"http://127.0.0.1:{port}"
-        moment = dt.datetime(2026, 6, 20, 16, 59, 30, tzinfo=dt.timezone.utc)
+        moment = dt.datetime(2026, 6, 20, 16, 59, 30, tzinfo=dt.UTC)
         store.set_clock(moment)
         assert abs((store.now() - moment).total_seconds()) < 1
         answer = requests.get(f"{url}/_emulator/health", timeout=10)
         assert answer.headers["Date"].endswith(" GMT")
         assert abs((parsedate_to_datetime(answer.headers["Date"]) - moment).total_seconds()) < 2
         sheet = emulator_client(url, user="vanhoa.xa@caobang.gov.vn").create("Báo cáo")
-        created = requests.get(f"{url}/drive/v3/files/{sheet.id}",
-                               params={"fields": "createdTime,modifiedTime"}, timeout=10).json()
+        created = requests.get(
+            f"{url}/drive/v3/files/{sheet.id}",
+            params={"fields": "createdTime,modifiedTime"},
+            timeout=10,
+        ).json()
         assert created["createdTime"].startswith("2026-06-20T16:59:3")
         store.set_clock(None)
-        later = parsedate_to_datetime(requests.get(f"{url}/_emulator/health", timeout=10)
-                                      .headers["Date"])
-        assert abs((later - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 5
+        later = parsedate_to_datetime(
+            requests.get(f"{url}/_emulator/health", timeout=10).headers["Date"]
+        )
+        assert abs((later - dt.datetime.now(dt.UTC)).total_seconds()) < 5
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -753,11 +908,11 @@ def test_the_clock_dates_every_answer_and_stamp_and_a_server_process_follows_it(
 def test_revisions_list_names_who_changed_the_content_when_newest_last(server):
     """Every content change is a revision with its time and its editor (the API caller; none
     for a change with no known user), listed oldest first, paged like Drive v3."""
-    server.set_clock(dt.datetime(2026, 8, 25, 16, 0, tzinfo=dt.timezone.utc))
+    server.set_clock(dt.datetime(2026, 8, 25, 16, 0, tzinfo=dt.UTC))
     sid = server.store.put_workbook(None, vietnamese_workbook(), "Báo cáo chung")
     unit_x = emulator_client(server.url, user="x@caobang.gov.vn")
     unit_x.open_by_key(sid).sheet1.update_acell("A1", "X")
-    server.set_clock(dt.datetime(2026, 8, 25, 17, 30, tzinfo=dt.timezone.utc))
+    server.set_clock(dt.datetime(2026, 8, 25, 17, 30, tzinfo=dt.UTC))
     with server.store.edit(sid, user="y@caobang.gov.vn") as model:
         model.sheets[0].set(0, 1, "Y")
     url = f"{server.url}/drive/v3/files/{sid}/revisions"
@@ -766,19 +921,29 @@ def test_revisions_list_names_who_changed_the_content_when_newest_last(server):
     assert body["kind"] == "drive#revisionList" and "nextPageToken" not in body
     revisions = body["revisions"]
     assert [r["id"] for r in revisions] == ["1", "2", "3"]
-    assert "lastModifyingUser" not in revisions[0]                 # no known user
-    assert [r["lastModifyingUser"]["emailAddress"] for r in revisions[1:]] == \
-        ["x@caobang.gov.vn", "y@caobang.gov.vn"]
+    assert "lastModifyingUser" not in revisions[0]  # no known user
+    assert [r["lastModifyingUser"]["emailAddress"] for r in revisions[1:]] == [
+        "x@caobang.gov.vn",
+        "y@caobang.gov.vn",
+    ]
     assert revisions[1]["modifiedTime"].startswith("2026-08-25T16:00:0")
     assert revisions[2]["modifiedTime"].startswith("2026-08-25T17:30:0")
     assert revisions[2]["modifiedTime"] == server.store.get_drive_file(sid)["modifiedTime"]
     assert {"kind", "id", "mimeType", "modifiedTime"} <= set(revisions[0])
     default = requests.get(url, timeout=10).json()["revisions"][0]
     assert set(default) == {"kind", "id", "mimeType", "modifiedTime"}
-    first = requests.get(url, params={"pageSize": 2, "fields": "nextPageToken,revisions(id)"},
-                         timeout=10).json()
-    rest = requests.get(url, params={"pageSize": 2, "pageToken": first["nextPageToken"],
-                                     "fields": "nextPageToken,revisions(id)"}, timeout=10).json()
+    first = requests.get(
+        url, params={"pageSize": 2, "fields": "nextPageToken,revisions(id)"}, timeout=10
+    ).json()
+    rest = requests.get(
+        url,
+        params={
+            "pageSize": 2,
+            "pageToken": first["nextPageToken"],
+            "fields": "nextPageToken,revisions(id)",
+        },
+        timeout=10,
+    ).json()
     assert [r["id"] for r in first["revisions"] + rest["revisions"]] == ["1", "2", "3"]
     assert "nextPageToken" not in rest
     assert requests.get(url, params={"pageSize": 0}, timeout=10).status_code == 400
