@@ -17,35 +17,35 @@ latest_runs as (
 ),
 
 {% for parsed_model, checked_model in parts %}
-{{ checked_model }}_gaps as (
+    {{ checked_model }}_gaps as (
 
-    select
-        '{{ checked_model }}' as model_name,
-        coalesce(parsed.sheet_version_id, checked.sheet_version_id) as sheet_version_id,
-        coalesce(parsed.unit_code, checked.unit_code) as unit_code,
-        coalesce(parsed.row_key, checked.row_key) as row_key,
-        case
-            when checked.row_key is null then 'missing'
-            when parsed.row_key is null then 'not parsed'
-            else 'stale verdict'
-        end as problem
+        select
+            '{{ checked_model }}' as model_name,
+            coalesce(parsed.sheet_version_id, checked_rows.sheet_version_id) as sheet_version_id,
+            coalesce(parsed.unit_code, checked_rows.unit_code) as unit_code,
+            coalesce(parsed.row_key, checked_rows.row_key) as row_key,
+            case
+                when checked_rows.row_key is null then 'missing'
+                when parsed.row_key is null then 'not parsed'
+                else 'stale verdict'
+            end as problem
 
-    from {{ ref(parsed_model) }} as parsed
-    full outer join {{ ref(checked_model) }} as checked
-        on checked.sheet_version_id = parsed.sheet_version_id
-        and checked.unit_code = parsed.unit_code
-        and checked.row_key = parsed.row_key
-    left join latest_runs
-        on latest_runs.sheet_version_id = checked.sheet_version_id
-        and latest_runs.unit_code = checked.unit_code
-    where checked.row_key is null
-        or parsed.row_key is null
-        or checked.validation_run_id is distinct from latest_runs.validation_run_id
+        from {{ ref(parsed_model) }} as parsed
+        full outer join {{ ref(checked_model) }} as checked_rows
+            on checked_rows.sheet_version_id = parsed.sheet_version_id
+            and checked_rows.unit_code = parsed.unit_code
+            and checked_rows.row_key = parsed.row_key
+        left join latest_runs
+            on latest_runs.sheet_version_id = checked_rows.sheet_version_id
+            and latest_runs.unit_code = checked_rows.unit_code
+        where checked_rows.row_key is null
+            or parsed.row_key is null
+            or checked_rows.validation_run_id is distinct from latest_runs.validation_run_id
 
-){% if not loop.last %},{% endif %}
+    ){% if not loop.last %},{% endif %}
 {% endfor %}
 
 {% for parsed_model, checked_model in parts %}
-select * from {{ checked_model }}_gaps
-{% if not loop.last %}union all{% endif %}
+    select * from {{ checked_model }}_gaps
+    {% if not loop.last %}union all{% endif %}
 {% endfor %}

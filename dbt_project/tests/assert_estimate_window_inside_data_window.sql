@@ -3,8 +3,16 @@
 -- on-time day has one (the units are asked for figures that do not exist yet). Returns the
 -- periods that break it.
 
-select period_code, data_from, data_to, on_time_until, estimated_from
+select
+    period_code,
+    data_from,
+    data_to,
+    on_time_until,
+    estimated_from
 from {{ ref('int_periods') }}
-where (estimated_from is not null
-        and (estimated_from <= data_from or estimated_from > data_to))
+where
+    (
+        estimated_from is not null
+        and (estimated_from <= data_from or estimated_from > data_to)
+    )
     or (estimated_from is null and data_to > {{ local_date('on_time_until') }})

@@ -11,13 +11,25 @@ submissions as (
 
 fact_reports as (
 
-    select 'fct_task_progress' as fact, period_code, unit_code, sheet_version_id
+    select
+        'fct_task_progress' as fact,
+        period_code,
+        unit_code,
+        sheet_version_id
     from {{ ref('fct_task_progress') }}
     union all
-    select 'fct_indicator_value', period_code, unit_code, sheet_version_id
+    select
+        'fct_indicator_value' as fact,
+        period_code,
+        unit_code,
+        sheet_version_id
     from {{ ref('fct_indicator_value') }}
     union all
-    select 'fct_feedback', period_code, unit_code, sheet_version_id
+    select
+        'fct_feedback' as fact,
+        period_code,
+        unit_code,
+        sheet_version_id
     from {{ ref('fct_feedback') }}
 
 )

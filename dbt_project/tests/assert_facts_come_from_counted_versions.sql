@@ -5,26 +5,48 @@ with
 
 task_facts as (
 
-    select period_code, unit_code, sheet_version_id, row_key, 'tasks' as part
+    select
+        period_code,
+        unit_code,
+        sheet_version_id,
+        row_key,
+        'tasks' as part
     from {{ ref('fct_task_progress') }}
 
 ),
 
 indicator_facts as (
 
-    select period_code, unit_code, sheet_version_id, row_key, 'indicators' as part
+    select
+        period_code,
+        unit_code,
+        sheet_version_id,
+        row_key,
+        'indicators' as part
     from {{ ref('fct_indicator_value') }}
 
 ),
 
 history as (
 
-    select period_code, unit_code, sheet_version_id, row_key, 'tasks' as part,
-        is_counted_version, has_error
+    select
+        period_code,
+        unit_code,
+        sheet_version_id,
+        row_key,
+        'tasks' as part,
+        is_counted_version,
+        has_error
     from {{ ref('fct_task_progress_history') }}
     union all
-    select period_code, unit_code, sheet_version_id, row_key, 'indicators' as part,
-        is_counted_version, has_error
+    select
+        period_code,
+        unit_code,
+        sheet_version_id,
+        row_key,
+        'indicators' as part,
+        is_counted_version,
+        has_error
     from {{ ref('fct_indicator_value_history') }}
 
 ),

@@ -10,7 +10,10 @@ periods as (
 
 )
 
-select period_code, due_date, on_time_until
+select
+    period_code,
+    due_date,
+    on_time_until
 from periods
 where on_time_until is null
     or {{ local_date('on_time_until') }} < due_date

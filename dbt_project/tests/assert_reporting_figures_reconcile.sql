@@ -54,32 +54,41 @@ counts_disagree as (
     from state_counts
     left join rates on rates.period_code = state_counts.period_code
     left join summary on summary.period_code = state_counts.period_code
-    where state_counts.expected_reports
-            <> state_counts.on_time + state_counts.late + state_counts.with_errors
-               + state_counts.not_submitted + state_counts.not_filled + state_counts.no_sheet
+    where
+        state_counts.expected_reports <> (
+            state_counts.on_time + state_counts.late + state_counts.with_errors
+            + state_counts.not_submitted + state_counts.not_filled + state_counts.no_sheet
+        )
         or state_counts.counted <> state_counts.on_time + state_counts.late
         or rates.period_code is null
         or summary.period_code is null
-        or (rates.expected_reports, rates.actual_reports, rates.on_time_reports,
+        or (
+            rates.expected_reports, rates.actual_reports, rates.on_time_reports,
             rates.late_reports, rates.missing_reports, rates.with_errors_reports,
-            rates.not_submitted_reports, rates.not_filled_reports, rates.no_sheet_reports)
-           is distinct from
-           (state_counts.expected_reports, state_counts.counted, state_counts.on_time,
+            rates.not_submitted_reports, rates.not_filled_reports, rates.no_sheet_reports
+        ) is distinct from (
+            state_counts.expected_reports, state_counts.counted, state_counts.on_time,
             state_counts.late, state_counts.expected_reports - state_counts.counted,
             state_counts.with_errors, state_counts.not_submitted, state_counts.not_filled,
-            state_counts.no_sheet)
-        or (summary.expected_reports, summary.actual_reports, summary.on_time_reports,
-            summary.late_reports, summary.missing_reports, summary.units_with_errors)
-           is distinct from
-           (state_counts.expected_reports, state_counts.counted, state_counts.on_time,
+            state_counts.no_sheet
+        )
+        or (
+            summary.expected_reports, summary.actual_reports, summary.on_time_reports,
+            summary.late_reports, summary.missing_reports, summary.units_with_errors
+        ) is distinct from (
+            state_counts.expected_reports, state_counts.counted, state_counts.on_time,
             state_counts.late, state_counts.expected_reports - state_counts.counted,
-            state_counts.with_errors)
+            state_counts.with_errors
+        )
 
 ),
 
 counted_versions as (
 
-    select period_code, unit_code, sheet_version_id
+    select
+        period_code,
+        unit_code,
+        sheet_version_id
     from {{ ref('fct_report_version') }}
     where is_counted_version
 
@@ -87,7 +96,9 @@ counted_versions as (
 
 versions_disagree as (
 
-    select submissions.period_code, 'counted version of ' || submissions.unit_code as figure
+    select
+        submissions.period_code,
+        'counted version of ' || submissions.unit_code as figure
     from submissions
     full join counted_versions
         on counted_versions.period_code = submissions.period_code
@@ -100,20 +111,33 @@ versions_disagree as (
 
 fact_rows as (
 
-    select period_code, unit_code, sheet_version_id, 'tasks' as part
+    select
+        period_code,
+        unit_code,
+        sheet_version_id,
+        'tasks' as part
     from {{ ref('fct_task_progress') }}
     union all
-    select period_code, unit_code, sheet_version_id, 'indicators' as part
+    select
+        period_code,
+        unit_code,
+        sheet_version_id,
+        'indicators' as part
     from {{ ref('fct_indicator_value') }}
     union all
-    select period_code, unit_code, sheet_version_id, 'feedback' as part
+    select
+        period_code,
+        unit_code,
+        sheet_version_id,
+        'feedback' as part
     from {{ ref('fct_feedback') }}
 
 ),
 
 facts_disagree as (
 
-    select distinct fact_rows.period_code,
+    select distinct
+        fact_rows.period_code,
         fact_rows.part || ' rows of ' || fact_rows.unit_code || ' not from its counted version'
             as figure
     from fact_rows
@@ -155,7 +179,9 @@ counted_assigned as (
 
 totals_disagree as (
 
-    select totals.period_code, 'agg_indicator_totals of ' || totals.indicator_code as figure
+    select
+        totals.period_code,
+        'agg_indicator_totals of ' || totals.indicator_code as figure
     from {{ ref('agg_indicator_totals') }} as totals
     left join value_totals
         on value_totals.period_code = totals.period_code

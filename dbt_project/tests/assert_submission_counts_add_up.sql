@@ -31,6 +31,8 @@ select
 from summary
 left join submissions
     on submissions.period_code = summary.period_code
-where summary.expected_reports
-        <> summary.on_time_reports + summary.late_reports + summary.missing_reports
+where
+    summary.expected_reports <> (
+        summary.on_time_reports + summary.late_reports + summary.missing_reports
+    )
     or summary.expected_reports <> coalesce(submissions.submission_rows, 0)

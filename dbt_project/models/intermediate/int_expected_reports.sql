@@ -80,11 +80,11 @@ expected as (
     inner join units
         on units.unit_code = unit_tasks.unit_code
         and units.valid_from <= periods.due_date
-        and (units.valid_to is null or periods.due_date <= units.valid_to)
+        and (units.valid_to is null or units.valid_to >= periods.due_date)
     left join unit_indicators
         on unit_indicators.programme_code = periods.programme_code
         and unit_indicators.unit_code = units.unit_code
-    where periods.period_code not in (select period_code from adhoc_units)
+    where periods.period_code not in (select adhoc_units.period_code from adhoc_units)
         or exists (
             select 1 from adhoc_units
             where adhoc_units.period_code = periods.period_code

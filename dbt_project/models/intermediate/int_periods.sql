@@ -22,23 +22,44 @@ adhoc_periods as (
 unioned as (
 
     select
-        programme_code, period_code, period_kind, period_name, period_year,
-        data_from, data_to, due_date, on_time_until, opens_on,
-        estimated_from, due_date_basis, due_date_source,
+        programme_code,
+        period_code,
+        period_kind,
+        period_name,
+        period_year,
+        data_from,
+        data_to,
+        due_date,
+        on_time_until,
+        opens_on,
+        estimated_from,
+        due_date_basis,
+        due_date_source,
         false as is_requested_adhoc
     from catalogue_periods
 
     union all
 
     select
-        programme_code, period_code, period_kind, period_name, period_year,
-        data_from, data_to, due_date, on_time_until, opens_on,
+        programme_code,
+        period_code,
+        period_kind,
+        period_name,
+        period_year,
+        data_from,
+        data_to,
+        due_date,
+        on_time_until,
+        opens_on,
         null::date as estimated_from,
         'yeu_cau'::text as due_date_basis,
         'Văn bản yêu cầu báo cáo đột xuất'::text as due_date_source,
         true as is_requested_adhoc
     from adhoc_periods
-    where period_code not in (select period_code from catalogue_periods)
+    where
+        adhoc_periods.period_code not in (
+            select catalogue_periods.period_code from catalogue_periods
+        )
 
 ),
 
@@ -61,8 +82,16 @@ estimates as (
 final as (
 
     select
-        programme_code, period_code, period_kind, period_name, period_year,
-        data_from, data_to, due_date, on_time_until, opens_on,
+        programme_code,
+        period_code,
+        period_kind,
+        period_name,
+        period_year,
+        data_from,
+        data_to,
+        due_date,
+        on_time_until,
+        opens_on,
         -- the estimated part of the window, from estimate_start to its end (every mart that
         -- flags estimates reads these three columns)
         estimate_start as estimated_from,

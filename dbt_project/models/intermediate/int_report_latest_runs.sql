@@ -26,11 +26,23 @@ rule_results as (
 
 report_runs as (
 
-    select sheet_version_id, unit_code, validation_run_id from headers
+    select
+        sheet_version_id,
+        unit_code,
+        validation_run_id
+    from headers
     union all
-    select sheet_version_id, unit_code, validation_run_id from issues
+    select
+        sheet_version_id,
+        unit_code,
+        validation_run_id
+    from issues
     union all
-    select sheet_version_id, unit_code, validation_run_id from rule_results
+    select
+        sheet_version_id,
+        unit_code,
+        validation_run_id
+    from rule_results
 
 ),
 

@@ -110,12 +110,13 @@ unit_revisions as (
         max(revision.modified_time) as unit_revision_time
 
     from ordered
-    cross join lateral (
-        select
-            (item ->> 'modifiedTime')::timestamptz as modified_time,
-            lower(item -> 'lastModifyingUser' ->> 'emailAddress') as editor_email
-        from jsonb_array_elements(ordered.revisions) as item
-    ) as revision
+    cross join
+        lateral (
+            select
+                (item ->> 'modifiedTime')::timestamptz as modified_time,
+                lower(item -> 'lastModifyingUser' ->> 'emailAddress') as editor_email
+            from jsonb_array_elements(ordered.revisions) as item
+        ) as revision
     inner join unit_editors
         on unit_editors.unit_code = ordered.unit_code
         and unit_editors.editor_email = revision.editor_email

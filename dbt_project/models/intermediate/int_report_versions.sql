@@ -4,7 +4,8 @@
 -- plans growing with the square of the units (agg_data_quality_by_rule: 10 s at 800 units, 1.6 s
 -- with statistics; see docs/benchmarks.md)
 
-{%- set requires_no_errors = var('completion_requires_no_errors', true) | string | lower in ['true', '1', 'yes'] %}
+{%- set requires_no_errors = var('completion_requires_no_errors', true)
+    | string | lower in ['true', '1', 'yes'] %}
 
 -- One row per report = one unit's part of one spreadsheet version (sheet_version_id, unit_code),
 -- received by the as_of_date, with its validation outcome and its place among the unit's versions
@@ -117,12 +118,13 @@ flagged as (
     select
         *,
         is_submitted and not is_blocked as is_usable,
-        is_submitted
+        (
+            is_submitted
             and not is_blocked
             {%- if requires_no_errors %}
-            and error_count = 0
+                and error_count = 0
             {%- endif %}
-            as is_complete
+        ) as is_complete
 
     from received_by_as_of_date
 

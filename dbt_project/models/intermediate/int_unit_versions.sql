@@ -16,9 +16,11 @@ ranged as (
     select
         *,
         case
-            when row_number() over (
-                partition by unit_code order by version_valid_from, unit_version_key
-            ) = 1 then valid_from
+            when
+                row_number() over (
+                    partition by unit_code order by version_valid_from, unit_version_key
+                ) = 1
+                then valid_from
             else version_valid_from
         end as effective_from,
         version_valid_to as effective_to

@@ -30,8 +30,9 @@ renamed as (
         -- the last on-time moment; a request without one: the end of the due date, Vietnam time
         coalesce(
             on_time_until,
-            ((due_date + 1)::timestamp - interval '1 second')
-                at time zone '{{ var("report_timezone", "Asia/Ho_Chi_Minh") }}'
+            (
+                (due_date + 1)::timestamp - interval '1 second'
+            ) at time zone '{{ var("report_timezone", "Asia/Ho_Chi_Minh") }}'
         ) as on_time_until,
         requested_at
 

@@ -43,7 +43,8 @@ final as (
         end as target_scope_vi,
         case
             when indicators.target_value is not null then
-                concat_ws(' ',
+                concat_ws(
+                    ' ',
                     case indicators.target_operator
                         when '>=' then 'Từ'
                         when '<=' then 'Không quá'
@@ -53,7 +54,10 @@ final as (
                     indicators.unit_of_measure,
                     case indicators.target_operator when '>=' then 'trở lên' end
                 )
-                || coalesce(' / ' || lower({{ period_kind_label_vi('indicators.target_period_kind') }}), '')
+                || coalesce(
+                    ' / ' || lower({{ period_kind_label_vi('indicators.target_period_kind') }}),
+                    ''
+                )
         end as target_text_vi,
         indicators.source_ref,
         coalesce(assignment_counts.assigned_unit_count, 0) as assigned_unit_count

@@ -79,8 +79,10 @@ final as (
         units.locality,
         units.valid_from,
         units.valid_to,
-        (units.valid_from is null or units.valid_from <= {{ as_of_date() }})
-            and (units.valid_to is null or {{ as_of_date() }} <= units.valid_to) as is_active,
+        (
+            (units.valid_from is null or units.valid_from <= {{ as_of_date() }})
+            and (units.valid_to is null or {{ as_of_date() }} <= units.valid_to)
+        ) as is_active,
         units.updated_on as info_effective_from,
         coalesce(version_counts.version_count, 0) as version_count,
         predecessors.predecessor_unit_codes,

@@ -40,8 +40,9 @@ final as (
             when is_blocked or error_count > 0 then 'co_loi'
             else 'hop_le'
         end as validation_status,
-        {{ validation_status_label_vi("case when is_blocked or error_count > 0 then 'co_loi' else 'hop_le' end") }}
-            as validation_status_vi,
+        {{ validation_status_label_vi(
+            "case when is_blocked or error_count > 0 then 'co_loi' else 'hop_le' end"
+        ) }} as validation_status_vi,
         is_usable,
         is_complete,
         is_latest as is_latest_version,

@@ -129,19 +129,23 @@ achievement as (
         *,
         case
             when target_value is null then 'khong_co_muc_tieu'
-            when target_period_kind is distinct from period_kind then 'khong_ap_dung'
+            -- in parentheses for sqlfluff, whose PostgreSQL parser fails on a bare `is distinct
+            -- from` in a case
+            when (target_period_kind is distinct from period_kind) then 'khong_ap_dung'
             when reporting_units = 0 then 'chua_co_so_lieu'
-            when target_scope = 'province' then
-                case
-                    when {{ meets_target('total_value', 'target_operator', 'target_value') }}
-                        then 'dat'
-                    else 'chua_dat'
-                end
-            when target_scope = 'unit' then
-                case
-                    when units_meeting_target >= expected_units then 'dat'
-                    else 'chua_dat'
-                end
+            when target_scope = 'province'
+                then
+                    case
+                        when {{ meets_target('total_value', 'target_operator', 'target_value') }}
+                            then 'dat'
+                        else 'chua_dat'
+                    end
+            when target_scope = 'unit'
+                then
+                    case
+                        when units_meeting_target >= expected_units then 'dat'
+                        else 'chua_dat'
+                    end
         end as achievement_status
 
     from joined
@@ -157,7 +161,9 @@ with_previous as (
             when achievement.target_scope = 'province'
                 then {{ safe_rate('achievement.total_value', 'achievement.target_value') }}
             when achievement.target_scope = 'unit'
-                then {{ safe_rate('achievement.units_meeting_target', 'achievement.expected_units') }}
+                then {{ safe_rate(
+                    'achievement.units_meeting_target', 'achievement.expected_units'
+                ) }}
         end as achievement_rate,
         previous_totals.total_value as previous_total_value
 

@@ -76,8 +76,9 @@ reported as (
             as ongoing_tasks_reported,
         count(*) filter (where progress_code = 'dang_thuc_hien_thuong_xuyen')
             as ongoing_tasks_active,
-        count(*) filter (where progress_code = 'dang_thuc_hien_thuong_xuyen'
-            and result_text is not null) as ongoing_tasks_with_result
+        count(*) filter (
+            where progress_code = 'dang_thuc_hien_thuong_xuyen' and result_text is not null
+        ) as ongoing_tasks_with_result
 
     from task_progress
     group by period_code, task_group_code

@@ -81,10 +81,14 @@ final as (
         rule_results.rows_checked,
         rule_results.rows_failed,
         coalesce(issue_counts.issue_count, 0) as issue_count,
-        case when rule_results.severity = 'error'
-            then coalesce(issue_counts.issue_count, 0) else 0 end as error_count,
-        case when rule_results.severity = 'warning'
-            then coalesce(issue_counts.issue_count, 0) else 0 end as warning_count,
+        case
+            when rule_results.severity = 'error' then coalesce(issue_counts.issue_count, 0)
+            else 0
+        end as error_count,
+        case
+            when rule_results.severity = 'warning' then coalesce(issue_counts.issue_count, 0)
+            else 0
+        end as warning_count,
         coalesce(issue_counts.blocks_version, false) as blocks_version,
         coalesce(quarantine_counts.quarantined_row_count, 0) as quarantined_row_count,
         rule_results.rows_failed = 0 and coalesce(issue_counts.issue_count, 0) = 0 as is_passed

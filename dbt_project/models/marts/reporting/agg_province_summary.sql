@@ -10,12 +10,6 @@ periods as (
 
 ),
 
-submissions as (
-
-    select * from {{ ref('fct_submission') }}
-
-),
-
 agg_task_group_summary as (
 
     select * from {{ ref('agg_task_group_summary') }}

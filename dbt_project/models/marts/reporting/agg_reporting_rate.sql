@@ -1,8 +1,8 @@
 -- Reporting rate as DHIS2 defines it (tỷ lệ báo cáo): expected reports, actual reports
--- (counted: fct_submission's rule - submitted, not rejected, no error), reporting rate, reports on time, reporting rate
--- on time - per period (hence per programme) and unit type, plus one row per period for all
--- unit types together (unit_type = 'tat_ca'). Each row also carries the same figures of the
--- previous period of the same kind.
+-- (counted: fct_submission's rule - submitted, not rejected, no error), reporting rate, reports
+-- on time, reporting rate on time - per period (hence per programme) and unit type, plus one
+-- row per period for all unit types together (unit_type = 'tat_ca'). Each row also carries the
+-- same figures of the previous period of the same kind.
 
 with
 

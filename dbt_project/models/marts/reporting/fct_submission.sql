@@ -75,17 +75,21 @@ latest_contents as (
             select 1 from task_rows
             where task_rows.sheet_version_id = latest_versions.sheet_version_id
                 and task_rows.unit_code = latest_versions.unit_code
-                and coalesce(nullif(trim(task_rows.status_text), ''),
-                             nullif(trim(task_rows.result_text), ''),
-                             nullif(trim(task_rows.completed_on_text), ''),
-                             nullif(trim(task_rows.evidence_text), ''),
-                             nullif(trim(task_rows.note_text), '')) is not null
+                and coalesce(
+                    nullif(trim(task_rows.status_text), ''),
+                    nullif(trim(task_rows.result_text), ''),
+                    nullif(trim(task_rows.completed_on_text), ''),
+                    nullif(trim(task_rows.evidence_text), ''),
+                    nullif(trim(task_rows.note_text), '')
+                ) is not null
         ) or exists (
             select 1 from indicator_rows
             where indicator_rows.sheet_version_id = latest_versions.sheet_version_id
                 and indicator_rows.unit_code = latest_versions.unit_code
-                and coalesce(nullif(trim(indicator_rows.value_text), ''),
-                             nullif(trim(indicator_rows.note_text), '')) is not null
+                and coalesce(
+                    nullif(trim(indicator_rows.value_text), ''),
+                    nullif(trim(indicator_rows.note_text), '')
+                ) is not null
         ) as has_content
 
     from latest_versions
