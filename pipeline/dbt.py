@@ -49,8 +49,9 @@ def target_dir(settings: Settings) -> Path:
     return (Path(root) if root else Path(settings.dbt_project_dir) / "target") / database
 
 
-#: the advisory lock (two keys, in the warehouse database) held while dbt runs
-DBT_LOCK = "pipeline.dbt"
+#: the advisory lock (two keys, in the warehouse database) held while dbt runs; its name stays
+#: "tonghop.dbt" from before the module moved, so that old and new workers share one lock
+DBT_LOCK = "tonghop.dbt"
 
 
 @contextlib.contextmanager
