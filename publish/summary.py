@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from publish.marts import date_vi, plain_number, query
 from publish.ooxml import normalize_zip
 from sheets.template import set_value
+from sheets.writer import column_width_request
 from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
 
 log = logging.getLogger(__name__)
@@ -585,20 +586,7 @@ def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool
         }
     )
     for c, width in enumerate(table.widths):
-        requests.append(
-            {
-                "updateDimensionProperties": {
-                    "range": {
-                        "sheetId": sheet_id,
-                        "dimension": "COLUMNS",
-                        "startIndex": c,
-                        "endIndex": c + 1,
-                    },
-                    "properties": {"pixelSize": int(width * PIXELS_PER_WIDTH)},
-                    "fields": "pixelSize",
-                }
-            }
-        )
+        requests.append(column_width_request(sheet_id, c, int(width * PIXELS_PER_WIDTH)))
     return requests
 
 

@@ -177,20 +177,7 @@ def tab_requests(
         )
     for c, width in enumerate(tab.column_widths):
         if width:
-            requests.append(
-                {
-                    "updateDimensionProperties": {
-                        "range": {
-                            "sheetId": sheet_id,
-                            "dimension": "COLUMNS",
-                            "startIndex": c,
-                            "endIndex": c + 1,
-                        },
-                        "properties": {"pixelSize": int(round(width * PIXELS_PER_CHAR))},
-                        "fields": "pixelSize",
-                    }
-                }
-            )
+            requests.append(column_width_request(sheet_id, c, int(round(width * PIXELS_PER_CHAR))))
     for ref, options in tab.choices:
         requests.append(
             {
@@ -233,6 +220,22 @@ def tab_requests(
                 }
             )
     return requests
+
+
+def column_width_request(sheet_id: int, column: int, pixels: int) -> dict:
+    """The request that sets one column's width (0-based ``column``) in pixels."""
+    return {
+        "updateDimensionProperties": {
+            "range": {
+                "sheetId": sheet_id,
+                "dimension": "COLUMNS",
+                "startIndex": column,
+                "endIndex": column + 1,
+            },
+            "properties": {"pixelSize": pixels},
+            "fields": "pixelSize",
+        }
+    }
 
 
 def _protected(

@@ -79,6 +79,20 @@ SCHEDULED = (
     "tonghop_publish",
 )
 DAY_TIMEOUT = 600
+#: the headline figures of agg_province_summary, compared with the oracle each morning
+HEADLINE = (
+    "as_of_date",
+    "expected_reports",
+    "actual_reports",
+    "on_time_reports",
+    "late_reports",
+    "missing_reports",
+    "overdue_reports",
+    "units_with_errors",
+    "not_submitted_reports",
+    "not_filled_reports",
+    "no_sheet_reports",
+)
 
 
 def execute(dsn: str, sql: str) -> None:
@@ -374,27 +388,11 @@ class Season:
         bi = self.settings.dsn("bi_reader")
         [summary] = query(
             bi,
-            """
-            select as_of_date, expected_reports, actual_reports, on_time_reports, late_reports,
-                   missing_reports, overdue_reports, units_with_errors, not_submitted_reports,
-                   not_filled_reports, no_sheet_reports
-            from marts.agg_province_summary where period_code = %s""",
+            f"""select {", ".join(HEADLINE)} from marts.agg_province_summary
+                where period_code = %s""",
             (period_code,),
         )
-        names = (
-            "as_of_date",
-            "expected_reports",
-            "actual_reports",
-            "on_time_reports",
-            "late_reports",
-            "missing_reports",
-            "overdue_reports",
-            "units_with_errors",
-            "not_submitted_reports",
-            "not_filled_reports",
-            "no_sheet_reports",
-        )
-        figures = dict(zip(names, summary))
+        figures = dict(zip(HEADLINE, summary))
         figures["states"] = dict(
             query(
                 bi,
@@ -660,19 +658,6 @@ def clear_and_rerun(season: Season, runs: dict, failed: dict) -> dict:
 
 
 # ------------------------------------------------------------------ the checks
-HEADLINE = (
-    "as_of_date",
-    "expected_reports",
-    "actual_reports",
-    "on_time_reports",
-    "late_reports",
-    "missing_reports",
-    "overdue_reports",
-    "units_with_errors",
-    "not_submitted_reports",
-    "not_filled_reports",
-    "no_sheet_reports",
-)
 
 
 def oracle_of(season, day: str, period: str) -> dict:
