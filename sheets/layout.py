@@ -97,6 +97,15 @@ def a1(row_index: int, col_index: int) -> str:
     return f"{column_letter(col_index)}{row_index + 1}"
 
 
+#: rows above the first field of the "Thông tin" tab (title, programme, blank)
+INFO_TITLE_ROWS = 3
+
+
+def info_cell(key: str) -> str:
+    """Where a field's value sits in the "Thông tin" tab: 'B14' for "submitted"."""
+    return a1(INFO_TITLE_ROWS + [k for k, _, _ in INFO_FIELDS].index(key), 1)
+
+
 def vi_date(day: dt.date) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
@@ -180,6 +189,7 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
         [programme["title"], None],
         [None, None],
     ]
+    assert len(info_rows) == INFO_TITLE_ROWS  # info_cell() counts on it
     info_inputs, info_choices = [], []
     for key, label, is_input in INFO_FIELDS:
         info_rows.append([label, info_values.get(key)])
