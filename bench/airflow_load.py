@@ -289,7 +289,7 @@ def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path, em
         }
         xcoms: dict = {}
         if runs[CYCLE_DAG]["state"] == "success":
-            for task_id in ("plan_pull", "finish_pull", "validate", "tell_units"):
+            for task_id in ("plan_pull", "finish_pull", "validate"):
                 xcoms[task_id] = api.xcom(CYCLE_DAG, run_id, task_id)
             # the plan's list of every spreadsheet to read: its length is enough here
             xcoms["plan_pull"]["targets"] = len(xcoms["plan_pull"]["targets"])
@@ -303,6 +303,9 @@ def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path, em
             )
         if runs.get(PUBLISH_DAG, {}).get("state") == "success":
             xcoms["publish"] = api.xcom(PUBLISH_DAG, runs[PUBLISH_DAG]["dag_run_id"], "publish", 0)
+            xcoms["tell_units"] = api.xcom(
+                PUBLISH_DAG, runs[PUBLISH_DAG]["dag_run_id"], "tell_units", 0
+            )
         failures = {}
         for dag_id, r in runs.items():
             if r["state"] != "success":
@@ -689,9 +692,8 @@ def render(result: dict, compact: bool = False) -> str:
         f" at most {a['max_concurrent_tasks']} tasks of any kind at once. *pull s*: "
         "`plan_pull` start → `finish_pull` end (the killed shard's retry included); "
         "*DAG s*: each run's start → end; *trigger → published*: the REST call → the "
-        "end of the publish run; *all done*: → the end of the last run (the cycle's "
-        "`tell_units`, one batchUpdate per unit, runs alongside the build and the "
-        "publication, so the cycle DAG may end last); *reads served*: the emulator's "
+        "end of the publish run; *all done*: → the end of the last run (the publication's "
+        "`tell_units`, one batchUpdate per unit, runs alongside its `publish`); *reads served*: the emulator's "
         "`spreadsheets.get` count (the pull's, the killed try's and the "
         "publication's); *peak memory*: the summed PSS of every "
         "Airflow process (API server, scheduler, DAG processor, executor workers, "

@@ -8,9 +8,10 @@ build covered (one mapped task each):
 | --- | --- | --- |
 | `periods` | the periods whose publication is out of date, worked out from the database: those named by the triggering build, those live on the marts' day, those with reports newer than their last publication — each published only if its marts changed since (`ops.publications`), so a failed build is caught up by the next success. The `period_codes` param publishes exactly those | `publish/outdated.py` |
 | `publish` (mapped per period) | the "Tổng hợp" spreadsheet (through gspread, one batchUpdate), and in `output/<period>/<run>/` its .xlsx, the draft report (.docx, .pdf) and a manifest. Updates `tonghop://publish/summary` | `publish/` |
+| `tell_units` (mapped per period) | rewrites the "Kết quả kiểm tra" tab of each unit whose tab has something new to say — a newer checked version, or a new state in `fct_submission`: first the one sentence saying whether the report counts (on time / late) or what is still missing, with the deadline, then one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py`, `publish/check_tab.py`, `publish/unit_state.py` |
 | `remind` (mapped per period) | the units still missing, with why and their address: `nhac_nho_<period>.txt` and XCom — a reminder a person can send | `publish/reminder.py` |
 
-**Pool**: `tonghop_sheets_api` for `publish` (it writes through the Sheets API).
+**Pool**: `tonghop_sheets_api` for `publish` and `tell_units` (they write through the Sheets API).
 """
 
 from __future__ import annotations
@@ -66,6 +67,13 @@ def tonghop_publish():
         context["outlet_events"][SUMMARY].extra = {"period_code": period_code}
         return published
 
+    @task(pool=SHEETS_POOL, map_index_template="{{ period_code }}")
+    def tell_units(period_code: str) -> dict:
+        from pipeline.cycle import settings_from_airflow, stage_feedback
+
+        with watch("tell_units", get_current_context()):
+            return stage_feedback(settings_from_airflow(), period_code)
+
     @task(map_index_template="{{ period_code }}")
     def remind(period_code: str) -> dict:
         from pipeline.cycle import settings_from_airflow, stage_remind
@@ -76,6 +84,7 @@ def tonghop_publish():
 
     chosen = periods()
     publish.expand(period_code=chosen)
+    tell_units.expand(period_code=chosen)
     remind.expand(period_code=chosen)
 
 

@@ -2,9 +2,10 @@
 ### Chu kỳ báo cáo (reporting cycle): pull and validate one period
 
 Reads every unit's report sheet for one period into `raw` and validates it with Great
-Expectations, then tells each unit the result in its own sheet. When something changed it
-updates the Asset `tonghop://warehouse/landed`, on which `tonghop_build_warehouse` (dbt) is
-scheduled, and on its marts `tonghop_publish` — see those DAGs.
+Expectations. When something changed it updates the Asset `tonghop://warehouse/landed`, on
+which `tonghop_build_warehouse` (dbt) is scheduled, and on its marts `tonghop_publish`, which
+also tells each unit the result in its own sheet (whether its report counts, and each problem)
+— see those DAGs.
 
 | task | what it does | where the logic lives |
 | --- | --- | --- |
@@ -14,7 +15,6 @@ scheduled, and on its marts `tonghop_publish` — see those DAGs.
 | `finish_pull` | adds the shards up, records the pull and its Drive watermark in `ops.pull_runs` | `ingest/pull.py` (`finish_pull`) |
 | `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
 | `anything_new` → `announce_landed` or `remind_unchanged` | when the pull landed a new version or validation checked a report, `announce_landed` updates `tonghop://warehouse/landed` (the build and the publication follow); otherwise the marts are already current, nothing is rebuilt or republished, and `remind_unchanged` writes the list of units still missing at once — so a day with no change costs one Drive listing call | `pipeline/cycle.py` (`anything_new`), `publish/reminder.py` |
-| `tell_units` | rewrites the "Kết quả kiểm tra" tab of each unit whose report was just checked: status, time, one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py` |
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv` or an ad hoc
 one (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not
@@ -169,17 +169,9 @@ def tonghop_reporting_cycle():
             settings_from_airflow(), context["params"]["period_code"], context["run_id"]
         )
 
-    @task(pool=SHEETS_POOL)
-    def tell_units(validated: dict) -> dict:
-        from pipeline.cycle import settings_from_airflow, stage_feedback
-
-        with watch("tell_units", get_current_context()):
-            return stage_feedback(settings_from_airflow(), validated["period_code"])
-
     plan = plan_pull()
     pulled = finish_pull(plan, pull_shard.expand_kwargs(shards(plan)))
     validated = validate(pulled)
-    tell_units(validated)
     anything_new(pulled, validated) >> [announce_landed(pulled, validated), remind_unchanged()]
 
 

@@ -94,6 +94,20 @@ class ParsedReport:
     #: hash of what the unit itself filled: the tabs read (its own tab in a shared file)
     part_sha256: str = ""
 
+    @property
+    def has_content(self) -> bool:
+        """Whether the unit wrote anything in its task or indicator rows — the same test as
+        ``latest_contents`` in dbt's fct_submission (a sheet as provisioned: no)."""
+        return any(
+            (row.get(f"{key}_text") or "").strip()
+            for rows, keys in (
+                (self.tasks, ("status", "result", "completed_on", "evidence", "note")),
+                (self.indicators, ("value", "note")),
+            )
+            for row in rows
+            for key in keys
+        )
+
 
 def part_sha256(sheets: list[dict]) -> str:
     """Hash of the tabs a unit filled, as read (values, merges, titles), without their

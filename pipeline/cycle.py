@@ -186,7 +186,8 @@ def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None
 
 
 def stage_feedback(settings: Settings, period_code: str) -> dict:
-    """The "Kết quả kiểm tra" tab of every unit whose report was checked since its last one."""
+    """The "Kết quả kiểm tra" tab of every unit whose tab has something new to say (a newer
+    checked version, a new state in the marts): run after the build."""
     from publish.unit_feedback import write_feedback
 
     with progress.stage("feedback"):
@@ -263,8 +264,9 @@ def run_cycle(
     run_id = new_run_id("cycle")
     pulled = stage_pull(settings, period_code, run_id, mode=mode, unit_codes=unit_codes)
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])
-    told = stage_feedback(settings, period_code)
     built = stage_build(settings)
+    # after the build: the tab says whether the report counts, from the marts
+    told = stage_feedback(settings, period_code)
     published = stage_publish(settings, period_code, run_id)
     return {
         "pull": pulled,

@@ -1,10 +1,14 @@
 """Writing each unit's check result back into its spreadsheet: the "Kết quả kiểm tra" tab.
 
-After each pull and check, every report whose newest version has been checked but not yet
-answered gets its tab rewritten: the status line (Hợp lệ / Có lỗi: n lỗi, m cảnh báo), the time
-of the check, which version of the sheet was checked, and one row per problem — tab, cell, the
-value found, what is expected, how to fix — in the words of ``expectations.check_result``, the
-same as ``tonghop check`` offline.
+After each build of the warehouse (the ``tell_units`` task of the publish DAG, mapped per
+period), every report whose tab has something new to say gets it rewritten: a newer checked
+version, a new check of it, or a new state in ``marts.fct_submission`` (counted on time or late,
+still missing something, past the deadline). The tab says first, in one sentence, whether the
+report counts and what is still missing, with the deadline (``publish.unit_state``: the marts'
+state, the one rule), then the time of the check, which version of the sheet was checked, and
+one row per problem — tab, cell, the value found, what is expected, how to fix
+(``publish.check_tab``, the same as ``tonghop check`` offline). A version checked after the
+build the marts come from waits for the next build, so the tab never contradicts the marts.
 
 Cost: one ``spreadsheets.batchUpdate`` per spreadsheet with something new to say (the tab is
 deleted and drawn again in the same call, so nothing of an older result survives), nothing for
@@ -14,7 +18,7 @@ unit's data; and since Drive records our write as ``modifiedByMeTime``, the next
 even read the spreadsheet again for it.
 
 A unit whose spreadsheet cannot be written is recorded as failed (``ops.feedback_writes``) and
-tried again after the next pull; the other units go on. One writer per period at a time (a
+tried again at the next publication; the other units go on. One writer per period at a time (a
 PostgreSQL advisory lock held until the writer's session ends).
 """
 
@@ -29,8 +33,9 @@ import psycopg2
 from gspread.exceptions import APIError
 from requests.exceptions import RequestException
 
-from expectations.check_result import check_tab
 from expectations.runner import Issue
+from publish.check_tab import check_tab
+from publish.unit_state import UnitState, read_states, sentence
 from sheets import layout
 from sheets.client import describe_error, make_client
 from sheets.writer import SheetsApi, client_account_email, tab_requests
@@ -54,6 +59,8 @@ class CheckedReport:
     checked_at: dt.datetime
     version_time: dt.datetime | None
     tab_known: bool
+    #: what the unit's tab last said: (sheet_version_id, validation_run_id, state key)
+    last_written: tuple | None = None
 
 
 @dataclass
@@ -62,6 +69,8 @@ class FeedbackSummary:
     spreadsheets: int = 0
     tabs_written: int = 0
     failed: int = 0
+    #: reports checked after the build the marts come from: answered after the next build
+    awaiting_build: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -71,14 +80,14 @@ class FeedbackSummary:
             "spreadsheets": self.spreadsheets,
             "tabs_written": self.tabs_written,
             "failed": self.failed,
+            "awaiting_build": self.awaiting_build,
             "api_calls": dict(self.api_calls),
             "failures": dict(self.failures),
         }
 
 
-def reports_to_answer(conn, period_code: str, *, rewrite_all: bool = False) -> list[CheckedReport]:
-    """Each registered report's newest checked version that has no written answer yet (or all
-    of them with ``rewrite_all``, e.g. after the rules changed)."""
+def checked_reports(conn, period_code: str) -> list[CheckedReport]:
+    """Each registered report's newest checked version, with what its tab last said."""
     with conn.cursor() as cur:
         cur.execute(
             """
@@ -95,20 +104,46 @@ def reports_to_answer(conn, period_code: str, *, rewrite_all: bool = False) -> l
                 order by r.spreadsheet_id, r.tab_title, h.sheet_version_id desc)
             select l.spreadsheet_id, l.tab_title, l.unit_code, l.sheet_version_id,
                    l.validation_run_id, coalesce(run.finished_at, run.started_at),
-                   l.drive_modified_time,
-                   exists (select 1 from ops.feedback_writes f
-                           where f.spreadsheet_id = l.spreadsheet_id
-                             and f.unit_code = l.unit_code and f.outcome = 'written')
+                   l.drive_modified_time, written.feedback_write_id is not null,
+                   case when written.feedback_write_id is not null then
+                       array[written.sheet_version_id::text, written.validation_run_id::text,
+                             written.state_key] end
             from latest l
             join quality.validation_runs run on run.validation_run_id = l.validation_run_id
-            where %(all)s or not exists (
-                select 1 from ops.feedback_writes f
-                where f.sheet_version_id = l.sheet_version_id and f.unit_code = l.unit_code
-                  and f.outcome = 'written')
+            left join lateral (
+                select f.feedback_write_id, f.sheet_version_id, f.validation_run_id, f.state_key
+                from ops.feedback_writes f
+                where f.spreadsheet_id = l.spreadsheet_id and f.unit_code = l.unit_code
+                  and f.outcome = 'written'
+                order by f.feedback_write_id desc
+                limit 1) written on true
             order by l.spreadsheet_id, l.tab_title""",
-            {"period": period_code, "all": rewrite_all},
+            {"period": period_code},
         )
-        return [CheckedReport(*row) for row in cur.fetchall()]
+        return [
+            CheckedReport(*row[:8], last_written=tuple(row[8]) if row[8] else None)
+            for row in cur.fetchall()
+        ]
+
+
+def reports_to_answer(
+    conn, states: dict[str, UnitState], period_code: str, *, rewrite_all: bool = False
+) -> tuple[list[tuple[CheckedReport, UnitState]], int]:
+    """The reports whose tab must say something new — a newer checked version, a new check of
+    it, or a new state (``states``: the marts' ``fct_submission`` rows) — or all of them with
+    ``rewrite_all`` (e.g. after the rules changed); and how many wait for a build that knows
+    their newest version."""
+    answer, waiting = [], 0
+    for report in checked_reports(conn, period_code):
+        state = states.get(report.unit_code)
+        known = state and state.latest_sheet_version_id
+        if not known or known < report.sheet_version_id:
+            waiting += 1  # checked after the build the marts come from
+            continue
+        key = (str(report.sheet_version_id), str(report.validation_run_id), state.key)
+        if rewrite_all or report.last_written != key:
+            answer.append((report, state))
+    return answer, waiting
 
 
 def issues_of(conn, reports: list[CheckedReport]) -> dict[tuple[int, str], list[Issue]]:
@@ -130,6 +165,15 @@ def issues_of(conn, reports: list[CheckedReport]) -> dict[tuple[int, str], list[
             issue = Issue(*row)
             out[(issue.sheet_version_id, issue.unit_code)].append(issue)
     return out
+
+
+def read_marts_states(settings: Settings, period_code: str) -> dict[str, UnitState]:
+    """The period's rows of ``marts.fct_submission``, read as bi_reader (the marts' reader)."""
+    conn = psycopg2.connect(settings.dsn("bi_reader"))
+    try:
+        return read_states(conn, period_code)
+    finally:
+        conn.close()
 
 
 def write_feedback(
@@ -154,14 +198,24 @@ def write_feedback(
                 (period_code,),
             )
         conn.commit()
+        doing = "reading the units' states from the marts"
+        states = read_marts_states(settings, period_code)
         doing = "reading the reports to answer"
-        reports = reports_to_answer(conn, period_code, rewrite_all=rewrite_all)
-        if not reports:
-            log.info("feedback for %s: nothing new to tell any unit", period_code)
+        answer, summary.awaiting_build = reports_to_answer(
+            conn, states, period_code, rewrite_all=rewrite_all
+        )
+        if not answer:
+            log.info(
+                "feedback for %s: nothing new to tell any unit (%d checked after the last build)",
+                period_code,
+                summary.awaiting_build,
+            )
             return summary
         client = client or make_client(settings)
         api = SheetsApi(client, client_account_email(client))
         summary.api_calls = api.calls
+        reports = [report for report, _ in answer]
+        state_of = {report.unit_code: state for report, state in answer}
         problems = issues_of(conn, reports)
         by_spreadsheet: dict[str, list[CheckedReport]] = defaultdict(list)
         for report in reports:
@@ -173,16 +227,18 @@ def write_feedback(
                 r.unit_code: check_tab(
                     unit_name=catalogue.unit(r.unit_code).unit_name,
                     period_name=period.period_name,
+                    state_sentence=sentence(state_of[r.unit_code], period),
                     issues=problems.get((r.sheet_version_id, r.unit_code), []),
                     checked_at=r.checked_at,
                     version_time=r.version_time,
+                    list_problems=state_of[r.unit_code].state != "chua_dien",
                     title=layout.check_tab_title(r.registry_tab_title),
                 )
                 for r in group
             }
             error = _write(api, spreadsheet_id, group, tabs)
             doing = f"recording what was written to spreadsheet {spreadsheet_id}"
-            _record(conn, period_code, group, tabs, error)
+            _record(conn, period_code, group, tabs, state_of, error)
             if error:
                 summary.failed += len(group)
                 summary.failures[spreadsheet_id] = error
@@ -253,7 +309,9 @@ def _write(api: SheetsApi, spreadsheet_id: str, group: list[CheckedReport], tabs
     return last_error
 
 
-def _record(conn, period_code: str, group: list[CheckedReport], tabs, error: str | None) -> None:
+def _record(
+    conn, period_code: str, group: list[CheckedReport], tabs, state_of, error: str | None
+) -> None:
     now = dt.datetime.now(dt.UTC)
     with conn.cursor() as cur:
         for report in group:
@@ -261,8 +319,8 @@ def _record(conn, period_code: str, group: list[CheckedReport], tabs, error: str
                 """
                 insert into ops.feedback_writes (spreadsheet_id, tab_title, sheet_id, unit_code,
                     period_code, sheet_version_id, validation_run_id, written_at, outcome,
-                    error_message)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                    error_message, state_key)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 (
                     report.spreadsheet_id,
                     tabs[report.unit_code].title,
@@ -274,6 +332,7 @@ def _record(conn, period_code: str, group: list[CheckedReport], tabs, error: str
                     now,
                     "failed" if error else "written",
                     error,
+                    state_of[report.unit_code].key,
                 ),
             )
     conn.commit()

@@ -19,11 +19,14 @@ checks that it agrees with the model on every report of the demo province).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from sheets import layout
 from tonghop.catalogue import Period
 from tonghop.vn import VN_TZ, format_vi
+
+log = logging.getLogger(__name__)
 
 #: fct_submission.submission_state values that count (is_counted)
 COUNTED = ("hop_le_dung_han", "hop_le_tre_han")
@@ -90,8 +93,13 @@ class UnitState:
 
 
 def read_states(conn, period_code: str, unit_codes=None) -> dict[str, UnitState]:
-    """The period's rows of ``marts.fct_submission`` (a connection that reads the marts)."""
+    """The period's rows of ``marts.fct_submission`` (a connection that reads the marts); none
+    before the warehouse's first build."""
     with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.fct_submission') is not null")
+        if not cur.fetchone()[0]:
+            log.warning("marts.fct_submission is not built yet: no unit's state to tell")
+            return {}
         cur.execute(
             f"""
             select {", ".join(COLUMNS)} from marts.fct_submission
@@ -123,8 +131,8 @@ def missing_vi(state: UnitState) -> str:
     errors = state.latest_error_count or 0
     if state.state == "con_loi" and state.latest_is_blocked:
         return (
-            "bảng tính ghi sai mã đơn vị hoặc kỳ báo cáo — dùng đúng bảng tính được cấp cho đơn "
-            "vị và kỳ này (xem bảng các vấn đề)"
+            f"còn {format_vi(errors)} lỗi cần sửa, trong đó có lỗi khiến cả bảng tính không được "
+            "nhận (xem bảng các vấn đề)"
         )
     if state.state == "con_loi":
         return f"còn {format_vi(errors)} lỗi cần sửa (xem bảng các vấn đề)"
@@ -155,7 +163,7 @@ def sentence(state: UnitState, period: Period) -> str:
             if state.latest_is_submitted and (state.latest_error_count or 0):
                 why = f"còn {format_vi(state.latest_error_count)} lỗi"
             elif state.latest_is_submitted:
-                why = "bị loại (sai mã đơn vị hoặc kỳ báo cáo)"
+                why = "có lỗi khiến cả bảng tính không được nhận"
             else:
                 why = "đang để “Chưa nộp”"
             text += (

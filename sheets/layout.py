@@ -122,11 +122,22 @@ class TabSpec:
     header_rows: list[int] = field(default_factory=list)
     #: 0-based row indexes rendered as titles (bold, larger)
     title_rows: list[int] = field(default_factory=list)
+    #: 0-based row indexes in bold (a sentence that matters most)
+    bold_rows: list[int] = field(default_factory=list)
     #: A1 ranges the unit fills in; everything else is protected
     input_ranges: list[str] = field(default_factory=list)
     #: (A1 range, allowed values) drop-downs
     choices: list[tuple[str, list[str]]] = field(default_factory=list)
     wrap: bool = True
+    #: wrap only these rows (0-based, end exclusive) instead of the whole tab; ``wrap`` on
+    wrap_rows: tuple[int, int] | None = None
+    #: A1 ranges drawn as one cell (a title or a sentence across the table's width)
+    merges: list[str] = field(default_factory=list)
+    #: 0-based row index → height in lines of text (rows of merged, wrapped sentences, which
+    #: neither Excel nor LibreOffice grow to fit by themselves)
+    row_lines: dict[int, int] = field(default_factory=dict)
+    #: printed landscape, the columns fitted to the page's width
+    landscape: bool = False
 
 
 def spreadsheet_title(catalogue: Catalogue, unit_code: str, period_code: str) -> str:

@@ -28,6 +28,7 @@ from tonghop.vn import format_vi
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
+POINTS_PER_LINE = 15.75  # one line of text: 21 pixels, as in the Sheet
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
@@ -114,9 +115,23 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
     for c, width in enumerate(tab.column_widths, start=1):
         ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = width
     if tab.wrap:
-        for row in ws.iter_rows():
+        first, last = tab.wrap_rows or (0, ws.max_row)
+        for row in ws.iter_rows(min_row=first + 1, max_row=max(last, first + 1)):
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for ref in tab.merges:
+        ws.merge_cells(ref)
+        min_col, min_row, _, _ = range_boundaries(ref)
+        ws.cell(row=min_row, column=min_col).alignment = Alignment(wrap_text=True, vertical="top")
+    for r, lines in tab.row_lines.items():
+        ws.row_dimensions[r + 1].height = POINTS_PER_LINE * lines + 3
+    if tab.landscape:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"1:{tab.frozen_rows}" if tab.frozen_rows else None
     for r in tab.header_rows:
         for cell in ws[r + 1]:
             cell.font = Font(bold=True)
@@ -124,6 +139,8 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     for r in tab.title_rows:
         ws.cell(row=r + 1, column=1).font = Font(bold=True, size=13)
+    for r in tab.bold_rows:
+        ws.cell(row=r + 1, column=1).font = Font(bold=True)
     if tab.frozen_rows:
         ws.freeze_panes = ws.cell(row=tab.frozen_rows + 1, column=1)
     for ref, options in tab.choices:

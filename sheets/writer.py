@@ -21,6 +21,7 @@ from sheets.client import SPREADSHEET_MIME
 from sheets.layout import TabSpec
 
 PIXELS_PER_CHAR = 7
+PIXELS_PER_LINE = 21  # one line of text: Sheets' default row (10-point Arial)
 HEADER_BACKGROUND = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}  # DDEBF7
 INPUT_BACKGROUND = {"red": 1.0, "green": 0xF9 / 255, "blue": 0xE5 / 255}  # FFF9E5
 TITLE_FONT_SIZE = 13
@@ -116,10 +117,14 @@ def tab_requests(
         }
     )
     if tab.wrap:
+        wrapped = whole
+        if tab.wrap_rows:
+            start, end = tab.wrap_rows
+            wrapped = {**whole, "startRowIndex": start, "endRowIndex": min(end, n_rows)}
         requests.append(
             {
                 "repeatCell": {
-                    "range": whole,
+                    "range": wrapped,
                     "cell": {
                         "userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
                     },
@@ -165,6 +170,16 @@ def tab_requests(
                 }
             }
         )
+    for r in tab.bold_rows:
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": {**whole, "startRowIndex": r, "endRowIndex": r + 1},
+                    "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                    "fields": "userEnteredFormat.textFormat.bold",
+                }
+            }
+        )
     for ref in tab.input_ranges:
         requests.append(
             {
@@ -178,6 +193,36 @@ def tab_requests(
     for c, width in enumerate(tab.column_widths):
         if width:
             requests.append(column_width_request(sheet_id, c, int(round(width * PIXELS_PER_CHAR))))
+    for ref in tab.merges:
+        requests.append(
+            {"mergeCells": {"range": grid_range(sheet_id, ref), "mergeType": "MERGE_ALL"}}
+        )
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": grid_range(sheet_id, ref),
+                    "cell": {
+                        "userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+                    },
+                    "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)",
+                }
+            }
+        )
+    for r, lines in sorted(tab.row_lines.items()):
+        requests.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "ROWS",
+                        "startIndex": r,
+                        "endIndex": r + 1,
+                    },
+                    "properties": {"pixelSize": PIXELS_PER_LINE * lines + 4},
+                    "fields": "pixelSize",
+                }
+            }
+        )
     for ref, options in tab.choices:
         requests.append(
             {

@@ -1,2 +1,3 @@
 """What the tests and the benchmarks share: Airflow's REST API client and waits (``airflow``)
-and the marts' grain checks (``grains``). Nothing of the product imports it."""
+the marts' grain checks (``grains``) and a partial build (``marts``). Nothing of the product
+imports it."""

@@ -237,9 +237,9 @@ def _table_difference(name: str, expected: Counter, actual: Counter) -> list[str
 
 # ------------------------------------------------------------------ a whole cycle
 def run_stages(settings, period_code: str, run_id: str) -> dict:
-    """Every stage of a cycle, as Airflow's tasks call them: pull, validate, feedback, `dbt
-    build` (the build stage without its source freshness check and docs site, which write no
-    data) and publish (without LibreOffice's PDF, which is not reproducible and never
+    """Every stage of a cycle, as Airflow's tasks call them: pull, validate, `dbt build` (the
+    build stage without its source freshness check and docs site, which write no data),
+    feedback (the units' tabs, from the marts) and publish (without LibreOffice's PDF, which is not reproducible and never
     compared)."""
     from pipeline.cycle import stage_feedback, stage_pull, stage_validate
     from pipeline.dbt import run_dbt
@@ -247,8 +247,8 @@ def run_stages(settings, period_code: str, run_id: str) -> dict:
 
     pulled = stage_pull(settings, period_code)
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])
-    told = stage_feedback(settings, period_code)
     built = run_dbt(settings, ["build"])
+    told = stage_feedback(settings, period_code)
     published = publish_period(settings, period_code, run_id, pdf=False).as_dict()
     return {
         "pull": pulled,

@@ -195,7 +195,6 @@ def test_the_run_was_triggered_with_its_params_and_every_task_succeeded(schedule
         "pull_shard[3]",
         "finish_pull",
         "validate",
-        "tell_units",
         "anything_new",
         "announce_landed",
     } == set(states)  # 71 spreadsheets, 20 a shard
@@ -208,7 +207,12 @@ def test_the_assets_chained_the_build_and_the_publication(scheduled_run):
     assert scheduled_run.build_run["run_type"] == "asset_triggered"
     assert set(scheduled_run.build_states) == {"build_warehouse"}
     assert scheduled_run.publish_run["run_type"] == "asset_triggered"
-    assert set(scheduled_run.publish_states) == {"periods", "publish[0]", "remind[0]"}
+    assert set(scheduled_run.publish_states) == {
+        "periods",
+        "publish[0]",
+        "tell_units[0]",
+        "remind[0]",
+    }
     assert set(scheduled_run.build_states.values()) | set(
         scheduled_run.publish_states.values()
     ) == {"success"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,45 @@ def test_check_accepts_a_well_filled_report(tmp_path):
     assert result.stderr == ""
     assert result.stdout.startswith("Kiểm tra “bao_cao.xlsx”"), result.stdout
     assert " INFO " not in result.stdout and "great_expectations" not in result.stdout
+    # the one sentence: it would count — late, since the period's deadline has passed today
+    deadline = catalogue_period().deadline_vi
+    late = dt.datetime.now(dt.UTC) > catalogue_period().on_time_until
+    assert (
+        f"Nếu gửi bản này bây giờ, báo cáo được tính: nộp hợp lệ, "
+        f"{'trễ hạn' if late else 'đúng hạn'} (hạn nộp {deadline})." in result.stdout
+    )
+
+
+def catalogue_period():
+    from tonghop.catalogue import load_catalogue
+
+    return load_catalogue().period(PERIOD)
+
+
+def test_check_says_a_valid_report_left_at_chua_nop_does_not_count(tmp_path):
+    """The "Đã nộp" trap: valid, but "Chưa nộp" — exit 1 and where to choose "Đã nộp"."""
+    out = tmp_path / "bao_cao.xlsx"
+    tonghop("template", "--unit", UNIT, "--period", PERIOD, "-o", str(out))
+    fill_valid(out)
+    wb = load_workbook(out)
+    wb[layout.TAB_INFO][layout.info_cell("submitted")] = "Chưa nộp"
+    wb.save(out)
+    result = tonghop("check", str(out))
+    assert result.returncode == 1, result.stdout
+    assert (
+        "Nếu gửi bản này, báo cáo chưa được tính: đã điền nhưng chưa chọn “Đã nộp” tại ô "
+        "Thông tin!B14;" in result.stdout
+    )
+
+
+def test_check_of_an_untouched_template_says_so_in_one_sentence(tmp_path):
+    out = tmp_path / "bao_cao.xlsx"
+    tonghop("template", "--unit", UNIT, "--period", PERIOD, "-o", str(out))
+    result = tonghop("check", str(out))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stdout  # the file's line and the sentence: no list of cells
+    assert lines[1].startswith("Nếu gửi bản này, báo cáo chưa được tính: chưa điền báo cáo — ")
 
 
 def test_check_names_the_cell_and_the_fix_and_fails_on_errors(tmp_path):

@@ -49,7 +49,7 @@ def test_a_failed_stage_says_so_and_a_stage_reported_twice_prints_once():
     ):
         lines(event)
     assert (
-        out.getvalue() == "4/5 Dựng kho dữ liệu (dbt): LỖI — DbtFailed: dbt build failed "
+        out.getvalue() == "3/5 Dựng kho dữ liệu (dbt): LỖI — DbtFailed: dbt build failed "
         "(1 phút 15 s)\n"
     )
 
@@ -116,7 +116,7 @@ def test_events_of_another_process_reach_the_console_through_the_file(tmp_path, 
             env={"PATH": "/usr/bin:/bin", progress.PROGRESS_FILE_ENV: str(path)},
         )
     assert len(lines.lines) == 1, lines.lines
-    assert lines.lines[0].startswith("3/5 Phản hồi đơn vị: 3 trang “Kết quả kiểm tra” đã ghi (")
+    assert lines.lines[0].startswith("4/5 Phản hồi đơn vị: 3 trang “Kết quả kiểm tra” đã ghi (")
     sent = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     assert sum(e.get("done", 0) for e in sent if e["event"] == "advanced") == 3
     assert sent[-1]["counts"] == {"tabs": 3}

@@ -393,8 +393,8 @@ def reference(settings, world, emulators, report) -> Reference:
     pulled = stage_pull(own, PERIOD)
     stage_validate(own, PERIOD, pulled["pull_run_id"])
     fresh_database(settings, LANDED_DB, template=DB)  # for the restart scenario
-    told = stage_feedback(own, PERIOD)
     run_dbt(own, ["build"])  # the build stage without its freshness check and docs site
+    told = stage_feedback(own, PERIOD)  # after the build: the tabs say what the marts say
     # the publish stage without the PDF (LibreOffice's, not reproducible, so never compared)
     published = publish_period(own, PERIOD, "reference", pdf=False).as_dict()
     fresh_database(settings, REF_DB, template=DB)  # kept while DB serves the scenarios
@@ -413,7 +413,7 @@ def reference(settings, world, emulators, report) -> Reference:
     assert not any(fp.duplicates.values()), fp.duplicates
     _, state = report
     state["reference"] = (
-        f"a clean cycle (pull → validate → feedback → `dbt build` → publish) of {n} units of "
+        f"a clean cycle (pull → validate → `dbt build` → feedback → publish) of {n} units of "
         f"the demo province for {PERIOD} (seed {SEED}; every demo scenario among them) in a "
         f"database of its own: {fp.summary()}; raw checksum `{fp.digests()['raw'][:12]}`"
     )
@@ -478,7 +478,7 @@ def test_the_comparison_sees_what_a_fault_could_do(reference):
 # ------------------------------------------------------------------ the scenarios
 def test_rerun_of_a_finished_cycle(settings, reference, report):
     """Every stage again on (a copy of) the reference's warehouse and on its Drive (the DAG
-    runs cleared: pull, validate, feedback, `dbt build`, publish, as the reference ran them):
+    runs cleared: pull, validate, `dbt build`, feedback, publish, as the reference ran them):
     nothing new landed, checked or answered; the same marts and the same published files."""
     started = time.monotonic()
     fresh_database(settings, DB, template=REF_DB)
@@ -851,7 +851,7 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
     outcomes, _ = report
     outcomes["concurrent"] = fs.Outcome(
         scenario="two cycles at once for the same period",
-        injected="a whole cycle (pull, validate, feedback, `dbt build`, publish) started "
+        injected="a whole cycle (pull, validate, `dbt build`, feedback, publish) started "
         "twice at the same moment, in two processes, on one warehouse and one "
         "province; while they build, two publish tasks at once (from the "
         "reference's marts) into a Drive without the summary",
@@ -948,6 +948,7 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
     from ingest.pull import pull_period
     from publish.bundle import publish_period
     from publish.unit_feedback import write_feedback
+    from testing.marts import build_submission_states
 
     started = time.monotonic()
     server = emulators("storm")
@@ -966,6 +967,7 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
         seen["pull"] = faults_seen(server)
         retries["pull"] = client.http_client.retries
 
+        build_submission_states(own)  # the tabs say what the marts say
         configure(server, FEEDBACK_STORM)
         client = fast_client(own)
         told = write_feedback(own, catalogue, PERIOD, client=client)
@@ -980,6 +982,7 @@ def test_sheets_api_storm(settings, world, emulators, reference, catalogue, repo
         while not later or (later[-1].failed and len(later) < 3):
             later.append(pull_period(own, catalogue, PERIOD, client=client))
             validate_landed(own, catalogue, PERIOD, later[-1].pull_run_id)
+        build_submission_states(own)
         again = write_feedback(own, catalogue, PERIOD, client=client)
         seen["next cycle"] = faults_seen(server)
         retries["next cycle"] = client.http_client.retries

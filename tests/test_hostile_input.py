@@ -491,10 +491,10 @@ def cycle(world, catalogue):
     started = time.monotonic()
     validated = validate_landed(settings, catalogue, CORPUS_PERIOD, pulled.pull_run_id)
     seconds["validate"] = time.monotonic() - started
-    told = write_feedback(settings, catalogue, CORPUS_PERIOD)
     started = time.monotonic()
     built = run_dbt(settings, ["build"])
     seconds["dbt build"] = time.monotonic() - started
+    told = write_feedback(settings, catalogue, CORPUS_PERIOD)  # after the build: the states
     return {
         "pulled": pulled,
         "validated": validated,

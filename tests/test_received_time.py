@@ -61,6 +61,7 @@ def season(settings, catalogue, tmp_path_factory):
     from publish.unit_feedback import write_feedback
     from sheets import layout
     from sheets_emulator import EmulatorServer, emulator_client
+    from testing.marts import build_submission_states
     from tooling import localdb
     from tooling.demo_setup import generate_into_emulator
 
@@ -107,8 +108,10 @@ def season(settings, catalogue, tmp_path_factory):
         first = finish_pull(own, plan, [read_spreadsheets(own, plan.pull_run_id, plan.targets)])
         validate_landed(own, catalogue, PER_UNIT, first.pull_run_id)
         # (d) our check tab, written after the read, is now each file's last change
+        build_submission_states(own)  # what the tab says comes from the marts
         server.set_clock(utc("2026-06-20T23:05:00"))
-        write_feedback(own, catalogue, PER_UNIT, client=emulator_client(server.url))
+        told = write_feedback(own, catalogue, PER_UNIT, client=emulator_client(server.url))
+        assert told.tabs_written == 2
         server.set_clock(utc("2026-06-20T23:10:00"))
         server.reset_stats()
         again = pull_period(own, catalogue, PER_UNIT, mode="changed")

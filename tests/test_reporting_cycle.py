@@ -67,7 +67,7 @@ def test_the_console_shows_one_line_per_stage_with_counts_and_time(demo_run):
     units = len(manifest.scenarios)
     assert f"1/5 Đọc bảng tính: {units} bảng tính đã đọc, {units} phiên bản mới" in text
     assert re.search(rf"2/5 Kiểm tra: {units} báo cáo, \d+ lỗi, \d+ cảnh báo", text)
-    assert f"3/5 Phản hồi đơn vị: {units} trang “Kết quả kiểm tra” đã ghi" in text
+    assert f"4/5 Phản hồi đơn vị: {units} trang “Kết quả kiểm tra” đã ghi" in text
     assert "Kết quả: phải báo cáo" in text
     for noise in (
         "Traceback",

@@ -27,9 +27,11 @@ from tests.conftest import api_calls, query
 
 DATABASE = "tonghop_feedback"
 PREVIOUS = "CB-2026-6T"
+YEAR = "CB-2027-NAM"  # the "Đã nộp" trap and a sheet nobody opened
 OFFICIAL = "vanhoa@caobang.gov.vn"  # units edit as themselves, not as the pipeline
 INDICATOR = "CB.CT02"  # "lượt người": the corpus fills 860
-CHECK_HEADER_ROW = 7  # 1-based row of the problems table's header
+CHECK_HEADER_ROW = 4  # 1-based row of the problems table's header
+TABLE_HEADER = ["STT", "Mức độ", "Trang", "Ô", "Vấn đề", "Giá trị hiện có", "Yêu cầu", "Cách sửa"]
 
 
 def _free_units(catalogue, count: int) -> list[str]:
@@ -54,7 +56,8 @@ def world(settings, catalogue, tmp_path_factory):
     import psycopg2
 
     from ingest.registry import RegistryEntry, register
-    from sheets.layout import app_properties, spreadsheet_title
+    from sheets.layout import app_properties, report_tabs, spreadsheet_title
+    from sheets.template import write_workbook
     from sheets_emulator import EmulatorServer
     from tooling import localdb
     from tooling.demo_setup import demo_spreadsheet_id
@@ -65,12 +68,21 @@ def world(settings, catalogue, tmp_path_factory):
     ).start()
     own = settings.for_database(DATABASE).with_overrides(emulator_url=server.url)
     jumped, explained = _free_units(catalogue, 2)
+    # the corpus uses every unit of its period: these two report for the year's period
+    trap, blank = [u.unit_code for u in catalogue.expected_units(YEAR)][:2]
 
     books: dict[tuple[str, str], object] = {}
     for case in CASES:
         books[(CORPUS_PERIOD, case.unit_code)] = build_case_workbook(case, catalogue)
     for unit in (*CLEAN_UNITS, jumped, explained):
         books[(CORPUS_PERIOD, unit)] = build_clean_workbook(unit, catalogue)
+    # the "Đã nộp" trap: a valid report left at "Chưa nộp"
+    books[(YEAR, trap)] = build_clean_workbook(trap, catalogue, YEAR)
+    CaseContext(catalogue, trap, YEAR).info_cell(
+        books[(YEAR, trap)], "submitted"
+    ).value = "Chưa nộp"
+    # a sheet as provisioned, never opened
+    books[(YEAR, blank)] = write_workbook(report_tabs(catalogue, blank, YEAR))
     ctx = CaseContext(catalogue, explained, CORPUS_PERIOD)
     ctx.indicator_cell(
         books[(CORPUS_PERIOD, explained)], INDICATOR, "note"
@@ -98,22 +110,28 @@ def world(settings, catalogue, tmp_path_factory):
         register(conn, entries)
     finally:
         conn.close()
-    yield own, server, ids, {"jumped": jumped, "explained": explained}
+    yield own, server, ids, {"jumped": jumped, "explained": explained, "trap": trap, "blank": blank}
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def cycle(world, catalogue):
-    """Last period pulled and checked, then this period: pull, check, tell the units."""
+    """Last period pulled and checked, then this period: pull, check, build the units' states,
+    tell the units."""
     from expectations.landed import validate_landed
     from ingest.pull import pull_period
     from publish.unit_feedback import write_feedback
+    from testing.marts import build_submission_states
 
     settings, server, ids, units = world
     pull_period(settings, catalogue, PREVIOUS)
     validate_landed(settings, catalogue, PREVIOUS)
     pulled = pull_period(settings, catalogue, CORPUS_PERIOD)
     validated = validate_landed(settings, catalogue, CORPUS_PERIOD, pulled.pull_run_id)
+    pull_period(settings, catalogue, YEAR)
+    validate_landed(settings, catalogue, YEAR)
+    build_submission_states(settings)
+    write_feedback(settings, catalogue, YEAR)
     server.reset_stats()
     told = write_feedback(settings, catalogue, CORPUS_PERIOD)
     return {
@@ -170,41 +188,96 @@ def test_well_formed_units_in_the_same_run_are_unaffected(world, cycle):
     assert quarantined == 0
 
 
-def test_each_unit_gets_its_check_tab_with_status_cells_and_fixes(world, cycle):
+def expected_sentence(
+    catalogue, *, submitted: bool, blocked: bool, errors: int, period_code: str = CORPUS_PERIOD
+) -> str:
+    """What the tab's second line must say, from the scenario alone: every report here is
+    received now, before its period's deadline."""
+    import datetime as dt
+
+    period = catalogue.period(period_code)
+    assert dt.datetime.now(dt.UTC) < period.on_time_until  # so "đúng hạn", not yet overdue
+    deadline = f"hạn nộp {period.deadline_vi}"
+    if submitted and not blocked and not errors:
+        return f"Báo cáo đã được tính: nộp hợp lệ, đúng hạn (nhận lúc |; {deadline})."
+    if submitted and blocked:
+        return (
+            f"Báo cáo chưa được tính: còn {errors} lỗi cần sửa, trong đó có lỗi khiến cả bảng "
+            f"tính không được nhận (xem bảng các vấn đề); {deadline}."
+        )
+    if submitted:
+        return (
+            f"Báo cáo chưa được tính: còn {errors} lỗi cần sửa (xem bảng các vấn đề); {deadline}."
+        )
+    also = f", và sửa {errors} lỗi" if errors else ""
+    return (
+        "Báo cáo chưa được tính: đã điền nhưng chưa chọn “Đã nộp” tại ô Thông tin!B14"
+        f"{also}; {deadline}."
+    )
+
+
+def chose_submitted(book) -> bool:
+    """Whether the unit chose "Đã nộp" in the workbook as it sent it (a deleted "Thông tin"
+    tab, or another word in the cell: not)."""
+    import unicodedata
+
+    from sheets import layout
+
+    if layout.TAB_INFO not in book.sheetnames:
+        return False
+    ws = book[layout.TAB_INFO]
+    for label, value in ws.iter_rows(min_col=1, max_col=2, values_only=True):
+        if unicodedata.normalize("NFC", str(label or "")) == "Đã nộp":
+            return unicodedata.normalize("NFC", str(value or "")).strip().casefold() == "đã nộp"
+    return False
+
+
+def assert_says(line: str, expected: str, name: str) -> None:
+    """``line`` is ``expected``, where ``|`` in ``expected`` stands for any text."""
+    import re
+
+    pattern = ".*".join(re.escape(part) for part in expected.split("|"))
+    assert re.fullmatch(pattern, line), (name, line, expected)
+
+
+def test_each_unit_gets_its_check_tab_with_state_cells_and_fixes(world, cycle, catalogue):
     from validation_corpus import CASES as cases
 
-    settings, server, ids, _ = world
+    settings, server, ids, units = world
     told = cycle["told"]
     reports = len(CASES) + len(CLEAN_UNITS) + 2
-    assert (told.tabs_written, told.failed) == (reports, 0)
+    assert (told.tabs_written, told.failed, told.awaiting_build) == (reports, 0, 0)
     # one batchUpdate per spreadsheet, nothing else
     assert cycle["feedback_calls"] == {"sheets.spreadsheets.batchUpdate": reports}
 
     clean = check_tab_values(server, ids[(CORPUS_PERIOD, CLEAN_UNITS[0])])
-    assert clean[2][:2] == ["Kết quả", "Hợp lệ"]
-    assert clean[3][0] == "Thời điểm kiểm tra" and " ngày " in clean[3][1]
+    unit_name = catalogue.unit(CLEAN_UNITS[0]).unit_name
+    assert clean[0][0] == f"KẾT QUẢ KIỂM TRA BÁO CÁO – {unit_name}"
+    assert_says(
+        clean[1][0], expected_sentence(catalogue, submitted=True, blocked=False, errors=0), "clean"
+    )
+    assert clean[2][0].startswith("Kỳ báo cáo: ") and "Kết quả kiểm tra: Hợp lệ" in clean[2][0]
+    assert "Kiểm tra lúc " in clean[2][0] and " ngày " in clean[2][0]
+    assert clean[CHECK_HEADER_ROW - 1] == TABLE_HEADER
     assert len(clean) == CHECK_HEADER_ROW + 1 and "Không có lỗi" in clean[-1][4]
 
     for case in cases:
         values = check_tab_values(server, ids[(CORPUS_PERIOD, case.unit_code)])
         errors = sum(e.severity == "error" for e in case.expected)
         warnings = len(case.expected) - errors
-        status = values[2][1]
+        submitted = chose_submitted(build_case_workbook(case, catalogue))
+        blocked = any(e.blocks_version for e in case.expected)
+        assert_says(
+            values[1][0],
+            expected_sentence(catalogue, submitted=submitted, blocked=blocked, errors=errors),
+            case.name,
+        )
         if errors:
-            assert status == f"Có lỗi: {errors} lỗi, {warnings} cảnh báo", case.name
+            assert f"Kết quả kiểm tra: Có lỗi: {errors} lỗi, {warnings} cảnh báo" in values[2][0]
         else:
-            assert status.startswith("Hợp lệ"), case.name
+            assert "Kết quả kiểm tra: Hợp lệ" in values[2][0], case.name
         header, problems = values[CHECK_HEADER_ROW - 1], values[CHECK_HEADER_ROW:]
-        assert header == [
-            "STT",
-            "Mức độ",
-            "Trang",
-            "Ô",
-            "Vấn đề",
-            "Giá trị hiện có",
-            "Yêu cầu",
-            "Cách sửa",
-        ]
+        assert header == TABLE_HEADER
         if not case.expected:
             assert len(problems) == 1 and "Không có lỗi" in problems[0][4], case.name
             continue
@@ -219,6 +292,68 @@ def test_each_unit_gets_its_check_tab_with_status_cells_and_fixes(world, cycle):
             assert match, (case.name, expected)
             assert match[0][1] == {"error": "Lỗi", "warning": "Cảnh báo"}[expected.severity]
             assert match[0][7], f"{case.name}: no fix given"
+
+
+def test_the_da_nop_trap_and_an_untouched_sheet_are_named_first(world, cycle, catalogue):
+    """A valid report left at "Chưa nộp" is told where to choose "Đã nộp"; a sheet nobody
+    filled is told so in one sentence, without a list of problems."""
+    settings, server, ids, units = world
+    trap = check_tab_values(server, ids[(YEAR, units["trap"])])
+    assert_says(
+        trap[1][0],
+        expected_sentence(catalogue, submitted=False, blocked=False, errors=0, period_code=YEAR),
+        "trap",
+    )
+    blank = check_tab_values(server, ids[(YEAR, units["blank"])])
+    period = catalogue.period(YEAR)
+    assert blank[1][0] == (
+        "Báo cáo chưa được tính: chưa điền báo cáo — điền các trang báo cáo rồi chọn “Đã nộp” "
+        f"tại ô Thông tin!B14; hạn nộp {period.deadline_vi}."
+    )
+    assert len(blank) == 3 and "Kết quả kiểm tra" not in blank[2][0]  # no table of errors
+    [(state_trap,), (state_blank,)] = [
+        query(
+            settings.dsn("admin"),
+            "select submission_state from marts.fct_submission "
+            "where period_code = %s and unit_code = %s",
+            (YEAR, unit),
+        )[0]
+        for unit in (units["trap"], units["blank"])
+    ]
+    assert (state_trap, state_blank) == ("chua_chon_da_nop", "chua_dien")
+
+
+def test_the_offline_wording_of_a_version_agrees_with_the_marts(world, cycle):
+    """``tonghop check`` says what a file would be without the marts (publish.unit_state
+    .version_state); on every report here it agrees with fct_submission's rule."""
+    from publish.unit_state import version_state
+
+    settings = world[0]
+    rows = query(
+        settings.dsn("admin"),
+        """
+        select unit_code, submission_state, latest_has_content, latest_is_submitted,
+               latest_is_blocked, latest_error_count
+        from marts.fct_submission
+        where period_code in (%s, %s) and latest_sheet_version_id is not null""",
+        (CORPUS_PERIOD, YEAR),
+    )
+    assert len(rows) == len(CASES) + len(CLEAN_UNITS) + 2 + 2
+    disagree = {
+        unit: (state, would)
+        for unit, state, content, submitted, blocked, errors in rows
+        if (
+            would := version_state(
+                has_content=content,
+                is_submitted=submitted,
+                is_blocked=blocked,
+                error_count=errors,
+            )
+        )
+        != ("hop_le" if state in ("hop_le_dung_han", "hop_le_tre_han") else state)
+    }
+    assert not disagree
+    assert {r[1] for r in rows} >= {"hop_le_dung_han", "con_loi", "chua_chon_da_nop", "chua_dien"}
 
 
 def test_every_rule_on_every_report_is_kept_per_run(world, cycle):
@@ -368,6 +503,7 @@ def test_our_own_tab_is_not_read_back_and_a_fix_is_answered(world, cycle, catalo
     from ingest.pull import pull_period
     from publish.unit_feedback import write_feedback
     from sheets_emulator import emulator_client
+    from testing.marts import build_submission_states
 
     settings, server, ids, _ = world
     server.reset_stats()
@@ -391,6 +527,7 @@ def test_our_own_tab_is_not_read_back_and_a_fix_is_answered(world, cycle, catalo
     assert (fixed.fetched, fixed.new_versions) == (1, 1)
     checked = validate_landed(settings, catalogue, CORPUS_PERIOD, fixed.pull_run_id)
     assert (checked.reports, checked.errors) == (1, 0)
+    build_submission_states(settings)
     told = write_feedback(settings, catalogue, CORPUS_PERIOD)
     assert (told.spreadsheets, told.tabs_written) == (1, 1)
     assert api_calls(server) == {
@@ -400,7 +537,8 @@ def test_our_own_tab_is_not_read_back_and_a_fix_is_answered(world, cycle, catalo
         "sheets.spreadsheets.batchUpdate": 1,
     }
     values = check_tab_values(server, sid)
-    assert values[2][1] == "Hợp lệ"
+    assert values[1][0].startswith("Báo cáo đã được tính: nộp hợp lệ, đúng hạn")
+    assert "Kết quả kiểm tra: Hợp lệ" in values[2][0]
     assert len(values) == CHECK_HEADER_ROW + 1  # the old problem row is gone
     # and the raw version of the fixed sheet holds the unit's tabs only
     [(titles,)] = query(
@@ -413,3 +551,110 @@ def test_our_own_tab_is_not_read_back_and_a_fix_is_answered(world, cycle, catalo
         (sid,),
     )
     assert "Kết quả kiểm tra" not in titles
+
+
+def test_a_tab_is_written_again_when_only_the_state_changes(world, cycle, catalogue):
+    """Nothing new in any sheet, but the deadline has passed on the build's day: the units
+    whose report does not count are told it is overdue; the counted ones are left alone."""
+    import datetime as dt
+
+    from publish.unit_feedback import write_feedback
+    from testing.marts import build_submission_states
+
+    settings, server, ids, units = world
+    period = catalogue.period(YEAR)
+    after = period.on_time_until.date() + dt.timedelta(days=2)
+    build_submission_states(settings, as_of_date=after)
+    server.reset_stats()
+    told = write_feedback(settings, catalogue, YEAR)
+    # both of the year's reports do not count (the trap, the blank sheet): both told
+    assert (told.tabs_written, told.failed) == (2, 0)
+    assert api_calls(server) == {"sheets.spreadsheets.batchUpdate": 2}
+    for unit in (units["trap"], units["blank"]):
+        line = check_tab_values(server, ids[(YEAR, unit)])[1][0]
+        assert line.endswith(f"hạn nộp {period.deadline_vi}, đã quá hạn."), line
+    # the same state again: nothing to say
+    assert write_feedback(settings, catalogue, YEAR).tabs_written == 0
+    build_submission_states(settings)  # back to today, for the tests after
+
+
+def exported_check_tab(server, spreadsheet_id: str, folder: Path) -> Path:
+    """The unit's spreadsheet as a unit downloads it for Excel (Drive's xlsx export), with only
+    the "Kết quả kiểm tra" tab kept, set to print on A4 landscape fitted to the width."""
+    from gspread.utils import ExportFormat
+    from openpyxl import load_workbook
+
+    from sheets import layout
+    from sheets_emulator import emulator_client
+
+    sheet = emulator_client(server.url, user=OFFICIAL).open_by_key(spreadsheet_id)
+    path = folder / f"{spreadsheet_id[:8]}.xlsx"
+    path.write_bytes(sheet.export(ExportFormat.EXCEL))
+    book = load_workbook(path)
+    for title in book.sheetnames:
+        if title != layout.TAB_CHECK:
+            del book[title]
+    ws = book[layout.TAB_CHECK]
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    book.save(path)
+    return path
+
+
+def test_the_check_tab_reads_as_lines_of_text_in_excel_and_on_paper(world, cycle, tmp_path):
+    """The tab as a unit opens it in Excel, and printed (LibreOffice's PDF): the title and the
+    two sentences are merged across the table's width and tall enough for their lines; only the
+    rows down to the table's header are frozen; wrap only in the table; and every word of the
+    tab is printed whole (a sentence squeezed into column A prints as a strip of letters)."""
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from publish.check_tab import COLUMNS, text_lines
+    from publish.report import render_pdf
+    from sheets import layout
+
+    settings, server, ids, units = world
+    worst = max(CASES, key=lambda c: (sum(e.severity == "error" for e in c.expected), c.name))
+    for key in ((CORPUS_PERIOD, worst.unit_code), (YEAR, units["blank"])):
+        path = exported_check_tab(server, ids[key], tmp_path)
+        ws = load_workbook(path)[layout.TAB_CHECK]
+        merged = {str(r) for r in ws.merged_cells.ranges}
+        assert {"A1:H1", "A2:H2", "A3:H3"} <= merged, merged
+        table = key[0] == CORPUS_PERIOD
+        assert ws.freeze_panes == ("A5" if table else None)
+        widths = [ws.column_dimensions[layout.column_letter(c)].width for c in range(len(COLUMNS))]
+        merged_width = sum(widths)
+        for row in (2, 3):  # the sentences: tall enough for the lines they wrap into
+            text = ws.cell(row=row, column=1).value
+            height_lines = ws.row_dimensions[row].height / 15.75
+            assert text_lines(text, int(merged_width * 0.95)) <= height_lines + 0.01, (row, text)
+            assert ws.cell(row=row, column=1).alignment.wrap_text
+        for row in ws.iter_rows(min_row=4):  # the table: every cell tall enough, wrapped
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value:
+                    assert cell.alignment.wrap_text, cell.coordinate
+                    lines = ws.row_dimensions[cell.row].height / 15.75
+                    needed = text_lines(cell.value, int(widths[cell.column - 1] * 0.9))
+                    assert needed <= lines + 0.01, (cell.coordinate, cell.value)
+        # printed: every word whole
+        pdf = render_pdf(path)
+        import shutil
+
+        shutil.copy(pdf, f"/tmp/fb_{key[0]}.pdf")
+        printed = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        printed_words = set(printed.split())
+        written = {
+            word
+            for row in ws.iter_rows(values_only=True)
+            for value in row
+            if isinstance(value, str)
+            for word in value.split()
+        }
+        assert written and not written - printed_words, sorted(written - printed_words)[:10]
+        first_page = " ".join(printed.split("\f")[0].split())
+        assert " ".join(ws["A2"].value.split()) in first_page  # the sentence that matters

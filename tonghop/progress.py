@@ -24,8 +24,8 @@ from collections.abc import Callable
 STAGES = {
     "pull": "Đọc bảng tính",
     "validate": "Kiểm tra",
-    "feedback": "Phản hồi đơn vị",
     "build": "Dựng kho dữ liệu (dbt)",
+    "feedback": "Phản hồi đơn vị",
     "publish": "Công bố",
 }
 PROGRESS_FILE_ENV = "TONGHOP_PROGRESS_FILE"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from openpyxl.utils.exceptions import InvalidFileException
 
-from expectations.check_result import SEVERITY_VI, ordered, split_cell, status_line
 from expectations.runner import Issue, ReportToCheck, validate
 from ingest.parse import parse_report
+from publish.check_tab import SEVERITY_VI, ordered, split_cell, status_line
 from sheets import layout
 from sheets.xlsx_guard import guard_xlsx
 from tonghop.catalogue import load_catalogue
@@ -43,6 +43,46 @@ class CheckResult:
     unit_code: str | None
     period_code: str | None
     issues: list[Issue] = field(default_factory=list)
+    #: what the unit wrote in its task and indicator rows; "Đã nộp" chosen
+    has_content: bool = True
+    is_submitted: bool = False
+
+    @property
+    def would_count(self) -> bool:
+        """Received as it is, the report would count (publish.unit_state.version_state)."""
+        from publish.unit_state import version_state
+
+        return (
+            version_state(
+                has_content=self.has_content,
+                is_submitted=self.is_submitted,
+                is_blocked=self.blocked,
+                error_count=self.errors,
+            )
+            == "hop_le"
+        )
+
+    @property
+    def blocked(self) -> bool:
+        return any(i.blocks_version for i in self.issues)
+
+    def sentence(self, now=None) -> str | None:
+        """Would the report count if this file were received now (publish.unit_state)."""
+        import datetime as dt
+
+        from publish.unit_state import offline_sentence
+
+        catalogue = load_catalogue()
+        if self.period_code not in catalogue.periods or self.blocked and not self.unit_code:
+            return None
+        return offline_sentence(
+            catalogue.period(self.period_code),
+            has_content=self.has_content,
+            is_submitted=self.is_submitted,
+            is_blocked=self.blocked,
+            error_count=self.errors,
+            now=now or dt.datetime.now(dt.UTC),
+        )
 
     @property
     def errors(self) -> int:
@@ -145,7 +185,13 @@ def check_workbook(
             ],
         )
     outcome = validate([ReportToCheck(None, unit, period, parsed)], catalogue, store_results=False)
-    return CheckResult(unit, period, outcome.issues)
+    return CheckResult(
+        unit,
+        period,
+        outcome.issues,
+        has_content=parsed.has_content,
+        is_submitted=bool(header.get("submitted")),
+    )
 
 
 def format_issue(issue: Issue) -> str:
@@ -170,6 +216,11 @@ def print_problems(result: CheckResult, filename: str) -> None:
         f"Kiểm tra “{filename}” — đơn vị {result.unit_code or '?'}, "
         f"kỳ {result.period_code or '?'}: {result.status_line}"
     )
+    sentence = result.sentence()
+    if sentence:
+        print(sentence)
+    if not result.has_content:
+        return  # a sheet nobody filled: the sentence says it, not a list of every empty cell
     for issue in ordered(result.issues):
         print(format_issue(issue))
 
@@ -181,7 +232,7 @@ def write_checked_copy(source: Path, result: CheckResult, output: Path) -> Path:
 
     from openpyxl import load_workbook
 
-    from expectations.check_result import check_tab
+    from publish.check_tab import check_tab
     from sheets.template import render_tab, save_workbook
 
     catalogue = load_catalogue()
@@ -195,9 +246,11 @@ def write_checked_copy(source: Path, result: CheckResult, output: Path) -> Path:
         check_tab(
             unit_name=unit.unit_name if unit else (result.unit_code or "?"),
             period_name=period.period_name if period else (result.period_code or "?"),
+            state_sentence=result.sentence() or "",
             issues=result.issues,
             checked_at=dt.datetime.now(dt.UTC),
             version_time=None,
+            list_problems=result.has_content,
         ),
         index=0,
     )

@@ -30,7 +30,8 @@ DEFAULT_DEMO_PERIOD = "CB-2026-6T"
 EXIT_CODES = """\
 exit codes (mã thoát):
   0  valid / done (hợp lệ / xong)
-  1  check: the report has errors (báo cáo có lỗi); every problem is listed with its cell
+  1  check: the report would not count as it is (báo cáo chưa được tính): it has errors
+     (every problem is listed with its cell), "Đã nộp" is not chosen, or nothing is filled
   2  bad usage or unreadable input (sai cách dùng, tệp không đọc được): an unknown unit or
      period (the nearest codes are suggested), a file that is not a readable .xlsx
   3  the environment is not ready (môi trường chưa sẵn sàng): PostgreSQL not running or not
@@ -222,7 +223,7 @@ def cmd_check(args) -> int:
     if args.output:
         path = write_checked_copy(Path(args.file), result, Path(args.output))
         print(f"Đã ghi bản có trang “Kết quả kiểm tra”: {path}")
-    return 1 if result.errors else 0
+    return 0 if result.would_count else 1
 
 
 # ------------------------------------------------------------------ generate / run / demo
@@ -502,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         "run all stages in this process, without Airflow",
         "Every stage of a reporting cycle in this process, without Airflow: pull, "
-        "validate, feedback to units (“Kết quả kiểm tra” tabs), dbt build, publish. "
+        "validate, dbt build, feedback to units (“Kết quả kiểm tra” tabs), publish. "
         "Needs PostgreSQL and the Sheets backend.",
     )
     p.add_argument(

@@ -309,6 +309,9 @@ create table if not exists ops.feedback_writes (
 );
 create index if not exists feedback_writes_by_report
     on ops.feedback_writes (sheet_version_id, unit_code);
+-- what the tab said about whether the report counts (publish.unit_state.UnitState.key): the tab
+-- is written again when it changes (a deadline passed, a build counted the report)
+alter table ops.feedback_writes add column if not exists state_key text;
 
 -- who each unit sheet is shared with, checked at provisioning and at each pull (from the
 -- permissions the Drive listing gives): one row per spreadsheet checked, and one finding per

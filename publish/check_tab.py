@@ -1,8 +1,10 @@
-"""What a unit reads about its report's check: the status line and one row per problem.
+"""The "Kết quả kiểm tra" tab: what a unit reads about its report — whether it counts, and one
+row per problem with its cell and how to fix it.
 
-One presentation for every way a unit learns the result — the "Kết quả kiểm tra" tab written
-into its spreadsheet after each pull (``publish.unit_feedback``) and ``tonghop check FILE.xlsx``
-offline — so both say the same thing in the same words.
+One presentation for every way a unit learns the result — the tab written into its spreadsheet
+after each build (``publish.unit_feedback``) and ``tonghop check FILE.xlsx`` offline
+(``tooling.check``) — so both say the same thing in the same words. The sentence on whether the
+report counts is ``publish.unit_state``'s.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from expectations.runner import Issue
+from publish.unit_state import local_time
 from sheets import layout
 from sheets.layout import TabSpec
-from tonghop.vn import VN_TZ, format_vi
+from tonghop.vn import format_vi
 
 SEVERITY_VI = {"error": "Lỗi", "warning": "Cảnh báo"}
 #: problems listed in the tab; a report with more (a pasted register of thousands of rows)
@@ -111,51 +114,90 @@ def problem_rows(issues: Iterable[Issue], limit: int = MAX_PROBLEMS_SHOWN) -> li
     return rows
 
 
-def local_time(when: dt.datetime) -> str:
-    """'14:05 ngày 23/11/2026' in Vietnam's time."""
-    when = when.astimezone(VN_TZ)
-    return f"{when:%H:%M} ngày {layout.vi_date(when.date())}"
+def text_lines(text: str, width: int) -> int:
+    """How many lines ``text`` takes wrapped in a cell ``width`` characters wide (whole words
+    moved to the next line, as Sheets, Excel and LibreOffice do), for the row's height."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines
 
 
 def check_tab(
     *,
     unit_name: str,
     period_name: str,
+    state_sentence: str,
     issues: list[Issue],
-    checked_at: dt.datetime,
+    checked_at: dt.datetime | None,
     version_time: dt.datetime | None,
+    list_problems: bool = True,
     title: str = layout.TAB_CHECK,
 ) -> TabSpec:
-    """The "Kết quả kiểm tra" tab: title, status, times, then the table of problems."""
+    """The "Kết quả kiểm tra" tab, laid out for people: the title, the one sentence saying
+    whether the report counts (``publish.unit_state``), one line of details, then the table of
+    problems — the title and sentences in cells merged across the table's width (so they read
+    as lines of text, not a strip in column A), wrap only in the table, and only the rows down
+    to the table's header frozen. ``list_problems`` off (a sheet nobody has filled yet): the
+    sentence says it all, no table."""
+    width = len(COLUMNS)
+    total_chars = sum(w for _, w in COLUMNS)
     errors = sum(i.severity == "error" for i in issues)
     warnings = sum(i.severity == "warning" for i in issues)
-    rows: list[list[str | None]] = [
-        [f"KẾT QUẢ KIỂM TRA BÁO CÁO – {unit_name}"],
-        ["Kỳ báo cáo", period_name],
-        ["Kết quả", status_line(errors, warnings)],
-        ["Thời điểm kiểm tra", local_time(checked_at)],
-        [
-            "Bản đã kiểm tra",
-            "Bảng tính lúc " + local_time(version_time)
-            if version_time
-            else "Bảng tính đọc lúc kiểm tra",
-        ],
-        [
-            "Trang này do hệ thống tự ghi lại sau mỗi lần tổng hợp. Sửa các ô được nêu ở các "
-            "trang báo cáo (không sửa trang này); lần tổng hợp sau sẽ kiểm tra lại."
-        ],
-        [label for label, _ in COLUMNS],
+    when = []
+    if checked_at:
+        when.append(f"Kiểm tra lúc {local_time(checked_at)}")
+    if version_time:
+        when.append(f"bản bảng tính lúc {local_time(version_time)}")
+    details = " · ".join(
+        filter(
+            None,
+            [
+                f"Kỳ báo cáo: {period_name}",
+                ", ".join(when),
+                f"Kết quả kiểm tra: {status_line(errors, warnings)}" if list_problems else "",
+            ],
+        )
+    )
+    note = (
+        "Trang này do hệ thống tự ghi lại sau mỗi lần tổng hợp: sửa các ô được nêu ở các trang "
+        "báo cáo (không sửa trang này); lần tổng hợp sau sẽ kiểm tra lại."
+    )
+    top = [
+        f"KẾT QUẢ KIỂM TRA BÁO CÁO – {unit_name}",
+        state_sentence,
+        f"{details}. {note}",
     ]
-    header_row = len(rows) - 1
-    problems = problem_rows(issues)
-    rows += problems or [["", "", "", "", "Không có lỗi hay cảnh báo nào."]]
-    width = len(COLUMNS)
+    rows: list[list[str | None]] = [[line] for line in top]
+    row_lines = {r: text_lines(line, int(total_chars * 0.95)) for r, line in enumerate(top) if r}
+    if list_problems:
+        rows.append([label for label, _ in COLUMNS])
+        header_row = len(rows) - 1
+        problems = problem_rows(issues)
+        rows += problems or [["", "", "", "", "Không có lỗi hay cảnh báo nào."]]
     rows = [[value or None for value in row] + [None] * (width - len(row)) for row in rows]
+    # the table's rows as tall as their longest cell needs (with a margin for fonts wider than
+    # the estimate): Excel and LibreOffice do not always grow a wrapped row to fit
+    for r in range(len(top), len(rows)):
+        row_lines[r] = max(
+            text_lines(str(value), int(w * 0.85)) if value else 1
+            for value, (_, w) in zip(rows[r], COLUMNS, strict=True)
+        )
+    last = layout.column_letter(width - 1)
     return TabSpec(
         title=title,
         rows=rows,
         column_widths=[w for _, w in COLUMNS],
-        frozen_rows=header_row + 1,
-        header_rows=[header_row],
+        frozen_rows=header_row + 1 if list_problems else 0,
+        header_rows=[header_row] if list_problems else [],
         title_rows=[0],
+        bold_rows=[1],
+        merges=[f"A{r + 1}:{last}{r + 1}" for r in range(len(top))],
+        row_lines=row_lines,
+        wrap=list_problems,
+        wrap_rows=(len(top), len(rows)),
+        landscape=True,
     )
