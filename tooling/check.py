@@ -120,12 +120,12 @@ def _identity_issue(message: str, fix: str, cell: str | None) -> Issue:
 def check_workbook(
     path: Path, unit_code: str | None = None, period_code: str | None = None
 ) -> CheckResult:
-    from sheets_emulator import workbook_to_spreadsheet_resource
+    from sheets.xlsx_resource import workbook_resource
 
     catalogue = load_catalogue()
     guard_xlsx(path)
     try:
-        resource = workbook_to_spreadsheet_resource(path, spreadsheet_id=path.stem, title=path.stem)
+        resource = workbook_resource(path, spreadsheet_id=path.stem, title=path.stem)
     except _UNREADABLE as exc:
         raise UserError(
             f"Không đọc được bảng tính “{path}”: tệp bị hỏng hoặc không đúng định dạng Excel "
