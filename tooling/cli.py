@@ -444,18 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
         "late, missing and faulty reports) into the emulator's folder, and record them "
         "in ops.sheet_registry.",
     )
-    p.add_argument(
-        "--period",
-        default=DEFAULT_DEMO_PERIOD,
-        metavar="PERIOD_CODE",
-        help="period code (mã kỳ báo cáo) of the seeds (default: %(default)s)",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=2026,
-        help="random seed: the same seed gives the same province (default: %(default)s)",
-    )
+    add_demo_province_arguments(p)
     p.add_argument(
         "--root",
         type=Path,
@@ -477,13 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Idempotent: a registered unit is not touched. Needs PostgreSQL and the Sheets "
         "backend (the emulator: `tonghop emulator`).",
     )
-    p.add_argument(
-        "--period",
-        required=True,
-        metavar="PERIOD_CODE",
-        help="period code (mã kỳ báo cáo), e.g. CB-2026-6T, or an ad hoc period "
-        "requested in the warehouse",
-    )
+    add_pipeline_period_argument(p)
     p.add_argument(
         "--layout",
         choices=["per_unit", "per_period"],
@@ -506,13 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate, dbt build, feedback to units (“Kết quả kiểm tra” tabs), publish. "
         "Needs PostgreSQL and the Sheets backend.",
     )
-    p.add_argument(
-        "--period",
-        required=True,
-        metavar="PERIOD_CODE",
-        help="period code (mã kỳ báo cáo), e.g. CB-2026-6T, or an ad hoc period "
-        "requested in the warehouse",
-    )
+    add_pipeline_period_argument(p)
     p.add_argument("--full", action="store_true", help="read every spreadsheet, changed or not")
     p.add_argument(
         "--unit",
@@ -535,6 +512,19 @@ def build_parser() -> argparse.ArgumentParser:
         "Start the local PostgreSQL, fill the emulator with a demo province, run the "
         "cycle's DAGs with `airflow dags test`, and show what came out.",
     )
+    add_demo_province_arguments(p)
+    p.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_EMULATOR_PORT,
+        help="port of the Sheets emulator the demo starts (default: %(default)s)",
+    )
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def add_demo_province_arguments(p: argparse.ArgumentParser) -> None:
+    """--period and --seed of a demo province (``generate``, ``demo``)."""
     p.add_argument(
         "--period",
         default=DEFAULT_DEMO_PERIOD,
@@ -545,16 +535,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=int,
         default=2026,
-        help="random seed of the demo province (default: %(default)s)",
+        help="random seed: the same seed gives the same province (default: %(default)s)",
     )
+
+
+def add_pipeline_period_argument(p: argparse.ArgumentParser) -> None:
+    """--period of a command that runs a stage on a period (``provision``, ``run``)."""
     p.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_EMULATOR_PORT,
-        help="port of the Sheets emulator the demo starts (default: %(default)s)",
+        "--period",
+        required=True,
+        metavar="PERIOD_CODE",
+        help="period code (mã kỳ báo cáo), e.g. CB-2026-6T, or an ad hoc period "
+        "requested in the warehouse",
     )
-    p.set_defaults(func=cmd_demo)
-    return parser
 
 
 #: commands that write their own log file and show stage lines on the console
