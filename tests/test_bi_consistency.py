@@ -76,43 +76,15 @@ def snapshot(conn, names: list[str]) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def rebuilt(settings, catalogue, tmp_path_factory):
     """The marts before and after a build that changes them, and every read made during it."""
-    from expectations.landed import validate_landed
-    from ingest.pull import pull_period
-    from ingest.registry import RegistryEntry, register
     from pipeline.dbt import run_dbt
-    from sheets.layout import app_properties, spreadsheet_title
-    from sheets_emulator import EmulatorServer
-    from tooling import localdb
-    from tooling.demo_setup import demo_spreadsheet_id
+    from testing.province import land, own_warehouse, put_workbooks, register_entries
 
-    localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(
-        tmp_path_factory.mktemp("bi_emulator"), host="127.0.0.1", port=0
-    ).start()
-    own = settings.for_database(DATABASE).with_overrides(emulator_url=server.url)
-    try:
-        with server.store.batch():
-            ids = {
-                unit: server.store.put_workbook(
-                    demo_spreadsheet_id(CORPUS_PERIOD, unit),
-                    build_clean_workbook(unit, catalogue),
-                    name=spreadsheet_title(catalogue, unit, CORPUS_PERIOD),
-                    app_properties=app_properties(unit, CORPUS_PERIOD),
-                )
-                for unit in UNITS
-            }
-        conn = psycopg2.connect(own.dsn("loader"))
-        try:
-            register(
-                conn,
-                [RegistryEntry(sid, PROGRAMME, CORPUS_PERIOD, unit) for unit, sid in ids.items()],
-            )
-        finally:
-            conn.close()
-        pulled = pull_period(own, catalogue, CORPUS_PERIOD)
-        validate_landed(own, catalogue, CORPUS_PERIOD, pulled.pull_run_id)
-    finally:
-        server.stop()
+    books = {unit: build_clean_workbook(unit, catalogue) for unit in UNITS}
+    with own_warehouse(settings, DATABASE, tmp_path_factory.mktemp("bi")) as (own, server):
+        register_entries(
+            own, put_workbooks(server, catalogue, CORPUS_PERIOD, books, PROGRAMME).values()
+        )
+        land(own, catalogue, CORPUS_PERIOD)
     run_dbt(own, ["build", "--exclude-resource-type", "test", "--vars", BEFORE_ANY_REPORT])
     names = marts(own)
     reader = psycopg2.connect(own.dsn("bi_reader"))

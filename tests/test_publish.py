@@ -39,64 +39,46 @@ MM_TO_PT = 72 / 25.4
 @pytest.fixture(scope="module")
 def published(settings, catalogue, tmp_path_factory):
     """The period landed, built and published twice; returns a namespace of what was made."""
-    import psycopg2
-
-    from expectations.landed import validate_landed
-    from ingest.pull import pull_period
-    from ingest.registry import register
     from pipeline.dbt import run_dbt
     from publish.bundle import publish_period
     from sheets import layout
-    from sheets_emulator import EmulatorServer, emulator_client
-    from tooling import localdb
-    from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
+    from sheets_emulator import emulator_client
+    from testing.province import demo_province, land, own_warehouse, register_entries
+    from tooling.demo_setup import demo_spreadsheet_id
 
     tmp = tmp_path_factory.mktemp("publish")
-    localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
-    own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
-    )
-    manifest, entries = generate_into_emulator(
-        PERIOD, seed=SEED, root=server.store.root, register=False
-    )
-    conn = psycopg2.connect(own.dsn("loader"))
-    try:
-        register(conn, entries)
-    finally:
-        conn.close()
-    typist = next(u for u in manifest.units_with("on_time"))
-    kind = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "kind"))
-    content = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "content"))
-    unit_client = emulator_client(server.url, user=OFFICIAL).http_client
-    rows = [["Khó khăn", text] for text in FORMULA_LIKE]
-    unit_client.values_update(
-        demo_spreadsheet_id(PERIOD, typist),
-        f"'{layout.TAB_FEEDBACK}'!{kind}2:{content}{1 + len(rows)}",
-        params={"valueInputOption": "RAW"},
-        body={"values": rows},
-    )
+    with own_warehouse(settings, DATABASE, tmp) as (own, server):
+        manifest, entries = demo_province(server, PERIOD, seed=SEED)
+        register_entries(own, entries)
+        typist = next(u for u in manifest.units_with("on_time"))
+        kind = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "kind"))
+        content = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "content"))
+        unit_client = emulator_client(server.url, user=OFFICIAL).http_client
+        rows = [["Khó khăn", text] for text in FORMULA_LIKE]
+        unit_client.values_update(
+            demo_spreadsheet_id(PERIOD, typist),
+            f"'{layout.TAB_FEEDBACK}'!{kind}2:{content}{1 + len(rows)}",
+            params={"valueInputOption": "RAW"},
+            body={"values": rows},
+        )
 
-    pulled = pull_period(own, catalogue, PERIOD)
-    assert pulled.failed == 0
-    validate_landed(own, catalogue, PERIOD, pulled.pull_run_id)
-    run_dbt(own, ["build"])
-    client = emulator_client(server.url)
-    server.reset_stats()
-    first = publish_period(own, PERIOD, "run-1", client=client)
-    first_calls = api_calls(server)
-    server.reset_stats()
-    second = publish_period(own, PERIOD, "run-2", client=client)
-    second_calls = api_calls(server)
+        land(own, catalogue, PERIOD)
+        run_dbt(own, ["build"])
+        client = emulator_client(server.url)
+        server.reset_stats()
+        first = publish_period(own, PERIOD, "run-1", client=client)
+        first_calls = api_calls(server)
+        server.reset_stats()
+        second = publish_period(own, PERIOD, "run-2", client=client)
+        second_calls = api_calls(server)
 
-    class Published:
-        pass
+        class Published:
+            pass
 
-    p = Published()
-    p.settings, p.server, p.client, p.typist = own, server, client, typist
-    p.first, p.second, p.calls = first, second, (first_calls, second_calls)
-    yield p
-    server.stop()
+        p = Published()
+        p.settings, p.server, p.client, p.typist = own, server, client, typist
+        p.first, p.second, p.calls = first, second, (first_calls, second_calls)
+        yield p
 
 
 def marts(p, sql: str, params: tuple = ()) -> list[tuple]:

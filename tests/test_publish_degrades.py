@@ -26,7 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from tests.conftest import api_calls, query, run_until_its_session_ends
@@ -102,56 +101,40 @@ def test_a_run_folder_is_moved_into_place_whole_and_leftovers_go(tmp_path):
 @pytest.fixture(scope="module")
 def world(settings, catalogue, tmp_path_factory):
     """A few units landed, checked and built; one of them with 200 very long difficulties."""
-    from expectations.landed import validate_landed
-    from ingest.pull import pull_period
-    from ingest.registry import register
     from pipeline.dbt import run_dbt
     from sheets import layout
-    from sheets_emulator import EmulatorServer, emulator_client
-    from tooling import localdb
-    from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
+    from sheets_emulator import emulator_client
+    from testing.province import demo_province, land, own_warehouse, register_entries
+    from tooling.demo_setup import demo_spreadsheet_id
 
     tmp = tmp_path_factory.mktemp("publish-degrades")
-    localdb.recreate_warehouse(DATABASE)
-    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
-    own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
-    )
-    manifest, entries = generate_into_emulator(
-        PERIOD, seed=SEED, root=server.store.root, register=False
-    )
-    units = manifest.units_with("on_time")[:UNITS]
-    ids = {demo_spreadsheet_id(PERIOD, u) for u in units}
-    conn = psycopg2.connect(own.dsn("loader"))
-    try:
-        register(conn, [e for e in entries if e.spreadsheet_id in ids])
-    finally:
-        conn.close()
-    writer = units[0]
-    kind = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "kind"))
-    content = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "content"))
-    rows = [["Khó khăn", long_difficulty(n)] for n in range(1, LONG_ROWS + 1)]
-    emulator_client(server.url, user="vanhoa.xa@caobang.gov.vn").http_client.values_update(
-        demo_spreadsheet_id(PERIOD, writer),
-        f"'{layout.TAB_FEEDBACK}'!{kind}2:{content}{1 + LONG_ROWS}",
-        params={"valueInputOption": "RAW"},
-        body={"values": rows},
-    )
+    with own_warehouse(settings, DATABASE, tmp, recreate=True) as (own, server):
+        manifest, entries = demo_province(server, PERIOD, seed=SEED)
+        units = manifest.units_with("on_time")[:UNITS]
+        ids = {demo_spreadsheet_id(PERIOD, u) for u in units}
+        register_entries(own, [e for e in entries if e.spreadsheet_id in ids])
+        writer = units[0]
+        kind = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "kind"))
+        content = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "content"))
+        rows = [["Khó khăn", long_difficulty(n)] for n in range(1, LONG_ROWS + 1)]
+        emulator_client(server.url, user="vanhoa.xa@caobang.gov.vn").http_client.values_update(
+            demo_spreadsheet_id(PERIOD, writer),
+            f"'{layout.TAB_FEEDBACK}'!{kind}2:{content}{1 + LONG_ROWS}",
+            params={"valueInputOption": "RAW"},
+            body={"values": rows},
+        )
 
-    pulled = pull_period(own, catalogue, PERIOD)
-    assert (pulled.failed, pulled.new_versions) == (0, UNITS)
-    checked = validate_landed(own, catalogue, PERIOD, pulled.pull_run_id)
-    assert checked.reports == UNITS
-    # the marts without dbt's data tests (tests/test_publish.py runs them on the same models)
-    run_dbt(own, ["build", "--exclude-resource-type", "test"])
+        pulled, checked = land(own, catalogue, PERIOD)
+        assert (pulled.new_versions, checked.reports) == (UNITS, UNITS)
+        # the marts without dbt's data tests (tests/test_publish.py runs them on the same models)
+        run_dbt(own, ["build", "--exclude-resource-type", "test"])
 
-    class World:
-        pass
+        class World:
+            pass
 
-    w = World()
-    w.settings, w.server, w.client, w.writer = own, server, emulator_client(server.url), writer
-    yield w
-    server.stop()
+        w = World()
+        w.settings, w.server, w.client, w.writer = own, server, emulator_client(server.url), writer
+        yield w
 
 
 def paragraphs(docx_path) -> list[str]:

@@ -53,20 +53,10 @@ def _free_units(catalogue, count: int) -> list[str]:
 def world(settings, catalogue, tmp_path_factory):
     """An emulator holding the corpus (current period) and last year's reports of some units;
     a warehouse database of its own; everything registered."""
-    import psycopg2
-
-    from ingest.registry import RegistryEntry, register
-    from sheets.layout import app_properties, report_tabs, spreadsheet_title
+    from sheets.layout import report_tabs
     from sheets.template import write_workbook
-    from sheets_emulator import EmulatorServer
-    from tooling import localdb
-    from tooling.demo_setup import demo_spreadsheet_id
+    from testing.province import own_warehouse, put_workbooks, register_entries
 
-    localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(
-        tmp_path_factory.mktemp("feedback_emulator"), host="127.0.0.1", port=0
-    ).start()
-    own = settings.for_database(DATABASE).with_overrides(emulator_url=server.url)
     jumped, explained = _free_units(catalogue, 2)
     # the corpus uses every unit of its period: these two report for the year's period
     trap, blank = [u.unit_code for u in catalogue.expected_units(YEAR)][:2]
@@ -94,24 +84,20 @@ def world(settings, catalogue, tmp_path_factory):
             CaseContext(catalogue, unit, PREVIOUS).indicator_cell(book, INDICATOR).value = 40
         books[(PREVIOUS, unit)] = book
 
-    entries, ids = [], {}
-    with server.store.batch():
-        for (period, unit), book in books.items():
-            sid = server.store.put_workbook(
-                demo_spreadsheet_id(period, unit),
-                book,
-                name=spreadsheet_title(catalogue, unit, period),
-                app_properties=app_properties(unit, period),
-            )
-            ids[(period, unit)] = sid
-            entries.append(RegistryEntry(sid, "CB-KH84", period, unit))
-    conn = psycopg2.connect(own.dsn("loader"))
-    try:
-        register(conn, entries)
-    finally:
-        conn.close()
-    yield own, server, ids, {"jumped": jumped, "explained": explained, "trap": trap, "blank": blank}
-    server.stop()
+    folder = tmp_path_factory.mktemp("feedback")
+    with own_warehouse(settings, DATABASE, folder) as (own, server):
+        ids = {}
+        for period in {p for p, _ in books}:
+            of_period = {u: book for (p, u), book in books.items() if p == period}
+            entries = put_workbooks(server, catalogue, period, of_period, "CB-KH84")
+            register_entries(own, entries.values())
+            ids |= {(period, u): e.spreadsheet_id for u, e in entries.items()}
+        yield (
+            own,
+            server,
+            ids,
+            {"jumped": jumped, "explained": explained, "trap": trap, "blank": blank},
+        )
 
 
 @pytest.fixture(scope="module")

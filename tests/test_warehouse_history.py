@@ -85,15 +85,8 @@ def report_versions(settings) -> set[tuple]:
 def landed(settings, catalogue, tmp_path_factory):
     """Both periods landed and checked in tonghop_history, built once with the unchanged
     catalogue; returns the settings pointing at a copy of the dbt project."""
-    import psycopg2
-
-    from expectations.landed import validate_landed
-    from ingest.pull import pull_period
-    from ingest.registry import register
     from pipeline.dbt import run_dbt
-    from sheets_emulator import EmulatorServer
-    from tooling import localdb
-    from tooling.demo_setup import generate_into_emulator
+    from testing.province import demo_province, land, own_warehouse, register_entries
 
     tmp = tmp_path_factory.mktemp("history")
     project = tmp / "dbt_project"
@@ -102,20 +95,10 @@ def landed(settings, catalogue, tmp_path_factory):
         project,
         ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
     )
-    localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
-    own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url,
-        sheets_backend="emulator",
-        dbt_project_dir=project,
-        output_dir=tmp / "output",
-    )
-    try:
+    with own_warehouse(settings, DATABASE, tmp, dbt_project_dir=project) as (own, server):
         manifests, entries = {}, []
         for period in (FIRST, SECOND):
-            manifests[period], made = generate_into_emulator(
-                period, seed=SEED, root=server.store.root, register=False
-            )
+            manifests[period], made = demo_province(server, period, seed=SEED)
             entries += made
         # a sample of the province (to keep the test quick): the communes that reported in
         # both periods, the merged units' successor, and some units of every scenario
@@ -128,17 +111,10 @@ def landed(settings, catalogue, tmp_path_factory):
         for manifest in manifests.values():
             for scenario in set(manifest.scenarios.values()):
                 sample |= set(manifest.units_with(scenario)[:2])
-        conn = psycopg2.connect(own.dsn("loader"))
-        try:
-            register(conn, [e for e in entries if e.unit_code in sample])
-        finally:
-            conn.close()
+        register_entries(own, [e for e in entries if e.unit_code in sample])
         for period in (FIRST, SECOND):
-            pulled = pull_period(own, catalogue, period)
-            assert pulled.failed == 0 and pulled.new_versions > 0
-            validate_landed(own, catalogue, period, pulled.pull_run_id)
-    finally:
-        server.stop()
+            pulled, _ = land(own, catalogue, period)
+            assert pulled.new_versions > 0
     # the data tests run in the build after the rename (fixture `renamed`), on the final state
     run_dbt(own, ["build", "--exclude", "resource_type:test"])
     return own, manifests

@@ -61,26 +61,14 @@ def first_indicator_value_cell() -> str:
 def landed(settings, catalogue, tmp_path_factory):
     """The province landed and checked, then edits by five units pulled and checked, then
     `dbt build`; returns (settings, manifest, edits: unit -> what was done)."""
-    import psycopg2
-
-    from expectations.landed import validate_landed
-    from ingest.pull import pull_period
-    from ingest.registry import register
     from pipeline.dbt import run_dbt
-    from sheets_emulator import EmulatorServer, emulator_client
-    from tooling import localdb
-    from tooling.demo_setup import demo_spreadsheet_id, generate_into_emulator
+    from sheets_emulator import emulator_client
+    from testing.province import demo_province, land, own_warehouse, register_entries
+    from tooling.demo_setup import demo_spreadsheet_id
 
     tmp = tmp_path_factory.mktemp("marts")
-    localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
-    own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
-    )
-    try:
-        manifest, entries = generate_into_emulator(
-            PERIOD, seed=SEED, root=server.store.root, register=False
-        )
+    with own_warehouse(settings, DATABASE, tmp) as (own, server):
+        manifest, entries = demo_province(server, PERIOD, seed=SEED)
         programme = manifest.programme_code
         with_indicators = [
             u for u in manifest.units_with("on_time") if catalogue.indicators_for(programme, u)
@@ -91,14 +79,9 @@ def landed(settings, catalogue, tmp_path_factory):
         sample = set(with_indicators[: REPORTING_PER_SCENARIO + 3])
         for scenario in set(manifest.scenarios.values()):
             sample |= set(manifest.units_with(scenario)[:REPORTING_PER_SCENARIO])
-        conn = psycopg2.connect(own.dsn("loader"))
-        try:
-            register(conn, [e for e in entries if e.unit_code in sample])
-        finally:
-            conn.close()
-        first = pull_period(own, catalogue, PERIOD)
-        assert (first.failed, first.new_versions) == (0, len(sample))
-        validate_landed(own, catalogue, PERIOD, first.pull_run_id)
+        register_entries(own, [e for e in entries if e.unit_code in sample])
+        first, _ = land(own, catalogue, PERIOD)
+        assert first.new_versions == len(sample)
 
         other_unit = next(u for u in catalogue.units if u not in manifest.scenarios)
         edits = {
@@ -116,11 +99,8 @@ def landed(settings, catalogue, tmp_path_factory):
                 params={"valueInputOption": "RAW"},
                 body={"values": [[value]]},
             )
-        second = pull_period(own, catalogue, PERIOD)
-        assert (second.failed, second.new_versions) == (0, len(edits))
-        validate_landed(own, catalogue, PERIOD, second.pull_run_id)
-    finally:
-        server.stop()
+        second, _ = land(own, catalogue, PERIOD)
+        assert second.new_versions == len(edits)
     run_dbt(own, ["build"])
     return own, manifest, {unit: what for unit, (what, _, _) in edits.items()}
 
