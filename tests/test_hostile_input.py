@@ -526,6 +526,10 @@ def issues_of(settings, run_id: int, unit: str) -> list[dict]:
     return [dict(zip(keys, row)) for row in rows]
 
 
+#: 0-based row of the check tab's first problem (title, sentence, details, table header)
+CHECK_TABLE_ROW = 4
+
+
 def check_tab(server, spreadsheet_id: str) -> tuple[list[list[str]], list[dict]]:
     """The "Kết quả kiểm tra" tab as the unit reads it, and its cells as stored."""
     from sheets_emulator import emulator_client
@@ -561,8 +565,8 @@ def test_the_whole_run_went_through(cycle, world):
     assert cycle["validated"].reports == units
     assert (cycle["told"].tabs_written, cycle["told"].failed) == (units, 0)
     assert cycle["built"]["success"] and not cycle["built"]["failures"]
-    # a pasted register and a 5 MB cell cost seconds, not minutes
-    assert cycle["seconds"]["validate"] < 120, cycle["seconds"]
+    # (what a pasted register and a 5 MB cell cost is measured, not asserted: the reading stops
+    # at the row limit, test_each_case_is_told_which_cell_and_what_to_do)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -605,17 +609,19 @@ def test_each_unit_reads_it_in_its_check_tab_and_nothing_written_is_a_formula(
     settings, server, ids = world
     values, cells = check_tab(server, ids[case.unit_code])
     errors = sum(e.severity == "error" for e in case.expected)
-    status = values[2][1]
+    # the details line: "Kỳ báo cáo: … · Kiểm tra lúc … · Kết quả kiểm tra: <status>. …"
+    status = values[2][0].split("Kết quả kiểm tra: ", 1)[1]
+    problems = values[CHECK_TABLE_ROW:]
     if case.name == "pasted_register_100000_rows":
-        assert status == "Có lỗi: 1982 lỗi, 0 cảnh báo"
-        problems = values[7:]
+        assert status.startswith("Có lỗi: 1982 lỗi, 0 cảnh báo.")
         assert len(problems) == 201  # 200 listed, then how many more
         assert problems[0][2:5] == [layout.TAB_TASKS, "A2001", problems[0][4]]
         assert problems[0][4].startswith("Báo cáo quá dài")
         assert problems[-1][4] == "… và 1.782 vấn đề khác, chưa liệt kê ở đây."
     elif errors:
         assert status.startswith(f"Có lỗi: {errors} lỗi"), (case.name, status)
-        first = values[7]
+        assert values[1][0].startswith("Báo cáo chưa được tính: "), values[1][0]
+        first = problems[0]
         blocking = [e for e in case.expected if e.blocks_version]
         if blocking:  # what keeps the report out comes first
             assert first[4].startswith(blocking[0].message_contains[:20]), first
@@ -625,7 +631,7 @@ def test_each_unit_reads_it_in_its_check_tab_and_nothing_written_is_a_formula(
         tab, _, cell = expected.cell_ref.rpartition("!")
         assert [
             row
-            for row in values[7:]
+            for row in problems
             if row[2] == tab and row[3] == cell and expected.message_contains in row[4]
         ], (case.name, expected)
     # what the unit typed comes back as text, never as a formula, in our tab
