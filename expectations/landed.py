@@ -5,7 +5,8 @@ been parsed yet, and the units' valid figures of the previous period of the same
 out-of-line warning). Out, written in one transaction — a version is either fully processed or
 not at all, so a rerun after a crash picks it up again:
 
-- parsed.* rows (every row as read, valid or not);
+- parsed.* rows (every row as read, valid or not), and per report whether the unit filled
+  anything (``ParsedReport.has_content``, the one definition the warehouse reads);
 - quality.validation_runs: one row per run, also when there was nothing new to check;
 - quality.validation_issues: one row per problem, with its cell and Vietnamese message;
 - quality.rule_results: every rule on every report, rows checked and rows failed;
@@ -251,6 +252,7 @@ def _store(
                     h["submitted"] is True,
                     now,
                     r.parsed.part_sha256 or None,
+                    r.parsed.has_content,
                 )
             )
             key = (r.sheet_version_id, r.unit_code, r.period_code)
@@ -304,7 +306,8 @@ def _store(
             insert into parsed.report_headers (sheet_version_id, unit_code, period_code,
                 validation_run_id, spreadsheet_id, registry_tab_title, claimed_unit_code,
                 claimed_period_code, reporter_name, reporter_position, reporter_phone,
-                reporter_email, submitted_text, is_submitted, parsed_at, part_sha256)
+                reporter_email, submitted_text, is_submitted, parsed_at, part_sha256,
+                has_content)
             values %s""",
             headers,
         )

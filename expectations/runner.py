@@ -43,7 +43,7 @@ PARTS = ("headers", "tasks", "indicators", "feedback")
 #: the part an issue is recorded under (one header per report)
 ISSUE_PART = {"headers": "header"}
 #: bump when the rules change in a way that should be visible in stored results
-RULESET_VERSION = "2026.12-1"
+RULESET_VERSION = "2026.12-2"
 #: a value is compared with the unit's previous period only when one of the two reaches this:
 #: going from 2 to 7 "buổi" is ordinary, from 20 to 700 "lượt người" is worth a second look
 OUTLIER_MIN_MAGNITUDE = 10
@@ -192,6 +192,8 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
         }
         header = report.parsed.header
         tab_found = header["tab_found"]
+        # a report the unit has not filled is not checked cell by cell: one issue says so
+        filled = report.parsed.has_content
         task_codes = {t["task_code"] for t in report.parsed.tasks}
         indicator_codes = {i["indicator_code"] for i in report.parsed.indicators}
         rows["headers"].append(
@@ -242,8 +244,14 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
                 "reporter_name_cell": header["reporter_name_cell"],
                 # the size of the report and merged cells (ingest.parse bounds and records them)
                 **{key: header.get(key) for key in _SIZE_AND_MERGE_FIELDS},
+                "has_content": filled,
+                # a missing tab is its own issue
+                "content_found": filled or not tab_found,
+                "not_filled_cell": _where_to_start(report.parsed),
             }
         )
+        if not filled:
+            continue
         for task in report.parsed.tasks:
             code = task["task_code"]
             known = code is None or code in catalogue.tasks
@@ -258,6 +266,7 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
                     "completed_on_in_window": completed_on is None
                     or period.data_from <= completed_on <= period.data_to,
                     "data_window": window,
+                    "status_a1": _a1(task["status_cell"]),
                 }
             )
         for ind in report.parsed.indicators:
@@ -274,6 +283,7 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
                     "value": float(value) if value is not None else math.nan,
                     "indicator_known": known,
                     "indicator_assigned": not known or code is None or code in assigned_indicators,
+                    "value_a1": _a1(ind["value_cell"]),
                     "value_expected": _value_expected(meta),
                     "value_fix": VALUE_FIX[kind],
                     "value_interpreted_fix": VALUE_INTERPRETED_FIX[kind],
@@ -286,6 +296,21 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
         for item in report.parsed.feedback:
             rows["feedback"].append(base | item)
     return {part: pd.DataFrame(rows[part]) for part in PARTS}
+
+
+def _a1(cell_ref: str | None) -> str | None:
+    """'Nhiệm vụ!G5' → 'G5': a cell as a message names it (the tab is in its own column)."""
+    return cell_ref.rsplit("!", 1)[-1] if cell_ref else None
+
+
+def _where_to_start(parsed: ParsedReport) -> str | None:
+    """The cell an unfilled report is shown at: the first status of its task table (where
+    filling it starts), else the first value of its indicator table, else a table's header."""
+    for rows, key in ((parsed.tasks, "status_cell"), (parsed.indicators, "value_cell")):
+        for row in rows:
+            if row.get(key):
+                return row[key]
+    return parsed.header.get("tasks_header_cell") or parsed.header.get("indicators_header_cell")
 
 
 def _status_timing(task: dict, meta) -> dict[str, Any]:

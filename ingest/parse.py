@@ -84,6 +84,12 @@ _MARKERS = {
 }
 
 
+#: the cells of a task row and of an indicator row that the unit fills in (the keys of the
+#: parsed rows): a report in which all of them are blank has not been filled
+TASK_INPUTS = ("status_text", "result", "completed_on_text", "evidence", "note")
+INDICATOR_INPUTS = ("value_text", "note")
+
+
 @dataclass
 class ParsedReport:
     spreadsheet_id: str
@@ -96,16 +102,17 @@ class ParsedReport:
 
     @property
     def has_content(self) -> bool:
-        """Whether the unit wrote anything in its task or indicator rows — the same test as
-        ``latest_contents`` in dbt's fct_submission (a sheet as provisioned: no)."""
-        return any(
-            (row.get(f"{key}_text") or "").strip()
-            for rows, keys in (
-                (self.tasks, ("status", "result", "completed_on", "evidence", "note")),
-                (self.indicators, ("value", "note")),
-            )
-            for row in rows
-            for key in keys
+        """Whether the unit wrote anything in its task and indicator tables: a status, result,
+        completion date, evidence or note of a task, a value or note of an indicator (as read:
+        cleaned text, so a cell of spaces or invisible characters is blank). A report without
+        is the sheet as provisioned, or as good as: it is not checked cell by cell but gets the
+        one issue ``sheet.not_filled``.
+
+        THE definition of a filled report: validation stores it per report
+        (``parsed.report_headers.has_content``) and the warehouse reads that column
+        (``fct_submission``: "Chưa điền"); nothing else decides it."""
+        return any(row.get(key) for row in self.tasks for key in TASK_INPUTS) or any(
+            row.get(key) for row in self.indicators for key in INDICATOR_INPUTS
         )
 
 
@@ -306,6 +313,7 @@ def reading_fields(name: str, reading: Reading, ref: str) -> dict[str, Any]:
         f"{name}_text": reading.text,
         f"{name}_reading": reading.kind,
         f"{name}_note": reading.note,
+        f"{name}_how": reading.how,
         f"{name}_cell": ref,
     }
 
@@ -350,8 +358,8 @@ def parse_report(
 
     ``tab_title`` restricts parsing to one tab (the per-period layout, one tab per unit).
     ``value_kind_of(indicator_code)`` gives 'count' or 'money' so counts are read as whole
-    numbers and money with the decimal comma the guide asks for; unknown codes are read as
-    plain numbers.
+    numbers (where "1.200" can only be 1200); money and unknown codes are read as numbers
+    that may have a fraction.
     """
     value_kind_of = value_kind_of or (lambda code: None)
     sheets = resource.get("sheets", [])
@@ -559,7 +567,7 @@ def _indicator_row(cells: dict, value_kind_of, merged: dict | None = None) -> di
     row = _code(cells, "indicator_code")
     kind = value_kind_of(row["indicator_code"] or "")
     value_cell, value_ref = _get(cells, "value")
-    value = read_number(value_cell, whole=kind == "count", comma_decimals=kind == "money")
+    value = read_number(value_cell, whole=kind == "count")
     merge = (merged or {}).get("value")
     if merge is not None and value.kind != "empty":
         # one figure shown across several indicators' rows: whose is it, or is it a total?

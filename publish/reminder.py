@@ -27,7 +27,7 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
             conn,
             """
             select unit_code, unit_name_at_period, submission_state, latest_error_count,
-                   latest_is_blocked
+                   latest_is_blocked, latest_has_content
             from marts.fct_submission
             where period_code = %s and not is_counted
             order by unit_code""",
@@ -38,7 +38,10 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
     units = []
     for r in rows:
         units_state = r["submission_state"]
-        if units_state == "con_loi" and r["latest_error_count"]:
+        if units_state == "con_loi" and not r["latest_has_content"]:
+            # its one error is "Chưa điền báo cáo" (sheet.not_filled): nothing to fix but that
+            why = "đã chọn “Đã nộp” nhưng chưa điền báo cáo"
+        elif units_state == "con_loi" and r["latest_error_count"]:
             why = (
                 f"đã nộp nhưng còn {r['latest_error_count']} lỗi cần sửa (xem trang "
                 "“Kết quả kiểm tra”)"

@@ -231,7 +231,8 @@ def write_feedback(
                     issues=problems.get((r.sheet_version_id, r.unit_code), []),
                     checked_at=r.checked_at,
                     version_time=r.version_time,
-                    list_problems=state_of[r.unit_code].state != "chua_dien",
+                    # a sheet nobody filled: the sentence says so, no list of its cells
+                    list_problems=state_of[r.unit_code].latest_has_content is not False,
                     title=layout.check_tab_title(r.registry_tab_title),
                 )
                 for r in group

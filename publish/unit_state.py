@@ -44,6 +44,7 @@ COLUMNS = (
     "latest_is_submitted",
     "latest_is_blocked",
     "latest_error_count",
+    "latest_has_content",
 )
 
 
@@ -62,6 +63,7 @@ class UnitState:
     latest_is_submitted: bool | None = None
     latest_is_blocked: bool | None = None
     latest_error_count: int | None = None
+    latest_has_content: bool | None = None
 
     @property
     def is_counted(self) -> bool:
@@ -129,6 +131,9 @@ def deadline_clause(period: Period, overdue: bool) -> str:
 def missing_vi(state: UnitState) -> str:
     """What keeps a report that does not count out, as a thing to do (lower case)."""
     errors = state.latest_error_count or 0
+    if state.state == "con_loi" and state.latest_has_content is False:
+        # its one error is "Chưa điền báo cáo" (sheet.not_filled): nothing to fix but that
+        return "đã chọn “Đã nộp” nhưng chưa điền báo cáo — điền các trang báo cáo"
     if state.state == "con_loi" and state.latest_is_blocked:
         return (
             f"còn {format_vi(errors)} lỗi cần sửa, trong đó có lỗi khiến cả bảng tính không được "
@@ -222,6 +227,7 @@ def offline_sentence(
         latest_is_submitted=is_submitted,
         latest_is_blocked=is_blocked,
         latest_error_count=error_count,
+        latest_has_content=has_content,
     )
     return (
         f"Nếu gửi bản này, báo cáo chưa được tính: {missing_vi(state)}; "

@@ -48,14 +48,48 @@ def test_values_cells_and_readings(workbook, catalogue):
     task = report.tasks[0]
     assert task["status_code"] == "hoan_thanh" and task["status_cell"] == "Nhiệm vụ!G2"
     assert task["result"] == "Đã tổ chức 3 hội nghị"
+    # a date typed as text, in the guide's order, and "1.200" in a count: Vietnamese writing,
+    # read as such without a note for the unit; how it was read is kept
     assert task["completed_on"] == dt.date(2026, 6, 20)
-    assert task["completed_on_reading"] == "interpreted"
+    assert (task["completed_on_reading"], task["completed_on_note"]) == ("date", None)
+    assert task["completed_on_how"] == "ngày/tháng/năm"
     indicator = report.indicators[0]
     assert (indicator["value"], indicator["value_reading"], indicator["value_cell"]) == (
         1200,
-        "interpreted",
+        "number",
         "Chỉ tiêu!F2",
     )
+    assert (indicator["value_note"], indicator["value_how"]) == (
+        None,
+        "dấu chấm phân cách hàng nghìn",
+    )
+
+
+@pytest.mark.parametrize(
+    "tab, cell, typed, filled",
+    [
+        (None, None, None, False),  # the sheet as provisioned
+        (layout.TAB_TASKS, "G2", "   ", False),  # spaces only
+        (layout.TAB_TASKS, "K2", "\u200b\ufeff", False),  # invisible characters only
+        (layout.TAB_INFO, "B10", "Nông Thị Lan", False),  # the info block is not the report
+        (layout.TAB_FEEDBACK, "C2", "Thiếu kinh phí", False),  # nor are the difficulties
+        (layout.TAB_TASKS, "G2", "Hoàn thành", True),  # a status
+        (layout.TAB_TASKS, "H2", "Đã tổ chức", True),  # a result
+        (layout.TAB_TASKS, "I2", "20/6/2026", True),  # a completion date
+        (layout.TAB_TASKS, "J2", "Kế hoạch số 1", True),  # evidence
+        (layout.TAB_TASKS, "K2", "x", True),  # a task's note
+        (layout.TAB_INDICATORS, "F2", 0, True),  # a value, even 0
+        (layout.TAB_INDICATORS, "G2", "chưa có số liệu", True),  # an indicator's note
+    ],
+)
+def test_a_report_has_content_when_the_unit_wrote_in_its_tables(
+    workbook, catalogue, tab, cell, typed, filled
+):
+    """One definition of a filled report (ParsedReport.has_content): anything the unit
+    writes in the cells it fills of the task and indicator tables."""
+    if tab:
+        workbook[tab][cell] = typed
+    assert parse(workbook, catalogue).has_content is filled
 
 
 def test_inserted_rows_renamed_tab_and_moved_table_are_still_read(workbook, catalogue):

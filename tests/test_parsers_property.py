@@ -149,11 +149,13 @@ def check_reading(reading: vn.Reading, kinds: set[str]) -> None:
     assert isinstance(reading, vn.Reading)
     assert reading.kind in kinds, reading
     assert (reading.value is not None) == (reading.kind in READ), reading
-    # the unit is told exactly when the reading was not plain
+    # the unit is told exactly when the reading was a guess or failed; a convention of
+    # Vietnamese writing (``how``) is read without a word
     assert (reading.note is not None) == (
         reading.kind in {"interpreted", "ambiguous", "invalid"}
     ), reading
-    for text in (reading.text, reading.note):
+    assert reading.how is None or reading.kind in READ, reading
+    for text in (reading.text, reading.note, reading.how):
         if text is not None:
             assert nfc(text), reading
             assert text.strip() == text and text, reading
@@ -161,17 +163,17 @@ def check_reading(reading: vn.Reading, kinds: set[str]) -> None:
 
 # ------------------------------------------------------------------ never raises, always says
 @FAST
-@given(cell=any_cell(), whole=st.booleans(), comma=st.booleans())
-@example(cell=text_cell("9" * 400), whole=True, comma=False)  # over a float
-@example(cell=text_cell("1." + ".".join(["000"] * 1500)), whole=True, comma=False)
-@example(cell=text_cell("1," + ",".join(["000"] * 1500)), whole=True, comma=False)
-@example(cell=text_cell("1234." + "5" * 5000), whole=False, comma=True)
-@example(cell=number_cell(float("nan"), "NaN"), whole=False, comma=False)
-@example(cell=number_cell(float("inf")), whole=True, comma=False)
-@example(cell=number_cell(1e308, "1E+308"), whole=False, comma=False)
-@example(cell=number_cell(10**40), whole=True, comma=False)
-def test_read_number_never_raises_and_reads_a_bounded_number(cell, whole, comma):
-    reading = vn.read_number(cell, whole=whole, comma_decimals=comma)
+@given(cell=any_cell(), whole=st.booleans())
+@example(cell=text_cell("9" * 400), whole=True)  # over a float
+@example(cell=text_cell("1." + ".".join(["000"] * 1500)), whole=True)
+@example(cell=text_cell("1," + ",".join(["000"] * 1500)), whole=True)
+@example(cell=text_cell("1234." + "5" * 5000), whole=False)
+@example(cell=number_cell(float("nan"), "NaN"), whole=False)
+@example(cell=number_cell(float("inf")), whole=True)
+@example(cell=number_cell(1e308, "1E+308"), whole=False)
+@example(cell=number_cell(10**40), whole=True)
+def test_read_number_never_raises_and_reads_a_bounded_number(cell, whole):
+    reading = vn.read_number(cell, whole=whole)
     check_reading(reading, NUMBER_KINDS)
     if reading.value is not None:
         value = Decimal(reading.value)
@@ -215,11 +217,17 @@ def test_choices_text_and_the_submitted_switch_never_raise(cell):
 def test_whole_numbers_written_the_vietnamese_way_read_back(n):
     plain = vn.read_number(text_cell(str(n)), whole=True)
     assert (plain.value, plain.kind) == (n, "number")
+    # "2.487" in a count: the Vietnamese writing, read as typed, without a word
     grouped = vn.read_number(text_cell(vn.format_vi(n)), whole=True)
-    assert grouped.value == n
-    assert grouped.kind == ("number" if n < 1000 else "interpreted")
+    assert (grouped.value, grouped.kind, grouped.note) == (n, "number", None)
+    assert grouped.how == (None if n < 1000 else vn.DOT_THOUSANDS)
     spaced = vn.read_number(text_cell(f"{n:,}".replace(",", " ")), whole=True)
-    assert spaced.value == n
+    assert (spaced.value, spaced.kind) == (n, "number")
+    # where a fraction may be meant, one dot is a guess (1,2 written the English way?), two
+    # dots cannot be a fraction
+    fractional = vn.read_number(text_cell(vn.format_vi(n)))
+    assert fractional.value == n
+    assert fractional.kind == ("interpreted" if 1000 <= n < 10**6 else "number")
     with_unit = vn.read_number(text_cell(f"{vn.format_vi(n)} lượt người"), whole=True)
     assert (with_unit.value, with_unit.kind) == (n, "interpreted")
     assert "đã bỏ chữ “lượt người”" in with_unit.note
@@ -233,11 +241,16 @@ def test_whole_numbers_written_the_vietnamese_way_read_back(n):
 @given(d=st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
 def test_decimals_written_with_a_comma_read_back(d):
     for text in (vn.format_vi(d), vn.plain_vi(d)):
-        reading = vn.read_number(text_cell(text), comma_decimals=True)
+        reading = vn.read_number(text_cell(text))
         assert reading.value == d, (text, reading)
     # as the money column asks: digits and a decimal comma is the documented writing
-    documented = vn.read_number(text_cell(vn.plain_vi(d)), comma_decimals=True)
-    assert documented.kind == "number"
+    documented = vn.read_number(text_cell(vn.plain_vi(d)))
+    assert (documented.kind, documented.note) == ("number", None)
+    if d != d.to_integral_value():
+        assert documented.how == vn.COMMA_DECIMAL
+        if d >= 1000:  # "1.200,5": both conventions, no guess
+            grouped = vn.read_number(text_cell(vn.format_vi(d)))
+            assert (grouped.kind, grouped.note) == ("number", None)
     # where a count is asked, a fraction is refused, never rounded
     counted = vn.read_number(text_cell(vn.plain_vi(d)), whole=True)
     if d == d.to_integral_value():
@@ -287,8 +300,9 @@ def test_dates_written_day_month_year_read_back(day, sep, pad):
         day.isoformat(),
     ):
         reading = vn.read_date(text_cell(text))
-        assert (reading.value, reading.kind) == (day, "interpreted"), text
-        assert f"{day.day}/{day.month}/{day.year}" in reading.note
+        # the guide's order (or the year first): certain, read without a word
+        assert (reading.value, reading.kind, reading.note) == (day, "date", None), text
+        assert reading.how, text
 
 
 @FAST
@@ -355,7 +369,11 @@ def test_a_status_is_the_same_status_however_it_is_encoded(label, form, case, be
     typed = before + unicodedata.normalize(form, case(label)) + after
     reading = vn.read_choice(text_cell(typed), vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES)
     assert reading.value == vn.TASK_STATUSES[label], typed
-    assert reading.kind == ("choice" if case(label) == label else "interpreted")
+    # another case or encoding of the label is the label: no guess, nothing to tell the unit
+    assert (reading.kind, reading.note) == ("choice", None), typed
+    assert (reading.how is None) == (case(label) == label), typed
+    unaccented = vn.read_choice(text_cell(vn.fold(typed)), vn.TASK_STATUSES)
+    assert (unaccented.value, unaccented.kind) == (vn.TASK_STATUSES[label], "choice")
 
 
 @FAST

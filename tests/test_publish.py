@@ -2,7 +2,8 @@
 
 A demo province (CB-2026-6T) is landed through the real pipeline into a warehouse database of
 its own (``tonghop_publish``); before the pull, one unit types formula-looking text into its
-difficulties ("=HYPERLINK(…)", "+84 …", "-", "@…"). After a real ``dbt build`` the period is
+difficulties ("=HYPERLINK(…)", "+84 …", "-", "@…"), and one switches "Đã nộp" on its sheet as
+provisioned, writing nothing else. After a real ``dbt build`` the period is
 published twice (two run ids): the summary spreadsheet is read back through gspread, the .xlsx
 with openpyxl, the .docx with python-docx, and the PDF is rendered to images with poppler.
 """
@@ -51,6 +52,14 @@ def published(settings, catalogue, tmp_path_factory):
         manifest, entries = demo_province(server, PERIOD, seed=SEED)
         register_entries(own, entries)
         typist = next(u for u in manifest.units_with("on_time"))
+        # a unit that switched "Đã nộp" on the sheet as provisioned, and wrote nothing else
+        blank_sent = manifest.units_with("untouched")[0]
+        emulator_client(server.url, user=OFFICIAL).http_client.values_update(
+            demo_spreadsheet_id(PERIOD, blank_sent),
+            f"'{layout.TAB_INFO}'!{layout.info_cell('submitted')}",
+            params={"valueInputOption": "RAW"},
+            body={"values": [["Đã nộp"]]},
+        )
         kind = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "kind"))
         content = layout.column_letter(layout.column_index(layout.FEEDBACK_COLUMNS, "content"))
         unit_client = emulator_client(server.url, user=OFFICIAL).http_client
@@ -77,6 +86,7 @@ def published(settings, catalogue, tmp_path_factory):
 
         p = Published()
         p.settings, p.server, p.client, p.typist = own, server, client, typist
+        p.blank_sent = blank_sent
         p.first, p.second, p.calls = first, second, (first_calls, second_calls)
         yield p
 
@@ -670,6 +680,12 @@ def test_each_run_ends_with_the_units_still_missing(published, catalogue):
     reasons = {u["reason"] for u in reminder["units"]}
     assert "đã điền nhưng chưa chọn “Đã nộp”" in reasons  # drafts
     assert any(r.startswith("đã nộp nhưng còn ") and "lỗi cần sửa" in r for r in reasons)
+    # not "còn 1 lỗi cần sửa" for a sheet with nothing in it but "Đã nộp"
+    [blank_sent] = [u for u in reminder["units"] if u["unit_code"] == p.blank_sent]
+    assert (blank_sent["state"], blank_sent["reason"]) == (
+        "con_loi",
+        "đã chọn “Đã nộp” nhưng chưa điền báo cáo",
+    )
     assert {u["state"] for u in reminder["units"]} <= {
         "con_loi",
         "chua_chon_da_nop",

@@ -116,7 +116,13 @@ class Edit:
     unit: str  # U1 … U7, the script's names
     at: dt.datetime
     kind: str  # valid | errors | draft
-    values: tuple = ()  # one number per indicator row of the unit's sheet
+    values: tuple = ()  # the unit's first indicator rows' figures (the others: 0)
+
+
+def figures_written(values: tuple, indicators: int) -> tuple:
+    """What a unit types in its sheet's indicator rows: the edit's figures, then 0 for every
+    other indicator (a blank figure is not a report: "ghi 0 nếu không có")."""
+    return tuple(values[:indicators]) + (0,) * (indicators - len(values[:indicators]))
 
 
 #: the script: what each unit does, and when (Vietnam time)
@@ -196,7 +202,8 @@ class Oracle:
                     if first.received_at <= self.on_time_until
                     else "hop_le_tre_han"
                 )
-                for indicator, value in zip(self.indicators[code], valid[-1].values):
+                written = figures_written(valid[-1].values, len(self.indicators[code]))
+                for indicator, value in zip(self.indicators[code], written):
                     totals[indicator] += Decimal(value)
                     units_with[indicator] += 1
             elif not history:
@@ -283,7 +290,7 @@ class Season:
         reporter_row = 4 + [k for k, _, _ in layout.INFO_FIELDS].index("reporter_name")
         status = column(layout.TASK_COLUMNS, "status")
         value = column(layout.INDICATOR_COLUMNS, "value")
-        values = [str(v) for v in edit.values[: len(indicators)]]
+        values = [str(v) for v in figures_written(edit.values, len(indicators))]
         if edit.kind == "errors":
             values[0] = "-3"  # a negative figure: an error
         data = [

@@ -9,7 +9,7 @@ through ``tonghop check`` on a saved .xlsx, which must find the same problems of
 from __future__ import annotations
 
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from validation_corpus import (
     CLEAN_UNITS,
     CORPUS_PERIOD,
     Case,
+    CaseContext,
     build_case_workbook,
     build_clean_workbook,
 )
@@ -25,6 +26,7 @@ from validation_corpus import (
 from expectations.runner import ReportToCheck, validate
 from ingest.parse import ParsedReport, parse_report
 from sheets import layout
+from sheets.template import set_value, write_workbook
 from tooling.check import check_workbook, format_issue
 
 CASES_BY_NAME = {case.name: case for case in CASES}
@@ -282,3 +284,93 @@ def test_tonghop_check_finds_the_same_issues_offline(name, batch, catalogue, tmp
     assert {(i.rule_code, i.cell_ref) for i in result.issues} == {
         (e.rule_code, e.cell_ref) for e in case.expected
     }
+
+
+# ------------------------------------------------------------------ a report not filled
+NOT_FILLED_UNIT = "CB-XA-001"  # 8 tasks, 5 indicators
+
+
+def blank_workbook(catalogue):
+    return write_workbook(layout.report_tabs(catalogue, NOT_FILLED_UNIT, CORPUS_PERIOD))
+
+
+def check_alone(workbook, catalogue) -> list:
+    parsed = parse_workbook(workbook, catalogue, NOT_FILLED_UNIT)
+    report = ReportToCheck(None, NOT_FILLED_UNIT, CORPUS_PERIOD, parsed)
+    return validate([report], catalogue, store_results=False).issues
+
+
+def _info_and_feedback_only(workbook, catalogue):
+    """The unit filled its name, switched "Đã nộp" and wrote a difficulty — and nothing in
+    its task and indicator tables."""
+    ctx = CaseContext(catalogue, NOT_FILLED_UNIT, CORPUS_PERIOD)
+    set_value(ctx.info_cell(workbook, "reporter_name"), "Nông Thị Lan")
+    set_value(ctx.info_cell(workbook, "submitted"), "Đã nộp")
+    set_value(ctx.feedback_cell(workbook, 1, "kind"), "Khó khăn")
+    set_value(ctx.feedback_cell(workbook, 1, "content"), "Thiếu kinh phí.")
+    # spaces and invisible characters in the tables are nothing
+    set_value(ctx.task_cell(workbook, "CB.2.3", "result"), "  \u200b ")
+
+
+@pytest.mark.parametrize("spoil", [None, _info_and_feedback_only], ids=["provisioned", "info"])
+def test_a_report_not_filled_gets_one_issue_not_one_per_cell(catalogue, spoil):
+    """Not "8 lỗi" for a sheet nobody opened: one error saying the report is not filled, at
+    the first status (where filling starts), with what to do; the version does not count."""
+    workbook = blank_workbook(catalogue)
+    if spoil:
+        spoil(workbook, catalogue)
+    [issue] = check_alone(workbook, catalogue)
+    assert (issue.rule_code, issue.severity, issue.blocks_version) == (
+        "sheet.not_filled",
+        "error",
+        True,
+    )
+    assert issue.cell_ref == f"{layout.TAB_TASKS}!G2" and issue.tab_title == layout.TAB_TASKS
+    assert issue.message_vi.startswith("Chưa điền báo cáo: bảng nhiệm vụ và bảng chỉ tiêu")
+    assert "chọn Tình trạng và ghi Kết quả thực hiện cho từng nhiệm vụ (trang “Nhiệm vụ”)" in (
+        issue.fix_vi
+    )
+    assert "ghi số liệu của kỳ cho từng chỉ tiêu, không có thì ghi 0 (trang “Chỉ tiêu”)" in (
+        issue.fix_vi
+    )
+
+
+def test_a_structure_problem_is_told_beside_not_filled(catalogue):
+    """What the unit must repair before it can fill the report is still said."""
+    workbook = blank_workbook(catalogue)
+    workbook.remove(workbook[layout.TAB_INDICATORS])
+    issues = check_alone(workbook, catalogue)
+    assert sorted((i.rule_code, i.severity) for i in issues) == [
+        ("sheet.not_filled", "error"),
+        ("structure.indicator_table", "error"),
+    ]
+
+
+def test_one_value_written_makes_the_report_checked_cell_by_cell(catalogue):
+    """A report with anything in its tables is checked as a report: every blank status and
+    figure is an error of its own, naming its cell."""
+    workbook = blank_workbook(catalogue)
+    ctx = CaseContext(catalogue, NOT_FILLED_UNIT, CORPUS_PERIOD)
+    set_value(ctx.indicator_cell(workbook, "CB.CT01"), 0)
+    issues = check_alone(workbook, catalogue)
+    rules = Counter(i.rule_code for i in issues)
+    tasks = len(catalogue.tasks_for("CB-KH84", NOT_FILLED_UNIT))
+    indicators = len(catalogue.indicators_for("CB-KH84", NOT_FILLED_UNIT))
+    assert rules == {
+        "task.status_required": tasks,
+        "indicator.value_missing": indicators - 1,
+        "info.reporter_required": 1,
+    }
+    assert all(i.severity == "error" for i in issues if i.rule_code != "info.reporter_required")
+    assert {i.cell_ref for i in issues if i.rule_code == "indicator.value_missing"} == {
+        f"{layout.TAB_INDICATORS}!F{row}" for row in range(3, 2 + indicators)
+    }
+
+
+def test_tonghop_check_says_not_filled_for_a_blank_sheet(catalogue, tmp_path):
+    path = tmp_path / "blank.xlsx"
+    blank_workbook(catalogue).save(path)
+    result = check_workbook(path)
+    assert [(i.rule_code, i.cell_ref) for i in result.issues] == [
+        ("sheet.not_filled", f"{layout.TAB_TASKS}!G2")
+    ]

@@ -21,28 +21,50 @@ def n(number, shown=None):
 
 
 @pytest.mark.parametrize(
-    "cell, whole, value, kind",
+    "cell, whole, value, kind, how",
     [
-        (n(5), True, 5, "number"),
-        (n(5.0, "5"), True, 5, "number"),
-        (s("5"), True, 5, "number"),
-        (s("1.200"), True, 1200, "interpreted"),
-        (s("1.200.000"), True, 1200000, "interpreted"),
-        (s("1 200"), True, 1200, "interpreted"),
-        (s("5 buổi"), True, 5, "interpreted"),
-        (s("1.200 lượt người"), True, 1200, "interpreted"),
-        (s("1,5"), False, Decimal("1.5"), "interpreted"),
-        (s("1.200,5"), False, Decimal("1200.5"), "interpreted"),
-        (s("1,200.5"), False, Decimal("1200.5"), "interpreted"),
-        (s("-3"), True, -3, "number"),
-        (s("  7 "), True, 7, "number"),
+        (n(5), True, 5, "number", None),
+        (n(5.0, "5"), True, 5, "number", None),
+        (s("5"), True, 5, "number", None),
+        (s("-3"), True, -3, "number", None),
+        (s("  7 "), True, 7, "number", None),
+        # Vietnamese writing: read as the convention says, without a word to the unit
+        (s("2.487"), True, 2487, "number", vn.DOT_THOUSANDS),
+        (s("1.200.000"), True, 1200000, "number", vn.DOT_THOUSANDS),
+        (s("1.200.000"), False, 1200000, "number", vn.DOT_THOUSANDS),  # two dots: no fraction
+        (s("1 200"), True, 1200, "number", vn.SPACE_THOUSANDS),
+        (s("1 200"), False, 1200, "number", vn.SPACE_THOUSANDS),
+        (s("2,5"), False, Decimal("2.5"), "number", vn.COMMA_DECIMAL),
+        (s("5,0"), True, 5, "number", vn.COMMA_DECIMAL),
+        (
+            s("1.200,5"),
+            False,
+            Decimal("1200.5"),
+            "number",
+            f"{vn.DOT_THOUSANDS}, {vn.COMMA_DECIMAL}",
+        ),
     ],
 )
-def test_numbers_read_with_certainty(cell, whole, value, kind):
+def test_numbers_read_with_certainty(cell, whole, value, kind, how):
     reading = vn.read_number(cell, whole=whole)
-    assert (reading.value, reading.kind) == (value, kind)
-    if kind == "interpreted":
-        assert f"là {vn.plain_vi(value)} (" in reading.note
+    assert (reading.value, reading.kind, reading.how, reading.note) == (value, kind, how, None)
+
+
+@pytest.mark.parametrize(
+    "cell, whole, value, said",
+    [
+        (s("5 buổi"), True, 5, "đã bỏ chữ “buổi”"),
+        (s("200 người"), True, 200, "đã bỏ chữ “người”"),
+        (s("1.200 lượt người"), True, 1200, "đã bỏ chữ “lượt người”"),
+        # a fraction may be meant: "1.200" could be 1,2 written the English way
+        (s("1.200"), False, 1200, f"{vn.DOT_THOUSANDS}, không phải 1,2"),
+        (s("1,200.5"), False, Decimal("1200.5"), "viết theo kiểu tiếng Anh"),
+    ],
+)
+def test_numbers_read_by_a_guess_say_what_was_read(cell, whole, value, said):
+    reading = vn.read_number(cell, whole=whole)
+    assert (reading.value, reading.kind) == (value, "interpreted")
+    assert reading.note == f"Đã hiểu “{reading.text}” là {vn.plain_vi(value)} ({said})."
 
 
 @pytest.mark.parametrize(
@@ -86,18 +108,27 @@ def test_format_vi():
     "cell, value, kind",
     [
         (n(46193, "20/6/2026"), dt.date(2026, 6, 20), "date"),
-        (s("20/6/2026"), dt.date(2026, 6, 20), "interpreted"),
-        (s("20-06-2026"), dt.date(2026, 6, 20), "interpreted"),
-        (s("2026-06-20"), dt.date(2026, 6, 20), "interpreted"),
-        (s("ngày 20 tháng 6 năm 2026"), dt.date(2026, 6, 20), "interpreted"),
+        # the order the guide asks for, however separated or padded: read without a word
+        (s("20/6/2026"), dt.date(2026, 6, 20), "date"),
+        (s("21/3/2026"), dt.date(2026, 3, 21), "date"),
+        (s("05/03/2026"), dt.date(2026, 3, 5), "date"),
+        (s("3/4/2026"), dt.date(2026, 4, 3), "date"),  # day first, as the guide says
+        (s("20-06-2026"), dt.date(2026, 6, 20), "date"),
+        (s("2026-06-20"), dt.date(2026, 6, 20), "date"),
+        (s("ngày 20/6/2026"), dt.date(2026, 6, 20), "date"),
+        (s("ngày 20 tháng 6 năm 2026"), dt.date(2026, 6, 20), "date"),
+        # the other order, or incomplete: not guessed
         (s("6/20/2026"), None, "ambiguous"),
         (s("31/2/2026"), None, "invalid"),
+        (s("20/6"), None, "invalid"),
+        (s("20/6/26"), None, "invalid"),
         (s("tháng 6"), None, "invalid"),
     ],
 )
 def test_dates(cell, value, kind):
     reading = vn.read_date(cell)
     assert (reading.value, reading.kind) == (value, kind)
+    assert (reading.note is None) == (kind == "date")
 
 
 def test_status_choice():
@@ -105,8 +136,17 @@ def test_status_choice():
         return vn.read_choice(s(t), vn.TASK_STATUSES, vn.TASK_STATUS_ALIASES)
 
     assert (read("Hoàn thành").value, read("Hoàn thành").kind) == ("hoan_thanh", "choice")
-    assert (read("hoàn  THÀNH").value, read("hoàn  THÀNH").kind) == ("hoan_thanh", "interpreted")
-    assert read("Đã hoàn thành").value == "hoan_thanh"
+    # the label in another case, without diacritics, other spacing: the same choice, no word
+    for typed in ("hoàn thành", "hoàn  THÀNH", "hoan thanh", "Hoan Thanh"):
+        reading = read(typed)
+        assert (reading.value, reading.kind, reading.note) == ("hoan_thanh", "choice", None)
+        assert reading.how
+    # another word for it is a guess
+    assert (read("Đã hoàn thành").value, read("Đã hoàn thành").kind) == (
+        "hoan_thanh",
+        "interpreted",
+    )
+    assert read("xong").note == "Đã hiểu “xong” là “Hoàn thành”."
     assert read("xong rồi mà").kind == "invalid"
     # NFD input (decomposed diacritics) is the same text
     import unicodedata
@@ -117,7 +157,8 @@ def test_status_choice():
 def test_submitted_switch():
     assert vn.read_submitted({"effectiveValue": {"boolValue": True}}).value is True
     assert vn.read_submitted(s("Đã nộp")).value is True
-    assert vn.read_submitted(s("da nop")).kind == "interpreted"
+    assert vn.read_submitted(s("da nop")).kind == "choice"
+    assert vn.read_submitted(s("x")).kind == "interpreted"
     assert vn.read_submitted(s("Chưa nộp")).value is False
     assert vn.read_submitted({}).value is False
     assert vn.read_submitted(s("có lẽ")).kind == "invalid"

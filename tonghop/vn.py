@@ -7,14 +7,21 @@ had to be interpreted or could not be read — a note in Vietnamese saying what 
 How certain (``kind``):
 
 - ``empty``       nothing in the cell
-- ``number`` / ``date`` / ``text`` / ``choice``   read exactly as typed
-- ``interpreted`` the meaning is certain but the writing was not plain ("1.200" → 1200,
-  "5 buổi" → 5, "20/6/2026" as text); the unit gets a warning saying what was read
-- ``ambiguous``   two readings are possible ("1,200": 1.2 or 1200?); an error
+- ``number`` / ``date`` / ``text`` / ``choice``   read as typed, or as the conventions of
+  Vietnamese writing (below) say it must be read: no one could read it otherwise, so the unit
+  is not told anything (``how`` names the convention, for whoever traces a value)
+- ``interpreted`` read by a guess: something was dropped or assumed ("5 buổi" → 5 without its
+  word, "1.200" in a money column, where it could be 1,2 written the English way, "xong" →
+  "Hoàn thành", a value taken from the first cell of a merge); the unit gets a warning saying
+  what was read, and can disagree
+- ``ambiguous``   two readings are possible ("1,200": 1,2 or 1200?); an error
 - ``invalid``     cannot be read at all ("nhiều", "5-7"); an error
 
-Conventions of Vietnamese writing: "." groups thousands, "," marks decimals, dates are
-day/month/year.
+The conventions of Vietnamese writing, read silently: "." groups thousands ("2.487" is 2487 in
+a count), "," marks decimals ("2,5"), a space may group thousands too ("1 200"), dates are
+day/month/year ("21/3/2026", "05/03/2026", "ngày 21 tháng 3 năm 2026") — the order the
+report's guide asks for, so "3/4/2026" is 3 April —, and a drop-down value typed in another
+case, without diacritics or with other spacing ("hoàn thành", "hoan thanh") is that value.
 """
 
 from __future__ import annotations
@@ -40,8 +47,12 @@ class Reading:
     kind: str
     #: what was typed, as the unit sees it
     text: str | None = None
-    #: Vietnamese note for interpreted / ambiguous / invalid readings
+    #: Vietnamese note for interpreted / ambiguous / invalid readings: what the unit is told
     note: str | None = None
+    #: the convention of Vietnamese writing a value was read by, when it was not typed plainly
+    #: ("dấu chấm phân cách hàng nghìn", "ngày/tháng/năm", …): for whoever traces a value; the
+    #: unit is told nothing about it (only the guesses, in ``note``)
+    how: str | None = None
 
 
 def nfc(text: str) -> str:
@@ -205,14 +216,14 @@ def _to_number(value: Decimal, whole: bool) -> int | Decimal:
     return value
 
 
-def read_number(
-    cell: CellData | None, *, whole: bool = False, comma_decimals: bool = False
-) -> Reading:
+def read_number(cell: CellData | None, *, whole: bool = False) -> Reading:
     """A number from a cell. ``whole=True`` for counts: a fraction is then invalid.
 
-    ``comma_decimals=True`` where the template tells the unit to write decimals with a comma
-    (money, in millions of đồng): "12,5" is then the documented writing, read as typed
-    (``number``, no note). Elsewhere it is read the same but as ``interpreted``.
+    Vietnamese writing is read silently (``number``, with ``how``): "2.487" and "1.200.000"
+    (dots between thousands), "2,5" (decimal comma), "1.200,5", "1 200". What needs a guess is
+    ``interpreted``: a word dropped ("5 buổi"), the English writing ("1,200.5"), and "1.200"
+    where a fraction may be meant (not a count): 1200 by the convention, but 1,2 to whoever
+    writes decimals the English way.
 
     Negative numbers are read as numbers; whether they are allowed is a rule, not a reading.
     """
@@ -243,14 +254,20 @@ def read_number(
         return Reading(None, "invalid", shown, "Ô chứa giá trị đúng/sai, không phải số.")
     if kind == "error":
         return Reading(None, "invalid", shown, "Ô chứa lỗi công thức, không phải số.")
-    return _read_number_text(clean_text(value), whole, comma_decimals)
+    return _read_number_text(clean_text(value), whole)
 
 
-def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> Reading:
+#: the conventions of Vietnamese writing a number may follow (``Reading.how``)
+DOT_THOUSANDS = "dấu chấm phân cách hàng nghìn"
+SPACE_THOUSANDS = "dấu cách phân cách hàng nghìn"
+COMMA_DECIMAL = "dấu phẩy là phần thập phân"
+
+
+def _read_number_text(text: str, whole: bool) -> Reading:
     quoted = shorten(text)
     if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
         return Reading(None, "invalid", text, _TOO_LARGE.format(text=quoted))
-    notes: list[str] = []
+    guesses: list[str] = []  # what was assumed: the unit is told
     body = text
     sign = ""
     suffix = _UNIT_SUFFIX.match(body)
@@ -259,7 +276,7 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
         if re.search(r"\d", unit):
             return Reading(None, "invalid", text, f"Không đọc được số từ “{quoted}”.")
         body = suffix.group("num").strip()
-        notes.append(f"đã bỏ chữ “{shorten(unit, 40)}”")
+        guesses.append(f"đã bỏ chữ “{shorten(unit, 40)}”")
     if body[:1] in "+-":
         sign, body = ("-" if body[0] == "-" else ""), body[1:].strip()
     if fold(text) in _ZERO_WORDS:
@@ -267,13 +284,11 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
             None, "ambiguous", text, f"“{quoted}” chưa phải là số; nếu không có thì ghi 0."
         )
 
-    def done(number: Decimal, how: str | None) -> Reading:
+    def done(number: Decimal, convention: str | None = None, guess: str | None = None) -> Reading:
         if sign:
             number = -number
         if abs(number) >= MAX_ABS_NUMBER:
             return Reading(None, "invalid", text, _TOO_LARGE.format(text=quoted))
-        if how:
-            notes.append(how)
         if whole and number != number.to_integral_value():
             return Reading(
                 None,
@@ -283,37 +298,42 @@ def _read_number_text(text: str, whole: bool, comma_decimals: bool = False) -> R
                 "chỉ tiêu này đếm số lượng.",
             )
         value = _to_number(number, whole)
-        if not notes:
-            return Reading(value, "number", text)
+        if guess:
+            guesses.append(guess)
+        if not guesses:
+            return Reading(value, "number", text, how=convention)
+        # the unit is told the guesses; the conventions it followed go without saying
         return Reading(
             value,
             "interpreted",
             text,
-            f"Đã hiểu “{quoted}” là {plain_vi(value)} ({'; '.join(notes)}).",
+            f"Đã hiểu “{quoted}” là {plain_vi(value)} ({'; '.join(guesses)}).",
+            how=convention,
         )
 
     if _PLAIN.match(body):
-        return done(Decimal(body), None)
+        return done(Decimal(body))
     if _VI_THOUSANDS.match(body):
-        return done(Decimal(body.replace(".", "")), "dấu chấm phân cách hàng nghìn")
+        number = Decimal(body.replace(".", ""))
+        if whole or body.count(".") > 1:
+            return done(number, DOT_THOUSANDS)
+        # "1.200" where a fraction may be meant: 1,2 written the English way?
+        as_decimal = plain_vi(Decimal(body))
+        return done(number, guess=f"{DOT_THOUSANDS}, không phải {as_decimal}")
     if _SPACED_THOUSANDS.match(body):
-        return done(Decimal(body.replace(" ", "")), "dấu cách phân cách hàng nghìn")
+        return done(Decimal(body.replace(" ", "")), SPACE_THOUSANDS)
     if _AMBIGUOUS_COMMA.match(body):
         as_vi = plain_vi(Decimal(body.replace(",", ".")))
         as_en = plain_vi(Decimal(body.replace(",", "")))
         return Reading(None, "ambiguous", text, f"“{quoted}” có thể là {as_vi} hoặc {as_en}.")
     if _COMMA_DECIMAL.match(body):
-        return done(
-            Decimal(body.replace(",", ".")),
-            None if comma_decimals else "dấu phẩy là phần thập phân",
-        )
+        return done(Decimal(body.replace(",", ".")), COMMA_DECIMAL)
     if _VI_THOUSANDS_DECIMAL.match(body):
         return done(
-            Decimal(body.replace(".", "").replace(",", ".")),
-            "dấu chấm phân cách hàng nghìn, dấu phẩy là phần thập phân",
+            Decimal(body.replace(".", "").replace(",", ".")), f"{DOT_THOUSANDS}, {COMMA_DECIMAL}"
         )
     if _EN_THOUSANDS_DECIMAL.match(body):
-        return done(Decimal(body.replace(",", "")), "viết theo kiểu tiếng Anh")
+        return done(Decimal(body.replace(",", "")), guess="viết theo kiểu tiếng Anh")
     if _PLAIN_DOT_DECIMAL.match(body):
         decimal = body.replace(".", ",")
         if len(body.partition(".")[2]) == 3:  # 1234.567: maybe a thousands group
@@ -375,7 +395,12 @@ def serial_to_date(serial: float) -> dt.date:
 
 
 def read_date(cell: CellData | None) -> Reading:
-    """A calendar date. Sheets date cells are serial numbers; text is read as day/month/year."""
+    """A calendar date. Sheets date cells are serial numbers. A date typed as text in the
+    order the guide asks for — day/month/year, "/", "-" or "." between, with or without leading
+    zeros, "ngày" before it, or in words ("ngày 20 tháng 6 năm 2026") — or year-month-day
+    (ISO, the year first cannot be mistaken) is read silently (``date``, with ``how``). A month
+    over 12 where the day should be ("6/20/2026") is the other order: ambiguous. An incomplete
+    date (no year, a two-digit year) is not read."""
     kind, value = _typed(cell)
     shown = cell_text(cell)
     if kind is None or (kind == "string" and clean_text(value) is None):
@@ -398,11 +423,11 @@ def read_date(cell: CellData | None) -> Reading:
     text = clean_text(value)
     words = _VI_WORDS.match(text)
     if words:
-        return _make_date(text, int(words[1]), int(words[2]), int(words[3]))
+        return _make_date(text, int(words[1]), int(words[2]), int(words[3]), "ngày … tháng … năm …")
     body = _NGAY_PREFIX.sub("", text)
     iso = _ISO.match(body)
     if iso:
-        return _make_date(text, int(iso[3]), int(iso[2]), int(iso[1]))
+        return _make_date(text, int(iso[3]), int(iso[2]), int(iso[1]), "năm-tháng-ngày")
     dmy = _DMY.match(body)
     if dmy:
         day, month, year = int(dmy[1]), int(dmy[2]), int(dmy[3])
@@ -413,7 +438,7 @@ def read_date(cell: CellData | None) -> Reading:
                 text,
                 f"“{text}” có vẻ ghi tháng trước ngày; hãy ghi theo ngày/tháng/năm.",
             )
-        return _make_date(text, day, month, year)
+        return _make_date(text, day, month, year, "ngày/tháng/năm")
     return Reading(None, "invalid", text, f"Không đọc được ngày từ “{shorten(text)}”.")
 
 
@@ -429,17 +454,12 @@ def _typed_as_plain_number(value: float, shown: str | None) -> bool:
         return False
 
 
-def _make_date(text: str, day: int, month: int, year: int) -> Reading:
+def _make_date(text: str, day: int, month: int, year: int, how: str) -> Reading:
     try:
         value = dt.date(year, month, day)
     except ValueError:
         return Reading(None, "invalid", text, f"“{text}” không phải là một ngày có thật.")
-    return Reading(
-        value,
-        "interpreted",
-        text,
-        f"Đã hiểu “{text}” là ngày {value.day}/{value.month}/{value.year}.",
-    )
+    return Reading(value, "date", text, how=how)
 
 
 # ------------------------------------------------------------------ choices
@@ -447,17 +467,21 @@ def read_choice(
     cell: CellData | None, choices: dict[str, str], aliases: dict[str, str] | None = None
 ) -> Reading:
     """One of a fixed set. ``choices`` maps the exact label → code; ``aliases`` maps folded
-    variants → code. An exact label is certain; a variant is interpreted; anything else invalid."""
+    variants → code. A label is certain, however it is typed: in another case, without its
+    diacritics, with other spacing ("hoan thanh" is "Hoàn thành"; ``how`` says so). A variant
+    ("xong") is a guess: interpreted. Anything else is invalid."""
     text = cell_text(cell)
     if text is None:
         return Reading(None, "empty", text)
     if text in choices:
         return Reading(choices[text], "choice", text)
     folded = fold(text)
-    by_fold = {fold(label): code for label, code in choices.items()}
-    by_fold.update(aliases or {})
+    by_fold = {fold(label): label for label in choices}
     if folded in by_fold:
-        code = by_fold[folded]
+        label = by_fold[folded]
+        return Reading(choices[label], "choice", text, how=f"“{label}” viết khác chữ hoa, dấu")
+    code = (aliases or {}).get(folded)
+    if code is not None:
         label = next(label for label, c in choices.items() if c == code)
         return Reading(code, "interpreted", text, f"Đã hiểu “{shorten(text)}” là “{label}”.")
     return Reading(
@@ -502,8 +526,9 @@ def read_submitted(cell: CellData | None) -> Reading:
     if text is None:
         return Reading(False, "empty", text)
     folded = fold(text)
+    # the two labels, however typed, are certain; the other words are guesses
     if folded in {"da nop", "co", "x", "true", "roi", "nop"}:
-        return Reading(True, "choice" if text == "Đã nộp" else "interpreted", text)
+        return Reading(True, "choice" if folded == "da nop" else "interpreted", text)
     if folded in {"chua nop", "chua", "khong", "false"}:
-        return Reading(False, "choice" if text == "Chưa nộp" else "interpreted", text)
+        return Reading(False, "choice" if folded == "chua nop" else "interpreted", text)
     return Reading(False, "invalid", text, "Chỉ chọn “Đã nộp” hoặc “Chưa nộp”.")

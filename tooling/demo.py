@@ -2,14 +2,19 @@
 
 Reproducible from a seed. Each unit gets a scenario:
 
-- ``on_time``   filled, "Đã nộp", last edited before the due date (some with harmless
-                writing such as "5 buổi" or "1.200", which give warnings)
+- ``on_time``   completely filled, "Đã nộp", last edited before the due date; correct input
+                written as people write it — "1.200" (dot between thousands) in a count,
+                "12,5" (decimal comma) in money, a status typed in lower case or without
+                diacritics, a completion date typed as text ("21/3/2026", "05/03/2026") —
+                which the checks read without a word: no error, no warning
 - ``late``      the same, last edited after the due date
-- ``draft``     partly filled, still "Chưa nộp"
-- ``untouched`` the blank sheet as provisioned
+- ``draft``     partly filled (the figures of about half the indicators left blank: errors),
+                still "Chưa nộp"
+- ``untouched`` the blank sheet as provisioned: one error, "chưa điền báo cáo"
 - ``errors``    "Đã nộp" before the due date, but with errors (a status outside the list, a
-                negative or unreadable figure, …): rows with errors stay out of the marts, and
-                the report does not count as submitted
+                negative or unreadable figure, …) and a figure that is read only by guessing
+                ("5 buổi": a warning): rows with errors stay out of the marts, and the report
+                does not count as submitted
 - ``wrong_unit`` "Đã nộp", but the unit code cell was overwritten: the whole version is rejected
 
 The :class:`DemoManifest` records what was made — the scenario of each unit and every indicator
@@ -28,7 +33,7 @@ from openpyxl import Workbook
 from sheets import layout
 from sheets.template import set_value, write_workbook
 from tonghop.catalogue import Catalogue, Indicator, Unit
-from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES
+from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES, fold
 
 SCENARIO_WEIGHTS = {
     "on_time": 55,
@@ -40,6 +45,9 @@ SCENARIO_WEIGHTS = {
 }
 #: counted as a submitted report when completion requires no errors
 COMPLETE_SCENARIOS = {"on_time", "late"}
+#: scenarios whose answers are all correct (conventional notation included): no warning, and
+#: no error but the one the scenario makes on purpose (wrong_unit: the unit code)
+CORRECT_INPUT_SCENARIOS = {"on_time", "late", "wrong_unit"}
 #: scenarios whose (valid) rows reach the facts: the reports that count (the warehouse's one
 #: rule: a "Đã nộp" report with errors adds none of its clean rows)
 IN_FACTS_SCENARIOS = COMPLETE_SCENARIOS
@@ -293,10 +301,15 @@ def _fill_tasks(
             status = rng.choices(TASK_WITH_END_STATUSES, weights=[1, 4, 5])[0]
         if r == bad_row:
             set_value(ws.cell(row=r, column=cols["status"]), "Đang làm dở")
-        elif rng.random() < 0.08:
-            set_value(ws.cell(row=r, column=cols["status"]), status.lower())  # a warning
         else:
-            set_value(ws.cell(row=r, column=cols["status"]), status)
+            typed = rng.random()
+            if typed < 0.05:
+                status_as_typed = status.lower()  # "đang triển khai": the same choice
+            elif typed < 0.08:
+                status_as_typed = fold(status)  # "dang trien khai", no Vietnamese keyboard
+            else:
+                status_as_typed = status
+            set_value(ws.cell(row=r, column=cols["status"]), status_as_typed)
         if status != "Chưa triển khai":
             set_value(
                 ws.cell(row=r, column=cols["result"]),
@@ -310,8 +323,11 @@ def _fill_tasks(
                 days=rng.randint(5, (period.data_to - period.data_from).days)
             )
             cell = ws.cell(row=r, column=cols["completed_on"])
-            if rng.random() < 0.15:
-                set_value(cell, layout.vi_date(done))  # typed as text: a warning
+            typed = rng.random()
+            if typed < 0.08:
+                set_value(cell, layout.vi_date(done))  # typed as text, "21/3/2026"
+            elif typed < 0.15:
+                set_value(cell, f"{done:%d/%m/%Y}")  # "05/03/2026"
             else:
                 cell.value = done
                 cell.number_format = "d/m/yyyy"
@@ -326,6 +342,14 @@ def _fill_indicators(
     valid: dict[str, Decimal | None] = {}
     rows = [r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=code_col).value]
     bad_row = rng.choice(rows) if errors and rows else None
+    # an errors report also has a figure read only by guessing: a count with its word
+    counts = [
+        r
+        for r in rows
+        if r != bad_row
+        and catalogue.indicators[ws.cell(row=r, column=code_col).value].value_kind == "count"
+    ]
+    guessed_row = rng.choice(counts) if errors and counts else None
     for r in rows:
         code = ws.cell(row=r, column=code_col).value
         indicator = catalogue.indicators[code]
@@ -339,10 +363,10 @@ def _fill_indicators(
             valid[code] = None
             continue
         style = rng.random()
-        if indicator.value_kind == "count" and style < 0.07:
+        if r == guessed_row:
             set_value(cell, f"{value} {indicator.unit_of_measure}")  # "5 buổi": a warning
         elif indicator.value_kind == "count" and value >= 1000 and style < 0.5:
-            set_value(cell, f"{int(value):,}".replace(",", "."))  # "1.200": a warning
+            set_value(cell, f"{int(value):,}".replace(",", "."))  # "1.200": read as 1200
         elif indicator.value_kind == "money" and style < 0.3:
             set_value(cell, str(value).replace(".", ","))  # "12,5": as the guide says
         else:

@@ -217,6 +217,29 @@ create table if not exists parsed.feedback_rows (
     primary key (sheet_version_id, row_key)
 );
 
+-- whether the unit wrote anything in its task and indicator tables (a status, result, date,
+-- evidence or note of a task; a value or note of an indicator): ingest.parse.ParsedReport.
+-- has_content, THE definition, stored by validation; the marts read it ("Chưa điền" in
+-- fct_submission) and never recompute it
+alter table parsed.report_headers add column if not exists has_content boolean;
+-- reports parsed before the column existed: the rule as it stood (the same cells, blank when
+-- empty after trimming); a one-time fill, a no-op once every row has its flag
+update parsed.report_headers h
+set has_content = exists (
+        select 1 from parsed.task_rows t
+        where t.sheet_version_id = h.sheet_version_id and t.unit_code = h.unit_code
+            and coalesce(nullif(trim(t.status_text), ''), nullif(trim(t.result_text), ''),
+                nullif(trim(t.completed_on_text), ''), nullif(trim(t.evidence_text), ''),
+                nullif(trim(t.note_text), '')) is not null
+    ) or exists (
+        select 1 from parsed.indicator_rows i
+        where i.sheet_version_id = h.sheet_version_id and i.unit_code = h.unit_code
+            and coalesce(nullif(trim(i.value_text), ''), nullif(trim(i.note_text), ''))
+                is not null
+    )
+where h.has_content is null;
+alter table parsed.report_headers alter column has_content set not null;
+
 -- ---------------------------------------------------------------- quality
 create table if not exists quality.validation_runs (
     validation_run_id bigint generated always as identity primary key,

@@ -81,6 +81,7 @@ reports as (
         received.received_basis,
         received.received_at,
         headers.is_submitted,
+        headers.has_content,
         coalesce(issue_counts.error_count, 0) as error_count,
         coalesce(issue_counts.warning_count, 0) as warning_count,
         coalesce(issue_counts.is_blocked, false) as is_blocked
@@ -148,6 +149,7 @@ numbered as (
         received_at,
         received_on,
         is_submitted,
+        has_content,
         error_count,
         warning_count,
         is_blocked,

@@ -26,6 +26,9 @@ renamed as (
 
         ---------- booleans
         is_submitted,
+        -- whether the unit wrote anything in its tables: ingest.parse.ParsedReport.has_content,
+        -- the one definition, stored by validation (never recomputed here)
+        has_content,
 
         ---------- timestamps
         parsed_at

@@ -53,49 +53,6 @@ latest_complete_versions as (
 
 ),
 
-task_rows as (
-
-    select * from {{ ref('stg_parsed__task_rows') }}
-
-),
-
-indicator_rows as (
-
-    select * from {{ ref('stg_parsed__indicator_rows') }}
-
-),
-
--- whether the unit wrote anything in its latest version (a blank sheet as provisioned: no)
-latest_contents as (
-
-    select
-        latest_versions.sheet_version_id,
-        latest_versions.unit_code,
-        exists (
-            select 1 from task_rows
-            where task_rows.sheet_version_id = latest_versions.sheet_version_id
-                and task_rows.unit_code = latest_versions.unit_code
-                and coalesce(
-                    nullif(trim(task_rows.status_text), ''),
-                    nullif(trim(task_rows.result_text), ''),
-                    nullif(trim(task_rows.completed_on_text), ''),
-                    nullif(trim(task_rows.evidence_text), ''),
-                    nullif(trim(task_rows.note_text), '')
-                ) is not null
-        ) or exists (
-            select 1 from indicator_rows
-            where indicator_rows.sheet_version_id = latest_versions.sheet_version_id
-                and indicator_rows.unit_code = latest_versions.unit_code
-                and coalesce(
-                    nullif(trim(indicator_rows.value_text), ''),
-                    nullif(trim(indicator_rows.note_text), '')
-                ) is not null
-        ) as has_content
-
-    from latest_versions
-
-),
-
 joined as (
 
     select
@@ -121,7 +78,9 @@ joined as (
         latest_versions.is_blocked as latest_is_blocked,
         latest_versions.error_count as latest_error_count,
         latest_versions.warning_count as latest_warning_count,
-        coalesce(latest_contents.has_content, false) as latest_has_content,
+        -- whether the unit wrote anything in its latest version (a blank sheet as provisioned:
+        -- no): stored by validation, defined once (ingest.parse.ParsedReport.has_content)
+        coalesce(latest_versions.has_content, false) as latest_has_content,
         latest_complete_versions.sheet_version_id as counted_sheet_version_id
 
     from expected
@@ -137,9 +96,6 @@ joined as (
     left join latest_complete_versions
         on latest_complete_versions.period_code = expected.period_code
         and latest_complete_versions.unit_code = expected.unit_code
-    left join latest_contents
-        on latest_contents.sheet_version_id = latest_versions.sheet_version_id
-        and latest_contents.unit_code = latest_versions.unit_code
 
 ),
 
