@@ -26,7 +26,7 @@ half-made one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg2
@@ -327,6 +327,10 @@ def stacked_unit_tab(catalogue: Catalogue, unit_code: str, period_code: str, tit
         stacked.title_rows += [offset + r for r in part.title_rows]
         stacked.input_ranges += [shift_range(ref, offset) for ref in part.input_ranges]
         stacked.choices += [(shift_range(ref, offset), values) for ref, values in part.choices]
+        stacked.choice_hints |= {
+            shift_range(ref, offset): hint for ref, hint in part.choice_hints.items()
+        }
+        stacked.rules += [replace(r, ref=shift_range(r.ref, offset)) for r in part.rules]
     return stacked
 
 

@@ -178,23 +178,7 @@ def tab_requests(
     for c, width in enumerate(tab.column_widths):
         if width:
             requests.append(column_width_request(sheet_id, c, int(round(width * PIXELS_PER_CHAR))))
-    for ref, options in tab.choices:
-        requests.append(
-            {
-                "setDataValidation": {
-                    "range": grid_range(sheet_id, ref),
-                    "rule": {
-                        "condition": {
-                            "type": "ONE_OF_LIST",
-                            "values": [{"userEnteredValue": o} for o in options],
-                        },
-                        "inputMessage": "Chọn một giá trị trong danh sách.",
-                        "strict": True,
-                        "showCustomUi": True,
-                    },
-                }
-            }
-        )
+    requests += validation_requests(tab, sheet_id)
     requests.append(
         {
             "addProtectedRange": {
@@ -219,6 +203,55 @@ def tab_requests(
                     }
                 }
             )
+    return requests
+
+
+def choice_rule(options: list[str], hint: str) -> dict:
+    """A strict drop-down: only a value of the list is accepted (Sheets refuses any other and
+    shows the hint)."""
+    return {
+        "condition": {
+            "type": "ONE_OF_LIST",
+            "values": [{"userEnteredValue": o} for o in options],
+        },
+        "inputMessage": hint,
+        "strict": True,
+        "showCustomUi": True,
+    }
+
+
+def input_rule(rule: layout.InputRule) -> dict:
+    """A number (≥ 0) or date rule with its hint. A strict rule is refused when broken: a
+    figure that is not a number (“5 buổi”, “nhiều”, “-3”) — how a typed number is read is the
+    spreadsheet's locale, the same for every unit of the file. A date rule only marks a
+    wrong value: a date typed as text is still read (``tonghop.vn.read_date``) and reported."""
+    if rule.kind == layout.NUMBER:
+        condition = {"type": "NUMBER_GREATER_THAN_EQ", "values": [{"userEnteredValue": "0"}]}
+    elif rule.kind == layout.DATE:
+        condition = {"type": "DATE_IS_VALID"}
+    else:
+        raise ValueError(f"unknown input rule kind {rule.kind!r}")
+    return {"condition": condition, "inputMessage": rule.hint, "strict": rule.strict}
+
+
+def validation_requests(tab: TabSpec, sheet_id: int) -> list[dict]:
+    """The setDataValidation requests of a tab: its drop-downs, then its number and date rules
+    (the same lists, hints and strictness as the .xlsx template, ``sheets.template``)."""
+    requests = [
+        {
+            "setDataValidation": {
+                "range": grid_range(sheet_id, ref),
+                "rule": choice_rule(
+                    options, tab.choice_hints.get(ref) or layout.choice_hint(options)
+                ),
+            }
+        }
+        for ref, options in tab.choices
+    ]
+    requests += [
+        {"setDataValidation": {"range": grid_range(sheet_id, rule.ref), "rule": input_rule(rule)}}
+        for rule in tab.rules
+    ]
     return requests
 
 

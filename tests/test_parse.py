@@ -43,7 +43,7 @@ def test_values_cells_and_readings(workbook, catalogue):
     ws = workbook[layout.TAB_TASKS]
     ws["G2"], ws["H2"], ws["I2"] = "Hoàn thành", "Đã tổ chức 3 hội nghị", "20/6/2026"
     ws = workbook[layout.TAB_INDICATORS]
-    ws["F2"] = "1.200"
+    ws["E2"] = "1.200"
     report = parse(workbook, catalogue)
     task = report.tasks[0]
     assert task["status_code"] == "hoan_thanh" and task["status_cell"] == "Nhiệm vụ!G2"
@@ -54,7 +54,7 @@ def test_values_cells_and_readings(workbook, catalogue):
     assert (indicator["value"], indicator["value_reading"], indicator["value_cell"]) == (
         1200,
         "interpreted",
-        "Chỉ tiêu!F2",
+        "Chỉ tiêu!E2",
     )
 
 

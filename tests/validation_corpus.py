@@ -59,7 +59,7 @@ _TABLES = {
 class Expected:
     rule_code: str  # e.g. "indicator.value_readable"
     severity: str  # "error" | "warning"
-    cell_ref: str | None  # exact A1 with tab, e.g. "Chỉ tiêu!F3"; None: whole-report problem
+    cell_ref: str | None  # exact A1 with tab, e.g. "Chỉ tiêu!E3"; None: whole-report problem
     message_contains: str  # a distinctive fragment of the Vietnamese message
     blocks_version: bool = False  # the whole version is rejected (identity, columns)
     fix_contains: str | None = None  # a fragment of the fix ("Cách sửa"), when it matters
@@ -437,7 +437,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F2",
+                IND + "E2",
                 "Đã hiểu “5 buổi” là 5 (đã bỏ chữ “buổi”)",
                 fix_contains=COUNT_AGAIN,
                 value_found="5 buổi",
@@ -453,7 +453,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F3",
+                IND + "E3",
                 "Đã hiểu “1.200” là 1200 (dấu chấm phân cách hàng nghìn)",
             ),
         ),
@@ -467,7 +467,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F3",
+                IND + "E3",
                 "“1,200” có thể là 1,2 hoặc 1200",
                 fix_contains=COUNT_FIX,
             ),
@@ -482,7 +482,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F4",
+                IND + "E4",
                 "“1,5” được hiểu là 1,5, không phải số nguyên",
                 fix_contains=COUNT_FIX,
             ),
@@ -504,7 +504,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F6",
+                IND + "E6",
                 "Đã hiểu “12,5 triệu” là 12,5 (đã bỏ chữ “triệu”)",
                 fix_contains=MONEY_AGAIN,
                 value_found="12,5 triệu",
@@ -520,7 +520,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F6",
+                IND + "E6",
                 "“12.5” chưa rõ: dấu chấm chỉ dùng để phân cách hàng nghìn",
                 fix_contains=MONEY_FIX,
                 value_found="12.5",
@@ -536,7 +536,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F4",
+                IND + "E4",
                 "Giá trị 2,5 không phải số nguyên; chỉ tiêu này đếm số lượng",
                 fix_contains=COUNT_FIX,
             ),
@@ -547,28 +547,28 @@ CASES: list[Case] = [
         "CB-XA-007",
         'typed "nhiều" (many) instead of a number',
         set_indicator("CB.CT07", "nhiều"),
-        (Expected("indicator.value_readable", E, IND + "F5", "Không đọc được số từ “nhiều”"),),
+        (Expected("indicator.value_readable", E, IND + "E5", "Không đọc được số từ “nhiều”"),),
     ),
     Case(
         "value_approximate",
         "CB-XA-008",
         'typed "khoảng 10" (about 10)',
         set_indicator("CB.CT01", "khoảng 10"),
-        (Expected("indicator.value_readable", E, IND + "F2", "Không đọc được số từ “khoảng 10”"),),
+        (Expected("indicator.value_readable", E, IND + "E2", "Không đọc được số từ “khoảng 10”"),),
     ),
     Case(
         "value_range",
         "CB-XA-009",
         'typed a range "5-7" as a count',
         set_indicator("CB.CT07", "5-7"),
-        (Expected("indicator.value_readable", E, IND + "F5", "Không đọc được số từ “5-7”"),),
+        (Expected("indicator.value_readable", E, IND + "E5", "Không đọc được số từ “5-7”"),),
     ),
     Case(
         "value_negative",
         "CB-XA-010",
         'typed "-3" sessions',
         set_indicator("CB.CT01", "-3"),
-        (Expected("indicator.value_non_negative", E, IND + "F2", "Số liệu “-3” là số âm"),),
+        (Expected("indicator.value_non_negative", E, IND + "E2", "Số liệu “-3” là số âm"),),
     ),
     Case(
         "value_garbled_separators",
@@ -579,7 +579,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F6",
+                IND + "E6",
                 "Không đọc được số từ “1.234,5.6”",
                 fix_contains=MONEY_FIX,
             ),
@@ -594,7 +594,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F4",
+                IND + "E4",
                 "“không” chưa phải là số; nếu không có thì ghi 0",
             ),
         ),
@@ -608,7 +608,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F5",
+                IND + "E5",
                 "Đã hiểu “0 (không)” là 0 (đã bỏ chữ “(không)”)",
             ),
         ),
@@ -620,7 +620,7 @@ CASES: list[Case] = [
         set_indicator("CB.CT07", None),
         (
             Expected(
-                "indicator.value_missing", W, IND + "F5", "Chưa ghi số liệu cho chỉ tiêu “CB.CT07”"
+                "indicator.value_missing", W, IND + "E5", "Chưa ghi số liệu cho chỉ tiêu “CB.CT07”"
             ),
         ),
     ),
@@ -969,7 +969,7 @@ CASES: list[Case] = [
             rename_tab(layout.TAB_INDICATORS, "CT 6 tháng"),
             set_indicator_in("CT 6 tháng", "CB.CT02", "nhiều"),
         ),
-        (Expected("indicator.value_readable", E, "CT 6 tháng!F3", "Không đọc được số từ “nhiều”"),),
+        (Expected("indicator.value_readable", E, "CT 6 tháng!E3", "Không đọc được số từ “nhiều”"),),
     ),
     Case(
         "indicator_tab_deleted",
