@@ -31,6 +31,11 @@ BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
 SHARE = "drive.permissions.create"
 GET = "sheets.spreadsheets.get"
 LIST = "drive.files.list"
+#: what provisioning reads of a sheet it updates in place
+READ_CELLS_FIELDS = (
+    "properties(title),sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+    "data(startRow,startColumn,rowData(values(userEnteredValue,formattedValue))))"
+)
 
 
 # ---------------------------------------------------------------------------- requests
@@ -322,6 +327,15 @@ class SheetsApi:
         self.calls[SHARE] += 1
         self.client.insert_permission(
             spreadsheet_id, email, perm_type="user", role="writer", notify=False
+        )
+
+    def read_cells(self, spreadsheet_id: str) -> dict:
+        """The spreadsheet's title, its tabs' properties and typed values (one
+        spreadsheets.get): what provisioning compares before writing a catalogue change in
+        place."""
+        self.calls[GET] += 1
+        return self.http.fetch_sheet_metadata(
+            spreadsheet_id, params={"includeGridData": "true", "fields": READ_CELLS_FIELDS}
         )
 
     def sheet_properties(self, spreadsheet_id: str) -> list[dict]:
