@@ -273,7 +273,7 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
             "indicator_code": ind.indicator_code,
             "indicator_name": ind.indicator_name,
             "unit_of_measure": ind.unit_of_measure,
-            "target": ind.target_label,
+            "target": ind.target_label or None,
         }
         indicator_rows.append([values.get(key) for key, _, _, _ in columns])
     indicators_tab = TabSpec(
