@@ -114,7 +114,7 @@ def anchors(rows: list[list[Any]]) -> dict[tuple, tuple[int, dict[str, int]]]:
             found.setdefault(("info", info[0]), (r, {"value": 1}))
             if info[0] == "unit_code" and r >= 3:
                 found.setdefault(("title", 0), (r - 3, {"text": 0}))
-                found.setdefault(("title", 1), (r - 2, {"text": 0}))
+                found.setdefault(("title", 1), (r - 2, {"text": 0, "value": 1}))
             table = None
             continue
         kind = _header_kind(texts)

@@ -40,6 +40,9 @@ CHECK_SHEET_ID_BASE = 900_000_000
 CHECK_SHEET_ID_SPAN = 100_000_000
 
 SUBMITTED_CHOICES = ["Chưa nộp", "Đã nộp"]
+#: the label of the plan's title, above the info block
+PLAN_LABEL = "Kế hoạch"
+
 FEEDBACK_KINDS = {"Khó khăn": "kho_khan", "Kiến nghị": "kien_nghi"}
 #: blank lines of the "Khó khăn, kiến nghị" table, all open to the unit (the parser reads every
 #: line under the header, however many; blank ones are skipped)
@@ -219,7 +222,8 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
     }
     info_rows: list[list[Any]] = [
         ["BÁO CÁO KẾT QUẢ THỰC HIỆN KẾ HOẠCH", None],
-        [programme["title"], None],
+        # the plan's title beside a label, in the wide column (column A is narrow)
+        [PLAN_LABEL, programme["title"]],
         [None, None],
     ]
     info_inputs, info_choices = [], []

@@ -139,6 +139,7 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
         ws.freeze_panes = ws.cell(row=tab.frozen_rows + 1, column=1)
     for dv in data_validations(tab):
         ws.add_data_validation(dv)
+    _fit_rows_and_page(ws, tab)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     for ref in tab.input_ranges:
@@ -147,6 +148,43 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
             for cell in row:
                 cell.protection = Protection(locked=False)
                 cell.fill = INPUT_FILL
+
+
+#: points per line of wrapped 11-point text, and the most a row is made (Excel allows 409)
+LINE_HEIGHT = 15
+MAX_ROW_HEIGHT = 400
+
+
+def _fit_rows_and_page(ws, tab: TabSpec) -> None:
+    """Rows tall enough for their wrapped text (neither Excel nor LibreOffice grows a row of a
+    written file by itself: a long task text would show its first line only), and the page
+    set for printing: A4 landscape, as wide as one page, the header row on every page."""
+    if tab.wrap:
+        for r, row in enumerate(tab.rows, start=1):
+            lines = 1
+            for c, value in enumerate(row):
+                width = tab.column_widths[c] if c < len(tab.column_widths) else 0
+                if isinstance(value, str) and width:
+                    lines = max(lines, _lines(value, width))
+            if lines > 1:
+                ws.row_dimensions[r].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if tab.frozen_rows:
+        ws.print_title_rows = f"1:{tab.frozen_rows}"
+
+
+#: letters of Vietnamese text per unit of column width (a width counts the digit "0", wider
+#: than most letters), measured on the rendered template
+LETTERS_PER_WIDTH = 1.15
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` takes in a column ``width`` characters wide."""
+    usable = max(int(width * LETTERS_PER_WIDTH) - 1, 1)
+    return sum(max(1, -(-len(part) // usable)) for part in text.split("\n"))
 
 
 #: the dates a completion date may be (Excel has no "any valid date" rule)
