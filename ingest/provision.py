@@ -332,8 +332,15 @@ def _update_in_place(
                     spreadsheet_title(catalogue, unit.unit_code, period.period_code),
                     update,
                 )
+                titles = {tab.title for tab in first_tabs}
                 for sheet_id, tab in enumerate(first_tabs):
-                    sheet = by_id.get(sheet_id)
+                    # by its title, else by the id it was made with (a tab the unit renamed)
+                    sheet = by_title.get(tab.title)
+                    if (
+                        sheet is None
+                        and by_id.get(sheet_id, {}).get("properties", {}).get("title") not in titles
+                    ):
+                        sheet = by_id.get(sheet_id)
                     if sheet is None:
                         update.notes.append(f"tab “{tab.title}” not found")
                     elif tab.title == layout.TAB_GUIDE:

@@ -257,6 +257,10 @@ def guide_update(tab: TabSpec, sheet: dict, update: Update) -> None:
     sheet_id = sheet["properties"]["sheetId"]
     title = sheet["properties"]["title"]
     grid = grid_rows(sheet)
+    if _text(_at(grid, 0, 0)) != _text(_at(tab.rows, 0, 0)):
+        # not a guide this layout made (its first line is the guide's title): leave it
+        update.notes.append(f"{title}: not the guide tab (first line differs); left as it is")
+        return
     rows = max(len(tab.rows), len(grid))
     row_count = (sheet["properties"].get("gridProperties") or {}).get("rowCount", len(grid))
     if len(tab.rows) > row_count:
