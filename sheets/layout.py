@@ -5,6 +5,9 @@ provisioner, and the parser (``ingest.parse``), which finds each part by its hea
 than by fixed positions — so a unit that inserts rows, moves a table or renames a tab is still
 read correctly.
 
+Each input cell carries its help, the same on both sides: a strict drop-down, or a number or
+date rule (:class:`InputRule`), with a Vietnamese hint shown when the cell is selected.
+
 Everything a unit reads is Vietnamese; keys are English.
 """
 
