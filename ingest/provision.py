@@ -12,12 +12,16 @@ period's ``sheet_layout`` in the catalogue (or the ad hoc request) unless the ca
 
 A spreadsheet costs a small, fixed number of API calls: ``drive.files.create`` (with the
 appProperties that say whose report it is), one ``spreadsheets.batchUpdate`` carrying every tab
-(titles, grid sizes, values, formats, column widths, drop-downs, protection) and, when sharing,
-one ``drive.permissions.create`` per unit. Re-running is idempotent: a unit already in the
-registry for the period is not touched; only missing units are created. Each run then lists
-the period's spreadsheets once (``drive.files.list``, one call per 1,000 files) to see whom
-they are shared with (:mod:`ingest.sharing`): a re-run with nothing to create costs that one
-call.
+(titles, grid sizes, values, formats, column widths, drop-downs, number and date rules,
+protection) and, when sharing, one ``drive.permissions.create`` per unit. Re-running is
+idempotent: only missing units are created. A unit already registered keeps its sheet, and
+when the catalogue changed what its sheet says (a task renamed, a due date moved, the guide)
+the change is written in place (:mod:`ingest.sheet_update`: one ``spreadsheets.get`` and one
+``spreadsheets.batchUpdate`` per spreadsheet; only the cells the pipeline owns, never what the
+unit typed); the registry keeps a hash of what was last written, so an unchanged sheet costs
+nothing. Each run then lists the period's spreadsheets once (``drive.files.list``, one call per
+1,000 files) to see whom they are shared with (:mod:`ingest.sharing`): a re-run with nothing
+to create or update costs that one call.
 
 A unit is registered only once its spreadsheet is complete (rendered and shared), so a crash
 leaves at worst one unregistered spreadsheet (findable by its appProperties), never a registered
@@ -26,17 +30,24 @@ half-made one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg2
+from gspread.exceptions import APIError
 from openpyxl.utils.cell import range_boundaries
+from requests.exceptions import RequestException
 
-from ingest.registry import RegistryEntry, entries_for_period, register
+from ingest.registry import RegistryEntry, entries_for_period, record_content, register
+from ingest.sheet_update import Update, content_sha256, guide_update, tab_update, title_update
 from sheets import layout
 from sheets.layout import TabSpec, app_properties, report_tabs, spreadsheet_title
 from sheets.writer import LIST, SheetsApi, client_account_email, tab_requests
 from tonghop.catalogue import SHEET_LAYOUTS, Catalogue, Unit
+from tonghop.errors import one_line
+
+log = logging.getLogger(__name__)
 
 LAYOUTS = tuple(SHEET_LAYOUTS)
 #: the tab a new spreadsheet starts with (Google gives the first sheet of a new file gid 0)
@@ -59,6 +70,12 @@ class ProvisionSummary:
     existing: list[str] = field(default_factory=list)
     #: calls this run made, by endpoint (drive.files.create, sheets.spreadsheets.batchUpdate, …)
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: existing units whose sheet was brought up to the catalogue in place by this run
+    updated: list[str] = field(default_factory=list)
+    #: unit code → what could not be done in place (a task not in the sheet…)
+    update_notes: dict[str, list[str]] = field(default_factory=dict)
+    #: unit code → why its sheet could not be read or written (the others went on)
+    update_failed: dict[str, str] = field(default_factory=dict)
     #: unit code → spreadsheet id (created and existing)
     spreadsheet_ids: dict[str, str] = field(default_factory=dict)
     #: unit code → tab title ('' in the per_unit layout)
@@ -72,6 +89,9 @@ class ProvisionSummary:
             "layout": self.layout,
             "created": list(self.created),
             "existing": list(self.existing),
+            "updated": list(self.updated),
+            "update_notes": {k: list(v) for k, v in self.update_notes.items()},
+            "update_failed": dict(self.update_failed),
             "api_calls": dict(self.api_calls),
             "api_calls_total": sum(self.api_calls.values()),
             "spreadsheet_ids": dict(self.spreadsheet_ids),
@@ -113,15 +133,18 @@ def provision_period(
         registered = {e.unit_code: e for e in entries_for_period(conn, period_code)}
         units = catalogue.expected_units(period_code)
         summary = ProvisionSummary(period_code, layout)
-        missing = []
+        missing, existing = [], []
         for unit in units:
             entry = registered.get(unit.unit_code)
             if entry is None:
                 missing.append(unit)
             else:
+                existing.append((unit, entry))
                 summary.existing.append(unit.unit_code)
                 summary.spreadsheet_ids[unit.unit_code] = entry.spreadsheet_id
                 summary.tab_titles[unit.unit_code] = entry.tab_title
+        for unit_code in catalogue.placeholders(period.programme_code):
+            log.warning("catalogue value still to fill in (shown nowhere): %s", unit_code)
         if client is None:
             from sheets.client import make_client
 
@@ -139,6 +162,7 @@ def provision_period(
                 _provision_period_tabs(
                     api, conn, catalogue, period, missing, existing_id, share, summary
                 )
+            _update_in_place(api, conn, catalogue, period, existing, summary)
             if check_sharing:
                 summary.wide_shares = _check_sharing(settings, catalogue, conn, api, period_code)
         finally:
@@ -160,10 +184,8 @@ def _provision_unit(
     summary: ProvisionSummary,
 ) -> None:
     tabs = report_tabs(catalogue, unit.unit_code, period.period_code)
-    spreadsheet_id = api.create(
-        spreadsheet_title(catalogue, unit.unit_code, period.period_code),
-        app_properties(unit.unit_code, period.period_code),
-    )
+    title = spreadsheet_title(catalogue, unit.unit_code, period.period_code)
+    spreadsheet_id = api.create(title, app_properties(unit.unit_code, period.period_code))
     requests = []
     for index, tab in enumerate(tabs):
         requests += tab_requests(tab, index, first=index == 0, service_account=api.service_account)
@@ -180,6 +202,7 @@ def _provision_unit(
                 unit.unit_code,
                 "per_unit",
                 "",
+                content_sha256(tabs, title),
             )
         ],
     )
@@ -199,17 +222,15 @@ def _provision_period_tabs(
     summary: ProvisionSummary,
 ) -> None:
     programme = catalogue.programmes[period.programme_code]
+    guide = period_guide_tab(programme, period)
+    file_title = period_spreadsheet_title(catalogue, period.period_code)
     requests: list[dict] = []
     if spreadsheet_id is None:
         spreadsheet_id = api.create(
-            period_spreadsheet_title(catalogue, period.period_code),
-            {"tonghop_period": period.period_code, "tonghop_layout": "per_period"},
+            file_title, {"tonghop_period": period.period_code, "tonghop_layout": "per_period"}
         )
         requests += tab_requests(
-            period_guide_tab(programme, period),
-            FIRST_SHEET_ID,
-            first=True,
-            service_account=api.service_account,
+            guide, FIRST_SHEET_ID, first=True, service_account=api.service_account
         )
         used_titles = {layout.TAB_GUIDE.casefold()}
         next_id = FIRST_SHEET_ID + 1
@@ -238,6 +259,7 @@ def _provision_period_tabs(
                 unit.unit_code,
                 "per_period",
                 title,
+                content_sha256([guide, tab], file_title),
             )
         )
     # share first: the protected ranges name the units as editors, which Sheets accepts for
@@ -252,6 +274,99 @@ def _provision_period_tabs(
         summary.created.append(unit.unit_code)
         summary.spreadsheet_ids[unit.unit_code] = spreadsheet_id
         summary.tab_titles[unit.unit_code] = titles[unit.unit_code]
+
+
+def _update_in_place(
+    api: SheetsApi,
+    conn,
+    catalogue: Catalogue,
+    period,
+    existing: list[tuple[Unit, RegistryEntry]],
+    summary: ProvisionSummary,
+) -> None:
+    """Write into the registered sheets what the catalogue now says of them, when it changed
+    since they were last written (:mod:`ingest.sheet_update`). A sheet that cannot be read or
+    written is noted and the others go on."""
+    files: dict[str, list[tuple[Unit, RegistryEntry, list[TabSpec], str]]] = {}
+    programme = catalogue.programmes[period.programme_code]
+    guide = period_guide_tab(programme, period)
+    per_period_title = period_spreadsheet_title(catalogue, period.period_code)
+    for unit, entry in existing:
+        if entry.layout == "per_period":
+            tabs = [
+                guide,
+                stacked_unit_tab(catalogue, unit.unit_code, period.period_code, entry.tab_title),
+            ]
+            title = per_period_title
+        else:
+            tabs = report_tabs(catalogue, unit.unit_code, period.period_code)
+            title = spreadsheet_title(catalogue, unit.unit_code, period.period_code)
+        digest = content_sha256(tabs, title)
+        if entry.content_sha256 != digest:
+            files.setdefault(entry.spreadsheet_id, []).append((unit, entry, tabs, digest))
+    for spreadsheet_id, stale in files.items():
+        units = [unit.unit_code for unit, *_ in stale]
+        try:
+            resource = api.read_cells(spreadsheet_id)
+            update = Update()
+            sheets = resource.get("sheets", [])
+            by_id = {s["properties"]["sheetId"]: s for s in sheets}
+            by_title = {s["properties"]["title"]: s for s in sheets}
+            _, first_entry, first_tabs, _ = stale[0]
+            if first_entry.layout == "per_period":
+                title_update(resource, per_period_title, update)
+                if FIRST_SHEET_ID in by_id:
+                    guide_update(guide, by_id[FIRST_SHEET_ID], update)
+                for unit, entry, tabs, _ in stale:
+                    sheet = by_title.get(entry.tab_title)
+                    if sheet is None:
+                        update.notes.append(
+                            f"tab “{entry.tab_title}” of {unit.unit_code} not found"
+                        )
+                    else:
+                        tab_update(tabs[1], sheet, update)
+            else:
+                unit = stale[0][0]
+                title_update(
+                    resource,
+                    spreadsheet_title(catalogue, unit.unit_code, period.period_code),
+                    update,
+                )
+                titles = {tab.title for tab in first_tabs}
+                for sheet_id, tab in enumerate(first_tabs):
+                    # by its title, else by the id it was made with (a tab the unit renamed)
+                    sheet = by_title.get(tab.title)
+                    if (
+                        sheet is None
+                        and by_id.get(sheet_id, {}).get("properties", {}).get("title") not in titles
+                    ):
+                        sheet = by_id.get(sheet_id)
+                    if sheet is None:
+                        update.notes.append(f"tab “{tab.title}” not found")
+                    elif tab.title == layout.TAB_GUIDE:
+                        guide_update(tab, sheet, update)
+                    else:
+                        tab_update(tab, sheet, update)
+            if update.requests:
+                api.batch_update(spreadsheet_id, update.requests)
+        except (APIError, RequestException) as exc:
+            log.warning("sheet %s of %s not updated in place: %s", spreadsheet_id, units, exc)
+            for code in units:
+                summary.update_failed[code] = one_line(exc)
+            continue
+        for unit, _, _, digest in stale:
+            record_content(conn, period.period_code, [unit.unit_code], digest)
+            summary.updated.append(unit.unit_code)
+            if update.notes:
+                summary.update_notes[unit.unit_code] = list(update.notes)
+        log.info(
+            "sheet %s of %s updated in place: %d cell(s) rewritten%s",
+            spreadsheet_id,
+            ", ".join(units),
+            len(update.cells),
+            f"; {'; '.join(update.notes)}" if update.notes else "",
+        )
+    summary.updated.sort()
 
 
 def _check_sharing(
@@ -327,6 +442,10 @@ def stacked_unit_tab(catalogue: Catalogue, unit_code: str, period_code: str, tit
         stacked.title_rows += [offset + r for r in part.title_rows]
         stacked.input_ranges += [shift_range(ref, offset) for ref in part.input_ranges]
         stacked.choices += [(shift_range(ref, offset), values) for ref, values in part.choices]
+        stacked.choice_hints |= {
+            shift_range(ref, offset): hint for ref, hint in part.choice_hints.items()
+        }
+        stacked.rules += [replace(r, ref=shift_range(r.ref, offset)) for r in part.rules]
     return stacked
 
 

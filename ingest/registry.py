@@ -15,6 +15,9 @@ class RegistryEntry:
     unit_code: str
     layout: str = "per_unit"  # per_unit | per_period
     tab_title: str = ""  # the unit's tab in the per_period layout
+    #: hash of what the pipeline last wrote in the unit's sheet (ingest.provision: a
+    #: catalogue change since is written in place); None before it was recorded
+    content_sha256: str | None = None
 
 
 def register(conn, entries: list[RegistryEntry]) -> int:
@@ -26,7 +29,8 @@ def register(conn, entries: list[RegistryEntry]) -> int:
             cur,
             """
             insert into ops.sheet_registry
-                (spreadsheet_id, tab_title, layout, programme_code, period_code, unit_code)
+                (spreadsheet_id, tab_title, layout, programme_code, period_code, unit_code,
+                 content_sha256)
             values %s
             on conflict do nothing""",
             [
@@ -37,6 +41,7 @@ def register(conn, entries: list[RegistryEntry]) -> int:
                     e.programme_code,
                     e.period_code,
                     e.unit_code,
+                    e.content_sha256,
                 )
                 for e in entries
             ],
@@ -50,9 +55,22 @@ def entries_for_period(conn, period_code: str) -> list[RegistryEntry]:
     with conn.cursor() as cur:
         cur.execute(
             """
-            select spreadsheet_id, programme_code, period_code, unit_code, layout, tab_title
+            select spreadsheet_id, programme_code, period_code, unit_code, layout, tab_title,
+                   content_sha256
             from ops.sheet_registry where period_code = %s
             order by unit_code""",
             (period_code,),
         )
         return [RegistryEntry(*row) for row in cur.fetchall()]
+
+
+def record_content(conn, period_code: str, unit_codes: list[str], content_sha256: str) -> None:
+    """What the pipeline wrote in these units' sheets of the period is now ``content_sha256``."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            update ops.sheet_registry set content_sha256 = %s
+            where period_code = %s and unit_code = any(%s)""",
+            (content_sha256, period_code, list(unit_codes)),
+        )
+    conn.commit()

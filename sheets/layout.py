@@ -5,6 +5,9 @@ provisioner, and the parser (``ingest.parse``), which finds each part by its hea
 than by fixed positions — so a unit that inserts rows, moves a table or renames a tab is still
 read correctly.
 
+Each input cell carries its help, the same on both sides: a strict drop-down, or a number or
+date rule (:class:`InputRule`), with a Vietnamese hint shown when the cell is selected.
+
 Everything a unit reads is Vietnamese; keys are English.
 """
 
@@ -12,12 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from tonghop.catalogue import PERIOD_KIND_LABELS, ROLE_LABELS, TIMING_LABELS, Catalogue
+from tonghop.catalogue import (
+    PERIOD_KIND_LABELS,
+    ROLE_LABELS,
+    TIMING_LABELS,
+    Catalogue,
+    Contact,
+)
 from tonghop.vn import ONGOING_TASK_STATUSES, TASK_WITH_END_STATUSES
 
 TAB_GUIDE = "Hướng dẫn"
@@ -34,8 +43,13 @@ CHECK_SHEET_ID_BASE = 900_000_000
 CHECK_SHEET_ID_SPAN = 100_000_000
 
 SUBMITTED_CHOICES = ["Chưa nộp", "Đã nộp"]
+#: the label of the plan's title, above the info block
+PLAN_LABEL = "Kế hoạch"
+
 FEEDBACK_KINDS = {"Khó khăn": "kho_khan", "Kiến nghị": "kien_nghi"}
-FEEDBACK_BLANK_ROWS = 8
+#: blank lines of the "Khó khăn, kiến nghị" table, all open to the unit (the parser reads every
+#: line under the header, however many; blank ones are skipped)
+FEEDBACK_ROWS = 30
 
 #: (key, label, filled by the unit?)
 INFO_FIELDS: list[tuple[str, str, bool]] = [
@@ -67,14 +81,16 @@ TASK_COLUMNS: list[tuple[str, str, bool, int]] = [
     ("note", "Ghi chú", True, 20),
 ]
 
+#: the target column comes last and only when one of the unit's indicators has a target
+#: (:func:`indicator_columns`): every other column is where this list puts it in both shapes
 INDICATOR_COLUMNS: list[tuple[str, str, bool, int]] = [
     ("stt", "STT", False, 5),
     ("indicator_code", "Mã chỉ tiêu", False, 12),
     ("indicator_name", "Tên chỉ tiêu", False, 55),
     ("unit_of_measure", "Đơn vị tính", False, 14),
-    ("target", "Chỉ tiêu kế hoạch", False, 16),
     ("value", "Giá trị kỳ này", True, 16),
     ("note", "Ghi chú", True, 30),
+    ("target", "Chỉ tiêu kế hoạch", False, 16),
 ]
 
 FEEDBACK_COLUMNS: list[tuple[str, str, bool, int]] = [
@@ -110,6 +126,34 @@ def vi_date(day: dt.date) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
 
+@dataclass(frozen=True)
+class InputRule:
+    """A typed rule on input cells, with the hint shown on the cell (Sheets ``inputMessage``,
+    Excel's prompt) and the message when the value breaks it (Excel; Sheets shows the hint).
+
+    ``kind``: :data:`NUMBER` (a number ≥ 0) or :data:`DATE` (a valid date). ``strict``: the
+    Sheet refuses a value that breaks the rule (else marks it); how the Sheet reads what is
+    typed is the spreadsheet's locale, the same for every unit of the file. ``excel_style``:
+    "stop" (refuse) or "warning" (say so, let the unit keep it) in the .xlsx template, where
+    what is typed is read by the unit's computer's regional settings: a refusal only where no
+    setting can make a right value wrong."""
+
+    ref: str
+    kind: str
+    hint: str
+    error: str
+    strict: bool
+    excel_style: str
+
+
+NUMBER = "number"
+DATE = "date"
+#: Excel caps a validation's title at 32 characters and its prompt and message at 255
+CHOICE_ERROR_TITLE = "Giá trị không hợp lệ"
+NUMBER_ERROR_TITLE = "Số liệu không hợp lệ"
+DATE_ERROR_TITLE = "Ngày không hợp lệ"
+
+
 @dataclass
 class TabSpec:
     """One tab of a sheet, independent of how it is written (xlsx or Sheets API)."""
@@ -126,7 +170,7 @@ class TabSpec:
     bold_rows: list[int] = field(default_factory=list)
     #: A1 ranges the unit fills in; everything else is protected
     input_ranges: list[str] = field(default_factory=list)
-    #: (A1 range, allowed values) drop-downs
+    #: (A1 range, allowed values) drop-downs (strict: only a value of the list)
     choices: list[tuple[str, list[str]]] = field(default_factory=list)
     wrap: bool = True
     #: wrap only these rows (0-based, end exclusive) instead of the whole tab; ``wrap`` on
@@ -138,6 +182,10 @@ class TabSpec:
     row_lines: dict[int, int] = field(default_factory=dict)
     #: printed landscape, the columns fitted to the page's width
     landscape: bool = False
+    #: the hint of a drop-down, by its A1 range (default: :func:`choice_hint`)
+    choice_hints: dict[str, str] = field(default_factory=dict)
+    #: number and date rules on input cells
+    rules: list[InputRule] = field(default_factory=list)
 
 
 def spreadsheet_title(catalogue: Catalogue, unit_code: str, period_code: str) -> str:
@@ -197,7 +245,8 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
     }
     info_rows: list[list[Any]] = [
         ["BÁO CÁO KẾT QUẢ THỰC HIỆN KẾ HOẠCH", None],
-        [programme["title"], None],
+        # the plan's title beside a label, in the wide column (column A is narrow)
+        [PLAN_LABEL, programme["title"]],
         [None, None],
     ]
     assert len(info_rows) == INFO_TITLE_ROWS  # info_cell() counts on it
@@ -237,41 +286,133 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
         header_rows=[0],
         input_ranges=_input_columns(TASK_COLUMNS, 1, len(task_rows) - 1),
         choices=_status_choices([task for task, _ in tasks]),
+        rules=_runs(
+            TASK_COLUMNS,
+            "completed_on",
+            [completion_date_rule(task, period) for task, _ in tasks],
+        ),
     )
 
-    indicator_rows: list[list[Any]] = [[h for _, h, _, _ in INDICATOR_COLUMNS]]
+    columns = indicator_columns(indicators)
+    indicator_rows: list[list[Any]] = [[h for _, h, _, _ in columns]]
     for n, ind in enumerate(indicators, start=1):
         values = {
             "stt": n,
             "indicator_code": ind.indicator_code,
             "indicator_name": ind.indicator_name,
             "unit_of_measure": ind.unit_of_measure,
-            "target": ind.target_label,
+            "target": ind.target_label or None,
         }
-        indicator_rows.append([values.get(key) for key, _, _, _ in INDICATOR_COLUMNS])
+        indicator_rows.append([values.get(key) for key, _, _, _ in columns])
     indicators_tab = TabSpec(
         title=TAB_INDICATORS,
         rows=indicator_rows,
-        column_widths=[w for *_, w in INDICATOR_COLUMNS],
+        column_widths=[w for *_, w in columns],
         frozen_rows=1,
         header_rows=[0],
-        input_ranges=_input_columns(INDICATOR_COLUMNS, 1, max(len(indicator_rows) - 1, 1)),
+        input_ranges=_input_columns(columns, 1, max(len(indicator_rows) - 1, 1)),
+        rules=_runs(columns, "value", [value_rule(ind) for ind in indicators]),
     )
 
     feedback_rows: list[list[Any]] = [[h for _, h, _, _ in FEEDBACK_COLUMNS]]
-    feedback_rows += [[n, None, None] for n in range(1, FEEDBACK_BLANK_ROWS + 1)]
+    feedback_rows += [[n, None, None] for n in range(1, FEEDBACK_ROWS + 1)]
+    kind_range = _column_range(FEEDBACK_COLUMNS, "kind", 1, FEEDBACK_ROWS)
     feedback_tab = TabSpec(
         title=TAB_FEEDBACK,
         rows=feedback_rows,
         column_widths=[w for *_, w in FEEDBACK_COLUMNS],
         frozen_rows=1,
         header_rows=[0],
-        input_ranges=_input_columns(FEEDBACK_COLUMNS, 1, FEEDBACK_BLANK_ROWS),
-        choices=[
-            (_column_range(FEEDBACK_COLUMNS, "kind", 1, FEEDBACK_BLANK_ROWS), list(FEEDBACK_KINDS))
-        ],
+        input_ranges=_input_columns(FEEDBACK_COLUMNS, 1, FEEDBACK_ROWS),
+        choices=[(kind_range, list(FEEDBACK_KINDS))],
+        choice_hints={kind_range: FEEDBACK_KIND_HINT},
     )
     return [guide, info, tasks_tab, indicators_tab, feedback_tab]
+
+
+def indicator_columns(indicators) -> list[tuple[str, str, bool, int]]:
+    """The indicator table's columns for these indicators: without "Chỉ tiêu kế hoạch" when
+    none has a target (an empty locked column tells the unit nothing). The target column is
+    the last one, so every other column is where :data:`INDICATOR_COLUMNS` puts it."""
+    if any(ind.target_value is not None for ind in indicators):
+        return list(INDICATOR_COLUMNS)
+    return [c for c in INDICATOR_COLUMNS if c[0] != "target"]
+
+
+# ------------------------------------------------------------------ hints and rules
+FEEDBACK_KIND_HINT = (
+    f"Chọn “Khó khăn” hoặc “Kiến nghị”, rồi ghi nội dung ở cột bên cạnh; mỗi ý một dòng "
+    f"(có {FEEDBACK_ROWS} dòng để ghi)."
+)
+
+
+def choice_hint(options: list[str]) -> str:
+    """The hint of a drop-down: 'Chọn trong danh sách: Chưa nộp, Đã nộp.'"""
+    return f"Chọn trong danh sách: {', '.join(options)}."
+
+
+def choice_error(options: list[str]) -> str:
+    """Why a value was refused by a drop-down (Excel; at most 255 characters)."""
+    text = f"Chỉ chọn một giá trị trong danh sách: {', '.join(options)}."
+    return text if len(text) <= 255 else "Chỉ chọn một giá trị trong danh sách."
+
+
+def value_rule(indicator) -> InputRule:
+    """A figure is a number ≥ 0 written with digits; the hint says how, per kind. Refused when
+    it is not (“5 buổi”, “nhiều”, “-3”) — except in Excel for money, whose decimal comma
+    (12,5) an English-set computer reads as text: there, a warning."""
+    if indicator.value_kind == "money":
+        hint = (
+            f"Ghi số {indicator.unit_of_measure} bằng chữ số, phần thập phân dùng dấu phẩy, "
+            f"ví dụ 12,5; nếu không có, ghi 0."
+        )
+    else:
+        hint = (
+            f"Ghi số {indicator.unit_of_measure} bằng chữ số, không kèm chữ, ví dụ 1200 "
+            f"(không ghi “12 {indicator.unit_of_measure}”); nếu không có, ghi 0."
+        )
+    return InputRule(
+        ref="",
+        kind=NUMBER,
+        hint=hint,
+        error="Ô này chỉ nhận một số không âm viết bằng chữ số (ví dụ 1200 hoặc 12,5), "
+        "không kèm chữ; nếu không có, ghi 0.",
+        strict=True,
+        excel_style="warning" if indicator.value_kind == "money" else "stop",
+    )
+
+
+def completion_date_rule(task, period) -> InputRule:
+    """The completion date: a date, day first; an ongoing task has none. Marked, not
+    refused, when it is not a date: "20/6/2026" typed as text is still read (with a warning)
+    and a computer set to month-first dates would refuse the very form the hint asks for."""
+    example = vi_date(period.data_to)
+    if task.is_ongoing:
+        hint = "Nhiệm vụ thường xuyên không có ngày hoàn thành: để trống ô này."
+    else:
+        hint = f"Ghi ngày hoàn thành dạng ngày/tháng/năm, ví dụ {example}."
+    return InputRule(
+        ref="",
+        kind=DATE,
+        hint=hint,
+        error=f"Ô này chỉ nhận một ngày, ghi dạng ngày/tháng/năm, ví dụ {example}.",
+        strict=False,
+        excel_style="warning",
+    )
+
+
+def _runs(columns, key: str, rules: list[InputRule]) -> list[InputRule]:
+    """One rule per run of consecutive table rows (from row 2) with the same rule, on the
+    ``key`` column."""
+    col = column_index(columns, key)
+    out: list[InputRule] = []
+    start = 0
+    for n in range(1, len(rules) + 1):
+        if n == len(rules) or rules[n] != rules[start]:
+            ref = f"{a1(1 + start, col)}:{a1(n, col)}"
+            out.append(replace(rules[start], ref=ref))
+            start = n
+    return out
 
 
 def task_status_choices(task) -> list[str]:
@@ -334,21 +475,31 @@ def guide_lines(programme: dict, period) -> list[str]:
             f"{vi_date(period.data_to)} (ước thực hiện)."
         )
     lines = ["HƯỚNG DẪN ĐIỀN BÁO CÁO", f"Kế hoạch: {programme['title']}", period_line]
-    return lines + [
-        "",
-        "1. Trang “Thông tin”: ghi họ tên, chức vụ, số điện thoại, thư điện tử của người báo cáo.",
-        "2. Trang “Nhiệm vụ”: với mỗi nhiệm vụ, chọn Tình trạng trong danh sách, ghi Kết quả "
-        "thực hiện, Ngày hoàn thành (ngày/tháng/năm) và Minh chứng. Nhiệm vụ thời gian thực "
-        "hiện “Thường xuyên” không có thời điểm hoàn thành: chọn “Đang thực hiện thường xuyên” "
-        "(hoặc “Chưa triển khai”) và ghi kết quả đã làm trong kỳ, không ghi Ngày hoàn thành. "
-        "Nhiệm vụ “Hằng năm” hoặc có thời hạn: chọn Chưa triển khai, Đang triển khai hoặc "
-        "Hoàn thành. Không thêm, xóa dòng hoặc sửa các cột có sẵn.",
-        "3. Trang “Chỉ tiêu”: ghi số liệu của kỳ báo cáo vào cột “Giá trị kỳ này” bằng chữ số, "
-        "không kèm chữ (ghi 5, không ghi “5 buổi”); không dùng dấu phân cách hàng nghìn; "
-        "kinh phí ghi theo triệu đồng, phần thập phân dùng dấu phẩy (ví dụ 12,5). "
-        "Nếu không có, ghi 0.",
-        "4. Trang “Khó khăn, kiến nghị”: mỗi ý một dòng, chọn Loại rồi ghi Nội dung.",
-        "5. Khi đã điền xong, tại trang “Thông tin” chọn “Đã nộp”. Báo cáo được tính là đã nộp "
-        "khi chọn “Đã nộp” và không còn lỗi.",
-        "6. Sau mỗi lần tổng hợp, trang “Kết quả kiểm tra” cho biết ô nào cần sửa và sửa thế nào.",
-    ]
+    return (
+        lines
+        + [
+            "",
+            "1. Trang “Thông tin”: ghi họ tên, chức vụ, số điện thoại, thư điện tử của người báo cáo.",
+            "2. Trang “Nhiệm vụ”: với mỗi nhiệm vụ, chọn Tình trạng trong danh sách, ghi Kết quả "
+            "thực hiện, Ngày hoàn thành (ngày/tháng/năm) và Minh chứng. Nhiệm vụ thời gian thực "
+            "hiện “Thường xuyên” không có thời điểm hoàn thành: chọn “Đang thực hiện thường xuyên” "
+            "(hoặc “Chưa triển khai”) và ghi kết quả đã làm trong kỳ, không ghi Ngày hoàn thành. "
+            "Nhiệm vụ “Hằng năm” hoặc có thời hạn: chọn Chưa triển khai, Đang triển khai hoặc "
+            "Hoàn thành. Không thêm, xóa dòng hoặc sửa các cột có sẵn.",
+            "3. Trang “Chỉ tiêu”: ghi số liệu của kỳ báo cáo vào cột “Giá trị kỳ này” bằng chữ số, "
+            "không kèm chữ (ghi 5, không ghi “5 buổi”); số lớn ghi liền hoặc có dấu chấm phân cách "
+            "hàng nghìn (1200 hoặc 1.200); kinh phí ghi theo triệu đồng, phần thập phân dùng dấu phẩy (ví dụ 12,5). "
+            "Nếu không có, ghi 0. Cột “Chỉ tiêu kế hoạch” (khi kế hoạch đặt chỉ tiêu) ghi mức "
+            "phải đạt, để đối chiếu.",
+            f"4. Trang “Khó khăn, kiến nghị”: mỗi ý một dòng, chọn Loại rồi ghi Nội dung; có sẵn "
+            f"{FEEDBACK_ROWS} dòng, dòng để trống được bỏ qua.",
+            "5. Khi chọn một ô cần điền (nền vàng nhạt), bảng tính hiện gợi ý cách ghi. Giá trị "
+            "ngoài danh sách chọn hoặc chữ ghi vào ô số liệu bị từ chối; ngày ghi sai dạng được "
+            "đánh dấu để sửa.",
+            "6. Khi đã điền xong, tại trang “Thông tin” chọn “Đã nộp”. Báo cáo được tính là đã nộp "
+            "khi chọn “Đã nộp” và không còn lỗi.",
+            "7. Sau mỗi lần tổng hợp, trang “Kết quả kiểm tra” cho biết báo cáo đã được tính "
+            "chưa (đúng hạn hay trễ hạn), ô nào cần sửa và sửa thế nào.",
+        ]
+        + ([f"8. {contact}"] if (contact := Contact.of(programme).line_vi()) else [])
+    )

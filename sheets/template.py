@@ -1,7 +1,8 @@
 """Writing report sheets as .xlsx workbooks (the blank template, and the emulator's content).
 
 Takes :class:`sheets.layout.TabSpec` tabs and renders them with openpyxl: header styles,
-column widths, frozen header rows, drop-downs, and sheet protection with only the input cells
+column widths, frozen header rows, drop-downs and number/date rules with their Vietnamese hints
+and messages (the same as the Sheet's), and sheet protection with only the input cells
 unlocked.
 
 Every value goes through :func:`set_value`, also in the other .xlsx writers (the summary
@@ -21,7 +22,17 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheets.layout import TabSpec, report_tabs
+from sheets.layout import (
+    CHOICE_ERROR_TITLE,
+    DATE,
+    DATE_ERROR_TITLE,
+    NUMBER,
+    NUMBER_ERROR_TITLE,
+    TabSpec,
+    choice_error,
+    choice_hint,
+    report_tabs,
+)
 from tonghop.catalogue import Catalogue
 from tonghop.errors import UserError
 from tonghop.vn import format_vi
@@ -143,17 +154,9 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
         ws.cell(row=r + 1, column=1).font = Font(bold=True)
     if tab.frozen_rows:
         ws.freeze_panes = ws.cell(row=tab.frozen_rows + 1, column=1)
-    for ref, options in tab.choices:
-        dv = DataValidation(
-            type="list",
-            formula1='"' + ",".join(options) + '"',
-            allow_blank=True,
-            showDropDown=False,
-        )
-        dv.error = "Chọn một giá trị trong danh sách."
-        dv.errorTitle = "Giá trị không hợp lệ"
-        dv.add(ref)
+    for dv in data_validations(tab):
         ws.add_data_validation(dv)
+    _fit_rows_and_page(ws, tab)
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     for ref in tab.input_ranges:
@@ -162,6 +165,96 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
             for cell in row:
                 cell.protection = Protection(locked=False)
                 cell.fill = INPUT_FILL
+
+
+#: points per line of wrapped 11-point text, and the most a row is made (Excel allows 409)
+LINE_HEIGHT = 15
+MAX_ROW_HEIGHT = 400
+
+
+def _fit_rows_and_page(ws, tab: TabSpec) -> None:
+    """Rows tall enough for their wrapped text (neither Excel nor LibreOffice grows a row of a
+    written file by itself: a long task text would show its first line only), and the page
+    set for printing: A4 landscape, as wide as one page, the header row on every page."""
+    if tab.wrap:
+        for r, row in enumerate(tab.rows, start=1):
+            lines = 1
+            for c, value in enumerate(row):
+                width = tab.column_widths[c] if c < len(tab.column_widths) else 0
+                if isinstance(value, str) and width:
+                    lines = max(lines, _lines(value, width))
+            if lines > 1:
+                ws.row_dimensions[r].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if tab.frozen_rows:
+        ws.print_title_rows = f"1:{tab.frozen_rows}"
+
+
+#: letters of Vietnamese text per unit of column width (a width counts the digit "0", wider
+#: than most letters), measured on the rendered template
+LETTERS_PER_WIDTH = 1.15
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` takes in a column ``width`` characters wide."""
+    usable = max(int(width * LETTERS_PER_WIDTH) - 1, 1)
+    return sum(max(1, -(-len(part) // usable)) for part in text.split("\n"))
+
+
+#: the dates a completion date may be (Excel has no "any valid date" rule)
+FIRST_DATE, LAST_DATE = "DATE(2000,1,1)", "DATE(2100,12,31)"
+
+
+def data_validations(tab: TabSpec) -> list[DataValidation]:
+    """The tab's drop-downs, number and date rules, with the same lists, hints and messages as
+    the Sheet (``sheets.writer.validation_requests``). A drop-down refuses any other value
+    (errorStyle stop); a number or date rule refuses or warns as its ``excel_style`` says."""
+    out = []
+    for ref, options in tab.choices:
+        dv = DataValidation(
+            type="list",
+            formula1='"' + ",".join(options) + '"',
+            allow_blank=True,
+            showDropDown=False,  # Excel's flag hides the arrow: False shows it
+            showErrorMessage=True,
+            errorStyle="stop",
+            errorTitle=CHOICE_ERROR_TITLE,
+            error=choice_error(options),
+            showInputMessage=True,
+            prompt=tab.choice_hints.get(ref) or choice_hint(options),
+        )
+        dv.add(ref)
+        out.append(dv)
+    for rule in tab.rules:
+        if rule.kind == NUMBER:
+            dv = DataValidation(
+                type="decimal",
+                operator="greaterThanOrEqual",
+                formula1="0",
+                errorTitle=NUMBER_ERROR_TITLE,
+            )
+        elif rule.kind == DATE:
+            dv = DataValidation(
+                type="date",
+                operator="between",
+                formula1=FIRST_DATE,
+                formula2=LAST_DATE,
+                errorTitle=DATE_ERROR_TITLE,
+            )
+        else:
+            raise ValueError(f"unknown input rule kind {rule.kind!r}")
+        dv.allow_blank = True
+        dv.showErrorMessage = True
+        dv.errorStyle = rule.excel_style
+        dv.error = rule.error
+        dv.showInputMessage = True
+        dv.prompt = rule.hint
+        dv.add(rule.ref)
+        out.append(dv)
+    return out
 
 
 def write_template(catalogue: Catalogue, unit_code: str, period_code: str, path: Path) -> Path:

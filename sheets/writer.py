@@ -32,6 +32,11 @@ BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
 SHARE = "drive.permissions.create"
 GET = "sheets.spreadsheets.get"
 LIST = "drive.files.list"
+#: what provisioning reads of a sheet it updates in place
+READ_CELLS_FIELDS = (
+    "properties(title),sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+    "data(startRow,startColumn,rowData(values(userEnteredValue,formattedValue))))"
+)
 
 
 # ---------------------------------------------------------------------------- requests
@@ -223,23 +228,7 @@ def tab_requests(
                 }
             }
         )
-    for ref, options in tab.choices:
-        requests.append(
-            {
-                "setDataValidation": {
-                    "range": grid_range(sheet_id, ref),
-                    "rule": {
-                        "condition": {
-                            "type": "ONE_OF_LIST",
-                            "values": [{"userEnteredValue": o} for o in options],
-                        },
-                        "inputMessage": "Chọn một giá trị trong danh sách.",
-                        "strict": True,
-                        "showCustomUi": True,
-                    },
-                }
-            }
-        )
+    requests += validation_requests(tab, sheet_id)
     requests.append(
         {
             "addProtectedRange": {
@@ -264,6 +253,55 @@ def tab_requests(
                     }
                 }
             )
+    return requests
+
+
+def choice_rule(options: list[str], hint: str) -> dict:
+    """A strict drop-down: only a value of the list is accepted (Sheets refuses any other and
+    shows the hint)."""
+    return {
+        "condition": {
+            "type": "ONE_OF_LIST",
+            "values": [{"userEnteredValue": o} for o in options],
+        },
+        "inputMessage": hint,
+        "strict": True,
+        "showCustomUi": True,
+    }
+
+
+def input_rule(rule: layout.InputRule) -> dict:
+    """A number (≥ 0) or date rule with its hint. A strict rule is refused when broken: a
+    figure that is not a number (“5 buổi”, “nhiều”, “-3”) — how a typed number is read is the
+    spreadsheet's locale, the same for every unit of the file. A date rule only marks a
+    wrong value: a date typed as text is still read (``tonghop.vn.read_date``) and reported."""
+    if rule.kind == layout.NUMBER:
+        condition = {"type": "NUMBER_GREATER_THAN_EQ", "values": [{"userEnteredValue": "0"}]}
+    elif rule.kind == layout.DATE:
+        condition = {"type": "DATE_IS_VALID"}
+    else:
+        raise ValueError(f"unknown input rule kind {rule.kind!r}")
+    return {"condition": condition, "inputMessage": rule.hint, "strict": rule.strict}
+
+
+def validation_requests(tab: TabSpec, sheet_id: int) -> list[dict]:
+    """The setDataValidation requests of a tab: its drop-downs, then its number and date rules
+    (the same lists, hints and strictness as the .xlsx template, ``sheets.template``)."""
+    requests = [
+        {
+            "setDataValidation": {
+                "range": grid_range(sheet_id, ref),
+                "rule": choice_rule(
+                    options, tab.choice_hints.get(ref) or layout.choice_hint(options)
+                ),
+            }
+        }
+        for ref, options in tab.choices
+    ]
+    requests += [
+        {"setDataValidation": {"range": grid_range(sheet_id, rule.ref), "rule": input_rule(rule)}}
+        for rule in tab.rules
+    ]
     return requests
 
 
@@ -334,6 +372,15 @@ class SheetsApi:
         self.calls[SHARE] += 1
         self.client.insert_permission(
             spreadsheet_id, email, perm_type="user", role="writer", notify=False
+        )
+
+    def read_cells(self, spreadsheet_id: str) -> dict:
+        """The spreadsheet's title, its tabs' properties and typed values (one
+        spreadsheets.get): what provisioning compares before writing a catalogue change in
+        place."""
+        self.calls[GET] += 1
+        return self.http.fetch_sheet_metadata(
+            spreadsheet_id, params={"includeGridData": "true", "fields": READ_CELLS_FIELDS}
         )
 
     def sheet_properties(self, spreadsheet_id: str) -> list[dict]:

@@ -121,18 +121,18 @@ def test_check_names_the_cell_and_the_fix_and_fails_on_errors(tmp_path):
     fill_valid(out)
     wb = load_workbook(out)
     wb[layout.TAB_TASKS]["G3"] = "Đang làm dở"
-    wb[layout.TAB_INDICATORS]["F2"] = "nhiều"
-    wb[layout.TAB_INDICATORS]["F3"] = "5 buổi"  # a guess: the word dropped
-    wb[layout.TAB_INDICATORS]["F4"] = "1.200"  # Vietnamese thousands: read without a word
+    wb[layout.TAB_INDICATORS]["E2"] = "nhiều"
+    wb[layout.TAB_INDICATORS]["E3"] = "5 buổi"  # a guess: the word dropped
+    wb[layout.TAB_INDICATORS]["E4"] = "1.200"  # Vietnamese thousands: read without a word
     wb.save(out)
     result = tonghop("check", str(out))
     assert result.returncode == 1
     out_text = result.stdout
     assert "Có lỗi: 2 lỗi, 1 cảnh báo" in out_text
     assert "[LỖI] trang “Nhiệm vụ”, ô G3: Tình trạng “Đang làm dở” không hợp lệ." in out_text
-    assert "[LỖI] trang “Chỉ tiêu”, ô F2: Không đọc được số từ “nhiều”." in out_text
-    assert "[CẢNH BÁO] trang “Chỉ tiêu”, ô F3: Đã hiểu “5 buổi” là 5" in out_text
-    assert "ô F4" not in out_text
+    assert "[LỖI] trang “Chỉ tiêu”, ô E2: Không đọc được số từ “nhiều”." in out_text
+    assert "[CẢNH BÁO] trang “Chỉ tiêu”, ô E3: Đã hiểu “5 buổi” là 5" in out_text
+    assert "ô E4" not in out_text
     assert "Cách sửa: Chọn Tình trạng trong danh sách thả xuống." in out_text
 
 

@@ -211,7 +211,7 @@ def five_mb_cell(wb: Workbook, ctx: CaseContext) -> None:
 def merged(wb: Workbook, ctx: CaseContext) -> None:
     wb[layout.TAB_TASKS].merge_cells("G3:G5")  # one status for three tasks
     wb[layout.TAB_TASKS].merge_cells("H6:J6")  # a result spread over date and evidence
-    wb[layout.TAB_INDICATORS].merge_cells("F2:F3")  # one figure for two indicators
+    wb[layout.TAB_INDICATORS].merge_cells("E2:E3")  # one figure for two indicators
 
 
 def direction_and_tags(wb: Workbook, ctx: CaseContext) -> None:
@@ -260,14 +260,14 @@ CASES = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F2",
+                IND + "E2",
                 "Không đọc được số từ “1 OR 1=1”",
                 fix_contains="Ghi số nguyên",
             ),
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F3",
+                IND + "E3",
                 "Đã hiểu “860; DROP TABLE marts.fct_indicator_value; --” là 860",
             ),
             Expected("feedback.kind_allowed", E, F + "B2", f"Loại “{BAD_KIND}” không hợp lệ"),
@@ -288,7 +288,7 @@ CASES = [
             ),
             Expected("task.status_allowed", E, T + "G4", "Tình trạng “Hoàn thành ✅” không hợp lệ"),
             Expected(
-                "indicator.value_readable", E, IND + "F5", "Ô chứa lỗi công thức, không phải số"
+                "indicator.value_readable", E, IND + "E5", "Ô chứa lỗi công thức, không phải số"
             ),
         ),
     ),
@@ -303,7 +303,7 @@ CASES = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                f"{EMOJI_TAB}!F2",
+                f"{EMOJI_TAB}!E2",
                 "Đã hiểu “5 🎉” là 5 (đã bỏ chữ “🎉”)",
             ),
         ),
@@ -372,7 +372,7 @@ CASES = [
                 "structure.merged_cells",
                 W,
                 T + "G3",
-                f"Bảng có ô gộp: {T}G3:G5, {T}H6:J6, {IND}F2:F3",
+                f"Bảng có ô gộp: {T}G3:G5, {T}H6:J6, {IND}E2:E3",
                 fix_contains="Hủy gộp các ô này",
             ),
             Expected(
@@ -392,11 +392,11 @@ CASES = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F2",
-                "Ô F2 nằm trong vùng ô gộp F2:F3: không rõ số liệu “12” là của chỉ tiêu "
+                IND + "E2",
+                "Ô E2 nằm trong vùng ô gộp E2:E3: không rõ số liệu “12” là của chỉ tiêu "
                 "nào; hãy hủy gộp ô",
             ),
-            Expected("indicator.value_readable", E, IND + "F3", "Ô F3 nằm trong vùng ô gộp F2:F3"),
+            Expected("indicator.value_readable", E, IND + "E3", "Ô E3 nằm trong vùng ô gộp E2:E3"),
         ),
     ),
     Hostile(

@@ -43,7 +43,7 @@ def test_values_cells_and_readings(workbook, catalogue):
     ws = workbook[layout.TAB_TASKS]
     ws["G2"], ws["H2"], ws["I2"] = "Hoàn thành", "Đã tổ chức 3 hội nghị", "20/6/2026"
     ws = workbook[layout.TAB_INDICATORS]
-    ws["F2"] = "1.200"
+    ws["E2"] = "1.200"
     report = parse(workbook, catalogue)
     task = report.tasks[0]
     assert task["status_code"] == "hoan_thanh" and task["status_cell"] == "Nhiệm vụ!G2"
@@ -57,7 +57,7 @@ def test_values_cells_and_readings(workbook, catalogue):
     assert (indicator["value"], indicator["value_reading"], indicator["value_cell"]) == (
         1200,
         "number",
-        "Chỉ tiêu!F2",
+        "Chỉ tiêu!E2",
     )
     assert (indicator["value_note"], indicator["value_how"]) == (
         None,
@@ -78,8 +78,8 @@ def test_values_cells_and_readings(workbook, catalogue):
         (layout.TAB_TASKS, "I2", "20/6/2026", True),  # a completion date
         (layout.TAB_TASKS, "J2", "Kế hoạch số 1", True),  # evidence
         (layout.TAB_TASKS, "K2", "x", True),  # a task's note
-        (layout.TAB_INDICATORS, "F2", 0, True),  # a value, even 0
-        (layout.TAB_INDICATORS, "G2", "chưa có số liệu", True),  # an indicator's note
+        (layout.TAB_INDICATORS, "E2", 0, True),  # a value, even 0
+        (layout.TAB_INDICATORS, "F2", "chưa có số liệu", True),  # an indicator's note
     ],
 )
 def test_a_report_has_content_when_the_unit_wrote_in_its_tables(

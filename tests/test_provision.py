@@ -460,3 +460,52 @@ def test_unknown_layout_is_refused(settings, catalogue):
 
     with pytest.raises(ValueError):
         provision_period(settings, catalogue, PER_UNIT_PERIOD, layout="per_tab")
+
+
+def test_per_period_tabs_carry_the_rules_and_hints_of_the_per_unit_layout(
+    per_period, sheets, catalogue
+):
+    """The stacked tab of a unit: every status, completion date, figure and feedback line has
+    the rule and hint of the same cell of the per_unit layout, moved down with its part."""
+    from sheets import layout
+    from sheets.writer import choice_rule, input_rule
+
+    summary, _ = per_period
+    _, client = sheets
+    (spreadsheet_id,) = set(summary.spreadsheet_ids.values())
+    unit_code = "TD-UBND"
+    title = summary.tab_titles[unit_code]
+    [sheet] = [
+        s for s in _meta(client, spreadsheet_id)["sheets"] if s["properties"]["title"] == title
+    ]
+    rows = sheet["data"][0]["rowData"]
+    found = {
+        (r, c): cell["dataValidation"]
+        for r, row in enumerate(rows)
+        for c, cell in enumerate(row.get("values", []))
+        if cell.get("dataValidation")
+    }
+    expected = {}
+    offset = 0
+    for tab in layout.report_tabs(catalogue, unit_code, PER_PERIOD_PERIOD)[1:]:
+        for ref, options in tab.choices:
+            rule = choice_rule(options, tab.choice_hints.get(ref) or layout.choice_hint(options))
+            expected |= {(r + offset, c): rule for r, c in _cells(ref)}
+        for rule in tab.rules:
+            expected |= {(r + offset, c): input_rule(rule) for r, c in _cells(rule.ref)}
+        offset += len(tab.rows) + 1
+    assert found.keys() == expected.keys()
+    for key, rule in expected.items():
+        got = found[key]
+        assert got["condition"]["type"] == rule["condition"]["type"], key
+        assert got["inputMessage"] == rule["inputMessage"], key
+        assert bool(got.get("strict")) == rule["strict"], key
+    kinds = [k for k, v in found.items() if v["inputMessage"] == layout.FEEDBACK_KIND_HINT]
+    assert len(kinds) == layout.FEEDBACK_ROWS
+
+
+def _cells(ref: str):
+    from openpyxl.utils.cell import range_boundaries
+
+    c0, r0, c1, r1 = range_boundaries(ref)
+    return [(r - 1, c - 1) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]

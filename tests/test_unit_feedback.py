@@ -449,7 +449,7 @@ def test_a_figure_far_from_last_period_is_a_warning_unless_explained(world, cycl
         where unit_code = %s and rule_code = 'indicator.out_of_line'""",
         (units["jumped"],),
     )
-    assert cell.startswith("Chỉ tiêu!F")
+    assert cell.startswith("Chỉ tiêu!E")
     assert message == (
         "Số liệu “860” khác xa kỳ trước: Báo cáo 6 tháng đầu năm 2026 đơn vị báo cáo 40."
     )

@@ -362,8 +362,9 @@ def test_one_value_written_makes_the_report_checked_cell_by_cell(catalogue):
         "info.reporter_required": 1,
     }
     assert all(i.severity == "error" for i in issues if i.rule_code != "info.reporter_required")
+    value_column = layout.column_letter(layout.column_index(layout.INDICATOR_COLUMNS, "value"))
     assert {i.cell_ref for i in issues if i.rule_code == "indicator.value_missing"} == {
-        f"{layout.TAB_INDICATORS}!F{row}" for row in range(3, 2 + indicators)
+        f"{layout.TAB_INDICATORS}!{value_column}{row}" for row in range(3, 2 + indicators)
     }
 
 

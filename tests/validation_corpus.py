@@ -59,7 +59,7 @@ _TABLES = {
 class Expected:
     rule_code: str  # e.g. "indicator.value_readable"
     severity: str  # "error" | "warning"
-    cell_ref: str | None  # exact A1 with tab, e.g. "Chỉ tiêu!F3"; None: whole-report problem
+    cell_ref: str | None  # exact A1 with tab, e.g. "Chỉ tiêu!E3"; None: whole-report problem
     message_contains: str  # a distinctive fragment of the Vietnamese message
     blocks_version: bool = False  # the whole version is rejected (identity, columns)
     fix_contains: str | None = None  # a fragment of the fix ("Cách sửa"), when it matters
@@ -437,7 +437,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F2",
+                IND + "E2",
                 "Đã hiểu “5 buổi” là 5 (đã bỏ chữ “buổi”)",
                 fix_contains=COUNT_AGAIN,
                 value_found="5 buổi",
@@ -456,7 +456,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F6",
+                IND + "E6",
                 "Đã hiểu “1.200” là 1200 (dấu chấm phân cách hàng nghìn, không phải 1,2)",
                 fix_contains=MONEY_AGAIN,
             ),
@@ -471,7 +471,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F3",
+                IND + "E3",
                 "“1,200” có thể là 1,2 hoặc 1200",
                 fix_contains=COUNT_FIX,
             ),
@@ -486,7 +486,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F4",
+                IND + "E4",
                 "“1,5” được hiểu là 1,5, không phải số nguyên",
                 fix_contains=COUNT_FIX,
             ),
@@ -508,7 +508,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F6",
+                IND + "E6",
                 "Đã hiểu “12,5 triệu” là 12,5 (đã bỏ chữ “triệu”)",
                 fix_contains=MONEY_AGAIN,
                 value_found="12,5 triệu",
@@ -524,7 +524,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F6",
+                IND + "E6",
                 "“12.5” chưa rõ: dấu chấm chỉ dùng để phân cách hàng nghìn",
                 fix_contains=MONEY_FIX,
                 value_found="12.5",
@@ -540,7 +540,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F4",
+                IND + "E4",
                 "Giá trị 2,5 không phải số nguyên; chỉ tiêu này đếm số lượng",
                 fix_contains=COUNT_FIX,
             ),
@@ -551,28 +551,28 @@ CASES: list[Case] = [
         "CB-XA-007",
         'typed "nhiều" (many) instead of a number',
         set_indicator("CB.CT07", "nhiều"),
-        (Expected("indicator.value_readable", E, IND + "F5", "Không đọc được số từ “nhiều”"),),
+        (Expected("indicator.value_readable", E, IND + "E5", "Không đọc được số từ “nhiều”"),),
     ),
     Case(
         "value_approximate",
         "CB-XA-008",
         'typed "khoảng 10" (about 10)',
         set_indicator("CB.CT01", "khoảng 10"),
-        (Expected("indicator.value_readable", E, IND + "F2", "Không đọc được số từ “khoảng 10”"),),
+        (Expected("indicator.value_readable", E, IND + "E2", "Không đọc được số từ “khoảng 10”"),),
     ),
     Case(
         "value_range",
         "CB-XA-009",
         'typed a range "5-7" as a count',
         set_indicator("CB.CT07", "5-7"),
-        (Expected("indicator.value_readable", E, IND + "F5", "Không đọc được số từ “5-7”"),),
+        (Expected("indicator.value_readable", E, IND + "E5", "Không đọc được số từ “5-7”"),),
     ),
     Case(
         "value_negative",
         "CB-XA-010",
         'typed "-3" sessions',
         set_indicator("CB.CT01", "-3"),
-        (Expected("indicator.value_non_negative", E, IND + "F2", "Số liệu “-3” là số âm"),),
+        (Expected("indicator.value_non_negative", E, IND + "E2", "Số liệu “-3” là số âm"),),
     ),
     Case(
         "value_garbled_separators",
@@ -583,7 +583,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F6",
+                IND + "E6",
                 "Không đọc được số từ “1.234,5.6”",
                 fix_contains=MONEY_FIX,
             ),
@@ -598,7 +598,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_readable",
                 E,
-                IND + "F4",
+                IND + "E4",
                 "“không” chưa phải là số; nếu không có thì ghi 0",
             ),
         ),
@@ -612,7 +612,7 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_interpreted",
                 W,
-                IND + "F5",
+                IND + "E5",
                 "Đã hiểu “0 (không)” là 0 (đã bỏ chữ “(không)”)",
             ),
         ),
@@ -626,10 +626,10 @@ CASES: list[Case] = [
             Expected(
                 "indicator.value_missing",
                 E,
-                IND + "F5",
-                "Chưa ghi số liệu cho chỉ tiêu “CB.CT07” (ô F5 đang để trống); để trống nghĩa "
+                IND + "E5",
+                "Chưa ghi số liệu cho chỉ tiêu “CB.CT07” (ô E5 đang để trống); để trống nghĩa "
                 "là chưa báo cáo: ghi 0 nếu không có.",
-                fix_contains="Ghi số liệu của kỳ vào ô F5; nếu trong kỳ không có thì ghi 0",
+                fix_contains="Ghi số liệu của kỳ vào ô E5; nếu trong kỳ không có thì ghi 0",
             ),
         ),
     ),
@@ -985,7 +985,7 @@ CASES: list[Case] = [
             rename_tab(layout.TAB_INDICATORS, "CT 6 tháng"),
             set_indicator_in("CT 6 tháng", "CB.CT02", "nhiều"),
         ),
-        (Expected("indicator.value_readable", E, "CT 6 tháng!F3", "Không đọc được số từ “nhiều”"),),
+        (Expected("indicator.value_readable", E, "CT 6 tháng!E3", "Không đọc được số từ “nhiều”"),),
     ),
     Case(
         "indicator_tab_deleted",

@@ -41,6 +41,10 @@ SHEET_LAYOUTS = {
 ASSUMED_DUE_DATE_NOTE = "(ngày giả định: kế hoạch không quy định ngày báo cáo)"
 #: task timings that never end: units report what was done, not a completion
 ONGOING_TIMINGS = frozenset({"thuong_xuyen"})
+#: how a catalogue value the province has yet to fill in starts (the Sở's phone, the office in
+#: charge: the plans do not give them), e.g. "CẦN BỔ SUNG: số điện thoại của phòng phụ trách".
+#: Such a value is never shown to units; :meth:`Catalogue.placeholders` lists them.
+PLACEHOLDER_PREFIX = "CẦN BỔ SUNG"
 
 
 def _date(text: str) -> dt.date | None:
@@ -112,6 +116,47 @@ def estimate_clause_vi(estimated_from: dt.date | None, data_to: dt.date) -> str:
     return f"bao gồm số ước thực hiện từ {vi_day(estimated_from)} đến {vi_day(data_to)}"
 
 
+def is_placeholder(value: str | None) -> bool:
+    """A catalogue value still to be filled in by the province (:data:`PLACEHOLDER_PREFIX`)."""
+    return bool(value) and value.strip().upper().startswith(PLACEHOLDER_PREFIX)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom a unit asks for help: the consolidating body of the programme (programmes.csv:
+    consolidating_body, contact_office, contact_phone, contact_email). A part the province has
+    not filled in yet is '' here."""
+
+    body: str
+    office: str = ""
+    phone: str = ""
+    email: str = ""
+
+    @classmethod
+    def of(cls, programme: dict[str, str]) -> Contact:
+        def given(key: str) -> str:
+            value = (programme.get(key) or "").strip()
+            return "" if is_placeholder(value) else value
+
+        return cls(
+            body=given("consolidating_body"),
+            office=given("contact_office"),
+            phone=given("contact_phone"),
+            email=given("contact_email"),
+        )
+
+    def line_vi(self) -> str:
+        """'Liên hệ khi cần hỗ trợ: Sở …, <office>; điện thoại …; thư điện tử ….' (the parts
+        given)."""
+        who = ", ".join(filter(None, [self.body, self.office]))
+        parts = [who] if who else []
+        if self.phone:
+            parts.append(f"điện thoại {self.phone}")
+        if self.email:
+            parts.append(f"thư điện tử {self.email}")
+        return "Liên hệ khi cần hỗ trợ: " + "; ".join(parts) + "." if parts else ""
+
+
 def _read(name: str, folder: Path) -> list[dict[str, str]]:
     with (folder / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
@@ -136,9 +181,12 @@ class Task:
     task_code: str
     task_group_code: str
     task_no: str
+    #: the text units read: the plan's words with the scan's OCR errors corrected
     task_text: str
     timing: str
     deadline: dt.date | None = None
+    #: the plan's words verbatim (OCR errors included): seed column ``task_text_source``
+    task_text_source: str = ""
 
     @property
     def is_ongoing(self) -> bool:
@@ -301,6 +349,7 @@ class Catalogue:
                 task_text=r["task_text"],
                 timing=r["timing"],
                 deadline=_date(r["deadline"]),
+                task_text_source=r.get("task_text_source") or r["task_text"],
             )
             for r in _read("tasks", folder)
         }
@@ -350,6 +399,21 @@ class Catalogue:
         self.period_units: dict[str, set[str]] = {}
 
     # -------------------------------------------------------------- lookups
+    def contact(self, programme_code: str) -> Contact:
+        """The consolidating body's contact shown to the programme's units."""
+        return Contact.of(self.programmes[programme_code])
+
+    def placeholders(self, programme_code: str | None = None) -> list[str]:
+        """'programmes.csv CB-KH84 contact_phone' for every value still to be filled in
+        (:data:`PLACEHOLDER_PREFIX`), of one programme or all."""
+        return [
+            f"programmes.csv {code} {key}"
+            for code, row in sorted(self.programmes.items())
+            if programme_code in (None, code)
+            for key, value in row.items()
+            if is_placeholder(value)
+        ]
+
     def period(self, period_code: str) -> Period:
         try:
             return self.periods[period_code]

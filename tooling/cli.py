@@ -251,10 +251,14 @@ def cmd_provision(args) -> int:
     from pipeline.cycle import stage_provision
 
     result = stage_provision(_settings(), args.period, layout=args.layout, share=not args.no_share)
+    updated = len(result.get("updated", []))
     print(
         f"Kỳ {args.period}: tạo mới {len(result['created'])} bảng tính, "
-        f"giữ nguyên {len(result['existing'])}; {result['api_calls_total']} lệnh gọi API."
+        f"cập nhật theo danh mục {updated}, giữ nguyên {len(result['existing']) - updated}; "
+        f"{result['api_calls_total']} lệnh gọi API."
     )
+    for unit_code, reason in result.get("update_failed", {}).items():
+        print(f"  {unit_code}: chưa cập nhật được bảng tính ({reason}); chạy lại lệnh sau.")
     return 0
 
 

@@ -114,6 +114,9 @@ create table if not exists ops.sheet_registry (
     primary key (spreadsheet_id, tab_title),
     unique (period_code, unit_code)
 );
+-- hash of what provisioning last wrote in the unit's sheet (labels, task texts, due date,
+-- guide, rules): a catalogue change since is written in place by the next provisioning run
+alter table ops.sheet_registry add column if not exists content_sha256 text;
 
 create table if not exists ops.pull_runs (
     pull_run_id     text        primary key,

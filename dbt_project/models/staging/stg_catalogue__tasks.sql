@@ -18,6 +18,7 @@ renamed as (
         ---------- text
         task_no,
         task_text,
+        task_text_source,
         timing,
         source_ref,
 

@@ -41,6 +41,7 @@ final as (
         task_groups.task_group_name,
         tasks.task_no,
         tasks.task_text,
+        tasks.task_text_source,
         tasks.timing,
         {{ timing_label_vi('tasks.timing') }} as timing_vi,
         tasks.deadline,
