@@ -32,8 +32,9 @@ def fill_valid(path: Path) -> None:
         tasks.cell(row=r, column=7).value = "Đang triển khai"
         tasks.cell(row=r, column=8).value = "Đã triển khai tới các thôn, bản."
     indicators = wb[layout.TAB_INDICATORS]
+    value = layout.column_index(layout.INDICATOR_COLUMNS, "value") + 1
     for r in range(2, indicators.max_row + 1):
-        indicators.cell(row=r, column=6).value = 4
+        indicators.cell(row=r, column=value).value = 4
     wb.save(path)
 
 
