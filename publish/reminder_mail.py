@@ -213,13 +213,8 @@ def message(
 def so_address(catalogue: Catalogue, programme_code: str) -> str | None:
     """The consolidating body's own address in the catalogue (where replies go), if any."""
     body = (catalogue.programmes.get(programme_code) or {}).get("consolidating_body", "")
-    return (
-        next(
-            (u.contact_email for u in catalogue.units.values() if body and u.unit_name == body),
-            None,
-        )
-        or None
-    )
+    found = (u.contact_email for u in catalogue.units.values() if body and u.unit_name == body)
+    return next((address for address in found if address), None)
 
 
 def unit_sheets(conn, period_code: str) -> dict[str, UnitSheet]:

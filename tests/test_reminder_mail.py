@@ -287,6 +287,33 @@ def test_on_the_deadline_and_after_it_the_mail_says_so(province):
         assert "báo cáo hợp lệ nhận sau hạn vẫn được tổng hợp, tính là nộp trễ hạn" in text
 
 
+def test_a_server_that_is_down_fails_every_mail_once_and_the_next_run_sends_them(
+    province, alert_webhook
+):
+    from tooling.mailbox import free_port
+
+    p = province
+    day = dt.date(2026, 6, 21)
+    expected = expected_mails(p)
+    down = p.mailing.with_overrides(
+        smtp_url=f"smtp://127.0.0.1:{free_port()}?from={SENDER}&security=none"
+    )
+    from publish.reminder_mail import send_reminders
+    from tonghop.catalogue import load_catalogue
+
+    failed = send_reminders(down, load_catalogue(settings=down), PERIOD, day, "down")
+    assert (failed["sent"], failed["failed"]) == (0, len(expected))
+    errors = [e for *_, outcome, e in recorded(p, day) if outcome == "failed"]
+    assert len(errors) == len(expected) and "ConnectionRefusedError" in errors[0]
+    # the server was tried once, not once per mail
+    assert all(e.startswith("not tried: ConnectionRefusedError") for e in errors[1:])
+    assert len(alert_webhook) == 1
+    p.box.clear()
+    again = send(p, day, run_id="up-again")
+    assert (again["sent"], again["failed"]) == (len(expected), 0)
+    assert {m["X-Tonghop-Unit"] for m in p.box.messages()} == set(expected)
+
+
 def test_no_server_configured_no_mail_and_nothing_recorded(province):
     from publish.reminder_mail import send_reminders
     from tonghop.catalogue import load_catalogue

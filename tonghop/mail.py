@@ -82,9 +82,11 @@ class SmtpServer:
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         security = query.get("security") or ("ssl" if parts.scheme == "smtps" else "starttls")
         try:
-            port = parts.port
+            port, timeout = parts.port, float(query.get("timeout") or 30)
         except ValueError as exc:
-            raise MailConfigError(f"the SMTP URL's port is not a number: {exc}") from None
+            raise MailConfigError(
+                f"the SMTP URL's port or timeout is not a number: {exc}"
+            ) from None
         return cls(
             host=parts.hostname or "",
             port=port,
@@ -92,7 +94,7 @@ class SmtpServer:
             login=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             sender=query.get("from", ""),
-            timeout=float(query.get("timeout") or 30),
+            timeout=timeout,
         )
 
     def url(self) -> str:
