@@ -9,7 +9,7 @@ build covered (one mapped task each):
 | `periods` | the periods whose publication is out of date, worked out from the database: those named by the triggering build, those live on the marts' day, those with reports newer than their last publication — each published only if its marts changed since (`ops.publications`), so a failed build is caught up by the next success. The `period_codes` param publishes exactly those | `publish/outdated.py` |
 | `publish` (mapped per period) | the "Tổng hợp" spreadsheet (through gspread, one batchUpdate), and in `output/<period>/<run>/` its .xlsx, the draft report (.docx, .pdf) and a manifest. Updates `tonghop://publish/summary` | `publish/` |
 | `tell_units` (mapped per period) | rewrites the "Kết quả kiểm tra" tab of each unit whose tab has something new to say — a newer checked version, or a new state in `fct_submission`: first the one sentence saying whether the report counts (on time / late) or what is still missing, with the deadline, then one row per problem with cell and fix (one batchUpdate per spreadsheet) | `publish/unit_feedback.py`, `publish/check_tab.py`, `publish/unit_state.py` |
-| `remind` (mapped per period) | the units still missing, with why and their address: `nhac_nho_<period>.txt` and XCom — a reminder a person can send | `publish/reminder.py` |
+| `remind` (mapped per period) | the units still missing, with why and their address: `nhac_nho_<period>.txt` and XCom for the Sở; on reminder days (the build's as-of day, else the run's logical day: 5 and 1 days before the deadline, that day, every day after), a mail to each such unit through the SMTP connection `tonghop_smtp` — its state, what to do, its sheet's link, the deadline — once per state and day (`ops.reminder_mails`) | `publish/reminder.py`, `publish/reminder_mail.py` |
 
 **Pool**: `tonghop_sheets_api` for `publish` and `tell_units` (they write through the Sheets API).
 """
@@ -76,11 +76,13 @@ def tonghop_publish():
 
     @task(map_index_template="{{ period_code }}")
     def remind(period_code: str) -> dict:
-        from pipeline.cycle import settings_from_airflow, stage_remind
+        from pipeline.cycle import as_of_day, settings_from_airflow, stage_remind
 
         context = get_current_context()
         with watch("remind", context):
-            return stage_remind(settings_from_airflow(), period_code, context["run_id"])
+            return stage_remind(
+                settings_from_airflow(), period_code, context["run_id"], as_of_day(context, MARTS)
+            )
 
     chosen = periods()
     publish.expand(period_code=chosen)

@@ -162,11 +162,14 @@ def tonghop_reporting_cycle():
 
     @task
     def remind_unchanged() -> dict:
-        from pipeline.cycle import settings_from_airflow, stage_remind
+        from pipeline.cycle import run_day, settings_from_airflow, stage_remind
 
         context = get_current_context()
         return stage_remind(
-            settings_from_airflow(), context["params"]["period_code"], context["run_id"]
+            settings_from_airflow(),
+            context["params"]["period_code"],
+            context["run_id"],
+            run_day(context),
         )
 
     plan = plan_pull()

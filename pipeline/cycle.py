@@ -23,6 +23,8 @@ CONN_LOADER = "tonghop_loader"
 CONN_TRANSFORMER = "tonghop_transformer"
 CONN_BI_READER = "tonghop_bi_reader"
 CONN_SHEETS = "tonghop_sheets"
+#: the SMTP server of the reminder mails (type smtp; optional: without it, no mail is sent)
+CONN_SMTP = "tonghop_smtp"
 #: Airflow pool of the tasks that call the Sheets/Drive API (Google's quota is per account)
 SHEETS_POOL = "tonghop_sheets_api"
 #: spreadsheets read by one mapped ``pull_shard`` task. At Google's 60 reads a minute a shard
@@ -66,7 +68,25 @@ def settings_from_airflow() -> Settings:
         )
     else:
         changes["google_credentials_file"] = extra.get("key_path")
+    smtp = _smtp_url()
+    if smtp:
+        changes["smtp_url"] = smtp
     return load_settings().with_overrides(**changes)
+
+
+def _smtp_url() -> str | None:
+    """The SMTP connection as :mod:`tonghop.mail`'s URL; None when Airflow has none (then
+    ``TONGHOP_SMTP_URL``, if set, is used)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from tonghop.mail import connection_url
+
+    try:
+        conn = Connection.get(CONN_SMTP)
+    except AirflowNotFoundException:
+        return None
+    return connection_url(conn)
 
 
 def _postgres_uri(conn) -> str:
@@ -243,11 +263,31 @@ def stage_periods_to_publish(settings: Settings, triggered: list[str]) -> list[s
     return periods_to_publish(settings, load_catalogue(settings=settings), triggered)
 
 
-def stage_remind(settings: Settings, period_code: str, run_id: str) -> dict:
-    """The reminder list of the units whose report does not count yet (publish/reminder.py)."""
+def stage_remind(
+    settings: Settings, period_code: str, run_id: str, day: dt.date | None = None
+) -> dict:
+    """The reminder list of the units whose report does not count yet (publish/reminder.py),
+    and, with the ``day`` the run acts for, that day's reminder mails to them
+    (publish/reminder_mail.py)."""
     from publish.reminder import missing_units
 
-    return missing_units(settings, period_code, run_id)
+    reminded = missing_units(settings, period_code, run_id)
+    if day is not None:
+        from publish.reminder_mail import send_reminders
+
+        reminded["mails"] = send_reminders(
+            settings, load_catalogue(settings=settings), period_code, day, run_id
+        )
+    return reminded
+
+
+def as_of_day(context, asset) -> dt.date:
+    """The Vietnam day a run acts for: its ``as_of_date`` param, else the newest day named by
+    the events of ``asset`` that triggered it (a build's as-of day), else :func:`run_day`."""
+    from pipeline.assets import triggered_as_of
+
+    named = triggered_as_of(context, asset)
+    return dt.date.fromisoformat(named) if named else run_day(context)
 
 
 def run_cycle(
@@ -268,10 +308,20 @@ def run_cycle(
     # after the build: the tab says whether the report counts, from the marts
     told = stage_feedback(settings, period_code)
     published = stage_publish(settings, period_code, run_id)
+    # the run acts for today (Vietnam), as the build above
+    reminded = stage_remind(settings, period_code, run_id, today())
     return {
         "pull": pulled,
         "validate": validated,
         "feedback": told,
         "build": built,
         "publish": published,
+        "remind": reminded,
     }
+
+
+def today() -> dt.date:
+    """Today in Vietnam: the day of a run outside Airflow (``tonghop run``)."""
+    from tonghop.vn import VN_TZ
+
+    return dt.datetime.now(VN_TZ).date()

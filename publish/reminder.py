@@ -1,11 +1,12 @@
 """The list of units still missing at the end of a pull: a reminder a person can send.
 
 Read from the marts (``fct_submission``: every expected report that is not counted — its one
-rule — with its state as the reason: sent with errors, not switched to "Đã nộp", blank, no
-sheet), with each unit's contact address from
-the catalogue (the marts carry none), written next to the run's other files as
-``nhac_nho_<period>.txt`` in Vietnamese, and returned for the task's XCom. The list ends with
-the unit sheets shared beyond the unit and the Sở (``ingest.sharing``), for the Sở to act on.
+rule — with its state as the reason, in :func:`publish.unit_state.missing_vi`'s words, the same
+as the unit's mail and its "Kết quả kiểm tra" tab: sent with errors, not switched to "Đã nộp",
+blank, no sheet), with each unit's contact address from the catalogue (the marts carry none),
+written next to the run's other files as ``nhac_nho_<period>.txt`` in Vietnamese, and returned
+for the task's XCom. The list ends with the unit sheets shared beyond the unit and the Sở
+(``ingest.sharing``), for the Sở to act on. The mails themselves: ``publish.reminder_mail``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import psycopg2
 
 from publish.bundle import run_folder
-from publish.marts import query
+from publish.unit_state import missing_vi, read_states
 from tonghop.catalogue import load_catalogue
 from tonghop.settings import Settings
 
@@ -23,45 +24,22 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
     period = catalogue.period(period_code)
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:
-        rows = query(
-            conn,
-            """
-            select unit_code, unit_name_at_period, submission_state, latest_error_count,
-                   latest_is_blocked, latest_has_content
-            from marts.fct_submission
-            where period_code = %s and not is_counted
-            order by unit_code""",
-            (period_code,),
-        )
+        states = read_states(conn, period_code)
     finally:
         conn.close()
     units = []
-    for r in rows:
-        units_state = r["submission_state"]
-        if units_state == "con_loi" and not r["latest_has_content"]:
-            # its one error is "Chưa điền báo cáo" (sheet.not_filled): nothing to fix but that
-            why = "đã chọn “Đã nộp” nhưng chưa điền báo cáo"
-        elif units_state == "con_loi" and r["latest_error_count"]:
-            why = (
-                f"đã nộp nhưng còn {r['latest_error_count']} lỗi cần sửa (xem trang "
-                "“Kết quả kiểm tra”)"
-            )
-        elif units_state == "con_loi":
-            why = "đã nộp nhưng bảng tính sai mã đơn vị hoặc sai kỳ (xem trang “Kết quả kiểm tra”)"
-        elif units_state == "chua_chon_da_nop":
-            why = "đã điền nhưng chưa chọn “Đã nộp”"
-        elif units_state == "chua_dien":
-            why = "chưa điền báo cáo"
-        else:
-            why = "chưa có bảng tính nào đọc được"
-        unit = catalogue.units.get(r["unit_code"])
+    for state in states.values():
+        if state.is_counted:
+            continue
+        unit = catalogue.units.get(state.unit_code)
         units.append(
             {
-                "unit_code": r["unit_code"],
-                "unit_name": r["unit_name_at_period"],
+                "unit_code": state.unit_code,
+                "unit_name": state.unit_name,
                 "email": unit.contact_email if unit else "",
-                "state": units_state,
-                "reason": why,
+                "state": state.state,
+                # the words the unit's mail and its "Kết quả kiểm tra" tab use
+                "reason": missing_vi(state),
             }
         )
     lines = [

@@ -38,6 +38,19 @@ LIST_PAGE_SIZE = 1000
 MAX_SPREADSHEET_BYTES = 48 * 1024 * 1024
 
 
+#: where a person opens a spreadsheet on Google (the Sheets API's ``spreadsheetUrl``)
+GOOGLE_SHEET_LINK = "https://docs.google.com/spreadsheets/d/{}/edit"
+
+
+def spreadsheet_link(settings: Settings, spreadsheet_id: str) -> str:
+    """The address a person opens a unit's spreadsheet at: Google's with the google backend;
+    with the emulator, the emulator's own address of the spreadsheet (the file is there, and
+    Google's address of an emulator file opens nothing)."""
+    if settings.sheets_backend == "emulator":
+        return f"{settings.emulator_url.rstrip('/')}/v4/spreadsheets/{spreadsheet_id}"
+    return GOOGLE_SHEET_LINK.format(spreadsheet_id)
+
+
 class SpreadsheetTooLarge(RequestException):
     """The spreadsheet's content is over :data:`MAX_SPREADSHEET_BYTES`: not read."""
 

@@ -53,6 +53,9 @@ def pytest_configure(config):
     os.environ.setdefault("AIRFLOW_HOME", str(TEST_STATE / "airflow-parse"))
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+    # no test mails the world: those that send mail give their own local server
+    os.environ.pop("TONGHOP_SMTP_URL", None)
+    os.environ.pop("AIRFLOW_CONN_TONGHOP_SMTP", None)
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import stat
@@ -71,7 +72,11 @@ CELERY_SENSITIVE = {
 #: TONGHOP_* variables the production code reads that the stack deliberately leaves unset
 NOT_IN_PRODUCTION = {
     "TONGHOP_EMULATOR_URL": "only read with TONGHOP_SHEETS_BACKEND=emulator; production uses Google",
+    "TONGHOP_SMTP_URL": "outside Airflow only; the tasks read the connection tonghop_smtp",
 }
+#: connections the operator gives in .env, passed through docker-compose.yml as AIRFLOW_CONN_<ID>
+#: (optional, not built from the secrets): conn id -> what it is for
+FROM_DOT_ENV = {"tonghop_smtp": "the reminder mails' SMTP server (without it, none are sent)"}
 #: modules for the local set-up only (their variables are not production settings)
 LOCAL_ONLY_MODULES = {
     "tooling/localdb.py",
@@ -373,7 +378,19 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
         )
     added = entrypoint.pipeline_environment(env, folder)
     for conn_id in conn_ids | used_in_code:
+        if conn_id in FROM_DOT_ENV:  # passed through from .env, empty without it
+            assert env[f"AIRFLOW_CONN_{conn_id.upper()}"] == "", conn_id
+            continue
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in added, f"connection {conn_id} not provided"
+    # the SMTP connection as an operator writes it in .env (the SMTP provider's fields)
+    smtp = {
+        "conn_type": "smtp",
+        "host": "smtp.example.gov.vn",
+        "port": 465,
+        "login": "nhacnho",
+        "extra": {"from_email": "nhacnho@example.gov.vn"},
+    }
+    smtp["password"] = secrets.token_urlsafe(9) + ":/@"  # what a URL must escape
 
     probe = subprocess.run(
         [
@@ -381,13 +398,14 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
             "-c",
             "import json; from pipeline.cycle import settings_from_airflow as s; x = s(); "
             "print(json.dumps({'dsns': x.dsns, 'backend': x.sheets_backend, "
-            "'key': x.google_credentials_file}))",
+            "'key': x.google_credentials_file, 'smtp': x.smtp_url}))",
         ],
         # Airflow's own settings (AIRFLOW__…_CMD) need the image's paths: left out here
         env={
             **os.environ,
             **{k: v for k, v in env.items() if not k.startswith("AIRFLOW__")},
             **added,
+            "AIRFLOW_CONN_TONGHOP_SMTP": json.dumps(smtp),
             "AIRFLOW_HOME": str(tmp_path / "airflow"),
         },
         capture_output=True,
@@ -409,6 +427,16 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
         assert unquote(url.password) == (folder / f"{role}_password").read_text().strip()
         assert added[f"TONGHOP_{role.upper()}_DSN"] == seen["dsns"][role]
     assert seen["backend"] == "google" and seen["key"] == env["GOOGLE_APPLICATION_CREDENTIALS"]
+    from tonghop.mail import SmtpServer
+
+    assert SmtpServer.from_url(seen["smtp"]) == SmtpServer(
+        host="smtp.example.gov.vn",
+        port=465,
+        security="ssl",
+        login="nhacnho",
+        password=smtp["password"],
+        sender="nhacnho@example.gov.vn",
+    )
     # an operator's own connection is left alone
     assert "AIRFLOW_CONN_TONGHOP_LOADER" not in entrypoint.pipeline_environment(
         {**env, "AIRFLOW_CONN_TONGHOP_LOADER": "postgres://elsewhere"}, folder

@@ -677,14 +677,17 @@ def test_each_run_ends_with_the_units_still_missing(published, catalogue):
     for unit in reminder["units"]:
         assert unit["unit_name"] in text and unit["reason"] in text
         assert unit["email"] == catalogue.unit(unit["unit_code"]).contact_email
+    # the reasons are the words of the units' own mails and check tabs (publish/unit_state.py)
     reasons = {u["reason"] for u in reminder["units"]}
-    assert "đã điền nhưng chưa chọn “Đã nộp”" in reasons  # drafts
-    assert any(r.startswith("đã nộp nhưng còn ") and "lỗi cần sửa" in r for r in reasons)
+    assert any(
+        r.startswith("đã điền nhưng chưa chọn “Đã nộp” tại ô Thông tin!B14") for r in reasons
+    )  # drafts
+    assert any(re.fullmatch(r"còn \d+ lỗi cần sửa \(xem bảng các vấn đề\)", r) for r in reasons)
     # not "còn 1 lỗi cần sửa" for a sheet with nothing in it but "Đã nộp"
     [blank_sent] = [u for u in reminder["units"] if u["unit_code"] == p.blank_sent]
     assert (blank_sent["state"], blank_sent["reason"]) == (
         "con_loi",
-        "đã chọn “Đã nộp” nhưng chưa điền báo cáo",
+        "đã chọn “Đã nộp” nhưng chưa điền báo cáo — điền các trang báo cáo",
     )
     assert {u["state"] for u in reminder["units"]} <= {
         "con_loi",

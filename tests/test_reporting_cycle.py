@@ -225,6 +225,31 @@ def test_the_publish_dag_left_the_reminder_beside_the_summary(cycle):
     assert missing and all(unit in reminder for unit in missing)
 
 
+def test_the_demo_mailed_each_unit_still_missing_into_a_mailbox_on_this_machine(
+    demo_run, catalogue
+):
+    """The publish DAG, run for today (after the period's deadline), mailed every unit whose
+    report does not count, once, through the SMTP connection the demo gives Airflow; the demo's
+    mailbox wrote each mail as an .eml file a person opens in a mail reader."""
+    from email import message_from_bytes, policy
+
+    from tooling.demo_setup import mail_folder
+
+    settings, manifest, text, _ = demo_run
+    mails = [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in sorted(mail_folder(settings, PERIOD).glob("*.eml"))
+    ]
+    missing = [u for u, status in manifest.expected_status().items() if status == "missing"]
+    assert sorted(m["X-Tonghop-Unit"] for m in mails) == sorted(missing)
+    for mail in mails:
+        unit = catalogue.unit(mail["X-Tonghop-Unit"])
+        assert mail["To"] == unit.contact_email and "đã quá hạn" in mail["Subject"]
+        body = mail.get_body(preferencelist=("plain",)).get_content()
+        assert f"Kính gửi: {unit.unit_name}" in body and "Báo cáo chưa được tính: " in body
+    assert f"Thư nhắc gửi đơn vị: {len(missing)} thư mới" in text
+
+
 def test_the_mapped_pull_was_recorded_once_with_every_read(cycle):
     settings, manifest = cycle
     [(mode, fetched, calls)] = query(

@@ -209,6 +209,8 @@ EXCEPTIONS = {
     ("ops", "sharing_checks"): {"loader": {"SELECT", "INSERT"}},
     ("ops", "sharing_findings"): {"loader": {"SELECT", "INSERT"}},
     ("ops", "publications"): {"loader": {"SELECT", "INSERT"}},
+    # the record of reminder mails is append-only (publish/reminder_mail.py)
+    ("ops", "reminder_mails"): {"loader": {"SELECT", "INSERT"}},
 }
 
 

@@ -94,6 +94,12 @@ class Settings:
     #: client-side cap on Sheets/Drive requests a minute (None: no cap); see sheets.http
     sheets_requests_per_minute: float | None = None
     output_dir: Path = PROJECT_ROOT / "output"
+    #: where reminder mails are sent from (:mod:`tonghop.mail`'s URL: server, login, sender);
+    #: None: no mail, the reminder list only
+    smtp_url: str | None = None
+    #: the days before a period's last on-time day on which units still missing get a mail
+    #: (besides that day itself and every day after it): ``TONGHOP_REMIND_DAYS_BEFORE``
+    remind_days_before: tuple[int, ...] = (5, 1)
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     gx_project_dir: Path = PROJECT_ROOT / "expectations"
 
@@ -103,11 +109,14 @@ class Settings:
         install_log_masking()
         for dsn in self.dsns.values():
             register_dsn(dsn)
+        register_dsn(self.smtp_url)
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{f.name}={ {k: mask_secrets(v) for k, v in self.dsns.items()}!r}"
             if f.name == "dsns"
+            else f"{f.name}={mask_secrets(getattr(self, f.name))!r}"
+            if f.name == "smtp_url"
             else f"{f.name}={getattr(self, f.name)!r}"
             for f in fields(self)
         )
@@ -141,6 +150,19 @@ def _per_minute(env: dict[str, str]) -> float | None:
     return 60.0 if env.get("TONGHOP_SHEETS_BACKEND", "emulator") == "google" else None
 
 
+def days_before(text: str | None) -> tuple[int, ...]:
+    """'5,1' -> (5, 1): the reminder days before a deadline (``TONGHOP_REMIND_DAYS_BEFORE``;
+    empty: the default; '0' or 'none': no mail before the last on-time day)."""
+    if text is None or not text.strip():
+        return Settings.remind_days_before
+    if text.strip().lower() in ("0", "none"):
+        return ()
+    days = sorted({int(part) for part in text.replace(";", ",").split(",") if part.strip()})
+    if any(day < 1 for day in days):
+        raise ValueError(f"TONGHOP_REMIND_DAYS_BEFORE: days before a deadline are >= 1: {text!r}")
+    return tuple(reversed(days))
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from the environment, falling back to the local cluster's generated secrets.
 
@@ -148,7 +170,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     database, default ``tonghop``), TONGHOP_<ROLE>_DSN for roles
     admin/loader/transformer/bi_reader, TONGHOP_SHEETS_BACKEND, TONGHOP_EMULATOR_URL,
     GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_SHEETS_REQUESTS_PER_MINUTE (default 60 for Google,
-    no cap for the emulator), TONGHOP_OUTPUT_DIR.
+    no cap for the emulator), TONGHOP_OUTPUT_DIR, TONGHOP_SMTP_URL (reminder mails;
+    :mod:`tonghop.mail`), TONGHOP_REMIND_DAYS_BEFORE (default 5,1).
     """
     env = dict(os.environ if env is None else env)
     host = env.get("TONGHOP_PG_HOST", "127.0.0.1")
@@ -172,4 +195,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         google_credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS"),
         sheets_requests_per_minute=_per_minute(env),
         output_dir=Path(env.get("TONGHOP_OUTPUT_DIR", PROJECT_ROOT / "output")),
+        smtp_url=env.get("TONGHOP_SMTP_URL") or None,
+        remind_days_before=days_before(env.get("TONGHOP_REMIND_DAYS_BEFORE")),
     )

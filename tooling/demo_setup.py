@@ -21,6 +21,7 @@ from tonghop.catalogue import load_catalogue
 from tonghop.errors import EnvironmentNotReady
 from tonghop.settings import Settings, load_settings, state_dir
 from tooling.demo import DemoManifest, generate_province
+from tooling.mailbox import LocalMailbox
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +205,10 @@ def demo_cycle(
 ) -> tuple[int, DemoManifest]:
     """The demo's cycle after its database is up: the province written into the emulator's
     folder ``root``, Airflow's database migrated, the three DAGs run by ``airflow dags test``
-    while ``serving()`` (the emulator) runs, and the outcome — each step a line of ``lines``
-    (:class:`tooling.console.StageLines`), every tool's output in ``log_file``.
+    while ``serving()`` (the emulator) and a mailbox on this machine run (the units' reminder
+    mails, written as .eml files in ``output/<period>/mail/``: :func:`mail_folder`), and the
+    outcome — each step a line of ``lines`` (:class:`tooling.console.StageLines`), every tool's
+    output in ``log_file``.
 
     Returns (exit code, what was generated); 4 when a DAG run failed."""
     from tonghop.progress import PROGRESS_FILE_ENV
@@ -216,6 +219,9 @@ def demo_cycle(
         f"Tỉnh mẫu: {len(entries)} đơn vị báo cáo kỳ {period_code}, trong trình giả "
         f"lập Google Sheets ({root})"
     )
+    # the units' reminder mails go to a mailbox on this machine, never to the world
+    mailbox = LocalMailbox(mail_folder(settings, period_code))
+    settings = settings.with_overrides(smtp_url=mailbox.url(DEMO_SENDER))
     env = local_airflow.airflow_env(settings, pg_port)
     events = Path(log_path).with_suffix(".progress.jsonl")
     events.unlink(missing_ok=True)
@@ -223,7 +229,7 @@ def demo_cycle(
     try:
         local_airflow.migrate(env, log=log_file)
         lines.print(f"Airflow: {' → '.join(local_airflow.CYCLE_DAG_IDS)} (airflow dags test)")
-        with serving(), console.FollowFile(events, lines):
+        with serving(), mailbox, console.FollowFile(events, lines):
             local_airflow.dags_test(env, period_code, log=log_file)
     except subprocess.CalledProcessError as exc:
         log.error("%s failed with exit code %s", " ".join(exc.cmd), exc.returncode)
@@ -234,11 +240,22 @@ def demo_cycle(
         return 4, manifest
     finally:
         events.unlink(missing_ok=True)
-    print_outcome(settings, period_code, out=lines.print)
+    print_outcome(settings, period_code, out=lines.print, mails=len(mailbox.received))
     return 0, manifest
 
 
-def print_outcome(settings: Settings, period_code: str, out=print) -> None:
+#: the demo's sender of reminder mails (a reserved domain: nothing leaves this machine)
+DEMO_SENDER = "nhacnho@demo.tonghop.invalid"
+
+
+def mail_folder(settings: Settings, period_code: str) -> Path:
+    """Where the demo's mailbox writes the mails it received (.eml)."""
+    return Path(settings.output_dir) / period_code / "mail"
+
+
+def print_outcome(
+    settings: Settings, period_code: str, out=print, mails: int | None = None
+) -> None:
     conn = psycopg2.connect(settings.dsn("bi_reader"))
     try:
         with conn.cursor() as cur:
@@ -270,6 +287,11 @@ def print_outcome(settings: Settings, period_code: str, out=print) -> None:
             out(f"   Dự thảo báo cáo: {report}")
         for reminder in runs[-1].parent.glob("nhac_nho_*.txt"):
             out(f"   Danh sách đơn vị chưa nộp (để nhắc): {reminder}")
+    if mails is not None:
+        out(
+            f"   Thư nhắc gửi đơn vị: {mails} thư mới, mở bằng trình đọc thư (.eml): "
+            f"{mail_folder(settings, period_code)}"
+        )
     docs = Path(settings.output_dir) / "dbt_docs" / "index.html"
     if docs.exists():
         out(f"   Tài liệu kho dữ liệu (dbt docs): {docs}")

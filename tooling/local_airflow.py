@@ -71,6 +71,12 @@ def airflow_env(settings: Settings, pg_port: int) -> dict[str, str]:
     env[f"AIRFLOW_CONN_{cycle.CONN_SHEETS.upper()}"] = json.dumps(
         {"conn_type": "http", "host": settings.emulator_url, "extra": sheets_extra}
     )
+    if settings.smtp_url:  # the reminder mails' server, as the SMTP connection tasks read
+        from tonghop.mail import SmtpServer
+
+        env[f"AIRFLOW_CONN_{cycle.CONN_SMTP.upper()}"] = json.dumps(
+            SmtpServer.from_url(settings.smtp_url).airflow_connection()
+        )
     return env
 
 

@@ -420,6 +420,28 @@ create table if not exists ops.publications (
 );
 create index if not exists publications_by_period on ops.publications (period_code, publication_id);
 
+-- every reminder mail to a unit (publish/reminder_mail.py), sent or not: the day it was for (the
+-- run's Vietnam day), the report's state it told (state_key: fct_submission.submission_state,
+-- "con_loi/sai_ma" for a rejected sheet), and whether the server took it. Read before each
+-- sending: a unit gets one mail per state and day; a failed one is sent again by the next run.
+-- Append-only.
+create table if not exists ops.reminder_mails (
+    reminder_mail_id bigint generated always as identity primary key,
+    period_code      text        not null,
+    unit_code        text        not null,
+    reminder_day     date        not null,
+    state_key        text        not null,
+    recipient        text        not null,
+    subject          text        not null,
+    message_id       text,
+    run_id           text,
+    sent_at          timestamptz not null default now(),
+    outcome          text        not null check (outcome in ('sent', 'failed')),
+    error_message    text
+);
+create index if not exists reminder_mails_by_day
+    on ops.reminder_mails (period_code, reminder_day, unit_code);
+
 -- ---------------------------------------------------------------- privileges
 -- The admin owns the landed tables so that the loader cannot alter or empty them.
 grant usage on schema raw, parsed, quality, ops to loader, transformer;
@@ -429,8 +451,8 @@ grant select on all tables in schema raw, parsed, quality, ops to transformer;
 grant usage on all sequences in schema raw, parsed, quality, ops to loader;
 grant insert, delete on ops.catalogue_loads to transformer;
 -- the sharing record is append-only, for the loader too
-revoke update, delete, truncate on ops.sharing_checks, ops.sharing_findings, ops.publications
-    from loader;
+revoke update, delete, truncate on ops.sharing_checks, ops.sharing_findings, ops.publications,
+    ops.reminder_mails from loader;
 
 -- dbt builds its schemas as the transformer; bi_reader may enter marts only.
 create schema if not exists catalogue authorization transformer;
