@@ -118,6 +118,8 @@ class TabSpec:
     #: (A1 range, allowed values) drop-downs
     choices: list[tuple[str, list[str]]] = field(default_factory=list)
     wrap: bool = True
+    #: A1 ranges of input cells that hold a date (the other input cells hold text)
+    date_ranges: list[str] = field(default_factory=list)
 
 
 def spreadsheet_title(catalogue: Catalogue, unit_code: str, period_code: str) -> str:
@@ -142,9 +144,18 @@ def is_check_sheet_id(sheet_id: int | None) -> bool:
     )
 
 
+#: every spreadsheet we make reads and shows numbers and dates the Vietnamese way ("1.200" is
+#: 1200, "1,5" is 1.5, "1/4/2026" is 1 April) on Vietnam's time (docs/architecture.md)
+SPREADSHEET_LOCALE = "vi_VN"
+SPREADSHEET_TIME_ZONE = "Asia/Ho_Chi_Minh"
+#: the Drive appProperty of a spreadsheet made with those settings (provisioning gives them to
+#: a registered spreadsheet without it: one made before it did)
+SETTINGS_APP_PROPERTY = {"tonghop_locale": SPREADSHEET_LOCALE}
+
+
 def app_properties(unit_code: str, period_code: str) -> dict[str, str]:
     """Drive appProperties that mark a unit's report (set by us; units cannot edit them)."""
-    return {"tonghop_unit": unit_code, "tonghop_period": period_code}
+    return {"tonghop_unit": unit_code, "tonghop_period": period_code, **SETTINGS_APP_PROPERTY}
 
 
 def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[TabSpec]:
@@ -216,6 +227,7 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
         header_rows=[0],
         input_ranges=_input_columns(TASK_COLUMNS, 1, len(task_rows) - 1),
         choices=_status_choices([task for task, _ in tasks]),
+        date_ranges=[_column_range(TASK_COLUMNS, "completed_on", 1, len(task_rows) - 1)],
     )
 
     indicator_rows: list[list[Any]] = [[h for _, h, _, _ in INDICATOR_COLUMNS]]
