@@ -20,6 +20,35 @@ decimal marks, ``%``, quoted and escaped literals, and the date/time tokens ``d 
 yy yyyy h hh H HH s ss``. Anything else (month and weekday names, AM/PM, elapsed time, colours,
 conditions, fractions, scientific notation) gives None, and the caller shows the value
 in the automatic format instead — a simplification (Google would render it).
+
+Where a spreadsheet's settings come from: ``spreadsheets.create`` takes them from
+``properties``; without them, and for Drive's ``files.create``, a new spreadsheet gets the
+store's ``new_locale`` / ``new_time_zone`` — en_US and America/Los_Angeles by default, what
+Google gives a file a service account (or any account left as it came) creates. An .xlsx
+placed in the store has no locale: it is read as vi_VN, Asia/Ho_Chi_Minh. ``files.copy``
+keeps the source's; ``updateSpreadsheetProperties`` changes them.
+
+What typing does (:func:`sheets_emulator.values.parse_user_entered`), and what is simplified:
+
+- a cell formatted as plain text (``TEXT``) keeps the text as typed, formula-like text and a
+  leading apostrophe included; a JSON number sent stays a number;
+- numbers: digits with the locale's decimal mark, thousands marks in groups of three (the
+  cell gets ``#,##0`` or ``#,##0.00``), a sign, an exponent, a trailing ``%`` (the value is
+  divided by 100; the cell gets ``0%`` or ``0.00%``). Not read as numbers, unlike Google:
+  currency symbols, negatives in parentheses, fractions ("1 1/2");
+- dates: ``d/m/yyyy`` (day first, vi_VN and en_GB) or ``m/d/yyyy`` (en_US) with an optional
+  ``h:mm[:ss]``, and ``yyyy-mm-dd``; an impossible date ("20/6/2026" in en_US) stays text.
+  Not read as dates, unlike Google: a date without its year ("1/4", which Google completes
+  with the current year in the spreadsheet's time zone), other separators ("1-4-2026",
+  "1.4.2026"), month names, two-digit years, a time alone;
+- a typed date or time is stored as a date and reported with the locale's pattern (vi_VN's
+  taken as ``d/M/yyyy``: Google's own may write the day and month with two digits); a date
+  typed into a cell with a non-date number format drops that format. The date format is tied
+  to the value: a number typed later over a typed date shows as a number (Google keeps the
+  date format the cell took);
+- times are shown ``H:mm:ss`` in every locale (Google's en_US writes ``h:mm:ss AM``), TRUE
+  and FALSE are the booleans in every locale; the time zone is stored and returned, and
+  nothing else uses it (no formula is computed).
 """
 
 from __future__ import annotations

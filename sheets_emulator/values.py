@@ -30,8 +30,8 @@ from .locales import (
     format_pattern,
     locale_rules,
 )
+from .model import DEFAULT_LOCALE
 
-DEFAULT_LOCALE = "vi_VN"
 _DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 ERROR_TYPES = {

@@ -275,7 +275,11 @@ def test_gspread_end_to_end(client, server):
     assert (sh.locale, sh.timezone) == ("vi_VN", "Asia/Ho_Chi_Minh")
     ws.update([["20/6/2026"]], "D5", value_input_option="USER_ENTERED")
     assert ws.get("A5:D5", value_render_option="FORMULA") == [["=SUM(B2:B3)", 7, True, 46193]]
-    assert ws.get("A3:D5") == [["Hà Nội", "1,5"], [], ["", "7", "TRUE", "20/6/2026"]]  # no formula is computed
+    assert ws.get("A3:D5") == [
+        ["Hà Nội", "1,5"],
+        [],
+        ["", "7", "TRUE", "20/6/2026"],
+    ]  # no formula is computed
 
     tab = sh.add_worksheet("Tổng hợp", rows=20, cols=5)
     assert tab.title == "Tổng hợp" and tab.row_count == 20 and tab.id != 0
