@@ -57,6 +57,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 EPOCH = dt.datetime(1899, 12, 30)
@@ -88,6 +89,7 @@ _BY_LANGUAGE = {"vi": "vi_VN", "en": "en_US"}
 TIME_PATTERN = "H:mm:ss"
 
 
+@lru_cache(maxsize=64)
 def locale_rules(locale: str | None) -> LocaleRules:
     """In: a spreadsheet's locale ("vi_VN", "en", "de_DE"). Out: the rules it is read by."""
     code = (locale or "").replace("-", "_")

@@ -250,9 +250,16 @@ def cmd_provision(args) -> int:
     from pipeline.cycle import stage_provision
 
     result = stage_provision(_settings(), args.period, layout=args.layout, share=not args.no_share)
+    settled = result.get("settled") or []
     print(
         f"Kỳ {args.period}: tạo mới {len(result['created'])} bảng tính, "
-        f"giữ nguyên {len(result['existing'])}; {result['api_calls_total']} lệnh gọi API."
+        f"giữ nguyên {len(result['existing'])}"
+        + (
+            f" (đặt ngôn ngữ, múi giờ Việt Nam cho {len(settled)} bảng tính tạo trước đây)"
+            if settled
+            else ""
+        )
+        + f"; {result['api_calls_total']} lệnh gọi API."
     )
     return 0
 
