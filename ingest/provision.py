@@ -11,8 +11,10 @@ period's ``sheet_layout`` in the catalogue (or the ad hoc request) unless the ca
                  may edit the input cells of its own tab only.
 
 A spreadsheet costs a small, fixed number of API calls: ``drive.files.create`` (with the
-appProperties that say whose report it is), one ``spreadsheets.batchUpdate`` carrying every tab
-(titles, grid sizes, values, formats, column widths, drop-downs, number and date rules,
+appProperties that say whose report it is), one ``spreadsheets.batchUpdate`` carrying the
+spreadsheet's settings (locale vi_VN, time zone Asia/Ho_Chi_Minh: a new file has its creator's,
+en_US for a service account) and every tab (titles, grid sizes, values, formats — input cells
+plain text, dates day/month/year —, column widths, drop-downs, number and date rules,
 protection) and, when sharing, one ``drive.permissions.create`` per unit. Re-running is
 idempotent: only missing units are created. A unit already registered keeps its sheet, and
 when the catalogue changed what its sheet says (a task renamed, a due date moved, the guide)
@@ -21,7 +23,9 @@ the change is written in place (:mod:`ingest.sheet_update`: one ``spreadsheets.g
 unit typed); the registry keeps a hash of what was last written, so an unchanged sheet costs
 nothing. Each run then lists the period's spreadsheets once (``drive.files.list``, one call per
 1,000 files) to see whom they are shared with (:mod:`ingest.sharing`): a re-run with nothing
-to create or update costs that one call.
+to create or update costs that one call — and which registered spreadsheet lacks our settings
+(made before provisioning set them: no ``tonghop_locale`` appProperty): those get them, values
+untouched (one ``spreadsheets.batchUpdate`` and one ``drive.files.update`` each, once).
 
 A unit is registered only once its spreadsheet is complete (rendered and shared), so a crash
 leaves at worst one unregistered spreadsheet (findable by its appProperties), never a registered
@@ -43,9 +47,17 @@ from ingest.registry import RegistryEntry, entries_for_period, record_content, r
 from ingest.sheet_update import Update, content_sha256, guide_update, tab_update, title_update
 from sheets import layout
 from sheets.layout import TabSpec, app_properties, report_tabs, spreadsheet_title
-from sheets.writer import LIST, SheetsApi, client_account_email, tab_requests
+from sheets.writer import (
+    LIST,
+    SheetsApi,
+    client_account_email,
+    spreadsheet_settings_request,
+    tab_requests,
+)
 from tonghop.catalogue import SHEET_LAYOUTS, Catalogue, Unit
 from tonghop.errors import one_line
+
+log = logging.getLogger(__name__)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +94,8 @@ class ProvisionSummary:
     tab_titles: dict[str, str] = field(default_factory=dict)
     #: shares of the period's sheets beyond the unit and the Sở (ingest.sharing), as dicts
     wide_shares: list[dict] = field(default_factory=list)
+    #: registered spreadsheets that lacked our locale and time zone and got them by this run
+    settled: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +111,7 @@ class ProvisionSummary:
             "spreadsheet_ids": dict(self.spreadsheet_ids),
             "tab_titles": dict(self.tab_titles),
             "wide_shares": list(self.wide_shares),
+            "settled": list(self.settled),
         }
 
 
@@ -120,7 +135,8 @@ def provision_period(
     ``service_account_email`` is listed as editor of the protected ranges (default: the
     client's service-account credentials, when it has some; the owner can edit them anyway).
     ``check_sharing``: list the period's spreadsheets once (one ``drive.files.list`` call per
-    1,000) and note any shared beyond the unit and the Sở (:mod:`ingest.sharing`).
+    1,000), note any shared beyond the unit and the Sở (:mod:`ingest.sharing`) and give our
+    locale and time zone to any registered one made without them.
     """
     period = catalogue.period(period_code)
     layout = layout or period.sheet_layout
@@ -164,7 +180,9 @@ def provision_period(
                 )
             _update_in_place(api, conn, catalogue, period, existing, summary)
             if check_sharing:
-                summary.wide_shares = _check_sharing(settings, catalogue, conn, api, period_code)
+                summary.wide_shares, summary.settled = _check_sharing(
+                    settings, catalogue, conn, api, period_code
+                )
         finally:
             summary.api_calls = dict(sorted(api.calls.items()))
         return summary
@@ -186,7 +204,7 @@ def _provision_unit(
     tabs = report_tabs(catalogue, unit.unit_code, period.period_code)
     title = spreadsheet_title(catalogue, unit.unit_code, period.period_code)
     spreadsheet_id = api.create(title, app_properties(unit.unit_code, period.period_code))
-    requests = []
+    requests = [spreadsheet_settings_request()]
     for index, tab in enumerate(tabs):
         requests += tab_requests(tab, index, first=index == 0, service_account=api.service_account)
     api.batch_update(spreadsheet_id, requests)
@@ -227,8 +245,14 @@ def _provision_period_tabs(
     requests: list[dict] = []
     if spreadsheet_id is None:
         spreadsheet_id = api.create(
-            file_title, {"tonghop_period": period.period_code, "tonghop_layout": "per_period"}
+            file_title,
+            {
+                "tonghop_period": period.period_code,
+                "tonghop_layout": "per_period",
+                **layout.SETTINGS_APP_PROPERTY,
+            },
         )
+        requests.append(spreadsheet_settings_request())
         requests += tab_requests(
             guide, FIRST_SHEET_ID, first=True, service_account=api.service_account
         )
@@ -371,18 +395,22 @@ def _update_in_place(
 
 def _check_sharing(
     settings, catalogue: Catalogue, conn, api: SheetsApi, period_code: str
-) -> list[dict]:
-    """One listing of the period's spreadsheets, their permissions judged and recorded."""
+) -> tuple[list[dict], list[str]]:
+    """One listing of the period's spreadsheets: their permissions judged and recorded, and
+    the registered ones without our settings given them. Out: (wide shares as dicts, the
+    spreadsheets settled)."""
     from ingest import sharing
     from sheets.client import list_spreadsheets
 
     owners: dict[str, list[str]] = {}
     for e in entries_for_period(conn, period_code):
         owners.setdefault(e.spreadsheet_id, []).append(e.unit_code)
-    permissions, pages = {}, 0
+    permissions, marks, pages = {}, {}, 0
     for drive_file, page in list_spreadsheets(api.client, period_code=period_code):
         permissions[drive_file.spreadsheet_id], pages = drive_file.permissions, page
+        marks[drive_file.spreadsheet_id] = drive_file.app_properties
     api.calls[LIST] += max(pages, 1)
+    settled = _settle(api, [sid for sid in owners if sid in marks], marks)
     found = sharing.check(
         settings,
         catalogue,
@@ -395,7 +423,29 @@ def _check_sharing(
         service_account=api.service_account,
         calls=api.calls,
     )
-    return [s.as_dict() for s in found]
+    return [s.as_dict() for s in found], settled
+
+
+def _settle(api: SheetsApi, spreadsheet_ids: list[str], marks: dict[str, dict]) -> list[str]:
+    """Give our locale and time zone to each registered spreadsheet listed without our mark
+    (provisioned before provisioning set them), then mark it: its values stay as they are —
+    what a unit typed before keeps the meaning Sheets gave it then."""
+    settled = []
+    for spreadsheet_id in sorted(spreadsheet_ids):
+        mark = marks.get(spreadsheet_id) or {}
+        if all(mark.get(k) == v for k, v in layout.SETTINGS_APP_PROPERTY.items()):
+            continue
+        api.batch_update(spreadsheet_id, [spreadsheet_settings_request()])
+        api.mark(spreadsheet_id, layout.SETTINGS_APP_PROPERTY)
+        settled.append(spreadsheet_id)
+    if settled:
+        log.info(
+            "provision: gave locale %s and time zone %s to %d spreadsheet(s) made without them",
+            layout.SPREADSHEET_LOCALE,
+            layout.SPREADSHEET_TIME_ZONE,
+            len(settled),
+        )
+    return settled
 
 
 # ---------------------------------------------------------------------------- titles and tabs
@@ -441,6 +491,7 @@ def stacked_unit_tab(catalogue: Catalogue, unit_code: str, period_code: str, tit
         stacked.header_rows += [offset + r for r in part.header_rows]
         stacked.title_rows += [offset + r for r in part.title_rows]
         stacked.input_ranges += [shift_range(ref, offset) for ref in part.input_ranges]
+        stacked.date_ranges += [shift_range(ref, offset) for ref in part.date_ranges]
         stacked.choices += [(shift_range(ref, offset), values) for ref, values in part.choices]
         stacked.choice_hints |= {
             shift_range(ref, offset): hint for ref, hint in part.choice_hints.items()

@@ -31,7 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from publish.marts import date_vi, plain_number, query
 from publish.ooxml import normalize_zip
 from sheets.template import set_value
-from sheets.writer import column_width_request
+from sheets.writer import column_width_request, spreadsheet_settings_request
 from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
 
 log = logging.getLogger(__name__)
@@ -634,7 +634,8 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
     """Create (first time) or rewrite the period's summary spreadsheet; returns its id.
 
     Besides finding (and the first time creating) the file, it is one read of the tab list
-    and one batchUpdate that adds or resets every tab, writes its cells with their formats,
+    and one batchUpdate that sets the spreadsheet's locale and time zone (vi_VN,
+    Asia/Ho_Chi_Minh), adds or resets every tab, writes its cells with their formats,
     sets the column widths and frozen rows, and removes tabs that are no longer ours. Should the
     period have several (a create carried out by Google but retried after its answer was lost),
     the one already written is kept (else the most recently modified) and the others are
@@ -665,7 +666,8 @@ def write_spreadsheet(client, tables: list[SummaryTable], period_code: str, titl
     )
     existing = {s["properties"]["sheetId"]: s["properties"]["title"] for s in meta["sheets"]}
     wanted = {FIRST_SHEET_ID + i: t.title for i, t in enumerate(tables)}
-    requests: list[dict] = []
+    # Vietnamese notation (1.234,5; 20/6/2026) and Vietnam's time, whoever created the file
+    requests: list[dict] = [spreadsheet_settings_request()]
     # a tab of ours whose title changed, or someone else's tab holding one of our titles,
     # is removed first so that titles never clash
     for sheet_id, sheet_title in existing.items():

@@ -113,6 +113,8 @@ class DriveFile:
     #: who it is shared with (Drive's permissions, as listed); None when Drive gave none (a
     #: file in a shared drive)
     permissions: list | None = field(default=None, compare=False, hash=False)
+    #: what we marked it with (Drive's appProperties: whose report, made with our settings)
+    app_properties: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def last_change_was_ours(self) -> bool:
@@ -152,9 +154,11 @@ def without_check_tabs(resource: dict) -> dict:
 
 #: what ingest.sharing reads of each permission
 PERMISSION_FIELDS = "id,type,role,emailAddress,domain,allowFileDiscovery"
-#: each listed file's sharing comes in the same answer (ingest.sharing): no extra call
+#: each listed file's sharing (ingest.sharing) and our marks (ingest.provision) come in the
+#: same answer: no extra call
 LIST_FIELDS = (
-    f"nextPageToken,files(id,name,modifiedTime,modifiedByMeTime,permissions({PERMISSION_FIELDS}))"
+    "nextPageToken,files(id,name,modifiedTime,modifiedByMeTime,appProperties,"
+    f"permissions({PERMISSION_FIELDS}))"
 )
 
 
@@ -198,6 +202,7 @@ def list_spreadsheets(
                     item.get("modifiedTime", ""),
                     item.get("modifiedByMeTime", ""),
                     item.get("permissions"),
+                    item.get("appProperties") or {},
                 ),
                 page,
             )

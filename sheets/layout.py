@@ -186,6 +186,8 @@ class TabSpec:
     choice_hints: dict[str, str] = field(default_factory=dict)
     #: number and date rules on input cells
     rules: list[InputRule] = field(default_factory=list)
+    #: A1 ranges of input cells that hold a date (the other input cells hold text)
+    date_ranges: list[str] = field(default_factory=list)
 
 
 def spreadsheet_title(catalogue: Catalogue, unit_code: str, period_code: str) -> str:
@@ -210,9 +212,18 @@ def is_check_sheet_id(sheet_id: int | None) -> bool:
     )
 
 
+#: every spreadsheet we make reads and shows numbers and dates the Vietnamese way ("1.200" is
+#: 1200, "1,5" is 1.5, "1/4/2026" is 1 April) on Vietnam's time (docs/architecture.md)
+SPREADSHEET_LOCALE = "vi_VN"
+SPREADSHEET_TIME_ZONE = "Asia/Ho_Chi_Minh"
+#: the Drive appProperty of a spreadsheet made with those settings (provisioning gives them to
+#: a registered spreadsheet without it: one made before it did)
+SETTINGS_APP_PROPERTY = {"tonghop_locale": SPREADSHEET_LOCALE}
+
+
 def app_properties(unit_code: str, period_code: str) -> dict[str, str]:
     """Drive appProperties that mark a unit's report (set by us; units cannot edit them)."""
-    return {"tonghop_unit": unit_code, "tonghop_period": period_code}
+    return {"tonghop_unit": unit_code, "tonghop_period": period_code, **SETTINGS_APP_PROPERTY}
 
 
 def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[TabSpec]:
@@ -291,6 +302,7 @@ def report_tabs(catalogue: Catalogue, unit_code: str, period_code: str) -> list[
             "completed_on",
             [completion_date_rule(task, period) for task, _ in tasks],
         ),
+        date_ranges=[_column_range(TASK_COLUMNS, "completed_on", 1, len(task_rows) - 1)],
     )
 
     columns = indicator_columns(indicators)

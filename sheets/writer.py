@@ -25,9 +25,17 @@ PIXELS_PER_LINE = 21  # one line of text: Sheets' default row (10-point Arial)
 HEADER_BACKGROUND = {"red": 0xDD / 255, "green": 0xEB / 255, "blue": 0xF7 / 255}  # DDEBF7
 INPUT_BACKGROUND = {"red": 1.0, "green": 0xF9 / 255, "blue": 0xE5 / 255}  # FFF9E5
 TITLE_FONT_SIZE = 13
+#: an input cell keeps what the unit types, as typed ("1.200", "0912345678", "1/4"): Sheets
+#: interprets nothing, the pipeline reads the text (tonghop.vn) — except a date cell, which
+#: Sheets reads in the spreadsheet's locale (vi_VN: day/month/year) and shows day/month/year
+TEXT_FORMAT = {"type": "TEXT", "pattern": "@"}
+DATE_FORMAT = {"type": "DATE", "pattern": "d/m/yyyy"}
+#: shown in the spreadsheet's locale: 1.200 and 12,5 in vi_VN
+NUMBER_FORMAT = {"type": "NUMBER", "pattern": "#,##0.###"}
 
 # endpoint names as the emulator counts them
 CREATE = "drive.files.create"
+UPDATE = "drive.files.update"
 BATCH_UPDATE = "sheets.spreadsheets.batchUpdate"
 SHARE = "drive.permissions.create"
 GET = "sheets.spreadsheets.get"
@@ -40,6 +48,21 @@ READ_CELLS_FIELDS = (
 
 
 # ---------------------------------------------------------------------------- requests
+def spreadsheet_settings_request() -> dict:
+    """The request that gives a spreadsheet our locale and time zone (a new spreadsheet has
+    its creator's: en_US for a service account, which reads "1.200" as 1.2 and "1/4/2026" as
+    4 January). Values already in the spreadsheet stay as they are."""
+    return {
+        "updateSpreadsheetProperties": {
+            "properties": {
+                "locale": layout.SPREADSHEET_LOCALE,
+                "timeZone": layout.SPREADSHEET_TIME_ZONE,
+            },
+            "fields": "locale,timeZone",
+        }
+    }
+
+
 def grid_range(sheet_id: int, ref: str) -> dict[str, int]:
     """A1 ('B7', 'G2:G9') → GridRange (0-based, end exclusive)."""
     min_col, min_row, max_col, max_row = range_boundaries(ref)
@@ -190,8 +213,37 @@ def tab_requests(
             {
                 "repeatCell": {
                     "range": grid_range(sheet_id, ref),
-                    "cell": {"userEnteredFormat": {"backgroundColor": INPUT_BACKGROUND}},
-                    "fields": "userEnteredFormat.backgroundColor",
+                    "cell": {
+                        "userEnteredFormat": {
+                            "backgroundColor": INPUT_BACKGROUND,
+                            "numberFormat": TEXT_FORMAT,
+                        }
+                    },
+                    "fields": "userEnteredFormat(backgroundColor,numberFormat)",
+                }
+            }
+        )
+    # a cell that must hold a number is not plain text: Sheets reads what the unit types by the
+    # spreadsheet's locale (vi_VN: "1.200" is 1200, "12,5" is 12.5) and the strict number rule
+    # then judges a number — in a plain-text cell even "1200" is text, refused by that rule
+    for rule in tab.rules:
+        if rule.kind == layout.NUMBER:
+            requests.append(
+                {
+                    "repeatCell": {
+                        "range": grid_range(sheet_id, rule.ref),
+                        "cell": {"userEnteredFormat": {"numberFormat": NUMBER_FORMAT}},
+                        "fields": "userEnteredFormat.numberFormat",
+                    }
+                }
+            )
+    for ref in tab.date_ranges:
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": grid_range(sheet_id, ref),
+                    "cell": {"userEnteredFormat": {"numberFormat": DATE_FORMAT}},
+                    "fields": "userEnteredFormat.numberFormat",
                 }
             }
         )
@@ -367,6 +419,16 @@ class SheetsApi:
             "post", SPREADSHEET_BATCH_UPDATE_URL % spreadsheet_id, json={"requests": requests}
         )
         return response.json()
+
+    def mark(self, spreadsheet_id: str, app_properties: dict[str, str]) -> None:
+        """Add ``app_properties`` to the file's (the others stay), in one Drive call."""
+        self.calls[UPDATE] += 1
+        self.http.request(
+            "patch",
+            f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
+            json={"appProperties": app_properties},
+            params={"supportsAllDrives": True, "fields": "id"},
+        )
 
     def share(self, spreadsheet_id: str, email: str) -> None:
         self.calls[SHARE] += 1

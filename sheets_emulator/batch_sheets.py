@@ -19,7 +19,13 @@ from .batch_common import (
     sheet_for,
 )
 from .fieldmask import top_level_paths
-from .model import SheetModel, WorkbookModel, clone_sheet
+from .model import (
+    DEFAULT_LOCALE,
+    DEFAULT_TIME_ZONE,
+    SheetModel,
+    WorkbookModel,
+    clone_sheet,
+)
 from .resource import sheet_properties
 
 
@@ -198,9 +204,9 @@ def update_spreadsheet_properties(model: WorkbookModel, body: dict) -> None:
                 raise RequestError("The spreadsheet title must not be empty.")
             model.title = str(value)
         elif head == "locale":
-            model.locale = str(value or "vi_VN")
+            model.locale = str(value or DEFAULT_LOCALE)
         elif head == "timeZone":
-            model.time_zone = str(value or "Asia/Ho_Chi_Minh")
+            model.time_zone = str(value or DEFAULT_TIME_ZONE)
         elif head in EXTRA_SPREADSHEET_PROPS:
             model.extra_props[head] = value
         else:

@@ -18,6 +18,7 @@ from .errors import ApiError, drive_invalid, unsupported
 from .faults import request_user
 from .fieldmask import FieldMaskError, apply_mask, mask_selects, parse_mask
 from .protocol import ApiRequest, ApiResponse
+from .sheets_values import number_format
 from .store import (
     FOLDER_MIME,
     ROOT_FOLDER_ID,
@@ -309,12 +310,23 @@ def files_export(store: SpreadsheetStore, req: ApiRequest) -> ApiResponse:
     if mime == XLSX_MIME:
         return ApiResponse(200, store.export_xlsx(file_id), content_type=XLSX_MIME)
     if mime == "text/csv":
-        sheet = store.snapshot(file_id).sheets[0]
+        model = store.snapshot(file_id)
+        sheet = model.sheets[0]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         rows, cols = sheet.used_extent()
         for r in range(rows):
-            writer.writerow([render(sheet.get(r, c)) or "" for c in range(cols)])
+            writer.writerow(
+                [
+                    render(
+                        sheet.get(r, c),
+                        locale=model.locale,
+                        number_format=number_format(sheet, r, c),
+                    )
+                    or ""
+                    for c in range(cols)
+                ]
+            )
         return ApiResponse(200, buffer.getvalue().encode("utf-8"), content_type="text/csv")
     raise unsupported(f"Export to {mime!r}")
 

@@ -21,8 +21,10 @@ from .formats import normalize_format
 from .model import (
     DEFAULT_COL_PX,
     DEFAULT_COLS,
+    DEFAULT_LOCALE,
     DEFAULT_ROW_PX,
     DEFAULT_ROWS,
+    DEFAULT_TIME_ZONE,
     SheetModel,
     WorkbookModel,
 )
@@ -107,13 +109,18 @@ def _sheet_from_json(data: dict[str, Any], index: int, model: WorkbookModel) -> 
     return sheet
 
 
-def spreadsheet_resource_to_model(resource: dict[str, Any]) -> WorkbookModel:
-    """In: Spreadsheet JSON (as sent to create, or as get returned). Out: a model."""
+def spreadsheet_resource_to_model(
+    resource: dict[str, Any],
+    locale: str = DEFAULT_LOCALE,
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> WorkbookModel:
+    """In: Spreadsheet JSON (as sent to create, or as get returned), the locale and time zone
+    it gets when its properties name none. Out: a model."""
     props = resource.get("properties") or {}
     model = WorkbookModel(
         title=props.get("title") or "Untitled spreadsheet",
-        locale=props.get("locale") or "vi_VN",
-        time_zone=props.get("timeZone") or "Asia/Ho_Chi_Minh",
+        locale=props.get("locale") or locale,
+        time_zone=props.get("timeZone") or time_zone,
     )
     for index, data in enumerate(resource.get("sheets") or []):
         sheet = _sheet_from_json(data, index, model)

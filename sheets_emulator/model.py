@@ -23,8 +23,15 @@ DEFAULT_ROWS = 1000
 DEFAULT_COLS = 26
 DEFAULT_ROW_PX = 21  # Google's default row height / column width, in pixels
 DEFAULT_COL_PX = 100
+#: the locale and time zone of a spreadsheet that does not say (an .xlsx placed in the store,
+#: which has no locale: it stands for a file the Sở converted in its own, Vietnamese, account)
 DEFAULT_LOCALE = "vi_VN"
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
+#: what Google gives a spreadsheet created through the API without a locale: the creating
+#: account's settings, which for a service account (and any account left as it came) are the
+#: United States' (SpreadsheetStore's ``new_locale`` / ``new_time_zone`` change it)
+NEW_SPREADSHEET_LOCALE = "en_US"
+NEW_SPREADSHEET_TIME_ZONE = "America/Los_Angeles"
 
 
 @dataclass
@@ -274,9 +281,13 @@ def new_sheet(sheet_id: int = 0, title: str = "Sheet1") -> SheetModel:
     return SheetModel(sheet_id=sheet_id, title=title)
 
 
-def new_workbook(title: str = "Untitled spreadsheet") -> WorkbookModel:
+def new_workbook(
+    title: str = "Untitled spreadsheet",
+    locale: str = DEFAULT_LOCALE,
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> WorkbookModel:
     """Out: a workbook with one empty sheet "Sheet1" (sheetId 0)."""
-    return WorkbookModel(title=title, sheets=[new_sheet()])
+    return WorkbookModel(title=title, sheets=[new_sheet()], locale=locale, time_zone=time_zone)
 
 
 def clone_sheet(sheet: SheetModel) -> SheetModel:

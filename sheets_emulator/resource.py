@@ -12,8 +12,9 @@ from typing import Any
 
 from .a1 import Rect, intersect
 from .formats import effective_format, response_format
+from .locales import locale_rules
 from .model import DEFAULT_COL_PX, DEFAULT_ROW_PX, SheetModel, WorkbookModel
-from .values import cell_data
+from .values import DEFAULT_LOCALE, Formula, cell_data, date_format
 from .xlsx_grid import WorkbookSource, load_model
 
 SPREADSHEET_URL = "https://docs.google.com/spreadsheets/d/{}/edit"
@@ -54,11 +55,25 @@ def dimension_metadata(sheet: SheetModel, rows: bool, start: int, end: int) -> l
     return out
 
 
-def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
-    """Out: the ``GridData`` JSON of ``rect`` (trailing empty cells/rows omitted).
+def shown_format(fmt: dict[str, Any] | None, value: Any, locale: str) -> dict[str, Any] | None:
+    """Out: the format Google reports for a cell: its stored format, and for a date, date-time
+    or time value without a number format the locale's date format (a date is a serial
+    number with a DATE format: what Google gives a date typed into an automatic cell)."""
+    shown = value.cached if isinstance(value, Formula) else value
+    if (fmt or {}).get("numberFormat") is None:
+        typed = date_format(shown, locale_rules(locale))
+        if typed is not None:
+            return {**(fmt or {}), "numberFormat": typed}
+    return fmt or None
 
-    Formatted cells carry ``userEnteredFormat`` and ``effectiveFormat``; every
-    row and column of ``rect`` gets its ``rowMetadata`` / ``columnMetadata``.
+
+def grid_data(sheet: SheetModel, rect: Rect, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """Out: the ``GridData`` JSON of ``rect`` (trailing empty cells/rows omitted), values shown
+    in ``locale``.
+
+    Formatted cells (and dates: :func:`shown_format`) carry ``userEnteredFormat`` and
+    ``effectiveFormat``; every row and column of ``rect`` gets its ``rowMetadata`` /
+    ``columnMetadata``.
     """
     box = rect.clamp(sheet.row_count, sheet.col_count)
     rules = [
@@ -81,8 +96,8 @@ def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
         values: list[dict[str, Any]] = []
         for c in range(box.c0, box.c1):
             value = line[c] if c < len(line) else None
-            cell = cell_data(value)
-            fmt = formats.get((r, c))
+            fmt = shown_format(formats.get((r, c)), value, locale)
+            cell = cell_data(value, locale, (fmt or {}).get("numberFormat"))
             if fmt:
                 cell["userEnteredFormat"] = response_format(fmt)
                 cell["effectiveFormat"] = effective_format(fmt, value)
@@ -106,12 +121,16 @@ def grid_data(sheet: SheetModel, rect: Rect) -> dict[str, Any]:
 
 
 def sheet_resource(
-    sheet: SheetModel, index: int, data_rects: Iterable[Rect] | None = None
+    sheet: SheetModel,
+    index: int,
+    data_rects: Iterable[Rect] | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
-    """Out: the ``Sheet`` JSON; ``data`` holds one GridData per rect when given."""
+    """Out: the ``Sheet`` JSON; ``data`` holds one GridData per rect when given (values shown
+    in ``locale``)."""
     out: dict[str, Any] = {"properties": sheet_properties(sheet, index)}
     if data_rects is not None:
-        out["data"] = [grid_data(sheet, rect) for rect in data_rects]
+        out["data"] = [grid_data(sheet, rect, locale) for rect in data_rects]
     if sheet.merges:
         out["merges"] = [m.to_grid_range(sheet.sheet_id) for m in sheet.merges]
     if sheet.protected_ranges:
@@ -148,7 +167,7 @@ def spreadsheet_resource(
             if not mine:
                 continue
             rects = mine if include_grid_data else None
-        sheets.append(sheet_resource(sheet, index, rects))
+        sheets.append(sheet_resource(sheet, index, rects, model.locale))
     return {
         "spreadsheetId": spreadsheet_id,
         "properties": props,

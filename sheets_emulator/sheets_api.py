@@ -31,10 +31,11 @@ def _mask(req: ApiRequest) -> Any:
 
 
 def spreadsheets_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
-    """spreadsheets.create: body may hold properties (title, locale, timeZone) and sheets."""
+    """spreadsheets.create: body may hold properties (title, locale, timeZone) and sheets;
+    without a locale or time zone, the store's for new spreadsheets (the creating account's)."""
     body = req.json()
     try:
-        model = spreadsheet_resource_to_model(body)
+        model = spreadsheet_resource_to_model(body, store.new_locale, store.new_time_zone)
     except ValueError as exc:
         raise bad_request(f"Invalid spreadsheet: {exc}") from None
     with store.lock:

@@ -7,13 +7,14 @@ Functions here work on a model (read) or on a private copy being edited
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from .a1 import Rect, format_range, parse_a1, split_range
 from .errors import bad_request
 from .model import SheetModel, WorkbookModel
 from .ranges import check_in_grid, check_read_start, check_write_fits, resolve_range, write_target
-from .values import CELL_TOO_LONG, parse_input, render, too_long
+from .values import CELL_TOO_LONG, DEFAULT_LOCALE, is_date_type, parse_input, render, too_long
 
 RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
 DATE_OPTIONS = ("SERIAL_NUMBER", "FORMATTED_STRING")
@@ -71,17 +72,31 @@ def _trimmed(lines: list[list[Any]]) -> list[list[Any]]:
     return out
 
 
+def number_format(sheet: SheetModel, row: int, col: int) -> dict | None:
+    """Out: the ``numberFormat`` of cell (row, col), None when it has none (automatic)."""
+    fmt = sheet.formats.get((row, col))
+    return fmt.get("numberFormat") if fmt else None
+
+
 def read_values(
-    sheet: SheetModel, rect: Rect, option: str, date_option: str, major: str
+    sheet: SheetModel,
+    rect: Rect,
+    option: str,
+    date_option: str,
+    major: str,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """Out: ``{"range", "majorDimension", "values"?}`` for the part of ``rect`` inside the grid
-    of ``sheet`` (callers refuse a ``rect`` that starts past it)."""
+    of ``sheet`` (callers refuse a ``rect`` that starts past it), shown in ``locale``."""
     box = rect.clamp(sheet.row_count, sheet.col_count)
     grid = []
     for r in range(box.r0, min(box.r1, len(sheet.rows))):
         line = sheet.rows[r]
         grid.append(
-            [render(line[c], option, date_option) for c in range(box.c0, min(box.c1, len(line)))]
+            [
+                render(line[c], option, date_option, locale, number_format(sheet, r, c))
+                for c in range(box.c0, min(box.c1, len(line)))
+            ]
         )
     if major == "COLUMNS":
         width = max((len(line) for line in grid), default=0)
@@ -100,7 +115,12 @@ def get_range(model: WorkbookModel, text: str, params: dict[str, str | None]) ->
     sheet, rect = resolve_range(model, text)
     check_read_start(sheet, rect, text)
     return read_values(
-        sheet, rect, option, date_option, major_dimension(params.get("majorDimension"))
+        sheet,
+        rect,
+        option,
+        date_option,
+        major_dimension(params.get("majorDimension")),
+        model.locale,
     )
 
 
@@ -124,12 +144,14 @@ def write_values(
     option: str,
     text: str,
     grow: bool = False,
+    locale: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
     """Write ``rows`` with their top-left at ``rect``'s start.
 
     In: sheet (being edited), target rect, row-major values, valueInputOption,
-    the range text (for errors) and ``grow`` (enlarge the grid instead of
-    failing, as append does).  Out: ``{"updatedRange", "updatedRows", ...}``.
+    the range text (for errors), ``grow`` (enlarge the grid instead of
+    failing, as append does) and the spreadsheet's locale (how USER_ENTERED
+    text is read).  Out: ``{"updatedRange", "updatedRows", ...}``.
     """
     rect = write_target(text, rect)
     r0, c0 = rect.r0 or 0, rect.c0 or 0
@@ -145,12 +167,14 @@ def write_values(
     cells, touched_rows, touched_cols = 0, set(), set()
     for i, line in enumerate(rows):
         for j, raw in enumerate(line):
-            skip, value = parse_input(raw, option)
+            current = number_format(sheet, r0 + i, c0 + j)
+            skip, value, typed_format = parse_input(raw, option, locale, current)
             if skip:
                 continue
             if too_long(value):
                 raise bad_request(CELL_TOO_LONG)
             sheet.set(r0 + i, c0 + j, value)
+            _typed_format(sheet, r0 + i, c0 + j, value, current, typed_format)
             cells += 1
             touched_rows.add(i)
             touched_cols.add(j)
@@ -162,14 +186,41 @@ def write_values(
     return out
 
 
-def _with_data(out: dict[str, Any], sheet: SheetModel, params: dict[str, Any]) -> dict[str, Any]:
+def _typed_format(
+    sheet: SheetModel, row: int, col: int, value: Any, current: dict | None, typed: dict | None
+) -> None:
+    """Give a cell the number format Google gives what was typed: a percentage or a number
+    with thousands marks its format when the cell has none; a date typed into a cell with a
+    number format that is not a date's drops that format (the cell then shows the date in
+    the locale's automatic pattern, as Google switches it to a date)."""
+    fmt = sheet.formats.get((row, col))
+    if typed is not None and current is None:
+        sheet.formats[(row, col)] = {**(fmt or {}), "numberFormat": typed}
+    elif (
+        isinstance(value, (dt.date, dt.time))
+        and current is not None
+        and not is_date_type(current)
+        and fmt is not None
+    ):
+        rest = {k: v for k, v in fmt.items() if k != "numberFormat"}
+        if rest:
+            sheet.formats[(row, col)] = rest
+        else:
+            del sheet.formats[(row, col)]
+
+
+def _with_data(
+    out: dict[str, Any], sheet: SheetModel, params: dict[str, Any], locale: str = DEFAULT_LOCALE
+) -> dict[str, Any]:
     if str(params.get("includeValuesInResponse", "")).lower() in ("true", "1"):
         _, part = split_range(out["updatedRange"])
         option, date_option = (
             _enum(params.get("responseValueRenderOption"), RENDER_OPTIONS, "FORMATTED_VALUE", "x"),
             _enum(params.get("responseDateTimeRenderOption"), DATE_OPTIONS, "SERIAL_NUMBER", "y"),
         )
-        out["updatedData"] = read_values(sheet, parse_a1(part or "A1"), option, date_option, "ROWS")
+        out["updatedData"] = read_values(
+            sheet, parse_a1(part or "A1"), option, date_option, "ROWS", locale
+        )
     return out
 
 
@@ -184,8 +235,8 @@ def update_range(
     option = input_option(params.get("valueInputOption"))
     sheet, rect = resolve_range(model, text)
     rows = _as_rows(body.get("values"), major_dimension(body.get("majorDimension")))
-    out = write_values(sheet, rect, rows, option, text)
-    return {"spreadsheetId": spreadsheet_id, **_with_data(out, sheet, params)}
+    out = write_values(sheet, rect, rows, option, text, locale=model.locale)
+    return {"spreadsheetId": spreadsheet_id, **_with_data(out, sheet, params, model.locale)}
 
 
 def batch_update(model: WorkbookModel, spreadsheet_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -202,8 +253,10 @@ def batch_update(model: WorkbookModel, spreadsheet_id: str, body: dict[str, Any]
         text = item.get("range") or ""
         sheet, rect = resolve_range(model, text)
         rows = _as_rows(item.get("values"), major_dimension(item.get("majorDimension")))
-        out = write_values(sheet, rect, rows, option, text)
-        responses.append({"spreadsheetId": spreadsheet_id, **_with_data(out, sheet, params)})
+        out = write_values(sheet, rect, rows, option, text, locale=model.locale)
+        responses.append(
+            {"spreadsheetId": spreadsheet_id, **_with_data(out, sheet, params, model.locale)}
+        )
         if out.get("updatedCells"):
             sheets.add(sheet.sheet_id)
             totals["totalUpdatedRows"] += out["updatedRows"]
@@ -260,11 +313,14 @@ def append(
         start = Rect(table.r1, None, table.c0, None)
     if insert == "INSERT_ROWS" and rows and start.r0 is not None and start.r0 < sheet.row_count:
         sheet.insert_lines(True, start.r0, len(rows))
-    updates = write_values(sheet, start, rows, option, text, grow=True)
+    updates = write_values(sheet, start, rows, option, text, grow=True, locale=model.locale)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
     if table is not None:
         out["tableRange"] = format_range(sheet.title, table)
-    out["updates"] = {"spreadsheetId": spreadsheet_id, **_with_data(updates, sheet, params)}
+    out["updates"] = {
+        "spreadsheetId": spreadsheet_id,
+        **_with_data(updates, sheet, params, model.locale),
+    }
     return out
 
 

@@ -42,7 +42,13 @@ try:  # POSIX: serialize _drive.json updates across processes sharing a root
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-from .model import WorkbookModel, clone_workbook, new_workbook
+from .model import (
+    NEW_SPREADSHEET_LOCALE,
+    NEW_SPREADSHEET_TIME_ZONE,
+    WorkbookModel,
+    clone_workbook,
+    new_workbook,
+)
 from .timeutil import TimeLike, format_time, parse_time
 from .xlsx_grid import load_model, model_to_bytes, save_model
 
@@ -106,8 +112,12 @@ class SpreadsheetStore:
         cache_size: int = 4096,
         owner_email: str = DEFAULT_OWNER,
         id_factory: Callable[[], str] | None = None,
+        new_locale: str = NEW_SPREADSHEET_LOCALE,
+        new_time_zone: str = NEW_SPREADSHEET_TIME_ZONE,
     ) -> None:
         self.root = Path(root)
+        self.new_locale = new_locale
+        self.new_time_zone = new_time_zone
         self.root.mkdir(parents=True, exist_ok=True)
         self.cache_size = cache_size
         self.owner_email = owner_email
@@ -507,7 +517,7 @@ class SpreadsheetStore:
             _modified_by(record, user)
             if mime_type == SPREADSHEET_MIME:
                 _revised(record, user)
-                model = model or new_workbook(name)
+                model = model or new_workbook(name, self.new_locale, self.new_time_zone)
                 model.title = name
                 save_model(model, self.workbook_path(file_id))
                 self._remember(file_id, model)

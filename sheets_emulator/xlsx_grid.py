@@ -38,7 +38,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .a1 import Rect, format_a1, parse_a1, rect_from_grid_range
 from .formats import format_diff, patch_format, read_style, write_style
-from .model import DEFAULT_COLS, DEFAULT_ROWS, SheetModel, WorkbookModel
+from .model import (
+    DEFAULT_COLS,
+    DEFAULT_LOCALE,
+    DEFAULT_ROWS,
+    DEFAULT_TIME_ZONE,
+    SheetModel,
+    WorkbookModel,
+)
 from .validation import excel_to_rule, rule_to_excel
 from .values import CellError, Formula
 
@@ -186,8 +193,8 @@ def load_model(source: WorkbookSource, title: str | None = None) -> WorkbookMode
         title=title
         or (wb.properties.title if wb.properties and wb.properties.title else "")
         or (Path(source).stem if not isinstance(source, Workbook) else "Untitled spreadsheet"),
-        locale=meta.get("locale", "vi_VN"),
-        time_zone=meta.get("timeZone", "Asia/Ho_Chi_Minh"),
+        locale=meta.get("locale", DEFAULT_LOCALE),  # an .xlsx says none: the Sở's
+        time_zone=meta.get("timeZone", DEFAULT_TIME_ZONE),
         extra_props=dict(meta.get("extraProps", {})),
         next_protected_range_id=int(meta.get("nextProtectedRangeId", 0)),
     )

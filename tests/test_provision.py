@@ -7,6 +7,8 @@ listings other tests make.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import query
@@ -133,6 +135,7 @@ def test_per_unit_drive_metadata_and_sharing(per_unit, sheets, catalogue):
         assert drive["appProperties"] == {
             "tonghop_unit": unit_code,
             "tonghop_period": PER_UNIT_PERIOD,
+            "tonghop_locale": "vi_VN",  # made with our settings (test_..._settings_...)
         }
         writers = [p for p in drive["permissions"] if p["role"] == "writer"]
         assert writers == [{"type": "user", "role": "writer", "emailAddress": unit.contact_email}]
@@ -285,6 +288,186 @@ def test_per_unit_a_sheet_shared_too_widely_is_found_and_taken_back(
     monkeypatch.delenv("TONGHOP_REVOKE_WIDE_SHARES")
     clean = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
     assert clean.wide_shares == [] and len(alert_webhook) == 2
+
+
+def test_a_sheet_provisioned_without_our_settings_gets_them_and_keeps_its_values(
+    per_unit, settings, catalogue, sheets
+):
+    """A spreadsheet provisioned before provisioning set locale and time zone (the service
+    account's en_US, no tonghop_locale mark), which a unit has typed into: the next run gives
+    it vi_VN and Asia/Ho_Chi_Minh and marks it — two calls, once — and changes no value."""
+    from gspread.urls import DRIVE_FILES_API_V3_URL
+
+    from ingest.provision import provision_period
+    from sheets_emulator import emulator_client
+
+    first, _ = per_unit
+    server, client = sheets
+    unit_code, spreadsheet_id = sorted(first.spreadsheet_ids.items())[-1]
+    client.http_client.batch_update(
+        spreadsheet_id,
+        {
+            "requests": [
+                {
+                    "updateSpreadsheetProperties": {
+                        "properties": {"locale": "en_US", "timeZone": "America/Los_Angeles"},
+                        "fields": "locale,timeZone",
+                    }
+                }
+            ]
+        },
+    )
+    client.http_client.request(
+        "patch",
+        f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
+        json={"appProperties": {"tonghop_locale": None}},
+    )
+    unit = emulator_client(server.url, user=catalogue.unit(unit_code).contact_email)
+    unit.http_client.values_update(
+        spreadsheet_id,
+        "'Thông tin'!B10",
+        params={"valueInputOption": "USER_ENTERED"},
+        body={"values": [["Nguyễn Văn A"]]},
+    )
+    before = _settings_and_values(client, spreadsheet_id)
+    assert before[0] == {"locale": "en_US", "timeZone": "America/Los_Angeles"}
+
+    server.reset_stats()
+    fixed = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
+    calls = {
+        **SHARING_CHECK,
+        "sheets.spreadsheets.batchUpdate": 1,
+        "drive.files.update": 1,
+    }
+    assert fixed.created == [] and fixed.settled == [spreadsheet_id]
+    assert fixed.api_calls == calls and server.stats()["calls"] == calls
+    after = _settings_and_values(client, spreadsheet_id)
+    assert after[0] == {"locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"}
+    assert after[1] == before[1]  # every value and format as it was
+    assert _drive_file(client, spreadsheet_id)["appProperties"]["tonghop_locale"] == "vi_VN"
+
+    server.reset_stats()
+    again = provision_period(settings, catalogue, PER_UNIT_PERIOD, client=client)
+    assert again.settled == [] and again.api_calls == SHARING_CHECK
+
+
+def _settings_and_values(client, spreadsheet_id: str) -> tuple[dict, list]:
+    meta = client.http_client.fetch_sheet_metadata(
+        spreadsheet_id,
+        params={
+            "fields": "properties(locale,timeZone),"
+            "sheets(properties.title,data.rowData.values(userEnteredValue,userEnteredFormat))",
+            "includeGridData": "true",
+        },
+    )
+    return meta["properties"], meta["sheets"]
+
+
+# ------------------------------------------------------------------------------ settings
+def _properties(client, spreadsheet_id: str) -> dict:
+    return client.http_client.fetch_sheet_metadata(
+        spreadsheet_id, params={"fields": "properties(locale,timeZone)"}
+    )["properties"]
+
+
+def test_every_provisioned_spreadsheet_reads_the_vietnamese_way(per_unit, per_period, sheets):
+    """Locale vi_VN and time zone Asia/Ho_Chi_Minh on every spreadsheet made, set in the
+    batchUpdate that renders it — a spreadsheet created through the API has its creator's
+    (en_US here, as the service account's), under which Sheets reads "1.200" as 1.2."""
+    _, client = sheets
+    made = set(per_unit[0].spreadsheet_ids.values()) | set(per_period[0].spreadsheet_ids.values())
+    assert len(made) == len(per_unit[0].spreadsheet_ids) + 1
+    for spreadsheet_id in made:
+        assert _properties(client, spreadsheet_id) == {
+            "locale": "vi_VN",
+            "timeZone": "Asia/Ho_Chi_Minh",
+        }, spreadsheet_id
+    plain = client.create("Không qua cấp phát")
+    assert _properties(client, plain.id) == {"locale": "en_US", "timeZone": "America/Los_Angeles"}
+    client.del_spreadsheet(plain.id)
+
+
+def _number_formats(client, spreadsheet_id: str) -> dict[str, list[list]]:
+    meta = client.http_client.fetch_sheet_metadata(
+        spreadsheet_id,
+        params={
+            "fields": "sheets(properties.title,data.rowData.values("
+            "userEnteredValue,userEnteredFormat.numberFormat))",
+            "includeGridData": "true",
+        },
+    )
+    return {
+        s["properties"]["title"]: [
+            [
+                (
+                    (v.get("userEnteredValue") or {}).get("stringValue"),
+                    (v.get("userEnteredFormat") or {}).get("numberFormat"),
+                )
+                for v in row.get("values", [])
+            ]
+            for row in s["data"][0].get("rowData", [])
+        ]
+        for s in meta["sheets"]
+    }
+
+
+def _column_formats(rows: list[list], columns, marker: str) -> dict[str, set]:
+    """Under the header (the row holding ``marker``) of each table of ``columns`` in ``rows``:
+    column key → the number formats of the cells below it, to the table's end (a blank row)."""
+    labels = {label: key for key, label, *_ in columns}
+    found: dict[str, set] = {}
+    for r, row in enumerate(rows):
+        texts = [t for t, _ in row]
+        if marker not in texts:
+            continue
+        header = {c: labels[t] for c, t in enumerate(texts) if t in labels}
+        for below in rows[r + 1 :]:
+            if not any(t or f for t, f in below):
+                break
+            for c, key in header.items():
+                fmt = below[c][1] if c < len(below) else None
+                found.setdefault(key, set()).add(json.dumps(fmt, sort_keys=True))
+    return found
+
+
+def test_input_cells_keep_what_is_typed_and_dates_read_day_first(per_unit, per_period, sheets):
+    """Every cell a unit fills is plain text (Sheets interprets nothing; tonghop.vn reads it),
+    except the completion date: DATE d/m/yyyy. Label and prefilled cells keep no format."""
+    from sheets import layout
+
+    _, client = sheets
+    text = json.dumps({"pattern": "@", "type": "TEXT"}, sort_keys=True)
+    date = json.dumps({"pattern": "d/m/yyyy", "type": "DATE"}, sort_keys=True)
+    none = json.dumps(None)
+    per_unit_id = per_unit[0].spreadsheet_ids["TD-UBND"]
+    (per_period_id,) = set(per_period[0].spreadsheet_ids.values())
+    for spreadsheet_id in (per_unit_id, per_period_id):
+        tabs = _number_formats(client, spreadsheet_id)
+        tasks, indicators, info = {}, {}, {}
+        inputs = {label: is_input for _, label, is_input in layout.INFO_FIELDS}
+        for title, rows in tabs.items():
+            if title == layout.TAB_GUIDE:
+                assert all(fmt is None for row in rows for _, fmt in row), title
+                continue
+            for found, columns, marker in (
+                (tasks, layout.TASK_COLUMNS, layout.TABLE_MARKERS["tasks"]),
+                (indicators, layout.INDICATOR_COLUMNS, layout.TABLE_MARKERS["indicators"]),
+            ):
+                for key, formats in _column_formats(rows, columns, marker).items():
+                    found.setdefault(key, set()).update(formats)
+            for row in rows:
+                if row and row[0][0] in inputs and len(row) > 1:
+                    info[row[0][0]] = (inputs[row[0][0]], row[1][1])
+        assert info and all(
+            (fmt == json.loads(text)) == is_input for is_input, fmt in info.values()
+        )
+        assert tasks["completed_on"] == {date}, spreadsheet_id
+        for key in ("status", "result", "evidence", "note"):
+            assert tasks[key] == {text}, (spreadsheet_id, key)
+        for key in ("task_code", "task_text", "timing"):
+            assert tasks[key] == {none}, (spreadsheet_id, key)
+        assert indicators["value"] == {text} and indicators["note"] == {text}
+        assert indicators["indicator_code"] == {none} and indicators["target"] == {none}
 
 
 # ------------------------------------------------------------------------------ per_period

@@ -230,6 +230,19 @@ def test_the_summary_spreadsheet_has_every_table_and_is_rewritten_not_duplicated
     assert ["Hạn nộp", "chậm nhất 23 giờ 59 phút ngày 20/06/2026"] in [row[:2] for row in overview]
 
 
+def test_the_summary_spreadsheet_shows_figures_the_vietnamese_way(published):
+    """Created through the API it would be the service account's en_US (0.5 shown "50.0%");
+    the batchUpdate that writes it sets vi_VN and Vietnam's time: "50,0%"."""
+    import re
+
+    p = published
+    sheet = p.client.open_by_key(p.first.spreadsheet_id)
+    assert (sheet.locale, sheet.timezone) == ("vi_VN", "Asia/Ho_Chi_Minh")
+    shown = [v for row in sheet_grid(p, "Tỷ lệ theo loại đơn vị", "FORMATTED_VALUE") for v in row]
+    rates = [v for v in shown if isinstance(v, str) and v.endswith("%")]
+    assert rates and all(re.fullmatch(r"\d+,\d%", v) for v in rates), rates
+
+
 def test_reporting_status_by_unit_equals_the_marts(published):
     p = published
     grid = sheet_grid(p, "Tình hình nộp")

@@ -252,10 +252,16 @@ def cmd_provision(args) -> int:
 
     result = stage_provision(_settings(), args.period, layout=args.layout, share=not args.no_share)
     updated = len(result.get("updated", []))
+    settled = result.get("settled") or []
     print(
         f"Kỳ {args.period}: tạo mới {len(result['created'])} bảng tính, "
-        f"cập nhật theo danh mục {updated}, giữ nguyên {len(result['existing']) - updated}; "
-        f"{result['api_calls_total']} lệnh gọi API."
+        f"cập nhật theo danh mục {updated}, giữ nguyên {len(result['existing']) - updated}"
+        + (
+            f" (đặt ngôn ngữ, múi giờ Việt Nam cho {len(settled)} bảng tính tạo trước đây)"
+            if settled
+            else ""
+        )
+        + f"; {result['api_calls_total']} lệnh gọi API."
     )
     for unit_code, reason in result.get("update_failed", {}).items():
         print(f"  {unit_code}: chưa cập nhật được bảng tính ({reason}); chạy lại lệnh sau.")

@@ -76,6 +76,7 @@ def stored(server, sid: str) -> dict:
 # ---------------------------------------------------------------- formatted for reading
 def test_summary_sheet_formats_are_stored_returned_and_persisted(client, server):
     sh = client.create("Tổng hợp")
+    sh.update_locale("vi_VN")  # a new spreadsheet is en_US: "20/6/2026" would stay text
     ws = sh.sheet1
     ws.update(
         [["Tổng hợp tháng 6"], [], ["Đơn vị", "Tỷ lệ", "Ngày"], ["Sở Y tế", 0.875, "20/6/2026"]],
@@ -149,7 +150,11 @@ def test_summary_sheet_formats_are_stored_returned_and_persisted(client, server)
         [
             None,
             {"numberFormat": {"type": "PERCENT", "pattern": "0.0%"}},
-            {"horizontalAlignment": "RIGHT"},
+            # a typed date is a serial number with the locale's DATE format, as Google gives it
+            {
+                "horizontalAlignment": "RIGHT",
+                "numberFormat": {"type": "DATE", "pattern": "d/M/yyyy"},
+            },
         ],
     ]
     meta = client.http_client.fetch_sheet_metadata(sh.id, params={"fields": FORMATS})["sheets"][0]
@@ -286,6 +291,7 @@ def test_field_mask_semantics(client, server):
 def test_formats_survive_the_xlsx_exactly(client, server):
     """What styles cannot say (CLIP, 0.9 red, a DATE format on a date...) comes back from the metadata."""
     sh = client.create("Bền")
+    sh.update_locale("vi_VN")  # "20/06/2026" is a date in vi_VN, text in a new (en_US) sheet
     sh.sheet1.update(
         [[dt.date(2026, 6, 20).strftime("%d/%m/%Y"), 46193, 3]],
         "A1",
@@ -448,7 +454,8 @@ def test_openpyxl_styles_read_as_formats_and_create_keeps_them(tmp_path):
             "wrapStrategy": "WRAP",
         },
         {"numberFormat": {"type": "PERCENT", "pattern": "0%"}},
-        None,
+        # a date is a serial number with a DATE format (the locale's: the .xlsx has no locale)
+        {"numberFormat": {"type": "DATE", "pattern": "d/M/yyyy"}},
         {"textFormat": {"italic": True}},
     ]
     # the JSON -> model inverse keeps formats and sizes, so a resource round-trips

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import json
@@ -95,6 +96,25 @@ def number_cell(number, text: str) -> dict:
     return {"userEnteredValue": value, "effectiveValue": value, "formattedValue": text}
 
 
+def date_cell(number, text: str, kind: str, pattern: str) -> dict:
+    """A date (a serial number) as Google gives it: with the locale's DATE format."""
+    return {
+        **number_cell(number, text),
+        "userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}},
+    }
+
+
+def effective_formats(blocks: list[dict]) -> list[dict]:
+    """The cells' effectiveFormats (Google's defaults under the cell's own), taken out."""
+    found = []
+    for block in blocks:
+        for row in block.get("rowData", []):
+            for cell in row.get("values", []):
+                if "effectiveFormat" in cell:
+                    found.append(cell.pop("effectiveFormat"))
+    return found
+
+
 def without_metadata(blocks: list[dict]) -> list[dict]:
     """GridData blocks minus rowMetadata/columnMetadata (checked separately)."""
     return [
@@ -144,7 +164,14 @@ def test_vietnamese_xlsx_round_trips_to_exact_cell_data(tmp_path):
     ]
     assert first["data"][0]["rowMetadata"] == [{"pixelSize": 21}] * 1000
     assert first["data"][0]["columnMetadata"] == [{"pixelSize": 100}] * 26
-    assert without_metadata(first["data"]) == [
+    data = without_metadata(copy.deepcopy(first["data"]))
+    dated = effective_formats(data)
+    assert [(f["numberFormat"]["type"], f["horizontalAlignment"]) for f in dated] == [
+        ("DATE", "RIGHT"),
+        ("DATE_TIME", "RIGHT"),
+    ]
+    assert dated[0]["textFormat"]["fontFamily"] == "Arial"
+    assert data == [
         {
             "startRow": 0,
             "startColumn": 0,
@@ -155,9 +182,14 @@ def test_vietnamese_xlsx_round_trips_to_exact_cell_data(tmp_path):
                         string_cell("Sở Văn hóa, Thể thao và Du lịch"),
                         {**string_cell("Đang triển khai"), "dataValidation": LIST_RULE},
                         number_cell(42, "42"),
-                        number_cell(3.25, "3.25"),
-                        number_cell(46193, "20/6/2026"),
-                        number_cell(46193 + (14 * 3600 + 5 * 60) / 86400, "20/6/2026 14:05:00"),
+                        number_cell(3.25, "3,25"),  # vi_VN: a decimal comma
+                        date_cell(46193, "20/6/2026", "DATE", "d/M/yyyy"),
+                        date_cell(
+                            46193 + (14 * 3600 + 5 * 60) / 86400,
+                            "20/6/2026 14:05:00",
+                            "DATE_TIME",
+                            "d/M/yyyy H:mm:ss",
+                        ),
                         {
                             "userEnteredValue": {"boolValue": True},
                             "effectiveValue": {"boolValue": True},
@@ -230,11 +262,24 @@ def test_gspread_end_to_end(client, server):
     assert ws.get("A2", value_render_option="FORMULA") == [["=1+1"]]  # RAW keeps text
     assert ws.get_all_records() == [{"Đơn vị": "=1+1", "Số": 5}, {"Đơn vị": "Hà Nội", "Số": 1.5}]
 
+    # a spreadsheet created through the API has the creating account's locale: en_US
+    assert (sh.locale, sh.timezone) == ("en_US", "America/Los_Angeles")
     ws.update(
         [["=SUM(B2:B3)", "007", "true", "20/6/2026"]], "A5", value_input_option="USER_ENTERED"
     )
+    # month 20 is no date in en_US (month/day/year): the text stays text
+    assert ws.get("A5:D5", value_render_option="FORMULA") == [["=SUM(B2:B3)", 7, True, "20/6/2026"]]
+    sh.update_locale("vi_VN")
+    sh.update_timezone("Asia/Ho_Chi_Minh")
+    sh = client.open_by_key(sh.id)
+    assert (sh.locale, sh.timezone) == ("vi_VN", "Asia/Ho_Chi_Minh")
+    ws.update([["20/6/2026"]], "D5", value_input_option="USER_ENTERED")
     assert ws.get("A5:D5", value_render_option="FORMULA") == [["=SUM(B2:B3)", 7, True, 46193]]
-    assert ws.get("B5:D5") == [["7", "TRUE", "20/6/2026"]]
+    assert ws.get("A3:D5") == [
+        ["Hà Nội", "1,5"],
+        [],
+        ["", "7", "TRUE", "20/6/2026"],
+    ]  # no formula is computed
 
     tab = sh.add_worksheet("Tổng hợp", rows=20, cols=5)
     assert tab.title == "Tổng hợp" and tab.row_count == 20 and tab.id != 0
