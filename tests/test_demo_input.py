@@ -39,35 +39,13 @@ STATUS_LABELS = {
 @pytest.fixture(scope="module")
 def landed(settings, catalogue, tmp_path_factory):
     """The demo province pulled and checked; returns (settings, manifest, issues by unit)."""
-    import psycopg2
+    from testing.province import demo_province, land, own_warehouse, register_entries
 
-    from expectations.landed import validate_landed
-    from ingest.pull import pull_period
-    from ingest.registry import register
-    from sheets_emulator import EmulatorServer
-    from tooling import localdb
-    from tooling.demo_setup import generate_into_emulator
-
-    tmp = tmp_path_factory.mktemp("demo_input")
-    localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
-    own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
-    )
-    try:
-        manifest, entries = generate_into_emulator(
-            PERIOD, seed=SEED, root=server.store.root, register=False
-        )
-        conn = psycopg2.connect(own.dsn("loader"))
-        try:
-            register(conn, entries)
-        finally:
-            conn.close()
-        pulled = pull_period(own, catalogue, PERIOD)
-        assert (pulled.failed, pulled.new_versions) == (0, len(entries))
-        validate_landed(own, catalogue, PERIOD, pulled.pull_run_id)
-    finally:
-        server.stop()
+    with own_warehouse(settings, DATABASE, tmp_path_factory.mktemp("demo_input")) as (own, server):
+        manifest, entries = demo_province(server, PERIOD, seed=SEED)
+        register_entries(own, entries)
+        pulled, _ = land(own, catalogue, PERIOD)
+        assert pulled.new_versions == len(entries)
     issues = defaultdict(list)
     for unit, rule, severity, cell, message in query(
         own.dsn("admin"),

@@ -49,8 +49,8 @@ SAYS = {
     "chua_dien": "Báo cáo chưa được tính: chưa điền báo cáo — điền các trang báo cáo rồi "
     "chọn “Đã nộp” tại ô Thông tin!B14",
     "con_loi": "Báo cáo chưa được tính: còn ",
-    "con_loi/sai_ma": "Báo cáo chưa được tính: bảng tính ghi sai mã đơn vị hoặc kỳ báo cáo — "
-    "dùng đúng bảng tính được cấp cho đơn vị và kỳ này",
+    "con_loi/sai_ma": "Báo cáo chưa được tính: còn 1 lỗi cần sửa, trong đó có lỗi khiến cả "
+    "bảng tính không được nhận",
 }
 
 
@@ -58,50 +58,30 @@ SAYS = {
 def province(settings, catalogue, tmp_path_factory):
     """The period landed and built as of :data:`AS_OF`; a namespace with the settings (SMTP
     not yet set), the emulator, the generator's manifest and the mailbox."""
-    import psycopg2
-
-    from expectations.landed import validate_landed
-    from ingest.pull import pull_period
-    from ingest.registry import register
-    from sheets_emulator import EmulatorServer
-    from tooling import localdb
-    from tooling.demo_setup import generate_into_emulator
+    from testing.province import demo_province, land, own_warehouse, register_entries
 
     tmp = tmp_path_factory.mktemp("remind")
-    localdb.ensure_warehouse(DATABASE)
-    server = EmulatorServer(tmp / "emulator", host="127.0.0.1", port=0).start()
-    own = settings.for_database(DATABASE).with_overrides(
-        emulator_url=server.url, sheets_backend="emulator", output_dir=tmp / "output"
-    )
-    manifest, entries = generate_into_emulator(
-        PERIOD, seed=SEED, root=server.store.root, register=False
-    )
-    assert {s for s in manifest.scenarios.values() if STATE_OF_SCENARIO[s]} == {
-        "draft",
-        "untouched",
-        "errors",
-        "wrong_unit",
-    }, manifest.scenarios
-    conn = psycopg2.connect(own.dsn("loader"))
-    try:
-        register(conn, entries)
-    finally:
-        conn.close()
-    pulled = pull_period(own, catalogue, PERIOD)
-    assert pulled.failed == 0
-    validate_landed(own, catalogue, PERIOD, pulled.pull_run_id)
-    build(own, AS_OF)
+    with own_warehouse(settings, DATABASE, tmp) as (own, server):
+        manifest, entries = demo_province(server, PERIOD, seed=SEED)
+        assert {s for s in manifest.scenarios.values() if STATE_OF_SCENARIO[s]} == {
+            "draft",
+            "untouched",
+            "errors",
+            "wrong_unit",
+        }, manifest.scenarios
+        register_entries(own, entries)
+        land(own, catalogue, PERIOD)
+        build(own, AS_OF)
 
-    class Province:
-        pass
+        class Province:
+            pass
 
-    p = Province()
-    p.settings, p.emulator, p.manifest, p.tmp = own, server, manifest, tmp
-    with local_smtp(tmp / "mail") as box:
-        p.box = box
-        p.mailing = own.with_overrides(smtp_url=box.url(SENDER))
-        yield p
-    server.stop()
+        p = Province()
+        p.settings, p.emulator, p.manifest, p.tmp = own, server, manifest, tmp
+        with local_smtp(tmp / "mail") as box:
+            p.box = box
+            p.mailing = own.with_overrides(smtp_url=box.url(SENDER))
+            yield p
 
 
 def build(settings, as_of: dt.date) -> None:
