@@ -30,8 +30,6 @@ TITLE_FONT_SIZE = 13
 #: Sheets reads in the spreadsheet's locale (vi_VN: day/month/year) and shows day/month/year
 TEXT_FORMAT = {"type": "TEXT", "pattern": "@"}
 DATE_FORMAT = {"type": "DATE", "pattern": "d/m/yyyy"}
-#: shown in the spreadsheet's locale: 1.200 and 12,5 in vi_VN
-NUMBER_FORMAT = {"type": "NUMBER", "pattern": "#,##0.###"}
 
 # endpoint names as the emulator counts them
 CREATE = "drive.files.create"
@@ -223,16 +221,17 @@ def tab_requests(
                 }
             }
         )
-    # a cell that must hold a number is not plain text: Sheets reads what the unit types by the
-    # spreadsheet's locale (vi_VN: "1.200" is 1200, "12,5" is 12.5) and the strict number rule
-    # then judges a number — in a plain-text cell even "1200" is text, refused by that rule
+    # a cell that must hold a number is not plain text: its format is automatic, so Sheets reads
+    # what the unit types by the spreadsheet's locale (vi_VN: "1.200" is 1200, "12,5" is 12.5)
+    # and the strict number rule then judges a number — in a plain-text cell even "1200" is
+    # text, refused by that rule
     for rule in tab.rules:
         if rule.kind == layout.NUMBER:
             requests.append(
                 {
                     "repeatCell": {
                         "range": grid_range(sheet_id, rule.ref),
-                        "cell": {"userEnteredFormat": {"numberFormat": NUMBER_FORMAT}},
+                        "cell": {"userEnteredFormat": {}},
                         "fields": "userEnteredFormat.numberFormat",
                     }
                 }

@@ -432,7 +432,9 @@ def _column_formats(rows: list[list], columns, marker: str) -> dict[str, set]:
 
 def test_input_cells_keep_what_is_typed_and_dates_read_day_first(per_unit, per_period, sheets):
     """Every cell a unit fills is plain text (Sheets interprets nothing; tonghop.vn reads it),
-    except the completion date: DATE d/m/yyyy. Label and prefilled cells keep no format."""
+    except the completion date, DATE d/m/yyyy, and the figures, automatic (read by the
+    spreadsheet's locale, judged by the strict number rule). Label and prefilled cells keep no
+    format."""
     from sheets import layout
 
     _, client = sheets
@@ -466,7 +468,7 @@ def test_input_cells_keep_what_is_typed_and_dates_read_day_first(per_unit, per_p
             assert tasks[key] == {text}, (spreadsheet_id, key)
         for key in ("task_code", "task_text", "timing"):
             assert tasks[key] == {none}, (spreadsheet_id, key)
-        assert indicators["value"] == {text} and indicators["note"] == {text}
+        assert indicators["value"] == {none} and indicators["note"] == {text}
         assert indicators["indicator_code"] == {none} and indicators["target"] == {none}
 
 
