@@ -91,7 +91,7 @@ def test_help_lists_the_exit_codes():
     assert result.returncode == 0
     for line in (
         "0  valid / done",
-        "1  check: the report has errors",
+        "1  check: the report would not count as it is",
         "2  bad usage or unreadable input",
         "3  the environment is not ready",
         "4  a stage failed otherwise",
