@@ -251,6 +251,12 @@ def record_catalogue_load(settings: Settings, loaded: str) -> None:
         conn.close()
 
 
+def as_of_args(as_of_date: dt.date | None) -> list[str]:
+    """The dbt arguments that compute the date-dependent columns as of ``as_of_date`` (the
+    project's ``as_of_date`` var); none for today."""
+    return ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})] if as_of_date else []
+
+
 def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> dict:
     """`dbt source freshness`, `dbt build` and the docs site, as one job under the dbt lock.
 
@@ -267,7 +273,7 @@ def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> di
         freshness = _run_dbt_locked(settings, ["source", "freshness"])
         wanted = catalogue_fingerprint(Path(settings.dbt_project_dir))
         reload = not catalogue_loaded(settings, wanted)
-        day = ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})] if as_of_date else []
+        day = as_of_args(as_of_date)
         if reload:
             built = _run_dbt_locked(settings, ["build", *day])
             record_catalogue_load(settings, wanted)

@@ -199,5 +199,4 @@ def check_tab(
         row_lines=row_lines,
         wrap=list_problems,
         wrap_rows=(len(top), len(rows)),
-        landscape=True,
     )

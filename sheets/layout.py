@@ -180,8 +180,6 @@ class TabSpec:
     #: 0-based row index → height in lines of text (rows of merged, wrapped sentences, which
     #: neither Excel nor LibreOffice grow to fit by themselves)
     row_lines: dict[int, int] = field(default_factory=dict)
-    #: printed landscape, the columns fitted to the page's width
-    landscape: bool = False
     #: the hint of a drop-down, by its A1 range (default: :func:`choice_hint`)
     choice_hints: dict[str, str] = field(default_factory=dict)
     #: number and date rules on input cells

@@ -39,7 +39,6 @@ from tonghop.vn import format_vi
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
-POINTS_PER_LINE = 15.75  # one line of text: 21 pixels, as in the Sheet
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
@@ -134,15 +133,6 @@ def render_tab(workbook: Workbook, tab: TabSpec, index: int | None = None) -> No
         ws.merge_cells(ref)
         min_col, min_row, _, _ = range_boundaries(ref)
         ws.cell(row=min_row, column=min_col).alignment = Alignment(wrap_text=True, vertical="top")
-    for r, lines in tab.row_lines.items():
-        ws.row_dimensions[r + 1].height = POINTS_PER_LINE * lines + 3
-    if tab.landscape:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = f"1:{tab.frozen_rows}" if tab.frozen_rows else None
     for r in tab.header_rows:
         for cell in ws[r + 1]:
             cell.font = Font(bold=True)
@@ -174,10 +164,16 @@ MAX_ROW_HEIGHT = 400
 
 def _fit_rows_and_page(ws, tab: TabSpec) -> None:
     """Rows tall enough for their wrapped text (neither Excel nor LibreOffice grows a row of a
-    written file by itself: a long task text would show its first line only), and the page
+    written file by itself: a long task text would show its first line only) — the heights the
+    tab states (``TabSpec.row_lines``), else estimated for each wrapped row —, and the page
     set for printing: A4 landscape, as wide as one page, the header row on every page."""
+    for r, lines in tab.row_lines.items():  # heights the tab states (merged sentences)
+        ws.row_dimensions[r + 1].height = LINE_HEIGHT * lines + 3
     if tab.wrap:
-        for r, row in enumerate(tab.rows, start=1):
+        first, last = tab.wrap_rows or (0, len(tab.rows))
+        for r, row in enumerate(tab.rows[first:last], start=first + 1):
+            if r - 1 in tab.row_lines:
+                continue
             lines = 1
             for c, value in enumerate(row):
                 width = tab.column_widths[c] if c < len(tab.column_widths) else 0

@@ -239,8 +239,8 @@ def _table_difference(name: str, expected: Counter, actual: Counter) -> list[str
 def run_stages(settings, period_code: str, run_id: str) -> dict:
     """Every stage of a cycle, as Airflow's tasks call them: pull, validate, `dbt build` (the
     build stage without its source freshness check and docs site, which write no data),
-    feedback (the units' tabs, from the marts) and publish (without LibreOffice's PDF, which is not reproducible and never
-    compared)."""
+    feedback (the units' tabs, from the marts) and publish (without LibreOffice's PDF, which is
+    not reproducible and never compared)."""
     from pipeline.cycle import stage_feedback, stage_pull, stage_validate
     from pipeline.dbt import run_dbt
     from publish.bundle import publish_period
