@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine with Python 3.11:
-# Debian's PostgreSQL server and, for the draft report's PDF, LibreOffice Writer, poppler and
-# Liberation fonts (Times New Roman's metric twin) - each only if missing; needs root -, uv,
+# Debian's PostgreSQL server and, for the draft report's PDF, LibreOffice Writer (Calc for the
+# printed check tab), poppler and Liberation fonts (Times New Roman's metric twin) - each only
+# if missing; needs root -, uv,
 # and the virtual environment .venv with exactly the packages pinned in requirements.lock
 # (hashes checked).
 # Safe to run again: it only does what is missing.
@@ -13,6 +14,8 @@ optional=()    # the draft report's PDF, its render test and the compose check n
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 python3.11 -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 command -v soffice >/dev/null || optional+=(libreoffice-writer-nogui)
+# Calc: the check tab printed from its .xlsx (tests/test_unit_feedback.py)
+[ -e /usr/lib/libreoffice/program/libsclo.so ] || optional+=(libreoffice-calc-nogui)
 command -v pdftoppm >/dev/null || optional+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation)
 command -v docker-compose >/dev/null || optional+=(docker-compose)   # tests/test_compose.py: `docker-compose config`
