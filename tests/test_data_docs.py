@@ -13,11 +13,8 @@ import base64
 import hashlib
 import html.parser
 import json
-import os
 import re
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,13 +38,6 @@ PROBLEMS = {
     "feedback_kind_without_content": "unit_report_feedback",
 }
 SUITES = sorted(set(PROBLEMS.values()))
-
-
-def _missing(message: str):
-    """A tool these tests need is absent: a failure on CI (CI=true), a skip elsewhere."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -198,64 +188,22 @@ def test_every_asset_the_templates_name_is_vendored_as_the_cdn_serves_it():
     assert all(list((vendor / p).glob("LICENSE*")) for p in packages), packages
 
 
-def _chromium() -> str:
-    return (
-        shutil.which("chromium")
-        or shutil.which("chromium-browser")
-        or _missing(
-            "Chromium is not installed: `apt-get install -y chromium` (scripts/bootstrap.sh "
-            "installs it)"
-        )
-    )
-
-
-def _offline_dom(page: Path) -> str:
-    """The page as headless Chromium has it after its scripts ran, with no network: in a
-    network namespace of its own when one can be made (root), and resolving no host name."""
-    offline = []
-    unshare = shutil.which("unshare")
-    if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
-        offline = [unshare, "-n"]
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [
-                *offline,
-                _chromium(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                f"--user-data-dir={profile}",
-                "--virtual-time-budget=5000",
-                "--dump-dom",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
 def test_the_index_and_a_result_page_render_offline(project):
     """The index's table of runs is drawn by its scripts (blank without them); a result page's
     tables are turned into bootstrap tables by its scripts."""
+    from testing.browser import offline_dom, require_chromium
+
+    require_chromium()
     gx, after_each = project
     site = _site(gx)
-    index = _offline_dom(site / "index.html")
+    index = offline_dom((site / "index.html").as_uri())
     # a row per kept run, each leading to its page
     rows = re.findall(r'<tr[^>]*data-href="validations/(unit_report_\w+)/[^"]*"', index)
     assert sorted(rows) == sorted(SUITES * KEEP), "the index's table of runs is not drawn"
 
     run = after_each[-1]["unit_report_tasks"][-1]
     page = next((site / "validations" / "unit_report_tasks" / run).glob("*.html"))
-    dom = _offline_dom(page)
+    dom = offline_dom(page.as_uri())
     assert 'class="bootstrap-table' in dom  # the page's scripts ran
     assert "unit_report_tasks" in dom and "<table" in dom
 
