@@ -19,6 +19,7 @@ command -v soffice >/dev/null || optional+=(libreoffice-writer-nogui)
 command -v pdftoppm >/dev/null || optional+=(poppler-utils)
 [ -e /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation)
 command -v docker-compose >/dev/null || optional+=(docker-compose)   # tests/test_compose.py: `docker-compose config`
+command -v chromium >/dev/null || optional+=(chromium)   # the documentation sites opened offline (tests/test_data_docs.py)
 if ((${#missing[@]} + ${#optional[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     if ((${#missing[@]})); then
