@@ -245,7 +245,7 @@ def test_the_summary_spreadsheet_shows_figures_the_vietnamese_way(published):
 
 def test_reporting_status_by_unit_equals_the_marts(published):
     p = published
-    grid = sheet_grid(p, "Tình hình nộp")
+    grid = sheet_grid(p, "Tình hình nộp", "FORMATTED_VALUE")  # dates as shown: d/m/yyyy
     assert grid[2][:5] == ["STT", "Mã đơn vị", "Đơn vị", "Loại đơn vị", "Tình trạng"]
     sheet = {row[1]: (row[2], row[4], row[6] if len(row) > 6 else "") for row in grid[3:]}
     expected = {
@@ -300,7 +300,14 @@ def test_rates_and_indicator_totals_equal_the_marts(published):
     assert sheet == expected and any(v for v in expected.values())
 
     grid = sheet_grid(p, "Chỉ tiêu theo đơn vị")
-    codes = grid[2][2:]
+    # the indicators across, headed by their names and units, not their codes
+    named = {
+        f"{name} ({unit})": code
+        for code, name, unit in marts(
+            p, "select indicator_code, indicator_name, unit_of_measure from marts.dim_indicator"
+        )
+    }
+    codes = [named[header] for header in grid[2][2:]]
     by_unit = {
         (row[0], code): value
         for row in grid[3:-1]
@@ -409,9 +416,285 @@ def test_the_spreadsheet_is_formatted_for_reading(published):
     )
     data = meta["sheets"][0]["data"][0]
     widths = [c.get("pixelSize") for c in data["columnMetadata"][:3]]
-    assert widths == [6 * PIXELS_PER_WIDTH, 14 * PIXELS_PER_WIDTH, 40 * PIXELS_PER_WIDTH]
+    assert widths == [6 * PIXELS_PER_WIDTH, 14 * PIXELS_PER_WIDTH, 34 * PIXELS_PER_WIDTH]
     header = data["rowData"][2]["values"][0]["userEnteredFormat"]
     assert header["textFormat"]["bold"] is True
+
+
+#: the labels of a table's last row when it is a total (kept below the filter)
+TOTAL_LABELS = ("Tổng cộng toàn tỉnh", "Tất cả loại đơn vị")
+
+
+def is_total(row: list) -> bool:
+    return any(value in TOTAL_LABELS for value in row[:2])
+
+
+def test_the_spreadsheet_has_date_cells_filters_and_whole_counts(published, catalogue):
+    """What the .xlsx gets, as far as the Sheets API allows: date cells (serial numbers with a
+    d/m/yyyy format, shown the vi_VN way), counts without decimals, a filter on every table's
+    header row (not over its total row) and the title across the table in a row tall enough for
+    its 13-point line."""
+    p = published
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata(
+        {"fields": "sheets(properties(sheetId,title),basicFilter,merges)"}
+    )
+    for sheet in meta["sheets"]:
+        title = sheet["properties"]["title"]
+        grid = sheet_grid(p, title)
+        totals = int(is_total(grid[-1]))
+        columns = len(grid[2])
+        assert sheet["basicFilter"]["range"] == {
+            "sheetId": sheet["properties"]["sheetId"],
+            "startRowIndex": 2,
+            "endRowIndex": len(grid) - totals,
+            "startColumnIndex": 0,
+            "endColumnIndex": max(columns, 2),
+        }, title
+        assert {
+            "sheetId": sheet["properties"]["sheetId"],
+            "startRowIndex": 0,
+            "endRowIndex": 1,
+            "startColumnIndex": 0,
+            "endColumnIndex": max(columns, 2),
+        } in sheet["merges"], title
+    meta = p.client.open_by_key(p.first.spreadsheet_id).fetch_sheet_metadata(
+        {
+            "includeGridData": "true",
+            "ranges": "'Tình hình nộp'!A1:K80",
+            "fields": "sheets.data(rowMetadata.pixelSize,rowData.values(userEnteredFormat,"
+            "effectiveValue,formattedValue))",
+        }
+    )
+    data = meta["sheets"][0]["data"][0]
+    assert data["rowMetadata"][0]["pixelSize"] >= 13 * 2  # the 13-point title, accents and all
+    title = data["rowData"][0]["values"][0]["userEnteredFormat"]
+    assert title["textFormat"] == {"bold": True, "fontSize": 13}
+    received = {
+        code: (at, due)
+        for code, at, due in marts(
+            p,
+            """
+            select unit_code,
+                   to_char(received_at at time zone 'Asia/Ho_Chi_Minh', 'FMDD/FMMM/YYYY HH24:MI'),
+                   to_char(on_time_until at time zone 'Asia/Ho_Chi_Minh', 'FMDD/FMMM/YYYY')
+            from marts.fct_submission where period_code = %s""",
+            (PERIOD,),
+        )
+    }
+    shown = {}
+    for row in data["rowData"][3:]:
+        cells = row["values"]
+        code = cells[1]["formattedValue"]
+        at, due = cells[5], cells[6]
+        assert due["userEnteredFormat"]["numberFormat"] == {"type": "DATE", "pattern": "d/m/yyyy"}
+        assert "numberValue" in due["effectiveValue"]  # a date cell, not text: it sorts by date
+        if "effectiveValue" in at:
+            assert at["userEnteredFormat"]["numberFormat"] == {
+                "type": "DATE_TIME",
+                "pattern": "d/m/yyyy hh:mm",
+            }
+        shown[code] = (at.get("formattedValue"), due["formattedValue"])
+    assert shown == received
+    # counts are whole: "90.108", never "90.108,0"; money keeps its decimal comma
+    grid = sheet_grid(p, "Chỉ tiêu toàn tỉnh", "FORMATTED_VALUE")
+    for row in grid[3:]:
+        if len(row) > 3 and row[3] != "":
+            whole = catalogue.indicators[row[0]].value_kind == "count"
+            assert re.fullmatch(r"\d{1,3}(\.\d{3})*" + ("" if whole else r",\d{1,3}"), row[3]), row
+
+
+# ------------------------------------------------------------------ the summary workbook (.xlsx)
+#: what a code looks like: a unit (CB-XA-001) or an indicator (CB.CT01)
+CODE = re.compile(r"^[A-Z]{2}[.-][A-Z0-9.-]+$")
+
+
+@pytest.fixture(scope="module")
+def workbook(published):
+    from openpyxl import load_workbook
+
+    return load_workbook(published.first.xlsx_path)
+
+
+def headers_of(ws) -> list[str]:
+    return [c.value for c in ws[3] if c.value is not None]
+
+
+def test_the_workbook_dates_are_date_cells_in_vietnamese_order(published, workbook):
+    """The last on-time day a date cell (d/m/yyyy), the time sent a date-time cell in
+    Vietnam's time (d/m/yyyy hh:mm): Excel sorts them by date ("1/7/2026" after "10/6/2026"),
+    not as text; they equal the marts' timestamps taken in Vietnam's time by PostgreSQL."""
+    p = published
+    ws = workbook["Tình hình nộp"]
+    headers = headers_of(ws)
+    at, due = headers.index("Thời điểm nộp"), headers.index("Hạn nộp")
+    expected = {
+        code: (received, last_day)
+        for code, received, last_day in marts(
+            p,
+            """
+            select unit_code,
+                   date_trunc('second', received_at at time zone 'Asia/Ho_Chi_Minh'),
+                   (on_time_until at time zone 'Asia/Ho_Chi_Minh')::date
+            from marts.fct_submission where period_code = %s""",
+            (PERIOD,),
+        )
+    }
+    found = {}
+    for row in ws.iter_rows(min_row=4):
+        assert row[due].is_date and row[due].number_format == "d/m/yyyy"
+        if row[at].value is not None:
+            assert row[at].is_date and row[at].number_format == "d/m/yyyy hh:mm"
+        found[row[1].value] = (row[at].value, row[due].value.date())
+    assert found.keys() == expected.keys()
+    for code, (received, last_day) in expected.items():
+        got, got_day = found[code]
+        assert got_day == last_day, code
+        if received is None:
+            assert got is None, code
+        else:  # a date-time cell holds a fraction of a day: equal to the second
+            assert abs((got - received).total_seconds()) < 1, code
+    assert any(v for v, _ in found.values()), "the demo should have reports received"
+    assert workbook["Tổng quan"]["B7"].is_date  # "Số liệu tính đến ngày"
+
+
+def test_the_workbook_counts_are_whole_numbers_by_the_catalogue(workbook, catalogue):
+    """A count (buổi, lượt người, …) is an int shown "#,##0" ("857 buổi", never "857,0"); money
+    (triệu đồng) keeps its decimals — by the indicator's kind in the catalogue."""
+    formats = {"count": "#,##0", "money": "#,##0.0##"}
+    ws = workbook["Chỉ tiêu toàn tỉnh"]
+    headers = headers_of(ws)
+    total, before = headers.index("Tổng số"), headers.index("Kỳ trước")
+    for row in ws.iter_rows(min_row=4):
+        kind = catalogue.indicators[row[0].value].value_kind
+        for cell in (row[total], row[before]):
+            if cell.value is not None:
+                assert cell.number_format == formats[kind], (row[0].value, cell.number_format)
+                if kind == "count":
+                    assert isinstance(cell.value, int), (row[0].value, cell.value)
+    ws = workbook["Chỉ tiêu theo đơn vị"]
+    indicators = {
+        f"{i.indicator_name} ({i.unit_of_measure})": i for i in catalogue.indicators.values()
+    }
+    for c, header in enumerate(headers_of(ws)[2:], start=2):
+        kind = indicators[header].value_kind  # headed by the indicator's name and unit
+        cells = [row[c] for row in ws.iter_rows(min_row=4) if row[c].value is not None]
+        assert all(cell.number_format == formats[kind] for cell in cells), header
+        assert kind == "money" or all(isinstance(cell.value, int) for cell in cells), header
+    # every other figure of the workbook is a count or a rate: nothing shows a ",0"
+    for ws in workbook:
+        if ws.title in ("Chỉ tiêu toàn tỉnh", "Chỉ tiêu theo đơn vị"):
+            continue
+        for row in ws.iter_rows(min_row=4):
+            for cell in row:
+                if isinstance(cell.value, (int, float)) and not cell.is_date:
+                    assert cell.number_format in ("#,##0", "0.0%"), (ws.title, cell.coordinate)
+                    assert cell.number_format == "0.0%" or isinstance(cell.value, int)
+
+
+def test_the_workbook_names_every_code_and_filters_every_table(workbook):
+    """Headers are Vietnamese words; a code column has its name beside it; an autofilter on
+    every table's header row, over its rows (a total row stays below it)."""
+    beside = {"Mã đơn vị": "Đơn vị", "Mã chỉ tiêu": "Chỉ tiêu", "Nhóm": "Nhóm nhiệm vụ"}
+    for ws in workbook:
+        headers = headers_of(ws)
+        assert not [h for h in headers if CODE.match(h)], (ws.title, headers)
+        for code, name in beside.items():
+            if code in headers:
+                assert headers[headers.index(code) + 1] == name, ws.title
+        last_row = ws.max_row
+        rows_end = last_row - is_total([c.value for c in ws[last_row]])
+        last_column = ws.cell(row=3, column=len(headers)).column_letter
+        assert ws.auto_filter.ref == f"A3:{last_column}{rows_end}", ws.title
+        assert ws.freeze_panes == "A4"
+
+
+def test_the_workbook_is_set_for_printing(workbook):
+    """A4, one page wide, landscape where the table is wider than a portrait page, the title
+    and header rows on every page, the tab and page number in the footer; the title's row tall
+    enough for its 13-point capitals with their accents (Ổ, Ấ clipped at Excel's 15 points)."""
+    for ws in workbook:
+        setup = ws.page_setup
+        assert int(setup.paperSize) == int(ws.PAPERSIZE_A4), ws.title
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == "$1:$3", ws.title
+        assert "&P" in ws.oddFooter.center.text
+        # A4 portrait holds 21 cm less 2.54 cm of margins: ~ 700 pixels, 7 a width unit
+        width_px = sum(
+            (ws.column_dimensions[ws.cell(row=3, column=c).column_letter].width or 8.43) * 7
+            for c in range(1, len(headers_of(ws)) + 1)
+        )
+        assert setup.orientation == ("landscape" if width_px > 700 else "portrait"), ws.title
+        title = ws["A1"]
+        assert title.font.sz == 13 and title.alignment.wrap_text
+        assert f"A1:{ws.cell(row=3, column=len(headers_of(ws))).column_letter}1" in {
+            str(r) for r in ws.merged_cells.ranges
+        }
+        # at least 1.5 × the font size a line, for as many lines as the title needs at one
+        # character of 13 points a width unit at most
+        lines = -(-len(title.value) // int(width_px / 7))
+        assert ws.row_dimensions[1].height >= 1.5 * 13 * lines, ws.title
+
+
+@pytest.fixture(scope="module")
+def printed_workbook(published, tmp_path_factory):
+    """The first run's workbook printed by LibreOffice Calc to PDF (once): each page's text and
+    size."""
+    import os
+
+    from publish.report import render_pdf, soffice_path
+
+    if not (soffice_path() and shutil.which("pdftotext")):
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice and poppler must be installed in CI (scripts/bootstrap.sh)")
+        pytest.skip("LibreOffice or poppler not installed: no workbook to print")
+    copy = tmp_path_factory.mktemp("workbook") / Path(published.first.xlsx_path).name
+    shutil.copy(published.first.xlsx_path, copy)
+    pdf = render_pdf(copy, budget=120)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    pages = text.split("\f")[:-1]
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    sizes = [
+        (float(w), float(h)) for w, h in re.findall(r"Page +\d+ size: +([\d.]+) x ([\d.]+)", info)
+    ]
+    assert len(sizes) == len(pages)
+    return pages, sizes
+
+
+def test_the_printed_workbook_is_one_page_wide_with_its_titles_on_every_page(
+    workbook, printed_workbook
+):
+    """LibreOffice Calc's print of the .xlsx: each page names its tab in the footer; every page
+    of a tab has its title, its first and its last column's header (one page across, the
+    header repeated), on A4 in the tab's orientation; a tab takes few pages."""
+    pages, sizes = printed_workbook
+    by_tab: dict[str, list[int]] = {}
+    for n, page in enumerate(pages):
+        footer = re.search(r"(\S[^\n]*?) – trang (\d+)/(\d+)\s*$", page)
+        assert footer and int(footer.group(2)) == n + 1 and int(footer.group(3)) == len(pages)
+        by_tab.setdefault(footer.group(1), []).append(n)
+    assert list(by_tab) == workbook.sheetnames
+    for ws in workbook:
+        headers = headers_of(ws)
+        landscape = ws.page_setup.orientation == "landscape"
+        for n in by_tab[ws.title]:
+            words = set(pages[n].split())
+            # the title and the header row on every page, the first column's header and the
+            # last's: no page holds only some of the columns
+            assert set(ws["A1"].value.split()[:4]) <= words, (ws.title, n)
+            assert set(headers[0].split()) | set(headers[-1].split()) <= words, (ws.title, n)
+            width, height = sizes[n]
+            assert (width > height) == landscape and {round(width), round(height)} == {595, 842}
+        rows = ws.max_row - 3
+        assert len(by_tab[ws.title]) <= 1 + rows // 20, (ws.title, len(by_tab[ws.title]))
+    assert len(pages) <= 16  # the demo's prints on 11 (32 before the print set-up)
 
 
 # ------------------------------------------------------------------ the draft report
