@@ -18,7 +18,9 @@ size, bold and italic).
   it on the right the signer's title in bold capitals (13-14), then at least 20 mm for the
   signature and seal, then the name line (bold, 13-14) centred under the title.
 
-Run on any PDF: ``python -m testing.decree30 bao_cao.pdf``.
+Run on any PDF: ``python -m testing.decree30 bao_cao.pdf``; with ``--pages docs/images`` it
+also renders each page for people to look at (``report_page_<n>.png``, 60 dpi, the pages
+docs/architecture.md shows).
 """
 
 from __future__ import annotations
@@ -284,10 +286,35 @@ def _signer(lines: list[Line], width: float) -> list[str]:
     return problems
 
 
+def render_pages(pdf: Path, folder: Path, dpi: int = 60) -> list[Path]:
+    """Each page as ``folder/report_page_<n>.png`` (poppler, then 64 colours: a page of text
+    needs no more, and the repository keeps them small)."""
+    import tempfile
+
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), f"{tmp}/p"], check=True)
+        for page in sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[1])):
+            target = folder / f"report_page_{int(page.stem.split('-')[1])}.png"
+            image = Image.open(page).convert("RGB")
+            image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
+            written.append(target)
+    return written
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m testing.decree30 REPORT.pdf", file=sys.stderr)
+    pages = None
+    if len(argv) == 3 and argv[1] == "--pages":
+        pages = Path(argv[2])
+    elif len(argv) != 1:
+        print("usage: python -m testing.decree30 REPORT.pdf [--pages FOLDER]", file=sys.stderr)
         return 2
+    if pages is not None:
+        for path in render_pages(Path(argv[0]), pages):
+            print(path)
     problems = check(Path(argv[0]))
     for problem in problems:
         print(problem)

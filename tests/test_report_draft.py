@@ -308,7 +308,7 @@ def test_units_requests_go_to_the_annex_and_the_sos_requests_come_from_the_figur
     assert requests[0].startswith("- Đề nghị UBND tỉnh chỉ đạo 2 đơn vị có báo cáo chưa được tính")
     again = "trong đó 1 đơn vị có báo cáo chưa được tính cả báo cáo năm 2025: Đơn vị S1"
     assert again in requests[0]
-    assert requests[-1].endswith("thuộc thẩm quyền (Phụ lục, mục II).")
+    assert requests[-1].endswith("thuộc thẩm quyền của UBND tỉnh (Phụ lục, mục II).")
     # a difficulty several units share is named by the Sở; one unit's stays in the annex
     causes = wording.causes(data)
     assert "- Thiếu kinh phí (2 đơn vị nêu)." in causes
@@ -359,3 +359,41 @@ def test_the_projects_scripts_install_the_report_font():
     assert re.search(
         r"apt-get install [^&]*\bfonts-liberation2\b", (root / "Dockerfile").read_text()
     )
+
+
+@pytest.mark.parametrize("which", ["reporting_rate", "indicators"])
+def test_a_chart_names_its_bars_labels_their_values_and_keeps_its_legend_clear(which):
+    from matplotlib import pyplot as plt
+
+    from publish.report.charts import indicator_figure, reporting_rate_figure
+
+    data = report_data(
+        indicators=[
+            indicator("Số hội diễn, hội thi, liên hoan cấp huyện", target="Từ 5", rate_=0.6),
+            indicator(
+                "Số buổi tuyên truyền",
+                target="Từ 10",
+                rate_=1.4,
+                achievement_status="dat",
+                achievement_vi="Đạt",
+            ),
+        ]
+    )
+    fig = (reporting_rate_figure if which == "reporting_rate" else indicator_figure)(data)
+    try:
+        [ax] = fig.axes
+        renderer = fig.canvas.get_renderer()
+        names = [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()]
+        if which == "reporting_rate":
+            assert names == ["Sở, ban, ngành cấp tỉnh", "Ủy ban nhân dân xã"]
+            assert [t.get_text() for t in ax.texts] == ["1/2 (50,0%)", "2/3 (66,7%)"]
+        else:
+            assert names == ["Số hội diễn, hội thi, liên hoan cấp huyện", "Số buổi tuyên truyền"]
+            assert [t.get_text() for t in ax.texts] == ["60,0%", "140,0%"]
+        legend = ax.get_legend().get_window_extent(renderer)
+        bars = [bar.get_window_extent(renderer) for bar in ax.patches if bar.get_width() > 0]
+        labels = [t.get_window_extent(renderer) for t in ax.texts]
+        assert bars and not [b for b in bars + labels if legend.overlaps(b)]
+        assert legend.y0 >= ax.get_window_extent(renderer).y1  # above the plot
+    finally:
+        plt.close(fig)

@@ -22,7 +22,7 @@ WIDTH_IN = 6.5
 DPI = 150
 #: colours of counted-on-time, counted-late, met, not met
 ON_TIME, LATE, MET, NOT_MET = "#2F5597", "#9DC3E6", "#548235", "#C55A11"
-LABEL_SIZE = 10
+LABEL_SIZE = 11
 
 
 def _pyplot():
@@ -44,6 +44,18 @@ def _style_axes(ax, labels: list[str]) -> None:
 
 
 def reporting_rate_chart(data: ReportData, path: Path) -> Path | None:
+    """Biểu đồ 1 as a PNG at ``path``, or None (:func:`reporting_rate_figure`)."""
+    fig = reporting_rate_figure(data)
+    return None if fig is None else _save(fig, path)
+
+
+def indicator_chart(data: ReportData, path: Path) -> Path | None:
+    """Biểu đồ 2 as a PNG at ``path``, or None (:func:`indicator_figure`)."""
+    fig = indicator_figure(data)
+    return None if fig is None else _save(fig, path)
+
+
+def reporting_rate_figure(data: ReportData):
     """Biểu đồ 1: per unit type, the share of its reports counted on time and late (stacked),
     labelled "counted/expected (rate)". None with a single unit type, or when no report counts
     (the table says it)."""
@@ -54,7 +66,7 @@ def reporting_rate_chart(data: ReportData, path: Path) -> Path | None:
     on_time_vi = states.get("hop_le_dung_han", {}).get("state_vi", "Nộp hợp lệ, đúng hạn")
     late_vi = states.get("hop_le_tre_han", {}).get("state_vi", "Nộp hợp lệ, trễ hạn")
     plt = _pyplot()
-    labels = [textwrap.fill(t["unit_type_name"], 24) for t in types]
+    labels = [textwrap.fill(t["unit_type_name"], 22) for t in types]
     on_time = [100 * t["on_time_reports"] / t["expected_reports"] for t in types]
     late = [100 * t["late_reports"] / t["expected_reports"] for t in types]
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.62 * len(types) + 1.3), dpi=DPI)
@@ -73,6 +85,7 @@ def reporting_rate_chart(data: ReportData, path: Path) -> Path | None:
     _style_axes(ax, labels)
     ax.set_xlim(0, 128)  # room for the labels right of a full bar
     ax.set_xticks(range(0, 101, 20), [f"{v}%" for v in range(0, 101, 20)])
+    ax.spines["bottom"].set_bounds(0, 100)
     for label in ax.get_xticklabels():
         label.set_fontproperties(chart_font(LABEL_SIZE))
     ax.legend(
@@ -84,10 +97,10 @@ def reporting_rate_chart(data: ReportData, path: Path) -> Path | None:
         borderaxespad=0,
     )
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def indicator_chart(data: ReportData, path: Path) -> Path | None:
+def indicator_figure(data: ReportData):
     """Biểu đồ 2: each indicator with a target this period, its result as a share of the
     target, with the 100 % line. None when no indicator has one (nothing to compare)."""
     rows = [i for i in data.indicators if i["achievement_rate"] is not None]
@@ -132,7 +145,7 @@ def indicator_chart(data: ReportData, path: Path) -> Path | None:
     )
     ax.set_xlabel("% mục tiêu", fontproperties=chart_font(LABEL_SIZE))
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
 def _save(fig, path: Path) -> Path:

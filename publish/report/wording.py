@@ -359,7 +359,7 @@ def requests(data: ReportData) -> list[str]:
     if data.recommendations:
         lines.append(
             f"- Đề nghị {recipient} xem xét, chỉ đạo giải quyết các kiến nghị, đề xuất của các "
-            f"đơn vị thuộc thẩm quyền ({ANNEX_RECOMMENDATIONS})."
+            f"đơn vị thuộc thẩm quyền của {recipient} ({ANNEX_RECOMMENDATIONS})."
         )
     if not lines:
         lines.append("Không có kiến nghị, đề xuất.")
@@ -369,9 +369,9 @@ def requests(data: ReportData) -> list[str]:
 def closing(data: ReportData) -> str:
     programme = data.programme
     return (
-        f"Trên đây là {lower_first(data.period['period_name'])} về kết quả thực hiện Kế hoạch "
-        f"của {programme['consolidating_body']}, kính báo cáo {programme['report_recipient']} "
-        "xem xét, chỉ đạo./."
+        f"Trên đây là {lower_first(data.period['period_name'])} của "
+        f"{programme['consolidating_body']} về kết quả thực hiện Kế hoạch, kính báo cáo "
+        f"{programme['report_recipient']} xem xét, chỉ đạo./."
     )
 
 
