@@ -25,6 +25,10 @@ PROGRAMME = {
     "consolidating_body": "Sở Văn hóa, Thể thao và Du lịch",
     "report_recipient": "UBND tỉnh",
     "report_symbol": "BC-SVHTTDL",
+    "report_parent_body": "UBND tỉnh Cao Bằng",
+    "report_place": "Cao Bằng",
+    "report_signer_title": "Giám đốc",
+    "report_cc": "UBND tỉnh (b/c); Các sở, ban, ngành tỉnh",
 }
 STATE_VI = {
     "hop_le_dung_han": ("Nộp hợp lệ, đúng hạn", True),
@@ -397,3 +401,27 @@ def test_a_chart_names_its_bars_labels_their_values_and_keeps_its_legend_clear(w
         assert legend.y0 >= ax.get_window_extent(renderer).y1  # above the plot
     finally:
         plt.close(fig)
+
+
+def test_a_deputy_signs_under_kt_with_room_to_sign_and_a_name_line(tmp_path):
+    """Decree 30's signer block when a deputy signs for the director: "KT. GIÁM ĐỐC" over "PHÓ
+    GIÁM ĐỐC", room for the signature and seal, the line for the name; the whole report builds
+    from the catalogue's words."""
+    from docx import Document
+
+    from publish.report import build_docx
+    from publish.report.layout import NAME_LINE
+
+    data = report_data(
+        programme={**PROGRAMME, "report_signer_title": "KT. Giám đốc;Phó Giám đốc"},
+        recommendations=[{"content": "Đề nghị hỗ trợ kinh phí", "units": ["UBND xã A"]}],
+    )
+    path = build_docx(data, tmp_path / "bao_cao.docx", {})
+    left, right = (cell.text for cell in Document(path).tables[-1].rows[0].cells)
+    assert right.split("\n") == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", *[""] * 5, NAME_LINE]
+    assert left.split("\n") == [
+        "Nơi nhận:",
+        "- UBND tỉnh (b/c);",
+        "- Các sở, ban, ngành tỉnh;",
+        "- Lưu: VT.",
+    ]
