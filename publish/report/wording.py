@@ -6,7 +6,7 @@ shortcomings and their causes, its own directions, and its requests to UBND tỉ
 said is what the figures support: the reports that do not count and why (each state named as
 ``marts.fct_submission`` names it), tasks not started or behind, targets not met, difficulties
 several units share. Units' own difficulties and requests are theirs, not the Sở's: they are
-quoted, bounded and attributed, in the annex (:func:`annex_items`), and the body points to it.
+quoted, bounded and attributed, in the annex (:func:`annex_parts`), and the body points to it.
 """
 
 from __future__ import annotations
