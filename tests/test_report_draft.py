@@ -285,6 +285,7 @@ def test_states_keep_the_marts_names_and_the_rules_order_a_new_state_follows():
         "Chờ Sở duyệt",
         "Tỷ lệ nộp hợp lệ",
     ]
+    assert table.size == 12
     assert table.rows == [
         ["1", "Sở, ban, ngành cấp tỉnh", "2", "1", "0", "1", "0", "50,0%"],
         ["2", "Ủy ban nhân dân xã", "3", "1", "1", "0", "1", "66,7%"],
@@ -425,3 +426,21 @@ def test_a_deputy_signs_under_kt_with_room_to_sign_and_a_name_line(tmp_path):
         "- Các sở, ban, ngành tỉnh;",
         "- Lưu: VT.",
     ]
+
+
+def test_more_states_than_fit_are_set_smaller_never_dropped():
+    from publish.report.tables import TYPE_NAME_MM, reporting_table
+
+    more = dict(STATE_VI)
+    for n in range(4):  # four more states a later step might add
+        STATE_VI[f"moi_{n}"] = (f"Trạng thái mới số {n}", False)
+    try:
+        extra = [submission(f"N{n}", "so", f"moi_{n}") for n in range(4)]
+        data = report_data(submissions=report_data().submissions + extra)
+        table = reporting_table(data)
+    finally:
+        STATE_VI.clear()
+        STATE_VI.update(more)
+    assert len(table.headers) == 3 + 8 + 1
+    assert abs(sum(table.widths_mm) - 165) < 0.01 and table.widths_mm[1] >= TYPE_NAME_MM
+    assert table.size < 12

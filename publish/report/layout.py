@@ -32,7 +32,6 @@ from publish.report.tables import TEXT_WIDTH_MM, Table
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 PAGE_MM = (210, 297)
 BODY_PT = 14
-TABLE_PT = 12
 CAPTION_PT = 13
 #: the left header block's width; the right one has the rest of the text width
 LEFT_BLOCK_MM = 67
@@ -204,7 +203,7 @@ class Doc:
         if header:  # repeated at the top of every page the table runs onto
             tr_pr.append(OxmlElement("w:tblHeader"))
 
-    def table(self, spec: Table, *, size: float = TABLE_PT):
+    def table(self, spec: Table):
         from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
 
@@ -219,7 +218,7 @@ class Doc:
             p = cell.paragraphs[0]
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             p.paragraph_format.space_after = self.Pt(0)
-            self.run(p, text, size=size, bold=True)
+            self.run(p, text, size=spec.size, bold=True)
         for n, values in enumerate(spec.rows):
             row = table.add_row()
             self._keep_row_together(row)
@@ -231,7 +230,7 @@ class Doc:
                 p.alignment = (
                     WD_ALIGN_PARAGRAPH.LEFT if k in spec.text_columns else WD_ALIGN_PARAGRAPH.CENTER
                 )
-                self.run(p, value, size=size, bold=n in spec.bold_rows)
+                self.run(p, value, size=spec.size, bold=n in spec.bold_rows)
         self.fix_widths(table, spec.widths_mm)
         if spec.note:
             self.note(spec.note)

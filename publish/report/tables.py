@@ -15,6 +15,8 @@ from publish.report.wording import has_previous, has_targets, indicator_table_ti
 TEXT_WIDTH_MM = 165
 #: the numbering column: "STT" in bold 12 pt on one line
 STT_MM = 12
+#: Bảng 1's unit type names: "Ủy ban nhân dân phường" on two lines
+TYPE_NAME_MM = 36
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Table:
     #: rows written in bold (a total)
     bold_rows: tuple[int, ...] = ()
     note: str | None = None
+    #: points
+    size: float = 12
 
 
 def _of(part: int, whole: int) -> str:
@@ -72,7 +76,9 @@ def reporting_table(data: ReportData) -> Table:
     )
     fixed = [STT_MM, 0, 17]
     rate = 18
-    state_mm = max(min((TEXT_WIDTH_MM - sum(fixed) - rate - 36) / len(states), 20), 14)
+    # the unit type's name keeps 36 mm; the states share the rest, at most 20 mm each. More
+    # states than fit at 12 pt (a later approval step adds some) are set smaller, never dropped
+    state_mm = min((TEXT_WIDTH_MM - sum(fixed) - rate - TYPE_NAME_MM) / len(states), 20)
     widths = [*fixed, *[state_mm] * len(states), rate]
     widths[1] = TEXT_WIDTH_MM - sum(widths)
     return Table(
@@ -81,6 +87,7 @@ def reporting_table(data: ReportData) -> Table:
         rows,
         widths,
         bold_rows=(len(rows) - 1,),
+        size=12 if state_mm >= 14 else 11 if state_mm >= 12 else 10,
     )
 
 
