@@ -10,6 +10,7 @@ with openpyxl, the .docx with python-docx, and the PDF is rendered to images wit
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -87,6 +88,7 @@ def published(settings, catalogue, tmp_path_factory):
         p = Published()
         p.settings, p.server, p.client, p.typist = own, server, client, typist
         p.blank_sent = blank_sent
+        p.manifest = manifest
         p.first, p.second, p.calls = first, second, (first_calls, second_calls)
         yield p
 
@@ -137,8 +139,7 @@ def test_the_annual_summary_and_report_say_which_figures_are_estimates(
         "01/12/2026 đến 14/12/2026; hạn nộp chậm nhất 23 giờ 59 phút ngày 30/11/2026)"
     ) in text
     assert (
-        "Bảng 3. Kết quả các chỉ tiêu so với mục tiêu và kỳ trước (bao gồm số ước thực hiện "
-        "từ 01/12/2026 đến 14/12/2026)"
+        "Bảng 3. Kết quả các chỉ tiêu (bao gồm số ước thực hiện từ 01/12/2026 đến 14/12/2026)"
     ) in text
     # the 6-month report has no estimate and says none
     assert "ước thực hiện" not in docx_text(p.first.docx_path)
@@ -709,53 +710,123 @@ def docx_text(path) -> str:
     return "\n".join(parts)
 
 
-def test_the_report_tables_carry_the_marts_figures(published):
+def docx_tables(path) -> list[list[list[str]]]:
+    """The .docx's tables as text: [0] the header blocks, then Bảng 1-3, [-1] the signer."""
     from docx import Document
 
+    return [
+        [[cell.text for cell in row.cells] for row in table.rows] for table in Document(path).tables
+    ]
+
+
+#: the generator's scenario -> the submission state fct_submission's rule gives it
+STATE_OF_SCENARIO = {
+    "on_time": "hop_le_dung_han",
+    "late": "hop_le_tre_han",
+    "draft": "chua_chon_da_nop",
+    "untouched": "chua_dien",
+    "errors": "con_loi",
+    "wrong_unit": "con_loi",
+}
+
+
+def test_the_report_counts_each_state_as_the_scenario_made_it_named_by_the_mart(
+    published, catalogue
+):
+    """Bảng 1 (unit types × submission states): every count from the generator's scenarios
+    and the catalogue's unit types (not from the marts); the states' names are the mart's
+    (fct_submission.submission_state_vi), not the report's own."""
+    import csv
+
+    from publish.marts import pct_vi
+    from tonghop.catalogue import CATALOGUE_DIR
+
+    p = published
+    states = {unit: STATE_OF_SCENARIO[scenario] for unit, scenario in p.manifest.scenarios.items()}
+    states[p.blank_sent] = "con_loi"  # "Đã nộp" on a sheet with nothing written: an error
+    # the typist's difficulties were typed today: its only version is on time until the deadline
+    deadline = catalogue.periods[PERIOD].on_time_until
+    if dt.datetime.now(dt.UTC) > deadline:
+        states[p.typist] = "hop_le_tre_han"
+    with open(CATALOGUE_DIR / "unit_types.csv", encoding="utf-8") as f:
+        type_names = {r["unit_type"]: r["unit_type_name"] for r in csv.DictReader(f)}
+    by_type: dict[str, dict[str, int]] = {}
+    for unit, state in states.items():
+        counts = by_type.setdefault(type_names[catalogue.units[unit].unit_type], {})
+        counts[state] = counts.get(state, 0) + 1
+    order = ["hop_le_dung_han", "hop_le_tre_han", "con_loi", "chua_chon_da_nop", "chua_dien"]
+    present = [s for s in order if any(s in c for c in by_type.values())]
+    names = dict(
+        marts(
+            p,
+            "select distinct submission_state, submission_state_vi from marts.fct_submission",
+        )
+    )
+    table = docx_tables(p.first.docx_path)[1]
+    assert table[0] == [
+        "STT",
+        "Loại đơn vị",
+        "Phải báo cáo",
+        *[names[s] for s in present],
+        "Tỷ lệ nộp hợp lệ",
+    ]
+    assert names["hop_le_dung_han"] == "Nộp hợp lệ, đúng hạn"  # the words of the issue
+
+    def row(label: str, counts: dict[str, int]) -> list[str]:
+        total = sum(counts.values())
+        counted = counts.get("hop_le_dung_han", 0) + counts.get("hop_le_tre_han", 0)
+        return [
+            label,
+            str(total),
+            *[str(counts.get(s, 0)) for s in present],
+            pct_vi(round(counted / total, 4)),
+        ]
+
+    assert [r[1:] for r in table[1:-1]] == [row(name, by_type[name]) for name in sorted(by_type)]
+    assert [r[0] for r in table[1:]] == [str(n) for n in range(1, len(by_type) + 1)] + [""]
+    everyone: dict[str, int] = {}
+    for state in states.values():
+        everyone[state] = everyone.get(state, 0) + 1
+    assert table[-1][1:] == row("Tổng số", everyone)
+    # the units whose report does not count, each under its state's name
+    text = docx_text(p.first.docx_path)
+    not_counted = sorted(u for u, s in states.items() if s not in order[:2])
+    assert f"Các đơn vị có báo cáo chưa được tính ({len(not_counted)}): " in text
+    for state in present[2:]:
+        units = [u for u, s in states.items() if s == state]
+        assert f"{names[state][:1].lower()}{names[state][1:]} ({len(units)}): " in text
+    assert "Đã nộp" not in table[0]  # "submitted" said as the mart says it, never alone
+
+
+def test_the_report_tables_carry_the_marts_figures(published):
     from publish.marts import number_vi, pct_vi
 
     p = published
-    document = Document(p.first.docx_path)
-    tables = document.tables
-    # tables[0] = header blocks; then reporting rate, task groups, indicators; last = signature
-    rates = [[c.text for c in row.cells] for row in tables[1].rows][1:]
-    expected = [
-        [name, number_vi(e), number_vi(a), pct_vi(r), number_vi(o), pct_vi(orate)]
-        for name, e, a, r, o, orate in marts(
-            p,
-            """
-                    select unit_type_name, expected_reports, actual_reports, reporting_rate,
-                           on_time_reports, on_time_rate
-                    from marts.agg_reporting_rate where period_code = %s
-                    order by unit_type = 'tat_ca', unit_type_name""",
-            (PERIOD,),
-        )
-    ]
-    assert rates == expected
-    groups = [[c.text for c in row.cells][:5] for row in tables[2].rows][1:]
+    tables = docx_tables(p.first.docx_path)
+    groups = [row[1:5] for row in tables[2][1:]]
 
     def of(part, whole):
         return f"{number_vi(part)}/{number_vi(whole)}" if whole else "–"
 
     assert groups == [
-        [no, number_vi(a), number_vi(r), of(act, on), of(d, e)]
-        for no, a, r, act, on, d, e in marts(
+        [name, number_vi(a), number_vi(r), of(act, on)]
+        for name, a, r, act, on in marts(
             p,
             """
-        select task_group_no, tasks_assigned, tasks_reported, ongoing_tasks_active,
-               ongoing_tasks, tasks_with_end_done, tasks_with_end
+        select task_group_name, tasks_assigned, tasks_reported, ongoing_tasks_active,
+               ongoing_tasks
         from marts.agg_task_group_summary where period_code = %s order by task_group_code""",
             (PERIOD,),
         )
     ]
-    indicators = {row.cells[0].text: row.cells[3].text for row in tables[3].rows[1:]}
+    indicators = {row[1]: (row[3], row[4]) for row in tables[3][1:]}
     assert indicators == {
-        code: number_vi(total)
-        for code, total in marts(
+        name: (number_vi(total) if total is not None else "–", f"{reporting}/{expected}")
+        for name, total, reporting, expected in marts(
             p,
             """
-        select indicator_code, total_value from marts.agg_indicator_totals
-        where period_code = %s""",
+        select indicator_name, total_value, reporting_units, expected_units
+        from marts.agg_indicator_totals where period_code = %s""",
             (PERIOD,),
         )
     }
@@ -788,6 +859,122 @@ def test_the_report_tables_carry_the_marts_figures(published):
     assert "hạn nộp chậm nhất 23 giờ 59 phút ngày 25/08/2026." in text
 
 
+#: what an internal code looks like: an indicator or task (CB.CT01, CB.1.2), a unit
+#: (CB-XA-001), a mart's code (hop_le_dung_han, khong_co_muc_tieu, ubnd_xa)
+INTERNAL_CODE = re.compile(r"\b[A-Z]{2}\.(CT)?\d|\b[A-Z]{2}-[A-Z]{2,4}-\d{3}\b|\b[a-z]+_[a-z_]+\b")
+
+
+def test_the_report_tables_have_no_empty_column_and_no_internal_code(published):
+    p = published
+    tables = docx_tables(p.first.docx_path)[1:-1]
+    assert len(tables) == 3
+    for table in tables:
+        header, body = table[0], table[1:]
+        assert header[0] == "STT" and [r[0] for r in body if r[0]] == [
+            str(n) for n in range(1, len([r for r in body if r[0]]) + 1)
+        ]
+        for k, name in enumerate(header):
+            assert any(row[k] not in ("", "–") for row in body), f"column “{name}” says nothing"
+    words = docx_text(p.first.docx_path)
+    assert not INTERNAL_CODE.findall(words), INTERNAL_CODE.findall(words)[:5]
+    # "Không đặt mục tiêu" is said once, for the table, not on every row
+    assert "Không đặt mục tiêu" not in words
+    assert words.count("Kế hoạch không đặt mục tiêu định lượng cho các chỉ tiêu này.") == 1
+
+
+def test_the_report_has_only_the_charts_that_say_something(published):
+    """This period sets no target: no indicator chart and no caption about it; the reporting
+    rate chart (several unit types) is there, in the report's font."""
+    from docx import Document
+
+    p = published
+    manifest = json.loads(Path(p.first.manifest_path).read_text(encoding="utf-8"))
+    assert {n for n in manifest["files"] if n.endswith(".png")} == {"bieu_do_ty_le_nop.png"}
+    document = Document(p.first.docx_path)
+    assert len(document.inline_shapes) == 1
+    captions = [t for t in (para.text for para in document.paragraphs) if t.startswith("Biểu đồ")]
+    assert captions == ["Biểu đồ 1. Tỷ lệ đơn vị nộp báo cáo hợp lệ theo loại đơn vị"]
+
+
+def test_the_units_requests_are_in_the_annex_attributed_and_the_sos_go_to_ubnd(
+    published, catalogue
+):
+    from docx import Document
+
+    p = published
+    body = [para.text for para in Document(p.first.docx_path).paragraphs]
+    annex = body.index("Phụ lục")
+    assert body[annex + 1 : annex + 3] == [
+        "KHÓ KHĂN, VƯỚNG MẮC VÀ KIẾN NGHỊ, ĐỀ XUẤT",
+        "CỦA CÁC ĐƠN VỊ",
+    ]
+    assert re.fullmatch(
+        r"\(Kèm theo Báo cáo số\s+/BC-SVHTTDL ngày\s+tháng\s+năm 2026 của Sở Văn hóa, Thể thao "
+        r"và Du lịch\)",
+        body[annex + 3],
+    )
+    report, appendix = body[:annex], body[annex:]
+    part_two = appendix.index("II. KIẾN NGHỊ, ĐỀ XUẤT")
+    recommendations: dict[str, list[str]] = {}
+    for text, unit in marts(
+        p,
+        """
+        select f.content_text, s.unit_name_at_period from marts.fct_feedback f
+        join marts.fct_submission s using (period_code, unit_code)
+        where f.period_code = %s and f.feedback_kind = 'kien_nghi'""",
+        (PERIOD,),
+    ):
+        recommendations.setdefault(" ".join(text.split()), []).append(unit)
+    assert recommendations
+    for text, units in recommendations.items():
+        # in the annex's second part, with every unit that wrote it; never in the Sở's body
+        quoted = text.rstrip(".")
+        [line] = [t for t in appendix[part_two:] if t.split(". ", 1)[-1].startswith(quoted)]
+        assert all(unit in line for unit in units), line
+        assert not [t for t in report if text in t]
+    # the typist's own words: in the annex's first part, attributed; "-" says nothing
+    typist = catalogue.units[p.typist].unit_name
+    for typed in FORMULA_LIKE:
+        lines = [t for t in appendix[:part_two] if f" {typed} ({typist})." in t]
+        assert len(lines) == (0 if typed == "-" else 1), typed
+    # the Sở asks UBND tỉnh, from the figures, and does not ask itself
+    requests = report[report.index("IV. KIẾN NGHỊ, ĐỀ XUẤT") + 1 :]
+    assert requests[0].startswith("- Đề nghị UBND tỉnh chỉ đạo ")
+    assert not [t for t in report if "Đề nghị Sở" in t]
+    assert not [t for t in report if "Kết quả kiểm tra" in t]
+
+
+def test_the_title_is_spelled_out_and_its_numbers_stay_whole(published):
+    from docx import Document
+
+    p = published
+    document = Document(p.first.docx_path)
+    body = [para.text for para in document.paragraphs]
+    title = body[body.index("BÁO CÁO") + 1]
+    assert title == (
+        "Kết quả thực hiện Kế hoạch của Ủy ban nhân dân tỉnh Cao Bằng thực hiện Quyết định số "
+        "2640/QĐ-TTg ngày 04/12/2025 của Thủ tướng Chính phủ và Kết luận số 84-KL/TW ngày "
+        "21/6/2024 của Bộ Chính trị"
+    )
+    assert body[body.index("BÁO CÁO") + 2] == "(6 tháng đầu năm 2026)"
+    assert not re.search(r"\b(QĐ|KL|KH|NQ) \d", docx_text(p.first.docx_path))
+    # the title's hyphens are Word's non-breaking hyphen
+    paragraph = document.paragraphs[body.index("BÁO CÁO") + 1]
+    assert paragraph._p.xml.count("<w:noBreakHyphen/>") == 2
+
+
+def test_the_signer_block_has_the_title_room_to_sign_and_a_name_line(published):
+    from publish.report.layout import NAME_LINE
+
+    p = published
+    left, right = docx_tables(p.first.docx_path)[-1][0]
+    assert left.startswith("Nơi nhận:") and left.endswith("- Lưu: VT.")
+    lines = right.split("\n")
+    assert lines[0] == "GIÁM ĐỐC" and lines[-1] == NAME_LINE
+    assert lines[1:-1] == [""] * 5  # the signature and the seal
+    assert "Ký, ghi rõ họ tên" not in right
+
+
 def test_the_report_follows_decree_30_layout(published):
     from docx import Document
 
@@ -804,7 +991,17 @@ def test_the_report_follows_decree_30_layout(published):
             section.right_margin,
         )
     ] == [20, 20, 30, 15]
-    fonts = {r.font.name for para in document.paragraphs for r in para.runs if r.text.strip()}
+    paragraphs = [
+        *document.paragraphs,
+        *(
+            para
+            for table in document.tables
+            for row in table.rows
+            for cell in row.cells
+            for para in cell.paragraphs
+        ),
+    ]
+    fonts = {r.font.name for para in paragraphs for r in para.runs if r.text.strip()}
     assert fonts == {"Times New Roman"}
     header = [[c.text for c in row.cells] for row in document.tables[0].rows]
     assert header[0][0].split("\n")[:2] == ["UBND TỈNH CAO BẰNG", "SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH"]
@@ -816,17 +1013,17 @@ def test_the_report_follows_decree_30_layout(published):
     assert re.fullmatch(r"Cao Bằng, ngày\s+tháng\s+năm 2026", header[1][1])
     body = [para.text for para in document.paragraphs]
     assert "BÁO CÁO" in body
-    for heading in (
+    headings = [
         "I. KẾT QUẢ THỰC HIỆN",
         "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN",
+        "1. Tồn tại, hạn chế",
+        "2. Nguyên nhân",
         "III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI",
         "IV. KIẾN NGHỊ, ĐỀ XUẤT",
-    ):
-        assert heading in body
-    signature = document.tables[-1].rows[0].cells
-    assert signature[0].text.startswith("Nơi nhận:") and "- Lưu: VT." in signature[0].text
-    assert signature[1].text.startswith("GIÁM ĐỐC")
-    assert len(document.inline_shapes) == 2  # the two charts
+        "Phụ lục",
+    ]
+    assert [t for t in body if t in headings] == headings
+    assert body[body.index("Phụ lục") - 1].endswith("xem xét, chỉ đạo./.")
 
 
 @pytest.fixture(scope="module")
@@ -852,6 +1049,41 @@ def test_the_pdf_renders_to_a_few_a4_pages(rendered):
     assert 3 <= pages <= 12
     assert len(images) == pages
     assert size == pytest.approx((595.3, 841.9), abs=1)
+
+
+def test_the_pdf_embeds_only_the_report_font_which_has_every_character_it_shows(
+    rendered, published
+):
+    """One font in the PDF: Liberation Serif 2 (no DejaVu Serif for "Kết", "của"); and that
+    font has a glyph for every character of the report."""
+    from publish.report.fonts import missing_glyphs, render_font_file
+    from testing.decree30 import FONT_NAMES, embedded_fonts
+
+    pdf = rendered[0]
+    assert set(embedded_fonts(pdf)) <= FONT_NAMES, embedded_fonts(pdf)
+    shown = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "Kết quả" in shown
+    for bold in (False, True):
+        path = render_font_file(bold=bold)
+        assert missing_glyphs(path, docx_text(published.first.docx_path)) == ""
+
+
+def test_the_pdf_follows_decree_30(rendered):
+    """Fonts, sizes, margins, the header blocks, page numbers and the signer block, read back
+    from the PDF by a program (testing/decree30.py)."""
+    from testing.decree30 import check
+
+    assert check(rendered[0]) == []
+
+
+def test_no_document_number_breaks_across_lines_in_the_pdf(rendered):
+    pdf = rendered[0]
+    lines = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert not [ln for ln in lines if re.search(r"[0-9A-ZĐ][-/]$", ln.strip())]
 
 
 def test_the_pdf_first_page_has_the_header_blocks_in_place(rendered):
