@@ -10,11 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LANG=C.UTF-8 \
     PATH=/opt/venv/bin:$PATH \
     AIRFLOW_HOME=/opt/airflow GX_ANALYTICS_ENABLED=false TONGHOP_STATE_DIR=/opt/airflow/state
 
-# LibreOffice Writer renders the draft report's PDF; Liberation fonts are Times New Roman's metric
-# twin (publish/report.py); curl serves the health checks.
+# LibreOffice Writer renders the draft report's PDF; Liberation fonts 2 are Times New Roman's metric
+# twin with every Vietnamese letter (1.07, fonts-liberation, lacks Ơ, Ư, ạ…: publish/report/fonts.py);
+# curl serves the health checks.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libreoffice-writer-nogui fonts-liberation curl \
+      libreoffice-writer-nogui fonts-liberation2 curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 50000 --gid 0 airflow \
  && python -m venv /opt/venv

@@ -52,9 +52,22 @@ def date_vi(value: Any) -> str:
     """A date (or a timestamp, taken in Vietnam's time) as "20/6/2026"; "" for None."""
     if value is None:
         return ""
+    return vi_date(local_date(value))
+
+
+def local_date(value: dt.date | dt.datetime | None) -> dt.date | None:
+    """The day of a date or a timestamp in Vietnam's time (None stays None)."""
     if isinstance(value, dt.datetime):
-        value = value.astimezone(VN_TZ).date()
-    return vi_date(value)
+        return value.astimezone(VN_TZ).date()
+    return value
+
+
+def local_time(value: dt.datetime | None) -> dt.datetime | None:
+    """A timestamp as Vietnam's wall-clock time, to the second, without a time zone: what a
+    date-time cell holds (neither Excel nor Sheets keeps a zone); None stays None."""
+    if value is None:
+        return None
+    return value.astimezone(VN_TZ).replace(tzinfo=None, microsecond=0)
 
 
 @contextmanager

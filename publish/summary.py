@@ -5,8 +5,14 @@ tables in Vietnamese: an overview, reporting status by unit (on time / late / mi
 dates), reporting rates by unit type, indicator totals for the province against targets and
 indicator values by unit, task progress by group, and the units' difficulties and
 recommendations gathered. The tables are written twice: an .xlsx file and a spreadsheet
-through gspread (Google or the emulator), both formatted for reading (title, bold header row,
-frozen rows, column widths, number and percent formats).
+through gspread (Google or the emulator), both formatted for reading and sorting: the title
+across the table's width in a row tall enough for it, a bold header row in Vietnamese words (a
+code column has its name beside it), frozen rows, column widths, a filter on every table's
+header row, dates and times as date cells (d/m/yyyy, d/m/yyyy hh:mm: they sort by date), counts
+as whole numbers and money with its decimals (by the indicator's kind in the catalogue,
+``dim_indicator.value_kind``), rates as percents. The .xlsx is also set for printing: A4,
+landscape when the table is wider than a portrait page, as wide as one page, the title rows on
+every page, the tab's name and page numbers in the footer (Sheets has no print set-up API).
 
 Anything a unit typed is written as text, never as a formula: the spreadsheet gets it as an
 explicit ``stringValue`` (so "=1+1", "+84…", "-", "@abc" stay as typed) and the .xlsx cell is
@@ -27,12 +33,21 @@ from typing import Any
 from gspread.urls import DRIVE_FILES_API_V3_URL
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 
-from publish.marts import date_vi, plain_number, query
+from publish.check_tab import text_lines
+from publish.marts import date_vi, local_date, local_time, plain_number, query
 from publish.ooxml import normalize_zip
-from sheets.template import set_value
-from sheets.writer import column_width_request, spreadsheet_settings_request
+from sheets.template import LINE_HEIGHT, MAX_ROW_HEIGHT, set_page, set_value
+from sheets.writer import (
+    PIXELS_PER_LINE,
+    TITLE_FONT_SIZE,
+    column_width_request,
+    spreadsheet_settings_request,
+)
 from tonghop.catalogue import deadline_vi, due_date_note_vi, estimate_clause_vi
+from tonghop.vn import date_to_serial
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +56,32 @@ SUMMARY_APP_PROPERTY = "tonghop_summary"
 HEADER_ROW = 3
 #: sheet ids of the summary's tabs (ours, stable, so one batchUpdate can add and fill a tab)
 FIRST_SHEET_ID = 7100
-#: number formats by column kind (Sheets patterns; the .xlsx uses the same)
+#: how a cell of each kind is shown: (Sheets numberFormat type, pattern), the pattern also the
+#: .xlsx number format. Separators are the reader's: "#,##0" is 1.234 in the vi_VN spreadsheet
+#: and in a Vietnamese Excel; a date is a date cell, so it sorts by date ("1/7/2026" after
+#: "10/6/2026"), not as text
 NUMBER_FORMATS = {
     "int": ("NUMBER", "#,##0"),
     "decimal": ("NUMBER", "#,##0.0##"),
     "pct": ("PERCENT", "0.0%"),
+    "date": ("DATE", "d/m/yyyy"),
+    "datetime": ("DATE_TIME", "d/m/yyyy hh:mm"),
 }
+#: an indicator's figures are shown by its kind in the catalogue (``dim_indicator.value_kind``):
+#: a count is a whole number ("857" buổi, never "857,0"), money (triệu đồng) keeps its decimals
+INDICATOR_KINDS = {"count": "int", "money": "decimal"}
 HEADER_FILL = {"red": 0.867, "green": 0.922, "blue": 0.969}  # #DDEBF7
 PIXELS_PER_WIDTH = 7  # an .xlsx column width unit is about 7 pixels
+DEFAULT_WIDTH = 8.43  # a column's width in Excel when none is set
+#: the .xlsx's font (Excel's default, as the report template's); Sheets shows its own
+FONT = "Calibri"
+TITLE_LINE_HEIGHT = 20  # points per line of the 13-point title, its accents included
+#: the widest table (in .xlsx width units) a portrait A4 page holds within PAGE_MARGINS; a
+#: wider one is printed landscape (and any table is scaled to one page's width)
+PORTRAIT_WIDTH = 95
+PAGE_MARGINS = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.7, header=0.3, footer=0.3)
+#: the footer of every printed page: the tab's name and "trang 2/5"
+PAGE_FOOTER = "&A – trang &P/&N"
 
 
 @dataclass
@@ -58,11 +91,34 @@ class SummaryTable:
     headers: list[str]
     rows: list[list[Any]]
     widths: list[int] = field(default_factory=list)  # in .xlsx width units
-    kinds: list[str] = field(default_factory=list)  # text | int | decimal | pct, per column
+    #: per column: text, a key of NUMBER_FORMATS, or "row" (the row's kind, in ``row_kinds``)
+    kinds: list[str] = field(default_factory=list)
+    #: per row, the kind of its cells in the columns of kind "row" (an overview line, an
+    #: indicator's figures)
+    row_kinds: list[str] = field(default_factory=list)
+    #: how many of the last rows are totals: bold, and below the filter (sorting leaves them)
+    total_rows: int = 0
     source: str = ""  # the marts read (where a cut cell's whole text is)
 
-    def kind(self, column: int) -> str:
-        return self.kinds[column] if column < len(self.kinds) else "text"
+    def kind(self, row: int, column: int) -> str:
+        """The kind of cell (``row``, ``column``) of the table's rows (0-based)."""
+        kind = self.kinds[column] if column < len(self.kinds) else "text"
+        return self.row_kinds[row] if kind == "row" else kind
+
+    @property
+    def column_widths(self) -> list[float]:
+        """Every column's width (.xlsx units), a column without one at the default width."""
+        return [*self.widths, *[DEFAULT_WIDTH] * (len(self.headers) - len(self.widths))]
+
+    @property
+    def filtered_rows(self) -> int:
+        """The rows under the filter: all but the totals."""
+        return len(self.rows) - self.total_rows
+
+    @property
+    def is_wide(self) -> bool:
+        """Wider than a portrait page: printed landscape."""
+        return sum(self.column_widths) > PORTRAIT_WIDTH
 
 
 # ------------------------------------------------------------------ the tables
@@ -99,8 +155,9 @@ def build_summary(conn, period_code: str) -> list[SummaryTable]:
 
 
 def _overview(o: dict) -> SummaryTable:
+    # (label, value, kind): each line says how its value is shown
     rows = [
-        ["Kỳ báo cáo", o["period_name"]],
+        ["Kỳ báo cáo", o["period_name"], "text"],
         [
             "Thời gian chốt số liệu",
             f"{date_vi(o['data_from'])} – {date_vi(o['data_to'])}"
@@ -109,6 +166,7 @@ def _overview(o: dict) -> SummaryTable:
                 if (estimates := estimate_clause_vi(o["estimated_from"], o["data_to"]))
                 else ""
             ),
+            "text",
         ],
         [
             "Hạn nộp",
@@ -118,37 +176,39 @@ def _overview(o: dict) -> SummaryTable:
                     [deadline_vi(o["on_time_until"]), due_date_note_vi(o["is_due_date_assumed"])],
                 )
             ),
+            "text",
         ],
-        ["Số liệu tính đến ngày", date_vi(o["as_of_date"])],
-        ["Số đơn vị phải báo cáo", o["expected_reports"]],
-        ["Số báo cáo đã nộp (hợp lệ)", o["actual_reports"]],
-        ["Tỷ lệ nộp báo cáo", o["reporting_rate"]],
-        ["Số báo cáo nộp đúng hạn", o["on_time_reports"]],
-        ["Tỷ lệ nộp đúng hạn", o["on_time_rate"]],
-        ["Số báo cáo nộp trễ hạn", o["late_reports"]],
-        ["Số đơn vị chưa nộp báo cáo hợp lệ", o["missing_reports"]],
-        ["  – đã nộp nhưng còn lỗi", o["units_with_errors"]],
-        ["  – đã điền nhưng chưa chọn “Đã nộp”", o["not_submitted_reports"]],
-        ["  – chưa điền", o["not_filled_reports"]],
-        ["  – chưa có bảng tính", o["no_sheet_reports"]],
-        ["Số lượt nhiệm vụ được giao", o["tasks_assigned"]],
-        ["Nhiệm vụ thường xuyên: số lượt được giao", o["ongoing_tasks"]],
-        ["Nhiệm vụ thường xuyên: đang thực hiện thường xuyên", o["ongoing_tasks_active"]],
-        ["Nhiệm vụ thường xuyên: có kết quả trong kỳ", o["ongoing_tasks_with_result"]],
-        ["Nhiệm vụ hằng năm, có thời hạn: số lượt được giao", o["tasks_with_end"]],
-        ["Nhiệm vụ hằng năm, có thời hạn: số lượt hoàn thành", o["tasks_with_end_done"]],
-        ["Tỷ lệ hoàn thành (chỉ nhiệm vụ hằng năm, có thời hạn)", o["task_done_rate"]],
+        ["Số liệu tính đến ngày", o["as_of_date"], "date"],
+        ["Số đơn vị phải báo cáo", o["expected_reports"], "int"],
+        ["Số báo cáo đã nộp (hợp lệ)", o["actual_reports"], "int"],
+        ["Tỷ lệ nộp báo cáo", o["reporting_rate"], "pct"],
+        ["Số báo cáo nộp đúng hạn", o["on_time_reports"], "int"],
+        ["Tỷ lệ nộp đúng hạn", o["on_time_rate"], "pct"],
+        ["Số báo cáo nộp trễ hạn", o["late_reports"], "int"],
+        ["Số đơn vị chưa nộp báo cáo hợp lệ", o["missing_reports"], "int"],
+        ["  – đã nộp nhưng còn lỗi", o["units_with_errors"], "int"],
+        ["  – đã điền nhưng chưa chọn “Đã nộp”", o["not_submitted_reports"], "int"],
+        ["  – chưa điền", o["not_filled_reports"], "int"],
+        ["  – chưa có bảng tính", o["no_sheet_reports"], "int"],
+        ["Số lượt nhiệm vụ được giao", o["tasks_assigned"], "int"],
+        ["Nhiệm vụ thường xuyên: số lượt được giao", o["ongoing_tasks"], "int"],
+        ["Nhiệm vụ thường xuyên: đang thực hiện thường xuyên", o["ongoing_tasks_active"], "int"],
+        ["Nhiệm vụ thường xuyên: có kết quả trong kỳ", o["ongoing_tasks_with_result"], "int"],
+        ["Nhiệm vụ hằng năm, có thời hạn: số lượt được giao", o["tasks_with_end"], "int"],
+        ["Nhiệm vụ hằng năm, có thời hạn: số lượt hoàn thành", o["tasks_with_end_done"], "int"],
+        ["Tỷ lệ hoàn thành (chỉ nhiệm vụ hằng năm, có thời hạn)", o["task_done_rate"], "pct"],
     ]
     if o["previous_period_code"]:
-        rows.append(["Tỷ lệ nộp báo cáo kỳ trước cùng loại", o["previous_reporting_rate"]])
+        rows.append(["Tỷ lệ nộp báo cáo kỳ trước cùng loại", o["previous_reporting_rate"], "pct"])
     return SummaryTable(
         title="Tổng quan",
         heading=f"TỔNG HỢP TÌNH HÌNH BÁO CÁO – {o['period_name'].upper()}",
         headers=["Nội dung", "Giá trị"],
-        widths=[50, 24],
-        rows=[[label, plain_number(value)] for label, value in rows],
-        # one column of mixed values: the percent rows are formatted one by one (see _formats)
-        kinds=["text", "auto"],
+        widths=[52, 40],
+        rows=[[label, plain_number(value)] for label, value, _ in rows],
+        # one column of mixed values: each line's kind is stated above
+        kinds=["text", "row"],
+        row_kinds=[kind for *_, kind in rows],
         source="marts.agg_province_summary",
     )
 
@@ -177,15 +237,27 @@ def _submissions(conn, period_code: str) -> SummaryTable:
             "Đơn vị",
             "Loại đơn vị",
             "Tình trạng",
-            "Ngày nộp",
+            "Thời điểm nộp",
             "Hạn nộp",
             "Số ngày quá hạn",
             "Số phiên bản",
             "Kiểm tra dữ liệu",
             "Số lỗi",
         ],
-        widths=[6, 14, 40, 26, 24, 12, 12, 10, 10, 14, 8],
-        kinds=["int", "text", "text", "text", "text", "text", "text", "int", "int", "text", "int"],
+        widths=[6, 14, 34, 24, 22, 16, 11, 9, 9, 13, 7],
+        kinds=[
+            "int",
+            "text",
+            "text",
+            "text",
+            "text",
+            "datetime",
+            "date",
+            "int",
+            "int",
+            "text",
+            "int",
+        ],
         source="marts.fct_submission",
         rows=[
             [
@@ -194,8 +266,8 @@ def _submissions(conn, period_code: str) -> SummaryTable:
                 r["unit_name_at_period"],
                 r["unit_type_name"],
                 r["submission_state_vi"],
-                date_vi(r["received_at"]),
-                date_vi(r["on_time_until"]),  # the last on-time day
+                local_time(r["received_at"]),  # Vietnam's time, a date-time cell
+                local_date(r["on_time_until"]),  # the last on-time day
                 r["days_late"] or None,
                 r["version_count"],
                 r["validation_status_vi"],
@@ -231,6 +303,8 @@ def _rates(conn, period_code: str) -> SummaryTable:
         widths=[34, 10, 10, 11, 10, 12, 10, 10, 14],
         kinds=["text", "int", "int", "pct", "int", "pct", "int", "int", "pct"],
         source="marts.agg_reporting_rate",
+        # all unit types together, the last row
+        total_rows=sum(r["unit_type"] == "tat_ca" for r in rows),
         rows=[
             [
                 r["unit_type_name"],
@@ -252,7 +326,7 @@ def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTab
     rows = query(
         conn,
         """
-        select t.*, i.target_text_vi
+        select t.*, i.target_text_vi, i.value_kind
         from marts.agg_indicator_totals t join marts.dim_indicator i using (indicator_code)
         where t.period_code = %s order by t.indicator_code""",
         (period_code,),
@@ -262,7 +336,7 @@ def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTab
         heading="KẾT QUẢ CÁC CHỈ TIÊU TOÀN TỈNH SO VỚI MỤC TIÊU"
         + (f" ({estimates})" if estimates else ""),
         headers=[
-            "Mã",
+            "Mã chỉ tiêu",
             "Chỉ tiêu",
             "Đơn vị tính",
             "Tổng số",
@@ -274,20 +348,10 @@ def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTab
             "Kỳ trước",
             "Thay đổi",
         ],
-        widths=[10, 48, 12, 12, 11, 11, 26, 18, 10, 12, 10],
-        kinds=[
-            "text",
-            "text",
-            "text",
-            "decimal",
-            "int",
-            "int",
-            "text",
-            "text",
-            "pct",
-            "decimal",
-            "pct",
-        ],
+        widths=[10, 50, 11, 11, 10, 10, 18, 18, 9, 11, 9],
+        # the totals (this period's and the previous one's) by the indicator's kind
+        kinds=["text", "text", "text", "row", "int", "int", "text", "text", "pct", "row", "pct"],
+        row_kinds=[INDICATOR_KINDS[r["value_kind"]] for r in rows],
         source="marts.agg_indicator_totals",
         rows=[
             [
@@ -309,12 +373,14 @@ def _indicator_totals(conn, period_code: str, estimates: str = "") -> SummaryTab
 
 
 def _indicators_by_unit(conn, period_code: str, estimates: str = "") -> SummaryTable:
-    """Units down, indicators across; the last row is the province total."""
+    """Units down, indicators across (headed by their names and units); the last row is the
+    province total."""
     indicators = query(
         conn,
         """
-        select t.indicator_code, t.total_value
-        from marts.agg_indicator_totals t where t.period_code = %s
+        select t.indicator_code, t.total_value, i.indicator_name, i.unit_of_measure, i.value_kind
+        from marts.agg_indicator_totals t join marts.dim_indicator i using (indicator_code)
+        where t.period_code = %s
         order by t.indicator_code""",
         (period_code,),
     )
@@ -348,10 +414,15 @@ def _indicators_by_unit(conn, period_code: str, estimates: str = "") -> SummaryT
     return SummaryTable(
         title="Chỉ tiêu theo đơn vị",
         heading="SỐ LIỆU CHỈ TIÊU THEO ĐƠN VỊ" + (f" ({estimates})" if estimates else ""),
-        headers=["Mã đơn vị", "Đơn vị", *codes],
-        widths=[14, 40, *[11] * len(codes)],
-        kinds=["text", "text", *["decimal"] * len(codes)],
+        headers=[
+            "Mã đơn vị",
+            "Đơn vị",
+            *[f"{i['indicator_name']} ({i['unit_of_measure']})" for i in indicators],
+        ],
+        widths=[14, 32, *[13] * len(codes)],
+        kinds=["text", "text", *[INDICATOR_KINDS[i["value_kind"]] for i in indicators]],
         rows=rows,
+        total_rows=1,
         source="marts.fct_indicator_value",
     )
 
@@ -384,7 +455,7 @@ def _task_groups(conn, period_code: str) -> SummaryTable:
             "Tỷ lệ hoàn thành",
             "Chưa triển khai",
         ],
-        widths=[7, 60, 11, 11, 12, 12, 12, 13, 11, 11, 11, 11],
+        widths=[7, 50, 10, 10, 12, 12, 12, 13, 11, 11, 11, 11],
         kinds=[
             "text",
             "text",
@@ -435,7 +506,7 @@ def _feedback(conn, period_code: str) -> SummaryTable:
         title="Khó khăn, kiến nghị",
         heading="KHÓ KHĂN, VƯỚNG MẮC VÀ KIẾN NGHỊ CỦA CÁC ĐƠN VỊ",
         headers=["STT", "Mã đơn vị", "Đơn vị", "Loại", "Nội dung"],
-        widths=[6, 14, 36, 20, 90],
+        widths=[6, 14, 32, 20, 84],
         kinds=["int", "text", "text", "text", "text"],
         source="marts.fct_feedback",
         rows=[
@@ -445,16 +516,43 @@ def _feedback(conn, period_code: str) -> SummaryTable:
     )
 
 
-def _value_kind(table: SummaryTable, row: list[Any], column: int) -> str:
-    """The format of one cell: its column's kind; in the overview's value column, a rate is a
-    percent (its label says "Tỷ lệ") and other numbers are counts."""
-    kind = table.kind(column)
-    if kind != "auto":
-        return kind
-    value = row[column]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "pct" if str(row[0]).startswith("Tỷ lệ") else "int"
-    return "text"
+# ------------------------------------------------------------------ layout, both writers
+#: letters per width unit of a column, wrapped: body text, the bold header, the 13-point bold
+#: title in capitals. Measured on LibreOffice's pages, which draw Calibri with the wider DejaVu
+#: Sans where Calibri is missing (DejaVu Sans fits about 1.15 body letters a unit; Excel's
+#: Calibri more): a row is never shorter than its text, at worst a line taller
+BODY_LETTERS, HEADER_LETTERS, TITLE_LETTERS = 1.1, 1.0, 0.8
+
+
+def title_lines(table: SummaryTable) -> int:
+    """Lines of the title, wrapped across the table's width."""
+    return text_lines(table.heading, int(sum(table.column_widths) * TITLE_LETTERS))
+
+
+def header_lines(table: SummaryTable) -> int:
+    return max(
+        (
+            text_lines(h, int(w * HEADER_LETTERS))
+            for h, w in zip(table.headers, table.column_widths)
+        ),
+        default=1,
+    )
+
+
+def row_lines(table: SummaryTable, row: list[Any]) -> int:
+    """Lines of a row of the table: its longest wrapped text (numbers and dates do not wrap)."""
+    return max(
+        (
+            text_lines(value, int(width * BODY_LETTERS))
+            for value, width in zip(row, table.column_widths)
+            if isinstance(value, str)
+        ),
+        default=1,
+    )
+
+
+def _is_figure(value: Any) -> bool:
+    return isinstance(value, (int, float, dt.date)) and not isinstance(value, bool)
 
 
 # ------------------------------------------------------------------ xlsx
@@ -468,30 +566,7 @@ def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
-        ws = workbook.create_sheet(table.title)
-        whole = full_text_at(table)
-        set_value(ws.cell(row=1, column=1), table.heading)
-        ws.cell(row=1, column=1).font = Font(bold=True, size=13)
-        for c, header in enumerate(table.headers, start=1):
-            cell = ws.cell(row=HEADER_ROW, column=c)
-            set_value(cell, header)
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="DDEBF7")
-            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        for r, row in enumerate(table.rows, start=HEADER_ROW + 1):
-            for c, value in enumerate(row, start=1):
-                cell = ws.cell(row=r, column=c)
-                value = plain_number(value)
-                if value is None:
-                    continue
-                set_value(cell, value, full_text_at=whole)
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                kind = _value_kind(table, row, c - 1)
-                if kind in NUMBER_FORMATS and isinstance(value, (int, float)):
-                    cell.number_format = NUMBER_FORMATS[kind][1]
-        for c, width in enumerate(table.widths, start=1):
-            ws.column_dimensions[ws.cell(row=HEADER_ROW, column=c).column_letter].width = width
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
+        _write_tab(workbook.create_sheet(table.title), table)
     # fixed document dates and zip times: the same data gives the same bytes
     workbook.properties.created = workbook.properties.modified = dt.datetime(2000, 1, 1)
     workbook.properties.creator = "tonghop"
@@ -501,16 +576,71 @@ def write_xlsx(tables: list[SummaryTable], path: Path) -> Path:
     return path
 
 
+def _write_tab(ws, table: SummaryTable) -> None:
+    whole = full_text_at(table)
+    last = get_column_letter(max(len(table.headers), 1))
+    body, bold = Font(name=FONT, size=11), Font(name=FONT, size=11, bold=True)
+    # the title across the table's width, in a row tall enough for its lines and accents
+    title = ws.cell(row=1, column=1)
+    set_value(title, table.heading)
+    title.font = Font(name=FONT, size=TITLE_FONT_SIZE, bold=True)
+    title.alignment = Alignment(wrap_text=True, vertical="center")
+    if last != "A":
+        ws.merge_cells(f"A1:{last}1")
+    ws.row_dimensions[1].height = TITLE_LINE_HEIGHT * title_lines(table) + 4
+    for c, header in enumerate(table.headers, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=c)
+        set_value(cell, header)
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    ws.row_dimensions[HEADER_ROW].height = LINE_HEIGHT * header_lines(table) + 3
+    for i, row in enumerate(table.rows):
+        r = HEADER_ROW + 1 + i
+        total = i >= table.filtered_rows
+        for c, value in enumerate(row, start=1):
+            value = plain_number(value)
+            if value is None:
+                continue
+            cell = ws.cell(row=r, column=c)
+            set_value(cell, value, full_text_at=whole)
+            cell.font = bold if total else body
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            kind = table.kind(i, c - 1)
+            if kind in NUMBER_FORMATS and _is_figure(value):
+                cell.number_format = NUMBER_FORMATS[kind][1]
+        lines = row_lines(table, row)
+        if lines > 1:
+            ws.row_dimensions[r].height = min(LINE_HEIGHT * lines + 3, MAX_ROW_HEIGHT)
+    for c, width in enumerate(table.widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    # a filter on the header row, over the rows (the totals below it stay where they are)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + table.filtered_rows}"
+    # printing: A4, landscape when wider than a portrait page, one page wide, the title and
+    # header on every page, the tab's name and the page number at the foot
+    set_page(ws, landscape=table.is_wide, title_rows=HEADER_ROW)
+    ws.page_margins = PAGE_MARGINS
+    ws.oddFooter.center.text = PAGE_FOOTER
+    ws.oddFooter.center.size = 9
+
+
 # ------------------------------------------------------------------ Google Sheets
-def _sheet_cell(value: Any, kind: str, *, bold=False, header=False) -> dict:
-    """One CellData: the value typed explicitly (a string is never parsed as a formula) and
-    its format."""
+#: pixels per line of the spreadsheet's 13-point title (Sheets' 10-point line is 21 pixels)
+TITLE_PIXELS_PER_LINE = round(PIXELS_PER_LINE * TITLE_FONT_SIZE / 10)
+
+
+def _sheet_cell(value: Any, kind: str, *, title=False, header=False, total=False) -> dict:
+    """One CellData: the value typed explicitly (a string is never parsed as a formula, a date
+    is a serial number) and its format."""
     value = plain_number(value)
     cell: dict[str, Any] = {}
     if isinstance(value, bool):
         cell["userEnteredValue"] = {"boolValue": value}
     elif isinstance(value, (int, float)):
         cell["userEnteredValue"] = {"numberValue": value}
+    elif isinstance(value, dt.date):
+        cell["userEnteredValue"] = {"numberValue": date_to_serial(value)}
     elif value is not None and value != "":
         cell["userEnteredValue"] = {"stringValue": str(value)}
     fmt: dict[str, Any] = {"verticalAlignment": "TOP", "wrapStrategy": "WRAP"}
@@ -521,9 +651,13 @@ def _sheet_cell(value: Any, kind: str, *, bold=False, header=False) -> dict:
             horizontalAlignment="CENTER",
             verticalAlignment="MIDDLE",
         )
-    elif bold:
-        fmt.update(textFormat={"bold": True}, wrapStrategy="OVERFLOW_CELL")
-    if kind in NUMBER_FORMATS and isinstance(value, (int, float)):
+    elif title:
+        fmt.update(
+            textFormat={"bold": True, "fontSize": TITLE_FONT_SIZE}, verticalAlignment="MIDDLE"
+        )
+    elif total:
+        fmt.update(textFormat={"bold": True})
+    if kind in NUMBER_FORMATS and _is_figure(value):
         kind_name, pattern = NUMBER_FORMATS[kind]
         fmt["numberFormat"] = {"type": kind_name, "pattern": pattern}
     cell["userEnteredFormat"] = fmt
@@ -534,6 +668,7 @@ def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool
     n_rows = HEADER_ROW + len(table.rows)
     n_cols = max(len(table.headers), 2)
     grid = {"rowCount": max(n_rows + 5, 20), "columnCount": n_cols, "frozenRowCount": HEADER_ROW}
+    whole = {"sheetId": sheet_id}
     requests: list[dict] = []
     if exists:
         requests.append(
@@ -545,15 +680,11 @@ def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool
                 }
             }
         )
-        # clear what the last run wrote (values and formats) before writing again
+        # clear what the last run wrote (values, formats, the title's merge) before writing again
         requests.append(
-            {
-                "updateCells": {
-                    "range": {"sheetId": sheet_id},
-                    "fields": "userEnteredValue,userEnteredFormat",
-                }
-            }
+            {"updateCells": {"range": whole, "fields": "userEnteredValue,userEnteredFormat"}}
         )
+        requests.append({"unmergeCells": {"range": whole}})
     else:
         requests.append(
             {
@@ -568,13 +699,18 @@ def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool
             }
         )
     rows = [
-        {"values": [_sheet_cell(table.heading, "text", bold=True)]},
+        {"values": [_sheet_cell(table.heading, "text", title=True)]},
         {"values": []},
         {"values": [_sheet_cell(h, "text", header=True) for h in table.headers]},
     ]
     rows += [
-        {"values": [_sheet_cell(v, _value_kind(table, row, c)) for c, v in enumerate(row)]}
-        for row in table.rows
+        {
+            "values": [
+                _sheet_cell(v, table.kind(i, c), total=i >= table.filtered_rows)
+                for c, v in enumerate(row)
+            ]
+        }
+        for i, row in enumerate(table.rows)
     ]
     requests.append(
         {
@@ -582,6 +718,48 @@ def _table_requests(table: SummaryTable, sheet_id: int, index: int, exists: bool
                 "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
                 "rows": rows,
                 "fields": "userEnteredValue,userEnteredFormat",
+            }
+        }
+    )
+    # the title across the table's width, its row as tall as its lines (Sheets does not fit a
+    # merged cell's row); the other rows Sheets fits to their wrapped text itself, better than
+    # an estimate would
+    requests.append(
+        {
+            "mergeCells": {
+                "range": {
+                    **whole,
+                    "startRowIndex": 0,
+                    "endRowIndex": 1,
+                    "startColumnIndex": 0,
+                    "endColumnIndex": n_cols,
+                },
+                "mergeType": "MERGE_ALL",
+            }
+        }
+    )
+    requests.append(
+        {
+            "updateDimensionProperties": {
+                "range": {**whole, "dimension": "ROWS", "startIndex": 0, "endIndex": 1},
+                "properties": {"pixelSize": TITLE_PIXELS_PER_LINE * title_lines(table) + 8},
+                "fields": "pixelSize",
+            }
+        }
+    )
+    # a filter on the header row, over the rows (not the totals below them)
+    requests.append(
+        {
+            "setBasicFilter": {
+                "filter": {
+                    "range": {
+                        **whole,
+                        "startRowIndex": HEADER_ROW - 1,
+                        "endRowIndex": HEADER_ROW + table.filtered_rows,
+                        "startColumnIndex": 0,
+                        "endColumnIndex": n_cols,
+                    }
+                }
             }
         }
     )

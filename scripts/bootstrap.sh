@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine with Python 3.11:
 # Debian's PostgreSQL server and, for the draft report's PDF, LibreOffice Writer (Calc for the
-# printed check tab), poppler and Liberation fonts (Times New Roman's metric twin) - each only
-# if missing; needs root -, uv,
+# printed check tab), poppler and Liberation fonts 2 (Times New Roman's metric twin, with every
+# Vietnamese letter) - each only if missing; needs root -, uv,
 # and the virtual environment .venv with exactly the packages pinned in requirements.lock
 # (hashes checked).
 # Safe to run again: it only does what is missing.
@@ -17,7 +17,9 @@ command -v soffice >/dev/null || optional+=(libreoffice-writer-nogui)
 # Calc: the check tab printed from its .xlsx (tests/test_unit_feedback.py)
 [ -e /usr/lib/libreoffice/program/libsclo.so ] || optional+=(libreoffice-calc-nogui)
 command -v pdftoppm >/dev/null || optional+=(poppler-utils)
-[ -e /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation)
+# the report's one font: Liberation Serif 2 (fonts-liberation 1.07 lacks Ơ, Ư and most of
+# Vietnamese; LibreOffice then mixes in DejaVu Serif). publish/report/fonts.py says why
+[ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation2)
 command -v docker-compose >/dev/null || optional+=(docker-compose)   # tests/test_compose.py: `docker-compose config`
 command -v chromium >/dev/null || optional+=(chromium)   # the documentation sites opened offline (tests/test_data_docs.py)
 if ((${#missing[@]} + ${#optional[@]})); then

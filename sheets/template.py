@@ -181,12 +181,18 @@ def _fit_rows_and_page(ws, tab: TabSpec) -> None:
                     lines = max(lines, _lines(value, width))
             if lines > 1:
                 ws.row_dimensions[r].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
-    ws.page_setup.orientation = "landscape"
+    set_page(ws, landscape=True, title_rows=tab.frozen_rows)
+
+
+def set_page(ws, *, landscape: bool, title_rows: int = 0) -> None:
+    """The sheet set for printing on A4, landscape or portrait, scaled to one page's width (as
+    many pages down as it takes), its first ``title_rows`` rows repeated on every page."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if tab.frozen_rows:
-        ws.print_title_rows = f"1:{tab.frozen_rows}"
+    if title_rows:
+        ws.print_title_rows = f"1:{title_rows}"
 
 
 #: letters of Vietnamese text per unit of column width (a width counts the digit "0", wider

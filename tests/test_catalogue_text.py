@@ -35,6 +35,8 @@ TEXT_COLUMNS = {
         "report_recipient",
         "report_parent_body",
         "report_cc",
+        "report_signer_title",
+        "report_plan_name",
     ],
     "task_groups": ["group_name"],
     "tasks": ["task_text"],

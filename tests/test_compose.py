@@ -858,7 +858,7 @@ def test_the_dockerfile_installs_the_locked_packages_and_copies_the_code():
     assert re.search(
         rf"^ENV PYTHONPATH={IMAGE_ROOT} \\\n\s+TONGHOP_HOME={IMAGE_ROOT}$", dockerfile, re.M
     ), "PYTHONPATH and TONGHOP_HOME"
-    for package in ("libreoffice-writer-nogui", "fonts-liberation", "curl"):
+    for package in ("libreoffice-writer-nogui", "fonts-liberation2", "curl"):
         assert package in dockerfile, package
     assert re.search(r"^USER\s+(?!root)\w+", dockerfile, re.M)
     assert f'"{IMAGE_ROOT}/deploy/entrypoint.py"' in dockerfile

@@ -21,6 +21,7 @@ when quoted whole. Then:
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 import time
@@ -67,9 +68,11 @@ def test_quoted_feedback_keeps_the_first_items_and_counts_the_rest():
     items[0]["units"] = ["Xã A", "Xã B", "Xã C", "Xã D", "Xã Đ"]
     lines, rest, cut = quoted_feedback(items, limit=3, chars=100)
     assert (len(lines), rest, cut) == (3, 2, 3)
-    assert lines[0].endswith("(Xã A, Xã B, Xã C và 2 đơn vị khác).")
+    # the annex names every unit that wrote a text, numbered lines
+    assert lines[0].startswith("1. Khó khăn thứ 0: ")
+    assert lines[0].endswith("(Xã A, Xã B, Xã C, Xã D, Xã Đ).")
     assert all(len(line) < 100 + 60 for line in lines)
-    assert quoted_feedback([{"content": "Ngắn.", "units": ["Xã A"]}]) == (["- Ngắn (Xã A)."], 0, 0)
+    assert quoted_feedback([{"content": "Ngắn.", "units": ["Xã A"]}]) == (["1. Ngắn (Xã A)."], 0, 0)
 
 
 def test_a_run_folder_is_moved_into_place_whole_and_leftovers_go(tmp_path):
@@ -163,9 +166,11 @@ def test_a_report_with_200_long_difficulties_publishes_with_bounded_quotes(world
     assert took < pdf_budget() + 60, took
 
     texts = paragraphs(published.docx_path)
-    quoted = [t for t in texts if t.startswith("- Khó khăn thứ ")]
+    # quoted in the annex, numbered: "1. ", the text bounded, " (unit name)."
+    annex = texts[texts.index("Phụ lục") :]
+    quoted = [t for t in annex if re.match(r"\d+\. Khó khăn thứ ", t)]
     assert len(quoted) == QUOTED_ITEMS_MAX
-    # a quoted item: "- ", the text bounded, " (unit name)."
+    # one unit's difficulties are its own: the Sở's section II points to the annex
     longest = max(len(t) for t in texts if "Khó khăn thứ " in t)
     assert longest <= QUOTE_MAX_CHARS + 100, longest
     assert all("…" in t for t in quoted)
@@ -179,8 +184,14 @@ def test_a_report_with_200_long_difficulties_publishes_with_bounded_quotes(world
     )
     assert difficulties >= LONG_ROWS
     assert (
-        f"- Và {difficulties - QUOTED_ITEMS_MAX} ý kiến khác (xem bảng tổng hợp, trang "
-        "\u201cKhó khăn, kiến nghị\u201d)." in texts
+        f"Và {difficulties - QUOTED_ITEMS_MAX} ý kiến khác (xem bảng tổng hợp, trang "
+        "\u201cKhó khăn, kiến nghị\u201d)." in annex
+    )
+    body = texts[: texts.index("Phụ lục")]
+    assert not [t for t in body if "Khó khăn thứ " in t]
+    assert (
+        f"- Khó khăn, vướng mắc cụ thể của từng đơn vị ({difficulties} ý kiến): Phụ lục, mục I."
+        in body
     )
     assert (
         f"(Ý kiến dài được trích tối đa {QUOTE_MAX_CHARS} ký tự; toàn văn: xem bảng tổng "

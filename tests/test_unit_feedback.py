@@ -627,9 +627,6 @@ def test_the_check_tab_reads_as_lines_of_text_in_excel_and_on_paper(world, cycle
                     assert needed <= lines + 0.01, (cell.coordinate, cell.value)
         # printed: every word whole
         pdf = render_pdf(path)
-        import shutil
-
-        shutil.copy(pdf, f"/tmp/fb_{key[0]}.pdf")
         printed = subprocess.run(
             ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout

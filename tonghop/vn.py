@@ -394,6 +394,15 @@ def serial_to_date(serial: float) -> dt.date:
     return SHEETS_EPOCH + dt.timedelta(days=int(serial))
 
 
+def date_to_serial(value: dt.date | dt.datetime) -> int | float:
+    """A date (whole days) or a wall-clock date-time (a fraction of a day) as the serial number
+    a Sheets date cell holds: days since 30/12/1899."""
+    if isinstance(value, dt.datetime):
+        since = value - dt.datetime.combine(SHEETS_EPOCH, dt.time())
+        return since.days + (since.seconds + since.microseconds / 1e6) / 86400
+    return (value - SHEETS_EPOCH).days
+
+
 def read_date(cell: CellData | None) -> Reading:
     """A calendar date. Sheets date cells are serial numbers. A date typed as text in the
     order the guide asks for — day/month/year, "/", "-" or "." between, with or without leading

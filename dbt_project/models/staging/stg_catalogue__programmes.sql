@@ -27,6 +27,7 @@ renamed as (
         report_place,
         report_signer_title,
         report_cc,
+        report_plan_name,
 
         ---------- dates
         issued_on,

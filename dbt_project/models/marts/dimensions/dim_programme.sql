@@ -24,7 +24,8 @@ final as (
         report_symbol,
         report_place,
         report_signer_title,
-        report_cc
+        report_cc,
+        report_plan_name
 
     from programmes
 
