@@ -154,7 +154,7 @@ def validate_landed(
             )
             for r in reports
         ]
-        outcome = validate(reports, catalogue, store_results=True)
+        outcome = validate(reports, catalogue, store_results=True, keep_runs=settings.gx_keep_runs)
         doing = f"storing the results of {len(reports)} report(s)"
         run_id = _store(conn, period_code, reports, outcome, pull_run_id, started)
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:

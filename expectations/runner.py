@@ -28,10 +28,12 @@ from typing import Any
 
 import pandas as pd
 
+from expectations import data_docs
 from ingest.parse import ParsedReport
 from sheets import layout
 from sheets.layout import vi_date
 from tonghop.catalogue import TIMING_LABELS, Catalogue
+from tonghop.settings import Settings
 from tonghop.vn import TASK_STATUSES, format_vi, shorten
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -191,6 +193,7 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
             "period_code": report.period_code,
         }
         header = report.parsed.header
+        info_cell = header["claimed_unit_code_cell"] or _expected_tab(report, layout.TAB_INFO)
         tab_found = header["tab_found"]
         # a report the unit has not filled is not checked cell by cell: one issue says so
         filled = report.parsed.has_content
@@ -199,6 +202,8 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
         rows["headers"].append(
             base
             | {
+                # a report's header is shown at its unit code cell (or the tab it should be in)
+                "cell": info_cell,
                 "registry_tab_title": report.registry_tab_title,
                 "tab_found": tab_found,
                 "claimed_unit_code": header["claimed_unit_code"],
@@ -267,6 +272,7 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
                     or period.data_from <= completed_on <= period.data_to,
                     "data_window": window,
                     "status_a1": _a1(task["status_cell"]),
+                    "cell": row_cell(task, "status_cell", "task_code_cell"),
                 }
             )
         for ind in report.parsed.indicators:
@@ -291,11 +297,24 @@ def build_frames(reports: Iterable[ReportToCheck], catalogue: Catalogue) -> dict
                     "previous_value": _plain(previous),
                     "previous_period": report.previous_period_name,
                     "ratio_to_previous": _ratio_to_previous(ind, previous),
+                    "cell": row_cell(ind, "value_cell", "indicator_code_cell"),
                 }
             )
         for item in report.parsed.feedback:
-            rows["feedback"].append(base | item)
+            rows["feedback"].append(
+                base | item | {"cell": row_cell(item, "content_cell", "kind_cell")}
+            )
     return {part: pd.DataFrame(rows[part]) for part in PARTS}
+
+
+def row_cell(row: dict, *keys: str) -> str:
+    """The cell a row of a table is known by: the first of its cells ``keys`` the sheet has
+    (the one the unit fills: a task's status, an indicator's value, a feedback's content), else
+    the row's first cell, e.g. 'Chỉ tiêu!E12'."""
+    for key in keys:
+        if row.get(key):
+            return row[key]
+    return f"{row['tab_title']}!A{row['row_number']}"
 
 
 def _a1(cell_ref: str | None) -> str | None:
@@ -475,9 +494,15 @@ def _issue(part: str, row: dict, config) -> Issue:
     )
 
 
-def _issues_from(part: str, frame: pd.DataFrame, suite_result) -> list[Issue]:
+def _issues_from(
+    part: str, frame: pd.DataFrame, suite_result, index_columns: list[str]
+) -> list[Issue]:
+    """An issue per failing row of each failing expectation; a row is found by its
+    ``index_columns`` (the checkpoint's ``unexpected_index_column_names``: a result does not
+    always name them)."""
     issues = []
     records = frame.to_dict("records")
+    by_key: dict[tuple, dict] | None = None
     for result in suite_result.results:
         if result.success:
             continue
@@ -487,16 +512,44 @@ def _issues_from(part: str, frame: pd.DataFrame, suite_result) -> list[Issue]:
                 f"failed to run: {result.exception_info}"
             )
         for index in result.result.get("unexpected_index_list") or []:
-            issues.append(_issue(part, records[int(index)], result.expectation_config))
+            if isinstance(index, dict):  # {unit_code, cell, sheet_version_id, <column>: value}
+                by_key = by_key or _rows_by_key(part, records, index_columns)
+                row = by_key[_key(index, index_columns)]
+            else:  # without index columns: the row's position
+                row = records[int(index)]
+            issues.append(_issue(part, row, result.expectation_config))
     return issues
 
 
+def _key(values: Mapping[str, Any], names: Iterable[str]) -> tuple:
+    """A row's index columns, alike whether read from the frame or from a result (where a
+    number may come back as text: '12' for 12)."""
+    return tuple(None if _is_missing(values.get(n)) else _plain_key(values[n]) for n in names)
+
+
+def _plain_key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _rows_by_key(part: str, records: list[dict], names: list[str]) -> dict[tuple, dict]:
+    by_key = {_key(r, names): r for r in records}
+    if len(by_key) != len(records):
+        raise RuntimeError(
+            f"Rows of {part} are not told apart by {', '.join(names)}: a result could not "
+            f"say which row failed"
+        )
+    return by_key
+
+
 @contextlib.contextmanager
-def gx_project_lock():
+def gx_project_lock(project_dir: Path = GX_DIR):
     """One writer at a time of the file-based project (``gx/uncommitted``: results and Data
     Docs), across processes: two validations at once (two periods on two workers, two test
-    workers) would otherwise build the Data Docs index while the other writes a result file."""
-    folder = GX_DIR / "gx" / "uncommitted"
+    workers) would otherwise build the Data Docs index while the other writes a result file,
+    or delete the old runs (:func:`expectations.data_docs.prune_history`) the other lists."""
+    folder = project_dir / "gx" / "uncommitted"
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".tonghop.lock", "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -506,30 +559,47 @@ def gx_project_lock():
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def load_suites() -> dict[str, dict]:
+def load_suites(project_dir: Path = GX_DIR) -> dict[str, dict]:
     """The suites as stored on disk (part → suite JSON)."""
-    folder = GX_DIR / "gx" / "expectations"
+    folder = project_dir / "gx" / "expectations"
     return {
         part: json.loads((folder / f"{suite_name(part)}.json").read_text(encoding="utf-8"))
         for part in PARTS
     }
 
 
+def result_format(part: str, project_dir: Path = GX_DIR) -> dict:
+    """What a result of the part holds, as its checkpoint says (``gx/checkpoints``): every
+    failing row, known by its ``unexpected_index_column_names`` — the unit, the row's cell
+    (:func:`row_cell`) and the version read, never the row's position in the DataFrame."""
+    path = project_dir / "gx" / "checkpoints" / f"{suite_name(part)}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["result_format"]
+
+
 def validate(
-    reports: list[ReportToCheck], catalogue: Catalogue, *, store_results: bool = True
+    reports: list[ReportToCheck],
+    catalogue: Catalogue,
+    *,
+    store_results: bool = True,
+    keep_runs: int = Settings.gx_keep_runs,
+    project_dir: Path = GX_DIR,
 ) -> ValidationOutcome:
     """Validate reports with the suites.
 
     ``store_results=True`` runs the project's checkpoints in the file-based context (results
-    stored, Data Docs rebuilt) — the pipeline. ``False`` runs the same suites in an ephemeral
-    context and writes nothing — ``tonghop check`` on a single workbook.
+    stored, Data Docs rebuilt, readable offline, the last ``keep_runs`` runs of each suite
+    kept) — the pipeline. ``False`` runs the same suites in an ephemeral context and writes
+    nothing — ``tonghop check`` on a single workbook. ``project_dir`` holds the project
+    (``gx/``): this package's own, or a copy (tests).
     """
     frames = build_frames(reports, catalogue)
-    with gx_project_lock() if store_results else contextlib.nullcontext():
-        return _run_suites(frames, store_results)
+    with gx_project_lock(project_dir) if store_results else contextlib.nullcontext():
+        return _run_suites(frames, store_results, project_dir, keep_runs)
 
 
-def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> ValidationOutcome:
+def _run_suites(
+    frames: dict[str, pd.DataFrame], store_results: bool, project_dir: Path, keep_runs: int
+) -> ValidationOutcome:
     import great_expectations as gx
 
     from expectations import quiet_great_expectations
@@ -538,8 +608,11 @@ def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> Validat
 
     issues: list[Issue] = []
     success = True
+    parts = [part for part in PARTS if not frames[part].empty]
     if store_results:
-        context = gx.get_context(mode="file", project_root_dir=str(GX_DIR))
+        # before the checkpoints, whose Data Docs action rebuilds the index from what is left
+        data_docs.prune_history(project_dir / "gx", keep_runs, map(suite_name, parts))
+        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
     else:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -548,31 +621,31 @@ def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> Validat
             globally=False, metric_calculations=False
         )
         source = context.data_sources.add_pandas("unit_reports")
-    for part in PARTS:
+    for part in parts:
         frame = frames[part]
-        if frame.empty:
-            continue
         if store_results:
             checkpoint = context.checkpoints.get(suite_name(part))
             run = checkpoint.run(batch_parameters={"dataframe": frame})
             suite_results = list(run.run_results.values())
         else:
-            suite = gx.ExpectationSuite(**_suite_kwargs(load_suites()[part]))
+            suite = gx.ExpectationSuite(**_suite_kwargs(load_suites(project_dir)[part]))
             batch = (
                 source.add_dataframe_asset(part)
                 .add_batch_definition_whole_dataframe("all_rows")
                 .get_batch(batch_parameters={"dataframe": frame})
             )
-            suite_results = [batch.validate(suite, result_format="COMPLETE")]
+            suite_results = [batch.validate(suite, result_format=result_format(part, project_dir))]
+        index_columns = result_format(part, project_dir).get("unexpected_index_column_names", [])
         for suite_result in suite_results:
             success = success and suite_result.success
-            issues.extend(_issues_from(part, frame, suite_result))
+            issues.extend(_issues_from(part, frame, suite_result, index_columns))
     docs = None
     if store_results:
+        data_docs.make_offline(project_dir / "gx")
         sites = context.get_docs_sites_urls()
         docs = sites[0]["site_url"] if sites else None
     rows = sum(len(f) for f in frames.values())
-    rule_results = _rule_results(frames, issues)
+    rule_results = _rule_results(frames, issues, project_dir)
     log.info(
         "validated %d rows of %d reports: %d errors, %d warnings",
         rows,
@@ -589,14 +662,16 @@ def _run_suites(frames: dict[str, pd.DataFrame], store_results: bool) -> Validat
     )
 
 
-def _rule_results(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[RuleResult]:
+def _rule_results(
+    frames: dict[str, pd.DataFrame], issues: list[Issue], project_dir: Path = GX_DIR
+) -> list[RuleResult]:
     """Every rule of every part on every report that has rows in that part."""
     failed: dict[tuple, set] = {}
     for i in issues:
         failed.setdefault((i.sheet_version_id, i.unit_code, i.rule_code), set()).add(
             i.row_key or i.cell_ref
         )
-    suites = load_suites()
+    suites = load_suites(project_dir)
     out = []
     for part in PARTS:
         frame = frames[part]

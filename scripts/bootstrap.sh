@@ -21,6 +21,7 @@ command -v pdftoppm >/dev/null || optional+=(poppler-utils)
 # Vietnamese; LibreOffice then mixes in DejaVu Serif). publish/report/fonts.py says why
 [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation2)
 command -v docker-compose >/dev/null || optional+=(docker-compose)   # tests/test_compose.py: `docker-compose config`
+command -v chromium >/dev/null || optional+=(chromium)   # the documentation sites opened offline (tests/test_data_docs.py)
 if ((${#missing[@]} + ${#optional[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     if ((${#missing[@]})); then

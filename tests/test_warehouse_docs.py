@@ -1,13 +1,16 @@
 """The warehouse documents itself: the build step leaves dbt's documentation site in the output
-folder, every node and column of the dbt project is described, the marts' published interface is
-typed and enforced, the descriptions reach PostgreSQL, and the validation rules the marts name
-are the rules Great Expectations runs."""
+folder, which opens on a Vietnamese overview of the marts with a glossary; every node and column
+of the dbt project is described, the marts' in plain Vietnamese; the marts stand apart from the
+engineers' layers; the marts' published interface is typed and enforced, the descriptions reach
+PostgreSQL, and the validation rules the marts name are the rules Great Expectations runs."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,27 @@ import pytest
 from tests.conftest import ROOT, query
 
 DOCUMENTED_NODES = ("model", "seed", "snapshot")
+#: words a reader of the marts does not know: never in a mart's or a column's description, each
+#: explained once in the overview's glossary (models/overview.md)
+JARGON = (
+    "DHIS2",
+    "SCD",
+    "type 2",
+    "grain",
+    "is_counted",
+    "tat_ca",
+    "staging",
+    "intermediate",
+    "snapshot",
+    "seed",
+    "dbt",
+    "Great Expectations",
+)
+#: nor these, which no glossary explains: the project's code and the APIs it calls
+INTERNALS = (r"int_\w+", r"stg_\w+", "ParsedReport", "modifiedTime", "spreadsheets.get", "GX")
+#: a parenthesis holding English words only, e.g. "(reporting rate)"
+ENGLISH_GLOSS = re.compile(r"\((?=[A-Za-z])[A-Za-z ,'/-]+\)")
+MART_COLOUR = "#7b1fa2"
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +286,78 @@ def test_dbt_writes_its_output_in_a_folder_of_the_database(settings, docs):
     assert (own / "partial_parse.msgpack").is_file()
     other = settings.for_database("tonghop_elsewhere")
     assert target_dir(other) == own.parent / "tonghop_elsewhere"
+
+
+def _term(term: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w.]){term}(?!\w)", re.IGNORECASE)
+
+
+def _overview(manifest: dict) -> str:
+    overview = manifest["docs"].get("doc.tonghop.__overview__")
+    assert overview, "no overview of the project's own: the site opens on dbt's English Welcome!"
+    return overview["block_contents"]
+
+
+def test_the_site_opens_on_a_vietnamese_overview_that_links_every_mart(docs):
+    folder, _, manifest, _ = docs
+    text = _overview(manifest)
+    assert unicodedata.is_normalized("NFC", text)
+    assert text.lstrip().startswith("# Kho dữ liệu tổng hợp báo cáo văn hóa, nghệ thuật")
+    marts = {n["name"] for n in project_nodes(manifest, "model").values() if is_mart(n)}
+    linked = set(re.findall(r"\(#!/model/model\.tonghop\.(\w+)\)", text))
+    assert linked == marts, f"not linked: {sorted(marts - linked)}; not marts: {linked - marts}"
+    # what the _vi columns are, and where "được tính" is defined (pointed to, not restated)
+    sections = dict(re.findall(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, re.MULTILINE | re.DOTALL))
+    assert "_vi" in next(title for title in sections if "_vi" in title)
+    counted = next(body for title, body in sections.items() if "được tính" in title)
+    assert "(#!/model/model.tonghop.fct_submission)" in counted
+
+    from testing.browser import offline_dom, require_chromium
+
+    require_chromium()
+    dom = offline_dom((folder / "index.html").as_uri())
+    assert re.search(r"<h1[^>]*>\s*Kho dữ liệu tổng hợp báo cáo văn hóa, nghệ thuật", dom)
+    assert not re.search(r"<h3[^>]*>\s*Welcome!", dom)
+
+
+def test_mart_descriptions_are_plain_vietnamese_and_jargon_is_explained_once(docs):
+    """What BI shows next to a mart or a column says it in plain Vietnamese, without the
+    engineers' words, English glosses or the code's names; each such word is explained in the
+    overview's glossary."""
+    _, _, manifest, _ = docs
+    glossary = _overview(manifest).split("## Thuật ngữ", 1)[1]
+    assert [term for term in JARGON if not _term(term).search(glossary)] == []
+    found, checked = [], 0
+    for node in project_nodes(manifest, "model").values():
+        if not is_mart(node):
+            continue
+        texts = {node["name"]: node["description"]}
+        texts |= {f"{node['name']}.{c}": col["description"] for c, col in node["columns"].items()}
+        for where, text in texts.items():
+            checked += 1
+            assert unicodedata.is_normalized("NFC", text), where
+            found += [f"{where}: {term}" for term in JARGON + INTERNALS if _term(term).search(text)]
+            found += [f"{where}: {gloss}" for gloss in ENGLISH_GLOSS.findall(text)]
+    assert checked > 300
+    assert not found, "\n".join(found)
+
+
+def test_the_marts_stand_apart_from_the_engineers_layers(docs):
+    """In the lineage graph the marts have a colour of their own, and they are the only
+    members of the group "marts" (the site's Group tab); staging stays documented and shown."""
+    _, _, manifest, _ = docs
+    assert set(manifest["groups"]) == {"group.tonghop.marts"}
+    layers: dict[str, set] = {}
+    for node in project_nodes(manifest, "model").values():
+        layer = Path(node["original_file_path"]).parts[1]
+        docs_config = node["config"]["docs"]
+        layers.setdefault(layer, set()).add((docs_config["node_color"], node["group"]))
+        assert docs_config["show"], node["name"]
+    assert layers["marts"] == {(MART_COLOUR, "marts")}
+    assert all(
+        len(found) == 1 and colour != MART_COLOUR and group is None
+        for layer, found in layers.items()
+        if layer != "marts"
+        for colour, group in found
+    ), layers
+    assert set(layers) == {"staging", "intermediate", "marts"}

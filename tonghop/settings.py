@@ -102,6 +102,10 @@ class Settings:
     remind_days_before: tuple[int, ...] = (5, 1)
     dbt_project_dir: Path = PROJECT_ROOT / "dbt_project"
     gx_project_dir: Path = PROJECT_ROOT / "expectations"
+    #: how many runs of each suite Great Expectations' results and Data Docs keep (the
+    #: warehouse keeps every run in quality.*): ``TONGHOP_GX_KEEP_RUNS``; 30 covers a month of
+    #: daily validations (one runs when a pull landed something new)
+    gx_keep_runs: int = 30
 
     def __post_init__(self) -> None:
         # however a Settings is made (environment, Airflow connections, with_overrides), its
@@ -163,6 +167,16 @@ def days_before(text: str | None) -> tuple[int, ...]:
     return tuple(reversed(days))
 
 
+def keep_runs(text: str | None) -> int:
+    """``TONGHOP_GX_KEEP_RUNS``: a whole number >= 1; empty: the default."""
+    if text is None or not text.strip():
+        return Settings.gx_keep_runs
+    runs = int(text)
+    if runs < 1:
+        raise ValueError(f"TONGHOP_GX_KEEP_RUNS: keep at least one run per suite: {text!r}")
+    return runs
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from the environment, falling back to the local cluster's generated secrets.
 
@@ -171,7 +185,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     admin/loader/transformer/bi_reader, TONGHOP_SHEETS_BACKEND, TONGHOP_EMULATOR_URL,
     GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_SHEETS_REQUESTS_PER_MINUTE (default 60 for Google,
     no cap for the emulator), TONGHOP_OUTPUT_DIR, TONGHOP_SMTP_URL (reminder mails;
-    :mod:`tonghop.mail`), TONGHOP_REMIND_DAYS_BEFORE (default 5,1).
+    :mod:`tonghop.mail`), TONGHOP_REMIND_DAYS_BEFORE (default 5,1), TONGHOP_GX_KEEP_RUNS
+    (default 30).
     """
     env = dict(os.environ if env is None else env)
     host = env.get("TONGHOP_PG_HOST", "127.0.0.1")
@@ -197,4 +212,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         output_dir=Path(env.get("TONGHOP_OUTPUT_DIR", PROJECT_ROOT / "output")),
         smtp_url=env.get("TONGHOP_SMTP_URL") or None,
         remind_days_before=days_before(env.get("TONGHOP_REMIND_DAYS_BEFORE")),
+        gx_keep_runs=keep_runs(env.get("TONGHOP_GX_KEEP_RUNS")),
     )
