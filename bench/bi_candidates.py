@@ -246,6 +246,17 @@ def render(data: dict) -> str:
         f"Python {data['machine']['python']}, {s['units']} units per period, "
         f"{len(PERIODS)} periods; {data['machine']['when']}",
         "",
+        *(
+            [
+                f"Ratios: Evidence's install took {e['install_seconds'] / install['install_seconds']:.1f}× "
+                f"Superset's; rendering the dashboard for {len(PERIODS)} periods added "
+                f"{(s['rss_after_render_mb'] / s['rss_after_start_mb'] - 1) * 100:.0f} % to Superset's "
+                "resident memory after start.",
+                "",
+            ]
+            if "install_seconds" in e
+            else []
+        ),
         "Metabase, looked up on each registry this project reaches:",
         "",
         *[f"- {where} (`{how}`): {found}" for where, how, found in METABASE_LOOKUPS],
@@ -257,7 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-evidence", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--render", action="store_true", help="only write the .md again from the .json"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        data = json.loads((args.out / "bi_candidates.json").read_text(encoding="utf-8"))
+        (args.out / "bi_candidates.md").write_text(render(data), encoding="utf-8")
+        return 0
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with tempfile.TemporaryDirectory(prefix="bi-bench-") as tmp:
         work = Path(tmp)

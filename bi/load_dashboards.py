@@ -1,5 +1,5 @@
 """The dashboards of bi/dashboards/ loaded into a running Superset, through its REST API (the
-one-shot service ``superset-dashboards``; tests/test_dashboard.py runs it too). Idempotent:
+one-shot service ``dashboards-init``; tests/test_dashboard.py runs it too). Idempotent:
 every object has a fixed UUID in its YAML file, so a second load overwrites the first, and a
 chart changed in the repository is changed in Superset.
 
@@ -16,7 +16,7 @@ chart changed in the repository is changed in Superset.
    as bi_reader: the latest due date among periods whose ``opens_on`` has come). Superset's own
    "first value by default" leaves the charts unfiltered until the user clicks "Apply filters"
    (6.1.0), so the default is a value written at each load: a period opened since is the
-   default from the next run of this script (``docker compose run --rm superset-dashboards``);
+   default from the next run of this script (``docker compose run --rm dashboards-init``);
    staff can choose any period meanwhile;
 5. sets each native filter's charts in scope: Superset's import maps the charts' ids in the
    layout and in a filter's ``scope.excluded`` but not the ``chartsInScope`` list its front end
@@ -42,7 +42,7 @@ from pathlib import Path
 import requests
 import yaml
 
-log = logging.getLogger("superset-dashboards")
+log = logging.getLogger("dashboards-init")
 
 BUNDLE = Path(__file__).resolve().parent / "dashboards"
 #: the connection's file in the bundle (its URI holds host, port and database of the stack)

@@ -3,7 +3,7 @@
 The same scripts and the same environment variable names as the stack's services: the metadata
 set-up (``bi/setup_metadata.py``, service ``superset-init``), the server (``bi/run-server.sh``,
 service ``superset``) and the dashboards' loader (``bi/load_dashboards.py``, service
-``superset-dashboards``), each with Superset's own Python (``.local/superset/venv``, made by
+``dashboards-init``), each with Superset's own Python (``.local/superset/venv``, made by
 scripts/bootstrap.sh from ``bi/requirements-superset.lock``) and ``bi/superset_config.py``.
 Secrets are files in a folder given as SECRETS_DIR, as /run/secrets is in the stack.
 

@@ -60,13 +60,13 @@ REQUIRED_SERVICES = set(AIRFLOW_COMMANDS) | {
     "superset",
     "superset-db",
     "superset-init",
-    "superset-dashboards",
+    "dashboards-init",
 }
 #: Superset's services and what each runs (bi/)
 SUPERSET_COMMANDS = {
     "superset-init": ["python", "/opt/bi/setup_metadata.py"],
     "superset": ["bash", "/opt/bi/run-server.sh"],
-    "superset-dashboards": ["python", "/opt/bi/load_dashboards.py"],
+    "dashboards-init": ["python", "/opt/bi/load_dashboards.py"],
 }
 #: the celery provider's settings Airflow accepts from _CMD (its provider.yaml marks them
 #: sensitive; the provider is not in the development venv, only in the image)
@@ -703,7 +703,7 @@ def test_superset_keeps_its_own_database_and_reads_the_warehouse_as_bi_reader(co
         script = ROOT / "bi" / Path(command[-1]).name
         assert script.exists(), script
     server, init, loader = (
-        services(config)[n] for n in ("superset", "superset-init", "superset-dashboards")
+        services(config)[n] for n in ("superset", "superset-init", "dashboards-init")
     )
     env = env_of(server)
     assert env["SUPERSET_CONFIG_PATH"] == "/opt/bi/superset_config.py"
@@ -752,7 +752,7 @@ def test_superset_starts_with_the_settings_the_dashboard_test_uses(config, tmp_p
 
 
 def test_the_dashboards_bundle_points_at_the_warehouse_without_a_password(config):
-    """What superset-dashboards imports: bi/dashboards/ zipped, the connection's URI made of the
+    """What dashboards-init imports: bi/dashboards/ zipped, the connection's URI made of the
     stack's warehouse address, the password masked (it goes in the import request only), the
     period filter's default the period given."""
     import io
@@ -763,7 +763,7 @@ def test_the_dashboards_bundle_points_at_the_warehouse_without_a_password(config
     )
     module = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(module)
-    env = env_of(services(config)["superset-dashboards"])
+    env = env_of(services(config)["dashboards-init"])
     with zipfile.ZipFile(io.BytesIO(module.bundle(env, period="CB-2026-6T"))) as archive:
         files = {name.split("/", 1)[1]: archive.read(name).decode() for name in archive.namelist()}
     assert set(files) == {
