@@ -18,7 +18,9 @@ Vietnamese translation of its own menus (no ``vi`` in superset/translations), so
 English and no language switcher is offered.
 
 Nothing is loaded from outside the server: the content security policy allows this origin only
-(no map tiles, no web fonts, no Scarf pixel, no documentation widgets), Mapbox has no key.
+(no map tiles, no web fonts, no documentation widgets), Mapbox has no key. Superset's front end
+has a usage pixel built in (Scarf, on every page, with no setting to turn it off): the policy
+makes the browser refuse it (tests/test_dashboard.py checks that nothing else is asked for).
 """
 
 from __future__ import annotations

@@ -28,13 +28,17 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
 from testing import superset as bi
-from tests.conftest import TEST_STATE, query
+from tests.conftest import TEST_PG_PORT, TEST_STATE, query
 from tonghop.catalogue import CATALOGUE_DIR
+
+#: needs Superset's venv, chromium and chromium-driver; `-m "not dashboard"` leaves it out
+pytestmark = pytest.mark.dashboard
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "bi" / "dashboards"
@@ -47,9 +51,10 @@ PER_SCENARIO = 1  # units of each demo scenario registered, per period (landing 
 TARGET_UNIT = "TD-UBND"  # the unit assigned the indicator with a target (TD.CT01, >= 5)
 FILTER = "Kỳ báo cáo"
 FILTER_ID = "NATIVE_FILTER-ky-bao-cao"
-SERVER_PORT = int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 7
+SERVER_PORT = int(TEST_PG_PORT) + 7  # beside the cluster of this session (worker)
 UPDATE_DOCS = os.environ.get("TONGHOP_UPDATE_DOCS") == "1"
 COUNTED = {"on_time", "late"}
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _missing(message: str):
@@ -302,8 +307,10 @@ def pages(superset, browser, warehouse, catalogue):
     started = time.monotonic()
     bi.wait_settled(browser)
     timings["first_render_s"] = time.monotonic() - started
-    timings["default_period"] = bi.read_charts(browser)["Kỳ báo cáo"]["rows"][0][0]
     shown, shots = {}, TEST_STATE / "dashboard"
+    # as the dashboard opens, on the filter's default period
+    shown["default"] = (bi.read_charts(browser), bi.charts_settled(browser))
+    timings["default_period"] = shown["default"][0]["Kỳ báo cáo"]["rows"][0][0]
     shots.mkdir(parents=True, exist_ok=True)
     for period in PERIODS:
         bi.choose_period(browser, FILTER_ID, period)
@@ -437,16 +444,24 @@ def test_missing_and_late_units_are_named(pages, warehouse, catalogue):
         assert {(r["Đơn vị"], r["Tình trạng"], int(r["Số ngày quá hạn"])) for r in missing} == marts
         states = Counter(r["Tình trạng"] for r in missing)
         assert states["Chưa có bảng tính"] == len(oracle.missing - set(sampled[period])), period
-        late_days = dict(
-            query(
+        marts_late = {
+            name: (days, received)
+            for name, days, received in query(
                 own.dsn("bi_reader"),
-                """select unit_name_at_period, days_late from marts.fct_submission
+                """select unit_name_at_period, days_late, received_at from marts.fct_submission
                    where period_code = %s and reporting_status = 'late'""",
                 (period,),
             )
-        )
-        assert {r["Đơn vị"]: int(r["Số ngày quá hạn"]) for r in late} == late_days
-        assert all(days > 0 for days in late_days.values())
+        }
+        assert {r["Đơn vị"]: int(r["Số ngày quá hạn"]) for r in late} == {
+            name: days for name, (days, _) in marts_late.items()
+        }
+        assert all(days > 0 for days, _ in marts_late.values())
+        # when, on the Vietnam clock (Superset would show a timestamptz in UTC)
+        assert {r["Đơn vị"]: r["Thời điểm nộp"] for r in late} == {
+            name: received.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+            for name, (_, received) in marts_late.items()
+        }
 
 
 def test_indicators_against_targets(pages, warehouse, catalogue):
@@ -539,6 +554,74 @@ def test_screenshots(superset, browser, pages):
             shutil.copyfile(
                 TEST_STATE / "dashboard" / f"{period}.png", ROOT / "docs" / "images" / name
             )
+
+
+def admin_api(stack):
+    """A requests session signed in to Superset's API as the admin."""
+    import requests
+
+    session = requests.Session()
+    token = session.post(
+        f"{stack.url}/api/v1/security/login",
+        json={"username": bi.ADMIN, "password": stack.admin_password(), "provider": "db"},
+        timeout=30,
+    ).json()["access_token"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    session.headers["X-CSRFToken"] = session.get(
+        f"{stack.url}/api/v1/security/csrf_token/", timeout=30
+    ).json()["result"]
+    session.headers["Referer"] = stack.url
+    return session
+
+
+def test_a_staff_account_reads_the_dashboard_and_runs_no_sql(superset, pages, tmp_path):
+    """An account with the role bi/setup_metadata.py makes for Sở staff (docs/deployment.md):
+    the dashboard renders for it, the same figures; SQL Lab refuses it."""
+    import requests
+
+    stack, _ = superset
+    api = admin_api(stack)
+    roles = api.get(f"{stack.url}/api/v1/security/roles/?q=(page_size:100)", timeout=30).json()
+    (role,) = [r["id"] for r in roles["result"] if r["name"] == "Xem báo cáo"]
+    password = os.urandom(12).hex()
+    created = api.post(
+        f"{stack.url}/api/v1/security/users/",
+        json={
+            "first_name": "Cán bộ",
+            "last_name": "Phòng Tổng hợp",
+            "username": "canbo",
+            "email": "canbo@example.gov.vn",
+            "active": True,
+            "roles": [role],
+            "password": password,
+        },
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    with bi.chromium(tmp_path / "profile", width=1600, height=3000) as driver:
+        bi.sign_in(driver, stack.url, "canbo", password)
+        driver.get(f"{stack.url}/superset/dashboard/tong-hop/")
+        states = bi.wait_settled(driver)
+        assert states and all(state == "rendered" for state in states.values()), states
+        shown = bi.read_charts(driver)
+    assert shown == pages["default"][0]  # what the admin saw as the dashboard opened
+    viewer = requests.Session()
+    token = viewer.post(
+        f"{stack.url}/api/v1/security/login",
+        json={"username": "canbo", "password": password, "provider": "db"},
+        timeout=30,
+    ).json()["access_token"]
+    viewer.headers["Authorization"] = f"Bearer {token}"
+    viewer.headers["X-CSRFToken"] = viewer.get(
+        f"{stack.url}/api/v1/security/csrf_token/", timeout=30
+    ).json()["result"]
+    viewer.headers["Referer"] = stack.url
+    refused = viewer.post(
+        f"{stack.url}/api/v1/sqllab/execute/",
+        json={"database_id": 1, "sql": "select 1", "runAsync": False},
+        timeout=30,
+    )
+    assert refused.status_code in (401, 403), (refused.status_code, refused.text[:300])
 
 
 def test_loading_again_adds_nothing(superset, pages):
