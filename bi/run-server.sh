@@ -6,6 +6,8 @@
 #                     127.0.0.1 of the host)
 #   SUPERSET_WORKERS  processes (default 2: ~300 MB each, docs/benchmarks.md#the-dashboards-bi-tool)
 #   SUPERSET_THREADS  threads per process (default 8: a dashboard asks for its charts at once)
+# No control socket (gunicorn 27 makes one in $HOME/.gunicorn by default): nothing uses it, and
+# two servers on one machine (a test beside a benchmark) would share its path.
 set -euo pipefail
 exec gunicorn \
   --bind "${SUPERSET_LISTEN:-0.0.0.0:8088}" \
@@ -15,4 +17,5 @@ exec gunicorn \
   --timeout 120 \
   --limit-request-line 0 \
   --limit-request-field_size 0 \
+  --no-control-socket \
   "superset.app:create_app()"

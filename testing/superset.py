@@ -371,7 +371,9 @@ def charts_settled(driver) -> dict:
           const title = titled.textContent;
           const error = holder.querySelector('[role="alert"], .alert-danger, [data-test="error-tooltip"]');
           let state = 'loading';
-          if (error) state = 'error: ' + error.textContent.trim();
+          // a chart being queried again keeps its old table under the spinner
+          if (holder.querySelector('[data-test="loading-indicator"]')) state = 'loading';
+          else if (error) state = 'error: ' + error.textContent.trim();
           else if (holder.querySelector('table tbody tr, .header-line, canvas, svg.superset-legacy-chart'))
             state = 'rendered';
           else if (holder.querySelector('.no-results, [data-test="no-results"]')) state = 'empty';
@@ -432,14 +434,19 @@ def choose_period(driver, filter_id: str, value: str, timeout: float = 60) -> No
 
 
 def wait_settled(driver, timeout: float = 120, until=None) -> dict:
-    """Until every chart is drawn or failed (and ``until(read_charts)`` holds, if given);
-    returns charts_settled."""
+    """Until every chart is drawn or failed, no chart is being queried (Superset draws a
+    spinner over a chart it queries again, and charts answer one by one), ``until(read_charts)``
+    holds if given, and the page reads the same twice half a second apart; returns
+    charts_settled."""
     deadline = time.monotonic() + timeout
+    previous = None
     while True:
         states = charts_settled(driver)
         done = states and all(s != "loading" for s in states.values())
-        if done and (until is None or until(read_charts(driver))):
+        seen = read_charts(driver) if done else None
+        if done and (until is None or until(seen)) and seen == previous:
             return states
+        previous = seen
         if time.monotonic() > deadline:
             raise TimeoutError(f"charts not settled after {timeout:.0f} s: {states}")
         time.sleep(0.5)
