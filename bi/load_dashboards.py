@@ -63,8 +63,8 @@ class LoadError(RuntimeError):
     """Superset answered something this script cannot go on with."""
 
 
-def secret(name: str) -> str:
-    path = Path(os.environ.get("SECRETS_DIR", "/run/secrets")) / name
+def secret(name: str, env: dict[str, str]) -> str:
+    path = Path(env.get("SECRETS_DIR", "/run/secrets")) / name
     try:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -87,7 +87,8 @@ def slugs(root: Path = BUNDLE) -> list[str]:
 
 
 def newest_period(env: dict[str, str]) -> str | None:
-    """The default of the period filter, read from the warehouse as bi_reader."""
+    """The default of the period filter, read from the warehouse as bi_reader; None before
+    the first build made the marts (a new stack): load again after it."""
     import psycopg2
 
     conn = psycopg2.connect(
@@ -95,13 +96,19 @@ def newest_period(env: dict[str, str]) -> str | None:
         port=int(env.get("TONGHOP_PG_PORT", "5432")),
         dbname=env.get("TONGHOP_PG_DB", "tonghop"),
         user="bi_reader",
-        password=secret("bi_reader_password"),
+        password=secret("bi_reader_password", env),
         connect_timeout=30,
     )
     try:
         with conn.cursor() as cur:
             cur.execute(NEWEST_OPENED_PERIOD)
             row = cur.fetchone()
+    except psycopg2.errors.UndefinedTable:
+        log.warning(
+            "marts.dim_period does not exist yet (no dbt build so far): the period filter "
+            "has no default; run this again after the first build"
+        )
+        return None
     finally:
         conn.close()
     return row[0] if row else None
@@ -220,12 +227,12 @@ def main(env: dict[str, str] | None = None, *, deadline_s: float = 600.0) -> int
     try:
         superset.wait_healthy(deadline_s)
         superset.sign_in(
-            env.get("SUPERSET_ADMIN_USERNAME", "admin"), secret("superset_admin_password")
+            env.get("SUPERSET_ADMIN_USERNAME", "admin"), secret("superset_admin_password", env)
         )
         period = newest_period(env)
         log.info("period filter's default: %s", period)
         superset.import_bundle(
-            bundle(env, period=period), {DATABASE_FILE: secret("bi_reader_password")}
+            bundle(env, period=period), {DATABASE_FILE: secret("bi_reader_password", env)}
         )
         for slug in slugs():
             superset.scope_filters(slug)

@@ -134,6 +134,43 @@ def test_what_staff_read_is_vietnamese_in_nfc():
         ), chart["slice_name"]
 
 
+def loader_module():
+    """bi/load_dashboards.py as a module (it needs requests, PyYAML and psycopg2 only)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "load_dashboards", ROOT / "bi" / "load_dashboards.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_new_stack_loads_without_a_default_period(settings, tmp_path):
+    """Before the first dbt build there is no marts.dim_period: the loader leaves the period
+    filter without a default instead of failing the stack's start."""
+    from tooling import localdb
+
+    loader = loader_module()
+    localdb.recreate_warehouse("tonghop_dashboard_new")
+    admin = urlsplit(settings.dsn("admin"))
+    bi.write_secrets(
+        tmp_path, {"bi_reader_password": unquote(urlsplit(settings.dsn("bi_reader")).password)}
+    )
+    env = {
+        "SECRETS_DIR": str(tmp_path),
+        "TONGHOP_PG_HOST": admin.hostname,
+        "TONGHOP_PG_PORT": str(admin.port),
+        "TONGHOP_PG_DB": "tonghop_dashboard_new",
+    }
+    assert loader.newest_period(env) is None
+    (dashboard,) = [v for k, v in bundle_files().items() if k.startswith("dashboards/")]
+    (period_filter,) = loader.with_default_period(dashboard, None)["metadata"][
+        "native_filter_configuration"
+    ]
+    assert period_filter["defaultDataMask"]["filterState"] == {}
+
+
 # ------------------------------------------------------------------ the warehouse
 @pytest.fixture(scope="module")
 def warehouse(superset_starting, settings, catalogue, tmp_path_factory):
