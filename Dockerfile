@@ -1,4 +1,4 @@
-# The project's image, for every Airflow service of docker-compose.yml (and metabase-init):
+# The project's image, for every Airflow service of docker-compose.yml:
 # Airflow with the CeleryExecutor, dbt, Great Expectations, LibreOffice for the report's PDF, and
 # the pipeline's code. Python packages come only from requirements.lock plus
 # deploy/requirements-celery.lock (the CeleryExecutor), every file's hash checked, no dependency

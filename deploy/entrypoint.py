@@ -11,8 +11,7 @@ Each warehouse role's password is one file, ``/run/secrets/<role>_password``: th
   tonghop provision --period …``).
 
 A variable already set is left alone (an operator may point a connection elsewhere), and a secret
-the container does not mount is skipped: the same image runs ``metabase-init``, which mounts only
-what it needs. With ``/run/secrets/airflow_admin_password`` it also writes the password file of
+the container does not mount is skipped (a service mounts only what it needs). With ``/run/secrets/airflow_admin_password`` it also writes the password file of
 Airflow's simple auth manager (the file must be writable, so it cannot be the secret itself).
 
 Health checks (``docker exec``) do not go through an entrypoint: Airflow's own settings come from

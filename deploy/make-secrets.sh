@@ -5,7 +5,7 @@
 # secrets/google_service_account.json.
 #
 # Modes: the folder is 0700 (private on the host); the files are 0444 because the containers read
-# them as different users (Airflow as uid 50000, PostgreSQL, Redis, Metabase), and a Docker
+# them as different users (Airflow as uid 50000, PostgreSQL, Redis, Superset), and a Docker
 # secret without swarm is the host file itself, mounted read-only at /run/secrets/<name>.
 # Passwords are 64 hex digits, so they are safe inside the URLs built from them.
 set -euo pipefail
@@ -21,7 +21,8 @@ chmod 0700 "$dir"
 made=()
 for name in warehouse_admin_password loader_password transformer_password bi_reader_password \
             airflow_db_password airflow_admin_password airflow_jwt_secret airflow_api_secret_key \
-            redis_password metabase_db_password metabase_admin_password airflow_fernet_key; do
+            redis_password superset_db_password superset_admin_password superset_secret_key \
+            airflow_fernet_key; do
   if [ ! -s "$dir/$name" ]; then
     if [ "$name" = airflow_fernet_key ]; then fernet_key; else random_hex; fi > "$dir/$name.tmp"
     mv "$dir/$name.tmp" "$dir/$name"

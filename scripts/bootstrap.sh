@@ -2,9 +2,11 @@
 # Installs everything the project needs on a fresh Debian machine with Python 3.11:
 # Debian's PostgreSQL server and, for the draft report's PDF, LibreOffice Writer (Calc for the
 # printed check tab), poppler and Liberation fonts 2 (Times New Roman's metric twin, with every
-# Vietnamese letter) - each only if missing; needs root -, uv,
-# and the virtual environment .venv with exactly the packages pinned in requirements.lock
-# (hashes checked).
+# Vietnamese letter), Chromium and its driver (the documentation sites opened offline, the
+# dashboard's test) - each only if missing; needs root -, uv,
+# the virtual environment .venv with exactly the packages pinned in requirements.lock
+# (hashes checked), and Superset's own one, .local/superset/venv, from bi/requirements-superset.lock
+# (its pins conflict with Airflow's), made again only when that lock changed.
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,14 +23,17 @@ command -v pdftoppm >/dev/null || optional+=(poppler-utils)
 # Vietnamese; LibreOffice then mixes in DejaVu Serif). publish/report/fonts.py says why
 [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || optional+=(fonts-liberation2)
 command -v docker-compose >/dev/null || optional+=(docker-compose)   # tests/test_compose.py: `docker-compose config`
-command -v chromium >/dev/null || optional+=(chromium)   # the documentation sites opened offline (tests/test_data_docs.py)
+# headless Chromium: the documentation sites opened offline (tests/test_data_docs.py) and the
+# dashboard, driven through chromedriver (tests/test_dashboard.py)
+[ -x /usr/bin/chromium ] || optional+=(chromium)
+[ -x /usr/bin/chromedriver ] || optional+=(chromium-driver)
 if ((${#missing[@]} + ${#optional[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     if ((${#missing[@]})); then
       echo "bootstrap: please install as root: apt-get install -y ${missing[*]}" >&2
       exit 1
     fi
-    echo "bootstrap: no PDF of the draft report, no check of docker-compose.yml until, as root: apt-get install -y" \
+    echo "bootstrap: no PDF of the draft report, no check of docker-compose.yml or of the dashboard until, as root: apt-get install -y" \
       "--no-install-recommends ${optional[*]}" >&2
   else
     echo "bootstrap: installing ${missing[*]} ${optional[*]} (apt-get)"
@@ -54,3 +59,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 "$uv_bin" pip sync -q --python .venv/bin/python --require-hashes requirements.lock
 "$uv_bin" pip install -q --python .venv/bin/python --no-deps -e .
+
+# Apache Superset (the dashboard; bi/) in a virtual environment of its own, rebuilt only when its
+# lock changed (the lock's SHA-256 is kept beside it)
+superset_venv=.local/superset/venv
+superset_lock_sha=$(sha256sum bi/requirements-superset.lock | cut -d' ' -f1)
+if [ "$(cat "$superset_venv/.lock-sha256" 2>/dev/null)" != "$superset_lock_sha" ]; then
+  echo "bootstrap: installing Apache Superset into $superset_venv (bi/requirements-superset.lock)"
+  [ -x "$superset_venv/bin/python" ] || "$uv_bin" venv -q --python python3.11 "$superset_venv"
+  "$uv_bin" pip sync -q --python "$superset_venv/bin/python" --require-hashes bi/requirements-superset.lock
+  echo "$superset_lock_sha" > "$superset_venv/.lock-sha256"
+fi

@@ -40,6 +40,7 @@ SLOW_MODULES = (
     "test_reporting_cycle.py",
     "test_hostile_input.py",
     "test_bi_consistency.py",
+    "test_dashboard.py",
     "test_publish.py",
 )
 

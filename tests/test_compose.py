@@ -4,11 +4,12 @@
 merged, paths absolute, variables substituted. The checks below read that, and compare it with
 what the code expects: the executor, each service's command, the environment variables and
 Airflow connections the code reads, the pool the DAGs use, the volumes where the code writes,
-the warehouse's roles, Metabase's connection as ``bi_reader``, and that no secret is in the file
-or the image. The deploy scripts are run for real where they can be (the entrypoint's
-connections through ``pipeline.cycle.settings_from_airflow``, Airflow's ``_CMD`` settings, the
-secrets generator, the Metabase set-up against a fake Metabase, and the Airflow CLI with the
-image's Celery packages). Nothing here needs PostgreSQL.
+the warehouse's roles, Superset's services (the same settings tests/test_dashboard.py starts it
+with; the warehouse read as ``bi_reader``), and that no secret is in the file or the image. The
+deploy scripts are run for real where they can be (the entrypoint's connections through
+``pipeline.cycle.settings_from_airflow``, Airflow's ``_CMD`` settings, the secrets generator, the
+bundle the dashboards' loader imports, and the Airflow CLI with the image's Celery packages).
+Nothing here needs PostgreSQL; tests/test_dashboard.py runs Superset itself.
 
 Without ``docker-compose`` the tests that need it skip, except on CI (``CI=true``) where they fail:
 ``apt-get install -y docker-compose`` (scripts/bootstrap.sh).
@@ -28,8 +29,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -58,9 +57,16 @@ REQUIRED_SERVICES = set(AIRFLOW_COMMANDS) | {
     "airflow-db",
     "warehouse",
     "warehouse-init",
-    "metabase",
-    "metabase-db",
-    "metabase-init",
+    "superset",
+    "superset-db",
+    "superset-init",
+    "dashboards-init",
+}
+#: Superset's services and what each runs (bi/)
+SUPERSET_COMMANDS = {
+    "superset-init": ["python", "/opt/bi/setup_metadata.py"],
+    "superset": ["bash", "/opt/bi/run-server.sh"],
+    "dashboards-init": ["python", "/opt/bi/load_dashboards.py"],
 }
 #: the celery provider's settings Airflow accepts from _CMD (its provider.yaml marks them
 #: sensitive; the provider is not in the development venv, only in the image)
@@ -547,7 +553,7 @@ def test_data_lives_in_declared_volumes(config):
             if not source.startswith("/"):
                 assert source in declared, f"{name}: volume {source} is not declared"
     data = "/var/lib/postgresql/data"
-    for database in ("warehouse", "airflow-db", "metabase-db"):
+    for database in ("warehouse", "airflow-db", "superset-db"):
         assert volumes_of(services(config)[database]).get(data) in declared, database
     worker = volumes_of(services(config)["airflow-worker"])
     env = env_of(services(config)["airflow-worker"])
@@ -686,139 +692,107 @@ def test_the_warehouse_init_creates_the_three_roles_and_applies_the_structure(co
     assert all(role in warehouse_sql for role in cfg.ROLES)
 
 
-# ---------------------------------------------------------------------------- Metabase
-def test_metabase_keeps_its_own_database_and_reads_the_warehouse_as_bi_reader(config):
+# ---------------------------------------------------------------------------- Superset
+def test_superset_keeps_its_own_database_and_reads_the_warehouse_as_bi_reader(config):
     from tonghop import settings as cfg
 
-    metabase = services(config)["metabase"]
-    env = env_of(metabase)
-    assert metabase["image"].startswith("metabase/metabase:")
-    assert env["MB_DB_TYPE"] == "postgres" and env["MB_DB_HOST"] == "metabase-db"
-    assert env["MB_DB_PASS_FILE"] == f"{SECRETS_MOUNT}/metabase_db_password"
-    assert env_of(services(config)["metabase-db"])["POSTGRES_USER"] == env["MB_DB_USER"]
-    assert "3000" in str(metabase["ports"])
-    init = services(config)["metabase-init"]
-    init_env = env_of(init)
-    assert urlsplit(init_env["METABASE_URL"]).hostname == "metabase"
-    assert (
-        init_env["TONGHOP_PG_HOST"] == "warehouse" and init_env["TONGHOP_PG_DB"] == cfg.WAREHOUSE_DB
+    for name, command in SUPERSET_COMMANDS.items():
+        svc = services(config)[name]
+        assert command_of(svc) == command, name
+        assert svc["build"]["dockerfile"] == "bi/Dockerfile", name
+        script = ROOT / "bi" / Path(command[-1]).name
+        assert script.exists(), script
+    server, init, loader = (
+        services(config)[n] for n in ("superset", "superset-init", "dashboards-init")
     )
-    assert secrets_of(init) == {"metabase_admin_password", "bi_reader_password"}
-    assert init["depends_on"]["metabase"]["condition"] == "service_healthy"
-    assert init["depends_on"]["warehouse-init"]["condition"] == "service_completed_successfully"
-    assert command_of(init) == ["python", f"{IMAGE_ROOT}/deploy/metabase_setup.py"]
+    env = env_of(server)
+    assert env["SUPERSET_CONFIG_PATH"] == "/opt/bi/superset_config.py"
+    assert env["SECRETS_DIR"] == SECRETS_MOUNT
+    assert env["SUPERSET_DB_HOST"] == "superset-db"
+    db = env_of(services(config)["superset-db"])
+    assert (db["POSTGRES_USER"], db["POSTGRES_DB"]) == (
+        env["SUPERSET_DB_USER"],
+        env["SUPERSET_DB_NAME"],
+    )
+    assert db["POSTGRES_PASSWORD_FILE"] == f"{SECRETS_MOUNT}/superset_db_password"
+    assert "8088" in str(server["ports"]) and env["SUPERSET_LISTEN"].endswith(":8088")
+    assert urlsplit(env["SUPERSET_URL"]).hostname == "superset"
+    assert (env["TONGHOP_PG_HOST"], env["TONGHOP_PG_DB"]) == ("warehouse", cfg.WAREHOUSE_DB)
+    # each service mounts the secrets it reads, no more
+    assert secrets_of(init) == {
+        "superset_secret_key",
+        "superset_db_password",
+        "superset_admin_password",
+    }
+    assert secrets_of(server) == {"superset_secret_key", "superset_db_password"}
+    assert secrets_of(loader) == {"superset_admin_password", "bi_reader_password"}
+    assert init["depends_on"]["superset-db"]["condition"] == "service_healthy"
+    assert server["depends_on"]["superset-init"]["condition"] == "service_completed_successfully"
+    assert loader["depends_on"]["superset"]["condition"] == "service_healthy"
+    assert loader["depends_on"]["warehouse-init"]["condition"] == "service_completed_successfully"
+    assert "/health" in " ".join(server["healthcheck"]["test"])
 
 
-class FakeMetabase(BaseHTTPRequestHandler):
-    """Just the Metabase API calls metabase_setup makes, with a memory."""
+def test_superset_starts_with_the_settings_the_dashboard_test_uses(config, tmp_path):
+    """tests/test_dashboard.py starts Superset through testing.superset with the variables the
+    stack gives its services: the same names, none more, none fewer."""
+    from testing import superset as bi
 
-    state: dict = {}
-
-    def log_message(self, *args):
-        pass
-
-    def _reply(self, status: int, body) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> dict:
-        return json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-
-    def _signed_in(self) -> bool:
-        return self.headers.get("X-Metabase-Session") == "session-1"
-
-    def do_GET(self):
-        state = self.state
-        state["calls"].append(("GET", self.path))
-        if self.path == "/api/health":
-            return self._reply(200, {"status": "ok"})
-        if self.path == "/api/session/properties":
-            return self._reply(
-                200,
-                {
-                    "has-user-setup": state["admin"] is not None,
-                    "setup-token": None if state["admin"] else "token-1",
-                },
-            )
-        if self.path == "/api/database" and self._signed_in():
-            return self._reply(
-                200, {"data": list(state["databases"].values()), "total": len(state["databases"])}
-            )
-        return self._reply(401, {"message": "Unauthenticated"})
-
-    def do_POST(self):
-        state, body = self.state, self._body()
-        state["calls"].append(("POST", self.path))
-        if self.path == "/api/setup":
-            assert body["token"] == "token-1" and state["admin"] is None
-            state["admin"] = body["user"]
-            return self._reply(200, {"id": "session-1"})
-        if self.path == "/api/session":
-            ok = state["admin"] and body == {
-                "username": state["admin"]["email"],
-                "password": state["admin"]["password"],
-            }
-            return self._reply(200 if ok else 401, {"id": "session-1"} if ok else {})
-        if self.path == "/api/database" and self._signed_in():
-            database = {**body, "id": len(state["databases"]) + 1}
-            state["databases"][database["id"]] = database
-            return self._reply(200, database)
-        return self._reply(401, {})
-
-    def do_PUT(self):
-        state, body = self.state, self._body()
-        state["calls"].append(("PUT", self.path))
-        database_id = int(self.path.rsplit("/", 1)[-1])
-        if not self._signed_in() or database_id not in state["databases"]:
-            return self._reply(404, {})
-        state["databases"][database_id].update(body)
-        return self._reply(200, state["databases"][database_id])
+    stack = bi.Stack(tmp_path, "db", 5432, "superset", "warehouse", 5432, "tonghop", port=8088)
+    process_only = {"PATH", "HOME", "LANG", "TZ", "PYTHONUNBUFFERED"}
+    tested = set(stack.env()) - process_only
+    for name in SUPERSET_COMMANDS:
+        assert set(env_of(services(config)[name])) == tested, name
+    # and the scripts read no variable the stack does not set
+    read = set()
+    for path in (ROOT / "bi").glob("*.py"):
+        read |= set(re.findall(r"""environ(?:\.get)?[\[(]\s*["']([A-Z_]+)["']""", path.read_text()))
+    read |= set(re.findall(r"\$\{(SUPERSET_[A-Z_]+)", (ROOT / "bi" / "run-server.sh").read_text()))
+    assert read - tested <= {"SUPERSET_THREADS", "SUPERSET_WEBSERVER_TIMEOUT"}, read - tested
 
 
-def test_metabase_setup_connects_the_warehouse_as_bi_reader_once(config, tmp_path):
-    setup = load_deploy_module("metabase_setup")
-    folder = secret_files(tmp_path, ["metabase_admin_password", "bi_reader_password"])
-    FakeMetabase.state = {"admin": None, "databases": {}, "calls": []}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeMetabase)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        env = {
-            **env_of(services(config)["metabase-init"]),
-            "SECRETS_DIR": str(folder),
-            "METABASE_URL": f"http://127.0.0.1:{server.server_port}",
-        }
-        assert setup.main(env, deadline_s=10) == 0
-        assert ("POST", "/api/setup") in FakeMetabase.state["calls"]
-        (database,) = FakeMetabase.state["databases"].values()
-        details = database["details"]
-        assert database["engine"] == "postgres"
-        assert (details["host"], details["dbname"], details["user"]) == (
-            "warehouse",
-            "tonghop",
-            "bi_reader",
-        )
-        assert details["password"] == (folder / "bi_reader_password").read_text().strip()
-        assert details["schema-filters-patterns"] == "marts"
-        assert (
-            FakeMetabase.state["admin"]["password"]
-            == (folder / "metabase_admin_password").read_text().strip()
-        )
+def test_the_dashboards_bundle_points_at_the_warehouse_without_a_password(config):
+    """What dashboards-init imports: bi/dashboards/ zipped, the connection's URI made of the
+    stack's warehouse address, the password masked (it goes in the import request only), the
+    period filter's default the period given."""
+    import io
+    import zipfile
 
-        # again, after the bi_reader password changed: signs in, updates, adds nothing
-        (folder / "bi_reader_password").write_text("rotated")
-        FakeMetabase.state["calls"].clear()
-        assert setup.main(env, deadline_s=10) == 0
-        calls = FakeMetabase.state["calls"]
-        assert ("POST", "/api/session") in calls and ("PUT", "/api/database/1") in calls
-        assert ("POST", "/api/database") not in calls and ("POST", "/api/setup") not in calls
-        assert len(FakeMetabase.state["databases"]) == 1
-        assert FakeMetabase.state["databases"][1]["details"]["password"] == "rotated"
-    finally:
-        server.shutdown()
+    loader = importlib.util.spec_from_file_location(
+        "load_dashboards", ROOT / "bi" / "load_dashboards.py"
+    )
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    env = env_of(services(config)["dashboards-init"])
+    with zipfile.ZipFile(io.BytesIO(module.bundle(env, period="CB-2026-6T"))) as archive:
+        files = {name.split("/", 1)[1]: archive.read(name).decode() for name in archive.namelist()}
+    assert set(files) == {
+        p.relative_to(ROOT / "bi" / "dashboards").as_posix()
+        for p in (ROOT / "bi" / "dashboards").rglob("*.yaml")
+    }
+    database = yaml.safe_load(files[module.DATABASE_FILE])
+    assert database["sqlalchemy_uri"] == (
+        f"postgresql+psycopg2://bi_reader:{'X' * 10}@warehouse:5432/tonghop"
+    )
+    (dashboard,) = [yaml.safe_load(t) for n, t in files.items() if n.startswith("dashboards/")]
+    (period_filter,) = dashboard["metadata"]["native_filter_configuration"]
+    assert period_filter["defaultDataMask"]["filterState"]["value"] == ["CB-2026-6T"]
+
+
+def test_the_superset_image_installs_its_own_lock_with_hashes():
+    dockerfile = "\n".join(
+        line
+        for line in (ROOT / "bi" / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    assert re.search(r"^FROM python:3\.11-slim-bookworm", dockerfile, re.M)
+    assert re.search(
+        r"pip install --no-deps --require-hashes -r /opt/bi/requirements-superset\.lock", dockerfile
+    )
+    assert "pip check" in dockerfile and "COPY bi /opt/bi" in dockerfile
+    assert re.search(r"^USER\s+(?!root)\w+", dockerfile, re.M)
+    pins = _pins(ROOT / "bi" / "requirements-superset.lock")
+    assert pins["apache-superset"][0].startswith("6.") and all(h for _, h in pins.values())
 
 
 # ---------------------------------------------------------------------------- the image
@@ -983,7 +957,7 @@ def test_the_docs_say_how_to_deploy(config):
         "docker compose up -d",
         "--scale airflow-worker=",
         "bi_reader",
-        "127.0.0.1:3000",
+        "127.0.0.1:8088",
         "127.0.0.1:8080",
         "marts",
     ):

@@ -47,11 +47,6 @@ ALLOWED = {
         "94eaf0f1bb55802f74a3070b568d08f16b6444d1",  # pragma: allowlist secret
     ): "AIRFLOW__API__SECRET_KEY_CMD: the command that reads the secret file",
     (
-        "tests/test_compose.py",
-        "Secret Keyword",
-        "b63f6f1a19fb11b7488963ac116e0c5f4388e85b",  # pragma: allowlist secret
-    ): "'rotated': the password a fake Metabase is given in the deploy test",
-    (
         "tooling/localdb.py",
         "Secret Keyword",
         "2f1aa1e2a58704b452a5dd60ab1bd2b761bf296a",  # pragma: allowlist secret
