@@ -36,7 +36,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -169,19 +168,8 @@ def measure_superset_running(work: Path) -> dict:
             register_entries(own, entries)
             land(own, catalogue, period)
     run_dbt(own, ["build", "--exclude-resource-type", "test"])
-    admin = urlsplit(settings.dsn("admin"))
-    stack = bi.Stack(
-        secrets_dir=bi.new_secrets(
-            work / "secrets", unquote(urlsplit(own.dsn("bi_reader")).password)
-        ),
-        metadata_host=admin.hostname,
-        metadata_port=admin.port,
-        metadata_db=METADATA_DB,
-        warehouse_host=admin.hostname,
-        warehouse_port=admin.port,
-        warehouse_db=WAREHOUSE_DB,
-        port=PORT,
-        workers=2,
+    stack = bi.local_stack(
+        settings, work, metadata_db=METADATA_DB, warehouse_db=WAREHOUSE_DB, port=PORT
     )
     log = work / "superset.log"
     started = time.monotonic()

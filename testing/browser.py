@@ -17,7 +17,9 @@ import subprocess
 import sys
 import tempfile
 
-FLAGS = (
+#: headless Chromium that reaches nothing beyond this machine on its own (no updates, sync,
+#: background requests); the dashboard's browser (testing/superset.py) starts from these too
+HEADLESS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -26,6 +28,9 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)
+FLAGS = (
+    *HEADLESS,
     "--host-resolver-rules=MAP * ~NOTFOUND",
     # time for the page's scripts (the sites draw their tables with JavaScript)
     "--virtual-time-budget=8000",

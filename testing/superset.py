@@ -26,7 +26,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from testing.browser import HEADLESS
 
 ROOT = Path(__file__).resolve().parent.parent
 BI = ROOT / "bi"
@@ -45,14 +47,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 #: (a fresh --user-data-dir is added per browser); every host name but localhost fails to
 #: resolve, so a page asking for an outside resource shows up as a failed request
 CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *HEADLESS,
     "--disable-dev-shm-usage",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
     "--lang=vi-VN",
@@ -312,6 +307,28 @@ def process_tree_rss(pid: int) -> int:
         total += rss.get(current, 0)
         todo.extend(children.get(current, []))
     return total
+
+
+def local_stack(
+    settings, work: Path, *, metadata_db: str, warehouse_db: str, port: int, workers: int = 2
+) -> Stack:
+    """A stack on the local cluster of ``settings``: Superset's own database ``metadata_db``
+    and the warehouse ``warehouse_db`` there, read as bi_reader (a role of the cluster, with
+    the same password in every database); new secrets under ``work/secrets``."""
+    admin = urlsplit(settings.dsn("admin"))
+    return Stack(
+        secrets_dir=new_secrets(
+            work / "secrets", unquote(urlsplit(settings.dsn("bi_reader")).password)
+        ),
+        metadata_host=admin.hostname,
+        metadata_port=admin.port,
+        metadata_db=metadata_db,
+        warehouse_host=admin.hostname,
+        warehouse_port=admin.port,
+        warehouse_db=warehouse_db,
+        port=port,
+        workers=workers,
+    )
 
 
 def new_secrets(folder: Path, bi_reader_password: str) -> Path:

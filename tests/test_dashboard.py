@@ -261,20 +261,8 @@ def superset_starting(settings, tmp_path_factory):
     if missing := bi.missing_tools():
         _missing(f"not installed: {', '.join(missing)} (bash scripts/bootstrap.sh, as root)")
     work = tmp_path_factory.mktemp("superset")
-    admin = urlsplit(settings.dsn("admin"))
-    stack = bi.Stack(
-        # bi_reader is a role of the cluster: the same password for every warehouse database
-        secrets_dir=bi.new_secrets(
-            work / "secrets", unquote(urlsplit(settings.dsn("bi_reader")).password)
-        ),
-        metadata_host=admin.hostname,
-        metadata_port=admin.port,
-        metadata_db=METADATA_DB,
-        warehouse_host=admin.hostname,
-        warehouse_port=admin.port,
-        warehouse_db=DATABASE,
-        port=SERVER_PORT,
-        workers=2,
+    stack = bi.local_stack(
+        settings, work, metadata_db=METADATA_DB, warehouse_db=DATABASE, port=SERVER_PORT
     )
     log = TEST_STATE / "superset.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -663,18 +651,10 @@ def test_a_staff_account_reads_the_dashboard_and_runs_no_sql(superset, pages, tm
 
 def test_loading_again_adds_nothing(superset, pages):
     """The loader is idempotent: a second run overwrites the objects by UUID."""
-    import requests
-
     stack, _ = superset
 
     def counts() -> dict:
-        session = requests.Session()
-        token = session.post(
-            f"{stack.url}/api/v1/security/login",
-            json={"username": bi.ADMIN, "password": stack.admin_password(), "provider": "db"},
-            timeout=30,
-        ).json()["access_token"]
-        session.headers["Authorization"] = f"Bearer {token}"
+        session = admin_api(stack)
         return {
             kind: session.get(f"{stack.url}/api/v1/{kind}/?q=(page_size:1)", timeout=30).json()[
                 "count"
