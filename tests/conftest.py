@@ -38,6 +38,7 @@ SLOW_MODULES = (
     "test_airflow_scheduler.py",
     "test_bench.py",
     "test_reporting_cycle.py",
+    "test_dashboard.py",
     "test_hostile_input.py",
     "test_bi_consistency.py",
     "test_dashboard.py",
