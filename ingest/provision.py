@@ -227,8 +227,8 @@ def provision_units(
             (catalogue.unit(code), account) for code, account in creates if code not in registered
         ]
         for code, _ in creates:
-            if code in registered:  # a retried shard: made by its earlier try
-                summary.existing.append(code)
+            if code in registered:  # a retried shard: made by its earlier try of this run
+                summary.created.append(code)
                 summary.spreadsheet_ids[code] = registered[code].spreadsheet_id
                 summary.tab_titles[code] = registered[code].tab_title
         try:

@@ -275,8 +275,14 @@ def write_feedback(
         by_spreadsheet: dict[str, list[CheckedReport]] = defaultdict(list)
         for report in reports:
             by_spreadsheet[report.spreadsheet_id].append(report)
+        # the shard's order (the accounts in turn), else the accounts taken in turn here
+        order = spreadsheet_ids or interleaved(
+            sorted(by_spreadsheet), key=lambda sid: by_spreadsheet[sid][0].service_account
+        )
         progress.started("feedback", total=len(reports))
-        for spreadsheet_id, group in by_spreadsheet.items():
+        for spreadsheet_id, group in (
+            (sid, by_spreadsheet[sid]) for sid in order if sid in by_spreadsheet
+        ):
             doing = f"waiting for spreadsheet {spreadsheet_id}'s feedback lock"
             asked = len(group)
             with _spreadsheet_lock(conn, spreadsheet_id):
