@@ -157,17 +157,9 @@ class Settings:
 def sheets_quota(env: dict[str, str]) -> Quota | None:
     """``TONGHOP_SHEETS_QUOTA``: a JSON object of :class:`tonghop.quota.Quota`'s keys (the
     others keep Google's published limits), ``google`` for those limits, ``none`` for no limit;
-    unset or empty: Google's limits with the google backend, none with the emulator.
-    ``TONGHOP_SHEETS_REQUESTS_PER_MINUTE`` (older) sets the per-user Sheets reads and writes a
-    minute ("0": no limit) when ``TONGHOP_SHEETS_QUOTA`` is not given."""
+    unset or empty: Google's limits with the google backend, none with the emulator."""
     text = (env.get("TONGHOP_SHEETS_QUOTA") or "").strip()
     if not text:
-        legacy = env.get("TONGHOP_SHEETS_REQUESTS_PER_MINUTE")
-        if legacy:
-            per_user = int(float(legacy))
-            if per_user <= 0:
-                return None
-            return Quota(sheets_read_per_user=per_user, sheets_write_per_user=per_user)
         google = env.get("TONGHOP_SHEETS_BACKEND", "emulator") == "google"
         return Quota() if google else None
     if text.lower() in ("none", "0", "off"):
