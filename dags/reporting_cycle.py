@@ -27,9 +27,10 @@ pulls instead of one build per landing.
 quota itself is held by the client's limiter, shared by every worker through the warehouse).
 
 **Alerts** (`tonghop/alerts.py`, to `TONGHOP_ALERT_WEBHOOK` / `TONGHOP_ALERT_EMAIL`): a task
-that fails after its retries; a stage still running past its budget (`STAGE_BUDGETS`, override
-with `TONGHOP_STAGE_BUDGETS`) — sent while it runs; a stage that hangs is stopped after an
-hour (`execution_timeout`) and reported as a failure.
+that fails after its retries; a pull whose reads cannot finish before the period's deadline at
+the quota (sent by `plan_pull`, with the projected finish); a stage still running past its
+budget (`STAGE_BUDGETS`, override with `TONGHOP_STAGE_BUDGETS`) — sent while it runs; a stage
+that hangs is stopped after an hour (`execution_timeout`) and reported as a failure.
 
 **Connections**: `tonghop_loader`, `tonghop_transformer`, `tonghop_bi_reader` (PostgreSQL),
 `tonghop_sheets` (extra `{"backend": "google", "key_path": ...}` or `{"backend": "emulator"}`
