@@ -442,6 +442,7 @@ def _orphans(
             pages = page
             unit_code = drive_file.app_properties.get("tonghop_unit")
             if unit_code and drive_file.spreadsheet_id not in known:
+                known.add(drive_file.spreadsheet_id)  # a file two accounts see, once
                 found.setdefault(unit_code, []).append((drive_file, account))
         api.calls[LIST] += max(pages, 1)
     return found

@@ -18,8 +18,11 @@ unit's data; and since Drive records our write as ``modifiedByMeTime``, the next
 even read the spreadsheet again for it.
 
 A unit whose spreadsheet cannot be written is recorded as failed (``ops.feedback_writes``) and
-tried again at the next publication; the other units go on. One writer per period at a time (a
-PostgreSQL advisory lock held until the writer's session ends).
+tried again at the next publication; the other units go on. The tabs are written in shards
+(:func:`plan_feedback`, then :func:`write_feedback` on each shard's spreadsheets, each as the
+service account it is shared with); one writer per spreadsheet at a time (a PostgreSQL advisory
+lock), which reads again what the spreadsheet's tabs last said before writing, so neither a
+retried shard nor two cycles at once write a tab twice.
 """
 
 from __future__ import annotations
@@ -253,6 +256,8 @@ def write_feedback(
     said, so a tab recorded as written is not written again."""
     period = catalogue.period(period_code)
     summary = FeedbackSummary(period_code=period_code)
+    if spreadsheet_ids is not None and not spreadsheet_ids:
+        return summary  # an empty shard (a plan with nothing to answer)
     conn = psycopg2.connect(settings.dsn("loader"))
     doing, spreadsheet_id = "reading the units' states from the marts", None
     try:
