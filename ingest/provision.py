@@ -49,6 +49,7 @@ from ingest.sheet_update import Update, content_sha256, guide_update, tab_update
 from sheets import layout
 from sheets.client import ClientPool, identities, identity_of
 from sheets.layout import TabSpec, app_properties, report_tabs, spreadsheet_title
+from sheets.quota import soonest_first
 from sheets.writer import (
     LIST,
     SheetsApi,
@@ -238,7 +239,14 @@ def provision_units(
                     if recover and made
                     else {}
                 )
-                for unit, account in made:
+                # the account whose quota frees up soonest next (sheets.quota.soonest_first)
+                ordered = soonest_first(
+                    made,
+                    lambda item: item[1],
+                    lambda account: getattr(apis(account).http, "limiter", None),
+                    "sheets_write",
+                )
+                for unit, account in ordered:
                     _provision_unit(
                         apis(account),
                         conn,

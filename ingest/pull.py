@@ -43,6 +43,7 @@ from ingest.land import ReadEvidence, land_version, record_fetch
 from ingest.registry import entries_for_period
 from sheets import client as gsheets
 from sheets.client import parse_drive_time
+from sheets.quota import soonest_first
 from tonghop import progress
 from tonghop.catalogue import Catalogue
 from tonghop.errors import EnvironmentNotReady, WarehouseConnectionLost, connection_lost, one_line
@@ -347,7 +348,7 @@ def plan_pull(
             for sid in sorted(targets)
             if sid in listed
         ],
-        key=lambda target: target[2] if len(target) > 2 else None,
+        key=_account_of,
     )
     plan.not_listed = sorted(targets - set(listed))
     log.info(
@@ -364,6 +365,11 @@ def plan_pull(
         period_code,
     )
     return plan
+
+
+def _account_of(target: list) -> str | None:
+    """The account a target is read as (None: the first of the pool)."""
+    return target[2] if len(target) > 2 else None
 
 
 def _clients(settings: Settings, client=None):
@@ -431,7 +437,14 @@ def read_spreadsheets(
     try:
         shared = _shared_files(conn, [t[0] for t in targets])
         conn.commit()
-        for position, (spreadsheet_id, modified, *rest) in enumerate(targets, 1):  # noqa: B007 (read after the loop)
+        # the account whose quota frees up soonest next (sheets.quota.soonest_first)
+        ordered = soonest_first(
+            targets,
+            _account_of,
+            lambda account: getattr(clients(account).http_client, "limiter", None),
+            "sheets_read",
+        )
+        for position, (spreadsheet_id, modified, *rest) in enumerate(ordered, 1):  # noqa: B007 (read after the loop)
             client = clients(rest[0] if rest else None)
             attempted = dt.datetime.now(dt.UTC)
             try:

@@ -42,6 +42,7 @@ from publish.check_tab import check_tab
 from publish.unit_state import UnitState, read_states, sentence
 from sheets import layout
 from sheets.client import ClientPool, describe_error
+from sheets.quota import soonest_first
 from sheets.writer import SheetsApi, client_account_email, tab_requests
 from tonghop import progress
 from tonghop.catalogue import Catalogue
@@ -280,14 +281,25 @@ def write_feedback(
         by_spreadsheet: dict[str, list[CheckedReport]] = defaultdict(list)
         for report in reports:
             by_spreadsheet[report.spreadsheet_id].append(report)
-        # the shard's order (the accounts in turn), else the accounts taken in turn here
-        order = spreadsheet_ids or interleaved(
-            sorted(by_spreadsheet), key=lambda sid: by_spreadsheet[sid][0].service_account
+        # the shard's order (the accounts in turn), else the accounts taken in turn here; then
+        # the account whose quota frees up soonest next (sheets.quota.soonest_first)
+        order = [
+            sid
+            for sid in spreadsheet_ids
+            or interleaved(
+                sorted(by_spreadsheet), key=lambda sid: by_spreadsheet[sid][0].service_account
+            )
+            if sid in by_spreadsheet
+        ]
+
+        def account_of(sid: str) -> str | None:
+            return by_spreadsheet[sid][0].service_account
+
+        ordered = soonest_first(
+            order, account_of, lambda a: getattr(apis(a).http, "limiter", None), "sheets_write"
         )
         progress.started("feedback", total=len(reports))
-        for spreadsheet_id, group in (
-            (sid, by_spreadsheet[sid]) for sid in order if sid in by_spreadsheet
-        ):
+        for spreadsheet_id, group in ((sid, by_spreadsheet[sid]) for sid in ordered):
             doing = f"waiting for spreadsheet {spreadsheet_id}'s feedback lock"
             asked = len(group)
             with _spreadsheet_lock(conn, spreadsheet_id):

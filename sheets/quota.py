@@ -30,8 +30,8 @@ import logging
 import random
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 
 from tonghop.quota import Quota
 
@@ -72,6 +72,12 @@ class MemoryCounters:
             for key, interval in intervals.items():
                 self.next_at[key] = now + interval
             return 0.0
+
+    def peek(self, keys: list[str]) -> float:
+        """Seconds until every counter of ``keys`` allows a call (0: now); nothing taken."""
+        with self.lock:
+            now = self.clock()
+            return max(0.0, *(self.next_at.get(key, now) - now for key in keys))
 
 
 class PostgresCounters:
@@ -139,6 +145,28 @@ class PostgresCounters:
         conn.commit()
         return 0.0
 
+    def peek(self, keys: list[str]) -> float:
+        """Seconds until every counter of ``keys`` allows a call (0: now); nothing taken, no
+        lock: a hint, which :meth:`take` settles."""
+        import psycopg2
+
+        with self.lock:
+            try:
+                conn = self._connect()
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "select coalesce(max(extract(epoch from next_at)::float8), '-infinity') "
+                        "- extract(epoch from clock_timestamp())::float8 "
+                        "from ops.api_quota where bucket = any(%s)",
+                        (list(keys),),
+                    )
+                    wait = cur.fetchone()[0]
+                conn.rollback()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                self.close()
+                return 0.0  # no hint: take() finds out
+        return max(0.0, wait)
+
     def close(self) -> None:
         if self.conn is not None:
             try:
@@ -174,6 +202,11 @@ class QuotaLimiter:
             for bucket in ("sheets_read", "sheets_write", "drive")
         }
 
+    def ready_in(self, bucket: str) -> float:
+        """Seconds until a call of ``bucket`` may go as this account (0: now), as far as the
+        counters say now (another process may take the moment first)."""
+        return self.counters.peek(list(self._intervals[bucket]))
+
     def acquire(self, bucket: str) -> None:
         intervals = self._intervals[bucket]
         while True:
@@ -201,3 +234,26 @@ def shared_counters(dsn: str | None) -> MemoryCounters | PostgresCounters:
         if dsn not in _postgres:
             _postgres[dsn] = PostgresCounters(dsn)
         return _postgres[dsn]
+
+
+def soonest_first(items: list, account_of, limiter_of, bucket: str) -> Iterator:
+    """``items`` one after another, next the one whose account may call soonest (each
+    account's items in their order): a task then never queues for a busy account while another
+    account's quota is free — with several tasks taking the accounts in the same order, they
+    would otherwise move as a convoy, all waiting on one account while the others idle.
+    ``limiter_of(account)``: that account's :class:`QuotaLimiter` (None: no quota; then, or
+    with one account, the order is kept)."""
+    queues: dict = {}
+    for item in items:
+        queues.setdefault(account_of(item), deque()).append(item)
+    limiters = {account: limiter_of(account) for account in queues}
+    if len(queues) < 2 or not all(limiters.values()):
+        yield from items
+        return
+    turn = list(queues)
+    while queues:
+        account = min(queues, key=lambda a: (round(limiters[a].ready_in(bucket), 3), turn.index(a)))
+        yield queues[account].popleft()
+        if not queues[account]:
+            del queues[account]
+        turn.append(turn.pop(turn.index(account)))  # on a tie, the others first

@@ -70,3 +70,26 @@ def test_the_limiter_counts_reads_writes_and_drive_apart_per_user_and_per_projec
     alice.acquire("sheets_read")  # alice's own interval: 10 s / (11 - 1) after her first
     assert now[0] == pytest.approx(1.0, abs=0.02)
     assert alice.calls == {"sheets_read": 2, "sheets_write": 1, "drive": 1}
+
+
+def test_a_task_takes_next_the_account_whose_quota_frees_up_first():
+    """Several tasks taking the accounts in the same order would queue together on one account
+    while the others idle; each task instead takes next an item of the account that may call
+    soonest, each account's items in their order."""
+    from sheets.quota import MemoryCounters, QuotaLimiter, soonest_first
+    from tonghop.quota import Quota
+
+    now = [0.0]
+    quota = Quota(sheets_read_per_user=11, window_seconds=10, margin_seconds=0)
+    counters = MemoryCounters(clock=lambda: now[0])
+    limiters = {a: QuotaLimiter(quota, a, counters, lambda s: None) for a in ("a", "b")}
+    limiters["a"].acquire("sheets_read")  # another task just used account a: a waits 1 s
+    items = [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+    order = []
+    for item in soonest_first(items, lambda i: i[0], limiters.get, "sheets_read"):
+        order.append(item)
+        limiters[item[0]].counters.take(limiters[item[0]]._intervals["sheets_read"])
+    assert order[0] == ("b", 1)
+    assert [i for i in order if i[0] == "a"] == [("a", 1), ("a", 2)]  # each account's order kept
+    # without a quota (no limiter), or with one account, the order is the given one
+    assert list(soonest_first(items, lambda i: i[0], lambda a: None, "sheets_read")) == items

@@ -157,9 +157,9 @@ def test_drive_calls_count_against_drive_quota_apart_from_sheets_reads(server):
     assert body["errors"][0]["reason"] == "rateLimitExceeded"
     with pytest.raises(gspread.exceptions.APIError) as excinfo:
         gc.open_by_key(sid)
-    assert "'Read requests per minute per user'" in excinfo.value.response.json()["error"][
-        "message"
-    ]
+    assert (
+        "'Read requests per minute per user'" in excinfo.value.response.json()["error"]["message"]
+    )
     # a Drive write (a share) counts against Drive's queries too, never Sheets' writes
     server.configure(EmulatorConfig(write_quota_per_user=1, drive_quota_per_project=1))
     bob = client_as(server.url, "bob")
