@@ -242,6 +242,10 @@ class QuotaRun:
             "pull": {k: pulled[k] for k in ("fetched", "new_versions", "failed", "files_listed")},
             "pull_shards": len(shards),
             "pull_shard_seconds": [t["seconds"] for t in pulled_shards],
+            # how much of the shards' time went waiting for the quota (the rest: the calls
+            # themselves and landing): near 1 when the quota binds
+            "pull_quota_wait_share": _wait_share(pulled_shards),
+            "feedback_quota_wait_share": _wait_share(told),
             "feedback_shards": len(told),
             "feedback_shard_seconds": [t["seconds"] for t in told],
             "tabs_written": sum(t["result"].get("tabs_written", 0) for t in told),
@@ -290,6 +294,13 @@ class QuotaRun:
             result["cycles"]["incremental"] = self.cycle("incremental", "changed")
         result["goals"] = goals(result)
         return result
+
+
+def _wait_share(tasks: list[dict]) -> float | None:
+    """The share of the tasks' time spent waiting for the quota (their limiters' own count)."""
+    seconds = sum(t["seconds"] for t in tasks)
+    waited = sum(t["result"].get("quota_wait_seconds") or 0.0 for t in tasks)
+    return round(waited / seconds, 3) if seconds else None
 
 
 def changed_unit(scenarios: dict[str, str]) -> str:

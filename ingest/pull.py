@@ -82,6 +82,8 @@ class PullSummary:
     wide_shares: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
+    #: seconds the reads waited for Google's quota, every shard added up
+    quota_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -221,6 +223,10 @@ class ShardResult:
     #: spreadsheet_id → [reason, modifiedTime]
     failures: dict[str, list] = field(default_factory=dict)
     api_calls: Counter = field(default_factory=Counter)
+    #: seconds the shard's calls waited for Google's quota (sheets.quota): near the shard's
+    #: whole time when the quota binds; near nothing when the calls' own time does (then more
+    #: tasks at once would read faster)
+    quota_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -497,13 +503,13 @@ def read_spreadsheets(
     finally:
         conn.close()
         progress.flush("pull")
-    retries = (
-        clients.retries()
-        if isinstance(clients, gsheets.ClientPool)
-        else getattr(client.http_client, "retries", 0)
-    )
+    used = list(clients.clients.values()) if isinstance(clients, gsheets.ClientPool) else [client]
+    retries = sum(getattr(c.http_client, "retries", 0) for c in used)
     if retries:
         result.api_calls["retries"] = retries
+    result.quota_wait_seconds = round(
+        sum(getattr(getattr(c.http_client, "limiter", None), "waited", 0.0) for c in used), 1
+    )
     return result
 
 
@@ -521,6 +527,9 @@ def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) 
     summary.api_calls["drive.files.list"] += plan.listing_calls
     failed_times: list[dt.datetime] = []
     for result in results:
+        summary.quota_wait_seconds = round(
+            summary.quota_wait_seconds + result.quota_wait_seconds, 1
+        )
         summary.fetched += result.fetched
         summary.new_versions += result.new_versions
         summary.unchanged += result.unchanged

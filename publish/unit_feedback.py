@@ -81,9 +81,12 @@ class FeedbackSummary:
     awaiting_build: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
+    #: seconds the writes waited for Google's quota (sheets.quota)
+    quota_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {
+            "quota_wait_seconds": self.quota_wait_seconds,
             "period_code": self.period_code,
             "spreadsheets": self.spreadsheets,
             "tabs_written": self.tabs_written,
@@ -350,6 +353,7 @@ def write_feedback(
                 summary.tabs_written += len(group)
             progress.advanced("feedback", asked)
         summary.api_calls = apis.calls()
+        summary.quota_wait_seconds = apis.waited()
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         if not connection_lost(conn, exc):
             raise
@@ -421,6 +425,15 @@ class _Apis:
         for api in self.apis.values():
             total.update(api.calls)
         return total
+
+    def waited(self) -> float:
+        """Seconds the calls waited for Google's quota, every account added up."""
+        return round(
+            sum(
+                getattr(getattr(a.http, "limiter", None), "waited", 0.0) for a in self.apis.values()
+            ),
+            1,
+        )
 
 
 def _requests(group: list[CheckedReport], tabs, service_account, trust_record: bool) -> list[dict]:
