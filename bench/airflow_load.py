@@ -222,7 +222,7 @@ def airflow_environment(
             "TONGHOP_HOME": str(project),
             "TONGHOP_PG_DB": settings.warehouse_db,
             "TONGHOP_PULL_SHARD_SIZE": str(shard_size),
-            "TONGHOP_SHEETS_REQUESTS_PER_MINUTE": "0",  # the emulator has no quota here
+            "TONGHOP_SHEETS_QUOTA": "none",  # the emulator has no quota here
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
         }

@@ -2,8 +2,9 @@
 its ``<!-- bench:latest -->`` markers, the short form of ``bench/results/airflow_load.json``
 (``bench/airflow_load.py``) between its ``<!-- bench:airflow-load -->`` markers, and
 ``bench/results/granularity.md`` (``bench/granularity.py``) between its
-``<!-- bench:granularity -->`` markers, and ``bench/results/bi_candidates.md``
-(``bench/bi_candidates.py``) between its ``<!-- bench:bi -->`` markers.
+``<!-- bench:granularity -->`` markers, ``bench/results/bi_candidates.md``
+(``bench/bi_candidates.py``) between its ``<!-- bench:bi -->`` markers, and
+``bench/results/quota_*.md`` (``bench/quota.py``) between its ``<!-- bench:quota -->`` markers.
 
 The bench itself writes only ``bench/results/``; this copies its tables into the documentation
 when someone decides a run should be the published one (the README links to that page and
@@ -22,6 +23,7 @@ START, END = "<!-- bench:latest -->", "<!-- /bench:latest -->"
 LOAD_START, LOAD_END = "<!-- bench:airflow-load -->", "<!-- /bench:airflow-load -->"
 GRAIN_START, GRAIN_END = "<!-- bench:granularity -->", "<!-- /bench:granularity -->"
 BI_START, BI_END = "<!-- bench:bi -->", "<!-- /bench:bi -->"
+QUOTA_START, QUOTA_END = "<!-- bench:quota -->", "<!-- /bench:quota -->"
 #: the page the tables are copied into
 PAGE = PROJECT_ROOT / "docs" / "benchmarks.md"
 
@@ -65,6 +67,12 @@ def main(page: Path = PAGE, results: Path = PROJECT_ROOT / "bench" / "results") 
     candidates = results / "bi_candidates.md"
     if candidates.exists():
         text = _replace(text, BI_START, BI_END, candidates.read_text(encoding="utf-8"), page)
+        if text is None:
+            return 1
+    quota = sorted(results.glob("quota_*.md"))
+    if quota:
+        tables = "\n".join(path.read_text(encoding="utf-8") for path in quota)
+        text = _replace(text, QUOTA_START, QUOTA_END, tables, page)
         if text is None:
             return 1
     page.write_text(text, encoding="utf-8")

@@ -58,9 +58,17 @@ def free_port() -> int:
 
 
 def client_rate_limit(quota_per_minute: int | None) -> int | None:
-    """Our client's requests a minute under a per-user quota of ``quota_per_minute``: the quota
-    itself (``sheets.http.RateLimiter`` never lets more through in any minute)."""
+    """Our client's per-user limit under a per-user quota of ``quota_per_minute``: the quota
+    itself (``sheets.quota.QuotaLimiter`` never lets more through in any minute)."""
     return quota_per_minute or None
+
+
+def client_quota(per_user: int | None) -> str:
+    """``TONGHOP_SHEETS_QUOTA`` for our stages: Sheets reads and writes at ``per_user`` a
+    minute per user (the project's and Drive's limits Google's), or none."""
+    if not per_user:
+        return "none"
+    return json.dumps({"sheets_read_per_user": per_user, "sheets_write_per_user": per_user})
 
 
 def quota_seconds(calls: int, quota_per_minute: int) -> float:
@@ -263,7 +271,7 @@ class Run:
                 "TONGHOP_STATE_DIR": str(state_dir()),
                 "TONGHOP_SHEETS_BACKEND": "emulator",
                 "TONGHOP_EMULATOR_URL": emulator.url,
-                "TONGHOP_SHEETS_REQUESTS_PER_MINUTE": str(self.rate or 0),
+                "TONGHOP_SHEETS_QUOTA": client_quota(self.rate),
                 "TONGHOP_OUTPUT_DIR": str(self.folder / "output"),
                 "GX_ANALYTICS_ENABLED": "false",
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

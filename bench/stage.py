@@ -23,6 +23,7 @@ import logging
 import resource
 import sys
 import time
+from pathlib import Path
 
 
 def _timed_land(counter: dict):
@@ -66,6 +67,48 @@ def _capture_dbt_build(extra: dict) -> dict:
     return captured
 
 
+def _plan_pull(settings, run_id: str, mode: str) -> dict:
+    from bench.province import PERIOD
+    from pipeline import cycle
+
+    return cycle.stage_plan_pull(settings, PERIOD, run_id, mode=mode)
+
+
+def _plan_feedback(settings) -> list:
+    from bench.province import PERIOD
+    from pipeline import cycle
+
+    return cycle.stage_plan_feedback(settings, PERIOD)
+
+
+def _pull_shard(settings, pull_run_id: str, targets: list) -> dict:
+    from pipeline import cycle
+
+    return cycle.stage_pull_shard(settings, pull_run_id, targets)
+
+
+def _finish_pull(settings, plan: dict, results: list) -> dict:
+    from pipeline import cycle
+
+    return cycle.stage_finish_pull(settings, plan, results)
+
+
+def _feedback_shard(settings, period_code: str, spreadsheet_ids: list) -> dict:
+    from pipeline import cycle
+
+    return cycle.stage_feedback_shard(settings, period_code, spreadsheet_ids)
+
+
+#: the DAGs' mapped path, one task each (bench/quota.py runs the shards side by side)
+SHARDED = {
+    "plan_pull": _plan_pull,
+    "pull_shard": _pull_shard,
+    "finish_pull": _finish_pull,
+    "plan_feedback": _plan_feedback,
+    "feedback_shard": _feedback_shard,
+}
+
+
 def run(stage: str, args: argparse.Namespace) -> dict:
     from bench.province import PERIOD
     from pipeline import cycle
@@ -90,6 +133,11 @@ def run(stage: str, args: argparse.Namespace) -> dict:
     elif stage == "publish":
         started = time.perf_counter()
         result = cycle.stage_publish(settings, PERIOD, args.run_id)
+    elif stage in SHARDED:
+        # the stages of the DAGs' mapped path (bench/quota.py), keyword arguments from a file
+        kwargs = json.loads(Path(args.kwargs).read_text(encoding="utf-8")) if args.kwargs else {}
+        started = time.perf_counter()
+        result = SHARDED[stage](settings, **kwargs)
     elif stage == "baseline":
         from bench.baseline import run_script
 
@@ -113,7 +161,10 @@ def run(stage: str, args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.stage")
-    parser.add_argument("stage", choices=["pull", "validate", "build", "publish", "baseline"])
+    parser.add_argument(
+        "stage", choices=["pull", "validate", "build", "publish", "baseline", *SHARDED]
+    )
+    parser.add_argument("--kwargs", help="a JSON file of the stage's keyword arguments")
     parser.add_argument("--run-id")
     parser.add_argument("--pull-run-id")
     parser.add_argument("--mode", default="auto")

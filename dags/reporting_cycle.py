@@ -9,9 +9,9 @@ also tells each unit the result in its own sheet (whether its report counts, and
 
 | task | what it does | where the logic lives |
 | --- | --- | --- |
-| `plan_pull` | one Drive listing call per 1,000 files (only files modified since the last pull), decides which registered spreadsheets to read | `ingest/pull.py` (`plan_pull`) |
-| `shards` | splits them into shards of 200 (`PULL_SHARD_SIZE`) | `pipeline/cycle.py` |
-| `pull_shard` (mapped, one per shard) | one read per spreadsheet, new versions landed in `raw` (append-only); 429/5xx/timeouts retried with backoff; a failed shard is retried alone | `ingest/pull.py` (`read_spreadsheets`), `sheets/http.py` |
+| `plan_pull` | one Drive listing call per 1,000 files and service account (only files modified since the last pull), decides which registered spreadsheets to read | `ingest/pull.py` (`plan_pull`) |
+| `shards` | splits them into shards of at most 200 (`SHARD_SIZE`), fewer when the quota, the service accounts and the pool's slots would not let a shard finish within half its hour (`shard_size`); logs the pull's projected finish, and alerts when it is past the period's deadline | `pipeline/cycle.py`, `tonghop/quota.py`, `pipeline/deadline.py` |
+| `pull_shard` (mapped, one per shard) | one read per spreadsheet, each as the service account it is shared with, new versions landed in `raw` (append-only); every call waits for its quota (Sheets reads, Drive; per account and per project, across workers); 429/5xx/timeouts retried with backoff; a failed shard is retried alone | `ingest/pull.py` (`read_spreadsheets`), `sheets/quota.py`, `sheets/http.py` |
 | `finish_pull` | adds the shards up, records the pull and its Drive watermark in `ops.pull_runs` | `ingest/pull.py` (`finish_pull`) |
 | `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
 | `anything_new` → `announce_landed` or `remind_unchanged` | when the pull landed a new version or validation checked a report, `announce_landed` updates `tonghop://warehouse/landed` (the build and the publication follow); otherwise the marts are already current, nothing is rebuilt or republished, and `remind_unchanged` writes the list of units still missing at once — so a day with no change costs one Drive listing call | `pipeline/cycle.py` (`anything_new`), `publish/reminder.py` |
@@ -23,29 +23,29 @@ change; `unit_codes` — read only these units' spreadsheets again, changed or n
 `announce` — false for the calendar's runs: the calendar builds once after all the morning's
 pulls instead of one build per landing.
 
-**Pool**: `tonghop_sheets_api` (tasks calling the Sheets API; one slot per service account,
-so the client's rate limiter holds Google's per-user quota).
+**Pool**: `tonghop_sheets_api` (tasks calling the Sheets API: how many at once; Google's
+quota itself is held by the client's limiter, shared by every worker through the warehouse).
 
 **Alerts** (`tonghop/alerts.py`, to `TONGHOP_ALERT_WEBHOOK` / `TONGHOP_ALERT_EMAIL`): a task
-that fails after its retries; a stage still running past its budget (`STAGE_BUDGETS`, override
-with `TONGHOP_STAGE_BUDGETS`) — sent while it runs; a stage that hangs is stopped after an
-hour (`execution_timeout`) and reported as a failure.
+that fails after its retries; a pull whose reads cannot finish before the period's deadline at
+the quota (sent by `plan_pull`, with the projected finish); a stage still running past its
+budget (`STAGE_BUDGETS`, override with `TONGHOP_STAGE_BUDGETS`) — sent while it runs; a stage
+that hangs is stopped after an hour (`execution_timeout`) and reported as a failure.
 
 **Connections**: `tonghop_loader`, `tonghop_transformer`, `tonghop_bi_reader` (PostgreSQL),
 `tonghop_sheets` (extra `{"backend": "google", "key_path": ...}` or `{"backend": "emulator"}`
-with the emulator's URL as host).
+with the emulator's URL as host), and for more service accounts `tonghop_sheets_1`, `_2`, …
+(each its own key; docs/operations.md, "Service accounts and quotas").
 
 Rerunning is safe: unchanged spreadsheets add nothing, versions already validated are skipped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 from airflow.sdk import Param, dag, get_current_context, task
 
 from pipeline.assets import LANDED
-from pipeline.cycle import SHEETS_POOL
+from pipeline.cycle import SHEETS_POOL, SHEETS_TASK_TIMEOUT
 from pipeline.dag_defaults import DAG_DEFAULTS, default_args
 from tonghop.alerts import watch
 
@@ -82,7 +82,7 @@ from tonghop.alerts import watch
         ),
     },
     # TONGHOP_RETRY_DELAY_SECONDS (read where the DAG is parsed) shortens it for tests
-    default_args=default_args(execution_timeout=dt.timedelta(hours=1)),
+    default_args=default_args(execution_timeout=SHEETS_TASK_TIMEOUT),
     tags=["tonghop", "reporting"],
     doc_md=__doc__,
 )
@@ -102,6 +102,7 @@ def tonghop_reporting_cycle():
                 f"pull-{context['run_id']}",
                 mode="full" if params.get("full_pull") else "auto",
                 unit_codes=params.get("unit_codes") or None,
+                context=context,
             )
 
     @task

@@ -10,10 +10,10 @@ set -euo pipefail
 
 airflow db migrate
 
-# Two tasks at a time, each limited to TONGHOP_SHEETS_REQUESTS_PER_MINUTE (30 in
-# docker-compose.yml): the service account stays under Google's 60 read requests a minute a user.
+# How many tasks call Google at once (TONGHOP_SHEETS_POOL_SLOTS, which the shards are sized
+# for); Google's quota itself is held by the client's limiter, across every worker.
 airflow pools set tonghop_sheets_api "${TONGHOP_SHEETS_POOL_SLOTS:-2}" \
-  "Tasks calling the Google Sheets/Drive API (quota per service account)"
+  "Tasks calling the Google Sheets/Drive API (the quota is held by the client's limiter)"
 
 python - <<'PY'
 import json
@@ -27,10 +27,13 @@ for role in ("loader", "transformer", "bi_reader"):
     psycopg2.connect(settings.dsn(role), connect_timeout=10).close()
     print(f"airflow-init: {role} reaches the warehouse")
 if settings.sheets_backend == "google":
-    with open(settings.google_credentials_file, encoding="utf-8") as fh:
-        email = json.load(fh)["client_email"]
-    print(f"airflow-init: Google service account {email} (the pipeline reads and writes the "
-          f"sheets as this account)")
+    from sheets.client import identities
+
+    for identity in identities(settings):
+        with open(identity.key_path, encoding="utf-8") as fh:
+            email = json.load(fh)["client_email"]
+        print(f"airflow-init: Google service account {email} (the pipeline reads and writes "
+              f"the sheets shared with it as this account)")
 else:
     print(f"airflow-init: Sheets backend {settings.sheets_backend} at {settings.emulator_url}")
 PY

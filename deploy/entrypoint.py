@@ -25,7 +25,13 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.cycle import CONN_BI_READER, CONN_LOADER, CONN_SHEETS, CONN_TRANSFORMER
+from pipeline.cycle import (
+    CONN_BI_READER,
+    CONN_LOADER,
+    CONN_SHEETS,
+    CONN_TRANSFORMER,
+    MAX_IDENTITIES,
+)
 from tonghop.settings import WAREHOUSE_DB, make_dsn
 
 SECRETS_DIR = Path(
@@ -83,6 +89,16 @@ def pipeline_environment(env: dict[str, str], secrets_dir: Path = SECRETS_DIR) -
             added[conn_var(CONN_SHEETS)] = json.dumps(
                 {"conn_type": "http", "extra": {"backend": "google", "key_path": key_path}}
             )
+            # more service accounts (each its own per-user quota): google_service_account_1.json,
+            # _2, … → tonghop_sheets_1, _2, … (numbered without a gap: the first missing ends
+            # the pool, pipeline.cycle.settings_from_airflow)
+            for n in range(1, MAX_IDENTITIES + 1):
+                more = Path(secrets_dir) / GOOGLE_KEY_SECRET.replace(".json", f"_{n}.json")
+                if not more.exists():
+                    break
+                added[conn_var(f"{CONN_SHEETS}_{n}")] = json.dumps(
+                    {"conn_type": "http", "extra": {"backend": "google", "key_path": str(more)}}
+                )
     elif backend == "emulator" and env.get("TONGHOP_EMULATOR_URL"):
         # a dry run against the Sheets emulator (`tonghop emulator` on another host)
         added[conn_var(CONN_SHEETS)] = json.dumps(

@@ -38,15 +38,16 @@ import psycopg2
 from gspread.exceptions import APIError
 from requests.exceptions import RequestException
 
-from ingest import sharing
+from ingest import listing, sharing
 from ingest.land import ReadEvidence, land_version, record_fetch
 from ingest.registry import entries_for_period
 from sheets import client as gsheets
 from sheets.client import parse_drive_time
-from sheets.writer import client_account_email
+from sheets.quota import soonest_first
 from tonghop import progress
 from tonghop.catalogue import Catalogue
 from tonghop.errors import EnvironmentNotReady, WarehouseConnectionLost, connection_lost, one_line
+from tonghop.quota import interleaved, shards_of
 from tonghop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class PullSummary:
     wide_shares: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
+    #: seconds the reads waited for Google's quota, every shard added up
+    quota_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -186,7 +189,8 @@ class PullPlan:
     files_listed: int = 0
     registered: int = 0
     skipped_own_writes: int = 0
-    #: [spreadsheet_id, modifiedTime] of every spreadsheet to read, in order
+    #: [spreadsheet_id, modifiedTime(, service account)] of every spreadsheet to read, in order
+    #: (the account when it is not the first of the pool)
     targets: list[list[str]] = field(default_factory=list)
     #: registered spreadsheets to read that Drive did not list (deleted, unshared)
     not_listed: list[str] = field(default_factory=list)
@@ -206,10 +210,7 @@ class PullPlan:
     def shards(self, size: int) -> list[list[list[str]]]:
         """The targets in consecutive groups of at most ``size`` (at least one group, so that
         a mapped task always has something to report)."""
-        if size < 1:
-            raise ValueError("shard size must be at least 1")
-        groups = [self.targets[i : i + size] for i in range(0, len(self.targets), size)]
-        return groups or [[]]
+        return shards_of(self.targets, size)
 
 
 @dataclass
@@ -222,6 +223,10 @@ class ShardResult:
     #: spreadsheet_id → [reason, modifiedTime]
     failures: dict[str, list] = field(default_factory=dict)
     api_calls: Counter = field(default_factory=Counter)
+    #: seconds the shard's calls waited for Google's quota (sheets.quota): near the shard's
+    #: whole time when the quota binds; near nothing when the calls' own time does (then more
+    #: tasks at once would read faster)
+    quota_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -253,7 +258,7 @@ def plan_pull(
     period = catalogue.period(period_code)
     told_now = now
     now = now or dt.datetime.now(dt.UTC)
-    client = client or gsheets.make_client(settings)
+    clients = _clients(settings, client)
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         entries = entries_for_period(conn, period_code)
@@ -286,7 +291,12 @@ def plan_pull(
         registered=len(registry),
         unit_codes=sorted(set(unit_codes or [])),
     )
-    listed, plan.listed_at, plan.listing_calls = _list(client, plan.since)
+    # each service account lists what it can see, and what it wrote itself (its check tabs,
+    # Drive's modifiedByMeTime) is seen as its own: a sheet is judged by its own account's view
+    accounts = listing.accounts_by_spreadsheet(settings, entries)
+    listed, plan.listed_at, plan.listing_calls = listing.list_as_accounts(
+        clients, accounts, since=plan.since
+    )
     if plan.mode != "units" and told_now is None and plan.listed_at:
         # the deadline is judged by Google's clock (the listing's Date), not ours: when it
         # asks for another mode, list again for that mode (one more call, at the turn only)
@@ -297,7 +307,9 @@ def plan_pull(
             plan.mode = by_google
             plan.since = format_drive_time(watermark) if by_google == "changed" else None
             calls = plan.listing_calls
-            listed, plan.listed_at, plan.listing_calls = _list(client, plan.since)
+            listed, plan.listed_at, plan.listing_calls = listing.list_as_accounts(
+                clients, accounts, since=plan.since
+            )
             plan.listing_calls += calls
     plan.files_listed = len(listed)
     times = [parse_drive_time(f.modified_time) for f in listed.values() if f.modified_time]
@@ -312,7 +324,7 @@ def plan_pull(
         period.programme_code,
         {sid: u for sid, u in owners.items() if sid in listed},
         {sid: f.permissions for sid, f in listed.items()},
-        client_account_email(client),
+        listing.own_accounts(settings, clients, listing.listers(accounts)),
     )
     plan.sharing_checked, plan.wide_shares = checked, [s.as_dict() for s in found]
     if plan.unit_codes:
@@ -333,7 +345,17 @@ def plan_pull(
             listed[spreadsheet_id] = gsheets.DriveFile(
                 spreadsheet_id, "", failed_before[spreadsheet_id] or ""
             )
-    plan.targets = [[sid, listed[sid].modified_time] for sid in sorted(targets) if sid in listed]
+    # [spreadsheet, modifiedTime] — and the account to read it as, unless it is the first of
+    # the pool —; the accounts taken in turn, so that every shard spreads its reads over every
+    # account's quota
+    plan.targets = interleaved(
+        [
+            [sid, listed[sid].modified_time] + ([accounts[sid]] if accounts.get(sid) else [])
+            for sid in sorted(targets)
+            if sid in listed
+        ],
+        key=_account_of,
+    )
     plan.not_listed = sorted(targets - set(listed))
     log.info(
         "pull %s (%s%s%s): %d spreadsheets listed in %d call(s); %d of %d registered "
@@ -351,18 +373,19 @@ def plan_pull(
     return plan
 
 
-def _list(client, since: str | None) -> tuple[dict[str, gsheets.DriveFile], str | None, int]:
-    """(the spreadsheets Drive lists as changed since ``since``, or all; when Google answered
-    the first page; the calls it took, at least one)."""
-    listed: dict[str, gsheets.DriveFile] = {}
-    server_times: list[str] = []
-    calls = 0
-    for drive_file, page in gsheets.list_spreadsheets(
-        client, modified_after=since, server_times=server_times
-    ):
-        calls = page
-        listed[drive_file.spreadsheet_id] = drive_file
-    return listed, (server_times[0] if server_times else None), max(calls, len(server_times), 1)
+def _account_of(target: list) -> str | None:
+    """The account a target is read as (None: the first of the pool)."""
+    return target[2] if len(target) > 2 else None
+
+
+def _clients(settings: Settings, client=None):
+    """The client of each service account (a function of the account, None: the first): a
+    :class:`sheets.client.ClientPool`, or ``client`` for every account when one is given."""
+    if isinstance(client, gsheets.ClientPool):
+        return client
+    if client is not None:
+        return lambda account=None: client
+    return gsheets.ClientPool(settings)
 
 
 def _shared_files(conn, spreadsheet_ids: list[str]) -> set[str]:
@@ -403,9 +426,10 @@ def _evidence(
 def read_spreadsheets(
     settings: Settings, pull_run_id: str, targets: list[list[str]], *, client=None
 ) -> ShardResult:
-    """Read each [spreadsheet_id, modifiedTime] (one call each) and land what changed, with
-    the read's evidence (:class:`ReadEvidence`: one files.get call each, and revisions.list for
-    a file several units share).
+    """Read each [spreadsheet_id, modifiedTime, account] (one call each, as that service
+    account; None or no account: the first of the pool) and land what changed, with the
+    read's evidence (:class:`ReadEvidence`: one files.get call each, and revisions.list for a
+    file several units share).
 
     A spreadsheet that cannot be read is recorded as failed with the reason; the others go on.
     Safe to repeat (an Airflow retry): content already landed is recorded as unchanged.
@@ -413,13 +437,21 @@ def read_spreadsheets(
     result = ShardResult()
     if not targets:
         return result
-    client = client or gsheets.make_client(settings)
+    clients = _clients(settings, client)
     conn = psycopg2.connect(settings.dsn("loader"))
     position, spreadsheet_id = 0, None
     try:
         shared = _shared_files(conn, [t[0] for t in targets])
         conn.commit()
-        for position, (spreadsheet_id, modified) in enumerate(targets, 1):  # noqa: B007 (read after the loop)
+        # the account whose quota frees up soonest next (sheets.quota.soonest_first)
+        ordered = soonest_first(
+            targets,
+            _account_of,
+            lambda account: getattr(clients(account).http_client, "limiter", None),
+            "sheets_read",
+        )
+        for position, (spreadsheet_id, modified, *rest) in enumerate(ordered, 1):  # noqa: B007 (read after the loop)
+            client = clients(rest[0] if rest else None)
             attempted = dt.datetime.now(dt.UTC)
             try:
                 result.api_calls["sheets.spreadsheets.get"] += 1
@@ -471,9 +503,13 @@ def read_spreadsheets(
     finally:
         conn.close()
         progress.flush("pull")
-    retries = getattr(client.http_client, "retries", 0)
+    used = list(clients.clients.values()) if isinstance(clients, gsheets.ClientPool) else [client]
+    retries = sum(getattr(c.http_client, "retries", 0) for c in used)
     if retries:
         result.api_calls["retries"] = retries
+    result.quota_wait_seconds = round(
+        sum(getattr(getattr(c.http_client, "limiter", None), "waited", 0.0) for c in used), 1
+    )
     return result
 
 
@@ -491,6 +527,9 @@ def finish_pull(settings: Settings, plan: PullPlan, results: list[ShardResult]) 
     summary.api_calls["drive.files.list"] += plan.listing_calls
     failed_times: list[dt.datetime] = []
     for result in results:
+        summary.quota_wait_seconds = round(
+            summary.quota_wait_seconds + result.quota_wait_seconds, 1
+        )
         summary.fetched += result.fetched
         summary.new_versions += result.new_versions
         summary.unchanged += result.unchanged
@@ -563,7 +602,7 @@ def pull_period(
     """Read the period's registered spreadsheets (all, changed or of some units) and land new
     versions: :func:`plan_pull`, :func:`read_spreadsheets` on every target, :func:`finish_pull`
     in one process (the DAG maps the reads over shards instead)."""
-    client = client or gsheets.make_client(settings)
+    client = client or gsheets.ClientPool(settings)
     plan = plan_pull(
         settings,
         catalogue,

@@ -18,6 +18,9 @@ class RegistryEntry:
     #: hash of what the pipeline last wrote in the unit's sheet (ingest.provision: a
     #: catalogue change since is written in place); None before it was recorded
     content_sha256: str | None = None
+    #: the service account the pipeline reads and writes the spreadsheet as (one it is shared
+    #: with; ``sheets.client.Identity``); None: the first of the pool
+    service_account: str | None = None
 
 
 def register(conn, entries: list[RegistryEntry]) -> int:
@@ -30,7 +33,7 @@ def register(conn, entries: list[RegistryEntry]) -> int:
             """
             insert into ops.sheet_registry
                 (spreadsheet_id, tab_title, layout, programme_code, period_code, unit_code,
-                 content_sha256)
+                 content_sha256, service_account)
             values %s
             on conflict do nothing""",
             [
@@ -42,6 +45,7 @@ def register(conn, entries: list[RegistryEntry]) -> int:
                     e.period_code,
                     e.unit_code,
                     e.content_sha256,
+                    e.service_account,
                 )
                 for e in entries
             ],
@@ -56,7 +60,7 @@ def entries_for_period(conn, period_code: str) -> list[RegistryEntry]:
         cur.execute(
             """
             select spreadsheet_id, programme_code, period_code, unit_code, layout, tab_title,
-                   content_sha256
+                   content_sha256, service_account
             from ops.sheet_registry where period_code = %s
             order by unit_code""",
             (period_code,),
@@ -74,3 +78,23 @@ def record_content(conn, period_code: str, unit_codes: list[str], content_sha256
             (content_sha256, period_code, list(unit_codes)),
         )
     conn.commit()
+
+
+def accounts_of(settings, spreadsheet_ids: list[str]) -> dict[str, str | None]:
+    """The service account recorded for each of the spreadsheets (None: the first of the
+    pool; a spreadsheet not registered is left out)."""
+    import psycopg2
+
+    conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """
+                select distinct on (spreadsheet_id) spreadsheet_id, service_account
+                from ops.sheet_registry where spreadsheet_id = any(%s)
+                order by spreadsheet_id, service_account nulls last""",
+                (list(spreadsheet_ids),),
+            )
+            return dict(cur.fetchall())
+    finally:
+        conn.close()

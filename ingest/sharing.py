@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import psycopg2
@@ -134,16 +135,18 @@ def allowed_for(
     catalogue: Catalogue,
     programme_code: str,
     unit_codes: list[str],
-    service_account: str | None = None,
+    service_account: str | Iterable[str] | None = None,
 ) -> set[str]:
+    """The accounts allowed on the units' sheet: the Sở's, the units', and the pipeline's own
+    service accounts (``service_account``: one e-mail, or those of every identity)."""
     allowed = so_accounts(catalogue, programme_code)
     allowed |= {
         catalogue.units[u].contact_email.lower()
         for u in unit_codes
         if u in catalogue.units and catalogue.units[u].contact_email
     }
-    if service_account:
-        allowed.add(service_account.lower())
+    accounts = [service_account] if isinstance(service_account, str) else service_account or []
+    allowed |= {a.lower() for a in accounts if a}
     return allowed
 
 
@@ -152,7 +155,7 @@ def judge(
     programme_code: str,
     owners: dict[str, list[str]],
     permissions: dict[str, list[dict] | None],
-    service_account: str | None = None,
+    service_account: str | Iterable[str] | None = None,
 ) -> tuple[list[str], list[WideShare]]:
     """(spreadsheets checked, their wide shares) for ``owners`` (spreadsheet → unit codes) and
     the permissions Drive gave (None: not given, e.g. a shared drive — not checked)."""
@@ -172,12 +175,15 @@ def judge(
 
 
 def revoke(client, shares: list[WideShare], calls=None) -> None:
-    """Take each share back (one ``drive.permissions.delete`` each); a failure is noted."""
+    """Take each share back (one ``drive.permissions.delete`` each); a failure is noted.
+    ``client``: a gspread client, or a function of the spreadsheet id giving the client of the
+    account the spreadsheet is shared with."""
     for share in shares:
         try:
             if calls is not None:
                 calls["drive.permissions.delete"] += 1
-            client.remove_permission(share.spreadsheet_id, share.permission_id)
+            owner = client(share.spreadsheet_id) if callable(client) else client
+            owner.remove_permission(share.spreadsheet_id, share.permission_id)
             share.action = "revoked"
             log.warning(
                 "sharing: took back %s %s (%s) of spreadsheet %s",
@@ -312,7 +318,7 @@ def check(
     permissions: dict[str, list[dict] | None],
     *,
     client=None,
-    service_account: str | None = None,
+    service_account: str | Iterable[str] | None = None,
     calls=None,
 ) -> list[WideShare]:
     """Judge, then :func:`act`; returns the wide shares found."""
@@ -343,9 +349,15 @@ def act(
         )
         if revoke_enabled():
             if client is None:
-                from sheets.client import make_client
+                from ingest.registry import accounts_of
+                from sheets.client import ClientPool
 
-                client = make_client(settings)
+                pool = ClientPool(settings)
+                account = accounts_of(settings, sorted({s.spreadsheet_id for s in found}))
+
+                def client(spreadsheet_id: str):
+                    return pool(account.get(spreadsheet_id))
+
             revoke(client, found, calls)
     new = record(settings, period_code, source, run_id, checked, found)
     alert(period_code, source, new)

@@ -25,12 +25,23 @@ CONN_BI_READER = "tonghop_bi_reader"
 CONN_SHEETS = "tonghop_sheets"
 #: the SMTP server of the reminder mails (type smtp; optional: without it, no mail is sent)
 CONN_SMTP = "tonghop_smtp"
-#: Airflow pool of the tasks that call the Sheets/Drive API (Google's quota is per account)
+#: the other service accounts of the pool, numbered without a gap: tonghop_sheets_1, _2, …
+#: (sheets/client.py, "identities"; docs/operations.md, "Service accounts and quotas")
+MAX_IDENTITIES = 50
+#: Airflow pool of the tasks that call the Sheets/Drive API: it bounds how many run at once
+#: (``TONGHOP_SHEETS_POOL_SLOTS``, which shards are sized for); the quota itself is held by the
+#: client's limiter across processes (sheets/quota.py)
 SHEETS_POOL = "tonghop_sheets_api"
-#: spreadsheets read by one mapped ``pull_shard`` task. At Google's 60 reads a minute a shard
-#: of 200 is ~200 s of reads against ~2-3 s of task start-up (measured, docs/benchmarks.md);
-#: one task per spreadsheet would spend more time starting tasks than reading.
-PULL_SHARD_SIZE = 200
+#: the most items (spreadsheets, units) one mapped API task takes. At Google's 60 reads a
+#: minute a shard of 200 is ~200 s of reads against ~2-3 s of task start-up (measured,
+#: docs/benchmarks.md); one task per spreadsheet would spend more time starting tasks than
+#: reading. Fewer when the quota, the service accounts and the tasks at once would not let 200
+#: finish well inside :data:`SHEETS_TASK_TIMEOUT` (:func:`shard_size`).
+SHARD_SIZE = 200
+PULL_SHARD_SIZE = SHARD_SIZE
+#: the execution_timeout of every task that calls the Sheets/Drive API (a hung call is stopped
+#: and the task retried); shards are sized to need at most half of it at their worst
+SHEETS_TASK_TIMEOUT = dt.timedelta(hours=1)
 #: seconds before Airflow retries a failed task of the cycle (a Sheets bad minute, a worker lost)
 RETRY_DELAY_SECONDS = 30
 
@@ -54,7 +65,8 @@ def settings_from_airflow() -> Settings:
     ):
         conn = Connection.get(conn_id)
         dsns[role] = _postgres_uri(conn)
-    sheets = Connection.get(CONN_SHEETS)
+    pool = _sheets_connections()
+    sheets = pool[0]
     extra = sheets.extra_dejson or {}
     backend = extra.get("backend", "emulator")
     # the warehouse database is the one the connections name (one per province)
@@ -66,12 +78,35 @@ def settings_from_airflow() -> Settings:
         changes["emulator_url"] = (
             sheets.host if "://" in (sheets.host or "") else f"http://{sheets.host}:{sheets.port}"
         )
+        accounts = [(c.extra_dejson or {}).get("account") for c in pool]
+        if any(accounts):
+            changes["sheets_identities"] = tuple(a or "default" for a in accounts)
     else:
         changes["google_credentials_file"] = extra.get("key_path")
+        if len(pool) > 1:
+            changes["sheets_identities"] = tuple(
+                (c.extra_dejson or {}).get("key_path") for c in pool
+            )
     smtp = _smtp_url()
     if smtp:
         changes["smtp_url"] = smtp
     return load_settings().with_overrides(**changes)
+
+
+def _sheets_connections() -> list:
+    """The service accounts' connections: ``tonghop_sheets``, then ``tonghop_sheets_1``,
+    ``_2``, … up to the first missing one (each a key file: extra ``key_path``; against the
+    emulator, extra ``account``, the e-mail it acts as)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    pool = [Connection.get(CONN_SHEETS)]
+    for n in range(1, MAX_IDENTITIES + 1):
+        try:
+            pool.append(Connection.get(f"{CONN_SHEETS}_{n}"))
+        except AirflowNotFoundException:
+            break
+    return pool
 
 
 def _smtp_url() -> str | None:
@@ -101,13 +136,120 @@ def _postgres_uri(conn) -> str:
     )
 
 
+def shard_cap(kind: str) -> int:
+    """The most items per mapped task of ``kind`` (pull, feedback, provision):
+    ``TONGHOP_<KIND>_SHARD_SIZE`` or :data:`SHARD_SIZE`."""
+    return int(os.environ.get(f"TONGHOP_{kind.upper()}_SHARD_SIZE") or SHARD_SIZE)
+
+
+def shard_size(settings: Settings, kind: str, cost: dict[str, float]) -> int:
+    """Items per mapped task of ``kind`` — one definition for the pull, the feedback and
+    provisioning (``tonghop.quota.shard_size``): at most :func:`shard_cap`, and few enough
+    that the task needs at most half its :data:`SHEETS_TASK_TIMEOUT` when the pool's tasks all
+    run at once on the configured service accounts' quota."""
+    from sheets.client import identities
+    from tonghop import quota
+
+    return quota.shard_size(
+        cost,
+        quota=settings.sheets_quota,
+        identities=len(identities(settings)),
+        tasks_at_once=settings.sheets_tasks_at_once,
+        timeout_seconds=SHEETS_TASK_TIMEOUT.total_seconds(),
+        cap=shard_cap(kind),
+    )
+
+
 def stage_provision(
     settings: Settings, period_code: str, layout: str | None = None, share: bool = True
 ) -> dict:
+    """Provisioning in this process (``tonghop provision``)."""
     from ingest.provision import provision_period
 
     return provision_period(
         settings, load_catalogue(settings=settings), period_code, layout=layout, share=share
+    ).as_dict()
+
+
+def stage_plan_provision(
+    settings: Settings,
+    period_code: str,
+    layout: str | None = None,
+    share: bool = True,
+    context: dict | None = None,
+) -> dict:
+    """What provisioning has to do (no API call), its shards and its projected finish:
+    {"plan": …, "shards": [kwargs of each ``provision_shard``], "projection": …}."""
+    from ingest.provision import plan_provision
+    from pipeline.deadline import warn_if_late
+    from tonghop.quota import PROVISION_COST, UPDATE_COST
+
+    catalogue = load_catalogue(settings=settings)
+    plan = plan_provision(settings, catalogue, period_code, layout=layout, share=share)
+    creates = sum(1 for _, action, _ in plan.items if action == "create")
+    updates = len(plan.items) - creates
+    cost = {
+        bucket: (creates * PROVISION_COST.get(bucket, 0) + updates * UPDATE_COST.get(bucket, 0))
+        / max(1, len(plan.items))
+        for bucket in {*PROVISION_COST, *UPDATE_COST}
+    }
+    projection = warn_if_late(
+        settings, catalogue, period_code, "provision", len(plan.items), cost, context=context
+    )
+    size = shard_size(settings, "provision", cost)
+    shards = [
+        {"period_code": period_code, "layout": plan.layout, "share": share, "items": items}
+        for items in plan.shards(size)
+    ]
+    log.info(
+        "provision %s: %d unit(s) to create, %d to update, in %d shard(s) of at most %d",
+        period_code,
+        creates,
+        updates,
+        len(shards),
+        size,
+    )
+    return {"plan": plan.as_dict(), "shards": shards, "projection": projection}
+
+
+def stage_provision_shard(
+    settings: Settings,
+    period_code: str,
+    layout: str,
+    share: bool,
+    items: list[list],
+    recover: bool = False,
+) -> dict:
+    """One shard's sheets made or updated (``recover``: a retry, which first looks for the
+    unregistered sheets its earlier try may have left)."""
+    from ingest.provision import provision_units
+
+    return provision_units(
+        settings,
+        load_catalogue(settings=settings),
+        period_code,
+        layout,
+        items,
+        share=share,
+        recover=recover,
+    ).as_dict()
+
+
+def stage_finish_provision(settings: Settings, plan: dict, shard_results: list[dict]) -> dict:
+    """The shards added up, then the sharing check and the settings of older sheets."""
+    from ingest.provision import ProvisionPlan, ProvisionSummary, finish_provision
+
+    results = []
+    for result in shard_results:
+        summary = ProvisionSummary(result["period_code"], result["layout"])
+        for key in ("created", "existing", "updated", "update_notes", "update_failed"):
+            setattr(summary, key, result.get(key) or type(getattr(summary, key))())
+        summary.spreadsheet_ids = dict(result.get("spreadsheet_ids") or {})
+        summary.tab_titles = dict(result.get("tab_titles") or {})
+        summary.api_calls = dict(result.get("api_calls") or {})
+        results.append(summary)
+    return finish_provision(
+        settings, load_catalogue(settings=settings), ProvisionPlan.from_dict(plan), results
     ).as_dict()
 
 
@@ -139,35 +281,50 @@ def stage_plan_pull(
     run_id: str,
     mode: str = "auto",
     unit_codes: list[str] | None = None,
+    context: dict | None = None,
 ) -> dict:
-    """The listing and what to read (a :class:`ingest.pull.PullPlan` as a dict)."""
+    """The listing and what to read (a :class:`ingest.pull.PullPlan` as a dict), with the
+    size of its shards (``shard_size``) and its projected finish (``projection``; an alert
+    when that is past the period's deadline)."""
     from ingest.pull import plan_pull
+    from pipeline.deadline import warn_if_late
+    from tonghop.quota import PULL_COST
 
+    catalogue = load_catalogue(settings=settings)
     with progress.stage("pull"):
         plan = plan_pull(
             settings,
-            load_catalogue(settings=settings),
+            catalogue,
             period_code,
             pull_run_id=run_id,
             mode=mode,
             unit_codes=unit_codes,
         )
     progress.started("pull", total=len(plan.targets))
-    return plan.as_dict()
+    planned = plan.as_dict()
+    planned["shard_size"] = shard_size(settings, "pull", PULL_COST)
+    planned["projection"] = warn_if_late(
+        settings, catalogue, period_code, "pull", len(plan.targets), PULL_COST, context=context
+    )
+    return planned
 
 
 def pull_shard_size() -> int:
-    """Spreadsheets per ``pull_shard`` task: ``TONGHOP_PULL_SHARD_SIZE`` or the default."""
-    return int(os.environ.get("TONGHOP_PULL_SHARD_SIZE") or PULL_SHARD_SIZE)
+    """The most spreadsheets per ``pull_shard`` task: ``TONGHOP_PULL_SHARD_SIZE`` or the
+    default (:func:`shard_size` may take fewer)."""
+    return shard_cap("pull")
 
 
 def shard_kwargs(plan: dict, size: int | None = None) -> list[dict]:
-    """The keyword arguments of each mapped ``pull_shard`` task."""
+    """The keyword arguments of each mapped ``pull_shard`` task: the plan's ``shard_size``
+    (from the quota, :func:`shard_size`) unless ``size`` is given."""
     from ingest.pull import PullPlan
 
+    size = size or plan.get("shard_size") or pull_shard_size()
+    fields = {k: v for k, v in plan.items() if k not in ("shard_size", "projection")}
     return [
         {"pull_run_id": plan["pull_run_id"], "targets": shard}
-        for shard in PullPlan.from_dict(plan).shards(size or pull_shard_size())
+        for shard in PullPlan.from_dict(fields).shards(size)
     ]
 
 
@@ -181,9 +338,10 @@ def stage_pull_shard(settings: Settings, pull_run_id: str, targets: list[list[st
 def stage_finish_pull(settings: Settings, plan: dict, shard_results: list[dict]) -> dict:
     from ingest.pull import PullPlan, ShardResult, finish_pull
 
+    fields = {k: v for k, v in plan.items() if k not in ("shard_size", "projection")}
     with progress.stage("pull"):
         summary = finish_pull(
-            settings, PullPlan.from_dict(plan), [ShardResult.from_dict(r) for r in shard_results]
+            settings, PullPlan.from_dict(fields), [ShardResult.from_dict(r) for r in shard_results]
         ).as_dict()
     return progress.done("pull", summary)
 
@@ -207,11 +365,63 @@ def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None
 
 def stage_feedback(settings: Settings, period_code: str) -> dict:
     """The "Kết quả kiểm tra" tab of every unit whose tab has something new to say (a newer
-    checked version, a new state in the marts): run after the build."""
+    checked version, a new state in the marts): run after the build, in this process."""
     from publish.unit_feedback import write_feedback
 
     with progress.stage("feedback"):
         summary = write_feedback(settings, load_catalogue(settings=settings), period_code).as_dict()
+    return progress.done("feedback", summary)
+
+
+def stage_plan_feedback(
+    settings: Settings, period_code: str, context: dict | None = None
+) -> list[dict]:
+    """The spreadsheets to answer (no API call) in shards: the keyword arguments of each
+    mapped ``tell_units`` task; their projected finish is logged, and alerted when past the
+    period's deadline."""
+    from pipeline.deadline import warn_if_late
+    from publish.unit_feedback import plan_feedback
+    from tonghop.quota import FEEDBACK_COST, shards_of
+
+    plan = plan_feedback(settings, period_code)
+    warn_if_late(
+        settings,
+        load_catalogue(settings=settings),
+        period_code,
+        "tell_units",
+        len(plan.spreadsheets),
+        FEEDBACK_COST,
+        context=context,
+    )
+    size = shard_size(settings, "feedback", FEEDBACK_COST)
+    log.info(
+        "feedback for %s: %d spreadsheet(s) to answer (%d report(s); %d wait for a build), "
+        "in shards of at most %d",
+        period_code,
+        len(plan.spreadsheets),
+        plan.reports,
+        plan.awaiting_build,
+        size,
+    )
+    return [
+        {"period_code": period_code, "spreadsheet_ids": [sid for sid, _ in shard]}
+        for shard in shards_of(plan.spreadsheets, size)
+    ]
+
+
+def stage_feedback_shard(settings: Settings, period_code: str, spreadsheet_ids: list[str]) -> dict:
+    """One shard of the feedback: the tabs of these spreadsheets (what is still unanswered)."""
+    from publish.unit_feedback import write_feedback
+
+    if not spreadsheet_ids:
+        return {"period_code": period_code, "spreadsheets": 0, "tabs_written": 0, "failed": 0}
+    with progress.stage("feedback"):
+        summary = write_feedback(
+            settings,
+            load_catalogue(settings=settings),
+            period_code,
+            spreadsheet_ids=spreadsheet_ids,
+        ).as_dict()
     return progress.done("feedback", summary)
 
 

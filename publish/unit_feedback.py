@@ -18,12 +18,16 @@ unit's data; and since Drive records our write as ``modifiedByMeTime``, the next
 even read the spreadsheet again for it.
 
 A unit whose spreadsheet cannot be written is recorded as failed (``ops.feedback_writes``) and
-tried again at the next publication; the other units go on. One writer per period at a time (a
-PostgreSQL advisory lock held until the writer's session ends).
+tried again at the next publication; the other units go on. The tabs are written in shards
+(:func:`plan_feedback`, then :func:`write_feedback` on each shard's spreadsheets, each as the
+service account it is shared with); one writer per spreadsheet at a time (a PostgreSQL advisory
+lock), which reads again what the spreadsheet's tabs last said before writing, so neither a
+retried shard nor two cycles at once write a tab twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections import Counter, defaultdict
@@ -37,11 +41,13 @@ from expectations.runner import Issue
 from publish.check_tab import check_tab
 from publish.unit_state import UnitState, read_states, sentence
 from sheets import layout
-from sheets.client import describe_error, make_client
+from sheets.client import ClientPool, describe_error
+from sheets.quota import soonest_first
 from sheets.writer import SheetsApi, client_account_email, tab_requests
 from tonghop import progress
 from tonghop.catalogue import Catalogue
 from tonghop.errors import WarehouseConnectionLost, connection_lost, one_line
+from tonghop.quota import interleaved
 from tonghop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +67,8 @@ class CheckedReport:
     tab_known: bool
     #: what the unit's tab last said: (sheet_version_id, validation_run_id, state key)
     last_written: tuple | None = None
+    #: the service account the spreadsheet is written as (None: the first of the pool)
+    service_account: str | None = None
 
 
 @dataclass
@@ -73,9 +81,12 @@ class FeedbackSummary:
     awaiting_build: int = 0
     api_calls: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
+    #: seconds the writes waited for Google's quota (sheets.quota)
+    quota_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {
+            "quota_wait_seconds": self.quota_wait_seconds,
             "period_code": self.period_code,
             "spreadsheets": self.spreadsheets,
             "tabs_written": self.tabs_written,
@@ -86,28 +97,33 @@ class FeedbackSummary:
         }
 
 
-def checked_reports(conn, period_code: str) -> list[CheckedReport]:
-    """Each registered report's newest checked version, with what its tab last said."""
+def checked_reports(
+    conn, period_code: str, spreadsheet_ids: list[str] | None = None
+) -> list[CheckedReport]:
+    """Each registered report's newest checked version, with what its tab last said (only
+    those of ``spreadsheet_ids`` when given)."""
     with conn.cursor() as cur:
         cur.execute(
             """
             with latest as (
                 select distinct on (r.spreadsheet_id, r.tab_title)
                        r.spreadsheet_id, r.tab_title, r.unit_code, h.sheet_version_id,
-                       h.validation_run_id, v.drive_modified_time
+                       h.validation_run_id, v.drive_modified_time, r.service_account
                 from ops.sheet_registry r
                 join parsed.report_headers h
                   on h.spreadsheet_id = r.spreadsheet_id and h.unit_code = r.unit_code
                  and h.registry_tab_title = r.tab_title
                 join raw.sheet_versions v on v.sheet_version_id = h.sheet_version_id
                 where r.period_code = %(period)s
+                  and (%(only)s::text[] is null or r.spreadsheet_id = any(%(only)s::text[]))
                 order by r.spreadsheet_id, r.tab_title, h.sheet_version_id desc)
             select l.spreadsheet_id, l.tab_title, l.unit_code, l.sheet_version_id,
                    l.validation_run_id, coalesce(run.finished_at, run.started_at),
                    l.drive_modified_time, written.feedback_write_id is not null,
                    case when written.feedback_write_id is not null then
                        array[written.sheet_version_id::text, written.validation_run_id::text,
-                             written.state_key] end
+                             written.state_key] end,
+                   l.service_account
             from latest l
             join quality.validation_runs run on run.validation_run_id = l.validation_run_id
             left join lateral (
@@ -118,23 +134,30 @@ def checked_reports(conn, period_code: str) -> list[CheckedReport]:
                 order by f.feedback_write_id desc
                 limit 1) written on true
             order by l.spreadsheet_id, l.tab_title""",
-            {"period": period_code},
+            {"period": period_code, "only": list(spreadsheet_ids) if spreadsheet_ids else None},
         )
         return [
-            CheckedReport(*row[:8], last_written=tuple(row[8]) if row[8] else None)
+            CheckedReport(
+                *row[:8], last_written=tuple(row[8]) if row[8] else None, service_account=row[9]
+            )
             for row in cur.fetchall()
         ]
 
 
 def reports_to_answer(
-    conn, states: dict[str, UnitState], period_code: str, *, rewrite_all: bool = False
+    conn,
+    states: dict[str, UnitState],
+    period_code: str,
+    *,
+    rewrite_all: bool = False,
+    spreadsheet_ids: list[str] | None = None,
 ) -> tuple[list[tuple[CheckedReport, UnitState]], int]:
     """The reports whose tab must say something new — a newer checked version, a new check of
     it, or a new state (``states``: the marts' ``fct_submission`` rows) — or all of them with
     ``rewrite_all`` (e.g. after the rules changed); and how many wait for a build that knows
-    their newest version."""
+    their newest version. Only those of ``spreadsheet_ids`` when given."""
     answer, waiting = [], 0
-    for report in checked_reports(conn, period_code):
+    for report in checked_reports(conn, period_code, spreadsheet_ids):
         state = states.get(report.unit_code)
         known = state and state.latest_sheet_version_id
         if not known or known < report.sheet_version_id:
@@ -176,6 +199,49 @@ def read_marts_states(settings: Settings, period_code: str) -> dict[str, UnitSta
         conn.close()
 
 
+@dataclass
+class FeedbackPlan:
+    """The spreadsheets whose tabs have something new to say, as [spreadsheet id, service
+    account (None: the first of the pool)], the accounts in turn (every shard then spreads its
+    writes over every account's quota); and how many reports wait for the next build."""
+
+    period_code: str
+    spreadsheets: list[list] = field(default_factory=list)
+    reports: int = 0
+    awaiting_build: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "period_code": self.period_code,
+            "spreadsheets": [list(s) for s in self.spreadsheets],
+            "reports": self.reports,
+            "awaiting_build": self.awaiting_build,
+        }
+
+
+def plan_feedback(
+    settings: Settings, period_code: str, *, rewrite_all: bool = False
+) -> FeedbackPlan:
+    """Which spreadsheets to answer (no API call: the marts' states and the stored checks)."""
+    plan = FeedbackPlan(period_code)
+    conn = psycopg2.connect(settings.dsn("loader"))
+    try:
+        states = read_marts_states(settings, period_code)
+        answer, plan.awaiting_build = reports_to_answer(
+            conn, states, period_code, rewrite_all=rewrite_all
+        )
+    finally:
+        conn.close()
+    accounts: dict[str, str | None] = {}
+    for report, _ in answer:
+        accounts.setdefault(report.spreadsheet_id, report.service_account)
+    plan.reports = len(answer)
+    plan.spreadsheets = interleaved(
+        [[sid, account] for sid, account in sorted(accounts.items())], key=lambda s: s[1]
+    )
+    return plan
+
+
 def write_feedback(
     settings: Settings,
     catalogue: Catalogue,
@@ -183,26 +249,26 @@ def write_feedback(
     *,
     client=None,
     rewrite_all: bool = False,
+    spreadsheet_ids: list[str] | None = None,
 ) -> FeedbackSummary:
-    """Rewrite the "Kết quả kiểm tra" tab of every report checked since its last answer."""
+    """Rewrite the "Kết quả kiểm tra" tab of every report checked since its last answer —
+    only in ``spreadsheet_ids`` when given (a shard of :func:`plan_feedback`'s) —, each
+    spreadsheet as the service account it is shared with (``client``: one client for all).
+
+    Safe to run twice at once or again (an Airflow retry, two cycles of the period): each
+    spreadsheet is written under a lock of its own, after reading again what its tabs last
+    said, so a tab recorded as written is not written again."""
     period = catalogue.period(period_code)
     summary = FeedbackSummary(period_code=period_code)
+    if spreadsheet_ids is not None and not spreadsheet_ids:
+        return summary  # an empty shard (a plan with nothing to answer)
     conn = psycopg2.connect(settings.dsn("loader"))
-    doing, spreadsheet_id = "waiting for the period's feedback lock", None
+    doing, spreadsheet_id = "reading the units' states from the marts", None
     try:
-        # one writer per period at a time (two cycles of the period at once): the second waits,
-        # then finds the reports answered instead of writing every tab a second time
-        with conn.cursor() as cur:
-            cur.execute(
-                "select pg_advisory_lock(hashtext('tonghop.feedback'), hashtext(%s))",
-                (period_code,),
-            )
-        conn.commit()
-        doing = "reading the units' states from the marts"
         states = read_marts_states(settings, period_code)
         doing = "reading the reports to answer"
         answer, summary.awaiting_build = reports_to_answer(
-            conn, states, period_code, rewrite_all=rewrite_all
+            conn, states, period_code, rewrite_all=rewrite_all, spreadsheet_ids=spreadsheet_ids
         )
         if not answer:
             log.info(
@@ -211,42 +277,83 @@ def write_feedback(
                 summary.awaiting_build,
             )
             return summary
-        client = client or make_client(settings)
-        api = SheetsApi(client, client_account_email(client))
-        summary.api_calls = api.calls
+        apis = _Apis(settings, client)
         reports = [report for report, _ in answer]
         state_of = {report.unit_code: state for report, state in answer}
         problems = issues_of(conn, reports)
         by_spreadsheet: dict[str, list[CheckedReport]] = defaultdict(list)
         for report in reports:
             by_spreadsheet[report.spreadsheet_id].append(report)
+        # the shard's order (the accounts in turn), else the accounts taken in turn here; then
+        # the account whose quota frees up soonest next (sheets.quota.soonest_first)
+        order = [
+            sid
+            for sid in spreadsheet_ids
+            or interleaved(
+                sorted(by_spreadsheet), key=lambda sid: by_spreadsheet[sid][0].service_account
+            )
+            if sid in by_spreadsheet
+        ]
+
+        def account_of(sid: str) -> str | None:
+            return by_spreadsheet[sid][0].service_account
+
+        ordered = soonest_first(
+            order, account_of, lambda a: getattr(apis(a).http, "limiter", None), "sheets_write"
+        )
         progress.started("feedback", total=len(reports))
-        for spreadsheet_id, group in by_spreadsheet.items():
-            summary.spreadsheets += 1
-            tabs = {
-                r.unit_code: check_tab(
-                    unit_name=catalogue.unit(r.unit_code).unit_name,
-                    period_name=period.period_name,
-                    state_sentence=sentence(state_of[r.unit_code], period),
-                    issues=problems.get((r.sheet_version_id, r.unit_code), []),
-                    checked_at=r.checked_at,
-                    version_time=r.version_time,
-                    # a sheet nobody filled: the sentence says so, no list of its cells
-                    list_problems=state_of[r.unit_code].latest_has_content is not False,
-                    title=layout.check_tab_title(r.registry_tab_title),
-                )
-                for r in group
-            }
-            error = _write(api, spreadsheet_id, group, tabs)
-            doing = f"recording what was written to spreadsheet {spreadsheet_id}"
-            _record(conn, period_code, group, tabs, state_of, error)
+        for spreadsheet_id, group in ((sid, by_spreadsheet[sid]) for sid in ordered):
+            doing = f"waiting for spreadsheet {spreadsheet_id}'s feedback lock"
+            asked = len(group)
+            with _spreadsheet_lock(conn, spreadsheet_id):
+                # another writer (a cycle of the period at the same time, an earlier try) may
+                # have answered it meanwhile: what is recorded now decides
+                fresh = {
+                    r.unit_code: r.last_written
+                    for r in checked_reports(conn, period_code, [spreadsheet_id])
+                }
+                group = [
+                    r
+                    for r in group
+                    if rewrite_all
+                    or fresh.get(r.unit_code)
+                    != (
+                        str(r.sheet_version_id),
+                        str(r.validation_run_id),
+                        state_of[r.unit_code].key,
+                    )
+                ]
+                if not group:
+                    progress.advanced("feedback", asked)
+                    continue
+                summary.spreadsheets += 1
+                api = apis(group[0].service_account)
+                tabs = {
+                    r.unit_code: check_tab(
+                        unit_name=catalogue.unit(r.unit_code).unit_name,
+                        period_name=period.period_name,
+                        state_sentence=sentence(state_of[r.unit_code], period),
+                        issues=problems.get((r.sheet_version_id, r.unit_code), []),
+                        checked_at=r.checked_at,
+                        version_time=r.version_time,
+                        # a sheet nobody filled: the sentence says so, no list of its cells
+                        list_problems=state_of[r.unit_code].latest_has_content is not False,
+                        title=layout.check_tab_title(r.registry_tab_title),
+                    )
+                    for r in group
+                }
+                error = _write(api, spreadsheet_id, group, tabs)
+                doing = f"recording what was written to spreadsheet {spreadsheet_id}"
+                _record(conn, period_code, group, tabs, state_of, error)
             if error:
                 summary.failed += len(group)
                 summary.failures[spreadsheet_id] = error
                 log.warning("feedback: spreadsheet %s not written: %s", spreadsheet_id, error)
             else:
                 summary.tabs_written += len(group)
-            progress.advanced("feedback", len(group))
+            progress.advanced("feedback", asked)
+        summary.api_calls = apis.calls()
+        summary.quota_wait_seconds = apis.waited()
     except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
         if not connection_lost(conn, exc):
             raise
@@ -275,6 +382,58 @@ def write_feedback(
         summary.failed,
     )
     return summary
+
+
+@contextlib.contextmanager
+def _spreadsheet_lock(conn, spreadsheet_id: str):
+    """One writer of a spreadsheet's check tabs at a time, across processes (a PostgreSQL
+    advisory lock of the session, released when the block ends or the session does)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select pg_advisory_lock(hashtext('tonghop.feedback'), hashtext(%s))",
+            (spreadsheet_id,),
+        )
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "select pg_advisory_unlock(hashtext('tonghop.feedback'), hashtext(%s))",
+                    (spreadsheet_id,),
+                )
+
+
+class _Apis:
+    """One :class:`SheetsApi` per service account (None: the first), or one around a given
+    ``client``; their calls added up by ``calls()``."""
+
+    def __init__(self, settings: Settings, client=None):
+        self.client = client
+        self.pool = None if client is not None else ClientPool(settings)
+        self.apis: dict[str | None, SheetsApi] = {}
+
+    def __call__(self, account: str | None) -> SheetsApi:
+        key = None if self.client is not None else account
+        if key not in self.apis:
+            client = self.client if self.client is not None else self.pool(account)
+            self.apis[key] = SheetsApi(client, client_account_email(client))
+        return self.apis[key]
+
+    def calls(self) -> Counter:
+        total: Counter = Counter()
+        for api in self.apis.values():
+            total.update(api.calls)
+        return total
+
+    def waited(self) -> float:
+        """Seconds the calls waited for Google's quota, every account added up."""
+        return round(
+            sum(
+                getattr(getattr(a.http, "limiter", None), "waited", 0.0) for a in self.apis.values()
+            ),
+            1,
+        )
 
 
 def _requests(group: list[CheckedReport], tabs, service_account, trust_record: bool) -> list[dict]:

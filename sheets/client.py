@@ -20,6 +20,7 @@ from requests.exceptions import RequestException
 
 from sheets import layout
 from sheets.http import RetryPolicy, with_policy
+from sheets.quota import QuotaLimiter, shared_counters
 from tonghop.masking import register_secret
 from tonghop.settings import Settings
 
@@ -59,36 +60,133 @@ def max_spreadsheet_bytes() -> int:
     return int(os.environ.get("TONGHOP_MAX_SPREADSHEET_BYTES") or MAX_SPREADSHEET_BYTES)
 
 
-def make_client(settings: Settings, policy: RetryPolicy | None = None) -> gspread.Client:
-    """A gspread client for the configured backend ("emulator" or "google").
+# ---------------------------------------------------------------------------- identities
+#: the emulator's name for a caller that says nothing of who it is (no X-Emulator-User)
+EMULATOR_DEFAULT_ACCOUNT = "default"
 
-    Requests time out and are retried with backoff (``sheets.http``) on both backends.
-    """
-    policy = policy or RetryPolicy(
-        requests_per_minute=settings.sheets_requests_per_minute,
-        account=settings.emulator_url
-        if settings.sheets_backend == "emulator"
-        else settings.google_credentials_file or "google",
-    )
-    http_client = with_policy(policy)
-    if settings.sheets_backend == "emulator":
-        from sheets_emulator import EmulatorSession
 
-        return gspread.Client(
-            auth=None, session=EmulatorSession(settings.emulator_url), http_client=http_client
-        )
+@dataclass(frozen=True)
+class Identity:
+    """One service account the pipeline works as. Google counts each one's calls against its
+    own per-user quota (60 reads and 60 writes a minute), all of them against the project's
+    (300 each): five accounts read five times faster than one, up to the project's limit.
+
+    A spreadsheet is always read and written by one account it is shared with: the one
+    recorded for it in ``ops.sheet_registry.service_account`` (provisioning creates each sheet
+    as the account it picks, so that account owns it), or the first of the pool when none is
+    recorded (sheets registered before, or shared by a unit with the first account)."""
+
+    #: the account's e-mail: whom the sheets are shared with, whom the quota is counted for
+    email: str
+    #: its JSON key (Google)
+    key_path: str | None = None
+    #: the user the emulator counts (``X-Emulator-User``); None: the emulator's default user
+    emulator_user: str | None = None
+
+
+class UnknownIdentity(RuntimeError):
+    """A spreadsheet is recorded for a service account that is not among the configured ones."""
+
+
+def identities(settings: Settings) -> list[Identity]:
+    """The pool, first one first: ``settings.sheets_identities`` (Google: key files; emulator:
+    e-mails), else the one key of ``google_credentials_file`` / the emulator's default user."""
     if settings.sheets_backend == "google":
-        if not settings.google_credentials_file:
+        paths = settings.sheets_identities or (
+            (settings.google_credentials_file,) if settings.google_credentials_file else ()
+        )
+        if not paths:
             raise RuntimeError(
                 "TONGHOP_SHEETS_BACKEND=google needs GOOGLE_APPLICATION_CREDENTIALS "
                 "(the service-account key file) or the Airflow connection "
                 "tonghop_sheets."
             )
-        _register_key(settings.google_credentials_file)
-        return gspread.service_account(
-            filename=settings.google_credentials_file, http_client=http_client
-        )
+        return [Identity(_key_email(path), key_path=path) for path in paths]
+    if settings.sheets_backend == "emulator":
+        if not settings.sheets_identities:
+            return [Identity(EMULATOR_DEFAULT_ACCOUNT)]
+        return [Identity(name, emulator_user=name) for name in settings.sheets_identities]
     raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
+
+
+def identity_of(settings: Settings, account: str | Identity | None) -> Identity:
+    """The configured identity of ``account`` (an e-mail; None: the first of the pool)."""
+    if isinstance(account, Identity):
+        return account
+    pool = identities(settings)
+    if account is None:
+        return pool[0]
+    for identity in pool:
+        if identity.email.lower() == account.lower():
+            return identity
+    raise UnknownIdentity(
+        f"service account {account} is recorded for spreadsheets of ops.sheet_registry but is "
+        f"not among the configured ones ({', '.join(i.email for i in pool)}): add its "
+        "connection (tonghop_sheets_<n>) or key back (TONGHOP_SHEETS_IDENTITIES) — it is the "
+        "account those sheets are shared with"
+    )
+
+
+def _key_email(path: str) -> str:
+    """The service account's e-mail in its JSON key (the path itself if the file says none)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            key = json.loads(fh.read())
+    except (OSError, ValueError):
+        return path  # make_client says what is wrong with the file
+    return (key.get("client_email") if isinstance(key, dict) else None) or path
+
+
+def make_client(
+    settings: Settings,
+    policy: RetryPolicy | None = None,
+    identity: Identity | str | None = None,
+) -> gspread.Client:
+    """A gspread client for the configured backend ("emulator" or "google"), acting as
+    ``identity`` (an :class:`Identity` or its e-mail; default the first of the pool).
+
+    Requests time out and are retried with backoff (``sheets.http``) on both backends; with a
+    quota (``settings.sheets_quota``) every call first waits for its bucket, for this account
+    and for the project, on counters shared by every process that reaches the warehouse
+    (``sheets.quota``).
+    """
+    identity = identity_of(settings, identity)
+    limiter = None
+    if settings.sheets_quota is not None:
+        limiter = QuotaLimiter(
+            settings.sheets_quota, identity.email, shared_counters(settings.dsns.get("loader"))
+        )
+    http_client = with_policy(policy or RetryPolicy(), limiter)
+    if settings.sheets_backend == "emulator":
+        from sheets_emulator import EmulatorSession
+
+        session = EmulatorSession(settings.emulator_url)
+        if identity.emulator_user:
+            session.headers["X-Emulator-User"] = identity.emulator_user
+        return gspread.Client(auth=None, session=session, http_client=http_client)
+    if settings.sheets_backend == "google":
+        _register_key(identity.key_path)
+        return gspread.service_account(filename=identity.key_path, http_client=http_client)
+    raise ValueError(f"Unknown sheets backend {settings.sheets_backend!r}")
+
+
+class ClientPool:
+    """One client per service account, made when first asked for (``pool(account)``; None:
+    the first of the pool), each with its own quota limiter over the shared counters."""
+
+    def __init__(self, settings: Settings, policy: RetryPolicy | None = None):
+        self.settings, self.policy = settings, policy
+        self.clients: dict[str, gspread.Client] = {}
+
+    def __call__(self, account: str | Identity | None = None) -> gspread.Client:
+        identity = identity_of(self.settings, account)
+        if identity.email not in self.clients:
+            self.clients[identity.email] = make_client(self.settings, self.policy, identity)
+        return self.clients[identity.email]
+
+    def retries(self) -> int:
+        """Retries made by every client of the pool."""
+        return sum(getattr(c.http_client, "retries", 0) for c in self.clients.values())
 
 
 def _register_key(path: str) -> None:

@@ -1,4 +1,4 @@
-"""Rate limiting and retries for Google's quotas and bad minutes, in the HTTP client layer.
+"""Retries for Google's bad minutes and the quota limiter, in the HTTP client layer.
 
 ``RetryingHTTPClient`` is a gspread ``HTTPClient`` that retries a request answered 429 (quota),
 408 or 5xx, or lost to a timeout or a dropped connection, with truncated exponential backoff and
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,77 +21,11 @@ from requests import Response
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 
+from sheets.quota import QuotaLimiter, bucket_of
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
-
-
-class RateLimiter:
-    """At most ``per_minute`` requests in any minute, spread out by a token bucket.
-
-    The token bucket (bursts of ``burst``, then ``per_minute / 60`` a second) keeps the calls
-    evenly spread; on its own it would let ``burst + per_minute`` through in the minute after
-    an idle spell. A log of the last calls' times caps that: no request goes out while
-    ``per_minute`` went out in the last ``window`` seconds (61, a second more than Google's
-    minute, for the requests' travel time). So a limiter set to Google's 60 reads a minute per
-    user is never answered 429 by a quota it alone uses.
-
-    One limiter is shared by every client of the process that uses the same account, so that
-    several threads together stay under Google's per-user quota.
-    """
-
-    def __init__(
-        self,
-        per_minute: float,
-        burst: int | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        window: float = 61.0,
-    ):
-        self.rate = per_minute / 60.0
-        self.limit = max(1, int(per_minute))
-        self.window = window
-        self.capacity = float(burst if burst is not None else max(1, int(per_minute // 6)))
-        self.tokens = self.capacity
-        self.clock, self.sleep = clock, sleep
-        self.updated = clock()
-        self.sent: deque[float] = deque()  # times of the requests of the last window
-        self.lock = threading.Lock()
-        self.waited = 0.0  # seconds spent waiting, for logs and benchmarks
-
-    def acquire(self) -> None:
-        while True:
-            with self.lock:
-                now = self.clock()
-                while self.sent and self.sent[0] + self.window <= now:
-                    self.sent.popleft()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if len(self.sent) >= self.limit:
-                    wait = self.sent[0] + self.window - now
-                elif self.tokens >= 1:
-                    self.tokens -= 1
-                    self.sent.append(now)
-                    return
-                else:
-                    wait = (1 - self.tokens) / self.rate
-                # at least a millisecond: a wait too small to move the clock would spin
-                wait = max(wait, 0.001)
-            self.waited += wait
-            self.sleep(wait)
-
-
-_limiters: dict[tuple[str, float], RateLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def shared_limiter(account: str, per_minute: float) -> RateLimiter:
-    """The process-wide limiter of one account."""
-    with _limiters_lock:
-        key = (account, per_minute)
-        if key not in _limiters:
-            _limiters[key] = RateLimiter(per_minute)
-        return _limiters[key]
 
 
 @dataclass(frozen=True)
@@ -103,10 +35,6 @@ class RetryPolicy:
     cap_seconds: float = 32.0
     jitter_seconds: float = 1.0
     timeout_seconds: float = 60.0
-    #: client-side limit on requests a minute (None: no limit); Google allows 60 per user
-    requests_per_minute: float | None = None
-    #: who the limit is counted for (the service account's e-mail, or the emulator URL)
-    account: str = "default"
 
     def wait(self, retry_number: int, rng: random.Random) -> float:
         """Seconds to wait before retry ``retry_number`` (1, 2, …)."""
@@ -121,9 +49,12 @@ def is_retryable(exc: Exception) -> bool:
 
 
 class RetryingHTTPClient(HTTPClient):
-    """gspread's HTTP client with bounded, jittered retries and a request timeout."""
+    """gspread's HTTP client with bounded, jittered retries, a request timeout and, when
+    given, the quota limiter of the account it acts as (``sheets.quota``): every try of every
+    call waits for its bucket (Sheets read, Sheets write, Drive)."""
 
     policy: RetryPolicy = RetryPolicy()
+    limiter: QuotaLimiter | None = None
     sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def __init__(self, auth: Any, session: Any = None) -> None:
@@ -131,16 +62,13 @@ class RetryingHTTPClient(HTTPClient):
         self._rng = random.Random()
         self.retries = 0  # retries made by this client, for logs and benchmarks
         self.set_timeout(self.policy.timeout_seconds)
-        self.limiter = (
-            shared_limiter(self.policy.account, self.policy.requests_per_minute)
-            if self.policy.requests_per_minute
-            else None
-        )
 
     def request(self, *args: Any, **kwargs: Any) -> Response:
+        method = args[0] if args else kwargs.get("method", "get")
+        endpoint = args[1] if len(args) > 1 else kwargs.get("endpoint", "")
         for attempt in range(1, self.policy.max_tries + 1):
             if self.limiter:
-                self.limiter.acquire()
+                self.limiter.acquire(bucket_of(method, str(endpoint)))
             try:
                 return super().request(*args, **kwargs)
             except (APIError, Timeout, RequestsConnectionError) as exc:
@@ -171,6 +99,9 @@ def _short(url: str) -> str:
     return url.split("googleapis.com", 1)[-1][:80]
 
 
-def with_policy(policy: RetryPolicy) -> type[RetryingHTTPClient]:
-    """A RetryingHTTPClient class bound to a policy (gspread takes a class, not an instance)."""
-    return type("RetryingHTTPClient", (RetryingHTTPClient,), {"policy": policy})
+def with_policy(
+    policy: RetryPolicy, limiter: QuotaLimiter | None = None
+) -> type[RetryingHTTPClient]:
+    """A RetryingHTTPClient class bound to a policy and a limiter (gspread takes a class, not
+    an instance)."""
+    return type("RetryingHTTPClient", (RetryingHTTPClient,), {"policy": policy, "limiter": limiter})

@@ -385,9 +385,15 @@ def _protected(
 
 # ---------------------------------------------------------------------------- API calls
 def client_account_email(client) -> str | None:
-    """The service account's e-mail the client authenticates as (None against the emulator)."""
-    auth = getattr(getattr(client, "http_client", None), "auth", None)
-    return getattr(auth, "service_account_email", None) or None
+    """The service account's e-mail the client authenticates as; against the emulator, the
+    account it says it is (``X-Emulator-User``), None for the emulator's default user."""
+    http_client = getattr(client, "http_client", None)
+    auth = getattr(http_client, "auth", None)
+    email = getattr(auth, "service_account_email", None)
+    if not email:
+        headers = getattr(getattr(http_client, "session", None), "headers", None) or {}
+        email = headers.get("X-Emulator-User")
+    return email or None
 
 
 class SheetsApi:
@@ -426,6 +432,16 @@ class SheetsApi:
             "patch",
             f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
             json={"appProperties": app_properties},
+            params={"supportsAllDrives": True, "fields": "id"},
+        )
+
+    def trash(self, spreadsheet_id: str) -> None:
+        """Move the file to Drive's trash (one Drive call; it can be restored from there)."""
+        self.calls[UPDATE] += 1
+        self.http.request(
+            "patch",
+            f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}",
+            json={"trashed": True},
             params={"supportsAllDrives": True, "fields": "id"},
         )
 

@@ -19,14 +19,15 @@ import logging
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_plus
 
 from . import drive_api, sheets_api
+from .access import DEFAULT_USER, UNCHECKED, can_see, denied
 from .errors import ApiError, drive_file_not_found, spreadsheet_not_found, unsupported
-from .faults import Clock, EmulatorConfig, FaultInjector
+from .faults import Clock, EmulatorConfig, FaultInjector, request_user
 from .protocol import ApiRequest, ApiResponse
 from .store import SpreadsheetStore, UnknownFile
 
@@ -167,11 +168,13 @@ class CallStats:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
+        self._users: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
-    def count(self, endpoint: str) -> None:
-        """Add one call to ``endpoint``."""
+    def count(self, endpoint: str, user: str = DEFAULT_USER) -> None:
+        """Add one call to ``endpoint``, made by ``user``."""
         with self._lock:
             self._calls[endpoint] += 1
+            self._users[user][endpoint] += 1
 
     def count_fault(self, kind: str) -> None:
         """Add one throttled/faulted call of ``kind`` ("429", "503", "timeout", "slow", ...)."""
@@ -180,13 +183,21 @@ class CallStats:
 
     def snapshot(self) -> dict[str, Any]:
         """Out: ``{"calls": {endpoint: n}, "total": n}``, plus
-        ``"faults": {kind: n}`` once any call was throttled or faulted."""
+        ``"faults": {kind: n}`` once any call was throttled or faulted, and
+        ``"users": {user: {endpoint: n}}`` once a call named its user."""
         with self._lock:
             calls = dict(sorted(self._calls.items()))
             faults = dict(sorted(self._faults.items()))
+            users = {
+                user: dict(sorted(c.items()))
+                for user, c in sorted(self._users.items())
+                if sum(c.values())
+            }
         snap: dict[str, Any] = {"calls": calls, "total": sum(calls.values())}
         if faults:
             snap["faults"] = faults
+        if set(users) - {DEFAULT_USER}:
+            snap["users"] = users
         return snap
 
     def reset(self) -> None:
@@ -194,6 +205,7 @@ class CallStats:
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            self._users.clear()
 
 
 def _unknown(endpoint: str, path_params: tuple) -> ApiError:
@@ -265,12 +277,14 @@ class EmulatorApp:
             body=body,
         )
         handler = self.route(req)
-        self.stats.count(req.endpoint)
+        self.stats.count(req.endpoint, request_user(req))
         try:
             for interceptor in self.interceptors:
                 early = interceptor(req)
                 if early is not None:
                     return early
+            if self.config.enforce_sharing:
+                self._check_access(req)
             if handler is None:
                 if req.endpoint == "drive.upload":
                     raise unsupported("Drive media uploads")
@@ -284,6 +298,19 @@ class EmulatorApp:
             log.exception("sheets_emulator failed on %s %s", method, path)
             return ApiResponse(500, ApiError(500, "Internal error encountered.").to_json())
         return result if isinstance(result, ApiResponse) else ApiResponse(200, result)
+
+    def _check_access(self, req: ApiRequest) -> None:
+        """With sharing enforced: the call sees only its user's files (:mod:`.access`)."""
+        req.viewer = request_user(req)
+        if req.endpoint in UNCHECKED or not req.path_params:
+            return
+        file_id = req.path_params[0]
+        with self.store.lock:
+            if not self.store.exists(file_id):
+                return  # the handler answers "not found"
+            record = self.store.get_record(file_id)
+            if not can_see(record, req.viewer):
+                raise denied(req.endpoint, file_id)
 
     def _admin(self, method: str, path: str, body: bytes = b"") -> ApiResponse | None:
         if not path.startswith("/_emulator/"):

@@ -13,6 +13,7 @@ import io
 import json
 from typing import Any
 
+from .access import can_see, owner_of_new_files
 from .drive_query import QueryError, compile_query
 from .errors import ApiError, drive_invalid, unsupported
 from .faults import request_user
@@ -186,7 +187,14 @@ def files_list(store: SpreadsheetStore, req: ApiRequest) -> dict[str, Any]:
     token_key = hashlib.sha256(f"{query}|{order_by}".encode()).hexdigest()[:16]
     offset = _read_token(req.param("pageToken"), token_key) if req.param("pageToken") else 0
     with store.lock:
-        matches = _sort([r for r in store.records() if predicate(r)], order_by)
+        matches = _sort(
+            [
+                r
+                for r in store.records()
+                if predicate(r) and (req.viewer is None or can_see(r, req.viewer))
+            ],
+            order_by,
+        )
         user = request_user(req)
         sized = mask_selects(mask, "files", "size")
         page = [
@@ -248,7 +256,13 @@ def files_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
     app_properties = extra.pop("appProperties", None)
     with store.lock:
         record = store.create_file(
-            name, mime, body.get("parents"), app_properties, extra=extra, user=request_user(req)
+            name,
+            mime,
+            body.get("parents"),
+            app_properties,
+            extra=extra,
+            user=request_user(req),
+            owner=owner_of_new_files(req.viewer) if req.viewer else None,
         )
         return _project(store, record, req)
 
@@ -295,7 +309,11 @@ def files_copy(store: SpreadsheetStore, req: ApiRequest) -> Any:
     body = req.json()
     with store.lock:
         record = store.copy_file(
-            file_id, body.get("name"), body.get("parents"), body.get("appProperties")
+            file_id,
+            body.get("name"),
+            body.get("parents"),
+            body.get("appProperties"),
+            owner=owner_of_new_files(req.viewer) if req.viewer else None,
         )
         return _project(store, record, req)
 

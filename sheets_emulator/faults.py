@@ -5,13 +5,18 @@ interceptor :class:`~sheets_emulator.app.EmulatorApp` runs before every API
 handler.  For each call, in order:
 
 1. ``latency`` seconds of delay (every API call, never admin routes);
-2. quotas, like Google's "Read/Write requests per minute per user/project":
-   GET calls are reads, everything else writes; the user is the
+2. quotas, as Google counts them: the Sheets API's "Read/Write requests per
+   minute per user/project" (a Sheets GET is a read, any other Sheets call a
+   write) and, apart from them, the Drive API's "Queries per minute per
+   user/project" (every Drive call, read or write); the user is the
    ``Authorization`` bearer token, else the ``X-Emulator-User`` header, else
-   ``"default"``; a sliding 60-second window on an injectable ``clock``;
-   beyond the limit the answer is Google's 429 RESOURCE_EXHAUSTED (rejected
-   calls do not use up quota);
+   ``"default"``; a sliding window of ``quota_window_seconds`` (60, Google's
+   minute) on an injectable ``clock``; beyond the limit the answer is
+   Google's 429 RESOURCE_EXHAUSTED (rejected calls do not use up quota);
 3. fault rules (:class:`FaultRule`), first rule that fires wins.
+
+``enforce_sharing`` (off by default) makes each user see only the files it
+owns or that are shared with it, as Google does (:mod:`.access`).
 
 Every throttled or faulted call is still counted in the call stats and also
 under ``faults`` (``"429"``, ``"500"``, ``"503"``, ``"timeout"``, ``"slow"``).
@@ -20,7 +25,8 @@ Config JSON (file, ``serve --config``, ``POST /_emulator/config``)::
 
     {"read_quota_per_user": 60, "read_quota_per_project": 300,
      "write_quota_per_user": 60, "write_quota_per_project": 300,
-     "latency": 0.05,
+     "drive_quota_per_user": 12000, "drive_quota_per_project": 12000,
+     "latency": 0.05, "enforce_sharing": true,
      "faults": [{"endpoint": "sheets.spreadsheets.get", "status": 503, "times": 2},
                 {"endpoint": "*", "status": 500, "probability": 0.1, "seed": 7},
                 {"endpoint": "sheets.values.get", "kind": "timeout", "delay": 5,
@@ -45,6 +51,14 @@ from .protocol import ApiRequest, ApiResponse
 
 Clock = Callable[[], float]
 WINDOW_SECONDS = 60.0
+QUOTA_KEYS = (
+    "read_quota_per_user",
+    "read_quota_per_project",
+    "write_quota_per_user",
+    "write_quota_per_project",
+    "drive_quota_per_user",
+    "drive_quota_per_project",
+)
 PROJECT = "emulator-project"
 KINDS = ("status", "timeout", "slow")
 DEFAULT_DELAY = {"status": 0.0, "timeout": 30.0, "slow": 1.0}
@@ -123,7 +137,13 @@ class EmulatorConfig:
     read_quota_per_project: int | None = None
     write_quota_per_user: int | None = None
     write_quota_per_project: int | None = None
+    drive_quota_per_user: int | None = None
+    drive_quota_per_project: int | None = None
+    #: the quotas' window (Google's minute); shorter only to test quotas quickly
+    quota_window_seconds: float = WINDOW_SECONDS
     latency: float = 0.0
+    #: each user sees only the files it owns or that are shared with it (:mod:`.access`)
+    enforce_sharing: bool = False
     faults: list[FaultRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -133,12 +153,12 @@ class EmulatorConfig:
         self.latency = float(self.latency or 0.0)
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
-        for name in (
-            "read_quota_per_user",
-            "read_quota_per_project",
-            "write_quota_per_user",
-            "write_quota_per_project",
-        ):
+        self.quota_window_seconds = float(self.quota_window_seconds or WINDOW_SECONDS)
+        if self.quota_window_seconds <= 0:
+            raise ValueError("quota_window_seconds must be > 0")
+        if not isinstance(self.enforce_sharing, bool):
+            raise ValueError("enforce_sharing must be true or false")
+        for name in QUOTA_KEYS:
             value = getattr(self, name)
             if value is not None and (
                 not isinstance(value, int) or isinstance(value, bool) or value < 0
@@ -181,12 +201,22 @@ def _service(endpoint: str) -> str:
     return "drive.googleapis.com" if endpoint.startswith("drive.") else "sheets.googleapis.com"
 
 
+def quota_metric(req: ApiRequest) -> str:
+    """Out: the quota a call counts against: "Read" or "Write" (Sheets API), "Queries"
+    (Drive API, reads and writes together)."""
+    if _service(req.endpoint).startswith("drive"):
+        return "Queries"
+    return "Read" if req.method in ("GET", "HEAD") else "Write"
+
+
 def quota_error(endpoint: str, metric: str, scope: str) -> ApiError:
-    """Out: Google's 429 for ``metric`` ("Read"/"Write") per ``scope`` ("user"/"project")."""
+    """Out: Google's 429 for ``metric`` ("Read"/"Write"/"Queries") per ``scope``
+    ("user"/"project")."""
     service = _service(endpoint)
+    name = "Queries" if metric == "Queries" else f"{metric} requests"
     message = (
-        f"Quota exceeded for quota metric '{metric} requests' and limit "
-        f"'{metric} requests per minute per {scope}' of service '{service}' "
+        f"Quota exceeded for quota metric '{name}' and limit "
+        f"'{name} per minute per {scope}' of service '{service}' "
         f"for consumer 'project_number:{PROJECT}'."
     )
     reason = _DRIVE_REASONS[429] if service.startswith("drive") else None
@@ -309,8 +339,8 @@ class FaultInjector:
 
     def _check_quota(self, req: ApiRequest, config: EmulatorConfig) -> ApiError | None:
         """Record the call against its quotas. Out: the 429 error if over a limit."""
-        metric = "Read" if req.method in ("GET", "HEAD") else "Write"
-        prefix = metric.lower()
+        metric = quota_metric(req)
+        prefix = {"Read": "read", "Write": "write", "Queries": "drive"}[metric]
         limits = [
             (
                 "user",
@@ -327,7 +357,7 @@ class FaultInjector:
             windows = []
             for scope, key, limit in limits:
                 window = self._windows[(metric, key)]
-                while window and window[0] <= now - WINDOW_SECONDS:
+                while window and window[0] <= now - config.quota_window_seconds:
                     window.popleft()
                 if len(window) >= limit:
                     return quota_error(req.endpoint, metric, scope)

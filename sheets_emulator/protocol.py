@@ -26,6 +26,8 @@ class ApiRequest:
     body: bytes = b""
     endpoint: str = "unknown"
     path_params: tuple[str, ...] = ()
+    #: with sharing enforced, the user whose files the call may see (None: every file)
+    viewer: str | None = None
     _json: Any = None
 
     def param(self, name: str, default: str | None = None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import sheets_values
+from .access import owner_of_new_files
 from .errors import bad_request
 from .faults import request_user
 from .fieldmask import FieldMaskError, apply_mask, mask_selects, parse_mask
@@ -40,7 +41,11 @@ def spreadsheets_create(store: SpreadsheetStore, req: ApiRequest) -> Any:
         raise bad_request(f"Invalid spreadsheet: {exc}") from None
     with store.lock:
         record = store.create_file(
-            model.title, SPREADSHEET_MIME, model=model, user=request_user(req)
+            model.title,
+            SPREADSHEET_MIME,
+            model=model,
+            user=request_user(req),
+            owner=owner_of_new_files(req.viewer) if req.viewer else None,
         )
         resource = spreadsheet_resource(store.snapshot(record["id"]), record["id"])
     return apply_mask(resource, _mask(req))

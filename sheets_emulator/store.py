@@ -273,6 +273,7 @@ class SpreadsheetStore:
         when: str,
         parents: list | None,
         app_properties: dict | None,
+        owner: str | None = None,
     ) -> dict[str, Any]:
         return {
             "id": file_id,
@@ -282,7 +283,7 @@ class SpreadsheetStore:
             "modifiedTime": when,
             "parents": list(parents) if parents else [ROOT_FOLDER_ID],
             "appProperties": dict(app_properties or {}),
-            "permissions": [owner_permission(self.owner_email)],
+            "permissions": [owner_permission(owner or self.owner_email)],
             "trashed": False,
             "version": "1",
             "lastModifyingUser": None,
@@ -503,14 +504,16 @@ class SpreadsheetStore:
         model: WorkbookModel | None = None,
         extra: dict | None = None,
         user: str | None = None,
+        owner: str | None = None,
     ) -> dict[str, Any]:
-        """Create a spreadsheet (empty or from ``model``) or a folder. Out: the live record."""
+        """Create a spreadsheet (empty or from ``model``) or a folder, owned by ``owner``
+        (default the store's owner). Out: the live record."""
         with self._writing():
             file_id = self._new_id(None)
             while file_id in self._files:
                 file_id = self._new_id(None)
             record = self._new_record(
-                file_id, name, mime_type, format_time(self.now()), parents, app_properties
+                file_id, name, mime_type, format_time(self.now()), parents, app_properties, owner
             )
             record.update(extra or {})
             record["lastModifyingUser"] = user
@@ -562,7 +565,12 @@ class SpreadsheetStore:
             self._pending.add(file_id)
 
     def copy_file(
-        self, file_id: str, name: str | None, parents: list | None, app_properties: dict | None
+        self,
+        file_id: str,
+        name: str | None,
+        parents: list | None,
+        app_properties: dict | None,
+        owner: str | None = None,
     ) -> dict[str, Any]:
         """Copy a spreadsheet (content, same sheet ids). Out: the new live record."""
         with self._writing():
@@ -577,6 +585,7 @@ class SpreadsheetStore:
                 parents or source.get("parents"),
                 app_properties if app_properties is not None else source.get("appProperties"),
                 model=model,
+                owner=owner,
             )
 
 

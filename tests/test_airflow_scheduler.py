@@ -210,7 +210,9 @@ def test_the_assets_chained_the_build_and_the_publication(scheduled_run):
     assert set(scheduled_run.publish_states) == {
         "periods",
         "publish[0]",
-        "tell_units[0]",
+        "plan_feedback[0]",
+        "feedback_shards",
+        "tell_units[0]",  # the demo's 71 tabs: one shard
         "remind[0]",
     }
     assert set(scheduled_run.build_states.values()) | set(

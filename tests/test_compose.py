@@ -79,6 +79,8 @@ CELERY_SENSITIVE = {
 NOT_IN_PRODUCTION = {
     "TONGHOP_EMULATOR_URL": "only read with TONGHOP_SHEETS_BACKEND=emulator; production uses Google",
     "TONGHOP_SMTP_URL": "outside Airflow only; the tasks read the connection tonghop_smtp",
+    "TONGHOP_SHEETS_IDENTITIES": "outside Airflow only; the tasks read the connections "
+    "tonghop_sheets_<n> (deploy/entrypoint.py makes them from the numbered keys)",
 }
 #: connections the operator gives in .env, passed through docker-compose.yml as AIRFLOW_CONN_<ID>
 #: (optional, not built from the secrets): conn id -> what it is for
@@ -370,6 +372,11 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
     )
     assert env["GOOGLE_APPLICATION_CREDENTIALS"] == f"{SECRETS_MOUNT}/google_service_account.json"
     env["GOOGLE_APPLICATION_CREDENTIALS"] = str(folder / "google_service_account.json")
+    # two more service accounts, as an operator adds them: numbered keys, numbered connections
+    for n in (1, 2):
+        (folder / f"google_service_account_{n}.json").write_text(
+            json.dumps({"type": "service_account", "client_email": f"tonghop-{n}@example.iam"})
+        )
 
     conn_ids = {value for name, value in vars(cycle).items() if name.startswith("CONN_")}
     used_in_code = set()
@@ -404,7 +411,9 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
             "-c",
             "import json; from pipeline.cycle import settings_from_airflow as s; x = s(); "
             "print(json.dumps({'dsns': x.dsns, 'backend': x.sheets_backend, "
-            "'key': x.google_credentials_file, 'smtp': x.smtp_url}))",
+            "'key': x.google_credentials_file, 'smtp': x.smtp_url, "
+            "'keys': x.sheets_identities, 'slots': x.sheets_tasks_at_once, "
+            "'quota': x.sheets_quota.as_dict()}))",
         ],
         # Airflow's own settings (AIRFLOW__…_CMD) need the image's paths: left out here
         env={
@@ -433,6 +442,17 @@ def test_the_connections_the_code_reads_come_from_the_secrets(config, tmp_path):
         assert unquote(url.password) == (folder / f"{role}_password").read_text().strip()
         assert added[f"TONGHOP_{role.upper()}_DSN"] == seen["dsns"][role]
     assert seen["backend"] == "google" and seen["key"] == env["GOOGLE_APPLICATION_CREDENTIALS"]
+    # the pool of service accounts, first the one of GOOGLE_APPLICATION_CREDENTIALS
+    assert seen["keys"] == [
+        env["GOOGLE_APPLICATION_CREDENTIALS"],
+        *(str(folder / f"google_service_account_{n}.json") for n in (1, 2)),
+    ]
+    # the same pool slots as airflow-init makes, and Google's published quota
+    assert seen["slots"] == int(env["TONGHOP_SHEETS_POOL_SLOTS"] or 2)
+    from tonghop.quota import Quota
+
+    assert seen["quota"] == Quota().as_dict()
+    assert "TONGHOP_SHEETS_REQUESTS_PER_MINUTE" not in env
     from tonghop.mail import SmtpServer
 
     assert SmtpServer.from_url(seen["smtp"]) == SmtpServer(

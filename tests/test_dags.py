@@ -72,16 +72,22 @@ def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
     assert outlets(publish) == {"publish": ["tonghop://publish/summary"]}
     assert _edges(publish) == {
         ("periods", "publish"),
-        ("periods", "tell_units"),
+        ("periods", "plan_feedback"),
+        ("plan_feedback", "feedback_shards"),
+        ("feedback_shards", "tell_units"),
         ("periods", "remind"),
     }
-    assert all(publish.get_task(t).is_mapped for t in ("publish", "tell_units", "remind"))
+    assert all(
+        publish.get_task(t).is_mapped for t in ("publish", "plan_feedback", "tell_units", "remind")
+    )
     assert build.max_active_runs == 1 and build.catchup is False
     from tonghop.alerts import on_task_failure
 
-    for dag in (cycle, build, publish):
+    provision = bag.dags["tonghop_provision_period"]
+    for dag in (cycle, build, publish, provision):
         assert all(t.on_failure_callback in (on_task_failure, [on_task_failure]) for t in dag.tasks)
         assert all(t.execution_timeout is not None for t in dag.tasks)
+        assert all(t.retries >= 1 for t in dag.tasks)
 
 
 def test_only_a_pull_that_changed_something_triggers_the_build():
@@ -167,11 +173,22 @@ def test_the_calendar_dag_triggers_mapped_runs_without_catching_up():
     )
 
 
-def test_provisioning_dag_is_there():
+def test_provisioning_is_mapped_over_shards_like_the_pull():
     from airflow.dag_processing.dagbag import DagBag
 
+    from pipeline.cycle import SHEETS_POOL, SHEETS_TASK_TIMEOUT
+
     dag = DagBag(dag_folder=str(DAGS)).dags["tonghop_provision_period"]
-    assert [t.task_id for t in dag.tasks] == ["provision"]
+    assert _edges(dag) == {
+        ("plan_provision", "shards"),
+        ("plan_provision", "finish_provision"),
+        ("shards", "provision_shard"),
+        ("provision_shard", "finish_provision"),
+    }
+    assert dag.get_task("provision_shard").is_mapped
+    for task_id in ("provision_shard", "finish_provision"):
+        assert dag.get_task(task_id).pool == SHEETS_POOL
+        assert dag.get_task(task_id).execution_timeout == SHEETS_TASK_TIMEOUT
     assert set(dag.params) == {"period_code", "layout", "share"}
 
 
@@ -201,6 +218,14 @@ def test_every_task_calling_the_sheets_api_runs_in_the_sheets_pool():
         assert cycle.get_task(task_id).pool == SHEETS_POOL, task_id
     for task_id in ("publish", "tell_units"):
         assert bag.dags["tonghop_publish"].get_task(task_id).pool == SHEETS_POOL, task_id
+    for task_id in ("provision_shard", "finish_provision"):
+        assert bag.dags["tonghop_provision_period"].get_task(task_id).pool == SHEETS_POOL
+    # a feedback shard is sized to finish within half of this at its worst
+    from pipeline.cycle import SHEETS_TASK_TIMEOUT
+
+    assert bag.dags["tonghop_publish"].get_task("tell_units").execution_timeout == (
+        SHEETS_TASK_TIMEOUT
+    )
 
 
 def test_an_ad_hoc_report_is_started_with_its_parameters():

@@ -856,9 +856,9 @@ def test_two_cycles_at_once(settings, world, emulators, reference, report):
         "province; while they build, two publish tasks at once (from the "
         "reference's marts) into a Drive without the summary",
         how_often=f"2 cycles, 2 publishes; {waited} dbt command(s) waited for the other's",
-        recovery="none needed: validation, check tabs, dbt and the summary spreadsheet take a "
-        "per-period (dbt: per-database) PostgreSQL advisory lock; landing, one per "
-        "spreadsheet",
+        recovery="none needed: validation, dbt and the summary spreadsheet take a "
+        "per-period (dbt: per-database) PostgreSQL advisory lock; landing and the check tabs, "
+        "one per spreadsheet",
         survived="both cycles succeeded: landed "
         f"{' + '.join(str(r['pull']['new_versions']) for r in ok)}"
         f" versions, checked {' + '.join(str(r['validate']['reports']) for r in ok)} "

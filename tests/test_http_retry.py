@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 import requests
 
 from sheets.http import RetryPolicy, is_retryable
@@ -33,20 +34,62 @@ def test_only_transient_errors_are_retried():
     assert not is_retryable(ValueError())
 
 
-def test_rate_limiter_holds_the_rate_after_the_burst():
-    from sheets.http import RateLimiter
+def test_the_limiter_counts_reads_writes_and_drive_apart_per_user_and_per_project():
+    """Google's buckets: a Sheets GET is a read, any other Sheets call a write, any Drive call
+    Drive's; each waits only for its own bucket, for its own account and for the project."""
+    from sheets.quota import MemoryCounters, QuotaLimiter, bucket_of
+    from tonghop.quota import Quota
+
+    assert bucket_of("get", "https://sheets.googleapis.com/v4/spreadsheets/x") == "sheets_read"
+    assert bucket_of("post", "https://sheets.googleapis.com/v4/spreadsheets/x:batchUpdate") == (
+        "sheets_write"
+    )
+    assert bucket_of("get", "https://www.googleapis.com/drive/v3/files") == "drive"
+    assert bucket_of("post", "https://www.googleapis.com/drive/v3/files/x/permissions") == "drive"
 
     now = [0.0]
-    waits = []
 
     def sleep(seconds):
-        waits.append(seconds)
         now[0] += seconds
 
-    limiter = RateLimiter(per_minute=60, burst=5, clock=lambda: now[0], sleep=sleep)
-    for _ in range(5):
-        limiter.acquire()
-    assert waits == []  # the burst goes at once
-    for _ in range(10):
-        limiter.acquire()
-    assert abs(now[0] - 10.0) < 1e-6  # then one request a second: 60 a minute
+    quota = Quota(
+        sheets_read_per_user=11,
+        sheets_read_per_project=21,
+        sheets_write_per_user=11,
+        window_seconds=10,
+        margin_seconds=0,
+    )
+    counters = MemoryCounters(clock=lambda: now[0])
+    alice = QuotaLimiter(quota, "alice", counters, sleep)
+    bob = QuotaLimiter(quota, "bob", counters, sleep)
+    alice.acquire("sheets_read")
+    alice.acquire("sheets_write")  # another bucket: no wait
+    alice.acquire("drive")
+    bob.acquire("sheets_read")  # another account: no wait for alice's read, but the project's
+    assert now[0] == pytest.approx(0.5, abs=0.02)  # the project's interval: 10 s / (21 - 1)
+    alice.acquire("sheets_read")  # alice's own interval: 10 s / (11 - 1) after her first
+    assert now[0] == pytest.approx(1.0, abs=0.02)
+    assert alice.calls == {"sheets_read": 2, "sheets_write": 1, "drive": 1}
+
+
+def test_a_task_takes_next_the_account_whose_quota_frees_up_first():
+    """Several tasks taking the accounts in the same order would queue together on one account
+    while the others idle; each task instead takes next an item of the account that may call
+    soonest, each account's items in their order."""
+    from sheets.quota import MemoryCounters, QuotaLimiter, soonest_first
+    from tonghop.quota import Quota
+
+    now = [0.0]
+    quota = Quota(sheets_read_per_user=11, window_seconds=10, margin_seconds=0)
+    counters = MemoryCounters(clock=lambda: now[0])
+    limiters = {a: QuotaLimiter(quota, a, counters, lambda s: None) for a in ("a", "b")}
+    limiters["a"].acquire("sheets_read")  # another task just used account a: a waits 1 s
+    items = [("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+    order = []
+    for item in soonest_first(items, lambda i: i[0], limiters.get, "sheets_read"):
+        order.append(item)
+        limiters[item[0]].counters.take(limiters[item[0]]._intervals["sheets_read"])
+    assert order[0] == ("b", 1)
+    assert [i for i in order if i[0] == "a"] == [("a", 1), ("a", 2)]  # each account's order kept
+    # without a quota (no limiter), or with one account, the order is the given one
+    assert list(soonest_first(items, lambda i: i[0], lambda a: None, "sheets_read")) == items

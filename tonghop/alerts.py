@@ -81,6 +81,18 @@ def on_task_failure(context: dict) -> None:
     )
 
 
+def deadline_at_risk(stage: str, projection: dict, context: dict | None = None) -> None:
+    """The alert of a stage that cannot finish before its period's deadline, sent when it
+    starts (``pipeline/deadline.py`` projects its finish from its calls and the quota)."""
+    body = {**_describe(context or {}), "stage": stage, **projection}
+    send(
+        f"[tonghop] Không kịp hạn / deadline at risk: {stage} of {projection['period_code']} "
+        f"projected to finish at {projection['projected_finish']}, after the deadline "
+        f"{projection['deadline']}",
+        body,
+    )
+
+
 #: how long each stage of the cycle may take before data engineers are told it runs late
 #: (seconds); override with TONGHOP_STAGE_BUDGETS='{"pull": 600, ...}'
 STAGE_BUDGETS = {

@@ -58,6 +58,17 @@ def closing_day(period: Period, late_window_days: int = LATE_WINDOW_DAYS) -> dt.
     )
 
 
+def work_deadline(period: Period, now: dt.datetime) -> dt.datetime | None:
+    """The moment a period's API work started at ``now`` must be done by: its last on-time
+    moment while that is ahead (units need their sheets, and their check tabs, before it);
+    after it, the closing full pull's run (the late window's work before the period closes);
+    after that, none."""
+    if now < period.on_time_until:
+        return period.on_time_until
+    closing = dt.datetime.combine(closing_day(period), RUN_TIME, tzinfo=VN_TZ)
+    return closing if now < closing else None
+
+
 def live_periods(catalogue: Catalogue, day: dt.date) -> list[str]:
     """The periods open or in their late window on ``day`` (opening day to closing day)."""
     return [

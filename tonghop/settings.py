@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from tonghop.masking import install_log_masking, mask_secrets, register_dsn
+from tonghop.quota import Quota
 
 
 def project_home() -> Path:
@@ -91,8 +92,18 @@ class Settings:
     sheets_backend: str = "emulator"
     emulator_url: str = f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"
     google_credentials_file: str | None = None
-    #: client-side cap on Sheets/Drive requests a minute (None: no cap); see sheets.http
-    sheets_requests_per_minute: float | None = None
+    #: Google's quotas the client holds, across processes (sheets/quota.py; None: no limit):
+    #: ``TONGHOP_SHEETS_QUOTA``, by default Google's published limits with the google backend
+    #: and none with the emulator
+    sheets_quota: Quota | None = None
+    #: the service accounts the pipeline works as, each with its own per-user quota, all under
+    #: the project's (sheets/client.py, "identities"): with Google their key files, with the
+    #: emulator their e-mails (sent as ``X-Emulator-User``). Empty: one, the key file of
+    #: ``google_credentials_file`` / the emulator's default user. ``TONGHOP_SHEETS_IDENTITIES``
+    sheets_identities: tuple[str, ...] = ()
+    #: how many tasks call the Sheets/Drive API at once: the Airflow pool's slots
+    #: (``TONGHOP_SHEETS_POOL_SLOTS``, which also makes the pool); shards are sized for it
+    sheets_tasks_at_once: int = 2
     output_dir: Path = PROJECT_ROOT / "output"
     #: where reminder mails are sent from (:mod:`tonghop.mail`'s URL: server, login, sender);
     #: None: no mail, the reminder list only
@@ -147,11 +158,30 @@ class Settings:
         return replace(self, warehouse_db=dbname, dsns=moved)
 
 
-def _per_minute(env: dict[str, str]) -> float | None:
-    value = env.get("TONGHOP_SHEETS_REQUESTS_PER_MINUTE")
-    if value:
-        return float(value) if float(value) > 0 else None
-    return 60.0 if env.get("TONGHOP_SHEETS_BACKEND", "emulator") == "google" else None
+def sheets_quota(env: dict[str, str]) -> Quota | None:
+    """``TONGHOP_SHEETS_QUOTA``: a JSON object of :class:`tonghop.quota.Quota`'s keys (the
+    others keep Google's published limits), ``google`` for those limits, ``none`` for no limit;
+    unset or empty: Google's limits with the google backend, none with the emulator."""
+    text = (env.get("TONGHOP_SHEETS_QUOTA") or "").strip()
+    if not text:
+        google = env.get("TONGHOP_SHEETS_BACKEND", "emulator") == "google"
+        return Quota() if google else None
+    if text.lower() in ("none", "0", "off"):
+        return None
+    if text.lower() == "google":
+        return Quota()
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"TONGHOP_SHEETS_QUOTA is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("TONGHOP_SHEETS_QUOTA must be a JSON object, 'google' or 'none'")
+    return Quota.from_dict(data)
+
+
+def identities(text: str | None) -> tuple[str, ...]:
+    """'a@x, b@x' -> ('a@x', 'b@x'): ``TONGHOP_SHEETS_IDENTITIES`` (key files or e-mails)."""
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
 def days_before(text: str | None) -> tuple[int, ...]:
@@ -183,10 +213,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     Environment variables: TONGHOP_PG_HOST, TONGHOP_PG_PORT, TONGHOP_PG_DB (the warehouse
     database, default ``tonghop``), TONGHOP_<ROLE>_DSN for roles
     admin/loader/transformer/bi_reader, TONGHOP_SHEETS_BACKEND, TONGHOP_EMULATOR_URL,
-    GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_SHEETS_REQUESTS_PER_MINUTE (default 60 for Google,
-    no cap for the emulator), TONGHOP_OUTPUT_DIR, TONGHOP_SMTP_URL (reminder mails;
-    :mod:`tonghop.mail`), TONGHOP_REMIND_DAYS_BEFORE (default 5,1), TONGHOP_GX_KEEP_RUNS
-    (default 30).
+    GOOGLE_APPLICATION_CREDENTIALS, TONGHOP_SHEETS_QUOTA (:func:`sheets_quota`),
+    TONGHOP_SHEETS_IDENTITIES, TONGHOP_SHEETS_POOL_SLOTS (default 2), TONGHOP_OUTPUT_DIR,
+    TONGHOP_SMTP_URL (reminder mails; :mod:`tonghop.mail`), TONGHOP_REMIND_DAYS_BEFORE (default
+    5,1), TONGHOP_GX_KEEP_RUNS (default 30).
     """
     env = dict(os.environ if env is None else env)
     host = env.get("TONGHOP_PG_HOST", "127.0.0.1")
@@ -208,7 +238,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sheets_backend=env.get("TONGHOP_SHEETS_BACKEND", "emulator"),
         emulator_url=env.get("TONGHOP_EMULATOR_URL", f"http://127.0.0.1:{DEFAULT_EMULATOR_PORT}"),
         google_credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS"),
-        sheets_requests_per_minute=_per_minute(env),
+        sheets_quota=sheets_quota(env),
+        sheets_identities=identities(env.get("TONGHOP_SHEETS_IDENTITIES")),
+        sheets_tasks_at_once=max(1, int(env.get("TONGHOP_SHEETS_POOL_SLOTS") or 2)),
         output_dir=Path(env.get("TONGHOP_OUTPUT_DIR", PROJECT_ROOT / "output")),
         smtp_url=env.get("TONGHOP_SMTP_URL") or None,
         remind_days_before=days_before(env.get("TONGHOP_REMIND_DAYS_BEFORE")),

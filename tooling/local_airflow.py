@@ -65,12 +65,20 @@ def airflow_env(settings: Settings, pg_port: int) -> dict[str, str]:
         ("bi_reader", cycle.CONN_BI_READER),
     ):
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = settings.dsn(role)
-    sheets_extra = {"backend": settings.sheets_backend}
-    if settings.sheets_backend == "google":
-        sheets_extra["key_path"] = settings.google_credentials_file
-    env[f"AIRFLOW_CONN_{cycle.CONN_SHEETS.upper()}"] = json.dumps(
-        {"conn_type": "http", "host": settings.emulator_url, "extra": sheets_extra}
-    )
+    # the service accounts: tonghop_sheets, then tonghop_sheets_1, _2, … (sheets.client)
+    pool = list(settings.sheets_identities) or [
+        settings.google_credentials_file if settings.sheets_backend == "google" else None
+    ]
+    for n, identity in enumerate(pool):
+        sheets_extra = {"backend": settings.sheets_backend}
+        if settings.sheets_backend == "google":
+            sheets_extra["key_path"] = identity
+        elif identity:
+            sheets_extra["account"] = identity
+        conn_id = cycle.CONN_SHEETS if n == 0 else f"{cycle.CONN_SHEETS}_{n}"
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+            {"conn_type": "http", "host": settings.emulator_url, "extra": sheets_extra}
+        )
     if settings.smtp_url:  # the reminder mails' server, as the SMTP connection tasks read
         from tonghop.mail import SmtpServer
 

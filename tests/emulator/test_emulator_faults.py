@@ -24,6 +24,8 @@ from sheets_emulator import (
 )
 
 MAIN_ROOT = Path(__file__).resolve().parents[2]
+DRIVE = "https://www.googleapis.com/drive/v3/files"
+SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
 
 
 class FakeClock:
@@ -137,18 +139,77 @@ def test_project_quota_across_two_users(server, clock):
     assert server.stats()["faults"] == {"429": 2}
 
 
-def test_drive_reads_count_as_reads(server):
+def test_drive_calls_count_against_drive_quota_apart_from_sheets_reads(server):
+    """Google counts the Drive API apart from the Sheets API: Drive's queries (reads and
+    writes together) per user and per project; a Drive call uses none of the Sheets reads."""
     sid = new_sheet(server)
-    server.configure(EmulatorConfig(read_quota_per_user=2))
+    server.configure(EmulatorConfig(read_quota_per_user=1, drive_quota_per_user=2))
     gc = client_as(server.url, "alice")
     gc.list_spreadsheet_files()
-    gc.open_by_key(sid)
+    gc.open_by_key(sid)  # the one Sheets read: Drive's listing took none of it
+    gc.list_spreadsheet_files()  # Drive's second query
     with pytest.raises(gspread.exceptions.APIError) as excinfo:
         gc.list_spreadsheet_files()
     assert api_code(excinfo) == 429
     body = excinfo.value.response.json()["error"]
     assert "'drive.googleapis.com'" in body["message"]
+    assert "'Queries per minute per user'" in body["message"]
     assert body["errors"][0]["reason"] == "rateLimitExceeded"
+    with pytest.raises(gspread.exceptions.APIError) as excinfo:
+        gc.open_by_key(sid)
+    assert (
+        "'Read requests per minute per user'" in excinfo.value.response.json()["error"]["message"]
+    )
+    # a Drive write (a share) counts against Drive's queries too, never Sheets' writes
+    server.configure(EmulatorConfig(write_quota_per_user=1, drive_quota_per_project=1))
+    bob = client_as(server.url, "bob")
+    bob.insert_permission(sid, "unit@example.gov.vn", perm_type="user", role="writer")
+    bob.open_by_key(sid).sheet1.update([["x"]], "A1")  # Sheets' one write is still there
+    with pytest.raises(gspread.exceptions.APIError) as excinfo:
+        client_as(server.url, "carol").list_spreadsheet_files()
+    assert "'Queries per minute per project'" in excinfo.value.response.json()["error"]["message"]
+
+
+def test_the_quota_window_can_be_shortened_for_quick_tests(server, clock):
+    sid = new_sheet(server)
+    server.configure(EmulatorConfig(read_quota_per_user=2, quota_window_seconds=2))
+    gc = client_as(server.url, "alice")
+    gc.open_by_key(sid)
+    gc.open_by_key(sid)
+    with pytest.raises(gspread.exceptions.APIError):
+        gc.open_by_key(sid)
+    clock.advance(2)
+    gc.open_by_key(sid)
+    with pytest.raises(ValueError):
+        EmulatorConfig(quota_window_seconds=-1)
+
+
+def test_enforced_sharing_shows_each_user_its_own_files(server):
+    """With ``enforce_sharing``, a user sees the files it created (it owns them) or that are
+    shared with it, and Google's answers for the others: 403 from Sheets, 404 from Drive; the
+    default user (a caller naming nobody) still sees every file."""
+    server.configure(EmulatorConfig(enforce_sharing=True))
+    alice, bob = client_as(server.url, "alice@x.iam"), client_as(server.url, "bob@x.iam")
+    mine = alice.create("Của Alice").id
+    owner = alice.http_client.request("get", f"{DRIVE}/{mine}", params={"fields": "permissions"})
+    assert owner.json()["permissions"][0]["emailAddress"] == "alice@x.iam"
+    assert [f["id"] for f in alice.list_spreadsheet_files()] == [mine]
+    assert bob.list_spreadsheet_files() == []
+    with pytest.raises(gspread.exceptions.APIError) as excinfo:
+        bob.http_client.request("get", f"{SHEETS}/{mine}")
+    assert api_code(excinfo) == 403
+    assert excinfo.value.response.json()["error"]["status"] == "PERMISSION_DENIED"
+    with pytest.raises(gspread.exceptions.APIError) as excinfo:
+        bob.http_client.request("get", f"{DRIVE}/{mine}")
+    assert api_code(excinfo) == 404
+    alice.insert_permission(mine, "bob@x.iam", perm_type="user", role="writer", notify=False)
+    assert bob.open_by_key(mine).title == "Của Alice"
+    assert [f["id"] for f in bob.list_spreadsheet_files()] == [mine]
+    assert [f["id"] for f in client_as(server.url).list_spreadsheet_files()] == [mine]
+    # who made which calls (a user named in a call shows in the stats)
+    users = server.stats()["users"]
+    assert users["bob@x.iam"]["sheets.spreadsheets.get"] >= 2
+    assert "drive.files.create" in users["alice@x.iam"]
 
 
 # ---------------------------------------------------------------- latency
@@ -299,7 +360,11 @@ def test_config_from_json_file_roundtrip(tmp_path):
         "read_quota_per_project": 300,
         "write_quota_per_user": 60,
         "write_quota_per_project": 300,
+        "drive_quota_per_user": 12000,
+        "drive_quota_per_project": 12000,
+        "quota_window_seconds": 60.0,
         "latency": 0.05,
+        "enforce_sharing": True,
         "faults": [
             {"endpoint": "*", "status": 500, "probability": 0.1, "seed": 7, "kind": "status"}
         ],

@@ -117,6 +117,18 @@ create table if not exists ops.sheet_registry (
 -- hash of what provisioning last wrote in the unit's sheet (labels, task texts, due date,
 -- guide, rules): a catalogue change since is written in place by the next provisioning run
 alter table ops.sheet_registry add column if not exists content_sha256 text;
+-- the service account (e-mail) the pipeline reads and writes the spreadsheet as: one it is
+-- shared with (provisioning creates it as that account); null: the first of the pool
+-- (sheets/client.py, "identities")
+alter table ops.sheet_registry add column if not exists service_account text;
+
+-- Google's quotas held by the client across every process and machine (sheets/quota.py): per
+-- bucket (Sheets reads, Sheets writes, Drive; per service account and per project), the
+-- earliest moment, by this server's clock, the next call may go
+create table if not exists ops.api_quota (
+    bucket   text        primary key,
+    next_at  timestamptz not null
+);
 
 create table if not exists ops.pull_runs (
     pull_run_id     text        primary key,
