@@ -9,7 +9,8 @@
 
 -- One row per report = one unit's part of one spreadsheet version (sheet_version_id, unit_code),
 -- received by the as_of_date, with its validation outcome and its place among the unit's versions
--- for the period.
+-- for the period. When the period requires review, also where the version stands with its
+-- reviewers (int_report_approvals: the approval rule) and whether its figures may count.
 
 with
 
@@ -50,6 +51,19 @@ latest_runs as (
 
 ),
 
+-- review (issue 24): who reviews the report, and what they decided on this version
+review_levels as (
+
+    select * from {{ ref('int_review_levels') }}
+
+),
+
+approvals as (
+
+    select * from {{ ref('int_report_approvals') }}
+
+),
+
 issue_counts as (
 
     select
@@ -84,7 +98,15 @@ reports as (
         headers.has_content,
         coalesce(issue_counts.error_count, 0) as error_count,
         coalesce(issue_counts.warning_count, 0) as warning_count,
-        coalesce(issue_counts.is_blocked, false) as is_blocked
+        coalesce(issue_counts.is_blocked, false) as is_blocked,
+        coalesce(review_levels.review_required, false) as review_required,
+        review_levels.parent_reviewer_code,
+        approvals.parent_decision,
+        approvals.top_decision,
+        coalesce(approvals.is_accepted, false) as is_accepted,
+        approvals.returned_by,
+        approvals.return_reason,
+        approvals.returned_at
 
     from headers
     inner join sheet_versions
@@ -100,6 +122,12 @@ reports as (
     left join issue_counts
         on issue_counts.sheet_version_id = headers.sheet_version_id
         and issue_counts.unit_code = headers.unit_code
+    left join review_levels
+        on review_levels.period_code = headers.period_code
+        and review_levels.unit_code = headers.unit_code
+    left join approvals
+        on approvals.sheet_version_id = headers.sheet_version_id
+        and approvals.unit_code = headers.unit_code
 
 ),
 
@@ -131,6 +159,27 @@ flagged as (
 
 ),
 
+reviewed as (
+
+    select
+        *,
+        -- a valid version's figures may count: at once, or once accepted when the period
+        -- requires review (int_report_approvals: the approval rule)
+        is_complete and (not review_required or is_accepted) as is_countable,
+        -- where a version stands with its reviewers (null when the period requires no review)
+        case
+            when not review_required then null
+            when is_accepted then 'da_chap_nhan'
+            when returned_by is not null then 'bi_tra_lai'
+            when parent_reviewer_code is not null and parent_decision is null
+                then 'cho_cap_tren_duyet'
+            else 'cho_duyet'
+        end as review_state
+
+    from flagged
+
+),
+
 numbered as (
 
     select
@@ -155,6 +204,16 @@ numbered as (
         is_blocked,
         is_usable,
         is_complete,
+        review_required,
+        parent_reviewer_code,
+        parent_decision,
+        top_decision,
+        is_accepted,
+        is_countable,
+        review_state,
+        returned_by,
+        return_reason,
+        returned_at,
         row_number() over unit_period as version_number,
         count(*) over unit_period_all as version_count,
         row_number() over unit_period = count(*) over unit_period_all as is_latest,
@@ -168,14 +227,22 @@ numbered as (
                 over unit_period_all,
             false
         ) as is_first_complete,
-        -- the version whose figures count (see fct_submission: the one rule for which rows count)
+        -- the version whose figures count (see fct_submission: the one rule for which rows
+        -- count): the latest valid one, or, when the period requires review, the latest accepted
+        coalesce(
+            sheet_version_id = max(case when is_countable then sheet_version_id end)
+                over unit_period_all,
+            false
+        ) as is_latest_complete,
+        -- the latest valid version (the one a reviewer has to decide on, when it is not the
+        -- counted one)
         coalesce(
             sheet_version_id = max(case when is_complete then sheet_version_id end)
                 over unit_period_all,
             false
-        ) as is_latest_complete
+        ) as is_latest_valid
 
-    from flagged
+    from reviewed
     window
         unit_period as (partition by unit_code, period_code order by sheet_version_id),
         unit_period_all as (partition by unit_code, period_code)
