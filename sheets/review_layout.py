@@ -41,7 +41,7 @@ COLUMNS: list[tuple[str, str, int]] = [
     ("no", "STT", 5),
     ("unit_code", "Mã đơn vị", 13),
     ("unit_name", "Đơn vị", 30),
-    ("version_number", "Lần nộp", 8),
+    ("version_number", "Phiên bản số", 9),
     ("sheet_version_id", "Mã bản", 9),
     ("received_at", "Nhận lúc", 17),
     ("figures", "Số liệu chính", 42),

@@ -259,6 +259,9 @@ class Period:
     #: unit; per_period, one shared spreadsheet with a tab per unit. Seed column
     #: ``sheet_layout``; for an ad hoc period, chosen when it is requested.
     sheet_layout: str = "per_unit"
+    #: whether a valid report counts only once its reviewers accepted it (the Sở, after the
+    #: unit's parent where there is one): seed column ``review_required``; ad hoc periods: no
+    review_required: bool = False
 
     def __post_init__(self):
         moment = self.on_time_until or end_of_day(self.due_date)
