@@ -265,7 +265,11 @@ def read_reviews(
                 summary.failed[spreadsheet_id] = gsheets.describe_error(exc)
                 log.warning("review sheet %s not read: %s", spreadsheet_id, summary.failed)
                 continue
-            parsed = parse_decisions(rows, reviewer_code, context) if context is not None else []
+            if context is None:
+                # no marts to check the decisions against: read again once they are built
+                log.warning("review sheet %s: the marts are not built yet", spreadsheet_id)
+                continue
+            parsed = parse_decisions(rows, reviewer_code, context)
             _land(
                 conn,
                 period_code,

@@ -31,6 +31,7 @@ from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 from requests.exceptions import RequestException
 
+from publish.check_tab import text_lines
 from publish.marts import local_time, query
 from sheets import client as gsheets
 from sheets import review_layout as rl
@@ -291,13 +292,15 @@ def create_requests(service_account: str | None) -> list[dict]:
         {
             "repeatCell": {
                 "range": _grid(rl.HEADER_ROW + 1, None, rl.DECISION, rl.REASON + 1),
-                "cell": {
-                    "userEnteredFormat": {
-                        "backgroundColor": INPUT_BACKGROUND,
-                        "numberFormat": {"type": "TEXT", "pattern": "@"},
-                    }
-                },
-                "fields": "userEnteredFormat(backgroundColor,numberFormat)",
+                "cell": {"userEnteredFormat": {"numberFormat": {"type": "TEXT", "pattern": "@"}}},
+                "fields": "userEnteredFormat.numberFormat",
+            }
+        },
+        {  # the version's number and id, centred: two numbers side by side read apart
+            "repeatCell": {
+                "range": _grid(rl.HEADER_ROW + 1, None, rl.VERSION_ID - 1, rl.VERSION_ID + 1),
+                "cell": {"userEnteredFormat": {"horizontalAlignment": "CENTER"}},
+                "fields": "userEnteredFormat.horizontalAlignment",
             }
         },
         {
@@ -342,10 +345,42 @@ def create_requests(service_account: str | None) -> list[dict]:
     return requests
 
 
-def update_requests(lines: list[str], rows: list[list], grid_rows: int) -> list[dict]:
+def _height(lines: int) -> int:
+    return PIXELS_PER_LINE * max(1, lines) + 4
+
+
+def _row_height_request(index: int, lines: int) -> dict:
+    return {
+        "updateDimensionProperties": {
+            "range": {
+                "sheetId": rl.SHEET_ID,
+                "dimension": "ROWS",
+                "startIndex": index,
+                "endIndex": index + 1,
+            },
+            "properties": {"pixelSize": _height(lines)},
+            "fields": "pixelSize",
+        }
+    }
+
+
+def cell_lines(value, width: int) -> int:
+    """Lines a value takes wrapped in a column ``width`` characters wide (a little narrower:
+    a cell's padding)."""
+    return text_lines(str(value), max(1, int(width * 0.95))) if value not in (None, "") else 1
+
+
+def update_requests(
+    lines: list[str],
+    rows: list[list],
+    grid_rows: int,
+    reviewer_cells: dict[int, list[str]] | None = None,
+) -> list[dict]:
     """The lines above the table and the pipeline's columns of every row (never the
-    reviewer's), the grid grown when the table needs it, the notes' rows as tall as their
-    text."""
+    reviewer's), the grid grown when the table needs it, every row as tall as its text (the
+    reviewer's cells as last read included: ``reviewer_cells``, row index -> [decision,
+    reason])."""
+    widths = [width for _, _, width in rl.COLUMNS]
     requests: list[dict] = []
     needed = rl.HEADER_ROW + 1 + len(rows) + 10
     if needed > grid_rows:
@@ -369,21 +404,34 @@ def update_requests(lines: list[str], rows: list[list], grid_rows: int) -> list[
     )
     for index, line in enumerate(lines):
         if index in (1, 2, 3) and line:
-            height = max(1, -(-len(line) // LINE_CHARS))
-            requests.append(
-                {
-                    "updateDimensionProperties": {
-                        "range": {
-                            "sheetId": rl.SHEET_ID,
-                            "dimension": "ROWS",
-                            "startIndex": index,
-                            "endIndex": index + 1,
-                        },
-                        "properties": {"pixelSize": PIXELS_PER_LINE * height + 4},
-                        "fields": "pixelSize",
-                    }
+            requests.append(_row_height_request(index, text_lines(line, LINE_CHARS)))
+    requests.append(
+        _row_height_request(
+            rl.HEADER_ROW,
+            max(cell_lines(label, width) for (_, label, width) in rl.COLUMNS),
+        )
+    )
+    if rows:  # the reviewer's cells of the table's rows, coloured as the units' input cells
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": _grid(
+                        rl.HEADER_ROW + 1, rl.HEADER_ROW + 1 + len(rows), rl.DECISION, rl.REASON + 1
+                    ),
+                    "cell": {"userEnteredFormat": {"backgroundColor": INPUT_BACKGROUND}},
+                    "fields": "userEnteredFormat.backgroundColor",
                 }
+            }
+        )
+    for offset, row in enumerate(rows):
+        index = rl.HEADER_ROW + 1 + offset
+        theirs = (reviewer_cells or {}).get(index, [])
+        cells = list(row[: rl.OURS]) + list(theirs)
+        requests.append(
+            _row_height_request(
+                index, max(cell_lines(v, widths[c]) for c, v in enumerate(cells) if c < len(widths))
             )
+        )
     if rows:
         numbered = []
         n = 0
@@ -652,7 +700,12 @@ def _write_one(conn, pool, client, summary, period, reviewer, top_name, rows, fi
         summary.rows += len(table)
         if sha == last_sha:
             return
-        api.batch_update(spreadsheet_id, update_requests(lines, table, grid_rows))
+        theirs = {
+            index: (row + [""] * len(rl.COLUMNS))[rl.DECISION : rl.REASON + 1]
+            for index, row in enumerate(current)
+            if index > rl.HEADER_ROW
+        }
+        api.batch_update(spreadsheet_id, update_requests(lines, table, grid_rows, theirs))
         summary.written += 1
         with conn.cursor() as cur:
             cur.execute(

@@ -40,13 +40,13 @@ DECISION_LABELS = {code: label for label, code in DECISIONS.items()}
 COLUMNS: list[tuple[str, str, int]] = [
     ("no", "STT", 5),
     ("unit_code", "Mã đơn vị", 13),
-    ("unit_name", "Đơn vị", 30),
+    ("unit_name", "Đơn vị", 26),
     ("version_number", "Phiên bản số", 9),
     ("sheet_version_id", "Mã bản", 9),
     ("received_at", "Nhận lúc", 17),
-    ("figures", "Số liệu chính", 42),
-    ("state", "Tình trạng", 24),
-    ("note", "Hệ thống ghi nhận", 44),
+    ("figures", "Số liệu chính", 56),
+    ("state", "Tình trạng", 16),
+    ("note", "Hệ thống ghi nhận", 48),
     ("decision", "Quyết định", 14),
     ("reason", "Lý do trả lại", 40),
 ]

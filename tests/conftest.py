@@ -34,6 +34,7 @@ TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _
 #: own --durations report
 SLOW_MODULES = (
     "test_season.py",
+    "test_review_season.py",
     "test_faults.py",
     "test_airflow_scheduler.py",
     "test_bench.py",

@@ -39,7 +39,7 @@ latest as (
 
     from decisions
     order by
-        period_code, reviewer_code, unit_code, sheet_version_id,
+        period_code asc, reviewer_code asc, unit_code asc, sheet_version_id asc,
         decided_at desc, review_reading_id desc, row_number desc
 
 ),
@@ -69,7 +69,8 @@ pivoted as (
         on levels.period_code = latest.period_code
         and levels.unit_code = latest.unit_code
     where latest.reviewer_code in ('tong_hop', levels.parent_reviewer_code)
-    group by latest.period_code, latest.unit_code, latest.sheet_version_id, levels.parent_reviewer_code
+    group by
+        latest.period_code, latest.unit_code, latest.sheet_version_id, levels.parent_reviewer_code
 
 ),
 

@@ -61,7 +61,7 @@ last_edits as (
         edited_by
 
     from edits
-    order by review_reading_id, edited_at desc
+    order by review_reading_id asc, edited_at desc
 
 ),
 

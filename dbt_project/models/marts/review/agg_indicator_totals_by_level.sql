@@ -45,7 +45,7 @@ accepted as (
 
     from review
     where level_state = 'da_chap_nhan'
-    order by period_code, reviewer_code, unit_code, sheet_version_id desc
+    order by period_code asc, reviewer_code asc, unit_code asc, sheet_version_id desc
 
 ),
 

@@ -31,7 +31,7 @@ holding as (
     where is_applicable
         and {{ local_date('decided_at') }} <= {{ as_of_date() }}
     order by
-        period_code, reviewer_code, unit_code, sheet_version_id,
+        period_code asc, reviewer_code asc, unit_code asc, sheet_version_id asc,
         decided_at desc, review_reading_id desc, row_number desc
 
 ),
