@@ -1,8 +1,9 @@
 """A season with review (issue 24), driven through the DAGs as they run on the calendar.
 
 The machinery is the reporting season's (``tests/test_season.py``: Airflow's services, the
-calendar run for each simulated morning with ``airflow dags test``, the emulator's clock moved
-with the days, units editing their sheets through the Sheets API as themselves), on Tam
+calendar run for each simulated morning with ``airflow dags test`` while it stays paused, the
+scheduler running what it triggers, the emulator's clock moved with the days, units editing
+their sheets through the Sheets API as themselves), on Tam
 Đường's TD-2025-6T, whose catalogue row requires review (``periods.csv`` review_required):
 Ban Tuyên giáo Huyện ủy (the programme's consolidating body, "the Sở" of this plan) reviews,
 and UBND huyện (TD-UBND) first reviews its three commune party committees (``units.csv``
@@ -12,7 +13,7 @@ for the version they decide on.
 
 | morning | what happened before it |
 | --- | --- |
-| 10/6 | the units' sheets were provisioned on 1/6 (``tonghop_provision_period``, as the calendar of that morning would); A, B, C and the communes X1, X2, X3 sent valid reports (5/6); the first pull, and the review sheets are made |
+| 10/6 | the units' sheets were provisioned on 1/6 (``tonghop_provision_period`` triggered through Airflow's API, run by the scheduler); A, B, C and the communes X1, X2, X3 sent valid reports (5/6); the first pull, and the review sheets are made |
 | 15/6 | the Sở returned A (with a reason) and accepted B; wrote "Trả lại" for C without a reason, and a decision for CB-XA-001 (not in the period) on a row of its own; the district accepted X1, wrote "Đồng ý" for X2, returned X3 (with a reason) |
 | 21/6 | A fixed its report (16/6), X3 too; B edited its accepted report (17/6); the Sở accepted X1 (now at its level) and gave C's return its reason; the district accepted X2 |
 | 22/6 | the Sở accepted A's new version and X2; the district accepted X3's new version |
@@ -401,11 +402,14 @@ def review_season(settings, catalogue, tmp_path_factory):
             ) as (api, services, env, alerts),
         ):
             season = ReviewSeason(api, services, env, emulator, settings, catalogue, alerts)
-            # the opening day: the units' sheets (the calendar's provisioning of that morning)
-            season.dags_test(
+            # the opening day: the units' sheets, the period opened from the UI before the
+            # calendar's first morning (what the calendar would trigger first that day); the
+            # scheduler runs it
+            opened = season.trigger(
                 "tonghop_provision_period", at("06-01", "05:00:00"), {"period_code": PERIOD}
             )
-            season.settle()
+            runs = season.settle()["tonghop_provision_period"]
+            assert [r["state"] for r in runs if r["dag_run_id"] == opened] == ["success"]
             days, previous = {}, at("06-01", "05:00:00")
             for day in MORNINGS:
                 morning = at(day)
