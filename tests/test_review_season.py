@@ -302,6 +302,36 @@ class ReviewSeason(Season):
             body={"valueInputOption": "USER_ENTERED", "data": data},
         )
 
+    def check_tab(self, unit: str) -> str:
+        """The unit's "Kết quả kiểm tra" tab as the unit reads it (Sheets API, as itself)."""
+        from sheets import layout
+        from sheets_emulator import emulator_client
+
+        [(sid, tab)] = query(
+            self.settings.dsn("admin"),
+            "select spreadsheet_id, tab_title from ops.sheet_registry where period_code = %s "
+            "and unit_code = %s",
+            (PERIOD, unit),
+        )
+        client = emulator_client(self.emulator.url, user=self.catalogue.unit(unit).contact_email)
+        rows = client.open_by_key(sid).worksheet(layout.check_tab_title(tab)).get_all_values()
+        return "\n".join(" ".join(c for c in r if c) for r in rows)
+
+    def report_text(self) -> str:
+        """The newest publication's draft report (its .docx), paragraph by paragraph."""
+        from pathlib import Path
+
+        from docx import Document
+
+        [(folder,)] = query(
+            self.settings.dsn("admin"),
+            "select folder from ops.publications where period_code = %s "
+            "order by publication_id desc limit 1",
+            (PERIOD,),
+        )
+        document = Document(Path(folder) / f"bao_cao_{PERIOD}.docx")
+        return "\n".join(p.text for p in document.paragraphs)
+
     def export(self, reviewer: str, as_user: str, path) -> None:
         """The reviewer's sheet as they download it for Excel (Drive's xlsx export), its tab set
         to print on A4 landscape fitted to the width."""
@@ -432,6 +462,8 @@ def review_season(settings, catalogue, tmp_path_factory):
                     "oracle": oracle.figures(),
                     "rows": {r: oracle.sheet_rows(r) for r in (TOP, DISTRICT)},
                     "mails": [r.message for r in list(mailbox.received)],
+                    "tabs": {name: season.check_tab(UNITS[name]) for name in ("A", "B")},
+                    "report": season.report_text(),
                 }
                 if day == "06-15":  # what the Sở's reviewer sees that morning
                     folder = TEST_STATE / "review"
@@ -512,6 +544,13 @@ def test_a_return_reaches_the_unit_with_its_reason(review_season):
     waiting = {UNITS["C"], UNITS["X1"], UNITS["X2"]}
     assert not [m for m in day["mails"] if m["X-Tonghop-Unit"] in waiting]
     assert catalogue.unit(UNITS["A"]).contact_email in mails[UNITS["A"]]["To"]
+    # the unit's own tab, as it reads it: returned, by whom, why, what to do
+    tab = day["tabs"]["A"]
+    assert "Ban Tuyên giáo Huyện ủy đã trả lại phiên bản số 1" in tab
+    assert f"lý do: “{RETURN_A}”" in tab and "để gửi lại bản mới" in tab
+    assert "Báo cáo đã được tính" not in tab
+    # once its new version is accepted, it counts
+    assert "Báo cáo đã được tính" in review_season.days["06-22"]["tabs"]["A"]
 
 
 def test_a_reviewers_bad_input_is_told_in_the_sheet_and_changes_nothing(review_season):
@@ -552,6 +591,10 @@ def test_an_edit_after_acceptance_awaits_review_and_the_accepted_version_keeps_c
     rows = [r for r in table(day["sheets"][TOP]) if r[1] == UNITS["B"]]
     assert [(r[3], r[7]) for r in rows] == [("1", "Đã chấp nhận"), ("2", "Chờ duyệt")]
     assert rows[0][9] == "Chấp nhận" and rows[1][9] == ""
+    # and B reads it in its tab: counted, its edit awaiting review
+    tab = day["tabs"]["B"]
+    assert "Báo cáo đã được tính" in tab and "đã được Ban Tuyên giáo Huyện ủy chấp nhận" in tab
+    assert "Phiên bản số 2 (đơn vị sửa sau khi được chấp nhận) đang chờ duyệt" in tab
 
 
 def test_the_district_consolidates_its_communes_before_the_province(review_season):
@@ -623,6 +666,15 @@ def test_the_summary_and_the_report_say_which_figures_are_accepted(review_season
     )
     assert overview["  – bị trả lại, chờ đơn vị sửa"] == oracle["returned_reports"]
     assert overview["Duyệt báo cáo"].startswith("Kỳ này yêu cầu duyệt")
+    # the draft report's overview says the same (4 accepted, 1 awaiting, 1 returned that day)
+    assert (oracle["actual_reports"], oracle["awaiting_review_reports"]) == (4, 1)
+    assert oracle["returned_reports"] == 1
+    report = " ".join(day["report"].split())
+    assert (
+        "Kỳ báo cáo này yêu cầu duyệt: số liệu tổng hợp dưới đây chỉ gồm 4 báo cáo đã được "
+        "Ban Tuyên giáo Huyện ủy chấp nhận; 1 báo cáo hợp lệ đang chờ duyệt và 1 báo cáo bị "
+        "trả lại chờ đơn vị sửa chưa được cộng vào số liệu."
+    ) in report
 
 
 def test_the_review_sheet_prints_whole(review_season):
