@@ -75,6 +75,7 @@ from testing.airflow import (
     wait_for_dag,
     wait_for_run,
 )
+from testing.celery import kill_worker_running, redeliver, tries_by_worker
 from tonghop.settings import PROJECT_ROOT, state_dir
 
 log = logging.getLogger("bench.celery_load")
@@ -138,79 +139,6 @@ def _stage(project: Path, folder: Path, env: dict, name: str, *options: str) -> 
 
 
 # ----------------------------------------------------------------------------- the run
-def _metadata_query(pg_port: int, query: str, params: tuple = ()) -> list[tuple]:
-    import psycopg2
-
-    from tonghop.settings import ADMIN_ROLE, load_local_secrets
-
-    conn = psycopg2.connect(
-        host="127.0.0.1",
-        port=pg_port,
-        user=ADMIN_ROLE,
-        password=load_local_secrets()["admin"],
-        dbname=METADATA_DB,
-    )
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
-def unacked_messages(topology) -> set[str]:
-    """The Celery task ids of the messages Redis holds as delivered and not acknowledged."""
-    import redis
-
-    client = redis.Redis(
-        host="127.0.0.1", port=topology.placement.redis_port, password=topology.redis_password
-    )
-    try:
-        return {json.loads(payload)[0]["headers"]["id"] for payload in client.hvals("unacked")}
-    finally:
-        client.close()
-
-
-def redeliver_unacked(topology) -> None:
-    """What Redis does after the visibility timeout, now: every unacknowledged message back
-    to its queue (kombu's own restore, with a timeout of 0)."""
-    from kombu import Connection
-
-    with Connection(topology.broker_url, transport_options={"visibility_timeout": 0}) as conn:
-        conn.default_channel.qos.restore_visible(num=1000)
-
-
-def redelivery(topology, pg_port: int, killed_ti_ids: list[str], timeout: float = 120) -> dict:
-    """The dead worker's messages handed back to the queue once only they are left
-    unacknowledged; what became of them (Celery's result for each)."""
-    stale = {
-        celery_id
-        for (celery_id,) in _metadata_query(
-            pg_port,
-            "select external_executor_id from task_instance_history "
-            "where task_instance_id = any(%s::uuid[])",
-            (killed_ti_ids,),
-        )
-    }
-    deadline = time.monotonic() + timeout
-    while (unacked := unacked_messages(topology)) != stale and time.monotonic() < deadline:
-        time.sleep(1)
-    redeliver_unacked(topology)
-    results: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    while len(results) < len(unacked) and time.monotonic() < deadline:
-        results = dict(
-            _metadata_query(
-                pg_port,
-                "select task_id, status from celery_taskmeta where task_id = any(%s) "
-                "and status not in ('STARTED', 'PENDING', 'RECEIVED')",
-                (list(unacked),),
-            )
-        )
-        time.sleep(1)
-    return {"stale": sorted(stale), "redelivered": sorted(unacked), "results": results}
-
-
 def airflow_environment(settings, pg_port: int, project: Path, folder: Path, args) -> dict:
     from tooling import local_airflow
 
@@ -264,26 +192,17 @@ def run_cycle(args, settings, pg_port: int, project: Path, folder: Path, emulato
         killer: ShardKiller | None = None
 
         def kill_worker(ti: dict, tis: list[dict]) -> dict:
-            worker = ti["hostname"]
-            done = topology.kill_worker(worker)
-            running = [
-                t
-                for t in api.task_instances(CYCLE_DAG, run_id)
-                if t["state"] == "running" and t["hostname"] == worker
-            ]
+            done = kill_worker_running(topology, api, CYCLE_DAG, run_id, ti)
             time.sleep(1)  # the killed sessions' open transactions are rolled back by now
+            # what each killed shard had committed: its retry finds it unchanged
             committed = {
-                task_label(t): killer.landed(killer.shards[t["map_index"]])
-                for t in running
-                if t["task_id"] == SHARD_TASK
+                f"{SHARD_TASK}[{i}]": killer.landed(killer.shards[i]) for i in done["shards"]
             }
-            topology.restart_worker(worker)  # compose's restart policy
-            leader_names[topology.processes[worker].pid] = f"{worker} (restarted)"
+            topology.restart_worker(done["worker"])  # compose's restart policy
+            leader_names[topology.processes[done["worker"]].pid] = f"{done['worker']} (restarted)"
             sampler.leaders = [p.pid for p in topology.processes.values()]
             return {
                 **done,
-                "tasks": sorted(task_label(t) for t in running),
-                "ti_ids": [t["id"] for t in running],
                 "committed_by_shard": committed,
                 "restarted_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             }
@@ -338,16 +257,12 @@ def run_cycle(args, settings, pg_port: int, project: Path, folder: Path, emulato
         }
         topology.wait_workers(topology.workers, 120)  # the restarted worker answers
         redelivered = (
-            redelivery(topology, pg_port, killer.killed["ti_ids"]) if killer.killed else {}
+            redeliver(topology, pg_port, METADATA_DB, killer.killed["ti_ids"])
+            if killer.killed
+            else {}
         )
         tries_after = every_try(api, CYCLE_DAG, run_id)
-        per_worker = _metadata_query(
-            pg_port,
-            "select hostname, task_id, count(*), coalesce(sum(duration), 0) from ("
-            " select hostname, task_id, state, duration from task_instance"
-            " union all select hostname, task_id, state, duration from task_instance_history"
-            ") t where state <> 'skipped' group by hostname, task_id order by 1, 2",
-        )
+        per_worker = tries_by_worker(pg_port, METADATA_DB, [r["dag_run_id"] for r in runs.values()])
         redis_version = _redis_version()
         restarts = dict(topology.restarts)
     for attempt in tries:  # each try's peak memory, by its task instance id (as airflow_load)
@@ -379,10 +294,7 @@ def run_cycle(args, settings, pg_port: int, project: Path, folder: Path, emulato
         "victim_states": killer.victim_states,
         "failed_task_logs": failures,
         "redelivery": redelivered,
-        "per_worker": [
-            {"worker": w, "task_id": t, "tries": n, "seconds": round(float(s), 1)}
-            for w, t, n, s in per_worker
-        ],
+        "per_worker": per_worker,
         "restarts": restarts,
         "redis_version": redis_version,
         "peak_pss_mib_airflow": round(sampler.peak_total / 2**20, 1),

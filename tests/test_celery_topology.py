@@ -25,9 +25,7 @@ rows (dbt builds the marts from them alone).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
-import time
 from collections import Counter
 from types import SimpleNamespace
 
@@ -135,25 +133,6 @@ def _register(own, entries) -> None:
         conn.close()
 
 
-def _admin_query(dbname: str, query: str, params: tuple = ()) -> list[tuple]:
-    from tonghop.settings import ADMIN_ROLE, load_local_secrets
-    from tooling import localdb
-
-    conn = psycopg2.connect(
-        host="127.0.0.1",
-        port=localdb.default_cluster().port,
-        user=ADMIN_ROLE,
-        password=load_local_secrets()["admin"],
-        dbname=dbname,
-    )
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
 def _execution_timeouts(api) -> dict[str, float]:
     """The longest execution_timeout of each DAG's tasks, in seconds (as the API serves them)."""
     longest = {}
@@ -171,28 +150,6 @@ def _execution_timeouts(api) -> dict[str, float]:
     return longest
 
 
-def _unacked(topology) -> set[str]:
-    """The Celery task ids of the messages Redis holds as delivered and not acknowledged."""
-    import redis
-
-    client = redis.Redis(
-        host="127.0.0.1", port=topology.placement.redis_port, password=topology.redis_password
-    )
-    try:
-        return {json.loads(payload)[0]["headers"]["id"] for payload in client.hvals("unacked")}
-    finally:
-        client.close()
-
-
-def _redeliver_unacked(topology) -> None:
-    """What Redis does after the visibility timeout, now: every unacknowledged message back
-    to its queue (kombu's own restore, with a timeout of 0)."""
-    from kombu import Connection
-
-    with Connection(topology.broker_url, transport_options={"visibility_timeout": 0}) as conn:
-        conn.default_channel.qos.restore_visible(num=100)
-
-
 @pytest.fixture(scope="module")
 def celery_run(settings, tmp_path_factory):
     from sheets_emulator import EmulatorServer
@@ -201,10 +158,10 @@ def celery_run(settings, tmp_path_factory):
         Api,
         ShardKiller,
         every_try,
-        task_label,
         wait_for_dag,
         wait_until_done,
     )
+    from testing.celery import kill_worker_running, redeliver, tries_by_worker
     from testing.fingerprint import fingerprint, lost_or_doubled
     from tooling import local_airflow, local_celery, localdb
 
@@ -275,20 +232,9 @@ def celery_run(settings, tmp_path_factory):
             run_id = run["dag_run_id"]
 
             def kill_worker(ti: dict, tis: list[dict]) -> dict:
-                worker = ti["hostname"]
-                done = topology.kill_worker(worker)
-                # what ran on it: its tasks in the API after the kill (none can start there now)
-                running = [
-                    t
-                    for t in api.task_instances(CYCLE_DAG, run_id)
-                    if t["state"] == "running" and t["hostname"] == worker
-                ]
-                topology.restart_worker(worker)  # compose's restart policy
-                return {
-                    **done,
-                    "tasks": [task_label(t) for t in running],
-                    "ti_ids": [t["id"] for t in running],
-                }
+                done = kill_worker_running(topology, api, CYCLE_DAG, run_id, ti)
+                topology.restart_worker(done["worker"])  # compose's restart policy
+                return done
 
             killer = ShardKiller(
                 api, run_id, own.dsn("loader"), KILL_AFTER, map_index=0, kill_with=kill_worker
@@ -300,48 +246,15 @@ def celery_run(settings, tmp_path_factory):
             tries = every_try(api, CYCLE_DAG, run_id)
             topology.wait_workers(topology.workers, 120)  # the restarted one answers
             fp = fingerprint(own.dsn("admin"), marts=False)
-            # the dead worker's messages, handed back to the queue: a worker takes them, the
-            # execution API refuses the stale tries. First, the finished tasks' messages are
-            # acknowledged (a few seconds after their task instances ended), so that only the
-            # dead tries' (their Celery ids: task_instance_history.external_executor_id) remain.
-            stale = {
-                celery_id
-                for (celery_id,) in _admin_query(
-                    METADATA_DB,
-                    "select external_executor_id from task_instance_history "
-                    "where task_instance_id = any(%s::uuid[])",
-                    (killer.killed["ti_ids"],),
-                )
-            }
-            deadline = time.monotonic() + 60
-            while (unacked := _unacked(topology)) != stale and time.monotonic() < deadline:
-                time.sleep(1)
-            _redeliver_unacked(topology)
-            results: dict[str, str] = {}
-            deadline = time.monotonic() + 60
-            while len(results) < len(unacked) and time.monotonic() < deadline:
-                results = dict(
-                    _admin_query(
-                        METADATA_DB,
-                        "select task_id, status from celery_taskmeta where task_id = any(%s) "
-                        "and status not in ('STARTED', 'PENDING', 'RECEIVED')",
-                        (list(unacked),),
-                    )
-                )
-                time.sleep(1)
+            # the dead worker's messages, handed back to the queue as after the visibility
+            # timeout: a worker takes them, the execution API refuses the stale tries
+            redelivery = redeliver(topology, pg_port, METADATA_DB, killer.killed["ti_ids"])
             tries_after = every_try(api, CYCLE_DAG, run_id)
             fp_after = fingerprint(own.dsn("admin"), marts=False)
             execution_timeouts = _execution_timeouts(api)
-            hostnames = dict(
-                _admin_query(
-                    METADATA_DB,
-                    "select hostname, count(*) from (select hostname, state from task_instance "
-                    "where run_id = %s union all select hostname, state from "
-                    "task_instance_history where run_id = %s) t where state <> 'skipped' "
-                    "group by hostname",
-                    (run_id, run_id),
-                )
-            )
+            hostnames = Counter()
+            for row in tries_by_worker(pg_port, METADATA_DB, [run_id]):
+                hostnames[row["worker"]] += row["tries"]
             restarts = dict(topology.restarts)
         reference_thread.join(600)
         if "error" in reference_outcome:
@@ -362,10 +275,8 @@ def celery_run(settings, tmp_path_factory):
             fp=fp,
             fp_after=fp_after,
             lost=lost,
-            stale_messages=stale,
-            redelivered=unacked,
-            redelivery_results=results,
-            hostnames=hostnames,
+            redelivery=redelivery,
+            hostnames=dict(hostnames),
             restarts=restarts,
             heartbeat_timeout=timeout,
             visibility_timeout=int(
@@ -463,13 +374,11 @@ def test_the_dead_workers_message_redelivered_runs_nothing_twice(celery_run):
     """After the visibility timeout Redis hands the dead worker's messages to a worker; the
     execution API refuses the stale try (its task instance has moved on), so no task runs
     again and the warehouse does not change."""
-    killed = celery_run.killed["tasks"]
-    assert len(celery_run.stale_messages) == len(killed), celery_run.stale_messages
+    killed, redelivery = celery_run.killed["tasks"], celery_run.redelivery
+    assert len(redelivery["stale"]) == len(killed), redelivery
     # Redis held exactly the dead tries' messages, and each ended refused
-    assert celery_run.redelivered == celery_run.stale_messages
-    assert Counter(celery_run.redelivery_results.values()) == {"FAILURE": len(killed)}, (
-        celery_run.redelivery_results
-    )
+    assert redelivery["redelivered"] == redelivery["stale"]
+    assert Counter(redelivery["results"].values()) == {"FAILURE": len(killed)}, redelivery
     assert sorted(map(_label, celery_run.tries_after)) == sorted(map(_label, celery_run.tries))
     assert celery_run.fp_after.digests() == celery_run.fp.digests()
 

@@ -304,15 +304,18 @@ class CeleryTopology(AirflowServices):
             host="127.0.0.1", port=self.placement.redis_port, password=self.redis_password
         )
         deadline = time.monotonic() + timeout
-        while True:
-            self.check_alive()
-            try:
-                if client.ping():
-                    return
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.2)
+        try:
+            while True:
+                self.check_alive()
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:
+                    if time.monotonic() > deadline:
+                        raise
+                time.sleep(0.2)
+        finally:
+            client.close()
 
     def init(self) -> None:
         """compose's ``airflow-init``: the metadata database migrated, the pool made (its slots
