@@ -35,6 +35,7 @@ TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _
 SLOW_MODULES = (
     "test_season.py",
     "test_faults.py",
+    "test_celery_topology.py",
     "test_airflow_scheduler.py",
     "test_bench.py",
     "test_reporting_cycle.py",
