@@ -353,19 +353,23 @@ def celery_checks(recorded: dict, reference_fp, args, compose_timeout: int) -> l
         )
         redelivered = recorded["redelivery"]
         results = Counter(redelivered.get("results", {}).values())
+        stale = redelivered.get("stale", [])
+        cycle_tries = len([t for t in recorded["tries"] if t["dag_id"] == CYCLE_DAG])
         check(
             "its messages, redelivered as after the visibility timeout, ran nothing again",
             fault is not None
-            and len(redelivered["stale"]) == len(fault["tasks"])
-            and redelivered["redelivered"] == redelivered["stale"]
-            and results == {"FAILURE": len(fault["tasks"])}
-            and recorded["tries_after_redelivery"]
-            == len([t for t in recorded["tries"] if t["dag_id"] == CYCLE_DAG]),
-            f"{len(redelivered.get('stale', []))} stale message(s) of the killed tries; "
-            f"unacknowledged when handed back: {len(redelivered.get('redelivered', []))}; "
-            f"Celery's results: {dict(results)} (the execution API refused the stale try); "
-            f"tries of the cycle before and after: "
-            f"{len([t for t in recorded['tries'] if t['dag_id'] == CYCLE_DAG])}, "
+            and redelivered.get("settled")
+            and len(redelivered["killed"]) == len(fault["tasks"])
+            and set(redelivered["killed"]) <= set(stale)
+            and set(redelivered["try_states"]) == set(stale)
+            and "running" not in redelivered["try_states"].values()
+            and results == {"FAILURE": len(stale)}
+            and recorded["tries_after_redelivery"] == cycle_tries,
+            f"{len(stale)} message(s) the dead worker held unacknowledged "
+            f"({len(redelivered.get('killed', []))} of the killed tries), their tries "
+            f"{sorted(set(redelivered.get('try_states', {}).values()))}; handed back to the "
+            f"queue: Celery's results {dict(results)} (the execution API refused each stale "
+            f"try); tries of the cycle before and after: {cycle_tries}, "
             f"{recorded['tries_after_redelivery']}",
         )
     fp = recorded["fingerprint"]
@@ -463,9 +467,10 @@ def render(result: dict, compact: bool = False) -> str:
             f"{'them' if len(fault['tasks']) > 1 else 'it'}: "
             f"{' → '.join(result['victim_states'])}; `{fault['task']}`'s retry read its "
             f"{shard.get('fetched', '?')} spreadsheets again: {shard.get('unchanged', '?')} "
-            f"unchanged, {shard.get('new_versions', '?')} new; the dead tries' "
-            f"{len(redelivered.get('stale', []))} message(s), handed back as after the "
-            f"visibility timeout, refused by the execution API | every DAG run succeeded; "
+            f"unchanged, {shard.get('new_versions', '?')} new; the "
+            f"{len(redelivered.get('stale', []))} message(s) the dead worker held, handed back "
+            f"as after the visibility timeout, refused by the execution API | every DAG run "
+            f"succeeded; "
             f"{_s(figures.get('raw_versions'))} raw versions for "
             f"{_s(figures.get('registered'))} registered spreadsheets (one each); one finished "
             f"pull; {_s(sum(figures.get('submissions', {}).values()))} submission rows, "

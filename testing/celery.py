@@ -68,18 +68,35 @@ def unacked_messages(topology) -> set[str]:
         client.close()
 
 
+def active_tasks(topology) -> dict[str, set[str]] | None:
+    """The Celery task ids each live worker is running (``celery inspect active``), or None
+    when not every worker answered."""
+    from celery import Celery
+
+    app = Celery(broker=topology.broker_url)
+    try:
+        replies = app.control.inspect(timeout=2.0).active() or {}
+    finally:
+        app.close()
+    if len(replies) < len(topology.workers):
+        return None
+    return {node: {t["id"] for t in tasks} for node, tasks in replies.items()}
+
+
 def redeliver(topology, pg_port: int, metadata_db: str, killed_ti_ids: list[str], timeout=120):
     """What Redis does with a dead worker's messages after the visibility timeout, now.
 
-    Waits until the messages left unacknowledged are exactly those of the killed tries (their
-    Celery ids: ``task_instance_history.external_executor_id``; a finished task's message is
-    acknowledged a few seconds after its task instance ended), hands them back to the queue
-    (kombu's own restore, with a timeout of 0), and waits for Celery's result of each. Returns
-    ``stale`` (the killed tries' messages), ``redelivered`` (those handed back) and ``results``
-    (Celery's state of each)."""
+    Waits until no live worker runs anything and every message left unacknowledged is one whose
+    Celery task never ended (Celery's state ``STARTED``: the dead worker's), then hands them
+    back to the queue (kombu's own restore, with a timeout of 0) and waits for Celery's result
+    of each. Returns ``killed`` (the messages of the tries the kill took: their Celery ids,
+    ``task_instance_history.external_executor_id``), ``stale`` (every message the dead worker
+    held: those, and any of a task whose try had ended but whose Celery task had not returned
+    yet), the state of their tries in Airflow, and ``results`` (Celery's state of each after
+    the redelivery)."""
     from kombu import Connection
 
-    stale = {
+    killed = {
         celery_id
         for (celery_id,) in metadata_query(
             pg_port,
@@ -89,25 +106,53 @@ def redeliver(topology, pg_port: int, metadata_db: str, killed_ti_ids: list[str]
             (killed_ti_ids,),
         )
     }
+
+    def celery_states(ids: set[str]) -> dict[str, str]:
+        return dict(
+            metadata_query(
+                pg_port,
+                metadata_db,
+                "select task_id, status from celery_taskmeta where task_id = any(%s)",
+                (list(ids),),
+            )
+        )
+
     deadline = time.monotonic() + timeout
-    while (unacked := unacked_messages(topology)) != stale and time.monotonic() < deadline:
+    while True:
+        stale = unacked_messages(topology)
+        active = active_tasks(topology)
+        settled = (
+            active is not None
+            and not any(active.values())
+            and set(celery_states(stale).values()) <= {"STARTED"}
+            and killed <= stale
+        )
+        if settled or time.monotonic() > deadline:
+            break
         time.sleep(1)
+    tries = metadata_query(
+        pg_port,
+        metadata_db,
+        "select external_executor_id, state from task_instance"
+        " where external_executor_id = any(%s)"
+        " union all select external_executor_id, state from task_instance_history"
+        " where external_executor_id = any(%s)",
+        (list(stale), list(stale)),
+    )
     with Connection(topology.broker_url, transport_options={"visibility_timeout": 0}) as conn:
         conn.default_channel.qos.restore_visible(num=1000)
     results: dict[str, str] = {}
     deadline = time.monotonic() + timeout
-    while len(results) < len(unacked) and time.monotonic() < deadline:
+    while len(results) < len(stale) and time.monotonic() < deadline:
         time.sleep(1)
-        results = dict(
-            metadata_query(
-                pg_port,
-                metadata_db,
-                "select task_id, status from celery_taskmeta where task_id = any(%s) "
-                "and status not in ('STARTED', 'PENDING', 'RECEIVED')",
-                (list(unacked),),
-            )
-        )
-    return {"stale": sorted(stale), "redelivered": sorted(unacked), "results": results}
+        results = {k: v for k, v in celery_states(stale).items() if v != "STARTED"}
+    return {
+        "killed": sorted(killed),
+        "stale": sorted(stale),
+        "settled": settled,
+        "try_states": dict(tries),
+        "results": results,
+    }
 
 
 def tries_by_worker(pg_port: int, metadata_db: str, run_ids: list[str]) -> list[dict]:
