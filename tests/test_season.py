@@ -518,6 +518,9 @@ def scheduler(settings, pg_port: int, metadata_db: str, home: str, extra_env: di
         env["AIRFLOW_HOME"] = str(TEST_STATE / home)
         env["TONGHOP_PG_DB"] = settings.warehouse_db
         env["TONGHOP_RETRY_DELAY_SECONDS"] = "2"
+        # the calendar's waits for the runs it triggered end on their next look (10 s apart in
+        # production): a look every 2 s, about a minute less a season
+        env["TONGHOP_POKE_SECONDS"] = "2"
         env["TONGHOP_ALERT_WEBHOOK"] = hook
         env.pop("TONGHOP_ALERT_EMAIL", None)
         env.update(extra_env or {})
