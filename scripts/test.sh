@@ -22,7 +22,9 @@ $in_git && before=$(checkout_state)
 status=0
 workers=${TONGHOP_TEST_WORKERS:-2}
 xdist=()
-[ "$workers" = 0 ] || xdist=(-n "$workers" --dist loadfile)
+# --no-loadscope-reorder: the modules in conftest's order (the slowest first); pytest-xdist would
+# hand out the modules with the most tests first, leaving the long seasons for the end
+[ "$workers" = 0 ] || xdist=(-n "$workers" --dist loadfile --no-loadscope-reorder)
 .venv/bin/pytest "${xdist[@]}" "$@" || status=$?
 
 if $in_git; then

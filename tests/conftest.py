@@ -31,7 +31,8 @@ TEST_STATE = Path(os.environ.get("TONGHOP_TEST_STATE_DIR", ROOT / ".local" / "te
 TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _WORKER_INDEX)
 #: the slowest modules first, longest first, so that the two workers do not end on one of them
 #: each after the rest is done (pytest-xdist hands out modules in collection order, two ahead
-#: per worker); by each module's share of the whole run in the suite's own --durations report
+#: per worker; scripts/test.sh turns off xdist's own order, the modules with most tests first);
+#: by each module's share of the whole run in the suite's own --durations report
 #: (a full run, 2026-12), the rest in collection order
 SLOW_MODULES = (
     "test_season.py",  # 24 %
