@@ -1,6 +1,6 @@
 -- The incremental int_*_rows_checked models hold every parsed row, each with the verdict of its
 -- report's latest validation run: nothing missed by an incremental build, nothing stale, no
--- row that is not parsed.
+-- row that is not parsed — in the periods the build wrote history of (history_scope).
 
 {% set parts = [
     ('stg_parsed__task_rows', 'int_task_rows_checked'),
@@ -17,6 +17,20 @@ latest_runs as (
 ),
 
 {% for parsed_model, checked_model in parts %}
+    {{ checked_model }}_parsed as (
+
+        select * from {{ ref(parsed_model) }}
+        where {{ var('history_scope') }}
+
+    ),
+
+    {{ checked_model }}_in_scope as (
+
+        select * from {{ ref(checked_model) }}
+        where {{ var('history_scope') }}
+
+    ),
+
     {{ checked_model }}_gaps as (
 
         select
@@ -30,8 +44,8 @@ latest_runs as (
                 else 'stale verdict'
             end as problem
 
-        from {{ ref(parsed_model) }} as parsed
-        full outer join {{ ref(checked_model) }} as checked_rows
+        from {{ checked_model }}_parsed as parsed
+        full outer join {{ checked_model }}_in_scope as checked_rows
             on checked_rows.sheet_version_id = parsed.sheet_version_id
             and checked_rows.unit_code = parsed.unit_code
             and checked_rows.row_key = parsed.row_key

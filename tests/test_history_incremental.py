@@ -1,0 +1,375 @@
+"""History that grows for years at flat cost (dbt_project/macros/history.sql): an incremental
+build gives the rows a full refresh gives, takes in only the (period, unit) pairs that changed,
+and a mart that would repeat a key is never swapped in for BI.
+
+A synthetic province (:mod:`testing.history`: 24 units, several versions a report, a
+validation run every morning) is landed straight into a warehouse of its own
+(``tonghop_incremental``) and built with real dbt from a copy of the dbt project
+(:func:`bench.history.synthetic_project`), season after season as the calendar runs them, with
+what production throws at an incremental build: a run whose id was taken before others
+committed (another period's validation), an old version checked again by a later run, and
+builds as of an earlier day then a later one. At three points the incremental models' rows
+are compared with a ``--full-refresh`` of the same data. Only the incremental models and what
+they read are built (``--select +config.materialized:incremental``): the other models are
+tables made from scratch by every build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg2
+import pytest
+
+from tests.conftest import query
+
+DATABASE = "tonghop_incremental"
+UNITS = 24
+#: the incremental models and the models they read
+INCREMENTAL = ["--select", "+config.materialized:incremental"]
+DAY = dt.timedelta(days=1)
+
+
+def incremental_tables(conn) -> list[str]:
+    with conn.cursor() as cur:
+        cur.execute(
+            """select model_name from intermediate.dbt_incremental_state
+               group by model_name order by model_name"""
+        )
+        return [name for (name,) in cur.fetchall()]
+
+
+def row_hashes(conn, tables: list[str]) -> dict[str, tuple]:
+    from bench.history import ROWS_HASH
+
+    out = {}
+    with conn.cursor() as cur:
+        for table in tables:
+            cur.execute(ROWS_HASH.format(relation=table))
+            out[table] = tuple(cur.fetchone())
+    return out
+
+
+@pytest.fixture(scope="module")
+def province(settings, tmp_path_factory):
+    """The warehouse, the synthetic history and a connection to land with."""
+    from bench.history import synthetic_project
+    from pipeline.dbt import run_dbt
+    from testing.history import History
+    from tooling import localdb
+
+    tmp = tmp_path_factory.mktemp("incremental")
+    project, periods = synthetic_project(tmp, UNITS, [2025, 2026])
+    localdb.recreate_warehouse(DATABASE)
+    own = settings.for_database(DATABASE).with_overrides(
+        dbt_project_dir=project / "dbt_project", output_dir=tmp / "output"
+    )
+    run_dbt(own, ["seed"])
+    run_dbt(own, ["snapshot"])
+    history = History(project, seed=3, last_day_share=0.1)
+    conn = psycopg2.connect(own.dsn("admin"))
+    reader = psycopg2.connect(own.dsn("admin"))
+    reader.autocommit = True
+    yield own, history, periods, conn, reader
+    conn.close()
+    reader.close()
+
+
+@pytest.fixture(scope="module")
+def seasons(province):
+    """The seasons landed and built step by step; at three points the incremental rows and a
+    full refresh's. Returns {point: (incremental hashes, full refresh hashes)} and what the
+    day of a few corrections rewrote."""
+    from pipeline.dbt import as_of_args, run_dbt
+
+    own, history, periods, conn, reader = province
+    first, second = (history.period(code) for code in periods[:2])
+
+    def build(day: dt.date, *, full: bool = False) -> None:
+        run_dbt(own, ["run", *INCREMENTAL, *as_of_args(day), *(["--full-refresh"] if full else [])])
+
+    compared = {}
+
+    def compare(point: str, day: dt.date) -> None:
+        tables = incremental_tables(reader)
+        incremental = row_hashes(reader, tables)
+        build(day, full=True)
+        compared[point] = (incremental, row_hashes(reader, tables))
+
+    # the first season but its last two mornings: the tables are made
+    history.land(conn, first.code, first.opens_on, first.last_day - 2 * DAY)
+    build(first.last_day - 2 * DAY)
+    # the second season opens: its run ids are taken after five of the first season's (their
+    # validation still running: ids taken, not committed) ...
+    [(last_run,)] = query(
+        own.dsn("admin"), "select max(validation_run_id) from quality.validation_runs"
+    )
+    opened = second.opens_on + 3 * DAY
+    history.land(conn, second.code, second.opens_on, opened, first_run_id=last_run + 6)
+    # ... which commit later, with lower ids than the second season's runs
+    history.land(conn, first.code, first.last_day - DAY, first.last_day, first_run_id=last_run + 1)
+    # and a later run of the first season checks an old counted version again: an error now
+    checked_again = recheck_a_counted_version(conn, first.code)
+    build(opened)
+    compare("late commits and a version checked again", opened)
+    # the next morning that reads new versions: what the build writes again
+    morning = min(v.day for v in history.versions(second.code) if v.day > opened)
+    history.land(conn, second.code, opened + DAY, morning)
+    before = txid(reader)
+    build(morning)
+    rewritten = rewritten_rows(reader, "marts.fct_task_progress_history", before)
+    # a build as of an earlier day (the picture of the first season's due date), then today's
+    build(first.due_date)
+    compare("as of an earlier day", first.due_date)
+    history.land(conn, second.code, morning + DAY, second.last_day)
+    build(second.last_day)
+    compare("as of a later day again", second.last_day)
+    return {"compared": compared, "rewritten": rewritten, "checked_again": checked_again}
+
+
+def txid(reader) -> int:
+    [(xid,)] = _rows(reader, "select mod(txid_current(), 4294967296)")
+    return xid
+
+
+def _rows(reader, sql: str, params: tuple = ()) -> list[tuple]:
+    with reader.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def rewritten_rows(reader, table: str, since: int) -> dict:
+    """The rows of ``table`` written by transactions after ``since``, and all of its rows."""
+    [(written, total, pairs)] = _rows(
+        reader,
+        f"""select count(*) filter (where xmin::text::bigint > %s), count(*),
+                   count(distinct (period_code, unit_code)) filter (
+                       where xmin::text::bigint > %s)
+            from {table}""",
+        (since, since),
+    )
+    return {"written": written, "total": total, "pairs": pairs}
+
+
+def recheck_a_counted_version(conn, period_code: str) -> tuple:
+    """A new validation run of the period checks the counted version of one unit again (a new
+    ruleset) and finds an error on its first task row: its rule results and the issue, as
+    validation stores them. Returns (period, unit, sheet version)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """select h.sheet_version_id, h.unit_code from parsed.report_headers h
+               where h.period_code = %s and h.is_submitted
+                 and not exists (select 1 from quality.validation_issues i
+                                 where i.sheet_version_id = h.sheet_version_id
+                                   and i.unit_code = h.unit_code and i.severity = 'error')
+               order by h.sheet_version_id desc limit 1""",
+            (period_code,),
+        )
+        version, unit = cur.fetchone()
+        cur.execute(
+            """insert into quality.validation_runs (pull_run_id, period_code, started_at,
+                   finished_at, ruleset_version, sheet_versions, reports, rows_checked, errors,
+                   warnings, gx_success)
+               values (null, %s, now(), now(), 'synthetic-2', 1, 1, 0, 1, 0, false)
+               returning validation_run_id""",
+            (period_code,),
+        )
+        [run] = cur.fetchone()
+        cur.execute(
+            """insert into quality.rule_results
+               select %s, sheet_version_id, unit_code, period_code, part, rule_code, severity,
+                      rows_checked,
+                      case when rule_code = 'task.status_required' then 1 else 0 end
+               from quality.rule_results
+               where sheet_version_id = %s and unit_code = %s
+                 and validation_run_id = (select max(validation_run_id) from quality.rule_results
+                                          where sheet_version_id = %s and unit_code = %s)""",
+            (run, version, unit, version, unit),
+        )
+        cur.execute(
+            """insert into quality.validation_issues (validation_run_id, sheet_version_id,
+                   unit_code, period_code, part, row_key, tab_title, cell_ref, rule_code,
+                   severity, blocks_version, message_vi)
+               values (%s, %s, %s, %s, 'tasks', 'Nhiệm vụ!2', 'Nhiệm vụ', 'Nhiệm vụ!G2',
+                       'task.status_required', 'error', false, 'Chưa chọn Tình trạng.')""",
+            (run, version, unit, period_code),
+        )
+    conn.commit()
+    return period_code, unit, version
+
+
+@pytest.mark.parametrize(
+    "point",
+    ["late commits and a version checked again", "as of an earlier day", "as of a later day again"],
+)
+def test_an_incremental_build_gives_the_rows_of_a_full_refresh(seasons, point):
+    incremental, full = seasons["compared"][point]
+    assert len(full) >= 13, sorted(full)  # every incremental model has its state
+    differ = sorted(name for name in full if incremental[name] != full[name])
+    assert not differ, differ
+    assert full["marts.fct_task_progress_history"][0] > 0
+
+
+def test_a_version_checked_again_by_a_later_run_takes_its_verdict(seasons, province):
+    own = province[0]
+    period, unit, version = seasons["checked_again"]
+    [(counted, errors)] = query(
+        own.dsn("bi_reader"),
+        """select is_counted_version, error_count from marts.fct_report_version
+           where sheet_version_id = %s and unit_code = %s""",
+        (version, unit),
+    )
+    assert (counted, errors) == (False, 1)
+    [(has_error,)] = query(
+        own.dsn("bi_reader"),
+        """select has_error from marts.fct_task_progress_history
+           where sheet_version_id = %s and unit_code = %s and row_key = 'Nhiệm vụ!2'""",
+        (version, unit),
+    )
+    assert has_error
+
+
+def test_an_incremental_build_rewrites_only_the_pairs_that_changed(seasons):
+    """The build of a morning that read new versions: the history rows it wrote are those of
+    the (period, unit) pairs with a new version, a small part of the table."""
+    rewritten = seasons["rewritten"]
+    assert 0 < rewritten["pairs"] < UNITS
+    assert 0 < rewritten["written"] < rewritten["total"] / 2, rewritten
+
+
+def test_a_mart_that_would_repeat_a_key_is_never_swapped_in(seasons, province):
+    """A duplicate injected into the source of two marts — a unit type and a validation rule
+    listed twice in the catalogue's tables — makes each mart repeat its key: the build fails on
+    the mart's primary key before BI could see it. agg_reporting_rate (a table) is not swapped
+    in; agg_data_quality_by_rule (incremental) is rolled back, the rows of the pair it had
+    deleted to write again included. With the source put right, the next build takes in what
+    the failed one could not."""
+    from pipeline.dbt import DbtFailed, as_of_args, run_dbt
+
+    own, history, periods, conn, reader = province
+    day = as_of_args(history.period(periods[1]).last_day)
+    select = ["--select", "+agg_reporting_rate", "+agg_data_quality_by_rule"]
+    run_dbt(own, ["run", *select, *day])
+    marts = ["marts.agg_reporting_rate", "marts.agg_data_quality_by_rule"]
+    bi = psycopg2.connect(own.dsn("bi_reader"))
+    bi.autocommit = True
+    try:
+        before = row_hashes(bi, marts)
+        transformer = psycopg2.connect(own.dsn("transformer"))
+        try:
+            with transformer, transformer.cursor() as cur:
+                cur.execute(
+                    """insert into catalogue.unit_types
+                       select * from catalogue.unit_types where unit_type = 'ubnd_xa'"""
+                )
+                cur.execute(
+                    """insert into catalogue.validation_rules
+                       select * from catalogue.validation_rules
+                       where rule_code = 'task.status_required'"""
+                )
+            period, unit, version = recheck_a_counted_version(conn, periods[0])
+            with pytest.raises(DbtFailed) as failed:
+                run_dbt(own, ["run", *select, *day])
+            message = str(failed.value)
+            for mart in ("agg_reporting_rate", "agg_data_quality_by_rule"):
+                assert f"model.tonghop.{mart}:" in message, message
+            assert message.count("duplicate key value violates unique constraint") == 2, message
+            # BI reads the marts as they were, and no key twice
+            assert row_hashes(bi, marts) == before
+            from testing.grains import mart_grains, repeated_grain_keys
+
+            grains = mart_grains(own.dbt_project_dir)
+            with bi.cursor() as cur:
+                assert (
+                    repeated_grain_keys(
+                        cur, {m.split(".")[1]: grains[m.split(".")[1]] for m in marts}
+                    )
+                    == {}
+                )
+            # the source put right: the next build takes in the version checked again
+            with transformer, transformer.cursor() as cur:
+                for table, key in (("unit_types", "unit_type"), ("validation_rules", "rule_code")):
+                    cur.execute(
+                        f"""delete from catalogue.{table} a using catalogue.{table} b
+                            where a.{key} = b.{key} and a.ctid > b.ctid"""
+                    )
+        finally:
+            transformer.close()
+        run_dbt(own, ["run", *select, *day])
+        [(failing,)] = _rows(
+            bi,
+            """select rows_failed from marts.agg_data_quality_by_rule
+               where period_code = %s and unit_code = %s and rule_code = 'task.status_required'""",
+            (period, unit),
+        )
+        latest = _rows(
+            bi,
+            """select sheet_version_id from marts.fct_report_version
+               where period_code = %s and unit_code = %s and is_latest_version""",
+            (period, unit),
+        )
+        assert latest == [(version,)]  # the version checked again is the unit's latest
+        assert failing == 1
+    finally:
+        bi.close()
+
+
+def test_the_history_is_built_in_full_when_what_it_is_computed_with_changes(seasons, province):
+    """pipeline.dbt decides before each build: the dbt project (a model, the catalogue) changed
+    since the last build, or an ad hoc period that has reports was defined again (dates,
+    units), and the build is --full-refresh. A new ad hoc period, even once it has reports,
+    changes no row already built."""
+    from pipeline.adhoc import request_adhoc_period
+    from pipeline.dbt import history_definitions, history_stale, record_history_build
+
+    own, history, periods, conn, reader = province
+    assert history_stale(own, history_definitions(own)) == "no build of the history recorded"
+    record_history_build(own, history_definitions(own))
+    assert history_stale(own, history_definitions(own)) is None
+    model = own.dbt_project_dir / "models" / "marts" / "history" / "fct_report_version.sql"
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text + "\n-- edited\n", encoding="utf-8")
+    try:
+        assert history_stale(own, history_definitions(own)) == (
+            "the dbt project, its catalogue or dbt changed"
+        )
+    finally:
+        model.write_text(text, encoding="utf-8")
+
+    def request(due: str) -> None:
+        request_adhoc_period(
+            own,
+            programme_code="CB-KH84",
+            period_code="CB-2026-DX90",
+            period_name="Báo cáo đột xuất thử nghiệm",
+            data_from="2026-01-01",
+            data_to="2026-03-31",
+            due_date=due,
+            opens_on="2026-04-01",
+            unit_codes=["CB-SO-VHTTDL", "CB-XA-001"],
+        )
+
+    request("2026-04-10")
+    assert history_stale(own, history_definitions(own)) is None  # no report yet
+    with conn.cursor() as cur:  # its first report lands
+        cur.execute(
+            """insert into raw.sheet_versions (spreadsheet_id, fetched_at, content_sha256,
+                   payload, pull_run_id)
+               values ('bx-adhoc', now(), 'x', '{}', 'adhoc') returning sheet_version_id"""
+        )
+        [version] = cur.fetchone()
+        cur.execute(
+            """insert into parsed.report_headers (sheet_version_id, unit_code, period_code,
+                   validation_run_id, spreadsheet_id, is_submitted, parsed_at, has_content)
+               select %s, 'CB-XA-001', 'CB-2026-DX90', max(validation_run_id), 'bx-adhoc',
+                      false, now(), false
+               from quality.validation_runs""",
+            (version,),
+        )
+    conn.commit()
+    assert history_stale(own, history_definitions(own)) is None  # a new period: nothing to redo
+    record_history_build(own, history_definitions(own))
+    request("2026-04-20")  # asked again, a later due date
+    assert history_stale(own, history_definitions(own)) == (
+        "ad hoc period(s) defined again: CB-2026-DX90"
+    )
