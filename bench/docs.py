@@ -1,6 +1,8 @@
 """``python -m bench.docs``: copy ``bench/results/latest.md`` into ``docs/benchmarks.md``, between
 its ``<!-- bench:latest -->`` markers, the short form of ``bench/results/airflow_load.json``
-(``bench/airflow_load.py``) between its ``<!-- bench:airflow-load -->`` markers, and
+(``bench/airflow_load.py``) between its ``<!-- bench:airflow-load -->`` markers, the short form
+of ``bench/results/celery_load.json`` (``bench/celery_load.py``) between its
+``<!-- bench:celery -->`` markers (and the same in ``docs/reliability.md``), and
 ``bench/results/granularity.md`` (``bench/granularity.py``) between its
 ``<!-- bench:granularity -->`` markers, ``bench/results/bi_candidates.md``
 (``bench/bi_candidates.py``) between its ``<!-- bench:bi -->`` markers, and
@@ -27,8 +29,11 @@ GRAIN_START, GRAIN_END = "<!-- bench:granularity -->", "<!-- /bench:granularity 
 BI_START, BI_END = "<!-- bench:bi -->", "<!-- /bench:bi -->"
 QUOTA_START, QUOTA_END = "<!-- bench:quota -->", "<!-- /bench:quota -->"
 HISTORY_START, HISTORY_END = "<!-- bench:history -->", "<!-- /bench:history -->"
+CELERY_START, CELERY_END = "<!-- bench:celery -->", "<!-- /bench:celery -->"
 #: the page the tables are copied into
 PAGE = PROJECT_ROOT / "docs" / "benchmarks.md"
+#: the Celery run's table also goes where the recovery is explained
+RELIABILITY_PAGE = PROJECT_ROOT / "docs" / "reliability.md"
 
 
 def _replace(text: str, start: str, end: str, table: str, page: Path = PAGE) -> str | None:
@@ -39,7 +44,12 @@ def _replace(text: str, start: str, end: str, table: str, page: Path = PAGE) -> 
     return pattern.sub(lambda _: f"{start}\n{table.strip()}\n{end}", text)
 
 
-def main(page: Path = PAGE, results: Path = PROJECT_ROOT / "bench" / "results") -> int:
+def main(
+    page: Path = PAGE,
+    results: Path = PROJECT_ROOT / "bench" / "results",
+    reliability_page: Path = RELIABILITY_PAGE,
+) -> int:
+    from bench import celery_load
     from bench.airflow_load import render
 
     text = _replace(
@@ -83,6 +93,20 @@ def main(page: Path = PAGE, results: Path = PROJECT_ROOT / "bench" / "results") 
         text = _replace(text, HISTORY_START, HISTORY_END, history.read_text(encoding="utf-8"), page)
         if text is None:
             return 1
+    celery = results / "celery_load.json"
+    if celery.exists():
+        table = celery_load.render(json.loads(celery.read_text(encoding="utf-8")), compact=True)
+        text = _replace(text, CELERY_START, CELERY_END, table, page)
+        reliability = _replace(
+            reliability_page.read_text(encoding="utf-8"),
+            CELERY_START,
+            CELERY_END,
+            table,
+            reliability_page,
+        )
+        if text is None or reliability is None:
+            return 1
+        reliability_page.write_text(reliability, encoding="utf-8")
     page.write_text(text, encoding="utf-8")
     return 0
 

@@ -127,6 +127,16 @@ def counts(conn) -> dict[str, int]:
 HISTORY_SCHEMAS = ("raw", "parsed", "quality", "catalogue", "intermediate", "marts")
 
 
+def table_names(reader) -> dict[int, str]:
+    with reader.cursor() as cur:
+        cur.execute(
+            "select relid, schemaname || '.' || relname from pg_statio_user_tables "
+            "where schemaname = any(%s)",
+            (list(HISTORY_SCHEMAS),),
+        )
+        return dict(cur.fetchall())
+
+
 def table_blocks(reader) -> dict[int, int]:
     """Per table (and its indexes and TOAST) of the warehouse's schemas, the 8 kB pages read so
     far, from shared buffers or from disk: the work a build does on the data, whatever else the
@@ -153,16 +163,17 @@ def pages_read(before: dict[int, int], after: dict[int, int]) -> int:
 def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
     """One build as of ``day``: its wall time, the split between models and tests, and the
     pages it read from the warehouse's tables (:func:`table_blocks`)."""
-    from pipeline.dbt import as_of_args, run_dbt, target_dir
+    from pipeline.dbt import run_dbt, target_dir
 
-    args = [*BUILD, *as_of_args(day), *(["--full-refresh"] if full else [])]
+    args = [*BUILD, *(["--full-refresh"] if full else [])]
     time.sleep(1)  # the counters of the sessions before (landing, measuring) flushed
     before = table_blocks(reader)
     started = time.monotonic()
-    summary = run_dbt(settings, args)
+    summary = run_dbt(settings, args, day)
     seconds = time.monotonic() - started
     time.sleep(1)  # dbt's sessions ended: their counters flushed
     after = table_blocks(reader)
+    names = table_names(reader)
     results = json.loads((target_dir(settings) / "run_results.json").read_text(encoding="utf-8"))
     nodes = [(r["unique_id"], float(r["execution_time"])) for r in results["results"]]
 
@@ -176,6 +187,13 @@ def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
         "models_seconds": total("model", "snapshot"),
         "tests_seconds": total("test", "unit_test"),
         "pages_read": pages_read(before, after),
+        "most_read": [
+            {"table": names.get(relid, str(relid)), "pages": pages}
+            for relid, pages in sorted(
+                ((relid, blocks - before.get(relid, 0)) for relid, blocks in after.items()),
+                key=lambda item: -item[1],
+            )[:8]
+        ],
         "nodes": summary["counts"],
         "slowest": [
             {"node": uid.split(".", 2)[-1], "seconds": round(t, 2)}

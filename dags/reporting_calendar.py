@@ -35,7 +35,7 @@ import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import dag, get_current_context, task
 
-from pipeline.dag_defaults import DAG_DEFAULTS, default_args
+from pipeline.dag_defaults import DAG_DEFAULTS, default_args, poke_interval
 from tonghop.calendar import RUN_TIME
 
 VN = pendulum.timezone("Asia/Ho_Chi_Minh")
@@ -96,7 +96,7 @@ def tonghop_calendar():
         task_id="open_periods",
         trigger_dag_id="tonghop_provision_period",
         wait_for_completion=True,
-        poke_interval=10,
+        poke_interval=poke_interval(),
         skip_when_already_exists=True,
     ).expand_kwargs(provisions(today))
     # the day's build (as of the day) once the day's pulls are done, whatever their outcome:
@@ -107,7 +107,7 @@ def tonghop_calendar():
         task_id="run_cycles",
         trigger_dag_id="tonghop_reporting_cycle",
         wait_for_completion=True,
-        poke_interval=10,
+        poke_interval=poke_interval(),
         skip_when_already_exists=True,
         allowed_states=["success", "failed"],
         failed_states=[],

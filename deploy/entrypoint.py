@@ -125,7 +125,8 @@ def write_auth_passwords(env: dict[str, str], secrets_dir: Path = SECRETS_DIR) -
     ]
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    # a name of its own: processes sharing the folder (tooling/local_celery.py) write it at once
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(dict.fromkeys(users, password)) + "\n", encoding="utf-8")
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)

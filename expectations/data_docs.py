@@ -4,7 +4,7 @@ In: the file-based project's folder (``expectations/gx``), whose ``great_expecta
 says where validation results and the Data Docs site are. Out, on disk:
 
 - :func:`prune_history` keeps the newest runs of each suite: older validation results and
-  their pages are deleted (the index, rebuilt by the next checkpoint, lists what is left).
+  their pages are deleted (the index, rebuilt by the same validation, lists what is left).
   Nothing a unit sent is lost: the warehouse keeps every run (``quality.validation_runs``,
   ``quality.validation_issues``, ``quality.rule_results``, ``quality.quarantined_rows``) and
   every version read (``raw.sheet_versions``); these files are a view of the recent runs.

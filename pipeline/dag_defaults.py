@@ -1,11 +1,13 @@
 """What every DAG of the project shares, in one place: its start date, no catch-up, the
-failure alert on every task (``tonghop.alerts.on_task_failure``) and the retry policy
-(``retry_delay``: ``TONGHOP_RETRY_DELAY_SECONDS`` or 30 s). A DAG states only what is its own:
-its schedule, its retries and budgets, its tags."""
+failure alert on every task (``tonghop.alerts.on_task_failure``), the retry policy
+(``retry_delay``: ``TONGHOP_RETRY_DELAY_SECONDS`` or 30 s) and how often a task that waits
+for the runs it triggered looks at them (:func:`poke_interval`). A DAG states only what is its
+own: its schedule, its retries and budgets, its tags."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from pipeline.cycle import retry_delay
 from tonghop.alerts import on_task_failure
@@ -31,3 +33,13 @@ def default_args(
     if execution_timeout is not None:
         args["execution_timeout"] = execution_timeout
     return args
+
+
+#: seconds between two looks of a task at the runs it triggered and waits for (the calendar's)
+POKE_SECONDS = 10
+
+
+def poke_interval() -> float:
+    """``TONGHOP_POKE_SECONDS`` (read where the DAG is parsed: the tests' season shortens it,
+    since each wait ends on its next look) or :data:`POKE_SECONDS`."""
+    return float(os.environ.get("TONGHOP_POKE_SECONDS") or POKE_SECONDS)

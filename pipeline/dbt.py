@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -22,6 +21,16 @@ log = logging.getLogger(__name__)
 
 class DbtFailed(RuntimeError):
     """dbt finished with failures; the message lists them."""
+
+
+#: the day a dbt command computes the date-dependent columns for (overdue, days late, the
+#: versions received by then), read by the project's ``as_of_date()`` macro
+#: (``macros/dates.sql``), empty for today. Passed in the environment, not as ``--vars``: dbt
+#: throws away its whole saved parse whenever the ``--vars`` differ from the last command's
+#: (about 15 s of a 50 s build of the demo province, on every new day and again for the
+#: freshness check after it), while a changed environment variable only makes it parse again
+#: the few files that read it. Set for every command (:func:`_run_dbt_locked`).
+AS_OF_ENV = "TONGHOP_AS_OF_DATE"
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -84,15 +93,16 @@ def one_dbt_at_a_time(settings: Settings) -> Iterator[None]:
         conn.close()  # ends the session, and the lock with it
 
 
-def run_dbt(settings: Settings, args: list[str]) -> dict:
-    """Run one dbt command (e.g. ["build"]) and summarise its results.
+def run_dbt(settings: Settings, args: list[str], as_of_date: dt.date | None = None) -> dict:
+    """Run one dbt command (e.g. ["build"]) as of ``as_of_date`` (None: today) and summarise
+    its results.
 
     Returns {"command", "success", "counts": {status: n}, "failures": [...]}; raises
     :class:`DbtFailed` when a model, seed, snapshot or test fails. One dbt command at a time
     per warehouse database (:func:`one_dbt_at_a_time`).
     """
     with one_dbt_at_a_time(settings):
-        return _run_dbt_locked(settings, args)
+        return _run_dbt_locked(settings, args, as_of_date)
 
 
 #: dbt's event levels as logging's; its debug events (thousands a build) are left out
@@ -106,21 +116,23 @@ def _forward_dbt_event(event) -> None:
         dbt_log.log(level, "%s", event.info.msg)
 
 
-def _run_dbt_locked(settings: Settings, args: list[str]) -> dict:
+def _run_dbt_locked(settings: Settings, args: list[str], as_of_date: dt.date | None = None) -> dict:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings))
     # read by every dbt command that writes to its target folder (dbt debug has none)
     os.environ["DBT_TARGET_PATH"] = str(target_dir(settings))
+    # set for every command, the day's and the others (freshness, docs): see AS_OF_ENV
+    os.environ[AS_OF_ENV] = as_of_date.isoformat() if as_of_date else ""
     project = str(settings.dbt_project_dir)
     argv = [*args, "--project-dir", project, "--profiles-dir", project]
-    log.info("dbt %s", " ".join(args))
+    log.info("dbt %s%s", " ".join(args), f" (as of {as_of_date})" if as_of_date else "")
     # dbt's own lines reach whoever reads this process's log (an Airflow task log, the log
     # file of `tonghop run`) through logging, not straight to the console, without colours
-    # (its own log file, logs/dbt.log, keeps every event, debug ones included)
-    os.environ.update(
-        {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": "debug", "DBT_USE_COLORS": "false"}
-    )
+    # (its own log file, logs/dbt.log, keeps every event, debug ones included, unless
+    # DBT_LOG_LEVEL_FILE says otherwise: the tests keep info, ~10 MB less a build)
+    os.environ.update({"DBT_LOG_LEVEL": "none", "DBT_USE_COLORS": "false"})
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "debug")
     result = dbtRunner(callbacks=[_forward_dbt_event]).invoke(argv)
     counts: Counter = Counter()
     failures = []
@@ -343,12 +355,6 @@ def record_catalogue_load(settings: Settings, loaded: str) -> None:
         conn.close()
 
 
-def as_of_args(as_of_date: dt.date | None) -> list[str]:
-    """The dbt arguments that compute the date-dependent columns as of ``as_of_date`` (the
-    project's ``as_of_date`` var); none for today."""
-    return ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})] if as_of_date else []
-
-
 def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> dict:
     """`dbt source freshness`, `dbt build` and the docs site, as one job under the dbt lock.
 
@@ -365,30 +371,32 @@ def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> di
     again only when the project changed (:func:`docs_fingerprint`).
     """
     with one_dbt_at_a_time(settings):
-        freshness = _run_dbt_locked(settings, ["source", "freshness"])
+        freshness = _run_dbt_locked(settings, ["source", "freshness"], as_of_date)
         wanted = catalogue_fingerprint(Path(settings.dbt_project_dir))
         reload = not catalogue_loaded(settings, wanted)
         definitions = history_definitions(settings)
         stale = history_stale(settings, definitions)
-        args = ["build", *as_of_args(as_of_date)]
+        args = ["build"]
         if stale:
             log.info("dbt: building the history in full (--full-refresh): %s", stale)
             args.append("--full-refresh")
         if reload:
-            built = _run_dbt_locked(settings, args)
+            built = _run_dbt_locked(settings, args, as_of_date)
             record_catalogue_load(settings, wanted)
         else:
             log.info(
                 "dbt: the catalogue (seed files) is unchanged since it was loaded; "
                 "building without reloading it"
             )
-            built = _run_dbt_locked(settings, [*args, "--exclude", "resource_type:seed"])
+            built = _run_dbt_locked(
+                settings, [*args, "--exclude", "resource_type:seed"], as_of_date
+            )
         record_history_build(settings, definitions)
         built["as_of_date"] = as_of_date.isoformat() if as_of_date else None
         built["freshness"] = freshness["counts"]
         built["catalogue_reloaded"] = reload
         built["history_rebuilt"] = stale
-        folder, built["docs_generated"] = _docs_locked(settings)
+        folder, built["docs_generated"] = _docs_locked(settings, as_of_date=as_of_date)
         built["docs_path"] = str(folder / "index.html")
     return built
 
@@ -401,7 +409,9 @@ def generate_docs(settings: Settings, *, force: bool = False) -> Path:
         return _docs_locked(settings, force=force)[0]
 
 
-def _docs_locked(settings: Settings, *, force: bool = False) -> tuple[Path, bool]:
+def _docs_locked(
+    settings: Settings, *, force: bool = False, as_of_date: dt.date | None = None
+) -> tuple[Path, bool]:
     target = target_dir(settings)
     folder = Path(settings.output_dir) / "dbt_docs"
     stamp = folder / DOCS_FINGERPRINT
@@ -413,7 +423,7 @@ def _docs_locked(settings: Settings, *, force: bool = False) -> tuple[Path, bool
     folder.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     # copied under the lock: another build of this database rewrites its target folder
-    _run_dbt_locked(settings, ["docs", "generate", "--static"])
+    _run_dbt_locked(settings, ["docs", "generate", "--static"], as_of_date)
     for source, name in DOCS_FILES.items():
         shutil.copyfile(target / source, folder / name)
     stamp.write_text(wanted + "\n")

@@ -4,8 +4,10 @@
 # printed check tab), poppler and Liberation fonts 2 (Times New Roman's metric twin, with every
 # Vietnamese letter), Chromium and its driver (the documentation sites opened offline, the
 # dashboard's test) - each only if missing; needs root -, uv,
-# the virtual environment .venv with exactly the packages pinned in requirements.lock
-# (hashes checked), and Superset's own one, .local/superset/venv, from bi/requirements-superset.lock
+# the virtual environment .venv with exactly the packages pinned in requirements.lock plus
+# deploy/requirements-celery.lock (the image's: Airflow's CeleryExecutor; hashes checked), Debian's
+# redis-server (the broker; tooling/local_celery.py runs compose's topology as processes), and
+# Superset's own one, .local/superset/venv, from bi/requirements-superset.lock
 # (its pins conflict with Airflow's), made again only when that lock changed.
 # Safe to run again: it only does what is missing.
 set -euo pipefail
@@ -27,13 +29,15 @@ command -v docker-compose >/dev/null || optional+=(docker-compose)   # tests/tes
 # dashboard, driven through chromedriver (tests/test_dashboard.py)
 [ -x /usr/bin/chromium ] || optional+=(chromium)
 [ -x /usr/bin/chromedriver ] || optional+=(chromium-driver)
+# the Celery broker of docker-compose.yml's topology, run as processes (tests/test_celery_topology.py)
+command -v redis-server >/dev/null || optional+=(redis-server)
 if ((${#missing[@]} + ${#optional[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     if ((${#missing[@]})); then
       echo "bootstrap: please install as root: apt-get install -y ${missing[*]}" >&2
       exit 1
     fi
-    echo "bootstrap: no PDF of the draft report, no check of docker-compose.yml or of the dashboard until, as root: apt-get install -y" \
+    echo "bootstrap: no PDF of the draft report, no check of docker-compose.yml, of its Celery workers or of the dashboard until, as root: apt-get install -y" \
       "--no-install-recommends ${optional[*]}" >&2
   else
     echo "bootstrap: installing ${missing[*]} ${optional[*]} (apt-get)"
@@ -57,7 +61,10 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$uv_bin" venv -q --python python3.11 .venv
 fi
-"$uv_bin" pip sync -q --python .venv/bin/python --require-hashes requirements.lock
+# the Celery provider's lock adds only what requirements.lock lacks (deploy/compile-celery-lock.sh),
+# so the two are synced together: the image's packages exactly
+"$uv_bin" pip sync -q --python .venv/bin/python --require-hashes requirements.lock \
+  deploy/requirements-celery.lock
 "$uv_bin" pip install -q --python .venv/bin/python --no-deps -e .
 
 # Apache Superset (the dashboard; bi/) in a virtual environment of its own, rebuilt only when its

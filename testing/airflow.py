@@ -192,7 +192,12 @@ class ShardKiller:
     least :func:`kill_threshold` of its spreadsheets have landed in ``raw.sheet_versions`` and
     not all of them (the first shard to get there, or shard ``map_index``). :meth:`poll` is
     given the run's task instances as the API lists them, as often as possible while
-    :attr:`armed`."""
+    :attr:`armed`.
+
+    ``kill_with(ti, tis)`` kills something else instead of the task's own process (the whole
+    Celery worker running it, ``tests/test_celery_topology.py``): it gets the task instance and
+    the run's task instances, kills, and returns what it did (``pid``, and ``tasks``: the task
+    labels it killed, which may be retried), or None to try again at the next poll."""
 
     def __init__(
         self,
@@ -202,9 +207,10 @@ class ShardKiller:
         kill_after: int | None,
         enabled: bool = True,
         map_index: int | None = None,
+        kill_with=None,
     ):
         self.api, self.run_id, self.kill_after = api, run_id, kill_after
-        self.enabled, self.map_index = enabled, map_index
+        self.enabled, self.map_index, self.kill_with = enabled, map_index, kill_with
         self.conn = psycopg2.connect(loader_dsn)
         self.conn.autocommit = True
         self.shards: list[list[str]] | None = None
@@ -257,25 +263,17 @@ class ShardKiller:
             threshold = kill_threshold(len(targets), self.kill_after)
             landed = self.landed(targets)
             if threshold <= landed < len(targets):
-                self.kill(ti, targets, landed)
+                self.kill(ti, targets, landed, tis)
                 return
 
-    def kill(self, ti: dict, targets: list[str], landed: int) -> None:
-        proc = find_task_process(ti["id"], ti.get("pid"))
-        if proc is None:
+    def kill(self, ti: dict, targets: list[str], landed: int, tis: list[dict]) -> None:
+        killed_at = dt.datetime.now(dt.UTC)
+        done = (self.kill_with or kill_task_process)(ti, tis)
+        if done is None:
             log.warning(
-                "no process found for %s (pid %s); trying the next poll",
-                task_label(ti),
-                ti.get("pid"),
+                "could not kill %s (pid %s); trying the next poll", task_label(ti), ti.get("pid")
             )
             return
-        title = " ".join(proc_title(proc))
-        os.kill(proc.pid, signal.SIGKILL)
-        killed_at = dt.datetime.now(dt.UTC)
-        try:
-            proc.wait(timeout=10)
-        except Exception:
-            pass
         time.sleep(1)  # an open landing transaction is rolled back by now
         committed = self.landed(targets)
         self.killed = {
@@ -283,9 +281,9 @@ class ShardKiller:
             "map_index": ti["map_index"],
             "ti_id": ti["id"],
             "try_number": ti["try_number"],
-            "pid": proc.pid,
             "hostname": ti.get("hostname"),
-            "process_title": title,
+            "tasks": [task_label(ti)],
+            **done,
             "killed_at": killed_at.isoformat(timespec="milliseconds"),
             "shard_spreadsheets": len(targets),
             "landed_seen_before_kill": landed,
@@ -295,7 +293,7 @@ class ShardKiller:
         log.info(
             "SIGKILL sent to %s (pid %d) after %d of its %d spreadsheets landed; %d committed",
             task_label(ti),
-            proc.pid,
+            done["pid"],
             landed,
             len(targets),
             committed,
@@ -303,6 +301,21 @@ class ShardKiller:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def kill_task_process(ti: dict, tis: list[dict]) -> dict | None:
+    """SIGKILL the process running task instance ``ti`` (found by its pid and title); what
+    was killed, or None when no such process is found."""
+    proc = find_task_process(ti["id"], ti.get("pid"))
+    if proc is None:
+        return None
+    title = " ".join(proc_title(proc))
+    os.kill(proc.pid, signal.SIGKILL)
+    try:
+        proc.wait(timeout=10)
+    except Exception:
+        pass
+    return {"pid": proc.pid, "process_title": title}
 
 
 def proc_title(proc) -> list[str]:
@@ -368,7 +381,7 @@ def why(services, dag_id: str, run_id: str, states: dict, run: dict) -> str:
 
 def wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None) -> tuple[dict, dict]:
     """Poll a run until it succeeded (the test fails on a failed task or the timeout; only the
-    task ``killer`` killed may wait for its retry)."""
+    tasks ``killer`` killed may wait for their retry)."""
     deadline = time.monotonic() + RUN_TIMEOUT
     while True:
         run = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
@@ -378,9 +391,9 @@ def wait_until_done(api: Api, services, dag_id: str, run_id: str, killer=None) -
             killer.poll(tis)
         if run["state"] == "success":
             return run, states
-        victim = killer.killed["task"] if killer is not None and killer.killed else None
+        victims = set(killer.killed["tasks"]) if killer is not None and killer.killed else set()
         if run["state"] == "failed" or FAILED_STATES & {
-            s for t, s in states.items() if t != victim
+            s for t, s in states.items() if t not in victims
         }:
             raise AssertionError(why(services, dag_id, run_id, states, run))
         if time.monotonic() > deadline:

@@ -29,20 +29,32 @@ _WORKER_INDEX = int(WORKER[2:]) if WORKER[2:].isdigit() else 0
 # share a cluster
 TEST_STATE = Path(os.environ.get("TONGHOP_TEST_STATE_DIR", ROOT / ".local" / "test")) / WORKER
 TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _WORKER_INDEX)
-#: the slowest modules first, so that the two workers do not end on one of them each after
-#: the rest is done (pytest-xdist hands out modules in collection order); from the suite's
-#: own --durations report
+#: the slowest modules first, longest first, so that the two workers do not end on one of them
+#: each after the rest is done (pytest-xdist hands out modules in collection order, two ahead
+#: per worker); by each module's share of the whole run in the suite's own --durations report
+#: (a full run, 2026-12), the rest in collection order
 SLOW_MODULES = (
-    "test_season.py",
-    "test_faults.py",
-    "test_airflow_scheduler.py",
-    "test_bench.py",
-    "test_reporting_cycle.py",
-    "test_dashboard.py",
+    "test_season.py",  # 24 %
+    "test_faults.py",  # 13 %
+    "test_airflow_scheduler.py",  # 9 %
+    "test_celery_topology.py",
     "test_hostile_input.py",
-    "test_bi_consistency.py",
-    "test_dashboard.py",
+    "test_bench.py",
     "test_publish.py",
+    "test_reporting_cycle.py",
+    "test_reminder_mail.py",
+    "test_dashboard.py",  # 3 %
+    "test_received_time.py",
+    "test_warehouse_docs.py",
+    "test_unit_feedback.py",
+    "test_publish_degrades.py",
+    "test_warehouse_marts.py",
+    "test_warehouse_history.py",
+    "test_bi_consistency.py",
+    "test_pull_under_faults.py",
+    "test_cli.py",
+    "test_compose.py",
+    "test_fresh_clone.py",  # 1 %
 )
 
 
@@ -51,6 +63,9 @@ def pytest_configure(config):
     os.environ["TONGHOP_PG_PORT"] = TEST_PG_PORT
     os.environ["TONGHOP_DBT_TARGET_DIR"] = str(TEST_STATE / "dbt-target")
     os.environ["DBT_LOG_PATH"] = str(TEST_STATE / "dbt-logs")
+    # dbt's log file without its debug events (every statement sent, ~10 MB a build): what a
+    # failing test needs (each node's outcome and error) is at info
+    os.environ["DBT_LOG_LEVEL_FILE"] = "info"
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("AIRFLOW_HOME", str(TEST_STATE / "airflow-parse"))
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"

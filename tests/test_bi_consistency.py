@@ -13,6 +13,7 @@ for row, either the table before the build or the table after it, with its own s
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import psycopg2
@@ -25,7 +26,7 @@ DATABASE = "tonghop_bi"
 PROGRAMME = "CB-KH84"
 UNITS = (*CLEAN_UNITS, "CB-XA-001", "CB-XA-002", "CB-XA-003")
 #: the first build's day: before any of the reports was received
-BEFORE_ANY_REPORT = '{"as_of_date": "2026-01-01"}'
+BEFORE_ANY_REPORT = dt.date(2026, 1, 1)
 
 #: a mart, as one statement: its row count and a checksum of all its rows
 SNAPSHOT = """select count(*), coalesce(md5(string_agg(t::text, '|' order by t::text)), '')
@@ -85,7 +86,7 @@ def rebuilt(settings, catalogue, tmp_path_factory):
             own, put_workbooks(server, catalogue, CORPUS_PERIOD, books, PROGRAMME).values()
         )
         land(own, catalogue, CORPUS_PERIOD)
-    run_dbt(own, ["build", "--exclude-resource-type", "test", "--vars", BEFORE_ANY_REPORT])
+    run_dbt(own, ["build", "--exclude-resource-type", "test"], BEFORE_ANY_REPORT)
     names = marts(own)
     reader = psycopg2.connect(own.dsn("bi_reader"))
     reader.autocommit = True

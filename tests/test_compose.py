@@ -69,7 +69,7 @@ SUPERSET_COMMANDS = {
     "dashboards-init": ["python", "/opt/bi/load_dashboards.py"],
 }
 #: the celery provider's settings Airflow accepts from _CMD (its provider.yaml marks them
-#: sensitive; the provider is not in the development venv, only in the image)
+#: sensitive; named here too, so that the check holds whether or not the provider is installed)
 CELERY_SENSITIVE = {
     ("celery", "broker_url"),
     ("celery", "result_backend"),

@@ -285,24 +285,15 @@ def loader_waiting(own, on: str) -> str | None:
 
 
 def served(own, ids: list[str]) -> set[tuple[str, str]]:
-    """(spreadsheet, content SHA-256) of what the emulator serves for each spreadsheet now,
-    read with a clean client and hashed as the puller hashes it."""
-    from ingest.land import content_sha256
-    from sheets.client import make_client, read_spreadsheet, without_check_tabs
-
-    client = make_client(own)
-    return {(i, content_sha256(without_check_tabs(read_spreadsheet(client, i)))) for i in ids}
+    """(spreadsheet, content SHA-256) of what the emulator serves now for each spreadsheet
+    (``testing.fingerprint.served``)."""
+    return fs.served(own, ids)
 
 
 def lost_against(reference: Reference, fp: fs.Fingerprint, own, ids, *, marts: bool) -> list[str]:
     """Everything lost, doubled or damaged: the fingerprints' differences, and what the
-    emulator serves that raw does not hold."""
-    out = fs.differences(reference.fp, fp, marts=marts)
-    kept = {(s, sha) for s, sha, *_ in fp.raw}
-    missing = served(own, ids) - kept
-    if missing:
-        out.append(f"raw: {len(missing)} spreadsheet(s) served by the emulator not kept")
-    return out
+    emulator serves that raw does not hold (``testing.fingerprint.lost_or_doubled``)."""
+    return fs.lost_or_doubled(reference.fp, fp, own, ids, marts=marts)
 
 
 def configure(server, config: dict) -> None:

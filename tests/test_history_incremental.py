@@ -80,13 +80,13 @@ def seasons(province):
     """The seasons landed and built step by step; at three points the incremental rows and a
     full refresh's. Returns {point: (incremental hashes, full refresh hashes)} and what the
     day of a few corrections rewrote."""
-    from pipeline.dbt import as_of_args, run_dbt
+    from pipeline.dbt import run_dbt
 
     own, history, periods, conn, reader = province
     first, second = (history.period(code) for code in periods[:2])
 
     def build(day: dt.date, *, full: bool = False) -> None:
-        run_dbt(own, ["run", *INCREMENTAL, *as_of_args(day), *(["--full-refresh"] if full else [])])
+        run_dbt(own, ["run", *INCREMENTAL, *(["--full-refresh"] if full else [])], day)
 
     compared = {}
 
@@ -244,12 +244,12 @@ def test_a_mart_that_would_repeat_a_key_is_never_swapped_in(seasons, province):
     in; agg_data_quality_by_rule (incremental) is rolled back, the rows of the pair it had
     deleted to write again included. With the source put right, the next build takes in what
     the failed one could not."""
-    from pipeline.dbt import DbtFailed, as_of_args, run_dbt
+    from pipeline.dbt import DbtFailed, run_dbt
 
     own, history, periods, conn, reader = province
-    day = as_of_args(history.period(periods[1]).last_day)
+    day = history.period(periods[1]).last_day
     select = ["--select", "+agg_reporting_rate", "+agg_data_quality_by_rule"]
-    run_dbt(own, ["run", *select, *day])
+    run_dbt(own, ["run", *select], day)
     marts = ["marts.agg_reporting_rate", "marts.agg_data_quality_by_rule"]
     bi = psycopg2.connect(own.dsn("bi_reader"))
     bi.autocommit = True
@@ -269,7 +269,7 @@ def test_a_mart_that_would_repeat_a_key_is_never_swapped_in(seasons, province):
                 )
             period, unit, version = recheck_a_counted_version(conn, periods[0])
             with pytest.raises(DbtFailed) as failed:
-                run_dbt(own, ["run", *select, *day])
+                run_dbt(own, ["run", *select], day)
             message = str(failed.value)
             for mart in ("agg_reporting_rate", "agg_data_quality_by_rule"):
                 assert f"model.tonghop.{mart}:" in message, message
@@ -295,7 +295,7 @@ def test_a_mart_that_would_repeat_a_key_is_never_swapped_in(seasons, province):
                     )
         finally:
             transformer.close()
-        run_dbt(own, ["run", *select, *day])
+        run_dbt(own, ["run", *select], day)
         [(failing,)] = _rows(
             bi,
             """select rows_failed from marts.agg_data_quality_by_rule

@@ -85,9 +85,9 @@ def province(settings, catalogue, tmp_path_factory):
 
 
 def build(settings, as_of: dt.date) -> None:
-    from pipeline.dbt import as_of_args, run_dbt
+    from pipeline.dbt import run_dbt
 
-    run_dbt(settings, ["build", *as_of_args(as_of)])
+    run_dbt(settings, ["build"], as_of)
 
 
 def send(p, day: dt.date, run_id: str = "test") -> dict:

@@ -542,6 +542,9 @@ def season(settings, catalogue, tmp_path_factory):
             env["AIRFLOW_HOME"] = str(TEST_STATE / "airflow-season")
             env["TONGHOP_PG_DB"] = WAREHOUSE_DB
             env["TONGHOP_RETRY_DELAY_SECONDS"] = "2"
+            # the calendar's waits for the runs it triggered end on their next look (10 s
+            # apart in production): a look every 2 s, about a minute less a season
+            env["TONGHOP_POKE_SECONDS"] = "2"
             env["TONGHOP_ALERT_WEBHOOK"] = hook
             env.pop("TONGHOP_ALERT_EMAIL", None)
             local_airflow.migrate(env)

@@ -1,7 +1,13 @@
-{#- The date at which reports are judged (var as_of_date), as a SQL date expression.
-    Unset / null / 'none' means today in the report time zone. -#}
+{#- The date at which reports are judged, as a SQL date expression: the var as_of_date (a build by
+    hand: --vars '{as_of_date: 2026-06-21}'; a unit test's overrides), else the environment
+    variable TONGHOP_AS_OF_DATE (how the pipeline passes the day, pipeline/dbt.py: unlike
+    --vars, a new day does not make dbt parse the whole project again). Unset / null / 'none'
+    means today in the report time zone. -#}
 {% macro as_of_date() -%}
     {%- set value = var('as_of_date', none) -%}
+    {%- if value is none or (value is string and value | trim | lower in ('', 'none', 'null')) -%}
+        {%- set value = env_var('TONGHOP_AS_OF_DATE', '') -%}
+    {%- endif -%}
     {%- if value is none or (value is string and value | trim | lower in ('', 'none', 'null')) -%}
         (now() at time zone '{{ var("report_timezone", "Asia/Ho_Chi_Minh") }}')::date
     {%- else -%}
