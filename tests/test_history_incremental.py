@@ -9,9 +9,11 @@ validation run every morning) is landed straight into a warehouse of its own
 what production throws at an incremental build: a run whose id was taken before others
 committed (another period's validation), an old version checked again by a later run, and
 builds as of an earlier day then a later one. At three points the incremental models' rows
-are compared with a ``--full-refresh`` of the same data. Only the incremental models and what
-they read are built (``--select +config.materialized:incremental``): the other models are
-tables made from scratch by every build.
+are compared with a ``--full-refresh`` of the same data; the same comparison with two faults put
+into the project's copy of ``macros/history.sql`` (one mark for every period, a move of the day
+ignored) finds the rows wrong, so it can fail. Only the incremental models and what they read
+are built (``--select +config.materialized:incremental``): the other models are tables made
+from scratch by every build.
 """
 
 from __future__ import annotations
@@ -100,13 +102,15 @@ def seasons(province):
     history.land(conn, first.code, first.opens_on, first.last_day - 2 * DAY)
     build(first.last_day - 2 * DAY)
     # the second season opens: its run ids are taken after five of the first season's (their
-    # validation still running: ids taken, not committed) ...
+    # validation still running: ids taken, not committed), and a build takes them in ...
     [(last_run,)] = query(
         own.dsn("admin"), "select max(validation_run_id) from quality.validation_runs"
     )
     opened = second.opens_on + 3 * DAY
     history.land(conn, second.code, second.opens_on, opened, first_run_id=last_run + 6)
-    # ... which commit later, with lower ids than the second season's runs
+    build(opened)
+    # ... then the first season's commit, with lower ids than runs already taken in (one mark
+    # for all periods would skip them: test_the_comparison_fails_when_the_logic_is_wrong)
     history.land(conn, first.code, first.last_day - DAY, first.last_day, first_run_id=last_run + 1)
     # and a later run of the first season checks an old counted version again: an error now
     checked_again = recheck_a_counted_version(conn, first.code)
@@ -151,10 +155,11 @@ def rewritten_rows(reader, table: str, since: int) -> dict:
     return {"written": written, "total": total, "pairs": pairs}
 
 
-def recheck_a_counted_version(conn, period_code: str) -> tuple:
+def recheck_a_counted_version(conn, period_code: str, run_id: int | None = None) -> tuple:
     """A new validation run of the period checks the counted version of one unit again (a new
     ruleset) and finds an error on its first task row: its rule results and the issue, as
-    validation stores them. Returns (period, unit, sheet version)."""
+    validation stores them; the run numbered ``run_id`` when given (an id taken earlier,
+    committed now), else the next. Returns (period, unit, sheet version)."""
     with conn.cursor() as cur:
         cur.execute(
             """select h.sheet_version_id, h.unit_code from parsed.report_headers h
@@ -167,12 +172,15 @@ def recheck_a_counted_version(conn, period_code: str) -> tuple:
         )
         version, unit = cur.fetchone()
         cur.execute(
-            """insert into quality.validation_runs (pull_run_id, period_code, started_at,
-                   finished_at, ruleset_version, sheet_versions, reports, rows_checked, errors,
-                   warnings, gx_success)
-               values (null, %s, now(), now(), 'synthetic-2', 1, 1, 0, 1, 0, false)
+            """insert into quality.validation_runs (validation_run_id, pull_run_id, period_code,
+                   started_at, finished_at, ruleset_version, sheet_versions, reports,
+                   rows_checked, errors, warnings, gx_success)
+               overriding system value
+               values (coalesce(%s, nextval(pg_get_serial_sequence('quality.validation_runs',
+                                                                    'validation_run_id'))),
+                       null, %s, now(), now(), 'synthetic-2', 1, 1, 0, 1, 0, false)
                returning validation_run_id""",
-            (period_code,),
+            (run_id, period_code),
         )
         [run] = cur.fetchone()
         cur.execute(
@@ -255,6 +263,7 @@ def test_a_mart_that_would_repeat_a_key_is_never_swapped_in(seasons, province):
     bi.autocommit = True
     try:
         before = row_hashes(bi, marts)
+        assert all(rows > 0 for rows, _ in before.values()), before
         transformer = psycopg2.connect(own.dsn("transformer"))
         try:
             with transformer, transformer.cursor() as cur:
@@ -373,3 +382,128 @@ def test_the_history_is_built_in_full_when_what_it_is_computed_with_changes(seas
     assert history_stale(own, history_definitions(own)) == (
         "ad hoc period(s) defined again: CB-2026-DX90"
     )
+
+
+def test_a_build_tests_the_periods_it_wrote(seasons, province):
+    """The data tests of a build read the periods that build wrote (history_scope, looked up
+    when the tests run and written into their SQL as literals, for the planner): a fact row
+    broken in a period the build did not write goes unseen, the same break in the period it
+    wrote fails a generic test (its `where: "__history_scope__"`) and a singular one, and the
+    whole history is tested with the var set."""
+    from pipeline.dbt import DbtFailed, run_dbt
+
+    own, history, periods, conn, reader = province
+    first, second = (history.period(code) for code in periods[:2])
+    build = ["run", "--select", "+fct_task_progress"]
+    run_dbt(own, build, second.last_day)  # what the tests before took in, taken in
+    recheck_a_counted_version(conn, second.code)
+    run_dbt(own, build, second.last_day)
+    [(scope,)] = _rows(
+        reader,
+        """select array_agg(distinct period_code order by period_code)
+           from intermediate.dbt_incremental_state
+           where touched_by = (select touched_by from intermediate.dbt_incremental_state
+                               order by touched_at desc nulls last limit 1)""",
+    )
+    assert scope == [second.code]
+    broken = _rows(
+        reader,
+        """update marts.fct_task_progress as facts
+           set status_code = 'khong_ro ' || facts.period_code, row_key = facts.row_key || '#'
+           from (select distinct on (period_code) period_code, unit_code, task_code
+                 from marts.fct_task_progress where period_code = any(%s)
+                 order by period_code, unit_code, task_code) as one_row
+           where (facts.period_code, facts.unit_code, facts.task_code)
+               = (one_row.period_code, one_row.unit_code, one_row.task_code)
+           returning facts.period_code""",
+        ([first.code, second.code],),
+    )
+    assert sorted(broken) == [(first.code,), (second.code,)]
+    tests = [
+        "--select",
+        "accepted_values_fct_task_progress_status_code*",
+        "assert_facts_come_from_counted_versions",
+    ]
+    try:
+        with pytest.raises(DbtFailed) as scoped:
+            run_dbt(own, ["test", *tests], second.last_day)
+        with pytest.raises(DbtFailed) as everything:
+            run_dbt(own, ["test", *tests, "--vars", '{history_scope: "true"}'], second.last_day)
+    finally:
+        run_dbt(own, ["run", "--select", "fct_task_progress", "--full-refresh"], second.last_day)
+    for failed, rows in ((scoped, 1), (everything, 2)):
+        message = str(failed.value)
+        got = f"Got {rows} result{'s' if rows > 1 else ''}, configured to fail if != 0"
+        assert message.count(got) == 2, message
+        assert "accepted_values_fct_task_progress_status_code" in message, message
+        assert "assert_facts_come_from_counted_versions" in message, message
+
+
+#: two faults put into a copy of macros/history.sql (text there -> text instead): the newest run
+#: taken in recorded as the newest of all periods (one mark for every period), and a move of
+#: the as_of_date ignored (no report taken in or out for it)
+FAULTS = {
+    "as latest_runs\n            where latest_runs.period_code = periods.period_code": (
+        "as latest_runs where true"
+    ),
+    "where days.previous_day <> days.this_day": "where false",
+}
+
+
+def test_the_comparison_fails_when_the_logic_is_wrong(seasons, province):
+    """The comparison with a full refresh above can fail: with the two faults of FAULTS in the
+    project's copy, the same kind of builds as the seasons' (a later period's runs taken in
+    before an earlier period's run commits with a lower id; a build as of an earlier day) leave
+    rows a full refresh does not make — the version checked again without its verdict, the
+    versions received after the day still there. Last in the module: it lands a third period."""
+    from pipeline.dbt import run_dbt
+
+    own, history, periods, conn, reader = province
+    second, third = history.period(periods[1]), history.period(periods[2])
+    select = ["--select", "+fct_report_version"]
+    macros = own.dbt_project_dir / "macros" / "history.sql"
+    original = macros.read_text(encoding="utf-8")
+    faulty = original
+    for text, instead in FAULTS.items():
+        assert faulty.count(text) == 1, text
+        faulty = faulty.replace(text, instead)
+    [(last_run,)] = _rows(reader, "select max(validation_run_id) from quality.validation_runs")
+    macros.write_text(faulty, encoding="utf-8")
+    try:
+        opened = third.opens_on + 2 * DAY
+        history.land(conn, third.code, third.opens_on, opened, first_run_id=last_run + 3)
+        run_dbt(own, ["run", *select], opened)
+        checked_again = recheck_a_counted_version(conn, second.code, run_id=last_run + 1)
+        run_dbt(own, ["run", *select], second.due_date)
+        faulty_rows = _faults_seen(reader, checked_again, second.due_date)
+        tables = incremental_tables(reader)
+        faulty_hashes = row_hashes(reader, tables)
+    finally:
+        macros.write_text(original, encoding="utf-8")
+    run_dbt(own, ["run", *select, "--full-refresh"], second.due_date)
+    full_hashes = row_hashes(reader, tables)
+    differ = {name for name in tables if faulty_hashes[name] != full_hashes[name]}
+    assert {"intermediate.int_report_latest_runs", "marts.fct_report_version"} <= differ, differ
+    assert _faults_seen(reader, checked_again, second.due_date) == {
+        "latest_run_of_the_version_checked_again": last_run + 1,
+        "versions_received_after_the_day": 0,
+    }
+    assert faulty_rows["latest_run_of_the_version_checked_again"] != last_run + 1, faulty_rows
+    assert faulty_rows["versions_received_after_the_day"] > 0, faulty_rows
+
+
+def _faults_seen(reader, checked_again: tuple, day: dt.date) -> dict:
+    period, unit, version = checked_again
+    [(latest_run,)] = _rows(
+        reader,
+        """select validation_run_id from intermediate.int_report_latest_runs
+           where sheet_version_id = %s and unit_code = %s""",
+        (version, unit),
+    )
+    [(after,)] = _rows(
+        reader, "select count(*) from marts.fct_report_version where received_on > %s", (day,)
+    )
+    return {
+        "latest_run_of_the_version_checked_again": latest_run,
+        "versions_received_after_the_day": after,
+    }

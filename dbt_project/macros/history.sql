@@ -270,3 +270,66 @@
         end if;
     end $$
 {%- endmacro %}
+
+
+{#- The data tests' scope on the history: a condition on period_code, for a test's `where` (the
+    placeholder __history_scope__, replaced by get_where_subquery below) or a singular test's SQL
+    ({{ history_scope() }}). The periods the latest build that wrote history wrote rows of (every
+    period after a full build), from the incremental models' state, looked up when the test runs
+    and written into its SQL as literals: with a subquery instead, the planner cannot know it
+    picks one period out of many, and read every period of the table (a day's build read 2.6 GB
+    more after three years than after one season, docs/benchmarks.md). The var history_scope,
+    when set, is the condition instead: --vars '{history_scope: "true"}' tests the whole history.
+    Before any build (no state: a test or the docs site on a new warehouse) nothing is in scope;
+    at parse time, everything. -#}
+{% macro history_scope() -%}
+    {%- set forced = var('history_scope', none) -%}
+    {%- if forced is not none and forced | string | trim | lower not in ('', 'none', 'null') -%}
+        ({{ forced }})
+    {%- elif not execute -%}
+        true
+    {%- else -%}
+        {%- set state = adapter.get_relation(
+            database=target.database, schema='intermediate', identifier='dbt_incremental_state'
+        ) -%}
+        {%- set periods = [] -%}
+        {%- if state is not none -%}
+            {%- set found = run_query(
+                "select distinct scope.period_code from " ~ state ~ " as scope"
+                ~ " where scope.touched_by = (select latest.touched_by from " ~ state
+                ~ " as latest where latest.touched_at is not null"
+                ~ " order by latest.touched_at desc limit 1) order by 1"
+            ) -%}
+            {%- set periods = found.columns[0].values() -%}
+        {%- endif -%}
+        {%- if periods | length == 0 -%}
+            false
+        {%- else -%}
+            period_code in (
+            {%- for period in periods -%}
+                '{{ period | replace("'", "''") }}'{% if not loop.last %}, {% endif %}
+            {%- endfor -%}
+            )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- dbt's own (global_project/macros/materializations/tests/where_subquery.sql), with the
+    placeholder __history_scope__ of a test's `where` replaced by history_scope() when the test
+    runs: a `where` is rendered when the project is parsed, before any query can run. A root
+    project's get_where_subquery takes the place of dbt's. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- if '__history_scope__' in where -%}
+            {%- set where = where | replace('__history_scope__', history_scope()) -%}
+        {%- endif -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}

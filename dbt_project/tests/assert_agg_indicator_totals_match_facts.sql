@@ -5,7 +5,7 @@ with
 totals as (
 
     select * from {{ ref('agg_indicator_totals') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -18,7 +18,7 @@ facts as (
         count(*) as reporting_units
 
     from {{ ref('fct_indicator_value') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
     group by period_code, indicator_code
 
 )

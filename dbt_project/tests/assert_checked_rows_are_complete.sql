@@ -13,6 +13,7 @@ with
 latest_runs as (
 
     select * from {{ ref('int_report_latest_runs') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -20,14 +21,14 @@ latest_runs as (
     {{ checked_model }}_parsed as (
 
         select * from {{ ref(parsed_model) }}
-        where {{ var('history_scope') }}
+        where {{ history_scope() }}
 
     ),
 
     {{ checked_model }}_in_scope as (
 
         select * from {{ ref(checked_model) }}
-        where {{ var('history_scope') }}
+        where {{ history_scope() }}
 
     ),
 

@@ -17,7 +17,7 @@ fact_reports as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_task_progress') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
     union all
     select
         'fct_indicator_value' as fact,
@@ -25,7 +25,7 @@ fact_reports as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_indicator_value') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
     union all
     select
         'fct_feedback' as fact,
@@ -33,7 +33,7 @@ fact_reports as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_feedback') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 )
 

@@ -13,7 +13,7 @@ task_facts as (
         row_key,
         'tasks' as part
     from {{ ref('fct_task_progress') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -26,7 +26,7 @@ indicator_facts as (
         row_key,
         'indicators' as part
     from {{ ref('fct_indicator_value') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -41,7 +41,7 @@ history as (
         is_counted_version,
         has_error
     from {{ ref('fct_task_progress_history') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
     union all
     select
         period_code,
@@ -52,7 +52,7 @@ history as (
         is_counted_version,
         has_error
     from {{ ref('fct_indicator_value_history') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 

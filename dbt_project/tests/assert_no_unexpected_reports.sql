@@ -9,7 +9,7 @@ with
 report_versions as (
 
     select * from {{ ref('int_report_versions') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 

@@ -6,7 +6,7 @@ with
 versions as (
 
     select * from {{ ref('fct_report_version') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 

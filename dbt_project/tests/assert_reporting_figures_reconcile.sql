@@ -13,7 +13,7 @@ with
 submissions as (
 
     select * from {{ ref('fct_submission') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -92,7 +92,7 @@ counted_versions as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_report_version') }}
-    where is_counted_version and {{ var('history_scope') }}
+    where is_counted_version and {{ history_scope() }}
 
 ),
 
@@ -119,7 +119,7 @@ fact_rows as (
         sheet_version_id,
         'tasks' as part
     from {{ ref('fct_task_progress') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
     union all
     select
         period_code,
@@ -127,7 +127,7 @@ fact_rows as (
         sheet_version_id,
         'indicators' as part
     from {{ ref('fct_indicator_value') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
     union all
     select
         period_code,
@@ -135,7 +135,7 @@ fact_rows as (
         sheet_version_id,
         'feedback' as part
     from {{ ref('fct_feedback') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -162,7 +162,7 @@ value_totals as (
         count(distinct unit_code) as reporting_units
 
     from {{ ref('fct_indicator_value') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
     group by period_code, indicator_code
 
 ),
@@ -170,7 +170,7 @@ value_totals as (
 indicator_totals as (
 
     select * from {{ ref('agg_indicator_totals') }}
-    where {{ var('history_scope') }}
+    where {{ history_scope() }}
 
 ),
 

@@ -5,6 +5,7 @@
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['sheet_version_id', 'unit_code', 'row_key'], 'unique': True},
+            {'columns': ['period_code']},
         ],
         pre_hook="{{ history_touch('report', as_of_dependent=false) }}",
         post_hook="{{ history_record(as_of_dependent=false) }}",
