@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -160,6 +161,63 @@ def pages_read(before: dict[int, int], after: dict[int, int]) -> int:
     return sum(blocks - before.get(relid, 0) for relid, blocks in after.items())
 
 
+#: a dbt node's name without the hash dbt appends to a generic test's (a long hex string is
+#: what a secrets scan flags in the results)
+NODE_HASH = re.compile(r"\.[0-9a-f]{10}$")
+
+
+def node_name(unique_id: str) -> str:
+    return NODE_HASH.sub("", unique_id.split(".", 2)[-1])
+
+
+def statements_available(reader) -> bool:
+    """Whether the server keeps per-statement counters (``pg_stat_statements`` in its
+    ``shared_preload_libraries``): then each build lists the dbt nodes that read most."""
+    with reader.cursor() as cur:
+        cur.execute("select current_setting('shared_preload_libraries')")
+        if "pg_stat_statements" not in cur.fetchone()[0]:
+            return False
+        cur.execute("create extension if not exists pg_stat_statements")
+    return True
+
+
+def reset_statements(reader) -> None:
+    with reader.cursor() as cur:
+        cur.execute("select pg_stat_statements_reset()")
+
+
+def nodes_reading_most(reader, limit: int = 12) -> list[dict]:
+    """The dbt nodes whose statements read most pages since the last reset: dbt names its node
+    in a comment at the top of each statement, but for the insert into a table mart's new
+    table (named here after the table) and its own queries about the catalog, made again and
+    again (``dbt metadata``: pg_stat_statements counts them under the first node that sent
+    them)."""
+    with reader.cursor() as cur:
+        cur.execute(
+            r"""select case
+                    when calls > 20 then 'dbt metadata'
+                    else coalesce(
+                        substring(query from '"node_id": "([^"]+)"'),
+                        'insert into ' || substring(query from
+                            '^\s*insert into "[^"]+"\."[^"]+"\."([^"]+)__dbt_tmp"'),
+                        'other')
+                    end,
+                    sum(shared_blks_hit + shared_blks_read), sum(total_exec_time)
+               from pg_stat_statements where dbid = (select oid from pg_database
+                                                     where datname = current_database())
+               group by 1 order by 2 desc limit %s""",
+            (limit,),
+        )
+        return [
+            {
+                "node": node if " " in node or "." not in node else node_name(node),
+                "pages": int(pages),
+                "seconds": round(ms / 1000, 2),
+            }
+            for node, pages, ms in cur.fetchall()
+        ]
+
+
 def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
     """One build as of ``day``: its wall time, the split between models and tests, and the
     pages it read from the warehouse's tables (:func:`table_blocks`)."""
@@ -167,6 +225,9 @@ def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
 
     args = [*BUILD, *(["--full-refresh"] if full else [])]
     time.sleep(1)  # the counters of the sessions before (landing, measuring) flushed
+    statements = statements_available(reader)
+    if statements:
+        reset_statements(reader)
     before = table_blocks(reader)
     started = time.monotonic()
     summary = run_dbt(settings, args, day)
@@ -196,9 +257,10 @@ def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
         ],
         "nodes": summary["counts"],
         "slowest": [
-            {"node": uid.split(".", 2)[-1], "seconds": round(t, 2)}
+            {"node": node_name(uid), "seconds": round(t, 2)}
             for uid, t in sorted(nodes, key=lambda n: -n[1])[:6]
         ],
+        **({"nodes_reading_most": nodes_reading_most(reader)} if statements else {}),
     }
 
 
@@ -287,6 +349,10 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:,.0f}"
 
 
+def _pages_mb(pages: int) -> str:
+    return f"{pages * 8192 / 1e6:,.0f}"
+
+
 def _line(point: dict) -> str:
     full = point.get("full_build")
     return (
@@ -302,65 +368,190 @@ def _line(point: dict) -> str:
 
 
 def _read(b: dict) -> str:
-    """A build's cost: wall seconds (models + tests, summed over dbt's threads) and what it
-    read from the database, in MB of 8 kB pages."""
-    return (
-        f"{b['seconds']:.0f} s ({b['models_seconds']:.0f} + {b['tests_seconds']:.0f}), "
-        f"{b['pages_read'] * 8192 / 1e6:,.0f} MB"
-    )
+    """A build's cost: wall seconds and what it read from the warehouse, in MB of 8 kB pages."""
+    return f"{b['seconds']:.0f} s, {_pages_mb(b['pages_read'])} MB read"
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    """The least-squares slope of ys over xs."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+def _growing_nodes(first: dict, last: dict, limit: int = 4) -> list[tuple[str, int, int]]:
+    """The dbt nodes whose reads grew most between two builds (name, MB then, MB now)."""
+    then = {n["node"]: n["pages"] for n in first.get("nodes_reading_most", [])}
+    now = {n["node"]: n["pages"] for n in last.get("nodes_reading_most", [])}
+    grew = sorted(now, key=lambda node: -(now[node] - then.get(node, 0)))
+    return [
+        (node, round(then.get(node, 0) * 8192 / 1e6), round(now[node] * 8192 / 1e6))
+        for node in grew[:limit]
+        if now[node] > then.get(node, 0)
+    ]
 
 
 def render(result: dict) -> str:
     points = result["points"]
+    first, last = points[0], points[-1]
+    base = first["day_build"]
     lines = [
-        f"**History at flat cost** — {result['units']:,} units, {len(result['periods'])} "
-        f"periods ({len(result['years'])} years × 3), measured {result['measured_at'][:10]} on "
-        f"{result['machine']['cpus']} CPUs (`python -m bench.history`; the whole run "
-        f"{result['total_seconds'] / 60:.0f} min). A build is `dbt build` as each morning runs it: "
-        "its wall time (with the seconds dbt's threads spent on models and snapshot + on data "
-        "and unit tests), and what it read of the warehouse's tables and indexes (8 kB pages, "
-        "from memory or disk: the work done, whatever else the machine was doing; PostgreSQL's "
-        "own catalog, which dbt reads at every start, left out). Sizes in MB "
-        "(`pg_total_relation_size`: tables, indexes, TOAST).",
+        f"**History at flat cost** — {result['units']:,} units, {len(result['periods'])} periods "
+        f"({len(result['years'])} years × 3), measured {result['measured_at'][:10]} on "
+        f"{result['machine']['cpus']} CPUs shared with other work (`python -m bench.history`; "
+        f"the whole run {result['total_seconds'] / 60:.0f} min). Seconds are wall time of "
+        "`dbt build` as the morning's build runs it (models, snapshot, data and unit tests); "
+        "MB read are the 8 kB pages the build read from the warehouse's tables and indexes, in "
+        "memory or on disk — the work done, whatever else the machine was doing. "
+        "× first: the day's build against the first period's.",
         "",
-        "| periods | versions in raw | the period's build | the day's build | full refresh | "
-        "full ÷ day (read) | same rows | marts MB | intermediate MB | raw + parsed + quality MB |",
-        "|---:|---:|---|---|---|---:|:---:|---:|---:|---:|",
+        "| periods | versions in raw | the period's build | the day's build | × first: time / "
+        "read | full refresh | full ÷ day: time / read | same rows | marts MB | intermediate MB "
+        "| raw + parsed + quality MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|",
     ]
     for p in points:
         day, full = p["day_build"], p.get("full_build")
         schemas = p["sizes"]["schemas"]
         landed = sum(schemas.get(s, 0) for s in ("raw", "parsed", "quality"))
-        ratio = f"{full['pages_read'] / max(day['pages_read'], 1):.1f}" if full else "–"
         same = ("yes" if p["same_as_full_refresh"] else "NO") if full else "–"
         lines.append(
             f"| {p['periods']} ({p['period']}) | {p['counts']['versions']:,} | "
-            f"{_read(p['period_build'])} | {_read(day)} | {_read(full) if full else '–'} | "
-            f"{ratio} | {same} | {_mb(schemas.get('marts', 0))} | "
+            f"{_read(p['period_build'])} | {_read(day)} | "
+            f"{day['seconds'] / base['seconds']:.2f} / "
+            f"{day['pages_read'] / base['pages_read']:.2f} | "
+            + (
+                f"{_read(full)} | {full['seconds'] / day['seconds']:.1f} / "
+                f"{full['pages_read'] / day['pages_read']:.0f}"
+                if full
+                else "– | –"
+            )
+            + f" | {same} | {_mb(schemas.get('marts', 0))} | "
             f"{_mb(schemas.get('intermediate', 0))} | {_mb(landed)} |"
         )
-    first, last = points[0], points[-1]
-    grew = last["counts"]["versions"] / max(first["counts"]["versions"], 1)
+    index = [p["periods"] for p in points]
+    day_seconds = [p["day_build"]["seconds"] for p in points]
+    day_pages = [p["day_build"]["pages_read"] * 8192 / 1e6 for p in points]
+    marts = [p["sizes"]["schemas"].get("marts", 0) / 1e6 for p in points]
+    fulls = [p for p in points if p.get("full_build")]
+    incremental_periods = points[1:] or points
     lines += [
         "",
-        f"Each season adds about {first['landed']['versions']:,} versions ("
-        f"{first['landed']['runs']} daily validation runs); its last morning "
-        f"{first['last_day']['versions']:,}. While the history grew {grew:.0f}-fold, the day's "
-        f"build read {first['day_build']['pages_read'] * 8192 / 1e6:,.0f} MB at the first "
-        f"period and {last['day_build']['pages_read'] * 8192 / 1e6:,.0f} MB at the last "
-        f"({first['day_build']['seconds']:.0f} s and {last['day_build']['seconds']:.0f} s), the "
-        f"period's {first['period_build']['pages_read'] * 8192 / 1e6:,.0f} MB and "
-        f"{last['period_build']['pages_read'] * 8192 / 1e6:,.0f} MB.",
+        f"Each season adds about {first['landed']['versions']:,} versions to raw "
+        f"({first['landed']['runs']} daily validation runs; its last morning, the day's build, "
+        f"{first['last_day']['versions']:,}). While the history grew "
+        f"{last['counts']['versions'] / first['counts']['versions']:.0f}-fold, the day's build "
+        f"took {min(day_seconds):.0f} to {max(day_seconds):.0f} s (the first period "
+        f"{day_seconds[0]:.0f} s, the last {day_seconds[-1]:.0f} s; fitted over the periods, "
+        f"{_slope(index, day_seconds):+.1f} s a period), and read {day_pages[0]:,.0f} MB at "
+        f"the first period and {day_pages[-1]:,.0f} MB at the last "
+        f"({_slope(index, day_pages):+,.0f} MB a period). The period's build, a whole season "
+        "taken in at once, read "
+        f"{min(p['period_build']['pages_read'] for p in incremental_periods) * 8192 / 1e6:,.0f}"
+        f" to {max(p['period_build']['pages_read'] for p in incremental_periods) * 8192 / 1e6:,.0f}"
+        " MB from the second period on (the first builds every table from nothing). The marts "
+        f"grow by {_slope(index, marts):,.0f} MB a period.",
+    ]
+    if fulls:
+        lines += [
+            "",
+            "The full refresh (what every build was before the history was incremental) took "
+            + ", ".join(
+                f"{p['full_build']['seconds']:.0f} s at {p['periods']} period"
+                + ("s" if p["periods"] > 1 else "")
+                for p in fulls
+            )
+            + "; every one gave the same rows as the incremental builds: "
+            + ("yes" if all(p["same_as_full_refresh"] for p in fulls) else "NO")
+            + ".",
+        ]
+    growing = _growing_nodes(first["day_build"], last["day_build"])
+    if growing:
+        lines += [
+            "",
+            "What the day's build reads more of at the last period than at the first (dbt nodes, "
+            "from `pg_stat_statements`; `insert into <mart>`: a table mart built from scratch): "
+            + ", ".join(f"`{node}` {then:,} → {now:,} MB" for node, then, now in growing)
+            + ".",
+        ]
+    lines += [
         "",
         "Slowest nodes of the last day's build: "
         + ", ".join(f"`{n['node']}` {n['seconds']} s" for n in last["day_build"]["slowest"])
-        + "; of the last full refresh: "
-        + ", ".join(
-            f"`{n['node']}` {n['seconds']} s" for n in last.get("full_build", {}).get("slowest", [])
-        )
         + ".",
     ]
     return "\n".join(lines) + "\n"
+
+
+def plot(result: dict, path: Path) -> Path:
+    """Seconds of each build, and the marts' size, against the periods of history."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = result["points"]
+    index = [p["periods"] for p in points]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    left.plot(index, [p["day_build"]["seconds"] for p in points], "o-", label="the day's build")
+    left.plot(
+        index, [p["period_build"]["seconds"] for p in points], "s-", label="the period's build"
+    )
+    fulls = [p for p in points if p.get("full_build")]
+    left.plot(
+        [p["periods"] for p in fulls],
+        [p["full_build"]["seconds"] for p in fulls],
+        "^--",
+        label="full refresh (every build before)",
+    )
+    left.set(
+        xlabel="periods of history (3 a year)",
+        ylabel="seconds (wall)",
+        title=f"dbt build, {result['units']:,} units",
+        ylim=(0, None),
+    )
+    left.legend(fontsize=8)
+    right.plot(
+        index,
+        [p["day_build"]["pages_read"] * 8192 / 1e9 for p in points],
+        "o-",
+        label="read by the day's build",
+    )
+    right.plot(
+        [p["periods"] for p in fulls],
+        [p["full_build"]["pages_read"] * 8192 / 1e9 for p in fulls],
+        "^--",
+        label="read by a full refresh",
+    )
+    right.plot(
+        index,
+        [p["sizes"]["schemas"].get("marts", 0) / 1e9 for p in points],
+        "s:",
+        label="size of the marts",
+    )
+    right.set(
+        xlabel="periods of history (3 a year)",
+        ylabel="GB",
+        yscale="log",
+        title="Pages read (8 kB, memory or disk) and the marts' size",
+    )
+    right.legend(fontsize=8)
+    for axis in (left, right):
+        axis.set_xticks(index)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_results(result: dict, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (folder / f"{name}.md").write_text(render(result), encoding="utf-8")
+    plot(result, folder / f"{name}.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -387,14 +578,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".local" / "bench" / "history")
     parser.add_argument("--name", default="history", help="results file name (without suffix)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="draw the Markdown and the chart again from a results file, without measuring",
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        result = json.loads(args.render.read_text(encoding="utf-8"))
+        write_results(result, args.render.parent, args.render.stem)
+        print(render(result))
+        return 0
     years = [int(y) for y in args.years.split(",")]
     result = run(args.units, years, args.full_every, args.last_day_share, args.seed, args.workdir)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    (args.out / f"{args.name}.md").write_text(render(result), encoding="utf-8")
+    write_results(result, args.out, args.name)
     print(render(result))
     return 0
 
