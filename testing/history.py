@@ -786,4 +786,7 @@ def _copy_all(conn, copies: dict[str, _Copy]) -> None:
                 )
             else:
                 cur.copy_expert(f"copy {table} ({columns}) from stdin", copy.buffer)
+        # the tables' change counters published at the commit, not up to 10 s later: the build
+        # that follows reads them (ops.analyze_landed_tables)
+        cur.execute("select pg_stat_force_next_flush()")
     conn.commit()

@@ -384,6 +384,22 @@ def test_the_history_is_built_in_full_when_what_it_is_computed_with_changes(seas
     )
 
 
+def test_a_build_analyzes_the_landed_tables_a_period_grew(seasons, province):
+    """Each dbt command first analyzes the landed tables a hundredth of which changed since
+    their last analysis (ops.analyze_landed_tables, as the admin who owns them): a new
+    period's first rows reach the planner's statistics at once, not when a tenth of a table
+    years long is new (autovacuum's rule). Then nothing is left to analyze."""
+    own, history, periods, conn, reader = province
+    [(analyzed,)] = _rows(
+        reader,
+        """select count(*) from pg_stat_user_tables
+           where schemaname = 'parsed' and relname = 'task_rows'
+               and last_analyze is not null""",
+    )
+    assert analyzed == 1  # by the builds of the seasons: nothing else analyzes it by hand
+    assert query(own.dsn("transformer"), "select * from ops.analyze_landed_tables()") == []
+
+
 def test_a_build_tests_the_periods_it_wrote(seasons, province):
     """The data tests of a build read the periods that build wrote (history_scope, looked up
     when the tests run and written into their SQL as literals, for the planner): a fact row

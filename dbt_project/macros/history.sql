@@ -289,11 +289,11 @@
     {%- elif not execute -%}
         true
     {%- else -%}
-        {%- set state = adapter.get_relation(
-            database=target.database, schema='intermediate', identifier='dbt_incremental_state'
-        ) -%}
+        {#- asked of the database, not of dbt's cache of relations: on-run-start creates the
+            state after dbt filled it -#}
+        {%- set state = history_state_relation() -%}
         {%- set periods = [] -%}
-        {%- if state is not none -%}
+        {%- if run_query("select to_regclass('" ~ state ~ "') is not null").columns[0][0] -%}
             {%- set found = run_query(
                 "select distinct scope.period_code from " ~ state ~ " as scope"
                 ~ " where scope.touched_by = (select latest.touched_by from " ~ state

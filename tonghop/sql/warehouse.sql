@@ -450,6 +450,32 @@ create table if not exists ops.history_builds (
     built_at      timestamptz not null default now()
 );
 
+-- The landed tables grow for years while a day adds little to them, and autovacuum analyzes a
+-- table once a tenth of it changed: after a few years, a new period's rows stay unknown to the
+-- planner for weeks, and every query on that period (the build's, its tests') is planned for
+-- one row — nested loops over thousands (3 GB read by one test in the history bench, where a
+-- hash join reads 1 MB). Each dbt command calls this first (dbt_project.yml, on-run-start): it
+-- analyzes the landed tables with more than 1,000 rows and a hundredth changed since they were
+-- last analyzed (a new period's first pull; a few mornings of a season), and names them.
+-- ANALYZE needs the tables' owner: it runs as the admin, for the transformer.
+create or replace function ops.analyze_landed_tables() returns setof text
+    language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    stale record;
+begin
+    for stale in
+        select format('%I.%I', schemaname, relname) as name
+        from pg_stat_user_tables
+        where schemaname in ('raw', 'parsed', 'quality')
+            and n_mod_since_analyze > 1000 + 0.01 * n_live_tup
+        order by schemaname, relname
+    loop
+        execute 'analyze ' || stale.name;
+        return next stale.name;
+    end loop;
+end $$;
+revoke all on function ops.analyze_landed_tables() from public;
+
 -- every publication of a period (publish/outdated.py): the fingerprint of the marts it read,
 -- so that each publish run works out from the database which periods are out of date (a
 -- failed build is caught up by the next one that succeeds, whatever triggered it)
@@ -495,6 +521,7 @@ grant select, insert, update, delete on all tables in schema ops to loader;
 grant select on all tables in schema raw, parsed, quality, ops to transformer;
 grant usage on all sequences in schema raw, parsed, quality, ops to loader;
 grant insert, delete on ops.catalogue_loads, ops.history_builds to transformer;
+grant execute on function ops.analyze_landed_tables() to transformer;
 -- the sharing record is append-only, for the loader too
 revoke update, delete, truncate on ops.sharing_checks, ops.sharing_findings, ops.publications,
     ops.reminder_mails from loader;
