@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import sys
 import time
@@ -218,10 +219,46 @@ def nodes_reading_most(reader, limit: int = 12) -> list[dict]:
         ]
 
 
+def cluster_cpu_seconds(data_dir: Path) -> float | None:
+    """CPU seconds the local PostgreSQL cluster has used since it started: its postmaster's own,
+    the children it reaped (a session that ended) and those still running — what a build costs
+    the database whatever else the machine does, unlike its wall time. None when /proc or the
+    postmaster's pid cannot be read."""
+    try:
+        postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            pid, ppid = int(entry.name), int(fields[1])
+            if pid == postmaster:  # utime, stime, cutime, cstime
+                total += sum(int(v) for v in fields[11:15])
+            elif ppid == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_cpu_seconds() -> float:
+    """CPU seconds of this process (dbt runs in it) and its reaped children."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
     """One build as of ``day``: its wall time, the split between models and tests, and the
     pages it read from the warehouse's tables (:func:`table_blocks`)."""
     from pipeline.dbt import run_dbt, target_dir
+    from tooling import localdb
 
     args = [*BUILD, *(["--full-refresh"] if full else [])]
     time.sleep(1)  # the counters of the sessions before (landing, measuring) flushed
@@ -229,9 +266,13 @@ def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
     if statements:
         reset_statements(reader)
     before = table_blocks(reader)
+    data_dir = localdb.default_cluster().data_dir
+    cpu_before = (cluster_cpu_seconds(data_dir), process_cpu_seconds())
+    load = os.getloadavg()[0]
     started = time.monotonic()
     summary = run_dbt(settings, args, day)
     seconds = time.monotonic() - started
+    cpu_after = (cluster_cpu_seconds(data_dir), process_cpu_seconds())
     time.sleep(1)  # dbt's sessions ended: their counters flushed
     after = table_blocks(reader)
     names = table_names(reader)
@@ -245,6 +286,13 @@ def build(settings, day: dt.date, reader, *, full: bool = False) -> dict:
         "as_of_date": day.isoformat(),
         "full_refresh": full,
         "seconds": round(seconds, 1),
+        "cpu_seconds": {
+            "postgres": round(cpu_after[0] - cpu_before[0], 1)
+            if None not in (cpu_before[0], cpu_after[0])
+            else None,
+            "dbt": round(cpu_after[1] - cpu_before[1], 1),
+        },
+        "load_average": round(load, 1),
         "models_seconds": total("model", "snapshot"),
         "tests_seconds": total("test", "unit_test"),
         "pages_read": pages_read(before, after),
@@ -367,9 +415,33 @@ def _line(point: dict) -> str:
     )
 
 
+def _cpu(b: dict) -> float | None:
+    """CPU seconds of a build: dbt's process and PostgreSQL's (None when not measured)."""
+    cpu = b.get("cpu_seconds") or {}
+    if cpu.get("postgres") is None:
+        return None
+    return cpu["postgres"] + cpu["dbt"]
+
+
 def _read(b: dict) -> str:
-    """A build's cost: wall seconds and what it read from the warehouse, in MB of 8 kB pages."""
-    return f"{b['seconds']:.0f} s, {_pages_mb(b['pages_read'])} MB read"
+    """A build's cost: wall seconds, CPU seconds (dbt and PostgreSQL) and what it read from the
+    warehouse, in MB of 8 kB pages."""
+    cpu = _cpu(b)
+    return (
+        f"{b['seconds']:.0f} s"
+        + (f" (CPU {cpu:.0f} s)" if cpu is not None else "")
+        + f", {_pages_mb(b['pages_read'])} MB"
+    )
+
+
+def _ratio(a: dict, b: dict) -> str:
+    """a against b: wall time / CPU time / pages read."""
+    cpu_a, cpu_b = _cpu(a), _cpu(b)
+    return (
+        f"{a['seconds'] / b['seconds']:.2f} / "
+        + (f"{cpu_a / cpu_b:.2f}" if cpu_a is not None and cpu_b else "–")
+        + f" / {a['pages_read'] / b['pages_read']:.2f}"
+    )
 
 
 def _slope(xs: list[float], ys: list[float]) -> float:
@@ -400,16 +472,17 @@ def render(result: dict) -> str:
         f"**History at flat cost** — {result['units']:,} units, {len(result['periods'])} periods "
         f"({len(result['years'])} years × 3), measured {result['measured_at'][:10]} on "
         f"{result['machine']['cpus']} CPUs shared with other work (`python -m bench.history`; "
-        f"the whole run {result['total_seconds'] / 60:.0f} min). Seconds are wall time of "
-        "`dbt build` as the morning's build runs it (models, snapshot, data and unit tests); "
-        "MB read are the 8 kB pages the build read from the warehouse's tables and indexes, in "
-        "memory or on disk — the work done, whatever else the machine was doing. "
-        "× first: the day's build against the first period's.",
+        f"the whole run {result['total_seconds'] / 60:.0f} min). Each build is `dbt build` as the "
+        "morning's build runs it (models, snapshot, data and unit tests): its wall time; its "
+        "CPU time, dbt's process and the PostgreSQL cluster's (what the work costs whatever "
+        "else the machine does: the load average at the start of each day's build is given); "
+        "and the MB it read from the warehouse's tables and indexes (8 kB pages, in memory or "
+        "on disk). Ratios are wall / CPU / read.",
         "",
-        "| periods | versions in raw | the period's build | the day's build | × first: time / "
-        "read | full refresh | full ÷ day: time / read | same rows | marts MB | intermediate MB "
-        "| raw + parsed + quality MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|",
+        "| periods | versions in raw | the period's build | the day's build | day ÷ first day "
+        "| load | full refresh | full ÷ day | same rows | marts MB | intermediate MB | "
+        "raw + parsed + quality MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|",
     ]
     for p in points:
         day, full = p["day_build"], p.get("full_build")
@@ -418,51 +491,53 @@ def render(result: dict) -> str:
         same = ("yes" if p["same_as_full_refresh"] else "NO") if full else "–"
         lines.append(
             f"| {p['periods']} ({p['period']}) | {p['counts']['versions']:,} | "
-            f"{_read(p['period_build'])} | {_read(day)} | "
-            f"{day['seconds'] / base['seconds']:.2f} / "
-            f"{day['pages_read'] / base['pages_read']:.2f} | "
-            + (
-                f"{_read(full)} | {full['seconds'] / day['seconds']:.1f} / "
-                f"{full['pages_read'] / day['pages_read']:.0f}"
-                if full
-                else "– | –"
-            )
+            f"{_read(p['period_build'])} | {_read(day)} | {_ratio(day, base)} | "
+            f"{day.get('load_average', '–')} | "
+            + (f"{_read(full)} | {_ratio(full, day)}" if full else "– | –")
             + f" | {same} | {_mb(schemas.get('marts', 0))} | "
             f"{_mb(schemas.get('intermediate', 0))} | {_mb(landed)} |"
         )
     index = [p["periods"] for p in points]
     day_seconds = [p["day_build"]["seconds"] for p in points]
+    day_cpu = [_cpu(p["day_build"]) for p in points]
     day_pages = [p["day_build"]["pages_read"] * 8192 / 1e6 for p in points]
     marts = [p["sizes"]["schemas"].get("marts", 0) / 1e6 for p in points]
     fulls = [p for p in points if p.get("full_build")]
-    incremental_periods = points[1:] or points
+    later = points[1:] or points
+    cpu_text = (
+        f"; its CPU time {day_cpu[0]:.0f} s at the first period and {day_cpu[-1]:.0f} s at the "
+        f"last ({min(day_cpu):.0f} to {max(day_cpu):.0f} s, fitted "
+        f"{_slope(index, day_cpu):+.1f} s a period)"
+        if None not in day_cpu
+        else ""
+    )
     lines += [
         "",
         f"Each season adds about {first['landed']['versions']:,} versions to raw "
         f"({first['landed']['runs']} daily validation runs; its last morning, the day's build, "
         f"{first['last_day']['versions']:,}). While the history grew "
         f"{last['counts']['versions'] / first['counts']['versions']:.0f}-fold, the day's build "
-        f"took {min(day_seconds):.0f} to {max(day_seconds):.0f} s (the first period "
-        f"{day_seconds[0]:.0f} s, the last {day_seconds[-1]:.0f} s; fitted over the periods, "
-        f"{_slope(index, day_seconds):+.1f} s a period), and read {day_pages[0]:,.0f} MB at "
-        f"the first period and {day_pages[-1]:,.0f} MB at the last "
-        f"({_slope(index, day_pages):+,.0f} MB a period). The period's build, a whole season "
-        "taken in at once, read "
-        f"{min(p['period_build']['pages_read'] for p in incremental_periods) * 8192 / 1e6:,.0f}"
-        f" to {max(p['period_build']['pages_read'] for p in incremental_periods) * 8192 / 1e6:,.0f}"
-        " MB from the second period on (the first builds every table from nothing). The marts "
-        f"grow by {_slope(index, marts):,.0f} MB a period.",
+        f"took {day_seconds[0]:.0f} s of wall time at the first period and "
+        f"{day_seconds[-1]:.0f} s at the last ({min(day_seconds):.0f} to "
+        f"{max(day_seconds):.0f} s, fitted {_slope(index, day_seconds):+.1f} s a period)"
+        f"{cpu_text}, and read {day_pages[0]:,.0f} MB, then {day_pages[-1]:,.0f} MB "
+        f"(fitted {_slope(index, day_pages):+,.0f} MB a period). The period's build, a whole "
+        "season taken in at once, read "
+        f"{min(p['period_build']['pages_read'] for p in later) * 8192 / 1e6:,.0f} to "
+        f"{max(p['period_build']['pages_read'] for p in later) * 8192 / 1e6:,.0f} MB from the "
+        "second period on (the first makes every table from nothing). The marts grow by "
+        f"{_slope(index, marts):,.0f} MB a period.",
     ]
     if fulls:
         lines += [
             "",
-            "The full refresh (what every build was before the history was incremental) took "
+            "A full refresh (what every build was before the history was incremental) took "
             + ", ".join(
-                f"{p['full_build']['seconds']:.0f} s at {p['periods']} period"
-                + ("s" if p["periods"] > 1 else "")
-                for p in fulls
+                f"{p['full_build']['seconds']:.0f} s at {p['periods']}"
+                + (f" (CPU {_cpu(p['full_build']):.0f} s)" if _cpu(p["full_build"]) else "")
+                for p in (fulls[0], fulls[-1])
             )
-            + "; every one gave the same rows as the incremental builds: "
+            + " periods; every one gave the same rows as the incremental builds: "
             + ("yes" if all(p["same_as_full_refresh"] for p in fulls) else "NO")
             + ".",
         ]
@@ -471,7 +546,9 @@ def render(result: dict) -> str:
         lines += [
             "",
             "What the day's build reads more of at the last period than at the first (dbt nodes, "
-            "from `pg_stat_statements`; `insert into <mart>`: a table mart built from scratch): "
+            "from `pg_stat_statements`; `insert into <mart>`: a table mart built from scratch; "
+            "`other`: statements without a node's name, such as commits and the analyses of "
+            "hooks): "
             + ", ".join(f"`{node}` {then:,} → {now:,} MB" for node, then, now in growing)
             + ".",
         ]
@@ -505,9 +582,24 @@ def plot(result: dict, path: Path) -> Path:
         "^--",
         label="full refresh (every build before)",
     )
+    if all(_cpu(p["day_build"]) is not None for p in points):
+        left.plot(
+            index,
+            [_cpu(p["day_build"]) for p in points],
+            "o:",
+            color="tab:blue",
+            label="the day's build, CPU (dbt + PostgreSQL)",
+        )
+        left.plot(
+            [p["periods"] for p in fulls],
+            [_cpu(p["full_build"]) for p in fulls],
+            "^:",
+            color="tab:green",
+            label="full refresh, CPU",
+        )
     left.set(
         xlabel="periods of history (3 a year)",
-        ylabel="seconds (wall)",
+        ylabel="seconds (wall, or CPU)",
         title=f"dbt build, {result['units']:,} units",
         ylim=(0, None),
     )
