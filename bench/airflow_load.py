@@ -237,6 +237,87 @@ def airflow_environment(
     return env
 
 
+# ----------------------------------------------------------------------------- one cycle's run
+#: fields of plan_pull's XCom that list every spreadsheet: their length is enough in a result
+#: (thousands of ids would only bury the figures)
+LISTS_COUNTED = ("targets", "sharing_checked")
+
+
+def follow_cycle(api: Api, services, run_id: str, timeout: float, killer, sampler, seen) -> dict:
+    """The cycle's run, then the build and the publication its Assets trigger, each waited for
+    to its end (``killer`` watches the cycle; ``sampler`` is stopped at the end either way)."""
+    try:
+        runs = {
+            CYCLE_DAG: wait_for_run(
+                api, services, CYCLE_DAG, run_id, timeout, watch=killer, seen=seen
+            )
+        }
+        if runs[CYCLE_DAG]["state"] == "success":
+            for dag_id in (BUILD_DAG, PUBLISH_DAG):
+                asset_run = wait_for_asset_run(api, services, dag_id)
+                runs[dag_id] = wait_for_run(api, services, dag_id, asset_run, timeout, seen=seen)
+                if runs[dag_id]["state"] != "success":
+                    break
+    finally:
+        killer.close()
+        sampler.stop()
+    return runs
+
+
+def run_outcome(api: Api, run_id: str, runs: dict, killer) -> tuple[list, dict, dict]:
+    """Every try of the followed runs, every run of the DAGs, and the XComs that carry the
+    stages' own figures (the pull's plan and summary, validation, the killed shard's, the
+    build's, the publication's)."""
+    tries = [t for dag_id, r in runs.items() for t in every_try(api, dag_id, r["dag_run_id"])]
+    all_runs = {
+        dag_id: [
+            {k: r[k] for k in ("dag_run_id", "run_type", "state")}
+            for r in api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+        ]
+        for dag_id in DAGS
+    }
+    xcoms: dict = {}
+    if runs[CYCLE_DAG]["state"] == "success":
+        for task_id in ("plan_pull", "finish_pull", "validate"):
+            xcoms[task_id] = api.xcom(CYCLE_DAG, run_id, task_id)
+        for field in LISTS_COUNTED:
+            if isinstance(xcoms["plan_pull"].get(field), list):
+                xcoms["plan_pull"][field] = len(xcoms["plan_pull"][field])
+        if killer.killed:
+            xcoms["killed_shard"] = api.xcom(
+                CYCLE_DAG, run_id, SHARD_TASK, killer.killed["map_index"]
+            )
+    if runs.get(BUILD_DAG, {}).get("state") == "success":
+        xcoms["build_warehouse"] = api.xcom(
+            BUILD_DAG, runs[BUILD_DAG]["dag_run_id"], "build_warehouse"
+        )
+    if runs.get(PUBLISH_DAG, {}).get("state") == "success":
+        xcoms["publish"] = api.xcom(PUBLISH_DAG, runs[PUBLISH_DAG]["dag_run_id"], "publish", 0)
+        xcoms["tell_units"] = api.xcom(
+            PUBLISH_DAG, runs[PUBLISH_DAG]["dag_run_id"], "tell_units", 0
+        )
+    return tries, all_runs, xcoms
+
+
+def attach_peaks(tries: list[dict], seen: dict, sampler) -> None:
+    """Each try's peak memory, found by its task instance id (a try whose id the API did not
+    give is matched to what the poll saw running: same DAG, task and try number)."""
+    for attempt in tries:
+        if attempt["id"] is None:
+            attempt["id"] = next(
+                (
+                    i
+                    for i, s in seen.items()
+                    if s["dag_id"] == attempt["dag_id"]
+                    and s["task"] == task_label(attempt)
+                    and s["try_number"] == attempt["try_number"]
+                ),
+                None,
+            )
+        peak = sampler.peak_by_ti.get(attempt["id"] or "")
+        attempt["peak_rss_mib"] = round(peak / 2**20, 1) if peak else None
+
+
 def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path, emulator) -> dict:
     """The services, the trigger, the fault, the waits; what Airflow recorded."""
     from tooling import local_airflow
@@ -266,69 +347,14 @@ def run_cycle(args, settings, cluster_port: int, project: Path, folder: Path, em
         killer = ShardKiller(
             api, run_id, settings.dsn("loader"), args.kill_after, enabled=not args.no_kill
         )
-        try:
-            runs = {
-                CYCLE_DAG: wait_for_run(
-                    api, services, CYCLE_DAG, run_id, args.timeout, watch=killer, seen=seen
-                )
-            }
-            if runs[CYCLE_DAG]["state"] == "success":
-                for dag_id in (BUILD_DAG, PUBLISH_DAG):
-                    asset_run = wait_for_asset_run(api, services, dag_id)
-                    runs[dag_id] = wait_for_run(
-                        api, services, dag_id, asset_run, args.timeout, seen=seen
-                    )
-                    if runs[dag_id]["state"] != "success":
-                        break
-        finally:
-            killer.close()
-            sampler.stop()
+        runs = follow_cycle(api, services, run_id, args.timeout, killer, sampler, seen)
         finished_at = dt.datetime.now(dt.UTC)
-        tries = [t for dag_id, r in runs.items() for t in every_try(api, dag_id, r["dag_run_id"])]
-        all_runs = {
-            dag_id: [
-                {k: r[k] for k in ("dag_run_id", "run_type", "state")}
-                for r in api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-            ]
-            for dag_id in DAGS
-        }
-        xcoms: dict = {}
-        if runs[CYCLE_DAG]["state"] == "success":
-            for task_id in ("plan_pull", "finish_pull", "validate"):
-                xcoms[task_id] = api.xcom(CYCLE_DAG, run_id, task_id)
-            # the plan's list of every spreadsheet to read: its length is enough here
-            xcoms["plan_pull"]["targets"] = len(xcoms["plan_pull"]["targets"])
-            if killer.killed:
-                xcoms["killed_shard"] = api.xcom(
-                    CYCLE_DAG, run_id, SHARD_TASK, killer.killed["map_index"]
-                )
-        if runs.get(BUILD_DAG, {}).get("state") == "success":
-            xcoms["build_warehouse"] = api.xcom(
-                BUILD_DAG, runs[BUILD_DAG]["dag_run_id"], "build_warehouse"
-            )
-        if runs.get(PUBLISH_DAG, {}).get("state") == "success":
-            xcoms["publish"] = api.xcom(PUBLISH_DAG, runs[PUBLISH_DAG]["dag_run_id"], "publish", 0)
-            xcoms["tell_units"] = api.xcom(
-                PUBLISH_DAG, runs[PUBLISH_DAG]["dag_run_id"], "tell_units", 0
-            )
+        tries, all_runs, xcoms = run_outcome(api, run_id, runs, killer)
         failures = {}
         for dag_id, r in runs.items():
             if r["state"] != "success":
                 failures[dag_id] = services.task_log_tails(dag_id, r["dag_run_id"], 20)
-    for attempt in tries:
-        if attempt["id"] is None:
-            attempt["id"] = next(
-                (
-                    i
-                    for i, s in seen.items()
-                    if s["dag_id"] == attempt["dag_id"]
-                    and s["task"] == task_label(attempt)
-                    and s["try_number"] == attempt["try_number"]
-                ),
-                None,
-            )
-        peak = sampler.peak_by_ti.get(attempt["id"] or "")
-        attempt["peak_rss_mib"] = round(peak / 2**20, 1) if peak else None
+    attach_peaks(tries, seen, sampler)
     out.update(
         {
             "triggered_at": triggered_at.isoformat(timespec="seconds"),

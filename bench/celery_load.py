@@ -60,8 +60,11 @@ from bench.airflow_load import (
     MemorySampler,
     _s,
     analyse,
+    attach_peaks,
     drop_database,
+    follow_cycle,
     parse_time,
+    run_outcome,
     verify,
 )
 from testing.airflow import (
@@ -71,9 +74,7 @@ from testing.airflow import (
     ShardKiller,
     every_try,
     task_label,
-    wait_for_asset_run,
     wait_for_dag,
-    wait_for_run,
 )
 from testing.celery import kill_worker_running, redeliver, tries_by_worker
 from tonghop.settings import PROJECT_ROOT, state_dir
@@ -215,41 +216,9 @@ def run_cycle(args, settings, pg_port: int, project: Path, folder: Path, emulato
             enabled=not args.no_kill,
             kill_with=kill_worker,
         )
-        try:
-            runs = {
-                CYCLE_DAG: wait_for_run(
-                    api, topology, CYCLE_DAG, run_id, args.timeout, watch=killer, seen=seen
-                )
-            }
-            if runs[CYCLE_DAG]["state"] == "success":
-                for dag_id in (BUILD_DAG, PUBLISH_DAG):
-                    asset_run = wait_for_asset_run(api, topology, dag_id)
-                    runs[dag_id] = wait_for_run(
-                        api, topology, dag_id, asset_run, args.timeout, seen=seen
-                    )
-                    if runs[dag_id]["state"] != "success":
-                        break
-        finally:
-            killer.close()
-            sampler.stop()
+        runs = follow_cycle(api, topology, run_id, args.timeout, killer, sampler, seen)
         finished_at = dt.datetime.now(dt.UTC)
-        tries = [t for dag_id, r in runs.items() for t in every_try(api, dag_id, r["dag_run_id"])]
-        all_runs = {
-            dag_id: [
-                {k: r[k] for k in ("dag_run_id", "run_type", "state")}
-                for r in api.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-            ]
-            for dag_id in DAGS
-        }
-        xcoms: dict = {}
-        if runs[CYCLE_DAG]["state"] == "success":
-            for task_id in ("plan_pull", "finish_pull", "validate"):
-                xcoms[task_id] = api.xcom(CYCLE_DAG, run_id, task_id)
-            xcoms["plan_pull"]["targets"] = len(xcoms["plan_pull"]["targets"])
-            if killer.killed:
-                xcoms["killed_shard"] = api.xcom(
-                    CYCLE_DAG, run_id, SHARD_TASK, killer.killed["map_index"]
-                )
+        tries, all_runs, xcoms = run_outcome(api, run_id, runs, killer)
         failures = {
             dag_id: topology.task_log_tails(dag_id, r["dag_run_id"], 20)
             for dag_id, r in runs.items()
@@ -265,20 +234,7 @@ def run_cycle(args, settings, pg_port: int, project: Path, folder: Path, emulato
         per_worker = tries_by_worker(pg_port, METADATA_DB, [r["dag_run_id"] for r in runs.values()])
         redis_version = _redis_version()
         restarts = dict(topology.restarts)
-    for attempt in tries:  # each try's peak memory, by its task instance id (as airflow_load)
-        if attempt["id"] is None:
-            attempt["id"] = next(
-                (
-                    i
-                    for i, s in seen.items()
-                    if s["dag_id"] == attempt["dag_id"]
-                    and s["task"] == task_label(attempt)
-                    and s["try_number"] == attempt["try_number"]
-                ),
-                None,
-            )
-        peak = sampler.peak_by_ti.get(attempt["id"] or "")
-        attempt["peak_rss_mib"] = round(peak / 2**20, 1) if peak else None
+    attach_peaks(tries, seen, sampler)
     fp = fingerprint(settings.dsn("admin"), marts=False)
     serving = served(settings, sorted(ids.values()))
     return {

@@ -51,8 +51,8 @@ def _capture_dbt_build(extra: dict) -> dict:
     original = pipeline.dbt._run_dbt_locked  # what build_warehouse runs each command with
     captured: dict = {}
 
-    def run_dbt(settings, args):
-        outcome = original(settings, args)
+    def run_dbt(settings, args, *more, **options):  # as _run_dbt_locked (its as_of_date, …)
+        outcome = original(settings, args, *more, **options)
         if args[:1] == ["build"]:
             path = pipeline.dbt.target_dir(settings) / "run_results.json"
             results = json.loads(path.read_text(encoding="utf-8"))

@@ -40,18 +40,31 @@ if ((${#missing[@]} + ${#optional[@]})); then
     echo "bootstrap: no PDF of the draft report, no check of docker-compose.yml, of its Celery workers or of the dashboard until, as root: apt-get install -y" \
       "--no-install-recommends ${optional[*]}" >&2
   else
+    # in the background while uv makes the virtual environments below (a fresh machine: about
+    # a minute each, mostly downloads; waited for at the end, or before uv's own install when
+    # that needs python3-venv)
     echo "bootstrap: installing ${missing[*]} ${optional[*]} (apt-get)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" "${optional[@]}" >/dev/null
+    (
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" "${optional[@]}" >/dev/null
+    ) &
+    apt_pid=$!
   fi
 fi
+wait_for_apt() {
+  if [ -n "${apt_pid:-}" ]; then
+    wait "$apt_pid" || { echo "bootstrap: apt-get install failed" >&2; exit 1; }
+    apt_pid=
+  fi
+}
 
 export UV_PYTHON_DOWNLOADS=never
 uv_bin=$(command -v uv || true)
 if [ -z "$uv_bin" ]; then
   if [ ! -x .local/tools/bin/uv ]; then
     echo "bootstrap: installing uv into .local/tools"
+    [[ " ${missing[*]} " == *" python3-venv "* ]] && wait_for_apt
     python3.11 -m venv .local/tools
     .local/tools/bin/pip install -q uv
   fi
@@ -77,3 +90,4 @@ if [ "$(cat "$superset_venv/.lock-sha256" 2>/dev/null)" != "$superset_lock_sha" 
   "$uv_bin" pip sync -q --python "$superset_venv/bin/python" --require-hashes bi/requirements-superset.lock
   echo "$superset_lock_sha" > "$superset_venv/.lock-sha256"
 fi
+wait_for_apt

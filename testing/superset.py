@@ -236,14 +236,23 @@ def metadata_database(admin_dsn: str, stack: Stack, cache_dir: Path, log: Path) 
     return "set up"
 
 
-def wait_healthy(url: str, process: subprocess.Popen | None = None, deadline_s: float = 300):
-    """Until GET /health answers OK (or the process ended, or the deadline passed)."""
+def wait_healthy(
+    url: str,
+    process: subprocess.Popen | None = None,
+    deadline_s: float = 300,
+    log: Path | None = None,
+):
+    """Until GET /health answers OK (or the process ended, or the deadline passed); the error
+    ends with the tail of the server's ``log``."""
     import requests
 
     until = time.monotonic() + deadline_s
     while time.monotonic() < until:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"Superset ended with {process.returncode} before it was healthy")
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log else ""
+            raise RuntimeError(
+                f"Superset ended with {process.returncode} before it was healthy\n{tail}"
+            )
         try:
             if requests.get(f"{url}/health", timeout=5).text.strip() == "OK":
                 return

@@ -34,8 +34,9 @@ import pytest
 import yaml
 
 from testing import superset as bi
-from tests.conftest import TEST_PG_PORT, TEST_STATE, query
+from tests.conftest import TEST_STATE, query
 from tonghop.catalogue import CATALOGUE_DIR
+from tooling.local_airflow import free_port
 
 #: needs Superset's venv, chromium and chromium-driver; `-m "not dashboard"` leaves it out
 pytestmark = pytest.mark.dashboard
@@ -51,7 +52,6 @@ PER_SCENARIO = 1  # units of each demo scenario registered, per period (landing 
 TARGET_UNIT = "TD-UBND"  # the unit assigned the indicator with a target (TD.CT01, >= 5)
 FILTER = "Kỳ báo cáo"
 FILTER_ID = "NATIVE_FILTER-ky-bao-cao"
-SERVER_PORT = int(TEST_PG_PORT) + 7  # beside the cluster of this session (worker)
 UPDATE_DOCS = os.environ.get("TONGHOP_UPDATE_DOCS") == "1"
 COUNTED = {"on_time", "late"}
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -261,9 +261,7 @@ def superset_starting(settings, tmp_path_factory):
     if missing := bi.missing_tools():
         _missing(f"not installed: {', '.join(missing)} (bash scripts/bootstrap.sh, as root)")
     work = tmp_path_factory.mktemp("superset")
-    stack = bi.local_stack(
-        settings, work, metadata_db=METADATA_DB, warehouse_db=DATABASE, port=SERVER_PORT
-    )
+    stack = bi.local_stack(settings, work, metadata_db=METADATA_DB, warehouse_db=DATABASE, port=0)
     log = TEST_STATE / "superset.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("", encoding="utf-8")
@@ -276,6 +274,9 @@ def superset_starting(settings, tmp_path_factory):
                 settings.dsn("admin"), stack, TEST_STATE / "superset-cache", log
             )
             started["metadata_s"] = time.monotonic() - begun
+            # a port the OS finds free now, not a fixed one: fixed ports in the ephemeral range
+            # were taken by other connections of the suite (gunicorn: 'Connection in use')
+            stack.port = free_port()
             started["process"] = bi.start_server(stack, log)
         except BaseException as exc:
             started["error"] = exc
@@ -298,7 +299,7 @@ def superset(superset_starting, warehouse):
         raise started["error"]
     process = started["process"]
     begun = time.monotonic()
-    bi.wait_healthy(stack.url, process)
+    bi.wait_healthy(stack.url, process, log=TEST_STATE / "superset.log")
     timings = {
         "metadata": started["metadata"],
         "metadata_s": started["metadata_s"],
