@@ -44,7 +44,7 @@ VN = pendulum.timezone("Asia/Ho_Chi_Minh")
 @dag(
     dag_id="tonghop_calendar",
     schedule=f"{RUN_TIME.minute} {RUN_TIME.hour} * * *",  # 06:00 Vietnam time
-    start_date=pendulum.datetime(2026, 1, 1, tz=VN),
+    start_date=pendulum.datetime(2024, 9, 30, tz=VN),  # as DAG_DEFAULTS' (the earliest plan)
     catchup=DAG_DEFAULTS["catchup"],
     max_active_runs=1,
     default_args=default_args(retries=2, delay=dt.timedelta(minutes=5)),

@@ -13,8 +13,9 @@ also tells each unit the result in its own sheet (whether its report counts, and
 | `shards` | splits them into shards of at most 200 (`SHARD_SIZE`), fewer when the quota, the service accounts and the pool's slots would not let a shard finish within half its hour (`shard_size`); logs the pull's projected finish, and alerts when it is past the period's deadline | `pipeline/cycle.py`, `tonghop/quota.py`, `pipeline/deadline.py` |
 | `pull_shard` (mapped, one per shard) | one read per spreadsheet, each as the service account it is shared with, new versions landed in `raw` (append-only); every call waits for its quota (Sheets reads, Drive; per account and per project, across workers); 429/5xx/timeouts retried with backoff; a failed shard is retried alone | `ingest/pull.py` (`read_spreadsheets`), `sheets/quota.py`, `sheets/http.py` |
 | `finish_pull` | adds the shards up, records the pull and its Drive watermark in `ops.pull_runs` | `ingest/pull.py` (`finish_pull`) |
+| `read_reviews` | for a period that requires review: reads each review sheet ("Duyệt báo cáo", one call each, as the service account that made it) and lands what changed append-only in `raw.review_readings` with the sheet's Drive revisions (who decided, when), each decision or refused row parsed in `parsed.review_decisions`; nothing for other periods | `ingest/review.py` |
 | `validate` | parses new versions, runs the `unit_report_*` suites (checkpoints, Data Docs), stores rows in `parsed`, every problem in `quality.validation_issues`, every rule's result per unit in `quality.rule_results` and rows with errors in `quality.quarantined_rows`. A unit's bad data never fails the task (the rows stay out of the marts); a broken pipeline — a missing suite, an expectation that cannot run, the database — does | `expectations/landed.py` |
-| `anything_new` → `announce_landed` or `remind_unchanged` | when the pull landed a new version or validation checked a report, `announce_landed` updates `tonghop://warehouse/landed` (the build and the publication follow); otherwise the marts are already current, nothing is rebuilt or republished, and `remind_unchanged` writes the list of units still missing at once — so a day with no change costs one Drive listing call | `pipeline/cycle.py` (`anything_new`), `publish/reminder.py` |
+| `anything_new` → `announce_landed` or `remind_unchanged` | when the pull landed a new version, validation checked a report or a reviewer's sheet changed, `announce_landed` updates `tonghop://warehouse/landed` (the build and the publication follow); otherwise the marts are already current, nothing is rebuilt or republished, and `remind_unchanged` writes the list of units still missing at once — so a day with no change costs one Drive listing call | `pipeline/cycle.py` (`anything_new`), `publish/reminder.py` |
 
 **Params**: `period_code` — a period of `dbt_project/seeds/catalogue/periods.csv` or an ad hoc
 one (e.g. `CB-2026-6T`); `full_pull` — read every spreadsheet even if Drive says it did not
@@ -137,13 +138,22 @@ def tonghop_reporting_cycle():
                 settings_from_airflow(), pulled["period_code"], pulled["pull_run_id"]
             )
 
+    @task(pool=SHEETS_POOL)
+    def read_reviews(pulled: dict) -> dict:
+        from pipeline.cycle import settings_from_airflow, stage_read_reviews
+
+        with watch("read_reviews", get_current_context()):
+            return stage_read_reviews(
+                settings_from_airflow(), pulled["period_code"], pulled["pull_run_id"]
+            )
+
     @task.branch
-    def anything_new(pulled: dict, validated: dict) -> str | list:
+    def anything_new(pulled: dict, validated: dict, reviewed: dict) -> str | list:
         from pipeline.cycle import anything_new as changed
 
         if not get_current_context()["params"].get("announce", True):
             return []  # the calendar's build after the morning's pulls follows
-        return "announce_landed" if changed(pulled, validated) else "remind_unchanged"
+        return "announce_landed" if changed(pulled, validated, reviewed) else "remind_unchanged"
 
     @task(outlets=[LANDED])
     def announce_landed(pulled: dict, validated: dict) -> dict:
@@ -176,7 +186,11 @@ def tonghop_reporting_cycle():
     plan = plan_pull()
     pulled = finish_pull(plan, pull_shard.expand_kwargs(shards(plan)))
     validated = validate(pulled)
-    anything_new(pulled, validated) >> [announce_landed(pulled, validated), remind_unchanged()]
+    reviewed = read_reviews(pulled)
+    anything_new(pulled, validated, reviewed) >> [
+        announce_landed(pulled, validated),
+        remind_unchanged(),
+    ]
 
 
 tonghop_reporting_cycle()

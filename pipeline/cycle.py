@@ -346,11 +346,37 @@ def stage_finish_pull(settings: Settings, plan: dict, shard_results: list[dict])
     return progress.done("pull", summary)
 
 
-def anything_new(pulled: dict, validated: dict) -> bool:
-    """Whether the marts may change: the pull landed a new version, or validation checked a
-    report (a version landed earlier but not checked yet). Otherwise nothing needs rebuilding
-    or republishing."""
-    return bool(pulled.get("new_versions")) or bool(validated.get("reports"))
+def anything_new(pulled: dict, validated: dict, reviewed: dict | None = None) -> bool:
+    """Whether the marts may change: the pull landed a new version, validation checked a
+    report (a version landed earlier but not checked yet), or a reviewer's sheet changed.
+    Otherwise nothing needs rebuilding or republishing."""
+    return (
+        bool(pulled.get("new_versions"))
+        or bool(validated.get("reports"))
+        or bool((reviewed or {}).get("new_readings"))
+    )
+
+
+def stage_read_reviews(settings: Settings, period_code: str, pull_run_id: str) -> dict:
+    """The reviewers' decisions: every review sheet of the period read, what changed landed
+    (ingest/review.py); nothing for a period without review sheets."""
+    from ingest.review import read_reviews
+
+    with progress.stage("review"):
+        summary = read_reviews(settings, period_code, pull_run_id).as_dict()
+    return progress.done("review", summary)
+
+
+def stage_review_sheets(settings: Settings, period_code: str) -> dict:
+    """The period's review sheets made or brought up to date from the marts
+    (publish/review_sheet.py); nothing for a period that requires no review."""
+    from publish.review_sheet import write_review_sheets
+
+    with progress.stage("review"):
+        summary = write_review_sheets(
+            settings, load_catalogue(settings=settings), period_code
+        ).as_dict()
+    return progress.done("review", summary)
 
 
 def stage_validate(settings: Settings, period_code: str, pull_run_id: str | None) -> dict:
@@ -513,17 +539,21 @@ def run_cycle(
     settings = settings or load_settings()
     run_id = new_run_id("cycle")
     pulled = stage_pull(settings, period_code, run_id, mode=mode, unit_codes=unit_codes)
+    reviewed = stage_read_reviews(settings, period_code, pulled["pull_run_id"])
     validated = stage_validate(settings, period_code, pulled["pull_run_id"])
     built = stage_build(settings)
     # after the build: the tab says whether the report counts, from the marts
     told = stage_feedback(settings, period_code)
+    review_sheets = stage_review_sheets(settings, period_code)
     published = stage_publish(settings, period_code, run_id)
     # the run acts for today (Vietnam), as the build above
     reminded = stage_remind(settings, period_code, run_id, today())
     return {
         "pull": pulled,
+        "review": reviewed,
         "validate": validated,
         "feedback": told,
+        "review_sheets": review_sheets,
         "build": built,
         "publish": published,
         "remind": reminded,

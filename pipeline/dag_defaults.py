@@ -12,8 +12,11 @@ import os
 from pipeline.cycle import retry_delay
 from tonghop.alerts import on_task_failure
 
-#: every DAG starts here; none catches up (a missed day is caught up by the next run)
-START_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+#: every DAG starts here, the date of the catalogue's earliest plan (Tam Đường's 305-KH/HU,
+#: 30/9/2024), so that any period of the catalogue can be run on the calendar (a replay, the
+#: review season's Tam Đường period of 2025); none catches up (a missed day is caught up by the
+#: next run)
+START_DATE = dt.datetime(2024, 9, 30, tzinfo=dt.UTC)
 DAG_DEFAULTS = {"start_date": START_DATE, "catchup": False}
 
 

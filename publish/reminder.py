@@ -27,9 +27,12 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
         states = read_states(conn, period_code)
     finally:
         conn.close()
-    units = []
+    units, awaiting = [], []
     for state in states.values():
         if state.is_counted:
+            continue
+        if state.has_nothing_to_do:  # valid, waiting for its reviewers: not the unit's to do
+            awaiting.append(state)
             continue
         unit = catalogue.units.get(state.unit_code)
         units.append(
@@ -39,7 +42,7 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
                 "email": unit.contact_email if unit else "",
                 "state": state.state,
                 # the words the unit's mail and its "Kết quả kiểm tra" tab use
-                "reason": missing_vi(state),
+                "reason": missing_vi(state, period),
             }
         )
     lines = [
@@ -52,6 +55,13 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
         + (f" — {u['email']}" if u["email"] else "")
         for n, u in enumerate(units, 1)
     ]
+    if awaiting:
+        # the period requires review: valid reports the reviewers have still to decide on
+        lines += ["", f"Báo cáo hợp lệ đang chờ duyệt (chưa được tính): {len(awaiting)}"]
+        lines += [
+            f"{n}. {s.unit_name} ({s.unit_code}) — {missing_vi(s, period)}"
+            for n, s in enumerate(awaiting, 1)
+        ]
     shares = wide_shares(settings, catalogue, period_code)
     if shares:
         lines += [
@@ -68,6 +78,7 @@ def missing_units(settings: Settings, period_code: str, run_id: str) -> dict:
         "period_code": period_code,
         "missing": len(units),
         "units": units,
+        "awaiting_review": [s.unit_code for s in awaiting],
         "wide_shares": shares,
         "reminder_path": str(path),
     }

@@ -118,7 +118,11 @@ def compose(
     """(subject, body) of one unit's mail, in Vietnamese, NFC."""
     programme = catalogue.programmes.get(period.programme_code) or {}
     so = programme.get("consolidating_body") or "Sở Văn hóa, Thể thao và Du lịch"
-    subject = f"Nhắc nộp báo cáo: {period.period_name} – {when.timing_vi}"
+    subject = (
+        f"Báo cáo bị trả lại: {period.period_name} – {when.timing_vi}"
+        if state.state == "bi_tra_lai"
+        else f"Nhắc nộp báo cáo: {period.period_name} – {when.timing_vi}"
+    )
     if when.when == "before":
         subject += " đến hạn"
     status = sentence(state, period)
@@ -301,10 +305,15 @@ def send_reminders(
         "failures": {},
     }
     when = reminder_day(period, day, settings.remind_days_before)
-    if when is None:
+    # a report returned by its reviewers is news the unit must hear at once, reminder day or not
+    returned_only = when is None
+    if returned_only and not period.review_required:
         log.info("reminder mails: %s is not a reminder day of %s", day, period_code)
         return summary
-    summary["reminder_day"] = when.when
+    if returned_only:
+        when = ReminderDay("before", (last_on_time_day(period) - day).days)
+    else:
+        summary["reminder_day"] = when.when
     if not settings.smtp_url:
         log.info(
             "reminder mails: no SMTP server configured (TONGHOP_SMTP_URL or the Airflow "
@@ -318,7 +327,13 @@ def send_reminders(
         as_of = marts_as_of(bi, period_code)
     finally:
         bi.close()
-    pending = [s for s in states.values() if not s.is_counted]
+    # a valid report waiting for its reviewers has nothing to do: no mail
+    pending = [s for s in states.values() if not s.is_counted and not s.has_nothing_to_do]
+    if returned_only:
+        pending = [s for s in pending if s.state == "bi_tra_lai"]
+        if not pending:
+            log.info("reminder mails: %s is not a reminder day of %s", day, period_code)
+            return summary
     conn = psycopg2.connect(settings.dsn("loader"))
     try:
         with conn.cursor() as cur:  # held until the session ends: one sender per period

@@ -198,6 +198,33 @@ def _overview(o: dict) -> SummaryTable:
         ["Nhiệm vụ hằng năm, có thời hạn: số lượt hoàn thành", o["tasks_with_end_done"], "int"],
         ["Tỷ lệ hoàn thành (chỉ nhiệm vụ hằng năm, có thời hạn)", o["task_done_rate"], "pct"],
     ]
+    if o.get("review_required"):
+        # which figures are accepted and which still await review (fct_submission's rule)
+        at = next(i for i, r in enumerate(rows) if r[0] == "Số báo cáo đã nộp (hợp lệ)")
+        rows[at] = [
+            "Số báo cáo đã được chấp nhận (số liệu được tổng hợp)",
+            o["actual_reports"],
+            "int",
+        ]
+        at = next(i for i, r in enumerate(rows) if r[0] == "Số đơn vị chưa nộp báo cáo hợp lệ")
+        rows[at] = ["Số báo cáo chưa được tính", o["missing_reports"], "int"]
+        rows[at + 1 : at + 1] = [
+            [
+                "  – hợp lệ, đang chờ duyệt (chưa cộng vào số liệu)",
+                o["awaiting_review_reports"],
+                "int",
+            ],
+            ["  – bị trả lại, chờ đơn vị sửa", o["returned_reports"], "int"],
+        ]
+        rows.insert(
+            3,
+            [
+                "Duyệt báo cáo",
+                "Kỳ này yêu cầu duyệt: số liệu chỉ gồm các báo cáo đã được chấp nhận; báo cáo "
+                "chờ duyệt hoặc bị trả lại chưa được cộng",
+                "text",
+            ],
+        )
     if o["previous_period_code"]:
         rows.append(["Tỷ lệ nộp báo cáo kỳ trước cùng loại", o["previous_reporting_rate"], "pct"])
     return SummaryTable(
@@ -220,7 +247,8 @@ def _submissions(conn, period_code: str) -> SummaryTable:
         select s.unit_code, s.unit_name_at_period, h.unit_type_name, s.submission_state,
                s.submission_state_vi, s.received_at, s.on_time_until, s.days_late,
                s.version_count,
-               s.validation_status_vi, s.latest_error_count
+               s.validation_status_vi, s.latest_error_count,
+               s.review_required, s.approval_state_vi, s.return_reason
         from marts.fct_submission s
         join marts.dim_unit_history h using (unit_version_key)
         where s.period_code = %s
@@ -228,7 +256,7 @@ def _submissions(conn, period_code: str) -> SummaryTable:
                  h.unit_type_name, s.unit_name_at_period""",
         (period_code,),
     )
-    return SummaryTable(
+    table = SummaryTable(
         title="Tình hình nộp",
         heading="TÌNH HÌNH NỘP BÁO CÁO CỦA CÁC ĐƠN VỊ",
         headers=[
@@ -276,6 +304,14 @@ def _submissions(conn, period_code: str) -> SummaryTable:
             for n, r in enumerate(rows, start=1)
         ],
     )
+    if any(r["review_required"] for r in rows):
+        # a period that requires review: where each report stands with its reviewers
+        table.headers += ["Tình trạng duyệt", "Lý do trả lại"]
+        table.widths += [22, 36]
+        table.kinds += ["text", "text"]
+        for row, r in zip(table.rows, rows):
+            row += [r["approval_state_vi"], r["return_reason"]]
+    return table
 
 
 def _rates(conn, period_code: str) -> SummaryTable:

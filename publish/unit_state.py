@@ -45,6 +45,13 @@ COLUMNS = (
     "latest_is_blocked",
     "latest_error_count",
     "latest_has_content",
+    # review (issue 24): where the report stands with its reviewers, when the period requires it
+    "approval_state",
+    "latest_valid_version_number",
+    "has_version_awaiting_review",
+    "returned_by",
+    "return_reason",
+    "returned_at",
 )
 
 
@@ -64,6 +71,13 @@ class UnitState:
     latest_is_blocked: bool | None = None
     latest_error_count: int | None = None
     latest_has_content: bool | None = None
+    approval_state: str | None = None
+    latest_valid_version_number: int | None = None
+    has_version_awaiting_review: bool | None = None
+    #: who returned the latest valid version: 'tong_hop' (the Sở) or the parent unit's code
+    returned_by: str | None = None
+    return_reason: str | None = None
+    returned_at: dt.datetime | None = None
 
     @property
     def is_counted(self) -> bool:
@@ -90,8 +104,17 @@ class UnitState:
                 self.is_overdue,
                 self.counted_sheet_version_id,
                 self.latest_sheet_version_id,
+                self.approval_state,
+                self.latest_valid_version_number,
+                self.has_version_awaiting_review,
+                self.returned_at and self.returned_at.isoformat(),
             )
         )
+
+    @property
+    def has_nothing_to_do(self) -> bool:
+        """A valid report waiting for its reviewers: the unit has nothing to do (no reminder)."""
+        return self.state == "cho_duyet"
 
 
 def read_states(conn, period_code: str, unit_codes=None) -> dict[str, UnitState]:
@@ -128,8 +151,48 @@ def deadline_clause(period: Period, overdue: bool) -> str:
     return f"hạn nộp {period.deadline_with_basis_vi}" + (", đã quá hạn" if overdue else "")
 
 
-def missing_vi(state: UnitState) -> str:
+def reviewer_name(code: str | None, period: Period) -> str:
+    """Who reviews: the consolidating body of the period's programme ('tong_hop', the Sở), or
+    the parent unit of that code (the catalogue's names)."""
+    from tonghop.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    if code and code != "tong_hop" and code in catalogue.units:
+        return catalogue.units[code].unit_name
+    programme = catalogue.programmes.get(period.programme_code, {})
+    return programme.get("consolidating_body") or "cơ quan tổng hợp"
+
+
+def _version(state: UnitState) -> str:
+    return (
+        f"phiên bản số {format_vi(state.latest_valid_version_number)}"
+        if state.latest_valid_version_number
+        else "bản đã nộp"
+    )
+
+
+def returned_vi(state: UnitState, period: Period) -> str:
+    """'Sở … đã trả lại bản nộp lần 1 lúc 09:00 ngày 12/06/2025, lý do: “…”' (lower-case
+    start where it continues a sentence)."""
+    when = f" lúc {local_time(state.returned_at)}" if state.returned_at else ""
+    return (
+        f"{reviewer_name(state.returned_by, period)} đã trả lại {_version(state)}{when}, "
+        f"lý do: “{state.return_reason or ''}”"
+    )
+
+
+def missing_vi(state: UnitState, period: Period | None = None) -> str:
     """What keeps a report that does not count out, as a thing to do (lower case)."""
+    if state.state == "bi_tra_lai" and period is not None:
+        return (
+            f"{returned_vi(state, period)} — sửa báo cáo theo ý kiến đó, giữ “Đã nộp” tại ô "
+            f"{submitted_cell()} để gửi lại bản mới"
+        )
+    if state.state == "bi_tra_lai":
+        return f"báo cáo bị trả lại, lý do: “{state.return_reason or ''}” — sửa rồi gửi lại"
+    if state.state == "cho_duyet":
+        who = reviewer_name(_first_reviewer(state), period) if period is not None else "cấp trên"
+        return f"{_version(state)} hợp lệ, đang chờ {who} duyệt — đơn vị không cần làm gì thêm"
     errors = state.latest_error_count or 0
     if state.state == "con_loi" and state.latest_has_content is False:
         # its one error is "Chưa điền báo cáo" (sheet.not_filled): nothing to fix but that
@@ -151,8 +214,22 @@ def missing_vi(state: UnitState) -> str:
     return "chưa đọc được bảng tính của đơn vị — mở bảng tính được cấp (đường dẫn trong thư giao nhiệm vụ)"
 
 
+def _first_reviewer(state: UnitState) -> str | None:
+    """Whose decision a report awaiting review waits for: its parent unit's (approval state
+    cho_cap_tren_duyet: the parent's code is not in the marts' row here, so the catalogue's
+    parent), else the Sở's."""
+    if state.approval_state != "cho_cap_tren_duyet":
+        return "tong_hop"
+    from tonghop.catalogue import load_catalogue
+
+    unit = load_catalogue().units.get(state.unit_code)
+    return unit.parent_unit_code if unit and unit.parent_unit_code else "tong_hop"
+
+
 def sentence(state: UnitState, period: Period) -> str:
-    """The one sentence: does the report count, and if not, what is missing; the deadline."""
+    """The one sentence: does the report count, and if not, what is missing; the deadline.
+    When the period requires review: who accepted it, and what became of an edit made after
+    (awaiting review, or returned with the reviewer's reason)."""
     if state.is_counted:
         when = (
             "đúng hạn"
@@ -160,10 +237,24 @@ def sentence(state: UnitState, period: Period) -> str:
             else f"trễ hạn {format_vi(state.days_late)} ngày"
         )
         received = f"nhận lúc {local_time(state.received_at)}; " if state.received_at else ""
+        accepted = (
+            f", đã được {reviewer_name('tong_hop', period)} chấp nhận"
+            if state.approval_state == "da_chap_nhan"
+            else ""
+        )
         text = (
             f"Báo cáo đã được tính: nộp hợp lệ, {when} ({received}"
-            f"{deadline_clause(period, False)})."
+            f"{deadline_clause(period, False)}){accepted}."
         )
+        kept = "số liệu được tổng hợp vẫn là của bản đã được chấp nhận."
+        if state.has_version_awaiting_review:
+            return text + (
+                f" {_version(state).capitalize()} (đơn vị sửa sau khi được chấp nhận) đang chờ "
+                f"duyệt; {kept}"
+            )
+        if state.approval_state == "da_chap_nhan" and state.returned_by:
+            returned = returned_vi(state, period)
+            return text + f" {returned[0].upper()}{returned[1:]}; {kept}"
         if state.newer_version_pending:
             if state.latest_is_submitted and (state.latest_error_count or 0):
                 why = f"còn {format_vi(state.latest_error_count)} lỗi"
@@ -177,7 +268,8 @@ def sentence(state: UnitState, period: Period) -> str:
             )
         return text
     return (
-        f"Báo cáo chưa được tính: {missing_vi(state)}; {deadline_clause(period, state.is_overdue)}."
+        f"Báo cáo chưa được tính: {missing_vi(state, period)}; "
+        f"{deadline_clause(period, state.is_overdue)}."
     )
 
 

@@ -12,10 +12,11 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import gspread
 from gspread.exceptions import APIError
-from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_URL
+from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_URL, SPREADSHEET_VALUES_URL
 from requests.exceptions import RequestException
 
 from sheets import layout
@@ -353,6 +354,20 @@ def read_spreadsheet_dated(client: gspread.Client, spreadsheet_id: str) -> tuple
     return json.loads(response.content), server_time(response)
 
 
+def read_values_dated(
+    client: gspread.Client, spreadsheet_id: str, range_: str
+) -> tuple[list[list[str]], str | None]:
+    """(the range's cells as the reader sees them — formatted text, rows of strings —, when
+    Google answered: :func:`server_time`) in one spreadsheets.values.get call."""
+    response = client.http_client.request(
+        "get",
+        SPREADSHEET_VALUES_URL % (spreadsheet_id, quote(range_, safe="")),
+        params={"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"},
+    )
+    body = response.json()
+    return [[str(c) for c in row] for row in body.get("values", [])], server_time(response)
+
+
 def modified_time(client: gspread.Client, spreadsheet_id: str) -> str | None:
     """The file's modifiedTime now (one Drive files.get call): asked right after a read, it
     says whether anything changed since the listing."""
@@ -370,11 +385,19 @@ REVISION_FIELDS = (
 )
 
 
-def list_revisions(client: gspread.Client, spreadsheet_id: str) -> tuple[list[dict], int]:
+#: what a review sheet's reading keeps of each revision: who (``me``: the pipeline itself) and when
+REVIEW_REVISION_FIELDS = (
+    "nextPageToken,revisions(id,modifiedTime,lastModifyingUser(emailAddress,displayName,me))"
+)
+
+
+def list_revisions(
+    client: gspread.Client, spreadsheet_id: str, fields: str = REVISION_FIELDS
+) -> tuple[list[dict], int]:
     """(the file's revisions, oldest first as Drive lists them; the calls it took: one per
     1,000). Google may merge or leave out revisions of Sheets files, which makes a revision's
     time later than the edits in it, never earlier."""
-    params: dict = {"fields": REVISION_FIELDS, "pageSize": 1000}
+    params: dict = {"fields": fields, "pageSize": 1000}
     revisions: list[dict] = []
     calls = 0
     while True:

@@ -114,6 +114,49 @@ def add_periods(project: Path, years: list[int]) -> list[str]:
     return codes
 
 
+def require_review(project: Path, period_codes: list[str]) -> None:
+    """The periods ``period_codes`` of the copy's catalogue require review (issue 24): a valid
+    version counts once the Sở accepted it (the synthetic units have no parent to review first)."""
+    seeds = project / "dbt_project" / "seeds" / "catalogue"
+    fields, periods = _read(seeds / "periods.csv")
+    for period in periods:
+        if period["period_code"] in period_codes:
+            period["review_required"] = "true"
+    _write(seeds / "periods.csv", fields, periods)
+
+
+def land_review(conn, period_code: str, decisions: list[tuple], read_at: dt.datetime) -> int:
+    """One reading of the Sở's review sheet of the period, as ``ingest.review`` lands it: the
+    sheet's rows and, parsed, each row holding a decision — ``decisions`` as (row number, unit
+    code, sheet version id, 'chap_nhan' or 'tra_lai', reason). No Drive revision is kept, so
+    each decision is dated at the reading (int_review_decisions). Returns the reading's id."""
+    text = {"chap_nhan": "Chấp nhận", "tra_lai": "Trả lại"}
+    rows = [
+        [unit, str(version), text[code], reason or ""]
+        for _, unit, version, code, reason in decisions
+    ]
+    sha = hashlib.sha256(json.dumps([period_code, read_at.isoformat(), rows]).encode()).hexdigest()
+    with conn.cursor() as cur:
+        cur.execute(
+            """insert into raw.review_readings (period_code, reviewer_code, spreadsheet_id,
+                   read_at, content_sha256, payload, revisions, service_account, pull_run_id)
+               values (%s, 'tong_hop', %s, %s, %s, %s, '[]', 'history', 'history-review')
+               returning review_reading_id""",
+            (period_code, f"bx-review-{period_code}", read_at, sha, json.dumps(rows)),
+        )
+        [reading] = cur.fetchone()
+        for row_number, unit, version, code, reason in decisions:
+            cur.execute(
+                """insert into parsed.review_decisions (review_reading_id, row_number, unit_code,
+                       sheet_version_id, decision_text, decision_code, reason, cell_ref)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                (reading, row_number, unit, version, text[code], code, reason, f"C{row_number}"),
+            )
+        cur.execute("select pg_stat_force_next_flush()")
+    conn.commit()
+    return reading
+
+
 @dataclass
 class Period:
     code: str

@@ -35,6 +35,8 @@ TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _
 #: (a full run, 2026-12), the rest in collection order
 SLOW_MODULES = (
     "test_season.py",  # 24 %
+    # about 0.7 of test_season's time (measured beside it, 2026-12): the other worker's first
+    "test_review_season.py",
     "test_faults.py",  # 13 %
     "test_airflow_scheduler.py",  # 9 %
     "test_celery_topology.py",

@@ -195,6 +195,7 @@ def test_the_run_was_triggered_with_its_params_and_every_task_succeeded(schedule
         "pull_shard[3]",
         "finish_pull",
         "validate",
+        "read_reviews",
         "anything_new",
         "announce_landed",
     } == set(states)  # 71 spreadsheets, 20 a shard
@@ -213,6 +214,7 @@ def test_the_assets_chained_the_build_and_the_publication(scheduled_run):
         "plan_feedback[0]",
         "feedback_shards",
         "tell_units[0]",  # the demo's 71 tabs: one shard
+        "review_sheets[0]",  # a period without review: nothing to do
         "remind[0]",
     }
     assert set(scheduled_run.build_states.values()) | set(

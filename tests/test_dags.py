@@ -37,8 +37,10 @@ def test_dag_folder_has_no_import_errors():
         ("shards", "pull_shard"),
         ("pull_shard", "finish_pull"),
         ("finish_pull", "validate"),
+        ("finish_pull", "read_reviews"),
         ("finish_pull", "anything_new"),
         ("validate", "anything_new"),
+        ("read_reviews", "anything_new"),
         ("finish_pull", "announce_landed"),
         ("validate", "announce_landed"),
         ("anything_new", "announce_landed"),
@@ -75,10 +77,12 @@ def test_landed_data_dbt_build_and_publish_are_chained_by_assets():
         ("periods", "plan_feedback"),
         ("plan_feedback", "feedback_shards"),
         ("feedback_shards", "tell_units"),
+        ("periods", "review_sheets"),
         ("periods", "remind"),
     }
     assert all(
-        publish.get_task(t).is_mapped for t in ("publish", "plan_feedback", "tell_units", "remind")
+        publish.get_task(t).is_mapped
+        for t in ("publish", "plan_feedback", "tell_units", "review_sheets", "remind")
     )
     assert build.max_active_runs == 1 and build.catchup is False
     from tonghop.alerts import on_task_failure
@@ -96,6 +100,9 @@ def test_only_a_pull_that_changed_something_triggers_the_build():
     assert anything_new({"new_versions": 2}, {"reports": 2})
     assert anything_new({"new_versions": 0}, {"reports": 1})  # landed before, checked now
     assert not anything_new({"new_versions": 0}, {"reports": 0})
+    # a reviewer's sheet changed: the decisions reach the marts
+    assert anything_new({"new_versions": 0}, {"reports": 0}, {"new_readings": 1})
+    assert not anything_new({"new_versions": 0}, {"reports": 0}, {"new_readings": 0})
 
 
 def test_periods_are_taken_from_the_triggering_events_else_from_params():

@@ -57,11 +57,12 @@ def province(settings, tmp_path_factory):
     """The warehouse, the synthetic history and a connection to land with."""
     from bench.history import synthetic_project
     from pipeline.dbt import run_dbt
-    from testing.history import History
+    from testing.history import History, require_review
     from tooling import localdb
 
     tmp = tmp_path_factory.mktemp("incremental")
     project, periods = synthetic_project(tmp, UNITS, [2025, 2026])
+    require_review(project, [periods[1]])
     localdb.recreate_warehouse(DATABASE)
     own = settings.for_database(DATABASE).with_overrides(
         dbt_project_dir=project / "dbt_project", output_dir=tmp / "output"
@@ -83,6 +84,7 @@ def seasons(province):
     full refresh's. Returns {point: (incremental hashes, full refresh hashes)} and what the
     day of a few corrections rewrote."""
     from pipeline.dbt import run_dbt
+    from testing.history import land_review
 
     own, history, periods, conn, reader = province
     first, second = (history.period(code) for code in periods[:2])
@@ -122,13 +124,49 @@ def seasons(province):
     before = txid(reader)
     build(morning)
     rewritten = rewritten_rows(reader, "marts.fct_task_progress_history", before)
+    # the second season requires review: the Sở accepts two units' valid versions and
+    # returns a third — decisions, no new version, yet which version counts changes
+    valid = _rows(
+        reader,
+        """select unit_code, sheet_version_id from marts.fct_report_version
+           where period_code = %s and is_complete and is_latest_version
+           order by unit_code limit 3""",
+        (second.code,),
+    )
+    assert len(valid) == 3, valid
+    decisions = [
+        (row, unit, version, "chap_nhan", None) for row, (unit, version) in enumerate(valid, 2)
+    ]
+    decisions[2] = (4, *valid[2], "tra_lai", "Thiếu số liệu chỉ tiêu.")
+    land_review(conn, second.code, decisions, vn_time(morning, 8))
     # a build as of an earlier day (the picture of the first season's due date), then today's
     build(first.due_date)
     compare("as of an earlier day", first.due_date)
     history.land(conn, second.code, morning + DAY, second.last_day)
+    # the returned unit's version accepted after all (the same row, another decision)
+    decisions[2] = (4, *valid[2], "chap_nhan", None)
+    land_review(conn, second.code, decisions, vn_time(second.last_day - DAY, 9))
     build(second.last_day)
     compare("as of a later day again", second.last_day)
-    return {"compared": compared, "rewritten": rewritten, "checked_again": checked_again}
+    [(counted,)] = _rows(
+        reader,
+        """select count(*) from marts.fct_report_version
+           where period_code = %s and is_counted_version""",
+        (second.code,),
+    )
+    return {
+        "compared": compared,
+        "rewritten": rewritten,
+        "checked_again": checked_again,
+        "accepted": valid,
+        "counted_in_review": counted,
+    }
+
+
+def vn_time(day: dt.date, hour: int) -> dt.datetime:
+    from testing.history import VN
+
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=VN)
 
 
 def txid(reader) -> int:
@@ -235,6 +273,12 @@ def test_a_version_checked_again_by_a_later_run_takes_its_verdict(seasons, provi
         (version, unit),
     )
     assert has_error
+
+
+def test_in_a_period_that_requires_review_the_accepted_versions_count(seasons):
+    """The second season requires review: only the three versions the Sở accepted count (the
+    one returned, then accepted, among them), though many more are valid."""
+    assert seasons["counted_in_review"] == 3
 
 
 def test_an_incremental_build_rewrites_only_the_pairs_that_changed(seasons):
@@ -455,24 +499,27 @@ def test_a_build_tests_the_periods_it_wrote(seasons, province):
         assert "assert_facts_come_from_counted_versions" in message, message
 
 
-#: two faults put into a copy of macros/history.sql (text there -> text instead): the newest run
-#: taken in recorded as the newest of all periods (one mark for every period), and a move of
-#: the as_of_date ignored (no report taken in or out for it)
+#: three faults put into a copy of macros/history.sql (text there -> text instead): the newest
+#: run taken in recorded as the newest of all periods (one mark for every period), a move of the
+#: as_of_date ignored (no report taken in or out for it), and the reviewers' decisions ignored
 FAULTS = {
     "as latest_runs\n            where latest_runs.period_code = periods.period_code": (
         "as latest_runs where true"
     ),
     "where days.previous_day <> days.this_day": "where false",
+    "{%- if reviewed %}": "{%- if false %}",
 }
 
 
 def test_the_comparison_fails_when_the_logic_is_wrong(seasons, province):
-    """The comparison with a full refresh above can fail: with the two faults of FAULTS in the
+    """The comparison with a full refresh above can fail: with the faults of FAULTS in the
     project's copy, the same kind of builds as the seasons' (a later period's runs taken in
-    before an earlier period's run commits with a lower id; a build as of an earlier day) leave
-    rows a full refresh does not make — the version checked again without its verdict, the
+    before an earlier period's run commits with a lower id; the Sở returning a version it had
+    accepted; a build as of an earlier day) leave rows a full refresh does not make — the
+    version checked again without its verdict, the returned version still counted, the
     versions received after the day still there. Last in the module: it lands a third period."""
     from pipeline.dbt import run_dbt
+    from testing.history import land_review
 
     own, history, periods, conn, reader = province
     second, third = history.period(periods[1]), history.period(periods[2])
@@ -490,8 +537,18 @@ def test_the_comparison_fails_when_the_logic_is_wrong(seasons, province):
         history.land(conn, third.code, third.opens_on, opened, first_run_id=last_run + 3)
         run_dbt(own, ["run", *select], opened)
         checked_again = recheck_a_counted_version(conn, second.code, run_id=last_run + 1)
+        # the Sở returns, on the due date, a version it had accepted
+        returned = next(
+            (unit, version) for unit, version in seasons["accepted"][:2] if unit != checked_again[1]
+        )
+        land_review(
+            conn,
+            second.code,
+            [(9, *returned, "tra_lai", "Số liệu chưa khớp.")],
+            vn_time(second.due_date, 10),
+        )
         run_dbt(own, ["run", *select], second.due_date)
-        faulty_rows = _faults_seen(reader, checked_again, second.due_date)
+        faulty_rows = _faults_seen(reader, checked_again, returned, second.due_date)
         tables = incremental_tables(reader)
         faulty_hashes = row_hashes(reader, tables)
     finally:
@@ -500,15 +557,23 @@ def test_the_comparison_fails_when_the_logic_is_wrong(seasons, province):
     full_hashes = row_hashes(reader, tables)
     differ = {name for name in tables if faulty_hashes[name] != full_hashes[name]}
     assert {"intermediate.int_report_latest_runs", "marts.fct_report_version"} <= differ, differ
-    assert _faults_seen(reader, checked_again, second.due_date) == {
+    assert _faults_seen(reader, checked_again, returned, second.due_date) == {
         "latest_run_of_the_version_checked_again": last_run + 1,
+        "the_returned_version_counts": False,
         "versions_received_after_the_day": 0,
+    }
+    assert faulty_rows == {
+        "latest_run_of_the_version_checked_again": faulty_rows[
+            "latest_run_of_the_version_checked_again"
+        ],
+        "the_returned_version_counts": True,
+        "versions_received_after_the_day": faulty_rows["versions_received_after_the_day"],
     }
     assert faulty_rows["latest_run_of_the_version_checked_again"] != last_run + 1, faulty_rows
     assert faulty_rows["versions_received_after_the_day"] > 0, faulty_rows
 
 
-def _faults_seen(reader, checked_again: tuple, day: dt.date) -> dict:
+def _faults_seen(reader, checked_again: tuple, returned: tuple, day: dt.date) -> dict:
     period, unit, version = checked_again
     [(latest_run,)] = _rows(
         reader,
@@ -516,10 +581,17 @@ def _faults_seen(reader, checked_again: tuple, day: dt.date) -> dict:
            where sheet_version_id = %s and unit_code = %s""",
         (version, unit),
     )
+    [(counts,)] = _rows(
+        reader,
+        """select is_counted_version from marts.fct_report_version
+           where unit_code = %s and sheet_version_id = %s""",
+        returned,
+    )
     [(after,)] = _rows(
         reader, "select count(*) from marts.fct_report_version where received_on > %s", (day,)
     )
     return {
         "latest_run_of_the_version_checked_again": latest_run,
+        "the_returned_version_counts": counts,
         "versions_received_after_the_day": after,
     }

@@ -35,8 +35,9 @@ STATE_VI = {
     "hop_le_tre_han": ("Nộp hợp lệ, trễ hạn", True),
     "con_loi": ("Đã nộp nhưng còn lỗi", False),
     "chua_dien": ("Chưa điền", False),
-    # a state a later issue may add: it must flow from the mart without a code change
-    "cho_duyet": ("Chờ Sở duyệt", False),
+    # a state a later issue may add: it must flow from the mart without a code change (issue
+    # 24's cho_duyet and bi_tra_lai are known now, in the rule's order)
+    "cho_xac_minh": ("Chờ xác minh", False),
 }
 
 
@@ -104,7 +105,7 @@ def report_data(**overrides) -> ReportData:
     submissions = [
         submission("X1", "ubnd_xa", "hop_le_dung_han"),
         submission("X2", "ubnd_xa", "hop_le_tre_han", 3),
-        submission("X3", "ubnd_xa", "cho_duyet"),
+        submission("X3", "ubnd_xa", "cho_xac_minh"),
         submission("S1", "so", "con_loi"),
         submission("S2", "so", "hop_le_dung_han"),
     ]
@@ -272,7 +273,7 @@ def test_states_keep_the_marts_names_and_the_rules_order_a_new_state_follows():
         "Nộp hợp lệ, đúng hạn",
         "Nộp hợp lệ, trễ hạn",
         "Đã nộp nhưng còn lỗi",
-        "Chờ Sở duyệt",
+        "Chờ xác minh",
     ]
     table = reporting_table(data)
     assert table.headers == [
@@ -282,7 +283,7 @@ def test_states_keep_the_marts_names_and_the_rules_order_a_new_state_follows():
         "Nộp hợp lệ, đúng hạn",
         "Nộp hợp lệ, trễ hạn",
         "Đã nộp nhưng còn lỗi",
-        "Chờ Sở duyệt",
+        "Chờ xác minh",
         "Tỷ lệ nộp hợp lệ",
     ]
     assert table.size == 12

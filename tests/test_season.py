@@ -32,6 +32,7 @@ and of the published summary is compared with an oracle computed here from this 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import subprocess
@@ -267,7 +268,7 @@ class Season:
         from sheets_emulator import emulator_client
 
         unit = self.catalogue.unit(code)
-        programme = self.catalogue.period(PERIOD).programme_code
+        programme = self.catalogue.period(period_code).programme_code
         [(sid, tab)] = query(
             self.settings.dsn("admin"),
             """
@@ -327,7 +328,13 @@ class Season:
 
     def dags_test(self, dag_id: str, moment: dt.datetime, conf: dict | None = None) -> None:
         """``airflow dags test <dag_id> <moment> [-c conf]`` with the emulator's clock at that
-        moment."""
+        moment, for a DAG the scheduler leaves alone (paused: the calendar, the ad hoc request).
+        A DAG the scheduler runs is triggered instead (:meth:`trigger`): ``dags test`` on an
+        unpaused DAG races the scheduler over the same run's rows (a deadlock in the metadata
+        database under load, the scheduler expanding a mapped task while ``dags test`` updates
+        the run)."""
+        dag = self.api.call("GET", f"/dags/{dag_id}")
+        assert dag["is_paused"], f"{dag_id} is unpaused: trigger it (Season.trigger)"
         self.emulator.set_clock(moment)
         logical = moment.astimezone(dt.UTC).isoformat()
         airflow = Path(sys.executable).with_name("airflow")
@@ -346,6 +353,22 @@ class Season:
                 timeout=DAY_TIMEOUT,
             )
         assert done.returncode == 0, self.log.read_text(errors="replace")[-4000:]
+
+    def trigger(self, dag_id: str, moment: dt.datetime, conf: dict) -> str:
+        """A run of ``dag_id`` as an engineer triggers it from the UI (the REST API), at the
+        logical moment ``moment`` with the emulator's clock there; the scheduler runs it (wait
+        with :meth:`settle`). Its run id."""
+        self.emulator.set_clock(moment)
+        run = self.api.call(
+            "POST",
+            f"/dags/{dag_id}/dagRuns",
+            json={
+                "logical_date": moment.astimezone(dt.UTC).isoformat(),
+                "conf": conf,
+                "note": "season: triggered",
+            },
+        )
+        return run["dag_run_id"]
 
     def runs(self, dag_id: str) -> list[dict]:
         return self.api.call(
@@ -480,12 +503,43 @@ class Season:
         return dict(zip(("versions", "fetches", "pulls", "headers"), row))
 
 
+@contextlib.contextmanager
+def scheduler(settings, pg_port: int, metadata_db: str, home: str, extra_env: dict | None = None):
+    """Airflow's services (API server, scheduler, DAG processor; LocalExecutor) over the
+    warehouse of ``settings``, a metadata database of their own and an alert webhook, the
+    scheduled DAGs unpaused and the calendar paused (it runs each simulated morning with
+    ``airflow dags test``): yields (the REST API, the services, their environment, the alerts
+    received). Shared with the review season (tests/test_review_season.py)."""
+    from tooling import local_airflow
+
+    with webhook_server() as (hook, alerts):
+        env = local_airflow.airflow_env(settings, pg_port)
+        env = local_airflow.with_metadata_database(env, metadata_db, pg_port)
+        env["AIRFLOW_HOME"] = str(TEST_STATE / home)
+        env["TONGHOP_PG_DB"] = settings.warehouse_db
+        env["TONGHOP_RETRY_DELAY_SECONDS"] = "2"
+        # the calendar's waits for the runs it triggered end on their next look (10 s apart in
+        # production): a look every 2 s, about a minute less a season
+        env["TONGHOP_POKE_SECONDS"] = "2"
+        env["TONGHOP_ALERT_WEBHOOK"] = hook
+        env.pop("TONGHOP_ALERT_EMAIL", None)
+        env.update(extra_env or {})
+        local_airflow.migrate(env)
+        with local_airflow.running_airflow(env) as services:
+            api = Api(services.base_url, services.token())
+            for dag_id in SCHEDULED:
+                wait_for_dag(api, services, dag_id)
+                api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+            assert wait_for_dag(api, services, CALENDAR)["is_paused"]
+            yield api, services, env, alerts
+
+
 @pytest.fixture(scope="module")
 def season(settings, catalogue, tmp_path_factory):
     from sheets_emulator import EmulatorServer
     from sheets_emulator.faults import EmulatorConfig, FaultRule
     from tonghop.catalogue import load_catalogue
-    from tooling import local_airflow, localdb
+    from tooling import localdb
 
     pg_port = localdb.default_cluster().port
     localdb.ensure_warehouse(WAREHOUSE_DB)
@@ -536,93 +590,81 @@ def season(settings, catalogue, tmp_path_factory):
     period_of = {**dict.fromkeys(units, PERIOD), **dict.fromkeys(adhoc_units, ADHOC)}
     code_of = {**units, **adhoc_units}
     try:
-        with webhook_server() as (hook, alerts):
-            env = local_airflow.airflow_env(settings, pg_port)
-            env = local_airflow.with_metadata_database(env, METADATA_DB, pg_port)
-            env["AIRFLOW_HOME"] = str(TEST_STATE / "airflow-season")
-            env["TONGHOP_PG_DB"] = WAREHOUSE_DB
-            env["TONGHOP_RETRY_DELAY_SECONDS"] = "2"
-            # the calendar's waits for the runs it triggered end on their next look (10 s
-            # apart in production): a look every 2 s, about a minute less a season
-            env["TONGHOP_POKE_SECONDS"] = "2"
-            env["TONGHOP_ALERT_WEBHOOK"] = hook
-            env.pop("TONGHOP_ALERT_EMAIL", None)
-            local_airflow.migrate(env)
-            with local_airflow.running_airflow(env) as services:
-                api = Api(services.base_url, services.token())
-                for dag_id in SCHEDULED:
-                    wait_for_dag(api, services, dag_id)
-                    api.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-                assert wait_for_dag(api, services, CALENDAR)["is_paused"]
-                season = Season(api, services, env, emulator, settings, catalogue, alerts)
-                days, failed_before = {}, set()
-                # the Sở requests the ad hoc report before the first morning; it opens at once
-                season.dags_test(
-                    "tonghop_adhoc_report",
-                    at("06-01", "05:00:00"),
-                    {**ADHOC_REQUEST, "unit_codes": sorted(adhoc_units.values())},
-                )
-                season.settle()
-                season.catalogue = load_catalogue(settings=settings)  # with the request
-                for day, what in DAYS.items():
-                    morning = at(day)
-                    for edit in EDITS:
-                        if days and list(days.values())[-1]["morning"] <= edit.at < morning:
-                            season.edit(edit, code_of[edit.unit], period_of[edit.unit])
-                    admin = settings.dsn("admin")
-                    if what.get("build_fails"):
-                        execute(admin, "revoke create on schema marts from transformer")
-                    if what.get("pull_refused"):
-                        execute(admin, "grant create on schema marts to transformer")
-                        # each period's pull: its listing's try and retry (the day's only
-                        # listings: nothing is provisioned after the last on-time day)
-                        emulator.configure(
-                            EmulatorConfig(
-                                faults=[
-                                    FaultRule(
-                                        endpoint="drive.files.list",
-                                        status=403,
-                                        times=4,
-                                        message="The caller does not have permission",
-                                    )
-                                ]
-                            )
+        with scheduler(settings, pg_port, METADATA_DB, "airflow-season") as (
+            api,
+            services,
+            env,
+            alerts,
+        ):
+            season = Season(api, services, env, emulator, settings, catalogue, alerts)
+            days, failed_before = {}, set()
+            # the Sở requests the ad hoc report before the first morning; it opens at once
+            season.dags_test(
+                "tonghop_adhoc_report",
+                at("06-01", "05:00:00"),
+                {**ADHOC_REQUEST, "unit_codes": sorted(adhoc_units.values())},
+            )
+            season.settle()
+            season.catalogue = load_catalogue(settings=settings)  # with the request
+            for day, what in DAYS.items():
+                morning = at(day)
+                for edit in EDITS:
+                    if days and list(days.values())[-1]["morning"] <= edit.at < morning:
+                        season.edit(edit, code_of[edit.unit], period_of[edit.unit])
+                admin = settings.dsn("admin")
+                if what.get("build_fails"):
+                    execute(admin, "revoke create on schema marts from transformer")
+                if what.get("pull_refused"):
+                    execute(admin, "grant create on schema marts to transformer")
+                    # each period's pull: its listing's try and retry (the day's only
+                    # listings: nothing is provisioned after the last on-time day)
+                    emulator.configure(
+                        EmulatorConfig(
+                            faults=[
+                                FaultRule(
+                                    endpoint="drive.files.list",
+                                    status=403,
+                                    times=4,
+                                    message="The caller does not have permission",
+                                )
+                            ]
                         )
-                    alerts_before = len(alerts)
-                    season.run_calendar(morning)
-                    runs = season.settle()
-                    emulator.configure(EmulatorConfig())
-                    failed = season.failed_runs(runs, failed_before)
-                    failed_before |= {(d, r) for d, ids in failed.items() for r in ids}
-                    if not what.get("pull_refused"):
-                        oracle.pull(morning)
-                        adhoc_oracle.pull(morning)
-                    record = {
-                        "morning": morning,
-                        "figures": season.figures(),
-                        "published": season.published(),
-                        "failed": failed,
-                        "alerts": alerts[alerts_before:],
-                        "counts": season.counts(),
-                        "oracle": oracle.figures(morning.date()),
-                        "adhoc": {
-                            "figures": season.figures(ADHOC),
-                            "published": season.published(ADHOC),
-                            "oracle": adhoc_oracle.figures(morning.date()),
-                            "received": season.received(ADHOC),
-                        },
-                    }
-                    if what.get("clear_and_rerun"):
-                        record["rerun"] = clear_and_rerun(season, runs, failed)
-                    days[day] = record
-                yield SimpleNamespace(
-                    days=days,
-                    units=units,
-                    oracle=oracle,
-                    settings=settings,
-                    expected=expected,
-                    adhoc_units=adhoc_units,
-                )
+                    )
+                alerts_before = len(alerts)
+                season.run_calendar(morning)
+                runs = season.settle()
+                emulator.configure(EmulatorConfig())
+                failed = season.failed_runs(runs, failed_before)
+                failed_before |= {(d, r) for d, ids in failed.items() for r in ids}
+                if not what.get("pull_refused"):
+                    oracle.pull(morning)
+                    adhoc_oracle.pull(morning)
+                record = {
+                    "morning": morning,
+                    "figures": season.figures(),
+                    "published": season.published(),
+                    "failed": failed,
+                    "alerts": alerts[alerts_before:],
+                    "counts": season.counts(),
+                    "oracle": oracle.figures(morning.date()),
+                    "adhoc": {
+                        "figures": season.figures(ADHOC),
+                        "published": season.published(ADHOC),
+                        "oracle": adhoc_oracle.figures(morning.date()),
+                        "received": season.received(ADHOC),
+                    },
+                }
+                if what.get("clear_and_rerun"):
+                    record["rerun"] = clear_and_rerun(season, runs, failed)
+                days[day] = record
+            yield SimpleNamespace(
+                days=days,
+                units=units,
+                oracle=oracle,
+                settings=settings,
+                expected=expected,
+                adhoc_units=adhoc_units,
+            )
     finally:
         emulator.stop()
 

@@ -102,6 +102,8 @@ STAGE_BUDGETS = {
     "build_warehouse": 900,
     "publish": 300,
     "remind": 120,
+    "read_reviews": 300,
+    "review_sheets": 300,
 }
 
 

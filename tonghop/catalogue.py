@@ -173,6 +173,11 @@ class Unit:
     contact_email: str
     valid_from: dt.date | None
     valid_to: dt.date | None
+    #: the unit that consolidates (and, when a period requires review, first reviews) its
+    #: reports; seed column ``parent_unit_code`` ('' for none). Which level actually reviews a
+    #: period's report is the warehouse's rule (dbt ``int_review_levels``): only a parent in
+    #: existence on the period's due date.
+    parent_unit_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,9 @@ class Period:
     #: unit; per_period, one shared spreadsheet with a tab per unit. Seed column
     #: ``sheet_layout``; for an ad hoc period, chosen when it is requested.
     sheet_layout: str = "per_unit"
+    #: whether a valid report counts only once its reviewers accepted it (the Sở, after the
+    #: unit's parent where there is one): seed column ``review_required``; ad hoc periods: no
+    review_required: bool = False
 
     def __post_init__(self):
         moment = self.on_time_until or end_of_day(self.due_date)
@@ -337,6 +345,7 @@ class Catalogue:
                 contact_email=r["contact_email"],
                 valid_from=_date(r["valid_from"]),
                 valid_to=_date(r["valid_to"]),
+                parent_unit_code=r.get("parent_unit_code", ""),
             )
             for r in _read("units", folder)
         }
@@ -392,6 +401,7 @@ class Catalogue:
                 due_date_basis=r["due_date_basis"],
                 due_date_source=r["due_date_source"],
                 sheet_layout=r["sheet_layout"],
+                review_required=(r.get("review_required") or "").lower() in ("true", "1", "yes"),
             )
             for r in _read("periods", folder)
         }

@@ -13,6 +13,10 @@
         checked again by a later run —, and
     (b) when the as_of_date moved, the reports received between the old day and the new one
         (in either direction: a build as of an earlier day takes them out again),
+    (c) for a model whose rows depend on which version counts (reviewed=true), when the period
+        requires review (issue 24): the reports a reviewer decided on since — decisions read
+        after the newest reading the model has taken in, and, when the as_of_date moved,
+        decisions made between the old day and the new one (a decision holds from its day) —,
 
     then rebuilds the rows of the (period, unit) pairs those reports belong to — a unit's
     versions of a period are numbered and flagged together (the latest, the one that counts) —
@@ -24,16 +28,18 @@
     rows are computed with changes (pipeline/dbt.py, history_definitions).
 
     A model uses three pieces:
-        pre_hook=history_touch(grain, as_of_dependent)  — what to rebuild, into a temporary
-            table, and its old rows deleted (grain: 'report' or 'partition');
+        pre_hook=history_touch(grain, as_of_dependent, reviewed)  — what to rebuild, into a
+            temporary table, and its old rows deleted (grain: 'report' or 'partition');
         its SQL, when is_incremental(), starts from history_touched_rows(): the rows of what
             to rebuild, found through indexes, and reads the rest through indexes too;
-        post_hook=history_record(as_of_dependent)       — the state, in the same transaction.
+        post_hook=history_record(as_of_dependent, reviewed=reviewed) — the state, in the same
+            transaction.
 -#}
 
 
 {#- The state of the incremental models: per model and period, the newest validation run taken
-    in, the day its rows were judged for, and when and by which dbt invocation rows of the
+    in, the day its rows were judged for, the newest review reading taken in (reviewed models;
+    the column added to a state made before review), and when and by which dbt invocation rows of the
     period were last written (touched_at, touched_by: what the data tests of a build check, the
     var history_scope of dbt_project.yml). dbt's own table (on-run-start creates it), written
     only by the models' post-hooks. -#}
@@ -50,15 +56,19 @@
         as_of_date date,
         touched_at timestamptz,
         touched_by text,
+        last_review_reading_id bigint,
         primary key (model_name, period_code)
-    )
+    );
+    alter table {{ history_state_relation() }}
+        add column if not exists last_review_reading_id bigint
 {%- endmacro %}
 
 
 {#- One of the two models every model using these hooks reads what to rebuild from
     (int_report_latest_runs, int_report_received), by name: a ref() in a hook is not a
     dependency dbt knows of. Every such model descends from both, so both are built before it in
-    a build (int_report_received names its one with a depends_on comment). -#}
+    a build (int_report_received names its one with a depends_on comment). A reviewed model
+    also reads int_review_decisions, from which it descends (through int_report_versions). -#}
 {% macro history_input(name) -%}
     intermediate.{{ name }}
 {%- endmacro %}
@@ -134,6 +144,43 @@
 {%- endmacro %}
 
 
+{#- (c) The reports a reviewer decided on that this reviewed model has not taken in: per period
+    (a loose index scan of int_review_decisions), the decisions that apply from readings newer
+    than the newest the state records (all of them when it records none), and, when the
+    as_of_date moved, those made between the old day and the new one (either way round), read
+    through the index on decided_at. A decision changes which version of the pair counts. -#}
+{% macro history_reviewed_reports() -%}
+    {%- set tz = var("report_timezone", "Asia/Ho_Chi_Minh") -%}
+    select decisions.sheet_version_id, decisions.unit_code, decisions.period_code
+    from ({{ distinct_periods(history_input('int_review_decisions')) }}) as periods
+    left join {{ history_state_relation() }} as state
+        on state.model_name = {{ history_model_key() }}
+        and state.period_code = periods.period_code
+    cross join lateral (
+        select decisions.sheet_version_id, decisions.unit_code, decisions.period_code
+        from {{ history_input('int_review_decisions') }} as decisions
+        where decisions.period_code = periods.period_code
+            and decisions.review_reading_id > coalesce(state.last_review_reading_id, 0)
+            and decisions.is_applicable
+        -- one probe per row (macros/history.sql, history_touched_rows)
+        offset 0  -- noqa: AM09
+    ) as decisions
+    union all
+    select decisions.sheet_version_id, decisions.unit_code, decisions.period_code
+    from (
+        select max(as_of_date) as previous_day, {{ as_of_date() }} as this_day
+        from {{ history_state_relation() }}
+        where model_name = {{ history_model_key() }}
+    ) as days
+    inner join {{ history_input('int_review_decisions') }} as decisions
+        on decisions.decided_at
+        >= ((least(days.previous_day, days.this_day) + 1)::timestamp at time zone '{{ tz }}')
+        and decisions.decided_at
+        < ((greatest(days.previous_day, days.this_day) + 1)::timestamp at time zone '{{ tz }}')
+    where decisions.is_applicable and days.this_day <> days.previous_day
+{%- endmacro %}
+
+
 {#- pre_hook of int_report_latest_runs: the validation runs to read into the temporary table
     history_touched() (validation_run_id, period_code) — per period, the runs newer than the
     newest the model has taken in (runs recorded before validation named their period are
@@ -168,7 +215,7 @@
     (sheet_version_id, unit_code, and their period_code) or (period_code, unit_code) pairs —,
     then the model's rows of it deleted; nothing on a full build (no such table then). Both in
     the model's transaction. -#}
-{% macro history_touch(grain='partition', as_of_dependent=true) -%}
+{% macro history_touch(grain='partition', as_of_dependent=true, reviewed=false) -%}
     {%- if is_incremental() -%}
         {%- set keys = ['sheet_version_id', 'unit_code'] if grain == 'report' else ['period_code', 'unit_code'] -%}
         create temporary table {{ history_touched() }} on commit drop as
@@ -178,6 +225,10 @@
             {%- if as_of_dependent %}
             union all
             {{ history_moved_reports() }}
+            {%- endif %}
+            {%- if reviewed %}
+            union all
+            {{ history_reviewed_reports() }}
             {%- endif %}
         ) as touched;
         analyze {{ history_touched() }};
@@ -217,18 +268,20 @@
 
 {#- post_hook: the model's state, in its transaction — per period the newest validation run of
     int_report_latest_runs (as this build read it: it is built before every model that uses
-    these hooks), the day its rows were judged for, and for the periods it wrote rows of (all
+    these hooks), the day its rows were judged for, for a reviewed model the newest reading of
+    int_review_decisions (as this build read it), and for the periods it wrote rows of (all
     of them when built in full: no table of what was touched) this invocation. Then fresh
     statistics for the planner when the model was built in full or changed by more than
     autovacuum's threshold (a tenth); a day's build changes a small part of the table. -#}
-{% macro history_record(as_of_dependent=true, latest_runs=none) -%}
+{% macro history_record(as_of_dependent=true, latest_runs=none, reviewed=false) -%}
     {%- set latest_runs = latest_runs or history_input('int_report_latest_runs') -%}
     {%- set touched = 'pg_temp.' ~ history_touched() -%}
     create temporary table {{ this.identifier }}__state on commit drop as
     select * from {{ history_state_relation() }} where model_name = {{ history_model_key() }};
     delete from {{ history_state_relation() }} where model_name = {{ history_model_key() }};
     insert into {{ history_state_relation() }} (
-        model_name, period_code, last_validation_run_id, as_of_date, touched_at, touched_by
+        model_name, period_code, last_validation_run_id, as_of_date, touched_at, touched_by,
+        last_review_reading_id
     )
     select
         {{ history_model_key() }},
@@ -242,7 +295,16 @@
         case
             when to_regclass('{{ touched }}') is null then '{{ invocation_id }}'
             else previous.touched_by
-        end
+        end,
+        {% if reviewed -%}
+            (
+                select max(decisions.review_reading_id)
+                from {{ history_input('int_review_decisions') }} as decisions
+                where decisions.period_code = periods.period_code
+            )
+        {%- else -%}
+            null::bigint
+        {%- endif %}
     from ({{ distinct_periods(latest_runs) }}) as periods
     left join {{ this.identifier }}__state as previous
         on previous.period_code = periods.period_code;

@@ -33,7 +33,21 @@
         'con_loi': 'Đã nộp nhưng còn lỗi',
         'chua_chon_da_nop': 'Chưa chọn “Đã nộp”',
         'chua_dien': 'Chưa điền',
+        'cho_duyet': 'Chờ duyệt',
+        'bi_tra_lai': 'Bị trả lại',
         'chua_co_bang': 'Chưa có bảng tính',
+    }) }}
+{%- endmacro %}
+
+{#- where an expected report stands with its reviewers (fct_submission.approval_state, when the
+    period requires review; int_report_approvals holds the rule) -#}
+{% macro approval_state_label_vi(code) -%}
+    {{ label_case(code, {
+        'da_chap_nhan': 'Đã được chấp nhận',
+        'cho_cap_tren_duyet': 'Chờ đơn vị cấp trên duyệt',
+        'cho_duyet': 'Chờ duyệt',
+        'bi_tra_lai': 'Bị trả lại',
+        'chua_co_ban_hop_le': 'Chưa có bản hợp lệ để duyệt',
     }) }}
 {%- endmacro %}
 
@@ -115,5 +129,23 @@
         'ke_hoach': 'Theo kế hoạch',
         'yeu_cau': 'Theo văn bản yêu cầu báo cáo đột xuất',
         'gia_dinh': 'Giả định (kế hoạch không quy định)',
+    }) }}
+{%- endmacro %}
+
+{#- a reviewer's decision on a version (the review sheet's drop-down) -#}
+{% macro review_decision_label_vi(code) -%}
+    {{ label_case(code, {
+        'chap_nhan': 'Chấp nhận',
+        'tra_lai': 'Trả lại',
+    }) }}
+{%- endmacro %}
+
+{#- where a version stands at one review level (fct_report_review.level_state) -#}
+{% macro review_level_state_label_vi(code) -%}
+    {{ label_case(code, {
+        'da_chap_nhan': 'Đã chấp nhận',
+        'bi_tra_lai': 'Đã trả lại',
+        'cho_duyet': 'Chờ duyệt',
+        'co_ban_moi_hon': 'Đã có bản mới hơn',
     }) }}
 {%- endmacro %}

@@ -28,7 +28,9 @@ state_counts as (
         count(*) filter (where submission_state = 'con_loi') as with_errors,
         count(*) filter (where submission_state = 'chua_chon_da_nop') as not_submitted,
         count(*) filter (where submission_state = 'chua_dien') as not_filled,
-        count(*) filter (where submission_state = 'chua_co_bang') as no_sheet
+        count(*) filter (where submission_state = 'chua_co_bang') as no_sheet,
+        count(*) filter (where submission_state = 'cho_duyet') as awaiting_review,
+        count(*) filter (where submission_state = 'bi_tra_lai') as returned
 
     from submissions
     group by period_code
@@ -60,6 +62,7 @@ counts_disagree as (
         state_counts.expected_reports <> (
             state_counts.on_time + state_counts.late + state_counts.with_errors
             + state_counts.not_submitted + state_counts.not_filled + state_counts.no_sheet
+            + state_counts.awaiting_review + state_counts.returned
         )
         or state_counts.counted <> state_counts.on_time + state_counts.late
         or rates.period_code is null
@@ -67,12 +70,13 @@ counts_disagree as (
         or (
             rates.expected_reports, rates.actual_reports, rates.on_time_reports,
             rates.late_reports, rates.missing_reports, rates.with_errors_reports,
-            rates.not_submitted_reports, rates.not_filled_reports, rates.no_sheet_reports
+            rates.not_submitted_reports, rates.not_filled_reports, rates.no_sheet_reports,
+            rates.awaiting_review_reports, rates.returned_reports
         ) is distinct from (
             state_counts.expected_reports, state_counts.counted, state_counts.on_time,
             state_counts.late, state_counts.expected_reports - state_counts.counted,
             state_counts.with_errors, state_counts.not_submitted, state_counts.not_filled,
-            state_counts.no_sheet
+            state_counts.no_sheet, state_counts.awaiting_review, state_counts.returned
         )
         or (
             summary.expected_reports, summary.actual_reports, summary.on_time_reports,

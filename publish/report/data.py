@@ -11,11 +11,14 @@ from publish.marts import query
 
 #: the order the report lists submission states in: fct_submission's rule, from counted to
 #: nothing read. The states and their names are the mart's (``submission_state``,
-#: ``submission_state_vi``, ``is_counted``); a state this list does not know yet (a later
-#: approval step) follows the known ones, counted states first.
+#: ``submission_state_vi``, ``is_counted``); a state this list does not know yet follows the
+#: known ones, counted states first.
 STATE_ORDER = (
     "hop_le_dung_han",
     "hop_le_tre_han",
+    # a period that requires review: valid, not accepted yet
+    "cho_duyet",
+    "bi_tra_lai",
     "con_loi",
     "chua_chon_da_nop",
     "chua_dien",

@@ -93,7 +93,25 @@ def reporting_overview(data: ReportData) -> str:
     )
     if data.not_counted:
         text += f"; {units_vi(len(data.not_counted))} có báo cáo chưa được tính vào tổng hợp"
-    return text + "."
+    text += "."
+    if s.get("review_required"):
+        # which figures are accepted and which still await review (fct_submission's rule)
+        text += (
+            f" Kỳ báo cáo này yêu cầu duyệt: số liệu tổng hợp dưới đây chỉ gồm "
+            f"{number_vi(s['actual_reports'])} báo cáo đã được "
+            f"{data.programme['consolidating_body']} chấp nhận"
+        )
+        pending = []
+        if s.get("awaiting_review_reports"):
+            pending.append(
+                f"{number_vi(s['awaiting_review_reports'])} báo cáo hợp lệ đang chờ duyệt"
+            )
+        if s.get("returned_reports"):
+            pending.append(f"{number_vi(s['returned_reports'])} báo cáo bị trả lại chờ đơn vị sửa")
+        if pending:
+            text += "; " + " và ".join(pending) + " chưa được cộng vào số liệu"
+        text += "."
+    return text
 
 
 def not_counted_by_state(data: ReportData) -> str | None:

@@ -513,6 +513,75 @@ create table if not exists ops.reminder_mails (
 create index if not exists reminder_mails_by_day
     on ops.reminder_mails (period_code, reminder_day, unit_code);
 
+-- ---------------------------------------------------------------- review (issue 24)
+-- A period whose catalogue row says review_required has review sheets: one for the
+-- consolidating body (reviewer_code 'tong_hop': the Sở) and one per parent unit that reviews
+-- its units first (reviewer_code: the parent's unit code). Made by the publication
+-- (publish/review_sheet.py), found again by their Drive appProperties too.
+create table if not exists ops.review_sheets (
+    period_code     text        not null,
+    reviewer_code   text        not null,
+    spreadsheet_id  text        not null unique,
+    -- the service account that made it, reads and writes it
+    service_account text,
+    -- the reviewers' addresses it is shared with (writer)
+    shared_with     text[]      not null default '{}',
+    created_at      timestamptz not null default now(),
+    -- what the publication last wrote in it (a hash of its rows): written again only on change
+    content_sha256  text,
+    written_at      timestamptz,
+    primary key (period_code, reviewer_code)
+);
+
+-- Every distinct content read of a review sheet (ingest/review.py), append-only like
+-- raw.sheet_versions: the decision table as the Sheets API returned its cells, when Google
+-- answered (read_at), and the file's Drive revisions listed right after the read (who edited
+-- it, when: dbt's int_review_decisions attributes each decision from them).
+create table if not exists raw.review_readings (
+    review_reading_id   bigint generated always as identity primary key,
+    period_code         text        not null,
+    reviewer_code       text        not null,
+    spreadsheet_id      text        not null,
+    read_at             timestamptz not null,
+    content_sha256      text        not null,
+    -- the table's rows as read: [[cell text, ...], ...] from its header row down
+    payload             jsonb       not null,
+    revisions           jsonb,
+    -- the account the pipeline read (and writes) it as: its own revisions are not decisions
+    service_account     text,
+    pull_run_id         text        not null
+);
+create index if not exists review_readings_by_sheet
+    on raw.review_readings (spreadsheet_id, review_reading_id desc);
+
+do $$
+begin
+    if not exists (select 1 from pg_trigger where tgname = 'review_readings_append_only') then
+        create trigger review_readings_append_only before update or delete on raw.review_readings
+            for each row execute function raw.forbid_change();
+        create trigger review_readings_no_truncate before truncate on raw.review_readings
+            for each statement execute function raw.forbid_change();
+    end if;
+end $$;
+
+-- Each row of a reading that holds a decision or a reason, as parsed (ingest/review.py): the
+-- decision it applies (decision_code) or, when it cannot be applied, why (problem_code) and
+-- what the review sheet tells the reviewer (message_vi).
+create table if not exists parsed.review_decisions (
+    review_reading_id bigint  not null references raw.review_readings,
+    row_number        integer not null,
+    unit_code         text,
+    sheet_version_id  bigint,
+    decision_text     text,
+    decision_code     text    check (decision_code in ('chap_nhan', 'tra_lai')),
+    reason            text,
+    problem_code      text,
+    message_vi        text,
+    cell_ref          text,
+    primary key (review_reading_id, row_number),
+    check ((decision_code is null) <> (problem_code is null))
+);
+
 -- ---------------------------------------------------------------- privileges
 -- The admin owns the landed tables so that the loader cannot alter or empty them.
 grant usage on schema raw, parsed, quality, ops to loader, transformer;

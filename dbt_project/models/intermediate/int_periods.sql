@@ -35,6 +35,7 @@ unioned as (
         estimated_from,
         due_date_basis,
         due_date_source,
+        review_required,
         false as is_requested_adhoc
     from catalogue_periods
 
@@ -54,6 +55,8 @@ unioned as (
         null::date as estimated_from,
         'yeu_cau'::text as due_date_basis,
         'Văn bản yêu cầu báo cáo đột xuất'::text as due_date_source,
+        -- an ad hoc request has no review (the catalogue's periods say it per period)
+        false as review_required,
         true as is_requested_adhoc
     from adhoc_periods
     where
@@ -100,6 +103,9 @@ final as (
         due_date_basis,
         due_date_basis = 'gia_dinh' as is_due_date_assumed,
         due_date_source,
+        -- whether a valid report counts only once its reviewers accepted it (issue 24:
+        -- int_review_levels, int_report_approvals)
+        review_required,
         is_requested_adhoc
 
     from estimates

@@ -7,8 +7,8 @@
             {'columns': ['sheet_version_id', 'unit_code'], 'unique': True},
             {'columns': ['period_code', 'unit_code']},
         ],
-        pre_hook="{{ history_touch('partition') }}",
-        post_hook="{{ history_record() }}",
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
     )
 }}
 -- analyze as soon as built in full (post_hook history_record, here and in the other
@@ -21,11 +21,13 @@
 
 -- One row per report = one unit's part of one spreadsheet version (sheet_version_id, unit_code),
 -- received by the as_of_date, with its validation outcome and its place among the unit's versions
--- for the period.
+-- for the period. When the period requires review, also where the version stands with its
+-- reviewers (int_report_approvals: the approval rule) and whether its figures may count.
 --
 -- Incremental (macros/history.sql): a build computes again every version of the (period, unit)
 -- pairs with a report it has not taken in, or received between the day it was last built for
--- and its as_of_date; the other pairs keep their rows, which neither changes.
+-- and its as_of_date, or with a reviewer's decision it has not taken in or made between those
+-- two days (history_touch's reviewed); the other pairs keep their rows, which neither changes.
 
 with
 
@@ -75,7 +77,15 @@ reports as (
         headers.has_content,
         issue_counts.error_count,
         issue_counts.warning_count,
-        coalesce(issue_counts.is_blocked, false) as is_blocked
+        coalesce(issue_counts.is_blocked, false) as is_blocked,
+        coalesce(review_levels.review_required, false) as review_required,
+        review_levels.parent_reviewer_code,
+        approvals.parent_decision,
+        approvals.top_decision,
+        coalesce(approvals.is_accepted, false) as is_accepted,
+        approvals.returned_by,
+        approvals.return_reason,
+        approvals.returned_at
 
     from received
     cross join
@@ -99,17 +109,36 @@ reports as (
             -- one probe per row (macros/history.sql, history_touched_rows)
             offset 0  -- noqa: AM09
         ) as latest_runs
-    cross join lateral (
+    cross join
+        lateral (
+            select
+                count(*) filter (where current_issues.is_error) as error_count,
+                count(*) filter (where current_issues.is_warning) as warning_count,
+                bool_or(current_issues.blocks_version) as is_blocked
+            from {{ ref('int_current_validation_issues') }} as current_issues
+            where current_issues.sheet_version_id = headers.sheet_version_id
+                and current_issues.unit_code = headers.unit_code
+            -- one probe per row (macros/history.sql, history_touched_rows)
+            offset 0  -- noqa: AM09
+        ) as issue_counts
+    -- review (issue 24): who reviews the report, and what they decided on this version, each
+    -- through its index (one probe per row)
+    left join lateral (
         select
-            count(*) filter (where current_issues.is_error) as error_count,
-            count(*) filter (where current_issues.is_warning) as warning_count,
-            bool_or(current_issues.blocks_version) as is_blocked
-        from {{ ref('int_current_validation_issues') }} as current_issues
-        where current_issues.sheet_version_id = headers.sheet_version_id
-            and current_issues.unit_code = headers.unit_code
-        -- one probe per row (macros/history.sql, history_touched_rows)
+            review_levels.review_required,
+            review_levels.parent_reviewer_code
+        from {{ ref('int_review_levels') }} as review_levels
+        where review_levels.period_code = headers.period_code
+            and review_levels.unit_code = headers.unit_code
         offset 0  -- noqa: AM09
-    ) as issue_counts
+    ) as review_levels on true
+    left join lateral (
+        select approvals.*
+        from {{ ref('int_report_approvals') }} as approvals
+        where approvals.sheet_version_id = headers.sheet_version_id
+            and approvals.unit_code = headers.unit_code
+        offset 0  -- noqa: AM09
+    ) as approvals on true
 
 ),
 
@@ -141,6 +170,27 @@ flagged as (
 
 ),
 
+reviewed as (
+
+    select
+        *,
+        -- a valid version's figures may count: at once, or once accepted when the period
+        -- requires review (int_report_approvals: the approval rule)
+        is_complete and (not review_required or is_accepted) as is_countable,
+        -- where a version stands with its reviewers (null when the period requires no review)
+        case
+            when not review_required then null
+            when is_accepted then 'da_chap_nhan'
+            when returned_by is not null then 'bi_tra_lai'
+            when parent_reviewer_code is not null and parent_decision is null
+                then 'cho_cap_tren_duyet'
+            else 'cho_duyet'
+        end as review_state
+
+    from flagged
+
+),
+
 numbered as (
 
     select
@@ -165,6 +215,16 @@ numbered as (
         is_blocked,
         is_usable,
         is_complete,
+        review_required,
+        parent_reviewer_code,
+        parent_decision,
+        top_decision,
+        is_accepted,
+        is_countable,
+        review_state,
+        returned_by,
+        return_reason,
+        returned_at,
         row_number() over unit_period as version_number,
         count(*) over unit_period_all as version_count,
         row_number() over unit_period = count(*) over unit_period_all as is_latest,
@@ -178,14 +238,22 @@ numbered as (
                 over unit_period_all,
             false
         ) as is_first_complete,
-        -- the version whose figures count (see fct_submission: the one rule for which rows count)
+        -- the version whose figures count (see fct_submission: the one rule for which rows
+        -- count): the latest valid one, or, when the period requires review, the latest accepted
+        coalesce(
+            sheet_version_id = max(case when is_countable then sheet_version_id end)
+                over unit_period_all,
+            false
+        ) as is_latest_complete,
+        -- the latest valid version (the one a reviewer has to decide on, when it is not the
+        -- counted one)
         coalesce(
             sheet_version_id = max(case when is_complete then sheet_version_id end)
                 over unit_period_all,
             false
-        ) as is_latest_complete
+        ) as is_latest_valid
 
-    from flagged
+    from reviewed
     window
         unit_period as (partition by unit_code, period_code order by sheet_version_id),
         unit_period_all as (partition by unit_code, period_code)

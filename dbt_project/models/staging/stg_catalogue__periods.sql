@@ -29,7 +29,10 @@ renamed as (
         estimated_from,
 
         ---------- timestamps
-        on_time_until
+        on_time_until,
+
+        ---------- booleans
+        review_required
 
     from source
 

@@ -54,7 +54,9 @@ final as (
         estimated_to,
         -- past due once the as-of day is after the last on-time day
         {{ as_of_date() }} > {{ local_date('on_time_until') }} as is_past_due,
-        previous_period_code
+        previous_period_code,
+        -- a valid report counts only once its reviewers accepted it (issue 24)
+        review_required
 
     from with_previous
 

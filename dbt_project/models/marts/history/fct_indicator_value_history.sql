@@ -4,8 +4,8 @@
         incremental_strategy='append',
         on_schema_change='fail',
         indexes=[{'columns': ['period_code', 'unit_code']}],
-        pre_hook="{{ history_touch('partition') }}",
-        post_hook="{{ history_record() }}",
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
     )
 }}
 

@@ -4,8 +4,8 @@
         incremental_strategy='append',
         on_schema_change='fail',
         indexes=[{'columns': ['period_code', 'unit_code']}],
-        pre_hook="{{ history_touch('partition') }}",
-        post_hook="{{ history_record() }}",
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
     )
 }}
 
@@ -14,7 +14,8 @@
 -- validation outcome and which version counts. The marts count the latest valid version
 -- (is_counted_version); the earlier ones stay here, and their rows in the *_history marts.
 -- Incremental (macros/history.sql): a build writes again the versions of the (period, unit)
--- pairs that changed since it last ran (a new version, a new check, the day it is built for).
+-- pairs that changed since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision).
 
 with
 

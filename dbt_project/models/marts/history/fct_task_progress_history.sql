@@ -4,8 +4,8 @@
         incremental_strategy='append',
         on_schema_change='fail',
         indexes=[{'columns': ['period_code', 'unit_code']}],
-        pre_hook="{{ history_touch('partition') }}",
-        post_hook="{{ history_record() }}",
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
     )
 }}
 
@@ -15,7 +15,8 @@
 -- and dbt replaces those with a drop ... cascade on every build, which would take this mart
 -- away from BI until the build recreates it (tests/test_bi_consistency.py). Incremental
 -- (macros/history.sql): a build writes again the rows of the (period, unit) pairs that changed
--- since it last ran (a new version, a new check, the day it is built for), in one transaction.
+-- since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision), in one transaction.
 
 with
 

@@ -3,15 +3,16 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ history_touch('partition') }}",
-        post_hook="{{ history_record() }}",
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
     )
 }}
 
 -- Difficulties and recommendations (khó khăn, kiến nghị) written by each unit for a period, from
 -- the valid rows of the unit's latest valid version that have content. Only expected reports.
 -- Incremental (macros/history.sql): a build writes again the rows of the (period, unit) pairs
--- that changed since it last ran (a new version, a new check, the day it is built for).
+-- that changed since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision).
 
 with
 

@@ -3,8 +3,8 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ history_touch('partition') }}",
-        post_hook="{{ history_record() }}",
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
     )
 }}
 
@@ -15,7 +15,8 @@
 -- end of its data window, after the due date) are estimates (ước thực hiện), so the value is
 -- partly an estimate.
 -- Incremental (macros/history.sql): a build writes again the rows of the (period, unit) pairs
--- that changed since it last ran (a new version, a new check, the day it is built for).
+-- that changed since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision).
 
 with
 

@@ -3,8 +3,8 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ history_touch('partition') }}",
-        post_hook="{{ history_record() }}",
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
     )
 }}
 
@@ -16,7 +16,8 @@
 -- (has_end) can be "hoàn thành". includes_estimate: the period's figures from estimated_from to
 -- estimated_to are estimates (ước thực hiện).
 -- Incremental (macros/history.sql): a build writes again the rows of the (period, unit) pairs
--- that changed since it last ran (a new version, a new check, the day it is built for).
+-- that changed since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision).
 
 with
 

@@ -94,7 +94,12 @@ final as (
         coalesce(submission_counts.with_errors_reports, 0) as units_with_errors,
         coalesce(submission_counts.not_submitted_reports, 0) as not_submitted_reports,
         coalesce(submission_counts.not_filled_reports, 0) as not_filled_reports,
-        coalesce(submission_counts.no_sheet_reports, 0) as no_sheet_reports
+        coalesce(submission_counts.no_sheet_reports, 0) as no_sheet_reports,
+        -- review (issue 24): whether reports count only once accepted, and the valid reports
+        -- not accepted yet (awaiting review, returned)
+        periods.review_required,
+        coalesce(submission_counts.awaiting_review_reports, 0) as awaiting_review_reports,
+        coalesce(submission_counts.returned_reports, 0) as returned_reports
 
     from periods
     left join submission_counts

@@ -2,7 +2,9 @@
 -- (counted: fct_submission's rule - submitted, not rejected, no error), reporting rate, reports
 -- on time, reporting rate on time - per period (hence per programme) and unit type, plus one
 -- row per period for all unit types together (unit_type = 'tat_ca'). Each row also carries the
--- same figures of the previous period of the same kind.
+-- same figures of the previous period of the same kind. When the period requires review, the
+-- reports counted are those accepted (DHIS2's "approved"): approved_reports and approval_rate
+-- say so, awaiting_review_reports and returned_reports count the valid reports not accepted yet.
 
 with
 
@@ -40,7 +42,11 @@ counts as (
         count(*) filter (where submission_state = 'con_loi') as with_errors_reports,
         count(*) filter (where submission_state = 'chua_chon_da_nop') as not_submitted_reports,
         count(*) filter (where submission_state = 'chua_dien') as not_filled_reports,
-        count(*) filter (where submission_state = 'chua_co_bang') as no_sheet_reports
+        count(*) filter (where submission_state = 'chua_co_bang') as no_sheet_reports,
+        -- review (issue 24): valid reports not accepted yet, by why
+        count(*) filter (where submission_state = 'cho_duyet') as awaiting_review_reports,
+        count(*) filter (where submission_state = 'bi_tra_lai') as returned_reports,
+        bool_or(review_required) as review_required
 
     from submissions
     group by grouping sets ((period_code, unit_type), (period_code))
@@ -52,7 +58,12 @@ rates as (
     select
         *,
         {{ safe_rate('actual_reports', 'expected_reports') }} as reporting_rate,
-        {{ safe_rate('on_time_reports', 'expected_reports') }} as on_time_rate
+        {{ safe_rate('on_time_reports', 'expected_reports') }} as on_time_rate,
+        -- DHIS2's approved reports: the counted ones, when the period requires review
+        case when review_required then actual_reports end as approved_reports,
+        case
+            when review_required then {{ safe_rate('actual_reports', 'expected_reports') }}
+        end as approval_rate
 
     from counts
 
@@ -81,6 +92,11 @@ final as (
         rates.not_submitted_reports,
         rates.not_filled_reports,
         rates.no_sheet_reports,
+        coalesce(rates.review_required, false) as review_required,
+        rates.awaiting_review_reports,
+        rates.returned_reports,
+        rates.approved_reports,
+        rates.approval_rate,
         periods.previous_period_code,
         previous.reporting_rate as previous_reporting_rate,
         rates.reporting_rate - previous.reporting_rate as reporting_rate_change,
