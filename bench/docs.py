@@ -6,7 +6,9 @@ of ``bench/results/celery_load.json`` (``bench/celery_load.py``) between its
 ``bench/results/granularity.md`` (``bench/granularity.py``) between its
 ``<!-- bench:granularity -->`` markers, ``bench/results/bi_candidates.md``
 (``bench/bi_candidates.py``) between its ``<!-- bench:bi -->`` markers, and
-``bench/results/quota_*.md`` (``bench/quota.py``) between its ``<!-- bench:quota -->`` markers.
+``bench/results/quota_*.md`` (``bench/quota.py``) between its ``<!-- bench:quota -->`` markers,
+and ``bench/results/history.md`` (``bench/history.py``) between its ``<!-- bench:history -->``
+markers.
 
 The bench itself writes only ``bench/results/``; this copies its tables into the documentation
 when someone decides a run should be the published one (the README links to that page and
@@ -26,6 +28,7 @@ LOAD_START, LOAD_END = "<!-- bench:airflow-load -->", "<!-- /bench:airflow-load 
 GRAIN_START, GRAIN_END = "<!-- bench:granularity -->", "<!-- /bench:granularity -->"
 BI_START, BI_END = "<!-- bench:bi -->", "<!-- /bench:bi -->"
 QUOTA_START, QUOTA_END = "<!-- bench:quota -->", "<!-- /bench:quota -->"
+HISTORY_START, HISTORY_END = "<!-- bench:history -->", "<!-- /bench:history -->"
 CELERY_START, CELERY_END = "<!-- bench:celery -->", "<!-- /bench:celery -->"
 #: the page the tables are copied into
 PAGE = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -83,6 +86,11 @@ def main(
     if quota:
         tables = "\n".join(path.read_text(encoding="utf-8") for path in quota)
         text = _replace(text, QUOTA_START, QUOTA_END, tables, page)
+        if text is None:
+            return 1
+    history = results / "history.md"
+    if history.exists():
+        text = _replace(text, HISTORY_START, HISTORY_END, history.read_text(encoding="utf-8"), page)
         if text is None:
             return 1
     celery = results / "celery_load.json"

@@ -10,6 +10,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -209,6 +210,97 @@ def catalogue_fingerprint(project_dir: Path) -> str:
     )
 
 
+#: the dbt project's folders that define what the models compute (not its tests or docs pages)
+DEFINITIONS = ("models", "macros", "seeds", "snapshots")
+#: each ad hoc period that has reports, and a hash of its definition now (a request made again
+#: may move its dates or change its units; who asked and when changes nothing the models compute)
+ADHOC_DEFINITIONS = """
+    select periods.period_code, md5(
+        (to_jsonb(periods) - 'requested_by' - 'requested_at')::text
+        || coalesce((select string_agg(units.unit_code, ',' order by units.unit_code)
+                     from ops.adhoc_period_units as units
+                     where units.period_code = periods.period_code), ''))
+    from ops.adhoc_periods as periods
+    where exists (select 1 from parsed.report_headers as headers
+                  where headers.period_code = periods.period_code)"""
+
+
+@dataclass(frozen=True)
+class HistoryDefinitions:
+    """What the incremental history (dbt_project/macros/history.sql) is computed with, besides
+    the landed rows. An incremental build takes in new reports only: the rows already built
+    stay as they were computed, so when one of these changes, the history is built again in
+    full (:func:`history_stale`)."""
+
+    #: the dbt project's definitions (models, macros, seeds — the catalogue —, snapshots,
+    #: dbt_project.yml) and dbt's version
+    project: str
+    #: ad hoc period code -> hash of its definition (ops.adhoc_periods and its units), for the
+    #: periods that have reports: a new period adds one, which changes no row already built
+    adhoc_periods: dict[str, str]
+
+
+def history_definitions(settings: Settings) -> HistoryDefinitions:
+    import psycopg2
+    from dbt.version import __version__ as dbt_version
+
+    project_dir = Path(settings.dbt_project_dir)
+    files = [p for folder in DEFINITIONS for p in _files_under(project_dir / folder)]
+    conn = psycopg2.connect(settings.dsn("transformer"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(ADHOC_DEFINITIONS)
+            adhoc = dict(cur.fetchall())
+    finally:
+        conn.close()
+    project = fingerprint([*files, project_dir / "dbt_project.yml"], project_dir, dbt_version)
+    return HistoryDefinitions(project, adhoc)
+
+
+def history_stale(settings: Settings, now: HistoryDefinitions) -> str | None:
+    """Why the history must be built in full before it takes in more (None: it need not): what
+    ``ops.history_builds`` recorded at the last build differs from ``now`` — never built
+    through the pipeline, the dbt project or the catalogue changed, an ad hoc period with
+    reports defined again."""
+    import psycopg2
+
+    conn = psycopg2.connect(settings.dsn("transformer"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select definitions, adhoc_periods from ops.history_builds")
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    if len(rows) != 1:
+        return "no build of the history recorded"
+    project, adhoc = rows[0]
+    if project != now.project:
+        return "the dbt project, its catalogue or dbt changed"
+    redefined = sorted(
+        code for code, defined in adhoc.items() if now.adhoc_periods.get(code) != defined
+    )
+    if redefined:
+        return "ad hoc period(s) defined again: " + ", ".join(redefined)
+    return None
+
+
+def record_history_build(settings: Settings, built: HistoryDefinitions) -> None:
+    """What the history was built with, after a build that succeeded (``ops.history_builds``)."""
+    import psycopg2
+    from psycopg2.extras import Json
+
+    conn = psycopg2.connect(settings.dsn("transformer"))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("delete from ops.history_builds")
+            cur.execute(
+                "insert into ops.history_builds (definitions, adhoc_periods) values (%s, %s)",
+                (built.project, Json(built.adhoc_periods)),
+            )
+    finally:
+        conn.close()
+
+
 def docs_fingerprint(settings: Settings) -> str:
     """What dbt's documentation site is made from: every source file of the dbt project, the
     warehouse's own DDL (the sources' columns), the database and dbt's version. Row counts are
@@ -272,15 +364,24 @@ def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> di
 
     The seeds (the catalogue: thousands of assignment rows in a big province) are reloaded only
     when their files changed since the load recorded in ``ops.catalogue_loads``; otherwise
-    ``dbt build --exclude resource_type:seed`` builds on the tables already there. The docs
-    site is generated again only when the project changed (:func:`docs_fingerprint`).
+    ``dbt build --exclude resource_type:seed`` builds on the tables already there. The history
+    (the incremental models) takes in only what is new, unless what it is computed with changed
+    since the last build (:func:`history_definitions`, recorded in ``ops.history_builds``): then
+    the build is ``--full-refresh`` (``history_rebuilt`` says why). The docs site is generated
+    again only when the project changed (:func:`docs_fingerprint`).
     """
     with one_dbt_at_a_time(settings):
         freshness = _run_dbt_locked(settings, ["source", "freshness"], as_of_date)
         wanted = catalogue_fingerprint(Path(settings.dbt_project_dir))
         reload = not catalogue_loaded(settings, wanted)
+        definitions = history_definitions(settings)
+        stale = history_stale(settings, definitions)
+        args = ["build"]
+        if stale:
+            log.info("dbt: building the history in full (--full-refresh): %s", stale)
+            args.append("--full-refresh")
         if reload:
-            built = _run_dbt_locked(settings, ["build"], as_of_date)
+            built = _run_dbt_locked(settings, args, as_of_date)
             record_catalogue_load(settings, wanted)
         else:
             log.info(
@@ -288,11 +389,13 @@ def build_warehouse(settings: Settings, as_of_date: dt.date | None = None) -> di
                 "building without reloading it"
             )
             built = _run_dbt_locked(
-                settings, ["build", "--exclude", "resource_type:seed"], as_of_date
+                settings, [*args, "--exclude", "resource_type:seed"], as_of_date
             )
+        record_history_build(settings, definitions)
         built["as_of_date"] = as_of_date.isoformat() if as_of_date else None
         built["freshness"] = freshness["counts"]
         built["catalogue_reloaded"] = reload
+        built["history_rebuilt"] = stale
         folder, built["docs_generated"] = _docs_locked(settings, as_of_date=as_of_date)
         built["docs_path"] = str(folder / "index.html")
     return built

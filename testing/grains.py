@@ -1,5 +1,6 @@
-"""The marts' grains, read from the dbt project's tests: what no mart may repeat, and the
-check that none does (the fault suite, the BI consistency tests and the load benchmark)."""
+"""The marts' grains, read from the dbt project's key constraints (and unique tests): what no
+mart may repeat, and the check that none does (the fault suite, the BI consistency tests and the
+load benchmark)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ MARTS = Path("models") / "marts"
 
 
 def mart_grains(project_dir: Path) -> dict[str, list[tuple[str, ...]]]:
-    """mart → its keys, one per ``unique`` / ``unique_combination_of_columns`` test in the
-    marts' yml: what no mart may repeat (checked by the fault suite and the load bench)."""
+    """mart → its keys, one per ``primary_key`` / ``unique`` constraint (the database refuses a
+    duplicate before BI sees it) and per ``unique`` / ``unique_combination_of_columns`` test in
+    the marts' yml: what no mart may repeat (checked by the fault suite and the load bench)."""
     import yaml
 
     grains: dict[str, list[tuple[str, ...]]] = {}
@@ -21,7 +23,11 @@ def mart_grains(project_dir: Path) -> dict[str, list[tuple[str, ...]]]:
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []
     ]
     for model in models:
-        keys = []
+        keys = [
+            tuple(constraint["columns"])
+            for constraint in model.get("constraints") or []
+            if constraint.get("type") in ("primary_key", "unique")
+        ]
         for test in model.get("data_tests") or []:
             if isinstance(test, dict) and "unique_combination_of_columns" in test:
                 spec = test["unique_combination_of_columns"]

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from tests.conftest import ROOT, query
@@ -50,8 +51,16 @@ def docs(settings, tmp_path_factory):
 
     own = settings.with_overrides(output_dir=tmp_path_factory.mktemp("docs_output"))
     run_dbt(own, ["seed", "--select", "unit_types"])  # a load by hand: the next build reloads
+    # as on a warehouse the pipeline never built (a module before this one on the same worker
+    # may have built the session warehouse): the build must say why it builds the history in full
+    conn = psycopg2.connect(settings.dsn("admin"))
+    with conn, conn.cursor() as cur:
+        cur.execute("delete from ops.history_builds")
+    conn.close()
     built = stage_build(own)
     assert built["catalogue_reloaded"] and built["docs_generated"]
+    # no build recorded what the history was built with: this one built it in full
+    assert built["history_rebuilt"] == "no build of the history recorded"
     folder = Path(own.output_dir) / "dbt_docs"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     catalog = json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
@@ -68,6 +77,7 @@ def test_a_second_build_neither_reloads_the_catalogue_nor_regenerates_the_docs(s
     index_written = (folder / "index.html").stat().st_mtime_ns
     again = stage_build(own)
     assert again["success"] and not again["catalogue_reloaded"] and not again["docs_generated"]
+    assert again["history_rebuilt"] is None  # the history took in what was new, nothing else
     assert (folder / "index.html").stat().st_mtime_ns == index_written
     # every node but the seeds (and their tests) ran again
     assert 0 < sum(again["counts"].values()) < sum(first["counts"].values())
@@ -85,10 +95,11 @@ def test_the_catalogue_counts_as_loaded_only_with_its_own_fingerprint(settings, 
 
 def test_fingerprints_follow_what_the_seeds_and_the_docs_are_made_of(settings, tmp_path):
     """A changed CSV changes the catalogue's fingerprint; a changed model only the docs'; dbt's
-    own output (target/) neither."""
+    own output (target/) neither. What the history is computed with follows both, not a data
+    test."""
     import shutil
 
-    from pipeline.dbt import catalogue_fingerprint, docs_fingerprint
+    from pipeline.dbt import catalogue_fingerprint, docs_fingerprint, history_definitions
 
     project = tmp_path / "dbt_project"
     shutil.copytree(
@@ -101,19 +112,28 @@ def test_fingerprints_follow_what_the_seeds_and_the_docs_are_made_of(settings, t
     def both():
         return catalogue_fingerprint(project), docs_fingerprint(own)
 
-    start = both()
+    def history():
+        return history_definitions(own).project
+
+    start, history_start = both(), history()
     assert start == both()
     (project / "target").mkdir()
     (project / "target" / "manifest.json").write_text("{}")
     assert both() == start
+    test = project / "tests" / "assert_checked_rows_are_complete.sql"
+    test.write_text(test.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    assert history() == history_start
     model = project / "models" / "marts" / "dimensions" / "dim_unit.sql"
     model.write_text(model.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
     after_model = both()
     assert after_model[0] == start[0] and after_model[1] != start[1]
+    assert history() != history_start
+    history_after_model = history()
     seed = project / "seeds" / "catalogue" / "unit_types.csv"
     seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     after_seed = both()
     assert after_seed[0] != start[0] and after_seed[1] != after_model[1]
+    assert history() != history_after_model
     assert docs_fingerprint(own.with_overrides(warehouse_db="another")) != after_seed[1]
 
 

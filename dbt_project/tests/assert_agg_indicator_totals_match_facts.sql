@@ -5,6 +5,7 @@ with
 totals as (
 
     select * from {{ ref('agg_indicator_totals') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -17,6 +18,7 @@ facts as (
         count(*) as reporting_units
 
     from {{ ref('fct_indicator_value') }}
+    where {{ history_scope() }}
     group by period_code, indicator_code
 
 )

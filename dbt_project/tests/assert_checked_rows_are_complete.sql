@@ -1,6 +1,6 @@
 -- The incremental int_*_rows_checked models hold every parsed row, each with the verdict of its
 -- report's latest validation run: nothing missed by an incremental build, nothing stale, no
--- row that is not parsed.
+-- row that is not parsed — in the periods the build wrote history of (history_scope).
 
 {% set parts = [
     ('stg_parsed__task_rows', 'int_task_rows_checked'),
@@ -13,10 +13,25 @@ with
 latest_runs as (
 
     select * from {{ ref('int_report_latest_runs') }}
+    where {{ history_scope() }}
 
 ),
 
 {% for parsed_model, checked_model in parts %}
+    {{ checked_model }}_parsed as (
+
+        select * from {{ ref(parsed_model) }}
+        where {{ history_scope() }}
+
+    ),
+
+    {{ checked_model }}_in_scope as (
+
+        select * from {{ ref(checked_model) }}
+        where {{ history_scope() }}
+
+    ),
+
     {{ checked_model }}_gaps as (
 
         select
@@ -30,8 +45,8 @@ latest_runs as (
                 else 'stale verdict'
             end as problem
 
-        from {{ ref(parsed_model) }} as parsed
-        full outer join {{ ref(checked_model) }} as checked_rows
+        from {{ checked_model }}_parsed as parsed
+        full outer join {{ checked_model }}_in_scope as checked_rows
             on checked_rows.sheet_version_id = parsed.sheet_version_id
             and checked_rows.unit_code = parsed.unit_code
             and checked_rows.row_key = parsed.row_key

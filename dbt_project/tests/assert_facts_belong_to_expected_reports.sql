@@ -17,6 +17,7 @@ fact_reports as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_task_progress') }}
+    where {{ history_scope() }}
     union all
     select
         'fct_indicator_value' as fact,
@@ -24,6 +25,7 @@ fact_reports as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_indicator_value') }}
+    where {{ history_scope() }}
     union all
     select
         'fct_feedback' as fact,
@@ -31,6 +33,7 @@ fact_reports as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_feedback') }}
+    where {{ history_scope() }}
 
 )
 

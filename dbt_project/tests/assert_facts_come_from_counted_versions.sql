@@ -1,5 +1,6 @@
 -- Every row of the current facts comes from the counted version of its report, and is a row
--- of that version without an error (as the history views record it).
+-- of that version without an error (as the history marts record it), in the periods the
+-- build wrote history of (history_scope).
 
 with
 
@@ -12,6 +13,7 @@ task_facts as (
         row_key,
         'tasks' as part
     from {{ ref('fct_task_progress') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -24,6 +26,7 @@ indicator_facts as (
         row_key,
         'indicators' as part
     from {{ ref('fct_indicator_value') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -38,6 +41,7 @@ history as (
         is_counted_version,
         has_error
     from {{ ref('fct_task_progress_history') }}
+    where {{ history_scope() }}
     union all
     select
         period_code,
@@ -48,6 +52,7 @@ history as (
         is_counted_version,
         has_error
     from {{ ref('fct_indicator_value_history') }}
+    where {{ history_scope() }}
 
 ),
 

@@ -9,6 +9,7 @@ with
 report_versions as (
 
     select * from {{ ref('int_report_versions') }}
+    where {{ history_scope() }}
 
 ),
 

@@ -7,6 +7,7 @@ with
 versions as (
 
     select * from {{ ref('fct_report_version') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -18,6 +19,7 @@ accepted as (
         review_required,
         is_accepted
     from {{ ref('int_report_versions') }}
+    where {{ history_scope() }}
 
 ),
 

@@ -1,5 +1,6 @@
 -- Every published figure follows fct_submission's one rule for which reports and rows count,
--- so they reconcile with each other. One row per disagreement, naming it:
+-- so they reconcile with each other, in the periods the build wrote history of (var history_scope:
+-- a build tests what it wrote). One row per disagreement, naming it:
 --   1. the submission states add up: expected = counted + not counted, counted = on time + late,
 --      and agg_reporting_rate and agg_province_summary give the same numbers as fct_submission;
 --   2. a report's counted version is the one fct_report_version marks as counted, and every
@@ -12,6 +13,7 @@ with
 submissions as (
 
     select * from {{ ref('fct_submission') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -94,7 +96,7 @@ counted_versions as (
         unit_code,
         sheet_version_id
     from {{ ref('fct_report_version') }}
-    where is_counted_version
+    where is_counted_version and {{ history_scope() }}
 
 ),
 
@@ -121,6 +123,7 @@ fact_rows as (
         sheet_version_id,
         'tasks' as part
     from {{ ref('fct_task_progress') }}
+    where {{ history_scope() }}
     union all
     select
         period_code,
@@ -128,6 +131,7 @@ fact_rows as (
         sheet_version_id,
         'indicators' as part
     from {{ ref('fct_indicator_value') }}
+    where {{ history_scope() }}
     union all
     select
         period_code,
@@ -135,6 +139,7 @@ fact_rows as (
         sheet_version_id,
         'feedback' as part
     from {{ ref('fct_feedback') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -161,7 +166,15 @@ value_totals as (
         count(distinct unit_code) as reporting_units
 
     from {{ ref('fct_indicator_value') }}
+    where {{ history_scope() }}
     group by period_code, indicator_code
+
+),
+
+indicator_totals as (
+
+    select * from {{ ref('agg_indicator_totals') }}
+    where {{ history_scope() }}
 
 ),
 
@@ -186,7 +199,7 @@ totals_disagree as (
     select
         totals.period_code,
         'agg_indicator_totals of ' || totals.indicator_code as figure
-    from {{ ref('agg_indicator_totals') }} as totals
+    from indicator_totals as totals
     left join value_totals
         on value_totals.period_code = totals.period_code
         and value_totals.indicator_code = totals.indicator_code

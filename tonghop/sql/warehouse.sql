@@ -254,6 +254,14 @@ set has_content = exists (
     )
 where h.has_content is null;
 alter table parsed.report_headers alter column has_content set not null;
+-- dbt's incremental models read only the validation runs they have not taken in yet, and the
+-- reports of the (period, unit) pairs they touch (dbt_project/macros/history.sql)
+create index if not exists report_headers_by_run on parsed.report_headers (validation_run_id);
+create index if not exists report_headers_by_period_unit
+    on parsed.report_headers (period_code, unit_code);
+-- ... and the data tests on the rows read the periods a build wrote (dbt var history_scope)
+create index if not exists task_rows_by_period on parsed.task_rows (period_code);
+create index if not exists indicator_rows_by_period on parsed.indicator_rows (period_code);
 
 -- ---------------------------------------------------------------- quality
 create table if not exists quality.validation_runs (
@@ -294,6 +302,10 @@ create table if not exists quality.validation_issues (
 );
 create index if not exists validation_issues_by_version
     on quality.validation_issues (sheet_version_id);
+-- dbt's incremental models read only the validation runs they have not taken in yet
+-- (dbt_project/macros/history.sql): the rows of a run, and a unit's reports of a period
+create index if not exists validation_issues_by_run
+    on quality.validation_issues (validation_run_id);
 
 -- the period a run checked, and how many reports (unit × version) it read; a run that found
 -- nothing new is recorded too (reports = 0), so "was it checked?" always has an answer
@@ -313,6 +325,15 @@ create table if not exists quality.rule_results (
     rows_failed       integer not null,
     primary key (validation_run_id, sheet_version_id, unit_code, rule_code)
 );
+
+-- a rule never fails more rows than it checked (dbt's staging tested it on every row of every run)
+do $$
+begin
+    if not exists (select 1 from pg_constraint where conname = 'rule_results_rows_failed_checked') then
+        alter table quality.rule_results add constraint rule_results_rows_failed_checked
+            check (rows_failed >= 0 and (rows_failed <= rows_checked or rows_checked = 0));
+    end if;
+end $$;
 
 -- rows kept out of the marts because of an error (or because their whole version was rejected),
 -- exactly as they were read, with the rules they broke; raw keeps the sheet itself
@@ -416,6 +437,44 @@ create table if not exists ops.catalogue_loads (
     fingerprint text        primary key,
     loaded_at   timestamptz not null default now()
 );
+
+-- what the incremental history (dbt's incremental models: every version, every row, every
+-- check) was last built with (pipeline/dbt.py, history_definitions): a fingerprint of the dbt
+-- project's definitions and the catalogue, and each ad hoc period that has reports with a hash
+-- of its definition. A build whose project differs, or that finds one of those periods defined
+-- again, rebuilds the history in full (`dbt build --full-refresh`). One row, written by each
+-- build that succeeded.
+create table if not exists ops.history_builds (
+    definitions   text        not null,
+    adhoc_periods jsonb       not null,
+    built_at      timestamptz not null default now()
+);
+
+-- The landed tables grow for years while a day adds little to them, and autovacuum analyzes a
+-- table once a tenth of it changed: after a few years, a new period's rows stay unknown to the
+-- planner for weeks, and every query on that period (the build's, its tests') is planned for
+-- one row — nested loops over thousands (3 GB read by one test in the history bench, where a
+-- hash join reads 1 MB). Each dbt command calls this first (dbt_project.yml, on-run-start): it
+-- analyzes the landed tables with more than 1,000 rows and a hundredth changed since they were
+-- last analyzed (a new period's first pull; a few mornings of a season), and names them.
+-- ANALYZE needs the tables' owner: it runs as the admin, for the transformer.
+create or replace function ops.analyze_landed_tables() returns setof text
+    language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    stale record;
+begin
+    for stale in
+        select format('%I.%I', schemaname, relname) as name
+        from pg_stat_user_tables
+        where schemaname in ('raw', 'parsed', 'quality')
+            and n_mod_since_analyze > 1000 + 0.01 * n_live_tup
+        order by schemaname, relname
+    loop
+        execute 'analyze ' || stale.name;
+        return next stale.name;
+    end loop;
+end $$;
+revoke all on function ops.analyze_landed_tables() from public;
 
 -- every publication of a period (publish/outdated.py): the fingerprint of the marts it read,
 -- so that each publish run works out from the database which periods are out of date (a
@@ -530,7 +589,8 @@ grant select, insert on all tables in schema raw, parsed, quality to loader;
 grant select, insert, update, delete on all tables in schema ops to loader;
 grant select on all tables in schema raw, parsed, quality, ops to transformer;
 grant usage on all sequences in schema raw, parsed, quality, ops to loader;
-grant insert, delete on ops.catalogue_loads to transformer;
+grant insert, delete on ops.catalogue_loads, ops.history_builds to transformer;
+grant execute on function ops.analyze_landed_tables() to transformer;
 -- the sharing record is append-only, for the loader too
 revoke update, delete, truncate on ops.sharing_checks, ops.sharing_findings, ops.publications,
     ops.reminder_mails from loader;

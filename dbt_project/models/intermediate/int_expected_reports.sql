@@ -1,4 +1,10 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{
+    config(
+        materialized='table',
+        post_hook='analyze {{ this }}',
+        indexes=[{'columns': ['period_code', 'unit_code'], 'unique': True}],
+    )
+}}
 
 -- The reports that must come in: period x unit, for every unit with at least one task of the
 -- period's programme assigned and in existence (valid) on the period's due date; for an ad hoc

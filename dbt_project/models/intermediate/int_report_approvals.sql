@@ -1,4 +1,12 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{
+    config(
+        materialized='table',
+        indexes=[
+            {'columns': ['sheet_version_id', 'unit_code']},
+        ],
+        post_hook='analyze {{ this }}',
+    )
+}}
 
 -- THE APPROVAL RULE (int_report_versions reads it for which version counts; fct_submission for
 -- the report's approval state). Per version of a report that a reviewer decided on, by the

@@ -1,4 +1,18 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['sheet_version_id', 'unit_code'], 'unique': True},
+            {'columns': ['period_code', 'unit_code']},
+            {'columns': ['received_at']},
+        ],
+        pre_hook="{{ history_touch('partition', as_of_dependent=false) }}",
+        post_hook="{{ history_record(as_of_dependent=false) }}",
+    )
+}}
+-- depends_on: {{ ref('int_report_latest_runs') }}
 
 -- When each report (one unit's part of one spreadsheet version) was received: the one
 -- definition of the received-time rule, with its evidence. int_report_versions (and through it
@@ -20,12 +34,20 @@
 --    previous read; when none can be attributed, read_bound (never before the unit's last
 --    edit). Google may merge revisions: a merged revision's time is its last edit's, so it
 --    can only make a unit later, never earlier.
+--
+-- Incremental (macros/history.sql): a unit's versions of a period are read in order (the
+-- previous version's part and read), so a build computes again every version of the (period,
+-- unit) pairs with a report it has not taken in, and only those.
 
 with
 
 headers as (
 
-    select * from {{ ref('stg_parsed__report_headers') }}
+    {% if is_incremental() -%}
+        {{ history_touched_rows(ref('stg_parsed__report_headers')) }}
+    {%- else -%}
+        select * from {{ ref('stg_parsed__report_headers') }}
+    {%- endif %}
 
 ),
 

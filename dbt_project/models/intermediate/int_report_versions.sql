@@ -1,8 +1,20 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
--- analyze as soon as built (post_hook, here and in the other intermediate tables): a table
--- created in this run has no statistics yet, and the models joining it next got nested-loop
--- plans growing with the square of the units (agg_data_quality_by_rule: 10 s at 800 units, 1.6 s
--- with statistics; see docs/benchmarks.md)
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['sheet_version_id', 'unit_code'], 'unique': True},
+            {'columns': ['period_code', 'unit_code']},
+        ],
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
+    )
+}}
+-- analyze as soon as built in full (post_hook history_record, here and in the other
+-- intermediate tables): a table created in this run has no statistics yet, and the models
+-- joining it next got nested-loop plans growing with the square of the units
+-- (agg_data_quality_by_rule: 10 s at 800 units, 1.6 s with statistics; see docs/benchmarks.md)
 
 {%- set requires_no_errors = var('completion_requires_no_errors', true)
     | string | lower in ['true', '1', 'yes'] %}
@@ -11,12 +23,22 @@
 -- received by the as_of_date, with its validation outcome and its place among the unit's versions
 -- for the period. When the period requires review, also where the version stands with its
 -- reviewers (int_report_approvals: the approval rule) and whether its figures may count.
+--
+-- Incremental (macros/history.sql): a build computes again every version of the (period, unit)
+-- pairs with a report it has not taken in, or received between the day it was last built for
+-- and its as_of_date, or with a reviewer's decision it has not taken in or made between those
+-- two days (history_touch's reviewed); the other pairs keep their rows, which neither changes.
 
 with
 
-headers as (
+-- the received-time rule, defined once
+received as (
 
-    select * from {{ ref('stg_parsed__report_headers') }}
+    {% if is_incremental() -%}
+        {{ history_touched_rows(history_input('int_report_received')) }}
+    {%- else -%}
+        select * from {{ ref('int_report_received') }}
+    {%- endif %}
 
 ),
 
@@ -26,58 +48,15 @@ sheet_versions as (
 
 ),
 
--- the received-time rule, defined once
-received as (
-
-    select * from {{ ref('int_report_received') }}
-
-),
-
 periods as (
 
     select * from {{ ref('int_periods') }}
 
 ),
 
-current_issues as (
-
-    select * from {{ ref('int_current_validation_issues') }}
-
-),
-
-latest_runs as (
-
-    select * from {{ ref('int_report_latest_runs') }}
-
-),
-
--- review (issue 24): who reviews the report, and what they decided on this version
-review_levels as (
-
-    select * from {{ ref('int_review_levels') }}
-
-),
-
-approvals as (
-
-    select * from {{ ref('int_report_approvals') }}
-
-),
-
-issue_counts as (
-
-    select
-        sheet_version_id,
-        unit_code,
-        count(*) filter (where is_error) as error_count,
-        count(*) filter (where is_warning) as warning_count,
-        bool_or(blocks_version) as is_blocked
-
-    from current_issues
-    group by sheet_version_id, unit_code
-
-),
-
+-- per report (from int_report_received, one row each), its header, latest run and current
+-- issues, each through its index on (sheet_version_id, unit_code): a nested loop per report
+-- (macros/history.sql, history_touched_rows)
 reports as (
 
     select
@@ -96,8 +75,8 @@ reports as (
         received.received_at,
         headers.is_submitted,
         headers.has_content,
-        coalesce(issue_counts.error_count, 0) as error_count,
-        coalesce(issue_counts.warning_count, 0) as warning_count,
+        issue_counts.error_count,
+        issue_counts.warning_count,
         coalesce(issue_counts.is_blocked, false) as is_blocked,
         coalesce(review_levels.review_required, false) as review_required,
         review_levels.parent_reviewer_code,
@@ -108,26 +87,58 @@ reports as (
         approvals.return_reason,
         approvals.returned_at
 
-    from headers
+    from received
+    cross join
+        lateral (
+            select headers.* from {{ ref('stg_parsed__report_headers') }} as headers
+            where headers.sheet_version_id = received.sheet_version_id
+                and headers.unit_code = received.unit_code
+            -- one probe per row (macros/history.sql, history_touched_rows)
+            offset 0  -- noqa: AM09
+        ) as headers
     inner join sheet_versions
         on sheet_versions.sheet_version_id = headers.sheet_version_id
-    inner join received
-        on received.sheet_version_id = headers.sheet_version_id
-        and received.unit_code = headers.unit_code
     left join periods
         on periods.period_code = headers.period_code
-    inner join latest_runs
-        on latest_runs.sheet_version_id = headers.sheet_version_id
-        and latest_runs.unit_code = headers.unit_code
-    left join issue_counts
-        on issue_counts.sheet_version_id = headers.sheet_version_id
-        and issue_counts.unit_code = headers.unit_code
-    left join review_levels
-        on review_levels.period_code = headers.period_code
-        and review_levels.unit_code = headers.unit_code
-    left join approvals
-        on approvals.sheet_version_id = headers.sheet_version_id
-        and approvals.unit_code = headers.unit_code
+    cross join
+        lateral (
+            select latest_runs.validation_run_id
+            from {{ ref('int_report_latest_runs') }} as latest_runs
+            where latest_runs.sheet_version_id = headers.sheet_version_id
+                and latest_runs.unit_code = headers.unit_code
+            -- one probe per row (macros/history.sql, history_touched_rows)
+            offset 0  -- noqa: AM09
+        ) as latest_runs
+    cross join
+        lateral (
+            select
+                count(*) filter (where current_issues.is_error) as error_count,
+                count(*) filter (where current_issues.is_warning) as warning_count,
+                bool_or(current_issues.blocks_version) as is_blocked
+            from {{ ref('int_current_validation_issues') }} as current_issues
+            where current_issues.sheet_version_id = headers.sheet_version_id
+                and current_issues.unit_code = headers.unit_code
+            -- one probe per row (macros/history.sql, history_touched_rows)
+            offset 0  -- noqa: AM09
+        ) as issue_counts
+    -- review (issue 24): who reviews the report, and what they decided on this version, each
+    -- through its index (one probe per row)
+    left join lateral (
+        select
+            review_levels.review_required,
+            review_levels.parent_reviewer_code
+        from {{ ref('int_review_levels') }} as review_levels
+        where review_levels.period_code = headers.period_code
+            and review_levels.unit_code = headers.unit_code
+        offset 0  -- noqa: AM09
+    ) as review_levels on true
+    left join lateral (
+        select approvals.*
+        from {{ ref('int_report_approvals') }} as approvals
+        where approvals.sheet_version_id = headers.sheet_version_id
+            and approvals.unit_code = headers.unit_code
+        offset 0  -- noqa: AM09
+    ) as approvals on true
 
 ),
 

@@ -1,4 +1,13 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{
+    config(
+        materialized='table',
+        indexes=[
+            {'columns': ['period_code', 'review_reading_id']},
+            {'columns': ['decided_at']},
+        ],
+        post_hook='analyze {{ this }}',
+    )
+}}
 
 -- Every entry the reviewers wrote in a review sheet (a decision, or a row the parser refused),
 -- as an event: the first reading where the row showed it. A decision left in the sheet is the

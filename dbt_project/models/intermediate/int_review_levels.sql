@@ -1,4 +1,12 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{
+    config(
+        materialized='table',
+        indexes=[
+            {'columns': ['period_code', 'unit_code']},
+        ],
+        post_hook='analyze {{ this }}',
+    )
+}}
 
 -- Who reviews each expected report (period x unit), when its period requires review
 -- (review_required, catalogue periods.csv): first its parent unit, when the unit has one in the

@@ -1,13 +1,31 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['period_code', 'unit_code']}],
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
+    )
+}}
+
 -- Every version of every unit's report (phiên bản báo cáo): one row per unit's part of one
 -- spreadsheet version received by the as_of_date, numbered in order of arrival, with its
 -- validation outcome and which version counts. The marts count the latest valid version
 -- (is_counted_version); the earlier ones stay here, and their rows in the *_history marts.
+-- Incremental (macros/history.sql): a build writes again the versions of the (period, unit)
+-- pairs that changed since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision).
 
 with
 
 report_versions as (
 
-    select * from {{ ref('int_report_versions') }}
+    {% if is_incremental() -%}
+        {{ history_touched_rows(history_input('int_report_versions')) }}
+    {%- else -%}
+        select * from {{ ref('int_report_versions') }}
+    {%- endif %}
 
 ),
 

@@ -1,15 +1,39 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
+    )
+}}
+
 -- Indicator values reported by each unit for a period (unit x indicator x period), from the valid
 -- rows of the unit's latest valid version that hold a number. Only expected reports and
 -- indicators of the programme's catalogue; when an indicator appears on several rows, the first
 -- row counts. includes_estimate: the period's figures from estimated_from to estimated_to (the
 -- end of its data window, after the due date) are estimates (ước thực hiện), so the value is
 -- partly an estimate.
+-- Incremental (macros/history.sql): a build writes again the rows of the (period, unit) pairs
+-- that changed since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision).
 
 with
 
+counted_rows as (
+
+    {% if is_incremental() -%}
+        {{ valid_rows('int_indicator_rows_checked', report_versions=history_touched_rows(
+            history_input('int_report_versions'))) }}
+    {%- else -%}
+        select * from {{ ref('int_valid_indicator_rows') }}
+    {%- endif %}
+
+),
+
 valid_rows as (
 
-    select * from {{ ref('int_valid_indicator_rows') }}
+    select * from counted_rows
     where value_number is not null
 
 ),

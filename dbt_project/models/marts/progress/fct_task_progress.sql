@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ history_touch('partition', reviewed=true) }}",
+        post_hook="{{ history_record(reviewed=true) }}",
+    )
+}}
+
 -- Progress of each task as reported by each unit for a period (unit x task x period), from the
 -- valid rows of the unit's latest valid version. Only expected reports and tasks of the
 -- programme's catalogue; when a task appears on several rows, the first row counts.
@@ -5,12 +15,20 @@
 -- "đang thực hiện thường xuyên" and its results, never a completion; only tasks with an end
 -- (has_end) can be "hoàn thành". includes_estimate: the period's figures from estimated_from to
 -- estimated_to are estimates (ước thực hiện).
+-- Incremental (macros/history.sql): a build writes again the rows of the (period, unit) pairs
+-- that changed since it last ran (a new version, a new check, the day it is built for, a
+-- reviewer's decision).
 
 with
 
 valid_rows as (
 
-    select * from {{ ref('int_valid_task_rows') }}
+    {% if is_incremental() -%}
+        {{ valid_rows('int_task_rows_checked', report_versions=history_touched_rows(
+            history_input('int_report_versions'))) }}
+    {%- else -%}
+        select * from {{ ref('int_valid_task_rows') }}
+    {%- endif %}
 
 ),
 

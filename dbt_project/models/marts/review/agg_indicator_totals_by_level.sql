@@ -14,13 +14,6 @@ review as (
 
 ),
 
-indicator_rows as (
-
-    select * from {{ ref('int_indicator_rows_checked') }}
-    where not has_error
-
-),
-
 reviewers as (
 
     select distinct
@@ -78,9 +71,20 @@ figures as (
         union all
         select * from awaiting
     ) as versions
-    inner join indicator_rows
-        on indicator_rows.sheet_version_id = versions.sheet_version_id
-        and indicator_rows.unit_code = versions.unit_code
+    -- each version's rows through the index on (sheet_version_id, unit_code, row_key): one
+    -- probe per version, never a pass over the history (macros/history.sql)
+    cross join
+        lateral (
+            select
+                indicator_rows.unit_code,
+                indicator_rows.indicator_code,
+                indicator_rows.value_number
+            from {{ ref('int_indicator_rows_checked') }} as indicator_rows
+            where indicator_rows.sheet_version_id = versions.sheet_version_id
+                and indicator_rows.unit_code = versions.unit_code
+                and not indicator_rows.has_error
+            offset 0  -- noqa: AM09
+        ) as indicator_rows
 
 ),
 
