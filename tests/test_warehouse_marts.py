@@ -643,3 +643,96 @@ def test_no_mart_repeats_a_key_of_its_grain(landed):
             }
     finally:
         conn.close()
+
+
+#: rows a build could write that break one rule of the marts: (table, which row to copy, column
+#: -> value, the constraint that refuses it: its name, or in it for a column's check, which
+#: PostgreSQL names itself; None for NOT NULL)
+BROKEN_ROWS = [
+    (
+        "fct_submission",
+        "not is_counted",
+        "submission_state",
+        "'khong_ro'",
+        "submission_state_check",
+    ),
+    ("fct_submission", "true", "days_late", "-1", "days_late_check"),
+    ("fct_submission", "true", "due_date", "null", None),
+    (
+        "fct_submission",
+        "true",
+        "review_required",
+        "not review_required",
+        "approval_state_iff_review",
+    ),
+    # null where the rule needs a value: refused, as the data test refused it
+    ("agg_province_summary", "true", "on_time_reports", "null", "actual_is_on_time_plus_late"),
+]
+
+
+def test_a_row_that_breaks_a_rule_of_the_marts_is_refused(landed):
+    """The marts' row-level rules (a value out of a column's list or range, a missing value,
+    columns that disagree) are constraints: after a real build every NOT NULL and CHECK the
+    marts' yml declares is on its table, and a row that breaks one is refused as it is
+    inserted — as the build inserts, before the swap — not found by a test afterwards (each
+    insert in a transaction rolled back)."""
+    import psycopg2
+    import yaml
+
+    from testing.grains import MARTS
+
+    settings = landed[0]
+    declared: dict[str, tuple[set[str], int]] = {}
+    for path in (settings.dbt_project_dir / MARTS).rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []:
+            columns = model.get("columns") or []
+            kinds = [
+                (column["name"], c["type"])
+                for column in columns
+                for c in column.get("constraints") or []
+            ]
+            checks = sum(c["type"] == "check" for c in model.get("constraints") or [])
+            declared[model["name"]] = (
+                {name for name, kind in kinds if kind == "not_null"},
+                checks + sum(kind == "check" for _, kind in kinds),
+            )
+    in_db = query(
+        settings.dsn("admin"),
+        """
+        select c.relname,
+               array(select a.attname::text from pg_attribute a
+                     where a.attrelid = c.oid and a.attnum > 0 and a.attnotnull),
+               (select count(*) from pg_constraint k where k.conrelid = c.oid and k.contype = 'c')
+        from pg_class c where c.relnamespace = 'marts'::regnamespace and c.relkind = 'r'""",
+    )
+    assert {name for name, _, _ in in_db} == set(declared)
+    for name, not_null, checks in in_db:
+        assert set(not_null) >= declared[name][0], name  # primary keys' columns are not null too
+        assert checks == declared[name][1], name
+    assert sum(n for _, n in declared.values()) >= 40
+
+    conn = psycopg2.connect(settings.dsn("transformer"))  # the role that builds the marts
+    try:
+        for table, row, column, value, constraint in BROKEN_ROWS:
+            with conn.cursor() as cur:
+                cur.execute(
+                    f"create temporary table broken as select * from marts.{table} where {row} limit 1"
+                )
+                cur.execute(f"update broken set {column} = {value}")
+                assert cur.rowcount == 1, table
+                expected = (
+                    psycopg2.errors.NotNullViolation
+                    if constraint is None
+                    else psycopg2.errors.CheckViolation
+                )
+                # the copy repeats the row's key too: PostgreSQL checks a row's NOT NULL and
+                # CHECK constraints before it inserts its key into the primary key's index
+                with pytest.raises(expected) as refused:
+                    cur.execute(f"insert into marts.{table} select * from broken")
+            if constraint is None:
+                assert refused.value.diag.column_name == column
+            else:
+                assert constraint in refused.value.diag.constraint_name, refused.value
+            conn.rollback()
+    finally:
+        conn.close()
