@@ -2,9 +2,9 @@
 token, waiting for DAGs and runs, every try of a run's tasks, and the fault both inject (a
 ``pull_shard`` task killed with SIGKILL mid-read).
 
-Shared by the tests that run Airflow as services (tests/test_airflow_scheduler.py,
-tests/test_season.py) and ``bench/airflow_load.py``: the API server, scheduler and DAG
-processor started by :func:`tooling.local_airflow.running_airflow`.
+Shared by the tests that run Airflow as services (tests/test_season.py,
+tests/test_review_season.py, tests/test_celery_topology.py) and the benchmarks
+(``bench/airflow_load.py``, ``bench/celery_load.py``).
 """
 
 from __future__ import annotations
@@ -301,6 +301,34 @@ class ShardKiller:
 
     def close(self) -> None:
         self.conn.close()
+
+
+class KillsInTurn:
+    """Several :class:`ShardKiller` in one run, each armed once the one before it has killed
+    (the Celery test kills a whole worker, then a task's own process): polled as one by
+    :func:`wait_until_done`, whose ``killed["tasks"]`` are every kill's."""
+
+    def __init__(self, *killers: ShardKiller):
+        self.killers = killers
+
+    @property
+    def armed(self) -> bool:
+        return any(k.armed for k in self.killers)
+
+    @property
+    def killed(self) -> dict | None:
+        done = [k.killed for k in self.killers if k.killed]
+        return {"tasks": [t for d in done for t in d["tasks"]]} if done else None
+
+    def poll(self, tis: list[dict]) -> None:
+        for killer in self.killers:
+            killer.poll(tis)
+            if killer.killed is None:
+                return
+
+    def close(self) -> None:
+        for killer in self.killers:
+            killer.close()
 
 
 def kill_task_process(ti: dict, tis: list[dict]) -> dict | None:

@@ -39,7 +39,6 @@ SLOW_MODULES = (
     # about 0.7 of test_season's time (measured beside it, 2026-12): the other worker's first
     "test_review_season.py",
     "test_faults.py",  # 13 %
-    "test_airflow_scheduler.py",  # 9 %
     "test_celery_topology.py",
     "test_hostile_input.py",
     "test_bench.py",

@@ -32,7 +32,7 @@ from types import SimpleNamespace
 import psycopg2
 import pytest
 
-from tests.conftest import TEST_STATE, in_thread
+from tests.conftest import TEST_STATE, in_thread, query
 
 PERIOD = "CB-2026-6T"
 SEED = 7
@@ -133,6 +133,56 @@ def _register(own, entries) -> None:
         conn.close()
 
 
+def _run_tasks_again(own, run_id: str, fp) -> dict:
+    """The finished cycle run's tasks run again, as clearing the whole run from the UI does
+    (the same run id, so the same pull run): the stages its tasks call, in this process, once
+    the topology is gone (Airflow's part of a clear, the same run id, is the season's:
+    ``tests/test_season.py``). What the pull recorded and landed before and after."""
+    from pipeline.cycle import (
+        anything_new,
+        shard_kwargs,
+        stage_finish_pull,
+        stage_plan_pull,
+        stage_pull_shard,
+        stage_validate,
+    )
+    from testing.fingerprint import fingerprint
+
+    pull_run_id = f"pull-{run_id}"
+    dsn = own.dsn("loader")
+
+    def recorded():
+        return {
+            "pull_runs": query(
+                dsn,
+                """select fetched, new_versions, unchanged, failed, drive_watermark, finished_at
+                   from ops.pull_runs where pull_run_id = %s""",
+                (pull_run_id,),
+            ),
+            "reads": query(
+                dsn,
+                """select count(*) filter (where outcome <> 'failed'),
+                          count(distinct spreadsheet_id)
+                   from raw.sheet_fetches where pull_run_id = %s""",
+                (pull_run_id,),
+            )[0],
+        }
+
+    before = recorded()
+    plan = stage_plan_pull(own, PERIOD, pull_run_id, mode="full")  # the run's full_pull
+    shards = [stage_pull_shard(own, **kwargs) for kwargs in shard_kwargs(plan)]
+    pulled = stage_finish_pull(own, plan, shards)
+    validated = stage_validate(own, PERIOD, pull_run_id)
+    return {
+        "before": before,
+        "after": recorded(),
+        "pulled": pulled,
+        "validated": validated,
+        "anything_new": anything_new(pulled, validated),
+        "same": fingerprint(own.dsn("admin"), marts=False).digests() == fp.digests(),
+    }
+
+
 def _execution_timeouts(api) -> dict[str, float]:
     """The longest execution_timeout of each DAG's tasks, in seconds (as the API serves them)."""
     longest = {}
@@ -156,6 +206,7 @@ def celery_run(settings, tmp_path_factory):
     from sheets_emulator.faults import EmulatorConfig, FaultRule
     from testing.airflow import (
         Api,
+        KillsInTurn,
         ShardKiller,
         every_try,
         wait_for_dag,
@@ -185,9 +236,11 @@ def celery_run(settings, tmp_path_factory):
         _register(reference, entries)
         reference_thread, reference_outcome = in_thread(lambda: _clean_run(reference))
 
-        # the topology's run
+        # the topology's run: the reads after KILL_AFTER landed ones of the first shard (its
+        # worker is killed) and of the last (its task's own process is killed) are held
         server = emulator("emulator-celery")
-        held = ids[KILL_AFTER]  # the first shard's read after KILL_AFTER landed ones
+        last = (len(ids) - 1) // SHARD_SIZE
+        assert len(ids) - last * SHARD_SIZE > KILL_AFTER, "the last shard is too small"
         server.configure(
             EmulatorConfig(
                 faults=[
@@ -196,8 +249,9 @@ def celery_run(settings, tmp_path_factory):
                         kind="slow",
                         delay=SLOW_READ,
                         times=1,
-                        spreadsheet_id=held,
+                        spreadsheet_id=ids[first + KILL_AFTER],
                     )
+                    for first in (0, last * SHARD_SIZE)
                 ]
             )
         )
@@ -218,9 +272,9 @@ def celery_run(settings, tmp_path_factory):
 
         with local_celery.running_celery(env, METADATA_DB, pg_port) as topology:
             api = Api(topology.base_url, topology.token())
-            wait_for_dag(api, topology, CYCLE_DAG)
+            paused_at_creation = wait_for_dag(api, topology, CYCLE_DAG)["is_paused"]
             api.call("PATCH", f"/dags/{CYCLE_DAG}", json={"is_paused": False})
-            run = api.call(
+            triggered = api.call(
                 "POST",
                 f"/dags/{CYCLE_DAG}/dagRuns",
                 json={
@@ -229,7 +283,7 @@ def celery_run(settings, tmp_path_factory):
                     "note": "test_celery_topology",
                 },
             )
-            run_id = run["dag_run_id"]
+            run_id = triggered["dag_run_id"]
 
             def kill_worker(ti: dict, tis: list[dict]) -> dict:
                 done = kill_worker_running(topology, api, CYCLE_DAG, run_id, ti)
@@ -239,11 +293,28 @@ def celery_run(settings, tmp_path_factory):
             killer = ShardKiller(
                 api, run_id, own.dsn("loader"), KILL_AFTER, map_index=0, kill_with=kill_worker
             )
+            # then, once the worker is dead, the last shard's task: its own process only (as
+            # the kernel's OOM killer would), which its supervisor sees die at once
+            task_killer = ShardKiller(api, run_id, own.dsn("loader"), KILL_AFTER, map_index=last)
+            kills = KillsInTurn(killer, task_killer)
             try:
-                run, states = wait_until_done(api, topology, CYCLE_DAG, run_id, killer)
+                run, states = wait_until_done(api, topology, CYCLE_DAG, run_id, kills)
             finally:
-                killer.close()
+                kills.close()
             tries = every_try(api, CYCLE_DAG, run_id)
+            shard_xcoms = {i: api.xcom(CYCLE_DAG, run_id, "pull_shard", i) for i in (0, last)}
+            # what an engineer reads in the UI: a task's log, through the API server, from
+            # wherever the worker wrote it
+            finish_log = api.call(
+                "GET", f"/dags/{CYCLE_DAG}/dagRuns/{run_id}/taskInstances/finish_pull/logs/1"
+            )
+            landed_events = [
+                e
+                for e in api.call(
+                    "GET", "/assets/events", params={"source_dag_id": CYCLE_DAG, "limit": 100}
+                )["asset_events"]
+                if e["source_run_id"] == run_id
+            ]
             topology.wait_workers(topology.workers, 120)  # the restarted one answers
             fp = fingerprint(own.dsn("admin"), marts=False)
             # the dead worker's messages, handed back to the queue as after the visibility
@@ -261,12 +332,22 @@ def celery_run(settings, tmp_path_factory):
             raise reference_outcome["error"]
         reference_fp = reference_outcome["result"]
         lost = lost_or_doubled(reference_fp, fp, own, ids, marts=False)
+        rerun = _run_tasks_again(own, run_id, fp)
         yield SimpleNamespace(
             settings=own,
             manifest=manifest,
             ids=ids,
+            triggered=triggered,
+            paused_at_creation=paused_at_creation,
             run=run,
             states=states,
+            last_shard=last,
+            shard_xcoms=shard_xcoms,
+            finish_log=finish_log,
+            landed_events=landed_events,
+            task_killed=task_killer.killed,
+            task_victim_states=task_killer.victim_states,
+            rerun=rerun,
             tries=tries,
             tries_after=tries_after,
             killed=killer.killed,
@@ -293,6 +374,18 @@ def _label(t: dict) -> str:
     return t["task_id"] + ("" if t["map_index"] < 0 else f"[{t['map_index']}]")
 
 
+def test_the_cycle_was_triggered_through_the_rest_api_with_its_params(celery_run):
+    """As an engineer triggers a period's cycle (docs/operations.md, "Rerun a period"): a new
+    DAG waits paused until someone unpauses it; a manual run without a logical date, its
+    params in ``conf``, which the tasks read (the period pulled is the reference's)."""
+    assert celery_run.paused_at_creation is True
+    triggered = celery_run.triggered
+    assert triggered["run_type"] == "manual" and triggered["logical_date"] is None
+    assert triggered["conf"] == {"period_code": PERIOD, "full_pull": True}
+    assert celery_run.run["dag_run_id"] == triggered["dag_run_id"]
+    assert celery_run.run["conf"] == triggered["conf"]
+
+
 def test_the_cycle_ran_on_both_workers_and_succeeded(celery_run):
     assert celery_run.run["state"] == "success"
     states = dict(celery_run.states)
@@ -300,6 +393,15 @@ def test_the_cycle_ran_on_both_workers_and_succeeded(celery_run):
     assert set(states.values()) == {"success"}, states
     shards = [t for t in states if t.startswith("pull_shard[")]
     assert len(shards) == -(-len(celery_run.ids) // SHARD_SIZE)
+    assert set(states) - set(shards) == {
+        "plan_pull",
+        "shards",
+        "finish_pull",
+        "validate",
+        "read_reviews",
+        "anything_new",
+        "announce_landed",
+    }
     # every try ran on one of the two workers, and each worker ran some (task_instance.hostname)
     ran = [t for t in celery_run.tries if t["state"] != "skipped"]
     assert set(celery_run.hostnames) == {"worker-1", "worker-2"}, celery_run.hostnames
@@ -319,16 +421,88 @@ def test_a_worker_killed_mid_task_its_tasks_were_retried_elsewhere_or_after_its_
         "worker-1": int(killed["worker"] == "worker-1"),
         "worker-2": int(killed["worker"] == "worker-2"),
     }
-    # only the tasks the kill took were retried, each once, and ended in success
-    by_task: dict[str, list] = {}
-    for t in sorted(celery_run.tries, key=lambda t: t["try_number"]):
-        by_task.setdefault(_label(t), []).append((t["try_number"], t["state"], t["hostname"]))
+    # only the tasks the kills took were retried, each once, and ended in success: the
+    # worker's, then the last shard's (its task process killed after the worker)
+    by_task = _tries_by_task(celery_run)
     retried = {label for label, tries in by_task.items() if len(tries) > 1}
-    assert retried == set(killed["tasks"]), by_task
-    for label in retried:
+    process_victim = celery_run.task_killed["task"]
+    assert process_victim not in killed["tasks"], killed
+    assert retried == {*killed["tasks"], process_victim}, by_task
+    for label in set(killed["tasks"]):
         (first, _, host), (second, state, _) = by_task[label]
         assert (first, second, state, host) == (1, 2, "success", killed["worker"]), by_task[label]
     assert celery_run.victim_states[0] == "killed", celery_run.victim_states
+
+
+def _tries_by_task(celery_run) -> dict[str, list[tuple]]:
+    by_task: dict[str, list] = {}
+    for t in sorted(celery_run.tries, key=lambda t: t["try_number"]):
+        by_task.setdefault(_label(t), []).append((t["try_number"], t["state"], t["hostname"]))
+    return by_task
+
+
+def test_a_task_process_killed_mid_read_failed_at_once_and_its_retry_finished_the_shard(
+    celery_run,
+):
+    """The last shard's task process alone SIGKILLed while the emulator held its read after
+    KILL_AFTER landed ones (its worker and the task's supervisor live on): the supervisor
+    reported the try failed at once, without the heartbeat timeout, and the retry found the
+    KILL_AFTER versions landed and landed the others."""
+    killed = celery_run.task_killed
+    assert killed is not None, "no task process was killed"
+    last = celery_run.last_shard
+    assert (killed["task"], killed["try_number"]) == (f"pull_shard[{last}]", 1)
+    assert killed["process_title"].startswith("airflow worker -- "), killed
+    assert killed["landed_committed_after_kill"] == KILL_AFTER  # mid-read
+    assert celery_run.task_victim_states[0] == "killed", celery_run.task_victim_states
+    [(first, first_state, host), (second, state, _)] = _tries_by_task(celery_run)[killed["task"]]
+    assert (first, first_state, second, state) == (1, "failed", 2, "success")
+    assert host == killed["hostname"] and host in ("worker-1", "worker-2")
+    [ended] = [
+        t["end_date"]
+        for t in celery_run.tries
+        if _label(t) == killed["task"] and t["try_number"] == 1
+    ]
+    ended = dt.datetime.fromisoformat(ended.replace("Z", "+00:00"))
+    silent = (ended - dt.datetime.fromisoformat(killed["killed_at"])).total_seconds()
+    assert silent < celery_run.heartbeat_timeout / 2, silent
+    shard = celery_run.ids[last * SHARD_SIZE : (last + 1) * SHARD_SIZE]
+    value = celery_run.shard_xcoms[last]
+    assert (value["fetched"], value["unchanged"], value["new_versions"], value["failures"]) == (
+        len(shard),
+        KILL_AFTER,
+        len(shard) - KILL_AFTER,
+        {},
+    )
+
+
+def test_the_task_log_is_readable_through_the_api(celery_run):
+    """finish_pull's log, written on a worker, read through the API server."""
+    events = [
+        line.get("event", "") for line in celery_run.finish_log["content"] if isinstance(line, dict)
+    ]
+    n = len(celery_run.ids)
+    done = (
+        f"pull pull-{celery_run.run['dag_run_id']} done: {n} fetched, {n - 2 * KILL_AFTER} "
+        f"new, {2 * KILL_AFTER} unchanged, 0 failed"
+    )
+    assert done in events, events[-20:]
+
+
+def test_the_cycle_announced_what_it_landed_for_the_build(celery_run):
+    """A cycle run by hand updates the Asset "landed" once, naming the period, the pull and
+    the day the build is to be as of; the build DAG is paused here, so no run was made of it."""
+    [event] = celery_run.landed_events
+    assert (event["uri"], event["source_task_id"]) == (
+        "tonghop://warehouse/landed",
+        "announce_landed",
+    )
+    extra = event["extra"]
+    assert extra["period_code"] == PERIOD
+    assert extra["pull_run_id"] == f"pull-{celery_run.run['dag_run_id']}"
+    assert extra["new_versions"] == len(celery_run.ids) - 2 * KILL_AFTER
+    dt.date.fromisoformat(extra["as_of_date"])
+    assert event["created_dagruns"] == []
 
 
 def test_the_scheduler_found_the_silent_task_after_the_heartbeat_timeout(celery_run):
@@ -353,7 +527,8 @@ def test_nothing_lost_or_doubled(celery_run):
     assert fp.digests() == celery_run.reference_fp.digests()
     [(pulls, fetched, new, unchanged, failed)] = _pull_runs(celery_run.settings)
     assert (pulls, fetched, failed) == (1, len(celery_run.ids), 0)
-    assert (new, unchanged) == (len(celery_run.ids) - KILL_AFTER, KILL_AFTER)
+    # each killed shard's retry found KILL_AFTER versions landed by its killed try
+    assert (new, unchanged) == (len(celery_run.ids) - 2 * KILL_AFTER, 2 * KILL_AFTER)
 
 
 def _pull_runs(own) -> list[tuple]:
@@ -396,3 +571,23 @@ def test_the_broker_holds_a_message_longer_than_any_task_may_run(celery_run):
     longest = max(celery_run.execution_timeouts.values())
     assert longest >= 3600, celery_run.execution_timeouts  # the DAGs were all read
     assert celery_run.visibility_timeout > longest
+
+
+def test_a_finished_runs_tasks_run_again_under_the_same_pull_add_nothing(celery_run):
+    """The finished run's tasks again, as clearing the whole run does (the same run id, so the
+    same pull run): every spreadsheet read again and nothing landed or checked, so nothing new
+    for the build (``remind_unchanged`` would run); the pull stays recorded once, with its
+    first figures and watermark; raw and the landed rows are what they were."""
+    rerun = celery_run.rerun
+    n = len(celery_run.ids)
+    pulled, validated = rerun["pulled"], rerun["validated"]
+    assert (pulled["fetched"], pulled["new_versions"], pulled["unchanged"]) == (n, 0, n)
+    assert validated["reports"] == 0 and rerun["anything_new"] is False
+    assert len(rerun["before"]["pull_runs"]) == 1
+    assert rerun["after"]["pull_runs"] == rerun["before"]["pull_runs"]
+    (reads_before, spreadsheets), (reads_after, spreadsheets_after) = (
+        rerun["before"]["reads"],
+        rerun["after"]["reads"],
+    )
+    assert (reads_after - reads_before, spreadsheets, spreadsheets_after) == (n, n, n)
+    assert rerun["same"]

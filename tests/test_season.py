@@ -490,6 +490,33 @@ class Season:
         )
         return {"registry": registry, "versions": versions}
 
+    def asset_chain(self) -> dict:
+        """What the scheduler did with the Assets over the season: every run of the build and
+        the publication (its type and conf), every asset event (its source run, its extra, the
+        runs it made), and the newest publication of the period with what its task returned,
+        read through the API (XCom)."""
+        runs = {d: self.runs(d) for d in ("tonghop_build_warehouse", "tonghop_publish")}
+        events = self.api.call(
+            "GET", "/assets/events", params={"limit": 100, "order_by": "timestamp"}
+        )
+        run_id, folder = query(
+            self.settings.dsn("admin"),
+            """select run_id, folder from ops.publications where period_code = %s
+               order by publication_id desc limit 1""",
+            (PERIOD,),
+        )[0]
+        returned = [
+            self.api.xcom("tonghop_publish", run_id, "publish", ti["map_index"])
+            for ti in self.api.task_instances("tonghop_publish", run_id)
+            if ti["task_id"] == "publish"
+        ]
+        return {
+            "runs": runs,
+            "events": events["asset_events"],
+            "events_total": events["total_entries"],
+            "publication": {"run_id": run_id, "folder": folder, "returned": returned},
+        }
+
     def counts(self) -> dict:
         [row] = query(
             self.settings.dsn("admin"),
@@ -657,8 +684,10 @@ def season(settings, catalogue, tmp_path_factory):
                 if what.get("clear_and_rerun"):
                     record["rerun"] = clear_and_rerun(season, runs, failed)
                 days[day] = record
+            chain = season.asset_chain()
             yield SimpleNamespace(
                 days=days,
+                chain=chain,
                 units=units,
                 oracle=oracle,
                 settings=settings,
@@ -873,3 +902,56 @@ def test_a_whole_cycle_run_cleared_runs_again_and_changes_nothing(season):
     assert rerun["counts"]["pulls"] == rerun["before"]["counts"]["pulls"] + 1
     assert rerun["published"]["count"] == rerun["before"]["published"]["count"]
     assert rerun["published"]["overview"] == rerun["before"]["published"]["overview"]
+
+
+def test_the_publication_follows_each_build_on_the_marts_asset(season):
+    """The calendar's cycles do not announce what they land (no "landed" event: the calendar
+    builds once after the morning's pulls), so every build is the calendar's; each build that
+    succeeded updated "marts" with the periods and the day of its conf, and the scheduler itself
+    made every publication run from those events; each publication updated "summary" with its
+    period."""
+    chain = season.chain
+    assert chain["events_total"] == len(chain["events"]) < 100
+    builds = {r["dag_run_id"]: r for r in chain["runs"]["tonghop_build_warehouse"]}
+    publications = {r["dag_run_id"]: r for r in chain["runs"]["tonghop_publish"]}
+    by_uri = defaultdict(list)
+    for event in chain["events"]:
+        by_uri[event["uri"]].append(event)
+    assert set(by_uri) == {"tonghop://warehouse/marts", "tonghop://publish/summary"}, by_uri
+    # triggered by the calendar's TriggerDagRunOperator
+    assert {r["run_type"] for r in builds.values()} == {"operator_triggered"}
+    made = set()
+    for event in by_uri["tonghop://warehouse/marts"]:
+        conf = builds[event["source_run_id"]]["conf"]
+        assert event["extra"] == {
+            "period_codes": sorted(set(conf["period_codes"])),
+            "as_of_date": conf["as_of_date"],
+        }
+        assert {PERIOD, ADHOC} <= set(event["extra"]["period_codes"])
+        made |= {r["run_id"] for r in event["created_dagruns"] if r["dag_id"] == "tonghop_publish"}
+    assert {r["run_type"] for r in publications.values()} == {"asset_triggered"}
+    assert set(publications) == made
+    summaries = by_uri["tonghop://publish/summary"]
+    assert {e["source_run_id"] for e in summaries} <= set(publications)
+    assert {e["extra"]["period_code"] for e in summaries} == {PERIOD, ADHOC}
+    published = query(season.settings.dsn("admin"), "select distinct run_id from ops.publications")
+    assert {r for (r,) in published} <= set(publications)
+
+
+def test_the_newest_publication_is_in_its_runs_folder_and_its_result_is_in_airflow(season):
+    """The newest publication of the period: the folder of its run, its manifest naming the
+    run and the warehouse, and what the publish task returned, read through the API, naming
+    the summary published there."""
+    from publish.bundle import run_folder
+
+    publication = season.chain["publication"]
+    folder = run_folder(season.settings, PERIOD, publication["run_id"])
+    assert Path(publication["folder"]) == folder
+    bundle = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert (bundle["run_id"], bundle["inputs"]["database"]) == (
+        publication["run_id"],
+        WAREHOUSE_DB,
+    )
+    xlsx = folder / f"tong_hop_{PERIOD}.xlsx"
+    assert xlsx.exists()
+    assert str(xlsx) in [r.get("xlsx_path") for r in publication["returned"]], publication
