@@ -29,36 +29,42 @@ _WORKER_INDEX = int(WORKER[2:]) if WORKER[2:].isdigit() else 0
 # share a cluster
 TEST_STATE = Path(os.environ.get("TONGHOP_TEST_STATE_DIR", ROOT / ".local" / "test")) / WORKER
 TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _WORKER_INDEX)
-#: the slowest modules first, longest first, so that the two workers do not end on one of them
+#: the dearest modules first, dearest first, so that the two workers do not end on one of them
 #: each after the rest is done (pytest-xdist hands out modules in collection order, two ahead
-#: per worker; scripts/test.sh turns off xdist's own order, the modules with most tests first);
-#: by each module's share of the whole run in the suite's own --durations report
-#: (a full run, 2026-12), the rest in collection order
+#: per worker; scripts/test.sh turns off xdist's own order, the modules with most tests first).
+#: By CPU seconds, everything a module starts included (``python -m bench.suite_cpu run``,
+#: 2026-12: the suite is CPU-bound, so its wall time follows CPU), the rest in collection order
 SLOW_MODULES = (
-    "test_season.py",  # 24 %
-    # about 0.7 of test_season's time (measured beside it, 2026-12): the other worker's first
-    "test_review_season.py",
-    "test_faults.py",  # 13 %
-    "test_celery_topology.py",
-    "test_hostile_input.py",
-    "test_bench.py",
-    "test_publish.py",
-    "test_reporting_cycle.py",
-    "test_reminder_mail.py",
-    "test_dashboard.py",  # 3 %
+    "test_season.py",  # ~450 CPU s
+    "test_review_season.py",  # ~330
+    "test_faults.py",  # ~180
+    "test_celery_topology.py",  # ~100 before it took test_airflow_scheduler's checks
+    "test_reporting_cycle.py",  # ~110
+    "test_history_incremental.py",  # ~100
+    "test_reminder_mail.py",  # ~90
     "test_received_time.py",
-    # 89 s to 130 s alone, at a load average of 4 to 8 (2026-12)
-    "test_history_incremental.py",
+    "test_dashboard.py",
+    "test_bench.py",  # ~65
+    "test_hostile_input.py",
     "test_warehouse_docs.py",
-    "test_unit_feedback.py",
+    "test_pull_under_faults.py",
     "test_publish_degrades.py",
-    "test_warehouse_marts.py",
+    "test_unit_feedback.py",
+    "test_publish.py",  # ~40
     "test_warehouse_history.py",
     "test_bi_consistency.py",
-    "test_pull_under_faults.py",
-    "test_cli.py",
+    "test_warehouse_roles.py",
+    "test_provision_in_place.py",
+    "test_dags.py",
+    "test_warehouse_marts.py",
+    "test_cli.py",  # ~27
+    "test_adhoc.py",
+    "test_quota.py",
+    "test_validation_corpus.py",
     "test_compose.py",
-    "test_fresh_clone.py",  # 1 %
+    "test_fresh_clone.py",
+    "test_lint.py",  # little CPU, 18 s waiting
+    "test_secrets_scan.py",
 )
 
 
