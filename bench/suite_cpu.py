@@ -262,14 +262,17 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="the whole suite under process accounting")
     run.add_argument("--workdir", default=str(ROOT / ".local" / "suite_cpu"))
     run.add_argument("--out", default=str(ROOT / "bench" / "results"))
-    run.add_argument("pytest", nargs=argparse.REMAINDER, help="arguments for pytest")
+    run.add_argument("pytest", nargs="*", help="arguments for pytest (after --)")
     report = sub.add_parser("report", help="the table again from kept files")
     report.add_argument("acct")
     report.add_argument("windows")
     report.add_argument("--out", default=str(ROOT / "bench" / "results"))
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
     if args.command == "run":
+        args.pytest = [*args.pytest, *rest]
         return _run(args)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     result = attribute(read_accounting(Path(args.acct)), _windows(Path(args.windows)))
     _write(result, Path(args.out))
     return 0
