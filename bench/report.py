@@ -278,7 +278,7 @@ def markdown(results: dict) -> str:
     lines += [
         "",
         "**Peak memory** (MiB, peak RSS of the stage's own process, "
-        "`getrusage` `ru_maxrss`; pull and land share a process):",
+        "`VmHWM`; pull and land share a process):",
         "",
         "| units | cycle | pull+land | validate | build | publish | (a) script |",
         "|---:|---|---:|---:|---:|---:|---:|",
