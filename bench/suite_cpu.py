@@ -143,10 +143,14 @@ def attribute(records: list[dict], windows: list[dict]) -> dict:
                 return None
         return None
 
-    def module_of(worker, t):
-        for w in windows:
-            if w["worker"] == worker and w["start"] - 1 <= t <= w["end"] + 1:
-                return w["module"]
+    def module_of(worker, started):
+        # the accounting gives the start to the whole second (truncated): a process a module
+        # starts as it begins is counted there, not in the module before that ended that second
+        mine = [w for w in windows if w["worker"] == worker]
+        for slack in (0, 1):
+            for w in mine:
+                if w["start"] - slack <= started + 0.99 <= w["end"] + slack:
+                    return w["module"]
         return "(between modules)"
 
     modules: dict = defaultdict(lambda: defaultdict(float))
