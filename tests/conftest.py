@@ -35,13 +35,13 @@ TEST_PG_PORT = str(int(os.environ.get("TONGHOP_TEST_PG_PORT", "55433")) + 10 * _
 #: By CPU seconds, everything a module starts included (``python -m bench.suite_cpu run``,
 #: 2026-12: the suite is CPU-bound, so its wall time follows CPU), the rest in collection order
 SLOW_MODULES = (
-    "test_season.py",  # ~450 CPU s
-    "test_review_season.py",  # ~330
-    "test_faults.py",  # ~180
-    "test_celery_topology.py",  # ~100 before it took test_airflow_scheduler's checks
-    "test_reporting_cycle.py",  # ~110
-    "test_history_incremental.py",  # ~100
-    "test_reminder_mail.py",  # ~90
+    "test_season.py",  # ~350 CPU s (bench/results/suite_cpu.md)
+    "test_review_season.py",  # ~280
+    "test_faults.py",  # ~150
+    "test_celery_topology.py",  # ~100
+    "test_reporting_cycle.py",  # ~95
+    "test_history_incremental.py",  # ~95
+    "test_reminder_mail.py",  # ~75
     "test_received_time.py",
     "test_dashboard.py",
     "test_bench.py",  # ~65
@@ -50,14 +50,14 @@ SLOW_MODULES = (
     "test_pull_under_faults.py",
     "test_publish_degrades.py",
     "test_unit_feedback.py",
-    "test_publish.py",  # ~40
+    "test_publish.py",  # ~35
     "test_warehouse_history.py",
     "test_bi_consistency.py",
     "test_warehouse_roles.py",
     "test_provision_in_place.py",
     "test_dags.py",
     "test_warehouse_marts.py",
-    "test_cli.py",  # ~27
+    "test_cli.py",  # ~30
     "test_adhoc.py",
     "test_quota.py",
     "test_validation_corpus.py",
