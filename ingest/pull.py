@@ -62,7 +62,7 @@ class UnitsNotRegistered(EnvironmentNotReady, ValueError):
 
 
 @dataclass
-class PullSummary:
+class PullSummary(gsheets.CountsCalls):
     pull_run_id: str
     period_code: str
     mode: str = "full"
@@ -84,11 +84,6 @@ class PullSummary:
     failures: dict[str, str] = field(default_factory=dict)
     #: seconds the reads waited for Google's quota, every shard added up
     quota_wait_seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["api_calls"] = dict(self.api_calls)
-        return data
 
 
 def new_run_id(prefix: str = "pull") -> str:
@@ -214,7 +209,7 @@ class PullPlan:
 
 
 @dataclass
-class ShardResult:
+class ShardResult(gsheets.CountsCalls):
     """What reading one group of spreadsheets did."""
 
     fetched: int = 0
@@ -227,11 +222,6 @@ class ShardResult:
     #: whole time when the quota binds; near nothing when the calls' own time does (then more
     #: tasks at once would read faster)
     quota_wait_seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["api_calls"] = dict(self.api_calls)
-        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> ShardResult:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import psycopg2
 from gspread.exceptions import APIError
@@ -176,7 +176,7 @@ def _problem(row, code, version, reviewer_code, context, decision_ref, reason_re
 
 # ------------------------------------------------------------------ reading and landing
 @dataclass
-class ReviewSummary:
+class ReviewSummary(gsheets.CountsCalls):
     period_code: str
     sheets: int = 0
     #: readings landed (the sheet changed since its last reading)
@@ -185,11 +185,6 @@ class ReviewSummary:
     problems: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     api_calls: Counter = field(default_factory=Counter)
-
-    def as_dict(self) -> dict:
-        out = asdict(self)
-        out["api_calls"] = dict(self.api_calls)
-        return out
 
 
 def review_context(settings: Settings, period_code: str) -> ReviewContext | None:

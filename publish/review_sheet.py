@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import psycopg2
 from gspread.exceptions import APIError
@@ -66,7 +66,7 @@ LINE_CHARS = 150
 
 
 @dataclass
-class ReviewWriteSummary:
+class ReviewWriteSummary(gsheets.CountsCalls):
     period_code: str
     sheets: int = 0
     created: int = 0
@@ -74,11 +74,6 @@ class ReviewWriteSummary:
     rows: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     api_calls: Counter = field(default_factory=Counter)
-
-    def as_dict(self) -> dict:
-        out = asdict(self)
-        out["api_calls"] = dict(self.api_calls)
-        return out
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import email.utils
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from urllib.parse import quote
 
 import gspread
@@ -24,6 +24,17 @@ from sheets.http import RetryPolicy, with_policy
 from sheets.quota import QuotaLimiter, shared_counters
 from tonghop.masking import register_secret
 from tonghop.settings import Settings
+
+
+class CountsCalls:
+    """For a stage's summary dataclass with an ``api_calls`` Counter: ``as_dict`` for XCom, the
+    Counter as a plain dict."""
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["api_calls"] = dict(self.api_calls)
+        return data
+
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 #: everything a report needs, in one spreadsheets.get call (all tabs, values as typed and shown)
